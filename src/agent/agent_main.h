@@ -1,0 +1,21 @@
+// Entry point of `byoc agent`: the data plane's agent for one environment.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace byoc::agent {
+
+struct AgentOptions {
+  std::filesystem::path state_dir;  // created 0700; holds keys, cached desired state, services
+  std::string server_url;           // https://HOST:PORT of the management plane
+  // The join token comes from this file or $BYOC_JOIN_TOKEN, never argv. Only
+  // needed for the first start; afterwards the agent's certificate is used.
+  std::filesystem::path join_token_file;
+};
+
+// Runs until SIGINT/SIGTERM (then stops its services in order). If another
+// agent holds the state dir's lock, returns 0 at once (a second start is a no-op).
+int run_agent(const AgentOptions& options);
+
+}  // namespace byoc::agent

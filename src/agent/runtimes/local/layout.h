@@ -1,0 +1,52 @@
+// Where the local runtime keeps each file of a service (see local_runtime.h
+// for the tree). Paths only, no I/O. Directories end without '/'; callers
+// that render them for ClickHouse or nginx append it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace byoc::agent::local {
+
+// "s<shard>r<replica>", 1-based: the replica's directory, its {replica} macro
+// and its key in ports.json.
+std::string replica_name(int shard, int replica);
+
+class ServiceLayout {
+ public:
+  ServiceLayout(std::filesystem::path root, const std::string& service)
+      : dir_(std::move(root) / service) {}
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path spec_file() const { return dir_ / "spec.json"; }
+  std::filesystem::path ports_file() const { return dir_ / "ports.json"; }
+
+  std::filesystem::path replica_dir(const std::string& replica) const { return dir_ / replica; }
+  std::filesystem::path replica_config(const std::string& r) const { return replica_dir(r) / "config.xml"; }
+  std::filesystem::path replica_users(const std::string& r) const { return replica_dir(r) / "users.xml"; }
+  std::filesystem::path replica_data(const std::string& r) const { return replica_dir(r) / "data"; }
+  std::filesystem::path replica_logs(const std::string& r) const { return replica_dir(r) / "logs"; }
+  std::filesystem::path replica_pid_file(const std::string& r) const {
+    return replica_dir(r) / "clickhouse-server.pid";
+  }
+  std::filesystem::path replica_output(const std::string& r) const { return replica_logs(r) / "stdout.log"; }
+
+  std::filesystem::path endpoint_dir() const { return dir_ / "endpoint"; }
+  std::filesystem::path nginx_conf() const { return endpoint_dir() / "nginx.conf"; }
+  std::filesystem::path nginx_conf_candidate() const { return endpoint_dir() / "nginx.conf.candidate"; }
+  // Certificate chain and key in one 0600 file, so they are replaced together
+  // by one atomic rename and nginx never loads a mismatched pair.
+  std::filesystem::path tls_bundle() const { return endpoint_dir() / "tls" / "endpoint.pem"; }
+  std::filesystem::path tls_ca() const { return endpoint_dir() / "tls" / "ca.pem"; }
+  std::filesystem::path endpoint_logs() const { return endpoint_dir() / "logs"; }
+  std::filesystem::path endpoint_run() const { return endpoint_dir() / "run"; }
+  std::filesystem::path endpoint_temp() const { return endpoint_dir() / "tmp"; }
+  // Written by the supervisor (nginx writes its own under run/ too).
+  std::filesystem::path nginx_pid_file() const { return endpoint_dir() / "nginx.pid"; }
+  std::filesystem::path nginx_output() const { return endpoint_logs() / "nginx.out"; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace byoc::agent::local

@@ -1,0 +1,287 @@
+#include "agent/runtimes/local/service_files.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "base/files.h"
+#include "base/log.h"
+#include "base/process.h"
+#include "render/clickhouse_config.h"
+#include "render/nginx_config.h"
+#include "render/validate.h"
+
+namespace byoc::agent::local {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr auto kCertificateLifetime = std::chrono::hours(24 * 365);
+constexpr int64_t kRenewBeforeSeconds = 30 * 24 * 3600;
+constexpr auto kNginxCheckTimeout = std::chrono::seconds(15);
+
+std::string dir_string(const fs::path& p) { return p.string() + "/"; }
+
+unsigned file_mode(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+// Atomic write, skipped when content and mode already match. True if written.
+bool write_if_changed(const fs::path& path, const std::string& content, unsigned mode) {
+  auto current = files::read_if_exists(path);
+  if (current && *current == content && file_mode(path) == mode) return false;
+  files::write_atomic(path, content, mode);
+  return true;
+}
+
+std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, const ServicePorts& ports,
+                          const ReplicaRef& replica) {
+  render::ClickHouseServerConfig c;
+  c.cluster_name = spec.name;
+  c.shard = replica.shard;
+  c.replica_name = replica.name;
+  const ReplicaPorts& p = ports.replicas.at(replica.name);
+  c.http_port = p.http;
+  c.tcp_port = p.tcp;
+  c.interserver_http_port = p.interserver;
+  fs::path data = layout.replica_data(replica.name);
+  c.data_path = dir_string(data);
+  c.tmp_path = dir_string(data / "tmp");
+  c.user_files_path = dir_string(data / "user_files");
+  c.format_schema_path = dir_string(data / "format_schemas");
+  c.log_file = (layout.replica_logs(replica.name) / "clickhouse-server.log").string();
+  c.error_log_file = (layout.replica_logs(replica.name) / "clickhouse-server.err.log").string();
+  c.users_config_file = layout.replica_users(replica.name).string();
+  c.cluster.resize(static_cast<size_t>(spec.shards));
+  for (const auto& r : replicas_of(spec))
+    c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back({"127.0.0.1", ports.replicas.at(r.name).tcp});
+  c.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  return render::render_clickhouse_config(c);
+}
+
+std::string render_users(const ServiceSpec& spec) {
+  render::ClickHouseUsersConfig u;
+  u.users = {render::ClickHouseUser{"default", spec.default_password_sha256_hex, render::loopback_networks()}};
+  u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  return render::render_clickhouse_users(u);
+}
+
+// The endpoint's certificate (leaf) if the bundle on disk holds a key and a
+// certificate from `ca` valid now and for 30 more days.
+std::optional<std::string> usable_certificate(const fs::path& bundle_file, const std::string& ca_pem,
+                                              const Clock& clock) {
+  auto bundle = files::read_if_exists(bundle_file);
+  if (!bundle || bundle->find("PRIVATE KEY-----") == std::string::npos) return std::nullopt;
+  try {
+    auto certs = crypto::split_pem_certificates(*bundle);
+    if (certs.empty() || !crypto::verify_issued_by(certs.front(), ca_pem, clock.now())) return std::nullopt;
+    if (crypto::inspect(certs.front()).not_after_unix - clock.unix_seconds() < kRenewBeforeSeconds)
+      return std::nullopt;
+    return certs.front();
+  } catch (const Error&) {
+    return std::nullopt;  // unreadable bundle: issue a new one
+  }
+}
+
+// Returns the leaf certificate in use and whether it was (re)issued.
+std::pair<std::string, bool> ensure_certificate(const ServiceLayout& layout, const FileWriterOptions& options) {
+  const Clock& clock = *options.clock;
+  if (auto cert = usable_certificate(layout.tls_bundle(), options.environment_ca.cert_pem, clock))
+    return {*cert, false};
+  crypto::CertificateSpec spec;
+  spec.common_name = "127.0.0.1";
+  spec.dns_names = {"localhost"};
+  spec.ip_addresses = {"127.0.0.1", "::1"};
+  spec.server_auth = true;
+  spec.not_before = clock.now() - std::chrono::hours(1);  // tolerate clients whose clock is a little behind
+  spec.not_after = clock.now() + kCertificateLifetime;
+  crypto::KeyedCertificate issued = crypto::issue(options.environment_ca, spec);
+  files::write_atomic(layout.tls_bundle(), issued.cert_pem + issued.key_pem, 0600);
+  spdlog::info("local runtime: issued endpoint certificate for {}", layout.dir().filename().string());
+  return {issued.cert_pem, true};
+}
+
+// `nginx -t` on the candidate file; throws kInternal with nginx's words if rejected.
+void check_nginx_config(const ServiceLayout& layout, const FileWriterOptions& options) {
+  fs::path output = layout.endpoint_logs() / "nginx-check.log";
+  std::error_code ec;
+  fs::remove(output, ec);
+  proc::SpawnOptions spawn;
+  spawn.argv = {options.nginx_binary.string(), "-t", "-q", "-p", dir_string(layout.endpoint_dir()), "-c",
+                layout.nginx_conf_candidate().string(), "-e", (layout.endpoint_logs() / "error.log").string()};
+  spawn.output = output;
+  pid_t pid = proc::spawn(spawn);
+  auto deadline = std::chrono::steady_clock::now() + kNginxCheckTimeout;
+  auto pause = std::chrono::milliseconds(1);
+  std::optional<int> code;
+  while (!(code = proc::try_reap(pid))) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      proc::terminate(pid, std::chrono::seconds(1));
+      throw Error::Internal("nginx -t did not finish in time");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+  if (*code != 0) {
+    std::string said = files::read_if_exists(output).value_or("");
+    if (said.size() > 2000) said = said.substr(said.size() - 2000);
+    throw Error::Internal("nginx rejected the rendered endpoint config: " + said);
+  }
+}
+
+}  // namespace
+
+std::string replica_name(int shard, int replica) {
+  return "s" + std::to_string(shard) + "r" + std::to_string(replica);
+}
+
+void check_service_name(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 63 && name.front() >= 'a' && name.front() <= 'z' &&
+            name.back() != '-';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (!ok)
+    throw Error::Invalid("invalid_service_name",
+                         "service name must be a DNS-1123 label starting with a letter: '" + name + "'", "name");
+}
+
+void check_service_spec(const ServiceSpec& spec) {
+  check_service_name(spec.name);
+  if (spec.shards < 1 || spec.shards > 64)
+    throw Error::Invalid("invalid_topology", "shards must be within 1..64", "shards");
+  if (spec.replicas < 1 || spec.replicas > 16)
+    throw Error::Invalid("invalid_topology", "replicas must be within 1..16", "replicas");
+  render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  render::require_sha256_hex(spec.default_password_sha256_hex, "default_password_sha256_hex");
+  for (const auto& cidr : spec.allowed_ips) render::require_ip_or_cidr(cidr, "allowed_ips");
+}
+
+std::vector<ReplicaRef> replicas_of(const ServiceSpec& spec) {
+  std::vector<ReplicaRef> out;
+  for (int s = 1; s <= spec.shards; ++s)
+    for (int r = 1; r <= spec.replicas; ++r) out.push_back({s, r, replica_name(s, r)});
+  return out;
+}
+
+void save_spec(const fs::path& file, const ServiceSpec& spec) {
+  nlohmann::json j = {{"name", spec.name},
+                      {"clickhouse_version", spec.clickhouse_version},
+                      {"shards", spec.shards},
+                      {"replicas", spec.replicas},
+                      {"cpu_millis", spec.cpu_millis},
+                      {"memory_mib", spec.memory_mib},
+                      {"allowed_ips", spec.allowed_ips},
+                      {"default_password_sha256_hex", spec.default_password_sha256_hex}};
+  write_if_changed(file, j.dump(2) + "\n", 0600);
+}
+
+std::optional<ServiceSpec> load_spec(const fs::path& file) {
+  auto text = files::read_if_exists(file);
+  if (!text) return std::nullopt;
+  try {
+    auto j = nlohmann::json::parse(*text);
+    ServiceSpec spec;
+    spec.name = j.at("name").get<std::string>();
+    spec.clickhouse_version = j.at("clickhouse_version").get<std::string>();
+    spec.shards = j.at("shards").get<int>();
+    spec.replicas = j.at("replicas").get<int>();
+    spec.cpu_millis = j.at("cpu_millis").get<int>();
+    spec.memory_mib = j.at("memory_mib").get<int>();
+    spec.allowed_ips = j.at("allowed_ips").get<std::vector<std::string>>();
+    spec.default_password_sha256_hex = j.at("default_password_sha256_hex").get<std::string>();
+    return spec;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error::Internal("malformed " + file.string() + ": " + e.what());
+  }
+}
+
+ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, std::set<int>& taken) {
+  ServicePorts ports = load_ports(layout.ports_file()).value_or(ServicePorts{});
+  for (int p : all_ports(ports)) taken.insert(p);
+  bool added = false;
+  auto need = [&](int& port) {
+    if (port == 0) {
+      port = pick_port(taken);
+      added = true;
+    }
+  };
+  for (const auto& r : replicas_of(spec)) {
+    ReplicaPorts& p = ports.replicas[r.name];
+    need(p.http);
+    need(p.tcp);
+    need(p.interserver);
+  }
+  need(ports.https);
+  need(ports.native_tls);
+  if (added) {
+    files::ensure_dir(layout.dir(), 0700);
+    save_ports(layout.ports_file(), ports);
+  }
+  return ports;
+}
+
+WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServicePorts& ports,
+                                const FileWriterOptions& options) {
+  WriteResult result;
+  files::ensure_dir(layout.dir(), 0700);
+  save_spec(layout.spec_file(), spec);
+
+  const std::string users = render_users(spec);
+  for (const auto& r : replicas_of(spec)) {
+    files::ensure_dir(layout.replica_dir(r.name), 0700);
+    // Preprocessed configs (with the password hash) land in the data dir.
+    files::ensure_dir(layout.replica_data(r.name), 0700);
+    files::ensure_dir(layout.replica_logs(r.name), 0700);
+    // users.xml first: a config.xml that ClickHouse reloads must find its users.
+    result.replica_files_changed |= write_if_changed(layout.replica_users(r.name), users, 0600);
+    result.replica_files_changed |=
+        write_if_changed(layout.replica_config(r.name), render_config(layout, spec, ports, r), 0600);
+  }
+
+  for (const fs::path& dir : {layout.endpoint_dir(), layout.tls_bundle().parent_path(), layout.endpoint_logs(),
+                              layout.endpoint_run(), layout.endpoint_temp()})
+    files::ensure_dir(dir, 0700);
+  auto [certificate, reissued] = ensure_certificate(layout, options);
+  write_if_changed(layout.tls_ca(), options.environment_ca.cert_pem, 0644);
+
+  render::NginxEndpointConfig n;
+  n.pid_file = (layout.endpoint_run() / "nginx.pid").string();
+  n.error_log_file = (layout.endpoint_logs() / "error.log").string();
+  n.access_log_file = (layout.endpoint_logs() / "access.log").string();
+  n.temp_dir = dir_string(layout.endpoint_temp());
+  n.certificate_file = layout.tls_bundle().string();
+  n.certificate_key_file = layout.tls_bundle().string();
+  n.https_port = ports.https;
+  if (!options.stream_module_file.empty()) {
+    n.native_tls_port = ports.native_tls;
+    n.stream_module_file = options.stream_module_file;
+  }
+  for (const auto& r : replicas_of(spec)) {
+    n.http_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).http});
+    n.native_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).tcp});
+  }
+  n.allowed_cidrs = spec.allowed_ips;
+  n.upstream_read_timeout_seconds =
+      render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib).max_execution_time_seconds + 60;
+  // The revision covers the certificate too: a renewed certificate needs a reload.
+  n.revision = "";
+  n.revision = crypto::sha256_hex(render::render_nginx_config(n) + certificate).substr(0, 16);
+  const std::string config = render::render_nginx_config(n);
+  result.nginx_revision = n.revision;
+
+  auto current = files::read_if_exists(layout.nginx_conf());
+  if (!current || *current != config || reissued) {
+    files::write_atomic(layout.nginx_conf_candidate(), config, 0600);
+    check_nginx_config(layout, options);
+    std::error_code ec;
+    fs::rename(layout.nginx_conf_candidate(), layout.nginx_conf(), ec);
+    if (ec) throw Error::Internal("cannot install " + layout.nginx_conf().string() + ": " + ec.message());
+    result.endpoint_changed = true;
+  }
+  return result;
+}
+
+}  // namespace byoc::agent::local

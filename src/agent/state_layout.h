@@ -1,0 +1,20 @@
+// The files in an agent's state directory. Shared with the `local` cloud
+// driver, which creates the directory and starts the agent in it.
+#pragma once
+
+namespace byoc::agent::layout {
+
+inline constexpr const char* kLock = "agent.lock";              // held while the agent runs
+inline constexpr const char* kPid = "agent.pid";
+inline constexpr const char* kLog = "agent.log";
+inline constexpr const char* kJoinToken = "join.token";        // 0600, removed after joining
+inline constexpr const char* kServerCa = "server-ca.pem";      // pinned from the join token's hash
+inline constexpr const char* kKey = "agent.key";               // 0600
+inline constexpr const char* kCertificate = "agent.pem";
+inline constexpr const char* kIdentity = "identity.json";      // environment id and name
+inline constexpr const char* kEnvironmentCa = "environment-ca.pem";
+inline constexpr const char* kEnvironmentCaKey = "environment-ca.key";  // 0600
+inline constexpr const char* kDesired = "desired.json";        // last accepted desired state
+inline constexpr const char* kServices = "services";           // the runtime's root
+
+}  // namespace byoc::agent::layout

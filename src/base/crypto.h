@@ -1,0 +1,85 @@
+// Cryptographic primitives over OpenSSL 3: randomness, hashing, constant-time
+// comparison, and the small PKI byoc needs (a CA per trust domain, serving
+// certificates, CSR-based client certificates). Everything is PEM in memory;
+// callers decide where (and with which mode) to store it. All functions are
+// thread-safe and throw byoc::Error on failure (kInvalid for bad input such as a
+// malformed CSR or PEM, kInternal for OpenSSL failures).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+
+namespace byoc::crypto {
+
+// n bytes from the OpenSSL CSPRNG.
+std::string random_bytes(size_t n);
+std::string hex(std::string_view bytes);             // lowercase
+std::string base64url(std::string_view bytes);       // RFC 4648 §5, no padding
+std::string sha256(std::string_view data);           // 32 raw bytes
+std::string sha256_hex(std::string_view data);
+// Equal length and content, in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// A fresh ECDSA P-256 private key, PKCS#8 PEM.
+std::string generate_key_pem();
+// The SubjectPublicKeyInfo PEM of a private key.
+std::string public_key_pem(std::string_view private_key_pem);
+
+struct CertificateSpec {
+  std::string common_name;
+  std::vector<std::string> dns_names;     // subjectAltName DNS entries
+  std::vector<std::string> ip_addresses;  // subjectAltName IP entries (v4 or v6)
+  bool is_ca = false;                     // basicConstraints CA:TRUE, keyCertSign|cRLSign
+  bool server_auth = false;               // extendedKeyUsage serverAuth
+  bool client_auth = false;               // extendedKeyUsage clientAuth
+  TimePoint not_before;
+  TimePoint not_after;
+};
+
+// A certificate with its private key (the key is empty when we only hold the
+// public part, e.g. a CA received from elsewhere).
+struct KeyedCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// A self-signed CA (spec.is_ca is forced on). Random 128-bit serial.
+KeyedCertificate make_ca(const CertificateSpec& spec);
+// A new key and a certificate for it signed by `issuer` (which must hold its key).
+KeyedCertificate issue(const KeyedCertificate& issuer, const CertificateSpec& spec);
+
+// A PKCS#10 request for `key_pem` with subject CN=common_name.
+std::string make_csr(std::string_view key_pem, std::string_view common_name);
+// Checks the CSR's self-signature (throws kInvalid if bad) and signs its public
+// key into a certificate whose subject and extensions come from `spec` (never
+// from the CSR: the requester chooses nothing but its key).
+std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem,
+                     const CertificateSpec& spec);
+
+struct CertificateInfo {
+  std::string common_name;
+  std::string issuer_common_name;
+  std::string serial_hex;  // lowercase, no leading zeros stripped beyond OpenSSL's BN form
+  int64_t not_before_unix = 0;
+  int64_t not_after_unix = 0;
+  bool is_ca = false;
+};
+CertificateInfo inspect(std::string_view cert_pem);
+
+// SHA-256 (hex) of the certificate's DER encoding — the "CA hash" a join token
+// carries, like kubeadm's discovery-token-ca-cert-hash.
+std::string certificate_sha256_hex(std::string_view cert_pem);
+
+// True when `cert_pem` is signed by `ca_pem` and valid at `at` (OpenSSL's
+// rule: not_before <= at < not_after, for the certificate and the CA).
+bool verify_issued_by(std::string_view cert_pem, std::string_view ca_pem, TimePoint at);
+
+// Splits a PEM bundle into its certificates, in file order.
+std::vector<std::string> split_pem_certificates(std::string_view bundle);
+
+}  // namespace byoc::crypto

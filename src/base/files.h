@@ -1,0 +1,27 @@
+// Small file-system helpers shared by the server, the agent and the CLI. All
+// writes that matter for crash safety go through write_file_atomic: the new
+// content is written to a temporary file in the same directory, fsynced and
+// renamed over the old one, so a kill -9 leaves either the old or the new file.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace byoc::files {
+
+// Throws byoc::Error (internal) when the file can't be read.
+std::string read(const std::filesystem::path& path);
+std::optional<std::string> read_if_exists(const std::filesystem::path& path);
+
+// mode applies to the final file (e.g. 0600 for keys and tokens).
+void write_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
+
+// Creates the directory (and parents) and sets its mode.
+void ensure_dir(const std::filesystem::path& path, unsigned mode = 0755);
+
+// A fresh unique temporary directory (0700) under $TMPDIR or /tmp.
+std::filesystem::path make_temp_dir(std::string_view prefix);
+
+}  // namespace byoc::files

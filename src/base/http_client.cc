@@ -1,0 +1,172 @@
+#include "base/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "base/error.h"
+
+namespace byoc::http {
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
+  std::string line(data, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    auto first = value.find_first_not_of(" \t");
+    auto last = value.find_last_not_of(" \t\r\n");
+    value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+    headers->emplace_back(std::move(name), std::move(value));
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    headers->clear();  // a new response (e.g. after 100-continue) starts over
+  }
+  return size * n;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+  return cancel && cancel->load() ? 1 : 0;
+}
+
+void set_blob(CURL* curl, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+  curl_easy_setopt(curl, option, &blob);
+}
+
+}  // namespace
+
+std::string Response::header(const std::string& lowercase_name) const {
+  for (const auto& [name, value] : headers)
+    if (name == lowercase_name) return value;
+  return "";
+}
+
+struct Client::Impl {
+  TlsOptions tls;
+  CURL* curl = nullptr;
+
+  void apply_tls() {
+    if (tls.insecure_skip_verify) {
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else {
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+      // Trust only the pinned CA: no system store.
+      curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+      curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);
+      if (!tls.ca_pem.empty()) set_blob(curl, CURLOPT_CAINFO_BLOB, tls.ca_pem);
+    }
+    if (!tls.client_cert_pem.empty()) {
+      set_blob(curl, CURLOPT_SSLCERT_BLOB, tls.client_cert_pem);
+      curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+      set_blob(curl, CURLOPT_SSLKEY_BLOB, tls.client_key_pem);
+      curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+  }
+};
+
+Client::Client(TlsOptions tls) : impl_(std::make_unique<Impl>()) {
+  global_init();
+  impl_->tls = std::move(tls);
+  impl_->curl = curl_easy_init();
+  if (!impl_->curl) throw Error::Internal("curl_easy_init failed");
+}
+
+Client::~Client() { curl_easy_cleanup(impl_->curl); }
+
+Response Client::send(const Request& request) {
+  CURL* curl = impl_->curl;
+  curl_easy_reset(curl);  // keeps the connection cache: the next call reuses the connection
+  impl_->apply_tls();
+  Response response;
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  if (!request.source_address.empty())
+    curl_easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + request.source_address).c_str());
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Expect:");
+  for (const auto& [name, value] : request.headers)
+    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  if (request.cancel) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, request.cancel);
+  }
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    std::string detail = error[0] ? error : curl_easy_strerror(rc);
+    throw Error::Unavailable("cannot reach " + request.url + ": " + detail);
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return response;
+}
+
+std::vector<std::string> Client::peer_certificates(const std::string& url) {
+  // A separate handle: certificate info needs a fresh handshake, and this
+  // handle must never carry credentials.
+  CURL* curl = curl_easy_init();
+  if (!curl) throw Error::Internal("curl_easy_init failed");
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(curl, CURLOPT_CERTINFO, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  CURLcode rc = curl_easy_perform(curl);
+  std::vector<std::string> chain;
+  if (rc == CURLE_OK) {
+    curl_certinfo* info = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CERTINFO, &info);
+    for (int i = 0; info && i < info->num_of_certs; ++i) {
+      for (curl_slist* s = info->certinfo[i]; s; s = s->next) {
+        std::string_view field(s->data);
+        if (field.rfind("Cert:", 0) == 0) chain.emplace_back(field.substr(5));
+      }
+    }
+  }
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) throw Error::Unavailable("cannot reach " + url + ": " + curl_easy_strerror(rc));
+  return chain;
+}
+
+
+}  // namespace byoc::http

@@ -1,0 +1,64 @@
+// HttpClient: outbound HTTP(S) over libcurl, used by the CLI, the agent and
+// tests. One client keeps one connection alive and reuses it (the agent's
+// long-poll rides one connection). TLS trusts exactly the CA given (pinning),
+// never the system store, unless told to skip verification — which only the
+// agent's join does, to read the server's chain and check it against the
+// join token's CA hash before sending anything secret.
+//
+// Not thread-safe: one client per thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace byoc::http {
+
+struct TlsOptions {
+  std::string ca_pem;           // trusted CA bundle; required unless insecure
+  std::string client_cert_pem;  // optional client certificate (mTLS)
+  std::string client_key_pem;
+  bool insecure_skip_verify = false;
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{30'000};
+  std::string source_address;  // optional local address to bind (allowlist tests)
+  // When set and it becomes true, the transfer aborts (kUnavailable) within ~100 ms.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct Response {
+  int status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string header(const std::string& lowercase_name) const;
+};
+
+class Client {
+ public:
+  explicit Client(TlsOptions tls = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Throws byoc::Error kUnavailable on connection/TLS failures and timeouts.
+  Response send(const Request& request);
+
+  // The certificates the server at `url` presents (leaf first), read with
+  // verification off. Nothing but the TLS handshake and a GET of `url` is sent.
+  std::vector<std::string> peer_certificates(const std::string& url);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace byoc::http

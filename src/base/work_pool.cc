@@ -1,0 +1,46 @@
+#include "base/work_pool.h"
+
+#include <spdlog/spdlog.h>
+
+namespace byoc {
+
+WorkPool::WorkPool(int threads) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+}
+
+WorkPool::~WorkPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkPool::post(std::function<void()> work) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(work));
+  }
+  cv_.notify_one();
+}
+
+void WorkPool::loop() {
+  while (true) {
+    std::function<void()> work;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    try {
+      work();
+    } catch (const std::exception& e) {
+      spdlog::error("background work failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace byoc

@@ -1,0 +1,33 @@
+// WorkPool: a fixed set of threads running queued closures, for blocking work
+// (store transactions, process management) that must stay off I/O threads.
+// post() is thread-safe; the destructor finishes queued work and joins.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace byoc {
+
+class WorkPool {
+ public:
+  explicit WorkPool(int threads);
+  ~WorkPool();
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  void post(std::function<void()> work);
+
+ private:
+  void loop();
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace byoc

@@ -1,0 +1,54 @@
+// Plumbing shared by the subcommands: how a parsed subcommand hands its
+// action to run() (actions run after parsing, so a usage error never half-runs
+// a command), the common flags (-o, --wait, --timeout) and how a command gets
+// an ApiClient from the saved login and the environment.
+//
+// Not thread-safe: one parse and one action per process.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cli/api_client.h"
+#include "cli/io.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+
+namespace byoc::cli {
+
+using Action = std::function<int()>;
+
+struct CommandSet {
+  Io& io;
+  Action action;  // the parsed leaf subcommand's work; empty if none was chosen
+};
+
+// Makes `fn` the action when `sub` is the parsed subcommand.
+void on_run(CLI::App* sub, CommandSet& commands, Action fn);
+
+// -o/--output table|json (default table) into `format`.
+void add_output_option(CLI::App* sub, std::string& format);
+
+struct WaitFlags {
+  bool wait = false;
+  int timeout_seconds = 600;
+};
+// --wait and --timeout SECONDS.
+void add_wait_options(CLI::App* sub, WaitFlags& flags, const std::string& what);
+
+// An ApiClient for the server in ~/.config/byoc/config.json, overridden by
+// BYOC_SERVER / BYOC_TOKEN / BYOC_CA_FILE.
+std::unique_ptr<ApiClient> connect(const Io& io);
+
+// Prints `value` with `render` for tables or as JSON.
+void print_result(Io& io, const std::string& format, const nlohmann::json& value,
+                  const std::function<std::string(const nlohmann::json&)>& render);
+
+// Waits for the operation `operation["id"]` showing progress on io.err.
+nlohmann::json wait_for(Io& io, ApiClient& api, const nlohmann::json& operation, const WaitFlags& flags);
+
+}  // namespace byoc::cli

@@ -1,0 +1,68 @@
+#include "cli/daemon_commands.h"
+
+#include "agent/agent_main.h"
+#include "cli/config.h"
+#include "server/server_main.h"
+
+namespace byoc::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Daemons may spawn children with another working directory: hand them absolute paths.
+fs::path absolute_or_empty(const std::string& path) {
+  return path.empty() ? fs::path() : fs::absolute(path).lexically_normal();
+}
+
+}  // namespace
+
+void add_server_command(CLI::App& app, CommandSet& commands) {
+  struct Flags {
+    std::string listen = "127.0.0.1:8443";
+    std::string data_dir, tls_cert, tls_key;
+    int io_threads = 2;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = app.add_subcommand("server", "Run the management plane (API, controllers, local agents)");
+  sub->add_option("--listen", f->listen, "HOST:PORT to serve HTTPS on; port 0 picks a free one")
+      ->capture_default_str();
+  sub->add_option("--data-dir", f->data_dir, "Directory the server keeps all its state in")->required();
+  auto* cert = sub->add_option("--tls-cert", f->tls_cert, "Serving chain (PEM, ending with its CA)");
+  auto* key = sub->add_option("--tls-key", f->tls_key, "Private key of --tls-cert");
+  cert->needs(key);
+  key->needs(cert);
+  sub->add_option("--io-threads", f->io_threads, "Threads serving HTTP")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  on_run(sub, commands, [f] {
+    server::ServerOptions options;
+    options.listen = f->listen;
+    options.data_dir = absolute_or_empty(f->data_dir);
+    options.tls_cert = absolute_or_empty(f->tls_cert);
+    options.tls_key = absolute_or_empty(f->tls_key);
+    options.io_threads = f->io_threads;
+    return server::run_server(options);
+  });
+}
+
+void add_agent_command(CLI::App& app, CommandSet& commands) {
+  struct Flags {
+    std::string state_dir, server, join_token_file;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = app.add_subcommand("agent", "Run the data-plane agent of an external environment");
+  sub->add_option("--state-dir", f->state_dir, "Directory for the agent's keys, state and services")
+      ->required();
+  sub->add_option("--server", f->server, "https://HOST:PORT of the management plane")->required();
+  sub->add_option("--join-token-file", f->join_token_file,
+                  "File holding the join token (first start only; or set BYOC_JOIN_TOKEN)");
+  on_run(sub, commands, [f] {
+    agent::AgentOptions options;
+    options.state_dir = absolute_or_empty(f->state_dir);
+    options.server_url = normalize_server_url(f->server, "server");
+    options.join_token_file = absolute_or_empty(f->join_token_file);
+    return agent::run_agent(options);
+  });
+}
+
+}  // namespace byoc::cli

@@ -1,0 +1,32 @@
+#include "cli/endpoint_query.h"
+
+#include <openssl/evp.h>
+
+#include <vector>
+
+namespace byoc::cli {
+
+std::string basic_authorization(const std::string& user, const std::string& password) {
+  std::string plain = user + ":" + password;
+  std::vector<unsigned char> encoded(4 * ((plain.size() + 2) / 3) + 1);
+  int length = EVP_EncodeBlock(encoded.data(), reinterpret_cast<const unsigned char*>(plain.data()),
+                               static_cast<int>(plain.size()));
+  return "Basic " + std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<size_t>(length));
+}
+
+http::Response query_endpoint(const std::string& endpoint, const std::string& ca_pem, const std::string& user,
+                              const std::string& password, const std::string& sql,
+                              std::chrono::milliseconds timeout) {
+  http::Client client(http::TlsOptions{.ca_pem = ca_pem});
+  http::Request request;
+  request.method = "POST";
+  std::string base = endpoint;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  request.url = base + "/";
+  request.body = sql;
+  request.timeout = timeout;
+  request.headers = {{"Authorization", basic_authorization(user, password)}};
+  return client.send(request);
+}
+
+}  // namespace byoc::cli

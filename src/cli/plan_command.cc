@@ -1,0 +1,73 @@
+#include "cli/plan_command.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "plan/catalogue.h"
+#include "plan/placement.h"
+#include "plan/placement_json.h"
+
+namespace byoc::cli {
+
+namespace {
+
+struct PlacementArgs {
+  std::string input;
+  std::string current;
+  int max_migrations = -1;
+};
+
+nlohmann::json read_json_file(const std::string& path, const std::string& option) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error::Invalid("unreadable_file", "can't read " + option + " file '" + path + "'", option);
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error::BadRequest("invalid_json", option + " file '" + path + "' is not valid JSON: " + e.what(), option);
+  }
+}
+
+void run_placement(const PlacementArgs& args, bool max_given, std::ostream& out) {
+  plan::PlacementInput input = plan::placement_input_from_json(read_json_file(args.input, "--input"));
+  if (max_given && args.current.empty()) {
+    throw Error::Invalid("missing_current", "--max-migrations needs --current (the plan to re-place)",
+                         "max_migrations");
+  }
+  plan::PlacementPlan result;
+  if (args.current.empty()) {
+    result = plan::plan_placement(input, plan::Catalogue::builtin());
+  } else {
+    plan::CurrentPlan current = plan::current_plan_from_json(read_json_file(args.current, "--current"));
+    result = plan::plan_scale_in(input, current, max_given ? args.max_migrations : -1, plan::Catalogue::builtin());
+  }
+  out << plan::to_json(result).dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_plan_commands(CLI::App& app, std::ostream& out) {
+  CLI::App* plan = app.add_subcommand("plan", "Offline planners: need no server");
+  plan->require_subcommand(1);
+  CLI::App* placement = plan->add_subcommand(
+      "placement", "Place replicas on EC2 nodes at the lowest $/h (docs/placement.md has the formats)");
+  auto args = std::make_shared<PlacementArgs>();
+  placement->add_option("--input", args->input, "JSON input: mode, zones, instance types, replicas")->required();
+  placement->add_option("--current", args->current, "a previous plan (this command's output) to re-place");
+  CLI::Option* max = placement
+                         ->add_option("--max-migrations", args->max_migrations,
+                                      "with --current: move at most this many replicas (default: no limit)")
+                         ->check(CLI::NonNegativeNumber);
+  std::ostream* sink = &out;
+  placement->callback([args, max, sink] { run_placement(*args, max->count() > 0, *sink); });
+}
+
+void add_plan_commands(CLI::App& app) { add_plan_commands(app, std::cout); }
+
+}  // namespace byoc::cli

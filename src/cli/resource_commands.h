@@ -1,0 +1,17 @@
+// The API client subcommands: `byoc env …`, `byoc service …`,
+// `byoc operation …` and `byoc login`. Each registers its flags on the given
+// app and its action in the CommandSet.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+namespace byoc::cli {
+
+void add_env_commands(CLI::App& app, CommandSet& commands);
+void add_service_commands(CLI::App& app, CommandSet& commands);
+void add_operation_commands(CLI::App& app, CommandSet& commands);
+void add_login_command(CLI::App& app, CommandSet& commands);
+
+}  // namespace byoc::cli

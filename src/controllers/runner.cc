@@ -1,0 +1,148 @@
+#include "controllers/runner.h"
+
+#include <spdlog/spdlog.h>
+
+namespace byoc::controllers {
+namespace {
+constexpr int64_t kLeaseSeconds = 120;
+}
+
+Runner::Runner(store::Store& store, const Clock& clock, std::string holder, int workers)
+    : store_(store), clock_(clock), holder_(std::move(holder)), worker_count_(workers) {}
+
+Runner::~Runner() { stop(); }
+
+void Runner::add(const std::string& kind, Reconciler* reconciler) { reconcilers_[kind] = reconciler; }
+
+void Runner::add_resync(const std::string& kind, std::function<std::vector<std::string>()> lister) {
+  listers_[kind] = std::move(lister);
+}
+
+void Runner::start(std::chrono::milliseconds resync_period) {
+  for (int i = 0; i < worker_count_; ++i) threads_.emplace_back([this] { work(); });
+  threads_.emplace_back([this, resync_period] { resync_loop(resync_period); });
+}
+
+void Runner::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Runner::enqueue(const std::string& key, std::chrono::milliseconds delay) {
+  {
+    std::lock_guard lock(mutex_);
+    auto when = std::chrono::steady_clock::now() + delay;
+    if (in_flight_.count(key)) {
+      if (delay.count() == 0) dirty_.insert(key);
+      else if (!due_.count(key) || due_[key] > when) due_[key] = when;
+      return;
+    }
+    auto it = due_.find(key);
+    if (it == due_.end() || it->second > when) due_[key] = when;
+  }
+  cv_.notify_one();
+}
+
+size_t Runner::pending() const {
+  std::lock_guard lock(mutex_);
+  return due_.size() + in_flight_.size();
+}
+
+void Runner::resync_loop(std::chrono::milliseconds period) {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    for (const auto& [kind, lister] : listers_) {
+      try {
+        for (const auto& id : lister()) enqueue(kind + "/" + id);
+      } catch (const std::exception& e) {
+        spdlog::warn("resync of {} failed: {}", kind, e.what());
+      }
+    }
+    lock.lock();
+    cv_.wait_for(lock, period, [&] { return stopping_; });
+  }
+}
+
+void Runner::work() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    if (stopping_) return;
+    auto now = std::chrono::steady_clock::now();
+    // The earliest due key that isn't being worked on.
+    auto next = due_.end();
+    for (auto it = due_.begin(); it != due_.end(); ++it)
+      if (!in_flight_.count(it->first) && (next == due_.end() || it->second < next->second)) next = it;
+    if (next == due_.end()) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (next->second > now) {
+      cv_.wait_until(lock, next->second);
+      continue;
+    }
+    std::string key = next->first;
+    due_.erase(next);
+    in_flight_.insert(key);
+    lock.unlock();
+    run_one(key);
+    lock.lock();
+    in_flight_.erase(key);
+    if (dirty_.erase(key)) due_[key] = std::chrono::steady_clock::now();
+    cv_.notify_all();
+  }
+}
+
+void Runner::run_one(const std::string& key) {
+  auto slash = key.find('/');
+  auto it = reconcilers_.find(key.substr(0, slash));
+  if (slash == std::string::npos || it == reconcilers_.end()) {
+    spdlog::error("no reconciler for {}", key);
+    return;
+  }
+  bool leased = false;
+  try {
+    store_.transact([&](store::Transaction& tx) {
+      leased = tx.acquire_lease(key, holder_, clock_.unix_seconds(), kLeaseSeconds);
+    });
+  } catch (const std::exception& e) {
+    spdlog::warn("lease for {} failed: {}", key, e.what());
+  }
+  if (!leased) {
+    enqueue(key, std::chrono::seconds(5));  // another server works on it
+    return;
+  }
+  std::optional<std::chrono::milliseconds> again;
+  try {
+    ReconcileResult result = it->second->reconcile(key.substr(slash + 1));
+    {
+      std::lock_guard lock(mutex_);
+      failures_.erase(key);
+    }
+    again = result.requeue_after;
+  } catch (const std::exception& e) {
+    std::chrono::milliseconds delay;
+    int failures;
+    {
+      std::lock_guard lock(mutex_);
+      failures = ++failures_[key];
+      delay = backoff_.delay(failures, std::uniform_real_distribution<double>(0, 1)(random_));
+    }
+    spdlog::warn("reconcile {} failed (attempt {}), retrying in {} ms: {}", key, failures, delay.count(), e.what());
+    again = delay;
+  }
+  try {
+    store_.transact([&](store::Transaction& tx) { tx.release_lease(key, holder_); });
+  } catch (const std::exception& e) {
+    spdlog::warn("lease release for {} failed: {}", key, e.what());
+  }
+  if (again) enqueue(key, *again);
+}
+
+}  // namespace byoc::controllers

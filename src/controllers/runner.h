@@ -1,0 +1,71 @@
+// Runner: drives reconcilers from a work queue keyed by resource
+// ("environment/env-…"). A key is never reconciled by two workers at once:
+// in-process by the queue, across server processes by a lease in the store.
+// Adding a key that is queued or in flight coalesces. Failures retry with
+// backoff and jitter; every key is also re-queued periodically (resync), so
+// the system is level-triggered: after a restart it just compares again.
+//
+// Threading: enqueue() from any thread; start()/stop() from one.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "controllers/backoff.h"
+#include "controllers/reconciler.h"
+#include "store/store.h"
+
+namespace byoc::controllers {
+
+class Runner {
+ public:
+  Runner(store::Store& store, const Clock& clock, std::string holder, int workers = 2);
+  ~Runner();
+
+  // Registers the reconciler for keys "<kind>/<id>". Call before start().
+  void add(const std::string& kind, Reconciler* reconciler);
+  // `lister` returns every id of `kind` for the periodic resync.
+  void add_resync(const std::string& kind, std::function<std::vector<std::string>()> lister);
+
+  void start(std::chrono::milliseconds resync_period = std::chrono::seconds(10));
+  void stop();
+
+  void enqueue(const std::string& key, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+
+  // Number of keys waiting or in flight (for tests and metrics).
+  size_t pending() const;
+
+ private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  void work();
+  void resync_loop(std::chrono::milliseconds period);
+  void run_one(const std::string& key);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::string holder_;
+  int worker_count_;
+  Backoff backoff_;
+  std::map<std::string, Reconciler*> reconcilers_;
+  std::map<std::string, std::function<std::vector<std::string>()>> listers_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::string, SteadyTime> due_;  // queued keys and when they may run
+  std::set<std::string> in_flight_;
+  std::set<std::string> dirty_;            // re-added while in flight
+  std::map<std::string, int> failures_;
+  std::mt19937_64 random_{std::random_device{}()};
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace byoc::controllers

@@ -1,0 +1,47 @@
+#include "controllers/service_operations.h"
+
+#include "controllers/environment_controller.h"
+
+namespace byoc::controllers {
+
+void settle_service_operations(store::Transaction& tx, const model::Environment& environment,
+                               const std::string& service_name, const std::optional<model::Service>& service,
+                               int64_t now) {
+  if (auto op = running_operation(tx, "service.create", environment.id, service_name)) {
+    if (!service) {
+      op->fail("service_deleted", "the service was deleted before it became ready", now);
+    } else if (service->state == model::kReady) {
+      op->succeed(model::to_json(*service, environment.name), now);
+    } else if (service->state == model::kFailed) {
+      op->fail(service->reason.empty() ? "failed" : service->reason,
+               "the agent could not run the service (reason: " + service->reason + ")", now);
+    } else if (service->state == model::kProvisioning) {
+      op->advance_to("endpoint_ready");
+      op->updated_at = now;
+    } else {
+      op.reset();
+    }
+    if (op) tx.put_operation(*op);
+  }
+  if (!service) {
+    if (auto op = running_operation(tx, "service.delete", environment.id, service_name)) {
+      op->succeed(nullptr, now);
+      tx.put_operation(*op);
+    }
+  }
+}
+
+ReconcileResult ServiceController::reconcile(const std::string& id) {
+  auto colon = id.find(':');
+  if (colon == std::string::npos) return {};
+  std::string environment_id = id.substr(0, colon);
+  std::string name = id.substr(colon + 1);
+  store_.transact([&](store::Transaction& tx) {
+    auto env = tx.environment_by_id(environment_id);
+    if (!env) return;
+    settle_service_operations(tx, *env, name, tx.service_by_name(environment_id, name), clock_.unix_seconds());
+  });
+  return {};
+}
+
+}  // namespace byoc::controllers

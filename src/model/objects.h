@@ -1,0 +1,102 @@
+// The management plane's resources as plain records: what the store keeps and
+// the API shows. Conversions to API JSON live beside them; parsing of create
+// requests (with full validation) is in requests.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace byoc::model {
+
+// Lifecycle of environments and services.
+inline constexpr const char* kPending = "PENDING";
+inline constexpr const char* kProvisioning = "PROVISIONING";
+inline constexpr const char* kReady = "READY";
+inline constexpr const char* kFailed = "FAILED";
+inline constexpr const char* kDeleting = "DELETING";
+
+struct Condition {
+  std::string type;  // e.g. "agent_connected"
+  bool status = false;
+  std::string reason;  // enumerated code, may be empty
+  int64_t last_transition_time = 0;
+  bool operator==(const Condition&) const = default;
+};
+
+struct Environment {
+  std::string id;
+  std::string organization = "default";
+  std::string name;
+  std::string cloud;
+  std::string region;
+  std::string cidr;
+  std::vector<std::string> zones;
+  std::string state = kPending;
+  std::vector<Condition> conditions;
+  int64_t revision = 1;  // of the desired state the agent should run
+  std::string ca_pem;    // the environment CA's public certificate, reported by its agent
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+
+  const Condition* condition(const std::string& type) const;
+  // Sets a condition; returns true if anything changed (transition time moves only on a status change).
+  bool set_condition(const std::string& type, bool status, const std::string& reason, int64_t now);
+};
+
+struct Service {
+  std::string id;
+  std::string environment_id;
+  std::string name;
+  std::string clickhouse_version = "18.16.1";
+  int shards = 1;
+  int replicas = 1;
+  int cpu_millis = 1000;
+  int memory_mib = 2048;
+  std::vector<std::string> allowed_ips;
+  std::string password_sha256_hex;  // of the `default` user's password; never shown
+  std::string state = kPending;
+  std::string reason;
+  std::string endpoint;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct OperationStep {
+  std::string name;
+  std::string state = "pending";  // pending | running | done | failed
+  bool operator==(const OperationStep&) const = default;
+};
+
+struct Operation {
+  std::string id;
+  std::string kind;  // environment.create | environment.delete | service.create | service.delete
+  std::string environment_id;
+  std::string environment_name;
+  std::string service_name;  // empty for environment operations
+  std::string status = "running";  // running | succeeded | failed
+  std::vector<OperationStep> steps;
+  nlohmann::json result;  // null until succeeded
+  nlohmann::json error;   // null unless failed: {"code","message"}
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+
+  // Marks `step` running (and every earlier step done); unknown names are ignored.
+  void advance_to(const std::string& step);
+  void succeed(nlohmann::json result_value, int64_t now);
+  void fail(const std::string& code, const std::string& message, int64_t now);
+  double progress() const;
+  bool done() const { return status != "running"; }
+};
+
+nlohmann::json to_json(const Environment& e);
+nlohmann::json to_json(const Service& s, const std::string& environment_name);
+nlohmann::json to_json(const Operation& o);
+
+// Random identifiers with a kind prefix: "env-", "svc-", "op-", "tok-".
+std::string new_id(const std::string& prefix);
+
+}  // namespace byoc::model

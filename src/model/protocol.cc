@@ -1,0 +1,262 @@
+#include "model/protocol.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "base/error.h"
+#include "model/validate.h"
+
+namespace byoc::model {
+using nlohmann::json;
+
+const std::vector<std::string>& replica_states() {
+  static const std::vector<std::string> v = {"STARTING", "RUNNING", "RESTARTING", "FAILED", "STOPPED"};
+  return v;
+}
+const std::vector<std::string>& service_states() {
+  static const std::vector<std::string> v = {"PROVISIONING", "READY", "FAILED", "DELETING"};
+  return v;
+}
+const std::vector<std::string>& reason_codes() {
+  static const std::vector<std::string> v = {"",
+                                             "starting",
+                                             "replica_failed",
+                                             "endpoint_unreachable",
+                                             "apply_failed",
+                                             "unsupported_topology",
+                                             "unsupported_version",
+                                             "invariant_violation",
+                                             "policy_violation"};
+  return v;
+}
+
+namespace {
+
+// Reads one JSON object under a path, rejecting any key not declared.
+class StrictObject {
+ public:
+  StrictObject(const json& j, std::string path, std::vector<std::string> allowed) : j_(j), path_(std::move(path)) {
+    if (!j.is_object()) throw Error::Invalid("invalid_value", "must be an object", path_);
+    for (const auto& [key, unused] : j.items())
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        throw Error::Invalid("field_not_allowed", "field is not part of the protocol", field(key));
+  }
+
+  std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  const json* find(const std::string& key) const {
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+
+  int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) const {
+    const json* v = find(key);
+    if (!v) return fallback;
+    if (!v->is_number_integer()) throw Error::Invalid("invalid_value", "must be an integer", field(key));
+    int64_t n = v->get<int64_t>();
+    if (n < min || n > max) throw Error::Invalid("invalid_value", "out of range", field(key));
+    return n;
+  }
+
+  std::string string(const std::string& key, size_t max_length = 256) const {
+    const json* v = find(key);
+    if (!v) return "";
+    if (!v->is_string()) throw Error::Invalid("invalid_value", "must be a string", field(key));
+    std::string s = v->get<std::string>();
+    if (s.size() > max_length) throw Error::Invalid("invalid_value", "too long", field(key));
+    return s;
+  }
+
+  std::string enumerated(const std::string& key, const std::vector<std::string>& allowed) const {
+    std::string s = string(key);
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end())
+      throw Error::Invalid("invalid_value", "not an allowed value", field(key));
+    return s;
+  }
+
+  template <typename F>
+  void each(const std::string& key, size_t max_items, F&& fn) const {
+    const json* v = find(key);
+    if (!v) return;
+    if (!v->is_array() || v->size() > max_items)
+      throw Error::Invalid("invalid_value", "must be an array of at most " + std::to_string(max_items), field(key));
+    for (size_t i = 0; i < v->size(); ++i) fn((*v)[i], field(key) + "[" + std::to_string(i) + "]");
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+constexpr int64_t kMaxInt = int64_t{1} << 53;
+
+std::string checked_name(const StrictObject& o, const std::string& key) {
+  std::string name = o.string(key);
+  if (!is_dns1123_label(name)) throw Error::Invalid("invalid_value", "not a DNS-1123 label", o.field(key));
+  return name;
+}
+
+std::string checked_endpoint(const StrictObject& o) {
+  static const std::regex re(R"(https://[a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
+  std::string e = o.string("endpoint");
+  if (!e.empty() && !std::regex_match(e, re))
+    throw Error::Invalid("invalid_value", "must be https://HOST:PORT", o.field("endpoint"));
+  return e;
+}
+
+json desired_service_json(const DesiredService& s) {
+  return {{"name", s.name},
+          {"clickhouse_version", s.clickhouse_version},
+          {"shards", s.shards},
+          {"replicas", s.replicas},
+          {"cpu_millis", s.cpu_millis},
+          {"memory_mib", s.memory_mib},
+          {"allowed_ips", s.allowed_ips},
+          {"default_password_sha256_hex", s.default_password_sha256_hex}};
+}
+
+}  // namespace
+
+json to_json(const DesiredState& d) {
+  json services = json::array();
+  for (const auto& s : d.services) services.push_back(desired_service_json(s));
+  return {{"revision", d.revision},
+          {"environment_id", d.environment_id},
+          {"environment_name", d.environment_name},
+          {"services", services}};
+}
+
+json to_json(const SyncRequest& r) {
+  json services = json::array();
+  for (const auto& s : r.status.services) {
+    json replicas = json::array();
+    for (const auto& rep : s.replicas)
+      replicas.push_back({{"shard", rep.shard},
+                          {"replica", rep.replica},
+                          {"state", rep.state},
+                          {"last_error_code", rep.last_error_code}});
+    services.push_back(
+        {{"name", s.name}, {"state", s.state}, {"reason", s.reason}, {"endpoint", s.endpoint}, {"replicas", replicas}});
+  }
+  json usage = json::array();
+  for (const auto& u : r.usage)
+    usage.push_back({{"seq", u.seq},
+                     {"service", u.service},
+                     {"shard", u.shard},
+                     {"replica", u.replica},
+                     {"start", u.start},
+                     {"end", u.end},
+                     {"cpu_millis_seconds", u.cpu_millis_seconds},
+                     {"memory_mib_seconds", u.memory_mib_seconds}});
+  return {{"protocol_version", r.protocol_version},
+          {"known_revision", r.known_revision},
+          {"seq", r.seq},
+          {"status",
+           {{"applied_revision", r.status.applied_revision},
+            {"services", services},
+            {"environment_ca_pem", r.status.environment_ca_pem}}},
+          {"usage", usage}};
+}
+
+json to_json(const SyncResponse& r) {
+  json out = {{"revision", r.revision}, {"usage_acked_seq", r.usage_acked_seq}};
+  if (r.desired) out["desired"] = to_json(*r.desired);
+  return out;
+}
+
+DesiredState parse_desired_state(const json& j) {
+  StrictObject o(j, "desired", {"revision", "environment_id", "environment_name", "services"});
+  DesiredState d;
+  d.revision = o.integer("revision", 0, 0, kMaxInt);
+  d.environment_id = o.string("environment_id", 64);
+  d.environment_name = o.string("environment_name", 63);
+  o.each("services", 1000, [&](const json& item, const std::string& path) {
+    StrictObject s(item, path,
+                   {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips",
+                    "default_password_sha256_hex"});
+    DesiredService ds;
+    ds.name = checked_name(s, "name");
+    ds.clickhouse_version = s.string("clickhouse_version", 32);
+    ds.shards = static_cast<int>(s.integer("shards", 1, 1, 64));
+    ds.replicas = static_cast<int>(s.integer("replicas", 1, 1, 16));
+    ds.cpu_millis = static_cast<int>(s.integer("cpu_millis", 1000, 1, 1'000'000));
+    ds.memory_mib = static_cast<int>(s.integer("memory_mib", 2048, 1, 10'000'000));
+    s.each("allowed_ips", 64, [&](const json& ip, const std::string& ip_path) {
+      if (!ip.is_string()) throw Error::Invalid("invalid_value", "must be a string", ip_path);
+      check_allowed_ip(ip.get<std::string>(), ip_path);
+      ds.allowed_ips.push_back(ip.get<std::string>());
+    });
+    ds.default_password_sha256_hex = s.string("default_password_sha256_hex", 64);
+    static const std::regex hex64("[0-9a-f]{64}");
+    if (!std::regex_match(ds.default_password_sha256_hex, hex64))
+      throw Error::Invalid("invalid_value", "must be 64 lowercase hex digits", s.field("default_password_sha256_hex"));
+    for (const auto& other : d.services)
+      if (other.name == ds.name) throw Error::Invalid("invalid_value", "duplicate service", s.field("name"));
+    d.services.push_back(std::move(ds));
+  });
+  return d;
+}
+
+SyncRequest parse_sync_request(const json& j) {
+  StrictObject o(j, "", {"protocol_version", "known_revision", "seq", "status", "usage"});
+  SyncRequest r;
+  r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
+  if (r.protocol_version != kProtocolVersion)
+    throw Error::Invalid("unsupported_protocol", "protocol_version must be " + std::to_string(kProtocolVersion),
+                         "protocol_version");
+  r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
+  r.seq = o.integer("seq", 0, 0, kMaxInt);
+  if (const json* status = o.find("status")) {
+    StrictObject st(*status, "status", {"applied_revision", "services", "environment_ca_pem"});
+    r.status.applied_revision = st.integer("applied_revision", 0, 0, kMaxInt);
+    r.status.environment_ca_pem = st.string("environment_ca_pem", 16384);
+    if (!r.status.environment_ca_pem.empty() &&
+        (r.status.environment_ca_pem.find("-----BEGIN CERTIFICATE-----") != 0 ||
+         r.status.environment_ca_pem.find("PRIVATE") != std::string::npos))
+      throw Error::Invalid("invalid_value", "must be one PEM certificate", st.field("environment_ca_pem"));
+    st.each("services", 1000, [&](const json& item, const std::string& path) {
+      StrictObject s(item, path, {"name", "state", "reason", "endpoint", "replicas"});
+      ReportedService rs;
+      rs.name = checked_name(s, "name");
+      rs.state = s.enumerated("state", service_states());
+      rs.reason = s.enumerated("reason", reason_codes());
+      rs.endpoint = checked_endpoint(s);
+      s.each("replicas", 64 * 16, [&](const json& rep, const std::string& rep_path) {
+        StrictObject rr(rep, rep_path, {"shard", "replica", "state", "last_error_code"});
+        rs.replicas.push_back({static_cast<int>(rr.integer("shard", 1, 1, 64)),
+                               static_cast<int>(rr.integer("replica", 1, 1, 16)),
+                               rr.enumerated("state", replica_states()),
+                               static_cast<int>(rr.integer("last_error_code", 0, 0, 100000))});
+      });
+      r.status.services.push_back(std::move(rs));
+    });
+  }
+  o.each("usage", 10000, [&](const json& item, const std::string& path) {
+    StrictObject u(item, path,
+                   {"seq", "service", "shard", "replica", "start", "end", "cpu_millis_seconds", "memory_mib_seconds"});
+    UsageInterval ui;
+    ui.seq = u.integer("seq", 0, 1, kMaxInt);
+    ui.service = checked_name(u, "service");
+    ui.shard = static_cast<int>(u.integer("shard", 1, 1, 64));
+    ui.replica = static_cast<int>(u.integer("replica", 1, 1, 16));
+    ui.start = u.integer("start", 0, 0, kMaxInt);
+    ui.end = u.integer("end", 0, 0, kMaxInt);
+    if (ui.end < ui.start) throw Error::Invalid("invalid_value", "end before start", u.field("end"));
+    ui.cpu_millis_seconds = u.integer("cpu_millis_seconds", 0, 0, kMaxInt);
+    ui.memory_mib_seconds = u.integer("memory_mib_seconds", 0, 0, kMaxInt);
+    r.usage.push_back(std::move(ui));
+  });
+  return r;
+}
+
+SyncResponse parse_sync_response(const json& j) {
+  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq"});
+  SyncResponse r;
+  r.revision = o.integer("revision", 0, 0, kMaxInt);
+  r.usage_acked_seq = o.integer("usage_acked_seq", 0, 0, kMaxInt);
+  if (const json* d = o.find("desired")) r.desired = parse_desired_state(*d);
+  return r;
+}
+
+}  // namespace byoc::model

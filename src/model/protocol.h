@@ -1,0 +1,108 @@
+// The protocol between the planes (DESIGN.md §3): one call, POST
+// /v1/agent/sync, carries the agent's status and usage up and the desired state
+// down. Both directions are closed, typed schemas: parsers reject any field not
+// listed here (the telemetry allowlist — no free text, no query text, no rows
+// ever leaves the data plane, and no raw config ever enters it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace byoc::model {
+
+inline constexpr int kProtocolVersion = 1;
+
+struct DesiredService {
+  std::string name;
+  std::string clickhouse_version;
+  int shards = 1;
+  int replicas = 1;
+  int cpu_millis = 1000;
+  int memory_mib = 2048;
+  std::vector<std::string> allowed_ips;
+  std::string default_password_sha256_hex;
+  bool operator==(const DesiredService&) const = default;
+};
+
+struct DesiredState {
+  int64_t revision = 0;
+  std::string environment_id;
+  std::string environment_name;
+  std::vector<DesiredService> services;
+  bool operator==(const DesiredState&) const = default;
+};
+
+// Enumerations the agent may report.
+const std::vector<std::string>& replica_states();  // STARTING RUNNING RESTARTING FAILED STOPPED
+const std::vector<std::string>& service_states();  // PROVISIONING READY FAILED DELETING
+const std::vector<std::string>& reason_codes();    // "" starting replica_failed unsupported_topology ...
+
+struct ReportedReplica {
+  int shard = 1;
+  int replica = 1;
+  std::string state;
+  int last_error_code = 0;  // a ClickHouse error code, never a message
+  bool operator==(const ReportedReplica&) const = default;
+};
+
+struct ReportedService {
+  std::string name;
+  std::string state;
+  std::string reason;
+  std::string endpoint;  // https://HOST:PORT
+  std::vector<ReportedReplica> replicas;
+  bool operator==(const ReportedService&) const = default;
+};
+
+struct AgentStatus {
+  int64_t applied_revision = 0;  // the desired revision the agent last applied (or refused)
+  std::vector<ReportedService> services;
+  std::string environment_ca_pem;  // public certificate only
+  bool operator==(const AgentStatus&) const = default;
+};
+
+// Allocated resources of one replica over [start, end): CPU in millicore-
+// seconds and memory in MiB-seconds. `seq` numbers intervals per agent; the
+// server keeps each seq once, so a retried report never double-counts.
+struct UsageInterval {
+  int64_t seq = 0;
+  std::string service;
+  int shard = 1;
+  int replica = 1;
+  int64_t start = 0;
+  int64_t end = 0;
+  int64_t cpu_millis_seconds = 0;
+  int64_t memory_mib_seconds = 0;
+  bool operator==(const UsageInterval&) const = default;
+};
+
+struct SyncRequest {
+  int protocol_version = kProtocolVersion;
+  int64_t known_revision = 0;
+  int64_t seq = 0;  // the agent's request counter
+  AgentStatus status;
+  std::vector<UsageInterval> usage;
+};
+
+struct SyncResponse {
+  int64_t revision = 0;
+  std::optional<DesiredState> desired;  // present when newer than known_revision
+  int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
+};
+
+nlohmann::json to_json(const DesiredState& d);
+nlohmann::json to_json(const SyncRequest& r);
+nlohmann::json to_json(const SyncResponse& r);
+
+// Strict parsers: throw byoc::Error (kInvalid, code "field_not_allowed" for a
+// field outside the schema, "invalid_value" for a value outside its
+// enumeration or format) naming the offending field.
+DesiredState parse_desired_state(const nlohmann::json& j);
+SyncRequest parse_sync_request(const nlohmann::json& j);
+SyncResponse parse_sync_response(const nlohmann::json& j);
+
+}  // namespace byoc::model

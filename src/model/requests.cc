@@ -1,0 +1,87 @@
+#include "model/requests.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/error.h"
+#include "model/clouds.h"
+#include "model/validate.h"
+
+namespace byoc::model {
+using nlohmann::json;
+
+namespace {
+const std::vector<std::string> kReadOnly = {"id",         "state",      "revision",   "conditions", "created_at",
+                                            "updated_at", "endpoint",   "reason",     "environment", "ca_pem",
+                                            "organization", "password"};
+
+std::string list_of(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out;
+}
+}  // namespace
+
+Environment parse_environment_create(const json& body) {
+  check_object_fields(body, {"name", "cloud", "region", "cidr", "zones"}, kReadOnly);
+  Environment e;
+  e.name = get_string(body, "name", "", true);
+  check_name(e.name, "name");
+  e.cloud = get_string(body, "cloud", "", true);
+  const auto& offers = cloud_offers();
+  auto offer = offers.find(e.cloud);
+  if (offer == offers.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, unused] : offers) names.push_back(name);
+    throw Error::Invalid("unknown_cloud", "must be one of: " + list_of(names), "cloud");
+  }
+  e.region = get_string(body, "region", offer->second.default_region, offer->second.default_region.empty());
+  auto region = offer->second.zones_by_region.find(e.region);
+  if (region == offer->second.zones_by_region.end())
+    throw Error::Invalid("unknown_region", "cloud " + e.cloud + " has no region '" + e.region + "'", "region");
+  e.cidr = get_string(body, "cidr", "", true);
+  check_environment_cidr(e.cidr, "cidr");
+  e.zones = get_string_list(body, "zones", {"a"});
+  if (e.zones.empty() || e.zones.size() > 6)
+    throw Error::Invalid("invalid_zones", "must list between 1 and 6 zones", "zones");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < e.zones.size(); ++i) {
+    std::string field = "zones[" + std::to_string(i) + "]";
+    const auto& known = region->second;
+    if (std::find(known.begin(), known.end(), e.zones[i]) == known.end())
+      throw Error::Invalid("unknown_zone", "region " + e.region + " has zones: " + list_of(known), field);
+    if (!seen.insert(e.zones[i]).second) throw Error::Invalid("duplicate_zone", "zone listed twice", field);
+  }
+  return e;
+}
+
+Service parse_service_create(const json& body, const Environment& environment) {
+  check_object_fields(body,
+                      {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips"},
+                      kReadOnly);
+  Service s;
+  s.environment_id = environment.id;
+  s.name = get_string(body, "name", "", true);
+  check_name(s.name, "name");
+  const auto& versions = cloud_offers().at(environment.cloud).clickhouse_versions;
+  s.clickhouse_version = get_string(body, "clickhouse_version", versions.front());
+  if (std::find(versions.begin(), versions.end(), s.clickhouse_version) == versions.end())
+    throw Error::Invalid("unknown_version", "environment offers ClickHouse " + list_of(versions),
+                         "clickhouse_version");
+  s.shards = static_cast<int>(get_int(body, "shards", 1, 1, 64));
+  s.replicas = static_cast<int>(get_int(body, "replicas", 1, 1, 16));
+  s.cpu_millis = static_cast<int>(get_int(body, "cpu_millis", 1000, 250, 64000));
+  s.memory_mib = static_cast<int>(get_int(body, "memory_mib", 2048, 512, 524288));
+  s.allowed_ips = get_string_list(body, "allowed_ips", {});
+  if (s.allowed_ips.size() > 64) throw Error::Invalid("too_many", "at most 64 entries", "allowed_ips");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < s.allowed_ips.size(); ++i) {
+    std::string field = "allowed_ips[" + std::to_string(i) + "]";
+    check_allowed_ip(s.allowed_ips[i], field);
+    if (!seen.insert(s.allowed_ips[i]).second) throw Error::Invalid("duplicate_cidr", "listed twice", field);
+  }
+  return s;
+}
+
+}  // namespace byoc::model

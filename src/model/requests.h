@@ -1,0 +1,17 @@
+// Parsing and validation of API request bodies. Each function either returns
+// a complete record (defaults filled in, nothing persisted) or throws
+// byoc::Error naming the field at fault. Pure: no store, no clock.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "model/objects.h"
+
+namespace byoc::model {
+
+Environment parse_environment_create(const nlohmann::json& body);
+// `environment` is the one the service will live in (its cloud's offer
+// decides the allowed ClickHouse versions).
+Service parse_service_create(const nlohmann::json& body, const Environment& environment);
+
+}  // namespace byoc::model

@@ -1,0 +1,327 @@
+#include "plan/packing/column_generation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "plan/packing/glpk.h"
+
+namespace byoc::plan::packing {
+
+std::vector<ItemClass> make_classes(const Problem& problem, const std::vector<int>& replicas) {
+  // (group, cpu, memory) -> item group
+  std::map<std::tuple<int, int64_t, int64_t>, ItemGroup> item_groups;
+  for (int r : replicas) {
+    const Replica& rep = problem.replicas[r];
+    auto& ig = item_groups[{rep.group, rep.size.cpu_millis, rep.size.memory_mib}];
+    ig.group = rep.group;
+    ig.replicas.push_back(r);
+  }
+  std::map<std::tuple<int64_t, int64_t, int>, ItemClass> classes;  // (cpu, memory, per group)
+  for (auto& [key, ig] : item_groups) {
+    int per_group = static_cast<int>(ig.replicas.size());
+    auto& c = classes[{std::get<1>(key), std::get<2>(key), per_group}];
+    c.size = Resources{std::get<1>(key), std::get<2>(key)};
+    c.per_group = per_group;
+    c.item_groups.push_back(std::move(ig));
+  }
+  std::vector<ItemClass> out;
+  for (auto& [key, c] : classes) out.push_back(std::move(c));
+  // Largest first: the rounding and assignment steps place big items before small ones.
+  std::stable_sort(out.begin(), out.end(), [](const ItemClass& a, const ItemClass& b) {
+    return a.size.cpu_millis * 8 + a.size.memory_mib > b.size.cpu_millis * 8 + b.size.memory_mib;
+  });
+  return out;
+}
+
+bool pattern_fits(const Problem& problem, const std::vector<ItemClass>& classes, const Pattern& pattern) {
+  Resources load;
+  for (auto [k, count] : pattern.items) {
+    if (count < 0 || count > classes[k].max_per_node()) return false;
+    load.cpu_millis += classes[k].size.cpu_millis * count;
+    load.memory_mib += classes[k].size.memory_mib * count;
+  }
+  return load.fits_in(problem.types[pattern.type].room);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Priced {
+  Pattern pattern;
+  double value = 0;        // Σ π_k a_k of the pattern found
+  double upper_bound = 0;  // no pattern of this type is worth more
+};
+
+int max_copies(const ItemClass& c, const Resources& room) {
+  int64_t by_cpu = c.size.cpu_millis > 0 ? room.cpu_millis / c.size.cpu_millis : c.max_per_node();
+  int64_t by_mem = c.size.memory_mib > 0 ? room.memory_mib / c.size.memory_mib : c.max_per_node();
+  return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>({by_cpu, by_mem, c.max_per_node()})));
+}
+
+// Greedy by value per share of the node, then a second pass that tries each class first.
+Priced price_greedy(const Problem& problem, const std::vector<ItemClass>& classes, const std::vector<double>& duals,
+                    int type) {
+  const Resources room = problem.types[type].room;
+  std::vector<int> order;
+  for (size_t k = 0; k < classes.size(); ++k) {
+    if (duals[k] > 1e-12 && classes[k].size.fits_in(room)) order.push_back(static_cast<int>(k));
+  }
+  auto share = [&](int k) {
+    return static_cast<double>(classes[k].size.cpu_millis) / room.cpu_millis +
+           static_cast<double>(classes[k].size.memory_mib) / room.memory_mib;
+  };
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return duals[a] / share(a) > duals[b] / share(b); });
+  Priced best;
+  best.pattern.type = type;
+  auto fill = [&](int first) {
+    Resources left = room;
+    Pattern p{type, {}};
+    double value = 0;
+    auto take = [&](int k) {
+      int n = max_copies(classes[k], left);
+      if (n <= 0) return;
+      p.items.emplace_back(k, n);
+      left.cpu_millis -= classes[k].size.cpu_millis * n;
+      left.memory_mib -= classes[k].size.memory_mib * n;
+      value += duals[k] * n;
+    };
+    if (first >= 0) take(first);
+    for (int k : order) {
+      if (k != first) take(k);
+    }
+    if (value > best.value) {
+      best.value = value;
+      best.pattern = p;
+    }
+  };
+  fill(-1);
+  for (size_t i = 0; i < order.size() && i < 8; ++i) fill(order[i]);
+  best.upper_bound = best.value;  // not a bound: only the exact pricing sets one
+  return best;
+}
+
+// Exact: max Σ π_k a_k, Σ a_k size_k ≤ room, 0 ≤ a_k ≤ max_copies, integer.
+Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes, const std::vector<double>& duals,
+                   int type, const Priced& start, int time_limit_ms) {
+  const Resources room = problem.types[type].room;
+  std::vector<int> cols;
+  for (size_t k = 0; k < classes.size(); ++k) {
+    if (duals[k] > 1e-12 && max_copies(classes[k], room) > 0) cols.push_back(static_cast<int>(k));
+  }
+  Priced result = start;
+  if (cols.empty()) {
+    result.value = result.upper_bound = 0;
+    result.pattern = Pattern{type, {}};
+    return result;
+  }
+  GlpkProblem lp;
+  glp_prob* p = lp.get();
+  glp_set_obj_dir(p, GLP_MAX);
+  glp_add_rows(p, 2);
+  glp_set_row_bnds(p, 1, GLP_UP, 0, static_cast<double>(room.cpu_millis));
+  glp_set_row_bnds(p, 2, GLP_UP, 0, static_cast<double>(room.memory_mib));
+  glp_add_cols(p, static_cast<int>(cols.size()));
+  for (size_t j = 0; j < cols.size(); ++j) {
+    const ItemClass& c = classes[cols[j]];
+    int col = static_cast<int>(j) + 1;
+    glp_set_col_kind(p, col, GLP_IV);
+    glp_set_col_bnds(p, col, GLP_DB, 0, max_copies(c, room));
+    glp_set_obj_coef(p, col, duals[cols[j]]);
+    int ind[3] = {0, 1, 2};
+    double val[3] = {0, static_cast<double>(c.size.cpu_millis), static_cast<double>(c.size.memory_mib)};
+    glp_set_mat_col(p, col, 2, ind, val);
+  }
+  glp_smcp smcp;
+  glp_init_smcp(&smcp);
+  smcp.msg_lev = GLP_MSG_OFF;
+  smcp.tm_lim = time_limit_ms;
+  if (glp_simplex(p, &smcp) != 0 || glp_get_status(p) != GLP_OPT) {
+    // Can't happen for a bounded knapsack; fall back to the trivial bound Σ π_k · max_copies.
+    double ub = 0;
+    for (int k : cols) ub += duals[k] * max_copies(classes[k], room);
+    result.upper_bound = ub;
+    return result;
+  }
+  double relaxation = glp_get_obj_val(p);
+  glp_iocp iocp;
+  glp_init_iocp(&iocp);
+  iocp.msg_lev = GLP_MSG_OFF;
+  iocp.tm_lim = time_limit_ms;
+  int rc = glp_intopt(p, &iocp);
+  int status = glp_mip_status(p);
+  if ((status == GLP_OPT || status == GLP_FEAS) && glp_mip_obj_val(p) > result.value) {
+    Pattern pattern{type, {}};
+    for (size_t j = 0; j < cols.size(); ++j) {
+      int n = static_cast<int>(std::lround(glp_mip_col_val(p, static_cast<int>(j) + 1)));
+      if (n > 0) pattern.items.emplace_back(cols[j], n);
+    }
+    if (pattern_fits(problem, classes, pattern)) {
+      result.pattern = pattern;
+      result.value = 0;
+      for (auto [k, n] : pattern.items) result.value += duals[k] * n;
+    }
+  }
+  // Proven optimal: the value (with a hair of slack for GLPK's integrality tolerance); otherwise the relaxation.
+  result.upper_bound = (rc == 0 && status == GLP_OPT) ? std::max(result.value, glp_mip_obj_val(p)) * (1 + 1e-9)
+                                                      : relaxation;
+  result.upper_bound = std::max(result.upper_bound, result.value);
+  return result;
+}
+
+bool dominated(const Problem& problem, int t) {
+  const NodeType& a = problem.types[t];
+  for (size_t u = 0; u < problem.types.size(); ++u) {
+    if (static_cast<int>(u) == t) continue;
+    const NodeType& b = problem.types[u];
+    bool no_worse = a.room.fits_in(b.room) && b.price <= a.price;
+    bool better = b.price < a.price || !(b.room == a.room);
+    if (no_worse && (better || static_cast<int>(u) < t)) return true;
+  }
+  return false;
+}
+
+class Master {
+ public:
+  explicit Master(const std::vector<ItemClass>& classes) : classes_(classes) {
+    glp_set_obj_dir(lp_.get(), GLP_MIN);
+    glp_add_rows(lp_.get(), static_cast<int>(classes.size()));
+    for (size_t k = 0; k < classes.size(); ++k) {
+      glp_set_row_bnds(lp_.get(), static_cast<int>(k) + 1, GLP_LO, classes[k].demand(), 0);
+    }
+  }
+
+  bool add(const Problem& problem, const Pattern& pattern) {
+    std::vector<std::pair<int, int>> key = pattern.items;
+    std::sort(key.begin(), key.end());
+    if (key.empty() || !seen_.insert({pattern.type, key}).second) return false;
+    int col = glp_add_cols(lp_.get(), 1);
+    glp_set_col_bnds(lp_.get(), col, GLP_LO, 0, 0);
+    glp_set_obj_coef(lp_.get(), col, problem.types[pattern.type].price);
+    std::vector<int> ind{0};
+    std::vector<double> val{0};
+    for (auto [k, n] : key) {
+      ind.push_back(k + 1);
+      val.push_back(n);
+    }
+    glp_set_mat_col(lp_.get(), col, static_cast<int>(key.size()), ind.data(), val.data());
+    glp_set_col_stat(lp_.get(), col, GLP_NL);
+    patterns_.push_back(Pattern{pattern.type, key});
+    return true;
+  }
+
+  bool solve(int time_limit_ms) {
+    glp_smcp smcp;
+    glp_init_smcp(&smcp);
+    smcp.msg_lev = GLP_MSG_OFF;
+    smcp.tm_lim = std::max(1, time_limit_ms);
+    int rc = glp_simplex(lp_.get(), &smcp);
+    if (rc != 0 || glp_get_status(lp_.get()) != GLP_OPT) {
+      // A stale basis can trip the simplex: rebuild one and try once more.
+      glp_adv_basis(lp_.get(), 0);
+      rc = glp_simplex(lp_.get(), &smcp);
+    }
+    return rc == 0 && glp_get_status(lp_.get()) == GLP_OPT;
+  }
+
+  double objective() const { return glp_get_obj_val(lp_.get()); }
+  std::vector<double> duals() const {
+    std::vector<double> d(classes_.size());
+    for (size_t k = 0; k < d.size(); ++k) d[k] = std::max(0.0, glp_get_row_dual(lp_.get(), static_cast<int>(k) + 1));
+    return d;
+  }
+  std::vector<double> primal() const {
+    std::vector<double> x(patterns_.size());
+    for (size_t j = 0; j < x.size(); ++j) x[j] = std::max(0.0, glp_get_col_prim(lp_.get(), static_cast<int>(j) + 1));
+    return x;
+  }
+  const std::vector<Pattern>& patterns() const { return patterns_; }
+
+ private:
+  const std::vector<ItemClass>& classes_;
+  GlpkProblem lp_;
+  std::vector<Pattern> patterns_;
+  std::set<std::pair<int, std::vector<std::pair<int, int>>>> seen_;
+};
+
+}  // namespace
+
+GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
+                                   const std::vector<Pattern>& seeds, int time_limit_ms) {
+  GilmoreGomory out;
+  out.classes = std::move(classes);
+  const auto& cls = out.classes;
+  if (cls.empty()) {
+    out.converged = true;
+    return out;
+  }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(time_limit_ms);
+  auto ms_left = [&] {
+    return static_cast<int>(
+        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+  };
+
+  std::vector<int> pricing_types;
+  for (size_t t = 0; t < problem.types.size(); ++t) {
+    if (!dominated(problem, static_cast<int>(t))) pricing_types.push_back(static_cast<int>(t));
+  }
+
+  Master master(cls);
+  for (const auto& s : seeds) {
+    if (pattern_fits(problem, cls, s)) master.add(problem, s);
+  }
+  for (size_t k = 0; k < cls.size(); ++k) {
+    for (int t : pricing_types) {
+      int n = max_copies(cls[k], problem.types[t].room);
+      if (n > 0) master.add(problem, Pattern{t, {{static_cast<int>(k), n}}});
+    }
+  }
+
+  double best_bound = 0;
+  while (true) {
+    ++out.iterations;
+    if (!master.solve(ms_left())) break;
+    std::vector<double> duals = master.duals();
+    out.duals = duals;
+    double dual_value = 0;
+    for (size_t k = 0; k < cls.size(); ++k) dual_value += duals[k] * cls[k].demand();
+    bool out_of_time = Clock::now() >= deadline;
+
+    bool added = false;
+    if (!out_of_time) {
+      for (int t : pricing_types) {
+        Priced g = price_greedy(problem, cls, duals, t);
+        if (g.value > problem.types[t].price * (1 + 1e-6)) added = master.add(problem, g.pattern) || added;
+      }
+      if (added) continue;
+    }
+    // Exact round: every non-dominated type, which also yields Farley's bound.
+    ++out.exact_pricing_rounds;
+    double theta = 0;  // the most value per dollar any pattern reaches
+    bool exact_added = false;
+    for (int t : pricing_types) {
+      Priced g = price_greedy(problem, cls, duals, t);
+      Priced e = price_exact(problem, cls, duals, t, g, std::min(2000, ms_left()));
+      theta = std::max(theta, e.upper_bound / problem.types[t].price);
+      if (e.value > problem.types[t].price * (1 + 1e-9)) exact_added = master.add(problem, e.pattern) || exact_added;
+    }
+    double bound = theta <= 1 ? dual_value : dual_value / theta;
+    best_bound = std::max(best_bound, bound);
+    if (!exact_added) {
+      out.converged = true;
+      break;
+    }
+    if (Clock::now() >= deadline) break;
+  }
+  out.patterns = master.patterns();
+  out.x = master.primal();
+  out.lp_value = master.objective();
+  out.lower_bound = best_bound;
+  if (out.converged) out.lower_bound = std::min(std::max(best_bound, 0.0), out.lp_value);
+  return out;
+}
+
+}  // namespace byoc::plan::packing

@@ -1,0 +1,35 @@
+// solve_packed: the `packed` placement. Small instances (≤ exact_max_replicas) go to the exact MIP; every
+// instance gets the Gilmore–Gomory bound and the column-generation rounding heuristic: the patterns of the LP are
+// rounded three ways (integer restricted master by GLPK, ceiling, floor + repair), each turned into nodes by
+// assign_patterns, repaired and improved; the cheapest of these and of a greedy cheapest-insertion plan wins.
+//
+// Also used by the scale-in re-placement for the replicas it releases (`replicas` then lists them, and `layout`
+// already holds the kept nodes).
+//
+// Not thread-safe (GLPK); no state between calls.
+#pragma once
+
+#include <vector>
+
+#include "plan/packing/column_generation.h"
+#include "plan/packing/layout.h"
+#include "plan/packing/problem.h"
+
+namespace byoc::plan::packing {
+
+struct PackedResult {
+  Solution solution;
+  double lower_bound = 0;
+  bool optimal = false;  // proven by the exact MIP
+  // Per replica, the dual value of its class in the Gilmore–Gomory LP: its fair share of the $/h.
+  std::vector<double> replica_value;
+};
+
+PackedResult solve_packed(const Problem& problem, const PlannerOptions& options);
+
+// Places `replicas` (unplaced in `base`) into `base`'s free room and new nodes by the rounding heuristic; returns
+// the best layout found. `gg` (if not null) receives the column generation for packing `replicas` alone.
+Layout pack_into(const Layout& base, const std::vector<int>& replicas, const PlannerOptions& options,
+                 GilmoreGomory* gg = nullptr);
+
+}  // namespace byoc::plan::packing

@@ -1,0 +1,106 @@
+// The placement planner: puts ClickHouse replicas on EC2 nodes at the lowest $/h it can prove near-optimal.
+//
+// Rules every plan obeys: each replica on exactly one node within the node's allocatable; two replicas of one
+// (service, shard) never on one node; the replicas of one (service, shard) spread over the zones — distinct zones
+// while there are at least as many zones as replicas, otherwise between floor(r/Z) and ceil(r/Z) per zone.
+//
+// Modes: `dedicated` (one replica per node: solved exactly) and `packed` (replicas share nodes: exact MIP up to
+// PlannerOptions::exact_max_replicas, above that a column-generation rounding heuristic certified by the
+// Gilmore–Gomory LP bound). `plan_scale_in` re-places an existing plan after replica sizes changed, moving at most
+// K replicas. docs/placement.md describes the formats, the algorithms and the measured limits.
+//
+// Pure: no I/O, no clock (time limits are the solver's own). Each call keeps its own solver state; calls may run
+// concurrently only from threads that don't share a GLPK environment — in practice, call from one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/allocatable.h"
+#include "plan/catalogue.h"
+
+namespace byoc::plan {
+
+enum class PlacementMode { kDedicated, kPacked };
+
+struct ReplicaRequest {
+  std::string id;
+  std::string service;
+  std::string shard;  // the JSON shard (number or string), as text
+  Resources size;
+};
+
+struct PlacementInput {
+  PlacementMode mode = PlacementMode::kPacked;
+  std::vector<std::string> zones;
+  std::vector<std::string> instance_types;  // empty: every catalogue type
+  AllocatablePolicy allocatable;
+  std::vector<ReplicaRequest> replicas;
+};
+
+enum class BoundKind {
+  kExact,           // the plan is proven optimal; the bound equals its cost
+  kGilmoreGomory,   // LP relaxation of the pattern formulation, by column generation (zones relaxed)
+};
+
+struct CostBound {
+  BoundKind kind = BoundKind::kExact;
+  double cost_per_hour = 0;
+};
+
+struct PlannedNode {
+  std::string type;
+  std::string zone;
+  std::vector<std::string> replicas;
+};
+
+struct NodeGroupCount {
+  std::string name;  // "byoc-m7gd-large-us-east-1a"
+  std::string type;
+  std::string zone;
+  int count = 0;
+};
+
+struct PlacementPlan {
+  double cost_per_hour = 0;
+  CostBound bound;
+  std::vector<PlannedNode> nodes;
+  std::vector<NodeGroupCount> node_groups;
+  // Only for a re-placement (plan_scale_in): replicas that change node, and $/h saved against the current plan.
+  std::optional<std::vector<std::string>> migrations;
+  std::optional<double> saving_per_hour;
+};
+
+// A previous plan: only its nodes matter.
+struct CurrentPlan {
+  std::vector<PlannedNode> nodes;
+};
+
+struct PlannerOptions {
+  // Largest packed instance (replicas) handed to the exact MIP; measured in docs/placement.md.
+  int exact_max_replicas = 12;
+  int exact_time_limit_ms = 20000;
+  // Column generation for the bound and the heuristic.
+  int bound_time_limit_ms = 60000;
+  // Integer restricted master in the heuristic.
+  int rounding_time_limit_ms = 5000;
+};
+
+// Throws byoc::Error (invalid) for inputs no plan can satisfy: "replica_too_large" (field "replicas[i]") when no
+// allowed type fits a replica, "unknown_instance_type", "no_usable_instance_type".
+PlacementPlan plan_placement(const PlacementInput& input, const Catalogue& catalogue,
+                             const PlannerOptions& options = {});
+
+// Re-places `current` for the replicas (and sizes) of `input`: replicas missing from `current` are new (not
+// migrations), replicas of `current` missing from `input` are gone. A replica migrates when the node it ends on is
+// not the node it was on (a node that changes type is a new node). max_migrations < 0: no limit. Throws
+// byoc::Error (invalid) "max_migrations_too_small" (field "max_migrations") when the current plan can't be kept
+// valid with so few moves (e.g. a replica grew past its node), plus the errors of plan_placement.
+PlacementPlan plan_scale_in(const PlacementInput& input, const CurrentPlan& current, int max_migrations,
+                            const Catalogue& catalogue, const PlannerOptions& options = {});
+
+std::string_view to_string(PlacementMode mode);
+std::string_view to_string(BoundKind kind);
+
+}  // namespace byoc::plan

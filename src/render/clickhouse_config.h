@@ -1,0 +1,107 @@
+// Renders the two files one ClickHouse 18.16 replica runs from: config.xml
+// (ports, paths, logs, caches, cluster, macros) and users.xml (users, the
+// profile carrying the replica's limits, quotas). Pure text generators: no I/O,
+// no clock; inputs are checked (render/validate.h) and a bad one throws
+// byoc::Error kInvalid naming the field. Thread-safe.
+//
+// Nothing here reads /etc/clickhouse-server: every path is absolute and given
+// by the caller, so replicas of many services can share one machine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace byoc::render {
+
+// What a replica of a given size may use. Derived, never configured by hand,
+// so the management plane's profile (cpu, memory) is the only knob.
+struct ClickHouseSizing {
+  int max_threads = 1;                           // ceil(cpu_millis / 1000), at least 1
+  int64_t max_memory_usage = 0;                  // bytes, one query
+  int64_t max_memory_usage_for_all_queries = 0;  // bytes, all queries of the server
+  // A query keeps running after its HTTP client leaves, so every query is
+  // bounded in time.
+  int max_execution_time_seconds = 600;
+  int64_t mark_cache_size = 0;          // bytes; read at server start only
+  int64_t uncompressed_cache_size = 0;  // bytes; used only if a query asks for it
+};
+
+// Throws kInvalid unless cpu_millis >= 1 and memory_mib >= kMinMemoryMib.
+// Memory: 90% of the replica's memory is the budget (the rest is headroom for
+// the server itself); the mark cache takes 1/8 of the memory out of that
+// budget and queries (one or all together) get what remains.
+ClickHouseSizing clickhouse_sizing(int cpu_millis, int memory_mib);
+inline constexpr int kMinMemoryMib = 256;
+
+struct ClickHouseClusterReplica {
+  // Distributed DDL finds "itself" in the cluster only as host:tcp_port with
+  // host an address of a local interface: locally 127.0.0.1 and distinct ports.
+  std::string host = "127.0.0.1";
+  int tcp_port = 0;
+};
+
+struct ClickHouseClusterShard {
+  std::vector<ClickHouseClusterReplica> replicas;
+};
+
+struct ZooKeeperNode {
+  std::string host;
+  int port = 0;
+};
+
+struct ClickHouseServerConfig {
+  std::string cluster_name;  // the service name; `ON CLUSTER <name>` targets it
+  int shard = 1;             // 1-based place of this replica, rendered as {shard}
+  std::string replica_name;  // unique within the shard, rendered as {replica}
+
+  std::string listen_host = "127.0.0.1";
+  int http_port = 0;
+  int tcp_port = 0;
+  int interserver_http_port = 0;
+  std::string interserver_http_host = "127.0.0.1";
+
+  // Absolute directories ending in '/'.
+  std::string data_path;           // <path>; holds preprocessed configs: keep it 0700
+  std::string tmp_path;
+  std::string user_files_path;
+  std::string format_schema_path;
+  // Absolute files.
+  std::string log_file;
+  std::string error_log_file;
+  std::string users_config_file;
+
+  // The service's topology, this replica included. The cluster's user and
+  // password are what Distributed tables use between replicas (plain text:
+  // keep config.xml 0600); an empty password renders none.
+  std::vector<ClickHouseClusterShard> cluster;
+  std::string cluster_user = "default";
+  std::string cluster_password;
+
+  std::vector<ZooKeeperNode> zookeeper;  // empty: no <zookeeper>, no distributed DDL
+
+  ClickHouseSizing sizing;
+};
+
+std::string render_clickhouse_config(const ClickHouseServerConfig& config);
+
+struct ClickHouseUser {
+  std::string name;
+  std::string password_sha256_hex;
+  std::vector<std::string> networks;  // IPs or CIDRs the user may connect from
+};
+
+struct ClickHouseUsersConfig {
+  // Every user gets the `default` profile (the sizing's limits) and the
+  // `default` quota (unlimited, accounting only).
+  std::vector<ClickHouseUser> users;
+  ClickHouseSizing sizing;
+};
+
+// Loopback only: what `default` may connect from (the service endpoint's
+// nginx and local tools), never the customer's networks directly.
+std::vector<std::string> loopback_networks();
+
+std::string render_clickhouse_users(const ClickHouseUsersConfig& config);
+
+}  // namespace byoc::render

@@ -1,0 +1,235 @@
+// The agent channel: join (join token → client certificate) and sync (status
+// and usage up, desired state down, long-polled).
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "base/error.h"
+#include "controllers/service_operations.h"
+#include "model/protocol.h"
+#include "server/routes.h"
+#include "server/tokens.h"
+
+namespace byoc::server {
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kAgentCertificateLifetime = 24h * 30;
+constexpr const char* kAgentCnPrefix = "agent:";
+
+json parse_json(const HttpRequest& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) throw Error::BadRequest("invalid_json", "request body is not valid JSON");
+  return body;
+}
+
+// The environment an agent's verified certificate speaks for.
+std::string agent_environment(store::Transaction& tx, const HttpRequest& req) {
+  if (!req.peer || req.peer->common_name.rfind(kAgentCnPrefix, 0) != 0)
+    throw Error::Unauthenticated("an agent client certificate is required");
+  std::string env_id = req.peer->common_name.substr(std::string(kAgentCnPrefix).size());
+  auto agent = tx.agent(env_id);
+  // Only the newest certificate issued for the environment counts: a rejoin
+  // or a deleted environment revokes the old one.
+  if (!agent || agent->certificate_serial != req.peer->serial_hex)
+    throw Error::Unauthenticated("agent certificate revoked");
+  return env_id;
+}
+
+model::DesiredState desired_state(store::Transaction& tx, const model::Environment& env) {
+  model::DesiredState d;
+  d.revision = env.revision;
+  d.environment_id = env.id;
+  d.environment_name = env.name;
+  for (const auto& s : tx.services(env.id)) {
+    if (s.state == model::kDeleting) continue;
+    d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
+                          s.allowed_ips, s.password_sha256_hex});
+  }
+  return d;
+}
+
+struct SyncOutcome {
+  model::Environment env;
+  std::vector<std::string> changed_services;
+  int64_t acked_seq = 0;
+};
+
+// Records what the agent reported; writes only what changed.
+SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std::string& env_id,
+                          const model::SyncRequest& report) {
+  SyncOutcome out;
+  auto env = tx.environment_by_id(env_id);
+  if (!env) throw Error::Unauthenticated("environment no longer exists");
+  int64_t now = ctx.clock.unix_seconds();
+  bool env_changed = env->set_condition("agent_connected", true, "", now);
+  if (!report.status.environment_ca_pem.empty() && report.status.environment_ca_pem != env->ca_pem) {
+    env->ca_pem = report.status.environment_ca_pem;
+    env_changed = true;
+  }
+  if (env_changed) {
+    env->updated_at = now;
+    tx.put_environment(*env);
+  }
+  bool applied_current = report.status.applied_revision >= env->revision;
+  for (auto svc : tx.services(env_id)) {
+    const model::ReportedService* seen = nullptr;
+    for (const auto& r : report.status.services)
+      if (r.name == svc.name) seen = &r;
+    if (svc.state == model::kDeleting) {
+      // Gone from the agent once it has applied the revision that removed it.
+      if (!seen && applied_current) {
+        tx.delete_service(svc.id);
+        controllers::settle_service_operations(tx, *env, svc.name, std::nullopt, now);
+        out.changed_services.push_back(svc.name);
+      }
+      continue;
+    }
+    if (!seen) continue;
+    std::string state = seen->state == "DELETING" ? model::kProvisioning : seen->state;
+    // A READY report of an older revision doesn't prove the newest spec runs.
+    if (state == model::kReady && !applied_current) state = model::kProvisioning;
+    if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint) continue;
+    svc.state = state;
+    svc.reason = seen->reason;
+    svc.endpoint = seen->endpoint;
+    svc.updated_at = now;
+    tx.put_service(svc);
+    controllers::settle_service_operations(tx, *env, svc.name, svc, now);
+    out.changed_services.push_back(svc.name);
+  }
+  for (const auto& u : report.usage) tx.insert_usage(env_id, u);
+  out.acked_seq = tx.max_usage_seq(env_id);
+  out.env = *env;
+  return out;
+}
+
+}  // namespace
+
+void add_agent_routes(Router& router, ServerContext& ctx) {
+  router.add("POST", "/v1/agent/join", blocking(ctx, [&ctx](HttpRequest& req) {
+    json body = parse_json(req);
+    if (!body.is_object() || !body.contains("token") || !body["token"].is_string() || !body.contains("csr") ||
+        !body["csr"].is_string() || body.size() != 2)
+      throw Error::BadRequest("invalid_body", "body must be {\"token\": string, \"csr\": string}");
+    auto parts = parse_join_token(body["token"].get<std::string>());
+    if (!parts) throw Error::Unauthenticated("invalid or expired join token");
+    json out;
+    std::string env_name;
+    ctx.store.transact([&](store::Transaction& tx) {
+      auto token = tx.join_token(parts->id);
+      int64_t now = ctx.clock.unix_seconds();
+      if (!token || !secret_matches(parts->secret, token->secret_sha256_hex) || token->used_at != 0 ||
+          token->expires_at <= now)
+        throw Error::Unauthenticated("invalid or expired join token");
+      auto env = tx.environment_by_id(token->environment_id);
+      if (!env || env->state == model::kDeleting) throw Error::Unauthenticated("invalid or expired join token");
+      crypto::CertificateSpec spec;
+      spec.common_name = kAgentCnPrefix + env->id;
+      spec.client_auth = true;
+      spec.not_before = ctx.clock.now() - 1h;
+      spec.not_after = ctx.clock.now() + kAgentCertificateLifetime;
+      std::string cert = crypto::sign_csr(ctx.identity.agent_ca, body["csr"].get<std::string>(), spec);
+      token->used_at = now;
+      tx.put_join_token(*token);
+      tx.put_agent({env->id, crypto::inspect(cert).serial_hex, now});
+      env_name = env->name;
+      out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
+    });
+    spdlog::info("agent joined environment {}", env_name);
+    return HttpResponse::json(200, out);
+  }));
+
+  router.add("POST", "/v1/agent/sync", [&ctx](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    ctx.store_pool.post([&ctx, req = std::move(req), responder]() {
+      std::string env_id;
+      try {
+        model::SyncRequest report;
+        SyncOutcome outcome;
+        ctx.store.transact([&](store::Transaction& tx) { env_id = agent_environment(tx, req); });
+        try {
+          report = model::parse_sync_request(parse_json(req));
+        } catch (const Error& e) {
+          // The telemetry allowlist: a report with anything else is refused whole.
+          spdlog::warn("rejected a sync report from environment {}: {} ({})", env_id, e.code(), e.field());
+          throw;
+        }
+        ctx.store.transact([&](store::Transaction& tx) { outcome = record_report(tx, ctx, env_id, report); });
+        for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
+        int64_t revision = outcome.env.revision;
+        int64_t acked = outcome.acked_seq;
+        auto answer = [&ctx, env_id, acked, responder](bool with_desired) {
+          model::SyncResponse res;
+          res.usage_acked_seq = acked;
+          ctx.store.transact([&](store::Transaction& tx) {
+            auto env = tx.environment_by_id(env_id);
+            if (!env) throw Error::Unauthenticated("environment no longer exists");
+            res.revision = env->revision;
+            if (with_desired) res.desired = desired_state(tx, *env);
+          });
+          ctx.presence.end(env_id);
+          responder->send(HttpResponse::json(200, model::to_json(res)));
+        };
+        ctx.presence.begin(env_id);
+        if (report.known_revision < revision) {
+          answer(true);
+          return;
+        }
+        // Hold until the revision moves or the deadline passes; whichever
+        // comes first answers, the other finds the ticket gone.
+        auto ticket = std::make_shared<std::atomic<uint64_t>>(0);
+        auto respond_later = [&ctx, answer, env_id, responder](bool with_desired) {
+          ctx.store_pool.post([answer, with_desired, env_id, responder, &ctx]() {
+            try {
+              answer(with_desired);
+            } catch (const std::exception& e) {
+              ctx.presence.end(env_id);
+              responder->send(error_response(e));
+            }
+          });
+        };
+        ticket->store(ctx.waiters.wait(env_id, report.known_revision, [respond_later] { respond_later(true); }));
+        if (ticket->load() == 0) return;  // fired at once
+        ctx.after(ctx.sync_hold, [&ctx, env_id, ticket, respond_later] {
+          if (ctx.waiters.cancel(env_id, ticket->load())) respond_later(false);
+        });
+      } catch (const std::exception& e) {
+        responder->send(error_response(e));
+      }
+    });
+  });
+}
+
+void seed_agent_presence(ServerContext& ctx) {
+  // Agents that were connected before a restart get one grace period to come back.
+  ctx.store.transact([&](store::Transaction& tx) {
+    for (const auto& env : tx.environments("")) {
+      const model::Condition* c = env.condition("agent_connected");
+      if (c && c->status) {
+        ctx.presence.begin(env.id);
+        ctx.presence.end(env.id);
+      }
+    }
+  });
+}
+
+void sweep_agent_presence(ServerContext& ctx) {
+  auto gone = ctx.presence.take_disconnected();
+  if (gone.empty()) return;
+  ctx.store.transact([&](store::Transaction& tx) {
+    int64_t now = ctx.clock.unix_seconds();
+    for (const auto& id : gone) {
+      auto env = tx.environment_by_id(id);
+      if (!env || ctx.presence.connected(id)) continue;
+      if (env->set_condition("agent_connected", false, "agent_disconnected", now)) {
+        env->updated_at = now;
+        tx.put_environment(*env);
+      }
+    }
+  });
+}
+
+}  // namespace byoc::server

@@ -1,0 +1,276 @@
+// The public API: environments, services, operations, join tokens.
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "base/error.h"
+#include "controllers/environment_controller.h"
+#include "model/requests.h"
+#include "model/validate.h"
+#include "server/auth.h"
+#include "server/routes.h"
+#include "server/tokens.h"
+
+namespace byoc::server {
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kJoinTokenLifetime = 3600;
+
+json parse_body(const HttpRequest& req) {
+  std::string type = req.header("content-type");
+  auto semicolon = type.find(';');
+  std::string media = type.substr(0, semicolon);
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  if (req.body.empty() && media.empty()) return json::object();
+  if (media != "application/json")
+    throw Error(ErrorKind::kUnsupportedMedia, "unsupported_media_type", "Content-Type must be application/json");
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) throw Error::BadRequest("invalid_json", "request body is not valid JSON");
+  return body;
+}
+
+json list(json items) { return {{"items", std::move(items)}}; }
+
+model::Environment find_environment(store::Transaction& tx, const Principal& who, const std::string& name) {
+  auto env = tx.environment_by_name(who.organization, name);
+  if (!env) throw Error::NotFound("environment '" + name + "' not found", "environment");
+  return *env;
+}
+
+model::Service find_service(store::Transaction& tx, const model::Environment& env, const std::string& name) {
+  auto svc = tx.service_by_name(env.id, name);
+  if (!svc) throw Error::NotFound("service '" + name + "' not found", "service");
+  return *svc;
+}
+
+model::Operation new_operation(const std::string& kind, const model::Environment& env,
+                               const std::string& service_name, std::vector<std::string> steps, int64_t now) {
+  model::Operation op;
+  op.id = model::new_id("op-");
+  op.kind = kind;
+  op.environment_id = env.id;
+  op.environment_name = env.name;
+  op.service_name = service_name;
+  steps.insert(steps.begin(), "store");
+  for (const auto& s : steps) op.steps.push_back({s, "pending"});
+  op.created_at = op.updated_at = now;
+  if (op.steps.size() > 1) op.advance_to(op.steps[1].name);
+  else op.steps[0].state = "done";
+  return op;
+}
+
+std::string environment_key(const std::string& id) { return "environment/" + id; }
+std::string service_key(const std::string& env_id, const std::string& name) {
+  return "service/" + env_id + ":" + name;
+}
+
+}  // namespace
+
+void add_api_routes(Router& router, ServerContext& ctx) {
+  router.add("GET", "/healthz", [](HttpRequest&, std::shared_ptr<Responder> r) {
+    r->send(HttpResponse::json(200, {{"status", "ok"}}));
+  });
+
+  router.add("POST", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Environment env;
+    model::Operation op;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      env = model::parse_environment_create(parse_body(req));
+      if (tx.environment_by_name(who.organization, env.name))
+        throw Error::Conflict("already_exists", "an environment named '" + env.name + "' exists", "name");
+      int64_t now = ctx.clock.unix_seconds();
+      env.id = model::new_id("env-");
+      env.organization = who.organization;
+      env.created_at = env.updated_at = now;
+      env.set_condition("agent_connected", false, "never_connected", now);
+      op = new_operation("environment.create", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
+      tx.put_environment(env);
+      tx.put_operation(op);
+    });
+    ctx.enqueue(environment_key(env.id));
+    return HttpResponse::json(202, model::to_json(op));
+  }));
+
+  router.add("GET", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
+    json items = json::array();
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      for (const auto& e : tx.environments(who.organization)) items.push_back(model::to_json(e));
+    });
+    return HttpResponse::json(200, list(std::move(items)));
+  }));
+
+  router.add("GET", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      out = model::to_json(find_environment(tx, who, req.params["env"]));
+    });
+    return HttpResponse::json(200, out);
+  }));
+
+  router.add("DELETE", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Operation op;
+    std::string id;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      model::Environment env = find_environment(tx, who, req.params["env"]);
+      id = env.id;
+      if (auto running = controllers::running_operation(tx, "environment.delete", env.id)) {
+        op = *running;  // deleting already: answer with the operation under way
+        return;
+      }
+      if (!tx.services(env.id).empty())
+        throw Error::Conflict("environment_not_empty", "delete the environment's services first", "environment");
+      int64_t now = ctx.clock.unix_seconds();
+      env.state = model::kDeleting;
+      env.updated_at = now;
+      op = new_operation("environment.delete", env, "", {"deprovision"}, now);
+      tx.put_environment(env);
+      tx.put_operation(op);
+    });
+    ctx.enqueue(environment_key(id));
+    return HttpResponse::json(202, model::to_json(op));
+  }));
+
+  router.add("POST", "/v1/environments/{env}/join-tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      model::Environment env = find_environment(tx, who, req.params["env"]);
+      model::check_object_fields(parse_body(req), {}, {});
+      if (env.state == model::kDeleting)
+        throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
+      NewToken t = make_join_token(ctx.identity.ca_sha256_hex);
+      int64_t expires = ctx.clock.unix_seconds() + kJoinTokenLifetime;
+      tx.put_join_token({t.id, env.id, t.secret_sha256_hex, expires, 0});
+      out = {{"token", t.text}, {"expires_at", format_rfc3339(expires)}};
+    });
+    return HttpResponse::json(201, out);
+  }));
+
+  router.add("POST", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Operation op;
+    model::Environment env;
+    std::string password;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      env = find_environment(tx, who, req.params["env"]);
+      model::Service svc = model::parse_service_create(parse_body(req), env);
+      if (env.state == model::kDeleting)
+        throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
+      if (tx.service_by_name(env.id, svc.name))
+        throw Error::Conflict("already_exists", "a service named '" + svc.name + "' exists", "name");
+      int64_t now = ctx.clock.unix_seconds();
+      password = crypto::base64url(crypto::random_bytes(18));
+      svc.id = model::new_id("svc-");
+      svc.password_sha256_hex = crypto::sha256_hex(password);
+      svc.created_at = svc.updated_at = now;
+      env.revision += 1;
+      env.updated_at = now;
+      op = new_operation("service.create", env, svc.name, {"agent_apply", "endpoint_ready"}, now);
+      tx.put_service(svc);
+      tx.put_environment(env);
+      tx.put_operation(op);
+    });
+    ctx.waiters.notify(env.id, env.revision);
+    json out = model::to_json(op);
+    out["password"] = password;  // shown once: only its hash is stored
+    return HttpResponse::json(202, out);
+  }));
+
+  router.add("GET", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
+    json items = json::array();
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      model::Environment env = find_environment(tx, who, req.params["env"]);
+      for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
+    });
+    return HttpResponse::json(200, list(std::move(items)));
+  }));
+
+  router.add("GET", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      model::Environment env = find_environment(tx, who, req.params["env"]);
+      out = model::to_json(find_service(tx, env, req.params["svc"]), env.name);
+    });
+    return HttpResponse::json(200, out);
+  }));
+
+  router.add("DELETE", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Operation op;
+    model::Environment env;
+    bool changed = false;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      env = find_environment(tx, who, req.params["env"]);
+      model::Service svc = find_service(tx, env, req.params["svc"]);
+      if (auto running = controllers::running_operation(tx, "service.delete", env.id, svc.name)) {
+        op = *running;
+        return;
+      }
+      int64_t now = ctx.clock.unix_seconds();
+      svc.state = model::kDeleting;
+      svc.updated_at = now;
+      env.revision += 1;
+      env.updated_at = now;
+      op = new_operation("service.delete", env, svc.name, {"agent_remove"}, now);
+      tx.put_service(svc);
+      tx.put_environment(env);
+      tx.put_operation(op);
+      changed = true;
+    });
+    if (changed) {
+      ctx.waiters.notify(env.id, env.revision);
+      ctx.enqueue(service_key(env.id, req.params["svc"]));
+    }
+    return HttpResponse::json(202, model::to_json(op));
+  }));
+
+  router.add("GET", "/v1/services", blocking(ctx, [&ctx](HttpRequest& req) {
+    json items = json::array();
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      auto filter = req.query.find("environment");
+      for (const auto& env : tx.environments(who.organization)) {
+        if (filter != req.query.end() && filter->second != env.name) continue;
+        for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
+      }
+      if (filter != req.query.end() && !tx.environment_by_name(who.organization, filter->second))
+        throw Error::NotFound("environment '" + filter->second + "' not found", "environment");
+    });
+    return HttpResponse::json(200, list(std::move(items)));
+  }));
+
+  router.add("GET", "/v1/operations/{id}", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      auto op = tx.operation(req.params["id"]);
+      // Operations of environments in other organisations don't exist for this caller.
+      auto env = op ? tx.environment_by_id(op->environment_id) : std::nullopt;
+      if (!op || (env && env->organization != who.organization))
+        throw Error::NotFound("operation '" + req.params["id"] + "' not found", "id");
+      out = model::to_json(*op);
+    });
+    return HttpResponse::json(200, out);
+  }));
+}
+
+Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body) {
+  return [&ctx, body = std::move(body)](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    ctx.store_pool.post([body, req = std::move(req), responder]() mutable {
+      try {
+        responder->send(body(req));
+      } catch (const std::exception& e) {
+        responder->send(error_response(e));
+      }
+    });
+  };
+}
+
+}  // namespace byoc::server

@@ -1,0 +1,57 @@
+// The HTTP request/response types handlers see, kept free of Boost so that
+// only the listener compiles Beast. A handler answers through a Responder,
+// which may be used from any thread, exactly once — which lets long-polls
+// answer later without holding a thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace byoc::server {
+
+// A client certificate that passed TLS verification against the agent CA.
+struct PeerCertificate {
+  std::string common_name;
+  std::string serial_hex;
+};
+
+struct HttpRequest {
+  std::string method;
+  std::string path;                           // without the query string, percent-decoded
+  std::map<std::string, std::string> query;   // decoded
+  std::map<std::string, std::string> headers; // names lowercased
+  std::string body;
+  std::string remote_address;
+  std::optional<PeerCertificate> peer;
+  std::map<std::string, std::string> params;  // path parameters filled by the router
+
+  std::string header(const std::string& lowercase_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;  // JSON text
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static HttpResponse json(int status, const nlohmann::json& body);
+};
+
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // The first call wins; later calls are ignored.
+  virtual void send(HttpResponse response) = 0;
+};
+
+using Handler = std::function<void(HttpRequest&, std::shared_ptr<Responder>)>;
+
+// Renders an exception (byoc::Error or anything else) as the API's error body.
+HttpResponse error_response(const std::exception& e);
+
+}  // namespace byoc::server

@@ -1,0 +1,297 @@
+#include "server/https_server.h"
+
+#include <fcntl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "base/log.h"
+
+namespace byoc::server {
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kIdleTimeout = std::chrono::seconds(120);
+
+std::string percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void parse_target(std::string_view target, HttpRequest& req) {
+  auto q = target.find('?');
+  req.path = percent_decode(target.substr(0, q), false);
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    std::string key = percent_decode(pair.substr(0, eq), true);
+    std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+    if (!key.empty()) req.query[key] = value;
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+}
+
+std::optional<PeerCertificate> verified_peer(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  PeerCertificate peer;
+  char cn[256] = {0};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  peer.common_name = cn;
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  if (bn) {
+    char* hex = BN_bn2hex(bn);
+    peer.serial_hex = hex;
+    for (auto& ch : peer.serial_hex) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    OPENSSL_free(hex);
+    BN_free(bn);
+  }
+  return peer;
+}
+
+class Session;
+
+class SessionResponder final : public Responder {
+ public:
+  SessionResponder(std::shared_ptr<Session> session, unsigned version, bool keep_alive)
+      : session_(std::move(session)), version_(version), keep_alive_(keep_alive) {}
+  void send(HttpResponse response) override;
+
+ private:
+  std::shared_ptr<Session> session_;
+  unsigned version_;
+  bool keep_alive_;
+  std::atomic<bool> sent_{false};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ssl::context& ctx, const HttpsServer::Dispatch& dispatch, size_t body_limit)
+      : stream_(std::move(socket), ctx), dispatch_(dispatch), body_limit_(body_limit) {}
+
+  void start() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+  }
+
+  // Called by the responder from any thread.
+  void write(bhttp::response<bhttp::string_body> response, bool keep_alive) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), response = std::move(response),
+                                            keep_alive]() mutable { self->do_write(std::move(response), keep_alive); });
+  }
+
+ private:
+  void on_handshake(beast::error_code ec) {
+    if (ec) return;
+    remote_ = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec).address().to_string();
+    peer_ = verified_peer(stream_.native_handle());
+    read();
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(body_limit_);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      reply_error(413, "too_large", "request body exceeds 1 MiB");
+      return;
+    }
+    if (ec) return;  // closed, timed out or malformed: drop the connection
+    auto& msg = parser_->get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    parse_target(msg.target(), req);
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      req.headers[name] = std::string(field.value());
+    }
+    req.body = std::move(msg.body());
+    req.remote_address = remote_;
+    req.peer = peer_;
+    bool keep_alive = msg.keep_alive();
+    unsigned version = msg.version();
+    // No deadline while a handler (e.g. a long-poll) owns the request.
+    beast::get_lowest_layer(stream_).expires_never();
+    auto responder = std::make_shared<SessionResponder>(shared_from_this(), version, keep_alive);
+    try {
+      dispatch_(req, responder);
+    } catch (const std::exception& e) {
+      responder->send(error_response(e));
+    }
+  }
+
+  void reply_error(int status, const char* code, const char* message) {
+    HttpResponse r = HttpResponse::json(
+        status, nlohmann::json{{"error", {{"code", code}, {"message", message}, {"field", ""}}}});
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = r.body;
+    res.prepare_payload();
+    do_write(std::move(res), false);
+  }
+
+  void do_write(bhttp::response<bhttp::string_body> response, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(response));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                         if (ec) return;
+                         if (keep_alive) {
+                           self->read();
+                         } else {
+                           self->stream_.async_shutdown([self](beast::error_code) {});
+                         }
+                       });
+  }
+
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  const HttpsServer::Dispatch& dispatch_;
+  size_t body_limit_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  std::optional<PeerCertificate> peer_;
+};
+
+void SessionResponder::send(HttpResponse response) {
+  if (sent_.exchange(true)) return;
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version_};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::cache_control, "no-store");
+  for (const auto& [name, value] : response.headers) res.set(name, value);
+  res.keep_alive(keep_alive_);
+  res.body() = std::move(response.body);
+  res.prepare_payload();
+  session_->write(std::move(res), keep_alive_);
+}
+
+}  // namespace
+
+struct HttpsServer::Impl {
+  HttpsServerOptions options;
+  Dispatch dispatch;
+  asio::io_context ioc;
+  ssl::context ctx{ssl::context::tls_server};
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc};
+  int port = 0;
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        // Asio opens sockets without CLOEXEC; children must never inherit them.
+        ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+        std::make_shared<Session>(std::move(socket), ctx, dispatch, options.body_limit)->start();
+      }
+      accept();
+    });
+  }
+};
+
+HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->dispatch = std::move(dispatch);
+  auto& ctx = impl_->ctx;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain(asio::buffer(options.cert_chain_pem), ec);
+  if (!ec) ctx.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
+  if (ec) throw Error::Invalid("invalid_tls", "cannot load the serving certificate or key: " + ec.message());
+  if (!options.client_ca_pem.empty()) {
+    ctx.add_certificate_authority(asio::buffer(options.client_ca_pem), ec);
+    if (ec) throw Error::Invalid("invalid_tls", "cannot load the client CA: " + ec.message());
+    // Ask for a client certificate but don't demand one: only agent routes need it.
+    ctx.set_verify_mode(ssl::verify_peer);
+    ctx.set_verify_callback([](bool preverified, ssl::verify_context&) { return preverified; });
+    SSL_CTX_set_session_id_context(ctx.native_handle(), reinterpret_cast<const unsigned char*>("byoc"), 4);
+  }
+
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) throw Error::Invalid("invalid_listen", "not an IP address: " + options.host, "listen");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw Error::Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+                             ec.message());
+  impl_->port = acceptor.local_endpoint().port();
+  impl_->accept();
+}
+
+HttpsServer::~HttpsServer() = default;
+
+int HttpsServer::port() const { return impl_->port; }
+
+void HttpsServer::run() {
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpsServer::stop() {
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->ioc.stop();
+  });
+}
+
+void HttpsServer::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(impl_->ioc, delay);
+  timer->async_wait([timer, fn = std::move(fn)](beast::error_code) { fn(); });
+}
+
+void HttpsServer::on_signal(std::function<void(int)> fn) {
+  impl_->signals.add(SIGINT);
+  impl_->signals.add(SIGTERM);
+  impl_->signals.async_wait([fn = std::move(fn)](beast::error_code ec, int signo) {
+    if (!ec) fn(signo);
+  });
+}
+
+}  // namespace byoc::server

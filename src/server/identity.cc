@@ -1,0 +1,105 @@
+#include "server/identity.h"
+
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/files.h"
+#include "server/tokens.h"
+
+namespace byoc::server {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+crypto::KeyedCertificate load_or_make_ca(const fs::path& dir, const std::string& name, const std::string& cn,
+                                         const Clock& clock) {
+  auto cert = files::read_if_exists(dir / (name + ".pem"));
+  auto key = files::read_if_exists(dir / (name + ".key"));
+  if (cert && key) return {*cert, *key};
+  crypto::CertificateSpec spec;
+  spec.common_name = cn;
+  spec.is_ca = true;
+  spec.not_before = clock.now() - 1h;
+  spec.not_after = clock.now() + 24h * 3650;
+  auto ca = crypto::make_ca(spec);
+  // Key first: a certificate without its key would be unusable after a crash.
+  files::write_atomic(dir / (name + ".key"), ca.key_pem, 0600);
+  files::write_atomic(dir / (name + ".pem"), ca.cert_pem, 0644);
+  return ca;
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path& tls_cert, const fs::path& tls_key,
+                                       const Clock& clock) {
+  ServerIdentity id;
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    if (tls_cert.empty() || tls_key.empty())
+      throw Error::Invalid("invalid_tls", "--tls-cert and --tls-key go together", "tls-cert");
+    id.serving_chain_pem = files::read(tls_cert);
+    id.serving_key_pem = files::read(tls_key);
+    auto chain = crypto::split_pem_certificates(id.serving_chain_pem);
+    if (chain.empty()) throw Error::Invalid("invalid_tls", "no certificate in " + tls_cert.string(), "tls-cert");
+    id.ca_pem = chain.back();
+    files::write_atomic(data_dir / "ca.pem", id.ca_pem, 0644);
+  } else {
+    auto ca = load_or_make_ca(data_dir, "ca", "byoc server CA", clock);
+    id.ca_pem = ca.cert_pem;
+    auto cert = files::read_if_exists(data_dir / "server.pem");
+    auto key = files::read_if_exists(data_dir / "server.key");
+    bool fresh = cert && key && crypto::verify_issued_by(*cert, ca.cert_pem, clock.now() + 24h * 30);
+    if (!fresh) {
+      crypto::CertificateSpec spec;
+      spec.common_name = "byoc server";
+      spec.dns_names = {"localhost", hostname()};
+      spec.ip_addresses = {"127.0.0.1", "::1"};
+      spec.server_auth = true;
+      spec.not_before = clock.now() - 1h;
+      spec.not_after = clock.now() + 24h * 365;
+      auto issued = crypto::issue(ca, spec);
+      files::write_atomic(data_dir / "server.key", issued.key_pem, 0600);
+      files::write_atomic(data_dir / "server.pem", issued.cert_pem, 0644);
+      cert = issued.cert_pem;
+      key = issued.key_pem;
+    }
+    id.serving_chain_pem = *cert + ca.cert_pem;
+    id.serving_key_pem = *key;
+  }
+  id.ca_sha256_hex = crypto::certificate_sha256_hex(id.ca_pem);
+  id.agent_ca = load_or_make_ca(data_dir, "agent-ca", "byoc agent CA", clock);
+  return id;
+}
+
+void ensure_admin_token(const fs::path& data_dir, store::Store& store, const Clock& clock) {
+  fs::path path = data_dir / "admin.token";
+  auto existing = files::read_if_exists(path);
+  std::string text;
+  store::ApiToken record;
+  if (existing) {
+    text = *existing;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    auto parts = parse_api_token(text);
+    if (!parts) throw Error::Internal(path.string() + " does not hold a valid token");
+    record = {parts->id, crypto::sha256_hex(parts->secret), "admin", "default", clock.unix_seconds()};
+  } else {
+    NewToken t = make_api_token();
+    // The file first: if we crash before the store write, the next start
+    // registers the token from the file.
+    files::write_atomic(path, t.text + "\n", 0600);
+    record = {t.id, t.secret_sha256_hex, "admin", "default", clock.unix_seconds()};
+  }
+  store.transact([&](store::Transaction& tx) {
+    // Only a store with no token at all takes the file's: a token revoked
+    // later must not come back from a stale file.
+    if (tx.api_tokens().empty()) tx.put_api_token(record);
+  });
+}
+
+}  // namespace byoc::server

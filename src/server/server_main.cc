@@ -1,0 +1,154 @@
+#include "server/server_main.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "base/files.h"
+#include "base/log.h"
+#include "base/process.h"
+#include "cloud/aws/aws_driver.h"
+#include "cloud/external/external_driver.h"
+#include "cloud/local/local_driver.h"
+#include "controllers/environment_controller.h"
+#include "controllers/runner.h"
+#include "controllers/service_operations.h"
+#include "server/https_server.h"
+#include "server/routes.h"
+#include "server/tokens.h"
+
+namespace byoc::server {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int64_t kLocalJoinTokenLifetime = 3600;
+
+std::pair<std::string, int> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size())
+    throw Error::Invalid("invalid_listen", "--listen must be HOST:PORT", "listen");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) throw Error::Invalid("invalid_listen", "port must be 0-65535", "listen");
+  return {host, port};
+}
+
+std::string url_host(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "::") return "[::1]";
+  if (host.find(':') != std::string::npos) return "[" + host + "]";
+  return host;
+}
+
+}  // namespace
+
+int run_server(const ServerOptions& options) {
+  log::init("server");
+  if (options.data_dir.empty()) throw Error::Invalid("required", "--data-dir is required", "data-dir");
+  auto [host, port] = split_listen(options.listen);
+  fs::path data_dir = fs::absolute(options.data_dir);
+  files::ensure_dir(data_dir, 0700);
+  auto lock = proc::FileLock::try_acquire(data_dir / "server.lock");
+  if (!lock) throw Error::Conflict("data_dir_in_use", "another byoc server is using " + data_dir.string(), "data-dir");
+
+  const Clock& clock = SystemClock::instance();
+  auto store = store::open_sqlite_store(data_dir / "byoc.db");
+  ServerIdentity identity = load_or_create_identity(data_dir, options.tls_cert, options.tls_key, clock);
+  ensure_admin_token(data_dir, *store, clock);
+
+  WorkPool store_pool(2);
+  Router router;
+  HttpsServer* https = nullptr;
+  HttpsServer::Dispatch dispatch = [&router](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    try {
+      router.match(req)(req, responder);
+    } catch (const std::exception& e) {
+      responder->send(error_response(e));
+    }
+  };
+  HttpsServer server({host, port, identity.serving_chain_pem, identity.serving_key_pem, identity.agent_ca.cert_pem,
+                      1 << 20, std::max(1, options.io_threads)},
+                     dispatch);
+  https = &server;
+  std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
+
+  cloud::LocalDriver local({data_dir / "environments", fs::read_symlink("/proc/self/exe"), url,
+                            [&](const std::string& environment_id) {
+                              NewToken t = make_join_token(identity.ca_sha256_hex);
+                              store->transact([&](store::Transaction& tx) {
+                                tx.put_join_token({t.id, environment_id, t.secret_sha256_hex,
+                                                   clock.unix_seconds() + kLocalJoinTokenLifetime, 0});
+                              });
+                              return t.text;
+                            },
+                            true});
+  cloud::ExternalDriver external;
+  cloud::AwsDriver aws;
+
+  ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
+  ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { https->after(delay, fn); };
+
+  std::string holder = fs::path(data_dir).string() + "#" + std::to_string(::getpid());
+  controllers::Runner runner(*store, clock, holder);
+  ctx.enqueue = [&runner](const std::string& key) { runner.enqueue(key); };
+  controllers::EnvironmentController environments(*store, clock, ctx.drivers,
+                                                  [&ctx](const std::string& id) { ctx.waiters.forget(id); });
+  controllers::ServiceController services(*store, clock);
+  runner.add("environment", &environments);
+  runner.add("service", &services);
+  runner.add_resync("environment", [&] {
+    std::vector<std::string> ids;
+    store->transact([&](store::Transaction& tx) {
+      for (const auto& e : tx.environments("")) ids.push_back(e.id);
+    });
+    return ids;
+  });
+  runner.add_resync("service", [&] {
+    std::vector<std::string> keys;
+    store->transact([&](store::Transaction& tx) {
+      for (const auto& op : tx.running_operations())
+        if (!op.service_name.empty()) keys.push_back(op.environment_id + ":" + op.service_name);
+    });
+    return keys;
+  });
+
+  add_api_routes(router, ctx);
+  add_agent_routes(router, ctx);
+  seed_agent_presence(ctx);
+
+  std::function<void()> sweep = [&] {
+    store_pool.post([&] { sweep_agent_presence(ctx); });
+    https->after(5s, sweep);
+  };
+  https->after(5s, sweep);
+
+  runner.start();
+  files::write_atomic(data_dir / "server.json",
+                      nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n", 0644);
+  spdlog::info("listening on {} (data dir {})", url, data_dir.string());
+  server.on_signal([&](int signo) {
+    spdlog::info("signal {}: stopping", signo);
+    server.stop();
+  });
+  server.run();
+
+  runner.stop();
+  local.shutdown();
+  std::error_code ec;
+  fs::remove(data_dir / "server.json", ec);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace byoc::server

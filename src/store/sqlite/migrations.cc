@@ -1,0 +1,98 @@
+#include "store/sqlite/migrations.h"
+
+namespace byoc::store::sqlite {
+
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> all = {
+      // 1: the walking skeleton's resources.
+      R"sql(
+      CREATE TABLE environments (
+        id TEXT PRIMARY KEY,
+        organization TEXT NOT NULL,
+        name TEXT NOT NULL,
+        cloud TEXT NOT NULL,
+        region TEXT NOT NULL,
+        cidr TEXT NOT NULL,
+        zones TEXT NOT NULL,
+        state TEXT NOT NULL,
+        conditions TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        ca_pem TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (organization, name)
+      );
+      CREATE TABLE services (
+        id TEXT PRIMARY KEY,
+        environment_id TEXT NOT NULL REFERENCES environments(id),
+        name TEXT NOT NULL,
+        clickhouse_version TEXT NOT NULL,
+        shards INTEGER NOT NULL,
+        replicas INTEGER NOT NULL,
+        cpu_millis INTEGER NOT NULL,
+        memory_mib INTEGER NOT NULL,
+        allowed_ips TEXT NOT NULL,
+        password_sha256_hex TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (environment_id, name)
+      );
+      CREATE TABLE operations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        environment_id TEXT NOT NULL,
+        environment_name TEXT NOT NULL,
+        service_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        result TEXT NOT NULL,
+        error TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX operations_running ON operations(status) WHERE status = 'running';
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        secret_sha256_hex TEXT NOT NULL,
+        role TEXT NOT NULL,
+        organization TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE join_tokens (
+        id TEXT PRIMARY KEY,
+        environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        secret_sha256_hex TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER NOT NULL
+      );
+      CREATE TABLE agents (
+        environment_id TEXT PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
+        certificate_serial TEXT NOT NULL,
+        joined_at INTEGER NOT NULL
+      );
+      CREATE TABLE usage_intervals (
+        environment_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        replica INTEGER NOT NULL,
+        start_at INTEGER NOT NULL,
+        end_at INTEGER NOT NULL,
+        cpu_millis_seconds INTEGER NOT NULL,
+        memory_mib_seconds INTEGER NOT NULL,
+        PRIMARY KEY (environment_id, seq)
+      );
+      CREATE TABLE leases (
+        key TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      )sql",
+  };
+  return all;
+}
+
+}  // namespace byoc::store::sqlite

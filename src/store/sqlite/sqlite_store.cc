@@ -1,0 +1,389 @@
+// SQLite implementation of store::Store: one connection in WAL mode with
+// foreign keys and a busy timeout; a mutex serialises transactions (SQLite has
+// one writer anyway, and the server calls the store from its store threads
+// only, never from I/O threads).
+#include <sqlite3.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/statement.h"
+#include "store/store.h"
+
+namespace byoc::store {
+namespace {
+using nlohmann::json;
+using sqlite::Statement;
+
+json conditions_to_json(const std::vector<model::Condition>& conditions) {
+  json out = json::array();
+  for (const auto& c : conditions)
+    out.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason}, {"t", c.last_transition_time}});
+  return out;
+}
+
+std::vector<model::Condition> conditions_from_json(const std::string& text) {
+  std::vector<model::Condition> out;
+  for (const auto& c : json::parse(text))
+    out.push_back({c.at("type"), c.at("status"), c.at("reason"), c.at("t")});
+  return out;
+}
+
+json steps_to_json(const std::vector<model::OperationStep>& steps) {
+  json out = json::array();
+  for (const auto& s : steps) out.push_back({{"name", s.name}, {"state", s.state}});
+  return out;
+}
+
+constexpr const char* kEnvironmentColumns =
+    "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
+    "updated_at";
+
+model::Environment read_environment(const Statement& st) {
+  model::Environment e;
+  e.id = st.text(0);
+  e.organization = st.text(1);
+  e.name = st.text(2);
+  e.cloud = st.text(3);
+  e.region = st.text(4);
+  e.cidr = st.text(5);
+  e.zones = json::parse(st.text(6)).get<std::vector<std::string>>();
+  e.state = st.text(7);
+  e.conditions = conditions_from_json(st.text(8));
+  e.revision = st.integer(9);
+  e.ca_pem = st.text(10);
+  e.created_at = st.integer(11);
+  e.updated_at = st.integer(12);
+  return e;
+}
+
+constexpr const char* kServiceColumns =
+    "id, environment_id, name, clickhouse_version, shards, replicas, cpu_millis, memory_mib, allowed_ips, "
+    "password_sha256_hex, state, reason, endpoint, created_at, updated_at";
+
+model::Service read_service(const Statement& st) {
+  model::Service s;
+  s.id = st.text(0);
+  s.environment_id = st.text(1);
+  s.name = st.text(2);
+  s.clickhouse_version = st.text(3);
+  s.shards = static_cast<int>(st.integer(4));
+  s.replicas = static_cast<int>(st.integer(5));
+  s.cpu_millis = static_cast<int>(st.integer(6));
+  s.memory_mib = static_cast<int>(st.integer(7));
+  s.allowed_ips = json::parse(st.text(8)).get<std::vector<std::string>>();
+  s.password_sha256_hex = st.text(9);
+  s.state = st.text(10);
+  s.reason = st.text(11);
+  s.endpoint = st.text(12);
+  s.created_at = st.integer(13);
+  s.updated_at = st.integer(14);
+  return s;
+}
+
+constexpr const char* kOperationColumns =
+    "id, kind, environment_id, environment_name, service_name, status, steps, result, error, created_at, "
+    "updated_at";
+
+model::Operation read_operation(const Statement& st) {
+  model::Operation o;
+  o.id = st.text(0);
+  o.kind = st.text(1);
+  o.environment_id = st.text(2);
+  o.environment_name = st.text(3);
+  o.service_name = st.text(4);
+  o.status = st.text(5);
+  for (const auto& s : json::parse(st.text(6))) o.steps.push_back({s.at("name"), s.at("state")});
+  o.result = json::parse(st.text(7));
+  o.error = json::parse(st.text(8));
+  o.created_at = st.integer(9);
+  o.updated_at = st.integer(10);
+  return o;
+}
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(sqlite3* db) : db_(db) {}
+
+  std::optional<model::Environment> environment_by_id(const std::string& id) override {
+    Statement st(db_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_environment(st);
+  }
+
+  std::optional<model::Environment> environment_by_name(const std::string& organization,
+                                                        const std::string& name) override {
+    Statement st(db_, std::string("SELECT ") + kEnvironmentColumns +
+                          " FROM environments WHERE organization = ? AND name = ?");
+    st.bind(1, organization).bind(2, name);
+    if (!st.step()) return std::nullopt;
+    return read_environment(st);
+  }
+
+  std::vector<model::Environment> environments(const std::string& organization) override {
+    Statement st(db_, std::string("SELECT ") + kEnvironmentColumns +
+                          " FROM environments WHERE ? = '' OR organization = ? ORDER BY organization, name");
+    st.bind(1, organization).bind(2, organization);
+    std::vector<model::Environment> out;
+    while (st.step()) out.push_back(read_environment(st));
+    return out;
+  }
+
+  void put_environment(const model::Environment& e) override {
+    Statement st(db_, std::string("INSERT INTO environments (") + kEnvironmentColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
+                          "region=excluded.region, cidr=excluded.cidr, zones=excluded.zones, state=excluded.state, "
+                          "conditions=excluded.conditions, revision=excluded.revision, ca_pem=excluded.ca_pem, "
+                          "created_at=excluded.created_at, updated_at=excluded.updated_at");
+    st.bind(1, e.id).bind(2, e.organization).bind(3, e.name).bind(4, e.cloud).bind(5, e.region).bind(6, e.cidr);
+    st.bind(7, json(e.zones).dump()).bind(8, e.state).bind(9, conditions_to_json(e.conditions).dump());
+    st.bind(10, e.revision).bind(11, e.ca_pem).bind(12, e.created_at).bind(13, e.updated_at);
+    st.run();
+  }
+
+  void delete_environment(const std::string& id) override {
+    Statement(db_, "DELETE FROM environments WHERE id = ?").bind(1, id).run();
+  }
+
+  std::optional<model::Service> service_by_id(const std::string& id) override {
+    Statement st(db_, std::string("SELECT ") + kServiceColumns + " FROM services WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_service(st);
+  }
+
+  std::optional<model::Service> service_by_name(const std::string& environment_id,
+                                                const std::string& name) override {
+    Statement st(db_, std::string("SELECT ") + kServiceColumns +
+                          " FROM services WHERE environment_id = ? AND name = ?");
+    st.bind(1, environment_id).bind(2, name);
+    if (!st.step()) return std::nullopt;
+    return read_service(st);
+  }
+
+  std::vector<model::Service> services(const std::string& environment_id) override {
+    Statement st(db_, std::string("SELECT ") + kServiceColumns +
+                          " FROM services WHERE ? = '' OR environment_id = ? ORDER BY environment_id, name");
+    st.bind(1, environment_id).bind(2, environment_id);
+    std::vector<model::Service> out;
+    while (st.step()) out.push_back(read_service(st));
+    return out;
+  }
+
+  void put_service(const model::Service& s) override {
+    Statement st(db_, std::string("INSERT INTO services (") + kServiceColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "environment_id=excluded.environment_id, name=excluded.name, "
+                          "clickhouse_version=excluded.clickhouse_version, shards=excluded.shards, "
+                          "replicas=excluded.replicas, cpu_millis=excluded.cpu_millis, "
+                          "memory_mib=excluded.memory_mib, allowed_ips=excluded.allowed_ips, "
+                          "password_sha256_hex=excluded.password_sha256_hex, state=excluded.state, "
+                          "reason=excluded.reason, endpoint=excluded.endpoint, created_at=excluded.created_at, "
+                          "updated_at=excluded.updated_at");
+    st.bind(1, s.id).bind(2, s.environment_id).bind(3, s.name).bind(4, s.clickhouse_version).bind(5, s.shards);
+    st.bind(6, s.replicas).bind(7, s.cpu_millis).bind(8, s.memory_mib).bind(9, json(s.allowed_ips).dump());
+    st.bind(10, s.password_sha256_hex).bind(11, s.state).bind(12, s.reason).bind(13, s.endpoint);
+    st.bind(14, s.created_at).bind(15, s.updated_at);
+    st.run();
+  }
+
+  void delete_service(const std::string& id) override {
+    Statement(db_, "DELETE FROM services WHERE id = ?").bind(1, id).run();
+  }
+
+  std::optional<model::Operation> operation(const std::string& id) override {
+    Statement st(db_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_operation(st);
+  }
+
+  std::vector<model::Operation> running_operations() override {
+    Statement st(db_, std::string("SELECT ") + kOperationColumns +
+                          " FROM operations WHERE status = 'running' ORDER BY created_at, id");
+    std::vector<model::Operation> out;
+    while (st.step()) out.push_back(read_operation(st));
+    return out;
+  }
+
+  void put_operation(const model::Operation& o) override {
+    Statement st(db_, std::string("INSERT INTO operations (") + kOperationColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "status=excluded.status, steps=excluded.steps, result=excluded.result, "
+                          "error=excluded.error, updated_at=excluded.updated_at");
+    st.bind(1, o.id).bind(2, o.kind).bind(3, o.environment_id).bind(4, o.environment_name);
+    st.bind(5, o.service_name).bind(6, o.status).bind(7, steps_to_json(o.steps).dump());
+    st.bind(8, o.result.dump()).bind(9, o.error.dump()).bind(10, o.created_at).bind(11, o.updated_at);
+    st.run();
+  }
+
+  std::optional<ApiToken> api_token(const std::string& id) override {
+    Statement st(db_, "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return ApiToken{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)};
+  }
+
+  std::vector<ApiToken> api_tokens() override {
+    Statement st(db_, "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens ORDER BY id");
+    std::vector<ApiToken> out;
+    while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+    return out;
+  }
+
+  void put_api_token(const ApiToken& t) override {
+    Statement st(db_, "INSERT OR REPLACE INTO api_tokens VALUES (?,?,?,?,?)");
+    st.bind(1, t.id).bind(2, t.secret_sha256_hex).bind(3, t.role).bind(4, t.organization).bind(5, t.created_at);
+    st.run();
+  }
+
+  void delete_api_token(const std::string& id) override {
+    Statement(db_, "DELETE FROM api_tokens WHERE id = ?").bind(1, id).run();
+  }
+
+  std::optional<JoinToken> join_token(const std::string& id) override {
+    Statement st(db_,
+                 "SELECT id, environment_id, secret_sha256_hex, expires_at, used_at FROM join_tokens WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return JoinToken{st.text(0), st.text(1), st.text(2), st.integer(3), st.integer(4)};
+  }
+
+  void put_join_token(const JoinToken& t) override {
+    Statement st(db_, "INSERT OR REPLACE INTO join_tokens VALUES (?,?,?,?,?)");
+    st.bind(1, t.id).bind(2, t.environment_id).bind(3, t.secret_sha256_hex).bind(4, t.expires_at);
+    st.bind(5, t.used_at).run();
+  }
+
+  std::optional<Agent> agent(const std::string& environment_id) override {
+    Statement st(db_, "SELECT environment_id, certificate_serial, joined_at FROM agents WHERE environment_id = ?");
+    st.bind(1, environment_id);
+    if (!st.step()) return std::nullopt;
+    return Agent{st.text(0), st.text(1), st.integer(2)};
+  }
+
+  void put_agent(const Agent& a) override {
+    Statement st(db_, "INSERT OR REPLACE INTO agents VALUES (?,?,?)");
+    st.bind(1, a.environment_id).bind(2, a.certificate_serial).bind(3, a.joined_at).run();
+  }
+
+  bool insert_usage(const std::string& environment_id, const model::UsageInterval& u) override {
+    Statement st(db_, "INSERT OR IGNORE INTO usage_intervals VALUES (?,?,?,?,?,?,?,?,?)");
+    st.bind(1, environment_id).bind(2, u.seq).bind(3, u.service).bind(4, u.shard).bind(5, u.replica);
+    st.bind(6, u.start).bind(7, u.end).bind(8, u.cpu_millis_seconds).bind(9, u.memory_mib_seconds);
+    st.run();
+    return sqlite3_changes(db_) == 1;
+  }
+
+  int64_t max_usage_seq(const std::string& environment_id) override {
+    Statement st(db_, "SELECT COALESCE(MAX(seq), 0) FROM usage_intervals WHERE environment_id = ?");
+    st.bind(1, environment_id);
+    st.step();
+    return st.integer(0);
+  }
+
+  UsageTotals usage_totals(const std::string& environment_id) override {
+    Statement st(db_,
+                 "SELECT COUNT(*), COALESCE(SUM(cpu_millis_seconds), 0), COALESCE(SUM(memory_mib_seconds), 0) "
+                 "FROM usage_intervals WHERE environment_id = ?");
+    st.bind(1, environment_id);
+    st.step();
+    return {st.integer(0), st.integer(1), st.integer(2)};
+  }
+
+  bool acquire_lease(const std::string& key, const std::string& holder, int64_t now,
+                     int64_t ttl_seconds) override {
+    Statement st(db_,
+                 "INSERT INTO leases VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET holder = ?2, "
+                 "expires_at = ?3 WHERE leases.holder = ?2 OR leases.expires_at <= ?4");
+    st.bind(1, key).bind(2, holder).bind(3, now + ttl_seconds).bind(4, now).run();
+    return sqlite3_changes(db_) == 1;
+  }
+
+  void release_lease(const std::string& key, const std::string& holder) override {
+    Statement(db_, "DELETE FROM leases WHERE key = ? AND holder = ?").bind(1, key).bind(2, holder).run();
+  }
+
+ private:
+  sqlite3* db_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::filesystem::path& path) {
+    int rc = sqlite3_open_v2(path.c_str(), &db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw Error::Internal("cannot open store " + path.string() + ": " + message);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    sqlite::exec(db_, "PRAGMA journal_mode = WAL");
+    sqlite::exec(db_, "PRAGMA synchronous = FULL");
+    sqlite::exec(db_, "PRAGMA foreign_keys = ON");
+    migrate();
+  }
+
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  void transact(const std::function<void(Transaction&)>& fn) override {
+    std::lock_guard lock(mutex_);
+    sqlite::exec(db_, "BEGIN IMMEDIATE");
+    try {
+      SqliteTransaction tx(db_);
+      fn(tx);
+      sqlite::exec(db_, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  int schema_version() override {
+    std::lock_guard lock(mutex_);
+    return current_version();
+  }
+
+ private:
+  int current_version() {
+    Statement st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    st.step();
+    return static_cast<int>(st.integer(0));
+  }
+
+  void migrate() {
+    sqlite::exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    const auto& all = sqlite::migrations();
+    int version = current_version();
+    if (version > static_cast<int>(all.size()))
+      throw Error::Internal("store schema version " + std::to_string(version) +
+                            " is newer than this byoc understands (" + std::to_string(all.size()) + ")");
+    for (int next = version + 1; next <= static_cast<int>(all.size()); ++next) {
+      sqlite::exec(db_, "BEGIN IMMEDIATE");
+      try {
+        sqlite::exec(db_, all[next - 1]);
+        Statement(db_, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))").bind(1, next).run();
+        sqlite::exec(db_, "COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace byoc::store

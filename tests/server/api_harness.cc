@@ -1,0 +1,82 @@
+#include "api_harness.h"
+
+#include "base/crypto.h"
+
+namespace byoc::server::test {
+using namespace std::chrono_literals;
+
+namespace {
+class CapturingResponder final : public Responder {
+ public:
+  void send(HttpResponse response) override {
+    if (!done_.exchange(true)) promise.set_value(std::move(response));
+  }
+  std::promise<HttpResponse> promise;
+
+ private:
+  std::atomic<bool> done_{false};
+};
+}  // namespace
+
+ApiHarness::ApiHarness() : clock(1'800'000'000) {
+  store = store::open_sqlite_store(dir_.path() / "byoc.db");
+  pool_ = std::make_unique<WorkPool>(1);
+  crypto::CertificateSpec spec;
+  spec.common_name = "test CA";
+  spec.not_before = clock.now() - 1h;
+  spec.not_after = clock.now() + 24h;
+  auto ca = crypto::make_ca(spec);
+  identity_.ca_pem = ca.cert_pem;
+  identity_.ca_sha256_hex = crypto::certificate_sha256_hex(ca.cert_pem);
+  identity_.agent_ca = crypto::make_ca(spec);
+  ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
+                               {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
+  ctx_->enqueue = [this](const std::string& key) { enqueued.push_back(key); };
+  ctx_->after = [](std::chrono::milliseconds, std::function<void()>) {};
+  add_api_routes(router_, *ctx_);
+  add_agent_routes(router_, *ctx_);
+  NewToken t = make_api_token();
+  admin_token = t.text;
+  store->transact([&](store::Transaction& tx) { tx.put_api_token({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
+}
+
+ApiHarness::~ApiHarness() { pool_.reset(); }
+
+Answer ApiHarness::call(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& content_type, const std::string& token) {
+  HttpRequest req;
+  req.method = method;
+  auto q = target.find('?');
+  req.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    std::string query = target.substr(q + 1);
+    auto eq = query.find('=');
+    req.query[query.substr(0, eq)] = eq == std::string::npos ? "" : query.substr(eq + 1);
+  }
+  if (!content_type.empty()) req.headers["content-type"] = content_type;
+  if (!token.empty()) req.headers["authorization"] = "Bearer " + (token == "<admin>" ? admin_token : token);
+  req.body = body;
+  auto responder = std::make_shared<CapturingResponder>();
+  auto future = responder->promise.get_future();
+  try {
+    router_.match(req)(req, responder);
+  } catch (const std::exception& e) {
+    responder->send(error_response(e));
+  }
+  HttpResponse res = future.get();
+  return {res.status, nlohmann::json::parse(res.body)};
+}
+
+size_t ApiHarness::rows() {
+  size_t n = 0;
+  store->transact([&](store::Transaction& tx) {
+    auto envs = tx.environments("");
+    n += envs.size();
+    n += tx.services("").size();
+    n += tx.running_operations().size();
+    for (const auto& e : envs) n += static_cast<size_t>(e.revision);
+  });
+  return n;
+}
+
+}  // namespace byoc::server::test

@@ -1,0 +1,244 @@
+// Bad input, case by case: each request must get the documented status,
+// error code and field — and leave the store exactly as it was.
+#include <gtest/gtest.h>
+
+#include "api_harness.h"
+#include "base/crypto.h"
+
+namespace byoc::server::test {
+namespace {
+using nlohmann::json;
+
+struct BadCase {
+  std::string name;
+  std::string method;
+  std::string target;
+  std::string body;
+  int status;
+  std::string code;
+  std::string field;
+  std::string content_type = "application/json";
+  std::string token = "<admin>";
+};
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
+const json kEnv = {{"name", "demo"}, {"cloud", "local"}, {"cidr", "10.0.0.0/16"}, {"zones", {"a"}}};
+
+std::string env_with(const std::string& key, const json& value) {
+  json body = kEnv;
+  if (value.is_discarded()) body.erase(key);
+  else body[key] = value;
+  return body.dump();
+}
+
+std::string svc_with(const std::string& key, const json& value) {
+  json body = {{"name", "svc"}};
+  if (value.is_discarded()) body.erase(key);
+  else body[key] = value;
+  return body.dump();
+}
+
+const json kMissing = json(json::value_t::discarded);
+const std::string kEnvs = "/v1/environments";
+const std::string kSvcs = "/v1/environments/existing/services";
+
+std::vector<BadCase> cases() {
+  std::vector<BadCase> c = {
+      // Environment names.
+      {"env_name_missing", "POST", kEnvs, env_with("name", kMissing), 422, "required", "name"},
+      {"env_name_empty", "POST", kEnvs, env_with("name", ""), 422, "invalid_name", "name"},
+      {"env_name_uppercase", "POST", kEnvs, env_with("name", "Demo"), 422, "invalid_name", "name"},
+      {"env_name_underscore", "POST", kEnvs, env_with("name", "my_env"), 422, "invalid_name", "name"},
+      {"env_name_leading_dash", "POST", kEnvs, env_with("name", "-demo"), 422, "invalid_name", "name"},
+      {"env_name_trailing_dash", "POST", kEnvs, env_with("name", "demo-"), 422, "invalid_name", "name"},
+      {"env_name_64_chars", "POST", kEnvs, env_with("name", std::string(64, 'a')), 422, "invalid_name", "name"},
+      {"env_name_number", "POST", kEnvs, env_with("name", 42), 400, "invalid_type", "name"},
+      {"env_name_dot", "POST", kEnvs, env_with("name", "a.b"), 422, "invalid_name", "name"},
+      // Cloud and region.
+      {"env_cloud_missing", "POST", kEnvs, env_with("cloud", kMissing), 422, "required", "cloud"},
+      {"env_cloud_unknown", "POST", kEnvs, env_with("cloud", "gcp"), 422, "unknown_cloud", "cloud"},
+      {"env_region_unknown_local", "POST", kEnvs, env_with("region", "us-east-1"), 422, "unknown_region", "region"},
+      {"env_region_not_string", "POST", kEnvs, env_with("region", json::array()), 400, "invalid_type", "region"},
+      // CIDR.
+      {"env_cidr_missing", "POST", kEnvs, env_with("cidr", kMissing), 422, "required", "cidr"},
+      {"env_cidr_public", "POST", kEnvs, env_with("cidr", "8.8.0.0/16"), 422, "cidr_not_private", "cidr"},
+      {"env_cidr_host_bits", "POST", kEnvs, env_with("cidr", "10.0.0.1/16"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_leading_zero", "POST", kEnvs, env_with("cidr", "10.0.01.0/24"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_prefix_leading_zero", "POST", kEnvs, env_with("cidr", "10.0.0.0/016"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_space", "POST", kEnvs, env_with("cidr", "10.0.0.0 /16"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_too_wide", "POST", kEnvs, env_with("cidr", "10.0.0.0/8"), 422, "cidr_prefix_out_of_range", "cidr"},
+      {"env_cidr_too_narrow", "POST", kEnvs, env_with("cidr", "10.0.0.0/25"), 422, "cidr_prefix_out_of_range",
+       "cidr"},
+      {"env_cidr_no_prefix", "POST", kEnvs, env_with("cidr", "10.0.0.0"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_ipv6", "POST", kEnvs, env_with("cidr", "fd00::/48"), 422, "invalid_cidr", "cidr"},
+      {"env_cidr_172_outside", "POST", kEnvs, env_with("cidr", "172.32.0.0/16"), 422, "cidr_not_private", "cidr"},
+      {"env_cidr_number", "POST", kEnvs, env_with("cidr", 10), 400, "invalid_type", "cidr"},
+      // Zones.
+      {"env_zones_empty", "POST", kEnvs, env_with("zones", json::array()), 422, "invalid_zones", "zones"},
+      {"env_zones_seven", "POST", kEnvs, env_with("zones", {"a", "b", "c", "d", "e", "f", "a"}), 422,
+       "invalid_zones", "zones"},
+      {"env_zones_duplicate", "POST", kEnvs, env_with("zones", {"a", "a"}), 422, "duplicate_zone", "zones[1]"},
+      {"env_zones_unknown", "POST", kEnvs, env_with("zones", {"a", "g"}), 422, "unknown_zone", "zones[1]"},
+      {"env_zones_not_array", "POST", kEnvs, env_with("zones", "a"), 400, "invalid_type", "zones"},
+      {"env_zones_item_number", "POST", kEnvs, env_with("zones", {1}), 400, "invalid_type", "zones[0]"},
+      // Body shape.
+      {"env_unknown_field", "POST", kEnvs, env_with("colour", "blue"), 422, "unknown_field", "colour"},
+      {"env_read_only_state", "POST", kEnvs, env_with("state", "READY"), 422, "read_only_field", "state"},
+      {"env_read_only_revision", "POST", kEnvs, env_with("revision", 3), 422, "read_only_field", "revision"},
+      {"env_read_only_id", "POST", kEnvs, env_with("id", "env-1"), 422, "read_only_field", "id"},
+      {"env_body_array", "POST", kEnvs, "[]", 400, "invalid_body", ""},
+      {"env_body_not_json", "POST", kEnvs, "{name: demo}", 400, "invalid_json", ""},
+      {"env_body_truncated", "POST", kEnvs, R"({"name": "demo")", 400, "invalid_json", ""},
+      {"env_text_plain", "POST", kEnvs, kEnv.dump(), 415, "unsupported_media_type", "", "text/plain"},
+      {"env_no_content_type", "POST", kEnvs, kEnv.dump(), 415, "unsupported_media_type", "", ""},
+      {"env_duplicate", "POST", kEnvs, env_with("name", "existing"), 409, "already_exists", "name"},
+      // Authentication.
+      {"no_token", "POST", kEnvs, kEnv.dump(), 401, "unauthenticated", "", "application/json", ""},
+      {"bad_token", "POST", kEnvs, kEnv.dump(), 401, "unauthenticated", "", "application/json",
+       "byoc_0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+      {"garbage_token", "GET", kEnvs, "", 401, "unauthenticated", "", "", "hunter2"},
+      // Services.
+      {"svc_env_missing", "POST", "/v1/environments/nope/services", svc_with("name", "svc"), 404, "not_found",
+       "environment"},
+      {"svc_name_invalid", "POST", kSvcs, svc_with("name", "Svc!"), 422, "invalid_name", "name"},
+      {"svc_replicas_zero", "POST", kSvcs, svc_with("replicas", 0), 422, "out_of_range", "replicas"},
+      {"svc_replicas_17", "POST", kSvcs, svc_with("replicas", 17), 422, "out_of_range", "replicas"},
+      {"svc_shards_65", "POST", kSvcs, svc_with("shards", 65), 422, "out_of_range", "shards"},
+      {"svc_shards_negative", "POST", kSvcs, svc_with("shards", -1), 422, "out_of_range", "shards"},
+      {"svc_shards_float", "POST", kSvcs, svc_with("shards", 1.5), 400, "invalid_type", "shards"},
+      {"svc_shards_string", "POST", kSvcs, svc_with("shards", "2"), 400, "invalid_type", "shards"},
+      {"svc_shards_huge", "POST", kSvcs, svc_with("shards", 18446744073709551615ull), 422, "out_of_range",
+       "shards"},
+      {"svc_cpu_too_small", "POST", kSvcs, svc_with("cpu_millis", 100), 422, "out_of_range", "cpu_millis"},
+      {"svc_memory_too_small", "POST", kSvcs, svc_with("memory_mib", 256), 422, "out_of_range", "memory_mib"},
+      {"svc_version_unknown", "POST", kSvcs, svc_with("clickhouse_version", "24.3"), 422, "unknown_version",
+       "clickhouse_version"},
+      {"svc_allowed_ips_not_cidr", "POST", kSvcs, svc_with("allowed_ips", {"10.0.0.1"}), 422, "invalid_cidr",
+       "allowed_ips[0]"},
+      {"svc_allowed_ips_host_bits", "POST", kSvcs, svc_with("allowed_ips", {"127.0.0.0/32", "10.0.0.1/8"}), 422,
+       "invalid_cidr", "allowed_ips[1]"},
+      {"svc_allowed_ips_ipv6_uncanonical", "POST", kSvcs, svc_with("allowed_ips", {"2001:DB8::/32"}), 422,
+       "invalid_cidr", "allowed_ips[0]"},
+      {"svc_allowed_ips_duplicate", "POST", kSvcs, svc_with("allowed_ips", {"10.0.0.0/8", "10.0.0.0/8"}), 422,
+       "duplicate_cidr", "allowed_ips[1]"},
+      {"svc_read_only_password", "POST", kSvcs, svc_with("password", "x"), 422, "read_only_field", "password"},
+      {"svc_read_only_endpoint", "POST", kSvcs, svc_with("endpoint", "https://x:1"), 422, "read_only_field",
+       "endpoint"},
+      {"svc_unknown_field", "POST", kSvcs, svc_with("disk_gib", 10), 422, "unknown_field", "disk_gib"},
+      {"svc_duplicate", "POST", kSvcs, svc_with("name", "taken"), 409, "already_exists", "name"},
+      // Other routes.
+      {"get_unknown_env", "GET", "/v1/environments/nope", "", 404, "not_found", "environment"},
+      {"delete_unknown_service", "DELETE", kSvcs + "/nope", "", 404, "not_found", "service"},
+      {"delete_env_with_services", "DELETE", "/v1/environments/existing", "", 409, "environment_not_empty",
+       "environment"},
+      {"unknown_operation", "GET", "/v1/operations/op-nope", "", 404, "not_found", "id"},
+      {"services_filter_unknown_env", "GET", "/v1/services?environment=nope", "", 404, "not_found", "environment"},
+      {"unknown_route", "GET", "/v1/nothing", "", 404, "not_found", ""},
+      {"wrong_method", "PUT", kEnvs, "", 405, "method_not_allowed", ""},
+      {"join_token_body_field", "POST", "/v1/environments/existing/join-tokens", R"({"ttl": 5})", 422,
+       "unknown_field", "ttl"},
+      {"agent_join_bad_token", "POST", "/v1/agent/join", R"({"token": "nope", "csr": "x"})", 401, "unauthenticated",
+       "", "application/json", ""},
+      {"agent_join_bad_body", "POST", "/v1/agent/join", R"({"token": 5})", 400, "invalid_body", "",
+       "application/json", ""},
+      {"agent_sync_without_certificate", "POST", "/v1/agent/sync", "{}", 401, "unauthenticated", "",
+       "application/json", ""},
+  };
+  return c;
+}
+
+class BadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadInput, AnswersDocumentedErrorAndWritesNothing) {
+  const BadCase& c = GetParam();
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, json::parse(env_with("name", "existing"))).status, 202);
+  ASSERT_EQ(api.call_json("POST", kSvcs, {{"name", "taken"}}).status, 202);
+  size_t before = api.rows();
+  api.enqueued.clear();
+
+  Answer a = api.call(c.method, c.target, c.body, c.content_type, c.token);
+  EXPECT_EQ(a.status, c.status) << a.body.dump();
+  ASSERT_TRUE(a.body.contains("error")) << a.body.dump();
+  EXPECT_EQ(a.body["error"]["code"], c.code) << a.body.dump();
+  EXPECT_EQ(a.body["error"]["field"], c.field) << a.body.dump();
+  EXPECT_FALSE(a.body["error"]["message"].get<std::string>().empty());
+  EXPECT_EQ(api.rows(), before);
+  EXPECT_TRUE(api.enqueued.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Api, BadInput, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+
+TEST(Api, CreateEnvironmentAnswers202WithOperationAndDefaults) {
+  ApiHarness api;
+  Answer a = api.call_json("POST", kEnvs, {{"name", "demo"}, {"cloud", "external"}, {"cidr", "192.168.0.0/24"}});
+  ASSERT_EQ(a.status, 202) << a.body.dump();
+  EXPECT_EQ(a.body["kind"], "environment.create");
+  EXPECT_EQ(a.body["status"], "running");
+  Answer env = api.call("GET", kEnvs + "/demo");
+  ASSERT_EQ(env.status, 200);
+  EXPECT_EQ(env.body["region"], "local");
+  EXPECT_EQ(env.body["zones"], json({"a"}));
+  EXPECT_EQ(env.body["state"], "PENDING");
+  EXPECT_EQ(api.enqueued, std::vector<std::string>{"environment/" + env.body["id"].get<std::string>()});
+  Answer list = api.call("GET", kEnvs);
+  ASSERT_EQ(list.body["items"].size(), 1u);
+}
+
+TEST(Api, AwsEnvironmentNeedsARegion) {
+  ApiHarness api;
+  Answer a = api.call_json("POST", kEnvs, {{"name", "prod"}, {"cloud", "aws"}, {"cidr", "10.1.0.0/16"}});
+  EXPECT_EQ(a.status, 422);
+  EXPECT_EQ(a.body["error"]["field"], "region");
+  a = api.call_json("POST", kEnvs,
+                    {{"name", "prod"}, {"cloud", "aws"}, {"region", "us-east-2"}, {"cidr", "10.1.0.0/16"},
+                     {"zones", {"a", "b", "c"}}});
+  EXPECT_EQ(a.status, 202) << a.body.dump();
+}
+
+TEST(Api, ServiceCreateShowsPasswordOnceAndStoresOnlyItsHash) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  Answer a = api.call_json("POST", "/v1/environments/demo/services", {{"name", "db"}});
+  ASSERT_EQ(a.status, 202);
+  std::string password = a.body["password"];
+  EXPECT_GE(password.size(), 20u);
+  EXPECT_EQ(a.body["kind"], "service.create");
+  Answer svc = api.call("GET", "/v1/environments/demo/services/db");
+  EXPECT_EQ(svc.status, 200);
+  EXPECT_EQ(svc.body.dump().find(password), std::string::npos);
+  EXPECT_FALSE(svc.body.contains("password_sha256_hex"));
+  EXPECT_EQ(svc.body["cpu_millis"], 1000);
+  EXPECT_EQ(svc.body["memory_mib"], 2048);
+  api.store->transact([&](store::Transaction& tx) {
+    auto env = tx.environment_by_name("default", "demo");
+    EXPECT_EQ(env->revision, 2);  // the new service raised the desired revision
+    auto s = tx.service_by_name(env->id, "db");
+    EXPECT_EQ(s->password_sha256_hex, crypto::sha256_hex(password));
+  });
+  Answer op = api.call("GET", "/v1/operations/" + a.body["id"].get<std::string>());
+  EXPECT_EQ(op.status, 200);
+  EXPECT_FALSE(op.body.contains("password"));
+}
+
+TEST(Api, JoinTokenCarriesServerCaHashAndExpiresInAnHour) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  Answer a = api.call("POST", "/v1/environments/demo/join-tokens", "{}");
+  ASSERT_EQ(a.status, 201) << a.body.dump();
+  auto parts = parse_join_token(a.body["token"]);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->ca_sha256_hex.size(), 64u);
+  EXPECT_EQ(a.body["expires_at"], format_rfc3339(api.clock.unix_seconds() + 3600));
+}
+
+TEST(Api, HealthzNeedsNoToken) {
+  ApiHarness api;
+  Answer a = api.call("GET", "/healthz", "", "", "");
+  EXPECT_EQ(a.status, 200);
+}
+
+}  // namespace
+}  // namespace byoc::server::test

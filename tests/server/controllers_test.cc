@@ -1,0 +1,237 @@
+// Environment state machine and the runner's retry policy, with a fake cloud
+// driver and an injected clock.
+#include <gtest/gtest.h>
+
+#include "cloud/aws/aws_driver.h"
+#include "controllers/backoff.h"
+#include "controllers/environment_controller.h"
+#include "controllers/runner.h"
+#include "controllers/service_operations.h"
+#include "testing/testing.h"
+
+namespace byoc::controllers {
+namespace {
+using namespace std::chrono_literals;
+
+class FakeDriver final : public cloud::CloudDriver {
+ public:
+  bool can_provision() const override { return true; }
+  std::vector<std::string> provision_steps() const override { return {"provision", "start_agent"}; }
+  cloud::Observation observe(const model::Environment&) override { return {created, created && started, ""}; }
+  void create(const model::Environment&) override {
+    ++creates;
+    created = true;
+    started = start_succeeds;
+  }
+  void remove(const model::Environment&) override {
+    ++removes;
+    created = started = false;
+  }
+  bool created = false, started = false, start_succeeds = true;
+  int creates = 0, removes = 0;
+};
+
+struct Fixture {
+  Fixture() : store(store::open_sqlite_store(dir.path() / "byoc.db")) {
+    env.id = "env-1";
+    env.name = "demo";
+    env.cloud = "local";
+    env.region = "local";
+    env.cidr = "10.0.0.0/16";
+    env.zones = {"a"};
+    op.id = "op-1";
+    op.kind = "environment.create";
+    op.environment_id = env.id;
+    op.steps = {{"store", "done"}, {"provision", "running"}, {"start_agent", "pending"}};
+    store->transact([&](store::Transaction& tx) {
+      tx.put_environment(env);
+      tx.put_operation(op);
+    });
+  }
+  model::Environment load_env() {
+    std::optional<model::Environment> e;
+    store->transact([&](store::Transaction& tx) { e = tx.environment_by_id("env-1"); });
+    return e.value_or(model::Environment{});
+  }
+  model::Operation load_op(const std::string& id = "op-1") {
+    std::optional<model::Operation> o;
+    store->transact([&](store::Transaction& tx) { o = tx.operation(id); });
+    return *o;
+  }
+  testing::TempDir dir;
+  std::unique_ptr<store::Store> store;
+  ManualClock clock;
+  model::Environment env;
+  model::Operation op;
+};
+
+TEST(EnvironmentController, PendingToReadyCompletesOperationOnce) {
+  Fixture f;
+  FakeDriver driver;
+  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
+  EXPECT_FALSE(c.reconcile("env-1").requeue_after);
+  EXPECT_EQ(f.load_env().state, model::kReady);
+  auto op = f.load_op();
+  EXPECT_EQ(op.status, "succeeded");
+  EXPECT_EQ(op.result["state"], "READY");
+  EXPECT_EQ(driver.creates, 1);
+  // Level-triggered: reconciling again changes nothing and creates nothing.
+  c.reconcile("env-1");
+  EXPECT_EQ(driver.creates, 1);
+  EXPECT_EQ(f.load_op().updated_at, op.updated_at);
+}
+
+TEST(EnvironmentController, StaysProvisioningWhileAgentDoesNotStart) {
+  Fixture f;
+  FakeDriver driver;
+  driver.start_succeeds = false;
+  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
+  auto r = c.reconcile("env-1");
+  ASSERT_TRUE(r.requeue_after);
+  EXPECT_EQ(f.load_env().state, model::kProvisioning);
+  EXPECT_EQ(f.load_op().status, "running");
+  driver.start_succeeds = true;
+  c.reconcile("env-1");
+  EXPECT_EQ(f.load_env().state, model::kReady);
+  EXPECT_EQ(f.load_op().status, "succeeded");
+}
+
+TEST(EnvironmentController, RestartAfterCrashConvergesWithoutDuplicates) {
+  Fixture f;
+  FakeDriver driver;
+  driver.created = true;  // a previous server process created it, then died
+  driver.started = true;
+  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
+  c.reconcile("env-1");
+  EXPECT_EQ(driver.creates, 0);
+  EXPECT_EQ(f.load_env().state, model::kReady);
+  EXPECT_EQ(f.load_op().status, "succeeded");
+}
+
+TEST(EnvironmentController, DeletingRemovesInfrastructureThenRecord) {
+  Fixture f;
+  FakeDriver driver;
+  std::string deleted;
+  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, [&](const std::string& id) { deleted = id; });
+  c.reconcile("env-1");
+  auto env = f.load_env();
+  env.state = model::kDeleting;
+  model::Operation del = f.op;
+  del.id = "op-2";
+  del.kind = "environment.delete";
+  del.steps = {{"store", "done"}, {"deprovision", "running"}};
+  f.store->transact([&](store::Transaction& tx) {
+    tx.put_environment(env);
+    tx.put_operation(del);
+  });
+  c.reconcile("env-1");
+  EXPECT_EQ(driver.removes, 1);
+  EXPECT_EQ(f.load_env().id, "");
+  EXPECT_EQ(f.load_op("op-2").status, "succeeded");
+  EXPECT_EQ(deleted, "env-1");
+  c.reconcile("env-1");  // gone: nothing to do
+  EXPECT_EQ(driver.removes, 1);
+}
+
+TEST(EnvironmentController, AwsEnvironmentIsStoredAndStaysPending) {
+  Fixture f;
+  auto env = f.load_env();
+  env.cloud = "aws";
+  f.store->transact([&](store::Transaction& tx) { tx.put_environment(env); });
+  cloud::AwsDriver aws;
+  EnvironmentController c(*f.store, f.clock, {{"aws", &aws}}, nullptr);
+  c.reconcile("env-1");
+  auto after = f.load_env();
+  EXPECT_EQ(after.state, model::kPending);
+  ASSERT_TRUE(after.condition("provisioned"));
+  EXPECT_EQ(after.condition("provisioned")->reason, "driver_not_available");
+  EXPECT_EQ(f.load_op().status, "succeeded");
+}
+
+TEST(ServiceOperations, CreateFollowsServiceStateAndDeleteFollowsRemoval) {
+  Fixture f;
+  model::Service svc;
+  svc.id = "svc-1";
+  svc.environment_id = "env-1";
+  svc.name = "db";
+  model::Operation create = f.op;
+  create.id = "op-3";
+  create.kind = "service.create";
+  create.service_name = "db";
+  create.steps = {{"store", "done"}, {"agent_apply", "running"}, {"endpoint_ready", "pending"}};
+  f.store->transact([&](store::Transaction& tx) {
+    tx.put_service(svc);
+    tx.put_operation(create);
+  });
+  auto settle = [&](std::optional<model::Service> s) {
+    f.store->transact([&](store::Transaction& tx) { settle_service_operations(tx, f.env, "db", s, 1); });
+  };
+  svc.state = model::kProvisioning;
+  settle(svc);
+  EXPECT_EQ(f.load_op("op-3").steps[2].state, "running");
+  svc.state = model::kFailed;
+  svc.reason = "unsupported_topology";
+  settle(svc);
+  auto failed = f.load_op("op-3");
+  EXPECT_EQ(failed.status, "failed");
+  EXPECT_EQ(failed.error["code"], "unsupported_topology");
+}
+
+TEST(Backoff, GrowsExponentiallyWithBoundedJitter) {
+  Backoff b{500ms, 30'000ms};
+  EXPECT_EQ(b.delay(1, 0.0), 250ms);
+  EXPECT_EQ(b.delay(1, 0.999).count(), 499);
+  EXPECT_EQ(b.delay(3, 0.0), 1000ms);
+  EXPECT_EQ(b.delay(30, 0.0), 15'000ms);
+  EXPECT_LE(b.delay(30, 0.999), 30'000ms);
+}
+
+class FlakyReconciler final : public Reconciler {
+ public:
+  ReconcileResult reconcile(const std::string& id) override {
+    std::lock_guard lock(mutex);
+    seen.push_back(id);
+    if (seen.size() < 3) throw std::runtime_error("not yet");
+    return {};
+  }
+  std::mutex mutex;
+  std::vector<std::string> seen;
+};
+
+TEST(Runner, RetriesFailuresAndHoldsALease) {
+  testing::TempDir dir;
+  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  ManualClock clock;
+  FlakyReconciler flaky;
+  Runner runner(*store, clock, "me", 1);
+  runner.add("thing", &flaky);
+  runner.start(std::chrono::hours(1));
+  runner.enqueue("thing/a");
+  EXPECT_TRUE(testing::eventually([&] {
+    std::lock_guard lock(flaky.mutex);
+    return flaky.seen.size() >= 3;
+  }, 10s));
+  EXPECT_TRUE(testing::eventually([&] { return runner.pending() == 0; }, 5s));
+  runner.stop();
+  // Released after the work: another holder may take it at once.
+  store->transact([&](store::Transaction& tx) { EXPECT_TRUE(tx.acquire_lease("thing/a", "other", 0, 60)); });
+}
+
+TEST(Runner, SkipsKeysLeasedByAnotherServer) {
+  testing::TempDir dir;
+  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  ManualClock clock;
+  store->transact([&](store::Transaction& tx) { tx.acquire_lease("thing/a", "other", clock.unix_seconds(), 600); });
+  FlakyReconciler flaky;
+  Runner runner(*store, clock, "me", 1);
+  runner.add("thing", &flaky);
+  runner.start(std::chrono::hours(1));
+  runner.enqueue("thing/a");
+  EXPECT_TRUE(testing::eventually([&] { return runner.pending() == 1; }, 5s));
+  runner.stop();
+  std::lock_guard lock(flaky.mutex);
+  EXPECT_TRUE(flaky.seen.empty());
+}
+
+}  // namespace
+}  // namespace byoc::controllers

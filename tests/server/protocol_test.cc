@@ -1,0 +1,92 @@
+// The telemetry allowlist and the closed desired-state schema.
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include <nlohmann/json.hpp>
+
+#include "model/protocol.h"
+
+namespace byoc::model {
+namespace {
+using nlohmann::json;
+
+json good_report() {
+  return {{"protocol_version", 1},
+          {"known_revision", 3},
+          {"seq", 9},
+          {"status",
+           {{"applied_revision", 3},
+            {"environment_ca_pem", "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"},
+            {"services",
+             {{{"name", "db"},
+               {"state", "READY"},
+               {"reason", ""},
+               {"endpoint", "https://127.0.0.1:4443"},
+               {"replicas", {{{"shard", 1}, {"replica", 1}, {"state", "RUNNING"}, {"last_error_code", 0}}}}}}}}},
+          {"usage", json::array()}};
+}
+
+std::string rejected_field(const json& report) {
+  try {
+    parse_sync_request(report);
+  } catch (const Error& e) {
+    return e.field();
+  }
+  return "<accepted>";
+}
+
+TEST(Protocol, GoodReportRoundTrips) {
+  SyncRequest r = parse_sync_request(good_report());
+  EXPECT_EQ(r.status.services.at(0).endpoint, "https://127.0.0.1:4443");
+  EXPECT_EQ(to_json(r), good_report());
+}
+
+TEST(Protocol, ReportWithQueryTextRowsOrFreeTextIsRejected) {
+  json r = good_report();
+  r["status"]["services"][0]["query"] = "SELECT * FROM secrets";
+  EXPECT_EQ(rejected_field(r), "status.services[0].query");
+  r = good_report();
+  r["rows"] = json::array({{1, 2}});
+  EXPECT_EQ(rejected_field(r), "rows");
+  r = good_report();
+  r["status"]["services"][0]["reason"] = "Code: 60, table default.secrets doesn't exist";
+  EXPECT_EQ(rejected_field(r), "status.services[0].reason");
+  r = good_report();
+  r["status"]["services"][0]["replicas"][0]["message"] = "boom";
+  EXPECT_EQ(rejected_field(r), "status.services[0].replicas[0].message");
+  r = good_report();
+  r["status"]["services"][0]["state"] = "HAPPY";
+  EXPECT_EQ(rejected_field(r), "status.services[0].state");
+  r = good_report();
+  r["status"]["environment_ca_pem"] = "-----BEGIN PRIVATE KEY-----\nAA==\n";
+  EXPECT_EQ(rejected_field(r), "status.environment_ca_pem");
+  r = good_report();
+  r["status"]["services"][0]["endpoint"] = "http://evil/?q=rows";
+  EXPECT_EQ(rejected_field(r), "status.services[0].endpoint");
+}
+
+TEST(Protocol, WrongProtocolVersionIsRejected) {
+  json r = good_report();
+  r["protocol_version"] = 2;
+  EXPECT_EQ(rejected_field(r), "protocol_version");
+}
+
+TEST(Protocol, DesiredStateIsClosedSchema) {
+  DesiredState d;
+  d.revision = 4;
+  d.environment_id = "env-1";
+  d.services.push_back({"db", "18.16.1", 1, 1, 1000, 2048, {"127.0.0.1/32"}, std::string(64, 'a')});
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  json raw = to_json(d);
+  raw["services"][0]["config_xml"] = "<yandex/>";
+  EXPECT_THROW(parse_desired_state(raw), Error);
+  raw = to_json(d);
+  raw["services"][0]["default_password_sha256_hex"] = "plaintext";
+  EXPECT_THROW(parse_desired_state(raw), Error);
+  raw = to_json(d);
+  raw["services"].push_back(raw["services"][0]);
+  EXPECT_THROW(parse_desired_state(raw), Error);
+}
+
+}  // namespace
+}  // namespace byoc::model

@@ -1,0 +1,148 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "base/error.h"
+#include "store/sqlite/migrations.h"
+#include "store/store.h"
+#include "testing/testing.h"
+
+namespace byoc::store {
+namespace {
+
+model::Environment make_env(const std::string& id, const std::string& name) {
+  model::Environment e;
+  e.id = id;
+  e.name = name;
+  e.cloud = "local";
+  e.region = "local";
+  e.cidr = "10.0.0.0/16";
+  e.zones = {"a", "b"};
+  e.set_condition("agent_connected", true, "", 5);
+  e.created_at = e.updated_at = 7;
+  return e;
+}
+
+TEST(Store, MigratesFreshDatabaseToLatestVersionAndReopens) {
+  testing::TempDir dir;
+  {
+    auto store = open_sqlite_store(dir.path() / "byoc.db");
+    EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite::migrations().size()));
+  }
+  auto again = open_sqlite_store(dir.path() / "byoc.db");
+  EXPECT_EQ(again->schema_version(), static_cast<int>(sqlite::migrations().size()));
+}
+
+TEST(Store, RefusesDatabaseFromNewerVersion) {
+  testing::TempDir dir;
+  { open_sqlite_store(dir.path() / "byoc.db"); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "byoc.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 0)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_THROW(open_sqlite_store(dir.path() / "byoc.db"), Error);
+}
+
+TEST(Store, EnvironmentRoundTripsEveryField) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  auto env = make_env("env-1", "demo");
+  store->transact([&](Transaction& tx) { tx.put_environment(env); });
+  store->transact([&](Transaction& tx) {
+    auto got = tx.environment_by_name("default", "demo");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->id, "env-1");
+    EXPECT_EQ(got->zones, env.zones);
+    ASSERT_EQ(got->conditions.size(), 1u);
+    EXPECT_EQ(got->conditions[0], env.conditions[0]);
+    EXPECT_EQ(got->revision, 1);
+  });
+}
+
+TEST(Store, FailedTransactionWritesNothing) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  EXPECT_THROW(store->transact([&](Transaction& tx) {
+    tx.put_environment(make_env("env-1", "demo"));
+    throw Error::Invalid("boom", "fails after the first write");
+  }),
+               Error);
+  store->transact([&](Transaction& tx) { EXPECT_TRUE(tx.environments("").empty()); });
+}
+
+TEST(Store, DuplicateNameInOrganizationIsConflict) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-1", "demo")); });
+  try {
+    store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-2", "demo")); });
+    FAIL() << "expected a conflict";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
+  }
+}
+
+TEST(Store, ForeignKeysRejectServiceOfUnknownEnvironment) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  model::Service s;
+  s.id = "svc-1";
+  s.environment_id = "env-missing";
+  s.name = "x";
+  EXPECT_THROW(store->transact([&](Transaction& tx) { tx.put_service(s); }), Error);
+}
+
+TEST(Store, UsageIntervalsCountOncePerSeq) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  model::UsageInterval u{3, "svc", 1, 1, 100, 110, 10'000, 20'480};
+  store->transact([&](Transaction& tx) {
+    EXPECT_TRUE(tx.insert_usage("env-1", u));
+    EXPECT_FALSE(tx.insert_usage("env-1", u));
+    EXPECT_TRUE(tx.insert_usage("env-2", u));
+    auto totals = tx.usage_totals("env-1");
+    EXPECT_EQ(totals.intervals, 1);
+    EXPECT_EQ(totals.cpu_millis_seconds, 10'000);
+    EXPECT_EQ(tx.max_usage_seq("env-1"), 3);
+  });
+}
+
+TEST(Store, LeasesAreExclusiveUntilExpiry) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  store->transact([&](Transaction& tx) {
+    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 100, 60));
+    EXPECT_FALSE(tx.acquire_lease("environment/e", "b", 120, 60));
+    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 120, 60));  // renewal
+    EXPECT_TRUE(tx.acquire_lease("environment/e", "b", 181, 60));  // expired
+    tx.release_lease("environment/e", "a");                        // not a's anymore: no effect
+    EXPECT_FALSE(tx.acquire_lease("environment/e", "a", 182, 60));
+    tx.release_lease("environment/e", "b");
+    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 183, 60));
+  });
+}
+
+TEST(Store, RunningOperationsExcludeFinishedOnes) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  model::Operation a;
+  a.id = "op-a";
+  a.kind = "environment.create";
+  a.steps = {{"store", "done"}, {"provision", "running"}};
+  model::Operation b = a;
+  b.id = "op-b";
+  b.succeed(nlohmann::json{{"x", 1}}, 9);
+  store->transact([&](Transaction& tx) {
+    tx.put_operation(a);
+    tx.put_operation(b);
+  });
+  store->transact([&](Transaction& tx) {
+    auto running = tx.running_operations();
+    ASSERT_EQ(running.size(), 1u);
+    EXPECT_EQ(running[0].id, "op-a");
+    EXPECT_EQ(running[0].steps, a.steps);
+    EXPECT_EQ(tx.operation("op-b")->result["x"], 1);
+  });
+}
+
+}  // namespace
+}  // namespace byoc::store
