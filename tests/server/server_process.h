@@ -1,0 +1,46 @@
+// A real `byoc server` for integration tests: fixed data dir and port (so a
+// restart after kill -9 finds the same state and agents find it again), an
+// API client pinned to its CA with its admin token.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "../e2e/e2e_support.h"
+#include "base/http_client.h"
+
+namespace byoc::test {
+
+class ServerProcess {
+ public:
+  ServerProcess(std::filesystem::path scratch, int port);
+  ~ServerProcess();
+
+  void start();
+  void kill9();
+  void stop();
+  pid_t pid() const { return child_ ? child_->pid() : -1; }
+  int port() const { return port_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+
+  // Calls the API as admin; returns status and parsed body.
+  std::pair<int, nlohmann::json> call(const std::string& method, const std::string& path,
+                                      const nlohmann::json& body = nullptr);
+  // Polls an operation until it leaves "running"; returns it.
+  nlohmann::json wait_operation(const std::string& id, std::chrono::seconds timeout = std::chrono::seconds(90));
+
+ private:
+  std::filesystem::path scratch_;
+  std::filesystem::path data_dir_;
+  int port_;
+  std::unique_ptr<e2e::Child> child_;
+  std::unique_ptr<http::Client> client_;
+  std::string token_;
+  int starts_ = 0;
+};
+
+}  // namespace byoc::test
