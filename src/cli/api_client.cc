@@ -9,18 +9,28 @@ namespace {
 
 ErrorKind kind_for_status(int status) {
   switch (status) {
-    case 400: return ErrorKind::kBadRequest;
-    case 401: return ErrorKind::kUnauthenticated;
-    case 403: return ErrorKind::kForbidden;
-    case 404: return ErrorKind::kNotFound;
-    case 409: return ErrorKind::kConflict;
-    case 413: return ErrorKind::kTooLarge;
-    case 415: return ErrorKind::kUnsupportedMedia;
-    case 422: return ErrorKind::kInvalid;
+    case 400:
+      return ErrorKind::kBadRequest;
+    case 401:
+      return ErrorKind::kUnauthenticated;
+    case 403:
+      return ErrorKind::kForbidden;
+    case 404:
+      return ErrorKind::kNotFound;
+    case 409:
+      return ErrorKind::kConflict;
+    case 413:
+      return ErrorKind::kTooLarge;
+    case 415:
+      return ErrorKind::kUnsupportedMedia;
+    case 422:
+      return ErrorKind::kInvalid;
     case 502:
     case 503:
-    case 504: return ErrorKind::kUnavailable;
-    default: return status >= 400 && status < 500 ? ErrorKind::kBadRequest : ErrorKind::kInternal;
+    case 504:
+      return ErrorKind::kUnavailable;
+    default:
+      return status >= 400 && status < 500 ? ErrorKind::kBadRequest : ErrorKind::kInternal;
   }
 }
 
@@ -61,8 +71,8 @@ json ApiClient::call(const std::string& method, const std::string& path, const s
 std::string path_segment(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
-    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~';
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out += static_cast<char>(c);
     } else {

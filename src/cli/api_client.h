@@ -6,9 +6,8 @@
 // Not thread-safe (it owns one http::Client and its connection).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

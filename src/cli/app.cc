@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <iostream>
 
@@ -30,7 +29,7 @@ void build(CLI::App& app, CommandSet& commands) {
   add_env_commands(app, commands);
   add_service_commands(app, commands);
   add_operation_commands(app, commands);
-  add_plan_commands(app);
+  add_plan_commands(app, commands.io.out);
 }
 
 }  // namespace

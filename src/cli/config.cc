@@ -55,15 +55,15 @@ ClientConfig resolve_connection(const std::optional<ClientConfig>& saved, const 
     result.ca_pem = *pem;
   }
   if (result.server.empty())
-    throw Error::Invalid("not_logged_in", std::string("no server configured: ") + kLoginHint +
-                                              " or set BYOC_SERVER");
+    throw Error::Invalid("not_logged_in",
+                         std::string("no server configured: ") + kLoginHint + " or set BYOC_SERVER");
   result.server = normalize_server_url(result.server, "BYOC_SERVER");
   if (result.token.empty())
-    throw Error::Invalid("not_logged_in", std::string("no API token configured: ") + kLoginHint +
-                                              " or set BYOC_TOKEN");
+    throw Error::Invalid("not_logged_in",
+                         std::string("no API token configured: ") + kLoginHint + " or set BYOC_TOKEN");
   if (result.ca_pem.empty())
-    throw Error::Invalid("not_logged_in", "no CA to trust for " + result.server + ": " + kLoginHint +
-                                              " or set BYOC_CA_FILE");
+    throw Error::Invalid("not_logged_in",
+                         "no CA to trust for " + result.server + ": " + kLoginHint + " or set BYOC_CA_FILE");
   return result;
 }
 

@@ -1,9 +1,7 @@
 #include "cli/local_server.h"
 
-#include <nlohmann/json.hpp>
-
-#include <array>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -130,7 +128,8 @@ bool LocalServer::try_reuse(ProgressPrinter& progress) {
     }
     if (!proc::FileLock::is_held(lock)) return false;
     if (std::chrono::steady_clock::now() >= deadline)
-      throw Error::Unavailable("a byoc server holds " + lock.string() + " but " + (url_.empty() ? "never wrote its URL" : url_ + "/healthz does not answer") +
+      throw Error::Unavailable("a byoc server holds " + lock.string() + " but " +
+                               (url_.empty() ? "never wrote its URL" : url_ + "/healthz does not answer") +
                                (last_probe_error_.empty() ? "" : ": " + last_probe_error_));
     std::this_thread::sleep_for(kPollInterval);
   }
@@ -139,7 +138,8 @@ bool LocalServer::try_reuse(ProgressPrinter& progress) {
 bool LocalServer::try_start(const std::string& listen, ProgressPrinter& progress) {
   progress.note("starting byoc server on " + listen + " (log: " + log_file().string() + ")");
   proc::SpawnOptions spawn;
-  spawn.argv = {options_.executable.string(), "server", "--listen", listen, "--data-dir", server_dir().string()};
+  spawn.argv = {options_.executable.string(), "server", "--listen", listen, "--data-dir",
+                server_dir().string()};
   spawn.output = log_file();
   spawn.new_session = true;  // Ctrl-C reaches us, and we stop the server in order
   pid_ = proc::spawn(spawn);
@@ -211,8 +211,7 @@ ClientConfig LocalServer::credentials() const {
   config.server = url_;
   config.ca_pem = files::read(server_dir() / "ca.pem");
   config.token = trim(files::read(server_dir() / "admin.token"));
-  if (config.token.empty())
-    throw Error::Internal((server_dir() / "admin.token").string() + " is empty");
+  if (config.token.empty()) throw Error::Internal((server_dir() / "admin.token").string() + " is empty");
   return config;
 }
 
@@ -237,7 +236,8 @@ bool LocalServer::stop(ProgressPrinter& progress) {
   bool clean = true;
   if (!exited_) {
     progress.note("stopping byoc server (pid " + std::to_string(pid_) + ")");
-    clean = proc::terminate(pid_, std::chrono::duration_cast<std::chrono::milliseconds>(options_.stop_timeout));
+    clean =
+        proc::terminate(pid_, std::chrono::duration_cast<std::chrono::milliseconds>(options_.stop_timeout));
     exited_ = true;
   }
   owned_ = false;

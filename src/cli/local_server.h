@@ -33,7 +33,7 @@ class LocalServer {
     std::filesystem::path executable;  // the byoc binary that runs `byoc server`
     std::chrono::milliseconds start_timeout{std::chrono::seconds(60)};
     std::chrono::milliseconds stop_timeout{std::chrono::seconds(90)};
-    std::function<bool()> cancelled;   // polled while waiting
+    std::function<bool()> cancelled;  // polled while waiting
   };
 
   // Reuses a live server or starts one, and returns once GET /healthz

@@ -67,9 +67,11 @@ std::string pin_on_first_use(const std::string& server, std::ostream& err) {
 
 void add_login_command(CLI::App& app, CommandSet& commands) {
   auto f = std::make_shared<Flags>();
-  auto* sub = app.add_subcommand("login", "Pin a server's CA, check a token and save both for later commands");
+  auto* sub =
+      app.add_subcommand("login", "Pin a server's CA, check a token and save both for later commands");
   sub->add_option("--server", f->server, "https://HOST:PORT of the byoc server")->required();
-  sub->add_option("--token-file", f->token_file, "File holding the API token (never pass it on the command line)")
+  sub->add_option("--token-file", f->token_file,
+                  "File holding the API token (never pass it on the command line)")
       ->required();
   sub->add_option("--ca-file", f->ca_file, "The server CA to trust (default: pin what it presents)");
   on_run(sub, commands, [f, &io = commands.io] {
@@ -78,16 +80,16 @@ void add_login_command(CLI::App& app, CommandSet& commands) {
     auto token = files::read_if_exists(f->token_file);
     if (!token) throw Error::Invalid("bad_token_file", f->token_file + " does not exist", "token-file");
     config.token = trim(*token);
-    if (config.token.empty()) throw Error::Invalid("bad_token_file", f->token_file + " is empty", "token-file");
+    if (config.token.empty())
+      throw Error::Invalid("bad_token_file", f->token_file + " is empty", "token-file");
     config.ca_pem = f->ca_file.empty() ? pin_on_first_use(config.server, io.err) : pin_from_file(f->ca_file);
 
     ApiClient api(config);
     json environments = api.get("/v1/environments");  // proves both the pin and the token
     auto path = config_path(io.env);
     write_config(path, config);
-    size_t count = environments.contains("items") && environments["items"].is_array()
-                       ? environments["items"].size()
-                       : 0;
+    size_t count =
+        environments.contains("items") && environments["items"].is_array() ? environments["items"].size() : 0;
     io.out << "logged in to " << config.server << " (" << count << " environment" << (count == 1 ? "" : "s")
            << "); saved " << path.string() << "\n";
     return 0;

@@ -23,7 +23,8 @@ void add_operation_commands(CLI::App& app, CommandSet& commands) {
   get_sub->add_option("ID", get->id, "Operation id (op-…)")->required();
   add_output_option(get_sub, get->format);
   on_run(get_sub, commands, [get, &io = commands.io] {
-    print_result(io, get->format, connect(io)->get("/v1/operations/" + path_segment(get->id)), render_operation);
+    print_result(io, get->format, connect(io)->get("/v1/operations/" + path_segment(get->id)),
+                 render_operation);
     return 0;
   });
 

@@ -75,7 +75,8 @@ std::string render_table(const std::vector<std::string>& headers,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(headers.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
   };
   measure(headers);
   for (const auto& row : rows) measure(row);
@@ -133,7 +134,8 @@ std::string render_environment(const json& env) {
   if (env.is_object() && conditions != env.end() && conditions->is_array() && !conditions->empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : *conditions)
-      rows.push_back({cell(c, "type"), cell(c, "status"), cell(c, "reason"), cell(c, "last_transition_time")});
+      rows.push_back(
+          {cell(c, "type"), cell(c, "status"), cell(c, "reason"), cell(c, "last_transition_time")});
     out += "conditions:\n" + indent(render_table({"TYPE", "STATUS", "REASON", "SINCE"}, rows), "  ");
   }
   return out;
@@ -148,21 +150,20 @@ std::string render_service_list(const json& items) {
 }
 
 std::string render_service(const json& svc) {
-  std::vector<std::pair<std::string, std::string>> fields = {
-      {"name", cell(svc, "name")},
-      {"id", cell(svc, "id")},
-      {"environment", cell(svc, "environment")},
-      {"version", cell(svc, "clickhouse_version")},
-      {"shards", cell(svc, "shards")},
-      {"replicas", cell(svc, "replicas")},
-      {"cpu_millis", cell(svc, "cpu_millis")},
-      {"memory_mib", cell(svc, "memory_mib")},
-      {"allowed_ips", cell(svc, "allowed_ips")},
-      {"state", cell(svc, "state")},
-      {"reason", cell(svc, "reason")},
-      {"endpoint", cell(svc, "endpoint")},
-      {"created", cell(svc, "created_at")},
-      {"updated", cell(svc, "updated_at")}};
+  std::vector<std::pair<std::string, std::string>> fields = {{"name", cell(svc, "name")},
+                                                             {"id", cell(svc, "id")},
+                                                             {"environment", cell(svc, "environment")},
+                                                             {"version", cell(svc, "clickhouse_version")},
+                                                             {"shards", cell(svc, "shards")},
+                                                             {"replicas", cell(svc, "replicas")},
+                                                             {"cpu_millis", cell(svc, "cpu_millis")},
+                                                             {"memory_mib", cell(svc, "memory_mib")},
+                                                             {"allowed_ips", cell(svc, "allowed_ips")},
+                                                             {"state", cell(svc, "state")},
+                                                             {"reason", cell(svc, "reason")},
+                                                             {"endpoint", cell(svc, "endpoint")},
+                                                             {"created", cell(svc, "created_at")},
+                                                             {"updated", cell(svc, "updated_at")}};
   if (!cell(svc, "password").empty()) {
     fields.emplace_back("user", "default");
     fields.emplace_back("password", cell(svc, "password") + "   (shown only once: save it now)");
@@ -172,7 +173,7 @@ std::string render_service(const json& svc) {
 
 std::string render_operation(const json& op) {
   std::string target = cell(op, "service").empty() ? cell(op, "environment")
-                                                    : cell(op, "environment") + "/" + cell(op, "service");
+                                                   : cell(op, "environment") + "/" + cell(op, "service");
   std::vector<std::pair<std::string, std::string>> fields = {{"id", cell(op, "id")},
                                                              {"kind", cell(op, "kind")},
                                                              {"target", target},

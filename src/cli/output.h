@@ -6,9 +6,8 @@
 // never print secrets except a `password` the caller put in on purpose.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -106,8 +106,8 @@ json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& 
     if (std::chrono::steady_clock::now() >= deadline) {
       progress.end_line();
       throw Error(ErrorKind::kUnavailable, "timeout",
-                  "timed out waiting for operation " + id + " (" + operation_title(operation) +
-                      ", at " + operation_progress(operation) + ")");
+                  "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
+                      operation_progress(operation) + ")");
     }
     std::this_thread::sleep_for(options.interval);
   }

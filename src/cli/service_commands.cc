@@ -8,7 +8,8 @@ using nlohmann::json;
 namespace {
 
 std::string service_path(const std::string& env, const std::string& name) {
-  return "/v1/environments/" + path_segment(env) + "/services" + (name.empty() ? "" : "/" + path_segment(name));
+  return "/v1/environments/" + path_segment(env) + "/services" +
+         (name.empty() ? "" : "/" + path_segment(name));
 }
 
 struct CreateFlags {
@@ -54,8 +55,10 @@ void add_create(CLI::App* service, CommandSet& commands) {
   f->version_option = sub->add_option("--clickhouse-version", f->clickhouse_version, "Default 18.16.1");
   f->shards_option = sub->add_option("--shards", f->shards, "Shards, 1-64 (default 1)");
   f->replicas_option = sub->add_option("--replicas", f->replicas, "Replicas per shard, 1-16 (default 1)");
-  f->cpu_option = sub->add_option("--cpu-millis", f->cpu_millis, "CPU per replica in millicores (default 1000)");
-  f->memory_option = sub->add_option("--memory-mib", f->memory_mib, "Memory per replica in MiB (default 2048)");
+  f->cpu_option =
+      sub->add_option("--cpu-millis", f->cpu_millis, "CPU per replica in millicores (default 1000)");
+  f->memory_option =
+      sub->add_option("--memory-mib", f->memory_mib, "Memory per replica in MiB (default 2048)");
   f->allowed_option =
       sub->add_option("--allowed-ips", f->allowed_ips,
                       "Client CIDRs allowed to connect, comma-separated (default: loopback only)")
@@ -76,8 +79,7 @@ void add_create(CLI::App* service, CommandSet& commands) {
     try {
       done = wait_for(io, *api, operation, f->wait);
     } catch (const std::exception&) {
-      if (!password.empty())
-        io.err << "the service's password (shown only once) is: " << password << "\n";
+      if (!password.empty()) io.err << "the service's password (shown only once) is: " << password << "\n";
       throw;
     }
     json result = done.contains("result") && done["result"].is_object()
@@ -129,9 +131,8 @@ void add_delete(CLI::App* service, CommandSet& commands) {
       return 0;
     }
     json done = wait_for(io, *api, operation, f->wait);
-    print_result(io, f->format, done, [&](const json&) {
-      return "service " + f->environment + "/" + f->name + " deleted\n";
-    });
+    print_result(io, f->format, done,
+                 [&](const json&) { return "service " + f->environment + "/" + f->name + " deleted\n"; });
     return 0;
   });
 }

@@ -28,13 +28,13 @@ class Waiter {
       : deadline_(std::chrono::steady_clock::now() + timeout), stop_(stop) {}
 
   void check(const std::string& doing) const {
-    if (stop_.requested())
-      throw Error(ErrorKind::kUnavailable, "cancelled", "interrupted while " + doing);
+    if (stop_.requested()) throw Error(ErrorKind::kUnavailable, "cancelled", "interrupted while " + doing);
     if (std::chrono::steady_clock::now() >= deadline_)
       throw Error(ErrorKind::kUnavailable, "timeout", "timed out while " + doing);
   }
   std::chrono::milliseconds left() const {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
     return std::max(left, std::chrono::milliseconds(1));
   }
   std::function<bool()> cancelled() const {
@@ -147,7 +147,7 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
   Resource environment_spec{"environment", env_path, "/v1/environments",
                             json{{"name", kDemo}, {"cloud", "local"}, {"cidr", kDemoCidr}},
                             cli_hint(server) + " env delete demo --wait"};
-  json environment = ensure_ready(api, environment_spec, progress, waiter, nullptr);
+  ensure_ready(api, environment_spec, progress, waiter, nullptr);
 
   UpSummary summary;
   summary.password_file = dir / "demo.password";
@@ -156,7 +156,8 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
   json service = ensure_ready(api, service_spec, progress, waiter, [&](const json& answer) {
     // Shown once by the server: keep it before anything else can fail.
     summary.password = cell(answer, "password");
-    if (summary.password.empty()) throw Error::Internal("the server's answer to the service create has no password");
+    if (summary.password.empty())
+      throw Error::Internal("the server's answer to the service create has no password");
     files::write_atomic(summary.password_file, summary.password + "\n", 0600);
     progress.note("saved the password of service demo in " + summary.password_file.string());
   });
@@ -173,7 +174,8 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
   // The environment's CA is made by its agent; ask again now that the service runs.
   std::string ca_pem = ca_of(service, api.get(env_path));
   if (ca_pem.empty()) {
-    progress.note("note: the server publishes no CA for environment demo: cannot check the endpoint with a query");
+    progress.note(
+        "note: the server publishes no CA for environment demo: cannot check the endpoint with a query");
   } else {
     summary.ca_file = dir / "demo-ca.pem";
     files::write_atomic(summary.ca_file, ca_pem, 0644);
@@ -182,7 +184,8 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
       files::write_atomic(summary.client_config, render_clickhouse_client_config(summary.ca_file), 0644);
     }
     if (password.empty())
-      progress.note("note: " + summary.password_file.string() + " is missing: cannot check the endpoint with a query");
+      progress.note("note: " + summary.password_file.string() +
+                    " is missing: cannot check the endpoint with a query");
     else
       wait_until_answers(summary.endpoint, ca_pem, password, progress, waiter);
   }
@@ -194,13 +197,15 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
 fs::path default_up_dir(const EnvLookup& env) {
   if (auto xdg = env("XDG_DATA_HOME")) return fs::path(*xdg) / "byoc";
   auto home = env("HOME");
-  if (!home) throw Error::Invalid("no_home", "neither XDG_DATA_HOME nor HOME is set: pass --data-dir", "data-dir");
+  if (!home)
+    throw Error::Invalid("no_home", "neither XDG_DATA_HOME nor HOME is set: pass --data-dir", "data-dir");
   return fs::path(*home) / ".local" / "share" / "byoc";
 }
 
 int run_up(const UpOptions& options, Io& io) {
   StopSignal stop;
-  fs::path dir = fs::absolute(options.data_dir.empty() ? default_up_dir(io.env) : options.data_dir).lexically_normal();
+  fs::path dir =
+      fs::absolute(options.data_dir.empty() ? default_up_dir(io.env) : options.data_dir).lexically_normal();
   files::ensure_dir(dir, 0700);
   ProgressPrinter progress(io.err, io.err_is_tty);
   Waiter waiter(options.timeout, stop);

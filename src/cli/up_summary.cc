@@ -8,10 +8,17 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -54,10 +61,11 @@ std::string render_up_summary(const UpSummary& s) {
     auto colon = s.native_endpoint.rfind(':');
     std::string host = s.native_endpoint.substr(0, colon);
     std::string port = colon == std::string::npos ? "9440" : s.native_endpoint.substr(colon + 1);
-    std::string password = shown ? shell_quote(s.password)
-                                 : "\"$(cat " + shell_quote(s.password_file.string()) + ")\"";
-    out += "  clickhouse-client --config-file " + shell_quote(s.client_config.string()) + " --secure --host " +
-           shell_quote(host) + " --port " + shell_quote(port) + " --user default --password " + password + "\n";
+    std::string password =
+        shown ? shell_quote(s.password) : "\"$(cat " + shell_quote(s.password_file.string()) + ")\"";
+    out += "  clickhouse-client --config-file " + shell_quote(s.client_config.string()) +
+           " --secure --host " + shell_quote(host) + " --port " + shell_quote(port) +
+           " --user default --password " + password + "\n";
   } else {
     out += "  (this service has no native TLS endpoint: use the HTTPS endpoint, as with curl above)\n";
   }
@@ -70,7 +78,9 @@ std::string render_clickhouse_client_config(const std::filesystem::path& ca_file
          "  <openSSL>\n"
          "    <client>\n"
          "      <loadDefaultCAFile>false</loadDefaultCAFile>\n"
-         "      <caConfig>" + xml_escape(ca_file.string()) + "</caConfig>\n"
+         "      <caConfig>" +
+         xml_escape(ca_file.string()) +
+         "</caConfig>\n"
          "      <verificationMode>relaxed</verificationMode>\n"
          "      <invalidCertificateHandler>\n"
          "        <name>RejectCertificateHandler</name>\n"

@@ -9,12 +9,12 @@
 namespace byoc::cli {
 
 struct UpSummary {
-  std::string endpoint;                  // https://HOST:PORT
-  std::string password;                  // empty: not shown again (reused service)
-  std::filesystem::path password_file;   // DIR/demo.password
-  std::filesystem::path ca_file;         // empty: the server published no environment CA
-  std::string native_endpoint;           // HOST:PORT of native TLS, empty if the service has none
-  std::filesystem::path client_config;   // clickhouse-client config trusting ca_file
+  std::string endpoint;                 // https://HOST:PORT
+  std::string password;                 // empty: not shown again (reused service)
+  std::filesystem::path password_file;  // DIR/demo.password
+  std::filesystem::path ca_file;        // empty: the server published no environment CA
+  std::string native_endpoint;          // HOST:PORT of native TLS, empty if the service has none
+  std::filesystem::path client_config;  // clickhouse-client config trusting ca_file
 };
 
 // Lines (each ending in '\n'):

@@ -126,6 +126,7 @@ void Runner::run_one(const std::string& key) {
       failures_.erase(key);
     }
     again = result.requeue_after;
+    if (on_result_) on_result_(key.substr(0, slash), true);
   } catch (const std::exception& e) {
     std::chrono::milliseconds delay;
     int failures;
@@ -136,6 +137,7 @@ void Runner::run_one(const std::string& key) {
     }
     spdlog::warn("reconcile {} failed (attempt {}), retrying in {} ms: {}", key, failures, delay.count(), e.what());
     again = delay;
+    if (on_result_) on_result_(key.substr(0, slash), false);
   }
   try {
     store_.transact([&](store::Transaction& tx) { tx.release_lease(key, holder_); });

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -35,6 +36,9 @@ class Runner {
   // `lister` returns every id of `kind` for the periodic resync.
   void add_resync(const std::string& kind, std::function<std::vector<std::string>()> lister);
 
+  // Called after each reconcile with the kind and whether it succeeded (metrics).
+  void on_result(std::function<void(const std::string& kind, bool ok)> callback) { on_result_ = std::move(callback); }
+
   void start(std::chrono::milliseconds resync_period = std::chrono::seconds(10));
   void stop();
 
@@ -56,6 +60,7 @@ class Runner {
   Backoff backoff_;
   std::map<std::string, Reconciler*> reconcilers_;
   std::map<std::string, std::function<std::vector<std::string>()>> listers_;
+  std::function<void(const std::string&, bool)> on_result_;
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

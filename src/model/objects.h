@@ -76,6 +76,7 @@ struct Operation {
   std::string kind;  // environment.create | environment.delete | service.create | service.delete
   std::string environment_id;
   std::string environment_name;
+  std::string organization = "default";
   std::string service_name;  // empty for environment operations
   std::string status = "running";  // running | succeeded | failed
   std::vector<OperationStep> steps;

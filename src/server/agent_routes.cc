@@ -161,7 +161,9 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
-        auto answer = [&ctx, env_id, acked, responder](bool with_desired) {
+        auto started = std::chrono::steady_clock::now();
+        bool immediate = report.known_revision < revision;
+        auto answer = [&ctx, env_id, acked, responder, started, immediate](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
           ctx.store.transact([&](store::Transaction& tx) {
@@ -172,9 +174,11 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
           });
           ctx.presence.end(env_id);
           responder->send(HttpResponse::json(200, model::to_json(res)));
+          ctx.metrics.observe_sync(immediate ? "immediate" : (with_desired ? "changed" : "unchanged"),
+                                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         };
         ctx.presence.begin(env_id);
-        if (report.known_revision < revision) {
+        if (immediate) {
           answer(true);
           return;
         }

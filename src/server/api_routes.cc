@@ -7,6 +7,7 @@
 #include "model/requests.h"
 #include "model/validate.h"
 #include "server/auth.h"
+#include "server/idempotency.h"
 #include "server/routes.h"
 #include "server/tokens.h"
 
@@ -17,7 +18,9 @@ namespace {
 
 constexpr int64_t kJoinTokenLifetime = 3600;
 
-json parse_body(const HttpRequest& req) {
+}  // namespace
+
+json parse_json_body(const HttpRequest& req) {
   std::string type = req.header("content-type");
   auto semicolon = type.find(';');
   std::string media = type.substr(0, semicolon);
@@ -30,10 +33,13 @@ json parse_body(const HttpRequest& req) {
   return body;
 }
 
+namespace {
+
 json list(json items) { return {{"items", std::move(items)}}; }
 
-model::Environment find_environment(store::Transaction& tx, const Principal& who, const std::string& name) {
-  auto env = tx.environment_by_name(who.organization, name);
+model::Environment find_environment(store::Transaction& tx, const std::string& organization,
+                                    const std::string& name) {
+  auto env = tx.environment_by_name(organization, name);
   if (!env) throw Error::NotFound("environment '" + name + "' not found", "environment");
   return *env;
 }
@@ -51,6 +57,7 @@ model::Operation new_operation(const std::string& kind, const model::Environment
   op.kind = kind;
   op.environment_id = env.id;
   op.environment_name = env.name;
+  op.organization = env.organization;
   op.service_name = service_name;
   steps.insert(steps.begin(), "store");
   for (const auto& s : steps) op.steps.push_back({s, "pending"});
@@ -72,32 +79,61 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     r->send(HttpResponse::json(200, {{"status", "ok"}}));
   });
 
+  router.add("GET", "/v1/openapi.json", [](HttpRequest&, std::shared_ptr<Responder> r) {
+    HttpResponse res;
+    res.body = std::string(openapi_document());
+    r->send(std::move(res));
+  });
+
+  router.add("GET", "/metrics", [&ctx](HttpRequest& req, std::shared_ptr<Responder> r) {
+    model::Cidr source;
+    std::string address = req.remote_address;
+    if (address.rfind("::ffff:", 0) == 0) address = address.substr(7);
+    bool allowed = false;
+    if (model::parse_canonical_cidr(address + (address.find(':') == std::string::npos ? "/32" : "/128"), &source))
+      for (const auto& cidr : ctx.metrics_allowed_cidrs) {
+        model::Cidr range;
+        if (model::parse_canonical_cidr(cidr, &range) && range.contains(source)) allowed = true;
+      }
+    if (!allowed) throw Error::Forbidden("metrics are served to allowed sources only");
+    HttpResponse res;
+    res.body = ctx.metrics.render();
+    res.headers.emplace_back("Content-Type", "text/plain; version=0.0.4");
+    r->send(std::move(res));
+  });
+
   router.add("POST", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
-    model::Operation op;
+    HttpResponse res;
+    bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      env = model::parse_environment_create(parse_body(req));
-      if (tx.environment_by_name(who.organization, env.name))
-        throw Error::Conflict("already_exists", "an environment named '" + env.name + "' exists", "name");
+      std::string org = authorize(tx, who, req, Action::kWrite);
       int64_t now = ctx.clock.unix_seconds();
-      env.id = model::new_id("env-");
-      env.organization = who.organization;
-      env.created_at = env.updated_at = now;
-      env.set_condition("agent_connected", false, "never_connected", now);
-      op = new_operation("environment.create", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
-      tx.put_environment(env);
-      tx.put_operation(op);
+      res = idempotent(tx, who, req, now, [&] {
+        env = model::parse_environment_create(parse_json_body(req));
+        if (tx.environment_by_name(org, env.name))
+          throw Error::Conflict("already_exists", "an environment named '" + env.name + "' exists", "name");
+        env.id = model::new_id("env-");
+        env.organization = org;
+        env.created_at = env.updated_at = now;
+        env.set_condition("agent_connected", false, "never_connected", now);
+        auto op = new_operation("environment.create", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
+        tx.put_environment(env);
+        tx.put_operation(op);
+        return HttpResponse::json(202, model::to_json(op));
+      }, &replayed);
     });
-    ctx.enqueue(environment_key(env.id));
-    return HttpResponse::json(202, model::to_json(op));
+    if (!replayed) ctx.enqueue(environment_key(env.id));
+    return res;
   }));
 
   router.add("GET", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
     json items = json::array();
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      for (const auto& e : tx.environments(who.organization)) items.push_back(model::to_json(e));
+      for (const auto& e : tx.environments(authorize(tx, who, req, Action::kRead)))
+        items.push_back(model::to_json(e));
     });
     return HttpResponse::json(200, list(std::move(items)));
   }));
@@ -106,7 +142,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     json out;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      out = model::to_json(find_environment(tx, who, req.params["env"]));
+      out = model::to_json(find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]));
     });
     return HttpResponse::json(200, out);
   }));
@@ -116,7 +152,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     std::string id;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, who, req.params["env"]);
+      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
       id = env.id;
       if (auto running = controllers::running_operation(tx, "environment.delete", env.id)) {
         op = *running;  // deleting already: answer with the operation under way
@@ -136,56 +172,63 @@ void add_api_routes(Router& router, ServerContext& ctx) {
   }));
 
   router.add("POST", "/v1/environments/{env}/join-tokens", blocking(ctx, [&ctx](HttpRequest& req) {
-    json out;
+    HttpResponse res;
+    bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, who, req.params["env"]);
-      model::check_object_fields(parse_body(req), {}, {});
-      if (env.state == model::kDeleting)
-        throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
-      NewToken t = make_join_token(ctx.identity.ca_sha256_hex);
-      int64_t expires = ctx.clock.unix_seconds() + kJoinTokenLifetime;
-      tx.put_join_token({t.id, env.id, t.secret_sha256_hex, expires, 0});
-      out = {{"token", t.text}, {"expires_at", format_rfc3339(expires)}};
+      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kJoinToken), req.params["env"]);
+      int64_t now = ctx.clock.unix_seconds();
+      res = idempotent(tx, who, req, now, [&] {
+        model::check_object_fields(parse_json_body(req), {}, {});
+        if (env.state == model::kDeleting)
+          throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
+        NewToken t = make_join_token(ctx.identity.ca_sha256_hex);
+        int64_t expires = now + kJoinTokenLifetime;
+        tx.put_join_token({t.id, env.id, t.secret_sha256_hex, expires, 0});
+        return HttpResponse::json(201, {{"token", t.text}, {"expires_at", format_rfc3339(expires)}});
+      }, &replayed);
     });
-    return HttpResponse::json(201, out);
+    return res;
   }));
 
   router.add("POST", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
-    model::Operation op;
     model::Environment env;
-    std::string password;
+    HttpResponse res;
+    bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      env = find_environment(tx, who, req.params["env"]);
-      model::Service svc = model::parse_service_create(parse_body(req), env);
-      if (env.state == model::kDeleting)
-        throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
-      if (tx.service_by_name(env.id, svc.name))
-        throw Error::Conflict("already_exists", "a service named '" + svc.name + "' exists", "name");
+      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
-      password = crypto::base64url(crypto::random_bytes(18));
-      svc.id = model::new_id("svc-");
-      svc.password_sha256_hex = crypto::sha256_hex(password);
-      svc.created_at = svc.updated_at = now;
-      env.revision += 1;
-      env.updated_at = now;
-      op = new_operation("service.create", env, svc.name, {"agent_apply", "endpoint_ready"}, now);
-      tx.put_service(svc);
-      tx.put_environment(env);
-      tx.put_operation(op);
+      res = idempotent(tx, who, req, now, [&] {
+        model::Service svc = model::parse_service_create(parse_json_body(req), env);
+        if (env.state == model::kDeleting)
+          throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
+        if (tx.service_by_name(env.id, svc.name))
+          throw Error::Conflict("already_exists", "a service named '" + svc.name + "' exists", "name");
+        std::string password = crypto::base64url(crypto::random_bytes(18));
+        svc.id = model::new_id("svc-");
+        svc.password_sha256_hex = crypto::sha256_hex(password);
+        svc.created_at = svc.updated_at = now;
+        env.revision += 1;
+        env.updated_at = now;
+        auto op = new_operation("service.create", env, svc.name, {"agent_apply", "endpoint_ready"}, now);
+        tx.put_service(svc);
+        tx.put_environment(env);
+        tx.put_operation(op);
+        json out = model::to_json(op);
+        out["password"] = password;  // shown once: only its hash is stored
+        return HttpResponse::json(202, out);
+      }, &replayed);
     });
-    ctx.waiters.notify(env.id, env.revision);
-    json out = model::to_json(op);
-    out["password"] = password;  // shown once: only its hash is stored
-    return HttpResponse::json(202, out);
+    if (!replayed) ctx.waiters.notify(env.id, env.revision);
+    return res;
   }));
 
   router.add("GET", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
     json items = json::array();
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, who, req.params["env"]);
+      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
       for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
     });
     return HttpResponse::json(200, list(std::move(items)));
@@ -195,7 +238,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     json out;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, who, req.params["env"]);
+      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
       out = model::to_json(find_service(tx, env, req.params["svc"]), env.name);
     });
     return HttpResponse::json(200, out);
@@ -207,7 +250,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     bool changed = false;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
-      env = find_environment(tx, who, req.params["env"]);
+      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       if (auto running = controllers::running_operation(tx, "service.delete", env.id, svc.name)) {
         op = *running;
@@ -235,12 +278,13 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     json items = json::array();
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
+      std::string org = authorize(tx, who, req, Action::kRead);
       auto filter = req.query.find("environment");
-      for (const auto& env : tx.environments(who.organization)) {
+      for (const auto& env : tx.environments(org)) {
         if (filter != req.query.end() && filter->second != env.name) continue;
         for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
       }
-      if (filter != req.query.end() && !tx.environment_by_name(who.organization, filter->second))
+      if (filter != req.query.end() && !tx.environment_by_name(org, filter->second))
         throw Error::NotFound("environment '" + filter->second + "' not found", "environment");
     });
     return HttpResponse::json(200, list(std::move(items)));
@@ -250,10 +294,10 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     json out;
     ctx.store.transact([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kRead);
       auto op = tx.operation(req.params["id"]);
-      // Operations of environments in other organisations don't exist for this caller.
-      auto env = op ? tx.environment_by_id(op->environment_id) : std::nullopt;
-      if (!op || (env && env->organization != who.organization))
+      // Operations of environments in other organisations don't exist for a customer.
+      if (!op || !can_see(who, op->organization))
         throw Error::NotFound("operation '" + req.params["id"] + "' not found", "id");
       out = model::to_json(*op);
     });

@@ -17,4 +17,26 @@ Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
   return {token->id, token->role, token->organization};
 }
 
+std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action) {
+  auto requested = request.query.find("organization");
+  if (who.role == "customer") {
+    if (action == Action::kAdmin) throw Error::Forbidden("customers can't manage tokens or organisations");
+    if (requested != request.query.end() && requested->second != who.organization)
+      throw Error::NotFound("organization '" + requested->second + "' not found", "organization");
+    return who.organization;
+  }
+  bool vendor_staff = who.role == "operator" || who.role == "approver";
+  if (vendor_staff && action != Action::kRead)
+    throw Error::Forbidden("role " + who.role + " may only read");
+  if (!vendor_staff && who.role != "admin") throw Error::Forbidden("unknown role");
+  std::string organization = requested == request.query.end() ? "default" : requested->second;
+  if (!tx.organization(organization))
+    throw Error::NotFound("organization '" + organization + "' not found", "organization");
+  return organization;
+}
+
+bool can_see(const Principal& who, const std::string& organization) {
+  return who.role != "customer" || who.organization == organization;
+}
+
 }  // namespace byoc::server

@@ -1,5 +1,14 @@
-// Authentication of API callers by bearer token. Every failure is the same
-// 401 so a caller learns nothing about which part was wrong.
+// Authentication by bearer token and authorization by role.
+//
+// Roles: `admin` (everything), `operator` (vendor on-call: reads every
+// organisation's environments, services and operations; no writes, no
+// secrets), `approver` (as operator; reviews access requests later),
+// `customer` (creates, reads and deletes environments and services of its own
+// organisation; no API tokens, no organisations).
+//
+// Failures: no or bad token → 401 (always the same answer); a role that may
+// not act → 403; a customer addressing another organisation → 404, so the
+// existence of other organisations' objects is never revealed.
 #pragma once
 
 #include <string>
@@ -15,8 +24,28 @@ struct Principal {
   std::string organization;
 };
 
-// Throws byoc::Error 401 unless `Authorization: Bearer <token>` names a live
-// token whose secret matches (compared in constant time).
+inline const std::vector<std::string>& roles() {
+  static const std::vector<std::string> all = {"admin", "operator", "approver", "customer"};
+  return all;
+}
+
+enum class Action {
+  kRead,       // GET of environments, services, operations
+  kWrite,      // create, update, delete environments and services
+  kJoinToken,  // mint a join token (a secret)
+  kAdmin,      // API tokens and organisations
+};
+
+// Throws 401 unless `Authorization: Bearer <token>` names a live token whose
+// secret matches (compared in constant time).
 Principal authenticate(store::Transaction& tx, const HttpRequest& request);
+
+// Checks that `who` may perform `action` and returns the organisation the
+// request addresses (`?organization=O` for admins and vendor staff, default
+// "default"; always their own for customers). Throws 403 or 404.
+std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action);
+
+// Whether `who` may see objects of `organization` at all (for lookups by id).
+bool can_see(const Principal& who, const std::string& organization);
 
 }  // namespace byoc::server

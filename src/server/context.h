@@ -14,6 +14,7 @@
 #include "cloud/driver.h"
 #include "server/http.h"
 #include "server/identity.h"
+#include "server/metrics.h"
 #include "server/presence.h"
 #include "server/waiters.h"
 #include "store/store.h"
@@ -38,6 +39,9 @@ struct ServerContext {
   // Runs `fn` after `delay` (long-poll deadlines).
   std::function<void(std::chrono::milliseconds, std::function<void()>)> after;
   std::chrono::milliseconds sync_hold{30'000};
+  Metrics metrics;
+  // Sources allowed to read GET /metrics (loopback by default).
+  std::vector<std::string> metrics_allowed_cidrs{"127.0.0.0/8", "::1/128"};
 };
 
 // Wraps a blocking handler body: runs it on the store pool and answers with

@@ -30,6 +30,7 @@ struct HttpRequest {
   std::string remote_address;
   std::optional<PeerCertificate> peer;
   std::map<std::string, std::string> params;  // path parameters filled by the router
+  std::string route;                          // the matched pattern, e.g. /v1/environments/{env}
 
   std::string header(const std::string& lowercase_name) const;
 };

@@ -43,6 +43,7 @@ const Handler& Router::match(HttpRequest& request) const {
     path_known = true;
     if (route.method != request.method) continue;
     request.params = std::move(params);
+    request.route = route.pattern;
     return route.handler;
   }
   if (path_known) throw Error(ErrorKind::kMethodNotAllowed, "method_not_allowed", "method not allowed on this path");

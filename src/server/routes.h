@@ -3,6 +3,9 @@
 // and sync).
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+#include <string_view>
+
 #include "server/context.h"
 #include "server/router.h"
 
@@ -10,6 +13,14 @@ namespace byoc::server {
 
 void add_api_routes(Router& router, ServerContext& ctx);
 void add_agent_routes(Router& router, ServerContext& ctx);
+void add_admin_routes(Router& router, ServerContext& ctx);
+
+// The OpenAPI document (docs/openapi.json, embedded at build time).
+std::string_view openapi_document();
+
+// The JSON body of an API request: 415 unless Content-Type is
+// application/json (an empty body may omit it), 400 if it doesn't parse.
+nlohmann::json parse_json_body(const HttpRequest& req);
 
 // Gives agents connected before a restart one grace period (at start).
 void seed_agent_presence(ServerContext& ctx);

@@ -44,6 +44,27 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
   return {host, port};
 }
 
+// Records each answer's status and latency under its route pattern.
+class MeasuredResponder final : public Responder {
+ public:
+  MeasuredResponder(std::shared_ptr<Responder> inner, Metrics& metrics, std::string method)
+      : inner_(std::move(inner)), metrics_(metrics), method_(std::move(method)) {}
+  void send(HttpResponse response) override {
+    if (sent_.exchange(true)) return;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    metrics_.observe_request(method_, route.empty() ? "unmatched" : route, response.status, seconds);
+    inner_->send(std::move(response));
+  }
+  std::string route;
+
+ private:
+  std::shared_ptr<Responder> inner_;
+  Metrics& metrics_;
+  std::string method_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::atomic<bool> sent_{false};
+};
+
 std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
   if (host == "::") return "[::1]";
@@ -70,11 +91,15 @@ int run_server(const ServerOptions& options) {
   WorkPool store_pool(2);
   Router router;
   HttpsServer* https = nullptr;
-  HttpsServer::Dispatch dispatch = [&router](HttpRequest& req, std::shared_ptr<Responder> responder) {
+  ServerContext* context = nullptr;
+  HttpsServer::Dispatch dispatch = [&router, &context](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    auto measured = std::make_shared<MeasuredResponder>(std::move(responder), context->metrics, req.method);
     try {
-      router.match(req)(req, responder);
+      const Handler& handler = router.match(req);
+      measured->route = req.route;
+      handler(req, measured);
     } catch (const std::exception& e) {
-      responder->send(error_response(e));
+      measured->send(error_response(e));
     }
   };
   HttpsServer server({host, port, identity.serving_chain_pem, identity.serving_key_pem, identity.agent_ca.cert_pem,
@@ -97,10 +122,15 @@ int run_server(const ServerOptions& options) {
   cloud::AwsDriver aws;
 
   ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
+  context = &ctx;
+  ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { https->after(delay, fn); };
 
   std::string holder = fs::path(data_dir).string() + "#" + std::to_string(::getpid());
   controllers::Runner runner(*store, clock, holder);
+  runner.on_result([&ctx](const std::string& kind, bool ok) {
+    ctx.metrics.observe_reconcile(kind, ok ? "success" : "error");
+  });
   ctx.enqueue = [&runner](const std::string& key) { runner.enqueue(key); };
   controllers::EnvironmentController environments(*store, clock, ctx.drivers,
                                                   [&ctx](const std::string& id) { ctx.waiters.forget(id); });
@@ -125,6 +155,7 @@ int run_server(const ServerOptions& options) {
 
   add_api_routes(router, ctx);
   add_agent_routes(router, ctx);
+  add_admin_routes(router, ctx);
   seed_agent_presence(ctx);
 
   std::function<void()> sweep = [&] {

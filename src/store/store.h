@@ -45,6 +45,22 @@ struct Agent {
   int64_t joined_at = 0;
 };
 
+struct Organization {
+  std::string name;
+  int64_t created_at = 0;
+};
+
+// The first answer to a POST carrying an Idempotency-Key, kept so a repeat
+// gets the same answer (secrets redacted) instead of a second resource.
+struct IdempotentResponse {
+  std::string token_id;     // keys are per caller
+  std::string key;
+  std::string fingerprint;  // method, path and body hash of the first request
+  int status = 0;
+  std::string body;
+  int64_t created_at = 0;
+};
+
 struct UsageTotals {
   int64_t intervals = 0;
   int64_t cpu_millis_seconds = 0;
@@ -79,6 +95,14 @@ class Transaction {
   virtual std::vector<ApiToken> api_tokens() = 0;
   virtual void put_api_token(const ApiToken& t) = 0;
   virtual void delete_api_token(const std::string& id) = 0;
+
+  virtual std::optional<Organization> organization(const std::string& name) = 0;
+  virtual std::vector<Organization> organizations() = 0;
+  virtual void put_organization(const Organization& o) = 0;
+
+  virtual std::optional<IdempotentResponse> idempotent_response(const std::string& token_id,
+                                                                const std::string& key) = 0;
+  virtual void put_idempotent_response(const IdempotentResponse& r) = 0;
 
   virtual std::optional<JoinToken> join_token(const std::string& id) = 0;
   virtual void put_join_token(const JoinToken& t) = 0;

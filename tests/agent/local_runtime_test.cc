@@ -12,7 +12,12 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -66,8 +71,8 @@ class LocalRuntimeTest : public ::testing::Test {
   LocalRuntimeTest() : ca_(make_environment_ca()) { runtime_ = make_runtime(); }
 
   ~LocalRuntimeTest() override {
-    if (!runtime_) runtime_ = make_runtime();
     try {
+      if (!runtime_) runtime_ = make_runtime();
       runtime_->stop_all();
       for (const auto& name : runtime_->services()) runtime_->remove(name);
     } catch (const std::exception& e) {
@@ -498,6 +503,138 @@ TEST_F(LocalRuntimeTest, MovesToNewPortsWhenSomeoneTookThePersistedOnes) {
   EXPECT_EQ(now->replicas.at("s1r1").tcp, ports->replicas.at("s1r1").tcp);  // only what was taken moves
   EXPECT_EQ(moved.endpoint, "https://127.0.0.1:" + std::to_string(now->https));
   EXPECT_EQ(query(moved.endpoint, "SELECT 1").body, "1\n");
+}
+
+TEST_F(LocalRuntimeTest, SupervisesAndObservesFromAnotherThreadWhileApplying) {
+  // The agent's shape: one thread applies, another supervises and observes.
+  std::atomic<bool> done{false};
+  std::atomic<int> rounds{0};
+  std::thread agent_timer([&] {
+    while (!done) {
+      runtime_->supervise();
+      runtime_->observe();
+      ++rounds;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~Join() {
+      done = true;
+      thread.join();
+    }
+  } join{done, agent_timer};
+
+  ServiceSpec spec = service_spec("orders");
+  ServiceStatus status = apply(spec);
+  ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
+  auto first = pid_in(clickhouse_pid_file("orders"));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(::kill(*first, SIGKILL), 0);
+  for (const char* cidr : {"127.0.0.0/8", "127.0.0.1/32", "127.0.0.0/16"}) {
+    spec.allowed_ips = {cidr};
+    ServiceStatus s = apply(spec);  // the replica may be restarting meanwhile: apply waits for it
+    EXPECT_EQ(s.state, ServiceState::kReady) << cidr << " " << s.reason;
+  }
+  track("orders");
+  EXPECT_NE(pid_in(clickhouse_pid_file("orders")), first);
+  EXPECT_EQ(query(status.endpoint, "SELECT 1", kPassword, "127.0.0.77").status, 200);
+  EXPECT_GT(rounds.load(), 0);
+}
+
+// A TLS handshake with 127.0.0.1:port from `source`, verifying the server
+// against `ca_pem` (and its IP 127.0.0.1). True if it completed.
+bool tls_handshake(int port, const std::string& ca_pem, const std::string& source) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+  bool ok = false;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 &&
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) == 0) {
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK;
+  }
+  SSL_free(ssl);
+  X509_free(ca);
+  BIO_free(bio);
+  SSL_CTX_free(ctx);
+  ERR_clear_error();
+  ::close(fd);
+  return ok;
+}
+
+// clickhouse-client --secure through the endpoint's native port, trusting only
+// the CA in `ca_file`. Returns its exit code and output.
+std::pair<int, std::string> native_query(const fs::path& dir, int port, const fs::path& ca_file,
+                                         const std::string& password, const std::string& sql) {
+  fs::path config = dir / "client.xml";
+  files::write_atomic(config,
+                      "<config><openSSL><client><loadDefaultCAFile>false</loadDefaultCAFile><caConfig>" +
+                          ca_file.string() +
+                          "</caConfig><verificationMode>strict</verificationMode><invalidCertificateHandler>"
+                          "<name>RejectCertificateHandler</name></invalidCertificateHandler></client></openSSL>"
+                          "</config>\n");
+  fs::path output = dir / "client.out";
+  std::error_code ec;
+  fs::remove(output, ec);
+  proc::SpawnOptions spawn;
+  spawn.argv = {"/usr/bin/clickhouse-client", "--config-file", config.string(), "--secure", "--host", "127.0.0.1",
+                "--port", std::to_string(port), "--user", "default", "--password", password, "-q", sql};
+  spawn.output = output;
+  pid_t pid = proc::spawn(spawn);
+  std::optional<int> code;
+  bool done = testing::eventually([&] { return (code = proc::try_reap(pid)).has_value(); });
+  if (!done) {
+    proc::terminate(pid, std::chrono::seconds(1));
+    return {-1, "timed out"};
+  }
+  return {*code, files::read_if_exists(output).value_or("")};
+}
+
+TEST_F(LocalRuntimeTest, ServesTheNativeProtocolOverTlsBehindTheSameAllowlist) {
+  ServiceSpec spec = service_spec("orders");
+  ServiceStatus status = apply(spec);
+  ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
+  ASSERT_THAT(status.native_endpoint, HasSubstr("127.0.0.1:"));
+  int port = std::stoi(status.native_endpoint.substr(status.native_endpoint.rfind(':') + 1));
+  auto ports = local::load_ports(service_dir("orders") / "ports.json");
+  ASSERT_TRUE(ports);
+  EXPECT_EQ(port, ports->native_tls);
+
+  fs::path ca_file = dir_.path() / "ca.pem";
+  files::write_atomic(ca_file, ca_.cert_pem);
+  auto [code, out] = native_query(dir_.path(), port, ca_file, kPassword, "SELECT 40 + 2");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "42\n");
+  auto [bad_code, bad_out] = native_query(dir_.path(), port, ca_file, "wrong", "SELECT 1");
+  EXPECT_NE(bad_code, 0) << bad_out;
+  fs::path other_ca = dir_.path() / "other-ca.pem";
+  files::write_atomic(other_ca, make_environment_ca().cert_pem);
+  auto [untrusted_code, untrusted_out] = native_query(dir_.path(), port, other_ca, kPassword, "SELECT 1");
+  EXPECT_NE(untrusted_code, 0) << untrusted_out;
+
+  EXPECT_TRUE(tls_handshake(port, ca_.cert_pem, "127.0.0.1"));
+  EXPECT_FALSE(tls_handshake(port, ca_.cert_pem, "127.0.0.77"));
+  spec.allowed_ips = {"127.0.0.77/32"};
+  ASSERT_EQ(apply(spec).state, ServiceState::kReady);
+  EXPECT_TRUE(tls_handshake(port, ca_.cert_pem, "127.0.0.77"));
+  EXPECT_FALSE(tls_handshake(port, ca_.cert_pem, "127.0.0.1"));
 }
 
 TEST_F(LocalRuntimeTest, RefusesWhatItCannotRunWithoutTouchingDisk) {

@@ -79,7 +79,8 @@ TEST_F(AppTest, MissingSubcommand) {
 }
 
 TEST_F(AppTest, JoinTokenIsNeverAcceptedOnTheCommandLine) {
-  auto r = run_cli({"agent", "--state-dir", "/tmp/x", "--server", "https://127.0.0.1:1", "--join-token", "t"});
+  auto r =
+      run_cli({"agent", "--state-dir", "/tmp/x", "--server", "https://127.0.0.1:1", "--join-token", "t"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err_lines(), 1) << r.err;
 }
@@ -91,10 +92,15 @@ TEST_F(AppTest, TlsCertNeedsKey) {
 }
 
 TEST_F(AppTest, HelpEverywhereGoesToStdout) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"env", "--help"}, {"env", "create", "--help"},
-        {"service", "create", "--help"}, {"operation", "wait", "--help"}, {"login", "--help"}, {"up", "--help"},
-        {"server", "--help"}, {"agent", "--help"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"env", "--help"},
+                                        {"env", "create", "--help"},
+                                        {"service", "create", "--help"},
+                                        {"operation", "wait", "--help"},
+                                        {"login", "--help"},
+                                        {"up", "--help"},
+                                        {"server", "--help"},
+                                        {"agent", "--help"}}) {
     auto r = run_cli(args);
     EXPECT_EQ(r.code, 0) << args.front();
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;

@@ -73,9 +73,10 @@ TEST(ResolveConnection, EachVariableOverridesItsFieldOnly) {
 TEST(ResolveConnection, EnvironmentAloneWithoutConfigFile) {
   testing::TempDir dir;
   files::write_atomic(dir.path() / "ca.pem", "ENV CA", 0644);
-  auto resolved = resolve_connection(std::nullopt, map_env({{"BYOC_SERVER", "https://env:2"},
-                                                            {"BYOC_TOKEN", "t"},
-                                                            {"BYOC_CA_FILE", (dir.path() / "ca.pem").string()}}));
+  auto resolved =
+      resolve_connection(std::nullopt, map_env({{"BYOC_SERVER", "https://env:2"},
+                                                {"BYOC_TOKEN", "t"},
+                                                {"BYOC_CA_FILE", (dir.path() / "ca.pem").string()}}));
   EXPECT_EQ(resolved, (ClientConfig{"https://env:2", "ENV CA", "t"}));
 }
 
@@ -91,8 +92,9 @@ TEST(ResolveConnection, MissingPiecesSayHowToLogIn) {
     EXPECT_EQ(e.code(), "not_logged_in");
     EXPECT_NE(std::string(e.what()).find("byoc login"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(resolve_connection(std::nullopt, map_env({{"BYOC_SERVER", "https://x:1"}, {"BYOC_TOKEN", "t"}})),
-               Error);  // no CA
+  EXPECT_THROW(
+      resolve_connection(std::nullopt, map_env({{"BYOC_SERVER", "https://x:1"}, {"BYOC_TOKEN", "t"}})),
+      Error);                                                                                   // no CA
   EXPECT_THROW(resolve_connection(ClientConfig{"https://x:1", "CA", ""}, map_env({})), Error);  // no token
   EXPECT_THROW(resolve_connection(kSaved, map_env({{"BYOC_CA_FILE", "/nonexistent/ca.pem"}})), Error);
 }

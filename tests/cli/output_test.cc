@@ -37,8 +37,13 @@ TEST(Cell, RendersEachJsonType) {
 
 TEST(RenderEnvironmentList, OneRowPerItem) {
   json list = {{"items",
-                {{{"name", "demo"}, {"cloud", "local"}, {"region", "local"}, {"cidr", "10.0.0.0/16"},
-                  {"zones", {"a", "b"}}, {"state", "READY"}, {"created_at", "2026-11-24T07:00:00Z"}}}}};
+                {{{"name", "demo"},
+                  {"cloud", "local"},
+                  {"region", "local"},
+                  {"cidr", "10.0.0.0/16"},
+                  {"zones", {"a", "b"}},
+                  {"state", "READY"},
+                  {"created_at", "2026-11-24T07:00:00Z"}}}}};
   std::string out = render_environment_list(list);
   EXPECT_EQ(out,
             "NAME   CLOUD   REGION   CIDR          ZONES   STATE   CREATED\n"
@@ -49,17 +54,21 @@ TEST(RenderEnvironment, ShowsConditions) {
   json env = {{"name", "x1"},
               {"state", "READY"},
               {"conditions",
-               {{{"type", "agent_connected"}, {"status", true}, {"reason", ""},
+               {{{"type", "agent_connected"},
+                 {"status", true},
+                 {"reason", ""},
                  {"last_transition_time", "2026-11-24T07:00:00Z"}}}}};
   std::string out = render_environment(env);
   EXPECT_NE(out.find("name:     x1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("state:    READY\n"), std::string::npos) << out;
   EXPECT_NE(out.find("conditions:\n  TYPE              STATUS   REASON   SINCE\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("  agent_connected   true              2026-11-24T07:00:00Z\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  agent_connected   true              2026-11-24T07:00:00Z\n"), std::string::npos)
+      << out;
 }
 
 TEST(RenderService, PasswordOnlyWhenGiven) {
-  json svc = {{"name", "s1"}, {"environment", "e1"}, {"endpoint", "https://127.0.0.1:4000"}, {"state", "READY"}};
+  json svc = {
+      {"name", "s1"}, {"environment", "e1"}, {"endpoint", "https://127.0.0.1:4000"}, {"state", "READY"}};
   std::string without = render_service(svc);
   EXPECT_EQ(without.find("password"), std::string::npos);
   EXPECT_NE(without.find("endpoint:    https://127.0.0.1:4000\n"), std::string::npos) << without;
@@ -71,23 +80,29 @@ TEST(RenderService, PasswordOnlyWhenGiven) {
 
 TEST(RenderServiceList, Columns) {
   json list = {{"items",
-                {{{"environment", "e1"}, {"name", "s1"}, {"clickhouse_version", "18.16.1"}, {"shards", 1},
-                  {"replicas", 2}, {"state", "READY"}, {"endpoint", "https://127.0.0.1:1"}}}}};
+                {{{"environment", "e1"},
+                  {"name", "s1"},
+                  {"clickhouse_version", "18.16.1"},
+                  {"shards", 1},
+                  {"replicas", 2},
+                  {"state", "READY"},
+                  {"endpoint", "https://127.0.0.1:1"}}}}};
   EXPECT_EQ(render_service_list(list),
             "ENVIRONMENT   NAME   VERSION   SHARDS   REPLICAS   STATE   ENDPOINT\n"
             "e1            s1     18.16.1   1        2          READY   https://127.0.0.1:1\n");
 }
 
 TEST(RenderOperation, StepsErrorAndPassword) {
-  json op = {{"id", "op-1"},
-             {"kind", "service.create"},
-             {"environment", "e1"},
-             {"service", "s1"},
-             {"status", "failed"},
-             {"progress", 0.5},
-             {"steps", {{{"name", "store"}, {"state", "done"}}, {{"name", "agent_apply"}, {"state", "failed"}}}},
-             {"error", {{"code", "unsupported_topology"}, {"message", "too many replicas"}}},
-             {"password", "pw"}};
+  json op = {
+      {"id", "op-1"},
+      {"kind", "service.create"},
+      {"environment", "e1"},
+      {"service", "s1"},
+      {"status", "failed"},
+      {"progress", 0.5},
+      {"steps", {{{"name", "store"}, {"state", "done"}}, {{"name", "agent_apply"}, {"state", "failed"}}}},
+      {"error", {{"code", "unsupported_topology"}, {"message", "too many replicas"}}},
+      {"password", "pw"}};
   std::string out = render_operation(op);
   EXPECT_NE(out.find("target:   e1/s1\n"), std::string::npos) << out;
   EXPECT_NE(out.find("progress: 50%\n"), std::string::npos) << out;
@@ -98,9 +113,7 @@ TEST(RenderOperation, StepsErrorAndPassword) {
       << out;
 }
 
-TEST(RenderJson, PrettyWithNewline) {
-  EXPECT_EQ(render_json(json{{"a", 1}}), "{\n  \"a\": 1\n}\n");
-}
+TEST(RenderJson, PrettyWithNewline) { EXPECT_EQ(render_json(json{{"a", 1}}), "{\n  \"a\": 1\n}\n"); }
 
 TEST(ParseOutputFormat, AcceptsTableAndJsonOnly) {
   EXPECT_EQ(parse_output_format("table"), OutputFormat::kTable);

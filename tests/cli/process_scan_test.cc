@@ -16,8 +16,8 @@ TEST(CommandLineMentions, ArgumentsUnderTheDirectory) {
                                     "/d/server"));
   EXPECT_TRUE(command_line_mentions(argv({"byoc", "agent", "--state-dir", "/d/server"}), "/d/server/"));
   // nginx rewrites its argv into one space-separated string
-  EXPECT_TRUE(command_line_mentions("nginx: master process /usr/sbin/nginx -c /d/server/e1/nginx.conf",
-                                    "/d/server"));
+  EXPECT_TRUE(
+      command_line_mentions("nginx: master process /usr/sbin/nginx -c /d/server/e1/nginx.conf", "/d/server"));
 }
 
 TEST(CommandLineMentions, NotPrefixesOfOtherNames) {

@@ -11,8 +11,8 @@ using nlohmann::json;
 
 json operation(const std::string& status, const std::vector<std::pair<std::string, std::string>>& steps,
                double progress) {
-  json op = {{"id", "op-1"}, {"kind", "service.create"}, {"environment", "e1"}, {"service", "s1"},
-             {"status", status}, {"progress", progress}, {"steps", json::array()}};
+  json op = {{"id", "op-1"},     {"kind", "service.create"}, {"environment", "e1"},   {"service", "s1"},
+             {"status", status}, {"progress", progress},     {"steps", json::array()}};
   for (const auto& [name, state] : steps) op["steps"].push_back({{"name", name}, {"state", state}});
   return op;
 }
@@ -27,7 +27,8 @@ TEST(OperationProgress, NamesTheFirstUnfinishedStep) {
 
 TEST(OperationTitle, KindAndTarget) {
   EXPECT_EQ(operation_title(operation("running", {}, 0)), "service.create e1/s1");
-  EXPECT_EQ(operation_title(json{{"kind", "environment.delete"}, {"environment", "e1"}}), "environment.delete e1");
+  EXPECT_EQ(operation_title(json{{"kind", "environment.delete"}, {"environment", "e1"}}),
+            "environment.delete e1");
 }
 
 TEST(ProgressPrinter, PlainPrintsOneLinePerStepChange) {
@@ -70,7 +71,8 @@ TEST(ProgressPrinter, FailureShowsTheErrorAndNotesEndTheLine) {
   printer.finish(failed);
   std::string text = out.str();
   EXPECT_NE(text.find("store running, 10%\nhello\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("service.create e1/s1: failed: no agent (agent_unreachable)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("service.create e1/s1: failed: no agent (agent_unreachable)\n"), std::string::npos)
+      << text;
 }
 
 TEST(ProgressPrinter, EndLineOnlyWhenALineIsOpen) {

@@ -18,9 +18,7 @@ TEST(StopSignal, SigtermSetsTheFlagInsteadOfKilling) {
 }
 
 TEST(StopSignal, RestoresThePreviousHandlers) {
-  {
-    StopSignal stop;
-  }
+  { StopSignal stop; }
   struct sigaction current {};
   sigaction(SIGINT, nullptr, &current);
   EXPECT_EQ(current.sa_handler, SIG_DFL);

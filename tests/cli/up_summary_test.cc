@@ -20,8 +20,10 @@ TEST(RenderUpSummary, FirstRunShowsThePassword) {
   s.password_file = "/d/demo.password";
   s.ca_file = "/d/demo-ca.pem";
   std::string out = render_up_summary(s);
-  EXPECT_EQ(out.rfind("ready\nendpoint: https://127.0.0.1:40123\nuser: default\npassword: pw1\nca: /d/demo-ca.pem\n", 0),
-            0u)
+  EXPECT_EQ(
+      out.rfind(
+          "ready\nendpoint: https://127.0.0.1:40123\nuser: default\npassword: pw1\nca: /d/demo-ca.pem\n", 0),
+      0u)
       << out;
   EXPECT_NE(out.find("  curl --cacert /d/demo-ca.pem --user default:pw1 --data-binary 'SELECT 1' "
                      "https://127.0.0.1:40123/\n"),
@@ -36,7 +38,8 @@ TEST(RenderUpSummary, LaterRunsPointAtThePasswordFile) {
   s.password_file = "/d/demo.password";
   s.ca_file = "/d/demo-ca.pem";
   std::string out = render_up_summary(s);
-  EXPECT_NE(out.find("\npassword: (shown at first start; saved in /d/demo.password)\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\npassword: (shown at first start; saved in /d/demo.password)\n"), std::string::npos)
+      << out;
   EXPECT_NE(out.find("--user \"default:$(cat /d/demo.password)\""), std::string::npos) << out;
 }
 

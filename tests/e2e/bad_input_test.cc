@@ -14,11 +14,11 @@ TEST(BadInput, OneLineOnStderrAndNonZeroExit) {
   const std::vector<std::vector<std::string>> cases = {
       {"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.0/16", "--bogus"},  // unknown flag
       {"service", "create", "s1"},                                                      // missing --env
-      {"service", "get", "s1", "--replicas", "2"},                                      // flag of another command
-      {"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.999/16"},           // bad --cidr
-      {"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.0"},                // bad --cidr
-      {"env", "create", "e1", "--cloud", "moon", "--cidr", "10.0.0.0/16"},              // bad --cloud
-      {"service", "create", "s1", "--env", "e1", "--replicas", "two"},                  // not a number
+      {"service", "get", "s1", "--replicas", "2"},                             // flag of another command
+      {"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.999/16"},  // bad --cidr
+      {"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.0"},       // bad --cidr
+      {"env", "create", "e1", "--cloud", "moon", "--cidr", "10.0.0.0/16"},     // bad --cloud
+      {"service", "create", "s1", "--env", "e1", "--replicas", "two"},         // not a number
       {"agent", "--state-dir", "x", "--server", "https://127.0.0.1:1", "--join-token", "t"},  // never on argv
       {"frobnicate"},
   };

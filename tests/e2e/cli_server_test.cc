@@ -2,10 +2,10 @@
 // services with --wait, querying the service with the password the CLI
 // printed, deleting everything (processes and directories gone), and an
 // external environment joined by an agent the test runs itself.
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <signal.h>
 
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -24,14 +24,16 @@ using namespace std::chrono_literals;
 std::string basic(const std::string& user, const std::string& password) {
   std::string plain = user + ":" + password;
   std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
   out.resize(static_cast<size_t>(n));
   return "Basic " + out;
 }
 
 // POST "SELECT 1" to a service endpoint, trusting only `ca_pem`.
-http::Response query(const std::string& endpoint, const std::string& ca_pem, const std::string& authorization) {
+http::Response query(const std::string& endpoint, const std::string& ca_pem,
+                     const std::string& authorization) {
   http::Client client(http::TlsOptions{.ca_pem = ca_pem});
   http::Request request;
   request.method = "POST";
@@ -121,7 +123,8 @@ class CliServerTest : public ::testing::Test {
 TEST_F(CliServerTest, LoginPinsTheServerCaAndChecksTheToken) {
   fs::path config = home_ / ".config" / "byoc" / "config.json";
   files::write_atomic(root_.path() / "wrong.token", "not-the-token\n", 0600);
-  RunResult wrong = byoc({"login", "--server", url_, "--token-file", (root_.path() / "wrong.token").string()});
+  RunResult wrong =
+      byoc({"login", "--server", url_, "--token-file", (root_.path() / "wrong.token").string()});
   EXPECT_EQ(wrong.code, 1);
   EXPECT_NE(wrong.err.find("error: "), std::string::npos) << wrong.err;
   EXPECT_FALSE(fs::exists(config)) << "a failed login must not save anything";
@@ -145,7 +148,8 @@ TEST_F(CliServerTest, LoginPinsTheServerCaAndChecksTheToken) {
   EXPECT_EQ(file_mode(config.parent_path()), 0700u);
   json saved = parse_json(read_text(config));
   EXPECT_EQ(saved.value("server", ""), url_);
-  EXPECT_EQ(crypto::certificate_sha256_hex(saved.value("ca_pem", "")), crypto::certificate_sha256_hex(ca_pem_));
+  EXPECT_EQ(crypto::certificate_sha256_hex(saved.value("ca_pem", "")),
+            crypto::certificate_sha256_hex(ca_pem_));
 
   RunResult pinned = byoc({"login", "--server", url_, "--token-file", (data_ / "admin.token").string(),
                            "--ca-file", (data_ / "ca.pem").string()});
@@ -169,12 +173,14 @@ TEST_F(CliServerTest, EnvironmentAndServiceLifecycle) {
   EXPECT_EQ(public_cidr.err_lines(), 1u) << public_cidr.err;
   EXPECT_NE(public_cidr.err.find("(field: cidr)"), std::string::npos) << public_cidr.err;
 
-  RunResult created = byoc({"env", "create", "e1", "--cloud", "local", "--cidr", "10.1.0.0/16", "--wait", "-o", "json"});
+  RunResult created =
+      byoc({"env", "create", "e1", "--cloud", "local", "--cidr", "10.1.0.0/16", "--wait", "-o", "json"});
   ASSERT_EQ(created.code, 0) << created.err;
   json environment = parse_json(created.out);
   EXPECT_EQ(environment.value("name", ""), "e1");
   EXPECT_EQ(environment.value("state", ""), "READY") << created.out;
-  EXPECT_NE(created.err.find("environment.create e1"), std::string::npos) << "progress lines:\n" << created.err;
+  EXPECT_NE(created.err.find("environment.create e1"), std::string::npos) << "progress lines:\n"
+                                                                          << created.err;
   std::string env_id = environment.value("id", "");
   fs::path env_dir = data_ / "environments" / env_id;
   EXPECT_TRUE(fs::is_directory(env_dir)) << env_dir;
@@ -217,8 +223,8 @@ TEST_F(CliServerTest, EnvironmentAndServiceLifecycle) {
         out.push_back(p);
     return out;
   };
-  EXPECT_FALSE(service_processes().empty()) << "no clickhouse/nginx names " << env_dir
-                                            << describe(processes_mentioning(root_.path()));
+  EXPECT_FALSE(service_processes().empty())
+      << "no clickhouse/nginx names " << env_dir << describe(processes_mentioning(root_.path()));
 
   // An environment with a service can't go.
   RunResult busy = byoc({"env", "delete", "e1"});
@@ -253,14 +259,16 @@ TEST_F(CliServerTest, ExternalEnvironmentJoinedByAnAgent) {
   while (!conn["BYOC_TOKEN"].empty() && std::isspace(static_cast<unsigned char>(conn["BYOC_TOKEN"].back())))
     conn["BYOC_TOKEN"].pop_back();
 
-  RunResult created = byoc({"env", "create", "x1", "--cloud", "external", "--cidr", "10.2.0.0/16", "-o", "json"}, conn);
+  RunResult created =
+      byoc({"env", "create", "x1", "--cloud", "external", "--cidr", "10.2.0.0/16", "-o", "json"}, conn);
   ASSERT_EQ(created.code, 0) << created.err;
   std::string operation_id = parse_json(created.out).value("id", "");
   EXPECT_EQ(operation_id.rfind("op-", 0), 0u) << created.out;
 
   RunResult token = byoc({"env", "join-token", "x1"}, conn);
   ASSERT_EQ(token.code, 0) << token.err;
-  ASSERT_EQ(std::count(token.out.begin(), token.out.end(), '\n'), 1) << "the bare token on one line:\n" << token.out;
+  ASSERT_EQ(std::count(token.out.begin(), token.out.end(), '\n'), 1) << "the bare token on one line:\n"
+                                                                     << token.out;
   fs::path token_file = root_.path() / "join.token";
   files::write_atomic(token_file, token.out, 0600);
 

@@ -1,13 +1,12 @@
 #include "e2e_support.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -195,7 +194,8 @@ void kill_processes_mentioning(const fs::path& dir) {
 
 std::string describe(const std::vector<ProcessInfo>& processes) {
   std::string out;
-  for (const auto& p : processes) out += "\n  " + std::to_string(p.pid) + " [" + p.executable + "] " + p.command;
+  for (const auto& p : processes)
+    out += "\n  " + std::to_string(p.pid) + " [" + p.executable + "] " + p.command;
   return out;
 }
 

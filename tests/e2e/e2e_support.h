@@ -59,7 +59,8 @@ struct RunResult {
 
 // Runs `byoc args…` to completion (killed after `timeout`, which fails the test).
 RunResult run_byoc(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                   const std::filesystem::path& scratch, std::chrono::milliseconds timeout = std::chrono::minutes(10));
+                   const std::filesystem::path& scratch,
+                   std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
 struct ProcessInfo {
   pid_t pid;

@@ -2,10 +2,9 @@
 // `ready`, query the endpoint with the printed password, Ctrl-C, and check
 // that nothing it started is left; then a second run on the same dir reuses
 // everything and points at the saved password.
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <signal.h>
-
-#include <gtest/gtest.h>
 
 #include <regex>
 #include <sstream>
@@ -25,7 +24,8 @@ std::map<std::string, std::string> summary_fields(const std::string& out) {
   std::string line;
   while (std::getline(in, line)) {
     auto colon = line.find(": ");
-    if (colon != std::string::npos && line.find(' ') > colon) fields.emplace(line.substr(0, colon), line.substr(colon + 2));
+    if (colon != std::string::npos && line.find(' ') > colon)
+      fields.emplace(line.substr(0, colon), line.substr(colon + 2));
   }
   return fields;
 }
@@ -41,8 +41,9 @@ bool has_line(const std::string& text, const std::string& wanted) {
 std::string select_one(const std::string& endpoint, const std::string& ca_pem, const std::string& password) {
   std::string plain = "default:" + password;
   std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                      reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
   encoded.resize(static_cast<size_t>(n));
   http::Client client(http::TlsOptions{.ca_pem = ca_pem});
   http::Request request;
@@ -125,7 +126,8 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
 
   auto seen = processes_mentioning(data_);
   bool has_clickhouse = false;
-  for (const auto& p : seen) has_clickhouse |= p.executable == "clickhouse" || p.executable == "clickhouse-server";
+  for (const auto& p : seen)
+    has_clickhouse |= p.executable == "clickhouse" || p.executable == "clickhouse-server";
   EXPECT_TRUE(has_clickhouse) << describe(seen);
   ASSERT_NO_FATAL_FAILURE(interrupt_and_check_clean(first, seen));
 
@@ -135,7 +137,8 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
   EXPECT_EQ(again["password"], "(shown at first start; saved in " + (data_ / "demo.password").string() + ")")
       << second.out();
   EXPECT_EQ(second.out().find(password), std::string::npos) << "the password is not printed again";
-  EXPECT_EQ(server_port(second.err()), first_port) << "the server keeps its port across runs\n" << second.err();
+  EXPECT_EQ(server_port(second.err()), first_port) << "the server keeps its port across runs\n"
+                                                   << second.err();
   EXPECT_EQ(select_one(again["endpoint"], read_text(again["ca"]), password), "200 1\n");
   ASSERT_NO_FATAL_FAILURE(interrupt_and_check_clean(second, processes_mentioning(data_)));
 }

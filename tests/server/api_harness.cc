@@ -35,6 +35,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   ctx_->after = [](std::chrono::milliseconds, std::function<void()>) {};
   add_api_routes(router_, *ctx_);
   add_agent_routes(router_, *ctx_);
+  add_admin_routes(router_, *ctx_);
   NewToken t = make_api_token();
   admin_token = t.text;
   store->transact([&](store::Transaction& tx) { tx.put_api_token({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
@@ -43,7 +44,8 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
 ApiHarness::~ApiHarness() { pool_.reset(); }
 
 Answer ApiHarness::call(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& content_type, const std::string& token) {
+                        const std::string& content_type, const std::string& token,
+                        const std::string& idempotency_key) {
   HttpRequest req;
   req.method = method;
   auto q = target.find('?');
@@ -55,6 +57,8 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
   }
   if (!content_type.empty()) req.headers["content-type"] = content_type;
   if (!token.empty()) req.headers["authorization"] = "Bearer " + (token == "<admin>" ? admin_token : token);
+  if (!idempotency_key.empty()) req.headers["idempotency-key"] = idempotency_key;
+  req.remote_address = "127.0.0.1";
   req.body = body;
   auto responder = std::make_shared<CapturingResponder>();
   auto future = responder->promise.get_future();
@@ -64,7 +68,7 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
     responder->send(error_response(e));
   }
   HttpResponse res = future.get();
-  return {res.status, nlohmann::json::parse(res.body)};
+  return {res.status, nlohmann::json::parse(res.body, nullptr, false)};
 }
 
 size_t ApiHarness::rows() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <future>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +31,9 @@ class ApiHarness {
   ~ApiHarness();
 
   Answer call(const std::string& method, const std::string& target, const std::string& body = "",
-              const std::string& content_type = "application/json", const std::string& token = "<admin>");
+              const std::string& content_type = "application/json", const std::string& token = "<admin>",
+              const std::string& idempotency_key = "");
+  std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
   Answer call_json(const std::string& method, const std::string& target, const nlohmann::json& body) {
     return call(method, target, body.dump());
   }

@@ -5,8 +5,11 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <cstdio>
+#include <cstdlib>
 
 #include "plan/packing/glpk.h"
+#include "plan/packing/knapsack.h"
 
 namespace byoc::plan::packing {
 
@@ -50,10 +53,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr double kPricingTolerance = 1e-4;
+
 struct Priced {
   Pattern pattern;
   double value = 0;        // Σ π_k a_k of the pattern found
   double upper_bound = 0;  // no pattern of this type is worth more
+  bool optimal = false;    // value is the best a pattern of this type can reach
 };
 
 int max_copies(const ItemClass& c, const Resources& room) {
@@ -106,69 +112,29 @@ Priced price_greedy(const Problem& problem, const std::vector<ItemClass>& classe
 
 // Exact: max Σ π_k a_k, Σ a_k size_k ≤ room, 0 ≤ a_k ≤ max_copies, integer.
 Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes, const std::vector<double>& duals,
-                   int type, const Priced& start, int time_limit_ms) {
+                   int type, const Priced& start) {
   const Resources room = problem.types[type].room;
-  std::vector<int> cols;
+  std::vector<KnapsackItem> items(classes.size());
   for (size_t k = 0; k < classes.size(); ++k) {
-    if (duals[k] > 1e-12 && max_copies(classes[k], room) > 0) cols.push_back(static_cast<int>(k));
+    items[k] = KnapsackItem{classes[k].size, max_copies(classes[k], room), duals[k]};
   }
+  // Only patterns worth more than the node's price matter; ignoring those within 0.01% of it costs the bound at
+  // most that much (Farley's bound divides by the proven 1 + 1e-4) and saves the search from the many patterns
+  // that tie with the price once the duals are nearly optimal.
+  KnapsackResult k = solve_knapsack_2d(items, room, problem.types[type].price * (1 + kPricingTolerance));
   Priced result = start;
-  if (cols.empty()) {
-    result.value = result.upper_bound = 0;
-    result.pattern = Pattern{type, {}};
-    return result;
-  }
-  GlpkProblem lp;
-  glp_prob* p = lp.get();
-  glp_set_obj_dir(p, GLP_MAX);
-  glp_add_rows(p, 2);
-  glp_set_row_bnds(p, 1, GLP_UP, 0, static_cast<double>(room.cpu_millis));
-  glp_set_row_bnds(p, 2, GLP_UP, 0, static_cast<double>(room.memory_mib));
-  glp_add_cols(p, static_cast<int>(cols.size()));
-  for (size_t j = 0; j < cols.size(); ++j) {
-    const ItemClass& c = classes[cols[j]];
-    int col = static_cast<int>(j) + 1;
-    glp_set_col_kind(p, col, GLP_IV);
-    glp_set_col_bnds(p, col, GLP_DB, 0, max_copies(c, room));
-    glp_set_obj_coef(p, col, duals[cols[j]]);
-    int ind[3] = {0, 1, 2};
-    double val[3] = {0, static_cast<double>(c.size.cpu_millis), static_cast<double>(c.size.memory_mib)};
-    glp_set_mat_col(p, col, 2, ind, val);
-  }
-  glp_smcp smcp;
-  glp_init_smcp(&smcp);
-  smcp.msg_lev = GLP_MSG_OFF;
-  smcp.tm_lim = time_limit_ms;
-  if (glp_simplex(p, &smcp) != 0 || glp_get_status(p) != GLP_OPT) {
-    // Can't happen for a bounded knapsack; fall back to the trivial bound Σ π_k · max_copies.
-    double ub = 0;
-    for (int k : cols) ub += duals[k] * max_copies(classes[k], room);
-    result.upper_bound = ub;
-    return result;
-  }
-  double relaxation = glp_get_obj_val(p);
-  glp_iocp iocp;
-  glp_init_iocp(&iocp);
-  iocp.msg_lev = GLP_MSG_OFF;
-  iocp.tm_lim = time_limit_ms;
-  int rc = glp_intopt(p, &iocp);
-  int status = glp_mip_status(p);
-  if ((status == GLP_OPT || status == GLP_FEAS) && glp_mip_obj_val(p) > result.value) {
+  if (k.value > result.value) {
     Pattern pattern{type, {}};
-    for (size_t j = 0; j < cols.size(); ++j) {
-      int n = static_cast<int>(std::lround(glp_mip_col_val(p, static_cast<int>(j) + 1)));
-      if (n > 0) pattern.items.emplace_back(cols[j], n);
+    for (size_t i = 0; i < k.counts.size(); ++i) {
+      if (k.counts[i] > 0) pattern.items.emplace_back(static_cast<int>(i), k.counts[i]);
     }
-    if (pattern_fits(problem, classes, pattern)) {
-      result.pattern = pattern;
-      result.value = 0;
-      for (auto [k, n] : pattern.items) result.value += duals[k] * n;
-    }
+    result.pattern = pattern;
+    result.value = 0;
+    for (auto [c, n] : pattern.items) result.value += duals[c] * n;
   }
-  // Proven optimal: the value (with a hair of slack for GLPK's integrality tolerance); otherwise the relaxation.
-  result.upper_bound = (rc == 0 && status == GLP_OPT) ? std::max(result.value, glp_mip_obj_val(p)) * (1 + 1e-9)
-                                                      : relaxation;
-  result.upper_bound = std::max(result.upper_bound, result.value);
+  result.optimal = k.proven;
+  // A hair of slack for floating-point sums.
+  result.upper_bound = std::max(result.value, k.upper_bound) * (1 + 1e-12);
   return result;
 }
 
@@ -302,16 +268,22 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
     ++out.exact_pricing_rounds;
     double theta = 0;  // the most value per dollar any pattern reaches
     bool exact_added = false;
+    bool all_optimal = true;
     for (int t : pricing_types) {
       Priced g = price_greedy(problem, cls, duals, t);
-      Priced e = price_exact(problem, cls, duals, t, g, std::min(2000, ms_left()));
+      Priced e = price_exact(problem, cls, duals, t, g);
+      all_optimal = all_optimal && e.optimal;
       theta = std::max(theta, e.upper_bound / problem.types[t].price);
-      if (e.value > problem.types[t].price * (1 + 1e-9)) exact_added = master.add(problem, e.pattern) || exact_added;
+      if (e.value > problem.types[t].price * (1 + kPricingTolerance)) {
+        exact_added = master.add(problem, e.pattern) || exact_added;
+      }
     }
     double bound = theta <= 1 ? dual_value : dual_value / theta;
     best_bound = std::max(best_bound, bound);
+    if (getenv("H3DBG")) fprintf(stderr, "it %d exact: dual %.5f theta %.6f bound %.5f added %d allopt %d\n", out.iterations, dual_value, theta, bound, exact_added, all_optimal);
     if (!exact_added) {
-      out.converged = true;
+      // Nothing prices out: with every pricing proven optimal the LP is solved (and the bound is its value).
+      out.converged = all_optimal;
       break;
     }
     if (Clock::now() >= deadline) break;
@@ -320,7 +292,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
   out.x = master.primal();
   out.lp_value = master.objective();
   out.lower_bound = best_bound;
-  if (out.converged) out.lower_bound = std::min(std::max(best_bound, 0.0), out.lp_value);
+  if (out.converged) out.lower_bound = std::min(best_bound, out.lp_value);
   return out;
 }
 

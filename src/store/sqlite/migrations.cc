@@ -91,6 +91,24 @@ const std::vector<const char*>& migrations() {
         expires_at INTEGER NOT NULL
       );
       )sql",
+      // 2: organisations and idempotent POSTs.
+      R"sql(
+      CREATE TABLE organizations (
+        name TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO organizations VALUES ('default', strftime('%s','now'));
+      CREATE TABLE idempotency_keys (
+        token_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (token_id, key)
+      );
+      ALTER TABLE operations ADD COLUMN organization TEXT NOT NULL DEFAULT 'default';
+      )sql",
   };
   return all;
 }

@@ -85,7 +85,7 @@ model::Service read_service(const Statement& st) {
 
 constexpr const char* kOperationColumns =
     "id, kind, environment_id, environment_name, service_name, status, steps, result, error, created_at, "
-    "updated_at";
+    "updated_at, organization";
 
 model::Operation read_operation(const Statement& st) {
   model::Operation o;
@@ -100,6 +100,7 @@ model::Operation read_operation(const Statement& st) {
   o.error = json::parse(st.text(8));
   o.created_at = st.integer(9);
   o.updated_at = st.integer(10);
+  o.organization = st.text(11);
   return o;
 }
 
@@ -212,13 +213,13 @@ class SqliteTransaction final : public Transaction {
 
   void put_operation(const model::Operation& o) override {
     Statement st(db_, std::string("INSERT INTO operations (") + kOperationColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                           "status=excluded.status, steps=excluded.steps, result=excluded.result, "
                           "error=excluded.error, updated_at=excluded.updated_at");
     st.bind(1, o.id).bind(2, o.kind).bind(3, o.environment_id).bind(4, o.environment_name);
     st.bind(5, o.service_name).bind(6, o.status).bind(7, steps_to_json(o.steps).dump());
     st.bind(8, o.result.dump()).bind(9, o.error.dump()).bind(10, o.created_at).bind(11, o.updated_at);
-    st.run();
+    st.bind(12, o.organization).run();
   }
 
   std::optional<ApiToken> api_token(const std::string& id) override {
@@ -243,6 +244,41 @@ class SqliteTransaction final : public Transaction {
 
   void delete_api_token(const std::string& id) override {
     Statement(db_, "DELETE FROM api_tokens WHERE id = ?").bind(1, id).run();
+  }
+
+  std::optional<Organization> organization(const std::string& name) override {
+    Statement st(db_, "SELECT name, created_at FROM organizations WHERE name = ?");
+    st.bind(1, name);
+    if (!st.step()) return std::nullopt;
+    return Organization{st.text(0), st.integer(1)};
+  }
+
+  std::vector<Organization> organizations() override {
+    Statement st(db_, "SELECT name, created_at FROM organizations ORDER BY name");
+    std::vector<Organization> out;
+    while (st.step()) out.push_back({st.text(0), st.integer(1)});
+    return out;
+  }
+
+  void put_organization(const Organization& o) override {
+    Statement(db_, "INSERT INTO organizations VALUES (?, ?)").bind(1, o.name).bind(2, o.created_at).run();
+  }
+
+  std::optional<IdempotentResponse> idempotent_response(const std::string& token_id,
+                                                        const std::string& key) override {
+    Statement st(db_,
+                 "SELECT token_id, key, fingerprint, status, body, created_at FROM idempotency_keys "
+                 "WHERE token_id = ? AND key = ?");
+    st.bind(1, token_id).bind(2, key);
+    if (!st.step()) return std::nullopt;
+    return IdempotentResponse{st.text(0), st.text(1), st.text(2), static_cast<int>(st.integer(3)), st.text(4),
+                              st.integer(5)};
+  }
+
+  void put_idempotent_response(const IdempotentResponse& r) override {
+    Statement st(db_, "INSERT INTO idempotency_keys VALUES (?,?,?,?,?,?)");
+    st.bind(1, r.token_id).bind(2, r.key).bind(3, r.fingerprint).bind(4, r.status).bind(5, r.body);
+    st.bind(6, r.created_at).run();
   }
 
   std::optional<JoinToken> join_token(const std::string& id) override {

@@ -96,14 +96,15 @@ void Supervisor::start(const std::string& key, Entry& entry) {
 bool Supervisor::check_alive(const std::string& key, Entry& entry) {
   pid_t pid = entry.info.pid;
   if (pid <= 0) return false;
-  if (!entry.info.adopted) {
-    if (auto code = proc::try_reap(pid)) {
-      on_death(key, entry, code);
-      return false;
-    }
+  // An adopted process is normally init's child (waitpid fails harmlessly),
+  // but reaping it when it is ours keeps it from lingering as a zombie.
+  if (auto code = proc::try_reap(pid)) {
+    on_death(key, entry, code);
+    return false;
   }
   if (!proc::is_alive(pid)) {
-    on_death(key, entry, std::nullopt);
+    // It may have turned zombie between the two checks: reap it now or never.
+    on_death(key, entry, proc::try_reap(pid));
     return false;
   }
   return true;

@@ -1,0 +1,213 @@
+#include "plan/packing/knapsack.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace byoc::plan::packing {
+
+namespace {
+
+class Solver {
+ public:
+  Solver(const std::vector<KnapsackItem>& items, const Resources& room, double target, int64_t budget)
+      : room_(room), budget_(budget), target_(target) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const auto& it = items[i];
+      if (it.value <= 0 || it.max_count <= 0 || !it.size.fits_in(room)) continue;
+      if (it.size.cpu_millis < 0 || it.size.memory_mib < 0) continue;
+      Item x;
+      x.index = static_cast<int>(i);
+      x.cpu = it.size.cpu_millis;
+      x.mem = it.size.memory_mib;
+      int64_t by_cpu = x.cpu > 0 ? room.cpu_millis / x.cpu : it.max_count;
+      int64_t by_mem = x.mem > 0 ? room.memory_mib / x.mem : it.max_count;
+      x.max = static_cast<int>(std::min<int64_t>({it.max_count, by_cpu, by_mem}));
+      x.value = it.value;
+      if (x.max > 0) items_.push_back(x);
+    }
+    counts_.assign(items.size(), 0);
+  }
+
+  KnapsackResult run() {
+    KnapsackResult r;
+    r.counts.assign(counts_.size(), 0);
+    if (items_.empty()) {
+      r.proven = true;
+      r.upper_bound = std::max(0.0, target_);
+      return r;
+    }
+    lambda_ = best_lambda();
+    std::sort(items_.begin(), items_.end(),
+              [&](const Item& a, const Item& b) { return a.value / weight(a) > b.value / weight(b); });
+    for (size_t i = 0; i < items_.size(); ++i) items_[i].pos = static_cast<int>(i);
+    by_cpu_ = by_mem_ = std::vector<int>(items_.size());
+    std::iota(by_cpu_.begin(), by_cpu_.end(), 0);
+    std::iota(by_mem_.begin(), by_mem_.end(), 0);
+    std::sort(by_cpu_.begin(), by_cpu_.end(), [&](int a, int b) { return ratio(items_[a], true) > ratio(items_[b], true); });
+    std::sort(by_mem_.begin(), by_mem_.end(), [&](int a, int b) { return ratio(items_[a], false) > ratio(items_[b], false); });
+    root_bound_ = bound(0, room_.cpu_millis, room_.memory_mib);
+    greedy();
+    current_.assign(items_.size(), 0);
+    dfs(0, room_.cpu_millis, room_.memory_mib, 0);
+    r.value = best_value_;
+    for (size_t i = 0; i < items_.size(); ++i) r.counts[items_[i].index] = best_[i];
+    r.proven = nodes_ <= budget_;
+    r.upper_bound = r.proven ? std::max(best_value_, target_) : std::max(best_value_, root_bound_);
+    return r;
+  }
+
+ private:
+  struct Item {
+    int index = 0;
+    int pos = 0;
+    int64_t cpu = 0;
+    int64_t mem = 0;
+    int max = 0;
+    double value = 0;
+  };
+
+  double share(const Item& x, double lambda) const {
+    return lambda * static_cast<double>(x.cpu) / room_.cpu_millis +
+           (1 - lambda) * static_cast<double>(x.mem) / room_.memory_mib;
+  }
+  double weight(const Item& x) const { return std::max(share(x, lambda_), 1e-15); }
+  double ratio(const Item& x, bool cpu) const {
+    double w = cpu ? static_cast<double>(x.cpu) : static_cast<double>(x.mem);
+    return w > 0 ? x.value / w : 1e300;
+  }
+
+  // Fractional surrogate bound on all items for a given multiplier (capacity 1 in share units).
+  double surrogate_root(double lambda) const {
+    std::vector<int> order(items_.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto w = [&](int i) { return std::max(share(items_[i], lambda), 1e-15); };
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return items_[a].value / w(a) > items_[b].value / w(b); });
+    double left = 1, total = 0;
+    for (int i : order) {
+      double need = w(i) * items_[i].max;
+      if (need <= left) {
+        left -= need;
+        total += items_[i].value * items_[i].max;
+      } else {
+        total += items_[i].value * left / w(i);
+        break;
+      }
+    }
+    return total;
+  }
+
+  // The surrogate bound is quasi-convex in lambda: golden-section search for its minimum.
+  double best_lambda() const {
+    double lo = 0, hi = 1;
+    for (int i = 0; i < 40; ++i) {
+      double a = lo + (hi - lo) * 0.382, b = lo + (hi - lo) * 0.618;
+      if (surrogate_root(a) <= surrogate_root(b)) {
+        hi = b;
+      } else {
+        lo = a;
+      }
+    }
+    return (lo + hi) / 2;
+  }
+
+  // Least of the three fractional bounds over items at positions >= d.
+  double bound(int d, int64_t cpu_left, int64_t mem_left) const {
+    double cap = lambda_ * static_cast<double>(cpu_left) / room_.cpu_millis +
+                 (1 - lambda_) * static_cast<double>(mem_left) / room_.memory_mib;
+    double surrogate = 0;
+    for (size_t i = d; i < items_.size(); ++i) {
+      double need = weight(items_[i]) * items_[i].max;
+      if (need <= cap) {
+        cap -= need;
+        surrogate += items_[i].value * items_[i].max;
+      } else {
+        surrogate += items_[i].value * cap / weight(items_[i]);
+        break;
+      }
+    }
+    auto single = [&](const std::vector<int>& order, bool cpu) {
+      double left = static_cast<double>(cpu ? cpu_left : mem_left);
+      double total = 0;
+      for (int i : order) {
+        const Item& x = items_[i];
+        if (x.pos < d) continue;
+        double w = static_cast<double>(cpu ? x.cpu : x.mem);
+        if (w <= 0) {
+          total += x.value * x.max;
+          continue;
+        }
+        double need = w * x.max;
+        if (need <= left) {
+          left -= need;
+          total += x.value * x.max;
+        } else {
+          total += x.value * left / w;
+          break;
+        }
+      }
+      return total;
+    };
+    return std::min({surrogate, single(by_cpu_, true), single(by_mem_, false)});
+  }
+
+  void greedy() {
+    std::vector<int> take(items_.size(), 0);
+    int64_t cpu = room_.cpu_millis, mem = room_.memory_mib;
+    double value = 0;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      const Item& x = items_[i];
+      int64_t n = x.max;
+      if (x.cpu > 0) n = std::min<int64_t>(n, cpu / x.cpu);
+      if (x.mem > 0) n = std::min<int64_t>(n, mem / x.mem);
+      take[i] = static_cast<int>(n);
+      cpu -= x.cpu * n;
+      mem -= x.mem * n;
+      value += x.value * n;
+    }
+    best_value_ = value;
+    best_ = take;
+  }
+
+  void dfs(int d, int64_t cpu_left, int64_t mem_left, double value) {
+    if (++nodes_ > budget_) return;
+    if (d == static_cast<int>(items_.size())) {
+      if (value > best_value_ + 1e-12) {
+        best_value_ = value;
+        best_ = current_;
+      }
+      return;
+    }
+    if (value + bound(d, cpu_left, mem_left) <= std::max(best_value_, target_) + 1e-12) return;
+    const Item& x = items_[d];
+    int64_t n = x.max;
+    if (x.cpu > 0) n = std::min<int64_t>(n, cpu_left / x.cpu);
+    if (x.mem > 0) n = std::min<int64_t>(n, mem_left / x.mem);
+    for (int64_t c = n; c >= 0; --c) {
+      current_[d] = static_cast<int>(c);
+      dfs(d + 1, cpu_left - x.cpu * c, mem_left - x.mem * c, value + x.value * c);
+      if (nodes_ > budget_) break;
+    }
+    current_[d] = 0;
+  }
+
+  Resources room_;
+  int64_t budget_;
+  std::vector<Item> items_;
+  std::vector<int> counts_;
+  std::vector<int> by_cpu_, by_mem_;
+  double target_ = 0;
+  double lambda_ = 0.5;
+  double root_bound_ = 0;
+  std::vector<int> best_, current_;
+  double best_value_ = 0;
+  int64_t nodes_ = 0;
+};
+
+}  // namespace
+
+KnapsackResult solve_knapsack_2d(const std::vector<KnapsackItem>& items, const Resources& room, double target,
+                                 int64_t node_budget) {
+  return Solver(items, room, target, node_budget).run();
+}
+
+}  // namespace byoc::plan::packing

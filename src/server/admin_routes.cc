@@ -1,0 +1,108 @@
+// Organisations and API tokens (admin only).
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "model/validate.h"
+#include "server/auth.h"
+#include "server/idempotency.h"
+#include "server/routes.h"
+#include "server/tokens.h"
+
+namespace byoc::server {
+using nlohmann::json;
+
+namespace {
+
+json token_json(const store::ApiToken& t) {
+  return {{"id", t.id}, {"role", t.role}, {"organization", t.organization}, {"created_at", format_rfc3339(t.created_at)}};
+}
+
+}  // namespace
+
+void add_admin_routes(Router& router, ServerContext& ctx) {
+  router.add("POST", "/v1/organizations", blocking(ctx, [&ctx](HttpRequest& req) {
+    HttpResponse res;
+    bool replayed = false;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kAdmin);
+      int64_t now = ctx.clock.unix_seconds();
+      res = idempotent(tx, who, req, now, [&] {
+        json body = parse_json_body(req);
+        model::check_object_fields(body, {"name"}, {"created_at"});
+        std::string name = model::get_string(body, "name", "", true);
+        model::check_name(name, "name");
+        if (tx.organization(name))
+          throw Error::Conflict("already_exists", "an organization named '" + name + "' exists", "name");
+        tx.put_organization({name, now});
+        return HttpResponse::json(201, {{"name", name}, {"created_at", format_rfc3339(now)}});
+      }, &replayed);
+    });
+    return res;
+  }));
+
+  router.add("GET", "/v1/organizations", blocking(ctx, [&ctx](HttpRequest& req) {
+    json items = json::array();
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kAdmin);
+      for (const auto& o : tx.organizations())
+        items.push_back({{"name", o.name}, {"created_at", format_rfc3339(o.created_at)}});
+    });
+    return HttpResponse::json(200, {{"items", items}});
+  }));
+
+  router.add("POST", "/v1/tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+    HttpResponse res;
+    bool replayed = false;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kAdmin);
+      int64_t now = ctx.clock.unix_seconds();
+      res = idempotent(tx, who, req, now, [&] {
+        json body = parse_json_body(req);
+        model::check_object_fields(body, {"role", "organization"}, {"id", "token", "created_at"});
+        std::string role = model::get_string(body, "role", "", true);
+        const auto& all = roles();
+        if (std::find(all.begin(), all.end(), role) == all.end())
+          throw Error::Invalid("unknown_role", "role must be admin, operator, approver or customer", "role");
+        std::string organization = model::get_string(body, "organization", "default");
+        if (!tx.organization(organization))
+          throw Error::NotFound("organization '" + organization + "' not found", "organization");
+        NewToken t = make_api_token();
+        store::ApiToken record{t.id, t.secret_sha256_hex, role, organization, now};
+        tx.put_api_token(record);
+        json out = token_json(record);
+        out["token"] = t.text;  // shown once
+        return HttpResponse::json(201, out);
+      }, &replayed);
+    });
+    return res;
+  }));
+
+  router.add("GET", "/v1/tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+    json items = json::array();
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kAdmin);
+      for (const auto& t : tx.api_tokens()) items.push_back(token_json(t));
+    });
+    return HttpResponse::json(200, {{"items", items}});
+  }));
+
+  router.add("DELETE", "/v1/tokens/{id}", blocking(ctx, [&ctx](HttpRequest& req) {
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      authorize(tx, who, req, Action::kAdmin);
+      if (!tx.api_token(req.params["id"])) throw Error::NotFound("token '" + req.params["id"] + "' not found", "id");
+      if (req.params["id"] == who.token_id)
+        throw Error::Conflict("own_token", "a token can't delete itself; use another admin token", "id");
+      tx.delete_api_token(req.params["id"]);
+    });
+    HttpResponse r;
+    r.status = 204;
+    return r;
+  }));
+}
+
+}  // namespace byoc::server

@@ -1,0 +1,80 @@
+#include "server/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <mutex>
+
+namespace byoc::server {
+
+struct Metrics::Impl {
+  prometheus::Registry registry;
+  prometheus::Family<prometheus::Counter>& requests = prometheus::BuildCounter()
+                                                          .Name("byoc_http_requests_total")
+                                                          .Help("API requests by route, method and status")
+                                                          .Register(registry);
+  prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
+                                                           .Name("byoc_http_request_duration_seconds")
+                                                           .Help("API request latency by route")
+                                                           .Register(registry);
+  prometheus::Family<prometheus::Counter>& reconciles = prometheus::BuildCounter()
+                                                            .Name("byoc_reconciles_total")
+                                                            .Help("Reconciles by resource kind and result")
+                                                            .Register(registry);
+  prometheus::Family<prometheus::Gauge>& agents = prometheus::BuildGauge()
+                                                      .Name("byoc_connected_agents")
+                                                      .Help("Agents with a sync open or recently answered")
+                                                      .Register(registry);
+  prometheus::Family<prometheus::Histogram>& sync = prometheus::BuildHistogram()
+                                                        .Name("byoc_agent_sync_duration_seconds")
+                                                        .Help("Agent sync calls from request to answer, by outcome")
+                                                        .Register(registry);
+  std::mutex mutex;
+  std::function<double()> agents_source;
+};
+
+namespace {
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1,   0.25,   0.5,   1,    2.5,   5};
+  return b;
+}
+const prometheus::Histogram::BucketBoundaries& sync_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 45};
+  return b;
+}
+}  // namespace
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+Metrics::~Metrics() = default;
+
+void Metrics::observe_request(const std::string& method, const std::string& route, int status, double seconds) {
+  impl_->requests.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
+  impl_->latency.Add({{"method", method}, {"route", route}}, latency_buckets()).Observe(seconds);
+}
+
+void Metrics::observe_reconcile(const std::string& kind, const std::string& result) {
+  impl_->reconciles.Add({{"kind", kind}, {"result", result}}).Increment();
+}
+
+void Metrics::observe_sync(const std::string& outcome, double seconds) {
+  impl_->sync.Add({{"outcome", outcome}}, sync_buckets()).Observe(seconds);
+}
+
+void Metrics::set_connected_agents_source(std::function<double()> source) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->agents_source = std::move(source);
+}
+
+std::string Metrics::render() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->agents_source) impl_->agents.Add({}).Set(impl_->agents_source());
+  }
+  return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
+}
+
+}  // namespace byoc::server

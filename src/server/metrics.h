@@ -1,0 +1,34 @@
+// Metrics: the management plane's Prometheus series (prometheus-cpp core;
+// served as text by GET /metrics). Thread-safe: observe from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace byoc::server {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+
+  // One API request: route is the pattern ("/v1/environments/{env}"), so the
+  // series stay few whatever the names in URLs.
+  void observe_request(const std::string& method, const std::string& route, int status, double seconds);
+  // One reconcile of a resource kind: result "success" or "error".
+  void observe_reconcile(const std::string& kind, const std::string& result);
+  // One agent sync answered: outcome "immediate", "changed" or "unchanged"
+  // (held until the deadline), with the time from request to answer.
+  void observe_sync(const std::string& outcome, double seconds);
+  // Read at scrape time.
+  void set_connected_agents_source(std::function<double()> source);
+
+  std::string render();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace byoc::server

@@ -1,0 +1,160 @@
+// Every route × every kind of caller: the roles, a customer of another
+// organisation, no token and a bad token. Each cell runs on a fresh store.
+#include <gtest/gtest.h>
+
+#include "api_harness.h"
+
+namespace byoc::server::test {
+namespace {
+using nlohmann::json;
+
+enum Caller { kAdmin, kOperator, kApprover, kCustomer, kOtherCustomer, kNoToken, kBadToken, kCallers };
+const char* kCallerNames[] = {"admin", "operator", "approver", "customer", "other_customer", "no_token", "bad_token"};
+
+struct Route {
+  std::string name;
+  std::string method;
+  std::string target;  // {op} and {token} are filled in per cell
+  std::string body;
+  std::array<int, kCallers> expected;
+};
+
+// A store with organisations default and acme, a token per caller, an
+// environment `e` with service `s` (and an operation), and an empty environment `empty`.
+struct World {
+  World() {
+    EXPECT_EQ(api.call_json("POST", "/v1/organizations", {{"name", "acme"}}).status, 201);
+    for (auto [role, org] : {std::pair{"admin", "default"}, {"operator", "default"}, {"approver", "default"},
+                             {"customer", "default"}, {"customer", "acme"}}) {
+      Answer t = api.call_json("POST", "/v1/tokens", {{"role", role}, {"organization", org}});
+      EXPECT_EQ(t.status, 201) << t.body.dump();
+      tokens.push_back(t.body["token"]);
+      token_ids.push_back(t.body["id"]);
+    }
+    tokens.push_back("");
+    tokens.push_back("byoc_0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    const json env = {{"name", "e"}, {"cloud", "external"}, {"cidr", "10.0.0.0/16"}};
+    EXPECT_EQ(api.call_json("POST", "/v1/environments", env).status, 202);
+    json empty = env;
+    empty["name"] = "empty";
+    EXPECT_EQ(api.call_json("POST", "/v1/environments", empty).status, 202);
+    Answer svc = api.call_json("POST", "/v1/environments/e/services", {{"name", "s"}});
+    EXPECT_EQ(svc.status, 202);
+    operation = svc.body["id"];
+  }
+  ApiHarness api;
+  std::vector<std::string> tokens;
+  std::vector<std::string> token_ids;
+  std::string operation;
+};
+
+std::vector<Route> routes() {
+  //                                                   admin oper  appr  cust  other none  bad
+  return {
+      {"healthz", "GET", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
+      {"metrics", "GET", "/metrics", "", {200, 200, 200, 200, 200, 200, 200}},
+      {"openapi", "GET", "/v1/openapi.json", "", {200, 200, 200, 200, 200, 200, 200}},
+      {"env_create", "POST", "/v1/environments", R"({"name":"n","cloud":"external","cidr":"10.9.0.0/16"})",
+       {202, 403, 403, 202, 202, 401, 401}},
+      {"env_list", "GET", "/v1/environments", "", {200, 200, 200, 200, 200, 401, 401}},
+      {"env_list_other_org", "GET", "/v1/environments?organization=acme", "", {200, 200, 200, 404, 200, 401, 401}},
+      {"env_list_unknown_org", "GET", "/v1/environments?organization=nope", "", {404, 404, 404, 404, 404, 401, 401}},
+      {"env_get", "GET", "/v1/environments/e", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"env_delete", "DELETE", "/v1/environments/empty", "", {202, 403, 403, 202, 404, 401, 401}},
+      {"join_token", "POST", "/v1/environments/e/join-tokens", "{}", {201, 403, 403, 201, 404, 401, 401}},
+      {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},
+      {"svc_list", "GET", "/v1/environments/e/services", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"svc_get", "GET", "/v1/environments/e/services/s", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"svc_delete", "DELETE", "/v1/environments/e/services/s", "", {202, 403, 403, 202, 404, 401, 401}},
+      {"services_all", "GET", "/v1/services", "", {200, 200, 200, 200, 200, 401, 401}},
+      {"services_filtered", "GET", "/v1/services?environment=e", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"operation_get", "GET", "/v1/operations/{op}", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"org_create", "POST", "/v1/organizations", R"({"name":"newco"})", {201, 403, 403, 403, 403, 401, 401}},
+      {"org_list", "GET", "/v1/organizations", "", {200, 403, 403, 403, 403, 401, 401}},
+      {"token_create", "POST", "/v1/tokens", R"({"role":"customer"})", {201, 403, 403, 403, 403, 401, 401}},
+      {"token_list", "GET", "/v1/tokens", "", {200, 403, 403, 403, 403, 401, 401}},
+      {"token_delete", "DELETE", "/v1/tokens/{token}", "", {204, 403, 403, 403, 403, 401, 401}},
+      {"agent_join", "POST", "/v1/agent/join", R"({"token":"byocjoin_x","csr":"x"})",
+       {401, 401, 401, 401, 401, 401, 401}},
+      {"agent_sync", "POST", "/v1/agent/sync", R"({"protocol_version":1})", {401, 401, 401, 401, 401, 401, 401}},
+  };
+}
+
+class RoleMatrix : public ::testing::TestWithParam<Route> {};
+
+TEST_P(RoleMatrix, EachCallerGetsItsStatus) {
+  const Route& route = GetParam();
+  for (int caller = 0; caller < kCallers; ++caller) {
+    World w;
+    std::string target = route.target;
+    if (auto p = target.find("{op}"); p != std::string::npos) target.replace(p, 4, w.operation);
+    // The token deleted is the customer's, never the caller's own.
+    if (auto p = target.find("{token}"); p != std::string::npos) target.replace(p, 7, w.token_ids[kCustomer]);
+    std::string token = w.tokens[caller];
+    Answer a = w.api.call(route.method, target, route.body, route.body.empty() ? "" : "application/json",
+                          token.empty() ? "" : token);
+    EXPECT_EQ(a.status, route.expected[caller]) << route.name << " as " << kCallerNames[caller] << ": " << a.body.dump();
+    if (a.status >= 400) {
+      EXPECT_TRUE(a.body.contains("error")) << a.body.dump();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Routes, RoleMatrix, ::testing::ValuesIn(routes()),
+                         [](const ::testing::TestParamInfo<Route>& info) { return info.param.name; });
+
+TEST(RoleMatrix, CoversEveryRegisteredRoute) {
+  ApiHarness api;
+  std::set<std::string> covered;
+  for (const auto& r : routes()) {
+    std::string path = r.target.substr(0, r.target.find('?'));
+    covered.insert(r.method + " " + path);
+  }
+  for (const auto& [method, pattern] : api.routes()) {
+    // Map the pattern's parameters to the values used above.
+    std::string path = pattern;
+    for (auto [param, value] : {std::pair{"{env}", "e"}, {"{svc}", "s"}, {"{id}", "{op}"}}) {
+      if (auto p = path.find(param); p != std::string::npos) path.replace(p, std::string(param).size(), value);
+    }
+    if (method == "DELETE" && path == "/v1/environments/e") path = "/v1/environments/empty";
+    if (path == "/v1/tokens/{op}") path = "/v1/tokens/{token}";
+    EXPECT_TRUE(covered.count(method + " " + path)) << method << " " << pattern << " has no row in the matrix";
+  }
+}
+
+TEST(Tokens, SecretIsShownOnceAndNeverListed) {
+  ApiHarness api;
+  Answer t = api.call_json("POST", "/v1/tokens", {{"role", "operator"}});
+  ASSERT_EQ(t.status, 201);
+  std::string secret = t.body["token"];
+  Answer list = api.call("GET", "/v1/tokens");
+  EXPECT_EQ(list.body.dump().find(secret.substr(secret.find('.') + 1)), std::string::npos);
+  EXPECT_EQ(list.body["items"].size(), 2u);
+  EXPECT_EQ(api.call("GET", "/v1/environments", "", "", secret).status, 200);
+  EXPECT_EQ(api.call("DELETE", "/v1/tokens/" + t.body["id"].get<std::string>()).status, 204);
+  EXPECT_EQ(api.call("GET", "/v1/environments", "", "", secret).status, 401);
+}
+
+TEST(Idempotency, RepeatReturnsFirstAnswerRedactedAndCreatesNothing) {
+  ApiHarness api;
+  const json env = {{"name", "e"}, {"cloud", "external"}, {"cidr", "10.0.0.0/16"}};
+  ASSERT_EQ(api.call_json("POST", "/v1/environments", env).status, 202);
+  auto post = [&](const json& body, const std::string& key) {
+    return api.call("POST", "/v1/environments/e/services", body.dump(), "application/json", "<admin>", key);
+  };
+  Answer first = post({{"name", "s"}}, "k-1");
+  ASSERT_EQ(first.status, 202);
+  EXPECT_GT(first.body["password"].get<std::string>().size(), 20u);
+  Answer again = post({{"name", "s"}}, "k-1");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_EQ(again.body["id"], first.body["id"]);
+  EXPECT_NE(again.body["password"], first.body["password"]);  // redacted, never re-shown
+  EXPECT_EQ(api.call("GET", "/v1/environments/e/services").body["items"].size(), 1u);
+  Answer reused = post({{"name", "other"}}, "k-1");
+  EXPECT_EQ(reused.status, 422);
+  EXPECT_EQ(reused.body["error"]["code"], "idempotency_key_reused");
+  EXPECT_EQ(post({{"name", "s"}}, "k-2").status, 409);  // a new key is a new request
+}
+
+}  // namespace
+}  // namespace byoc::server::test
