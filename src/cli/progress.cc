@@ -96,20 +96,23 @@ json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& 
                         const WaitOptions& options) {
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   json operation;
-  while (true) {
-    if (options.cancelled && options.cancelled())
-      throw Error(ErrorKind::kUnavailable, "cancelled", "interrupted while waiting for operation " + id);
-    operation = api.get("/v1/operations/" + path_segment(id));
-    std::string status = cell(operation, "status");
-    if (status != "running" && !status.empty()) break;
-    progress.update(operation);
-    if (std::chrono::steady_clock::now() >= deadline) {
-      progress.end_line();
-      throw Error(ErrorKind::kUnavailable, "timeout",
-                  "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
-                      operation_progress(operation) + ")");
+  try {
+    while (true) {
+      if (options.cancelled && options.cancelled())
+        throw Error(ErrorKind::kUnavailable, "cancelled", "interrupted while waiting for operation " + id);
+      operation = api.get("/v1/operations/" + path_segment(id));
+      std::string status = cell(operation, "status");
+      if (status != "running" && !status.empty()) break;
+      progress.update(operation);
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw Error(ErrorKind::kUnavailable, "timeout",
+                    "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
+                        operation_progress(operation) + ")");
+      std::this_thread::sleep_for(options.interval);
     }
-    std::this_thread::sleep_for(options.interval);
+  } catch (...) {
+    progress.end_line();  // the error line that follows must start on its own line
+    throw;
   }
   progress.finish(operation);
   if (cell(operation, "status") != "succeeded") {

@@ -7,6 +7,7 @@ namespace byoc::controllers {
 void settle_service_operations(store::Transaction& tx, const model::Environment& environment,
                                const std::string& service_name, const std::optional<model::Service>& service,
                                int64_t now) {
+  const bool applied_current = environment.applied_revision >= environment.revision;
   if (auto op = running_operation(tx, "service.create", environment.id, service_name)) {
     if (!service) {
       op->fail("service_deleted", "the service was deleted before it became ready", now);
@@ -22,6 +23,19 @@ void settle_service_operations(store::Transaction& tx, const model::Environment&
       op.reset();
     }
     if (op) tx.put_operation(*op);
+  }
+  if (auto op = running_operation(tx, "service.update", environment.id, service_name)) {
+    // Settled once the agent has applied (or refused) the revision carrying the update.
+    if (!service) {
+      op->fail("service_deleted", "the service was deleted", now);
+      tx.put_operation(*op);
+    } else if (service->state == model::kReady && service->reason.empty() && applied_current) {
+      op->succeed(model::to_json(*service, environment.name), now);
+      tx.put_operation(*op);
+    } else if (!service->reason.empty() && applied_current && service->state != model::kProvisioning) {
+      op->fail(service->reason, "the agent refused the update (reason: " + service->reason + ")", now);
+      tx.put_operation(*op);
+    }
   }
   if (!service) {
     if (auto op = running_operation(tx, "service.delete", environment.id, service_name)) {

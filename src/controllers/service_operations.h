@@ -1,6 +1,8 @@
 // Settles service operations from the service's current state: a create
 // succeeds once the service is READY (its endpoint answers) and fails if the
-// agent reports FAILED; a delete succeeds once the row is gone. Called in the
+// agent reports FAILED; an update settles once the agent has applied (READY)
+// or refused (a reason) the revision carrying it (the environment's
+// applied_revision has reached its revision); a delete succeeds once the row is gone. Called in the
 // same transaction that changes the service (the agent sync), and again by
 // the ServiceController on every resync, so a crash between the two can't
 // leave an operation running forever.

@@ -83,6 +83,7 @@ json to_json(const Environment& e) {
           {"state", e.state},
           {"conditions", conditions_json(e.conditions)},
           {"revision", e.revision},
+          {"applied_revision", e.applied_revision},
           {"ca_pem", e.ca_pem},
           {"created_at", format_rfc3339(e.created_at)},
           {"updated_at", format_rfc3339(e.updated_at)}};

@@ -38,6 +38,7 @@ struct Environment {
   std::string state = kPending;
   std::vector<Condition> conditions;
   int64_t revision = 1;  // of the desired state the agent should run
+  int64_t applied_revision = 0;  // the newest revision the agent reports having applied (or refused)
   std::string ca_pem;    // the environment CA's public certificate, reported by its agent
   int64_t created_at = 0;
   int64_t updated_at = 0;

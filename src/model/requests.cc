@@ -56,6 +56,32 @@ Environment parse_environment_create(const json& body) {
   return e;
 }
 
+namespace {
+std::vector<std::string> parse_allowed_ips(const json& body) {
+  std::vector<std::string> ips = get_string_list(body, "allowed_ips", {});
+  if (ips.size() > 64) throw Error::Invalid("too_many", "at most 64 entries", "allowed_ips");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < ips.size(); ++i) {
+    std::string field = "allowed_ips[" + std::to_string(i) + "]";
+    check_allowed_ip(ips[i], field);
+    if (!seen.insert(ips[i]).second) throw Error::Invalid("duplicate_cidr", "listed twice", field);
+  }
+  return ips;
+}
+}  // namespace
+
+ServicePatch parse_service_patch(const json& body) {
+  check_object_fields(body, {"allowed_ips"},
+                      {"id", "name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "state",
+                       "reason", "endpoint", "environment", "created_at", "updated_at", "password"});
+  ServicePatch patch;
+  if (body.contains("allowed_ips")) {
+    if (body["allowed_ips"].is_null()) throw Error::BadRequest("invalid_type", "must be an array of strings", "allowed_ips");
+    patch.allowed_ips = parse_allowed_ips(body);
+  }
+  return patch;
+}
+
 Service parse_service_create(const json& body, const Environment& environment) {
   check_object_fields(body,
                       {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips"},
@@ -73,14 +99,7 @@ Service parse_service_create(const json& body, const Environment& environment) {
   s.replicas = static_cast<int>(get_int(body, "replicas", 1, 1, 16));
   s.cpu_millis = static_cast<int>(get_int(body, "cpu_millis", 1000, 250, 64000));
   s.memory_mib = static_cast<int>(get_int(body, "memory_mib", 2048, 512, 524288));
-  s.allowed_ips = get_string_list(body, "allowed_ips", {});
-  if (s.allowed_ips.size() > 64) throw Error::Invalid("too_many", "at most 64 entries", "allowed_ips");
-  std::set<std::string> seen;
-  for (size_t i = 0; i < s.allowed_ips.size(); ++i) {
-    std::string field = "allowed_ips[" + std::to_string(i) + "]";
-    check_allowed_ip(s.allowed_ips[i], field);
-    if (!seen.insert(s.allowed_ips[i]).second) throw Error::Invalid("duplicate_cidr", "listed twice", field);
-  }
+  s.allowed_ips = parse_allowed_ips(body);
   return s;
 }
 

@@ -70,11 +70,16 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env->ca_pem = report.status.environment_ca_pem;
     env_changed = true;
   }
+  if (report.status.applied_revision != env->applied_revision &&
+      report.status.applied_revision <= env->revision) {
+    env->applied_revision = report.status.applied_revision;
+    env_changed = true;
+  }
   if (env_changed) {
     env->updated_at = now;
     tx.put_environment(*env);
   }
-  bool applied_current = report.status.applied_revision >= env->revision;
+  bool applied_current = env->applied_revision >= env->revision;
   for (auto svc : tx.services(env_id)) {
     const model::ReportedService* seen = nullptr;
     for (const auto& r : report.status.services)
@@ -92,7 +97,11 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     std::string state = seen->state == "DELETING" ? model::kProvisioning : seen->state;
     // A READY report of an older revision doesn't prove the newest spec runs.
     if (state == model::kReady && !applied_current) state = model::kProvisioning;
-    if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint) continue;
+    if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint) {
+      // Unchanged, but an update may have just been applied (or refused).
+      if (env_changed) controllers::settle_service_operations(tx, *env, svc.name, svc, now);
+      continue;
+    }
     svc.state = state;
     svc.reason = seen->reason;
     svc.endpoint = seen->endpoint;

@@ -274,6 +274,42 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(202, model::to_json(op));
   }));
 
+  router.add("PATCH", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Environment env;
+    model::Operation op;
+    bool changed = false;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      model::Service svc = find_service(tx, env, req.params["svc"]);
+      model::ServicePatch patch = model::parse_service_patch(parse_json_body(req));
+      if (svc.state == model::kDeleting)
+        throw Error::Conflict("service_deleting", "the service is being deleted", "service");
+      int64_t now = ctx.clock.unix_seconds();
+      op = new_operation("service.update", env, svc.name, {"agent_apply"}, now);
+      if (patch.allowed_ips && *patch.allowed_ips != svc.allowed_ips) {
+        svc.allowed_ips = *patch.allowed_ips;
+        changed = true;
+      }
+      if (!changed) {
+        op.succeed(model::to_json(svc, env.name), now);  // nothing to do: done at once
+      } else {
+        if (auto running = controllers::running_operation(tx, "service.update", env.id, svc.name)) {
+          running->fail("superseded", "a later update replaced this one", now);
+          tx.put_operation(*running);
+        }
+        svc.updated_at = now;
+        env.revision += 1;
+        env.updated_at = now;
+        tx.put_service(svc);
+        tx.put_environment(env);
+      }
+      tx.put_operation(op);
+    });
+    if (changed) ctx.waiters.notify(env.id, env.revision);
+    return HttpResponse::json(202, model::to_json(op));
+  }));
+
   router.add("GET", "/v1/services", blocking(ctx, [&ctx](HttpRequest& req) {
     json items = json::array();
     ctx.store.transact([&](store::Transaction& tx) {

@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"

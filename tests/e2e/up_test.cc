@@ -129,6 +129,7 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
   for (const auto& p : seen)
     has_clickhouse |= p.executable == "clickhouse" || p.executable == "clickhouse-server";
   EXPECT_TRUE(has_clickhouse) << describe(seen);
+  EXPECT_FALSE(live_pid_files(data_).empty()) << "the pid-file check below would prove nothing";
   ASSERT_NO_FATAL_FAILURE(interrupt_and_check_clean(first, seen));
 
   Child& second = start_up("up2");

@@ -127,6 +127,14 @@ std::vector<BadCase> cases() {
        "endpoint"},
       {"svc_unknown_field", "POST", kSvcs, svc_with("disk_gib", 10), 422, "unknown_field", "disk_gib"},
       {"svc_duplicate", "POST", kSvcs, svc_with("name", "taken"), 409, "already_exists", "name"},
+      // Service updates.
+      {"patch_name", "PATCH", kSvcs + "/taken", R"({"name":"x"})", 422, "read_only_field", "name"},
+      {"patch_replicas", "PATCH", kSvcs + "/taken", R"({"replicas":2})", 422, "read_only_field", "replicas"},
+      {"patch_unknown", "PATCH", kSvcs + "/taken", R"({"colour":"red"})", 422, "unknown_field", "colour"},
+      {"patch_bad_cidr", "PATCH", kSvcs + "/taken", R"({"allowed_ips":["0.0.0.0/0", "1.2.3.4/8"]})", 422,
+       "invalid_cidr", "allowed_ips[1]"},
+      {"patch_null", "PATCH", kSvcs + "/taken", R"({"allowed_ips":null})", 400, "invalid_type", "allowed_ips"},
+      {"patch_unknown_service", "PATCH", kSvcs + "/nope", R"({"allowed_ips":[]})", 404, "not_found", "service"},
       // Other routes.
       {"get_unknown_env", "GET", "/v1/environments/nope", "", 404, "not_found", "environment"},
       {"delete_unknown_service", "DELETE", kSvcs + "/nope", "", 404, "not_found", "service"},
@@ -232,6 +240,21 @@ TEST(Api, JoinTokenCarriesServerCaHashAndExpiresInAnHour) {
   ASSERT_TRUE(parts);
   EXPECT_EQ(parts->ca_sha256_hex.size(), 64u);
   EXPECT_EQ(a.body["expires_at"], format_rfc3339(api.clock.unix_seconds() + 3600));
+}
+
+TEST(Api, PatchAllowedIpsRaisesRevisionOnlyWhenChanged) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  ASSERT_EQ(api.call_json("POST", "/v1/environments/demo/services", {{"name", "db"}}).status, 202);
+  Answer a = api.call_json("PATCH", "/v1/environments/demo/services/db", {{"allowed_ips", {"127.0.0.1/32"}}});
+  ASSERT_EQ(a.status, 202) << a.body.dump();
+  EXPECT_EQ(a.body["kind"], "service.update");
+  EXPECT_EQ(a.body["status"], "running");
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], 3);
+  Answer same = api.call_json("PATCH", "/v1/environments/demo/services/db", {{"allowed_ips", {"127.0.0.1/32"}}});
+  EXPECT_EQ(same.body["status"], "succeeded");
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], 3);
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo/services/db").body["allowed_ips"], json({"127.0.0.1/32"}));
 }
 
 TEST(Api, HealthzNeedsNoToken) {

@@ -65,6 +65,8 @@ std::vector<Route> routes() {
       {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},
       {"svc_list", "GET", "/v1/environments/e/services", "", {200, 200, 200, 200, 404, 401, 401}},
       {"svc_get", "GET", "/v1/environments/e/services/s", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"svc_patch", "PATCH", "/v1/environments/e/services/s", R"({"allowed_ips":["10.0.0.0/8"]})",
+       {202, 403, 403, 202, 404, 401, 401}},
       {"svc_delete", "DELETE", "/v1/environments/e/services/s", "", {202, 403, 403, 202, 404, 401, 401}},
       {"services_all", "GET", "/v1/services", "", {200, 200, 200, 200, 200, 401, 401}},
       {"services_filtered", "GET", "/v1/services?environment=e", "", {200, 200, 200, 200, 404, 401, 401}},

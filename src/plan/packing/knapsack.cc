@@ -7,6 +7,8 @@ namespace byoc::plan::packing {
 
 namespace {
 
+constexpr int64_t kEnoughOnceImproving = 20000;
+
 class Solver {
  public:
   Solver(const std::vector<KnapsackItem>& items, const Resources& room, double target, int64_t budget)
@@ -78,7 +80,8 @@ class Solver {
 
   // Fractional surrogate bound on all items for a given multiplier (capacity 1 in share units).
   double surrogate_root(double lambda) const {
-    std::vector<int> order(items_.size());
+    std::vector<int>& order = scratch_;
+    order.resize(items_.size());
     std::iota(order.begin(), order.end(), 0);
     auto w = [&](int i) { return std::max(share(items_[i], lambda), 1e-15); };
     std::sort(order.begin(), order.end(), [&](int a, int b) { return items_[a].value / w(a) > items_[b].value / w(b); });
@@ -99,7 +102,7 @@ class Solver {
   // The surrogate bound is quasi-convex in lambda: golden-section search for its minimum.
   double best_lambda() const {
     double lo = 0, hi = 1;
-    for (int i = 0; i < 40; ++i) {
+    for (int i = 0; i < 24; ++i) {
       double a = lo + (hi - lo) * 0.382, b = lo + (hi - lo) * 0.618;
       if (surrogate_root(a) <= surrogate_root(b)) {
         hi = b;
@@ -170,6 +173,11 @@ class Solver {
 
   void dfs(int d, int64_t cpu_left, int64_t mem_left, double value) {
     if (++nodes_ > budget_) return;
+    // An improving choice is all the caller needs once the search has had a fair go at finding the best one.
+    if (best_value_ > target_ && nodes_ > kEnoughOnceImproving) {
+      nodes_ = budget_ + 1;
+      return;
+    }
     if (d == static_cast<int>(items_.size())) {
       if (value > best_value_ + 1e-12) {
         best_value_ = value;
@@ -199,6 +207,7 @@ class Solver {
   double lambda_ = 0.5;
   double root_bound_ = 0;
   std::vector<int> best_, current_;
+  mutable std::vector<int> scratch_;
   double best_value_ = 0;
   int64_t nodes_ = 0;
 };

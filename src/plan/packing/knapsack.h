@@ -29,7 +29,9 @@ struct KnapsackResult {
 };
 
 // `target`: only solutions worth more than it matter (the pricing asks "is any pattern worth more than the node
-// costs?"), so the search prunes against it from the start; when none exists, upper_bound is the target.
+// costs?"), so the search prunes against it from the start; when none exists, upper_bound is the target. Once a
+// solution above the target is known the search stops after a short while (not proven, upper_bound from the
+// root relaxation): the column generation needs a good column then, not the best one.
 KnapsackResult solve_knapsack_2d(const std::vector<KnapsackItem>& items, const Resources& room, double target = 0,
                                  int64_t node_budget = 1'000'000);
 

@@ -108,6 +108,7 @@ const std::vector<const char*>& migrations() {
         PRIMARY KEY (token_id, key)
       );
       ALTER TABLE operations ADD COLUMN organization TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE environments ADD COLUMN applied_revision INTEGER NOT NULL DEFAULT 0;
       )sql",
   };
   return all;

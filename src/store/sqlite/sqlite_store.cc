@@ -39,7 +39,7 @@ json steps_to_json(const std::vector<model::OperationStep>& steps) {
 
 constexpr const char* kEnvironmentColumns =
     "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
-    "updated_at";
+    "updated_at, applied_revision";
 
 model::Environment read_environment(const Statement& st) {
   model::Environment e;
@@ -56,6 +56,7 @@ model::Environment read_environment(const Statement& st) {
   e.ca_pem = st.text(10);
   e.created_at = st.integer(11);
   e.updated_at = st.integer(12);
+  e.applied_revision = st.integer(13);
   return e;
 }
 
@@ -135,15 +136,15 @@ class SqliteTransaction final : public Transaction {
 
   void put_environment(const model::Environment& e) override {
     Statement st(db_, std::string("INSERT INTO environments (") + kEnvironmentColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                          "organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "applied_revision=excluded.applied_revision, organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
                           "region=excluded.region, cidr=excluded.cidr, zones=excluded.zones, state=excluded.state, "
                           "conditions=excluded.conditions, revision=excluded.revision, ca_pem=excluded.ca_pem, "
                           "created_at=excluded.created_at, updated_at=excluded.updated_at");
     st.bind(1, e.id).bind(2, e.organization).bind(3, e.name).bind(4, e.cloud).bind(5, e.region).bind(6, e.cidr);
     st.bind(7, json(e.zones).dump()).bind(8, e.state).bind(9, conditions_to_json(e.conditions).dump());
     st.bind(10, e.revision).bind(11, e.ca_pem).bind(12, e.created_at).bind(13, e.updated_at);
-    st.run();
+    st.bind(14, e.applied_revision).run();
   }
 
   void delete_environment(const std::string& id) override {
