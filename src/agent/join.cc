@@ -27,9 +27,10 @@ std::string read_token(const fs::path& token_file) {
     if (auto text = files::read_if_exists(token_file)) return trim(*text);
   }
   if (const char* env = std::getenv("BYOC_JOIN_TOKEN"); env && *env) return trim(env);
-  throw Error::Invalid("join_token_missing",
-                       "this agent has not joined yet: give a join token with --join-token-file or BYOC_JOIN_TOKEN",
-                       "join-token-file");
+  throw Error::Invalid(
+      "join_token_missing",
+      "this agent has not joined yet: give a join token with --join-token-file or BYOC_JOIN_TOKEN",
+      "join-token-file");
 }
 
 // The CA hash is the token's last dot-separated part.
@@ -43,7 +44,8 @@ std::string token_ca_hash(const std::string& token) {
 
 }  // namespace
 
-AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_url, const fs::path& token_file) {
+AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_url,
+                           const fs::path& token_file) {
   AgentIdentity id;
   auto cert = files::read_if_exists(state_dir / layout::kCertificate);
   auto key = files::read_if_exists(state_dir / layout::kKey);
@@ -76,7 +78,8 @@ AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_
   http::Response res = client.send(req);
   if (res.status != 200) {
     json err = json::parse(res.body, nullptr, false);
-    std::string message = err.is_object() && err.contains("error") ? err["error"].value("message", "") : res.body;
+    std::string message =
+        err.is_object() && err.contains("error") ? err["error"].value("message", "") : res.body;
     throw Error::Unauthenticated("join refused (HTTP " + std::to_string(res.status) + "): " + message);
   }
   json body = json::parse(res.body);
@@ -84,9 +87,9 @@ AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_
   // The identity file last: its presence means the join completed.
   files::write_atomic(state_dir / layout::kServerCa, server_ca, 0644);
   files::write_atomic(state_dir / layout::kCertificate, id.certificate_pem, 0644);
-  files::write_atomic(state_dir / layout::kIdentity,
-                      json{{"environment_id", id.environment_id}, {"environment_name", id.environment_name}}.dump(),
-                      0644);
+  files::write_atomic(
+      state_dir / layout::kIdentity,
+      json{{"environment_id", id.environment_id}, {"environment_name", id.environment_name}}.dump(), 0644);
   if (!token_file.empty()) {
     std::error_code ec;
     fs::remove(token_file, ec);  // single use anyway; don't leave it lying around

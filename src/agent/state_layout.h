@@ -14,7 +14,10 @@ inline constexpr const char* kCertificate = "agent.pem";
 inline constexpr const char* kIdentity = "identity.json";      // environment id and name
 inline constexpr const char* kEnvironmentCa = "environment-ca.pem";
 inline constexpr const char* kEnvironmentCaKey = "environment-ca.key";  // 0600
-inline constexpr const char* kDesired = "desired.json";        // last accepted desired state
+inline constexpr const char* kDesired = "desired.json";        // last desired state received (0600)
+inline constexpr const char* kAccepted = "accepted.json";      // last accepted spec per service (0600)
+inline constexpr const char* kUsage = "usage.json";            // usage seq, unacked intervals (0600)
+inline constexpr const char* kPolicy = "policy.json";          // the customer's; the agent only reads it
 inline constexpr const char* kServices = "services";           // the runtime's root
 
 }  // namespace byoc::agent::layout

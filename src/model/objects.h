@@ -35,6 +35,11 @@ struct Environment {
   std::string region;
   std::string cidr;
   std::vector<std::string> zones;
+  std::vector<std::string> instance_types;  // aws: allowed EC2 types (empty: every catalogued type)
+  int daemonset_cpu_millis = 0;              // per-node DaemonSet requests, taken off each node's allocatable
+  int daemonset_memory_mib = 0;
+  int host_cores = 0;           // host-based clouds: the capacity the agent reported (0: not yet)
+  int64_t host_memory_mib = 0;
   std::string state = kPending;
   std::vector<Condition> conditions;
   int64_t revision = 1;  // of the desired state the agent should run
@@ -57,6 +62,7 @@ struct Service {
   int replicas = 1;
   int cpu_millis = 1000;
   int memory_mib = 2048;
+  std::string profile;  // the profile that set cpu_millis/memory_mib, if any
   std::vector<std::string> allowed_ips;
   std::string password_sha256_hex;  // of the `default` user's password; never shown
   std::string state = kPending;

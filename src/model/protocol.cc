@@ -1,5 +1,7 @@
 #include "model/protocol.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -27,7 +29,12 @@ const std::vector<std::string>& reason_codes() {
                                              "unsupported_topology",
                                              "unsupported_version",
                                              "invariant_violation",
-                                             "policy_violation"};
+                                             "policy_violation",
+                                             "endpoint_failed",
+                                             "restarting",
+                                             "stopped",
+                                             "incomplete",
+                                             "unknown"};
   return v;
 }
 
@@ -36,7 +43,8 @@ namespace {
 // Reads one JSON object under a path, rejecting any key not declared.
 class StrictObject {
  public:
-  StrictObject(const json& j, std::string path, std::vector<std::string> allowed) : j_(j), path_(std::move(path)) {
+  StrictObject(const json& j, std::string path, std::vector<std::string> allowed)
+      : j_(j), path_(std::move(path)) {
     if (!j.is_object()) throw Error::Invalid("invalid_value", "must be an object", path_);
     for (const auto& [key, unused] : j.items())
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
@@ -68,6 +76,16 @@ class StrictObject {
     return s;
   }
 
+  bool boolean(const std::string& key, bool required) const {
+    const json* v = find(key);
+    if (!v) {
+      if (required) throw Error::Invalid("invalid_value", "is required", field(key));
+      return false;
+    }
+    if (!v->is_boolean()) throw Error::Invalid("invalid_value", "must be true or false", field(key));
+    return v->get<bool>();
+  }
+
   std::string enumerated(const std::string& key, const std::vector<std::string>& allowed) const {
     std::string s = string(key);
     if (std::find(allowed.begin(), allowed.end(), s) == allowed.end())
@@ -80,7 +98,8 @@ class StrictObject {
     const json* v = find(key);
     if (!v) return;
     if (!v->is_array() || v->size() > max_items)
-      throw Error::Invalid("invalid_value", "must be an array of at most " + std::to_string(max_items), field(key));
+      throw Error::Invalid("invalid_value", "must be an array of at most " + std::to_string(max_items),
+                           field(key));
     for (size_t i = 0; i < v->size(); ++i) fn((*v)[i], field(key) + "[" + std::to_string(i) + "]");
   }
 
@@ -105,15 +124,50 @@ std::string checked_endpoint(const StrictObject& o) {
   return e;
 }
 
+const std::regex& hex64() {
+  static const std::regex re("[0-9a-f]{64}");
+  return re;
+}
+
+// An IPv4/IPv6 literal or a lowercase DNS name; no port, no scheme.
+bool is_host(const std::string& host) {
+  static const std::regex name(
+      R"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)");
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1) return true;
+  return host.size() <= 253 && std::regex_match(host, name);
+}
+
+SupportUser parse_support(const json& j, const std::string& path) {
+  StrictObject o(j, path, {"enabled", "readonly", "log_queries", "password_sha256_hex"});
+  SupportUser s;
+  s.enabled = o.boolean("enabled", true);
+  s.readonly = o.boolean("readonly", true);
+  s.log_queries = o.boolean("log_queries", true);
+  // Present but well-formed is for the agent to refuse (by code), not a parse error.
+  s.password_sha256_hex = o.string("password_sha256_hex", 64);
+  if (!s.password_sha256_hex.empty() && !std::regex_match(s.password_sha256_hex, hex64()))
+    throw Error::Invalid("invalid_value", "must be empty or 64 lowercase hex digits",
+                         o.field("password_sha256_hex"));
+  return s;
+}
+
 json desired_service_json(const DesiredService& s) {
-  return {{"name", s.name},
-          {"clickhouse_version", s.clickhouse_version},
-          {"shards", s.shards},
-          {"replicas", s.replicas},
-          {"cpu_millis", s.cpu_millis},
-          {"memory_mib", s.memory_mib},
-          {"allowed_ips", s.allowed_ips},
-          {"default_password_sha256_hex", s.default_password_sha256_hex}};
+  json out = {{"name", s.name},
+              {"clickhouse_version", s.clickhouse_version},
+              {"shards", s.shards},
+              {"replicas", s.replicas},
+              {"cpu_millis", s.cpu_millis},
+              {"memory_mib", s.memory_mib},
+              {"allowed_ips", s.allowed_ips},
+              {"default_password_sha256_hex", s.default_password_sha256_hex},
+              {"cluster_hosts", s.cluster_hosts}};
+  if (s.support)
+    out["support"] = {{"enabled", s.support->enabled},
+                      {"readonly", s.support->readonly},
+                      {"log_queries", s.support->log_queries},
+                      {"password_sha256_hex", s.support->password_sha256_hex}};
+  return out;
 }
 
 }  // namespace
@@ -124,6 +178,7 @@ json to_json(const DesiredState& d) {
   return {{"revision", d.revision},
           {"environment_id", d.environment_id},
           {"environment_name", d.environment_name},
+          {"environment_cidr", d.environment_cidr},
           {"services", services}};
 }
 
@@ -136,8 +191,11 @@ json to_json(const SyncRequest& r) {
                           {"replica", rep.replica},
                           {"state", rep.state},
                           {"last_error_code", rep.last_error_code}});
-    services.push_back(
-        {{"name", s.name}, {"state", s.state}, {"reason", s.reason}, {"endpoint", s.endpoint}, {"replicas", replicas}});
+    services.push_back({{"name", s.name},
+                        {"state", s.state},
+                        {"reason", s.reason},
+                        {"endpoint", s.endpoint},
+                        {"replicas", replicas}});
   }
   json usage = json::array();
   for (const auto& u : r.usage)
@@ -166,15 +224,22 @@ json to_json(const SyncResponse& r) {
 }
 
 DesiredState parse_desired_state(const json& j) {
-  StrictObject o(j, "desired", {"revision", "environment_id", "environment_name", "services"});
+  StrictObject o(j, "desired",
+                 {"revision", "environment_id", "environment_name", "environment_cidr", "services"});
   DesiredState d;
   d.revision = o.integer("revision", 0, 0, kMaxInt);
   d.environment_id = o.string("environment_id", 64);
   d.environment_name = o.string("environment_name", 63);
+  // Its format only: whether the agent accepts the network is an invariant it checks itself.
+  d.environment_cidr = o.string("environment_cidr", 64);
+  Cidr cidr;
+  if (!d.environment_cidr.empty() && (!parse_canonical_cidr(d.environment_cidr, &cidr) || cidr.ipv6))
+    throw Error::Invalid("invalid_value", "must be an IPv4 network in canonical form",
+                         o.field("environment_cidr"));
   o.each("services", 1000, [&](const json& item, const std::string& path) {
     StrictObject s(item, path,
-                   {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips",
-                    "default_password_sha256_hex"});
+                   {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib",
+                    "allowed_ips", "default_password_sha256_hex", "support", "cluster_hosts"});
     DesiredService ds;
     ds.name = checked_name(s, "name");
     ds.clickhouse_version = s.string("clickhouse_version", 32);
@@ -188,9 +253,15 @@ DesiredState parse_desired_state(const json& j) {
       ds.allowed_ips.push_back(ip.get<std::string>());
     });
     ds.default_password_sha256_hex = s.string("default_password_sha256_hex", 64);
-    static const std::regex hex64("[0-9a-f]{64}");
-    if (!std::regex_match(ds.default_password_sha256_hex, hex64))
-      throw Error::Invalid("invalid_value", "must be 64 lowercase hex digits", s.field("default_password_sha256_hex"));
+    if (!std::regex_match(ds.default_password_sha256_hex, hex64()))
+      throw Error::Invalid("invalid_value", "must be 64 lowercase hex digits",
+                           s.field("default_password_sha256_hex"));
+    if (const json* support = s.find("support")) ds.support = parse_support(*support, s.field("support"));
+    s.each("cluster_hosts", 64 * 16, [&](const json& host, const std::string& host_path) {
+      if (!host.is_string() || !is_host(host.get<std::string>()))
+        throw Error::Invalid("invalid_value", "must be an IP address or a DNS name", host_path);
+      ds.cluster_hosts.push_back(host.get<std::string>());
+    });
     for (const auto& other : d.services)
       if (other.name == ds.name) throw Error::Invalid("invalid_value", "duplicate service", s.field("name"));
     d.services.push_back(std::move(ds));
@@ -203,8 +274,8 @@ SyncRequest parse_sync_request(const json& j) {
   SyncRequest r;
   r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
   if (r.protocol_version != kProtocolVersion)
-    throw Error::Invalid("unsupported_protocol", "protocol_version must be " + std::to_string(kProtocolVersion),
-                         "protocol_version");
+    throw Error::Invalid("unsupported_protocol",
+                         "protocol_version must be " + std::to_string(kProtocolVersion), "protocol_version");
   r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
   r.seq = o.integer("seq", 0, 0, kMaxInt);
   if (const json* status = o.find("status")) {
@@ -233,8 +304,9 @@ SyncRequest parse_sync_request(const json& j) {
     });
   }
   o.each("usage", 10000, [&](const json& item, const std::string& path) {
-    StrictObject u(item, path,
-                   {"seq", "service", "shard", "replica", "start", "end", "cpu_millis_seconds", "memory_mib_seconds"});
+    StrictObject u(
+        item, path,
+        {"seq", "service", "shard", "replica", "start", "end", "cpu_millis_seconds", "memory_mib_seconds"});
     UsageInterval ui;
     ui.seq = u.integer("seq", 0, 1, kMaxInt);
     ui.service = checked_name(u, "service");

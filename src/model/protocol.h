@@ -16,6 +16,17 @@ namespace byoc::model {
 
 inline constexpr int kProtocolVersion = 1;
 
+// What the vendor's `support` ClickHouse user of a service would be. The
+// agent refuses any weaker form (writable, password-bearing, unlogged); the
+// customer policy decides whether it may be enabled at all.
+struct SupportUser {
+  bool enabled = false;
+  bool readonly = true;
+  bool log_queries = true;
+  std::string password_sha256_hex;  // must stay empty: support signs in by certificate only
+  bool operator==(const SupportUser&) const = default;
+};
+
 struct DesiredService {
   std::string name;
   std::string clickhouse_version;
@@ -25,6 +36,10 @@ struct DesiredService {
   int memory_mib = 2048;
   std::vector<std::string> allowed_ips;
   std::string default_password_sha256_hex;
+  std::optional<SupportUser> support;
+  // Hosts (IP literals or DNS names, no ports) the service's cluster may
+  // name; the agent refuses any outside its environment.
+  std::vector<std::string> cluster_hosts;
   bool operator==(const DesiredService&) const = default;
 };
 
@@ -33,13 +48,19 @@ struct DesiredState {
   std::string environment_id;
   std::string environment_name;
   std::vector<DesiredService> services;
+  // The environment's network ("10.20.0.0/16"), optional. Runtimes other than
+  // `local` confine cluster hosts to it; the agent pins the first one it sees.
+  std::string environment_cidr;
   bool operator==(const DesiredState&) const = default;
 };
 
 // Enumerations the agent may report.
 const std::vector<std::string>& replica_states();  // STARTING RUNNING RESTARTING FAILED STOPPED
 const std::vector<std::string>& service_states();  // PROVISIONING READY FAILED DELETING
-const std::vector<std::string>& reason_codes();    // "" starting replica_failed unsupported_topology ...
+// "" starting replica_failed unsupported_topology invariant_violation policy_violation ... unknown.
+// A READY service may carry one too: the agent refused a newer spec and the
+// last good one keeps serving.
+const std::vector<std::string>& reason_codes();
 
 struct ReportedReplica {
   int shard = 1;

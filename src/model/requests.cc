@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "model/clouds.h"
 #include "model/validate.h"
+#include "plan/catalogue.h"
 
 namespace byoc::model {
 using nlohmann::json;
@@ -23,8 +24,54 @@ std::string list_of(const std::vector<std::string>& values) {
 }
 }  // namespace
 
+namespace {
+
+// instance_types and daemonsets, shared by create and PATCH.
+void parse_capacity_fields(const json& body, Environment& e) {
+  if (body.contains("instance_types")) {
+    if (e.cloud != "aws")
+      throw Error::Invalid("unsupported_for_cloud", "instance types apply to aws environments only", "instance_types");
+    e.instance_types = get_string_list(body, "instance_types", {});
+    std::set<std::string> seen;
+    for (size_t i = 0; i < e.instance_types.size(); ++i) {
+      std::string field = "instance_types[" + std::to_string(i) + "]";
+      if (!plan::Catalogue::builtin().find(e.instance_types[i]))
+        throw Error::Invalid("unknown_instance_type", "not in the instance catalogue", field);
+      if (!seen.insert(e.instance_types[i]).second) throw Error::Invalid("duplicate", "listed twice", field);
+    }
+  }
+  if (body.contains("daemonsets")) {
+    const json& d = body["daemonsets"];
+    if (!d.is_object()) throw Error::BadRequest("invalid_type", "must be an object", "daemonsets");
+    for (const auto& [key, value] : d.items())
+      if (key != "cpu_millis" && key != "memory_mib") throw Error::Invalid("unknown_field", "unknown field", "daemonsets." + key);
+    try {
+      e.daemonset_cpu_millis = static_cast<int>(get_int(d, "cpu_millis", 0, 0, 64000));
+      e.daemonset_memory_mib = static_cast<int>(get_int(d, "memory_mib", 0, 0, 524288));
+    } catch (Error& err) {
+      throw Error(err.kind(), err.code(), err.what(), "daemonsets." + err.field());
+    }
+  }
+  // No allowed type may be left without room once the DaemonSets are taken.
+  if (e.cloud == "aws")
+    plan::profiles_for(plan::Catalogue::builtin(), e.instance_types,
+                       {e.daemonset_cpu_millis, e.daemonset_memory_mib}, plan::AllocatableMode::kNominal);
+}
+
+}  // namespace
+
+Environment apply_environment_patch(const json& body, Environment environment) {
+  check_object_fields(body, {"instance_types", "daemonsets"},
+                      {"id", "name", "cloud", "region", "cidr", "zones", "state", "conditions", "revision",
+                       "applied_revision", "ca_pem", "organization", "created_at", "updated_at"});
+  if (environment.cloud != "aws")
+    throw Error::Invalid("unsupported_for_cloud", "only aws environments can be changed", "cloud");
+  parse_capacity_fields(body, environment);
+  return environment;
+}
+
 Environment parse_environment_create(const json& body) {
-  check_object_fields(body, {"name", "cloud", "region", "cidr", "zones"}, kReadOnly);
+  check_object_fields(body, {"name", "cloud", "region", "cidr", "zones", "instance_types", "daemonsets"}, kReadOnly);
   Environment e;
   e.name = get_string(body, "name", "", true);
   check_name(e.name, "name");
@@ -53,6 +100,7 @@ Environment parse_environment_create(const json& body) {
       throw Error::Invalid("unknown_zone", "region " + e.region + " has zones: " + list_of(known), field);
     if (!seen.insert(e.zones[i]).second) throw Error::Invalid("duplicate_zone", "zone listed twice", field);
   }
+  parse_capacity_fields(body, e);
   return e;
 }
 
@@ -82,10 +130,11 @@ ServicePatch parse_service_patch(const json& body) {
   return patch;
 }
 
-Service parse_service_create(const json& body, const Environment& environment) {
-  check_object_fields(body,
-                      {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips"},
-                      kReadOnly);
+Service parse_service_create(const json& body, const Environment& environment,
+                             const std::vector<plan::Profile>& profiles) {
+  check_object_fields(
+      body, {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips", "profile"},
+      kReadOnly);
   Service s;
   s.environment_id = environment.id;
   s.name = get_string(body, "name", "", true);
@@ -99,6 +148,15 @@ Service parse_service_create(const json& body, const Environment& environment) {
   s.replicas = static_cast<int>(get_int(body, "replicas", 1, 1, 16));
   s.cpu_millis = static_cast<int>(get_int(body, "cpu_millis", 1000, 250, 64000));
   s.memory_mib = static_cast<int>(get_int(body, "memory_mib", 2048, 512, 524288));
+  s.profile = get_string(body, "profile", "");
+  if (!s.profile.empty()) {
+    if (body.contains("cpu_millis") || body.contains("memory_mib"))
+      throw Error::Invalid("profile_conflict", "give either a profile or cpu_millis/memory_mib", "profile");
+    const plan::Profile* p = plan::find_profile(profiles, s.profile);
+    if (!p) throw Error::Invalid("unknown_profile", "the environment offers no profile '" + s.profile + "'", "profile");
+    s.cpu_millis = static_cast<int>(p->requests.cpu_millis);
+    s.memory_mib = static_cast<int>(p->requests.memory_mib);
+  }
   s.allowed_ips = parse_allowed_ips(body);
   return s;
 }

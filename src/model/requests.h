@@ -10,13 +10,21 @@
 #include <vector>
 
 #include "model/objects.h"
+#include "plan/profiles.h"
 
 namespace byoc::model {
 
 Environment parse_environment_create(const nlohmann::json& body);
+
+// PATCH of an `aws` environment: instance_types and daemonsets. Returns the
+// updated environment (validated as a whole).
+Environment apply_environment_patch(const nlohmann::json& body, Environment environment);
+
 // `environment` is the one the service will live in (its cloud's offer
-// decides the allowed ClickHouse versions).
-Service parse_service_create(const nlohmann::json& body, const Environment& environment);
+// decides the allowed ClickHouse versions). `profiles` are the ones it offers;
+// a service naming one takes its requests as cpu_millis/memory_mib.
+Service parse_service_create(const nlohmann::json& body, const Environment& environment,
+                             const std::vector<plan::Profile>& profiles);
 
 // The fields a PATCH of a service may change; absent ones stay as they are.
 struct ServicePatch {

@@ -37,12 +37,16 @@ namespace {
 
 json list(json items) { return {{"items", std::move(items)}}; }
 
+}  // namespace
+
 model::Environment find_environment(store::Transaction& tx, const std::string& organization,
                                     const std::string& name) {
   auto env = tx.environment_by_name(organization, name);
   if (!env) throw Error::NotFound("environment '" + name + "' not found", "environment");
   return *env;
 }
+
+namespace {
 
 model::Service find_service(store::Transaction& tx, const model::Environment& env, const std::string& name) {
   auto svc = tx.service_by_name(env.id, name);
@@ -200,7 +204,12 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, who, req, now, [&] {
-        model::Service svc = model::parse_service_create(parse_json_body(req), env);
+        json body = parse_json_body(req);
+        // Profiles are computed only when asked for: a host-based environment
+        // may not know its capacity yet.
+        std::vector<plan::Profile> profiles;
+        if (body.is_object() && body.contains("profile")) profiles = environment_profiles(env);
+        model::Service svc = model::parse_service_create(body, env, profiles);
         if (env.state == model::kDeleting)
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
         if (tx.service_by_name(env.id, svc.name))

@@ -6,6 +6,8 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string_view>
 
+#include "model/objects.h"
+#include "plan/profiles.h"
 #include "server/context.h"
 #include "server/router.h"
 
@@ -14,6 +16,14 @@ namespace byoc::server {
 void add_api_routes(Router& router, ServerContext& ctx);
 void add_agent_routes(Router& router, ServerContext& ctx);
 void add_admin_routes(Router& router, ServerContext& ctx);
+void add_profile_routes(Router& router, ServerContext& ctx);
+
+// The environment named `name` in `organization`, or 404.
+model::Environment find_environment(store::Transaction& tx, const std::string& organization,
+                                    const std::string& name);
+// The replica profiles `environment` offers (see model::environment_profiles);
+// for `local` environments the host is this machine.
+std::vector<plan::Profile> environment_profiles(const model::Environment& environment);
 
 // The OpenAPI document (docs/openapi.json, embedded at build time).
 std::string_view openapi_document();

@@ -156,6 +156,7 @@ int run_server(const ServerOptions& options) {
   add_api_routes(router, ctx);
   add_agent_routes(router, ctx);
   add_admin_routes(router, ctx);
+  add_profile_routes(router, ctx);
   seed_agent_presence(ctx);
 
   std::function<void()> sweep = [&] {

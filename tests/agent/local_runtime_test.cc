@@ -17,6 +17,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <optional>
@@ -79,9 +80,28 @@ class LocalRuntimeTest : public ::testing::Test {
       ADD_FAILURE() << "cleanup: " << e.what();
     }
     runtime_.reset();
-    // Last resort, by pid: nothing the test started may outlive it.
+    // Nothing the runtime started may outlive the test: a process still
+    // running from our directory is a failure, and is killed by pid.
+    for (pid_t pid : processes_under(dir_.path())) {
+      ADD_FAILURE() << "left running: " << pid << " " << local::process_cmdline(pid);
+      started_pids_.insert(pid);
+    }
     for (pid_t pid : started_pids_)
       if (proc::is_alive(pid)) proc::terminate(pid, std::chrono::seconds(5));
+  }
+
+  // Live processes whose command line names a path under `dir`.
+  static std::vector<pid_t> processes_under(const fs::path& dir) {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+      pid_t pid = std::stoi(name);
+      if (proc::is_alive(pid) && local::process_cmdline(pid).find(dir.string() + "/") != std::string::npos)
+        out.push_back(pid);
+    }
+    return out;
   }
 
   LocalRuntimeOptions options() const {
@@ -462,6 +482,56 @@ TEST_F(LocalRuntimeTest, ANewRuntimeAdoptsRunningProcessesInsteadOfStartingTwice
   EXPECT_EQ(query(adopted.endpoint, "SELECT 1").body, "1\n");
 }
 
+TEST_F(LocalRuntimeTest, AnEndpointWhoseMasterDiedWhileNoRuntimeWatchedComesBackOnItsPort) {
+  ServiceSpec spec = service_spec("orders");
+  ServiceStatus status = apply(spec);
+  ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
+  auto master = pid_in(nginx_pid_file("orders"));
+  ASSERT_TRUE(master);
+  std::vector<pid_t> workers = local::child_processes(*master);
+  ASSERT_FALSE(workers.empty());
+  for (pid_t w : workers) started_pids_.insert(w);
+
+  runtime_.reset();  // the agent is down...
+  ASSERT_EQ(::kill(*master, SIGKILL), 0);  // ...when nginx's master dies; its workers hold the port
+  ASSERT_TRUE(proc::wait_gone(*master, std::chrono::seconds(5)));
+  EXPECT_TRUE(proc::is_alive(workers.front()));
+
+  runtime_ = make_runtime();
+  ServiceStatus back = apply(spec);
+  ASSERT_EQ(back.state, ServiceState::kReady) << back.reason;
+  EXPECT_EQ(back.endpoint, status.endpoint);
+  EXPECT_NE(pid_in(nginx_pid_file("orders")), master);
+  for (pid_t w : workers) EXPECT_TRUE(proc::wait_gone(w, std::chrono::seconds(5))) << "worker " << w;
+  EXPECT_EQ(query(back.endpoint, "SELECT 1").body, "1\n");
+}
+
+TEST_F(LocalRuntimeTest, ANewEnvironmentCaReissuesTheCertificateWithAReloadOnly) {
+  ServiceSpec spec = service_spec("orders");
+  ServiceStatus status = apply(spec);
+  ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
+  auto nginx = pid_in(nginx_pid_file("orders"));
+  auto clickhouse = pid_in(clickhouse_pid_file("orders"));
+  std::string first_bundle = files::read(service_dir("orders") / "endpoint" / "tls" / "endpoint.pem");
+  // An unchanged apply rewrites nothing.
+  ASSERT_EQ(apply(spec).state, ServiceState::kReady);
+  EXPECT_EQ(files::read(service_dir("orders") / "endpoint" / "tls" / "endpoint.pem"), first_bundle);
+
+  crypto::KeyedCertificate old_ca = ca_;
+  runtime_.reset();
+  ca_ = make_environment_ca();
+  runtime_ = make_runtime();
+  ServiceStatus rotated = apply(spec);
+  ASSERT_EQ(rotated.state, ServiceState::kReady) << rotated.reason;
+  EXPECT_EQ(query(rotated.endpoint, "SELECT 1").body, "1\n");  // trusted through the new CA
+  http::Client old_client(http::TlsOptions{.ca_pem = old_ca.cert_pem});
+  http::Request ping;
+  ping.url = rotated.endpoint + "/ping";
+  EXPECT_THROW(old_client.send(ping), Error);
+  EXPECT_EQ(pid_in(nginx_pid_file("orders")), nginx);
+  EXPECT_EQ(pid_in(clickhouse_pid_file("orders")), clickhouse);
+}
+
 // Holds a TCP port on 127.0.0.1 as a stranger would.
 class PortSquatter {
  public:
@@ -546,6 +616,8 @@ TEST_F(LocalRuntimeTest, SupervisesAndObservesFromAnotherThreadWhileApplying) {
 // A TLS handshake with 127.0.0.1:port from `source`, verifying the server
 // against `ca_pem` (and its IP 127.0.0.1). True if it completed.
 bool tls_handshake(int port, const std::string& ca_pem, const std::string& source) {
+  // A denied client is cut off mid-handshake: a write must fail, not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   timeval timeout{5, 0};

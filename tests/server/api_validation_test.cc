@@ -127,6 +127,28 @@ std::vector<BadCase> cases() {
        "endpoint"},
       {"svc_unknown_field", "POST", kSvcs, svc_with("disk_gib", 10), 422, "unknown_field", "disk_gib"},
       {"svc_duplicate", "POST", kSvcs, svc_with("name", "taken"), 409, "already_exists", "name"},
+      // Capacity settings and profiles.
+      {"env_instance_types_local", "POST", kEnvs, env_with("instance_types", {"m7gd.large"}), 422,
+       "unsupported_for_cloud", "instance_types"},
+      {"env_daemonsets_negative", "POST", kEnvs, env_with("daemonsets", {{"cpu_millis", -1}}), 422, "out_of_range",
+       "daemonsets.cpu_millis"},
+      {"env_daemonsets_unknown", "POST", kEnvs, env_with("daemonsets", {{"gpus", 1}}), 422, "unknown_field",
+       "daemonsets.gpus"},
+      {"env_daemonsets_not_object", "POST", kEnvs, env_with("daemonsets", 5), 400, "invalid_type", "daemonsets"},
+      {"aws_unknown_type", "POST", kEnvs,
+       R"({"name":"a","cloud":"aws","region":"us-east-1","cidr":"10.2.0.0/16","instance_types":["m7gd.large","t2.micro"]})",
+       422, "unknown_instance_type", "instance_types[1]"},
+      {"aws_daemonsets_too_large", "POST", kEnvs,
+       R"({"name":"a","cloud":"aws","region":"us-east-1","cidr":"10.2.0.0/16","instance_types":["c7gd.medium"],"daemonsets":{"cpu_millis":4000}})",
+       422, "daemonsets_too_large", "daemonsets"},
+      {"patch_env_not_aws", "PATCH", "/v1/environments/existing", R"({"daemonsets":{"cpu_millis":10}})", 422,
+       "unsupported_for_cloud", "cloud"},
+      {"patch_env_read_only", "PATCH", "/v1/environments/existing", R"({"cidr":"10.1.0.0/16"})", 422,
+       "read_only_field", "cidr"},
+      {"svc_profile_and_size", "POST", kSvcs, R"({"name":"p","profile":"host","cpu_millis":1000})", 422,
+       "profile_conflict", "profile"},
+      {"svc_profile_unknown", "POST", kSvcs, R"({"name":"p","profile":"m7gd.large"})", 422, "unknown_profile",
+       "profile"},
       // Service updates.
       {"patch_name", "PATCH", kSvcs + "/taken", R"({"name":"x"})", 422, "read_only_field", "name"},
       {"patch_replicas", "PATCH", kSvcs + "/taken", R"({"replicas":2})", 422, "read_only_field", "replicas"},
@@ -255,6 +277,43 @@ TEST(Api, PatchAllowedIpsRaisesRevisionOnlyWhenChanged) {
   EXPECT_EQ(same.body["status"], "succeeded");
   EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], 3);
   EXPECT_EQ(api.call("GET", "/v1/environments/demo/services/db").body["allowed_ips"], json({"127.0.0.1/32"}));
+}
+
+TEST(Api, AwsProfilesFollowInstanceTypesAndDaemonsets) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs,
+                          {{"name", "prod"}, {"cloud", "aws"}, {"region", "us-east-1"}, {"cidr", "10.1.0.0/16"},
+                           {"instance_types", {"m7gd.large", "r7gd.xlarge"}}})
+                .status,
+            202);
+  Answer p = api.call("GET", "/v1/environments/prod/profiles");
+  ASSERT_EQ(p.status, 200) << p.body.dump();
+  ASSERT_EQ(p.body["items"].size(), 2u);
+  EXPECT_EQ(p.body["items"][0]["name"], "m7gd.large");
+  // m7gd.large allocatable, nominal: 1930m / 7518 MiB (the issue's figures).
+  EXPECT_EQ(p.body["items"][0]["allocatable"]["cpu_millis"], 1930);
+  EXPECT_EQ(p.body["items"][0]["allocatable"]["memory_mib"], 7518);
+  Answer patched = api.call_json("PATCH", "/v1/environments/prod", {{"daemonsets", {{"cpu_millis", 100}, {"memory_mib", 200}}}});
+  ASSERT_EQ(patched.status, 200) << patched.body.dump();
+  p = api.call("GET", "/v1/environments/prod/profiles");
+  EXPECT_EQ(p.body["items"][0]["allocatable"]["cpu_millis"], 1830);
+  EXPECT_EQ(p.body["items"][0]["allocatable"]["memory_mib"], 7318);
+  Answer svc = api.call_json("POST", "/v1/environments/prod/services", {{"name", "db"}, {"profile", "r7gd.xlarge"}});
+  ASSERT_EQ(svc.status, 202) << svc.body.dump();
+  Answer got = api.call("GET", "/v1/environments/prod/services/db");
+  EXPECT_EQ(got.body["profile"], "r7gd.xlarge");
+  EXPECT_EQ(got.body["cpu_millis"], p.body["items"][1]["requests"]["cpu_millis"]);
+  EXPECT_EQ(got.body["memory_mib"], p.body["items"][1]["requests"]["memory_mib"]);
+}
+
+TEST(Api, LocalEnvironmentOffersTheHostAsOneProfile) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  Answer p = api.call("GET", "/v1/environments/demo/profiles");
+  ASSERT_EQ(p.status, 200) << p.body.dump();
+  ASSERT_EQ(p.body["items"].size(), 1u);
+  EXPECT_EQ(p.body["items"][0]["name"], "host");
+  EXPECT_GT(p.body["items"][0]["allocatable"]["cpu_millis"].get<int>(), 0);
 }
 
 TEST(Api, HealthzNeedsNoToken) {

@@ -38,6 +38,10 @@ struct World {
     json empty = env;
     empty["name"] = "empty";
     EXPECT_EQ(api.call_json("POST", "/v1/environments", empty).status, 202);
+    EXPECT_EQ(api.call_json("POST", "/v1/environments",
+                            {{"name", "cloudy"}, {"cloud", "aws"}, {"region", "us-east-1"}, {"cidr", "10.8.0.0/16"}})
+                  .status,
+              202);
     Answer svc = api.call_json("POST", "/v1/environments/e/services", {{"name", "s"}});
     EXPECT_EQ(svc.status, 202);
     operation = svc.body["id"];
@@ -60,6 +64,9 @@ std::vector<Route> routes() {
       {"env_list_other_org", "GET", "/v1/environments?organization=acme", "", {200, 200, 200, 404, 200, 401, 401}},
       {"env_list_unknown_org", "GET", "/v1/environments?organization=nope", "", {404, 404, 404, 404, 404, 401, 401}},
       {"env_get", "GET", "/v1/environments/e", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"env_patch", "PATCH", "/v1/environments/cloudy", R"({"daemonsets":{"cpu_millis":100}})",
+       {200, 403, 403, 200, 404, 401, 401}},
+      {"env_profiles", "GET", "/v1/environments/cloudy/profiles", "", {200, 200, 200, 200, 404, 401, 401}},
       {"env_delete", "DELETE", "/v1/environments/empty", "", {202, 403, 403, 202, 404, 401, 401}},
       {"join_token", "POST", "/v1/environments/e/join-tokens", "{}", {201, 403, 403, 201, 404, 401, 401}},
       {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},
@@ -119,6 +126,8 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
       if (auto p = path.find(param); p != std::string::npos) path.replace(p, std::string(param).size(), value);
     }
     if (method == "DELETE" && path == "/v1/environments/e") path = "/v1/environments/empty";
+    if (path == "/v1/environments/e/profiles" || (method == "PATCH" && path == "/v1/environments/e"))
+      path.replace(0, std::string("/v1/environments/e").size(), "/v1/environments/cloudy");
     if (path == "/v1/tokens/{op}") path = "/v1/tokens/{token}";
     EXPECT_TRUE(covered.count(method + " " + path)) << method << " " << pattern << " has no row in the matrix";
   }

@@ -54,6 +54,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr double kPricingTolerance = 1e-3;
+constexpr double kSmoothing = 0.8;
 
 struct Priced {
   Pattern pattern;
@@ -112,7 +113,7 @@ Priced price_greedy(const Problem& problem, const std::vector<ItemClass>& classe
 
 // Exact: max Σ π_k a_k, Σ a_k size_k ≤ room, 0 ≤ a_k ≤ max_copies, integer.
 Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes, const std::vector<double>& duals,
-                   int type, const Priced& start) {
+                   int type, const Priced& start, int64_t node_budget) {
   const Resources room = problem.types[type].room;
   std::vector<KnapsackItem> items(classes.size());
   for (size_t k = 0; k < classes.size(); ++k) {
@@ -121,7 +122,8 @@ Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes
   // Only patterns worth more than the node's price matter; ignoring those within 0.1% of it costs the bound at
   // most that much (Farley's bound divides by the proven 1 + 1e-3) and saves the search from the many patterns
   // that tie with the price once the duals are nearly optimal.
-  KnapsackResult k = solve_knapsack_2d(items, room, problem.types[type].price * (1 + kPricingTolerance));
+  KnapsackResult k =
+      solve_knapsack_2d(items, room, problem.types[type].price * (1 + kPricingTolerance), node_budget);
   Priced result = start;
   if (k.value > result.value) {
     Pattern pattern{type, {}};
@@ -152,11 +154,11 @@ bool dominated(const Problem& problem, int t) {
 
 class Master {
  public:
-  explicit Master(const std::vector<ItemClass>& classes) : classes_(classes) {
+  Master(const std::vector<ItemClass>& classes, const std::vector<int>& demand) : classes_(classes) {
     glp_set_obj_dir(lp_.get(), GLP_MIN);
     glp_add_rows(lp_.get(), static_cast<int>(classes.size()));
     for (size_t k = 0; k < classes.size(); ++k) {
-      glp_set_row_bnds(lp_.get(), static_cast<int>(k) + 1, GLP_LO, classes[k].demand(), 0);
+      glp_set_row_bnds(lp_.get(), static_cast<int>(k) + 1, GLP_LO, demand[k], 0);
     }
   }
 
@@ -217,11 +219,25 @@ class Master {
 
 GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
                                    const std::vector<Pattern>& seeds, int time_limit_ms) {
+  ColumnGenerationOptions options;
+  options.time_limit_ms = time_limit_ms;
+  return solve_gilmore_gomory(problem, std::move(classes), seeds, options);
+}
+
+GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
+                                   const std::vector<Pattern>& seeds, const ColumnGenerationOptions& options) {
+  const int time_limit_ms = options.time_limit_ms;
   GilmoreGomory out;
   out.classes = std::move(classes);
   const auto& cls = out.classes;
-  if (cls.empty()) {
+  std::vector<int> demand = options.demand;
+  if (demand.empty()) {
+    for (const auto& c : cls) demand.push_back(c.demand());
+  }
+  if (cls.empty() || *std::max_element(demand.begin(), demand.end()) <= 0) {
     out.converged = true;
+    out.x.assign(seeds.size(), 0);
+    out.patterns = seeds;
     return out;
   }
   const auto deadline = Clock::now() + std::chrono::milliseconds(time_limit_ms);
@@ -235,7 +251,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
     if (!dominated(problem, static_cast<int>(t))) pricing_types.push_back(static_cast<int>(t));
   }
 
-  Master master(cls);
+  Master master(cls, demand);
   for (const auto& s : seeds) {
     if (pattern_fits(problem, cls, s)) master.add(problem, s);
   }
@@ -246,52 +262,76 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
     }
   }
 
+  // Wentges smoothing: price at a point between the best-bound duals seen so far (the stability centre) and the
+  // master's duals; it damps the oscillation that makes plain column generation tail off. A separation point that
+  // yields no column improving the master (mispricing) falls back to the master's duals.
   double best_bound = 0;
-  while (true) {
+  std::vector<double> center;
+  bool stalled = false;
+  while (!stalled) {
     ++out.iterations;
     if (!master.solve(ms_left())) break;
-    std::vector<double> duals = master.duals();
+    const std::vector<double> duals = master.duals();
     out.duals = duals;
-    double dual_value = 0;
-    for (size_t k = 0; k < cls.size(); ++k) dual_value += duals[k] * cls[k].demand();
-    bool out_of_time = Clock::now() >= deadline;
-
-    bool added = false;
-    if (!out_of_time) {
-      for (int t : pricing_types) {
-        Priced g = price_greedy(problem, cls, duals, t);
-        if (g.value > problem.types[t].price * (1 + 1e-6)) added = master.add(problem, g.pattern) || added;
-      }
-      if (added) continue;
-    }
-    // Exact round: every non-dominated type, which also yields Farley's bound.
-    ++out.exact_pricing_rounds;
-    double theta = 0;  // the most value per dollar any pattern reaches
-    bool exact_added = false;
-    bool all_optimal = true;
-    for (int t : pricing_types) {
-      Priced g = price_greedy(problem, cls, duals, t);
-      Priced e = price_exact(problem, cls, duals, t, g);
-      all_optimal = all_optimal && e.optimal;
-      theta = std::max(theta, e.upper_bound / problem.types[t].price);
-      if (e.value > problem.types[t].price * (1 + kPricingTolerance)) {
-        exact_added = master.add(problem, e.pattern) || exact_added;
-      }
-    }
-    double bound = theta <= 1 ? dual_value : dual_value / theta;
-    best_bound = std::max(best_bound, bound);
-    if (getenv("H3DBG")) fprintf(stderr, "it %d exact: dual %.5f theta %.6f bound %.5f added %d allopt %d\n", out.iterations, dual_value, theta, bound, exact_added, all_optimal);
-    if (!exact_added) {
-      // Nothing prices out: with every pricing proven optimal the LP is solved (and the bound is its value).
-      out.converged = all_optimal;
+    if (Clock::now() >= deadline) break;
+    // The bound is as close to the master's value as the pricing tolerance lets it get: stop the tail here.
+    if (best_bound > 0 && best_bound >= master.objective() / (1 + 2 * kPricingTolerance)) {
+      out.converged = true;
       break;
     }
-    if (Clock::now() >= deadline) break;
+    // Improves the master: worth more than its price at the master's duals.
+    auto improving = [&](const Pattern& pat) {
+      double v = 0;
+      for (auto [k, n] : pat.items) v += duals[k] * n;
+      return v > problem.types[pat.type].price * (1 + kPricingTolerance);
+    };
+    bool added = false;
+    for (double alpha : {center.empty() ? 0.0 : kSmoothing, 0.0}) {
+      std::vector<double> point = duals;
+      if (alpha > 0) {
+        for (size_t k = 0; k < point.size(); ++k) point[k] = alpha * center[k] + (1 - alpha) * duals[k];
+      }
+      for (int t : pricing_types) {
+        Priced g = price_greedy(problem, cls, point, t);
+        if (improving(g.pattern)) added = master.add(problem, g.pattern) || added;
+      }
+      if (added) break;
+      // Exact round at this point: every non-dominated type, which also yields Farley's bound for the point.
+      ++out.exact_pricing_rounds;
+      double theta = 0;  // the most value per dollar any pattern reaches
+      bool all_optimal = true;
+      for (int t : pricing_types) {
+        Priced g = price_greedy(problem, cls, point, t);
+        Priced e = price_exact(problem, cls, point, t, g, options.prove ? 1'000'000 : 20'000);
+        all_optimal = all_optimal && e.optimal;
+        theta = std::max(theta, e.upper_bound / problem.types[t].price);
+        if (improving(e.pattern)) added = master.add(problem, e.pattern) || added;
+      }
+      double point_value = 0;
+      for (size_t k = 0; k < cls.size(); ++k) point_value += point[k] * demand[k];
+      double bound = theta <= 1 ? point_value : point_value / theta;
+      if (bound > best_bound) {
+        best_bound = bound;
+        center = point;
+      }
+      if (getenv("H3DBG")) fprintf(stderr, "it %d exact a=%.1f: point %.5f theta %.6f bound %.5f added %d allopt %d\n", out.iterations, alpha, point_value, theta, bound, added, all_optimal);
+      if (added) break;
+      if (!options.prove) {
+        stalled = true;
+        break;
+      }
+      if (alpha == 0) {
+        // Nothing prices out at the master's duals: with every pricing proven the LP is solved.
+        out.converged = all_optimal;
+        stalled = true;
+        break;
+      }
+    }
   }
   out.patterns = master.patterns();
   out.x = master.primal();
   out.lp_value = master.objective();
-  out.lower_bound = best_bound;
+  out.lower_bound = options.prove ? best_bound : 0;
   if (out.converged) out.lower_bound = std::min(best_bound, out.lp_value);
   return out;
 }

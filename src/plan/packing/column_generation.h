@@ -56,8 +56,20 @@ struct GilmoreGomory {
   int exact_pricing_rounds = 0;
 };
 
-// `seeds`: patterns to start from (e.g. a greedy placement's nodes); single-class patterns are always added so
-// the master is feasible.
+struct ColumnGenerationOptions {
+  int time_limit_ms = 60000;
+  // Per class, the demand to cover (empty: every replica of the class). The diving heuristic covers what its
+  // fixed patterns leave.
+  std::vector<int> demand;
+  // false: a heuristic solve for diving — pricing with a small search budget, no bound, stops when nothing
+  // improving turns up.
+  bool prove = true;
+};
+
+// `seeds`: patterns to start from (e.g. a greedy placement's nodes, or an earlier solve's pool); single-class
+// patterns are always added so the master is feasible.
+GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
+                                   const std::vector<Pattern>& seeds, const ColumnGenerationOptions& options);
 GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
                                    const std::vector<Pattern>& seeds, int time_limit_ms);
 

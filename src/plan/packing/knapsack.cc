@@ -102,7 +102,7 @@ class Solver {
   // The surrogate bound is quasi-convex in lambda: golden-section search for its minimum.
   double best_lambda() const {
     double lo = 0, hi = 1;
-    for (int i = 0; i < 24; ++i) {
+    for (int i = 0; i < 12; ++i) {
       double a = lo + (hi - lo) * 0.382, b = lo + (hi - lo) * 0.618;
       if (surrogate_root(a) <= surrogate_root(b)) {
         hi = b;
@@ -113,8 +113,8 @@ class Solver {
     return (lo + hi) / 2;
   }
 
-  // Least of the three fractional bounds over items at positions >= d.
-  double bound(int d, int64_t cpu_left, int64_t mem_left) const {
+  // Fractional surrogate bound over items at positions >= d (items are in surrogate order).
+  double surrogate_bound(int d, int64_t cpu_left, int64_t mem_left) const {
     double cap = lambda_ * static_cast<double>(cpu_left) / room_.cpu_millis +
                  (1 - lambda_) * static_cast<double>(mem_left) / room_.memory_mib;
     double surrogate = 0;
@@ -128,29 +128,45 @@ class Solver {
         break;
       }
     }
-    auto single = [&](const std::vector<int>& order, bool cpu) {
-      double left = static_cast<double>(cpu ? cpu_left : mem_left);
-      double total = 0;
-      for (int i : order) {
-        const Item& x = items_[i];
-        if (x.pos < d) continue;
-        double w = static_cast<double>(cpu ? x.cpu : x.mem);
-        if (w <= 0) {
-          total += x.value * x.max;
-          continue;
-        }
-        double need = w * x.max;
-        if (need <= left) {
-          left -= need;
-          total += x.value * x.max;
-        } else {
-          total += x.value * left / w;
-          break;
-        }
+    return surrogate;
+  }
+
+  // Fractional bound on one resource alone, over items at positions >= d.
+  double single_bound(int d, int64_t cpu_left, int64_t mem_left, bool cpu) const {
+    const std::vector<int>& order = cpu ? by_cpu_ : by_mem_;
+    double left = static_cast<double>(cpu ? cpu_left : mem_left);
+    double total = 0;
+    for (int i : order) {
+      const Item& x = items_[i];
+      if (x.pos < d) continue;
+      double w = static_cast<double>(cpu ? x.cpu : x.mem);
+      if (w <= 0) {
+        total += x.value * x.max;
+        continue;
       }
-      return total;
-    };
-    return std::min({surrogate, single(by_cpu_, true), single(by_mem_, false)});
+      double need = w * x.max;
+      if (need <= left) {
+        left -= need;
+        total += x.value * x.max;
+      } else {
+        total += x.value * left / w;
+        break;
+      }
+    }
+    return total;
+  }
+
+  double bound(int d, int64_t cpu_left, int64_t mem_left) const {
+    return std::min({surrogate_bound(d, cpu_left, mem_left), single_bound(d, cpu_left, mem_left, true),
+                     single_bound(d, cpu_left, mem_left, false)});
+  }
+
+  // Whether the subtree can't beat `floor`: the cheap surrogate bound first, the single-resource ones only when
+  // it doesn't settle it.
+  bool pruned(int d, int64_t cpu_left, int64_t mem_left, double value, double floor) const {
+    if (value + surrogate_bound(d, cpu_left, mem_left) <= floor) return true;
+    if (value + single_bound(d, cpu_left, mem_left, true) <= floor) return true;
+    return value + single_bound(d, cpu_left, mem_left, false) <= floor;
   }
 
   void greedy() {
@@ -185,7 +201,7 @@ class Solver {
       }
       return;
     }
-    if (value + bound(d, cpu_left, mem_left) <= std::max(best_value_, target_) + 1e-12) return;
+    if (pruned(d, cpu_left, mem_left, value, std::max(best_value_, target_) + 1e-12)) return;
     const Item& x = items_[d];
     int64_t n = x.max;
     if (x.cpu > 0) n = std::min<int64_t>(n, cpu_left / x.cpu);

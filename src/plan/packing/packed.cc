@@ -1,6 +1,7 @@
 #include "plan/packing/packed.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <cstdio>
@@ -115,6 +116,56 @@ std::vector<int> integer_master(const Problem& problem, const GilmoreGomory& gg,
   return counts;
 }
 
+// Price-and-dive: fix the LP's whole columns, then one copy of its largest fractional column at a time, and
+// re-solve the residual by column generation (heuristic pricing) after each fix, until everything is covered.
+std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int time_limit_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(time_limit_ms);
+  std::vector<int> residual;
+  for (const auto& c : gg.classes) residual.push_back(c.demand());
+  std::vector<Pattern> fixed;
+  std::vector<Pattern> pool = gg.patterns;
+  std::vector<double> x = gg.x;
+  for (int step = 0; step < 10000; ++step) {
+    std::vector<std::pair<int, int>> take;  // (pattern, copies)
+    for (size_t p = 0; p < x.size(); ++p) {
+      int whole = static_cast<int>(std::floor(x[p] + 1e-6));
+      if (whole > 0) take.emplace_back(static_cast<int>(p), whole);
+    }
+    if (take.empty()) {
+      size_t best = 0;
+      for (size_t p = 1; p < x.size(); ++p) {
+        if (x[p] > x[best]) best = p;
+      }
+      if (x.empty() || x[best] <= 1e-9) return {};
+      take.emplace_back(static_cast<int>(best), 1);
+    }
+    for (auto [p, copies] : take) {
+      for (int c = 0; c < copies; ++c) fixed.push_back(pool[p]);
+      for (auto [k, n] : pool[p].items) residual[k] = std::max(0, residual[k] - n * copies);
+    }
+    if (*std::max_element(residual.begin(), residual.end()) <= 0) return fixed;
+    auto left = deadline - std::chrono::steady_clock::now();
+    int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
+    if (ms <= 0) return {};
+    ColumnGenerationOptions opt;
+    opt.time_limit_ms = ms;
+    opt.demand = residual;
+    opt.prove = false;
+    GilmoreGomory next = solve_gilmore_gomory(problem, gg.classes, pool, opt);
+    pool = std::move(next.patterns);
+    x = std::move(next.x);
+  }
+  return {};
+}
+
+Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<Pattern>& opens) {
+  Layout layout = base;
+  assign_patterns(layout, classes, opens);
+  insert_unplaced(layout);
+  improve(layout);
+  return layout;
+}
+
 Layout realise(const Layout& base, const GilmoreGomory& gg, const std::vector<int>& counts) {
   Layout layout = base;
   std::vector<Pattern> opens;
@@ -162,6 +213,8 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
   }
   if (ceil_counts != ip) consider(realise(base, gg, ceil_counts));
   if (floor_counts != ceil_counts) consider(realise(base, gg, floor_counts));
+  std::vector<Pattern> dived = dive(problem, gg, options.rounding_time_limit_ms * 4);
+  if (!dived.empty()) consider(realise(base, gg.classes, dived));
   if (gg_out) *gg_out = std::move(gg);
   return best;
 }

@@ -109,6 +109,12 @@ const std::vector<const char*>& migrations() {
       );
       ALTER TABLE operations ADD COLUMN organization TEXT NOT NULL DEFAULT 'default';
       ALTER TABLE environments ADD COLUMN applied_revision INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE environments ADD COLUMN instance_types TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE environments ADD COLUMN daemonset_cpu_millis INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE environments ADD COLUMN daemonset_memory_mib INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE services ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+      ALTER TABLE environments ADD COLUMN host_cores INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE environments ADD COLUMN host_memory_mib INTEGER NOT NULL DEFAULT 0;
       )sql",
   };
   return all;

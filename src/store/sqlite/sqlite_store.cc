@@ -39,7 +39,8 @@ json steps_to_json(const std::vector<model::OperationStep>& steps) {
 
 constexpr const char* kEnvironmentColumns =
     "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
-    "updated_at, applied_revision";
+    "updated_at, applied_revision, instance_types, daemonset_cpu_millis, daemonset_memory_mib, host_cores, "
+    "host_memory_mib";
 
 model::Environment read_environment(const Statement& st) {
   model::Environment e;
@@ -57,12 +58,17 @@ model::Environment read_environment(const Statement& st) {
   e.created_at = st.integer(11);
   e.updated_at = st.integer(12);
   e.applied_revision = st.integer(13);
+  e.instance_types = json::parse(st.text(14)).get<std::vector<std::string>>();
+  e.daemonset_cpu_millis = static_cast<int>(st.integer(15));
+  e.daemonset_memory_mib = static_cast<int>(st.integer(16));
+  e.host_cores = static_cast<int>(st.integer(17));
+  e.host_memory_mib = st.integer(18);
   return e;
 }
 
 constexpr const char* kServiceColumns =
     "id, environment_id, name, clickhouse_version, shards, replicas, cpu_millis, memory_mib, allowed_ips, "
-    "password_sha256_hex, state, reason, endpoint, created_at, updated_at";
+    "password_sha256_hex, state, reason, endpoint, created_at, updated_at, profile";
 
 model::Service read_service(const Statement& st) {
   model::Service s;
@@ -81,6 +87,7 @@ model::Service read_service(const Statement& st) {
   s.endpoint = st.text(12);
   s.created_at = st.integer(13);
   s.updated_at = st.integer(14);
+  s.profile = st.text(15);
   return s;
 }
 
@@ -136,15 +143,19 @@ class SqliteTransaction final : public Transaction {
 
   void put_environment(const model::Environment& e) override {
     Statement st(db_, std::string("INSERT INTO environments (") + kEnvironmentColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                          "applied_revision=excluded.applied_revision, organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
+                          "applied_revision=excluded.applied_revision, instance_types=excluded.instance_types, "
+                          "daemonset_cpu_millis=excluded.daemonset_cpu_millis, "
+                          "daemonset_memory_mib=excluded.daemonset_memory_mib, organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
                           "region=excluded.region, cidr=excluded.cidr, zones=excluded.zones, state=excluded.state, "
                           "conditions=excluded.conditions, revision=excluded.revision, ca_pem=excluded.ca_pem, "
                           "created_at=excluded.created_at, updated_at=excluded.updated_at");
     st.bind(1, e.id).bind(2, e.organization).bind(3, e.name).bind(4, e.cloud).bind(5, e.region).bind(6, e.cidr);
     st.bind(7, json(e.zones).dump()).bind(8, e.state).bind(9, conditions_to_json(e.conditions).dump());
     st.bind(10, e.revision).bind(11, e.ca_pem).bind(12, e.created_at).bind(13, e.updated_at);
-    st.bind(14, e.applied_revision).run();
+    st.bind(14, e.applied_revision).bind(15, json(e.instance_types).dump()).bind(16, e.daemonset_cpu_millis);
+    st.bind(17, e.daemonset_memory_mib).bind(18, e.host_cores).bind(19, e.host_memory_mib).run();
   }
 
   void delete_environment(const std::string& id) override {
@@ -178,8 +189,8 @@ class SqliteTransaction final : public Transaction {
 
   void put_service(const model::Service& s) override {
     Statement st(db_, std::string("INSERT INTO services (") + kServiceColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                          "environment_id=excluded.environment_id, name=excluded.name, "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "profile=excluded.profile, environment_id=excluded.environment_id, name=excluded.name, "
                           "clickhouse_version=excluded.clickhouse_version, shards=excluded.shards, "
                           "replicas=excluded.replicas, cpu_millis=excluded.cpu_millis, "
                           "memory_mib=excluded.memory_mib, allowed_ips=excluded.allowed_ips, "
@@ -189,7 +200,7 @@ class SqliteTransaction final : public Transaction {
     st.bind(1, s.id).bind(2, s.environment_id).bind(3, s.name).bind(4, s.clickhouse_version).bind(5, s.shards);
     st.bind(6, s.replicas).bind(7, s.cpu_millis).bind(8, s.memory_mib).bind(9, json(s.allowed_ips).dump());
     st.bind(10, s.password_sha256_hex).bind(11, s.state).bind(12, s.reason).bind(13, s.endpoint);
-    st.bind(14, s.created_at).bind(15, s.updated_at);
+    st.bind(14, s.created_at).bind(15, s.updated_at).bind(16, s.profile);
     st.run();
   }
 

@@ -258,8 +258,9 @@ class LocalRuntime final : public Runtime {
     if (it == services_.end()) throw Error::Internal("service " + name + " is no longer known");
     Service& service = it->second;
     ServiceLayout l = layout(name);
-    // Workers of a master that died while no runtime watched still hold the ports.
-    if (auto old = proc::read_pid_file(l.nginx_pid_file())) {
+    // Workers of a master that died while no runtime watched still hold the
+    // ports. A live leader with that pid is a stranger (the pid was recycled).
+    if (auto old = proc::read_pid_file(l.nginx_pid_file()); old && !proc::is_alive(*old)) {
       if (local::kill_group_members(*old, kNginxComm) > 0) {
         auto deadline = SteadyClock::now() + std::chrono::seconds(2);
         Backoff backoff;

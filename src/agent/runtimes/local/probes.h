@@ -13,8 +13,11 @@ namespace byoc::agent::local {
 bool clickhouse_answers(int http_port);
 
 struct EndpointProbe {
-  bool ping_ok = false;  // /ping through nginx answered "Ok."
-  std::string revision;  // /.byoc/revision, empty if it did not answer 200
+  bool ping_ok = false;  // /ping through nginx answered "Ok.", over TLS verified against the CA
+  // /.byoc/revision, empty if it did not answer 200. Read without verifying
+  // the certificate, so a certificate from a previous CA still tells which
+  // config runs (and that a reload is due).
+  std::string revision;
 };
 
 // Probes from 127.0.0.1, the source the endpoint always lets reach these two paths.

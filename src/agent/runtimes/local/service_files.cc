@@ -1,5 +1,6 @@
 #include "agent/runtimes/local/service_files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -30,11 +31,29 @@ unsigned file_mode(const fs::path& path) {
   return st.st_mode & 07777;
 }
 
+// Seconds of the file's modification time, -1 if it does not exist.
+int64_t mtime_seconds(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return st.st_mtim.tv_sec;
+}
+
 // Atomic write, skipped when content and mode already match. True if written.
+//
+// ClickHouse notices a changed config.xml/users.xml by its modification time
+// in whole seconds: a rewrite within the same second as the version it
+// loaded would go unnoticed, so the new file's mtime is moved past the old
+// one's second when needed.
 bool write_if_changed(const fs::path& path, const std::string& content, unsigned mode) {
   auto current = files::read_if_exists(path);
   if (current && *current == content && file_mode(path) == mode) return false;
+  int64_t before = current ? mtime_seconds(path) : -1;
   files::write_atomic(path, content, mode);
+  if (before >= 0 && mtime_seconds(path) <= before) {
+    timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(before + 1), 0}};
+    if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0)
+      throw Error::Internal("cannot set the modification time of " + path.string());
+  }
   return true;
 }
 

@@ -1,0 +1,140 @@
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "agent/report.h"
+#include "agent/state_layout.h"
+#include "agent/sync_client.h"
+#include "base/error.h"
+#include "base/files.h"
+
+namespace byoc::agent {
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+// Intervals per report: well inside the protocol's limit, oldest first.
+constexpr size_t kUsagePerReport = 1000;
+}  // namespace
+
+Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime> runtime, const Clock& clock,
+             const std::atomic<bool>& stop)
+    : config_(std::move(config)),
+      identity_(std::move(identity)),
+      runtime_(std::move(runtime)),
+      clock_(clock),
+      stop_(stop),
+      applier_(*runtime_, config_.state_dir, config_.scope),
+      meter_(clock),
+      ledger_(config_.state_dir / layout::kUsage, clock) {
+  if (auto cached = files::read_if_exists(config_.state_dir / layout::kDesired)) {
+    try {
+      model::DesiredState d = model::parse_desired_state(json::parse(*cached));
+      if (d.environment_id == identity_.environment_id)
+        desired_ = std::move(d);
+      else
+        spdlog::error("ignoring a cached desired state of another environment");
+    } catch (const std::exception& e) {
+      spdlog::error("ignoring unreadable cached desired state: {}", e.what());
+    }
+  }
+}
+
+void Agent::pause_for(std::chrono::milliseconds d) const {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (!stop_ && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(50ms, until - std::chrono::steady_clock::now()));
+}
+
+void Agent::run() {
+  std::thread supervisor([this] { supervise_loop(); });
+  // Serve from the cache at once: the data plane doesn't wait for the management plane.
+  if (desired_) applier_.apply(*desired_);
+  sync_loop();
+  supervisor.join();
+  spdlog::info("stopping services");
+  runtime_->stop_all();
+}
+
+std::vector<ServiceStatus> Agent::observe() {
+  std::lock_guard lock(observe_mutex_);
+  try {
+    return runtime_->observe();
+  } catch (const std::exception& e) {
+    spdlog::error("cannot observe the runtime: {}", e.what());
+    return {};
+  }
+}
+
+void Agent::supervise_loop() {
+  auto next_sample = std::chrono::steady_clock::now();
+  while (!stop_) {
+    try {
+      runtime_->supervise();
+    } catch (const std::exception& e) {
+      spdlog::error("supervision failed: {}", e.what());
+    }
+    if (std::chrono::steady_clock::now() >= next_sample) {
+      meter_.sample(running_replicas(observe(), applier_.applied()));
+      next_sample = std::chrono::steady_clock::now() + config_.usage_sample_period;
+    }
+    pause_for(config_.supervise_period);
+  }
+}
+
+model::SyncRequest Agent::build_report(int64_t seq) {
+  std::vector<ServiceStatus> observed = observe();
+  meter_.sample(running_replicas(observed, applier_.applied()));
+  ledger_.record(meter_.cut());
+  model::SyncRequest report;
+  report.known_revision = desired_ ? desired_->revision : 0;
+  report.seq = seq;
+  report.status.applied_revision = applier_.applied_revision();
+  report.status.environment_ca_pem = config_.environment_ca_pem;
+  if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
+  report.usage = ledger_.pending(kUsagePerReport);
+  return report;
+}
+
+void Agent::sync_loop() {
+  SyncClient client(config_.server_url, identity_, &stop_);
+  RetryBackoff backoff;
+  int64_t seq = 0;
+  while (!stop_) {
+    applier_.retry_failed();
+    try {
+      model::SyncResponse answer = client.sync(build_report(++seq));
+      if (backoff.failures() > 0)
+        spdlog::info("management plane reachable again after {} failed attempt(s)", backoff.failures());
+      backoff.reset();
+      ledger_.acknowledge(answer.usage_acked_seq);
+      if (answer.desired) accept(*answer.desired);
+    } catch (const std::exception& e) {
+      if (stop_) break;
+      auto delay = backoff.next_delay();
+      // The cached desired state keeps serving meanwhile.
+      if (backoff.failures() == 1 || backoff.failures() % 10 == 0)
+        spdlog::warn("sync failed ({}), retrying in {} ms", e.what(), delay.count());
+      pause_for(delay);
+    }
+  }
+}
+
+void Agent::accept(const model::DesiredState& desired) {
+  if (desired.environment_id != identity_.environment_id) {
+    spdlog::error("refusing a desired state for another environment");
+    return;
+  }
+  // Already processed (a reconnect, a retried answer): nothing to apply again.
+  if (desired_ && *desired_ == desired && applier_.applied_revision() == desired.revision) return;
+  files::write_atomic(config_.state_dir / layout::kDesired, model::to_json(desired).dump(), 0600);
+  desired_ = desired;
+  spdlog::info("desired state revision {}", desired.revision);
+  applier_.apply(desired);
+}
+
+}  // namespace byoc::agent

@@ -1,0 +1,69 @@
+// Agent: the data plane's agent loop for one joined environment. It serves
+// from the desired state cached in its state dir at once (the data plane
+// doesn't wait for the management plane), then long-polls POST
+// /v1/agent/sync: its status and usage intervals go up, newer desired states
+// come down, are cached and applied through the DesiredStateApplier. While
+// the management plane is unreachable it keeps serving and retries with
+// backoff and jitter; on return the same un-acknowledged usage intervals are
+// sent again (the server keeps each seq once) and an unchanged desired state
+// is not applied again.
+//
+// Threading: run() blocks on the calling thread (the sync loop) and runs the
+// runtime's supervision and usage sampling on a second thread it owns; it
+// returns after `stop` becomes true, with every service stopped.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/applier.h"
+#include "agent/join.h"
+#include "agent/runtime.h"
+#include "agent/usage.h"
+#include "base/clock.h"
+#include "model/protocol.h"
+
+namespace byoc::agent {
+
+struct AgentConfig {
+  std::filesystem::path state_dir;  // absolute
+  std::string server_url;           // https://HOST:PORT, no trailing '/'
+  EnvironmentScope scope;           // where cluster hosts may live
+  std::string environment_ca_pem;   // public certificate, reported in every status
+  std::chrono::milliseconds usage_sample_period{2000};
+  std::chrono::milliseconds supervise_period{200};
+};
+
+class Agent {
+ public:
+  Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime> runtime, const Clock& clock,
+        const std::atomic<bool>& stop);
+
+  void run();
+
+ private:
+  void supervise_loop();
+  void sync_loop();
+  void accept(const model::DesiredState& desired);
+  std::vector<ServiceStatus> observe();
+  model::SyncRequest build_report(int64_t seq);
+  void pause_for(std::chrono::milliseconds d) const;
+
+  AgentConfig config_;
+  AgentIdentity identity_;
+  std::unique_ptr<Runtime> runtime_;
+  const Clock& clock_;
+  const std::atomic<bool>& stop_;
+  DesiredStateApplier applier_;
+  UsageMeter meter_;
+  UsageLedger ledger_;                          // sync thread only
+  std::optional<model::DesiredState> desired_;  // sync thread only
+  std::mutex observe_mutex_;                    // one runtime observe() at a time
+};
+
+}  // namespace byoc::agent

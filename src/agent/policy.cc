@@ -1,0 +1,99 @@
+#include "agent/policy.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/files.h"
+
+namespace byoc::agent {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void invalid(const std::string& source, const std::string& field, const std::string& why) {
+  std::string where = field.empty() ? source : source + ": " + field;
+  throw Error::Invalid("invalid_policy", "customer policy " + where + ": " + why, field);
+}
+
+bool get_bool(const std::string& source, const json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (!it->is_boolean()) invalid(source, key, "must be true or false");
+  return it->get<bool>();
+}
+
+int get_prefix(const std::string& source, const json& j, const char* key, int fallback, int max) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  std::string range = "must be an integer between 0 and " + std::to_string(max);
+  if (!it->is_number_integer()) invalid(source, key, range);
+  // Unsigned values beyond int64 arrive as number_unsigned.
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max))
+    invalid(source, key, range);
+  int64_t v = it->get<int64_t>();
+  if (v < 0 || v > max) invalid(source, key, range);
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+CustomerPolicy parse_customer_policy(std::string_view text, const std::string& source) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) invalid(source, "", "not valid JSON");
+  if (!j.is_object()) invalid(source, "", "must be a JSON object");
+  static const char* kFields[] = {"vendor_support_access", "public_endpoint_allowed",
+                                  "widest_allowlist_prefix_v4", "widest_allowlist_prefix_v6",
+                                  "vendor_may_reset_default_password"};
+  for (const auto& [key, unused] : j.items()) {
+    bool known = false;
+    for (const char* f : kFields) known = known || key == f;
+    if (!known) invalid(source, key, "unknown field");
+  }
+  CustomerPolicy defaults;
+  CustomerPolicy p;
+  p.vendor_support_access = get_bool(source, j, "vendor_support_access", defaults.vendor_support_access);
+  p.public_endpoint_allowed =
+      get_bool(source, j, "public_endpoint_allowed", defaults.public_endpoint_allowed);
+  p.widest_allowlist_prefix_v4 =
+      get_prefix(source, j, "widest_allowlist_prefix_v4", defaults.widest_allowlist_prefix_v4, 32);
+  p.widest_allowlist_prefix_v6 =
+      get_prefix(source, j, "widest_allowlist_prefix_v6", defaults.widest_allowlist_prefix_v6, 128);
+  p.vendor_may_reset_default_password =
+      get_bool(source, j, "vendor_may_reset_default_password", defaults.vendor_may_reset_default_password);
+  return p;
+}
+
+CustomerPolicy load_customer_policy(const fs::path& state_dir) {
+  fs::path path = state_dir / kPolicyFile;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return CustomerPolicy{};
+    invalid(path.string(), "", std::string("cannot read: ") + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) invalid(path.string(), "", "not a regular file");
+  // A limit anyone may rewrite limits nothing.
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) invalid(path.string(), "", "must be writable by its owner only");
+  std::string text;
+  try {
+    text = files::read(path);
+  } catch (const std::exception& e) {
+    invalid(path.string(), "", e.what());
+  }
+  return parse_customer_policy(text, path.string());
+}
+
+json to_json(const CustomerPolicy& p) {
+  return {{"vendor_support_access", p.vendor_support_access},
+          {"public_endpoint_allowed", p.public_endpoint_allowed},
+          {"widest_allowlist_prefix_v4", p.widest_allowlist_prefix_v4},
+          {"widest_allowlist_prefix_v6", p.widest_allowlist_prefix_v6},
+          {"vendor_may_reset_default_password", p.vendor_may_reset_default_password}};
+}
+
+}  // namespace byoc::agent

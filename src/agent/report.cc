@@ -1,0 +1,56 @@
+#include "agent/report.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <regex>
+
+namespace byoc::agent {
+namespace {
+
+// Highest ClickHouse error code the protocol carries.
+constexpr int kMaxErrorCode = 100000;
+
+std::string allowed_reason(const std::string& service, const std::string& reason) {
+  const auto& codes = model::reason_codes();
+  if (std::find(codes.begin(), codes.end(), reason) != codes.end()) return reason;
+  spdlog::warn("service {}: reason '{}' is not a protocol reason code; reporting 'unknown'", service, reason);
+  return "unknown";
+}
+
+std::string allowed_endpoint(const std::string& endpoint) {
+  static const std::regex re(R"(https://[a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
+  return std::regex_match(endpoint, re) ? endpoint : "";
+}
+
+}  // namespace
+
+std::vector<model::ReportedService> reported_services(const model::DesiredState& desired,
+                                                      const std::vector<ServiceStatus>& observed,
+                                                      const std::map<std::string, std::string>& outcomes) {
+  std::vector<model::ReportedService> out;
+  for (const auto& svc : desired.services) {
+    model::ReportedService r{svc.name, "PROVISIONING", "starting", "", {}};
+    auto outcome = outcomes.find(svc.name);
+    auto seen =
+        std::find_if(observed.begin(), observed.end(), [&](const auto& o) { return o.name == svc.name; });
+    if (seen != observed.end()) {
+      r.state = to_string(seen->state);
+      r.reason = seen->reason;
+      r.endpoint = allowed_endpoint(seen->endpoint);
+      for (const auto& rep : seen->replicas) {
+        if (rep.shard < 1 || rep.shard > 64 || rep.replica < 1 || rep.replica > 16) continue;
+        int code = rep.last_error_code >= 0 && rep.last_error_code <= kMaxErrorCode ? rep.last_error_code : 0;
+        r.replicas.push_back({rep.shard, rep.replica, to_string(rep.state), code});
+      }
+    } else if (outcome != outcomes.end()) {
+      r.state = "FAILED";  // refused with nothing older to run
+    }
+    if (outcome != outcomes.end()) r.reason = outcome->second;
+    r.reason = allowed_reason(svc.name, r.reason);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace byoc::agent

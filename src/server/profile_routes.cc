@@ -1,0 +1,60 @@
+// Capacity settings of environments and the replica profiles they offer.
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "model/environment_profiles.h"
+#include "model/requests.h"
+#include "server/auth.h"
+#include "server/routes.h"
+
+namespace byoc::server {
+using nlohmann::json;
+
+std::vector<plan::Profile> environment_profiles(const model::Environment& environment) {
+  std::optional<model::HostCapacity> host;
+  if (environment.cloud == "local") {
+    // A local environment's host is this machine.
+    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+    long pages = ::sysconf(_SC_PHYS_PAGES);
+    long page_size = ::sysconf(_SC_PAGE_SIZE);
+    host = model::HostCapacity{static_cast<int>(cores), static_cast<int64_t>(pages) * page_size / (1024 * 1024)};
+  } else if (environment.host_cores > 0) {
+    host = model::HostCapacity{environment.host_cores, environment.host_memory_mib};
+  }
+  return model::environment_profiles(environment, host);
+}
+
+void add_profile_routes(Router& router, ServerContext& ctx) {
+  router.add("GET", "/v1/environments/{env}/profiles", blocking(ctx, [&ctx](HttpRequest& req) {
+    model::Environment env;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
+    });
+    json items = json::array();
+    for (const auto& p : environment_profiles(env)) items.push_back(p);
+    return HttpResponse::json(200, {{"items", items}});
+  }));
+
+  router.add("PATCH", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    ctx.store.transact([&](store::Transaction& tx) {
+      Principal who = authenticate(tx, req);
+      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      if (env.state == model::kDeleting)
+        throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
+      model::Environment updated = model::apply_environment_patch(parse_json_body(req), env);
+      if (updated.instance_types != env.instance_types || updated.daemonset_cpu_millis != env.daemonset_cpu_millis ||
+          updated.daemonset_memory_mib != env.daemonset_memory_mib) {
+        updated.updated_at = ctx.clock.unix_seconds();
+        tx.put_environment(updated);
+      }
+      out = model::to_json(updated);
+    });
+    return HttpResponse::json(200, out);
+  }));
+}
+
+}  // namespace byoc::server
