@@ -110,14 +110,14 @@ void DesiredStateApplier::apply(const model::DesiredState& desired) {
     spdlog::error("{}; refusing every change until it is fixed", policy_error);
   }
   Verdict network = check_environment_network(desired.environment_cidr, pinned_cidr_);
-  EnvironmentScope scope = scope_;
-  if (!scope.loopback_only) scope.cidr = pinned_cidr_.empty() ? desired.environment_cidr : pinned_cidr_;
 
   bool accepted_changed = false;
   if (network.accepted() && pinned_cidr_.empty() && !desired.environment_cidr.empty()) {
     pinned_cidr_ = desired.environment_cidr;
     accepted_changed = true;
   }
+  EnvironmentScope scope = scope_;
+  if (!scope.loopback_only) scope.cidr = pinned_cidr_;
   if (environment_id_ != desired.environment_id) {
     environment_id_ = desired.environment_id;
     accepted_changed = true;
@@ -126,13 +126,14 @@ void DesiredStateApplier::apply(const model::DesiredState& desired) {
   for (const auto& service : desired.services) {
     auto prior_it = accepted_.find(service.name);
     const model::DesiredService* prior = prior_it == accepted_.end() ? nullptr : &prior_it->second;
-    Verdict verdict;
-    if (!policy)
-      verdict = {"policy_violation", policy_error};
-    else if (!network.accepted())
+    Verdict verdict;  // accepted unless a check below refuses
+    if (!network.accepted()) {
       verdict = network;
-    else
+    } else if (policy) {
       verdict = check_service(service, prior, *policy, scope);
+    } else if (!prior || *prior != service) {
+      verdict = {"policy_violation", policy_error};  // an unchanged service is no change
+    }
 
     std::string reason = verdict.reason;
     bool retry = false;
@@ -152,7 +153,8 @@ void DesiredStateApplier::apply(const model::DesiredState& desired) {
       // Keep the last good configuration running (after an agent restart
       // nothing runs until it is applied), unless the policy now forbids it
       // too: then the runtime is left alone.
-      Verdict still = network.accepted() ? check_service(*prior, prior, *policy, scope) : network;
+      // (Checked in the pinned scope, so a swapped environment network doesn't stop it.)
+      Verdict still = check_service(*prior, prior, *policy, scope);
       if (still.accepted()) {
         retry = run(*prior) == "apply_failed";
       } else {

@@ -44,6 +44,7 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
   d.revision = env.revision;
   d.environment_id = env.id;
   d.environment_name = env.name;
+  d.environment_cidr = env.cidr;
   for (const auto& s : tx.services(env.id)) {
     if (s.state == model::kDeleting) continue;
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
@@ -204,11 +205,28 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
             }
           });
         };
-        ticket->store(ctx.waiters.wait(env_id, report.known_revision, [respond_later] { respond_later(true); }));
+        // A wake cancels the deadline timer, so no timer outlives its request.
+        struct Deadline {
+          std::mutex mutex;
+          bool woken = false;
+          std::function<void()> cancel;
+        };
+        auto deadline = std::make_shared<Deadline>();
+        ticket->store(ctx.waiters.wait(env_id, report.known_revision, [respond_later, deadline] {
+          {
+            std::lock_guard lock(deadline->mutex);
+            deadline->woken = true;
+            if (deadline->cancel) deadline->cancel();
+          }
+          respond_later(true);
+        }));
         if (ticket->load() == 0) return;  // fired at once
-        ctx.after(ctx.sync_hold, [&ctx, env_id, ticket, respond_later] {
+        auto cancel = ctx.after(ctx.sync_hold, [&ctx, env_id, ticket, respond_later] {
           if (ctx.waiters.cancel(env_id, ticket->load())) respond_later(false);
         });
+        std::lock_guard lock(deadline->mutex);
+        if (deadline->woken) cancel();
+        else deadline->cancel = std::move(cancel);
       } catch (const std::exception& e) {
         responder->send(error_response(e));
       }

@@ -36,8 +36,8 @@ struct ServerContext {
   AgentPresence presence;
   // Queues a reconcile of "<kind>/<id>".
   std::function<void(const std::string& key)> enqueue;
-  // Runs `fn` after `delay` (long-poll deadlines).
-  std::function<void(std::chrono::milliseconds, std::function<void()>)> after;
+  // Runs `fn` after `delay` (long-poll deadlines); returns a canceller.
+  std::function<std::function<void()>(std::chrono::milliseconds, std::function<void()>)> after;
   std::chrono::milliseconds sync_hold{30'000};
   Metrics metrics;
   // Sources allowed to read GET /metrics (loopback by default).

@@ -233,6 +233,9 @@ HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) :
   auto& ctx = impl_->ctx;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  // Idle keep-alive connections (thousands of agents between syncs) don't
+  // keep their TLS read/write buffers.
+  SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   beast::error_code ec;
   ctx.use_certificate_chain(asio::buffer(options.cert_chain_pem), ec);
   if (!ec) ctx.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
@@ -281,9 +284,15 @@ void HttpsServer::stop() {
   });
 }
 
-void HttpsServer::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+std::function<void()> HttpsServer::after(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto timer = std::make_shared<asio::steady_timer>(impl_->ioc, delay);
-  timer->async_wait([timer, fn = std::move(fn)](beast::error_code) { fn(); });
+  timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
+    if (!ec) fn();
+  });
+  std::weak_ptr<asio::steady_timer> weak = timer;
+  return [weak] {
+    if (auto t = weak.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
+  };
 }
 
 void HttpsServer::on_signal(std::function<void(int)> fn) {

@@ -39,7 +39,8 @@ class HttpsServer {
   void run();
   void stop();
   // Calls `fn` on an I/O thread after `delay` (used for long-poll deadlines).
-  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+  // The returned function cancels it (fn then never runs); safe from any thread.
+  std::function<void()> after(std::chrono::milliseconds delay, std::function<void()> fn);
   // Calls `fn` on an I/O thread when SIGINT or SIGTERM arrives.
   void on_signal(std::function<void(int)> fn);
 

@@ -1,5 +1,6 @@
 #include "server/server_main.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "controllers/service_operations.h"
 #include "server/https_server.h"
 #include "server/routes.h"
+#include "server/usage_routes.h"
 #include "server/tokens.h"
 
 namespace byoc::server {
@@ -65,6 +67,15 @@ class MeasuredResponder final : public Responder {
   std::atomic<bool> sent_{false};
 };
 
+// Every agent holds a connection: lift the soft descriptor limit to the hard one.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("cannot raise the open-file limit");
+  }
+}
+
 std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
   if (host == "::") return "[::1]";
@@ -76,6 +87,7 @@ std::string url_host(const std::string& host) {
 
 int run_server(const ServerOptions& options) {
   log::init("server");
+  raise_open_file_limit();
   if (options.data_dir.empty()) throw Error::Invalid("required", "--data-dir is required", "data-dir");
   auto [host, port] = split_listen(options.listen);
   fs::path data_dir = fs::absolute(options.data_dir);
@@ -124,7 +136,7 @@ int run_server(const ServerOptions& options) {
   ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
   context = &ctx;
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
-  ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { https->after(delay, fn); };
+  ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { return https->after(delay, fn); };
 
   std::string holder = fs::path(data_dir).string() + "#" + std::to_string(::getpid());
   controllers::Runner runner(*store, clock, holder);
@@ -156,6 +168,7 @@ int run_server(const ServerOptions& options) {
   add_api_routes(router, ctx);
   add_agent_routes(router, ctx);
   add_admin_routes(router, ctx);
+  add_usage_routes(router, ctx);
   add_profile_routes(router, ctx);
   seed_agent_presence(ctx);
 

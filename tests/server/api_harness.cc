@@ -32,7 +32,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
                                {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
   ctx_->enqueue = [this](const std::string& key) { enqueued.push_back(key); };
-  ctx_->after = [](std::chrono::milliseconds, std::function<void()>) {};
+  ctx_->after = [](std::chrono::milliseconds, std::function<void()>) { return std::function<void()>([] {}); };
   add_api_routes(router_, *ctx_);
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);

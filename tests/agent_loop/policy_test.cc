@@ -1,0 +1,117 @@
+// The customer policy file: defaults, strict parsing, one readable line per error.
+#include "agent/policy.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/files.h"
+#include "testing/testing.h"
+
+namespace byoc::agent {
+namespace {
+
+Error parse_error(const std::string& text) {
+  try {
+    parse_customer_policy(text);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "accepted: " << text;
+  return Error::Internal("accepted");
+}
+
+TEST(CustomerPolicy, AbsentFileGivesSafeDefaults) {
+  testing::TempDir dir;
+  CustomerPolicy p = load_customer_policy(dir.path());
+  EXPECT_TRUE(p.vendor_support_access);
+  EXPECT_FALSE(p.public_endpoint_allowed);
+  EXPECT_EQ(p.widest_allowlist_prefix_v4, 8);
+  EXPECT_EQ(p.widest_allowlist_prefix_v6, 32);
+  EXPECT_FALSE(p.vendor_may_reset_default_password);
+}
+
+TEST(CustomerPolicy, EveryFieldIsRead) {
+  CustomerPolicy p = parse_customer_policy(R"({"vendor_support_access": false, "public_endpoint_allowed": true,
+      "widest_allowlist_prefix_v4": 0, "widest_allowlist_prefix_v6": 128,
+      "vendor_may_reset_default_password": true})");
+  EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true}));
+  EXPECT_EQ(parse_customer_policy(to_json(p).dump()), p);
+}
+
+TEST(CustomerPolicy, MissingFieldsKeepTheirDefaults) {
+  CustomerPolicy p = parse_customer_policy(R"({"public_endpoint_allowed": true})");
+  CustomerPolicy expected;
+  expected.public_endpoint_allowed = true;
+  EXPECT_EQ(p, expected);
+  EXPECT_EQ(parse_customer_policy("{}"), CustomerPolicy{});
+}
+
+TEST(CustomerPolicy, UnknownFieldsAndBadTypesAreRefusedWithOneLine) {
+  struct Case {
+    const char* text;
+    const char* field;
+  };
+  const Case cases[] = {
+      {R"({"public_endpoints_allowed": true})", "public_endpoints_allowed"},  // a typo must not pass
+      {R"({"vendor_support_access": "no"})", "vendor_support_access"},
+      {R"({"vendor_support_access": 0})", "vendor_support_access"},
+      {R"({"public_endpoint_allowed": null})", "public_endpoint_allowed"},
+      {R"({"widest_allowlist_prefix_v4": 8.5})", "widest_allowlist_prefix_v4"},
+      {R"({"widest_allowlist_prefix_v4": "8"})", "widest_allowlist_prefix_v4"},
+      {R"({"widest_allowlist_prefix_v4": 33})", "widest_allowlist_prefix_v4"},
+      {R"({"widest_allowlist_prefix_v4": -1})", "widest_allowlist_prefix_v4"},
+      {R"({"widest_allowlist_prefix_v6": 129})", "widest_allowlist_prefix_v6"},
+      {R"({"widest_allowlist_prefix_v6": 18446744073709551615})", "widest_allowlist_prefix_v6"},
+      {R"({"vendor_may_reset_default_password": [true]})", "vendor_may_reset_default_password"},
+      {R"([])", ""},
+      {R"("public")", ""},
+      {R"({"public_endpoint_allowed": true)", ""},
+      {"", ""},
+  };
+  for (const auto& c : cases) {
+    Error e = parse_error(c.text);
+    EXPECT_EQ(e.code(), "invalid_policy") << c.text;
+    EXPECT_EQ(e.field(), c.field) << c.text;
+    std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_NE(message.find("policy.json"), std::string::npos) << message;
+    if (*c.field) EXPECT_NE(message.find(c.field), std::string::npos) << message;
+  }
+}
+
+TEST(CustomerPolicy, LoadsTheFileInTheStateDir) {
+  testing::TempDir dir;
+  files::write_atomic(dir.path() / "policy.json", R"({"vendor_support_access": false})", 0600);
+  EXPECT_FALSE(load_customer_policy(dir.path()).vendor_support_access);
+  files::write_atomic(dir.path() / "policy.json", R"({"vendor_support_acess": false})", 0600);
+  try {
+    load_customer_policy(dir.path());
+    FAIL() << "a misspelt field was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir.path() / "policy.json").string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(CustomerPolicy, AFileOthersMayWriteIsRefused) {
+  testing::TempDir dir;
+  files::write_atomic(dir.path() / "policy.json", "{}", 0600);
+  EXPECT_NO_THROW(load_customer_policy(dir.path()));
+  ::chmod((dir.path() / "policy.json").c_str(), 0666);
+  EXPECT_THROW(load_customer_policy(dir.path()), Error);
+  ::chmod((dir.path() / "policy.json").c_str(), 0620);
+  EXPECT_THROW(load_customer_policy(dir.path()), Error);
+  ::chmod((dir.path() / "policy.json").c_str(), 0644);
+  EXPECT_NO_THROW(load_customer_policy(dir.path()));
+}
+
+TEST(CustomerPolicy, ADirectoryInItsPlaceIsRefused) {
+  testing::TempDir dir;
+  std::filesystem::create_directory(dir.path() / "policy.json");
+  EXPECT_THROW(load_customer_policy(dir.path()), Error);
+}
+
+}  // namespace
+}  // namespace byoc::agent
