@@ -67,6 +67,7 @@ json ensure_ready(ApiClient& api, const Resource& resource, ProgressPrinter& pro
                   const std::function<void(const json&)>& on_created) {
   std::string last_state;
   std::string what = resource.kind + " " + kDemo;
+  bool conflicted = false;  // a create answered 409: someone else created it, or the server is confused
   while (true) {
     waiter.check("waiting for " + what);
     json current;
@@ -79,8 +80,12 @@ json ensure_ready(ApiClient& api, const Resource& resource, ProgressPrinter& pro
       try {
         operation = api.post(resource.collection, resource.body);
       } catch (const Error& conflict) {
-        if (conflict.kind() == ErrorKind::kConflict) continue;  // created meanwhile: look again
-        throw;
+        // Created meanwhile (another `byoc up`): look again, once. A second
+        // "not found" after a conflict is an answer we can't act on.
+        if (conflict.kind() != ErrorKind::kConflict || conflicted) throw;
+        conflicted = true;
+        std::this_thread::sleep_for(500ms);
+        continue;
       }
       if (on_created) on_created(operation);
       WaitOptions options;

@@ -20,11 +20,13 @@ void emit(std::string& out, fmt::format_string<Args...> format, Args&&... args) 
 }
 
 void check_sizing(const ClickHouseSizing& s) {
-  if (s.max_threads < 1) throw Error::Invalid("invalid_config_value", "max_threads must be >= 1", "max_threads");
+  if (s.max_threads < 1)
+    throw Error::Invalid("invalid_config_value", "max_threads must be >= 1", "max_threads");
   if (s.max_memory_usage <= 0 || s.max_memory_usage_for_all_queries <= 0 ||
       s.max_memory_usage > s.max_memory_usage_for_all_queries)
     throw Error::Invalid("invalid_config_value",
-                         "memory limits must be positive, one query's within all queries'", "max_memory_usage");
+                         "memory limits must be positive, one query's within all queries'",
+                         "max_memory_usage");
   if (s.max_execution_time_seconds <= 0)
     throw Error::Invalid("invalid_config_value", "max_execution_time must be bounded (> 0)",
                          "max_execution_time");
@@ -35,8 +37,8 @@ void check_sizing(const ClickHouseSizing& s) {
 void check_host(const std::string& host, std::string_view field) {
   // Hosts here are addresses (loopback replicas) or plain DNS names (ZooKeeper
   // later): either way, no character that needs escaping.
-  if (host.empty()) throw Error::Invalid("invalid_config_value", std::string(field) + ": empty host",
-                                         std::string(field));
+  if (host.empty())
+    throw Error::Invalid("invalid_config_value", std::string(field) + ": empty host", std::string(field));
   for (char c : host) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
               c == '-' || c == ':';
@@ -94,7 +96,8 @@ void check_server(const ClickHouseServerConfig& c) {
 ClickHouseSizing clickhouse_sizing(int cpu_millis, int memory_mib) {
   if (cpu_millis < 1) throw Error::Invalid("invalid_size", "cpu_millis must be >= 1", "cpu_millis");
   if (memory_mib < kMinMemoryMib)
-    throw Error::Invalid("invalid_size", fmt::format("memory_mib must be >= {}", kMinMemoryMib), "memory_mib");
+    throw Error::Invalid("invalid_size", fmt::format("memory_mib must be >= {}", kMinMemoryMib),
+                         "memory_mib");
   ClickHouseSizing s;
   s.max_threads = (cpu_millis + 999) / 1000;
   int64_t memory = int64_t{memory_mib} * kMiB;

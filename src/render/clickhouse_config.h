@@ -62,7 +62,7 @@ struct ClickHouseServerConfig {
   std::string interserver_http_host = "127.0.0.1";
 
   // Absolute directories ending in '/'.
-  std::string data_path;           // <path>; holds preprocessed configs: keep it 0700
+  std::string data_path;  // <path>; holds preprocessed configs: keep it 0700
   std::string tmp_path;
   std::string user_files_path;
   std::string format_schema_path;

@@ -65,7 +65,7 @@ void check(const NginxEndpointConfig& c) {
 
 std::string host_port(const std::string& host, int port) {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
-                                              : fmt::format("{}:{}", host, port);
+                                             : fmt::format("{}:{}", host, port);
 }
 
 void emit_allowlist(std::string& out, const std::vector<std::string>& cidrs, const char* indent) {
@@ -101,8 +101,9 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   emit(out, "}}");
   emit(out, "http {{");
   // No $request / $args: the query string can carry SQL text and passwords.
-  emit(out, "  log_format byoc '$remote_addr [$time_iso8601] \"$request_method $uri\" $status "
-            "$body_bytes_sent $request_time';");
+  emit(out,
+       "  log_format byoc '$remote_addr [$time_iso8601] \"$request_method $uri\" $status "
+       "$body_bytes_sent $request_time';");
   emit(out, "  access_log {} byoc;", c.access_log_file);
   emit(out, "  client_body_temp_path {}client_body;", temp);
   emit(out, "  proxy_temp_path {}proxy;", temp);

@@ -14,8 +14,8 @@ namespace {
 }
 
 bool is_path_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
-         c == '.' || c == '_' || c == '-' || c == '+';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+         c == '_' || c == '-' || c == '+';
 }
 
 }  // namespace
@@ -74,8 +74,7 @@ void require_identifier(std::string_view value, std::string_view field) {
   auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
   if (!ok_first(value.front())) invalid(field, "must start with a letter or '_'");
   for (char c : value)
-    if (!ok_first(c) && !(c >= '0' && c <= '9') && c != '-')
-      invalid(field, "must be made of [A-Za-z0-9_-]");
+    if (!ok_first(c) && !(c >= '0' && c <= '9') && c != '-') invalid(field, "must be made of [A-Za-z0-9_-]");
 }
 
 std::string xml_escape(std::string_view value) {

@@ -3,19 +3,18 @@
 // customer would (pinned to the environment CA, with the default password).
 #include "agent/runtimes/local/local_runtime.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -118,7 +117,9 @@ class LocalRuntimeTest : public ::testing::Test {
   fs::path clickhouse_pid_file(const std::string& name) const {
     return service_dir(name) / "s1r1" / "clickhouse-server.pid";
   }
-  fs::path nginx_pid_file(const std::string& name) const { return service_dir(name) / "endpoint" / "nginx.pid"; }
+  fs::path nginx_pid_file(const std::string& name) const {
+    return service_dir(name) / "endpoint" / "nginx.pid";
+  }
 
   // Remembers the service's pids for the last-resort cleanup.
   void track(const std::string& name) {
@@ -203,7 +204,8 @@ TEST_F(LocalRuntimeTest, ServesQueriesOverTlsToTheDefaultUserWithItsPasswordOnly
   basic.method = "POST";
   basic.url = status.endpoint + "/";
   basic.body = "SELECT 2";
-  basic.headers.emplace_back("Authorization", "Basic " + std::string("ZGVmYXVsdDpjb3JyZWN0IGhvcnNlIGJhdHRlcnkgc3RhcGxl"));
+  basic.headers.emplace_back("Authorization",
+                             "Basic " + std::string("ZGVmYXVsdDpjb3JyZWN0IGhvcnNlIGJhdHRlcnkgc3RhcGxl"));
   http::Response basic_ok = client.send(basic);
   EXPECT_EQ(basic_ok.status, 200) << basic_ok.body;
   EXPECT_EQ(basic_ok.body, "2\n");
@@ -285,7 +287,8 @@ TEST_F(LocalRuntimeTest, ChildrenRunInTheirOwnGroupWithoutOurDescriptors) {
   }
   EXPECT_NE(::getpgid(*ch), ::getpgrp());
   // The clickhouse pid file names the process the runtime runs, started on our config.
-  EXPECT_THAT(local::process_cmdline(*ch), HasSubstr("--config-file=" + (service_dir("orders") / "s1r1" / "config.xml").string()));
+  EXPECT_THAT(local::process_cmdline(*ch),
+              HasSubstr("--config-file=" + (service_dir("orders") / "s1r1" / "config.xml").string()));
 }
 
 TEST_F(LocalRuntimeTest, RestartsAKilledReplicaWhichKeepsItsData) {
@@ -492,7 +495,7 @@ TEST_F(LocalRuntimeTest, AnEndpointWhoseMasterDiedWhileNoRuntimeWatchedComesBack
   ASSERT_FALSE(workers.empty());
   for (pid_t w : workers) started_pids_.insert(w);
 
-  runtime_.reset();  // the agent is down...
+  runtime_.reset();                        // the agent is down...
   ASSERT_EQ(::kill(*master, SIGKILL), 0);  // ...when nginx's master dies; its workers hold the port
   ASSERT_TRUE(proc::wait_gone(*master, std::chrono::seconds(5)));
   EXPECT_TRUE(proc::is_alive(workers.front()));
@@ -656,18 +659,30 @@ bool tls_handshake(int port, const std::string& ca_pem, const std::string& sourc
 std::pair<int, std::string> native_query(const fs::path& dir, int port, const fs::path& ca_file,
                                          const std::string& password, const std::string& sql) {
   fs::path config = dir / "client.xml";
-  files::write_atomic(config,
-                      "<config><openSSL><client><loadDefaultCAFile>false</loadDefaultCAFile><caConfig>" +
-                          ca_file.string() +
-                          "</caConfig><verificationMode>strict</verificationMode><invalidCertificateHandler>"
-                          "<name>RejectCertificateHandler</name></invalidCertificateHandler></client></openSSL>"
-                          "</config>\n");
+  files::write_atomic(
+      config, "<config><openSSL><client><loadDefaultCAFile>false</loadDefaultCAFile><caConfig>" +
+                  ca_file.string() +
+                  "</caConfig><verificationMode>strict</verificationMode><invalidCertificateHandler>"
+                  "<name>RejectCertificateHandler</name></invalidCertificateHandler></client></openSSL>"
+                  "</config>\n");
   fs::path output = dir / "client.out";
   std::error_code ec;
   fs::remove(output, ec);
   proc::SpawnOptions spawn;
-  spawn.argv = {"/usr/bin/clickhouse-client", "--config-file", config.string(), "--secure", "--host", "127.0.0.1",
-                "--port", std::to_string(port), "--user", "default", "--password", password, "-q", sql};
+  spawn.argv = {"/usr/bin/clickhouse-client",
+                "--config-file",
+                config.string(),
+                "--secure",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                std::to_string(port),
+                "--user",
+                "default",
+                "--password",
+                password,
+                "-q",
+                sql};
   spawn.output = output;
   pid_t pid = proc::spawn(spawn);
   std::optional<int> code;

@@ -26,7 +26,9 @@ std::string reason(const model::DesiredService& s, const CustomerPolicy& p = {},
                    const model::DesiredService* accepted = nullptr, const EnvironmentScope& scope = kLocal) {
   Verdict v = check_service(s, accepted, p, scope);
   EXPECT_EQ(v.accepted(), v.reason.empty());
-  if (!v.accepted()) EXPECT_FALSE(v.detail.empty());
+  if (!v.accepted()) {
+    EXPECT_FALSE(v.detail.empty());
+  }
   return v.reason;
 }
 

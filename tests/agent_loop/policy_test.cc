@@ -78,7 +78,9 @@ TEST(CustomerPolicy, UnknownFieldsAndBadTypesAreRefusedWithOneLine) {
     std::string message = e.what();
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     EXPECT_NE(message.find("policy.json"), std::string::npos) << message;
-    if (*c.field) EXPECT_NE(message.find(c.field), std::string::npos) << message;
+    if (*c.field) {
+      EXPECT_NE(message.find(c.field), std::string::npos) << message;
+    }
   }
 }
 

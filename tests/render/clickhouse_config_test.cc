@@ -96,8 +96,8 @@ TEST(ClickHouseConfig, RendersPortsPathsAndLoopbackListener) {
   EXPECT_THAT(xml, HasSubstr("<path>/srv/byoc/orders/s1r1/data/</path>"));
   EXPECT_THAT(xml, HasSubstr("<tmp_path>/srv/byoc/orders/s1r1/data/tmp/</tmp_path>"));
   EXPECT_THAT(xml, HasSubstr("<user_files_path>/srv/byoc/orders/s1r1/data/user_files/</user_files_path>"));
-  EXPECT_THAT(xml,
-              HasSubstr("<format_schema_path>/srv/byoc/orders/s1r1/data/format_schemas/</format_schema_path>"));
+  EXPECT_THAT(
+      xml, HasSubstr("<format_schema_path>/srv/byoc/orders/s1r1/data/format_schemas/</format_schema_path>"));
   EXPECT_THAT(xml, HasSubstr("<log>/srv/byoc/orders/s1r1/logs/clickhouse-server.log</log>"));
   EXPECT_THAT(xml, HasSubstr("<errorlog>/srv/byoc/orders/s1r1/logs/clickhouse-server.err.log</errorlog>"));
   EXPECT_THAT(xml, HasSubstr("<users_config>/srv/byoc/orders/s1r1/users.xml</users_config>"));
@@ -161,28 +161,77 @@ TEST(ClickHouseConfig, RendersZooKeeperAndDistributedDdlWhenGiven) {
 }
 
 TEST(ClickHouseConfig, RefusesInputsThatWouldBreakTheFile) {
-  expect_invalid([] { auto c = server_config(); c.data_path = "/srv/data"; render_clickhouse_config(c); },
-                 "data_path");
-  expect_invalid([] { auto c = server_config(); c.tmp_path = "tmp/"; render_clickhouse_config(c); },
-                 "tmp_path");
-  expect_invalid([] { auto c = server_config(); c.log_file = "/srv/a</log>.log"; render_clickhouse_config(c); },
-                 "log_file");
-  expect_invalid([] { auto c = server_config(); c.http_port = 0; render_clickhouse_config(c); }, "http_port");
-  expect_invalid([] { auto c = server_config(); c.interserver_http_port = 70000; render_clickhouse_config(c); },
-                 "interserver_http_port");
-  expect_invalid([] { auto c = server_config(); c.http_port = c.tcp_port; render_clickhouse_config(c); },
-                 "tcp_port");
-  expect_invalid([] { auto c = server_config(); c.cluster_name = "a b"; render_clickhouse_config(c); },
-                 "cluster_name");
-  expect_invalid([] { auto c = server_config(); c.listen_host = "0.0.0.0/0"; render_clickhouse_config(c); },
-                 "listen_host");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.data_path = "/srv/data";
+        render_clickhouse_config(c);
+      },
+      "data_path");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.tmp_path = "tmp/";
+        render_clickhouse_config(c);
+      },
+      "tmp_path");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.log_file = "/srv/a</log>.log";
+        render_clickhouse_config(c);
+      },
+      "log_file");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.http_port = 0;
+        render_clickhouse_config(c);
+      },
+      "http_port");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.interserver_http_port = 70000;
+        render_clickhouse_config(c);
+      },
+      "interserver_http_port");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.http_port = c.tcp_port;
+        render_clickhouse_config(c);
+      },
+      "tcp_port");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.cluster_name = "a b";
+        render_clickhouse_config(c);
+      },
+      "cluster_name");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.listen_host = "0.0.0.0/0";
+        render_clickhouse_config(c);
+      },
+      "listen_host");
   // A replica absent from its own shard would be skipped by ON CLUSTER.
-  expect_invalid([] { auto c = server_config(); c.cluster[0].replicas[0].tcp_port = 19999;
-                      render_clickhouse_config(c); },
-                 "cluster");
-  expect_invalid([] { auto c = server_config(); c.sizing.max_execution_time_seconds = 0;
-                      render_clickhouse_config(c); },
-                 "max_execution_time");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.cluster[0].replicas[0].tcp_port = 19999;
+        render_clickhouse_config(c);
+      },
+      "cluster");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.sizing.max_execution_time_seconds = 0;
+        render_clickhouse_config(c);
+      },
+      "max_execution_time");
 }
 
 TEST(ClickHouseUsers, DefaultUserHasPasswordHashAndLoopbackOnly) {
@@ -204,7 +253,8 @@ TEST(ClickHouseUsers, ProfileCarriesTheLimits) {
   std::string xml = render_clickhouse_users(users_config());
   ClickHouseSizing s = clickhouse_sizing(2500, 4096);
   EXPECT_THAT(xml, HasSubstr("<max_threads>3</max_threads>"));
-  EXPECT_THAT(xml, HasSubstr("<max_memory_usage>" + std::to_string(s.max_memory_usage) + "</max_memory_usage>"));
+  EXPECT_THAT(xml,
+              HasSubstr("<max_memory_usage>" + std::to_string(s.max_memory_usage) + "</max_memory_usage>"));
   EXPECT_THAT(xml, HasSubstr("<max_memory_usage_for_all_queries>" +
                              std::to_string(s.max_memory_usage_for_all_queries) +
                              "</max_memory_usage_for_all_queries>"));
@@ -214,18 +264,48 @@ TEST(ClickHouseUsers, ProfileCarriesTheLimits) {
 }
 
 TEST(ClickHouseUsers, RefusesBadUsers) {
-  expect_invalid([] { auto c = users_config(); c.users[0].password_sha256_hex = "abc"; render_clickhouse_users(c); },
-                 "users.password_sha256_hex");
-  expect_invalid([] { auto c = users_config(); c.users[0].password_sha256_hex = std::string(64, 'G');
-                      render_clickhouse_users(c); },
-                 "users.password_sha256_hex");
-  expect_invalid([] { auto c = users_config(); c.users[0].networks = {}; render_clickhouse_users(c); },
-                 "users.networks");
-  expect_invalid([] { auto c = users_config(); c.users[0].networks = {"localhost</ip>"}; render_clickhouse_users(c); },
-                 "users.networks");
-  expect_invalid([] { auto c = users_config(); c.users.push_back(c.users[0]); render_clickhouse_users(c); },
-                 "users.name");
-  expect_invalid([] { auto c = users_config(); c.users = {}; render_clickhouse_users(c); }, "users");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users[0].password_sha256_hex = "abc";
+        render_clickhouse_users(c);
+      },
+      "users.password_sha256_hex");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users[0].password_sha256_hex = std::string(64, 'G');
+        render_clickhouse_users(c);
+      },
+      "users.password_sha256_hex");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users[0].networks = {};
+        render_clickhouse_users(c);
+      },
+      "users.networks");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users[0].networks = {"localhost</ip>"};
+        render_clickhouse_users(c);
+      },
+      "users.networks");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users.push_back(c.users[0]);
+        render_clickhouse_users(c);
+      },
+      "users.name");
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users = {};
+        render_clickhouse_users(c);
+      },
+      "users");
 }
 
 TEST(ClickHouseUsers, RendersEveryUserGiven) {

@@ -66,7 +66,8 @@ TEST(NginxConfig, KeepsEverythingInsideItsOwnDirectories) {
   EXPECT_THAT(conf, HasSubstr("error_log /srv/byoc/orders/endpoint/logs/error.log warn;"));
   EXPECT_THAT(conf, HasSubstr("access_log /srv/byoc/orders/endpoint/logs/access.log byoc;"));
   for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"})
-    EXPECT_THAT(conf, HasSubstr(std::string(temp) + "_temp_path /srv/byoc/orders/endpoint/tmp/" + temp + ";"));
+    EXPECT_THAT(conf,
+                HasSubstr(std::string(temp) + "_temp_path /srv/byoc/orders/endpoint/tmp/" + temp + ";"));
   EXPECT_THAT(conf, Not(HasSubstr("/etc/nginx")));
   EXPECT_THAT(conf, Not(HasSubstr("/var/")));
   EXPECT_THAT(conf, Not(HasSubstr("include ")));
@@ -74,7 +75,8 @@ TEST(NginxConfig, KeepsEverythingInsideItsOwnDirectories) {
 
 TEST(NginxConfig, AccessLogNeverRecordsTheQueryString) {
   std::string conf = render_nginx_config(endpoint());
-  auto format = conf.substr(conf.find("log_format"), conf.find(';', conf.find("log_format")) - conf.find("log_format"));
+  auto format =
+      conf.substr(conf.find("log_format"), conf.find(';', conf.find("log_format")) - conf.find("log_format"));
   EXPECT_THAT(format, Not(HasSubstr("$request ")));
   EXPECT_THAT(format, Not(HasSubstr("$request_uri")));
   EXPECT_THAT(format, Not(HasSubstr("$args")));
@@ -108,7 +110,8 @@ TEST(NginxConfig, ProbesFromTheRuntimeReachPingAndRevisionOnly) {
   c.allowed_cidrs = {"10.0.0.0/8"};
   std::string server = block(render_nginx_config(c), "  server {");
   std::string ping = block(server, "location = /ping {");
-  EXPECT_NE(ping.find("allow 127.0.0.1;\n      allow 10.0.0.0/8;\n      deny all;"), std::string::npos) << ping;
+  EXPECT_NE(ping.find("allow 127.0.0.1;\n      allow 10.0.0.0/8;\n      deny all;"), std::string::npos)
+      << ping;
   EXPECT_THAT(ping, HasSubstr("proxy_pass http://clickhouse_http;"));
   std::string revision = block(server, "location = /.byoc/revision {");
   EXPECT_THAT(revision, HasSubstr("if ($remote_addr != \"127.0.0.1\")"));
@@ -163,22 +166,83 @@ TEST(NginxConfig, SeveralReplicasBecomeOneUpstream) {
 }
 
 TEST(NginxConfig, RefusesInputsThatWouldBreakTheFile) {
-  expect_invalid([] { auto c = endpoint(); c.allowed_cidrs = {"10.0.0.0/8; allow all"}; render_nginx_config(c); },
-                 "allowed_ips");
-  expect_invalid([] { auto c = endpoint(); c.allowed_cidrs = {"10.0.0.0/33"}; render_nginx_config(c); },
-                 "allowed_ips");
-  expect_invalid([] { auto c = endpoint(); c.allowed_cidrs = {"all"}; render_nginx_config(c); }, "allowed_ips");
-  expect_invalid([] { auto c = endpoint(); c.certificate_file = "cert.pem"; render_nginx_config(c); },
-                 "certificate_file");
-  expect_invalid([] { auto c = endpoint(); c.temp_dir = "/srv/tmp"; render_nginx_config(c); }, "temp_dir");
-  expect_invalid([] { auto c = endpoint(); c.pid_file = "/srv/x;y"; render_nginx_config(c); }, "pid_file");
-  expect_invalid([] { auto c = endpoint(); c.https_port = 0; render_nginx_config(c); }, "https_port");
-  expect_invalid([] { auto c = endpoint(); c.http_upstreams = {}; render_nginx_config(c); }, "http_upstreams");
-  expect_invalid([] { auto c = endpoint(); c.native_tls_port = 19440; render_nginx_config(c); },
-                 "native_upstreams");
-  expect_invalid([] { auto c = endpoint(); c.revision = "\"; }"; render_nginx_config(c); }, "revision");
-  expect_invalid([] { auto c = endpoint(); c.listen_host = "example.com"; render_nginx_config(c); },
-                 "listen_host");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.allowed_cidrs = {"10.0.0.0/8; allow all"};
+        render_nginx_config(c);
+      },
+      "allowed_ips");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.allowed_cidrs = {"10.0.0.0/33"};
+        render_nginx_config(c);
+      },
+      "allowed_ips");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.allowed_cidrs = {"all"};
+        render_nginx_config(c);
+      },
+      "allowed_ips");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.certificate_file = "cert.pem";
+        render_nginx_config(c);
+      },
+      "certificate_file");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.temp_dir = "/srv/tmp";
+        render_nginx_config(c);
+      },
+      "temp_dir");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.pid_file = "/srv/x;y";
+        render_nginx_config(c);
+      },
+      "pid_file");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.https_port = 0;
+        render_nginx_config(c);
+      },
+      "https_port");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.http_upstreams = {};
+        render_nginx_config(c);
+      },
+      "http_upstreams");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.native_tls_port = 19440;
+        render_nginx_config(c);
+      },
+      "native_upstreams");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.revision = "\"; }";
+        render_nginx_config(c);
+      },
+      "revision");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.listen_host = "example.com";
+        render_nginx_config(c);
+      },
+      "listen_host");
 }
 
 }  // namespace

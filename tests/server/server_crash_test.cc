@@ -67,6 +67,31 @@ TEST_P(ServerCrash, EnvironmentCreateConvergesAfterRestart) {
 
 INSTANTIATE_TEST_SUITE_P(Instants, ServerCrash, ::testing::Values(0, 40, 400));
 
+TEST(ServerRestart, OnAnotherPortRestartsItsAgentsOnce) {
+  testing::TempDir scratch;
+  ServerProcess server(scratch.path(), proc::pick_free_port());
+  server.start();
+  auto [status, op] = server.call("POST", "/v1/environments",
+                                  {{"name", "moving"}, {"cloud", "local"}, {"cidr", "10.22.0.0/16"}});
+  ASSERT_EQ(server.wait_operation(op["id"])["status"], "succeeded");
+  auto connected = [&] {
+    auto [s, env] = server.call("GET", "/v1/environments/moving");
+    return env["conditions"][0]["status"] == true;
+  };
+  ASSERT_TRUE(testing::eventually(connected, 60s));
+  auto before = agents_under(server.data_dir());
+  ASSERT_EQ(before.size(), 1u);
+  server.kill9();  // the agent survives, dialling the old port
+  server.set_port(proc::pick_free_port());
+  server.start();
+  EXPECT_TRUE(testing::eventually([&] {
+    auto agents = agents_under(server.data_dir());
+    return agents.size() == 1 && agents[0].pid != before[0].pid && connected();
+  }, 60s)) << e2e::describe(agents_under(server.data_dir()));
+  auto [del_status, del] = server.call("DELETE", "/v1/environments/moving");
+  EXPECT_EQ(server.wait_operation(del["id"])["status"], "succeeded");
+}
+
 std::set<unsigned long> socket_inodes(pid_t pid) {
   std::set<unsigned long> out;
   for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {

@@ -24,6 +24,7 @@ class ServerProcess {
   void stop();
   pid_t pid() const { return child_ ? child_->pid() : -1; }
   int port() const { return port_; }
+  void set_port(int port) { port_ = port; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 

@@ -24,20 +24,30 @@ fs::path LocalDriver::directory(const std::string& environment_id) const {
   return options_.environments_dir / environment_id;
 }
 
+// The management-plane URL the running agent was started with: a server
+// restarted on another port must restart its agents, or they'd dial nowhere.
+constexpr const char* kAgentServerUrl = "agent-server-url";
+
 Observation LocalDriver::observe(const model::Environment& environment) {
   fs::path dir = directory(environment.id);
   Observation o;
   o.exists = fs::exists(dir);
   bool agent_running = o.exists && proc::FileLock::is_held(dir / layout::kLock);
-  o.ready = agent_running;
-  o.reason = !o.exists ? "directory_missing" : (agent_running ? "" : "agent_not_running");
+  bool current_url = files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url;
+  o.ready = agent_running && current_url;
+  o.reason = !o.exists ? "directory_missing"
+                       : (!agent_running ? "agent_not_running" : (current_url ? "" : "agent_dials_old_url"));
   return o;
 }
 
 void LocalDriver::create(const model::Environment& environment) {
   fs::path dir = directory(environment.id);
   files::ensure_dir(dir, 0700);
-  if (proc::FileLock::is_held(dir / layout::kLock)) return;  // already running (perhaps from before a restart)
+  if (proc::FileLock::is_held(dir / layout::kLock)) {
+    // Running, perhaps from before a restart: adopt it if it dials us.
+    if (files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url) return;
+    stop_agent(dir);
+  }
   // An agent that has joined before restarts with its certificate; otherwise
   // it needs a fresh single-use token.
   if (!fs::exists(dir / layout::kIdentity))
@@ -48,6 +58,7 @@ void LocalDriver::create(const model::Environment& environment) {
                 (dir / layout::kJoinToken).string()};
   spawn.output = dir / layout::kLog;
   spawn.unset_env = {"BYOC_JOIN_TOKEN", "BYOC_TOKEN"};
+  files::write_atomic(dir / kAgentServerUrl, options_.server_url, 0600);
   pid_t pid = proc::spawn(spawn);
   spdlog::info("environment {}: started agent (pid {})", environment.id, pid);
 }

@@ -14,8 +14,7 @@ std::string replica_name(int shard, int replica);
 
 class ServiceLayout {
  public:
-  ServiceLayout(std::filesystem::path root, const std::string& service)
-      : dir_(std::move(root) / service) {}
+  ServiceLayout(std::filesystem::path root, const std::string& service) : dir_(std::move(root) / service) {}
 
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path spec_file() const { return dir_ / "spec.json"; }

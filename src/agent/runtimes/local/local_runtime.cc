@@ -218,8 +218,13 @@ class LocalRuntime final : public Runtime {
       supervisor_.ensure_running(replica_key(name, r.name), std::move(p));
     }
     local::ProcessSpec p;
-    p.argv = {options_.nginx_binary.string(), "-p", l.endpoint_dir().string() + "/", "-c", nginx_marker(l),
-              "-e", (l.endpoint_logs() / "error.log").string()};
+    p.argv = {options_.nginx_binary.string(),
+              "-p",
+              l.endpoint_dir().string() + "/",
+              "-c",
+              nginx_marker(l),
+              "-e",
+              (l.endpoint_logs() / "error.log").string()};
     p.cwd = l.endpoint_dir();
     p.output = l.nginx_output();
     p.pid_file = l.nginx_pid_file();
@@ -351,7 +356,8 @@ class LocalRuntime final : public Runtime {
   ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker) {
     ProcessView view;
     view.supervised = supervisor_.info(key);
-    if (!view.supervised) view.running_unsupervised = local::Supervisor::find_running(pid_file, marker).has_value();
+    if (!view.supervised)
+      view.running_unsupervised = local::Supervisor::find_running(pid_file, marker).has_value();
     return view;
   }
 
@@ -455,10 +461,12 @@ class LocalRuntime final : public Runtime {
         if (key.rfind(prefix, 0) == 0) replicas.insert(key.substr(prefix.size()));
       std::error_code ec;
       for (fs::directory_iterator it(l.dir(), ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_directory() && fs::exists(it->path() / "config.xml")) replicas.insert(it->path().filename().string());
+        if (it->is_directory() && fs::exists(it->path() / "config.xml"))
+          replicas.insert(it->path().filename().string());
       for (const auto& replica : replicas) {
         std::optional<pid_t> pid = supervisor_.release(replica_key(name, replica));
-        if (!pid) pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
+        if (!pid)
+          pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
         if (pid) replica_pids.emplace_back(*pid, l.replica_pid_file(replica));
       }
       if (forget) services_.erase(name);
@@ -495,8 +503,7 @@ std::unique_ptr<Runtime> make_local_runtime(const LocalRuntimeOptions& options) 
   render::require_absolute_path(options.root.string(), "root");
   files::ensure_dir(options.root, 0700);
   auto lock = proc::FileLock::try_acquire(options.root / ".lock");
-  if (!lock)
-    throw Error::Conflict("runtime_busy", "another runtime holds " + options.root.string(), "root");
+  if (!lock) throw Error::Conflict("runtime_busy", "another runtime holds " + options.root.string(), "root");
   return std::make_unique<LocalRuntime>(options, std::move(*lock));
 }
 

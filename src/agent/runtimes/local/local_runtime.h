@@ -23,7 +23,7 @@
 namespace byoc::agent {
 
 struct LocalRuntimeOptions {
-  std::filesystem::path root;             // created 0700 if missing
+  std::filesystem::path root;               // created 0700 if missing
   crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
   const Clock* clock = &SystemClock::instance();
 

@@ -31,7 +31,8 @@ std::optional<ServicePorts> load_ports(const std::filesystem::path& file) {
     ports.https = port_field(j, "https");
     ports.native_tls = j.contains("native_tls") ? port_field(j, "native_tls") : 0;
     for (const auto& [name, r] : j.at("replicas").items())
-      ports.replicas[name] = ReplicaPorts{port_field(r, "http"), port_field(r, "tcp"), port_field(r, "interserver")};
+      ports.replicas[name] =
+          ReplicaPorts{port_field(r, "http"), port_field(r, "tcp"), port_field(r, "interserver")};
     return ports;
   } catch (const nlohmann::json::exception& e) {
     throw Error::Internal("malformed " + file.string() + ": " + e.what());

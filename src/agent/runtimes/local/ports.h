@@ -20,8 +20,8 @@ struct ReplicaPorts {
 };
 
 struct ServicePorts {
-  int https = 0;       // the endpoint (nginx, HTTPS)
-  int native_tls = 0;  // the endpoint (nginx stream, native protocol over TLS)
+  int https = 0;                                 // the endpoint (nginx, HTTPS)
+  int native_tls = 0;                            // the endpoint (nginx stream, native protocol over TLS)
   std::map<std::string, ReplicaPorts> replicas;  // by replica name ("s1r1")
   bool operator==(const ServicePorts&) const = default;
 };

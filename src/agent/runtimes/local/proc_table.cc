@@ -34,7 +34,8 @@ std::optional<Stat> read_stat(pid_t pid) {
   if (!text) return std::nullopt;
   auto open = text->find('(');
   auto close = text->rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close + 2 >= text->size()) return std::nullopt;
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= text->size())
+    return std::nullopt;
   Stat stat;
   stat.comm = text->substr(open + 1, close - open - 1);
   stat.state = (*text)[close + 2];

@@ -77,14 +77,16 @@ std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, 
   c.users_config_file = layout.replica_users(replica.name).string();
   c.cluster.resize(static_cast<size_t>(spec.shards));
   for (const auto& r : replicas_of(spec))
-    c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back({"127.0.0.1", ports.replicas.at(r.name).tcp});
+    c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back(
+        {"127.0.0.1", ports.replicas.at(r.name).tcp});
   c.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
   return render::render_clickhouse_config(c);
 }
 
 std::string render_users(const ServiceSpec& spec) {
   render::ClickHouseUsersConfig u;
-  u.users = {render::ClickHouseUser{"default", spec.default_password_sha256_hex, render::loopback_networks()}};
+  u.users = {
+      render::ClickHouseUser{"default", spec.default_password_sha256_hex, render::loopback_networks()}};
   u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
   return render::render_clickhouse_users(u);
 }
@@ -107,7 +109,8 @@ std::optional<std::string> usable_certificate(const fs::path& bundle_file, const
 }
 
 // Returns the leaf certificate in use and whether it was (re)issued.
-std::pair<std::string, bool> ensure_certificate(const ServiceLayout& layout, const FileWriterOptions& options) {
+std::pair<std::string, bool> ensure_certificate(const ServiceLayout& layout,
+                                                const FileWriterOptions& options) {
   const Clock& clock = *options.clock;
   if (auto cert = usable_certificate(layout.tls_bundle(), options.environment_ca.cert_pem, clock))
     return {*cert, false};
@@ -130,8 +133,15 @@ void check_nginx_config(const ServiceLayout& layout, const FileWriterOptions& op
   std::error_code ec;
   fs::remove(output, ec);
   proc::SpawnOptions spawn;
-  spawn.argv = {options.nginx_binary.string(), "-t", "-q", "-p", dir_string(layout.endpoint_dir()), "-c",
-                layout.nginx_conf_candidate().string(), "-e", (layout.endpoint_logs() / "error.log").string()};
+  spawn.argv = {options.nginx_binary.string(),
+                "-t",
+                "-q",
+                "-p",
+                dir_string(layout.endpoint_dir()),
+                "-c",
+                layout.nginx_conf_candidate().string(),
+                "-e",
+                (layout.endpoint_logs() / "error.log").string()};
   spawn.output = output;
   pid_t pid = proc::spawn(spawn);
   auto deadline = std::chrono::steady_clock::now() + kNginxCheckTimeout;
@@ -159,12 +169,13 @@ std::string replica_name(int shard, int replica) {
 }
 
 void check_service_name(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 63 && name.front() >= 'a' && name.front() <= 'z' &&
-            name.back() != '-';
+  bool ok =
+      !name.empty() && name.size() <= 63 && name.front() >= 'a' && name.front() <= 'z' && name.back() != '-';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (!ok)
     throw Error::Invalid("invalid_service_name",
-                         "service name must be a DNS-1123 label starting with a letter: '" + name + "'", "name");
+                         "service name must be a DNS-1123 label starting with a letter: '" + name + "'",
+                         "name");
 }
 
 void check_service_spec(const ServiceSpec& spec) {
@@ -242,8 +253,8 @@ ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, 
   return ports;
 }
 
-WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServicePorts& ports,
-                                const FileWriterOptions& options) {
+WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec,
+                                const ServicePorts& ports, const FileWriterOptions& options) {
   WriteResult result;
   files::ensure_dir(layout.dir(), 0700);
   save_spec(layout.spec_file(), spec);
@@ -260,8 +271,8 @@ WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& 
         write_if_changed(layout.replica_config(r.name), render_config(layout, spec, ports, r), 0600);
   }
 
-  for (const fs::path& dir : {layout.endpoint_dir(), layout.tls_bundle().parent_path(), layout.endpoint_logs(),
-                              layout.endpoint_run(), layout.endpoint_temp()})
+  for (const fs::path& dir : {layout.endpoint_dir(), layout.tls_bundle().parent_path(),
+                              layout.endpoint_logs(), layout.endpoint_run(), layout.endpoint_temp()})
     files::ensure_dir(dir, 0700);
   auto [certificate, reissued] = ensure_certificate(layout, options);
   write_if_changed(layout.tls_ca(), options.environment_ca.cert_pem, 0644);

@@ -66,7 +66,7 @@ struct FileWriterOptions {
 // it replaces the old one (a config nginx rejects throws kInternal and leaves
 // the old file). Renews the endpoint certificate when missing, not issued by
 // the environment CA, or expiring within 30 days.
-WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServicePorts& ports,
-                                const FileWriterOptions& options);
+WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec,
+                                const ServicePorts& ports, const FileWriterOptions& options);
 
 }  // namespace byoc::agent::local

@@ -22,7 +22,8 @@ const char* to_string(ProcessState s) {
 
 Supervisor::Supervisor(const Clock& clock, BackoffPolicy policy) : clock_(clock), policy_(policy) {}
 
-std::optional<pid_t> Supervisor::find_running(const std::filesystem::path& pid_file, const std::string& marker) {
+std::optional<pid_t> Supervisor::find_running(const std::filesystem::path& pid_file,
+                                              const std::string& marker) {
   std::optional<pid_t> pid;
   try {
     pid = proc::read_pid_file(pid_file);
@@ -127,13 +128,13 @@ void Supervisor::on_death(const std::string& key, Entry& entry, std::optional<in
   entry.next_start = now + entry.backoff;
   auto delay = entry.backoff;
   entry.backoff = std::min(entry.backoff * 2, policy_.max);
-  entry.info.state =
-      entry.info.consecutive_failures >= policy_.failed_after ? ProcessState::kFailed : ProcessState::kBackoff;
+  entry.info.state = entry.info.consecutive_failures >= policy_.failed_after ? ProcessState::kFailed
+                                                                             : ProcessState::kBackoff;
   entry.info.last_exit = exit_code;
   entry.info.pid = 0;
   spdlog::warn("supervisor: {} is down (exit {}, {} in a row); restart in {} ms", key,
-               exit_code ? std::to_string(*exit_code) : std::string("unknown"), entry.info.consecutive_failures,
-               delay.count());
+               exit_code ? std::to_string(*exit_code) : std::string("unknown"),
+               entry.info.consecutive_failures, delay.count());
 }
 
 void Supervisor::poll() {

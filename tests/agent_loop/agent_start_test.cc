@@ -1,0 +1,46 @@
+// A customer policy file the agent can't read exactly stops it before it
+// joins or runs anything, with one readable line.
+#include <gtest/gtest.h>
+
+#include "agent_loop_support.h"
+#include "base/files.h"
+#include "base/process.h"
+#include "testing/testing.h"
+
+namespace byoc::agent_loop {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+TEST(AgentStart, ABrokenPolicyFileStopsTheAgentWithOneLine) {
+  struct Case {
+    const char* policy;
+    const char* named;
+  };
+  for (const Case& c : {Case{R"({"public_endpoint_allowed": "no"})", "public_endpoint_allowed"},
+                        Case{R"({"public_endpoint_allowed": false, "allow_everything": true})", "allow_everything"},
+                        Case{R"({"widest_allowlist_prefix_v4": 40})", "widest_allowlist_prefix_v4"},
+                        Case{"{not json", "not valid JSON"}}) {
+    testing::TempDir scratch;
+    fs::path state = scratch.path() / "state";
+    files::ensure_dir(state, 0700);
+    files::write_atomic(state / "policy.json", c.policy, 0600);
+    files::write_atomic(scratch.path() / "join.token", "byocjoin_x." + std::string(64, 'a'), 0600);
+    // Nothing listens on that port: an agent that got past its policy would keep trying to join.
+    int port = proc::pick_free_port();
+    e2e::RunResult r = e2e::run_byoc({"agent", "--state-dir", state.string(), "--server",
+                                      "https://127.0.0.1:" + std::to_string(port), "--join-token-file",
+                                      (scratch.path() / "join.token").string()},
+                                     {{"HOME", scratch.path().string()}}, scratch.path(), 30s);
+    EXPECT_NE(r.code, 0) << c.policy;
+    EXPECT_EQ(r.err_lines(), 1u) << r.err;
+    EXPECT_NE(r.err.find("policy.json"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(state / "agent.key")) << "it must not have started joining";
+    EXPECT_FALSE(fs::exists(state / "agent.pid"));
+    EXPECT_TRUE(e2e::processes_mentioning(scratch.path()).empty());
+  }
+}
+
+}  // namespace
+}  // namespace byoc::agent_loop

@@ -1,0 +1,106 @@
+// The desired-state schema's additions (support user, cluster hosts,
+// environment network) stay closed and strictly typed.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "model/protocol.h"
+
+namespace byoc::model {
+namespace {
+using nlohmann::json;
+
+DesiredState full() {
+  DesiredState d;
+  d.revision = 9;
+  d.environment_id = "env-1";
+  d.environment_name = "prod";
+  d.environment_cidr = "10.20.0.0/16";
+  DesiredService s;
+  s.name = "db";
+  s.clickhouse_version = "18.16.1";
+  s.default_password_sha256_hex = std::string(64, 'a');
+  s.support = SupportUser{true, true, true, ""};
+  s.cluster_hosts = {"127.0.0.1", "localhost", "ch-0.db.svc.cluster.local", "fd00::5"};
+  d.services.push_back(s);
+  return d;
+}
+
+std::string rejected_field(const json& j) {
+  try {
+    parse_desired_state(j);
+  } catch (const Error& e) {
+    return e.field();
+  }
+  return "<accepted>";
+}
+
+TEST(DesiredSchema, NewFieldsRoundTrip) {
+  DesiredState d = full();
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  d.services[0].support.reset();
+  d.services[0].cluster_hosts.clear();
+  d.environment_cidr.clear();
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  // Older servers send neither field: still a valid desired state.
+  json old = to_json(d);
+  old.erase("environment_cidr");
+  old["services"][0].erase("cluster_hosts");
+  EXPECT_EQ(parse_desired_state(old), d);
+}
+
+TEST(DesiredSchema, TheSupportObjectIsClosedAndTyped) {
+  json j = to_json(full());
+  j["services"][0]["support"]["grants"] = "ALL";
+  EXPECT_EQ(rejected_field(j), "desired.services[0].support.grants");
+  j = to_json(full());
+  j["services"][0]["support"]["readonly"] = "yes";
+  EXPECT_EQ(rejected_field(j), "desired.services[0].support.readonly");
+  j = to_json(full());
+  j["services"][0]["support"].erase("log_queries");
+  EXPECT_EQ(rejected_field(j), "desired.services[0].support.log_queries") << "no silent default";
+  j = to_json(full());
+  j["services"][0]["support"]["password_sha256_hex"] = "hunter2";
+  EXPECT_EQ(rejected_field(j), "desired.services[0].support.password_sha256_hex");
+  // A well-formed hash parses: refusing it is the agent's invariant check, by code.
+  j = to_json(full());
+  j["services"][0]["support"]["password_sha256_hex"] = std::string(64, 'b');
+  EXPECT_EQ(rejected_field(j), "<accepted>");
+}
+
+TEST(DesiredSchema, ClusterHostsAreHostsOnly) {
+  for (const char* bad : {"127.0.0.1:9000", "http://10.0.0.1", "Host.Example", "a b", "", "-x.example", "10.0.0.1/32"}) {
+    json j = to_json(full());
+    j["services"][0]["cluster_hosts"] = {"127.0.0.1", bad};
+    EXPECT_EQ(rejected_field(j), "desired.services[0].cluster_hosts[1]") << bad;
+  }
+  json j = to_json(full());
+  j["services"][0]["cluster_hosts"] = {42};
+  EXPECT_EQ(rejected_field(j), "desired.services[0].cluster_hosts[0]");
+}
+
+TEST(DesiredSchema, TheEnvironmentNetworkIsACanonicalIpv4Network) {
+  for (const char* bad : {"10.20.0.1/16", "10.20.0.0", "fd00::/8", "10.020.0.0/16"}) {
+    json j = to_json(full());
+    j["environment_cidr"] = bad;
+    EXPECT_EQ(rejected_field(j), "desired.environment_cidr") << bad;
+  }
+}
+
+TEST(ReportSchema, ReadyMayCarryAReason) {
+  json service = {{"name", "db"}, {"state", "READY"}, {"reason", "policy_violation"}, {"endpoint", ""}};
+  json r = {{"protocol_version", 1}, {"status", {{"services", json::array({service})}}}};
+  EXPECT_EQ(parse_sync_request(r).status.services.at(0).reason, "policy_violation");
+}
+
+TEST(ReportSchema, UsageIntervalsAreClosedToo) {
+  json interval = {{"seq", 1}, {"service", "db"}, {"start", 1}, {"end", 2}, {"query", "SELECT 1"}};
+  json r = {{"protocol_version", 1}, {"usage", json::array({interval})}};
+  EXPECT_THROW(parse_sync_request(r), Error);
+  r["usage"][0].erase("query");
+  EXPECT_NO_THROW(parse_sync_request(r));
+}
+
+}  // namespace
+}  // namespace byoc::model
