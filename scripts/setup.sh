@@ -35,3 +35,17 @@ if ((${#missing[@]})); then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Node modules of the OpenAPI conformance test (ajv), pinned by its lock file.
+# Reinstalled only when missing or older than the lock.
+openapi_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/openapi"
+openapi_stamp="$openapi_dir/node_modules/.package-lock.json"
+if [[ ! -f "$openapi_stamp" || "$openapi_dir/package-lock.json" -nt "$openapi_stamp" ]]; then
+  if command -v npm >/dev/null; then
+    echo "setup: installing the node modules of tests/openapi"
+    npm ci --prefix "$openapi_dir" --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$openapi_stamp"
+  else
+    echo "setup: npm not found; tests/openapi (the OpenAPI conformance test) needs Node.js and npm" >&2
+  fi
+fi

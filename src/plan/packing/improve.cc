@@ -98,7 +98,16 @@ void insert_unplaced(Layout& layout) {
   for (size_t r = 0; r < layout.problem().replicas.size(); ++r) {
     if (layout.node_of(static_cast<int>(r)) < 0) todo.push_back(static_cast<int>(r));
   }
-  if (insert_replicas(layout, todo) < 0) throw Error::Internal("placement repair could not place a replica");
+  if (insert_replicas(layout, todo) < 0) {
+    for (int r : todo) {
+      if (layout.node_of(r) >= 0) continue;
+      int g = layout.problem().replicas[r].group;
+      std::string counts;
+      for (int z = 0; z < layout.problem().zone_count(); ++z) counts += " " + std::to_string(layout.zone_count(g, z));
+      throw Error::Internal("placement repair could not place replica " + layout.problem().replicas[r].id +
+                            " (zone counts" + counts + ", unplaced " + std::to_string(layout.unplaced(g)) + ")");
+    }
+  }
 }
 
 double downsize(Layout& layout) {

@@ -117,7 +117,8 @@ std::vector<int> integer_master(const Problem& problem, const GilmoreGomory& gg,
 }
 
 // Price-and-dive: fix the LP's whole columns, then one copy of its largest fractional column at a time, and
-// re-solve the residual by column generation (heuristic pricing) after each fix, until everything is covered.
+// re-solve the residual by column generation (heuristic pricing) after each fix, until everything is covered or
+// the time is up (the repair then places the rest).
 std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int time_limit_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(time_limit_ms);
   std::vector<int> residual;
@@ -136,7 +137,7 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int t
       for (size_t p = 1; p < x.size(); ++p) {
         if (x[p] > x[best]) best = p;
       }
-      if (x.empty() || x[best] <= 1e-9) return {};
+      if (x.empty() || x[best] <= 1e-9) return fixed;
       take.emplace_back(static_cast<int>(best), 1);
     }
     for (auto [p, copies] : take) {
@@ -146,7 +147,7 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int t
     if (*std::max_element(residual.begin(), residual.end()) <= 0) return fixed;
     auto left = deadline - std::chrono::steady_clock::now();
     int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
-    if (ms <= 0) return {};
+    if (ms <= 0) return fixed;  // out of time: the repair places what the fixed patterns leave
     ColumnGenerationOptions opt;
     opt.time_limit_ms = ms;
     opt.demand = residual;
@@ -155,7 +156,7 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int t
     pool = std::move(next.patterns);
     x = std::move(next.x);
   }
-  return {};
+  return fixed;
 }
 
 Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<Pattern>& opens) {

@@ -6,7 +6,11 @@ namespace byoc::store::sqlite {
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
   std::string message = std::string(what) + ": " + sqlite3_errmsg(db);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) throw Error::Conflict("conflict", message);
+  // Only a uniqueness violation means "that already exists"; any other
+  // constraint failing is a bug of ours, not the caller's.
+  int extended = sqlite3_extended_errcode(db);
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY)
+    throw Error::Conflict("conflict", message);
   if ((rc & 0xff) == SQLITE_BUSY) throw Error::Unavailable(message);
   throw Error::Internal(message);
 }
