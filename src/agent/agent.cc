@@ -25,7 +25,6 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
     : config_(std::move(config)),
       identity_(std::move(identity)),
       runtime_(std::move(runtime)),
-      clock_(clock),
       stop_(stop),
       applier_(*runtime_, config_.state_dir, config_.scope),
       meter_(clock),

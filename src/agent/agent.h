@@ -57,7 +57,6 @@ class Agent {
   AgentConfig config_;
   AgentIdentity identity_;
   std::unique_ptr<Runtime> runtime_;
-  const Clock& clock_;
   const std::atomic<bool>& stop_;
   DesiredStateApplier applier_;
   UsageMeter meter_;

@@ -105,11 +105,13 @@ UsageLedger::UsageLedger(fs::path file, const Clock& clock) : file_(std::move(fi
         {{"protocol_version", model::kProtocolVersion}, {"usage", j.at("pending")}});
     pending_ = std::move(check.usage);
   } catch (const std::exception& e) {
-    throw Error::Internal(file_.string() + " is corrupt (" + e.what() + "); move it away to start a new ledger");
+    throw Error::Internal(file_.string() + " is corrupt (" + e.what() +
+                          "); move it away to start a new ledger");
   }
   for (const auto& u : pending_)
     if (u.seq >= next_seq_)
-      throw Error::Internal(file_.string() + " is corrupt (a pending seq is not below next_seq); move it away");
+      throw Error::Internal(file_.string() +
+                            " is corrupt (a pending seq is not below next_seq); move it away");
 }
 
 void UsageLedger::save() const {

@@ -41,11 +41,14 @@ std::string string_or_empty(const json& object, const char* key) {
 
 }  // namespace
 
-ApiClient::ApiClient(ClientConfig connection)
-    : connection_(std::move(connection)), http_(http::TlsOptions{.ca_pem = connection_.ca_pem}) {}
+ApiClient::ApiClient(ClientConfig connection, Transport transport)
+    : connection_(std::move(connection)),
+      http_(http::TlsOptions{.ca_pem = connection_.ca_pem}),
+      transport_(std::move(transport)) {}
 
 json ApiClient::get(const std::string& path) { return call("GET", path, ""); }
 json ApiClient::post(const std::string& path, const json& body) { return call("POST", path, body.dump()); }
+json ApiClient::patch(const std::string& path, const json& body) { return call("PATCH", path, body.dump()); }
 json ApiClient::del(const std::string& path) { return call("DELETE", path, ""); }
 
 json ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
@@ -53,11 +56,11 @@ json ApiClient::call(const std::string& method, const std::string& path, const s
   request.method = method;
   request.url = connection_.server + path;
   request.headers = {{"Authorization", "Bearer " + connection_.token}, {"Accept", "application/json"}};
-  if (method == "POST") {
+  if (method == "POST" || method == "PATCH") {
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
   }
-  http::Response response = http_.send(request);
+  http::Response response = transport_ ? transport_(request) : http_.send(request);
   std::string what = method + " " + path;
   if (response.status < 200 || response.status > 299)
     throw error_from_response(response.status, response.body, what);

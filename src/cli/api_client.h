@@ -14,20 +14,24 @@
 #include "base/error.h"
 #include "base/http_client.h"
 #include "cli/config.h"
+#include "cli/io.h"
 
 namespace byoc::cli {
 
 class ApiClient {
  public:
   // `connection` as resolve_connection() returns it (server without a
-  // trailing slash, CA and token present).
-  explicit ApiClient(ClientConfig connection);
+  // trailing slash, CA and token present). A `transport` replaces the HTTPS
+  // client (tests); the requests it gets are the ones the server would.
+  explicit ApiClient(ClientConfig connection, Transport transport = {});
 
   // `path` starts with '/' and is already escaped (see path_segment). Return
-  // the parsed JSON body of a 2xx answer; throw byoc::Error otherwise
-  // (kUnavailable when the server can't be reached).
+  // the parsed JSON body of a 2xx answer (null when it is empty, as a 204's
+  // is); throw byoc::Error otherwise (kUnavailable when the server can't be
+  // reached).
   nlohmann::json get(const std::string& path);
   nlohmann::json post(const std::string& path, const nlohmann::json& body);
+  nlohmann::json patch(const std::string& path, const nlohmann::json& body);
   nlohmann::json del(const std::string& path);
 
   const std::string& server() const { return connection_.server; }
@@ -37,6 +41,7 @@ class ApiClient {
 
   ClientConfig connection_;
   http::Client http_;
+  Transport transport_;
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, so a name

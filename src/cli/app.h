@@ -1,5 +1,6 @@
 // The `byoc` command line: builds the command tree (server, agent, up,
-// login, env, service, operation, plan) and runs the chosen command.
+// login, env, service, operation, profile, token, org, plan) and runs the
+// chosen command.
 //
 // Exit codes: 0 success; 1 the command failed (API error, unreachable server,
 // failed operation); 2 the command line itself is wrong. Every failure is

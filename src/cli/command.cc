@@ -5,8 +5,11 @@
 namespace byoc::cli {
 using nlohmann::json;
 
-void on_run(CLI::App* sub, CommandSet& commands, Action fn) {
-  sub->callback([&commands, fn = std::move(fn)] { commands.action = fn; });
+void on_run(CLI::App* sub, CommandSet& commands, Action fn, std::function<void()> check) {
+  sub->callback([&commands, fn = std::move(fn), check = std::move(check)] {
+    if (check) check();
+    commands.action = fn;
+  });
 }
 
 void add_output_option(CLI::App* sub, std::string& format) {
@@ -23,9 +26,15 @@ void add_wait_options(CLI::App* sub, WaitFlags& flags, const std::string& what) 
       ->capture_default_str();
 }
 
+void add_organization_option(CLI::App* sub, std::string& organization) {
+  sub->add_option("--organization", organization,
+                  "Organisation to act in (admins and vendor staff; default: default). "
+                  "A customer's token always acts in its own");
+}
+
 std::unique_ptr<ApiClient> connect(const Io& io) {
   auto path = config_path(io.env);
-  return std::make_unique<ApiClient>(resolve_connection(read_config(path), io.env));
+  return std::make_unique<ApiClient>(resolve_connection(read_config(path), io.env), io.transport);
 }
 
 void print_result(Io& io, const std::string& format, const json& value,

@@ -1,7 +1,7 @@
 // Plumbing shared by the subcommands: how a parsed subcommand hands its
 // action to run() (actions run after parsing, so a usage error never half-runs
-// a command), the common flags (-o, --wait, --timeout) and how a command gets
-// an ApiClient from the saved login and the environment.
+// a command), the common flags (-o, --wait, --timeout, --organization) and how
+// a command gets an ApiClient from the saved login and the environment.
 //
 // Not thread-safe: one parse and one action per process.
 #pragma once
@@ -26,8 +26,11 @@ struct CommandSet {
   Action action;  // the parsed leaf subcommand's work; empty if none was chosen
 };
 
-// Makes `fn` the action when `sub` is the parsed subcommand.
-void on_run(CLI::App* sub, CommandSet& commands, Action fn);
+// Makes `fn` the action when `sub` is the parsed subcommand. `check`, when
+// given, runs first, still inside parsing: it throws a CLI::ParseError (such
+// as CLI::ValidationError) for a command line CLI11's own rules can't reject,
+// which run() reports as a usage error (exit 2) before anything is sent.
+void on_run(CLI::App* sub, CommandSet& commands, Action fn, std::function<void()> check = {});
 
 // -o/--output table|json (default table) into `format`.
 void add_output_option(CLI::App* sub, std::string& format);
@@ -39,8 +42,13 @@ struct WaitFlags {
 // --wait and --timeout SECONDS.
 void add_wait_options(CLI::App* sub, WaitFlags& flags, const std::string& what);
 
+// --organization NAME into `organization` (empty, and then not sent, unless
+// given): the organisation admins and vendor staff act in; a customer's token
+// always acts in its own.
+void add_organization_option(CLI::App* sub, std::string& organization);
+
 // An ApiClient for the server in ~/.config/byoc/config.json, overridden by
-// BYOC_SERVER / BYOC_TOKEN / BYOC_CA_FILE.
+// BYOC_SERVER / BYOC_TOKEN / BYOC_CA_FILE, sending through io.transport.
 std::unique_ptr<ApiClient> connect(const Io& io);
 
 // Prints `value` with `render` for tables or as JSON.

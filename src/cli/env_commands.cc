@@ -1,4 +1,4 @@
-// `byoc env create|list|get|delete|join-token`.
+// `byoc env create|list|get|update|delete|join-token`.
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -7,103 +7,206 @@ using nlohmann::json;
 
 namespace {
 
-std::string env_path(const std::string& name) { return "/v1/environments/" + path_segment(name); }
-
 struct CreateFlags {
   EnvironmentCreateArgs args;
+  std::string organization;
+  int daemonset_cpu_millis = 0, daemonset_memory_mib = 0;
+  CLI::Option* daemonset_cpu_option = nullptr;
+  CLI::Option* daemonset_memory_option = nullptr;
   WaitFlags wait;
   std::string format;
+
+  EnvironmentCreateArgs to_args() const {
+    EnvironmentCreateArgs result = args;
+    if (daemonset_cpu_option->count()) result.daemonset_cpu_millis = daemonset_cpu_millis;
+    if (daemonset_memory_option->count()) result.daemonset_memory_mib = daemonset_memory_mib;
+    return result;
+  }
+};
+
+struct UpdateFlags {
+  std::string name;
+  std::string organization;
+  std::vector<std::string> instance_types;
+  bool all_instance_types = false;
+  int daemonset_cpu_millis = 0, daemonset_memory_mib = 0;
+  CLI::Option* types_option = nullptr;
+  CLI::Option* all_types_option = nullptr;
+  CLI::Option* daemonset_cpu_option = nullptr;
+  CLI::Option* daemonset_memory_option = nullptr;
+  std::string format;
+
+  EnvironmentUpdateArgs to_args() const {
+    EnvironmentUpdateArgs result;
+    if (types_option->count()) result.instance_types = instance_types;
+    if (all_instance_types) result.instance_types = std::vector<std::string>{};
+    if (daemonset_cpu_option->count()) result.daemonset_cpu_millis = daemonset_cpu_millis;
+    if (daemonset_memory_option->count()) result.daemonset_memory_mib = daemonset_memory_mib;
+    return result;
+  }
 };
 
 struct NameFlags {
   std::string name;
+  std::string organization;
   WaitFlags wait;
   std::string format;
 };
 
+// "" unless an instance type in a comma-separated list is empty ("a,,b").
+CLI::Validator instance_type_syntax() {
+  return CLI::Validator(
+      [](std::string& value) { return value.empty() ? std::string("an instance type is empty") : ""; },
+      "TYPE");
+}
+
 void add_create(CLI::App* env, CommandSet& commands) {
-  auto flags = std::make_shared<CreateFlags>();
+  auto f = std::make_shared<CreateFlags>();
   auto* sub = env->add_subcommand("create", "Create an environment (the place services run in)");
-  sub->add_option("NAME", flags->args.name, "Environment name (DNS label)")->required();
-  sub->add_option("--cloud", flags->args.cloud, "Where it runs: local, external (your own agent) or aws")
+  sub->add_option("NAME", f->args.name, "Environment name (DNS label)")->required();
+  sub->add_option("--cloud", f->args.cloud, "Where it runs: local, external (your own agent) or aws")
       ->required()
       ->check(CLI::IsMember({"local", "external", "aws"}));
-  sub->add_option("--cidr", flags->args.cidr, "Private IPv4 range for the environment, e.g. 10.0.0.0/16")
+  sub->add_option("--cidr", f->args.cidr, "Private IPv4 range for the environment, e.g. 10.0.0.0/16")
       ->required()
       ->check(CLI::Validator([](std::string& value) { return ipv4_cidr_syntax_error(value); }, "CIDR"));
-  sub->add_option("--region", flags->args.region, "Cloud region (default: the cloud's own)");
-  sub->add_option("--zones", flags->args.zones, "Availability zones, comma-separated (default: a)")
+  sub->add_option("--region", f->args.region, "Cloud region (default: the cloud's own)");
+  sub->add_option("--zones", f->args.zones, "Availability zones, comma-separated (default: a)")
       ->delimiter(',');
-  add_wait_options(sub, flags->wait, "the environment is ready");
-  add_output_option(sub, flags->format);
-  on_run(sub, commands, [flags, &io = commands.io] {
+  sub->add_option("--instance-types", f->args.instance_types,
+                  "aws: EC2 types replicas may run on, comma-separated (default: every type in the "
+                  "catalogue); see `byoc profile list`")
+      ->delimiter(',')
+      ->check(instance_type_syntax());
+  f->daemonset_cpu_option =
+      sub->add_option("--daemonset-cpu-millis", f->daemonset_cpu_millis,
+                      "aws: CPU every node keeps for DaemonSets, in millicores (default 0)")
+          ->check(CLI::NonNegativeNumber);
+  f->daemonset_memory_option =
+      sub->add_option("--daemonset-memory-mib", f->daemonset_memory_mib,
+                      "aws: memory every node keeps for DaemonSets, in MiB (default 0)")
+          ->check(CLI::NonNegativeNumber);
+  add_organization_option(sub, f->organization);
+  add_wait_options(sub, f->wait, "the environment is ready");
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
-    json operation = api->post("/v1/environments", environment_create_body(flags->args));
-    if (!flags->wait.wait) {
-      print_result(io, flags->format, operation, render_operation);
+    json operation = api->post(with_organization(environment_path(""), f->organization),
+                               environment_create_body(f->to_args()));
+    if (!f->wait.wait) {
+      print_result(io, f->format, operation, render_operation);
       return 0;
     }
-    json done = wait_for(io, *api, operation, flags->wait);
+    json done = wait_for(io, *api, operation, f->wait);
     json environment = done.contains("result") && done["result"].is_object()
                            ? done["result"]
-                           : api->get(env_path(flags->args.name));
-    print_result(io, flags->format, environment, render_environment);
+                           : api->get(with_organization(environment_path(f->args.name), f->organization));
+    print_result(io, f->format, environment, render_environment);
     return 0;
   });
 }
 
 void add_list(CLI::App* env, CommandSet& commands) {
-  auto format = std::make_shared<std::string>();
+  auto f = std::make_shared<NameFlags>();
   auto* sub = env->add_subcommand("list", "List environments");
-  add_output_option(sub, *format);
-  on_run(sub, commands, [format, &io = commands.io] {
-    print_result(io, *format, connect(io)->get("/v1/environments"), render_environment_list);
+  add_organization_option(sub, f->organization);
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
+    print_result(io, f->format, connect(io)->get(with_organization(environment_path(""), f->organization)),
+                 render_environment_list);
     return 0;
   });
 }
 
 void add_get(CLI::App* env, CommandSet& commands) {
-  auto flags = std::make_shared<NameFlags>();
+  auto f = std::make_shared<NameFlags>();
   auto* sub = env->add_subcommand("get", "Show one environment with its conditions");
-  sub->add_option("NAME", flags->name, "Environment name")->required();
-  add_output_option(sub, flags->format);
-  on_run(sub, commands, [flags, &io = commands.io] {
-    print_result(io, flags->format, connect(io)->get(env_path(flags->name)), render_environment);
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  add_organization_option(sub, f->organization);
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
+    print_result(io, f->format,
+                 connect(io)->get(with_organization(environment_path(f->name), f->organization)),
+                 render_environment);
     return 0;
   });
 }
 
+void add_update(CLI::App* env, CommandSet& commands) {
+  auto f = std::make_shared<UpdateFlags>();
+  auto* sub = env->add_subcommand(
+      "update", "Change an aws environment's capacity settings (instance types, DaemonSet reservations)");
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  f->types_option = sub->add_option("--instance-types", f->instance_types,
+                                    "EC2 types replicas may run on, comma-separated (replaces the list)")
+                        ->delimiter(',')
+                        ->check(instance_type_syntax());
+  f->all_types_option =
+      sub->add_flag("--all-instance-types", f->all_instance_types, "Allow every type in the catalogue again")
+          ->excludes(f->types_option);
+  // The server replaces the DaemonSet reservation as a whole: a lone value would zero the other.
+  f->daemonset_cpu_option =
+      sub->add_option("--daemonset-cpu-millis", f->daemonset_cpu_millis,
+                      "CPU every node keeps for DaemonSets, in millicores (with --daemonset-memory-mib)")
+          ->check(CLI::NonNegativeNumber);
+  f->daemonset_memory_option =
+      sub->add_option("--daemonset-memory-mib", f->daemonset_memory_mib,
+                      "Memory every node keeps for DaemonSets, in MiB (with --daemonset-cpu-millis)")
+          ->check(CLI::NonNegativeNumber);
+  f->daemonset_cpu_option->needs(f->daemonset_memory_option);
+  f->daemonset_memory_option->needs(f->daemonset_cpu_option);
+  add_organization_option(sub, f->organization);
+  add_output_option(sub, f->format);
+  auto check = [f] {
+    if (!f->types_option->count() && !f->all_instance_types && !f->daemonset_cpu_option->count())
+      throw CLI::ValidationError(
+          "nothing to change: give --instance-types, --all-instance-types or --daemonset-cpu-millis with "
+          "--daemonset-memory-mib");
+  };
+  on_run(
+      sub, commands,
+      [f, &io = commands.io] {
+        json environment = connect(io)->patch(with_organization(environment_path(f->name), f->organization),
+                                              environment_update_body(f->to_args()));
+        print_result(io, f->format, environment, render_environment);
+        return 0;
+      },
+      check);
+}
+
 void add_delete(CLI::App* env, CommandSet& commands) {
-  auto flags = std::make_shared<NameFlags>();
+  auto f = std::make_shared<NameFlags>();
   auto* sub = env->add_subcommand("delete", "Delete an environment (it must have no services)");
-  sub->add_option("NAME", flags->name, "Environment name")->required();
-  add_wait_options(sub, flags->wait, "the environment is gone");
-  add_output_option(sub, flags->format);
-  on_run(sub, commands, [flags, &io = commands.io] {
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  add_organization_option(sub, f->organization);
+  add_wait_options(sub, f->wait, "the environment is gone");
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
-    json operation = api->del(env_path(flags->name));
-    if (!flags->wait.wait) {
-      print_result(io, flags->format, operation, render_operation);
+    json operation = api->del(with_organization(environment_path(f->name), f->organization));
+    if (!f->wait.wait) {
+      print_result(io, f->format, operation, render_operation);
       return 0;
     }
-    json done = wait_for(io, *api, operation, flags->wait);
-    print_result(io, flags->format, done,
-                 [&](const json&) { return "environment " + flags->name + " deleted\n"; });
+    json done = wait_for(io, *api, operation, f->wait);
+    print_result(io, f->format, done, [&](const json&) { return "environment " + f->name + " deleted\n"; });
     return 0;
   });
 }
 
 void add_join_token(CLI::App* env, CommandSet& commands) {
-  auto flags = std::make_shared<NameFlags>();
+  auto f = std::make_shared<NameFlags>();
   auto* sub = env->add_subcommand(
       "join-token", "Print a single-use token that lets `byoc agent` join an external environment");
-  sub->add_option("NAME", flags->name, "Environment name")->required();
-  add_output_option(sub, flags->format);
-  on_run(sub, commands, [flags, &io = commands.io] {
-    json answer = connect(io)->post(env_path(flags->name) + "/join-tokens", json::object());
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  add_organization_option(sub, f->organization);
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
+    json answer = connect(io)->post(
+        with_organization(environment_path(f->name) + "/join-tokens", f->organization), json::object());
     // Table form: the bare token on stdout so `> token-file` works; the rest is for the human.
-    print_result(io, flags->format, answer, [](const json& value) { return cell(value, "token") + "\n"; });
-    if (parse_output_format(flags->format) == OutputFormat::kTable)
+    print_result(io, f->format, answer, [](const json& value) { return cell(value, "token") + "\n"; });
+    if (parse_output_format(f->format) == OutputFormat::kTable)
       io.err << "single use, expires " << cell(answer, "expires_at")
              << "; give it to `byoc agent --join-token-file FILE` (or $BYOC_JOIN_TOKEN)\n";
     return 0;
@@ -118,6 +221,7 @@ void add_env_commands(CLI::App& app, CommandSet& commands) {
   add_create(env, commands);
   add_list(env, commands);
   add_get(env, commands);
+  add_update(env, commands);
   add_delete(env, commands);
   add_join_token(env, commands);
 }

@@ -54,6 +54,22 @@ const json& items_of(const json& list) {
   return kEmpty;
 }
 
+// "1930m/6826Mi" for a {"cpu_millis","memory_mib"} object; "" if absent.
+std::string resources(const json& object, const std::string& key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_object()) return "";
+  std::string cpu = cell(object[key], "cpu_millis"), memory = cell(object[key], "memory_mib");
+  if (cpu.empty() && memory.empty()) return "";
+  return (cpu.empty() ? "?" : cpu) + "m/" + (memory.empty() ? "?" : memory) + "Mi";
+}
+
+std::string price(const json& profile) {
+  auto it = profile.is_object() ? profile.find("price_per_hour") : profile.end();
+  if (!profile.is_object() || it == profile.end() || !it->is_number() || it->get<double>() <= 0) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4f", it->get<double>());
+  return buffer;
+}
+
 std::string fold_newlines(std::string_view text) {
   std::string out(text);
   for (char& c : out)
@@ -120,16 +136,24 @@ std::string render_environment_list(const json& items) {
 }
 
 std::string render_environment(const json& env) {
-  std::string out = render_details({{"name", cell(env, "name")},
-                                    {"id", cell(env, "id")},
-                                    {"cloud", cell(env, "cloud")},
-                                    {"region", cell(env, "region")},
-                                    {"cidr", cell(env, "cidr")},
-                                    {"zones", cell(env, "zones")},
-                                    {"state", cell(env, "state")},
-                                    {"revision", cell(env, "revision")},
-                                    {"created", cell(env, "created_at")},
-                                    {"updated", cell(env, "updated_at")}});
+  std::vector<std::pair<std::string, std::string>> fields = {{"name", cell(env, "name")},
+                                                             {"id", cell(env, "id")},
+                                                             {"organization", cell(env, "organization")},
+                                                             {"cloud", cell(env, "cloud")},
+                                                             {"region", cell(env, "region")},
+                                                             {"cidr", cell(env, "cidr")},
+                                                             {"zones", cell(env, "zones")}};
+  std::string types = cell(env, "instance_types");
+  std::string daemonsets = resources(env, "daemonsets");
+  bool aws = cell(env, "cloud") == "aws";
+  if (aws || !types.empty())
+    fields.emplace_back("instance_types", types.empty() ? "(all in the catalogue)" : types);
+  if (aws || (!daemonsets.empty() && daemonsets != "0m/0Mi")) fields.emplace_back("daemonsets", daemonsets);
+  fields.emplace_back("state", cell(env, "state"));
+  fields.emplace_back("revision", cell(env, "revision"));
+  fields.emplace_back("created", cell(env, "created_at"));
+  fields.emplace_back("updated", cell(env, "updated_at"));
+  std::string out = render_details(fields);
   auto conditions = env.is_object() ? env.find("conditions") : env.end();
   if (env.is_object() && conditions != env.end() && conditions->is_array() && !conditions->empty()) {
     std::vector<std::vector<std::string>> rows;
@@ -161,14 +185,55 @@ std::string render_service(const json& svc) {
                                                              {"allowed_ips", cell(svc, "allowed_ips")},
                                                              {"state", cell(svc, "state")},
                                                              {"reason", cell(svc, "reason")},
-                                                             {"endpoint", cell(svc, "endpoint")},
-                                                             {"created", cell(svc, "created_at")},
-                                                             {"updated", cell(svc, "updated_at")}};
+                                                             {"endpoint", cell(svc, "endpoint")}};
+  // Newer fields: shown only when the service has them, so older answers read as before.
+  if (!cell(svc, "native_endpoint").empty())
+    fields.emplace_back("native_endpoint", cell(svc, "native_endpoint"));
+  if (!cell(svc, "profile").empty()) fields.emplace_back("profile", cell(svc, "profile"));
+  fields.emplace_back("created", cell(svc, "created_at"));
+  fields.emplace_back("updated", cell(svc, "updated_at"));
   if (!cell(svc, "password").empty()) {
     fields.emplace_back("user", "default");
     fields.emplace_back("password", cell(svc, "password") + "   (shown only once: save it now)");
   }
   return render_details(fields);
+}
+
+std::string render_profile_list(const json& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : items_of(items))
+    rows.push_back({cell(p, "name"), cell(p, "instance_type"), price(p), resources(p, "allocatable"),
+                    resources(p, "requests"), cell(p, "ssd_cache_gib"), cell(p, "node_group")});
+  return render_table(
+      {"NAME", "INSTANCE TYPE", "$/H", "ALLOCATABLE", "REQUESTS", "SSD CACHE GIB", "NODE GROUP"}, rows);
+}
+
+std::string render_token(const json& token) {
+  std::vector<std::pair<std::string, std::string>> fields = {{"id", cell(token, "id")},
+                                                             {"role", cell(token, "role")},
+                                                             {"organization", cell(token, "organization")},
+                                                             {"created", cell(token, "created_at")}};
+  if (!cell(token, "token").empty())
+    fields.emplace_back("token", cell(token, "token") + "   (shown only once: save it now)");
+  return render_details(fields);
+}
+
+std::string render_token_list(const json& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& t : items_of(items))
+    rows.push_back({cell(t, "id"), cell(t, "role"), cell(t, "organization"), cell(t, "created_at")});
+  return render_table({"ID", "ROLE", "ORGANIZATION", "CREATED"}, rows);
+}
+
+std::string render_organization(const json& organization) {
+  return render_details(
+      {{"name", cell(organization, "name")}, {"created", cell(organization, "created_at")}});
+}
+
+std::string render_organization_list(const json& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : items_of(items)) rows.push_back({cell(o, "name"), cell(o, "created_at")});
+  return render_table({"NAME", "CREATED"}, rows);
 }
 
 std::string render_operation(const json& op) {

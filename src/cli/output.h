@@ -3,7 +3,8 @@
 //
 // Pure functions of their inputs: no I/O, thread-safe. They tolerate missing
 // or extra fields (a newer server may add some; an older may lack some) and
-// never print secrets except a `password` the caller put in on purpose.
+// never print secrets except a `password` the caller put in on purpose or the
+// `token` of a token create (the only answer that ever carries it).
 #pragma once
 
 #include <exception>
@@ -29,10 +30,22 @@ std::string render_table(const std::vector<std::string>& headers,
 std::string cell(const nlohmann::json& object, const std::string& key);
 
 std::string render_environment_list(const nlohmann::json& items);
+// With the capacity settings (instance types, DaemonSet reservations) for
+// aws environments, or whenever they are set.
 std::string render_environment(const nlohmann::json& environment);
 std::string render_service_list(const nlohmann::json& items);
-// Includes `password` (with a warning that it is shown once) when present.
+// Includes `password` (with a warning that it is shown once) when present,
+// and `profile` and `native_endpoint` when the service has them.
 std::string render_service(const nlohmann::json& service);
+// NAME, INSTANCE TYPE, $/H ("-" for the host), ALLOCATABLE and REQUESTS as
+// "CPUm/MEMORYMi", SSD CACHE GIB, NODE GROUP.
+std::string render_profile_list(const nlohmann::json& items);
+// id, role, organization, created, and the secret `token` when present
+// (with a warning that it is shown once).
+std::string render_token(const nlohmann::json& token);
+std::string render_token_list(const nlohmann::json& items);
+std::string render_organization(const nlohmann::json& organization);
+std::string render_organization_list(const nlohmann::json& items);
 // Includes a top-level `password` (the 202 answer of a service create).
 std::string render_operation(const nlohmann::json& operation);
 

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "cli/api_client.h"
+
 namespace byoc::cli {
 using nlohmann::json;
 
@@ -25,6 +27,21 @@ json environment_create_body(const EnvironmentCreateArgs& args) {
   json body = {{"name", args.name}, {"cloud", args.cloud}, {"cidr", args.cidr}};
   if (!args.region.empty()) body["region"] = args.region;
   if (!args.zones.empty()) body["zones"] = args.zones;
+  if (!args.instance_types.empty()) body["instance_types"] = args.instance_types;
+  json daemonsets = json::object();
+  if (args.daemonset_cpu_millis) daemonsets["cpu_millis"] = *args.daemonset_cpu_millis;
+  if (args.daemonset_memory_mib) daemonsets["memory_mib"] = *args.daemonset_memory_mib;
+  if (!daemonsets.empty()) body["daemonsets"] = daemonsets;
+  return body;
+}
+
+json environment_update_body(const EnvironmentUpdateArgs& args) {
+  json body = json::object();
+  if (args.instance_types) body["instance_types"] = *args.instance_types;
+  json daemonsets = json::object();
+  if (args.daemonset_cpu_millis) daemonsets["cpu_millis"] = *args.daemonset_cpu_millis;
+  if (args.daemonset_memory_mib) daemonsets["memory_mib"] = *args.daemonset_memory_mib;
+  if (!daemonsets.empty()) body["daemonsets"] = daemonsets;
   return body;
 }
 
@@ -36,7 +53,48 @@ json service_create_body(const ServiceCreateArgs& args) {
   if (args.cpu_millis) body["cpu_millis"] = *args.cpu_millis;
   if (args.memory_mib) body["memory_mib"] = *args.memory_mib;
   if (args.allowed_ips) body["allowed_ips"] = *args.allowed_ips;
+  if (args.profile) body["profile"] = *args.profile;
   return body;
+}
+
+json service_update_body(const ServiceUpdateArgs& args) {
+  json body = json::object();
+  if (args.allowed_ips) body["allowed_ips"] = *args.allowed_ips;
+  return body;
+}
+
+json token_create_body(const TokenCreateArgs& args) {
+  json body = {{"role", args.role}};
+  if (!args.organization.empty()) body["organization"] = args.organization;
+  return body;
+}
+
+json organization_create_body(const std::string& name) { return {{"name", name}}; }
+
+std::string environment_path(const std::string& environment) {
+  return "/v1/environments" + (environment.empty() ? "" : "/" + path_segment(environment));
+}
+
+std::string service_path(const std::string& environment, const std::string& service) {
+  return environment_path(environment) + "/services" + (service.empty() ? "" : "/" + path_segment(service));
+}
+
+std::string profiles_path(const std::string& environment) {
+  return environment_path(environment) + "/profiles";
+}
+
+std::string token_path(const std::string& id) {
+  return "/v1/tokens" + (id.empty() ? "" : "/" + path_segment(id));
+}
+
+std::string with_query(const std::string& path, const std::string& name, const std::string& value) {
+  if (value.empty()) return path;
+  return path + (path.find('?') == std::string::npos ? "?" : "&") + path_segment(name) + "=" +
+         path_segment(value);
+}
+
+std::string with_organization(const std::string& path, const std::string& organization) {
+  return with_query(path, "organization", organization);
 }
 
 std::string ipv4_cidr_syntax_error(const std::string& text) {

@@ -1,7 +1,9 @@
-// What the resource commands send: request bodies built from parsed flags,
-// and the syntax checks the CLI does itself before any request (so a typo is
-// a usage error with exit code 2, with no server needed). Semantic rules
-// (RFC 1918, prefix length, known zones) stay with the server, which owns them.
+// What the resource commands send: request paths and bodies built from parsed
+// flags, and the syntax checks the CLI does itself before any request (so a
+// typo is a usage error with exit code 2, with no server needed). Semantic
+// rules (RFC 1918, prefix length, known zones, instance types, ranges) stay
+// with the server, which owns them, and so do defaults: a body carries only
+// the fields the user gave.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -17,8 +19,19 @@ struct EnvironmentCreateArgs {
   std::string name;
   std::string cloud;
   std::string cidr;
-  std::string region;              // empty: the server's default for the cloud
-  std::vector<std::string> zones;  // empty: the server's default
+  std::string region;                       // empty: the server's default for the cloud
+  std::vector<std::string> zones;           // empty: the server's default
+  std::vector<std::string> instance_types;  // empty: not sent (aws allows every catalogue type)
+  std::optional<int> daemonset_cpu_millis;
+  std::optional<int> daemonset_memory_mib;
+};
+
+// PATCH /v1/environments/{env}. The server replaces `daemonsets` as a whole,
+// so the command asks for both of its values together.
+struct EnvironmentUpdateArgs {
+  std::optional<std::vector<std::string>> instance_types;  // empty list: every catalogue type
+  std::optional<int> daemonset_cpu_millis;
+  std::optional<int> daemonset_memory_mib;
 };
 
 struct ServiceCreateArgs {
@@ -29,11 +42,42 @@ struct ServiceCreateArgs {
   std::optional<int> cpu_millis;
   std::optional<int> memory_mib;
   std::optional<std::vector<std::string>> allowed_ips;
+  std::optional<std::string> profile;  // excludes cpu_millis/memory_mib (the command checks)
+};
+
+// PATCH /v1/environments/{env}/services/{svc}.
+struct ServiceUpdateArgs {
+  std::optional<std::vector<std::string>> allowed_ips;  // empty list: loopback only
+};
+
+struct TokenCreateArgs {
+  std::string role;
+  std::string organization;  // empty: the server's default
 };
 
 // Only the fields the user gave: defaults are the server's business.
 nlohmann::json environment_create_body(const EnvironmentCreateArgs& args);
+nlohmann::json environment_update_body(const EnvironmentUpdateArgs& args);
 nlohmann::json service_create_body(const ServiceCreateArgs& args);
+nlohmann::json service_update_body(const ServiceUpdateArgs& args);
+nlohmann::json token_create_body(const TokenCreateArgs& args);
+nlohmann::json organization_create_body(const std::string& name);
+
+// "/v1/environments" (empty name) or "/v1/environments/{name}", the name
+// escaped as one path segment.
+std::string environment_path(const std::string& environment);
+// ".../services" (empty service) or ".../services/{service}" of `environment`.
+std::string service_path(const std::string& environment, const std::string& service);
+// "/v1/environments/{environment}/profiles".
+std::string profiles_path(const std::string& environment);
+// "/v1/tokens" (empty id) or "/v1/tokens/{id}".
+std::string token_path(const std::string& id);
+// `path` with `name=value` added to its query ('?' or '&'), the value
+// percent-encoded; `path` unchanged when `value` is empty (not given).
+std::string with_query(const std::string& path, const std::string& name, const std::string& value);
+// with_query(path, "organization", organization): the organisation admins
+// and vendor staff act in (customers always act in their own).
+std::string with_organization(const std::string& path, const std::string& organization);
 
 // "" if `text` is an IPv4 CIDR (a.b.c.d/n, octets 0-255, n 0-32), else why not.
 std::string ipv4_cidr_syntax_error(const std::string& text);

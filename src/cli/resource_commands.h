@@ -1,6 +1,7 @@
 // The API client subcommands: `byoc env …`, `byoc service …`,
-// `byoc operation …` and `byoc login`. Each registers its flags on the given
-// app and its action in the CommandSet.
+// `byoc operation …`, `byoc profile …`, `byoc token …`, `byoc org …` and
+// `byoc login`. Each registers its flags on the given app and its action in
+// the CommandSet.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,9 @@ namespace byoc::cli {
 void add_env_commands(CLI::App& app, CommandSet& commands);
 void add_service_commands(CLI::App& app, CommandSet& commands);
 void add_operation_commands(CLI::App& app, CommandSet& commands);
+void add_profile_commands(CLI::App& app, CommandSet& commands);
+void add_token_commands(CLI::App& app, CommandSet& commands);
+void add_org_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
 
 }  // namespace byoc::cli

@@ -1,4 +1,4 @@
-// `byoc service create|list|get|delete --env E`.
+// `byoc service create|list|get|update|delete --env E`.
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -7,23 +7,25 @@ using nlohmann::json;
 
 namespace {
 
-std::string service_path(const std::string& env, const std::string& name) {
-  return "/v1/environments/" + path_segment(env) + "/services" +
-         (name.empty() ? "" : "/" + path_segment(name));
+CLI::Validator cidr_syntax() {
+  return CLI::Validator([](std::string& value) { return ip_cidr_syntax_error(value); }, "CIDR");
 }
 
 struct CreateFlags {
   std::string environment;
+  std::string organization;
   ServiceCreateArgs args;
   std::string clickhouse_version;
   int shards = 0, replicas = 0, cpu_millis = 0, memory_mib = 0;
   std::vector<std::string> allowed_ips;
+  std::string profile;
   CLI::Option* version_option = nullptr;
   CLI::Option* shards_option = nullptr;
   CLI::Option* replicas_option = nullptr;
   CLI::Option* cpu_option = nullptr;
   CLI::Option* memory_option = nullptr;
   CLI::Option* allowed_option = nullptr;
+  CLI::Option* profile_option = nullptr;
   WaitFlags wait;
   std::string format;
 
@@ -36,16 +38,41 @@ struct CreateFlags {
     if (cpu_option->count()) result.cpu_millis = cpu_millis;
     if (memory_option->count()) result.memory_mib = memory_mib;
     if (allowed_option->count()) result.allowed_ips = allowed_ips;
+    if (profile_option->count()) result.profile = profile;
+    return result;
+  }
+};
+
+struct UpdateFlags {
+  std::string environment;
+  std::string organization;
+  std::string name;
+  std::vector<std::string> allowed_ips;
+  bool loopback_only = false;
+  CLI::Option* allowed_option = nullptr;
+  WaitFlags wait;
+  std::string format;
+
+  ServiceUpdateArgs to_args() const {
+    ServiceUpdateArgs result;
+    if (allowed_option->count()) result.allowed_ips = allowed_ips;
+    if (loopback_only) result.allowed_ips = std::vector<std::string>{};
     return result;
   }
 };
 
 struct NameFlags {
   std::string environment;
+  std::string organization;
   std::string name;
   WaitFlags wait;
   std::string format;
 };
+
+// The service an operation ended with: its result, else a fresh GET.
+json service_after(ApiClient& api, const json& done, const std::string& path) {
+  return done.contains("result") && done["result"].is_object() ? done["result"] : api.get(path);
+}
 
 void add_create(CLI::App* service, CommandSet& commands) {
   auto f = std::make_shared<CreateFlags>();
@@ -59,16 +86,24 @@ void add_create(CLI::App* service, CommandSet& commands) {
       sub->add_option("--cpu-millis", f->cpu_millis, "CPU per replica in millicores (default 1000)");
   f->memory_option =
       sub->add_option("--memory-mib", f->memory_mib, "Memory per replica in MiB (default 2048)");
+  f->profile_option =
+      sub->add_option("--profile", f->profile,
+                      "Size each replica by one of the environment's profiles (`byoc profile list`) "
+                      "instead of --cpu-millis/--memory-mib")
+          ->excludes(f->cpu_option)
+          ->excludes(f->memory_option);
   f->allowed_option =
       sub->add_option("--allowed-ips", f->allowed_ips,
                       "Client CIDRs allowed to connect, comma-separated (default: loopback only)")
           ->delimiter(',')
-          ->check(CLI::Validator([](std::string& value) { return ip_cidr_syntax_error(value); }, "CIDR"));
+          ->check(cidr_syntax());
+  add_organization_option(sub, f->organization);
   add_wait_options(sub, f->wait, "the service answers queries");
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
-    json operation = api->post(service_path(f->environment, ""), service_create_body(f->to_args()));
+    json operation = api->post(with_organization(service_path(f->environment, ""), f->organization),
+                               service_create_body(f->to_args()));
     // The password exists only in this answer: keep it for whatever we print last.
     std::string password = cell(operation, "password");
     if (!f->wait.wait) {
@@ -82,9 +117,8 @@ void add_create(CLI::App* service, CommandSet& commands) {
       if (!password.empty()) io.err << "the service's password (shown only once) is: " << password << "\n";
       throw;
     }
-    json result = done.contains("result") && done["result"].is_object()
-                      ? done["result"]
-                      : api->get(service_path(f->environment, f->args.name));
+    json result = service_after(
+        *api, done, with_organization(service_path(f->environment, f->args.name), f->organization));
     if (!password.empty()) result["password"] = password;
     print_result(io, f->format, result, render_service);
     return 0;
@@ -95,10 +129,11 @@ void add_list(CLI::App* service, CommandSet& commands) {
   auto f = std::make_shared<NameFlags>();
   auto* sub = service->add_subcommand("list", "List services (of one environment with --env)");
   sub->add_option("--env", f->environment, "Only this environment's services");
+  add_organization_option(sub, f->organization);
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, &io = commands.io] {
-    std::string path = "/v1/services";
-    if (!f->environment.empty()) path += "?environment=" + path_segment(f->environment);
+    std::string path =
+        with_organization(with_query("/v1/services", "environment", f->environment), f->organization);
     print_result(io, f->format, connect(io)->get(path), render_service_list);
     return 0;
   });
@@ -109,11 +144,50 @@ void add_get(CLI::App* service, CommandSet& commands) {
   auto* sub = service->add_subcommand("get", "Show one service");
   sub->add_option("NAME", f->name, "Service name")->required();
   sub->add_option("--env", f->environment, "Its environment")->required();
+  add_organization_option(sub, f->organization);
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, &io = commands.io] {
-    print_result(io, f->format, connect(io)->get(service_path(f->environment, f->name)), render_service);
+    print_result(io, f->format,
+                 connect(io)->get(with_organization(service_path(f->environment, f->name), f->organization)),
+                 render_service);
     return 0;
   });
+}
+
+void add_update(CLI::App* service, CommandSet& commands) {
+  auto f = std::make_shared<UpdateFlags>();
+  auto* sub = service->add_subcommand("update", "Change a service's client allowlist");
+  sub->add_option("NAME", f->name, "Service name")->required();
+  sub->add_option("--env", f->environment, "Its environment")->required();
+  f->allowed_option = sub->add_option("--allowed-ips", f->allowed_ips,
+                                      "Client CIDRs allowed to connect, comma-separated (replaces the list)")
+                          ->delimiter(',')
+                          ->check(cidr_syntax());
+  sub->add_flag("--allowed-ips-loopback-only", f->loopback_only,
+                "Empty the allowlist: only clients on the environment's loopback may connect")
+      ->excludes(f->allowed_option);
+  add_organization_option(sub, f->organization);
+  add_wait_options(sub, f->wait, "the endpoint applies the change");
+  add_output_option(sub, f->format);
+  auto check = [f] {
+    if (!f->allowed_option->count() && !f->loopback_only)
+      throw CLI::RequiredError("--allowed-ips or --allowed-ips-loopback-only");
+  };
+  on_run(
+      sub, commands,
+      [f, &io = commands.io] {
+        auto api = connect(io);
+        std::string path = with_organization(service_path(f->environment, f->name), f->organization);
+        json operation = api->patch(path, service_update_body(f->to_args()));
+        if (!f->wait.wait) {
+          print_result(io, f->format, operation, render_operation);
+          return 0;
+        }
+        json done = wait_for(io, *api, operation, f->wait);
+        print_result(io, f->format, service_after(*api, done, path), render_service);
+        return 0;
+      },
+      check);
 }
 
 void add_delete(CLI::App* service, CommandSet& commands) {
@@ -121,11 +195,12 @@ void add_delete(CLI::App* service, CommandSet& commands) {
   auto* sub = service->add_subcommand("delete", "Delete a service and its data");
   sub->add_option("NAME", f->name, "Service name")->required();
   sub->add_option("--env", f->environment, "Its environment")->required();
+  add_organization_option(sub, f->organization);
   add_wait_options(sub, f->wait, "the service is gone");
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
-    json operation = api->del(service_path(f->environment, f->name));
+    json operation = api->del(with_organization(service_path(f->environment, f->name), f->organization));
     if (!f->wait.wait) {
       print_result(io, f->format, operation, render_operation);
       return 0;
@@ -145,6 +220,7 @@ void add_service_commands(CLI::App& app, CommandSet& commands) {
   add_create(service, commands);
   add_list(service, commands);
   add_get(service, commands);
+  add_update(service, commands);
   add_delete(service, commands);
 }
 

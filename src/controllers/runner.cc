@@ -46,7 +46,8 @@ void Runner::enqueue(const std::string& key, std::chrono::milliseconds delay) {
     auto it = due_.find(key);
     if (it == due_.end() || it->second > when) due_[key] = when;
   }
-  cv_.notify_one();
+  // All: the resync thread waits on the same variable and must not swallow the wake-up.
+  cv_.notify_all();
 }
 
 size_t Runner::pending() const {

@@ -88,6 +88,10 @@ void check_server(const ClickHouseServerConfig& c) {
     check_host(zk.host, "zookeeper.host");
     require_port(zk.port, "zookeeper.port");
   }
+  if (!c.zookeeper_root.empty()) require_zookeeper_path(c.zookeeper_root, "zookeeper_root");
+  if (c.zookeeper_session_timeout_ms < 1000)
+    throw Error::Invalid("invalid_config_value", "zookeeper_session_timeout_ms must be >= 1000",
+                         "zookeeper_session_timeout_ms");
   check_sizing(c.sizing);
 }
 
@@ -110,6 +114,25 @@ ClickHouseSizing clickhouse_sizing(int cpu_millis, int memory_mib) {
 }
 
 std::vector<std::string> loopback_networks() { return {"127.0.0.1", "::1"}; }
+
+void require_zookeeper_path(std::string_view value, std::string_view field) {
+  auto bad = [&](const std::string& why) {
+    throw Error::Invalid("invalid_config_value", std::string(field) + ": " + why, std::string(field));
+  };
+  if (value.size() < 2 || value.front() != '/' || value.back() == '/')
+    bad("must be an absolute ZooKeeper path without a trailing '/'");
+  bool segment_start = true;
+  for (char c : value.substr(1)) {
+    if (c == '/') {
+      if (segment_start) bad("empty path segment");
+      segment_start = true;
+      continue;
+    }
+    segment_start = false;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) bad("path has a character outside [A-Za-z0-9_-/]");
+  }
+}
 
 std::string render_clickhouse_config(const ClickHouseServerConfig& c) {
   check_server(c);
@@ -172,6 +195,8 @@ std::string render_clickhouse_config(const ClickHouseServerConfig& c) {
       emit(out, "      <port>{}</port>", zk.port);
       emit(out, "    </node>");
     }
+    emit(out, "    <session_timeout_ms>{}</session_timeout_ms>", c.zookeeper_session_timeout_ms);
+    if (!c.zookeeper_root.empty()) emit(out, "    <root>{}</root>", c.zookeeper_root);
     emit(out, "  </zookeeper>");
     emit(out, "  <distributed_ddl>");
     emit(out, "    <path>/clickhouse/{}/task_queue/ddl</path>", c.cluster_name);
@@ -215,6 +240,7 @@ std::string render_clickhouse_users(const ClickHouseUsersConfig& c) {
   emit(out, "      <timeout_overflow_mode>throw</timeout_overflow_mode>");
   emit(out, "      <use_uncompressed_cache>0</use_uncompressed_cache>");
   emit(out, "      <load_balancing>random</load_balancing>");
+  emit(out, "      <insert_distributed_sync>1</insert_distributed_sync>");
   emit(out, "    </default>");
   emit(out, "  </profiles>");
   emit(out, "  <users>");

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace byoc::render {
@@ -79,6 +80,12 @@ struct ClickHouseServerConfig {
   std::string cluster_password;
 
   std::vector<ZooKeeperNode> zookeeper;  // empty: no <zookeeper>, no distributed DDL
+  // The service's chroot in a ZooKeeper shared by several services ("/byoc/orders"):
+  // its tables and DDL queue live below it, invisible to the others. ClickHouse
+  // 18.16 refuses to start its ZooKeeper session if the node does not exist yet.
+  // Empty: the ZooKeeper root.
+  std::string zookeeper_root;
+  int zookeeper_session_timeout_ms = 30'000;
 
   ClickHouseSizing sizing;
 };
@@ -93,7 +100,11 @@ struct ClickHouseUser {
 
 struct ClickHouseUsersConfig {
   // Every user gets the `default` profile (the sizing's limits) and the
-  // `default` quota (unlimited, accounting only).
+  // `default` quota (unlimited, accounting only). The profile also makes an
+  // INSERT into a Distributed table synchronous (insert_distributed_sync): it
+  // returns once every shard has the rows, so what the client was told it
+  // wrote is readable at once, and a failed shard is the client's error rather
+  // than a background retry.
   std::vector<ClickHouseUser> users;
   ClickHouseSizing sizing;
 };
@@ -101,6 +112,10 @@ struct ClickHouseUsersConfig {
 // Loopback only: what `default` may connect from (the service endpoint's
 // nginx and local tools), never the customer's networks directly.
 std::vector<std::string> loopback_networks();
+
+// A ZooKeeper node path as ClickHouse and ZooKeeper take it: absolute, made of
+// [A-Za-z0-9_-] segments, no trailing '/' ("/byoc/orders"). Throws kInvalid.
+void require_zookeeper_path(std::string_view value, std::string_view field);
 
 std::string render_clickhouse_users(const ClickHouseUsersConfig& config);
 

@@ -21,6 +21,7 @@ bool is_address(const std::string& value) {
 }
 
 void check_upstreams(const std::vector<NginxUpstream>& upstreams, std::string_view field) {
+  // All may be down, but nginx refuses an upstream block with no server.
   if (upstreams.empty())
     throw Error::Invalid("invalid_config_value", std::string(field) + ": no upstream", std::string(field));
   for (const auto& u : upstreams) {
@@ -56,6 +57,12 @@ void check(const NginxEndpointConfig& c) {
   if (c.upstream_read_timeout_seconds < 1)
     throw Error::Invalid("invalid_config_value", "upstream_read_timeout_seconds must be >= 1",
                          "upstream_read_timeout_seconds");
+  if (c.max_fails < 1)
+    throw Error::Invalid("invalid_config_value", "max_fails must be >= 1", "max_fails");
+  if (c.fail_timeout_seconds < 1)
+    throw Error::Invalid("invalid_config_value", "fail_timeout_seconds must be >= 1", "fail_timeout_seconds");
+  if (!c.upstream_source.empty() && !is_address(c.upstream_source))
+    throw Error::Invalid("invalid_config_value", "upstream_source must be an address", "upstream_source");
   if (c.worker_processes < 1)
     throw Error::Invalid("invalid_config_value", "worker_processes must be >= 1", "worker_processes");
   for (char ch : c.revision)
@@ -66,6 +73,12 @@ void check(const NginxEndpointConfig& c) {
 std::string host_port(const std::string& host, int port) {
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                              : fmt::format("{}:{}", host, port);
+}
+
+void emit_servers(std::string& out, const std::vector<NginxUpstream>& upstreams, const NginxEndpointConfig& c) {
+  for (const auto& u : upstreams)
+    emit(out, "    server {} max_fails={} fail_timeout={}s{};", host_port(u.host, u.port), c.max_fails,
+         c.fail_timeout_seconds, u.down ? " down" : "");
 }
 
 void emit_allowlist(std::string& out, const std::vector<std::string>& cidrs, const char* indent) {
@@ -115,7 +128,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   emit(out, "  keepalive_requests 1000;");
   emit(out, "  keepalive_time 1h;");
   emit(out, "  upstream clickhouse_http {{");
-  for (const auto& u : c.http_upstreams) emit(out, "    server {};", host_port(u.host, u.port));
+  emit_servers(out, c.http_upstreams, c);
   emit(out, "    keepalive 16;");
   emit(out, "  }}");
   emit(out, "  server {{");
@@ -133,6 +146,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   emit(out, "    proxy_connect_timeout 5s;");
   emit(out, "    proxy_read_timeout {}s;", c.upstream_read_timeout_seconds);
   emit(out, "    proxy_send_timeout {}s;", c.upstream_read_timeout_seconds);
+  if (!c.upstream_source.empty()) emit(out, "    proxy_bind {};", c.upstream_source);
   emit_allowlist(out, c.allowed_cidrs, "    ");
   emit(out, "    location = /ping {{");
   emit(out, "      allow {};", c.probe_source);
@@ -155,7 +169,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   if (c.native_tls_port != 0) {
     emit(out, "stream {{");
     emit(out, "  upstream clickhouse_native {{");
-    for (const auto& u : c.native_upstreams) emit(out, "    server {};", host_port(u.host, u.port));
+    emit_servers(out, c.native_upstreams, c);
     emit(out, "  }}");
     emit(out, "  server {{");
     emit(out, "    listen {} ssl;", host_port(c.listen_host, c.native_tls_port));
@@ -163,6 +177,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
     emit_allowlist(out, c.allowed_cidrs, "    ");
     emit(out, "    proxy_connect_timeout 5s;");
     emit(out, "    proxy_timeout {}s;", c.upstream_read_timeout_seconds);
+    if (!c.upstream_source.empty()) emit(out, "    proxy_bind {};", c.upstream_source);
     emit(out, "    proxy_pass clickhouse_native;");
     emit(out, "  }}");
     emit(out, "}}");

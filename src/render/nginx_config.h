@@ -20,6 +20,9 @@ namespace byoc::render {
 struct NginxUpstream {
   std::string host = "127.0.0.1";
   int port = 0;
+  // Not known to answer (starting, restarting, dead): listed, but sent no
+  // traffic. An upstream whose servers are all down answers 502 at once.
+  bool down = false;
 };
 
 struct NginxEndpointConfig {
@@ -38,8 +41,18 @@ struct NginxEndpointConfig {
   int native_tls_port = 0;
   std::string stream_module_file = "/usr/lib/nginx/modules/ngx_stream_module.so";
 
+  // Every replica of every shard: any replica can coordinate a query over the
+  // service's cluster. Between the runtime's own health updates (which mark
+  // servers down and reload), nginx's passive checks take a server out for
+  // `fail_timeout_seconds` after `max_fails` failed attempts.
   std::vector<NginxUpstream> http_upstreams;    // the replicas' http ports
   std::vector<NginxUpstream> native_upstreams;  // the replicas' tcp ports (with native_tls_port)
+  int max_fails = 1;
+  int fail_timeout_seconds = 5;
+  // The loopback address nginx connects to the replicas from (proxy_bind);
+  // empty: the kernel's choice (127.0.0.1). A replica can then tell the
+  // endpoint's connections from the ones of its siblings and local tools.
+  std::string upstream_source;
 
   // Canonical CIDRs (or addresses) allowed to connect; empty means loopback
   // only (127.0.0.1/32 and ::1/128). Everything else is denied (HTTP 403; the

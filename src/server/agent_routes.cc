@@ -20,12 +20,6 @@ namespace {
 constexpr auto kAgentCertificateLifetime = 24h * 30;
 constexpr const char* kAgentCnPrefix = "agent:";
 
-json parse_json(const HttpRequest& req) {
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) throw Error::BadRequest("invalid_json", "request body is not valid JSON");
-  return body;
-}
-
 // The environment an agent's verified certificate speaks for.
 std::string agent_environment(store::Transaction& tx, const HttpRequest& req) {
   if (!req.peer || req.peer->common_name.rfind(kAgentCnPrefix, 0) != 0)
@@ -121,7 +115,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
 
 void add_agent_routes(Router& router, ServerContext& ctx) {
   router.add("POST", "/v1/agent/join", blocking(ctx, [&ctx](HttpRequest& req) {
-    json body = parse_json(req);
+    json body = parse_json_body(req);
     if (!body.is_object() || !body.contains("token") || !body["token"].is_string() || !body.contains("csr") ||
         !body["csr"].is_string() || body.size() != 2)
       throw Error::BadRequest("invalid_body", "body must be {\"token\": string, \"csr\": string}");
@@ -161,7 +155,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         SyncOutcome outcome;
         ctx.store.transact([&](store::Transaction& tx) { env_id = agent_environment(tx, req); });
         try {
-          report = model::parse_sync_request(parse_json(req));
+          report = model::parse_sync_request(parse_json_body(req));
         } catch (const Error& e) {
           // The telemetry allowlist: a report with anything else is refused whole.
           spdlog::warn("rejected a sync report from environment {}: {} ({})", env_id, e.code(), e.field());

@@ -19,8 +19,12 @@ Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
 
 std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action) {
   auto requested = request.query.find("organization");
+  if (action == Action::kAdmin) {
+    // Tokens and organisations are global: no organisation is addressed.
+    if (who.role != "admin") throw Error::Forbidden("only admins manage tokens and organisations");
+    return "";
+  }
   if (who.role == "customer") {
-    if (action == Action::kAdmin) throw Error::Forbidden("customers can't manage tokens or organisations");
     if (requested != request.query.end() && requested->second != who.organization)
       throw Error::NotFound("organization '" + requested->second + "' not found", "organization");
     return who.organization;

@@ -726,13 +726,10 @@ TEST_F(LocalRuntimeTest, ServesTheNativeProtocolOverTlsBehindTheSameAllowlist) {
 
 TEST_F(LocalRuntimeTest, RefusesWhatItCannotRunWithoutTouchingDisk) {
   ServiceSpec spec = service_spec("orders");
-  spec.replicas = 2;
+  spec.clickhouse_version = "24.3";
   ServiceStatus status = runtime_->apply(spec);
   EXPECT_EQ(status.state, ServiceState::kFailed);
-  EXPECT_EQ(status.reason, "unsupported_topology");
-  spec = service_spec("orders");
-  spec.clickhouse_version = "24.3";
-  EXPECT_EQ(runtime_->apply(spec).reason, "unsupported_version");
+  EXPECT_EQ(status.reason, "unsupported_version");
   EXPECT_FALSE(fs::exists(service_dir("orders")));
 
   auto invalid = [&](const std::function<void(ServiceSpec&)>& change) {
@@ -750,6 +747,9 @@ TEST_F(LocalRuntimeTest, RefusesWhatItCannotRunWithoutTouchingDisk) {
   invalid([](ServiceSpec& s) { s.default_password_sha256_hex = "plain"; });
   invalid([](ServiceSpec& s) { s.allowed_ips = {"10.0.0.0/8; allow all"}; });
   invalid([](ServiceSpec& s) { s.memory_mib = 10; });
+  invalid([](ServiceSpec& s) { s.shards = 65; });
+  invalid([](ServiceSpec& s) { s.replicas = 17; });
+  invalid([](ServiceSpec& s) { s.replicas = 0; });
   EXPECT_FALSE(fs::exists(service_dir("orders")));
   EXPECT_TRUE(runtime_->services().empty());
   EXPECT_THROW(runtime_->remove("../x"), Error);

@@ -17,8 +17,9 @@ namespace {
 std::string basic(const std::string& user, const std::string& password) {
   std::string plain = user + ":" + password;
   std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
   out.resize(static_cast<size_t>(n));
   return "Basic " + out;
 }
@@ -73,7 +74,8 @@ json LocalEnvironment::usage() {
 
 std::string LocalEnvironment::agent_log() const { return e2e::read_text(state_dir() / "agent.log"); }
 
-int query(const ServiceAccess& service, const std::string& source_address, std::chrono::milliseconds timeout) {
+int query(const ServiceAccess& service, const std::string& source_address,
+          std::chrono::milliseconds timeout) {
   http::Client client(http::TlsOptions{.ca_pem = service.ca_pem});
   http::Request request;
   request.method = "POST";
@@ -93,7 +95,8 @@ int query(const ServiceAccess& service, const std::string& source_address, std::
 
 size_t count(const std::string& text, const std::string& needle) {
   size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size()))
+    ++n;
   return n;
 }
 

@@ -17,10 +17,11 @@ TEST(AgentStart, ABrokenPolicyFileStopsTheAgentWithOneLine) {
     const char* policy;
     const char* named;
   };
-  for (const Case& c : {Case{R"({"public_endpoint_allowed": "no"})", "public_endpoint_allowed"},
-                        Case{R"({"public_endpoint_allowed": false, "allow_everything": true})", "allow_everything"},
-                        Case{R"({"widest_allowlist_prefix_v4": 40})", "widest_allowlist_prefix_v4"},
-                        Case{"{not json", "not valid JSON"}}) {
+  for (const Case& c :
+       {Case{R"({"public_endpoint_allowed": "no"})", "public_endpoint_allowed"},
+        Case{R"({"public_endpoint_allowed": false, "allow_everything": true})", "allow_everything"},
+        Case{R"({"widest_allowlist_prefix_v4": 40})", "widest_allowlist_prefix_v4"},
+        Case{"{not json", "not valid JSON"}}) {
     testing::TempDir scratch;
     fs::path state = scratch.path() / "state";
     files::ensure_dir(state, 0700);
@@ -28,10 +29,10 @@ TEST(AgentStart, ABrokenPolicyFileStopsTheAgentWithOneLine) {
     files::write_atomic(scratch.path() / "join.token", "byocjoin_x." + std::string(64, 'a'), 0600);
     // Nothing listens on that port: an agent that got past its policy would keep trying to join.
     int port = proc::pick_free_port();
-    e2e::RunResult r = e2e::run_byoc({"agent", "--state-dir", state.string(), "--server",
-                                      "https://127.0.0.1:" + std::to_string(port), "--join-token-file",
-                                      (scratch.path() / "join.token").string()},
-                                     {{"HOME", scratch.path().string()}}, scratch.path(), 30s);
+    e2e::RunResult r = e2e::run_byoc(
+        {"agent", "--state-dir", state.string(), "--server", "https://127.0.0.1:" + std::to_string(port),
+         "--join-token-file", (scratch.path() / "join.token").string()},
+        {{"HOME", scratch.path().string()}}, scratch.path(), 30s);
     EXPECT_NE(r.code, 0) << c.policy;
     EXPECT_EQ(r.err_lines(), 1u) << r.err;
     EXPECT_NE(r.err.find("policy.json"), std::string::npos) << r.err;

@@ -149,7 +149,8 @@ TEST_F(Applier, ThePolicyIsReadAgainOnEveryApply) {
   FakeRuntime restarted;
   DesiredStateApplier again(restarted, dir.path(), EnvironmentScope{true, ""});
   again.apply(desired(2, {bigger}));
-  EXPECT_TRUE(restarted.applied.empty()) << "the last accepted spec now violates the policy: it isn't started";
+  EXPECT_TRUE(restarted.applied.empty())
+      << "the last accepted spec now violates the policy: it isn't started";
   EXPECT_EQ(outcome(again, "db"), "policy_violation");
 }
 

@@ -4,6 +4,8 @@
 // twice, and its usage is stored exactly once per interval.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <set>
 #include <thread>
 
@@ -29,12 +31,14 @@ json ledger(const LocalEnvironment& env) {
 
 TEST(AgentAutonomy, ServesWithoutTheServerAndResumesWithoutDoubleCounting) {
   testing::TempDir scratch;
-  LocalEnvironment env(scratch.path(), "autonomy");
+  auto owned = std::make_unique<LocalEnvironment>(scratch.path(), "autonomy");
+  LocalEnvironment& env = *owned;
   auto before_create = Clock::now();
   ServiceAccess db = env.create_service("db");
   ASSERT_EQ(query(db), 200);
   // Usage reaches the server before the outage.
-  ASSERT_TRUE(testing::eventually([&] { return env.usage().value("intervals", 0) > 0; }, 90s)) << env.agent_log();
+  ASSERT_TRUE(testing::eventually([&] { return env.usage().value("intervals", 0) > 0; }, 90s))
+      << env.agent_log();
   int64_t stored_before_outage = env.usage()["intervals"];
   ASSERT_EQ(count(env.agent_log(), "service db: applying"), 1u) << env.agent_log();
   std::set<pid_t> processes = service_processes(env);
@@ -76,9 +80,11 @@ TEST(AgentAutonomy, ServesWithoutTheServerAndResumesWithoutDoubleCounting) {
         return totals == agent_totals && agent_totals["intervals"].get<int64_t>() > stored_before_outage;
       },
       150s);
-  EXPECT_TRUE(exact) << "server " << totals.dump() << " agent " << agent_totals.dump() << "\n" << env.agent_log();
+  EXPECT_TRUE(exact) << "server " << totals.dump() << " agent " << agent_totals.dump() << "\n"
+                     << env.agent_log();
   // Logged when the first answer arrives (the server may hold it ~30 s).
-  EXPECT_TRUE(testing::eventually([&] { return env.agent_log().find("reachable again") != std::string::npos; }, 60s));
+  EXPECT_TRUE(
+      testing::eventually([&] { return env.agent_log().find("reachable again") != std::string::npos; }, 60s));
   EXPECT_TRUE(testing::eventually([&] { return env.agent_connected(); }, 60s));
   EXPECT_TRUE(testing::eventually(
       [&] {
@@ -92,8 +98,8 @@ TEST(AgentAutonomy, ServesWithoutTheServerAndResumesWithoutDoubleCounting) {
   EXPECT_EQ(service_processes(env), processes);
 
   // Status flows again: a change made now is applied and reported back.
-  auto [status, op] = env.server().call("PATCH", "/v1/environments/autonomy/services/db",
-                                        {{"allowed_ips", {"127.0.0.0/8"}}});
+  auto [status, op] =
+      env.server().call("PATCH", "/v1/environments/autonomy/services/db", {{"allowed_ips", {"127.0.0.0/8"}}});
   ASSERT_EQ(status, 202) << op.dump();
   EXPECT_EQ(env.server().wait_operation(op["id"], 120s)["status"], "succeeded") << env.agent_log();
   EXPECT_EQ(query(db, "127.0.0.9"), 200) << "the new allowlist is in force";
@@ -107,6 +113,11 @@ TEST(AgentAutonomy, ServesWithoutTheServerAndResumesWithoutDoubleCounting) {
   EXPECT_GE(cpu_seconds, 60);
   EXPECT_LE(cpu_seconds, lifetime + 1);
   EXPECT_NEAR(memory_seconds, cpu_seconds, now["intervals"].get<double>());
+
+  // Nothing this test started outlives it.
+  owned.reset();
+  EXPECT_TRUE(e2e::processes_mentioning(scratch.path()).empty())
+      << e2e::describe(e2e::processes_mentioning(scratch.path()));
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ TEST(DesiredCheck, ClusterHostsStayInsideTheEnvironment) {
     EXPECT_EQ(reason(s, {}, nullptr, kCloud), "invariant_violation") << host;
   }
   s.cluster_hosts = {"10.20.3.4"};
-  EXPECT_EQ(reason(s, {}, nullptr, EnvironmentScope{false, ""}), "invariant_violation") << "no network: no host";
+  EXPECT_EQ(reason(s, {}, nullptr, EnvironmentScope{false, ""}), "invariant_violation")
+      << "no network: no host";
 }
 
 TEST(DesiredCheck, TheDefaultPasswordHashIsPinned) {
@@ -106,7 +107,8 @@ TEST(DesiredCheck, TheDefaultPasswordHashIsPinned) {
 
 TEST(DesiredCheck, PublicAllowlistEntriesFollowThePolicy) {
   model::DesiredService s = service();
-  for (const char* cidr : {"0.0.0.0/0", "203.0.113.0/24", "8.8.8.8/32", "2001:db8::/32", "::/0", "100.64.0.0/10"}) {
+  for (const char* cidr :
+       {"0.0.0.0/0", "203.0.113.0/24", "8.8.8.8/32", "2001:db8::/32", "::/0", "100.64.0.0/10"}) {
     s.allowed_ips = {"127.0.0.1/32", cidr};
     EXPECT_EQ(reason(s), "policy_violation") << cidr;
   }
@@ -156,9 +158,9 @@ TEST(DesiredCheck, TopologyBeyondAnyRuntimeIsRefused) {
 }
 
 TEST(DesiredCheck, PrivateNetworks) {
-  for (const char* cidr : {"10.0.0.0/8", "10.1.0.0/16", "172.16.0.0/12", "172.31.255.0/24", "192.168.0.0/16",
-                           "127.0.0.0/8", "127.0.0.2/32", "169.254.0.0/16", "fc00::/7", "fd00::/8", "fe80::/10",
-                           "::1/128"})
+  for (const char* cidr :
+       {"10.0.0.0/8", "10.1.0.0/16", "172.16.0.0/12", "172.31.255.0/24", "192.168.0.0/16", "127.0.0.0/8",
+        "127.0.0.2/32", "169.254.0.0/16", "fc00::/7", "fd00::/8", "fe80::/10", "::1/128"})
     EXPECT_TRUE(is_private_network(cidr)) << cidr;
   for (const char* cidr : {"0.0.0.0/0", "8.0.0.0/7", "172.32.0.0/16", "172.0.0.0/8", "192.169.0.0/16",
                            "11.0.0.0/8", "::/0", "2001:db8::/32", "fe00::/8", "not a cidr", "10.0.0.1/8"})

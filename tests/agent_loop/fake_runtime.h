@@ -20,7 +20,8 @@ class FakeRuntime final : public Runtime {
       --fail_applies;
       throw Error::Internal("disk full");
     }
-    if (spec.clickhouse_version != "18.16.1") return {spec.name, ServiceState::kFailed, "", "", "unsupported_version", {}};
+    if (spec.clickhouse_version != "18.16.1")
+      return {spec.name, ServiceState::kFailed, "", "", "unsupported_version", {}};
     running[spec.name] = spec;
     return status_of(spec);
   }

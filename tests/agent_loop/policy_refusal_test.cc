@@ -4,6 +4,8 @@
 // allowlist — also after the agent restarts. Once the customer allows public
 // endpoints, the next desired state goes through.
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <signal.h>
 
 #include <map>
@@ -29,20 +31,23 @@ std::map<std::string, fs::file_time_type> config_times(const fs::path& dir) {
     std::string path = it->path().string();
     std::string name = it->path().filename().string();
     if (path.find("preprocessed_configs") != std::string::npos || !it->is_regular_file()) continue;
-    if (name.ends_with(".conf") || name == "config.xml" || name == "users.xml") out[path] = it->last_write_time();
+    if (name.ends_with(".conf") || name == "config.xml" || name == "users.xml")
+      out[path] = it->last_write_time();
   }
   return out;
 }
 
 json patch_allowlist(LocalEnvironment& env, const json& allowed) {
-  auto [status, op] = env.server().call("PATCH", "/v1/environments/guarded/services/db", {{"allowed_ips", allowed}});
+  auto [status, op] =
+      env.server().call("PATCH", "/v1/environments/guarded/services/db", {{"allowed_ips", allowed}});
   EXPECT_EQ(status, 202) << op.dump();
   return env.server().wait_operation(op.value("id", ""), 120s);
 }
 
 TEST(AgentPolicy, APublicAllowlistIsRefusedAndTheLastGoodOneKeepsServing) {
   testing::TempDir scratch;
-  LocalEnvironment env(scratch.path(), "guarded");
+  auto owned = std::make_unique<LocalEnvironment>(scratch.path(), "guarded");
+  LocalEnvironment& env = *owned;
   // The customer's file (no public endpoints is also the default).
   files::write_atomic(env.state_dir() / "policy.json", R"({"public_endpoint_allowed": false})", 0600);
   ServiceAccess db = env.create_service("db");
@@ -61,7 +66,8 @@ TEST(AgentPolicy, APublicAllowlistIsRefusedAndTheLastGoodOneKeepsServing) {
   EXPECT_EQ(query(db, "127.0.0.1"), 200);
   EXPECT_EQ(query(db, "127.0.0.2"), 403) << "0.0.0.0/0 must not be in force";
   EXPECT_EQ(config_times(env.state_dir() / "services" / "db"), configs) << "nothing was rewritten";
-  EXPECT_NE(env.agent_log().find("service db: refused (policy_violation)"), std::string::npos) << env.agent_log();
+  EXPECT_NE(env.agent_log().find("service db: refused (policy_violation)"), std::string::npos)
+      << env.agent_log();
 
   // A restarted agent runs the last accepted spec, not the refused desired state it has cached.
   auto old_pid = proc::read_pid_file(env.state_dir() / "agent.pid");
@@ -92,6 +98,11 @@ TEST(AgentPolicy, APublicAllowlistIsRefusedAndTheLastGoodOneKeepsServing) {
   EXPECT_EQ(op["status"], "succeeded") << op.dump() << env.agent_log();
   EXPECT_EQ(query(db, "127.0.0.2"), 200);
   EXPECT_EQ(env.service("db")["reason"], "");
+
+  // Nothing this test started outlives it.
+  owned.reset();
+  EXPECT_TRUE(e2e::processes_mentioning(scratch.path()).empty())
+      << e2e::describe(e2e::processes_mentioning(scratch.path()));
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ TEST(CustomerPolicy, AbsentFileGivesSafeDefaults) {
 }
 
 TEST(CustomerPolicy, EveryFieldIsRead) {
-  CustomerPolicy p = parse_customer_policy(R"({"vendor_support_access": false, "public_endpoint_allowed": true,
+  CustomerPolicy p =
+      parse_customer_policy(R"({"vendor_support_access": false, "public_endpoint_allowed": true,
       "widest_allowlist_prefix_v4": 0, "widest_allowlist_prefix_v6": 128,
       "vendor_may_reset_default_password": true})");
   EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true}));
@@ -93,7 +94,8 @@ TEST(CustomerPolicy, LoadsTheFileInTheStateDir) {
     load_customer_policy(dir.path());
     FAIL() << "a misspelt field was accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find((dir.path() / "policy.json").string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir.path() / "policy.json").string()), std::string::npos)
+        << e.what();
   }
 }
 

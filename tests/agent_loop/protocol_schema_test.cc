@@ -70,7 +70,8 @@ TEST(DesiredSchema, TheSupportObjectIsClosedAndTyped) {
 }
 
 TEST(DesiredSchema, ClusterHostsAreHostsOnly) {
-  for (const char* bad : {"127.0.0.1:9000", "http://10.0.0.1", "Host.Example", "a b", "", "-x.example", "10.0.0.1/32"}) {
+  for (const char* bad :
+       {"127.0.0.1:9000", "http://10.0.0.1", "Host.Example", "a b", "", "-x.example", "10.0.0.1/32"}) {
     json j = to_json(full());
     j["services"][0]["cluster_hosts"] = {"127.0.0.1", bad};
     EXPECT_EQ(rejected_field(j), "desired.services[0].cluster_hosts[1]") << bad;

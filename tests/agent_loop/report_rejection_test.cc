@@ -3,6 +3,8 @@
 // agent's own certificate, while the agent itself keeps syncing.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "agent_loop_support.h"
 #include "base/files.h"
 #include "base/http_client.h"
@@ -23,15 +25,20 @@ json report() {
 }
 
 json service_entry() {
-  return {{"name", "db"}, {"state", "READY"}, {"reason", ""}, {"endpoint", "https://127.0.0.1:4443"},
+  return {{"name", "db"},
+          {"state", "READY"},
+          {"reason", ""},
+          {"endpoint", "https://127.0.0.1:4443"},
           {"replicas", json::array()}};
 }
 
 TEST(TelemetryAllowlist, AReportWithQueryTextRowsOrFreeTextIsRejected) {
   testing::TempDir scratch;
-  LocalEnvironment env(scratch.path(), "telemetry");
+  auto owned = std::make_unique<LocalEnvironment>(scratch.path(), "telemetry");
+  LocalEnvironment& env = *owned;
   fs::path dir = env.state_dir();
-  http::Client agent({files::read(dir / "server-ca.pem"), files::read(dir / "agent.pem"), files::read(dir / "agent.key")});
+  http::Client agent(
+      {files::read(dir / "server-ca.pem"), files::read(dir / "agent.pem"), files::read(dir / "agent.key")});
   json env_before = env.environment();
 
   struct Case {
@@ -55,7 +62,8 @@ TEST(TelemetryAllowlist, AReportWithQueryTextRowsOrFreeTextIsRejected) {
   r["status"]["services"].push_back(chatty);
   cases.push_back({"free-text reason", r, "status.services[0].reason"});
   r = report();
-  r["usage"].push_back({{"seq", 1}, {"service", "db"}, {"start", 1}, {"end", 2}, {"table", "customer.payments"}});
+  r["usage"].push_back(
+      {{"seq", 1}, {"service", "db"}, {"start", 1}, {"end", 2}, {"table", "customer.payments"}});
   cases.push_back({"usage with a table name", r, "usage[0].table"});
 
   for (const auto& c : cases) {
@@ -85,6 +93,11 @@ TEST(TelemetryAllowlist, AReportWithQueryTextRowsOrFreeTextIsRejected) {
   EXPECT_TRUE(services["items"].empty()) << services.dump();
   EXPECT_TRUE(env.agent_connected());
   EXPECT_EQ(env.agent_log().find("sync failed"), std::string::npos) << env.agent_log();
+
+  // Nothing this test started outlives it.
+  owned.reset();
+  EXPECT_TRUE(e2e::processes_mentioning(scratch.path()).empty())
+      << e2e::describe(e2e::processes_mentioning(scratch.path()));
 }
 
 }  // namespace

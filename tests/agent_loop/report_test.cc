@@ -23,7 +23,11 @@ model::DesiredState desired(std::initializer_list<const char*> names) {
 }
 
 ServiceStatus ready(const std::string& name) {
-  return {name, ServiceState::kReady, "https://127.0.0.1:4443", "127.0.0.1:9440", "",
+  return {name,
+          ServiceState::kReady,
+          "https://127.0.0.1:4443",
+          "127.0.0.1:9440",
+          "",
           {{1, 1, ReplicaState::kRunning, 0}}};
 }
 
@@ -68,7 +72,9 @@ TEST(Report, NothingOutsideTheEnumerationsLeaves) {
   odd.state = ServiceState::kFailed;
   odd.reason = "Code: 60, e.displayText() = DB::Exception: Table default.secrets doesn't exist";
   odd.endpoint = "http://evil.example/?q=SELECT";
-  odd.replicas = {{1, 1, ReplicaState::kFailed, -5}, {1, 2, ReplicaState::kFailed, 60}, {99, 1, ReplicaState::kRunning, 0}};
+  odd.replicas = {{1, 1, ReplicaState::kFailed, -5},
+                  {1, 2, ReplicaState::kFailed, 60},
+                  {99, 1, ReplicaState::kRunning, 0}};
   auto services = reported_services(desired({"db"}), {odd}, {});
   ASSERT_EQ(services.size(), 1u);
   EXPECT_EQ(services[0].reason, "unknown");
@@ -84,8 +90,8 @@ TEST(Report, NothingOutsideTheEnumerationsLeaves) {
 
 TEST(Report, EveryRuntimeReasonIsAProtocolReasonCode) {
   // The local runtime's reasons (local_runtime.cc) must reach the server as they are.
-  for (const char* reason : {"starting", "replica_failed", "endpoint_failed", "restarting", "stopped", "incomplete",
-                             "unsupported_topology", "unsupported_version"}) {
+  for (const char* reason : {"starting", "replica_failed", "endpoint_failed", "restarting", "stopped",
+                             "incomplete", "unsupported_topology", "unsupported_version"}) {
     ServiceStatus s = ready("db");
     s.state = ServiceState::kProvisioning;
     s.reason = reason;

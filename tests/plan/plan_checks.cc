@@ -155,10 +155,22 @@ PlacementInput random_instance(std::mt19937& rng, int replicas, int zones, std::
   in.instance_types = std::move(types);
   std::uniform_int_distribution<int> group_size(1, 3), cpu(1, 8), ratio(0, 2);
   int service = 0;
+  // The roomiest allowed type bounds the sizes drawn, so every instance has a plan.
+  Resources roomiest{0, 0};
+  for (const auto& t : Catalogue::builtin().types()) {
+    if (!in.instance_types.empty() &&
+        std::find(in.instance_types.begin(), in.instance_types.end(), t.name) == in.instance_types.end()) {
+      continue;
+    }
+    Resources room = allocatable(t, in.allocatable);
+    roomiest.cpu_millis = std::max(roomiest.cpu_millis, room.cpu_millis);
+    roomiest.memory_mib = std::max(roomiest.memory_mib, room.memory_mib);
+  }
   while (static_cast<int>(in.replicas.size()) < replicas) {
     int size = std::min(group_size(rng), replicas - static_cast<int>(in.replicas.size()));
     int64_t c = 250 * cpu(rng);
     int64_t m = c * (2 << ratio(rng)) * 1024 / 1000;  // 1:2, 1:4 or 1:8 GiB per core
+    if (!Resources{c, m}.fits_in(roomiest)) continue;
     for (int k = 0; k < size; ++k) {
       in.replicas.push_back(ReplicaRequest{"r" + std::to_string(in.replicas.size()), "s" + std::to_string(service),
                                            "0", Resources{c, m}});

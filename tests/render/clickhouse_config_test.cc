@@ -158,6 +158,32 @@ TEST(ClickHouseConfig, RendersZooKeeperAndDistributedDdlWhenGiven) {
   EXPECT_THAT(xml, HasSubstr("<zookeeper>"));
   EXPECT_THAT(xml, HasSubstr("<port>2182</port>"));
   EXPECT_THAT(xml, HasSubstr("<path>/clickhouse/orders/task_queue/ddl</path>"));
+  EXPECT_THAT(xml, HasSubstr("<session_timeout_ms>30000</session_timeout_ms>"));
+  EXPECT_THAT(xml, Not(HasSubstr("<root>")));  // no chroot unless given
+}
+
+TEST(ClickHouseConfig, RendersTheServicesZooKeeperChroot) {
+  ClickHouseServerConfig c = server_config();
+  c.zookeeper = {{"127.0.0.1", 2181}};
+  c.zookeeper_root = "/byoc/orders";
+  c.zookeeper_session_timeout_ms = 12'000;
+  std::string xml = render_clickhouse_config(c);
+  auto begin = xml.find("<zookeeper>");
+  auto end = xml.find("</zookeeper>");
+  ASSERT_NE(begin, std::string::npos);
+  std::string zk = xml.substr(begin, end - begin);
+  EXPECT_THAT(zk, HasSubstr("<root>/byoc/orders</root>"));
+  EXPECT_THAT(zk, HasSubstr("<session_timeout_ms>12000</session_timeout_ms>"));
+  // The root is given without ZooKeeper: nothing rendered (no ZooKeeper at all).
+  c.zookeeper.clear();
+  EXPECT_THAT(render_clickhouse_config(c), Not(HasSubstr("<root>")));
+}
+
+TEST(ClickHouseConfig, ZooKeeperPathsAreCheckedSegmentBySegment) {
+  for (const char* ok : {"/byoc", "/byoc/orders", "/byoc/a-b_C9"}) EXPECT_NO_THROW(require_zookeeper_path(ok, "f"));
+  for (const char* bad : {"", "/", "byoc", "/byoc/", "//byoc", "/byoc//x", "/byoc/</root>", "/byoc/a b",
+                          "/byoc/.."})
+    EXPECT_THROW(require_zookeeper_path(bad, "f"), Error) << bad;
 }
 
 TEST(ClickHouseConfig, RefusesInputsThatWouldBreakTheFile) {
@@ -232,6 +258,21 @@ TEST(ClickHouseConfig, RefusesInputsThatWouldBreakTheFile) {
         render_clickhouse_config(c);
       },
       "max_execution_time");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.zookeeper = {{"127.0.0.1", 2181}};
+        c.zookeeper_root = "/byoc/x</root><root>/";
+        render_clickhouse_config(c);
+      },
+      "zookeeper_root");
+  expect_invalid(
+      [] {
+        auto c = server_config();
+        c.zookeeper_session_timeout_ms = 10;
+        render_clickhouse_config(c);
+      },
+      "zookeeper_session_timeout_ms");
 }
 
 TEST(ClickHouseUsers, DefaultUserHasPasswordHashAndLoopbackOnly) {
@@ -261,6 +302,8 @@ TEST(ClickHouseUsers, ProfileCarriesTheLimits) {
   EXPECT_THAT(xml, HasSubstr("<max_execution_time>600</max_execution_time>"));
   EXPECT_THAT(xml, HasSubstr("<quota>default</quota>"));
   EXPECT_THAT(xml, HasSubstr("<quotas>"));
+  // What a Distributed INSERT returned is on the shards when it returns.
+  EXPECT_THAT(xml, HasSubstr("<insert_distributed_sync>1</insert_distributed_sync>"));
 }
 
 TEST(ClickHouseUsers, RefusesBadUsers) {

@@ -54,7 +54,8 @@ TEST(NginxConfig, ServesHttpsOnLoopbackWithTheGivenCertificate) {
   EXPECT_THAT(server, HasSubstr("ssl_certificate /srv/byoc/orders/endpoint/tls/cert.pem;"));
   EXPECT_THAT(server, HasSubstr("ssl_certificate_key /srv/byoc/orders/endpoint/tls/key.pem;"));
   EXPECT_THAT(server, HasSubstr("ssl_protocols TLSv1.2 TLSv1.3;"));
-  EXPECT_THAT(block(conf, "upstream clickhouse_http {"), HasSubstr("server 127.0.0.1:18123;"));
+  EXPECT_THAT(block(conf, "upstream clickhouse_http {"),
+              HasSubstr("server 127.0.0.1:18123 max_fails=1 fail_timeout=5s;"));
   EXPECT_THAT(block(server, "location / {"), HasSubstr("proxy_pass http://clickhouse_http;"));
   EXPECT_THAT(conf, Not(HasSubstr("listen 0.0.0.0")));
 }
@@ -147,8 +148,8 @@ TEST(NginxConfig, NativeProtocolOverTlsWithTheSameCertificateAndAllowlist) {
   std::string stream = block(conf, "stream {");
   ASSERT_FALSE(stream.empty());
   std::string upstream = block(stream, "upstream clickhouse_native {");
-  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:19000;"));
-  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:19001;"));
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:19000 max_fails=1 fail_timeout=5s;"));
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:19001 max_fails=1 fail_timeout=5s;"));
   std::string server = block(stream, "  server {");
   EXPECT_THAT(server, HasSubstr("listen 127.0.0.1:19440 ssl;"));
   EXPECT_THAT(server, HasSubstr("ssl_certificate /srv/byoc/orders/endpoint/tls/cert.pem;"));
@@ -161,8 +162,40 @@ TEST(NginxConfig, SeveralReplicasBecomeOneUpstream) {
   auto c = endpoint();
   c.http_upstreams = {{"127.0.0.1", 18123}, {"127.0.0.1", 18124}};
   std::string upstream = block(render_nginx_config(c), "upstream clickhouse_http {");
-  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18123;"));
-  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18124;"));
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18123 max_fails=1 fail_timeout=5s;"));
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18124 max_fails=1 fail_timeout=5s;"));
+}
+
+TEST(NginxConfig, ReplicasNotKnownToAnswerAreListedDown) {
+  auto c = endpoint();
+  c.native_tls_port = 19440;
+  c.http_upstreams = {{"127.0.0.1", 18123, true}, {"127.0.0.1", 18124, false}};
+  c.native_upstreams = {{"127.0.0.1", 19000, true}, {"127.0.0.1", 19001, false}};
+  c.max_fails = 2;
+  c.fail_timeout_seconds = 7;
+  std::string conf = render_nginx_config(c);
+  std::string http = block(conf, "upstream clickhouse_http {");
+  EXPECT_THAT(http, HasSubstr("server 127.0.0.1:18123 max_fails=2 fail_timeout=7s down;"));
+  EXPECT_THAT(http, HasSubstr("server 127.0.0.1:18124 max_fails=2 fail_timeout=7s;"));
+  std::string native = block(conf, "upstream clickhouse_native {");
+  EXPECT_THAT(native, HasSubstr("server 127.0.0.1:19000 max_fails=2 fail_timeout=7s down;"));
+  EXPECT_THAT(native, HasSubstr("server 127.0.0.1:19001 max_fails=2 fail_timeout=7s;"));
+  // All down is still a valid file (nginx answers 502 at once).
+  c.http_upstreams[1].down = true;
+  EXPECT_THAT(block(render_nginx_config(c), "upstream clickhouse_http {"),
+              HasSubstr("server 127.0.0.1:18124 max_fails=2 fail_timeout=7s down;"));
+}
+
+TEST(NginxConfig, ConnectsToReplicasFromTheGivenSource) {
+  auto c = endpoint();
+  c.native_tls_port = 19440;
+  c.native_upstreams = {{"127.0.0.1", 19000}};
+  std::string plain = render_nginx_config(c);
+  EXPECT_THAT(plain, Not(HasSubstr("proxy_bind")));
+  c.upstream_source = "127.0.0.2";
+  std::string conf = render_nginx_config(c);
+  EXPECT_THAT(block(conf, "  server {"), HasSubstr("    proxy_bind 127.0.0.2;\n"));
+  EXPECT_THAT(block(block(conf, "stream {"), "  server {"), HasSubstr("    proxy_bind 127.0.0.2;\n"));
 }
 
 TEST(NginxConfig, RefusesInputsThatWouldBreakTheFile) {
@@ -243,6 +276,27 @@ TEST(NginxConfig, RefusesInputsThatWouldBreakTheFile) {
         render_nginx_config(c);
       },
       "listen_host");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.upstream_source = "127.0.0.2; proxy_pass x";
+        render_nginx_config(c);
+      },
+      "upstream_source");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.max_fails = 0;
+        render_nginx_config(c);
+      },
+      "max_fails");
+  expect_invalid(
+      [] {
+        auto c = endpoint();
+        c.fail_timeout_seconds = 0;
+        render_nginx_config(c);
+      },
+      "fail_timeout_seconds");
 }
 
 }  // namespace

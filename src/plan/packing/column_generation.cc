@@ -5,8 +5,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <cstdio>
-#include <cstdlib>
 
 #include "plan/packing/glpk.h"
 #include "plan/packing/knapsack.h"
@@ -113,7 +111,7 @@ Priced price_greedy(const Problem& problem, const std::vector<ItemClass>& classe
 
 // Exact: max Σ π_k a_k, Σ a_k size_k ≤ room, 0 ≤ a_k ≤ max_copies, integer.
 Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes, const std::vector<double>& duals,
-                   int type, const Priced& start, int64_t node_budget) {
+                   int type, const Priced& start, int64_t node_budget, bool& dp_useful) {
   const Resources room = problem.types[type].room;
   std::vector<KnapsackItem> items(classes.size());
   for (size_t k = 0; k < classes.size(); ++k) {
@@ -122,8 +120,14 @@ Priced price_exact(const Problem& problem, const std::vector<ItemClass>& classes
   // Only patterns worth more than the node's price matter; ignoring those within 0.1% of it costs the bound at
   // most that much (Farley's bound divides by the proven 1 + 1e-3) and saves the search from the many patterns
   // that tie with the price once the duals are nearly optimal.
+  // The dynamic programme wins on gridded sizes; once it gives up in a solve it stays off for that solve.
+  std::optional<KnapsackResult> dp;
+  if (dp_useful) {
+    dp = solve_knapsack_2d_dp(items, room);
+    dp_useful = dp.has_value();
+  }
   KnapsackResult k =
-      solve_knapsack_2d(items, room, problem.types[type].price * (1 + kPricingTolerance), node_budget);
+      dp ? *dp : solve_knapsack_2d(items, room, problem.types[type].price * (1 + kPricingTolerance), node_budget);
   Priced result = start;
   if (k.value > result.value) {
     Pattern pattern{type, {}};
@@ -266,6 +270,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
   // master's duals; it damps the oscillation that makes plain column generation tail off. A separation point that
   // yields no column improving the master (mispricing) falls back to the master's duals.
   double best_bound = 0;
+  bool dp_useful = true;
   std::vector<double> center;
   bool stalled = false;
   while (!stalled) {
@@ -302,7 +307,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
       bool all_optimal = true;
       for (int t : pricing_types) {
         Priced g = price_greedy(problem, cls, point, t);
-        Priced e = price_exact(problem, cls, point, t, g, options.prove ? 1'000'000 : 20'000);
+        Priced e = price_exact(problem, cls, point, t, g, options.prove ? 1'000'000 : 20'000, dp_useful);
         all_optimal = all_optimal && e.optimal;
         theta = std::max(theta, e.upper_bound / problem.types[t].price);
         if (improving(e.pattern)) added = master.add(problem, e.pattern) || added;
@@ -314,7 +319,6 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
         best_bound = bound;
         center = point;
       }
-      if (getenv("H3DBG")) fprintf(stderr, "it %d exact a=%.1f: point %.5f theta %.6f bound %.5f added %d allopt %d\n", out.iterations, alpha, point_value, theta, bound, added, all_optimal);
       if (added) break;
       if (!options.prove) {
         stalled = true;
@@ -326,6 +330,30 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
         stalled = true;
         break;
       }
+    }
+  }
+  // Polish: the tolerance kept the tail short; one exact round at the master's own duals with no tolerance,
+  // when every type is proven to have nothing worth more than its price, makes the bound the LP optimum itself.
+  if (options.prove && out.converged && !out.duals.empty() && Clock::now() < deadline) {
+    bool proven = true;
+    for (int t : pricing_types) {
+      std::vector<KnapsackItem> items(cls.size());
+      for (size_t k = 0; k < cls.size(); ++k) {
+        items[k] = KnapsackItem{cls[k].size, max_copies(cls[k], problem.types[t].room), out.duals[k]};
+      }
+      std::optional<KnapsackResult> dp;
+      if (dp_useful) dp = solve_knapsack_2d_dp(items, problem.types[t].room);
+      KnapsackResult r =
+          dp ? *dp : solve_knapsack_2d(items, problem.types[t].room, problem.types[t].price * (1 + 1e-9), 200'000);
+      if (!r.proven || r.value > problem.types[t].price * (1 + 1e-9)) {
+        proven = false;
+        break;
+      }
+    }
+    if (proven) {
+      double dual_value = 0;
+      for (size_t k = 0; k < cls.size(); ++k) dual_value += out.duals[k] * demand[k];
+      best_bound = std::max(best_bound, dual_value / (1 + 1e-9));
     }
   }
   out.patterns = master.patterns();

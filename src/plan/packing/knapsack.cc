@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace byoc::plan::packing {
 
@@ -233,6 +234,129 @@ class Solver {
 KnapsackResult solve_knapsack_2d(const std::vector<KnapsackItem>& items, const Resources& room, double target,
                                  int64_t node_budget) {
   return Solver(items, room, target, node_budget).run();
+}
+
+std::optional<KnapsackResult> solve_knapsack_2d_dp(const std::vector<KnapsackItem>& items, const Resources& room,
+                                                  int64_t work_budget) {
+  // 0/1 pieces by binary splitting of each bounded count.
+  struct Piece {
+    int item;
+    int copies;
+    int64_t cpu;  // grid steps
+    int64_t mem;
+    double value;
+  };
+  int64_t grid = 0;
+  for (const auto& it : items) {
+    if (it.value > 0 && it.max_count > 0 && it.size.fits_in(room)) grid = std::gcd(grid, it.size.cpu_millis);
+  }
+  KnapsackResult result;
+  result.counts.assign(items.size(), 0);
+  if (grid == 0) {
+    result.proven = true;
+    return result;
+  }
+  const int64_t steps = room.cpu_millis / grid;
+  if (steps > 4000) return std::nullopt;
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
+    if (it.value <= 0 || it.max_count <= 0 || !it.size.fits_in(room)) continue;
+    int64_t cap = std::min<int64_t>({it.max_count, room.cpu_millis / std::max<int64_t>(1, it.size.cpu_millis),
+                                     room.memory_mib / std::max<int64_t>(1, it.size.memory_mib)});
+    for (int64_t k = 1; cap > 0; k *= 2) {
+      int64_t take = std::min(k, cap);
+      cap -= take;
+      pieces.push_back(Piece{static_cast<int>(i), static_cast<int>(take), it.size.cpu_millis / grid * take,
+                             it.size.memory_mib * take, it.value * static_cast<double>(take)});
+    }
+  }
+  // The front at c: states using exactly c steps of CPU, memory ascending and value strictly ascending. Each
+  // state remembers how it was built (piece, previous state) for the reconstruction.
+  struct State {
+    int64_t mem;
+    double value;
+    int piece;
+    int prev_c;
+    int prev_index;
+  };
+  // Every state ever created, addressed by (c, id), so the best one can be traced back.
+  std::vector<std::vector<State>> all(steps + 1);
+  std::vector<std::vector<int>> ids(steps + 1);  // ids into all[c] of the current front
+  all[0].push_back(State{0, 0, -1, -1, -1});
+  ids[0].push_back(0);
+  int64_t work = 0;
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    const Piece& pc = pieces[p];
+    for (int64_t c = steps; c >= pc.cpu; --c) {
+      const int64_t from = c - pc.cpu;
+      if (ids[from].empty()) continue;
+      // Merge front[c] with front[from] shifted by the piece.
+      const auto& a_ids = ids[c];
+      const auto& b_ids = ids[from];
+      size_t i = 0, j = 0;
+      std::vector<int> next_ids;
+      double best_value = -1;
+      auto offer = [&](State st, int existing) {
+        if (st.value <= best_value + 1e-12) return;
+        best_value = st.value;
+        if (existing < 0) {
+          all[c].push_back(st);
+          existing = static_cast<int>(all[c].size()) - 1;
+        }
+        next_ids.push_back(existing);
+      };
+      while (i < a_ids.size() || j < b_ids.size()) {
+        bool take_a;
+        State shifted{};
+        if (j < b_ids.size()) {
+          const State& b = all[from][b_ids[j]];
+          shifted = State{b.mem + pc.mem, b.value + pc.value, static_cast<int>(p), static_cast<int>(from), b_ids[j]};
+        }
+        if (j >= b_ids.size() || shifted.mem > room.memory_mib) {
+          if (i >= a_ids.size()) break;
+          take_a = true;
+        } else if (i >= a_ids.size()) {
+          take_a = false;
+        } else {
+          take_a = all[c][a_ids[i]].mem <= shifted.mem;
+        }
+        if (take_a) {
+          offer(all[c][a_ids[i]], a_ids[i]);
+          ++i;
+        } else {
+          offer(shifted, -1);
+          ++j;
+        }
+        if (++work > work_budget) return std::nullopt;
+      }
+      ids[c] = std::move(next_ids);
+    }
+  }
+  // Best state over all CPU levels.
+  int best_c = 0, best_id = ids[0][0];
+  double best = 0;
+  for (int64_t c = 0; c <= steps; ++c) {
+    for (int id : ids[c]) {
+      if (all[c][id].value > best) {
+        best = all[c][id].value;
+        best_c = static_cast<int>(c);
+        best_id = id;
+      }
+    }
+  }
+  result.value = best;
+  result.upper_bound = best;
+  result.proven = true;
+  for (int c = best_c, id = best_id; c >= 0 && id >= 0;) {
+    const State& st = all[c][id];
+    if (st.piece < 0) break;
+    result.counts[pieces[st.piece].item] += pieces[st.piece].copies;
+    int pc = st.prev_c, pid = st.prev_index;
+    c = pc;
+    id = pid;
+  }
+  return result;
 }
 
 }  // namespace byoc::plan::packing

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "plan/allocatable.h"
@@ -34,5 +35,11 @@ struct KnapsackResult {
 // root relaxation): the column generation needs a good column then, not the best one.
 KnapsackResult solve_knapsack_2d(const std::vector<KnapsackItem>& items, const Resources& room, double target = 0,
                                  int64_t node_budget = 1'000'000);
+
+// Exact dynamic programme for when the CPU sizes share a coarse grid (whole cores, or the trace's 100m): over CPU
+// used in grid steps, the Pareto front of (memory used, value). nullopt when the grid is too fine or the fronts
+// grow past `work_budget` entries; the caller then uses the branch and bound.
+std::optional<KnapsackResult> solve_knapsack_2d_dp(const std::vector<KnapsackItem>& items, const Resources& room,
+                                                  int64_t work_budget = 2'000'000);
 
 }  // namespace byoc::plan::packing

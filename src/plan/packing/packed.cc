@@ -4,8 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <cstdio>
-#include <cstdlib>
 
 #include "base/error.h"
 #include "plan/packing/assignment.h"
@@ -199,13 +197,8 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
 
   std::vector<int> ip = integer_master(problem, gg, options.rounding_time_limit_ms);
   auto consider = [&](Layout candidate) {
-    if (getenv("H3DBG")) fprintf(stderr, "candidate %.4f (best %.4f)\n", candidate.cost(), best.cost());
     if (candidate.cost() < best.cost() - 1e-9) best = std::move(candidate);
   };
-  if (getenv("H3DBG")) {
-    double ipc = 0; for (size_t p = 0; p < ip.size(); ++p) ipc += ip[p] * problem.types[gg.patterns[p].type].price;
-    fprintf(stderr, "lp %.4f ip %.4f (%zu cols)\n", gg.lp_value, ipc, ip.size());
-  }
   if (!ip.empty()) consider(realise(base, gg, ip));
   std::vector<int> ceil_counts(gg.patterns.size()), floor_counts(gg.patterns.size());
   for (size_t p = 0; p < gg.patterns.size(); ++p) {

@@ -179,6 +179,7 @@ ScaleInResult solve_scale_in(const Problem& problem, const std::vector<CurrentNo
   // The fresh problem: the bound, and what each replica is worth.
   ScaleInResult result;
   std::vector<double> value(R, 0);
+  Solution fresh_solution;
   if (mode == PlacementMode::kDedicated) {
     Solution fresh = solve_dedicated(problem);
     result.lower_bound = fresh.cost(problem);
@@ -189,6 +190,7 @@ ScaleInResult solve_scale_in(const Problem& problem, const std::vector<CurrentNo
     result.lower_bound = fresh.lower_bound;
     result.bound_exact = fresh.optimal;
     value = fresh.replica_value;
+    fresh_solution = fresh.solution;
   }
 
   Kept kept = keep_what_stays(problem, current, mode, current_node_of);
@@ -246,22 +248,34 @@ ScaleInResult solve_scale_in(const Problem& problem, const std::vector<CurrentNo
         release_sets.push_back(std::move(s));
       }
     }
-    if (kept_replicas <= cap) {
-      std::vector<int> all;
-      for (const auto& r : order) all.push_back(r.current);
-      std::sort(all.begin(), all.end());
-      release_sets.push_back(std::move(all));
-    }
   }
 
+  // Re-placements in the release candidates get a shorter rounding budget: there are several of them.
+  PlannerOptions quick = options;
+  quick.rounding_time_limit_ms = std::max(1, options.rounding_time_limit_ms / 3);
   std::optional<Candidate> best;
-  for (const auto& set : release_sets) {
-    Candidate c = evaluate(problem, kept, current, current_node_of, set, mode, options);
-    if (max_migrations >= 0 && static_cast<int>(c.migrated.size()) > max_migrations) continue;
+  auto consider = [&](Candidate c) {
+    if (max_migrations >= 0 && static_cast<int>(c.migrated.size()) > max_migrations) return;
     if (!best || c.cost < best->cost - 1e-9 ||
         (c.cost < best->cost + 1e-9 && c.migrated.size() < best->migrated.size())) {
       best = std::move(c);
     }
+  };
+  if (mode == PlacementMode::kPacked) {
+    // Releasing everything is the fresh plan, already solved: only the matching to current nodes is left.
+    Layout layout(problem, fresh_solution);
+    match_released(layout, current, current_node_of);
+    Candidate c{std::move(layout), {}, 0};
+    for (int r = 0; r < R; ++r) {
+      int was = current_node_of[r];
+      if (was >= 0 && c.layout.node(c.layout.node_of(r)).origin != was) c.migrated.push_back(r);
+    }
+    c.cost = c.layout.cost();
+    consider(std::move(c));
+  }
+  for (const auto& set : release_sets) {
+    Candidate c = evaluate(problem, kept, current, current_node_of, set, mode, quick);
+    consider(std::move(c));
   }
   if (!best) throw Error::Internal("scale-in found no re-placement within the migration limit");
   result.solution = best->layout.solution();

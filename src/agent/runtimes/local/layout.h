@@ -1,6 +1,7 @@
-// Where the local runtime keeps each file of a service (see local_runtime.h
-// for the tree). Paths only, no I/O. Directories end without '/'; callers
-// that render them for ClickHouse or nginx append it.
+// Where the local runtime keeps each file of a service and of the
+// environment's ZooKeeper (see local_runtime.h for the tree). Paths only, no
+// I/O. Directories end without '/'; callers that render them for ClickHouse,
+// nginx or ZooKeeper append it.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +20,13 @@ class ServiceLayout {
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path spec_file() const { return dir_ / "spec.json"; }
   std::filesystem::path ports_file() const { return dir_ / "ports.json"; }
+  // The internal cluster user's password (0600): Distributed tables connect
+  // to the shards with it, and ClickHouse 18.16 wants it in plain text.
+  std::filesystem::path cluster_secret_file() const { return dir_ / "cluster.secret"; }
+  // Written once the service's ZooKeeper chroot was made for it. A service
+  // without it finds the chroot empty: whatever is there belonged to an
+  // earlier service of the same name and is deleted first.
+  std::filesystem::path chroot_marker() const { return dir_ / "zookeeper.chroot"; }
 
   std::filesystem::path replica_dir(const std::string& replica) const { return dir_ / replica; }
   std::filesystem::path replica_config(const std::string& r) const { return replica_dir(r) / "config.xml"; }
@@ -43,6 +51,31 @@ class ServiceLayout {
   // Written by the supervisor (nginx writes its own under run/ too).
   std::filesystem::path nginx_pid_file() const { return endpoint_dir() / "nginx.pid"; }
   std::filesystem::path nginx_output() const { return endpoint_logs() / "nginx.out"; }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// The service's chroot in the environment's ZooKeeper.
+std::string zookeeper_chroot(const std::string& service);
+
+// One ZooKeeper per runtime root, shared by its replicated services. Its
+// directory name can't be a service's (service names start with a letter).
+class ZooKeeperLayout {
+ public:
+  explicit ZooKeeperLayout(const std::filesystem::path& root) : dir_(root / "_zookeeper") {}
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path port_file() const { return dir_ / "port.json"; }
+  // zoo.cfg and log4j.properties; the directory is first on the classpath.
+  std::filesystem::path conf_dir() const { return dir_ / "conf"; }
+  std::filesystem::path zoo_cfg() const { return conf_dir() / "zoo.cfg"; }
+  std::filesystem::path log4j_properties() const { return conf_dir() / "log4j.properties"; }
+  std::filesystem::path data_dir() const { return dir_ / "data"; }
+  std::filesystem::path logs() const { return dir_ / "logs"; }
+  std::filesystem::path log_file() const { return logs() / "zookeeper.log"; }
+  std::filesystem::path output() const { return logs() / "stdout.log"; }
+  std::filesystem::path pid_file() const { return dir_ / "zookeeper.pid"; }
 
  private:
   std::filesystem::path dir_;

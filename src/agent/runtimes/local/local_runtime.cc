@@ -10,10 +10,14 @@
 #include <thread>
 
 #include "agent/runtimes/local/layout.h"
+#include "agent/runtimes/local/orphans.h"
 #include "agent/runtimes/local/ports.h"
 #include "agent/runtimes/local/probes.h"
 #include "agent/runtimes/local/proc_table.h"
+#include "agent/runtimes/local/replica_health.h"
 #include "agent/runtimes/local/service_files.h"
+#include "agent/runtimes/local/zk_client.h"
+#include "agent/runtimes/local/zookeeper.h"
 #include "base/error.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -31,14 +35,20 @@ using SteadyClock = std::chrono::steady_clock;
 
 // The only ClickHouse this machine has (Debian 12's package).
 constexpr const char* kLocalClickHouseVersion = "18.16.1";
-// nginx drains in well under a second; ClickHouse may need ~15 s to let go of
-// keep-alive clients (the endpoint is stopped first, so usually ~1 s).
+// nginx drains in well under a second. ClickHouse may need ~15 s to let go
+// of keep-alive clients, but the endpoint is stopped first, so usually ~1 s.
+// ZooKeeper goes last, once no replica holds a session.
 constexpr std::chrono::seconds kEndpointStopGrace{5};
 constexpr std::chrono::seconds kReplicaStopGrace{30};
+constexpr std::chrono::seconds kZooKeeperStopGrace{10};
 // A SIGHUP whose config has not shown up after this long is sent again.
 constexpr std::chrono::seconds kReloadRetry{3};
+// Creating or deleting a chroot: the session must be up within this long.
+constexpr std::chrono::seconds kZooKeeperSessionTimeout{5};
 constexpr const char* kNginxComm = "nginx";
 constexpr const char* kClickHouseComm = "clickhouse-serv";  // the kernel keeps 15 characters
+// Supervisor key of the environment's ZooKeeper (no service name starts with '_').
+constexpr const char* kZooKeeperKey = "_zookeeper";
 
 std::string replica_key(const std::string& service, const std::string& replica) {
   return service + "/" + replica;
@@ -50,28 +60,45 @@ std::string clickhouse_marker(const ServiceLayout& layout, const std::string& re
 }
 std::string nginx_marker(const ServiceLayout& layout) { return layout.nginx_conf().string(); }
 
-// Pauses between probes: 10 ms doubling to 100 ms.
+// Pauses between probes: 5 ms doubling to 50 ms, so a wait ends within 50 ms
+// of the condition holding (no fixed polling delay on the start path).
 class Backoff {
  public:
   void wait() {
     std::this_thread::sleep_for(pause_);
-    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(100));
+    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(50));
   }
 
  private:
-  std::chrono::milliseconds pause_{10};
+  std::chrono::milliseconds pause_{5};
 };
 
-// What one process of a service looks like to observe(): supervised (with
-// its supervisor record), or only found through its pid file (running from an
-// earlier runtime and not adopted yet), or not running.
+// What one process looks like to observe(): supervised (with its supervisor
+// record), or only found through its pid file (running from an earlier
+// runtime and not adopted yet), or not running.
 struct ProcessView {
   std::optional<ProcessInfo> supervised;
   bool running_unsupervised = false;
   bool running() const {
     return supervised ? supervised->state == ProcessState::kRunning : running_unsupervised;
   }
+  bool restarting() const { return supervised && supervised->state != ProcessState::kRunning; }
+  bool failed() const { return supervised && supervised->state == ProcessState::kFailed; }
 };
+
+// Processes to stop, collected under the lock and stopped outside it.
+struct StopList {
+  std::vector<std::pair<pid_t, fs::path>> endpoints;  // nginx masters and their pid files
+  std::vector<std::pair<pid_t, fs::path>> replicas;
+  std::optional<std::pair<pid_t, fs::path>> zookeeper;
+  size_t size() const { return endpoints.size() + replicas.size() + (zookeeper ? 1 : 0); }
+};
+
+std::vector<pid_t> pids_of(const std::vector<std::pair<pid_t, fs::path>>& list) {
+  std::vector<pid_t> out;
+  for (const auto& [pid, file] : list) out.push_back(pid);
+  return out;
+}
 
 class LocalRuntime final : public Runtime {
  public:
@@ -92,25 +119,57 @@ class LocalRuntime final : public Runtime {
     local::check_service_spec(spec);
     if (!spec.clickhouse_version.empty() && spec.clickhouse_version != kLocalClickHouseVersion)
       return refused(spec.name, "unsupported_version");
-    // More replicas need ZooKeeper, more shards a cluster user: later issues.
-    if (spec.shards != 1 || spec.replicas != 1) return refused(spec.name, "unsupported_topology");
+    if (topology_changes(spec)) return refused(spec.name, "unsupported_topology");
+    const bool replicated = local::needs_zookeeper(spec);
+    const auto deadline = SteadyClock::now() + options_.ready_timeout;
+    // Replicas adopted from an earlier runtime that answer now keep receiving
+    // traffic while this runtime learns about them.
+    std::set<std::string> answering = answering_replicas(spec);
+    bool out_of_ports = false;
     {
       std::lock_guard lock(mu_);
-      prepare_locked(spec);
+      try {
+        if (replicated) ensure_zookeeper_locked();
+        prepare_locked(spec, answering);
+      } catch (const Error& e) {
+        if (e.code() != "no_free_port") throw;
+        spdlog::warn("local runtime: no free ports for {}: {}", spec.name, e.what());
+        out_of_ports = true;
+      }
+    }
+    if (out_of_ports) {
+      stop_zookeeper_if_unused();  // if it was started for this service only
+      return refused(spec.name, "unsupported_topology");
+    }
+    // ZooKeeper and the chroot come first: ClickHouse 18.16 doesn't create
+    // its root node, and its DDL worker only retries a lost ZooKeeper slowly.
+    if (replicated && wait_zookeeper(deadline)) ensure_chroot(spec.name);
+    {
+      std::lock_guard lock(mu_);
       start_locked(spec.name);
     }
-    wait_ready(spec.name);
+    wait_ready(spec.name, deadline);
     return observe_service(spec.name);
   }
 
   void remove(const std::string& service) override {
     local::check_service_name(service);  // the name becomes a path we delete
-    stop_service(service, /*forget=*/true);
-    ServiceLayout layout(options_.root, service);
+    ServiceLayout l = layout(service);
+    bool replicated = false;
+    StopList stops;
+    {
+      std::lock_guard lock(mu_);
+      auto spec = spec_locked(service);
+      replicated = spec && local::needs_zookeeper(*spec);
+      collect_service_locked(service, /*forget=*/true, stops);
+    }
+    stop_ordered(stops);
+    if (replicated) drop_chroot(service);
     std::error_code ec;
-    fs::remove_all(layout.dir(), ec);
-    if (ec) throw Error::Internal("cannot delete " + layout.dir().string() + ": " + ec.message());
+    fs::remove_all(l.dir(), ec);
+    if (ec) throw Error::Internal("cannot delete " + l.dir().string() + ": " + ec.message());
     spdlog::info("local runtime: removed {}", service);
+    stop_zookeeper_if_unused();
   }
 
   std::vector<ServiceStatus> observe() override {
@@ -129,7 +188,7 @@ class LocalRuntime final : public Runtime {
         local::check_service_name(name);
         names.insert(name);
       } catch (const Error&) {
-        // Not a service directory (nothing we created).
+        // Not a service directory (_zookeeper, or nothing we created).
       }
     }
     {
@@ -140,22 +199,44 @@ class LocalRuntime final : public Runtime {
   }
 
   void supervise() override {
-    std::lock_guard lock(mu_);
-    supervisor_.poll();
+    {
+      std::lock_guard lock(mu_);
+      supervisor_.poll();
+    }
+    refresh_health(nullptr);
+    repair_chroots();
+    confirm_reloads();
   }
 
   void stop_all() override {
-    for (const auto& name : services()) stop_service(name, /*forget=*/false);
+    StopList stops;
+    {
+      std::lock_guard lock(mu_);
+      std::set<std::string> names;
+      for (const auto& name : services_on_disk_locked()) names.insert(name);
+      for (const auto& [name, service] : services_) names.insert(name);
+      for (const auto& name : names) collect_service_locked(name, /*forget=*/false, stops);
+      collect_zookeeper_locked(stops);
+    }
+    stop_ordered(stops);
   }
 
  private:
   struct Service {
     ServiceSpec spec;
-    local::ServicePorts ports;
+    local::ServiceWiring wiring;
     std::string nginx_revision;  // of the nginx.conf on disk
+    local::ReplicaHealth health;
+    bool chroot_ready = false;  // the ZooKeeper chroot exists (replicated services)
+    // A SIGHUP sent (and the workers of the config it replaces), not yet
+    // confirmed by the endpoint serving nginx_revision.
+    std::optional<SteadyClock::time_point> reload_sent;
+    std::vector<pid_t> old_workers;
+    bool reload_wanted = false;  // nginx.conf changed since the endpoint last confirmed it
   };
 
   ServiceLayout layout(const std::string& service) const { return ServiceLayout(options_.root, service); }
+  local::ZooKeeperLayout zookeeper_layout() const { return local::ZooKeeperLayout(options_.root); }
 
   local::FileWriterOptions writer_options() const {
     return local::FileWriterOptions{options_.environment_ca, options_.clock, options_.nginx_binary,
@@ -171,11 +252,75 @@ class LocalRuntime final : public Runtime {
     return status;
   }
 
-  // Ports of every service of this root, so a new one never reuses them.
+  // The spec the runtime runs for `name`: in memory, else from disk.
+  std::optional<ServiceSpec> spec_locked(const std::string& name) const {
+    if (auto it = services_.find(name); it != services_.end()) return it->second.spec;
+    try {
+      return local::load_spec(layout(name).spec_file());
+    } catch (const Error& e) {
+      spdlog::warn("local runtime: {}", e.what());
+      return std::nullopt;
+    }
+  }
+
+  std::vector<std::string> services_on_disk_locked() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(options_.root, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      try {
+        local::check_service_name(name);
+      } catch (const Error&) {
+        continue;
+      }
+      if (it->is_directory()) out.push_back(name);
+    }
+    return out;
+  }
+
+  // Replicas and shards are fixed at creation: growing would need the
+  // tables created on the new replicas, shrinking would leave their
+  // replication queues behind in ZooKeeper.
+  bool topology_changes(const ServiceSpec& spec) {
+    std::optional<ServiceSpec> current;
+    {
+      std::lock_guard lock(mu_);
+      current = spec_locked(spec.name);
+    }
+    if (!current || (current->shards == spec.shards && current->replicas == spec.replicas)) return false;
+    spdlog::warn("local runtime: {} runs {}x{}; changing it to {}x{} is not supported", spec.name,
+                 current->shards, current->replicas, spec.shards, spec.replicas);
+    return true;
+  }
+
+  // For a service this runtime doesn't know yet (after a restart): the
+  // replicas whose persisted port answers /ping.
+  std::set<std::string> answering_replicas(const ServiceSpec& spec) {
+    {
+      std::lock_guard lock(mu_);
+      if (services_.count(spec.name)) return {};
+    }
+    std::set<std::string> out;
+    std::optional<local::ServicePorts> ports;
+    try {
+      ports = local::load_ports(layout(spec.name).ports_file());
+    } catch (const Error&) {
+      return out;
+    }
+    if (!ports) return out;
+    for (const auto& r : local::replicas_of(spec)) {
+      auto it = ports->replicas.find(r.name);
+      if (it != ports->replicas.end() && local::clickhouse_answers(it->second.http)) out.insert(r.name);
+    }
+    return out;
+  }
+
+  // Ports of every service of this root and of its ZooKeeper, so a new one
+  // never reuses them.
   std::set<int> ports_in_use_locked() const {
     std::set<int> taken;
     for (const auto& [name, service] : services_)
-      for (int p : local::all_ports(service.ports)) taken.insert(p);
+      for (int p : local::all_ports(service.wiring.ports)) taken.insert(p);
     std::error_code ec;
     for (fs::directory_iterator it(options_.root, ec), end; !ec && it != end; it.increment(ec)) {
       try {
@@ -185,27 +330,192 @@ class LocalRuntime final : public Runtime {
         // A malformed ports file belongs to a service apply() will repair.
       }
     }
+    if (zookeeper_port_) taken.insert(*zookeeper_port_);
     return taken;
   }
 
-  void rewrite_locked(Service& service) {
+  // ---- ZooKeeper ----
+
+  void ensure_zookeeper_locked() {
+    local::ZooKeeperLayout z = zookeeper_layout();
+    if (!zookeeper_port_) zookeeper_port_ = local::load_zookeeper_port(z);
+    if (!zookeeper_port_) {
+      std::set<int> taken = ports_in_use_locked();
+      zookeeper_port_ = local::pick_port(taken);
+      local::save_zookeeper_port(z, *zookeeper_port_);
+    }
+    local::write_zookeeper_files(z, *zookeeper_port_);
+    if (!supervisor_.info(kZooKeeperKey))
+      local::reconcile_pid_files({{local::kJavaComm, local::zookeeper_marker(z), z.pid_file()}});
+    local::ProcessSpec p = local::zookeeper_process(z, options_.zookeeper);
+    p.before_start = [this] { before_zookeeper_start(); };
+    try {
+      supervisor_.ensure_running(kZooKeeperKey, std::move(p));
+    } catch (const std::exception& e) {
+      // Scheduled for a restart: supervise() brings it up, and the replicas after it.
+      spdlog::error("local runtime: cannot start ZooKeeper: {}", e.what());
+    }
+  }
+
+  // Runs under mu_ right before ZooKeeper starts. A stranger on its port
+  // moves it; replicas read the ZooKeeper address only when they start, so
+  // running ones are restarted (gracefully) onto the new port.
+  void before_zookeeper_start() {
+    if (!zookeeper_port_ || local::port_bindable(*zookeeper_port_)) return;
+    int old = *zookeeper_port_;
+    std::set<int> taken = ports_in_use_locked();
+    zookeeper_port_ = local::pick_port(taken);
+    local::ZooKeeperLayout z = zookeeper_layout();
+    local::save_zookeeper_port(z, *zookeeper_port_);
+    local::write_zookeeper_files(z, *zookeeper_port_);
+    spdlog::warn("local runtime: ZooKeeper port {} is taken; moving to {}", old, *zookeeper_port_);
+    for (auto& [name, service] : services_) {
+      if (service.wiring.zookeeper_port == 0) continue;
+      service.wiring.zookeeper_port = *zookeeper_port_;
+      local::write_replica_files(layout(name), service.spec, service.wiring);
+      for (const auto& r : local::replicas_of(service.spec)) supervisor_.signal(replica_key(name, r.name), SIGTERM);
+    }
+  }
+
+  // Polls `ruok` (supervising meanwhile) until ZooKeeper answers or `deadline`.
+  bool wait_zookeeper(SteadyClock::time_point deadline) {
+    Backoff backoff;
+    while (true) {
+      int port = 0;
+      {
+        std::lock_guard lock(mu_);
+        supervisor_.poll();
+        port = zookeeper_port_.value_or(0);
+      }
+      if (local::zookeeper_answers(port)) return true;
+      if (SteadyClock::now() >= deadline) {
+        spdlog::warn("local runtime: ZooKeeper not answering on port {} yet", port);
+        return false;
+      }
+      backoff.wait();
+    }
+  }
+
+  // Makes the service's chroot (deleting what an earlier service of the same
+  // name left there first); true once it exists. Outside mu_.
+  bool ensure_chroot(const std::string& name) {
+    int port = 0;
+    {
+      std::lock_guard lock(mu_);
+      port = zookeeper_port_.value_or(0);
+    }
+    ServiceLayout l = layout(name);
+    const std::string chroot = local::zookeeper_chroot(name);
+    try {
+      local::ZooKeeperClient zk("127.0.0.1", port, kZooKeeperSessionTimeout);
+      if (!fs::exists(l.chroot_marker())) zk.remove_recursive(chroot);
+      zk.create_path(chroot);
+      files::write_atomic(l.chroot_marker(), chroot + "\n", 0600);
+    } catch (const Error& e) {
+      spdlog::warn("local runtime: cannot make the ZooKeeper chroot of {}: {}", name, e.what());
+      return false;
+    }
+    std::lock_guard lock(mu_);
+    if (auto it = services_.find(name); it != services_.end()) it->second.chroot_ready = true;
+    return true;
+  }
+
+  // Deletes a removed service's chroot if ZooKeeper answers. If it doesn't,
+  // the next service of that name deletes it (its chroot marker is gone).
+  void drop_chroot(const std::string& name) {
+    int port = 0;
+    {
+      std::lock_guard lock(mu_);
+      port = zookeeper_port_.value_or(0);
+      if (!port) port = local::load_zookeeper_port(zookeeper_layout()).value_or(0);
+    }
+    if (!local::zookeeper_answers(port)) return;
+    try {
+      local::ZooKeeperClient zk("127.0.0.1", port, kZooKeeperSessionTimeout);
+      zk.remove_recursive(local::zookeeper_chroot(name));
+    } catch (const Error& e) {
+      spdlog::warn("local runtime: cannot delete the ZooKeeper chroot of {}: {}", name, e.what());
+    }
+  }
+
+  // Chroots apply() could not make (ZooKeeper was late): made once it answers.
+  void repair_chroots() {
+    std::vector<std::string> pending;
+    int port = 0;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, service] : services_)
+        if (service.wiring.zookeeper_port > 0 && !service.chroot_ready) pending.push_back(name);
+      port = zookeeper_port_.value_or(0);
+    }
+    if (pending.empty() || !local::zookeeper_answers(port)) return;
+    for (const auto& name : pending) ensure_chroot(name);
+  }
+
+  void collect_zookeeper_locked(StopList& stops) {
+    local::ZooKeeperLayout z = zookeeper_layout();
+    std::optional<pid_t> pid = supervisor_.release(kZooKeeperKey);
+    if (!pid) pid = local::Supervisor::find_running(z.pid_file(), local::zookeeper_marker(z));
+    if (pid) stops.zookeeper = {*pid, z.pid_file()};
+  }
+
+  // Stops ZooKeeper and deletes its data once no service needs it.
+  void stop_zookeeper_if_unused() {
+    StopList stops;
+    {
+      std::lock_guard lock(mu_);
+      std::set<std::string> names;
+      for (const auto& name : services_on_disk_locked()) names.insert(name);
+      for (const auto& [name, service] : services_) names.insert(name);
+      for (const auto& name : names) {
+        auto spec = spec_locked(name);
+        if (spec && local::needs_zookeeper(*spec)) return;
+      }
+      if (!fs::exists(zookeeper_layout().dir())) return;
+      collect_zookeeper_locked(stops);
+      zookeeper_port_.reset();
+    }
+    stop_ordered(stops);
+    std::error_code ec;
+    fs::remove_all(zookeeper_layout().dir(), ec);
+    if (ec) spdlog::warn("local runtime: cannot delete {}: {}", zookeeper_layout().dir().string(), ec.message());
+    else spdlog::info("local runtime: no replicated service left; ZooKeeper stopped");
+  }
+
+  // ---- services ----
+
+  void rewrite_locked(const std::string& name, Service& service) {
     local::WriteResult written =
-        local::write_service_files(layout(service.spec.name), service.spec, service.ports, writer_options());
+        local::write_service_files(layout(name), service.spec, service.wiring, writer_options());
+    if (written.nginx_revision != service.nginx_revision) service.reload_wanted = true;
     service.nginx_revision = written.nginx_revision;
   }
 
-  void prepare_locked(const ServiceSpec& spec) {
+  void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering) {
+    ServiceLayout l = layout(spec.name);
     std::set<int> taken = ports_in_use_locked();
-    local::ServicePorts ports = local::ensure_ports(layout(spec.name), spec, taken);
-    Service& service = services_[spec.name];
+    local::ServicePorts ports = local::ensure_ports(l, spec, taken);
+    auto [it, created] = services_.try_emplace(spec.name);
+    Service& service = it->second;
+    if (created) service.wiring.healthy = answering;
     service.spec = spec;
-    service.ports = ports;
-    rewrite_locked(service);
+    service.wiring.ports = ports;
+    service.wiring.cluster_password = local::ensure_cluster_password(l);
+    service.wiring.zookeeper_port = local::needs_zookeeper(spec) ? zookeeper_port_.value_or(0) : 0;
+    rewrite_locked(spec.name, service);
   }
 
   void start_locked(const std::string& name) {
     const Service& service = services_.at(name);
     ServiceLayout l = layout(name);
+    std::vector<local::ExpectedProcess> unsupervised;
+    for (const auto& r : local::replicas_of(service.spec))
+      if (!supervisor_.info(replica_key(name, r.name)))
+        unsupervised.push_back({kClickHouseComm, clickhouse_marker(l, r.name), l.replica_pid_file(r.name)});
+    if (!supervisor_.info(endpoint_key(name)))
+      unsupervised.push_back({kNginxComm, nginx_marker(l), l.nginx_pid_file()});
+    local::reconcile_pid_files(unsupervised);
+
     for (const auto& r : local::replicas_of(service.spec)) {
       local::ProcessSpec p;
       p.argv = {options_.clickhouse_binary.string(), clickhouse_marker(l, r.name)};
@@ -215,7 +525,7 @@ class LocalRuntime final : public Runtime {
       p.cmdline_marker = clickhouse_marker(l, r.name);
       p.comm = kClickHouseComm;
       p.before_start = [this, name, replica = r.name] { before_replica_start(name, replica); };
-      supervisor_.ensure_running(replica_key(name, r.name), std::move(p));
+      ensure_running(replica_key(name, r.name), std::move(p));
     }
     local::ProcessSpec p;
     p.argv = {options_.nginx_binary.string(),
@@ -231,17 +541,29 @@ class LocalRuntime final : public Runtime {
     p.cmdline_marker = nginx_marker(l);
     p.comm = kNginxComm;
     p.before_start = [this, name] { before_endpoint_start(name); };
-    supervisor_.ensure_running(endpoint_key(name), std::move(p));
+    ensure_running(endpoint_key(name), std::move(p));
+  }
+
+  // A process that can't start now stays scheduled: supervise() retries it.
+  void ensure_running(const std::string& key, local::ProcessSpec spec) {
+    try {
+      supervisor_.ensure_running(key, std::move(spec));
+    } catch (const std::exception& e) {
+      spdlog::warn("local runtime: {} not started yet: {}", key, e.what());
+    }
   }
 
   // Runs under mu_ (from the supervisor) right before a replica starts: a
-  // port someone else took since we picked it is re-picked, and every file
-  // naming it (all replicas' clusters, the endpoint's upstream) rewritten.
+  // replicated service's chroot must exist; a port someone else took since
+  // we picked it is re-picked, and every file naming it (all replicas'
+  // clusters, the endpoint's upstream) rewritten.
   void before_replica_start(const std::string& name, const std::string& replica) {
     auto it = services_.find(name);
     if (it == services_.end()) throw Error::Internal("service " + name + " is no longer known");
     Service& service = it->second;
-    local::ReplicaPorts& ports = service.ports.replicas.at(replica);
+    if (service.wiring.zookeeper_port > 0 && !service.chroot_ready)
+      throw Error::Unavailable("the ZooKeeper chroot of " + name + " is not there yet");
+    local::ReplicaPorts& ports = service.wiring.ports.replicas.at(replica);
     std::set<int> taken = ports_in_use_locked();
     bool moved = false;
     for (int* port : {&ports.http, &ports.tcp, &ports.interserver}) {
@@ -252,10 +574,8 @@ class LocalRuntime final : public Runtime {
       spdlog::warn("local runtime: port {} of {}/{} is taken; moving to {}", old, name, replica, *port);
     }
     if (!moved) return;
-    local::save_ports(layout(name).ports_file(), service.ports);
-    rewrite_locked(service);
-    // The endpoint's upstream moved; wait_ready()/the next apply confirm the reload.
-    supervisor_.signal(endpoint_key(name), SIGHUP);
+    local::save_ports(layout(name).ports_file(), service.wiring.ports);
+    rewrite_locked(name, service);  // the endpoint reloads once it confirms it runs
   }
 
   void before_endpoint_start(const std::string& name) {
@@ -269,82 +589,196 @@ class LocalRuntime final : public Runtime {
       if (local::kill_group_members(*old, kNginxComm) > 0) {
         auto deadline = SteadyClock::now() + std::chrono::seconds(2);
         Backoff backoff;
-        while (!local::port_bindable(service.ports.https) && SteadyClock::now() < deadline) backoff.wait();
+        while (!local::port_bindable(service.wiring.ports.https) && SteadyClock::now() < deadline)
+          backoff.wait();
       }
     }
     std::set<int> taken = ports_in_use_locked();
     bool moved = false;
-    for (int* port : {&service.ports.https, &service.ports.native_tls}) {
+    for (int* port : {&service.wiring.ports.https, &service.wiring.ports.native_tls}) {
       if (local::port_bindable(*port)) continue;
       int old = *port;
       *port = local::pick_port(taken);
       moved = true;
       spdlog::warn("local runtime: endpoint port {} of {} is taken; moving to {}", old, name, *port);
     }
-    if (!moved) return;
-    local::save_ports(l.ports_file(), service.ports);
-    rewrite_locked(service);
+    if (moved) local::save_ports(l.ports_file(), service.wiring.ports);
+    // A fresh master runs what is on disk: nothing to reload.
+    rewrite_locked(name, service);
+    service.reload_wanted = false;
+    service.reload_sent.reset();
+    service.old_workers.clear();
+  }
+
+  // ---- health and endpoint reloads ----
+
+  // Probes the replicas that are due (outside the lock), then points each
+  // endpoint at the replicas that answer. `only`: one service, else all.
+  void refresh_health(const std::string* only) {
+    struct Probe {
+      std::string service;
+      std::string replica;
+      pid_t pid;
+      int port;
+      bool answered = false;
+    };
+    std::vector<Probe> probes;
+    {
+      std::lock_guard lock(mu_);
+      TimePoint now = options_.clock->now();
+      for (auto& [name, service] : services_) {
+        if (only && name != *only) continue;
+        std::map<std::string, pid_t> running;
+        for (const auto& r : local::replicas_of(service.spec)) {
+          auto info = supervisor_.info(replica_key(name, r.name));
+          running[r.name] = info && info->state == ProcessState::kRunning ? info->pid : 0;
+        }
+        for (const auto& replica : service.health.due(running, now))
+          probes.push_back({name, replica, running[replica], service.wiring.ports.replicas.at(replica).http});
+      }
+    }
+    for (auto& p : probes) p.answered = local::clickhouse_answers(p.port);
+    std::lock_guard lock(mu_);
+    TimePoint now = options_.clock->now();
+    for (const auto& p : probes)
+      if (auto it = services_.find(p.service); it != services_.end())
+        it->second.health.record(p.replica, p.pid, p.answered, now);
+    for (auto& [name, service] : services_)
+      if (!only || name == *only) sync_endpoint_locked(name, service);
+  }
+
+  // Rewrites the endpoint's upstreams when the set of answering replicas
+  // changed; the reload follows once the endpoint is seen serving.
+  void sync_endpoint_locked(const std::string& name, Service& service) {
+    std::set<std::string> healthy;
+    for (const auto& r : local::replicas_of(service.spec)) {
+      auto info = supervisor_.info(replica_key(name, r.name));
+      if (!info || info->state != ProcessState::kRunning) continue;
+      bool answers = service.health.known(r.name) ? service.health.answers(r.name)
+                                                   // Adopted and not probed yet: as before the restart.
+                                                   : service.health.first_process(r.name) &&
+                                                         service.wiring.healthy.count(r.name) > 0;
+      if (answers) healthy.insert(r.name);
+    }
+    if (healthy == service.wiring.healthy) return;
+    spdlog::info("local runtime: the endpoint of {} now sends to {} of {} replica(s)", name, healthy.size(),
+                 service.wiring.ports.replicas.size());
+    service.wiring.healthy = healthy;
+    try {
+      local::WriteResult w =
+          local::write_endpoint_files(layout(name), service.spec, service.wiring, writer_options());
+      if (w.nginx_revision != service.nginx_revision) service.reload_wanted = true;
+      service.nginx_revision = w.nginx_revision;
+    } catch (const Error& e) {
+      spdlog::error("local runtime: cannot rewrite the endpoint of {}: {}", name, e.what());
+    }
+  }
+
+  // SIGHUP to the endpoint's master, remembering the workers of the config it
+  // replaces. Only sent to a master seen serving (its signal handlers are set:
+  // a HUP before that would end it).
+  void reload_locked(const std::string& name, Service& service) {
+    auto info = supervisor_.info(endpoint_key(name));
+    if (!info || info->state != ProcessState::kRunning) return;
+    std::vector<pid_t> workers = local::child_processes(info->pid);
+    if (!supervisor_.signal(endpoint_key(name), SIGHUP)) return;
+    spdlog::info("local runtime: reloading the endpoint of {}", name);
+    service.old_workers = std::move(workers);
+    service.reload_sent = SteadyClock::now();
+  }
+
+  // Level-triggered: an endpoint serving another revision than the one on
+  // disk (a lost HUP, a crash between write and signal) is reloaded; then
+  // sent again if it has not shown up after kReloadRetry.
+  void converge_endpoint(const std::string& name, const local::EndpointProbe& probe) {
+    std::lock_guard lock(mu_);
+    auto it = services_.find(name);
+    if (it == services_.end() || probe.revision.empty()) return;
+    Service& service = it->second;
+    if (probe.revision == service.nginx_revision) {
+      service.reload_wanted = false;
+      service.reload_sent.reset();
+      return;
+    }
+    service.reload_wanted = true;
+    if (!service.reload_sent || SteadyClock::now() - *service.reload_sent >= kReloadRetry)
+      reload_locked(name, service);
+  }
+
+  void confirm_reloads() {
+    std::vector<std::pair<std::string, int>> pending;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, service] : services_)
+        if (service.reload_wanted) pending.emplace_back(name, service.wiring.ports.https);
+    }
+    for (const auto& [name, port] : pending)
+      converge_endpoint(name, local::probe_endpoint(port, options_.environment_ca.cert_pem));
   }
 
   struct Snapshot {
     bool known = false;
-    std::vector<int> replica_http_ports;
+    bool replicas_answer = true;
     int https_port = 0;
+    int zookeeper_port = 0;
     std::string revision;
-    pid_t nginx_pid = 0;
+    bool endpoint_running = false;
+    std::vector<pid_t> old_workers;
   };
 
   Snapshot snapshot_locked(const std::string& name) {
     Snapshot s;
     auto it = services_.find(name);
     if (it == services_.end()) return s;
+    const Service& service = it->second;
     s.known = true;
-    for (const auto& r : local::replicas_of(it->second.spec))
-      s.replica_http_ports.push_back(it->second.ports.replicas.at(r.name).http);
-    s.https_port = it->second.ports.https;
-    s.revision = it->second.nginx_revision;
+    for (const auto& r : local::replicas_of(service.spec)) {
+      auto info = supervisor_.info(replica_key(name, r.name));
+      s.replicas_answer &=
+          info && info->state == ProcessState::kRunning && service.health.answers(r.name);
+    }
+    s.https_port = service.wiring.ports.https;
+    s.zookeeper_port = service.wiring.zookeeper_port;
+    s.revision = service.nginx_revision;
     auto info = supervisor_.info(endpoint_key(name));
-    if (info && info->state == ProcessState::kRunning) s.nginx_pid = info->pid;
+    s.endpoint_running = info && info->state == ProcessState::kRunning;
+    s.old_workers = service.old_workers;
     return s;
   }
 
   // Polls (supervising meanwhile, so a crash while starting is restarted)
-  // until every replica answers, nginx runs the config on disk and no worker
-  // of an older config still accepts connections; or until ready_timeout.
-  bool wait_ready(const std::string& name) {
-    const auto deadline = SteadyClock::now() + options_.ready_timeout;
-    std::optional<SteadyClock::time_point> last_reload;
-    std::vector<pid_t> old_workers;
+  // until every replica answers, the endpoint serves the config on disk with
+  // no worker of an older config still accepting connections, and ZooKeeper
+  // answers (replicated services); or until `deadline`.
+  bool wait_ready(const std::string& name, SteadyClock::time_point deadline) {
     Backoff backoff;
     while (true) {
-      Snapshot s;
       {
         std::lock_guard lock(mu_);
         supervisor_.poll();
+      }
+      refresh_health(&name);
+      if (snapshot_zookeeper_pending(name)) repair_chroots();
+      Snapshot s;
+      {
+        std::lock_guard lock(mu_);
         s = snapshot_locked(name);
       }
       if (!s.known) return false;
-      bool replicas_ok = std::all_of(s.replica_http_ports.begin(), s.replica_http_ports.end(),
-                                     [](int port) { return local::clickhouse_answers(port); });
       local::EndpointProbe endpoint;
-      if (s.nginx_pid > 0) endpoint = local::probe_endpoint(s.https_port, options_.environment_ca.cert_pem);
-      if (s.nginx_pid > 0 && !endpoint.revision.empty() && endpoint.revision != s.revision &&
-          (!last_reload || SteadyClock::now() - *last_reload >= kReloadRetry)) {
-        // Level-triggered: whatever left nginx on an older config (an allowlist
-        // change, a crash between write and signal), a HUP converges it.
-        std::lock_guard lock(mu_);
-        old_workers = local::child_processes(s.nginx_pid);
-        if (supervisor_.signal(endpoint_key(name), SIGHUP)) {
-          spdlog::info("local runtime: reloading the endpoint of {}", name);
-          last_reload = SteadyClock::now();
-        }
+      if (s.endpoint_running) {
+        endpoint = local::probe_endpoint(s.https_port, options_.environment_ca.cert_pem);
+        converge_endpoint(name, endpoint);
       }
-      bool old_config_gone = std::all_of(old_workers.begin(), old_workers.end(), [](pid_t worker) {
+      bool old_config_gone = std::all_of(s.old_workers.begin(), s.old_workers.end(), [](pid_t worker) {
         // A worker told to quit closes its listeners and says so in its title.
         std::string title = local::process_cmdline(worker);
         return title.empty() || title.find("shutting down") != std::string::npos;
       });
-      if (replicas_ok && endpoint.ping_ok && endpoint.revision == s.revision && old_config_gone) return true;
+      bool zookeeper_ok = s.zookeeper_port == 0 || local::zookeeper_answers(s.zookeeper_port);
+      if (s.replicas_answer && zookeeper_ok && endpoint.ping_ok && endpoint.revision == s.revision &&
+          old_config_gone)
+        return true;
       if (SteadyClock::now() >= deadline) {
         spdlog::warn("local runtime: {} not ready after {} ms", name, options_.ready_timeout.count());
         return false;
@@ -352,6 +786,14 @@ class LocalRuntime final : public Runtime {
       backoff.wait();
     }
   }
+
+  bool snapshot_zookeeper_pending(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto it = services_.find(name);
+    return it != services_.end() && it->second.wiring.zookeeper_port > 0 && !it->second.chroot_ready;
+  }
+
+  // ---- observation ----
 
   ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker) {
     ProcessView view;
@@ -379,21 +821,38 @@ class LocalRuntime final : public Runtime {
     ServiceLayout l = layout(name);
     std::optional<ServiceSpec> spec;
     std::optional<local::ServicePorts> ports;
-    std::vector<std::pair<local::ReplicaRef, ProcessView>> replicas;
-    ProcessView endpoint;
+    struct ReplicaView {
+      local::ReplicaRef ref;
+      ProcessView process;
+      std::optional<bool> answers;  // known to the health table
+    };
+    std::vector<ReplicaView> replicas;
+    ProcessView endpoint, zookeeper;
+    int zookeeper_port = 0;
     try {
       std::lock_guard lock(mu_);
-      if (auto it = services_.find(name); it != services_.end()) {
+      auto it = services_.find(name);
+      if (it != services_.end()) {
         spec = it->second.spec;
-        ports = it->second.ports;
+        ports = it->second.wiring.ports;
       } else {
         spec = local::load_spec(l.spec_file());
         ports = local::load_ports(l.ports_file());
       }
       if (spec) {
-        for (const auto& r : local::replicas_of(*spec))
-          replicas.emplace_back(r, view_locked(replica_key(name, r.name), l.replica_pid_file(r.name),
-                                               clickhouse_marker(l, r.name)));
+        for (const auto& r : local::replicas_of(*spec)) {
+          ReplicaView v{r, view_locked(replica_key(name, r.name), l.replica_pid_file(r.name),
+                                       clickhouse_marker(l, r.name)),
+                        std::nullopt};
+          if (it != services_.end() && it->second.health.known(r.name))
+            v.answers = it->second.health.answers(r.name);
+          replicas.push_back(std::move(v));
+        }
+        if (local::needs_zookeeper(*spec)) {
+          local::ZooKeeperLayout z = zookeeper_layout();
+          zookeeper = view_locked(kZooKeeperKey, z.pid_file(), local::zookeeper_marker(z));
+          zookeeper_port = zookeeper_port_ ? *zookeeper_port_ : local::load_zookeeper_port(z).value_or(0);
+        }
       }
       endpoint = view_locked(endpoint_key(name), l.nginx_pid_file(), nginx_marker(l));
     } catch (const Error& e) {
@@ -409,35 +868,35 @@ class LocalRuntime final : public Runtime {
       status.native_endpoint = "127.0.0.1:" + std::to_string(ports->native_tls);
 
     bool all_running = true, any_failed = false, any_restarting = false, all_stopped = true;
-    for (const auto& [ref, view] : replicas) {
-      auto port_it = ports->replicas.find(ref.name);
-      bool answers = view.running() && port_it != ports->replicas.end() &&
-                     local::clickhouse_answers(port_it->second.http);
+    for (const auto& v : replicas) {
+      auto port_it = ports->replicas.find(v.ref.name);
+      bool answers = v.process.running() && port_it != ports->replicas.end() &&
+                     (v.answers ? *v.answers : local::clickhouse_answers(port_it->second.http));
       ReplicaStatus r;
-      r.shard = ref.shard;
-      r.replica = ref.replica;
-      r.state = replica_state(view, answers);
+      r.shard = v.ref.shard;
+      r.replica = v.ref.replica;
+      r.state = replica_state(v.process, answers);
       status.replicas.push_back(r);
       all_running &= r.state == ReplicaState::kRunning;
       any_failed |= r.state == ReplicaState::kFailed;
       any_restarting |= r.state == ReplicaState::kRestarting;
       all_stopped &= r.state == ReplicaState::kStopped;
     }
+    bool replicated = local::needs_zookeeper(*spec);
+    bool zookeeper_ok = !replicated || (zookeeper.running() && local::zookeeper_answers(zookeeper_port));
     bool endpoint_ready =
         endpoint.running() && local::probe_endpoint(ports->https, options_.environment_ca.cert_pem).ping_ok;
-    bool endpoint_failed = endpoint.supervised && endpoint.supervised->state == ProcessState::kFailed;
-    bool endpoint_restarting = endpoint.supervised && endpoint.supervised->state == ProcessState::kBackoff;
 
-    if (all_running && endpoint_ready) {
+    if (all_running && endpoint_ready && zookeeper_ok) {
       status.state = ServiceState::kReady;
-    } else if (any_failed || endpoint_failed) {
+    } else if (any_failed || endpoint.failed()) {
       status.state = ServiceState::kFailed;
       status.reason = any_failed ? "replica_failed" : "endpoint_failed";
     } else {
       status.state = ServiceState::kProvisioning;
-      if (all_stopped && !endpoint.running() && !endpoint_restarting)
+      if (all_stopped && !endpoint.running() && !endpoint.restarting())
         status.reason = "stopped";
-      else if (any_restarting || endpoint_restarting)
+      else if (any_restarting || endpoint.restarting() || (replicated && zookeeper.restarting()))
         status.reason = "restarting";
       else
         status.reason = "starting";
@@ -445,45 +904,61 @@ class LocalRuntime final : public Runtime {
     return status;
   }
 
-  // Stops the endpoint, then the replicas (SIGTERM, bounded wait, SIGKILL of
-  // the process group), supervised or merely found through pid files.
-  void stop_service(const std::string& name, bool forget) {
+  // ---- stopping ----
+
+  // Takes the service's processes out of supervision (supervised, or found
+  // through pid files) into `stops`.
+  void collect_service_locked(const std::string& name, bool forget, StopList& stops) {
     ServiceLayout l = layout(name);
-    std::optional<pid_t> endpoint_pid;
-    std::vector<std::pair<pid_t, fs::path>> replica_pids;
-    {
-      std::lock_guard lock(mu_);
-      endpoint_pid = supervisor_.release(endpoint_key(name));
-      if (!endpoint_pid) endpoint_pid = local::Supervisor::find_running(l.nginx_pid_file(), nginx_marker(l));
-      std::set<std::string> replicas;
-      const std::string prefix = name + "/";
-      for (const auto& key : supervisor_.keys())
-        if (key.rfind(prefix, 0) == 0) replicas.insert(key.substr(prefix.size()));
-      std::error_code ec;
-      for (fs::directory_iterator it(l.dir(), ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_directory() && fs::exists(it->path() / "config.xml"))
-          replicas.insert(it->path().filename().string());
-      for (const auto& replica : replicas) {
-        std::optional<pid_t> pid = supervisor_.release(replica_key(name, replica));
-        if (!pid)
-          pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
-        if (pid) replica_pids.emplace_back(*pid, l.replica_pid_file(replica));
-      }
-      if (forget) services_.erase(name);
-    }
+    std::optional<pid_t> endpoint_pid = supervisor_.release(endpoint_key(name));
+    if (!endpoint_pid) endpoint_pid = local::Supervisor::find_running(l.nginx_pid_file(), nginx_marker(l));
+    if (endpoint_pid) stops.endpoints.emplace_back(*endpoint_pid, l.nginx_pid_file());
+    std::set<std::string> replicas;
+    const std::string prefix = name + "/";
+    for (const auto& key : supervisor_.keys())
+      if (key.rfind(prefix, 0) == 0 && key != endpoint_key(name)) replicas.insert(key.substr(prefix.size()));
     std::error_code ec;
-    if (endpoint_pid) {
-      proc::terminate(*endpoint_pid, kEndpointStopGrace);
-      local::kill_group_members(*endpoint_pid, kNginxComm);
+    for (fs::directory_iterator it(l.dir(), ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_directory() && fs::exists(it->path() / "config.xml"))
+        replicas.insert(it->path().filename().string());
+    for (const auto& replica : replicas) {
+      std::optional<pid_t> pid = supervisor_.release(replica_key(name, replica));
+      if (!pid) pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
+      if (pid) stops.replicas.emplace_back(*pid, l.replica_pid_file(replica));
     }
-    fs::remove(l.nginx_pid_file(), ec);
-    for (const auto& [pid, pid_file] : replica_pids) {
-      proc::terminate(pid, kReplicaStopGrace);
-      fs::remove(pid_file, ec);
+    if (forget) {
+      services_.erase(name);
+    } else if (auto it = services_.find(name); it != services_.end()) {
+      it->second.health = local::ReplicaHealth();
+      it->second.reload_sent.reset();
+      it->second.reload_wanted = false;
+      it->second.old_workers.clear();
     }
-    if (endpoint_pid || !replica_pids.empty())
-      spdlog::info("local runtime: stopped {} ({} process(es))", name,
-                   replica_pids.size() + (endpoint_pid ? 1 : 0));
+  }
+
+  // Endpoints, then replicas, then ZooKeeper: each group signalled together
+  // and waited for under one deadline, so the whole stop is bounded whatever
+  // the number of replicas.
+  static void stop_ordered(const StopList& stops) {
+    if (stops.size() == 0) return;
+    std::error_code ec;
+    if (!stops.endpoints.empty()) {
+      local::terminate_together(pids_of(stops.endpoints), kEndpointStopGrace);
+      for (const auto& [pid, file] : stops.endpoints) {
+        local::kill_group_members(pid, kNginxComm);  // workers of a master killed at the deadline
+        fs::remove(file, ec);
+      }
+    }
+    if (!stops.replicas.empty()) {
+      local::terminate_together(pids_of(stops.replicas), kReplicaStopGrace);
+      for (const auto& [pid, file] : stops.replicas) fs::remove(file, ec);
+    }
+    if (stops.zookeeper) {
+      local::terminate_together({stops.zookeeper->first}, kZooKeeperStopGrace);
+      fs::remove(stops.zookeeper->second, ec);
+    }
+    spdlog::info("local runtime: stopped {} endpoint(s), {} replica(s){}", stops.endpoints.size(),
+                 stops.replicas.size(), stops.zookeeper ? " and ZooKeeper" : "");
   }
 
   LocalRuntimeOptions options_;
@@ -491,6 +966,7 @@ class LocalRuntime final : public Runtime {
   std::mutex mu_;
   local::Supervisor supervisor_;             // guarded by mu_
   std::map<std::string, Service> services_;  // guarded by mu_
+  std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed
 };
 
 }  // namespace
@@ -499,8 +975,10 @@ std::unique_ptr<Runtime> make_local_runtime(const LocalRuntimeOptions& options) 
   if (options.root.empty() || !options.root.is_absolute())
     throw Error::Invalid("invalid_root", "the runtime root must be an absolute path", "root");
   if (!options.clock) throw Error::Invalid("invalid_clock", "a clock is required", "clock");
-  // The root ends up in ClickHouse and nginx config files: no characters that need quoting.
+  // The root ends up in ClickHouse, nginx and ZooKeeper config files: no characters that need quoting.
   render::require_absolute_path(options.root.string(), "root");
+  if (options.zookeeper.heap_mib < 16)
+    throw Error::Invalid("invalid_heap", "the ZooKeeper heap must be at least 16 MiB", "zookeeper.heap_mib");
   files::ensure_dir(options.root, 0700);
   auto lock = proc::FileLock::try_acquire(options.root / ".lock");
   if (!lock) throw Error::Conflict("runtime_busy", "another runtime holds " + options.root.string(), "root");

@@ -1,14 +1,34 @@
 // The `local` runtime: ClickHouse replicas as real clickhouse-server processes
-// on 127.0.0.1, each service behind its own nginx endpoint serving HTTPS with a
-// certificate from the environment's CA. Layout under `root`:
-//   <root>/<service>/ports.json          ports picked once, reused on restart
+// on 127.0.0.1 (each with its own ports), each service behind its own nginx
+// endpoint serving HTTPS, and the native protocol over TLS, with a
+// certificate from the environment's CA. Services of 1-64 shards x 1-16
+// replicas; every service has a cluster named after it (ON CLUSTER,
+// Distributed), and services with more than one replica in all share one
+// ZooKeeper per runtime root, each in its own chroot (/byoc/<service>).
+// Layout under `root`:
 //   <root>/<service>/spec.json           the last applied spec (0600)
+//   <root>/<service>/ports.json          ports picked once, reused on restart
+//   <root>/<service>/cluster.secret      the internal cluster user's password (0600)
 //   <root>/<service>/s<shard>r<replica>/ config, users, data, logs of a replica
 //   <root>/<service>/endpoint/           nginx config, certificate (key 0600), logs
-// Every directory is 0700; config files holding hashes or keys are 0600.
+//   <root>/_zookeeper/                   zoo.cfg, data, logs; while a replicated service exists
+// Every directory is 0700; config files holding hashes, passwords or keys are 0600.
 //
-// The endpoint always lets 127.0.0.1 (the runtime's own probes) read /ping
-// and /.byoc/revision; every other path obeys the service's allowlist.
+// The endpoint load-balances over every replica of every shard that has
+// answered /ping (the runtime re-renders and reloads nginx as replicas go down
+// and come back; nginx's passive checks cover the time in between). It always
+// lets 127.0.0.1 (the runtime's own probes) read /ping and /.byoc/revision;
+// every other path obeys the service's allowlist.
+//
+// Stops are ordered and bounded: endpoints first (so ClickHouse has no
+// keep-alive clients left), then replicas, then ZooKeeper, each group
+// signalled together under one deadline.
+//
+// A service is READY when its endpoint answers, every replica answers, and
+// (if it has one) ZooKeeper answers. Changing the shards or replicas of an
+// existing service is refused with "unsupported_topology" (it would need
+// tables copied to new replicas); so is a topology the machine has no free
+// ports for.
 #pragma once
 
 #include <chrono>
@@ -17,6 +37,7 @@
 
 #include "agent/runtime.h"
 #include "agent/runtimes/local/supervisor.h"
+#include "agent/runtimes/local/zookeeper.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 
@@ -32,7 +53,8 @@ struct LocalRuntimeOptions {
   // Native protocol over TLS through nginx's stream module; when this file is
   // missing (nginx-light) or the path is empty, only HTTPS is served.
   std::filesystem::path nginx_stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
-  // How long apply() waits for replicas and endpoint to answer.
+  local::ZooKeeperOptions zookeeper;
+  // How long apply() waits for ZooKeeper, replicas and endpoint to answer.
   std::chrono::milliseconds ready_timeout{60'000};
   local::BackoffPolicy restart_backoff;
 };
@@ -40,7 +62,9 @@ struct LocalRuntimeOptions {
 // Takes an exclusive lock on <root>/.lock for the runtime's lifetime: a second
 // runtime on the same root (another agent) throws byoc::Error kConflict.
 // Destroying the runtime leaves its processes running (pid files on disk), so
-// the next runtime on this root adopts them; call stop_all() to stop them.
+// the next runtime on this root adopts them — including a process started
+// just before a crash left no pid file, found by its command line — and never
+// starts a second copy; call stop_all() to stop them.
 std::unique_ptr<Runtime> make_local_runtime(const LocalRuntimeOptions& options);
 
 }  // namespace byoc::agent

@@ -79,7 +79,7 @@ int pick_port(std::set<int>& taken) {
     int port = proc::pick_free_port();
     if (taken.insert(port).second) return port;
   }
-  throw Error::Internal("no free port found on 127.0.0.1");
+  throw Error::Conflict("no_free_port", "no free port found on 127.0.0.1");
 }
 
 }  // namespace byoc::agent::local

@@ -38,7 +38,8 @@ std::set<int> all_ports(const ServicePorts& ports);
 // bind (SO_REUSEADDR), so a port with only TIME_WAIT leftovers counts as free.
 bool port_bindable(int port);
 
-// A free port not in `taken`; adds it to `taken`.
+// A free port not in `taken`; adds it to `taken`. Throws byoc::Error
+// kConflict "no_free_port" when none can be found.
 int pick_port(std::set<int>& taken);
 
 }  // namespace byoc::agent::local

@@ -1,5 +1,9 @@
 #include "agent/runtimes/local/probes.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "base/error.h"
@@ -25,6 +29,32 @@ bool clickhouse_answers(int http_port) {
   } catch (const Error&) {
     return false;
   }
+}
+
+bool zookeeper_answers(int client_port) {
+  if (client_port <= 0 || client_port > 65535) return false;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval timeout{};
+  timeout.tv_sec = kProbeTimeout.count() / 1000;
+  timeout.tv_usec = (kProbeTimeout.count() % 1000) * 1000;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(client_port));
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, "ruok", 4, MSG_NOSIGNAL) == 4) {
+    // The server answers and closes the connection.
+    char buffer[16];
+    ssize_t n;
+    while (answer.size() < 8 && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+      answer.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer == "imok";
 }
 
 EndpointProbe probe_endpoint(int https_port, const std::string& ca_pem) {

@@ -1,5 +1,6 @@
 // The local runtime's readiness probes, all over loopback with short
-// timeouts: a replica answers ClickHouse's GET /ping, and the endpoint serves
+// timeouts: a replica answers ClickHouse's GET /ping, ZooKeeper answers `ruok`,
+// and the endpoint serves
 // /ping through nginx over TLS that verifies against the environment CA, and
 // tells which config revision it runs. Each call makes its own HTTP client, so
 // any thread may probe.
@@ -11,6 +12,10 @@ namespace byoc::agent::local {
 
 // GET http://127.0.0.1:<http_port>/ping answered "Ok.".
 bool clickhouse_answers(int http_port);
+
+// ZooKeeper's `ruok` four-letter word on 127.0.0.1:<port> answered `imok`
+// (the server runs and is not in an error state).
+bool zookeeper_answers(int client_port);
 
 struct EndpointProbe {
   bool ping_ok = false;  // /ping through nginx answered "Ok.", over TLS verified against the CA

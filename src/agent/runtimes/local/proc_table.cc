@@ -1,13 +1,17 @@
 #include "agent/runtimes/local/proc_table.h"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 #include "base/files.h"
+#include "base/process.h"
 
 namespace byoc::agent::local {
 namespace fs = std::filesystem;
@@ -88,6 +92,85 @@ int kill_group_members(pid_t pgid, const std::string& comm) {
     if (s.pgrp == pgid && live(s) && s.comm == comm && ::kill(p, SIGKILL) == 0) ++killed;
   });
   return killed;
+}
+
+bool has_argument(pid_t pid, const std::string& argument) { return argument_in(process_cmdline(pid), argument); }
+
+bool argument_in(const std::string& cmdline, const std::string& argument) {
+  if (argument.empty()) return false;
+  for (size_t at = cmdline.find(argument); at != std::string::npos; at = cmdline.find(argument, at + 1)) {
+    bool starts = at == 0 || cmdline[at - 1] == ' ';
+    bool ends = at + argument.size() == cmdline.size() || cmdline[at + argument.size()] == ' ';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+std::vector<pid_t> find_processes(const std::string& comm, const std::string& argument) {
+  std::vector<pid_t> out;
+  for_each_process([&](pid_t p, const Stat& s) {
+    if (s.comm == comm && live(s) && has_argument(p, argument)) out.push_back(p);
+  });
+  return out;
+}
+
+std::vector<ProcessEntry> list_processes(const std::string& comm) {
+  std::vector<ProcessEntry> out;
+  for_each_process([&](pid_t p, const Stat& s) {
+    if (s.comm == comm && live(s)) out.push_back({p, process_cmdline(p)});
+  });
+  return out;
+}
+
+bool terminate_together(const std::vector<pid_t>& leaders, std::chrono::milliseconds grace) {
+  struct Target {
+    pid_t pid;
+    bool whole_group;
+  };
+  std::vector<Target> targets;
+  for (pid_t pid : leaders) {
+    if (pid <= 1 || pid == ::getpid()) continue;  // never our own group, never init
+    pid_t pgid = ::getpgid(pid);
+    if (pgid < 0) {
+      proc::try_reap(pid);
+      continue;
+    }
+    targets.push_back({pid, pgid == pid && pgid != ::getpgrp()});
+  }
+  auto signal_all = [&](int sig) {
+    for (const auto& t : targets) ::kill(t.whole_group ? -t.pid : t.pid, sig);
+  };
+  // One /proc pass per check covers every group.
+  auto all_gone = [&] {
+    for (const auto& t : targets) proc::try_reap(t.pid);
+    bool any = false;
+    for_each_process([&](pid_t p, const Stat& s) {
+      if (any || !live(s)) return;
+      for (const auto& t : targets)
+        if (p == t.pid || (t.whole_group && s.pgrp == t.pid)) {
+          any = true;
+          return;
+        }
+    });
+    return !any;
+  };
+  auto wait_until = [&](std::chrono::steady_clock::time_point deadline) {
+    auto pause = std::chrono::milliseconds(5);
+    while (!all_gone()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    }
+    return true;
+  };
+  if (targets.empty()) return true;
+  signal_all(SIGTERM);
+  signal_all(SIGCONT);  // a stopped process acts on SIGTERM only once continued
+  if (wait_until(std::chrono::steady_clock::now() + grace)) return true;
+  signal_all(SIGKILL);
+  // SIGKILL can't be refused; the bound only covers processes stuck in the kernel.
+  wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  return false;
 }
 
 }  // namespace byoc::agent::local

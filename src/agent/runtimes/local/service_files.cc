@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/crypto.h"
 #include "base/error.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -57,8 +58,9 @@ bool write_if_changed(const fs::path& path, const std::string& content, unsigned
   return true;
 }
 
-std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, const ServicePorts& ports,
+std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, const ServiceWiring& wiring,
                           const ReplicaRef& replica) {
+  const ServicePorts& ports = wiring.ports;
   render::ClickHouseServerConfig c;
   c.cluster_name = spec.name;
   c.shard = replica.shard;
@@ -79,16 +81,32 @@ std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, 
   for (const auto& r : replicas_of(spec))
     c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back(
         {"127.0.0.1", ports.replicas.at(r.name).tcp});
+  c.cluster_user = kClusterUser;
+  c.cluster_password = wiring.cluster_password;
+  if (wiring.zookeeper_port > 0) {
+    c.zookeeper = {{"127.0.0.1", wiring.zookeeper_port}};
+    c.zookeeper_root = zookeeper_chroot(spec.name);
+  }
   c.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
   return render::render_clickhouse_config(c);
 }
 
-std::string render_users(const ServiceSpec& spec) {
+std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
   render::ClickHouseUsersConfig u;
-  u.users = {
-      render::ClickHouseUser{"default", spec.default_password_sha256_hex, render::loopback_networks()}};
+  std::vector<std::string> default_networks = render::loopback_networks();
+  default_networks.push_back(kEndpointUpstreamSource);
+  u.users = {render::ClickHouseUser{"default", spec.default_password_sha256_hex, default_networks},
+             // Only the replicas themselves (127.0.0.1): not the endpoint's source.
+             render::ClickHouseUser{kClusterUser, crypto::sha256_hex(wiring.cluster_password), {"127.0.0.1"}}};
   u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
   return render::render_clickhouse_users(u);
+}
+
+bool is_password(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
 }
 
 // The endpoint's certificate (leaf) if the bundle on disk holds a key and a
@@ -253,25 +271,41 @@ ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, 
   return ports;
 }
 
-WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec,
-                                const ServicePorts& ports, const FileWriterOptions& options) {
-  WriteResult result;
+bool needs_zookeeper(const ServiceSpec& spec) { return spec.shards * spec.replicas > 1; }
+
+std::string ensure_cluster_password(const ServiceLayout& layout) {
+  auto current = files::read_if_exists(layout.cluster_secret_file());
+  if (current && is_password(*current) && file_mode(layout.cluster_secret_file()) == 0600) return *current;
+  files::ensure_dir(layout.dir(), 0700);
+  std::string password = current && is_password(*current) ? *current : crypto::hex(crypto::random_bytes(32));
+  files::write_atomic(layout.cluster_secret_file(), password, 0600);
+  return password;
+}
+
+bool write_replica_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServiceWiring& wiring) {
+  if (!is_password(wiring.cluster_password))
+    throw Error::Internal("the cluster password of " + spec.name + " is missing");
+  bool changed = false;
   files::ensure_dir(layout.dir(), 0700);
   save_spec(layout.spec_file(), spec);
-
-  const std::string users = render_users(spec);
+  const std::string users = render_users(spec, wiring);
   for (const auto& r : replicas_of(spec)) {
     files::ensure_dir(layout.replica_dir(r.name), 0700);
     // Preprocessed configs (with the password hash) land in the data dir.
     files::ensure_dir(layout.replica_data(r.name), 0700);
     files::ensure_dir(layout.replica_logs(r.name), 0700);
     // users.xml first: a config.xml that ClickHouse reloads must find its users.
-    result.replica_files_changed |= write_if_changed(layout.replica_users(r.name), users, 0600);
-    result.replica_files_changed |=
-        write_if_changed(layout.replica_config(r.name), render_config(layout, spec, ports, r), 0600);
+    changed |= write_if_changed(layout.replica_users(r.name), users, 0600);
+    changed |= write_if_changed(layout.replica_config(r.name), render_config(layout, spec, wiring, r), 0600);
   }
+  return changed;
+}
 
-  for (const fs::path& dir : {layout.endpoint_dir(), layout.tls_bundle().parent_path(),
+WriteResult write_endpoint_files(const ServiceLayout& layout, const ServiceSpec& spec,
+                                 const ServiceWiring& wiring, const FileWriterOptions& options) {
+  WriteResult result;
+  const ServicePorts& ports = wiring.ports;
+  for (const fs::path& dir : {layout.dir(), layout.endpoint_dir(), layout.tls_bundle().parent_path(),
                               layout.endpoint_logs(), layout.endpoint_run(), layout.endpoint_temp()})
     files::ensure_dir(dir, 0700);
   auto [certificate, reissued] = ensure_certificate(layout, options);
@@ -290,9 +324,11 @@ WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& 
     n.stream_module_file = options.stream_module_file;
   }
   for (const auto& r : replicas_of(spec)) {
-    n.http_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).http});
-    n.native_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).tcp});
+    bool down = !wiring.healthy.count(r.name);
+    n.http_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).http, down});
+    n.native_upstreams.push_back({"127.0.0.1", ports.replicas.at(r.name).tcp, down});
   }
+  n.upstream_source = kEndpointUpstreamSource;
   n.allowed_cidrs = spec.allowed_ips;
   n.upstream_read_timeout_seconds =
       render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib).max_execution_time_seconds + 60;
@@ -311,6 +347,14 @@ WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& 
     if (ec) throw Error::Internal("cannot install " + layout.nginx_conf().string() + ": " + ec.message());
     result.endpoint_changed = true;
   }
+  return result;
+}
+
+WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec,
+                                const ServiceWiring& wiring, const FileWriterOptions& options) {
+  bool replicas_changed = write_replica_files(layout, spec, wiring);
+  WriteResult result = write_endpoint_files(layout, spec, wiring, options);
+  result.replica_files_changed = replicas_changed;
   return result;
 }
 

@@ -1,6 +1,6 @@
-// The files of one service under the runtime's root: the persisted spec and
-// ports, each replica's config.xml/users.xml, the endpoint's certificate and
-// nginx.conf. Every write is atomic and happens only when the content
+// The files of one service under the runtime's root: the persisted spec,
+// ports and cluster password, each replica's config.xml/users.xml, the
+// endpoint's certificate and nginx.conf. Every write is atomic and happens only when the content
 // differs, so an unchanged apply() touches nothing (and triggers no reload).
 // Not thread-safe: the runtime serialises calls per service.
 #pragma once
@@ -43,9 +43,30 @@ std::optional<ServiceSpec> load_spec(const std::filesystem::path& file);
 // Saves ports.json when anything was added.
 ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, std::set<int>& taken);
 
-struct RenderedEndpoint {
-  std::string config;    // nginx.conf text
-  std::string revision;  // served at /.byoc/revision once nginx runs this config
+// A service with more than one replica in all needs ZooKeeper: replicated
+// tables and ON CLUSTER DDL. A 1x1 service runs without one (plain DDL).
+bool needs_zookeeper(const ServiceSpec& spec);
+
+// The internal user Distributed tables connect to the shards as. Its password
+// is random, made by the runtime, and never leaves the service's directory.
+inline constexpr const char* kClusterUser = "byoc_cluster";
+// nginx connects to the replicas from this loopback address, which `default`
+// accepts and the cluster user does not: the cluster user can't be used
+// through the endpoint even by someone who learnt its password.
+inline constexpr const char* kEndpointUpstreamSource = "127.0.0.2";
+
+// The cluster user's password from cluster.secret, made (32 random bytes, hex,
+// 0600) when missing or malformed.
+std::string ensure_cluster_password(const ServiceLayout& layout);
+
+// What a service's files are rendered from besides its spec.
+struct ServiceWiring {
+  ServicePorts ports;
+  std::string cluster_password;
+  int zookeeper_port = 0;  // 0: no <zookeeper> (a 1x1 service)
+  // Replicas known to answer: the endpoint sends traffic to these only (the
+  // others are listed as down).
+  std::set<std::string> healthy;
 };
 
 struct WriteResult {
@@ -62,11 +83,20 @@ struct FileWriterOptions {
 };
 
 // Creates the service's directories (0700) and brings every file to what
-// `spec` and `ports` say. A new nginx.conf is checked with `nginx -t` before
-// it replaces the old one (a config nginx rejects throws kInternal and leaves
-// the old file). Renews the endpoint certificate when missing, not issued by
-// the environment CA, or expiring within 30 days.
+// `spec` and `wiring` say: write_replica_files() then write_endpoint_files().
 WriteResult write_service_files(const ServiceLayout& layout, const ServiceSpec& spec,
-                                const ServicePorts& ports, const FileWriterOptions& options);
+                                const ServiceWiring& wiring, const FileWriterOptions& options);
+
+// spec.json and each replica's config.xml and users.xml. True if any
+// replica file changed (ClickHouse reloads users and clusters by itself;
+// ZooKeeper settings only at its next start).
+bool write_replica_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServiceWiring& wiring);
+
+// The endpoint's certificate and nginx.conf. A new nginx.conf is checked with
+// `nginx -t` before it replaces the old one (a config nginx rejects throws
+// kInternal and leaves the old file). Renews the endpoint certificate when
+// missing, not issued by the environment CA, or expiring within 30 days.
+WriteResult write_endpoint_files(const ServiceLayout& layout, const ServiceSpec& spec,
+                                 const ServiceWiring& wiring, const FileWriterOptions& options);
 
 }  // namespace byoc::agent::local

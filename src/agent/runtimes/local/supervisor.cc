@@ -32,16 +32,8 @@ std::optional<pid_t> Supervisor::find_running(const std::filesystem::path& pid_f
   }
   if (!pid || !proc::is_alive(*pid)) return std::nullopt;
   // A recycled pid belongs to a stranger unless its command line names our config.
-  if (marker.empty()) return std::nullopt;
-  std::string cmdline = process_cmdline(*pid);
-  size_t at = 0;
-  while ((at = cmdline.find(marker, at)) != std::string::npos) {
-    bool starts = at == 0 || cmdline[at - 1] == ' ';
-    bool ends = at + marker.size() == cmdline.size() || cmdline[at + marker.size()] == ' ';
-    if (starts && ends) return pid;
-    ++at;
-  }
-  return std::nullopt;
+  if (marker.empty() || !has_argument(*pid, marker)) return std::nullopt;
+  return pid;
 }
 
 void Supervisor::ensure_running(const std::string& key, ProcessSpec spec) {

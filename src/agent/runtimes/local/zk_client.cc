@@ -1,0 +1,108 @@
+#include "agent/runtimes/local/zk_client.h"
+
+// The synchronous API of the C client exists only in its threaded flavour.
+#define THREADED
+#include <zookeeper/zookeeper.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "base/error.h"
+
+namespace byoc::agent::local {
+namespace {
+
+// Node operations give up after this long without an answer (the server is local).
+constexpr int kRecvTimeoutMs = 10'000;
+
+std::once_flag g_quiet_library;
+
+}  // namespace
+
+struct ZooKeeperClient::Impl {
+  zhandle_t* handle = nullptr;
+  std::mutex mu;
+  std::condition_variable changed;
+  int state = 0;
+
+  static void on_event(zhandle_t*, int type, int state, const char*, void* context) {
+    if (type != ZOO_SESSION_EVENT) return;
+    auto* self = static_cast<Impl*>(context);
+    std::lock_guard lock(self->mu);
+    self->state = state;
+    self->changed.notify_all();
+  }
+
+  [[noreturn]] void fail(const std::string& what, const std::string& path, int rc) {
+    throw Error::Unavailable("zookeeper: cannot " + what + " " + path + ": " + zerror(rc));
+  }
+};
+
+ZooKeeperClient::ZooKeeperClient(const std::string& host, int port, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  // The library logs every connection attempt to stderr (the agent's log) at INFO.
+  std::call_once(g_quiet_library, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
+  const std::string hosts = host + ":" + std::to_string(port);
+  impl_->handle = zookeeper_init(hosts.c_str(), &Impl::on_event, kRecvTimeoutMs, nullptr, impl_.get(), 0);
+  if (!impl_->handle) throw Error::Unavailable("zookeeper: cannot open a session with " + hosts);
+  std::unique_lock lock(impl_->mu);
+  bool connected = impl_->changed.wait_for(lock, timeout, [&] {
+    return impl_->state == ZOO_CONNECTED_STATE || impl_->state == ZOO_EXPIRED_SESSION_STATE ||
+           impl_->state == ZOO_AUTH_FAILED_STATE;
+  });
+  if (!connected || impl_->state != ZOO_CONNECTED_STATE) {
+    lock.unlock();
+    zookeeper_close(impl_->handle);
+    impl_->handle = nullptr;
+    throw Error::Unavailable("zookeeper: no session with " + hosts + " within " +
+                             std::to_string(timeout.count()) + " ms");
+  }
+}
+
+ZooKeeperClient::~ZooKeeperClient() {
+  if (impl_ && impl_->handle) zookeeper_close(impl_->handle);
+}
+
+void ZooKeeperClient::create_path(const std::string& path) {
+  if (path.empty() || path.front() != '/') throw Error::Invalid("invalid_path", "not absolute: " + path);
+  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
+    const std::string prefix = path.substr(0, at);
+    int rc = zoo_create(impl_->handle, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
+                        nullptr, 0);
+    if (rc != ZOK && rc != ZNODEEXISTS) impl_->fail("create", prefix, rc);
+    if (at == std::string::npos) break;
+  }
+}
+
+bool ZooKeeperClient::exists(const std::string& path) {
+  int rc = zoo_exists(impl_->handle, path.c_str(), 0, nullptr);
+  if (rc == ZNONODE) return false;
+  if (rc != ZOK) impl_->fail("stat", path, rc);
+  return true;
+}
+
+std::vector<std::string> ZooKeeperClient::children(const std::string& path) {
+  String_vector names{};
+  int rc = zoo_get_children(impl_->handle, path.c_str(), 0, &names);
+  if (rc == ZNONODE) return {};
+  if (rc != ZOK) impl_->fail("list", path, rc);
+  std::vector<std::string> out;
+  for (int i = 0; i < names.count; ++i) out.emplace_back(names.data[i]);
+  deallocate_String_vector(&names);
+  return out;
+}
+
+void ZooKeeperClient::remove_recursive(const std::string& path) {
+  if (path.empty() || path == "/") throw Error::Invalid("invalid_path", "refusing to delete the root");
+  // Depth-first; a node that vanished meanwhile is fine, one that gained a
+  // child meanwhile (a replica still running) is retried once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (const auto& child : children(path)) remove_recursive(path + "/" + child);
+    int rc = zoo_delete(impl_->handle, path.c_str(), -1);
+    if (rc == ZOK || rc == ZNONODE) return;
+    if (rc != ZNOTEMPTY) impl_->fail("delete", path, rc);
+  }
+  throw Error::Unavailable("zookeeper: " + path + " keeps gaining children");
+}
+
+}  // namespace byoc::agent::local

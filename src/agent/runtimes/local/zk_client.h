@@ -1,0 +1,39 @@
+// ZooKeeperClient: the few node operations the local runtime needs on the
+// environment's ZooKeeper — create a service's chroot before its replicas
+// start (ClickHouse 18.16 won't create it) and delete it with the service —
+// over ZooKeeper's official C client (libzookeeper_mt), synchronous calls only.
+//
+// One session per object, closed on destruction. Not thread-safe: one
+// thread per client (the library's own I/O threads are hidden behind it).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace byoc::agent::local {
+
+class ZooKeeperClient {
+ public:
+  // Opens a session with host:port, waiting up to `timeout` for it to be
+  // established. Throws byoc::Error kUnavailable if it is not.
+  ZooKeeperClient(const std::string& host, int port, std::chrono::milliseconds timeout);
+  ~ZooKeeperClient();
+  ZooKeeperClient(const ZooKeeperClient&) = delete;
+  ZooKeeperClient& operator=(const ZooKeeperClient&) = delete;
+
+  // Creates `path` and its missing ancestors (empty, persistent, open ACL: the
+  // server listens on loopback only). An existing node is fine.
+  void create_path(const std::string& path);
+  bool exists(const std::string& path);
+  std::vector<std::string> children(const std::string& path);
+  // Deletes `path` and everything below it; a missing node is fine.
+  void remove_recursive(const std::string& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace byoc::agent::local

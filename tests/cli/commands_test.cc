@@ -1,0 +1,451 @@
+// The resource commands end to end through run(), with requests answered
+// in-process (Io::transport): which method, path, query and body each command
+// sends for the flags given (and nothing it wasn't given), and what it prints.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <sstream>
+
+#include "base/files.h"
+#include "cli/app.h"
+#include "testing/testing.h"
+
+namespace byoc::cli {
+namespace {
+using nlohmann::json;
+
+struct Sent {
+  std::string method;
+  std::string path;  // after the server URL, with the query
+  json body;         // null when none was sent
+  std::string content_type;
+  std::string authorization;
+};
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+  long err_lines() const { return std::count(err.begin(), err.end(), '\n'); }
+};
+
+constexpr const char* kServer = "https://byoc.test:8443";
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { files::write_atomic(home_.path() / "ca.pem", "pinned CA\n", 0644); }
+
+  // The next answer the fake server gives, in order.
+  void answer(int status, const json& body) {
+    answers_.push_back({status, body.is_null() ? "" : body.dump()});
+  }
+
+  Result run_cli(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    Io io{out, err, false,
+          map_env({{"HOME", home_.path().string()},
+                   {"BYOC_SERVER", kServer},
+                   {"BYOC_TOKEN", "byoc_t1.secret"},
+                   {"BYOC_CA_FILE", (home_.path() / "ca.pem").string()}}),
+          [this](const http::Request& request) { return send(request); }};
+    int code = run(args, io);
+    return {code, out.str(), err.str()};
+  }
+
+  http::Response send(const http::Request& request) {
+    Sent s;
+    s.method = request.method;
+    EXPECT_EQ(request.url.rfind(kServer, 0), 0u) << request.url;
+    s.path = request.url.substr(std::string(kServer).size());
+    s.body = request.body.empty() ? json() : json::parse(request.body);
+    for (const auto& [name, value] : request.headers) {
+      if (name == "Content-Type") s.content_type = value;
+      if (name == "Authorization") s.authorization = value;
+    }
+    sent_.push_back(s);
+    if (answers_.empty()) {
+      ADD_FAILURE() << "unexpected request " << s.method << " " << s.path;
+      return {500, "", {}};
+    }
+    auto [status, body] = answers_.front();
+    answers_.pop_front();
+    return {status, body, {}};
+  }
+
+  testing::TempDir home_;
+  std::deque<std::pair<int, std::string>> answers_;
+  std::vector<Sent> sent_;
+};
+
+json operation(const std::string& kind, const std::string& status, const json& result = nullptr) {
+  return {{"id", "op-1"},
+          {"kind", kind},
+          {"environment", "e1"},
+          {"service", "s1"},
+          {"status", status},
+          {"steps", {{{"name", "agent_apply"}, {"state", status == "running" ? "running" : "done"}}}},
+          {"progress", 0.5},
+          {"result", result},
+          {"error", nullptr}};
+}
+
+json service(const json& allowed_ips) {
+  return {{"name", "s1"},
+          {"environment", "e1"},
+          {"allowed_ips", allowed_ips},
+          {"state", "READY"},
+          {"endpoint", "https://127.0.0.1:9443"},
+          {"native_endpoint", "127.0.0.1:9440"}};
+}
+
+TEST_F(CommandsTest, TokenCreateSendsRoleAndOrganizationAndShowsTheSecretOnce) {
+  json created = {{"id", "t9"},
+                  {"role", "customer"},
+                  {"organization", "acme"},
+                  {"created_at", "2026-11-24T07:00:00Z"},
+                  {"token", "byoc_t9.s3cret"}};
+  answer(201, created);
+  Result r = run_cli({"token", "create", "--role", "customer", "--organization", "acme"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].method, "POST");
+  EXPECT_EQ(sent_[0].path, "/v1/tokens");
+  EXPECT_EQ(sent_[0].body, (json{{"role", "customer"}, {"organization", "acme"}}));
+  EXPECT_EQ(sent_[0].content_type, "application/json");
+  EXPECT_EQ(sent_[0].authorization, "Bearer byoc_t1.secret");
+  EXPECT_NE(r.out.find("id:           t9\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("role:         customer\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("organization: acme\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("token:        byoc_t9.s3cret   (shown only once"), std::string::npos) << r.out;
+
+  answer(201, created);
+  Result j = run_cli({"token", "create", "--role", "admin", "-o", "json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(sent_[1].body, (json{{"role", "admin"}})) << "no --organization: the server's default";
+  EXPECT_EQ(json::parse(j.out), created);
+}
+
+TEST_F(CommandsTest, TokenCreateChecksTheRoleLocally) {
+  Result r = run_cli({"token", "create", "--role", "root"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  EXPECT_NE(r.err.find("root"), std::string::npos) << r.err;
+  Result missing = run_cli({"token", "create"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err, "error: --role is required\n");
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(CommandsTest, TokenListShowsNoSecrets) {
+  answer(200, {{"items",
+                {{{"id", "t1"},
+                  {"role", "admin"},
+                  {"organization", "default"},
+                  {"created_at", "2026-11-24T07:00:00Z"}},
+                 {{"id", "t9"},
+                  {"role", "customer"},
+                  {"organization", "acme"},
+                  {"created_at", "2026-11-24T08:00:00Z"}}}}});
+  Result r = run_cli({"token", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method, "GET");
+  EXPECT_EQ(sent_[0].path, "/v1/tokens");
+  EXPECT_EQ(r.out,
+            "ID   ROLE       ORGANIZATION   CREATED\n"
+            "t1   admin      default        2026-11-24T07:00:00Z\n"
+            "t9   customer   acme           2026-11-24T08:00:00Z\n");
+}
+
+TEST_F(CommandsTest, TokenDeleteTakesTheEmptyAnswer) {
+  answer(204, nullptr);
+  Result r = run_cli({"token", "delete", "t9"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method, "DELETE");
+  EXPECT_EQ(sent_[0].path, "/v1/tokens/t9");
+  EXPECT_TRUE(sent_[0].body.is_null());
+  EXPECT_EQ(r.out, "token t9 deleted\n");
+
+  answer(409,
+         {{"error", {{"code", "own_token"}, {"message", "a token can't delete itself"}, {"field", "id"}}}});
+  Result own = run_cli({"token", "delete", "t1", "-o", "json"});
+  EXPECT_EQ(own.code, 1);
+  EXPECT_EQ(own.err, "error: a token can't delete itself (field: id)\n");
+  EXPECT_EQ(own.out, "");
+}
+
+TEST_F(CommandsTest, OrgCreateAndList) {
+  answer(201, {{"name", "acme"}, {"created_at", "2026-11-24T07:00:00Z"}});
+  Result created = run_cli({"org", "create", "acme"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  EXPECT_EQ(sent_[0].method, "POST");
+  EXPECT_EQ(sent_[0].path, "/v1/organizations");
+  EXPECT_EQ(sent_[0].body, (json{{"name", "acme"}}));
+  EXPECT_EQ(created.out, "name:    acme\ncreated: 2026-11-24T07:00:00Z\n");
+
+  json list = {{"items",
+                {{{"name", "default"}, {"created_at", "2026-11-24T06:00:00Z"}},
+                 {{"name", "acme"}, {"created_at", "2026-11-24T07:00:00Z"}}}}};
+  answer(200, list);
+  Result listed = run_cli({"org", "list"});
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(sent_[1].path, "/v1/organizations");
+  EXPECT_EQ(listed.out,
+            "NAME      CREATED\n"
+            "default   2026-11-24T06:00:00Z\n"
+            "acme      2026-11-24T07:00:00Z\n");
+  answer(200, list);
+  EXPECT_EQ(json::parse(run_cli({"org", "list", "-o", "json"}).out), list);
+}
+
+TEST_F(CommandsTest, OrganizationGoesInTheQueryOfEveryEnvAndServiceCommand) {
+  json env = {{"name", "e 1"}, {"cloud", "local"}, {"state", "READY"}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"env", "list", "--organization", "acme"}, "GET /v1/environments?organization=acme"},
+      {{"env", "get", "e 1", "--organization", "a&b"}, "GET /v1/environments/e%201?organization=a%26b"},
+      {{"env", "delete", "e1", "--organization", "acme"}, "DELETE /v1/environments/e1?organization=acme"},
+      {{"env", "join-token", "e1", "--organization", "acme"},
+       "POST /v1/environments/e1/join-tokens?organization=acme"},
+      {{"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.0/16", "--organization", "acme"},
+       "POST /v1/environments?organization=acme"},
+      {{"service", "list", "--organization", "acme"}, "GET /v1/services?organization=acme"},
+      {{"service", "list", "--env", "e1", "--organization", "acme"},
+       "GET /v1/services?environment=e1&organization=acme"},
+      {{"service", "get", "s1", "--env", "e1", "--organization", "acme"},
+       "GET /v1/environments/e1/services/s1?organization=acme"},
+      {{"service", "delete", "s1", "--env", "e1", "--organization", "acme"},
+       "DELETE /v1/environments/e1/services/s1?organization=acme"},
+      {{"service", "create", "s1", "--env", "e1", "--organization", "acme"},
+       "POST /v1/environments/e1/services?organization=acme"},
+      {{"service", "update", "s1", "--env", "e1", "--allowed-ips-loopback-only", "--organization", "acme"},
+       "PATCH /v1/environments/e1/services/s1?organization=acme"},
+      {{"profile", "list", "--env", "e1", "--organization", "acme"},
+       "GET /v1/environments/e1/profiles?organization=acme"},
+      // Without the flag, no query: the server picks (default, or the customer's own).
+      {{"env", "list"}, "GET /v1/environments"},
+      {{"service", "get", "s1", "--env", "e1"}, "GET /v1/environments/e1/services/s1"},
+  };
+  for (const auto& [args, request] : cases) {
+    sent_.clear();
+    answer(200, env);
+    Result r = run_cli(args);
+    EXPECT_EQ(r.code, 0) << args[0] << " " << args[1] << ": " << r.err;
+    ASSERT_EQ(sent_.size(), 1u) << request;
+    EXPECT_EQ(sent_[0].method + " " + sent_[0].path, request);
+  }
+}
+
+TEST_F(CommandsTest, ServiceUpdateSendsTheAllowlist) {
+  answer(202, operation("service.update", "running"));
+  Result r = run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8,fd00::/8"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].method, "PATCH");
+  EXPECT_EQ(sent_[0].path, "/v1/environments/e1/services/s1");
+  EXPECT_EQ(sent_[0].content_type, "application/json");
+  EXPECT_EQ(sent_[0].body, (json{{"allowed_ips", {"10.0.0.0/8", "fd00::/8"}}}));
+  EXPECT_NE(r.out.find("kind:     service.update"), std::string::npos) << r.out;
+
+  answer(202, operation("service.update", "running"));
+  Result loopback = run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips-loopback-only"});
+  ASSERT_EQ(loopback.code, 0) << loopback.err;
+  EXPECT_EQ(sent_[1].body, (json{{"allowed_ips", json::array()}}));
+}
+
+TEST_F(CommandsTest, ServiceUpdateWaitFollowsTheOperationAndPrintsTheService) {
+  json updated = service({"10.0.0.0/8"});
+  answer(202, operation("service.update", "running"));
+  answer(200, operation("service.update", "succeeded", updated));
+  Result r = run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8", "--wait"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[1].method + " " + sent_[1].path, "GET /v1/operations/op-1");
+  EXPECT_NE(r.out.find("allowed_ips:     10.0.0.0/8\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("service.update e1/s1: succeeded"), std::string::npos) << r.err;
+
+  answer(202, operation("service.update", "running"));
+  json failed = operation("service.update", "failed");
+  failed["error"] = {{"code", "superseded"}, {"message", "a later update replaced this one"}};
+  answer(200, failed);
+  Result superseded =
+      run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8", "--wait"});
+  EXPECT_EQ(superseded.code, 1);
+  EXPECT_NE(superseded.err.find("error: service.update e1/s1 failed: a later update replaced this one"),
+            std::string::npos)
+      << superseded.err;
+  EXPECT_EQ(superseded.out, "");
+}
+
+TEST_F(CommandsTest, ServiceUpdateUsageErrors) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"service", "update", "s1", "--env", "e1"},  // nothing to change
+      {"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8",
+       "--allowed-ips-loopback-only"},
+      {"service", "update", "s1", "--env", "e1", "--allowed-ips", ""},
+      {"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8,10.0.0.1"},
+      {"service", "update", "s1", "--allowed-ips", "10.0.0.0/8"},  // no --env
+  };
+  for (const auto& args : cases) {
+    Result r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args.back();
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  EXPECT_EQ(run_cli({"service", "update", "s1", "--env", "e1"}).err,
+            "error: --allowed-ips or --allowed-ips-loopback-only is required\n");
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(CommandsTest, ServiceCreateSendsTheProfile) {
+  answer(202, operation("service.create", "running"));
+  Result r =
+      run_cli({"service", "create", "s1", "--env", "e1", "--profile", "m7gd.large", "--replicas", "2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].body, (json{{"name", "s1"}, {"profile", "m7gd.large"}, {"replicas", 2}}));
+}
+
+TEST_F(CommandsTest, ProfileExcludesExplicitSizesLocally) {
+  for (const char* flag : {"--cpu-millis", "--memory-mib"}) {
+    Result r = run_cli({"service", "create", "s1", "--env", "e1", "--profile", "host", flag, "1000"});
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+    EXPECT_NE(r.err.find("--profile"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(CommandsTest, ProfileListTableAndJson) {
+  json profiles = {{"items",
+                    {{{"name", "m7gd.large"},
+                      {"instance_type", "m7gd.large"},
+                      {"price_per_hour", 0.1068},
+                      {"max_pods", 29},
+                      {"allocatable", {{"cpu_millis", 1930}, {"memory_mib", 6826}}},
+                      {"requests", {{"cpu_millis", 1930}, {"memory_mib", 6826}}},
+                      {"limits", {{"cpu_millis", 1930}, {"memory_mib", 6826}}},
+                      {"ssd_cache_gib", 98},
+                      {"node_group", "byoc-m7gd-large"}},
+                     {{"name", "host"},
+                      {"instance_type", "host"},
+                      {"price_per_hour", 0},
+                      {"allocatable", {{"cpu_millis", 2000}, {"memory_mib", 7900}}},
+                      {"requests", {{"cpu_millis", 1800}, {"memory_mib", 7000}}},
+                      {"ssd_cache_gib", 0},
+                      {"node_group", ""}}}}};
+  answer(200, profiles);
+  Result r = run_cli({"profile", "list", "--env", "e1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "GET /v1/environments/e1/profiles");
+  EXPECT_EQ(
+      r.out,
+      "NAME         INSTANCE TYPE   $/H      ALLOCATABLE    REQUESTS       SSD CACHE GIB   NODE GROUP\n"
+      "m7gd.large   m7gd.large      0.1068   1930m/6826Mi   1930m/6826Mi   98              byoc-m7gd-large\n"
+      "host         host            -        2000m/7900Mi   1800m/7000Mi   0\n");
+  answer(200, profiles);
+  Result j = run_cli({"profile", "list", "--env", "e1", "-o", "json"});
+  EXPECT_EQ(json::parse(j.out), profiles) << "json as the API gives it";
+  EXPECT_EQ(run_cli({"profile", "list"}).code, 2);
+}
+
+TEST_F(CommandsTest, EnvCreateSendsCapacitySettingsOnlyWhenGiven) {
+  answer(202, operation("environment.create", "running"));
+  Result r = run_cli({"env", "create", "p1", "--cloud", "aws", "--cidr", "10.0.0.0/16", "--region",
+                      "eu-west-1", "--instance-types", "m7gd.large,r7gd.xlarge", "--daemonset-cpu-millis",
+                      "250", "--daemonset-memory-mib", "512"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].body, (json{{"name", "p1"},
+                                 {"cloud", "aws"},
+                                 {"cidr", "10.0.0.0/16"},
+                                 {"region", "eu-west-1"},
+                                 {"instance_types", {"m7gd.large", "r7gd.xlarge"}},
+                                 {"daemonsets", {{"cpu_millis", 250}, {"memory_mib", 512}}}}));
+
+  answer(202, operation("environment.create", "running"));
+  ASSERT_EQ(run_cli({"env", "create", "p2", "--cloud", "aws", "--cidr", "10.0.0.0/16"}).code, 0);
+  EXPECT_EQ(sent_[1].body, (json{{"name", "p2"}, {"cloud", "aws"}, {"cidr", "10.0.0.0/16"}}));
+
+  Result negative = run_cli(
+      {"env", "create", "p3", "--cloud", "aws", "--cidr", "10.0.0.0/16", "--daemonset-cpu-millis", "-1"});
+  EXPECT_EQ(negative.code, 2);
+  EXPECT_EQ(negative.err_lines(), 1) << negative.err;
+  EXPECT_EQ(sent_.size(), 2u);
+}
+
+TEST_F(CommandsTest, EnvUpdatePatchesAndPrintsTheEnvironment) {
+  json env = {{"name", "p1"},
+              {"organization", "default"},
+              {"cloud", "aws"},
+              {"instance_types", {"m7gd.large"}},
+              {"daemonsets", {{"cpu_millis", 300}, {"memory_mib", 600}}},
+              {"state", "READY"}};
+  answer(200, env);
+  Result r = run_cli({"env", "update", "p1", "--instance-types", "m7gd.large", "--daemonset-cpu-millis",
+                      "300", "--daemonset-memory-mib", "600"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "PATCH /v1/environments/p1");
+  EXPECT_EQ(sent_[0].content_type, "application/json");
+  EXPECT_EQ(sent_[0].body, (json{{"instance_types", {"m7gd.large"}},
+                                 {"daemonsets", {{"cpu_millis", 300}, {"memory_mib", 600}}}}));
+  EXPECT_NE(r.out.find("instance_types: m7gd.large\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("daemonsets:     300m/600Mi\n"), std::string::npos) << r.out;
+
+  answer(200, env);
+  ASSERT_EQ(run_cli({"env", "update", "p1", "--all-instance-types", "-o", "json"}).code, 0);
+  EXPECT_EQ(sent_[1].body, (json{{"instance_types", json::array()}}));
+  answer(200, env);
+  ASSERT_EQ(run_cli({"env", "update", "p1", "--instance-types", "c7gd.large"}).code, 0);
+  EXPECT_EQ(sent_[2].body, (json{{"instance_types", {"c7gd.large"}}})) << "daemonsets left as they are";
+}
+
+TEST_F(CommandsTest, EnvUpdateUsageErrors) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"env", "update", "p1"},
+      {"env", "update", "p1", "--daemonset-cpu-millis", "300"},  // would zero the memory reservation
+      {"env", "update", "p1", "--daemonset-memory-mib", "300"},
+      {"env", "update", "p1", "--instance-types", "m7gd.large", "--all-instance-types"},
+      {"env", "update", "p1", "--instance-types", "m7gd.large,,r7gd.large"},
+  };
+  for (const auto& args : cases) {
+    Result r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args.back();
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(CommandsTest, ServiceGetShowsTheNativeEndpoint) {
+  json svc = service({});
+  answer(200, svc);
+  Result r = run_cli({"service", "get", "s1", "--env", "e1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("native_endpoint: 127.0.0.1:9440\n"), std::string::npos) << r.out;
+  answer(200, svc);
+  Result j = run_cli({"service", "get", "s1", "--env", "e1", "-o", "json"});
+  EXPECT_EQ(json::parse(j.out).value("native_endpoint", ""), "127.0.0.1:9440");
+}
+
+TEST_F(CommandsTest, HelpForTheNewCommands) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"token", "--help"},
+                                        {"token", "create", "--help"},
+                                        {"token", "list", "--help"},
+                                        {"token", "delete", "--help"},
+                                        {"org", "create", "--help"},
+                                        {"org", "list", "--help"},
+                                        {"profile", "list", "--help"},
+                                        {"env", "update", "--help"},
+                                        {"service", "update", "--help"}}) {
+    Result r = run_cli(args);
+    EXPECT_EQ(r.code, 0) << args[0] << " " << args[1];
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+  EXPECT_NE(run_cli({"service", "update", "--help"}).out.find("--allowed-ips-loopback-only"),
+            std::string::npos);
+  EXPECT_NE(run_cli({"env", "list", "--help"}).out.find("--organization"), std::string::npos);
+  EXPECT_TRUE(sent_.empty());
+}
+
+}  // namespace
+}  // namespace byoc::cli
