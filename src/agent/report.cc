@@ -18,10 +18,6 @@ std::string allowed_reason(const std::string& service, const std::string& reason
   return "unknown";
 }
 
-std::string allowed_endpoint(const std::string& endpoint) {
-  static const std::regex re(R"(https://[a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
-  return std::regex_match(endpoint, re) ? endpoint : "";
-}
 
 }  // namespace
 
@@ -30,14 +26,15 @@ std::vector<model::ReportedService> reported_services(const model::DesiredState&
                                                       const std::map<std::string, std::string>& outcomes) {
   std::vector<model::ReportedService> out;
   for (const auto& svc : desired.services) {
-    model::ReportedService r{svc.name, "PROVISIONING", "starting", "", {}};
+    model::ReportedService r{svc.name, "PROVISIONING", "starting", "", "", {}};
     auto outcome = outcomes.find(svc.name);
     auto seen =
         std::find_if(observed.begin(), observed.end(), [&](const auto& o) { return o.name == svc.name; });
     if (seen != observed.end()) {
       r.state = to_string(seen->state);
       r.reason = seen->reason;
-      r.endpoint = allowed_endpoint(seen->endpoint);
+      r.endpoint = model::is_https_endpoint(seen->endpoint) ? seen->endpoint : "";
+      r.native_endpoint = model::is_native_endpoint(seen->native_endpoint) ? seen->native_endpoint : "";
       for (const auto& rep : seen->replicas) {
         if (rep.shard < 1 || rep.shard > 64 || rep.replica < 1 || rep.replica > 16) continue;
         int code = rep.last_error_code >= 0 && rep.last_error_code <= kMaxErrorCode ? rep.last_error_code : 0;

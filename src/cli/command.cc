@@ -28,8 +28,7 @@ void add_wait_options(CLI::App* sub, WaitFlags& flags, const std::string& what) 
 
 void add_organization_option(CLI::App* sub, std::string& organization) {
   sub->add_option("--organization", organization,
-                  "Organisation to act in (admins and vendor staff; default: default). "
-                  "A customer's token always acts in its own");
+                  "Organisation to act in (admins and vendor staff; default: default; customers: their own)");
 }
 
 std::unique_ptr<ApiClient> connect(const Io& io) {

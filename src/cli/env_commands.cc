@@ -53,11 +53,11 @@ struct NameFlags {
   std::string format;
 };
 
-// "" unless an instance type in a comma-separated list is empty ("a,,b").
-CLI::Validator instance_type_syntax() {
-  return CLI::Validator(
-      [](std::string& value) { return value.empty() ? std::string("an instance type is empty") : ""; },
-      "TYPE");
+// Rejects `--instance-types ''` (CLI11 itself drops the empty items of "a,,b"),
+// saying `if_empty`; which names are real instance types is the server's call.
+CLI::Validator instance_type_syntax(const std::string& if_empty) {
+  return CLI::Validator([if_empty](std::string& value) { return value.empty() ? if_empty : std::string(); },
+                        "TYPE");
 }
 
 void add_create(CLI::App* env, CommandSet& commands) {
@@ -77,7 +77,7 @@ void add_create(CLI::App* env, CommandSet& commands) {
                   "aws: EC2 types replicas may run on, comma-separated (default: every type in the "
                   "catalogue); see `byoc profile list`")
       ->delimiter(',')
-      ->check(instance_type_syntax());
+      ->check(instance_type_syntax("no instance type given (leave --instance-types out for all of them)"));
   f->daemonset_cpu_option =
       sub->add_option("--daemonset-cpu-millis", f->daemonset_cpu_millis,
                       "aws: CPU every node keeps for DaemonSets, in millicores (default 0)")
@@ -137,10 +137,11 @@ void add_update(CLI::App* env, CommandSet& commands) {
   auto* sub = env->add_subcommand(
       "update", "Change an aws environment's capacity settings (instance types, DaemonSet reservations)");
   sub->add_option("NAME", f->name, "Environment name")->required();
-  f->types_option = sub->add_option("--instance-types", f->instance_types,
-                                    "EC2 types replicas may run on, comma-separated (replaces the list)")
-                        ->delimiter(',')
-                        ->check(instance_type_syntax());
+  f->types_option =
+      sub->add_option("--instance-types", f->instance_types,
+                      "EC2 types replicas may run on, comma-separated (replaces the list)")
+          ->delimiter(',')
+          ->check(instance_type_syntax("no instance type given (for all, use --all-instance-types)"));
   f->all_types_option =
       sub->add_flag("--all-instance-types", f->all_instance_types, "Allow every type in the catalogue again")
           ->excludes(f->types_option);

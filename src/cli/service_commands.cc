@@ -7,8 +7,11 @@ using nlohmann::json;
 
 namespace {
 
-CLI::Validator cidr_syntax() {
-  return CLI::Validator([](std::string& value) { return ip_cidr_syntax_error(value); }, "CIDR");
+// `if_empty`: what to say about an empty value (`--allowed-ips ''`).
+CLI::Validator cidr_syntax(const std::string& if_empty) {
+  return CLI::Validator(
+      [if_empty](std::string& value) { return value.empty() ? if_empty : ip_cidr_syntax_error(value); },
+      "CIDR");
 }
 
 struct CreateFlags {
@@ -96,7 +99,7 @@ void add_create(CLI::App* service, CommandSet& commands) {
       sub->add_option("--allowed-ips", f->allowed_ips,
                       "Client CIDRs allowed to connect, comma-separated (default: loopback only)")
           ->delimiter(',')
-          ->check(cidr_syntax());
+          ->check(cidr_syntax("no CIDR given (leave --allowed-ips out for loopback only)"));
   add_organization_option(sub, f->organization);
   add_wait_options(sub, f->wait, "the service answers queries");
   add_output_option(sub, f->format);
@@ -159,10 +162,11 @@ void add_update(CLI::App* service, CommandSet& commands) {
   auto* sub = service->add_subcommand("update", "Change a service's client allowlist");
   sub->add_option("NAME", f->name, "Service name")->required();
   sub->add_option("--env", f->environment, "Its environment")->required();
-  f->allowed_option = sub->add_option("--allowed-ips", f->allowed_ips,
-                                      "Client CIDRs allowed to connect, comma-separated (replaces the list)")
-                          ->delimiter(',')
-                          ->check(cidr_syntax());
+  f->allowed_option =
+      sub->add_option("--allowed-ips", f->allowed_ips,
+                      "Client CIDRs allowed to connect, comma-separated (replaces the list)")
+          ->delimiter(',')
+          ->check(cidr_syntax("no CIDR given (for loopback only, use --allowed-ips-loopback-only)"));
   sub->add_flag("--allowed-ips-loopback-only", f->loopback_only,
                 "Empty the allowlist: only clients on the environment's loopback may connect")
       ->excludes(f->allowed_option);

@@ -105,6 +105,7 @@ json to_json(const Service& s, const std::string& environment_name) {
           {"state", s.state},
           {"reason", s.reason},
           {"endpoint", s.endpoint},
+          {"native_endpoint", s.native_endpoint},
           {"created_at", format_rfc3339(s.created_at)},
           {"updated_at", format_rfc3339(s.updated_at)}};
 }

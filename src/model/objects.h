@@ -68,6 +68,7 @@ struct Service {
   std::string state = kPending;
   std::string reason;
   std::string endpoint;
+  std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };

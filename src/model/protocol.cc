@@ -116,11 +116,12 @@ std::string checked_name(const StrictObject& o, const std::string& key) {
   return name;
 }
 
-std::string checked_endpoint(const StrictObject& o) {
-  static const std::regex re(R"(https://[a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
-  std::string e = o.string("endpoint");
-  if (!e.empty() && !std::regex_match(e, re))
-    throw Error::Invalid("invalid_value", "must be https://HOST:PORT", o.field("endpoint"));
+std::string checked_endpoint(const StrictObject& o, const std::string& key) {
+  std::string e = o.string(key);
+  bool ok = key == "endpoint" ? is_https_endpoint(e) : is_native_endpoint(e);
+  if (!e.empty() && !ok)
+    throw Error::Invalid("invalid_value", key == "endpoint" ? "must be https://HOST:PORT" : "must be HOST:PORT",
+                         o.field(key));
   return e;
 }
 
@@ -172,6 +173,15 @@ json desired_service_json(const DesiredService& s) {
 
 }  // namespace
 
+bool is_native_endpoint(const std::string& s) {
+  static const std::regex re(R"([a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
+  return std::regex_match(s, re);
+}
+
+bool is_https_endpoint(const std::string& s) {
+  return s.rfind("https://", 0) == 0 && is_native_endpoint(s.substr(8));
+}
+
 json to_json(const DesiredState& d) {
   json services = json::array();
   for (const auto& s : d.services) services.push_back(desired_service_json(s));
@@ -195,6 +205,7 @@ json to_json(const SyncRequest& r) {
                         {"state", s.state},
                         {"reason", s.reason},
                         {"endpoint", s.endpoint},
+                        {"native_endpoint", s.native_endpoint},
                         {"replicas", replicas}});
   }
   json usage = json::array();
@@ -287,12 +298,13 @@ SyncRequest parse_sync_request(const json& j) {
          r.status.environment_ca_pem.find("PRIVATE") != std::string::npos))
       throw Error::Invalid("invalid_value", "must be one PEM certificate", st.field("environment_ca_pem"));
     st.each("services", 1000, [&](const json& item, const std::string& path) {
-      StrictObject s(item, path, {"name", "state", "reason", "endpoint", "replicas"});
+      StrictObject s(item, path, {"name", "state", "reason", "endpoint", "native_endpoint", "replicas"});
       ReportedService rs;
       rs.name = checked_name(s, "name");
       rs.state = s.enumerated("state", service_states());
       rs.reason = s.enumerated("reason", reason_codes());
-      rs.endpoint = checked_endpoint(s);
+      rs.endpoint = checked_endpoint(s, "endpoint");
+      rs.native_endpoint = checked_endpoint(s, "native_endpoint");
       s.each("replicas", 64 * 16, [&](const json& rep, const std::string& rep_path) {
         StrictObject rr(rep, rep_path, {"shard", "replica", "state", "last_error_code"});
         rs.replicas.push_back({static_cast<int>(rr.integer("shard", 1, 1, 64)),

@@ -74,7 +74,8 @@ struct ReportedService {
   std::string name;
   std::string state;
   std::string reason;
-  std::string endpoint;  // https://HOST:PORT
+  std::string endpoint;         // https://HOST:PORT
+  std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   std::vector<ReportedReplica> replicas;
   bool operator==(const ReportedService&) const = default;
 };
@@ -114,6 +115,10 @@ struct SyncResponse {
   std::optional<DesiredState> desired;  // present when newer than known_revision
   int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
 };
+
+// Endpoint formats a report may carry (anything else is rejected).
+bool is_https_endpoint(const std::string& s);   // https://HOST:PORT
+bool is_native_endpoint(const std::string& s);  // HOST:PORT
 
 nlohmann::json to_json(const DesiredState& d);
 nlohmann::json to_json(const SyncRequest& r);

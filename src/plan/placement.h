@@ -79,7 +79,7 @@ struct CurrentPlan {
 
 struct PlannerOptions {
   // Largest packed instance (replicas) handed to the exact MIP; measured in docs/placement.md.
-  int exact_max_replicas = 10;
+  int exact_max_replicas = 12;
   int exact_time_limit_ms = 10000;
   // Column generation for the bound and the heuristic.
   int bound_time_limit_ms = 60000;

@@ -92,7 +92,8 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     std::string state = seen->state == "DELETING" ? model::kProvisioning : seen->state;
     // A READY report of an older revision doesn't prove the newest spec runs.
     if (state == model::kReady && !applied_current) state = model::kProvisioning;
-    if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint) {
+    if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint &&
+        seen->native_endpoint == svc.native_endpoint) {
       // Unchanged, but an update may have just been applied (or refused).
       if (env_changed) controllers::settle_service_operations(tx, *env, svc.name, svc, now);
       continue;
@@ -100,6 +101,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     svc.state = state;
     svc.reason = seen->reason;
     svc.endpoint = seen->endpoint;
+    svc.native_endpoint = seen->native_endpoint;
     svc.updated_at = now;
     tx.put_service(svc);
     controllers::settle_service_operations(tx, *env, svc.name, svc, now);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
 #include "base/process.h"
@@ -18,7 +19,7 @@
 #include "controllers/service_operations.h"
 #include "server/https_server.h"
 #include "server/routes.h"
-#include "server/usage_routes.h"
+
 #include "server/tokens.h"
 
 namespace byoc::server {
@@ -138,7 +139,14 @@ int run_server(const ServerOptions& options) {
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { return https->after(delay, fn); };
 
-  std::string holder = fs::path(data_dir).string() + "#" + std::to_string(::getpid());
+  // Leases are held in this server's name, stable across its restarts: a
+  // server killed mid-reconcile must not wait out its own lease when it
+  // comes back (another server, with another data dir, would).
+  std::string holder = files::read_if_exists(data_dir / "server.id").value_or("");
+  if (holder.empty()) {
+    holder = "server-" + crypto::hex(crypto::random_bytes(8));
+    files::write_atomic(data_dir / "server.id", holder, 0644);
+  }
   controllers::Runner runner(*store, clock, holder);
   runner.on_result([&ctx](const std::string& kind, bool ok) {
     ctx.metrics.observe_reconcile(kind, ok ? "success" : "error");

@@ -1,9 +1,11 @@
-#include "server/usage_routes.h"
-
+// Usage read-out: GET /v1/environments/{env}/usage → the totals of the
+// allocation intervals the environment's agent reported (each seq counted
+// once). Read access like the other GETs of an environment.
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "server/auth.h"
+#include "server/routes.h"
 
 namespace byoc::server {
 using nlohmann::json;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/files.h"
@@ -293,6 +294,9 @@ TEST_F(CommandsTest, ServiceUpdateUsageErrors) {
   }
   EXPECT_EQ(run_cli({"service", "update", "s1", "--env", "e1"}).err,
             "error: --allowed-ips or --allowed-ips-loopback-only is required\n");
+  EXPECT_NE(run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips", ""})
+                .err.find("use --allowed-ips-loopback-only"),
+            std::string::npos);
   EXPECT_TRUE(sent_.empty());
 }
 
@@ -404,7 +408,7 @@ TEST_F(CommandsTest, EnvUpdateUsageErrors) {
       {"env", "update", "p1", "--daemonset-cpu-millis", "300"},  // would zero the memory reservation
       {"env", "update", "p1", "--daemonset-memory-mib", "300"},
       {"env", "update", "p1", "--instance-types", "m7gd.large", "--all-instance-types"},
-      {"env", "update", "p1", "--instance-types", "m7gd.large,,r7gd.large"},
+      {"env", "update", "p1", "--instance-types", ""},
   };
   for (const auto& args : cases) {
     Result r = run_cli(args);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -33,17 +34,26 @@ std::string basic(const std::string& user, const std::string& password) {
   return "Basic " + out;
 }
 
-// POST "SELECT 1" to a service endpoint, trusting only `ca_pem`.
-http::Response query(const std::string& endpoint, const std::string& ca_pem,
-                     const std::string& authorization) {
+// POST "SELECT 1" to a service endpoint, trusting only `ca_pem`, from
+// `source` (a loopback address; empty: the system's choice, 127.0.0.1).
+http::Response query(const std::string& endpoint, const std::string& ca_pem, const std::string& authorization,
+                     const std::string& source = "") {
   http::Client client(http::TlsOptions{.ca_pem = ca_pem});
   http::Request request;
   request.method = "POST";
   request.url = endpoint + "/";
   request.body = "SELECT 1";
   request.timeout = 10s;
+  request.source_address = source;
   if (!authorization.empty()) request.headers = {{"Authorization", authorization}};
   return client.send(request);
+}
+
+std::set<std::string> names_of(const json& list) {
+  std::set<std::string> names;
+  if (list.is_object() && list.contains("items"))
+    for (const auto& item : list["items"]) names.insert(item.value("name", ""));
+  return names;
 }
 
 std::string colon_hex(const std::string& hex) {
@@ -107,6 +117,12 @@ class CliServerTest : public ::testing::Test {
   void login() {
     RunResult r = byoc({"login", "--server", url_, "--token-file", (data_ / "admin.token").string()});
     ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  json service_json(const std::string& environment, const std::string& name) {
+    RunResult r = byoc({"service", "get", name, "--env", environment, "-o", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return parse_json(r.out);
   }
 
   json env_json(const std::string& name) {
@@ -217,6 +233,43 @@ TEST_F(CliServerTest, EnvironmentAndServiceLifecycle) {
   EXPECT_EQ(get.code, 0) << get.err;
   EXPECT_NE(get.out.find(endpoint), std::string::npos) << get.out;
   EXPECT_EQ(get.out.find(password), std::string::npos) << "the password is shown once only";
+  std::string native_endpoint = service_json("e1", "s1").value("native_endpoint", "");
+  if (!native_endpoint.empty()) {  // servers before the field have nothing to show
+    EXPECT_NE(get.out.find("native_endpoint: " + native_endpoint + "\n"), std::string::npos) << get.out;
+  }
+
+  // A local environment offers one profile: this host.
+  RunResult profiles = byoc({"profile", "list", "--env", "e1", "-o", "json"});
+  ASSERT_EQ(profiles.code, 0) << profiles.err;
+  EXPECT_EQ(names_of(parse_json(profiles.out)), std::set<std::string>{"host"}) << profiles.out;
+  RunResult profile_table = byoc({"profile", "list", "--env", "e1"});
+  EXPECT_EQ(profile_table.code, 0) << profile_table.err;
+  EXPECT_EQ(profile_table.out.rfind("NAME", 0), 0u) << profile_table.out;
+  EXPECT_NE(profile_table.out.find("\nhost "), std::string::npos) << profile_table.out;
+
+  // Allowlist: only 127.42.0.0/16 may connect, then loopback only again. Clients pick their source address.
+  const std::string allowed_source = "127.42.0.77";
+  EXPECT_EQ(query(endpoint, env_ca, basic("default", password), allowed_source).status, 403)
+      << "the default allowlist is 127.0.0.1 only";
+  RunResult narrowed = byoc(
+      {"service", "update", "s1", "--env", "e1", "--allowed-ips", "127.42.0.0/16", "--wait", "-o", "json"});
+  ASSERT_EQ(narrowed.code, 0) << narrowed.err;
+  EXPECT_EQ(parse_json(narrowed.out)["allowed_ips"], json::array({"127.42.0.0/16"})) << narrowed.out;
+  EXPECT_NE(narrowed.err.find("service.update e1/s1"), std::string::npos) << "progress lines:\n"
+                                                                          << narrowed.err;
+  // nginx reloads gracefully: poll until the new rules answer.
+  EXPECT_TRUE(testing::eventually(
+      [&] { return query(endpoint, env_ca, basic("default", password), "127.0.0.1").status == 403; }, 10s))
+      << "127.0.0.1 is still allowed";
+  EXPECT_EQ(query(endpoint, env_ca, basic("default", password), allowed_source).body, "1\n");
+  RunResult loopback =
+      byoc({"service", "update", "s1", "--env", "e1", "--allowed-ips-loopback-only", "--wait", "-o", "json"});
+  ASSERT_EQ(loopback.code, 0) << loopback.err;
+  EXPECT_EQ(parse_json(loopback.out)["allowed_ips"], json::array()) << loopback.out;
+  EXPECT_TRUE(testing::eventually(
+      [&] { return query(endpoint, env_ca, basic("default", password), allowed_source).status == 403; }, 10s))
+      << allowed_source << " is still allowed";
+  EXPECT_EQ(query(endpoint, env_ca, basic("default", password), "127.0.0.1").body, "1\n");
 
   auto service_processes = [&] {
     std::vector<ProcessInfo> out;
@@ -251,6 +304,66 @@ TEST_F(CliServerTest, EnvironmentAndServiceLifecycle) {
   RunResult env_gone = byoc({"env", "get", "e1"});
   EXPECT_EQ(env_gone.code, 1);
   EXPECT_EQ(env_gone.err_lines(), 1u) << env_gone.err;
+}
+
+TEST_F(CliServerTest, TokensScopeCustomersToTheirOrganization) {
+  ASSERT_NO_FATAL_FAILURE(login());
+  RunResult org = byoc({"org", "create", "acme"});
+  ASSERT_EQ(org.code, 0) << org.err;
+  RunResult orgs = byoc({"org", "list", "-o", "json"});
+  ASSERT_EQ(orgs.code, 0) << orgs.err;
+  EXPECT_EQ(names_of(parse_json(orgs.out)), (std::set<std::string>{"acme", "default"})) << orgs.out;
+
+  RunResult minted = byoc({"token", "create", "--role", "customer", "--organization", "acme", "-o", "json"});
+  ASSERT_EQ(minted.code, 0) << minted.err;
+  json token = parse_json(minted.out);
+  std::string id = token.value("id", "");
+  std::string secret = token.value("token", "");
+  EXPECT_EQ(token.value("role", ""), "customer") << minted.out;
+  EXPECT_EQ(token.value("organization", ""), "acme") << minted.out;
+  ASSERT_FALSE(id.empty()) << minted.out;
+  ASSERT_FALSE(secret.empty()) << minted.out;
+  // The saved login gives the server and its CA; BYOC_TOKEN makes this the customer.
+  const std::map<std::string, std::string> customer = {{"BYOC_TOKEN", secret}};
+
+  // External environments: no processes to start, and scoping is all this checks.
+  ASSERT_EQ(byoc({"env", "create", "d1", "--cloud", "external", "--cidr", "10.3.0.0/16"}).code, 0);
+  RunResult own = byoc({"env", "create", "a1", "--cloud", "external", "--cidr", "10.4.0.0/16"}, customer);
+  ASSERT_EQ(own.code, 0) << own.err;
+
+  RunResult seen = byoc({"env", "list", "-o", "json"}, customer);
+  ASSERT_EQ(seen.code, 0) << seen.err;
+  EXPECT_EQ(names_of(parse_json(seen.out)), std::set<std::string>{"a1"}) << seen.out;
+  RunResult other = byoc({"env", "get", "d1"}, customer);
+  EXPECT_EQ(other.code, 1);
+  EXPECT_EQ(other.err_lines(), 1u) << other.err;
+  RunResult elsewhere = byoc({"env", "list", "--organization", "default"}, customer);
+  EXPECT_EQ(elsewhere.code, 1);
+  EXPECT_NE(elsewhere.err.find("(field: organization)"), std::string::npos) << elsewhere.err;
+  RunResult not_admin = byoc({"token", "list"}, customer);
+  EXPECT_EQ(not_admin.code, 1);
+  EXPECT_EQ(not_admin.err_lines(), 1u) << not_admin.err;
+
+  // The admin sees each organisation it names.
+  RunResult admin_default = byoc({"env", "list", "-o", "json"});
+  EXPECT_EQ(names_of(parse_json(admin_default.out)), std::set<std::string>{"d1"}) << admin_default.out;
+  RunResult admin_acme = byoc({"env", "list", "--organization", "acme", "-o", "json"});
+  EXPECT_EQ(names_of(parse_json(admin_acme.out)), std::set<std::string>{"a1"}) << admin_acme.out;
+
+  RunResult tokens = byoc({"token", "list"});
+  ASSERT_EQ(tokens.code, 0) << tokens.err;
+  EXPECT_NE(tokens.out.find(id), std::string::npos) << tokens.out;
+  EXPECT_EQ(tokens.out.find(secret.substr(secret.find('.'))), std::string::npos) << "no secrets in listings";
+
+  RunResult revoked = byoc({"token", "delete", id});
+  ASSERT_EQ(revoked.code, 0) << revoked.err;
+  EXPECT_EQ(revoked.out, "token " + id + " deleted\n");
+  RunResult refused = byoc({"env", "list"}, customer);
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.err, "error: missing or invalid bearer token\n") << "the server's 401";
+  RunResult gone = byoc({"token", "list", "-o", "json"});
+  ASSERT_EQ(gone.code, 0) << gone.err;
+  for (const auto& t : parse_json(gone.out)["items"]) EXPECT_NE(t.value("id", ""), id);
 }
 
 TEST_F(CliServerTest, ExternalEnvironmentJoinedByAnAgent) {

@@ -2,6 +2,7 @@
 
 #include "base/crypto.h"
 
+
 namespace byoc::server::test {
 using namespace std::chrono_literals;
 
@@ -37,6 +38,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);
   add_profile_routes(router_, *ctx_);
+  add_usage_routes(router_, *ctx_);
   NewToken t = make_api_token();
   admin_token = t.text;
   store->transact([&](store::Transaction& tx) { tx.put_api_token({t.id, t.secret_sha256_hex, "admin", "default", 0}); });

@@ -22,6 +22,7 @@ json good_report() {
                {"state", "READY"},
                {"reason", ""},
                {"endpoint", "https://127.0.0.1:4443"},
+               {"native_endpoint", "127.0.0.1:9440"},
                {"replicas", {{{"shard", 1}, {"replica", 1}, {"state", "RUNNING"}, {"last_error_code", 0}}}}}}}}},
           {"usage", json::array()}};
 }
@@ -63,6 +64,9 @@ TEST(Protocol, ReportWithQueryTextRowsOrFreeTextIsRejected) {
   r = good_report();
   r["status"]["services"][0]["endpoint"] = "http://evil/?q=rows";
   EXPECT_EQ(rejected_field(r), "status.services[0].endpoint");
+  r = good_report();
+  r["status"]["services"][0]["native_endpoint"] = "SELECT 1 FROM t:9000";
+  EXPECT_EQ(rejected_field(r), "status.services[0].native_endpoint");
 }
 
 TEST(Protocol, WrongProtocolVersionIsRejected) {

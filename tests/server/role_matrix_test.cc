@@ -67,6 +67,7 @@ std::vector<Route> routes() {
       {"env_patch", "PATCH", "/v1/environments/cloudy", R"({"daemonsets":{"cpu_millis":100}})",
        {200, 403, 403, 200, 404, 401, 401}},
       {"env_profiles", "GET", "/v1/environments/cloudy/profiles", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"env_usage", "GET", "/v1/environments/e/usage", "", {200, 200, 200, 200, 404, 401, 401}},
       {"env_delete", "DELETE", "/v1/environments/empty", "", {202, 403, 403, 202, 404, 401, 401}},
       {"join_token", "POST", "/v1/environments/e/join-tokens", "{}", {201, 403, 403, 201, 404, 401, 401}},
       {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},

@@ -1,12 +1,12 @@
-// solve_exact: the packed placement as one mixed-integer program (GLPK branch and bound), for small instances.
+// solve_exact: the packed placement as one set-partitioning program solved by GLPK's branch and bound, for small
+// instances.
 //
-// Representative formulation: replicas sorted largest first; replica i sits on "node j" (j ≤ i), where node j
-// exists exactly when replica j is its lowest-indexed replica — so no two labelings of one packing are both
-// feasible. Each node picks one non-dominated type (capacity rows in CPU and memory) and one zone; each replica's
-// zone follows its node's. Anti-affinity: two replicas of a group never share a node (their x variables don't
-// exist). Zone spread: per group and zone, between zone_min and zone_max replicas. Zones are interchangeable, so
-// replica 0's node is put in zone 0. The heuristic plan is handed to GLPK as the first incumbent, and the LP lower
-// bound as a cut.
+// Every feasible node content is enumerated — a set of replicas without two of one group that the roomiest
+// allowed type holds — priced at the cheapest type that holds it, once per zone. The program picks contents so
+// each replica is covered exactly once and every group's count per zone stays within [zone_min, zone_max]. Its
+// LP relaxation is far tighter than an assignment formulation's, so GLPK proves optimality quickly while the
+// number of contents stays small; the enumeration gives up past a budget (the caller falls back to the
+// heuristic and the LP bound).
 //
 // Not thread-safe (GLPK); no state between calls.
 #pragma once
@@ -18,10 +18,11 @@
 namespace byoc::plan::packing {
 
 struct ExactResult {
-  std::optional<Solution> solution;  // the best solution GLPK found (at least as good as the incumbent given)
+  std::optional<Solution> solution;  // the best solution GLPK found
   bool optimal = false;               // proven optimal within the time limit
 };
 
-ExactResult solve_exact(const Problem& problem, const Solution& incumbent, double lower_bound, int time_limit_ms);
+// `max_contents` bounds the enumeration (contents × zones).
+ExactResult solve_exact(const Problem& problem, int time_limit_ms, int64_t max_contents = 200'000);
 
 }  // namespace byoc::plan::packing

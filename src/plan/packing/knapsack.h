@@ -40,6 +40,6 @@ KnapsackResult solve_knapsack_2d(const std::vector<KnapsackItem>& items, const R
 // used in grid steps, the Pareto front of (memory used, value). nullopt when the grid is too fine or the fronts
 // grow past `work_budget` entries; the caller then uses the branch and bound.
 std::optional<KnapsackResult> solve_knapsack_2d_dp(const std::vector<KnapsackItem>& items, const Resources& room,
-                                                  int64_t work_budget = 2'000'000);
+                                                  int64_t work_budget = 300'000);
 
 }  // namespace byoc::plan::packing

@@ -236,7 +236,7 @@ PackedResult solve_packed(const Problem& problem, const PlannerOptions& options)
   if (cost <= result.lower_bound * (1 + 1e-9)) {
     result.optimal = true;  // the heuristic met the bound
   } else if (static_cast<int>(problem.replicas.size()) <= options.exact_max_replicas) {
-    ExactResult exact = solve_exact(problem, result.solution, result.lower_bound, options.exact_time_limit_ms);
+    ExactResult exact = solve_exact(problem, options.exact_time_limit_ms);
     if (exact.solution) {
       check_or_throw(problem, *exact.solution, "exact MIP");
       if (exact.solution->cost(problem) <= cost + 1e-9) result.solution = *exact.solution;

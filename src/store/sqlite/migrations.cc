@@ -113,6 +113,7 @@ const std::vector<const char*>& migrations() {
       ALTER TABLE environments ADD COLUMN daemonset_cpu_millis INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE environments ADD COLUMN daemonset_memory_mib INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE services ADD COLUMN profile TEXT NOT NULL DEFAULT '';
+      ALTER TABLE services ADD COLUMN native_endpoint TEXT NOT NULL DEFAULT '';
       ALTER TABLE environments ADD COLUMN host_cores INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE environments ADD COLUMN host_memory_mib INTEGER NOT NULL DEFAULT 0;
       )sql",

@@ -68,7 +68,7 @@ model::Environment read_environment(const Statement& st) {
 
 constexpr const char* kServiceColumns =
     "id, environment_id, name, clickhouse_version, shards, replicas, cpu_millis, memory_mib, allowed_ips, "
-    "password_sha256_hex, state, reason, endpoint, created_at, updated_at, profile";
+    "password_sha256_hex, state, reason, endpoint, created_at, updated_at, profile, native_endpoint";
 
 model::Service read_service(const Statement& st) {
   model::Service s;
@@ -88,6 +88,7 @@ model::Service read_service(const Statement& st) {
   s.created_at = st.integer(13);
   s.updated_at = st.integer(14);
   s.profile = st.text(15);
+  s.native_endpoint = st.text(16);
   return s;
 }
 
@@ -189,8 +190,8 @@ class SqliteTransaction final : public Transaction {
 
   void put_service(const model::Service& s) override {
     Statement st(db_, std::string("INSERT INTO services (") + kServiceColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                          "profile=excluded.profile, environment_id=excluded.environment_id, name=excluded.name, "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "profile=excluded.profile, native_endpoint=excluded.native_endpoint, environment_id=excluded.environment_id, name=excluded.name, "
                           "clickhouse_version=excluded.clickhouse_version, shards=excluded.shards, "
                           "replicas=excluded.replicas, cpu_millis=excluded.cpu_millis, "
                           "memory_mib=excluded.memory_mib, allowed_ips=excluded.allowed_ips, "
@@ -200,7 +201,7 @@ class SqliteTransaction final : public Transaction {
     st.bind(1, s.id).bind(2, s.environment_id).bind(3, s.name).bind(4, s.clickhouse_version).bind(5, s.shards);
     st.bind(6, s.replicas).bind(7, s.cpu_millis).bind(8, s.memory_mib).bind(9, json(s.allowed_ips).dump());
     st.bind(10, s.password_sha256_hex).bind(11, s.state).bind(12, s.reason).bind(13, s.endpoint);
-    st.bind(14, s.created_at).bind(15, s.updated_at).bind(16, s.profile);
+    st.bind(14, s.created_at).bind(15, s.updated_at).bind(16, s.profile).bind(17, s.native_endpoint);
     st.run();
   }
 

@@ -100,6 +100,16 @@ std::vector<pid_t> pids_of(const std::vector<std::pair<pid_t, fs::path>>& list) 
   return out;
 }
 
+// After a reload, new connections reach only the new config's workers once
+// every worker of the old one has closed its listeners (it then says so in
+// its title).
+bool old_config_gone(const std::vector<pid_t>& old_workers) {
+  return std::all_of(old_workers.begin(), old_workers.end(), [](pid_t worker) {
+    std::string title = local::process_cmdline(worker);
+    return title.empty() || title.find("shutting down") != std::string::npos;
+  });
+}
+
 class LocalRuntime final : public Runtime {
  public:
   LocalRuntime(const LocalRuntimeOptions& options, proc::FileLock lock)
@@ -231,6 +241,7 @@ class LocalRuntime final : public Runtime {
     // A SIGHUP sent (and the workers of the config it replaces), not yet
     // confirmed by the endpoint serving nginx_revision.
     std::optional<SteadyClock::time_point> reload_sent;
+    std::string reload_sent_for;  // the revision that HUP was for
     std::vector<pid_t> old_workers;
     bool reload_wanted = false;  // nginx.conf changed since the endpoint last confirmed it
   };
@@ -563,6 +574,7 @@ class LocalRuntime final : public Runtime {
     Service& service = it->second;
     if (service.wiring.zookeeper_port > 0 && !service.chroot_ready)
       throw Error::Unavailable("the ZooKeeper chroot of " + name + " is not there yet");
+    if (service.wiring.zookeeper_port > 0) clear_stale_activity_locked(name, replica);
     local::ReplicaPorts& ports = service.wiring.ports.replicas.at(replica);
     std::set<int> taken = ports_in_use_locked();
     bool moved = false;
@@ -576,6 +588,26 @@ class LocalRuntime final : public Runtime {
     if (!moved) return;
     local::save_ports(layout(name).ports_file(), service.wiring.ports);
     rewrite_locked(name, service);  // the endpoint reloads once it confirms it runs
+  }
+
+  // The replica is dead and about to start: what its last process left
+  // active in ZooKeeper (after a kill -9) would hold its tables back for a
+  // whole session timeout. Best effort: without ZooKeeper, ClickHouse waits.
+  void clear_stale_activity_locked(const std::string& name, const std::string& replica) {
+    // A replica that never ran has no tables and left nothing.
+    if (!fs::exists(layout(name).replica_data(replica) / "metadata")) return;
+    if (!zookeeper_port_ || !local::zookeeper_answers(*zookeeper_port_)) return;
+    const std::string chroot = local::zookeeper_chroot(name);
+    try {
+      local::ZooKeeperClient zk("127.0.0.1", *zookeeper_port_, kZooKeeperSessionTimeout);
+      int removed =
+          local::remove_replica_active_marks(zk, chroot, replica, {chroot + "/clickhouse/" + name + "/task_queue"});
+      if (removed > 0)
+        spdlog::info("local runtime: cleared {} table(s) its last process left active for {}/{}", removed, name,
+                     replica);
+    } catch (const Error& e) {
+      spdlog::warn("local runtime: cannot clear what {}/{} left in ZooKeeper: {}", name, replica, e.what());
+    }
   }
 
   void before_endpoint_start(const std::string& name) {
@@ -685,11 +717,13 @@ class LocalRuntime final : public Runtime {
     spdlog::info("local runtime: reloading the endpoint of {}", name);
     service.old_workers = std::move(workers);
     service.reload_sent = SteadyClock::now();
+    service.reload_sent_for = service.nginx_revision;
   }
 
   // Level-triggered: an endpoint serving another revision than the one on
-  // disk (a lost HUP, a crash between write and signal) is reloaded; then
-  // sent again if it has not shown up after kReloadRetry.
+  // disk (a new config, a lost HUP, a crash between write and signal) is
+  // reloaded; the same HUP is sent again if it has not shown up after
+  // kReloadRetry.
   void converge_endpoint(const std::string& name, const local::EndpointProbe& probe) {
     std::lock_guard lock(mu_);
     auto it = services_.find(name);
@@ -701,7 +735,8 @@ class LocalRuntime final : public Runtime {
       return;
     }
     service.reload_wanted = true;
-    if (!service.reload_sent || SteadyClock::now() - *service.reload_sent >= kReloadRetry)
+    if (!service.reload_sent || service.reload_sent_for != service.nginx_revision ||
+        SteadyClock::now() - *service.reload_sent >= kReloadRetry)
       reload_locked(name, service);
   }
 
@@ -770,14 +805,9 @@ class LocalRuntime final : public Runtime {
         endpoint = local::probe_endpoint(s.https_port, options_.environment_ca.cert_pem);
         converge_endpoint(name, endpoint);
       }
-      bool old_config_gone = std::all_of(s.old_workers.begin(), s.old_workers.end(), [](pid_t worker) {
-        // A worker told to quit closes its listeners and says so in its title.
-        std::string title = local::process_cmdline(worker);
-        return title.empty() || title.find("shutting down") != std::string::npos;
-      });
       bool zookeeper_ok = s.zookeeper_port == 0 || local::zookeeper_answers(s.zookeeper_port);
       if (s.replicas_answer && zookeeper_ok && endpoint.ping_ok && endpoint.revision == s.revision &&
-          old_config_gone)
+          old_config_gone(s.old_workers))
         return true;
       if (SteadyClock::now() >= deadline) {
         spdlog::warn("local runtime: {} not ready after {} ms", name, options_.ready_timeout.count());
@@ -829,12 +859,18 @@ class LocalRuntime final : public Runtime {
     std::vector<ReplicaView> replicas;
     ProcessView endpoint, zookeeper;
     int zookeeper_port = 0;
+    // Of a service this runtime runs: the config nginx must serve (no reload
+    // pending) before the service counts as READY.
+    std::optional<std::string> revision;
+    std::vector<pid_t> old_workers;
     try {
       std::lock_guard lock(mu_);
       auto it = services_.find(name);
       if (it != services_.end()) {
         spec = it->second.spec;
         ports = it->second.wiring.ports;
+        revision = it->second.nginx_revision;
+        old_workers = it->second.old_workers;
       } else {
         spec = local::load_spec(l.spec_file());
         ports = local::load_ports(l.ports_file());
@@ -884,8 +920,11 @@ class LocalRuntime final : public Runtime {
     }
     bool replicated = local::needs_zookeeper(*spec);
     bool zookeeper_ok = !replicated || (zookeeper.running() && local::zookeeper_answers(zookeeper_port));
-    bool endpoint_ready =
-        endpoint.running() && local::probe_endpoint(ports->https, options_.environment_ca.cert_pem).ping_ok;
+    bool endpoint_ready = false;
+    if (endpoint.running()) {
+      local::EndpointProbe probe = local::probe_endpoint(ports->https, options_.environment_ca.cert_pem);
+      endpoint_ready = probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
+    }
 
     if (all_running && endpoint_ready && zookeeper_ok) {
       status.state = ServiceState::kReady;

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 
 #include "base/error.h"
 
@@ -40,8 +41,10 @@ struct ZooKeeperClient::Impl {
 
 ZooKeeperClient::ZooKeeperClient(const std::string& host, int port, std::chrono::milliseconds timeout)
     : impl_(std::make_unique<Impl>()) {
-  // The library logs every connection attempt to stderr (the agent's log) at INFO.
-  std::call_once(g_quiet_library, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
+  // The library logs to stderr (the agent's log) by itself, down to a closed
+  // session's socket at ERROR level; every failure that matters reaches the
+  // caller as an exception instead. 0 turns its logging off.
+  std::call_once(g_quiet_library, [] { zoo_set_debug_level(static_cast<ZooLogLevel>(0)); });
   const std::string hosts = host + ":" + std::to_string(port);
   impl_->handle = zookeeper_init(hosts.c_str(), &Impl::on_event, kRecvTimeoutMs, nullptr, impl_.get(), 0);
   if (!impl_->handle) throw Error::Unavailable("zookeeper: cannot open a session with " + hosts);
@@ -92,6 +95,13 @@ std::vector<std::string> ZooKeeperClient::children(const std::string& path) {
   return out;
 }
 
+bool ZooKeeperClient::remove(const std::string& path) {
+  int rc = zoo_delete(impl_->handle, path.c_str(), -1);
+  if (rc == ZNONODE) return false;
+  if (rc != ZOK) impl_->fail("delete", path, rc);
+  return true;
+}
+
 void ZooKeeperClient::remove_recursive(const std::string& path) {
   if (path.empty() || path == "/") throw Error::Invalid("invalid_path", "refusing to delete the root");
   // Depth-first; a node that vanished meanwhile is fine, one that gained a
@@ -103,6 +113,32 @@ void ZooKeeperClient::remove_recursive(const std::string& path) {
     if (rc != ZNOTEMPTY) impl_->fail("delete", path, rc);
   }
   throw Error::Unavailable("zookeeper: " + path + " keeps gaining children");
+}
+
+namespace {
+
+void remove_marks_below(ZooKeeperClient& zk, const std::string& path, const std::string& replica,
+                        const std::set<std::string>& skip, int depth, int& removed) {
+  // Tables sit a few levels down; nothing of ours is deeper than this.
+  if (depth > 16 || skip.count(path)) return;
+  std::vector<std::string> kids = zk.children(path);
+  std::set<std::string> names(kids.begin(), kids.end());
+  if (names.count("replicas") && names.count("log")) {
+    if (zk.remove(path + "/replicas/" + replica + "/is_active")) ++removed;
+    return;  // a table's own nodes (parts, queue, blocks) hold no table
+  }
+  for (const auto& kid : kids) remove_marks_below(zk, path + "/" + kid, replica, skip, depth + 1, removed);
+}
+
+}  // namespace
+
+int remove_replica_active_marks(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
+                                const std::vector<std::string>& skip) {
+  if (root.empty() || root.front() != '/' || root.back() == '/')
+    throw Error::Invalid("invalid_path", "not an absolute node path: " + root);
+  int removed = 0;
+  remove_marks_below(zk, root, replica, std::set<std::string>(skip.begin(), skip.end()), 0, removed);
+  return removed;
 }
 
 }  // namespace byoc::agent::local

@@ -30,10 +30,23 @@ class ZooKeeperClient {
   std::vector<std::string> children(const std::string& path);
   // Deletes `path` and everything below it; a missing node is fine.
   void remove_recursive(const std::string& path);
+  // Deletes the node if it exists; true if it did.
+  bool remove(const std::string& path);
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A replica killed with -9 leaves its ZooKeeper session, and with it the
+// ephemeral `is_active` node of each of its ReplicatedMergeTree tables, until
+// the session times out (30 s); meanwhile its next process can't start
+// replicating ("appears to be already active") and retries only every 10 s.
+// Called while the replica is known dead, this deletes those nodes: every
+// `<table>/replicas/<replica>/is_active` below `root`, a table being a node
+// with both `replicas` and `log` children. Subtrees named in `skip` (the DDL
+// queue) are not walked. Returns how many were deleted.
+int remove_replica_active_marks(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
+                                const std::vector<std::string>& skip = {});
 
 }  // namespace byoc::agent::local
