@@ -126,5 +126,5 @@ echo "goal: ratio >= 0.50"
 if [[ -n "${PROFILE:-}" ]]; then  # perf profile of the server under the same load
   perf record -F 999 -g -p "$server_pid" -o "$PROFILE" -- sleep 8 >/dev/null 2>&1 &
   wrk -t2 -c50 -d"$duration" -s "$work/auth.lua" "$url/v1/environments" >/dev/null
-  wait
+  wait "$!"
 fi

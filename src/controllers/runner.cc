@@ -34,19 +34,39 @@ void Runner::stop() {
   threads_.clear();
 }
 
+void Runner::schedule_locked(const std::string& key, SteadyTime when) {
+  auto it = due_.find(key);
+  if (it != due_.end()) {
+    if (it->second <= when) return;
+    order_.erase({it->second, key});
+    it->second = when;
+  } else {
+    due_.emplace(key, when);
+  }
+  order_.emplace(when, key);
+}
+
 void Runner::enqueue(const std::string& key, std::chrono::milliseconds delay) {
   {
     std::lock_guard lock(mutex_);
     auto when = std::chrono::steady_clock::now() + delay;
-    if (in_flight_.count(key)) {
-      if (delay.count() == 0) dirty_.insert(key);
-      else if (!due_.count(key) || due_[key] > when) due_[key] = when;
+    if (in_flight_.count(key) && delay.count() == 0) {
+      dirty_.insert(key);
       return;
     }
-    auto it = due_.find(key);
-    if (it == due_.end() || it->second > when) due_[key] = when;
+    schedule_locked(key, when);
   }
-  // All: the resync thread waits on the same variable and must not swallow the wake-up.
+  cv_.notify_one();
+}
+
+void Runner::enqueue_spread(const std::vector<std::string>& keys, std::chrono::milliseconds over) {
+  if (keys.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    auto step = over / static_cast<int64_t>(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) schedule_locked(keys[i], now + step * static_cast<int64_t>(i));
+  }
   cv_.notify_all();
 }
 
@@ -61,7 +81,11 @@ void Runner::resync_loop(std::chrono::milliseconds period) {
     lock.unlock();
     for (const auto& [kind, lister] : listers_) {
       try {
-        for (const auto& id : lister()) enqueue(kind + "/" + id);
+        std::vector<std::string> keys;
+        for (const auto& id : lister()) keys.push_back(kind + "/" + id);
+        // Spread over the period: a resync of thousands of keys must not
+        // arrive as one burst in front of the work the API just queued.
+        enqueue_spread(keys, period);
       } catch (const std::exception& e) {
         spdlog::warn("resync of {} failed: {}", kind, e.what());
       }
@@ -76,26 +100,27 @@ void Runner::work() {
   while (true) {
     if (stopping_) return;
     auto now = std::chrono::steady_clock::now();
-    // The earliest due key that isn't being worked on.
-    auto next = due_.end();
-    for (auto it = due_.begin(); it != due_.end(); ++it)
-      if (!in_flight_.count(it->first) && (next == due_.end() || it->second < next->second)) next = it;
-    if (next == due_.end()) {
+    // The earliest due key that isn't being worked on (keys in flight are
+    // few: at most one per worker).
+    auto next = order_.begin();
+    while (next != order_.end() && in_flight_.count(next->second)) ++next;
+    if (next == order_.end()) {
       cv_.wait(lock);
       continue;
     }
-    if (next->second > now) {
-      cv_.wait_until(lock, next->second);
+    if (next->first > now) {
+      cv_.wait_until(lock, next->first);
       continue;
     }
-    std::string key = next->first;
-    due_.erase(next);
+    std::string key = next->second;
+    order_.erase(next);
+    due_.erase(key);
     in_flight_.insert(key);
     lock.unlock();
     run_one(key);
     lock.lock();
     in_flight_.erase(key);
-    if (dirty_.erase(key)) due_[key] = std::chrono::steady_clock::now();
+    if (dirty_.erase(key)) schedule_locked(key, std::chrono::steady_clock::now());
     cv_.notify_all();
   }
 }

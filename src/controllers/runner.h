@@ -2,8 +2,11 @@
 // ("environment/env-…"). A key is never reconciled by two workers at once:
 // in-process by the queue, across server processes by a lease in the store.
 // Adding a key that is queued or in flight coalesces. Failures retry with
-// backoff and jitter; every key is also re-queued periodically (resync), so
-// the system is level-triggered: after a restart it just compares again.
+// backoff and jitter; every key a lister returns is also re-queued
+// periodically (resync), so the system is level-triggered: after a restart it
+// just compares again. A resync spreads its keys evenly over the period
+// rather than queueing thousands at once, and the queue is ordered by due
+// time, so picking the next key costs O(log n) however many are waiting.
 //
 // Threading: enqueue() from any thread; start()/stop() from one.
 #pragma once
@@ -33,7 +36,9 @@ class Runner {
 
   // Registers the reconciler for keys "<kind>/<id>". Call before start().
   void add(const std::string& kind, Reconciler* reconciler);
-  // `lister` returns every id of `kind` for the periodic resync.
+  // `lister` returns the ids of `kind` to look at again each period: every id
+  // whose reconcile could change something (it may leave out ids it knows to
+  // be settled, e.g. READY with nothing running and nothing to observe).
   void add_resync(const std::string& kind, std::function<std::vector<std::string>()> lister);
 
   // Called after each reconcile with the kind and whether it succeeded (metrics).
@@ -43,6 +48,8 @@ class Runner {
   void stop();
 
   void enqueue(const std::string& key, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  // Queues many keys under one lock, the i-th after delays[i].
+  void enqueue_spread(const std::vector<std::string>& keys, std::chrono::milliseconds over);
 
   // Number of keys waiting or in flight (for tests and metrics).
   size_t pending() const;
@@ -52,6 +59,8 @@ class Runner {
   void work();
   void resync_loop(std::chrono::milliseconds period);
   void run_one(const std::string& key);
+  // Sets (or moves earlier) the due time of a key not in flight; mutex_ held.
+  void schedule_locked(const std::string& key, SteadyTime when);
 
   store::Store& store_;
   const Clock& clock_;
@@ -65,6 +74,7 @@ class Runner {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::map<std::string, SteadyTime> due_;  // queued keys and when they may run
+  std::set<std::pair<SteadyTime, std::string>> order_;  // the same, by due time
   std::set<std::string> in_flight_;
   std::set<std::string> dirty_;            // re-added while in flight
   std::map<std::string, int> failures_;

@@ -9,8 +9,9 @@
 // Gilmore–Gomory LP bound). `plan_scale_in` re-places an existing plan after replica sizes changed, moving at most
 // K replicas. docs/placement.md describes the formats, the algorithms and the measured limits.
 //
-// Pure: no I/O, no clock (time limits are the solver's own). Each call keeps its own solver state; calls may run
-// concurrently only from threads that don't share a GLPK environment — in practice, call from one thread.
+// Pure: no I/O; the only clock read is the solvers' wall-time limits (PlannerOptions), so a result can depend on
+// machine speed only when a limit hits. Each call keeps its own solver state; GLPK is not thread-safe, so call
+// from one thread at a time.
 #pragma once
 
 #include <optional>
@@ -83,7 +84,7 @@ struct PlannerOptions {
   int exact_time_limit_ms = 10000;
   // Column generation for the bound and the heuristic.
   int bound_time_limit_ms = 60000;
-  // Integer restricted master in the heuristic.
+  // Integer restricted master in the heuristic; the diving gets four times as long.
   int rounding_time_limit_ms = 5000;
 };
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "base/error.h"
@@ -157,11 +158,24 @@ int run_server(const ServerOptions& options) {
   controllers::ServiceController services(*store, clock);
   runner.add("environment", &environments);
   runner.add("service", &services);
+  // Only environments whose reconcile could change something: not READY, an
+  // operation running, or a driver that no longer sees them ready (a local
+  // agent that died). A READY `external` environment has nothing to observe,
+  // so ten thousand of them cost one read per period, not ten thousand leases.
   runner.add_resync("environment", [&] {
-    std::vector<std::string> ids;
+    std::vector<model::Environment> all;
+    std::set<std::string> busy;
     store->transact([&](store::Transaction& tx) {
-      for (const auto& e : tx.environments("")) ids.push_back(e.id);
+      all = tx.environments("");
+      for (const auto& op : tx.running_operations()) busy.insert(op.environment_id);
     });
+    std::vector<std::string> ids;
+    for (const auto& e : all) {
+      auto driver = ctx.drivers.find(e.cloud);
+      if (e.state != model::kReady || busy.count(e.id) || driver == ctx.drivers.end() ||
+          !driver->second->can_provision() || !driver->second->observe(e).ready)
+        ids.push_back(e.id);
+    }
     return ids;
   });
   runner.add_resync("service", [&] {

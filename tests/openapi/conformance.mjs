@@ -871,6 +871,9 @@ async function scenarios(s) {
   });
   await call('agent join invalid JSON', { ...agentJoin, raw: '{', contentType: 'application/json', expect: 400 });
   await call('agent join too large', { ...agentJoin, oversize: TOO_LARGE, expect: 413 });
+  await call('agent join wrong media type', {
+    ...agentJoin, raw: JSON.stringify({ token: jt2.body.token, csr: first.csr }), contentType: 'text/plain', expect: 415,
+  });
   await checkMethodNotAllowed('/v1/agent/join', {});
 
   const sync = { method: 'POST', template: '/v1/agent/sync', cert: joined.body?.certificate, key: first.key };
@@ -900,6 +903,7 @@ async function scenarios(s) {
   });
   await call('agent sync invalid JSON', { ...sync, raw: '{', contentType: 'application/json', expect: 400 });
   await call('agent sync too large', { ...sync, oversize: TOO_LARGE, expect: 413 });
+  await call('agent sync wrong media type', { ...sync, raw: JSON.stringify(report), contentType: 'text/plain', expect: 415 });
   await checkMethodNotAllowed('/v1/agent/sync', {});
 
   // Rejoin: the new certificate replaces the old one.

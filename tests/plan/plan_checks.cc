@@ -168,7 +168,7 @@ PlacementInput random_instance(std::mt19937& rng, int replicas, int zones, std::
   }
   while (static_cast<int>(in.replicas.size()) < replicas) {
     int size = std::min(group_size(rng), replicas - static_cast<int>(in.replicas.size()));
-    int64_t c = 250 * cpu(rng);
+    int64_t c = 500 * cpu(rng);  // half-core steps: the dynamic-programme pricing keeps the tests fast
     int64_t m = c * (2 << ratio(rng)) * 1024 / 1000;  // 1:2, 1:4 or 1:8 GiB per core
     if (!Resources{c, m}.fits_in(roomiest)) continue;
     for (int k = 0; k < size; ++k) {

@@ -8,10 +8,12 @@
 // documented: the zone spread (any placement's nodes, forgetting their zones, is a feasible LP point), and
 // anti-affinity between item groups of one group that have different sizes (a rare input).
 //
-// Pricing is a bounded two-dimensional integer knapsack per node type: a greedy pass first, then the exact MIP
-// (GLPK) for every non-dominated type before the LP is declared optimal. The bound is Farley's (the restricted
-// master's dual value divided by the largest pattern value per dollar) at every exact round — valid even when a
-// time limit stops the generation early — and equals the LP optimum once no column prices out.
+// The master LP is GLPK's simplex. Pricing is a bounded two-dimensional integer knapsack per node type: a greedy
+// pass first, then the exact knapsack (packing/knapsack.h) for every non-dominated type, at a point smoothed
+// towards the best duals seen (Wentges). The bound is Farley's (the dual value of the priced point divided by the
+// largest pattern value per dollar) at every exact round — valid whenever the generation stops. Columns within
+// 0.1% of pricing out are ignored and the generation stops once the bound is within 0.2% of the master's value;
+// a final exact round with no tolerance lifts the bound to the master's value when it can prove it.
 //
 // Not thread-safe (GLPK); keeps no state between calls.
 #pragma once

@@ -1,7 +1,8 @@
-// solve_packed: the `packed` placement. Small instances (≤ exact_max_replicas) go to the exact MIP; every
-// instance gets the Gilmore–Gomory bound and the column-generation rounding heuristic: the patterns of the LP are
-// rounded three ways (integer restricted master by GLPK, ceiling, floor + repair), each turned into nodes by
-// assign_patterns, repaired and improved; the cheapest of these and of a greedy cheapest-insertion plan wins.
+// solve_packed: the `packed` placement. Every instance gets the Gilmore–Gomory bound and the column-generation
+// rounding heuristic: the LP's patterns are rounded four ways (integer restricted master by GLPK, ceiling, floor,
+// price-and-dive), each turned into nodes by assign_patterns, repaired and improved; the cheapest of these and of
+// a greedy cheapest-insertion plan wins. Small instances (≤ exact_max_replicas) then go to the exact MIP unless
+// the heuristic already meets the bound.
 //
 // Also used by the scale-in re-placement for the replicas it releases (`replicas` then lists them, and `layout`
 // already holds the kept nodes).

@@ -24,12 +24,37 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
+StatementCache::~StatementCache() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+}
+
+sqlite3_stmt* StatementCache::get(std::string_view sql) {
+  auto it = statements_.find(std::string(sql));
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite prepare");
+  statements_.emplace(std::string(sql), stmt);
+  return stmt;
+}
+
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) throw_sqlite(db, rc, "sqlite prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::Statement(StatementCache& cache, std::string_view sql)
+    : db_(cache.db()), stmt_(cache.get(sql)), owned_(false) {}
+
+Statement::~Statement() {
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+  } else {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
 
 Statement& Statement::bind(int index, std::string_view value) {
   int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);

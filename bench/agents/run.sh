@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# bench/agents: one `byoc server` holding N simulated agents (bench/agents/agents_bench,
+# one process, both on this machine), for N = 1,000 then 10,000; each N gets a fresh server
+# (own data dir, free port) that is killed with SIGKILL and restarted mid-run for the resync
+# figure. Prints one table at the end. Not a test: run by hand. Usage:
+#   bench/agents/run.sh [BUILD_DIR]                 (default: build)
+#   AGENTS="1000 10000" IO_THREADS=2 SAMPLES=200 bench/agents/run.sh build-h9
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${1:-build}"
+[[ "$build" = /* ]] || build="$root/$build"
+byoc="$build/src/byoc"
+tool="$build/bench/agents/agents_bench"
+agents="${AGENTS:-1000 10000}"
+io_threads="${IO_THREADS:-2}"
+samples="${SAMPLES:-200}"
+for f in "$byoc" "$tool"; do
+  [[ -x "$f" ]] || { echo "bench/agents: no $f (build the byoc and agents_bench targets)" >&2; exit 2; }
+done
+
+work="$(mktemp -d /tmp/byoc-bench-agents.XXXXXX)"
+pidfile=""
+# True while the process lives (a zombie counts as gone).
+alive() { [[ -e /proc/$1 ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+stop_server() {
+  [[ -n "$pidfile" && -s "$pidfile" ]] || return 0
+  local pid; pid="$(cat "$pidfile")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 600); do alive "$pid" || break; sleep 0.05; done
+  alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+  : >"$pidfile"
+}
+cleanup() { stop_server; [[ -n "${KEEP:-}" ]] || rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts the server of run $1 on port $2 in the background and waits until it serves.
+cat >"$work/start-server.sh" <<SH
+#!/usr/bin/env bash
+set -euo pipefail
+data="\$1"; port="\$2"; pidfile="\$3"
+"$byoc" server --listen "127.0.0.1:\$port" --data-dir "\$data" --io-threads $io_threads \
+  >>"\$data.log" 2>&1 </dev/null &
+pid=\$!
+echo "\$pid" >"\$pidfile"
+for _ in \$(seq 1 600); do
+  if [[ -s "\$data/server.json" ]] && grep -q "\"pid\":\$pid[,}]" "\$data/server.json"; then exit 0; fi
+  [[ -e /proc/\$pid ]] || { echo "server did not start:" >&2; tail -5 "\$data.log" >&2; exit 1; }
+  sleep 0.01
+done
+echo "server did not come up" >&2; exit 1
+SH
+# kill -9 of the server of run $1, then a restart on the same port and data dir.
+cat >"$work/restart-server.sh" <<SH
+#!/usr/bin/env bash
+set -euo pipefail
+data="\$1"; port="\$2"; pidfile="\$3"
+pid="\$(cat "\$pidfile")"
+kill -9 "\$pid"
+while [[ -e /proc/\$pid ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/\$pid/status" 2>/dev/null; do sleep 0.005; done
+exec "$work/start-server.sh" "\$data" "\$port" "\$pidfile"
+SH
+chmod +x "$work/start-server.sh" "$work/restart-server.sh"
+
+results=()
+for n in $agents; do
+  data="$work/server-$n"
+  port="$(free_port)"
+  pidfile="$work/server-$n.pid"
+  "$work/start-server.sh" "$data" "$port" "$pidfile"
+  echo "== $n agents (server pid $(cat "$pidfile"), https://127.0.0.1:$port, io threads $io_threads, $(nproc) cores)"
+  "$tool" --data-dir "$data" --agents "$n" --samples "$samples" \
+    --restart-cmd "$work/restart-server.sh '$data' $port '$pidfile'" --result "$work/result-$n.json"
+  results+=("$work/result-$n.json")
+  [[ -n "${RESULTS_DIR:-}" ]] && cp "$work/result-$n.json" "$RESULTS_DIR/"
+  stop_server
+done
+echo
+echo "bench/agents: one byoc server (--io-threads $io_threads) and all agents in one process, on this $(nproc)-core machine"
+"$tool" --summarize "${results[@]}"
+echo "goals at 10,000 agents: RSS <= 1024 MiB, 1-env change p99 <= 1000 ms, all in sync after restart <= 30 s"
