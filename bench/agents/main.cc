@@ -399,7 +399,8 @@ void summarize(const std::vector<std::string>& paths) {
   };
   std::vector<Row> rows = {
       {"server RSS, all synced (MiB)", {"rss_mib", "synced", "rss"}, "%.0f", 1},
-      {"server RSS, peak (MiB)", {"rss_mib", "after_restart", "peak"}, "%.0f", 1},
+      {"server RSS, peak before restart (MiB)", {"rss_mib", "after_all_env_change", "peak"}, "%.0f", 1},
+      {"server RSS, all back after restart (MiB)", {"rss_mib", "after_restart", "rss"}, "%.0f", 1},
       {"setup: envs+tokens+services (s)", {"setup_seconds"}, "%.1f", 1},
       {"all joined (s)", {"join_seconds"}, "%.1f", 1},
       {"all joined + desired state (s)", {"join_and_desired_seconds"}, "%.1f", 1},

@@ -62,7 +62,9 @@ set -euo pipefail
 data="\$1"; port="\$2"; pidfile="\$3"
 pid="\$(cat "\$pidfile")"
 kill -9 "\$pid"
-while [[ -e /proc/\$pid ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/\$pid/status" 2>/dev/null; do sleep 0.005; done
+# Dead means its data-dir lock is free: every thread has exited and closed its descriptors
+# (the main thread shows as a zombie before the others are gone).
+until flock -n "\$data/server.lock" true; do sleep 0.005; done
 exec "$work/start-server.sh" "\$data" "\$port" "\$pidfile"
 SH
 chmod +x "$work/start-server.sh" "$work/restart-server.sh"

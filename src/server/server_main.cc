@@ -102,7 +102,9 @@ int run_server(const ServerOptions& options) {
   ServerIdentity identity = load_or_create_identity(data_dir, options.tls_cert, options.tls_key, clock);
   ensure_admin_token(data_dir, *store, clock);
 
-  WorkPool store_pool(2);
+  // Store threads mostly wait for the group commit's WAL sync, not for a
+  // CPU: the more callers wait together, the more commits share one sync.
+  WorkPool store_pool(16);
   Router router;
   HttpsServer* https = nullptr;
   ServerContext* context = nullptr;

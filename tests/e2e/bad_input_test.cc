@@ -20,6 +20,10 @@ TEST(BadInput, OneLineOnStderrAndNonZeroExit) {
       {"env", "create", "e1", "--cloud", "moon", "--cidr", "10.0.0.0/16"},     // bad --cloud
       {"service", "create", "s1", "--env", "e1", "--replicas", "two"},         // not a number
       {"agent", "--state-dir", "x", "--server", "https://127.0.0.1:1", "--join-token", "t"},  // never on argv
+      {"service", "create", "s1", "--env", "e1", "--profile", "host", "--memory-mib", "1"},   // not both
+      {"service", "update", "s1", "--env", "e1"},                // nothing to change
+      {"env", "update", "e1", "--daemonset-cpu-millis", "100"},  // needs the memory too
+      {"token", "create", "--role", "root"},                     // unknown role
       {"frobnicate"},
   };
   for (const auto& args : cases) {

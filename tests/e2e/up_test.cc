@@ -1,11 +1,13 @@
 // `byoc up` as a user runs it: a fresh data dir and HOME, read stdout until
-// `ready`, query the endpoint with the printed password, Ctrl-C, and check
+// `ready`, query the endpoint with the printed password (over HTTPS, and with
+// the printed clickhouse-client command over native TLS), Ctrl-C, and check
 // that nothing it started is left; then a second run on the same dir reuses
 // everything and points at the saved password.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <regex>
 #include <sstream>
 
@@ -53,6 +55,23 @@ std::string select_one(const std::string& endpoint, const std::string& ca_pem, c
   request.headers = {{"Authorization", "Basic " + encoded}};
   auto response = client.send(request);
   return std::to_string(response.status) + " " + response.body;
+}
+
+// Runs the `clickhouse-client …` line of up's summary, as a user would paste
+// it, with `--query 'SELECT 1'` added: its output (stdout and stderr).
+std::string run_printed_clickhouse_client(const std::string& summary) {
+  std::istringstream in(summary);
+  std::string line, command;
+  while (std::getline(in, line))
+    if (line.rfind("  clickhouse-client --config-file ", 0) == 0) command = line.substr(2);
+  if (command.empty()) return "(no clickhouse-client command in the summary)";
+  std::string output;
+  FILE* pipe = ::popen((command + " --query 'SELECT 1' 2>&1 </dev/null").c_str(), "r");
+  if (!pipe) return "(popen failed)";
+  char buffer[512];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  int status = ::pclose(pipe);
+  return status == 0 ? output : output + "(exit status " + std::to_string(status) + ")";
 }
 
 // The port in "byoc server https://127.0.0.1:PORT is up" on up's stderr.
@@ -117,6 +136,8 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
 
   EXPECT_EQ(select_one(endpoint, ca_pem, password), "200 1\n");
   EXPECT_NE(select_one(endpoint, ca_pem, password + "x").substr(0, 4), "200 ");
+  // The native protocol over TLS, trusting only the environment's CA (the config file up wrote).
+  EXPECT_EQ(run_printed_clickhouse_client(first.out()), "1\n") << first.out();
   EXPECT_EQ(read_text(data_ / "demo.password"), password + "\n");
   EXPECT_EQ(file_mode(data_ / "demo.password"), 0600u);
   EXPECT_EQ(file_mode(data_), 0700u);
@@ -141,6 +162,8 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
   EXPECT_EQ(server_port(second.err()), first_port) << "the server keeps its port across runs\n"
                                                    << second.err();
   EXPECT_EQ(select_one(again["endpoint"], read_text(again["ca"]), password), "200 1\n");
+  EXPECT_EQ(run_printed_clickhouse_client(second.out()), "1\n") << "with the saved password\n"
+                                                                << second.out();
   ASSERT_NO_FATAL_FAILURE(interrupt_and_check_clean(second, processes_mentioning(data_)));
 }
 
