@@ -167,6 +167,7 @@ class Bench {
     });
     double s = seconds_between(t0, steady_now());
     result_["setup_seconds"] = s;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::printf("setup: %zu environments + join tokens in %.1f s\n", opt_.agents, s);
   }
 
@@ -243,7 +244,8 @@ class Bench {
     if (!lister_) lister_ = std::make_unique<http::Client>(http::TlsOptions{api_.ca_pem, "", "", false});
     if (steady_now() - listed_at_ < 1'000'000'000) return listed_count_;
     size_t n = 0;
-    for (const auto& item : json::parse(api_call(*lister_, api_, "GET", path)).at("items")) n += pred(item);
+    json listing = json::parse(api_call(*lister_, api_, "GET", path));
+    for (const auto& item : listing.at("items")) n += pred(item);
     listed_at_ = steady_now();
     listed_count_ = n;
     return n;

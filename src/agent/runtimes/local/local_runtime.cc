@@ -159,7 +159,15 @@ class LocalRuntime final : public Runtime {
       start_locked(spec.name);
     }
     wait_ready(spec.name, deadline);
-    return observe_service(spec.name);
+    // A reload started on the way (a replica joining the upstream) may still
+    // be settling: give it until the deadline rather than report PROVISIONING.
+    ServiceStatus status = observe_service(spec.name);
+    Backoff pause;
+    while (status.state == ServiceState::kProvisioning && SteadyClock::now() < deadline) {
+      pause.wait();
+      status = observe_service(spec.name);
+    }
+    return status;
   }
 
   void remove(const std::string& service) override {
