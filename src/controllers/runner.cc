@@ -30,6 +30,7 @@ void Runner::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  resync_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -91,7 +92,7 @@ void Runner::resync_loop(std::chrono::milliseconds period) {
       }
     }
     lock.lock();
-    cv_.wait_for(lock, period, [&] { return stopping_; });
+    resync_cv_.wait_for(lock, period, [&] { return stopping_; });
   }
 }
 

@@ -72,7 +72,9 @@ class Runner {
   std::function<void(const std::string&, bool)> on_result_;
 
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // workers: a key became due, or stop
+  std::condition_variable resync_cv_;  // the resync loop: stop only (apart from cv_, or
+                                       // notify_one could wake it instead of a worker)
   std::map<std::string, SteadyTime> due_;  // queued keys and when they may run
   std::set<std::pair<SteadyTime, std::string>> order_;  // the same, by due time
   std::set<std::string> in_flight_;

@@ -217,6 +217,28 @@ TEST(Runner, RetriesFailuresAndHoldsALease) {
   store->transact([&](store::Transaction& tx) { EXPECT_TRUE(tx.acquire_lease("thing/a", "other", 0, 60)); });
 }
 
+// Work queued while the only worker and the resync loop both sleep wakes the
+// worker: the wake-up can't go to the resync loop and be lost.
+TEST(Runner, EveryKeyQueuedWhileIdleIsWorkedPromptly) {
+  testing::TempDir dir;
+  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  ManualClock clock;
+  FlakyReconciler counter;
+  counter.seen = {"", ""};  // past the failures: every call succeeds
+  Runner runner(*store, clock, "me", 1);
+  runner.add("thing", &counter);
+  runner.add_resync("thing", [] { return std::vector<std::string>{}; });
+  runner.start(std::chrono::hours(1));
+  for (int i = 0; i < 20; ++i) {
+    runner.enqueue("thing/k" + std::to_string(i));
+    ASSERT_TRUE(testing::eventually([&] {
+      std::lock_guard lock(counter.mutex);
+      return counter.seen.size() == static_cast<size_t>(i) + 3;
+    }, 5s)) << "key " << i << " was not worked";
+  }
+  runner.stop();
+}
+
 TEST(Runner, SkipsKeysLeasedByAnotherServer) {
   testing::TempDir dir;
   auto store = store::open_sqlite_store(dir.path() / "byoc.db");
