@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <set>
 
+#include "agent/runtimes/local/orphans.h"
 #include "agent/runtimes/local/proc_table.h"
 #include "base/files.h"
 #include "base/process.h"
@@ -214,6 +216,36 @@ TEST_F(SupervisorTest, AReleasedProcessIsNoLongerRestarted) {
   supervisor_.poll();
   EXPECT_TRUE(supervisor_.keys().empty());
   EXPECT_FALSE(supervisor_.signal("k", SIGHUP));
+}
+
+// A process started just before a crash, with no pid file written: found by
+// its marker and adopted through a repaired pid file; a second copy is stopped.
+TEST_F(SupervisorTest, AProcessWithoutItsPidFileIsFoundByItsMarkerAndDuplicatesStop) {
+  auto start_copy = [&] {
+    proc::SpawnOptions spawn;
+    spawn.argv = {"/bin/sh", "-c", "sleep 30; true", marker("orphan")};
+    pid_t pid = proc::spawn(spawn);
+    pids_.insert(pid);
+    return pid;
+  };
+  pid_t first = start_copy();
+  pid_t second = start_copy();
+  const fs::path pid_file = dir_.path() / "orphan.pid";
+  ASSERT_FALSE(fs::exists(pid_file));
+  ExpectedProcess expected{"sh", marker("orphan"), pid_file};
+  EXPECT_EQ(reconcile_pid_files({expected}), 1);
+  pid_t kept = std::min(first, second);
+  EXPECT_EQ(proc::read_pid_file(pid_file), kept);
+  EXPECT_TRUE(proc::wait_gone(std::max(first, second), std::chrono::seconds(5)));
+  EXPECT_TRUE(proc::is_alive(kept));
+  // The supervisor now adopts it instead of starting another.
+  ProcessSpec spec = shell("sleep 30; true", "orphan");
+  supervisor_.ensure_running("orphan", spec);
+  EXPECT_EQ(pid_of("orphan"), kept);
+  EXPECT_TRUE(supervisor_.info("orphan")->adopted);
+  // A pid file that names the live copy is left alone.
+  EXPECT_EQ(reconcile_pid_files({expected}), 0);
+  EXPECT_EQ(proc::read_pid_file(pid_file), kept);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "agent/runtimes/local/proc_table.h"
 #include "base/error.h"
@@ -22,7 +23,8 @@ pid_t pid_named_by(const std::filesystem::path& pid_file) {
 
 }  // namespace
 
-int reconcile_pid_files(const std::vector<ExpectedProcess>& expected, std::chrono::milliseconds duplicate_grace) {
+int reconcile_pid_files(const std::vector<ExpectedProcess>& expected,
+                        std::chrono::milliseconds duplicate_grace) {
   if (expected.empty()) return 0;
   std::map<std::string, std::vector<ProcessEntry>> by_comm;
   for (const auto& e : expected) by_comm[e.comm];
@@ -34,6 +36,12 @@ int reconcile_pid_files(const std::vector<ExpectedProcess>& expected, std::chron
     std::vector<pid_t> matches;
     for (const auto& p : by_comm[e.comm])
       if (argument_in(p.cmdline, e.marker)) matches.push_back(p.pid);
+    // A child a copy has forked and not exec'd yet carries the same command
+    // line: it is part of that copy, not a second one.
+    std::set<pid_t> forked;
+    for (const auto& p : by_comm[e.comm])
+      if (std::find(matches.begin(), matches.end(), p.parent) != matches.end()) forked.insert(p.pid);
+    std::erase_if(matches, [&](pid_t pid) { return forked.count(pid) > 0; });
     if (matches.empty()) continue;
     std::sort(matches.begin(), matches.end());
     pid_t named = pid_named_by(e.pid_file);
@@ -43,7 +51,8 @@ int reconcile_pid_files(const std::vector<ExpectedProcess>& expected, std::chron
     } else {
       proc::write_pid_file(e.pid_file, keep);
       ++repaired;
-      spdlog::warn("local runtime: found pid {} running {} without its pid file; adopting it", keep, e.marker);
+      spdlog::warn("local runtime: found pid {} running {} without its pid file; adopting it", keep,
+                   e.marker);
     }
     for (pid_t pid : matches)
       if (pid != keep) {

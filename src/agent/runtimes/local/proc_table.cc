@@ -94,7 +94,9 @@ int kill_group_members(pid_t pgid, const std::string& comm) {
   return killed;
 }
 
-bool has_argument(pid_t pid, const std::string& argument) { return argument_in(process_cmdline(pid), argument); }
+bool has_argument(pid_t pid, const std::string& argument) {
+  return argument_in(process_cmdline(pid), argument);
+}
 
 bool argument_in(const std::string& cmdline, const std::string& argument) {
   if (argument.empty()) return false;
@@ -117,7 +119,7 @@ std::vector<pid_t> find_processes(const std::string& comm, const std::string& ar
 std::vector<ProcessEntry> list_processes(const std::string& comm) {
   std::vector<ProcessEntry> out;
   for_each_process([&](pid_t p, const Stat& s) {
-    if (s.comm == comm && live(s)) out.push_back({p, process_cmdline(p)});
+    if (s.comm == comm && live(s)) out.push_back({p, s.ppid, process_cmdline(p)});
   });
   return out;
 }

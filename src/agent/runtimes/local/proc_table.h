@@ -39,6 +39,7 @@ std::vector<pid_t> find_processes(const std::string& comm, const std::string& ar
 
 struct ProcessEntry {
   pid_t pid = 0;
+  pid_t parent = 0;
   std::string cmdline;  // as process_cmdline()
 };
 // Every live process named `comm`, in one pass over /proc.
