@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <thread>
 
 #include "base/error.h"
@@ -207,18 +208,30 @@ class TlsSocket {
   std::string pending_;
 };
 
+// Bounds the TLS handshakes in progress. Handshakes are CPU work: thousands at
+// once (every agent reconnecting after a restart) would each take so long
+// that clients time out and retry, and no one gets through. Connections
+// beyond the bound wait in the kernel's accept backlog and are served in order.
+struct HandshakeGate {
+  std::function<void()> done;  // called once per connection whose handshake ended
+};
+
 // One client connection: handshake, then requests one at a time. While a
 // handler holds a request (a long-poll) nothing is pending on the socket and
 // no deadline runs; the request buffer is given back meanwhile.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, SSL_CTX* ctx, const HttpsServer::Dispatch& dispatch, size_t body_limit)
+  Session(tcp::socket socket, SSL_CTX* ctx, const HttpsServer::Dispatch& dispatch, size_t body_limit,
+          HandshakeGate& gate)
       : stream_(std::move(socket), ctx), deadline_(stream_.get_executor()), dispatch_(dispatch),
-        body_limit_(body_limit) {}
+        body_limit_(body_limit), gate_(gate) {}
 
   void start() {
-    arm(std::chrono::seconds(30));
-    stream_.async_handshake([self = shared_from_this()](beast::error_code ec, size_t) { self->on_handshake(ec); });
+    // Agents give up a handshake after 10 s; holding the socket longer only
+    // keeps a descriptor from the ones that retry.
+    arm(std::chrono::seconds(10));
+    stream_.async_handshake(
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_handshake(ec); });
   }
 
   // Called by the responder from any thread.
@@ -241,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_handshake(beast::error_code ec) {
+    gate_.done();
     if (ec) return;
     remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
     peer_ = verified_peer(stream_.native_handle());
@@ -302,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_write(bhttp::response<bhttp::string_body> response, bool keep_alive) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(response));
     arm(std::chrono::seconds(30));
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+    auto done = [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
       if (ec) return;
       if (keep_alive) {
         self->read();
@@ -310,13 +324,15 @@ class Session : public std::enable_shared_from_this<Session> {
         self->deadline_.cancel();
         self->stream_.shutdown_and_close();
       }
-    });
+    };
+    bhttp::async_write(stream_, *res, std::move(done));
   }
 
   TlsSocket stream_;
   asio::steady_timer deadline_;
   const HttpsServer::Dispatch& dispatch_;
   size_t body_limit_;
+  HandshakeGate& gate_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
@@ -338,28 +354,71 @@ void SessionResponder::send(HttpResponse response) {
 }  // namespace
 
 struct HttpsServer::Impl {
+  static constexpr int kMaxHandshakes = 128;
+
   HttpsServerOptions options;
   Dispatch dispatch;
   asio::io_context ioc;
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
+  asio::steady_timer accept_retry{ioc};
   int port = 0;
+  HandshakeGate gate{[this] { handshake_ended(); }};
+  std::mutex accept_mutex;
+  int handshaking = 0;      // guarded by accept_mutex
+  bool accept_paused = false;
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        // Asio opens sockets without CLOEXEC; children must never inherit them.
-        ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-        std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit)->start();
+      if (ec) {
+        // Out of descriptors (or memory): the connection stays in the
+        // backlog. Try again shortly rather than spin on the error.
+        spdlog::warn("accept failed: {}", ec.message());
+        accept_retry.expires_after(std::chrono::milliseconds(100));
+        accept_retry.async_wait([this](beast::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      // Asio opens sockets without CLOEXEC; children must never inherit them.
+      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+      {
+        std::lock_guard lock(accept_mutex);
+        ++handshaking;
+      }
+      auto session =
+          std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit, gate);
+      session->start();
+      {
+        std::lock_guard lock(accept_mutex);
+        if (handshaking >= kMaxHandshakes) {
+          accept_paused = true;
+          return;
+        }
       }
       accept();
+    });
+  }
+
+  void handshake_ended() {
+    {
+      std::lock_guard lock(accept_mutex);
+      --handshaking;
+      if (!accept_paused || handshaking >= kMaxHandshakes) return;
+      accept_paused = false;
+    }
+    asio::post(ioc, [this] {
+      if (acceptor.is_open()) accept();
     });
   }
 };
 
 HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) : impl_(std::make_unique<Impl>()) {
+  // OpenSSL writes to the descriptor with write(): a peer gone mid-answer
+  // must be an error on that connection, not SIGPIPE for the process.
+  std::signal(SIGPIPE, SIG_IGN);
   impl_->options = options;
   impl_->dispatch = std::move(dispatch);
   auto& ctx = impl_->ctx;
@@ -368,6 +427,11 @@ HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) :
   // Idle keep-alive connections (thousands of agents between syncs) don't
   // keep their TLS read/write buffers.
   SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  if (!options.session_ticket_key.empty()) {
+    auto* key = const_cast<char*>(options.session_ticket_key.data());
+    if (options.session_ticket_key.size() != 80 || SSL_CTX_set_tlsext_ticket_keys(ctx.native_handle(), key, 80) != 1)
+      throw Error::Invalid("invalid_tls", "the session ticket key must be 80 bytes");
+  }
   beast::error_code ec;
   ctx.use_certificate_chain(asio::buffer(options.cert_chain_pem), ec);
   if (!ec) ctx.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);

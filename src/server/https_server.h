@@ -25,6 +25,11 @@ struct HttpsServerOptions {
   std::string client_ca_pem;     // client certificates are optional, verified against this CA
   size_t body_limit = 1 << 20;   // larger bodies get 413
   int io_threads = 2;
+  // 80 bytes (name, HMAC and AES keys) protecting TLS session tickets. Kept
+  // across restarts, clients resume their sessions after one (cheap
+  // handshakes when every agent comes back at once); empty: a random key
+  // for this process only.
+  std::string session_ticket_key;
 };
 
 class HttpsServer {

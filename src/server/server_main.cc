@@ -79,6 +79,21 @@ void raise_open_file_limit() {
   }
 }
 
+// The TLS session ticket key, kept across restarts so that agents resume
+// their sessions when they all reconnect at once; a new one each day.
+std::string session_ticket_key(const fs::path& data_dir) {
+  fs::path path = data_dir / "session-ticket.key";
+  std::error_code ec;
+  auto written = fs::last_write_time(path, ec);
+  bool fresh = !ec && fs::file_time_type::clock::now() - written < 24h;
+  if (fresh) {
+    if (auto key = files::read_if_exists(path); key && key->size() == 80) return *key;
+  }
+  std::string key = crypto::random_bytes(80);
+  files::write_atomic(path, key, 0600);
+  return key;
+}
+
 std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
   if (host == "::") return "[::1]";
@@ -123,7 +138,7 @@ int run_server(const ServerOptions& options) {
     }
   };
   HttpsServer server({host, port, identity.serving_chain_pem, identity.serving_key_pem, identity.agent_ca.cert_pem,
-                      1 << 20, std::max(1, options.io_threads)},
+                      1 << 20, std::max(1, options.io_threads), session_ticket_key(data_dir)},
                      dispatch);
   https = &server;
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());

@@ -146,7 +146,8 @@ class SqliteTransaction final : public Transaction {
   std::vector<model::Environment> environments(const std::string& organization) override {
     // Two texts rather than "? = '' OR organization = ?", which no index can serve.
     Statement st(cache_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments" +
-                             (organization.empty() ? "" : " WHERE organization = ?") + " ORDER BY organization, name");
+                             (organization.empty() ? "" : " WHERE organization = ?") +
+                             " ORDER BY organization, name");
     if (!organization.empty()) st.bind(1, organization);
     std::vector<model::Environment> out;
     while (st.step()) out.push_back(read_environment(st));
@@ -248,14 +249,16 @@ class SqliteTransaction final : public Transaction {
   }
 
   std::optional<ApiToken> api_token(const std::string& id) override {
-    Statement st(cache_, "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens WHERE id = ?");
+    Statement st(cache_,
+                 "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) return std::nullopt;
     return ApiToken{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)};
   }
 
   std::vector<ApiToken> api_tokens() override {
-    Statement st(cache_, "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens ORDER BY id");
+    Statement st(cache_,
+                 "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens ORDER BY id");
     std::vector<ApiToken> out;
     while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
     return out;
@@ -321,7 +324,8 @@ class SqliteTransaction final : public Transaction {
   }
 
   std::optional<Agent> agent(const std::string& environment_id) override {
-    Statement st(cache_, "SELECT environment_id, certificate_serial, joined_at FROM agents WHERE environment_id = ?");
+    Statement st(cache_,
+                 "SELECT environment_id, certificate_serial, joined_at FROM agents WHERE environment_id = ?");
     st.bind(1, environment_id);
     if (!st.step()) return std::nullopt;
     return Agent{st.text(0), st.text(1), st.integer(2)};
@@ -398,8 +402,10 @@ class SqliteStore final : public Store {
     wal += "-wal";
     wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
     if (wal_fd_ < 0) {
+      int error = errno;
       sqlite3_close(db_);
-      throw Error::Internal("cannot open the store's write-ahead log " + wal.string() + ": " + std::strerror(errno));
+      throw Error::Internal("cannot open the store's write-ahead log " + wal.string() + ": " +
+                            std::strerror(error));
     }
     cache_ = std::make_unique<sqlite::StatementCache>(db_);
   }
@@ -456,7 +462,8 @@ class SqliteStore final : public Store {
       lock.lock();
       syncing_ = false;
       sync_cv_.notify_all();
-      if (rc != 0) throw Error::Internal(std::string("cannot sync the store's write-ahead log: ") + std::strerror(error));
+      if (rc != 0)
+        throw Error::Internal(std::string("cannot sync the store's write-ahead log: ") + std::strerror(error));
       synced_ = std::max(synced_, goal);
     }
   }
