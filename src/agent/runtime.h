@@ -25,9 +25,9 @@ struct ServiceSpec {
   std::string clickhouse_version;  // "18.16.1" locally
   int shards = 1;
   int replicas = 1;
-  int cpu_millis = 1000;           // per replica, applied as ClickHouse limits
-  int memory_mib = 2048;           // per replica
-  std::vector<std::string> allowed_ips;  // canonical CIDRs; empty = loopback only
+  int cpu_millis = 1000;                    // per replica, applied as ClickHouse limits
+  int memory_mib = 2048;                    // per replica
+  std::vector<std::string> allowed_ips;     // canonical CIDRs; empty = loopback only
   std::string default_password_sha256_hex;  // users.xml password_sha256_hex for `default`
 
   bool operator==(const ServiceSpec&) const = default;
@@ -41,8 +41,8 @@ const char* to_string(ReplicaState s);  // "STARTING", "RUNNING", ...
 const char* to_string(ServiceState s);  // "PROVISIONING", "READY", ...
 
 struct ReplicaStatus {
-  int shard = 1;     // 1-based
-  int replica = 1;   // 1-based
+  int shard = 1;    // 1-based
+  int replica = 1;  // 1-based
   ReplicaState state = ReplicaState::kStarting;
   int last_error_code = 0;  // ClickHouse error code of the last failure, 0 if none
 };
@@ -56,6 +56,8 @@ struct ServiceStatus {
   std::string native_endpoint;
   // Machine-readable reason when not READY (enumerated, no free text), e.g.
   // "starting", "replica_failed", "unsupported_topology"; empty when READY.
+  // A runtime refuses a spec it can't run (a changed topology, an unknown
+  // version) with FAILED and an "unsupported_*" reason, touching nothing.
   std::string reason;
   std::vector<ReplicaStatus> replicas;
 };
@@ -72,7 +74,8 @@ class Runtime {
   virtual ServiceStatus apply(const ServiceSpec& spec) = 0;
 
   // Stops the service's processes in order (endpoint first, then replicas) and
-  // deletes its files. Idempotent: removing an unknown service is a no-op.
+  // deletes its files, and whatever it alone used (e.g. ZooKeeper, after the
+  // last replicated service). Idempotent: removing an unknown service is a no-op.
   virtual void remove(const std::string& service) = 0;
 
   // The status of every service this runtime has on disk.
@@ -86,8 +89,9 @@ class Runtime {
   // periodically (about every 200 ms) by the agent.
   virtual void supervise() = 0;
 
-  // Stops every process of every service in order, bounded in time; keeps the
-  // files so a later apply() brings them back with their data.
+  // Stops every process of every service in order (endpoints, replicas, then
+  // what they share such as ZooKeeper), bounded in time; keeps the files so a
+  // later apply() brings them back with their data.
   virtual void stop_all() = 0;
 };
 

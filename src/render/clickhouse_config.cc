@@ -129,7 +129,8 @@ void require_zookeeper_path(std::string_view value, std::string_view field) {
       continue;
     }
     segment_start = false;
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) bad("path has a character outside [A-Za-z0-9_-/]");
   }
 }

@@ -57,8 +57,7 @@ void check(const NginxEndpointConfig& c) {
   if (c.upstream_read_timeout_seconds < 1)
     throw Error::Invalid("invalid_config_value", "upstream_read_timeout_seconds must be >= 1",
                          "upstream_read_timeout_seconds");
-  if (c.max_fails < 1)
-    throw Error::Invalid("invalid_config_value", "max_fails must be >= 1", "max_fails");
+  if (c.max_fails < 1) throw Error::Invalid("invalid_config_value", "max_fails must be >= 1", "max_fails");
   if (c.fail_timeout_seconds < 1)
     throw Error::Invalid("invalid_config_value", "fail_timeout_seconds must be >= 1", "fail_timeout_seconds");
   if (!c.upstream_source.empty() && !is_address(c.upstream_source))
@@ -75,7 +74,8 @@ std::string host_port(const std::string& host, int port) {
                                              : fmt::format("{}:{}", host, port);
 }
 
-void emit_servers(std::string& out, const std::vector<NginxUpstream>& upstreams, const NginxEndpointConfig& c) {
+void emit_servers(std::string& out, const std::vector<NginxUpstream>& upstreams,
+                  const NginxEndpointConfig& c) {
   for (const auto& u : upstreams)
     emit(out, "    server {} max_fails={} fail_timeout={}s{};", host_port(u.host, u.port), c.max_fails,
          c.fail_timeout_seconds, u.down ? " down" : "");

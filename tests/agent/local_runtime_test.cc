@@ -3,14 +3,9 @@
 // customer would (pinned to the environment CA, with the default password).
 #include "agent/runtimes/local/local_runtime.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +25,7 @@
 #include "base/files.h"
 #include "base/http_client.h"
 #include "base/process.h"
+#include "runtime_harness.h"
 #include "testing/testing.h"
 
 namespace byoc::agent {
@@ -39,27 +35,11 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kPassword = "correct horse battery staple";
-
-crypto::KeyedCertificate make_environment_ca() {
-  crypto::CertificateSpec spec;
-  spec.common_name = "byoc test environment CA";
-  spec.is_ca = true;
-  auto now = SystemClock::instance().now();
-  spec.not_before = now - std::chrono::hours(1);
-  spec.not_after = now + std::chrono::hours(24 * 365 * 2);
-  return crypto::make_ca(spec);
-}
-
-ServiceSpec service_spec(const std::string& name) {
-  ServiceSpec spec;
-  spec.name = name;
-  spec.clickhouse_version = "18.16.1";
-  spec.cpu_millis = 1000;
-  spec.memory_mib = 1024;
-  spec.default_password_sha256_hex = crypto::sha256_hex(kPassword);
-  return spec;
-}
+using test::kPassword;
+using test::make_environment_ca;
+using test::native_query;
+using test::service_spec;
+using test::tls_handshake;
 
 std::optional<pid_t> pid_in(const fs::path& pid_file) { return proc::read_pid_file(pid_file); }
 
@@ -81,26 +61,12 @@ class LocalRuntimeTest : public ::testing::Test {
     runtime_.reset();
     // Nothing the runtime started may outlive the test: a process still
     // running from our directory is a failure, and is killed by pid.
-    for (pid_t pid : processes_under(dir_.path())) {
+    for (pid_t pid : test::processes_under(dir_.path())) {
       ADD_FAILURE() << "left running: " << pid << " " << local::process_cmdline(pid);
       started_pids_.insert(pid);
     }
     for (pid_t pid : started_pids_)
       if (proc::is_alive(pid)) proc::terminate(pid, std::chrono::seconds(5));
-  }
-
-  // Live processes whose command line names a path under `dir`.
-  static std::vector<pid_t> processes_under(const fs::path& dir) {
-    std::vector<pid_t> out;
-    std::error_code ec;
-    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-      pid_t pid = std::stoi(name);
-      if (proc::is_alive(pid) && local::process_cmdline(pid).find(dir.string() + "/") != std::string::npos)
-        out.push_back(pid);
-    }
-    return out;
   }
 
   LocalRuntimeOptions options() const {
@@ -614,84 +580,6 @@ TEST_F(LocalRuntimeTest, SupervisesAndObservesFromAnotherThreadWhileApplying) {
   EXPECT_NE(pid_in(clickhouse_pid_file("orders")), first);
   EXPECT_EQ(query(status.endpoint, "SELECT 1", kPassword, "127.0.0.77").status, 200);
   EXPECT_GT(rounds.load(), 0);
-}
-
-// A TLS handshake with 127.0.0.1:port from `source`, verifying the server
-// against `ca_pem` (and its IP 127.0.0.1). True if it completed.
-bool tls_handshake(int port, const std::string& ca_pem, const std::string& source) {
-  // A denied client is cut off mid-handshake: a write must fail, not kill us.
-  ::signal(SIGPIPE, SIG_IGN);
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-  sockaddr_in remote{};
-  remote.sin_family = AF_INET;
-  remote.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-  bool ok = false;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-  X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  SSL* ssl = SSL_new(ctx);
-  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 &&
-      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof remote) == 0) {
-    SSL_set_fd(ssl, fd);
-    ok = SSL_connect(ssl) == 1 && SSL_get_verify_result(ssl) == X509_V_OK;
-  }
-  SSL_free(ssl);
-  X509_free(ca);
-  BIO_free(bio);
-  SSL_CTX_free(ctx);
-  ERR_clear_error();
-  ::close(fd);
-  return ok;
-}
-
-// clickhouse-client --secure through the endpoint's native port, trusting only
-// the CA in `ca_file`. Returns its exit code and output.
-std::pair<int, std::string> native_query(const fs::path& dir, int port, const fs::path& ca_file,
-                                         const std::string& password, const std::string& sql) {
-  fs::path config = dir / "client.xml";
-  files::write_atomic(
-      config, "<config><openSSL><client><loadDefaultCAFile>false</loadDefaultCAFile><caConfig>" +
-                  ca_file.string() +
-                  "</caConfig><verificationMode>strict</verificationMode><invalidCertificateHandler>"
-                  "<name>RejectCertificateHandler</name></invalidCertificateHandler></client></openSSL>"
-                  "</config>\n");
-  fs::path output = dir / "client.out";
-  std::error_code ec;
-  fs::remove(output, ec);
-  proc::SpawnOptions spawn;
-  spawn.argv = {"/usr/bin/clickhouse-client",
-                "--config-file",
-                config.string(),
-                "--secure",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                std::to_string(port),
-                "--user",
-                "default",
-                "--password",
-                password,
-                "-q",
-                sql};
-  spawn.output = output;
-  pid_t pid = proc::spawn(spawn);
-  std::optional<int> code;
-  bool done = testing::eventually([&] { return (code = proc::try_reap(pid)).has_value(); });
-  if (!done) {
-    proc::terminate(pid, std::chrono::seconds(1));
-    return {-1, "timed out"};
-  }
-  return {*code, files::read_if_exists(output).value_or("")};
 }
 
 TEST_F(LocalRuntimeTest, ServesTheNativeProtocolOverTlsBehindTheSameAllowlist) {

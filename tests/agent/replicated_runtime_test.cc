@@ -114,7 +114,8 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   ServiceStatus status = apply(service_spec("orders", 2, 2));
   ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
   ASSERT_EQ(status.replicas.size(), 4u);
-  for (const auto& r : status.replicas) EXPECT_EQ(r.state, ReplicaState::kRunning) << r.shard << "/" << r.replica;
+  for (const auto& r : status.replicas)
+    EXPECT_EQ(r.state, ReplicaState::kRunning) << r.shard << "/" << r.replica;
   EXPECT_EQ(status.replicas[1].shard, 1);
   EXPECT_EQ(status.replicas[1].replica, 2);
   EXPECT_EQ(status.replicas[2].shard, 2);
@@ -132,8 +133,9 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   // (Java listens on an IPv6 socket: 127.0.0.1 shows up IPv4-mapped.)
   std::vector<std::string> listening = listening_sockets(*zk);
   ASSERT_EQ(listening.size(), 1u);
-  EXPECT_THAT(listening[0], ::testing::AnyOf("0100007F:" + hex_port(*zookeeper_port()),
-                                             "0000000000000000FFFF00000100007F:" + hex_port(*zookeeper_port())));
+  EXPECT_THAT(listening[0],
+              ::testing::AnyOf("0100007F:" + hex_port(*zookeeper_port()),
+                               "0000000000000000FFFF00000100007F:" + hex_port(*zookeeper_port())));
   {
     local::ZooKeeperClient client("127.0.0.1", *zookeeper_port(), 5s);
     EXPECT_TRUE(client.exists("/byoc/orders"));
@@ -142,7 +144,8 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   ASSERT_EQ(query(status, kCreateEvents).status, 200);
   ASSERT_EQ(query(status, kCreateEventsAll).status, 200);
   // Through the endpoint, into the Distributed table: spread over both shards.
-  http::Response insert = query(status, "INSERT INTO events_all SELECT number, toString(number) FROM numbers(1000)");
+  http::Response insert =
+      query(status, "INSERT INTO events_all SELECT number, toString(number) FROM numbers(1000)");
   ASSERT_EQ(insert.status, 200) << insert.body;
   // The INSERT returned once one replica of each shard had its rows
   // (insert_distributed_sync); their siblings catch up asynchronously, so
@@ -166,7 +169,8 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   // A row written to one replica shows up on its sibling, and only in its shard.
   ASSERT_EQ(replica_query("orders", "s2r2", "INSERT INTO events VALUES (100001, 'direct')").status, 200);
   EXPECT_TRUE(replicas_hold("orders", {{"s2r1", "501"}, {"s2r2", "501"}, {"s1r1", "500"}, {"s1r2", "500"}}));
-  EXPECT_EQ(trimmed(replica_query("orders", "s2r1", "SELECT v FROM events WHERE id = 100001").body), "direct");
+  EXPECT_EQ(trimmed(replica_query("orders", "s2r1", "SELECT v FROM events WHERE id = 100001").body),
+            "direct");
   EXPECT_TRUE(testing::eventually([&] {
     for (int i = 0; i < 4; ++i)
       if (query(status, "SELECT count() FROM events_all").body != "1001\n") return false;
@@ -178,7 +182,8 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   int native_port = std::stoi(status.native_endpoint.substr(status.native_endpoint.rfind(':') + 1));
   fs::path ca_file = dir_.path() / "ca.pem";
   files::write_atomic(ca_file, ca_.cert_pem);
-  auto [code, out] = native_query(dir_.path(), native_port, ca_file, kPassword, "SELECT count() FROM events_all");
+  auto [code, out] =
+      native_query(dir_.path(), native_port, ca_file, kPassword, "SELECT count() FROM events_all");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "1001\n");
 }
@@ -251,10 +256,12 @@ TEST_F(ReplicatedRuntimeTest, AReplicaKilledWithSigkillComesBackWithItsDataWhile
   EXPECT_TRUE(replicas_hold("orders", {{"s1r1", "501"}, {"s1r2", "501"}}));
   ASSERT_EQ(replica_query("orders", "s1r2", "INSERT INTO events VALUES (5002, 'sibling')").status, 200);
   EXPECT_TRUE(replicas_hold("orders", {{"s1r1", "502"}, {"s1r2", "502"}}));
-  EXPECT_TRUE(testing::eventually([&] { return query(status, "SELECT count() FROM events_all").body == "1002\n"; }));
+  EXPECT_TRUE(
+      testing::eventually([&] { return query(status, "SELECT count() FROM events_all").body == "1002\n"; }));
   // Exactly one process per replica.
   for (const auto& r : replicas_)
-    EXPECT_EQ(processes_with("clickhouse-serv", "--config-file=" + (service_dir("orders") / r / "config.xml").string())
+    EXPECT_EQ(processes_with("clickhouse-serv",
+                             "--config-file=" + (service_dir("orders") / r / "config.xml").string())
                   .size(),
               1u)
         << r;
@@ -263,11 +270,12 @@ TEST_F(ReplicatedRuntimeTest, AReplicaKilledWithSigkillComesBackWithItsDataWhile
 TEST_F(ReplicatedRuntimeTest, ZooKeeperKilledWithSigkillIsRestartedAndReplicationResumes) {
   ServiceStatus status = apply(service_spec("orders", 1, 2));
   ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
-  ASSERT_EQ(query(status,
-                  "CREATE TABLE events ON CLUSTER orders (id UInt64) "
-                  "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/events', '{replica}') ORDER BY id")
-                .status,
-            200);
+  ASSERT_EQ(
+      query(status,
+            "CREATE TABLE events ON CLUSTER orders (id UInt64) "
+            "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/events', '{replica}') ORDER BY id")
+          .status,
+      200);
   ASSERT_EQ(query(status, "INSERT INTO events SELECT number FROM numbers(10)").status, 200);
   auto zk = zookeeper_pid();
   auto replica = replica_pid("orders", "s1r1");
@@ -319,11 +327,14 @@ TEST_F(ReplicatedRuntimeTest, AllowlistChangesReloadWithoutRestartsOrDroppingInF
     started = true;
     in_flight = endpoint_query(status.endpoint, ca_.cert_pem, "SELECT sleep(2) + 1", outsider, 30s);
   });
-  ASSERT_TRUE(testing::eventually([&] {
-    return started && trimmed(query(status, "SELECT count() FROM system.processes WHERE query LIKE '%sleep(2)%' "
-                                             "AND query NOT LIKE '%system.processes%'")
-                                  .body) != "0";
-  }, 10s));
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        return started && trimmed(query(status,
+                                        "SELECT count() FROM system.processes WHERE query LIKE '%sleep(2)%' "
+                                        "AND query NOT LIKE '%system.processes%'")
+                                      .body) != "0";
+      },
+      10s));
   spec.allowed_ips = {"127.0.0.1/32"};
   ServiceStatus restricted = apply(spec);
   long_query.join();
@@ -366,10 +377,10 @@ TEST_F(ReplicatedRuntimeTest, ANewRuntimeAdoptsEveryProcessEvenOnesWithoutAPidFi
   ASSERT_EQ(adopted.state, ServiceState::kReady) << adopted.reason;
   EXPECT_EQ(pids(), before);
   for (const auto& r : replicas_)
-    EXPECT_EQ(
-        processes_with("clickhouse-serv", "--config-file=" + (service_dir("orders") / r / "config.xml").string())
-            .size(),
-        1u)
+    EXPECT_EQ(processes_with("clickhouse-serv",
+                             "--config-file=" + (service_dir("orders") / r / "config.xml").string())
+                  .size(),
+              1u)
         << r;
   EXPECT_EQ(processes_with("java", (zookeeper_dir() / "conf" / "zoo.cfg").string()).size(), 1u);
   EXPECT_EQ(query(adopted, "SELECT count() FROM system.replicas WHERE table = 'events'").body, "1\n");
@@ -446,11 +457,13 @@ TEST_F(ReplicatedRuntimeTest, ZooKeeperRunsWhileAReplicatedServiceExistsAndEachH
   EXPECT_EQ(processes_with("java", (zookeeper_dir() / "conf" / "zoo.cfg").string()).size(), 1u);
   // The same table path in two services: each lives in its own chroot.
   for (const auto& [name, status] : {std::pair{"alpha", a}, std::pair{"beta", b}}) {
-    std::string create = "CREATE TABLE t ON CLUSTER " + std::string(name) +
-                         " (x UInt8) ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY x";
+    std::string create =
+        "CREATE TABLE t ON CLUSTER " + std::string(name) +
+        " (x UInt8) ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY x";
     if (std::string(name) == "beta")  // two shards: one table path per shard
-      create = "CREATE TABLE t ON CLUSTER beta (x UInt8) "
-               "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/t', '{replica}') ORDER BY x";
+      create =
+          "CREATE TABLE t ON CLUSTER beta (x UInt8) "
+          "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/t', '{replica}') ORDER BY x";
     http::Response created = query(status, create);
     EXPECT_EQ(created.status, 200) << name << ": " << created.body;
   }
@@ -473,9 +486,10 @@ TEST_F(ReplicatedRuntimeTest, ZooKeeperRunsWhileAReplicatedServiceExistsAndEachH
   // A new service of a removed one's name starts from an empty chroot.
   ServiceStatus again = apply(service_spec("alpha", 1, 2));
   ASSERT_EQ(again.state, ServiceState::kReady) << again.reason;
-  http::Response recreated = query(
-      again, "CREATE TABLE t ON CLUSTER alpha (x UInt8) "
-             "ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY x");
+  http::Response recreated =
+      query(again,
+            "CREATE TABLE t ON CLUSTER alpha (x UInt8) "
+            "ENGINE = ReplicatedMergeTree('/clickhouse/tables/t', '{replica}') ORDER BY x");
   EXPECT_EQ(recreated.status, 200) << recreated.body;
 
   runtime_->remove("alpha");

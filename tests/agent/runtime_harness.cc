@@ -125,9 +125,20 @@ std::pair<int, std::string> native_query(const fs::path& scratch, int port, cons
   std::error_code ec;
   fs::remove(output, ec);
   proc::SpawnOptions spawn;
-  spawn.argv = {"/usr/bin/clickhouse-client", "--config-file", config.string(), "--secure", "--host",
-                "127.0.0.1", "--port", std::to_string(port), "--user", "default", "--password", password,
-                "-q", sql};
+  spawn.argv = {"/usr/bin/clickhouse-client",
+                "--config-file",
+                config.string(),
+                "--secure",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                std::to_string(port),
+                "--user",
+                "default",
+                "--password",
+                password,
+                "-q",
+                sql};
   spawn.output = output;
   pid_t pid = proc::spawn(spawn);
   std::optional<int> code;

@@ -79,7 +79,8 @@ class RuntimeTest : public ::testing::Test {
     return endpoint_query(status.endpoint, ca_.cert_pem, sql, source);
   }
   // Straight to one replica's HTTP port as `default` (from 127.0.0.1).
-  http::Response replica_query(const std::string& service, const std::string& replica, const std::string& sql);
+  http::Response replica_query(const std::string& service, const std::string& replica,
+                               const std::string& sql);
 
   // Calls supervise() as the agent does, until `condition` holds.
   bool supervise_until(const std::function<bool()>& condition,

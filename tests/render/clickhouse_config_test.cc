@@ -180,9 +180,10 @@ TEST(ClickHouseConfig, RendersTheServicesZooKeeperChroot) {
 }
 
 TEST(ClickHouseConfig, ZooKeeperPathsAreCheckedSegmentBySegment) {
-  for (const char* ok : {"/byoc", "/byoc/orders", "/byoc/a-b_C9"}) EXPECT_NO_THROW(require_zookeeper_path(ok, "f"));
-  for (const char* bad : {"", "/", "byoc", "/byoc/", "//byoc", "/byoc//x", "/byoc/</root>", "/byoc/a b",
-                          "/byoc/.."})
+  for (const char* ok : {"/byoc", "/byoc/orders", "/byoc/a-b_C9"})
+    EXPECT_NO_THROW(require_zookeeper_path(ok, "f"));
+  for (const char* bad :
+       {"", "/", "byoc", "/byoc/", "//byoc", "/byoc//x", "/byoc/</root>", "/byoc/a b", "/byoc/.."})
     EXPECT_THROW(require_zookeeper_path(bad, "f"), Error) << bad;
 }
 

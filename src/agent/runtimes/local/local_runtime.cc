@@ -43,8 +43,16 @@ constexpr std::chrono::seconds kReplicaStopGrace{30};
 constexpr std::chrono::seconds kZooKeeperStopGrace{10};
 // A SIGHUP whose config has not shown up after this long is sent again.
 constexpr std::chrono::seconds kReloadRetry{3};
-// Creating or deleting a chroot: the session must be up within this long.
+// Creating or deleting a chroot: a session must be up within this long. A
+// ZooKeeper that has just started answers `ruok` a moment before it takes
+// sessions, and the C client then waits seconds before its next try: each
+// attempt gets a short timeout and a fresh client instead.
 constexpr std::chrono::seconds kZooKeeperSessionTimeout{5};
+constexpr std::chrono::milliseconds kZooKeeperSessionAttempt{400};
+// A stopped endpoint starts once every replica answers (its first config
+// then sends to all of them: no reload on the way to READY), or after this
+// long with whatever answers by then.
+constexpr std::chrono::seconds kEndpointStartWait{5};
 constexpr const char* kNginxComm = "nginx";
 constexpr const char* kClickHouseComm = "clickhouse-serv";  // the kernel keeps 15 characters
 // Supervisor key of the environment's ZooKeeper (no service name starts with '_').
@@ -60,17 +68,18 @@ std::string clickhouse_marker(const ServiceLayout& layout, const std::string& re
 }
 std::string nginx_marker(const ServiceLayout& layout) { return layout.nginx_conf().string(); }
 
-// Pauses between probes: 5 ms doubling to 50 ms, so a wait ends within 50 ms
-// of the condition holding (no fixed polling delay on the start path).
+// Pauses between probes: 2 ms doubling to 20 ms, so a wait ends within 20 ms
+// of the condition holding (no fixed polling delay on the start path). Each
+// probe is a loopback connection: a refused one costs microseconds.
 class Backoff {
  public:
   void wait() {
     std::this_thread::sleep_for(pause_);
-    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(50));
+    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(20));
   }
 
  private:
-  std::chrono::milliseconds pause_{5};
+  std::chrono::milliseconds pause_{2};
 };
 
 // What one process looks like to observe(): supervised (with its supervisor
@@ -110,6 +119,19 @@ bool old_config_gone(const std::vector<pid_t>& old_workers) {
   });
 }
 
+// A session with the local ZooKeeper on `port`, tried until `timeout`
+// passes. Throws byoc::Error kUnavailable if none could be had.
+std::unique_ptr<local::ZooKeeperClient> connect_zookeeper(int port, std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (true) {
+    try {
+      return std::make_unique<local::ZooKeeperClient>("127.0.0.1", port, kZooKeeperSessionAttempt);
+    } catch (const Error&) {
+      if (SteadyClock::now() + kZooKeeperSessionAttempt > deadline) throw;
+    }
+  }
+}
+
 class LocalRuntime final : public Runtime {
  public:
   LocalRuntime(const LocalRuntimeOptions& options, proc::FileLock lock)
@@ -131,7 +153,8 @@ class LocalRuntime final : public Runtime {
       return refused(spec.name, "unsupported_version");
     if (topology_changes(spec)) return refused(spec.name, "unsupported_topology");
     const bool replicated = local::needs_zookeeper(spec);
-    const auto deadline = SteadyClock::now() + options_.ready_timeout;
+    const auto started = SteadyClock::now();
+    const auto deadline = started + options_.ready_timeout;
     // Replicas adopted from an earlier runtime that answer now keep receiving
     // traffic while this runtime learns about them.
     std::set<std::string> answering = answering_replicas(spec);
@@ -151,8 +174,9 @@ class LocalRuntime final : public Runtime {
       stop_zookeeper_if_unused();  // if it was started for this service only
       return refused(spec.name, "unsupported_topology");
     }
-    // ZooKeeper and the chroot come first: ClickHouse 18.16 doesn't create
-    // its root node, and its DDL worker only retries a lost ZooKeeper slowly.
+    // ZooKeeper and the chroot come before the replicas: ClickHouse 18.16
+    // doesn't create its root node, and a replica whose first ZooKeeper
+    // session finds none gives up its DDL queue (ON CLUSTER) until restarted.
     if (replicated && wait_zookeeper(deadline)) ensure_chroot(spec.name);
     {
       std::lock_guard lock(mu_);
@@ -167,6 +191,9 @@ class LocalRuntime final : public Runtime {
       pause.wait();
       status = observe_service(spec.name);
     }
+    spdlog::info("local runtime: {} {}{}{} after {} ms", spec.name, to_string(status.state),
+                 status.reason.empty() ? "" : " ", status.reason,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count());
     return status;
   }
 
@@ -380,6 +407,10 @@ class LocalRuntime final : public Runtime {
   // moves it; replicas read the ZooKeeper address only when they start, so
   // running ones are restarted (gracefully) onto the new port.
   void before_zookeeper_start() {
+    // Chroots are checked again once it answers (create_path is idempotent):
+    // a data directory lost with the process must not leave replicas without
+    // their root, and replicas that die meanwhile wait for it.
+    for (auto& [name, service] : services_) service.chroot_ready = false;
     if (!zookeeper_port_ || local::port_bindable(*zookeeper_port_)) return;
     int old = *zookeeper_port_;
     std::set<int> taken = ports_in_use_locked();
@@ -392,7 +423,8 @@ class LocalRuntime final : public Runtime {
       if (service.wiring.zookeeper_port == 0) continue;
       service.wiring.zookeeper_port = *zookeeper_port_;
       local::write_replica_files(layout(name), service.spec, service.wiring);
-      for (const auto& r : local::replicas_of(service.spec)) supervisor_.signal(replica_key(name, r.name), SIGTERM);
+      for (const auto& r : local::replicas_of(service.spec))
+        supervisor_.signal(replica_key(name, r.name), SIGTERM);
     }
   }
 
@@ -418,17 +450,21 @@ class LocalRuntime final : public Runtime {
   // Makes the service's chroot (deleting what an earlier service of the same
   // name left there first); true once it exists. Outside mu_.
   bool ensure_chroot(const std::string& name) {
+    // apply() and supervise() may both get here; one makes it, the other sees it made.
+    std::lock_guard chroot_lock(chroot_mu_);
     int port = 0;
     {
       std::lock_guard lock(mu_);
+      auto it = services_.find(name);
+      if (it != services_.end() && it->second.chroot_ready) return true;
       port = zookeeper_port_.value_or(0);
     }
     ServiceLayout l = layout(name);
     const std::string chroot = local::zookeeper_chroot(name);
     try {
-      local::ZooKeeperClient zk("127.0.0.1", port, kZooKeeperSessionTimeout);
-      if (!fs::exists(l.chroot_marker())) zk.remove_recursive(chroot);
-      zk.create_path(chroot);
+      auto zk = connect_zookeeper(port, kZooKeeperSessionTimeout);
+      if (!fs::exists(l.chroot_marker())) zk->remove_recursive(chroot);
+      zk->create_path(chroot);
       files::write_atomic(l.chroot_marker(), chroot + "\n", 0600);
     } catch (const Error& e) {
       spdlog::warn("local runtime: cannot make the ZooKeeper chroot of {}: {}", name, e.what());
@@ -450,8 +486,7 @@ class LocalRuntime final : public Runtime {
     }
     if (!local::zookeeper_answers(port)) return;
     try {
-      local::ZooKeeperClient zk("127.0.0.1", port, kZooKeeperSessionTimeout);
-      zk.remove_recursive(local::zookeeper_chroot(name));
+      connect_zookeeper(port, kZooKeeperSessionTimeout)->remove_recursive(local::zookeeper_chroot(name));
     } catch (const Error& e) {
       spdlog::warn("local runtime: cannot delete the ZooKeeper chroot of {}: {}", name, e.what());
     }
@@ -497,8 +532,10 @@ class LocalRuntime final : public Runtime {
     stop_ordered(stops);
     std::error_code ec;
     fs::remove_all(zookeeper_layout().dir(), ec);
-    if (ec) spdlog::warn("local runtime: cannot delete {}: {}", zookeeper_layout().dir().string(), ec.message());
-    else spdlog::info("local runtime: no replicated service left; ZooKeeper stopped");
+    if (ec)
+      spdlog::warn("local runtime: cannot delete {}: {}", zookeeper_layout().dir().string(), ec.message());
+    else
+      spdlog::info("local runtime: no replicated service left; ZooKeeper stopped");
   }
 
   // ---- services ----
@@ -524,6 +561,8 @@ class LocalRuntime final : public Runtime {
     rewrite_locked(spec.name, service);
   }
 
+  // Starts (or adopts) the replicas, and adopts a running endpoint; a
+  // stopped endpoint is started by wait_ready() once the replicas answer.
   void start_locked(const std::string& name) {
     const Service& service = services_.at(name);
     ServiceLayout l = layout(name);
@@ -546,6 +585,13 @@ class LocalRuntime final : public Runtime {
       p.before_start = [this, name, replica = r.name] { before_replica_start(name, replica); };
       ensure_running(replica_key(name, r.name), std::move(p));
     }
+    if (supervisor_.info(endpoint_key(name)) ||
+        local::Supervisor::find_running(l.nginx_pid_file(), nginx_marker(l)))
+      start_endpoint_locked(name);
+  }
+
+  void start_endpoint_locked(const std::string& name) {
+    ServiceLayout l = layout(name);
     local::ProcessSpec p;
     p.argv = {options_.nginx_binary.string(),
               "-p",
@@ -607,12 +653,12 @@ class LocalRuntime final : public Runtime {
     if (!zookeeper_port_ || !local::zookeeper_answers(*zookeeper_port_)) return;
     const std::string chroot = local::zookeeper_chroot(name);
     try {
-      local::ZooKeeperClient zk("127.0.0.1", *zookeeper_port_, kZooKeeperSessionTimeout);
-      int removed =
-          local::remove_replica_active_marks(zk, chroot, replica, {chroot + "/clickhouse/" + name + "/task_queue"});
+      auto zk = connect_zookeeper(*zookeeper_port_, kZooKeeperSessionTimeout);
+      int removed = local::remove_replica_active_marks(*zk, chroot, replica,
+                                                       {chroot + "/clickhouse/" + name + "/task_queue"});
       if (removed > 0)
-        spdlog::info("local runtime: cleared {} table(s) its last process left active for {}/{}", removed, name,
-                     replica);
+        spdlog::info("local runtime: cleared {} table(s) its last process left active for {}/{}", removed,
+                     name, replica);
     } catch (const Error& e) {
       spdlog::warn("local runtime: cannot clear what {}/{} left in ZooKeeper: {}", name, replica, e.what());
     }
@@ -694,10 +740,10 @@ class LocalRuntime final : public Runtime {
     for (const auto& r : local::replicas_of(service.spec)) {
       auto info = supervisor_.info(replica_key(name, r.name));
       if (!info || info->state != ProcessState::kRunning) continue;
-      bool answers = service.health.known(r.name) ? service.health.answers(r.name)
-                                                   // Adopted and not probed yet: as before the restart.
-                                                   : service.health.first_process(r.name) &&
-                                                         service.wiring.healthy.count(r.name) > 0;
+      bool answers = service.health.known(r.name)
+                         ? service.health.answers(r.name)
+                         // Adopted and not probed yet: as before the restart.
+                         : service.health.first_process(r.name) && service.wiring.healthy.count(r.name) > 0;
       if (answers) healthy.insert(r.name);
     }
     if (healthy == service.wiring.healthy) return;
@@ -766,6 +812,7 @@ class LocalRuntime final : public Runtime {
     int zookeeper_port = 0;
     std::string revision;
     bool endpoint_running = false;
+    bool endpoint_supervised = false;
     std::vector<pid_t> old_workers;
   };
 
@@ -777,14 +824,14 @@ class LocalRuntime final : public Runtime {
     s.known = true;
     for (const auto& r : local::replicas_of(service.spec)) {
       auto info = supervisor_.info(replica_key(name, r.name));
-      s.replicas_answer &=
-          info && info->state == ProcessState::kRunning && service.health.answers(r.name);
+      s.replicas_answer &= info && info->state == ProcessState::kRunning && service.health.answers(r.name);
     }
     s.https_port = service.wiring.ports.https;
     s.zookeeper_port = service.wiring.zookeeper_port;
     s.revision = service.nginx_revision;
     auto info = supervisor_.info(endpoint_key(name));
     s.endpoint_running = info && info->state == ProcessState::kRunning;
+    s.endpoint_supervised = info.has_value();
     s.old_workers = service.old_workers;
     return s;
   }
@@ -795,6 +842,7 @@ class LocalRuntime final : public Runtime {
   // answers (replicated services); or until `deadline`.
   bool wait_ready(const std::string& name, SteadyClock::time_point deadline) {
     Backoff backoff;
+    const auto endpoint_start_by = std::min(deadline, SteadyClock::now() + kEndpointStartWait);
     while (true) {
       {
         std::lock_guard lock(mu_);
@@ -806,6 +854,11 @@ class LocalRuntime final : public Runtime {
       {
         std::lock_guard lock(mu_);
         s = snapshot_locked(name);
+        if (s.known && !s.endpoint_supervised &&
+            (s.replicas_answer || SteadyClock::now() >= endpoint_start_by)) {
+          start_endpoint_locked(name);
+          s = snapshot_locked(name);
+        }
       }
       if (!s.known) return false;
       local::EndpointProbe endpoint;
@@ -885,8 +938,9 @@ class LocalRuntime final : public Runtime {
       }
       if (spec) {
         for (const auto& r : local::replicas_of(*spec)) {
-          ReplicaView v{r, view_locked(replica_key(name, r.name), l.replica_pid_file(r.name),
-                                       clickhouse_marker(l, r.name)),
+          ReplicaView v{r,
+                        view_locked(replica_key(name, r.name), l.replica_pid_file(r.name),
+                                    clickhouse_marker(l, r.name)),
                         std::nullopt};
           if (it != services_.end() && it->second.health.known(r.name))
             v.answers = it->second.health.answers(r.name);
@@ -931,7 +985,8 @@ class LocalRuntime final : public Runtime {
     bool endpoint_ready = false;
     if (endpoint.running()) {
       local::EndpointProbe probe = local::probe_endpoint(ports->https, options_.environment_ca.cert_pem);
-      endpoint_ready = probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
+      endpoint_ready =
+          probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
     }
 
     if (all_running && endpoint_ready && zookeeper_ok) {
@@ -970,7 +1025,8 @@ class LocalRuntime final : public Runtime {
         replicas.insert(it->path().filename().string());
     for (const auto& replica : replicas) {
       std::optional<pid_t> pid = supervisor_.release(replica_key(name, replica));
-      if (!pid) pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
+      if (!pid)
+        pid = local::Supervisor::find_running(l.replica_pid_file(replica), clickhouse_marker(l, replica));
       if (pid) stops.replicas.emplace_back(*pid, l.replica_pid_file(replica));
     }
     if (forget) {
@@ -1011,6 +1067,7 @@ class LocalRuntime final : public Runtime {
   LocalRuntimeOptions options_;
   proc::FileLock lock_;
   std::mutex mu_;
+  std::mutex chroot_mu_;                     // serialises ensure_chroot(); taken before mu_
   local::Supervisor supervisor_;             // guarded by mu_
   std::map<std::string, Service> services_;  // guarded by mu_
   std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed

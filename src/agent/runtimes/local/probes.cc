@@ -13,6 +13,9 @@ namespace byoc::agent::local {
 namespace {
 
 constexpr std::chrono::milliseconds kProbeTimeout{2'000};
+// ZooKeeper answers `ruok` in microseconds once it serves; a starting one may
+// sit on the request, and the caller polls again sooner with a new connection.
+constexpr std::chrono::milliseconds kZooKeeperProbeTimeout{500};
 
 bool answered_ok(const http::Response& r) { return r.status == 200 && r.body.rfind("Ok.", 0) == 0; }
 
@@ -36,8 +39,8 @@ bool zookeeper_answers(int client_port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   timeval timeout{};
-  timeout.tv_sec = kProbeTimeout.count() / 1000;
-  timeout.tv_usec = (kProbeTimeout.count() % 1000) * 1000;
+  timeout.tv_sec = kZooKeeperProbeTimeout.count() / 1000;
+  timeout.tv_usec = (kZooKeeperProbeTimeout.count() % 1000) * 1000;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   sockaddr_in addr{};
@@ -47,10 +50,11 @@ bool zookeeper_answers(int client_port) {
   std::string answer;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
       ::send(fd, "ruok", 4, MSG_NOSIGNAL) == 4) {
-    // The server answers and closes the connection.
-    char buffer[16];
+    // Four bytes are the whole answer: no waiting for the close, which a
+    // server still starting up may hold back.
+    char buffer[8];
     ssize_t n;
-    while (answer.size() < 8 && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+    while (answer.size() < 4 && (n = ::recv(fd, buffer, 4 - answer.size(), 0)) > 0)
       answer.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);

@@ -25,7 +25,8 @@ namespace byoc::agent::local {
 
 class ReplicaHealth {
  public:
-  explicit ReplicaHealth(std::chrono::milliseconds recheck = std::chrono::seconds(5), int failures_to_down = 2);
+  explicit ReplicaHealth(std::chrono::milliseconds recheck = std::chrono::seconds(5),
+                         int failures_to_down = 2);
 
   // Updates the table with the process each replica runs as now (0: not
   // running) and returns the replicas to probe at `now`.

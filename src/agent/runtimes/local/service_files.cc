@@ -95,9 +95,10 @@ std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
   render::ClickHouseUsersConfig u;
   std::vector<std::string> default_networks = render::loopback_networks();
   default_networks.push_back(kEndpointUpstreamSource);
-  u.users = {render::ClickHouseUser{"default", spec.default_password_sha256_hex, default_networks},
-             // Only the replicas themselves (127.0.0.1): not the endpoint's source.
-             render::ClickHouseUser{kClusterUser, crypto::sha256_hex(wiring.cluster_password), {"127.0.0.1"}}};
+  u.users = {
+      render::ClickHouseUser{"default", spec.default_password_sha256_hex, default_networks},
+      // Only the replicas themselves (127.0.0.1): not the endpoint's source.
+      render::ClickHouseUser{kClusterUser, crypto::sha256_hex(wiring.cluster_password), {"127.0.0.1"}}};
   u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
   return render::render_clickhouse_users(u);
 }

@@ -56,21 +56,13 @@ ProcessSpec zookeeper_process(const ZooKeeperLayout& layout, const ZooKeeperOpti
     classpath += ":" + jar.string();
   }
   ProcessSpec p;
-  p.argv = {options.java_binary.string(),
-            "-Xmx" + std::to_string(options.heap_mib) + "m",
-            "-Xms16m",
+  p.argv = {options.java_binary.string(), "-Xmx" + std::to_string(options.heap_mib) + "m", "-Xms16m",
             // One collector thread and no JIT tiers beyond C1: a small, quick-starting JVM.
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             // No /tmp/hsperfdata_<user> file: nothing of ours outside our directory.
-            "-XX:-UsePerfData",
-            "-XX:ErrorFile=" + (layout.logs() / "hs_err_%p.log").string(),
-            "-Djava.awt.headless=true",
-            "-Dzookeeper.jmx.log4j.disable=true",
-            "-cp",
-            classpath,
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-            zookeeper_marker(layout)};
+            "-XX:-UsePerfData", "-XX:ErrorFile=" + (layout.logs() / "hs_err_%p.log").string(),
+            "-Djava.awt.headless=true", "-Dzookeeper.jmx.log4j.disable=true", "-cp", classpath,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", zookeeper_marker(layout)};
   p.cwd = layout.dir();
   p.output = layout.output();
   p.pid_file = layout.pid_file();

@@ -20,9 +20,8 @@ struct ZooKeeperOptions {
   std::filesystem::path java_binary = "/usr/bin/java";
   // ZooKeeper's jar (its manifest's Class-Path names its other dependencies),
   // an SLF4J binding and log4j 1.2 for that binding. The conf dir is put first.
-  std::vector<std::filesystem::path> classpath = {"/usr/share/java/zookeeper.jar",
-                                                  "/usr/share/java/slf4j-log4j12.jar",
-                                                  "/usr/share/java/log4j-1.2.jar"};
+  std::vector<std::filesystem::path> classpath = {
+      "/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"};
   int heap_mib = 128;  // -Xmx: a few services' metadata fits many times over
 };
 
