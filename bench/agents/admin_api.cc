@@ -10,8 +10,8 @@
 
 namespace byoc::bench {
 
-std::string api_call(http::Client& client, const ApiTarget& api, const std::string& method, const std::string& path,
-                     const std::string& body) {
+std::string api_call(http::Client& client, const ApiTarget& api, const std::string& method,
+                     const std::string& path, const std::string& body) {
   http::Request req;
   req.method = method;
   req.url = api.url + path;
@@ -20,7 +20,8 @@ std::string api_call(http::Client& client, const ApiTarget& api, const std::stri
   req.timeout = std::chrono::seconds(120);
   http::Response res = client.send(req);
   if (res.status < 200 || res.status > 299)
-    throw Error::Unavailable(method + " " + path + " answered HTTP " + std::to_string(res.status) + ": " + res.body);
+    throw Error::Unavailable(method + " " + path + " answered HTTP " + std::to_string(res.status) + ": " +
+                             res.body);
   return res.body;
 }
 

@@ -12,14 +12,14 @@
 namespace byoc::bench {
 
 struct ApiTarget {
-  std::string url;       // https://HOST:PORT
-  std::string token;     // admin bearer token
-  std::string ca_pem;    // the server's CA
+  std::string url;     // https://HOST:PORT
+  std::string token;   // admin bearer token
+  std::string ca_pem;  // the server's CA
 };
 
 // Sends one request; throws byoc::Error unless the answer is 2xx. Returns the body.
-std::string api_call(http::Client& client, const ApiTarget& api, const std::string& method, const std::string& path,
-                     const std::string& body = "");
+std::string api_call(http::Client& client, const ApiTarget& api, const std::string& method,
+                     const std::string& path, const std::string& body = "");
 
 // Runs fn(i, client) for every i in [0, n) on `threads` threads, each with
 // its own client; rethrows the first failure after all threads stop.

@@ -14,7 +14,10 @@
 // every agent has it, and — when given a restart command that kills -9 and
 // restarts the server — the time until every agent is back in sync.
 // run.sh starts the server and drives this; see bench/README.md.
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -23,7 +26,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "admin_api.h"
@@ -61,7 +63,9 @@ double percentile(std::vector<double> v, double p) {
 }
 
 json distribution(const std::vector<double>& v) {
-  return {{"n", v.size()}, {"p50", percentile(v, 50)}, {"p99", percentile(v, 99)},
+  return {{"n", v.size()},
+          {"p50", percentile(v, 50)},
+          {"p99", percentile(v, 99)},
           {"max", v.empty() ? 0.0 : *std::max_element(v.begin(), v.end())}};
 }
 
@@ -95,6 +99,23 @@ bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
   return true;
 }
 
+// Runs `sh -c command` and waits for it. The child gets none of our
+// descriptors: Asio opens sockets without CLOEXEC, and a server started by
+// the command would otherwise inherit every agent's connection.
+int run_command(const std::string& command) {
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    ::close_range(3, ~0U, 0);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::string env_name(size_t i) {
   char name[32];
   std::snprintf(name, sizeof name, "bench-%05zu", i);
@@ -107,7 +128,8 @@ class Bench {
     json server = json::parse(files::read(opt_.data_dir / "server.json"));
     api_.url = server.at("url");
     api_.token = files::read(opt_.data_dir / "admin.token");
-    while (!api_.token.empty() && std::isspace(static_cast<unsigned char>(api_.token.back()))) api_.token.pop_back();
+    while (!api_.token.empty() && std::isspace(static_cast<unsigned char>(api_.token.back())))
+      api_.token.pop_back();
     api_.ca_pem = files::read(opt_.data_dir / "ca.pem");
     auto colon = api_.url.rfind(':');
     host_ = api_.url.substr(8, colon - 8);
@@ -142,9 +164,7 @@ class Bench {
   }
 
  private:
-  int server_pid() {
-    return json::parse(files::read(opt_.data_dir / "server.json")).at("pid").get<int>();
-  }
+  int server_pid() { return json::parse(files::read(opt_.data_dir / "server.json")).at("pid").get<int>(); }
 
   void note_rss(const std::string& when) {
     auto [rss, hwm] = rss_mib(server_pid());
@@ -158,7 +178,8 @@ class Bench {
     tokens_.resize(opt_.agents);
     parallel_for(opt_.agents, opt_.api_threads, api_, [&](size_t i, http::Client& c) {
       std::string name = env_name(i);
-      json env = {{"name", name}, {"cloud", "external"},
+      json env = {{"name", name},
+                  {"cloud", "external"},
                   {"cidr", "10." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + ".0/24"}};
       api_call(c, api_, "POST", "/v1/environments", env.dump());
       tokens_[i] = json::parse(api_call(c, api_, "POST", "/v1/environments/" + name + "/join-tokens", "{}"))
@@ -174,7 +195,12 @@ class Bench {
   // Joins every agent through the agent's join code (in parallel), starting
   // each agent's sync loop as soon as it has joined.
   void join_and_sync() {
-    auto probe = crypto::make_ca({"bench environment CA", {}, {}, true, false, false,
+    auto probe = crypto::make_ca({"bench environment CA",
+                                  {},
+                                  {},
+                                  true,
+                                  false,
+                                  false,
                                   std::chrono::system_clock::now() - 1h,
                                   std::chrono::system_clock::now() + 24h * 365});
     shared_ = std::make_unique<FleetShared>(io_, api_.ca_pem, host_, port_);
@@ -189,9 +215,9 @@ class Bench {
       files::ensure_dir(dir, 0700);
       files::write_atomic(dir / "join-token", tokens_[i], 0600);
       agent::AgentIdentity id = agent::load_or_join(dir, api_.url, dir / "join-token");
-      auto a = std::make_shared<SimAgent>(*shared_, AgentIdentityPem{id.environment_id, id.environment_name,
-                                                                     id.key_pem, id.certificate_pem},
-                                          0x5eed0000 + i);
+      auto a = std::make_shared<SimAgent>(
+          *shared_, AgentIdentityPem{id.environment_id, id.environment_name, id.key_pem, id.certificate_pem},
+          0x5eed0000 + i);
       agents_[i] = a;
       a->start();
     });
@@ -203,8 +229,9 @@ class Bench {
     if (!ok) throw Error::Unavailable("not every agent was recorded connected within 900 s");
     result_["join_seconds"] = seconds_between(t0, joined);
     result_["join_and_sync_seconds"] = seconds_between(t0, connected);
-    std::printf("join: all %zu joined in %.1f s; all synced (first report recorded, agent_connected) at %.1f s\n",
-                opt_.agents, seconds_between(t0, joined), seconds_between(t0, connected));
+    std::printf(
+        "join: all %zu joined in %.1f s; all synced (first report recorded, agent_connected) at %.1f s\n",
+        opt_.agents, seconds_between(t0, joined), seconds_between(t0, connected));
     settle();
     note_rss("synced");
   }
@@ -226,9 +253,10 @@ class Bench {
     result_["services"] = {{"created_seconds", seconds_between(t0, created)},
                            {"all_received_seconds", seconds_between(t0, desired)},
                            {"all_ready_seconds", seconds_between(t0, ready)}};
-    std::printf("services: %zu created in %.1f s; every agent had its service at %.1f s; all READY (reports "
-                "recorded) at %.1f s\n",
-                opt_.agents, seconds_between(t0, created), seconds_between(t0, desired), seconds_between(t0, ready));
+    std::printf(
+        "services: %zu created in %.1f s; every agent had its service at %.1f s; all READY (reports "
+        "recorded) at %.1f s\n",
+        opt_.agents, seconds_between(t0, created), seconds_between(t0, desired), seconds_between(t0, ready));
     settle();
   }
 
@@ -259,16 +287,21 @@ class Bench {
 
   // Until every agent has its next long-poll open after its last answer.
   void settle() {
-    wait_until([&] {
-      return all([](AgentProbe& p) { return p.sent_at.load() > std::max(p.revision_at.load(), p.unchanged_at.load()); });
-    }, 60s);
+    wait_until(
+        [&] {
+          return all([](AgentProbe& p) {
+            return p.sent_at.load() > std::max(p.revision_at.load(), p.unchanged_at.load());
+          });
+        },
+        60s);
     std::this_thread::sleep_for(2s);
   }
 
   std::string next_allowlist() {
     ++change_;
-    return json{{"allowed_ips",
-                 {"192.168." + std::to_string(change_ / 256 % 256) + "." + std::to_string(change_ % 256) + "/32"}}}
+    return json{
+        {"allowed_ips",
+         {"192.168." + std::to_string(change_ / 256 % 256) + "." + std::to_string(change_ % 256) + "/32"}}}
         .dump();
   }
 
@@ -294,11 +327,12 @@ class Bench {
       latency.push_back(seconds_between(sent, p.revision_at.load()));
     }
     result_[key] = {{"to_agent", distribution(latency)}, {"api", distribution(api_latency)}, {"lost", lost}};
-    std::printf("%s: %zu samples, PATCH sent -> agent has it: p50 %.3f s, p99 %.3f s, max %.3f s "
-                "(PATCH answered: p50 %.3f s, p99 %.3f s); lost %zu\n",
-                key.c_str(), latency.size(), percentile(latency, 50), percentile(latency, 99),
-                latency.empty() ? 0.0 : *std::max_element(latency.begin(), latency.end()),
-                percentile(api_latency, 50), percentile(api_latency, 99), lost);
+    std::printf(
+        "%s: %zu samples, PATCH sent -> agent has it: p50 %.3f s, p99 %.3f s, max %.3f s "
+        "(PATCH answered: p50 %.3f s, p99 %.3f s); lost %zu\n",
+        key.c_str(), latency.size(), percentile(latency, 50), percentile(latency, 99),
+        latency.empty() ? 0.0 : *std::max_element(latency.begin(), latency.end()),
+        percentile(api_latency, 50), percentile(api_latency, 99), lost);
   }
 
   // One PATCH per environment, `api_threads` at a time, until every agent
@@ -314,11 +348,13 @@ class Bench {
       api_call(c, api_, "PATCH", "/v1/environments/" + env_name(i) + "/services/db", body);
     });
     auto api_done = steady_now();
-    bool ok = wait_until([&] {
-      for (size_t i = 0; i < opt_.agents; ++i)
-        if (agents_[i]->probe().revision.load() <= before[i]) return false;
-      return true;
-    }, 600s);
+    bool ok = wait_until(
+        [&] {
+          for (size_t i = 0; i < opt_.agents; ++i)
+            if (agents_[i]->probe().revision.load() <= before[i]) return false;
+          return true;
+        },
+        600s);
     if (!ok) throw Error::Unavailable("not every agent received the change within 600 s");
     std::vector<double> latency;
     SteadyNanos last = 0;
@@ -327,15 +363,17 @@ class Bench {
       latency.push_back(seconds_between(sent[i], at));
       last = std::max(last, at);
     }
-    result_["all_env_change"] = {{"api_seconds", seconds_between(t0, api_done)},
-                                 {"all_received_seconds", seconds_between(t0, last)},
-                                 {"per_environment", distribution(latency)},
-                                 {"patch_rate", static_cast<double>(opt_.agents) / seconds_between(t0, api_done)}};
-    std::printf("all-env change: %zu PATCHes (%d at a time) answered in %.1f s (%.0f/s); every agent had its "
-                "new revision at %.1f s; per environment PATCH sent -> agent has it: p50 %.3f s, p99 %.3f s\n",
-                opt_.agents, opt_.api_threads, seconds_between(t0, api_done),
-                static_cast<double>(opt_.agents) / seconds_between(t0, api_done), seconds_between(t0, last),
-                percentile(latency, 50), percentile(latency, 99));
+    result_["all_env_change"] = {
+        {"api_seconds", seconds_between(t0, api_done)},
+        {"all_received_seconds", seconds_between(t0, last)},
+        {"per_environment", distribution(latency)},
+        {"patch_rate", static_cast<double>(opt_.agents) / seconds_between(t0, api_done)}};
+    std::printf(
+        "all-env change: %zu PATCHes (%d at a time) answered in %.1f s (%.0f/s); every agent had its "
+        "new revision at %.1f s; per environment PATCH sent -> agent has it: p50 %.3f s, p99 %.3f s\n",
+        opt_.agents, opt_.api_threads, seconds_between(t0, api_done),
+        static_cast<double>(opt_.agents) / seconds_between(t0, api_done), seconds_between(t0, last),
+        percentile(latency, 50), percentile(latency, 99));
     settle();
     note_rss("after_all_env_change");
   }
@@ -353,13 +391,15 @@ class Bench {
       conns_before[i] = agents_[i]->probe().connections.load();
     }
     SteadyNanos killed = steady_now();
-    int rc = std::system(opt_.restart_cmd.c_str());
+    int rc = run_command(opt_.restart_cmd);
     SteadyNanos up = steady_now();
     if (rc != 0) throw Error::Unavailable("the restart command failed");
     SteadyNanos hold = static_cast<SteadyNanos>(opt_.hold_ms) * 1'000'000;
-    bool ok = wait_until([&] {
-      return all([&](AgentProbe& p) { return p.connected_at.load() > up && p.unchanged_at.load() > up; });
-    }, std::chrono::seconds(opt_.hold_ms / 1000 + 300));
+    bool ok = wait_until(
+        [&] {
+          return all([&](AgentProbe& p) { return p.connected_at.load() > up && p.unchanged_at.load() > up; });
+        },
+        std::chrono::seconds(opt_.hold_ms / 1000 + 300));
     if (!ok) throw Error::Unavailable("not every agent came back after the restart");
     SteadyNanos reconnected = 0, processed = 0;
     int64_t failures = 0, resumed = 0, connections = 0;
@@ -378,12 +418,13 @@ class Bench {
                           {"failed_attempts", failures},
                           {"connections", connections},
                           {"resumed_sessions", resumed}};
-    std::printf("restart: kill -9 + restart took %.2f s; all agents reconnected at %.1f s and in sync (first sync "
-                "processed, upper bound) at %.1f s after the kill; %lld failed attempts, %lld new connections, "
-                "%lld resumed TLS sessions\n",
-                seconds_between(killed, up), seconds_between(killed, reconnected),
-                seconds_between(killed, processed), static_cast<long long>(failures),
-                static_cast<long long>(connections), static_cast<long long>(resumed));
+    std::printf(
+        "restart: kill -9 + restart took %.2f s; all agents reconnected at %.1f s and in sync (first sync "
+        "processed, upper bound) at %.1f s after the kill; %lld failed attempts, %lld new connections, "
+        "%lld resumed TLS sessions\n",
+        seconds_between(killed, up), seconds_between(killed, reconnected), seconds_between(killed, processed),
+        static_cast<long long>(failures), static_cast<long long>(connections),
+        static_cast<long long>(resumed));
     note_rss("after_restart");
   }
 
@@ -473,7 +514,8 @@ int main(int argc, char** argv) {
   app.add_option("--io-threads", o.io_threads, "Threads running the agents")->capture_default_str();
   app.add_option("--samples", o.samples, "One-environment changes to time")->capture_default_str();
   app.add_option("--restart-cmd", o.restart_cmd, "Shell command that kills -9 and restarts the server");
-  app.add_option("--hold-ms", o.hold_ms, "How long the server holds a sync with nothing new")->capture_default_str();
+  app.add_option("--hold-ms", o.hold_ms, "How long the server holds a sync with nothing new")
+      ->capture_default_str();
   app.add_option("--result", result, "Write the figures here (JSON)");
   app.add_option("--summarize", summaries, "Print a table of these result files and exit");
   CLI11_PARSE(app, argc, argv);

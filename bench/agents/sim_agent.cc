@@ -50,11 +50,13 @@ int64_t unix_now() {
 }  // namespace
 
 SteadyNanos steady_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-FleetShared::FleetShared(asio::io_context& io_, const std::string& server_ca_pem, const std::string& host_, int port)
+FleetShared::FleetShared(asio::io_context& io_, const std::string& server_ca_pem, const std::string& host_,
+                         int port)
     : io(io_), server(asio::ip::make_address(host_), static_cast<unsigned short>(port)), host(host_) {
   beast::error_code ec;
   tls.add_certificate_authority(asio::buffer(server_ca_pem), ec);
@@ -114,8 +116,14 @@ void SimAgent::stop() {
 }
 
 void SimAgent::keep_session(SSL_SESSION* session) {
+  // A copy: OpenSSL marks the connection's own session unresumable when the
+  // connection dies without close_notify (a killed server), although TLS
+  // since 1.1 allows resuming it.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  SSL_SESSION_free(session);
+  if (!copy) return;
   if (session_) SSL_SESSION_free(session_);
-  session_ = session;
+  session_ = copy;
 }
 
 void SimAgent::connect() {
@@ -128,7 +136,8 @@ void SimAgent::connect() {
   if (session_) SSL_set_session(ssl, session_);
   auto& tcp_stream = beast::get_lowest_layer(conn_->stream);
   tcp_stream.expires_after(shared_.connect_timeout);
-  tcp_stream.async_connect(shared_.server, beast::bind_front_handler(&SimAgent::on_connected, shared_from_this()));
+  tcp_stream.async_connect(shared_.server,
+                           beast::bind_front_handler(&SimAgent::on_connected, shared_from_this()));
 }
 
 void SimAgent::on_connected(boost::system::error_code ec) {
@@ -163,13 +172,15 @@ model::SyncRequest SimAgent::build_report() {
           s.replicas.push_back({shard, replica, "RUNNING", 0});
           if (now > usage_from_)
             usage_pending_.push_back({++usage_seq_, d.name, shard, replica, usage_from_, now,
-                                      d.cpu_millis * (now - usage_from_), d.memory_mib * (now - usage_from_)});
+                                      d.cpu_millis * (now - usage_from_),
+                                      d.memory_mib * (now - usage_from_)});
         }
       r.status.services.push_back(std::move(s));
     }
   }
   if (now > usage_from_) usage_from_ = now;
-  for (size_t i = 0; i < usage_pending_.size() && i < kUsagePerReport; ++i) r.usage.push_back(usage_pending_[i]);
+  for (size_t i = 0; i < usage_pending_.size() && i < kUsagePerReport; ++i)
+    r.usage.push_back(usage_pending_[i]);
   return r;
 }
 
@@ -186,9 +197,8 @@ void SimAgent::send_report() {
   req.body() = model::to_json(build_report()).dump();
   req.prepare_payload();
   beast::get_lowest_layer(conn_->stream).expires_after(shared_.request_timeout);
-  http::async_write(conn_->stream, req, [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->on_written(ec);
-  });
+  http::async_write(conn_->stream, req,
+                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_written(ec); });
 }
 
 void SimAgent::on_written(boost::system::error_code ec) {
@@ -212,7 +222,8 @@ void SimAgent::on_answer(boost::system::error_code ec) {
   }
   probe_.answers.fetch_add(1);
   backoff_.reset();
-  std::erase_if(usage_pending_, [&](const model::UsageInterval& u) { return u.seq <= answer.usage_acked_seq; });
+  std::erase_if(usage_pending_,
+                [&](const model::UsageInterval& u) { return u.seq <= answer.usage_acked_seq; });
   if (answer.desired) {
     if (answer.desired->environment_id != environment_id_) return fail("foreign desired state", {});
     desired_ = std::move(*answer.desired);

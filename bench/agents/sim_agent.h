@@ -43,8 +43,8 @@ struct AgentProbe {
   std::atomic<SteadyNanos> sent_at{0};       // last sync request fully written
   std::atomic<SteadyNanos> unchanged_at{0};  // last "nothing new" answer (the server's hold ran out)
   std::atomic<int64_t> connections{0};
-  std::atomic<int64_t> resumed{0};           // connections that resumed a TLS session
-  std::atomic<int64_t> failures{0};          // failed connects, handshakes or syncs
+  std::atomic<int64_t> resumed{0};   // connections that resumed a TLS session
+  std::atomic<int64_t> failures{0};  // failed connects, handshakes or syncs
   std::atomic<int64_t> answers{0};
 };
 
@@ -59,7 +59,8 @@ struct AgentIdentityPem {
 // its own — each connection carries its agent's), the server address, and
 // what every report holds in common.
 struct FleetShared {
-  FleetShared(boost::asio::io_context& io, const std::string& server_ca_pem, const std::string& host, int port);
+  FleetShared(boost::asio::io_context& io, const std::string& server_ca_pem, const std::string& host,
+              int port);
   boost::asio::io_context& io;
   boost::asio::ssl::context tls{boost::asio::ssl::context::tls_client};
   boost::asio::ip::tcp::endpoint server;

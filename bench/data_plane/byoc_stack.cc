@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "base/http_client.h"
+#include "interrupt.h"
 
 namespace byoc::bench {
 namespace fs = std::filesystem;
@@ -29,6 +30,7 @@ std::chrono::milliseconds since(SteadyClock::time_point start) {
 bool poll(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = SteadyClock::now() + timeout;
   while (!condition()) {
+    throw_if_interrupted();
     if (SteadyClock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -62,7 +64,8 @@ ByocStack::ByocStack(fs::path byoc, fs::path dir)
   std::string url;
   if (!poll(
           [&] {
-            json state = json::parse(files::read_if_exists(data_ / "server.json").value_or(""), nullptr, false);
+            json state =
+                json::parse(files::read_if_exists(data_ / "server.json").value_or(""), nullptr, false);
             if (!state.is_object() || state.value("pid", 0) != server_) return false;
             url = state.value("url", "");
             return !url.empty();
@@ -87,10 +90,15 @@ ByocStack::ByocStack(fs::path byoc, fs::path dir)
 }
 
 ByocStack::~ByocStack() {
+  // Deleting the environment stops its agent, which stops what it runs; its log is kept.
+  g_interrupted = 0;
+  std::error_code ec;
+  fs::copy_file(environment_dir_ / "agent.log", dir_ / "agent.log", fs::copy_options::overwrite_existing, ec);
   try {
+    for (const auto& name : services_) run({"service", "delete", name, "--env", kEnvironment, "--wait"});
     run({"env", "delete", kEnvironment, "--wait"});
   } catch (const std::exception&) {
-    // Services may be left: the server stops its agents anyway.
+    // The server stops its agents when it stops anyway.
   }
   if (server_ > 0) proc::terminate(server_, std::chrono::seconds(60));
 }
@@ -107,7 +115,13 @@ std::string ByocStack::run(const std::vector<std::string>& args) const {
   spawn.output = out;
   pid_t pid = proc::spawn(spawn);
   std::optional<int> code;
-  while (!(code = proc::try_reap(pid))) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  while (!(code = proc::try_reap(pid))) {
+    if (g_interrupted) {
+      proc::terminate(pid, std::chrono::seconds(5));
+      throw_if_interrupted();
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
   std::string text = files::read_if_exists(out).value_or("");
   if (*code != 0) throw Error::Internal("byoc " + args.front() + " failed: " + text);
   return text;
@@ -115,9 +129,11 @@ std::string ByocStack::run(const std::vector<std::string>& args) const {
 
 CreateResult ByocStack::create_service(const std::string& name, int shards, int replicas) {
   CreateResult result;
+  services_.insert(name);
   auto start = SteadyClock::now();
-  std::string out = run({"service", "create", name, "--env", kEnvironment, "--shards", std::to_string(shards),
-                         "--replicas", std::to_string(replicas), "--memory-mib", "1024", "--wait", "-o", "json"});
+  std::string out =
+      run({"service", "create", name, "--env", kEnvironment, "--shards", std::to_string(shards), "--replicas",
+           std::to_string(replicas), "--memory-mib", "1024", "--wait", "-o", "json"});
   result.cli_wait = since(start);
   // --wait prints progress lines on stderr (the same file here), the JSON last.
   json service = json::parse(out.substr(out.find('{')));
@@ -141,11 +157,17 @@ CreateResult ByocStack::create_service(const std::string& name, int shards, int 
           std::chrono::seconds(60)))
     throw Error::Internal("the service never answered SELECT 1 at " + result.endpoint);
   result.until_first_select = since(start);
+  // The runtime logs "local runtime: NAME READY after N ms" when apply() returns.
+  std::string log = files::read_if_exists(environment_dir_ / "agent.log").value_or("");
+  const std::string needle = "local runtime: " + name + " READY after ";
+  if (auto at = log.rfind(needle); at != std::string::npos)
+    result.runtime_apply = std::chrono::milliseconds(std::stol(log.substr(at + needle.size())));
   return result;
 }
 
 void ByocStack::delete_service(const std::string& name) {
   run({"service", "delete", name, "--env", kEnvironment, "--wait"});
+  services_.erase(name);
   if (!poll([&] { return cold(); }, std::chrono::seconds(60)))
     throw Error::Internal("the environment's processes did not stop after deleting " + name);
 }
@@ -164,7 +186,8 @@ EnvironmentMemory ByocStack::memory() const {
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     pid_t pid = std::stoi(name);
     std::string cmdline = agent::local::process_cmdline(pid);
-    if (cmdline.find(marker) == std::string::npos && cmdline.find(environment_dir_.string() + " ") == std::string::npos &&
+    if (cmdline.find(marker) == std::string::npos &&
+        cmdline.find(environment_dir_.string() + " ") == std::string::npos &&
         !cmdline.ends_with(environment_dir_.string()))
       continue;
     std::string comm = comm_of(pid);

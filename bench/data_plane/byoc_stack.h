@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "base/process.h"
@@ -18,6 +19,7 @@ namespace byoc::bench {
 struct CreateResult {
   std::chrono::milliseconds until_first_select{0};  // CLI start to "1" through the endpoint
   std::chrono::milliseconds cli_wait{0};            // of which `service create --wait` itself
+  std::chrono::milliseconds runtime_apply{-1};      // of which the agent's runtime apply() (from its log)
   std::string endpoint;
   std::string password;
 };
@@ -60,6 +62,7 @@ class ByocStack {
   std::filesystem::path data_;
   std::filesystem::path environment_dir_;
   std::string ca_pem_;
+  std::set<std::string> services_;  // created and not deleted yet
   pid_t server_ = -1;
 };
 

@@ -8,6 +8,7 @@
 // ClickHouse (agent, ZooKeeper, endpoint).
 //
 //   build/bench/data_plane/data_plane_bench [--rounds N] [--byoc build/src/byoc] [--verbose]
+// --verbose prints when each process of the script answered and keeps the scratch directory.
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "base/files.h"
 #include "baseline.h"
 #include "byoc_stack.h"
+#include "interrupt.h"
 
 using namespace byoc;
 using namespace byoc::bench;
@@ -45,7 +47,7 @@ double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 3;
+  int rounds = 5;
   bool verbose = false;
   fs::path byoc = default_byoc();
   for (int i = 1; i < argc; ++i) {
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s not found (build the byoc target, or pass --byoc)\n", byoc.c_str());
     return 2;
   }
+  install_interrupt_handlers();
   fs::path scratch = files::make_temp_dir("byoc-bench-data-plane");
   int status = 0;
   try {
@@ -71,12 +74,15 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     ByocStack stack(byoc, scratch / "byoc");
     BaselineScript script(scratch / "script");
-    std::vector<double> byoc_ms, cli_ms, script_ms, ratios;
+    std::vector<double> byoc_ms, cli_ms, apply_ms, script_ms, ratios;
     EnvironmentMemory memory;
-    std::printf("| round | byoc create --wait -> SELECT 1 (ms) | of which CLI --wait (ms) | plain script (ms) | ratio |\n");
-    std::printf("|---|---|---|---|---|\n");
+    std::printf(
+        "| round | byoc create --wait -> SELECT 1 (ms) | of which CLI --wait (ms) "
+        "| of which runtime apply (ms) | plain script (ms) | ratio |\n");
+    std::printf("|---|---|---|---|---|---|\n");
     for (int round = 1; round <= rounds; ++round) {
-      if (!stack.cold()) throw Error::Internal("the environment is not cold before round " + std::to_string(round));
+      if (!stack.cold())
+        throw Error::Internal("the environment is not cold before round " + std::to_string(round));
       auto measure_script = [&] {
         double ms = static_cast<double>(script.run().count());
         if (verbose) std::fprintf(stderr, "plain script:\n%s", script.last_output().c_str());
@@ -93,28 +99,40 @@ int main(int argc, char** argv) {
       double b = static_cast<double>(created.until_first_select.count());
       byoc_ms.push_back(b);
       cli_ms.push_back(static_cast<double>(created.cli_wait.count()));
+      apply_ms.push_back(static_cast<double>(created.runtime_apply.count()));
       script_ms.push_back(s);
       ratios.push_back(b / s);
-      std::printf("| %d | %.0f | %.0f | %.0f | %.2f |\n", round, b, cli_ms.back(), s, b / s);
+      std::printf("| %d | %.0f | %.0f | %.0f | %.0f | %.2f |\n", round, b, cli_ms.back(), apply_ms.back(), s,
+                  b / s);
       std::fflush(stdout);
     }
     double ratio = median(byoc_ms) / median(script_ms);
-    std::printf("| median | %.0f | %.0f | %.0f | **%.2f** |\n\n", median(byoc_ms), median(cli_ms),
-                median(script_ms), ratio);
-    std::printf("ratio of medians: %.2fx (goal <= 1.5x) -> %s\n\n", ratio, ratio <= 1.5 ? "met" : "NOT met");
+    std::printf("| median | %.0f | %.0f | %.0f | %.0f | **%.2f** |\n\n", median(byoc_ms), median(cli_ms),
+                median(apply_ms), median(script_ms), ratio);
+    std::printf("ratio of medians: %.2fx (goal <= 1.5x) -> %s\n", ratio, ratio <= 1.5 ? "met" : "NOT met");
+    std::printf(
+        "the agent's runtime alone (ZooKeeper, chroot, replicas, endpoint; no CLI, server or sync): "
+        "%.2fx\n\n",
+        median(apply_ms) / median(script_ms));
 
     std::printf("# Resident memory per environment, besides ClickHouse (1 x 2 service running)\n\n");
     std::printf("| process | RSS (MiB) |\n|---|---|\n");
     std::printf("| agent | %.1f |\n", mib(memory.agent));
     std::printf("| ZooKeeper (java) | %.1f |\n", mib(memory.zookeeper));
-    std::printf("| endpoint (nginx, %d processes) | %.1f |\n", memory.endpoint_processes, mib(memory.endpoints));
+    std::printf("| endpoint (nginx, %d processes) | %.1f |\n", memory.endpoint_processes,
+                mib(memory.endpoints));
     std::printf("| **total, not ClickHouse** | **%.1f** |\n", mib(memory.not_clickhouse()));
-    std::printf("| (ClickHouse, %d replicas) | (%.1f) |\n", memory.clickhouse_processes, mib(memory.clickhouse));
+    std::printf("| (ClickHouse, %d replicas) | (%.1f) |\n", memory.clickhouse_processes,
+                mib(memory.clickhouse));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n(kept %s for inspection)\n", e.what(), scratch.c_str());
     return 1;
   }
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
+  if (verbose) {
+    std::fprintf(stderr, "kept %s (logs of the server, agent and every process)\n", scratch.c_str());
+  } else {
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+  }
   return status;
 }
