@@ -4,6 +4,8 @@
 //   server.pem / server.key (0600)          serving certificate (or --tls-cert/--tls-key)
 //   agent-ca.pem / agent-ca.key (0600)      signs agents' client certificates
 //   admin.token (0600)                      the first admin token, written once
+//   session-ticket.key (0600)               TLS session ticket key (server_main.cc),
+//                                            kept across restarts, renewed daily
 #pragma once
 
 #include <filesystem>

@@ -28,12 +28,17 @@ struct Metrics::Impl {
                                                       .Name("byoc_connected_agents")
                                                       .Help("Agents with a sync open or recently answered")
                                                       .Register(registry);
+  prometheus::Family<prometheus::Gauge>& waiting = prometheus::BuildGauge()
+                                                       .Name("byoc_agent_syncs_waiting")
+                                                       .Help("Agent syncs held open until their environment changes")
+                                                       .Register(registry);
   prometheus::Family<prometheus::Histogram>& sync = prometheus::BuildHistogram()
                                                         .Name("byoc_agent_sync_duration_seconds")
                                                         .Help("Agent sync calls from request to answer, by outcome")
                                                         .Register(registry);
   std::mutex mutex;
   std::function<double()> agents_source;
+  std::function<double()> waiting_source;
 };
 
 namespace {
@@ -69,10 +74,16 @@ void Metrics::set_connected_agents_source(std::function<double()> source) {
   impl_->agents_source = std::move(source);
 }
 
+void Metrics::set_waiting_syncs_source(std::function<double()> source) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->waiting_source = std::move(source);
+}
+
 std::string Metrics::render() {
   {
     std::lock_guard lock(impl_->mutex);
     if (impl_->agents_source) impl_->agents.Add({}).Set(impl_->agents_source());
+    if (impl_->waiting_source) impl_->waiting.Add({}).Set(impl_->waiting_source());
   }
   return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
 }

@@ -23,6 +23,7 @@ class Metrics {
   void observe_sync(const std::string& outcome, double seconds);
   // Read at scrape time.
   void set_connected_agents_source(std::function<double()> source);
+  void set_waiting_syncs_source(std::function<double()> source);  // syncs held open
 
   std::string render();
 

@@ -159,6 +159,7 @@ int run_server(const ServerOptions& options) {
   ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
   context = &ctx;
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
+  ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
   ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { return https->after(delay, fn); };
 
   // Leases are held in this server's name, stable across its restarts: a
