@@ -10,6 +10,7 @@
 #include "agent/sync_client.h"
 #include "base/error.h"
 #include "base/files.h"
+#include "base/host.h"
 
 namespace byoc::agent {
 using nlohmann::json;
@@ -94,6 +95,7 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   report.seq = seq;
   report.status.applied_revision = applier_.applied_revision();
   report.status.environment_ca_pem = config_.environment_ca_pem;
+  report.status.host = this_host_capacity();
   if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
   report.usage = ledger_.pending(kUsagePerReport);
   return report;

@@ -7,15 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include "base/host.h"
 #include "model/objects.h"
 #include "plan/profiles.h"
 
 namespace byoc::model {
 
-struct HostCapacity {
-  int cores = 0;
-  int64_t memory_mib = 0;
-};
+using byoc::HostCapacity;
 
 // Throws byoc::Error (kConflict, "host_capacity_unknown") for a host-based
 // environment whose capacity isn't known yet.

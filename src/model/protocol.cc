@@ -218,13 +218,15 @@ json to_json(const SyncRequest& r) {
                      {"end", u.end},
                      {"cpu_millis_seconds", u.cpu_millis_seconds},
                      {"memory_mib_seconds", u.memory_mib_seconds}});
+  json status = {{"applied_revision", r.status.applied_revision},
+                 {"services", services},
+                 {"environment_ca_pem", r.status.environment_ca_pem}};
+  if (r.status.host)
+    status["host"] = {{"cores", r.status.host->cores}, {"memory_mib", r.status.host->memory_mib}};
   return {{"protocol_version", r.protocol_version},
           {"known_revision", r.known_revision},
           {"seq", r.seq},
-          {"status",
-           {{"applied_revision", r.status.applied_revision},
-            {"services", services},
-            {"environment_ca_pem", r.status.environment_ca_pem}}},
+          {"status", status},
           {"usage", usage}};
 }
 
@@ -290,13 +292,21 @@ SyncRequest parse_sync_request(const json& j) {
   r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
   r.seq = o.integer("seq", 0, 0, kMaxInt);
   if (const json* status = o.find("status")) {
-    StrictObject st(*status, "status", {"applied_revision", "services", "environment_ca_pem"});
+    StrictObject st(*status, "status", {"applied_revision", "services", "environment_ca_pem", "host"});
     r.status.applied_revision = st.integer("applied_revision", 0, 0, kMaxInt);
     r.status.environment_ca_pem = st.string("environment_ca_pem", 16384);
     if (!r.status.environment_ca_pem.empty() &&
         (r.status.environment_ca_pem.find("-----BEGIN CERTIFICATE-----") != 0 ||
          r.status.environment_ca_pem.find("PRIVATE") != std::string::npos))
       throw Error::Invalid("invalid_value", "must be one PEM certificate", st.field("environment_ca_pem"));
+    if (const json* host = st.find("host")) {
+      StrictObject h(*host, st.field("host"), {"cores", "memory_mib"});
+      for (const char* key : {"cores", "memory_mib"})
+        if (!h.find(key)) throw Error::Invalid("required", "field is required", h.field(key));
+      // Bounds well past any machine (1,024 cores, 64 TiB).
+      r.status.host = HostCapacity{static_cast<int>(h.integer("cores", 0, 1, 1024)),
+                                   h.integer("memory_mib", 0, 1, int64_t{64} << 20)};
+    }
     st.each("services", 1000, [&](const json& item, const std::string& path) {
       StrictObject s(item, path, {"name", "state", "reason", "endpoint", "native_endpoint", "replicas"});
       ReportedService rs;

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "base/host.h"
+
 namespace byoc::model {
 
 inline constexpr int kProtocolVersion = 1;
@@ -84,6 +86,8 @@ struct AgentStatus {
   int64_t applied_revision = 0;  // the desired revision the agent last applied (or refused)
   std::vector<ReportedService> services;
   std::string environment_ca_pem;  // public certificate only
+  // The agent's host (host-based clouds: the one node type its profiles use).
+  std::optional<HostCapacity> host;
   bool operator==(const AgentStatus&) const = default;
 };
 

@@ -65,6 +65,12 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env->ca_pem = report.status.environment_ca_pem;
     env_changed = true;
   }
+  if (report.status.host && (report.status.host->cores != env->host_cores ||
+                             report.status.host->memory_mib != env->host_memory_mib)) {
+    env->host_cores = report.status.host->cores;
+    env->host_memory_mib = report.status.host->memory_mib;
+    env_changed = true;
+  }
   if (report.status.applied_revision != env->applied_revision &&
       report.status.applied_revision <= env->revision) {
     env->applied_revision = report.status.applied_revision;

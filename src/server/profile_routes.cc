@@ -1,9 +1,8 @@
 // Capacity settings of environments and the replica profiles they offer.
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/host.h"
 #include "model/environment_profiles.h"
 #include "model/requests.h"
 #include "server/auth.h"
@@ -16,12 +15,10 @@ std::vector<plan::Profile> environment_profiles(const model::Environment& enviro
   std::optional<model::HostCapacity> host;
   if (environment.cloud == "local") {
     // A local environment's host is this machine.
-    long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-    long pages = ::sysconf(_SC_PHYS_PAGES);
-    long page_size = ::sysconf(_SC_PAGE_SIZE);
-    host = model::HostCapacity{static_cast<int>(cores), static_cast<int64_t>(pages) * page_size / (1024 * 1024)};
+    host = this_host_capacity();
   } else if (environment.host_cores > 0) {
-    host = model::HostCapacity{environment.host_cores, environment.host_memory_mib};
+    // Others: what their agent reported of its host.
+    host = HostCapacity{environment.host_cores, environment.host_memory_mib};
   }
   return model::environment_profiles(environment, host);
 }

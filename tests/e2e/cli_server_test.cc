@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/files.h"
+#include "base/host.h"
 #include "base/http_client.h"
 #include "e2e_support.h"
 #include "testing/testing.h"
@@ -390,6 +391,10 @@ TEST_F(CliServerTest, ExternalEnvironmentJoinedByAnAgent) {
   RunResult before = byoc({"env", "get", "x1", "-o", "json"}, conn);
   ASSERT_EQ(before.code, 0) << before.err;
   EXPECT_FALSE(condition_true(parse_json(before.out), "agent_connected")) << before.out;
+  // No agent yet: nothing knows the host the services would run on.
+  RunResult no_profiles = byoc({"profile", "list", "--env", "x1"}, conn);
+  EXPECT_EQ(no_profiles.code, 1);
+  EXPECT_NE(no_profiles.err.find("host capacity is not known"), std::string::npos) << no_profiles.err;
 
   agent_ = std::make_unique<Child>(
       std::vector<std::string>{"agent", "--state-dir", (root_.path() / "agent").string(), "--server", url_,
@@ -406,6 +411,20 @@ TEST_F(CliServerTest, ExternalEnvironmentJoinedByAnAgent) {
   EXPECT_TRUE(connected) << environment.dump(2) << "\nagent log:\n" << agent_->err();
   RunResult table = byoc({"env", "get", "x1"}, conn);
   EXPECT_NE(table.out.find("agent_connected"), std::string::npos) << table.out;
+  // The agent reported its host (this machine): the one node type of the profiles.
+  json profiles;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        RunResult r = byoc({"profile", "list", "--env", "x1", "-o", "json"}, conn);
+        profiles = json::parse(r.out, nullptr, false);
+        return r.code == 0;
+      },
+      10s))
+      << profiles.dump();
+  ASSERT_EQ(profiles["items"].size(), 1u) << profiles.dump();
+  EXPECT_EQ(profiles["items"][0]["instance_type"], "host");
+  EXPECT_EQ(profiles["items"][0]["allocatable"]["cpu_millis"].get<int>() > 0, true) << profiles.dump();
+  EXPECT_LE(profiles["items"][0]["allocatable"]["cpu_millis"].get<int>(), this_host_capacity().cores * 1000);
 
   RunResult op = byoc({"operation", "get", operation_id, "-o", "json"}, conn);
   EXPECT_EQ(op.code, 0) << op.err;

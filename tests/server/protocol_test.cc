@@ -69,6 +69,28 @@ TEST(Protocol, ReportWithQueryTextRowsOrFreeTextIsRejected) {
   EXPECT_EQ(rejected_field(r), "status.services[0].native_endpoint");
 }
 
+TEST(Protocol, HostCapacityIsOptionalTypedAndBounded) {
+  json r = good_report();
+  r["status"]["host"] = {{"cores", 8}, {"memory_mib", 32768}};
+  SyncRequest parsed = parse_sync_request(r);
+  ASSERT_TRUE(parsed.status.host.has_value());
+  EXPECT_EQ(parsed.status.host->cores, 8);
+  EXPECT_EQ(parsed.status.host->memory_mib, 32768);
+  EXPECT_EQ(to_json(parsed), r);
+  EXPECT_FALSE(parse_sync_request(good_report()).status.host.has_value());
+
+  r["status"]["host"]["hostname"] = "db-7.internal";
+  EXPECT_EQ(rejected_field(r), "status.host.hostname");
+  r["status"]["host"] = {{"cores", 8}};
+  EXPECT_EQ(rejected_field(r), "status.host.memory_mib");
+  r["status"]["host"] = {{"cores", 0}, {"memory_mib", 1024}};
+  EXPECT_EQ(rejected_field(r), "status.host.cores");
+  r["status"]["host"] = {{"cores", 4}, {"memory_mib", -1}};
+  EXPECT_EQ(rejected_field(r), "status.host.memory_mib");
+  r["status"]["host"] = "8 cores";
+  EXPECT_EQ(rejected_field(r), "status.host");
+}
+
 TEST(Protocol, WrongProtocolVersionIsRejected) {
   json r = good_report();
   r["protocol_version"] = 2;
