@@ -9,8 +9,8 @@ namespace byoc::controllers {
 std::optional<model::Operation> running_operation(store::Transaction& tx, const std::string& kind,
                                                   const std::string& environment_id,
                                                   const std::string& service_name) {
-  for (auto& op : tx.running_operations())
-    if (op.kind == kind && op.environment_id == environment_id && op.service_name == service_name) return op;
+  for (auto& op : tx.running_operations(environment_id))
+    if (op.kind == kind && op.service_name == service_name) return op;
   return std::nullopt;
 }
 
@@ -94,8 +94,7 @@ void EnvironmentController::finish_deletion(const model::Environment& environmen
   store_.transact([&](store::Transaction& tx) {
     int64_t now = clock_.unix_seconds();
     // Operations still waiting on this environment end with it.
-    for (auto& op : tx.running_operations()) {
-      if (op.environment_id != environment.id) continue;
+    for (auto& op : tx.running_operations(environment.id)) {
       if (op.kind == "environment.delete") op.succeed(nullptr, now);
       else op.fail("environment_deleted", "the environment was deleted", now);
       tx.put_operation(op);

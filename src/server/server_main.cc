@@ -189,7 +189,7 @@ int run_server(const ServerOptions& options) {
     std::set<std::string> busy;
     store->transact([&](store::Transaction& tx) {
       all = tx.environments("");
-      for (const auto& op : tx.running_operations()) busy.insert(op.environment_id);
+      for (const auto& op : tx.running_operations("")) busy.insert(op.environment_id);
     });
     std::vector<std::string> ids;
     for (const auto& e : all) {
@@ -203,7 +203,7 @@ int run_server(const ServerOptions& options) {
   runner.add_resync("service", [&] {
     std::vector<std::string> keys;
     store->transact([&](store::Transaction& tx) {
-      for (const auto& op : tx.running_operations())
+      for (const auto& op : tx.running_operations(""))
         if (!op.service_name.empty()) keys.push_back(op.environment_id + ":" + op.service_name);
     });
     return keys;

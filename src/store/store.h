@@ -88,7 +88,8 @@ class Transaction {
   virtual void delete_service(const std::string& id) = 0;
 
   virtual std::optional<model::Operation> operation(const std::string& id) = 0;
-  virtual std::vector<model::Operation> running_operations() = 0;
+  // Running operations of one environment, or of all when empty; oldest first.
+  virtual std::vector<model::Operation> running_operations(const std::string& environment_id) = 0;
   virtual void put_operation(const model::Operation& o) = 0;
 
   virtual std::optional<ApiToken> api_token(const std::string& id) = 0;

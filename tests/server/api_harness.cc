@@ -80,7 +80,7 @@ size_t ApiHarness::rows() {
     auto envs = tx.environments("");
     n += envs.size();
     n += tx.services("").size();
-    n += tx.running_operations().size();
+    n += tx.running_operations("").size();
     for (const auto& e : envs) n += static_cast<size_t>(e.revision);
   });
   return n;

@@ -136,11 +136,41 @@ TEST(Store, RunningOperationsExcludeFinishedOnes) {
     tx.put_operation(b);
   });
   store->transact([&](Transaction& tx) {
-    auto running = tx.running_operations();
+    auto running = tx.running_operations("");
     ASSERT_EQ(running.size(), 1u);
     EXPECT_EQ(running[0].id, "op-a");
     EXPECT_EQ(running[0].steps, a.steps);
     EXPECT_EQ(tx.operation("op-b")->result["x"], 1);
+  });
+}
+
+TEST(Store, RunningOperationsOfOneEnvironmentOldestFirst) {
+  testing::TempDir dir;
+  auto store = open_sqlite_store(dir.path() / "byoc.db");
+  auto op = [](const std::string& id, const std::string& env, int64_t created) {
+    model::Operation o;
+    o.id = id;
+    o.kind = "service.create";
+    o.environment_id = env;
+    o.steps = {{"store", "done"}, {"apply", "running"}};
+    o.created_at = o.updated_at = created;
+    return o;
+  };
+  store->transact([&](Transaction& tx) {
+    tx.put_operation(op("op-3", "env-a", 30));
+    tx.put_operation(op("op-1", "env-a", 10));
+    tx.put_operation(op("op-2", "env-b", 20));
+    model::Operation done = op("op-4", "env-a", 5);
+    done.succeed(nullptr, 6);
+    tx.put_operation(done);
+  });
+  store->transact([&](Transaction& tx) {
+    std::vector<std::string> ids;
+    for (const auto& o : tx.running_operations("env-a")) ids.push_back(o.id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"op-1", "op-3"}));
+    EXPECT_EQ(tx.running_operations("env-b").size(), 1u);
+    EXPECT_TRUE(tx.running_operations("env-c").empty());
+    EXPECT_EQ(tx.running_operations("").size(), 3u);
   });
 }
 

@@ -117,6 +117,12 @@ const std::vector<const char*>& migrations() {
       ALTER TABLE environments ADD COLUMN host_cores INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE environments ADD COLUMN host_memory_mib INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 3: every sync that settles an operation looks up its environment's
+      // running ones; with thousands running, scanning them all was quadratic.
+      R"sql(
+      CREATE INDEX operations_running_by_environment ON operations(environment_id, created_at)
+        WHERE status = 'running';
+      )sql",
   };
   return all;
 }

@@ -229,9 +229,11 @@ class SqliteTransaction final : public Transaction {
     return read_operation(st);
   }
 
-  std::vector<model::Operation> running_operations() override {
-    Statement st(cache_, std::string("SELECT ") + kOperationColumns +
-                          " FROM operations WHERE status = 'running' ORDER BY created_at, id");
+  std::vector<model::Operation> running_operations(const std::string& environment_id) override {
+    // Two texts, each served by a partial index (as in environments()).
+    Statement st(cache_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE status = 'running'" +
+                             (environment_id.empty() ? "" : " AND environment_id = ?") + " ORDER BY created_at, id");
+    if (!environment_id.empty()) st.bind(1, environment_id);
     std::vector<model::Operation> out;
     while (st.step()) out.push_back(read_operation(st));
     return out;
