@@ -1,9 +1,11 @@
 // The public API: environments, services, operations, join tokens.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/crypto.h"
 #include "base/error.h"
 #include "controllers/environment_controller.h"
+#include "model/json_text.h"
 #include "model/requests.h"
 #include "model/validate.h"
 #include "server/auth.h"
@@ -35,7 +37,25 @@ json parse_json_body(const HttpRequest& req) {
 
 namespace {
 
-json list(json items) { return {{"items", std::move(items)}}; }
+// {"items":[...]} with each item written by model::append_json.
+template <typename Item, typename... Context>
+std::string list(const std::vector<Item>& items, const Context&... context) {
+  std::string out = "{\"items\":[";
+  out.reserve(out.size() + items.size() * 512);  // a typical item without certificates
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    model::append_json(out, items[i], context...);
+  }
+  out += "]}";
+  return out;
+}
+
+template <typename... Args>
+std::string json_text(const Args&... object) {
+  std::string out;
+  model::append_json(out, object...);
+  return out;
+}
 
 }  // namespace
 
@@ -132,24 +152,16 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return res;
   }));
 
-  router.add("GET", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
-    json items = json::array();
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      for (const auto& e : tx.environments(authorize(tx, who, req, Action::kRead)))
-        items.push_back(model::to_json(e));
-    });
-    return HttpResponse::json(200, list(std::move(items)));
-  }));
+  router.add("GET", "/v1/environments",
+             cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org, const HttpRequest&) {
+               return list(tx.environments(org));
+             }));
 
-  router.add("GET", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
-    json out;
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      out = model::to_json(find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]));
-    });
-    return HttpResponse::json(200, out);
-  }));
+  router.add("GET", "/v1/environments/{env}",
+             cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
+                                 const HttpRequest& req) {
+               return json_text(find_environment(tx, org, req.params.at("env")));
+             }));
 
   router.add("DELETE", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
     model::Operation op;
@@ -233,25 +245,19 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return res;
   }));
 
-  router.add("GET", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
-    json items = json::array();
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
-      for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
-    });
-    return HttpResponse::json(200, list(std::move(items)));
-  }));
+  router.add("GET", "/v1/environments/{env}/services",
+             cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
+                                 const HttpRequest& req) {
+               model::Environment env = find_environment(tx, org, req.params.at("env"));
+               return list(tx.services(env.id), env.name);
+             }));
 
-  router.add("GET", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
-    json out;
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
-      out = model::to_json(find_service(tx, env, req.params["svc"]), env.name);
-    });
-    return HttpResponse::json(200, out);
-  }));
+  router.add("GET", "/v1/environments/{env}/services/{svc}",
+             cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
+                                 const HttpRequest& req) {
+               model::Environment env = find_environment(tx, org, req.params.at("env"));
+               return json_text(find_service(tx, env, req.params.at("svc")), env.name);
+             }));
 
   router.add("DELETE", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
     model::Operation op;
@@ -319,35 +325,109 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(202, model::to_json(op));
   }));
 
-  router.add("GET", "/v1/services", blocking(ctx, [&ctx](HttpRequest& req) {
-    json items = json::array();
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      std::string org = authorize(tx, who, req, Action::kRead);
-      auto filter = req.query.find("environment");
-      for (const auto& env : tx.environments(org)) {
-        if (filter != req.query.end() && filter->second != env.name) continue;
-        for (const auto& s : tx.services(env.id)) items.push_back(model::to_json(s, env.name));
-      }
-      if (filter != req.query.end() && !tx.environment_by_name(org, filter->second))
-        throw Error::NotFound("environment '" + filter->second + "' not found", "environment");
-    });
-    return HttpResponse::json(200, list(std::move(items)));
-  }));
+  router.add("GET", "/v1/services",
+             cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
+                                 const HttpRequest& req) {
+               std::string out = "{\"items\":[";
+               bool first = true;
+               auto filter = req.query.find("environment");
+               for (const auto& env : tx.environments(org)) {
+                 if (filter != req.query.end() && filter->second != env.name) continue;
+                 for (const auto& s : tx.services(env.id)) {
+                   if (!first) out += ',';
+                   first = false;
+                   model::append_json(out, s, env.name);
+                 }
+               }
+               if (filter != req.query.end() && !tx.environment_by_name(org, filter->second))
+                 throw Error::NotFound("environment '" + filter->second + "' not found", "environment");
+               return out + "]}";
+             }));
 
-  router.add("GET", "/v1/operations/{id}", blocking(ctx, [&ctx](HttpRequest& req) {
-    json out;
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kRead);
-      auto op = tx.operation(req.params["id"]);
-      // Operations of environments in other organisations don't exist for a customer.
-      if (!op || !can_see(who, op->organization))
-        throw Error::NotFound("operation '" + req.params["id"] + "' not found", "id");
-      out = model::to_json(*op);
+  router.add("GET", "/v1/operations/{id}",
+             cached_read(ctx, [](store::Transaction& tx, const Principal& who, const std::string&,
+                                 const HttpRequest& req) {
+               const std::string& id = req.params.at("id");
+               auto op = tx.operation(id);
+               // Operations of environments in other organisations don't exist for a customer.
+               if (!op || !can_see(who, op->organization))
+                 throw Error::NotFound("operation '" + id + "' not found", "id");
+               return model::to_json(*op).dump();
+             }));
+}
+
+namespace {
+
+// What a cached answer depends on besides the store: the route and its
+// parameters, the query, and who asks (role and organisation) for which
+// organisation. Each part is length-prefixed, so no two requests share a key.
+std::string response_key(const HttpRequest& req, const Principal& who, const std::string& organization) {
+  std::string key;
+  auto add = [&key](const std::string& part) {
+    key += std::to_string(part.size());
+    key += ':';
+    key += part;
+  };
+  add(req.method);
+  add(req.route);
+  add(who.role);
+  add(who.organization);
+  add(organization);
+  for (const auto& [name, value] : req.params) {
+    add(name);
+    add(value);
+  }
+  key += '?';
+  for (const auto& [name, value] : req.query) {
+    add(name);
+    add(value);
+  }
+  return key;
+}
+
+HttpResponse ok(std::string body) {
+  HttpResponse res;
+  res.body = std::move(body);
+  return res;
+}
+
+// The answer if the caller's token and the body are both known at the
+// store's current generation; runs on an I/O thread, so it never reads the store.
+std::optional<std::string> current_answer(ServerContext& ctx, const HttpRequest& req) {
+  uint64_t generation = ctx.store.generation();
+  auto who = ctx.tokens.find(req, generation);
+  if (!who) return std::nullopt;
+  std::string organization;
+  try {
+    organization = addressed_organization(*who, req, Action::kRead);
+  } catch (const Error&) {
+    return std::nullopt;  // an error answer: the store pool renders it
+  }
+  return ctx.responses.find(response_key(req, *who, organization), generation);
+}
+
+}  // namespace
+
+Handler cached_read(ServerContext& ctx, ReadRenderer render) {
+  Handler from_store = blocking(ctx, [&ctx, render = std::move(render)](HttpRequest& req) {
+    // Read before the snapshot begins: the body is at least this current.
+    uint64_t generation = ctx.store.generation();
+    Principal who;
+    std::string organization;
+    std::string body;
+    ctx.store.read([&](store::Transaction& tx) {
+      who = ctx.tokens.authenticate(tx, req, generation);
+      organization = authorize(tx, who, req, Action::kRead);
+      body = render(tx, who, organization, req);
     });
-    return HttpResponse::json(200, out);
-  }));
+    if (ctx.cache_responses) ctx.responses.remember(response_key(req, who, organization), body, generation);
+    return ok(std::move(body));
+  });
+  return [&ctx, from_store = std::move(from_store)](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    if (ctx.cache_responses)
+      if (auto body = current_answer(ctx, req)) return responder->send(ok(std::move(*body)));
+    from_store(req, std::move(responder));
+  };
 }
 
 Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body) {

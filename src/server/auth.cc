@@ -4,20 +4,38 @@
 #include "server/tokens.h"
 
 namespace byoc::server {
+namespace {
 
-Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
-  const std::string header = request.header("authorization");
-  const std::string prefix = "Bearer ";
-  if (header.rfind(prefix, 0) != 0) throw Error::Unauthenticated("missing or invalid bearer token");
-  auto parts = parse_api_token(header.substr(prefix.size()));
-  if (!parts) throw Error::Unauthenticated("missing or invalid bearer token");
-  auto token = tx.api_token(parts->id);
-  if (!token || !secret_matches(parts->secret, token->secret_sha256_hex))
-    throw Error::Unauthenticated("missing or invalid bearer token");
-  return {token->id, token->role, token->organization};
+std::optional<TokenParts> bearer_parts(const HttpRequest& request) {
+  static const std::string prefix = "Bearer ";
+  auto header = request.headers.find("authorization");
+  if (header == request.headers.end() || header->second.compare(0, prefix.size(), prefix) != 0)
+    return std::nullopt;
+  return parse_api_token(header->second.substr(prefix.size()));
 }
 
-std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action) {
+// The parts of the request's bearer token; throws 401 if it has none.
+TokenParts bearer_token(const HttpRequest& request) {
+  auto parts = bearer_parts(request);
+  if (!parts) throw Error::Unauthenticated("missing or invalid bearer token");
+  return std::move(*parts);
+}
+
+store::ApiToken verified_token(store::Transaction& tx, const TokenParts& parts) {
+  auto token = tx.api_token(parts.id);
+  if (!token || !secret_matches(parts.secret, token->secret_sha256_hex))
+    throw Error::Unauthenticated("missing or invalid bearer token");
+  return std::move(*token);
+}
+
+}  // namespace
+
+Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
+  store::ApiToken token = verified_token(tx, bearer_token(request));
+  return {token.id, token.role, token.organization};
+}
+
+std::string addressed_organization(const Principal& who, const HttpRequest& request, Action action) {
   auto requested = request.query.find("organization");
   if (action == Action::kAdmin) {
     // Tokens and organisations are global: no organisation is addressed.
@@ -33,14 +51,34 @@ std::string authorize(store::Transaction& tx, const Principal& who, const HttpRe
   if (vendor_staff && action != Action::kRead)
     throw Error::Forbidden("role " + who.role + " may only read");
   if (!vendor_staff && who.role != "admin") throw Error::Forbidden("unknown role");
-  std::string organization = requested == request.query.end() ? "default" : requested->second;
-  if (!tx.organization(organization))
+  return requested == request.query.end() ? "default" : requested->second;
+}
+
+std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action) {
+  std::string organization = addressed_organization(who, request, action);
+  bool own_or_global = action == Action::kAdmin || who.role == "customer";
+  if (!own_or_global && !tx.organization(organization))
     throw Error::NotFound("organization '" + organization + "' not found", "organization");
   return organization;
 }
 
 bool can_see(const Principal& who, const std::string& organization) {
   return who.role != "customer" || who.organization == organization;
+}
+
+std::optional<Principal> VerifiedTokens::find(const HttpRequest& request, uint64_t generation) const {
+  auto parts = bearer_parts(request);
+  if (!parts) return std::nullopt;
+  auto known = verified_.find(parts->id, generation);
+  if (!known || !secret_matches(parts->secret, known->secret_sha256_hex)) return std::nullopt;
+  return known->who;
+}
+
+Principal VerifiedTokens::authenticate(store::Transaction& tx, const HttpRequest& request, uint64_t generation) {
+  store::ApiToken token = verified_token(tx, bearer_token(request));
+  Principal who{token.id, token.role, token.organization};
+  verified_.remember(token.id, {std::move(token.secret_sha256_hex), who}, generation);
+  return who;
 }
 
 }  // namespace byoc::server

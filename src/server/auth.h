@@ -11,9 +11,12 @@
 // existence of other organisations' objects is never revealed.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "server/http.h"
+#include "store/generation_cache.h"
 #include "store/store.h"
 
 namespace byoc::server {
@@ -44,6 +47,34 @@ Principal authenticate(store::Transaction& tx, const HttpRequest& request);
 // request addresses (`?organization=O` for admins and vendor staff, default
 // "default"; always their own for customers). Throws 403 or 404.
 std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action);
+
+// authorize() without the store: the role checks and the organisation
+// addressed, which for admins and vendor staff may not exist (authorize()
+// also checks that). For answers already known to be current for it.
+std::string addressed_organization(const Principal& who, const HttpRequest& request, Action action);
+
+// Bearer tokens recently verified against the store, so that a request whose
+// token was verified at the store's current generation needn't read the store
+// again. Any committed write — deleting the token, too — moves the generation
+// on, so the next use is checked against the store again. Keeps what the
+// store keeps (the secret's SHA-256, compared in constant time), never the
+// secret. Thread-safe.
+class VerifiedTokens {
+ public:
+  // The principal if the request's token was verified at `generation` and
+  // its secret matches; nullopt otherwise (authenticate against the store).
+  std::optional<Principal> find(const HttpRequest& request, uint64_t generation) const;
+  // authenticate(), remembering a success as of `generation`, which the
+  // caller read before the transaction `tx` began.
+  Principal authenticate(store::Transaction& tx, const HttpRequest& request, uint64_t generation);
+
+ private:
+  struct Verified {
+    std::string secret_sha256_hex;
+    Principal who;
+  };
+  store::GenerationCache<Verified> verified_{4096};
+};
 
 // Whether `who` may see objects of `organization` at all (for lookups by id).
 bool can_see(const Principal& who, const std::string& organization);

@@ -1,9 +1,11 @@
 // What the route handlers share: the store and the pool its calls run on, the
-// clock, the server's identity, the long-poll waiters and the hooks into the
-// controllers. Owned by run_server(); handlers hold a reference.
+// clock, the server's identity, the long-poll waiters, the hooks into the
+// controllers and the caches of answers derived from the store. Owned by
+// run_server(); handlers hold a reference.
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -12,11 +14,13 @@
 #include "base/clock.h"
 #include "base/work_pool.h"
 #include "cloud/driver.h"
+#include "server/auth.h"
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/metrics.h"
 #include "server/presence.h"
 #include "server/waiters.h"
+#include "store/generation_cache.h"
 #include "store/store.h"
 
 namespace byoc::server {
@@ -42,10 +46,36 @@ struct ServerContext {
   Metrics metrics;
   // Sources allowed to read GET /metrics (loopback by default).
   std::vector<std::string> metrics_allowed_cidrs{"127.0.0.0/8", "::1/128"};
+  // Read answers (see cached_read() below) are reused while the store's
+  // generation is unchanged. BYOC_RESPONSE_CACHE=off turns that off, to
+  // measure the uncached path (bench/api).
+  bool cache_responses = response_cache_enabled();
+  VerifiedTokens tokens;
+  store::GenerationCache<std::string> responses{1024};  // response bodies by route, parameters and principal
+
+  static bool response_cache_enabled() {
+    const char* setting = std::getenv("BYOC_RESPONSE_CACHE");
+    return setting == nullptr || std::string(setting) != "off";
+  }
 };
 
 // Wraps a blocking handler body: runs it on the store pool and answers with
 // its response, or with the error it threw.
 Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body);
+
+// The body of a read-only GET: JSON text that depends only on the store's
+// state, the request (route, path parameters, query) and who asks for which
+// organisation. Throws byoc::Error for error answers.
+using ReadRenderer = std::function<std::string(store::Transaction& tx, const Principal& who,
+                                               const std::string& organization, const HttpRequest& request)>;
+
+// Wraps a read-only GET (its caller authenticated and authorised to read).
+// When the caller's token and the rendered body are both known at the store's
+// current generation, answers at once on the calling (I/O) thread without
+// touching the store. Otherwise renders on the store pool in a read-only
+// snapshot (Store::read, beside other readers and the writer) and remembers
+// the body for the same route, parameters, query and principal's role and
+// organisation. Error answers are not remembered.
+Handler cached_read(ServerContext& ctx, ReadRenderer render);
 
 }  // namespace byoc::server

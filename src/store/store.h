@@ -1,13 +1,15 @@
 // Store: the management plane's durable state behind one narrow interface.
-// Every read and write happens inside Store::transact(), which runs the
-// callback in one database transaction: all of it commits or none of it does
-// (a kill -9 at any instant leaves the previous or the next state, never a
-// mix). Implementations: sqlite/ (embedded default); a PostgreSQL backend
-// implements the same two classes without touching callers.
+// Every write happens inside Store::transact(), which runs the callback in one
+// database transaction: all of it commits or none of it does (a kill -9 at any
+// instant leaves the previous or the next state, never a mix). Reads that
+// write nothing go through Store::read(), a read-only snapshot that runs
+// beside the writer and other readers. Implementations: sqlite/ (embedded
+// default); a PostgreSQL backend implements the same two classes without
+// touching callers.
 //
-// Threading: transact() may be called from any thread; implementations
-// serialise writers. Callers keep transactions short and do no network or
-// process work inside them.
+// Threading: transact() and read() may be called from any thread;
+// implementations serialise writers, not readers. Callers keep transactions
+// short and do no network or process work inside them.
 #pragma once
 
 #include <cstdint>
@@ -41,8 +43,12 @@ struct JoinToken {
 
 struct Agent {
   std::string environment_id;
-  std::string certificate_serial;  // the only certificate accepted for this environment
+  std::string certificate_serial;  // the newest certificate issued for this environment
   int64_t joined_at = 0;
+  // The certificate a renewal replaced, still accepted until the new one is
+  // first used (an agent that crashed before saving the new one isn't locked
+  // out); empty otherwise. A join clears it.
+  std::string previous_serial;
 };
 
 struct Organization {
@@ -131,6 +137,17 @@ class Store {
   // Runs `fn` in one transaction; commits if it returns, rolls back and
   // rethrows if it throws.
   virtual void transact(const std::function<void(Transaction&)>& fn) = 0;
+  // Runs `fn` in a read-only transaction: one consistent snapshot holding
+  // every transaction that returned before read() was called. Writes through
+  // the Transaction throw. Like transact(), returns only once what `fn` may
+  // have seen is durable.
+  virtual void read(const std::function<void(Transaction&)>& fn) = 0;
+  // A counter that moves on after every transaction that committed a change
+  // (in this process: a store file has one server, which holds its lock), and
+  // only once that change is visible to read(). So a value derived from a
+  // read() that began after generation() returned G is still current while
+  // generation() is G: the basis of caches that are never stale.
+  virtual uint64_t generation() const = 0;
   // The schema version after migrations.
   virtual int schema_version() = 0;
 };

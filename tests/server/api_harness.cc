@@ -63,6 +63,10 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
   if (!idempotency_key.empty()) req.headers["idempotency-key"] = idempotency_key;
   req.remote_address = "127.0.0.1";
   req.body = body;
+  return send(std::move(req));
+}
+
+Answer ApiHarness::send(HttpRequest req) {
   auto responder = std::make_shared<CapturingResponder>();
   auto future = responder->promise.get_future();
   try {

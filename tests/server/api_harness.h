@@ -33,10 +33,13 @@ class ApiHarness {
   Answer call(const std::string& method, const std::string& target, const std::string& body = "",
               const std::string& content_type = "application/json", const std::string& token = "<admin>",
               const std::string& idempotency_key = "");
+  // Sends a request built by hand (e.g. with a verified agent certificate).
+  Answer send(HttpRequest req);
   std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
   Answer call_json(const std::string& method, const std::string& target, const nlohmann::json& body) {
     return call(method, target, body.dump());
   }
+  ServerContext& context() { return *ctx_; }
   // Rows in the store, to prove a refused request changed nothing.
   size_t rows();
 

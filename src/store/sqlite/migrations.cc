@@ -118,10 +118,12 @@ const std::vector<const char*>& migrations() {
       ALTER TABLE environments ADD COLUMN host_memory_mib INTEGER NOT NULL DEFAULT 0;
       )sql",
       // 3: every sync that settles an operation looks up its environment's
-      // running ones; with thousands running, scanning them all was quadratic.
+      // running ones (scanning them all was quadratic); agents' certificates
+      // are renewed, the replaced one accepted until the new one is used.
       R"sql(
       CREATE INDEX operations_running_by_environment ON operations(environment_id, created_at)
         WHERE status = 'running';
+      ALTER TABLE agents ADD COLUMN previous_serial TEXT NOT NULL DEFAULT '';
       )sql",
   };
   return all;

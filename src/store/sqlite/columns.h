@@ -1,0 +1,23 @@
+// The JSON-valued columns of the SQLite schema (zones, instance types,
+// allowed IPs, conditions): written with nlohmann::json, read back on every
+// list. Reading takes a hand-written path for the exact compact form the store
+// writes itself (no escapes) and falls back to nlohmann::json for anything
+// else, so both give the same values; the fast path only saves the cost of
+// building and walking a JSON tree per row.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/objects.h"
+
+namespace byoc::store::sqlite {
+
+std::string string_array_column(const std::vector<std::string>& values);
+std::vector<std::string> parse_string_array_column(std::string_view text);
+
+std::string conditions_column(const std::vector<model::Condition>& conditions);
+std::vector<model::Condition> parse_conditions_column(std::string_view text);
+
+}  // namespace byoc::store::sqlite

@@ -1,0 +1,191 @@
+// Store::read() (read-only snapshots beside the writer), Store::generation()
+// and GenerationCache, and the JSON columns' fast reading path.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "store/generation_cache.h"
+#include "store/sqlite/columns.h"
+#include "store/store.h"
+#include "testing/testing.h"
+
+namespace byoc::store {
+namespace {
+using namespace std::chrono_literals;
+
+model::Environment make_env(const std::string& id, const std::string& name, const std::string& org = "default") {
+  model::Environment e;
+  e.id = id;
+  e.organization = org;
+  e.name = name;
+  e.cloud = "external";
+  e.cidr = "10.0.0.0/16";
+  e.zones = {"a", "b"};
+  e.set_condition("agent_connected", false, "never_connected", 5);
+  return e;
+}
+
+class StoreRead : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+  std::unique_ptr<Store> store = open_sqlite_store(dir.path() / "byoc.db");
+};
+
+TEST_F(StoreRead, SeesEveryCommittedTransactionAndRefusesWrites) {
+  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
+  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environment_by_name("default", "one")); });
+  store->transact([](Transaction& tx) { tx.delete_environment("env-1"); });
+  store->read([](Transaction& tx) { EXPECT_FALSE(tx.environment_by_name("default", "one")); });
+
+  EXPECT_THROW(store->read([](Transaction& tx) { tx.put_environment(make_env("env-2", "two")); }), Error);
+  store->transact([](Transaction& tx) { EXPECT_FALSE(tx.environment_by_id("env-2")); });
+  // The connection is usable again after the refused write.
+  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environments("").empty()); });
+}
+
+TEST_F(StoreRead, GenerationMovesOnExactlyWhenACommitChangedSomething) {
+  uint64_t start = store->generation();
+  store->transact([](Transaction& tx) { tx.environments(""); });  // reads only
+  store->read([](Transaction& tx) { tx.environments(""); });
+  EXPECT_EQ(store->generation(), start);
+
+  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
+  EXPECT_EQ(store->generation(), start + 1);
+
+  EXPECT_THROW(store->transact([](Transaction& tx) {
+    tx.put_environment(make_env("env-2", "two"));
+    throw Error::Internal("rolled back");
+  }),
+               Error);
+  EXPECT_EQ(store->generation(), start + 1);
+
+  store->transact([](Transaction& tx) { tx.put_api_token({"t1", "hash", "customer", "default", 0}); });
+  store->transact([](Transaction& tx) { tx.delete_api_token("t1"); });
+  EXPECT_EQ(store->generation(), start + 3);
+}
+
+TEST_F(StoreRead, ReaderIsNotHeldUpByAnOpenWriteTransaction) {
+  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
+  std::promise<void> writer_inside, reader_done;
+  auto writer = std::async(std::launch::async, [&] {
+    store->transact([&](Transaction& tx) {
+      tx.put_environment(make_env("env-2", "two"));
+      writer_inside.set_value();
+      // Holds the write transaction open until the reader has finished.
+      reader_done.get_future().wait();
+    });
+  });
+  writer_inside.get_future().wait();
+  auto reader = std::async(std::launch::async, [&] {
+    size_t seen = 0;
+    store->read([&](Transaction& tx) { seen = tx.environments("").size(); });
+    return seen;
+  });
+  // Bounded only so that a regression fails instead of hanging.
+  ASSERT_EQ(reader.wait_for(30s), std::future_status::ready) << "read() waited for the writer";
+  EXPECT_EQ(reader.get(), 1u);  // the snapshot before the open transaction
+  reader_done.set_value();
+  writer.get();
+  store->read([](Transaction& tx) { EXPECT_EQ(tx.environments("").size(), 2u); });
+}
+
+TEST_F(StoreRead, ConcurrentReadersSeeEveryWriteThatReturnedBeforeThem) {
+  constexpr int kWrites = 60;
+  std::atomic<int> returned{0};  // writes whose transact() has returned
+  std::atomic<bool> stop{false};
+  std::atomic<int> violations{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r)
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        int before = returned.load();
+        size_t seen = 0;
+        store->read([&](Transaction& tx) { seen = tx.environments("").size(); });
+        if (seen < static_cast<size_t>(before)) violations.fetch_add(1);
+        reads.fetch_add(1);
+      }
+    });
+  for (int i = 0; i < kWrites; ++i) {
+    std::string n = std::to_string(i);
+    store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-" + n, "e" + n)); });
+    returned.fetch_add(1);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  store->read([&](Transaction& tx) { EXPECT_EQ(tx.environments("").size(), static_cast<size_t>(kWrites)); });
+}
+
+TEST(GenerationCache, ServesOnlyAtTheGenerationItWasComputedAt) {
+  GenerationCache<std::string> cache(8);
+  cache.remember("k", "v5", 5);
+  EXPECT_EQ(cache.find("k", 5), "v5");
+  EXPECT_FALSE(cache.find("k", 6));
+  EXPECT_FALSE(cache.find("other", 5));
+
+  cache.remember("k", "v4", 4);  // from an older read: never served
+  EXPECT_EQ(cache.find("k", 5), "v5");
+  EXPECT_FALSE(cache.find("k", 4));
+
+  cache.remember("j", "j6", 6);  // a newer generation drops the older entries
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_FALSE(cache.find("k", 5));
+  EXPECT_EQ(cache.find("j", 6), "j6");
+}
+
+TEST(GenerationCache, StaysWithinCapacity) {
+  GenerationCache<int> cache(3);
+  for (int i = 0; i < 10; ++i) {
+    cache.remember("k" + std::to_string(i), i, 1);
+    EXPECT_LE(cache.size(), 3u);
+    EXPECT_EQ(cache.find("k" + std::to_string(i), 1), i);
+  }
+}
+
+TEST(JsonColumns, FastPathAndFallbackAgreeWithNlohmann) {
+  using nlohmann::json;
+  std::vector<std::vector<std::string>> arrays = {
+      {}, {"a"}, {"eu-west-1a", "eu-west-1b"}, {"quote \" and \\ back", "tab\tnew\nline"},
+      {"unicode ü €", ""}, {"\x01\x1f"}};
+  for (const auto& values : arrays) {
+    std::string text = sqlite::string_array_column(values);
+    EXPECT_EQ(text, json(values).dump());
+    EXPECT_EQ(sqlite::parse_string_array_column(text), values) << text;
+  }
+  // Another writer's spacing or key order still reads (through nlohmann).
+  EXPECT_EQ(sqlite::parse_string_array_column(R"([ "a" , "b" ])"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_THROW(sqlite::parse_string_array_column(R"(["a",)"), std::exception);
+
+  std::vector<model::Condition> conditions = {{"agent_connected", true, "", 1800000000},
+                                              {"ready", false, "reason with \"quotes\"", -5},
+                                              {"ünïcode", false, "x", 0}};
+  std::string text = sqlite::conditions_column(conditions);
+  EXPECT_EQ(sqlite::parse_conditions_column(text), conditions);
+  EXPECT_EQ(sqlite::parse_conditions_column(R"([{"type":"a","t":7,"status":true,"reason":"r"}])"),
+            (std::vector<model::Condition>{{"a", true, "r", 7}}));
+  EXPECT_TRUE(sqlite::parse_conditions_column("[]").empty());
+}
+
+TEST_F(StoreRead, EnvironmentColumnsRoundTripThroughReads) {
+  auto env = make_env("env-1", "one");
+  env.zones = {"z \"1\"", "z\\2", "ζ"};
+  env.instance_types = {"m5.large"};
+  env.set_condition("ready", true, "line\nbreak", 9);
+  store->transact([&](Transaction& tx) { tx.put_environment(env); });
+  store->read([&](Transaction& tx) {
+    auto got = tx.environment_by_id("env-1");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->zones, env.zones);
+    EXPECT_EQ(got->instance_types, env.instance_types);
+    EXPECT_EQ(got->conditions, env.conditions);
+  });
+}
+
+}  // namespace
+}  // namespace byoc::store
