@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "agent/renewal.h"
 #include "agent/report.h"
 #include "agent/state_layout.h"
 #include "agent/sync_client.h"
@@ -19,6 +20,8 @@ using namespace std::chrono_literals;
 namespace {
 // Intervals per report: well inside the protocol's limit, oldest first.
 constexpr size_t kUsagePerReport = 1000;
+// After a failed certificate renewal (the certificate has days left).
+constexpr std::chrono::seconds kRenewalRetry{300};
 }  // namespace
 
 Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime> runtime, const Clock& clock,
@@ -27,6 +30,7 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       identity_(std::move(identity)),
       runtime_(std::move(runtime)),
       stop_(stop),
+      clock_(clock),
       applier_(*runtime_, config_.state_dir, config_.scope),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
@@ -101,14 +105,29 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   return report;
 }
 
+void Agent::renew_if_due(std::optional<SyncClient>& client) {
+  if (std::chrono::steady_clock::now() < next_renewal_attempt_ || !renewal_due(identity_.certificate_pem, clock_.now()))
+    return;
+  try {
+    identity_ = renew_certificate(config_.state_dir, config_.server_url, identity_, &stop_);
+    client.emplace(config_.server_url, identity_, &stop_);
+  } catch (const std::exception& e) {
+    // The current certificate still works: try again later, not on every sync.
+    spdlog::warn("certificate renewal failed ({}); trying again in {} s", e.what(), kRenewalRetry.count());
+    next_renewal_attempt_ = std::chrono::steady_clock::now() + kRenewalRetry;
+  }
+}
+
 void Agent::sync_loop() {
-  SyncClient client(config_.server_url, identity_, &stop_);
+  std::optional<SyncClient> client;
+  client.emplace(config_.server_url, identity_, &stop_);
   RetryBackoff backoff;
   int64_t seq = 0;
   while (!stop_) {
     applier_.retry_failed();
+    renew_if_due(client);
     try {
-      model::SyncResponse answer = client.sync(build_report(++seq));
+      model::SyncResponse answer = client->sync(build_report(++seq));
       if (backoff.failures() > 0)
         spdlog::info("management plane reachable again after {} failed attempt(s)", backoff.failures());
       backoff.reset();

@@ -23,6 +23,7 @@
 
 #include "agent/applier.h"
 #include "agent/join.h"
+#include "agent/sync_client.h"
 #include "agent/runtime.h"
 #include "agent/usage.h"
 #include "base/clock.h"
@@ -52,12 +53,16 @@ class Agent {
   void accept(const model::DesiredState& desired);
   std::vector<ServiceStatus> observe();
   model::SyncRequest build_report(int64_t seq);
+  // Renews the client certificate once it is due (and switches `client` to it).
+  void renew_if_due(std::optional<SyncClient>& client);
   void pause_for(std::chrono::milliseconds d) const;
 
   AgentConfig config_;
   AgentIdentity identity_;
   std::unique_ptr<Runtime> runtime_;
   const std::atomic<bool>& stop_;
+  const Clock& clock_;
+  std::chrono::steady_clock::time_point next_renewal_attempt_{};  // sync thread only
   DesiredStateApplier applier_;
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only

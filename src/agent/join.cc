@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "agent/renewal.h"
 #include "agent/state_layout.h"
 #include "base/crypto.h"
 #include "base/error.h"
@@ -47,6 +48,7 @@ std::string token_ca_hash(const std::string& token) {
 AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_url,
                            const fs::path& token_file) {
   AgentIdentity id;
+  finish_interrupted_renewal(state_dir);
   auto cert = files::read_if_exists(state_dir / layout::kCertificate);
   auto key = files::read_if_exists(state_dir / layout::kKey);
   auto ca = files::read_if_exists(state_dir / layout::kServerCa);

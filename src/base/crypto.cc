@@ -400,6 +400,14 @@ std::string public_key_pem(std::string_view private_key_pem_text) {
   return bio_contents(bio.get());
 }
 
+bool certificate_matches_key(std::string_view cert_pem, std::string_view private_key_pem_text) {
+  X509Ptr cert = load_certificate(cert_pem);
+  PkeyPtr key = load_private_key(private_key_pem_text);
+  bool matches = X509_check_private_key(cert.get(), key.get()) == 1;
+  ERR_clear_error();  // a mismatch leaves its reason queued
+  return matches;
+}
+
 KeyedCertificate make_ca(const CertificateSpec& spec) {
   CertificateSpec ca_spec = spec;
   ca_spec.is_ca = true;

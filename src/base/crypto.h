@@ -29,6 +29,9 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string generate_key_pem();
 // The SubjectPublicKeyInfo PEM of a private key.
 std::string public_key_pem(std::string_view private_key_pem);
+// True when the certificate is for the public half of `private_key_pem`.
+// Throws byoc::Error (kInvalid) if either doesn't parse.
+bool certificate_matches_key(std::string_view cert_pem, std::string_view private_key_pem);
 
 struct CertificateSpec {
   std::string common_name;

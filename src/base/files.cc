@@ -58,9 +58,12 @@ void write_atomic(const fs::path& path, std::string_view content, unsigned mode)
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) fail("cannot sync", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename into", path);
-  int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  rename_durable(tmp, path);
+}
+
+void rename_durable(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename into", to);
+  int dir = ::open(to.parent_path().empty() ? "." : to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);

@@ -18,6 +18,9 @@ std::optional<std::string> read_if_exists(const std::filesystem::path& path);
 // mode applies to the final file (e.g. 0600 for keys and tokens).
 void write_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);
 
+// rename(2), then an fsync of the directory so the rename survives a crash.
+void rename_durable(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Creates the directory (and parents) and sets its mode.
 void ensure_dir(const std::filesystem::path& path, unsigned mode = 0755);
 

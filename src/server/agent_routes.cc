@@ -26,11 +26,30 @@ std::string agent_environment(store::Transaction& tx, const HttpRequest& req) {
     throw Error::Unauthenticated("an agent client certificate is required");
   std::string env_id = req.peer->common_name.substr(std::string(kAgentCnPrefix).size());
   auto agent = tx.agent(env_id);
-  // Only the newest certificate issued for the environment counts: a rejoin
-  // or a deleted environment revokes the old one.
-  if (!agent || agent->certificate_serial != req.peer->serial_hex)
+  // Only the newest certificate issued for the environment counts (a rejoin
+  // or a deleted environment revokes the old one), and the one a renewal
+  // replaced until the new one shows up.
+  if (!agent) throw Error::Unauthenticated("agent certificate revoked");
+  const std::string& serial = req.peer->serial_hex;
+  if (serial == agent->certificate_serial) {
+    if (!agent->previous_serial.empty()) {
+      agent->previous_serial.clear();  // the agent has the new one: the old one is done
+      tx.put_agent(*agent);
+    }
+  } else if (agent->previous_serial.empty() || serial != agent->previous_serial) {
     throw Error::Unauthenticated("agent certificate revoked");
+  }
   return env_id;
+}
+
+// A client certificate for the environment's agent, for the key in `csr_pem`.
+std::string agent_certificate(ServerContext& ctx, const std::string& environment_id, const std::string& csr_pem) {
+  crypto::CertificateSpec spec;
+  spec.common_name = kAgentCnPrefix + environment_id;
+  spec.client_auth = true;
+  spec.not_before = ctx.clock.now() - 1h;
+  spec.not_after = ctx.clock.now() + kAgentCertificateLifetime;
+  return crypto::sign_csr(ctx.identity.agent_ca, csr_pem, spec);
 }
 
 model::DesiredState desired_state(store::Transaction& tx, const model::Environment& env) {
@@ -139,19 +158,36 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         throw Error::Unauthenticated("invalid or expired join token");
       auto env = tx.environment_by_id(token->environment_id);
       if (!env || env->state == model::kDeleting) throw Error::Unauthenticated("invalid or expired join token");
-      crypto::CertificateSpec spec;
-      spec.common_name = kAgentCnPrefix + env->id;
-      spec.client_auth = true;
-      spec.not_before = ctx.clock.now() - 1h;
-      spec.not_after = ctx.clock.now() + kAgentCertificateLifetime;
-      std::string cert = crypto::sign_csr(ctx.identity.agent_ca, body["csr"].get<std::string>(), spec);
+      std::string cert = agent_certificate(ctx, env->id, body["csr"].get<std::string>());
       token->used_at = now;
       tx.put_join_token(*token);
-      tx.put_agent({env->id, crypto::inspect(cert).serial_hex, now});
+      tx.put_agent({env->id, crypto::inspect(cert).serial_hex, now, ""});
       env_name = env->name;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
     });
     spdlog::info("agent joined environment {}", env_name);
+    return HttpResponse::json(200, out);
+  }));
+
+  // A new certificate for a new key, asked with the current (or just
+  // replaced) certificate before it expires. The replaced one stays valid
+  // until the new one is first used.
+  router.add("POST", "/v1/agent/renew", blocking(ctx, [&ctx](HttpRequest& req) {
+    json out;
+    std::string env_id;
+    ctx.store.transact([&](store::Transaction& tx) {
+      env_id = agent_environment(tx, req);
+      json body = parse_json_body(req);
+      if (!body.is_object() || !body.contains("csr") || !body["csr"].is_string() || body.size() != 1)
+        throw Error::BadRequest("invalid_body", "body must be {\"csr\": string}");
+      auto agent = tx.agent(env_id);
+      std::string cert = agent_certificate(ctx, env_id, body["csr"].get<std::string>());
+      agent->previous_serial = req.peer->serial_hex;
+      agent->certificate_serial = crypto::inspect(cert).serial_hex;
+      tx.put_agent(*agent);
+      out = {{"certificate", cert}};
+    });
+    spdlog::info("the agent of environment {} renewed its certificate", env_id);
     return HttpResponse::json(200, out);
   }));
 

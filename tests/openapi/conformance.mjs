@@ -928,6 +928,38 @@ async function scenarios(s) {
   const updOp = await waitOperation(upd.body.id, admin);
   if (updOp?.status !== 'succeeded') violation(`service.update of svc1 ended ${updOp?.status}`);
 
+  // Renewal: a certificate for a new key; the replaced one keeps working until the new one is used.
+  const renew = { method: 'POST', template: '/v1/agent/renew', cert: rejoined.body?.certificate, key: second.key };
+  const third = csr(s.scratch, 'agent3');
+  const renewed = await call('agent renew', { ...renew, json: { csr: third.csr }, expect: 200 });
+  if (!renewed.body?.certificate?.startsWith('-----BEGIN CERTIFICATE-----')) violation('agent renew gave no certificate');
+  await call('agent renew no certificate', {
+    ...renew, cert: undefined, key: undefined, json: { csr: third.csr }, expect: 401, bodyValid: true,
+  });
+  await call('agent renew revoked certificate', {
+    ...renew, cert: joined.body?.certificate, key: first.key, json: { csr: third.csr }, expect: 401, bodyValid: true,
+  });
+  await call('agent renew bad csr', { ...renew, json: { csr: 'not a csr' }, expect: 422, bodyValid: true });
+  await call('agent renew extra field', {
+    ...renew, json: { csr: third.csr, name: 'x' }, expect: 400, bodyValid: false,
+  });
+  await call('agent renew invalid JSON', { ...renew, raw: '{', contentType: 'application/json', expect: 400 });
+  await call('agent renew too large', { ...renew, oversize: TOO_LARGE, expect: 413 });
+  await call('agent renew wrong media type', {
+    ...renew, raw: JSON.stringify({ csr: third.csr }), contentType: 'text/plain', expect: 415,
+  });
+  await checkMethodNotAllowed('/v1/agent/renew', {});
+  await call('agent sync with the replaced certificate', {
+    ...current, json: { protocol_version: 1, known_revision: 0, seq: 3 }, expect: 200,
+  });
+  const newest = { ...sync, cert: renewed.body?.certificate, key: third.key };
+  await call('agent sync with the renewed certificate', {
+    ...newest, json: { protocol_version: 1, known_revision: 0, seq: 4 }, expect: 200,
+  });
+  await call('agent sync with the replaced certificate after', {
+    ...current, json: { protocol_version: 1, known_revision: 0, seq: 5 }, expect: 401, bodyValid: true,
+  });
+
   const usage = { method: 'GET', template: '/v1/environments/{env}/usage', params: { env: 'ext1' } };
   const totals = await call('usage', { ...usage, token: admin, expect: 200 });
   if (totals.body?.intervals !== 1 || totals.body?.cpu_millis_seconds !== 60000)

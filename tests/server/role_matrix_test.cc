@@ -87,6 +87,7 @@ std::vector<Route> routes() {
       {"agent_join", "POST", "/v1/agent/join", R"({"token":"byocjoin_x","csr":"x"})",
        {401, 401, 401, 401, 401, 401, 401}},
       {"agent_sync", "POST", "/v1/agent/sync", R"({"protocol_version":1})", {401, 401, 401, 401, 401, 401, 401}},
+      {"agent_renew", "POST", "/v1/agent/renew", R"({"csr":"x"})", {401, 401, 401, 401, 401, 401, 401}},
   };
 }
 
