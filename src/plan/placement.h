@@ -9,11 +9,12 @@
 // Gilmore–Gomory LP bound). `plan_scale_in` re-places an existing plan after replica sizes changed, moving at most
 // K replicas. docs/placement.md describes the formats, the algorithms and the measured limits.
 //
-// Pure: no I/O; the only clock read is the solvers' wall-time limits (PlannerOptions), so a result can depend on
-// machine speed only when a limit hits. Each call keeps its own solver state; GLPK is not thread-safe, so call
+// Pure: no I/O. The solvers stop on work limits (iterations, branch-and-bound nodes: PlannerOptions), so a result
+// doesn't depend on machine speed; the only clock read is a safety-net time limit far above them. Each call keeps its own solver state; GLPK is not thread-safe, so call
 // from one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,11 +82,20 @@ struct CurrentPlan {
 struct PlannerOptions {
   // Largest packed instance (replicas) handed to the exact MIP; measured in docs/placement.md.
   int exact_max_replicas = 12;
-  int exact_time_limit_ms = 10000;
-  // Column generation for the bound and the heuristic.
-  int bound_time_limit_ms = 60000;
-  // Integer restricted master in the heuristic; the diving gets four times as long.
-  int rounding_time_limit_ms = 5000;
+  // Work limits. They count iterations and branch-and-bound nodes, not time, so one input gives one plan on any
+  // machine and under any load.
+  int64_t exact_max_nodes = 20000;           // exact MIP
+  int bound_max_iterations = 5000;           // column generation: master solves
+  int integer_master_max_patterns = 2000;    // price-and-branch: patterns offered to the integer master
+  int64_t integer_master_max_nodes = 2000;   // price-and-branch: branch-and-bound nodes
+  int64_t zone_choice_max_nodes = 200;       // zones for a rounded solution's nodes: branch-and-bound nodes
+  int64_t zoned_master_max_nodes = 2000;     // zones restored on the rounded contents: branch-and-bound nodes
+  int zoned_master_max_columns = 1000;       // ... and (contents × zones) past which it is skipped
+  int dive_max_rounds = 200;                 // price-and-dive: residual re-solves
+  int dive_max_iterations = 200;             // price-and-dive: master solves per re-solve
+  // Safety net per solver call for pathological inputs, far above what the limits above take on the benchmark;
+  // only when it hits does a plan depend on the machine's speed.
+  int safety_time_limit_ms = 120000;
 };
 
 // Throws byoc::Error (invalid) for inputs no plan can satisfy: "replica_too_large" (field "replicas[i]") when no

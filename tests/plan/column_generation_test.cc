@@ -14,7 +14,7 @@ Problem problem_of(const PlacementInput& in) { return make_problem(in, Catalogue
 GilmoreGomory bound_of(const Problem& p) {
   std::vector<int> all(p.replicas.size());
   std::iota(all.begin(), all.end(), 0);
-  return solve_gilmore_gomory(p, make_classes(p, all), {}, 10000);
+  return solve_gilmore_gomory(p, make_classes(p, all), {}, ColumnGenerationOptions{});
 }
 
 PlacementInput one_type(const std::string& type, int replicas, int per_group, Resources size) {

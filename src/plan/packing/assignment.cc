@@ -5,7 +5,8 @@
 
 namespace byoc::plan::packing {
 
-void assign_patterns(Layout& layout, const std::vector<ItemClass>& classes, const std::vector<Pattern>& nodes) {
+void assign_patterns(Layout& layout, const std::vector<ItemClass>& classes, const std::vector<Pattern>& nodes,
+                     const std::vector<int>& zones_given) {
   const Problem& p = layout.problem();
   const int zones = p.zone_count();
   const size_t k_count = classes.size();
@@ -38,7 +39,7 @@ void assign_patterns(Layout& layout, const std::vector<ItemClass>& classes, cons
     const Pattern& pat = nodes[i];
     int best = 0;
     double best_score = 0;
-    for (int z = 0; z < zones; ++z) {
+    for (int z = 0; z < zones && zones_given.empty(); ++z) {
       double score = 0;
       for (auto [k, c] : pat.items) score += c * (zone_slots[k][z] + c) / std::max(1.0, total[k]);
       if (z == 0 || score < best_score - 1e-12 ||
@@ -47,6 +48,7 @@ void assign_patterns(Layout& layout, const std::vector<ItemClass>& classes, cons
         best_score = score;
       }
     }
+    if (!zones_given.empty()) best = zones_given[i];
     int id = layout.add_node(pat.type, best);
     slots.resize(layout.node_count());
     slots[id].assign(k_count, 0);

@@ -222,13 +222,6 @@ class Master {
 }  // namespace
 
 GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
-                                   const std::vector<Pattern>& seeds, int time_limit_ms) {
-  ColumnGenerationOptions options;
-  options.time_limit_ms = time_limit_ms;
-  return solve_gilmore_gomory(problem, std::move(classes), seeds, options);
-}
-
-GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
                                    const std::vector<Pattern>& seeds, const ColumnGenerationOptions& options) {
   const int time_limit_ms = options.time_limit_ms;
   GilmoreGomory out;
@@ -273,7 +266,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
   bool dp_useful = true;
   std::vector<double> center;
   bool stalled = false;
-  while (!stalled) {
+  while (!stalled && out.iterations < options.max_iterations) {
     ++out.iterations;
     if (!master.solve(ms_left())) break;
     const std::vector<double> duals = master.duals();

@@ -59,7 +59,9 @@ struct GilmoreGomory {
 };
 
 struct ColumnGenerationOptions {
-  int time_limit_ms = 60000;
+  // Master solves at most (deterministic); the time limit is a safety net only.
+  int max_iterations = 5000;
+  int time_limit_ms = 120000;
   // Per class, the demand to cover (empty: every replica of the class). The diving heuristic covers what its
   // fixed patterns leave.
   std::vector<int> demand;
@@ -72,8 +74,6 @@ struct ColumnGenerationOptions {
 // patterns are always added so the master is feasible.
 GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
                                    const std::vector<Pattern>& seeds, const ColumnGenerationOptions& options);
-GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass> classes,
-                                   const std::vector<Pattern>& seeds, int time_limit_ms);
 
 // Whether `pattern` respects the room of its type and the per-class limits.
 bool pattern_fits(const Problem& problem, const std::vector<ItemClass>& classes, const Pattern& pattern);

@@ -59,9 +59,16 @@ bool enumerate(const Problem& problem, int64_t limit, std::vector<Content>& out)
   return ok;
 }
 
+// Stops the branch and bound after *info nodes: a limit that doesn't depend on the machine's speed.
+void stop_after_nodes(glp_tree* tree, void* info) {
+  int active = 0, current = 0, total = 0;
+  glp_ios_tree_size(tree, &active, &current, &total);
+  if (total > *static_cast<const int64_t*>(info)) glp_ios_terminate(tree);
+}
+
 }  // namespace
 
-ExactResult solve_exact(const Problem& problem, int time_limit_ms, int64_t max_contents) {
+ExactResult solve_exact(const Problem& problem, int64_t max_nodes, int safety_time_limit_ms, int64_t max_contents) {
   ExactResult result;
   const int n = static_cast<int>(problem.replicas.size());
   const int zones = problem.zone_count();
@@ -112,8 +119,10 @@ ExactResult solve_exact(const Problem& problem, int time_limit_ms, int64_t max_c
   glp_init_iocp(&iocp);
   iocp.msg_lev = GLP_MSG_OFF;
   iocp.presolve = GLP_ON;
-  iocp.tm_lim = time_limit_ms;
+  iocp.tm_lim = safety_time_limit_ms;
   iocp.clq_cuts = GLP_ON;
+  iocp.cb_func = stop_after_nodes;
+  iocp.cb_info = &max_nodes;
   int rc = glp_intopt(lp, &iocp);
   int status = glp_mip_status(lp);
   if (status != GLP_OPT && status != GLP_FEAS) return result;

@@ -22,7 +22,9 @@ struct ExactResult {
   bool optimal = false;               // proven optimal within the time limit
 };
 
+// `max_nodes` bounds GLPK's branch and bound (deterministic), `safety_time_limit_ms` its wall time (a safety net);
 // `max_contents` bounds the enumeration (contents × zones).
-ExactResult solve_exact(const Problem& problem, int time_limit_ms, int64_t max_contents = 200'000);
+ExactResult solve_exact(const Problem& problem, int64_t max_nodes, int safety_time_limit_ms,
+                        int64_t max_contents = 200'000);
 
 }  // namespace byoc::plan::packing

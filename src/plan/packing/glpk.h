@@ -6,6 +6,10 @@
 
 #include <glpk.h>
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
 namespace byoc::plan::packing {
 
 class GlpkProblem {
@@ -20,5 +24,13 @@ class GlpkProblem {
  private:
   glp_prob* lp_;
 };
+
+// Runs GLPK's simplex, then its branch and bound on `lp` (integer columns marked), stopping after `max_nodes`
+// nodes — a limit that doesn't depend on the machine's speed — or at the safety-net time limit. `start` (1-based
+// column values, may be empty) is handed to GLPK as a known solution; it must satisfy every row. Returns every
+// improving integer solution found as (objective, 1-based column values), in the order found: the last is the
+// best.
+std::vector<std::pair<double, std::vector<double>>> branch_and_bound(glp_prob* lp, std::vector<double> start,
+                                                                     int64_t max_nodes, int safety_time_limit_ms);
 
 }  // namespace byoc::plan::packing

@@ -1,7 +1,7 @@
 #include "plan/packing/packed.h"
 
 #include <algorithm>
-#include <chrono>
+#include <map>
 #include <cmath>
 #include <numeric>
 
@@ -12,6 +12,8 @@
 #include "plan/packing/feasibility.h"
 #include "plan/packing/glpk.h"
 #include "plan/packing/improve.h"
+#include "plan/packing/integer_master.h"
+#include "plan/packing/zoned_master.h"
 
 namespace byoc::plan::packing {
 
@@ -45,86 +47,17 @@ std::vector<Pattern> patterns_of(const Layout& layout, const std::vector<ItemCla
   return out;
 }
 
-struct IpCallback {
-  std::vector<double> start;
-  bool given = false;
-};
-
-void on_ip_event(glp_tree* tree, void* info) {
-  auto* cb = static_cast<IpCallback*>(info);
-  if (glp_ios_reason(tree) == GLP_IHEUR && !cb->given && !cb->start.empty()) {
-    cb->given = true;
-    glp_ios_heur_sol(tree, cb->start.data());
-  }
-}
-
-// Integer restricted master: min Σ c_p n_p, Σ a_kp n_p ≥ demand_k, n_p ∈ ℕ over the generated patterns, starting
-// from the ceiling of the LP. Empty when GLPK finds nothing within the time limit.
-std::vector<int> integer_master(const Problem& problem, const GilmoreGomory& gg, int time_limit_ms) {
-  GlpkProblem holder;
-  glp_prob* lp = holder.get();
-  glp_set_obj_dir(lp, GLP_MIN);
-  glp_add_rows(lp, static_cast<int>(gg.classes.size()));
-  for (size_t k = 0; k < gg.classes.size(); ++k) {
-    glp_set_row_bnds(lp, static_cast<int>(k) + 1, GLP_LO, gg.classes[k].demand(), 0);
-  }
-  // Only patterns the LP uses or nearly uses: the full pool makes the branch and bound slow for nothing.
-  std::vector<int> cols;
-  for (size_t p = 0; p < gg.patterns.size(); ++p) {
-    if (gg.x[p] > 1e-6) cols.push_back(static_cast<int>(p));
-  }
-  if (cols.empty()) return {};
-  glp_add_cols(lp, static_cast<int>(cols.size()));
-  IpCallback cb;
-  cb.start.assign(cols.size() + 1, 0);
-  for (size_t j = 0; j < cols.size(); ++j) {
-    const Pattern& pat = gg.patterns[cols[j]];
-    int col = static_cast<int>(j) + 1;
-    glp_set_col_kind(lp, col, GLP_IV);
-    glp_set_col_bnds(lp, col, GLP_LO, 0, 0);
-    glp_set_obj_coef(lp, col, problem.types[pat.type].price);
-    std::vector<int> ind{0};
-    std::vector<double> val{0};
-    for (auto [k, c] : pat.items) {
-      ind.push_back(k + 1);
-      val.push_back(c);
-    }
-    glp_set_mat_col(lp, col, static_cast<int>(pat.items.size()), ind.data(), val.data());
-    cb.start[col] = std::ceil(gg.x[cols[j]] - 1e-9);
-  }
-  glp_smcp smcp;
-  glp_init_smcp(&smcp);
-  smcp.msg_lev = GLP_MSG_OFF;
-  smcp.tm_lim = time_limit_ms;
-  if (glp_simplex(lp, &smcp) != 0 || glp_get_status(lp) != GLP_OPT) return {};
-  glp_iocp iocp;
-  glp_init_iocp(&iocp);
-  iocp.msg_lev = GLP_MSG_OFF;
-  iocp.tm_lim = time_limit_ms;
-  iocp.mip_gap = 1e-4;
-  iocp.cb_func = on_ip_event;
-  iocp.cb_info = &cb;
-  glp_intopt(lp, &iocp);
-  int status = glp_mip_status(lp);
-  if (status != GLP_OPT && status != GLP_FEAS) return {};
-  std::vector<int> counts(gg.patterns.size(), 0);
-  for (size_t j = 0; j < cols.size(); ++j) {
-    counts[cols[j]] = static_cast<int>(std::lround(glp_mip_col_val(lp, static_cast<int>(j) + 1)));
-  }
-  return counts;
-}
-
 // Price-and-dive: fix the LP's whole columns, then one copy of its largest fractional column at a time, and
 // re-solve the residual by column generation (heuristic pricing) after each fix, until everything is covered or
-// the time is up (the repair then places the rest).
-std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int time_limit_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(time_limit_ms);
+// `max_rounds` re-solves are done (the repair then places the rest).
+std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int max_rounds,
+                          const ColumnGenerationOptions& resolve) {
   std::vector<int> residual;
   for (const auto& c : gg.classes) residual.push_back(c.demand());
   std::vector<Pattern> fixed;
   std::vector<Pattern> pool = gg.patterns;
   std::vector<double> x = gg.x;
-  for (int step = 0; step < 10000; ++step) {
+  for (int round = 0;; ++round) {
     std::vector<std::pair<int, int>> take;  // (pattern, copies)
     for (size_t p = 0; p < x.size(); ++p) {
       int whole = static_cast<int>(std::floor(x[p] + 1e-6));
@@ -142,39 +75,91 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int t
       for (int c = 0; c < copies; ++c) fixed.push_back(pool[p]);
       for (auto [k, n] : pool[p].items) residual[k] = std::max(0, residual[k] - n * copies);
     }
-    if (*std::max_element(residual.begin(), residual.end()) <= 0) return fixed;
-    auto left = deadline - std::chrono::steady_clock::now();
-    int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
-    if (ms <= 0) return fixed;  // out of time: the repair places what the fixed patterns leave
-    ColumnGenerationOptions opt;
-    opt.time_limit_ms = ms;
+    if (*std::max_element(residual.begin(), residual.end()) <= 0 || round >= max_rounds) return fixed;
+    ColumnGenerationOptions opt = resolve;
     opt.demand = residual;
     opt.prove = false;
     GilmoreGomory next = solve_gilmore_gomory(problem, gg.classes, pool, opt);
     pool = std::move(next.patterns);
     x = std::move(next.x);
   }
-  return fixed;
 }
 
-Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<Pattern>& opens) {
+IntegerMasterLimits integer_master_limits(const PlannerOptions& options) {
+  IntegerMasterLimits limits;
+  limits.max_patterns = options.integer_master_max_patterns;
+  limits.max_nodes = options.integer_master_max_nodes;
+  limits.safety_time_limit_ms = options.safety_time_limit_ms;
+  return limits;
+}
+
+// Zoned new nodes added to `base`: replicas into their slots, the rest by the repair, then the local improvement.
+Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<ZonedNode>& nodes) {
   Layout layout = base;
-  assign_patterns(layout, classes, opens);
+  std::vector<Pattern> opens;
+  std::vector<int> zones;
+  for (const auto& node : nodes) {
+    opens.push_back(node.pattern);
+    zones.push_back(node.zone);
+  }
+  assign_patterns(layout, classes, opens, zones);
   insert_unplaced(layout);
   improve(layout);
   return layout;
 }
 
-Layout realise(const Layout& base, const GilmoreGomory& gg, const std::vector<int>& counts) {
+// New nodes of the given contents added to `base`: zones chosen by choose_zones, replicas into slots, the rest
+// by the repair, then the local improvement.
+Layout realise(const Layout& base, const GilmoreGomory& gg, const std::vector<Pattern>& opens,
+               const PlannerOptions& options) {
   Layout layout = base;
+  IntegerMasterLimits limits = integer_master_limits(options);
+  limits.max_nodes = options.zone_choice_max_nodes;
+  assign_patterns(layout, gg.classes, opens, choose_zones(base, gg.classes, gg.duals, opens, limits));
+  insert_unplaced(layout);
+  improve(layout);
+  return layout;
+}
+
+Layout realise(const Layout& base, const GilmoreGomory& gg, const std::vector<int>& counts,
+               const PlannerOptions& options) {
   std::vector<Pattern> opens;
   for (size_t p = 0; p < counts.size(); ++p) {
     for (int c = 0; c < counts[p]; ++c) opens.push_back(gg.patterns[p]);
   }
-  assign_patterns(layout, gg.classes, opens);
-  insert_unplaced(layout);
-  improve(layout);
-  return layout;
+  return realise(base, gg, opens, options);
+}
+
+// The new nodes of `layout` (those past `base`'s) as copies per pattern of gg; empty unless every one is a
+// pattern of gg and they hold every replica of its classes (a start for the integer master must cover).
+std::vector<int> counts_of(const Layout& base, const Layout& layout, const GilmoreGomory& gg) {
+  for (const auto& c : gg.classes) {
+    for (const auto& ig : c.item_groups) {
+      for (int r : ig.replicas) {
+        if (layout.node_of(r) < base.node_count()) return {};
+      }
+    }
+  }
+  std::map<std::pair<int, std::vector<std::pair<int, int>>>, int> index;
+  for (size_t p = 0; p < gg.patterns.size(); ++p) {
+    auto key = std::make_pair(gg.patterns[p].type, gg.patterns[p].items);
+    std::sort(key.second.begin(), key.second.end());
+    index.emplace(std::move(key), static_cast<int>(p));
+  }
+  Layout fresh(layout.problem());
+  for (int n = base.node_count(); n < layout.node_count(); ++n) {
+    if (layout.empty(n)) continue;
+    int id = fresh.add_node(layout.node(n).type, layout.node(n).zone);
+    for (int r : layout.node(n).replicas) fresh.place(r, id);
+  }
+  std::vector<int> counts(gg.patterns.size(), 0);
+  for (Pattern& pattern : patterns_of(fresh, gg.classes)) {
+    std::sort(pattern.items.begin(), pattern.items.end());
+    auto it = index.find({pattern.type, pattern.items});
+    if (it == index.end()) return {};
+    ++counts[it->second];
+  }
+  return counts;
 }
 
 }  // namespace
@@ -193,22 +178,48 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
 
   std::vector<ItemClass> classes = make_classes(problem, replicas);
   std::vector<Pattern> seeds = patterns_of(best, classes);
-  GilmoreGomory gg = solve_gilmore_gomory(problem, std::move(classes), seeds, options.bound_time_limit_ms);
+  ColumnGenerationOptions bound;
+  bound.max_iterations = options.bound_max_iterations;
+  bound.time_limit_ms = options.safety_time_limit_ms;
+  GilmoreGomory gg = solve_gilmore_gomory(problem, std::move(classes), seeds, bound);
 
-  std::vector<int> ip = integer_master(problem, gg, options.rounding_time_limit_ms);
   auto consider = [&](Layout candidate) {
     if (candidate.cost() < best.cost() - 1e-9) best = std::move(candidate);
   };
-  if (!ip.empty()) consider(realise(base, gg, ip));
+  // Price-and-branch: the integer master's last few improving solutions, then the zones restored on their
+  // contents (and the LP's, and the best plan's).
+  std::vector<std::vector<int>> solutions =
+      solve_integer_master(problem, gg, counts_of(base, best, gg), integer_master_limits(options));
+  for (const auto& counts : solutions) {
+    consider(realise(base, gg, counts, options));
+  }
   std::vector<int> ceil_counts(gg.patterns.size()), floor_counts(gg.patterns.size());
   for (size_t p = 0; p < gg.patterns.size(); ++p) {
     ceil_counts[p] = static_cast<int>(std::ceil(gg.x[p] - 1e-9));
     floor_counts[p] = static_cast<int>(std::floor(gg.x[p] + 1e-9));
   }
-  if (ceil_counts != ip) consider(realise(base, gg, ceil_counts));
-  if (floor_counts != ceil_counts) consider(realise(base, gg, floor_counts));
-  std::vector<Pattern> dived = dive(problem, gg, options.rounding_time_limit_ms * 4);
-  if (!dived.empty()) consider(realise(base, gg.classes, dived));
+  consider(realise(base, gg, ceil_counts, options));
+  if (floor_counts != ceil_counts) consider(realise(base, gg, floor_counts, options));
+  ColumnGenerationOptions resolve;
+  resolve.max_iterations = options.dive_max_iterations;
+  resolve.time_limit_ms = options.safety_time_limit_ms;
+  std::vector<Pattern> dived = dive(problem, gg, options.dive_max_rounds, resolve);
+  if (!dived.empty()) consider(realise(base, gg, dived, options));
+  std::vector<Pattern> contents;
+  for (const auto& counts : solutions) {
+    for (size_t p = 0; p < counts.size(); ++p) {
+      if (counts[p] > 0) contents.push_back(gg.patterns[p]);
+    }
+  }
+  for (size_t p = 0; p < gg.patterns.size(); ++p) {
+    if (gg.x[p] > 1e-6) contents.push_back(gg.patterns[p]);
+  }
+  IntegerMasterLimits zoned = integer_master_limits(options);
+  zoned.max_nodes = options.zoned_master_max_nodes;
+  zoned.max_patterns = options.zoned_master_max_columns;
+  if (auto nodes = solve_zoned_master(base, gg.classes, contents, zoned_nodes_of(base, best, gg.classes), zoned)) {
+    consider(realise(base, gg.classes, *nodes));
+  }
   if (gg_out) *gg_out = std::move(gg);
   return best;
 }
@@ -236,7 +247,7 @@ PackedResult solve_packed(const Problem& problem, const PlannerOptions& options)
   if (cost <= result.lower_bound * (1 + 1e-9)) {
     result.optimal = true;  // the heuristic met the bound
   } else if (static_cast<int>(problem.replicas.size()) <= options.exact_max_replicas) {
-    ExactResult exact = solve_exact(problem, options.exact_time_limit_ms);
+    ExactResult exact = solve_exact(problem, options.exact_max_nodes, options.safety_time_limit_ms);
     if (exact.solution) {
       check_or_throw(problem, *exact.solution, "exact MIP");
       if (exact.solution->cost(problem) <= cost + 1e-9) result.solution = *exact.solution;

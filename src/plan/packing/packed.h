@@ -1,6 +1,7 @@
 // solve_packed: the `packed` placement. Every instance gets the Gilmore–Gomory bound and the column-generation
-// rounding heuristic: the LP's patterns are rounded four ways (integer restricted master by GLPK, ceiling, floor,
-// price-and-dive), each turned into nodes by assign_patterns, repaired and improved; the cheapest of these and of
+// rounding heuristic: price-and-branch (the zone-free integer master's last few solutions, zones chosen by a small
+// integer program, then the zoned master on their contents when it is small), the LP's ceiling and floor, and
+// price-and-dive, each turned into nodes by assign_patterns, repaired and improved; the cheapest of these and of
 // a greedy cheapest-insertion plan wins. Small instances (≤ exact_max_replicas) then go to the exact MIP unless
 // the heuristic already meets the bound.
 //

@@ -250,9 +250,10 @@ ScaleInResult solve_scale_in(const Problem& problem, const std::vector<CurrentNo
     }
   }
 
-  // Re-placements in the release candidates get a shorter rounding budget: there are several of them.
+  // Re-placements in the release candidates get a third of the rounding budget: there are several of them.
   PlannerOptions quick = options;
-  quick.rounding_time_limit_ms = std::max(1, options.rounding_time_limit_ms / 3);
+  quick.integer_master_max_nodes = std::max<int64_t>(1, options.integer_master_max_nodes / 3);
+  quick.dive_max_rounds = std::max(1, options.dive_max_rounds / 3);
   std::optional<Candidate> best;
   auto consider = [&](Candidate c) {
     if (max_migrations >= 0 && static_cast<int>(c.migrated.size()) > max_migrations) return;
