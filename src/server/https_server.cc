@@ -11,11 +11,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -356,9 +359,24 @@ void SessionResponder::send(HttpResponse response) {
 struct HttpsServer::Impl {
   static constexpr int kMaxHandshakes = 128;
 
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  explicit Impl(const HttpsServerOptions& o) : options(o) {}
+
   HttpsServerOptions options;
   Dispatch dispatch;
-  asio::io_context ioc;
+  // One context per I/O thread, each run by its thread alone (as nginx runs
+  // a process per worker): a connection stays on the context it was given,
+  // so its handlers never hop threads. The first also holds the acceptor,
+  // the signals and the timers of after().
+  std::vector<std::unique_ptr<asio::io_context>> contexts = make_contexts(options.io_threads);
+  asio::io_context& ioc = *contexts.front();
+  size_t next_context = 0;  // round robin over accepted connections; accept handler only
+  std::atomic<size_t> next_timer_context{0};
   ssl::context ctx{ssl::context::tls_server};
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
@@ -370,7 +388,8 @@ struct HttpsServer::Impl {
   bool accept_paused = false;
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    asio::io_context& target = *contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (ec) {
         // Out of descriptors (or memory): the connection stays in the
@@ -388,9 +407,10 @@ struct HttpsServer::Impl {
         std::lock_guard lock(accept_mutex);
         ++handshaking;
       }
+      auto executor = socket.get_executor();
       auto session =
           std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit, gate);
-      session->start();
+      asio::post(executor, [session] { session->start(); });  // on the connection's own thread
       {
         std::lock_guard lock(accept_mutex);
         if (handshaking >= kMaxHandshakes) {
@@ -415,11 +435,10 @@ struct HttpsServer::Impl {
   }
 };
 
-HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) : impl_(std::make_unique<Impl>()) {
+HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) : impl_(std::make_unique<Impl>(options)) {
   // OpenSSL writes to the descriptor with write(): a peer gone mid-answer
   // must be an error on that connection, not SIGPIPE for the process.
   std::signal(SIGPIPE, SIG_IGN);
-  impl_->options = options;
   impl_->dispatch = std::move(dispatch);
   auto& ctx = impl_->ctx;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -466,8 +485,12 @@ HttpsServer::~HttpsServer() = default;
 int HttpsServer::port() const { return impl_->port; }
 
 void HttpsServer::run() {
+  // Contexts with nothing to do yet keep running until stop().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  for (auto& c : impl_->contexts) keep.push_back(asio::make_work_guard(*c));
   std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i)
+    threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
 }
@@ -476,12 +499,14 @@ void HttpsServer::stop() {
   asio::post(impl_->ioc, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
-    impl_->ioc.stop();
+    for (auto& c : impl_->contexts) c->stop();
   });
 }
 
 std::function<void()> HttpsServer::after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  auto timer = std::make_shared<asio::steady_timer>(impl_->ioc, delay);
+  // Spread over the contexts: thousands of long-poll deadlines are not one thread's work.
+  auto& context = *impl_->contexts[impl_->next_timer_context++ % impl_->contexts.size()];
+  auto timer = std::make_shared<asio::steady_timer>(context, delay);
   timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
     if (!ec) fn();
   });
