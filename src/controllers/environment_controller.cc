@@ -21,7 +21,7 @@ EnvironmentController::EnvironmentController(store::Store& store, const Clock& c
 
 ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   std::optional<model::Environment> env;
-  store_.transact([&](store::Transaction& tx) { env = tx.environment_by_id(id); });
+  store_.read([&](store::Transaction& tx) { env = tx.environment_by_id(id); });
   if (!env) return {};
   auto driver_it = drivers_.find(env->cloud);
   if (driver_it == drivers_.end()) throw Error::Internal("no driver for cloud " + env->cloud);

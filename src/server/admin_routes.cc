@@ -43,7 +43,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
 
   router.add("GET", "/v1/organizations", blocking(ctx, [&ctx](HttpRequest& req) {
     json items = json::array();
-    ctx.store.transact([&](store::Transaction& tx) {
+    ctx.store.read([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
       authorize(tx, who, req, Action::kAdmin);
       for (const auto& o : tx.organizations())
@@ -82,7 +82,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
 
   router.add("GET", "/v1/tokens", blocking(ctx, [&ctx](HttpRequest& req) {
     json items = json::array();
-    ctx.store.transact([&](store::Transaction& tx) {
+    ctx.store.read([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
       authorize(tx, who, req, Action::kAdmin);
       for (const auto& t : tx.api_tokens()) items.push_back(token_json(t));

@@ -214,7 +214,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         auto answer = [&ctx, env_id, acked, responder, started, immediate](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
-          ctx.store.transact([&](store::Transaction& tx) {
+          ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environment_by_id(env_id);
             if (!env) throw Error::Unauthenticated("environment no longer exists");
             res.revision = env->revision;

@@ -26,7 +26,7 @@ std::vector<plan::Profile> environment_profiles(const model::Environment& enviro
 void add_profile_routes(Router& router, ServerContext& ctx) {
   router.add("GET", "/v1/environments/{env}/profiles", blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
-    ctx.store.transact([&](store::Transaction& tx) {
+    ctx.store.read([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
       env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
     });

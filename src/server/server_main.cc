@@ -187,7 +187,7 @@ int run_server(const ServerOptions& options) {
   runner.add_resync("environment", [&] {
     std::vector<model::Environment> all;
     std::set<std::string> busy;
-    store->transact([&](store::Transaction& tx) {
+    store->read([&](store::Transaction& tx) {
       all = tx.environments("");
       for (const auto& op : tx.running_operations("")) busy.insert(op.environment_id);
     });
@@ -202,7 +202,7 @@ int run_server(const ServerOptions& options) {
   });
   runner.add_resync("service", [&] {
     std::vector<std::string> keys;
-    store->transact([&](store::Transaction& tx) {
+    store->read([&](store::Transaction& tx) {
       for (const auto& op : tx.running_operations(""))
         if (!op.service_name.empty()) keys.push_back(op.environment_id + ":" + op.service_name);
     });

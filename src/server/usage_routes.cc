@@ -13,7 +13,7 @@ using nlohmann::json;
 void add_usage_routes(Router& router, ServerContext& ctx) {
   router.add("GET", "/v1/environments/{env}/usage", blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
-    ctx.store.transact([&](store::Transaction& tx) {
+    ctx.store.read([&](store::Transaction& tx) {
       Principal who = authenticate(tx, req);
       std::string organization = authorize(tx, who, req, Action::kRead);
       auto env = tx.environment_by_name(organization, req.params["env"]);
