@@ -225,9 +225,9 @@ struct HandshakeGate {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, SSL_CTX* ctx, const HttpsServer::Dispatch& dispatch, size_t body_limit,
-          HandshakeGate& gate)
+          HandshakeGate& gate, const std::function<void(bool)>& on_handshake)
       : stream_(std::move(socket), ctx), deadline_(stream_.get_executor()), dispatch_(dispatch),
-        body_limit_(body_limit), gate_(gate) {}
+        body_limit_(body_limit), gate_(gate), on_handshake_(on_handshake) {}
 
   void start() {
     // Agents give up a handshake after 10 s; holding the socket longer only
@@ -259,6 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_handshake(beast::error_code ec) {
     gate_.done();
     if (ec) return;
+    if (on_handshake_) on_handshake_(SSL_session_reused(stream_.native_handle()) == 1);
     remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
     peer_ = verified_peer(stream_.native_handle());
     read();
@@ -336,6 +337,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpsServer::Dispatch& dispatch_;
   size_t body_limit_;
   HandshakeGate& gate_;
+  const std::function<void(bool)>& on_handshake_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
@@ -409,7 +411,8 @@ struct HttpsServer::Impl {
       }
       auto executor = socket.get_executor();
       auto session =
-          std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit, gate);
+          std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit, gate,
+                                                options.on_handshake);
       asio::post(executor, [session] { session->start(); });  // on the connection's own thread
       {
         std::lock_guard lock(accept_mutex);

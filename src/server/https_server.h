@@ -30,6 +30,9 @@ struct HttpsServerOptions {
   // handshakes when every agent comes back at once); empty: a random key
   // for this process only.
   std::string session_ticket_key;
+  // Called after each completed TLS handshake (any I/O thread): true when
+  // the client resumed a session. For metrics.
+  std::function<void(bool resumed)> on_handshake;
 };
 
 class HttpsServer {

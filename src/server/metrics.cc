@@ -24,6 +24,12 @@ struct Metrics::Impl {
                                                             .Name("byoc_reconciles_total")
                                                             .Help("Reconciles by resource kind and result")
                                                             .Register(registry);
+  prometheus::Family<prometheus::Counter>& handshakes = prometheus::BuildCounter()
+                                                            .Name("byoc_tls_handshakes_total")
+                                                            .Help("Completed TLS handshakes, by session resumption")
+                                                            .Register(registry);
+  prometheus::Counter& resumed = handshakes.Add({{"resumed", "true"}});
+  prometheus::Counter& full = handshakes.Add({{"resumed", "false"}});
   prometheus::Family<prometheus::Gauge>& agents = prometheus::BuildGauge()
                                                       .Name("byoc_connected_agents")
                                                       .Help("Agents with a sync open or recently answered")
@@ -64,6 +70,8 @@ void Metrics::observe_request(const std::string& method, const std::string& rout
 void Metrics::observe_reconcile(const std::string& kind, const std::string& result) {
   impl_->reconciles.Add({{"kind", kind}, {"result", result}}).Increment();
 }
+
+void Metrics::observe_handshake(bool resumed) { (resumed ? impl_->resumed : impl_->full).Increment(); }
 
 void Metrics::observe_sync(const std::string& outcome, double seconds) {
   impl_->sync.Add({{"outcome", outcome}}, sync_buckets()).Observe(seconds);

@@ -21,6 +21,8 @@ class Metrics {
   // One agent sync answered: outcome "immediate", "changed" or "unchanged"
   // (held until the deadline), with the time from request to answer.
   void observe_sync(const std::string& outcome, double seconds);
+  // One completed TLS handshake: resumed a session or not.
+  void observe_handshake(bool resumed);
   // Read at scrape time.
   void set_connected_agents_source(std::function<double()> source);
   void set_waiting_syncs_source(std::function<double()> source);  // syncs held open

@@ -138,7 +138,8 @@ int run_server(const ServerOptions& options) {
     }
   };
   HttpsServer server({host, port, identity.serving_chain_pem, identity.serving_key_pem, identity.agent_ca.cert_pem,
-                      1 << 20, std::max(1, options.io_threads), session_ticket_key(data_dir)},
+                      1 << 20, std::max(1, options.io_threads), session_ticket_key(data_dir),
+                      [&context](bool resumed) { context->metrics.observe_handshake(resumed); }},
                      dispatch);
   https = &server;
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
