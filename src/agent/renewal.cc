@@ -31,20 +31,10 @@ std::string refusal(const http::Response& res) {
   return res.body;
 }
 
-}  // namespace
-
-bool renewal_due(const std::string& certificate_pem, TimePoint now) {
-  crypto::CertificateInfo info = crypto::inspect(certificate_pem);
-  int64_t lifetime = info.not_after_unix - info.not_before_unix;
-  int64_t left = info.not_after_unix - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return left * 3 < lifetime;
-}
-
-AgentIdentity renew_certificate(const fs::path& state_dir, const std::string& server_url,
-                                const AgentIdentity& current, const std::atomic<bool>* cancel) {
-  const std::string key_pem = crypto::generate_key_pem();
-  files::write_atomic(next(state_dir, layout::kKey), key_pem, 0600);
-
+// POST /v1/agent/renew with the current identity; the new certificate,
+// checked to be for `key_pem` and the same environment.
+std::string request_certificate(const std::string& server_url, const AgentIdentity& current,
+                                const std::string& key_pem, const std::atomic<bool>* cancel) {
   http::Client client({current.server_ca_pem, current.certificate_pem, current.key_pem, false});
   http::Request req;
   req.method = "POST";
@@ -64,7 +54,29 @@ AgentIdentity renew_certificate(const fs::path& state_dir, const std::string& se
   if (!crypto::certificate_matches_key(cert, key_pem) ||
       crypto::inspect(cert).common_name != crypto::inspect(current.certificate_pem).common_name)
     throw Error::Unavailable("renewal answer is not a certificate for the new key and this environment");
+  return cert;
+}
 
+}  // namespace
+
+bool renewal_due(const std::string& certificate_pem, TimePoint now) {
+  crypto::CertificateInfo info = crypto::inspect(certificate_pem);
+  int64_t lifetime = info.not_after_unix - info.not_before_unix;
+  int64_t left = info.not_after_unix - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return left * 3 < lifetime;
+}
+
+AgentIdentity renew_certificate(const fs::path& state_dir, const std::string& server_url,
+                                const AgentIdentity& current, const std::atomic<bool>* cancel) {
+  const std::string key_pem = crypto::generate_key_pem();
+  files::write_atomic(next(state_dir, layout::kKey), key_pem, 0600);
+  std::string cert;
+  try {
+    cert = request_certificate(server_url, current, key_pem, cancel);
+  } catch (...) {
+    remove_quietly(next(state_dir, layout::kKey));  // no certificate will come for it
+    throw;
+  }
   files::write_atomic(next(state_dir, layout::kCertificate), cert, 0644);
   finish_interrupted_renewal(state_dir);
   AgentIdentity renewed = current;
@@ -73,6 +85,7 @@ AgentIdentity renew_certificate(const fs::path& state_dir, const std::string& se
   spdlog::info("client certificate renewed, valid until {}", crypto::inspect(cert).not_after_unix);
   return renewed;
 }
+
 
 void finish_interrupted_renewal(const fs::path& state_dir) {
   const fs::path key = state_dir / layout::kKey, cert = state_dir / layout::kCertificate;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "../server/server_process.h"
+#include "external_agent.h"
 #include "agent/join.h"
 #include "agent/renewal.h"
 #include "agent/state_layout.h"
@@ -23,14 +24,7 @@ class RenewalWithServer : public ::testing::Test {
  protected:
   void SetUp() override {
     server_.start();
-    auto [status, op] = server_.call("POST", "/v1/environments",
-                                     {{"name", "r1"}, {"cloud", "external"}, {"cidr", "10.41.0.0/16"}});
-    ASSERT_EQ(status, 202) << op.dump();
-    auto [token_status, token] = server_.call("POST", "/v1/environments/r1/join-tokens", nlohmann::json::object());
-    ASSERT_EQ(token_status, 201) << token.dump();
-    files::ensure_dir(state_, 0700);
-    files::write_atomic(scratch_.path() / "join.token", token["token"].get<std::string>(), 0600);
-    first_ = load_or_join(state_, server_.url(), scratch_.path() / "join.token");
+    first_ = agent_loop::join_external_agent(server_, "r1", "10.41.0.0/16", state_);
   }
 
   // 200 when a sync with `id` is accepted, 401 when refused.
@@ -78,7 +72,15 @@ TEST_F(RenewalWithServer, TheReplacedCertificateWorksUntilTheNewOneIsUsed) {
   EXPECT_EQ(sync_with(second), 200);
   // ...and from then on it doesn't.
   EXPECT_EQ(sync_with(first_), 401);
-  EXPECT_THROW(renew_certificate(scratch_.path() / "other", server_.url(), first_, nullptr), Error);
+  files::ensure_dir(scratch_.path() / "other", 0700);
+  try {
+    renew_certificate(scratch_.path() / "other", server_.url(), first_, nullptr);
+    ADD_FAILURE() << "a renewal with the revoked certificate was granted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnauthenticated) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(scratch_.path() / "other" / (std::string(layout::kKey) + ".next")))
+      << "a refused renewal leaves no key behind";
   EXPECT_EQ(sync_with(second), 200);
 }
 
@@ -96,12 +98,7 @@ TEST_F(RenewalWithServer, AnAgentThatLostTheAnswerRenewsAgainWithTheOldCertifica
 
 TEST_F(RenewalWithServer, ARejoinRevokesEveryEarlierCertificate) {
   AgentIdentity second = renew_certificate(state_, server_.url(), first_, nullptr);
-  auto [token_status, token] = server_.call("POST", "/v1/environments/r1/join-tokens", nlohmann::json::object());
-  ASSERT_EQ(token_status, 201) << token.dump();
-  fs::path rejoined_state = scratch_.path() / "rejoined";
-  files::ensure_dir(rejoined_state, 0700);
-  files::write_atomic(scratch_.path() / "join2.token", token["token"].get<std::string>(), 0600);
-  AgentIdentity rejoined = load_or_join(rejoined_state, server_.url(), scratch_.path() / "join2.token");
+  AgentIdentity rejoined = agent_loop::join_agent(server_, "r1", scratch_.path() / "rejoined");
   EXPECT_EQ(sync_with(first_), 401);
   EXPECT_EQ(sync_with(second), 401);
   EXPECT_EQ(sync_with(rejoined), 200);

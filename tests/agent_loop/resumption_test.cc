@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../server/server_process.h"
+#include "external_agent.h"
 #include "agent/join.h"
 #include "agent/sync_client.h"
 #include "base/error.h"
@@ -38,14 +39,7 @@ TEST(TlsResumption, AnAgentInALongPollResumesItsSessionAfterKill9AndRestart) {
   testing::TempDir scratch;
   test::ServerProcess server(scratch.path(), proc::pick_free_port());
   server.start();
-  auto [status, op] = server.call("POST", "/v1/environments",
-                                  {{"name", "t1"}, {"cloud", "external"}, {"cidr", "10.42.0.0/16"}});
-  ASSERT_EQ(status, 202) << op.dump();
-  auto [token_status, token] = server.call("POST", "/v1/environments/t1/join-tokens", nlohmann::json::object());
-  ASSERT_EQ(token_status, 201) << token.dump();
-  files::write_atomic(scratch.path() / "join.token", token["token"].get<std::string>(), 0600);
-  files::ensure_dir(scratch.path() / "agent", 0700);
-  AgentIdentity id = load_or_join(scratch.path() / "agent", server.url(), scratch.path() / "join.token");
+  AgentIdentity id = agent_loop::join_external_agent(server, "t1", "10.42.0.0/16", scratch.path() / "agent");
   const std::string ca = files::read(server.data_dir() / "ca.pem");
 
   SyncClient client(server.url(), id, nullptr);
