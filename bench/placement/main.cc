@@ -3,6 +3,7 @@
 // tables (docs/placement.md keeps the last run). Every plan printed has passed the planner's rule checker.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -98,28 +99,44 @@ Row run(const bench::Workload& w) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  uint64_t first_seed = 1;  // workload i (in table order) uses first_seed + i
+  std::vector<int> sizes_given;
+  std::string only;  // run only the workloads whose name contains this
   std::string trace = std::string(BYOC_SHARED_DIR) + "/data/trace-cpu-pods.csv";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) {
       quick = true;
     } else if (!std::strcmp(argv[i], "--trace") && i + 1 < argc) {
       trace = argv[++i];
+    } else if (!std::strcmp(argv[i], "--seed") && i + 1 < argc) {
+      first_seed = std::stoull(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--sizes") && i + 1 < argc) {
+      for (const char* s = argv[++i]; *s;) {
+        char* end = nullptr;
+        sizes_given.push_back(static_cast<int>(std::strtol(s, &end, 10)));
+        s = *end == ',' ? end + 1 : end;
+        if (end == s && *s) break;
+      }
+    } else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) {
+      only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: placement_bench [--quick] [--trace FILE]\n");
+      std::fprintf(stderr,
+                   "usage: placement_bench [--quick] [--trace FILE] [--seed N] [--sizes 100,300] [--only NAME]\n");
       return 2;
     }
   }
   std::vector<bench::Workload> workloads;
-  const std::vector<int> sizes = quick ? std::vector<int>{10, 100} : std::vector<int>{10, 100, 1000};
+  std::vector<int> sizes = quick ? std::vector<int>{10, 100} : std::vector<int>{10, 100, 1000};
+  if (!sizes_given.empty()) sizes = sizes_given;
   const std::pair<int, const char*> shapes[] = {{2, "1:2"}, {4, "1:4"}, {8, "1:8"}, {0, "off-grid"}};
-  uint64_t seed = 1;
+  uint64_t seed = first_seed;
   for (auto [ratio, label] : shapes) {
     for (int n : sizes) {
       workloads.push_back(bench::clickhouse_workload(std::string(label) + " ×" + std::to_string(n), n, ratio, seed++));
     }
   }
   try {
-    workloads.push_back(bench::trace_workload(trace, 600));
+    if (sizes_given.empty()) workloads.push_back(bench::trace_workload(trace, 600));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "skipping the trace workload: %s\n", e.what());
   }
@@ -127,6 +144,7 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   auto total = std::chrono::steady_clock::now();
   for (const auto& w : workloads) {
+    if (!only.empty() && w.name.find(only) == std::string::npos) continue;
     try {
       rows.push_back(run(w));
       std::fprintf(stderr, "%s done (%.1fs)\n", w.name.c_str(), rows.back().seconds + rows.back().in_seconds);

@@ -87,12 +87,23 @@ struct PlannerOptions {
   int64_t exact_max_nodes = 20000;           // exact MIP
   int bound_max_iterations = 5000;           // column generation: master solves
   int integer_master_max_patterns = 2000;    // price-and-branch: patterns offered to the integer master
-  int64_t integer_master_max_nodes = 2000;   // price-and-branch: branch-and-bound nodes
+  int64_t integer_master_max_nodes = 2000;   // price-and-branch: branch-and-bound nodes, and at most
+  int64_t integer_master_max_work = 60000;   // ... this over the item classes (each node's LP grows with them)
   int64_t zone_choice_max_nodes = 200;       // zones for a rounded solution's nodes: branch-and-bound nodes
   int64_t zoned_master_max_nodes = 2000;     // zones restored on the rounded contents: branch-and-bound nodes
   int zoned_master_max_columns = 1000;       // ... and (contents × zones) past which it is skipped
-  int dive_max_rounds = 200;                 // price-and-dive: residual re-solves
+  int dive_max_rounds = 200;                 // price-and-dive: residual re-solves, and at most
+  int64_t dive_max_work = 6000;              // ... this over the item classes
   int dive_max_iterations = 200;             // price-and-dive: master solves per re-solve
+  // false: the column generation inside the rounding prices heuristically and certifies nothing — for the
+  // re-packings whose bound nobody reads (scale-in candidates, neighbourhoods).
+  bool prove_bound = true;
+  int resolve_rounds = 12;                   // neighbourhoods re-packed on the finished layout (resolve.h)
+  int resolve_nodes = 8;                     // ... nodes emptied in each
+  int64_t resolve_ejection_visits = 1000000; // ... and the ejection allowance of each round's re-packing
+  int64_t resolve_max_work = 1500;           // ... and at most this over the layout's nodes, rounds
+  int ejection_depth = 2;                    // repair and node elimination: replicas moved per chain
+  int64_t ejection_max_visits = 5000000;     // ... node visits per call (packing/ejection.h)
   // Safety net per solver call for pathological inputs, far above what the limits above take on the benchmark;
   // only when it hits does a plan depend on the machine's speed.
   int safety_time_limit_ms = 120000;

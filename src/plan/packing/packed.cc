@@ -8,11 +8,13 @@
 #include "base/error.h"
 #include "plan/packing/assignment.h"
 #include "plan/packing/column_generation.h"
+#include "plan/packing/ejection.h"
 #include "plan/packing/exact_mip.h"
 #include "plan/packing/feasibility.h"
 #include "plan/packing/glpk.h"
 #include "plan/packing/improve.h"
 #include "plan/packing/integer_master.h"
+#include "plan/packing/resolve.h"
 #include "plan/packing/zoned_master.h"
 
 namespace byoc::plan::packing {
@@ -64,6 +66,12 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int m
       if (whole > 0) take.emplace_back(static_cast<int>(p), whole);
     }
     if (take.empty()) {
+      // No whole column: one copy of every column the LP takes at least half of, else of its largest.
+      for (size_t p = 0; p < x.size(); ++p) {
+        if (x[p] >= 0.5) take.emplace_back(static_cast<int>(p), 1);
+      }
+    }
+    if (take.empty()) {
       size_t best = 0;
       for (size_t p = 1; p < x.size(); ++p) {
         if (x[p] > x[best]) best = p;
@@ -85,16 +93,41 @@ std::vector<Pattern> dive(const Problem& problem, const GilmoreGomory& gg, int m
   }
 }
 
-IntegerMasterLimits integer_master_limits(const PlannerOptions& options) {
+IntegerMasterLimits integer_master_limits(const PlannerOptions& options, size_t classes) {
   IntegerMasterLimits limits;
   limits.max_patterns = options.integer_master_max_patterns;
-  limits.max_nodes = options.integer_master_max_nodes;
+  limits.max_nodes = std::max<int64_t>(
+      1, std::min<int64_t>(options.integer_master_max_nodes,
+                           options.integer_master_max_work / std::max<int64_t>(1, static_cast<int64_t>(classes))));
   limits.safety_time_limit_ms = options.safety_time_limit_ms;
   return limits;
 }
 
+EjectionLimits ejection_limits(const PlannerOptions& options) {
+  EjectionLimits limits;
+  limits.depth = options.ejection_depth;
+  limits.visits_total = options.ejection_max_visits;
+  limits.visits_per_replica = std::min<int64_t>(limits.visits_per_replica, options.ejection_max_visits);
+  return limits;
+}
+
+// The replicas the slots left out: first by ejection chains through the nodes already there (free), then the
+// cheapest-insertion repair (which may buy nodes); then the local improvement.
+void repair(Layout& layout, const PlannerOptions& options) {
+  std::vector<int> unplaced;
+  for (size_t r = 0; r < layout.problem().replicas.size(); ++r) {
+    if (layout.node_of(static_cast<int>(r)) < 0) unplaced.push_back(static_cast<int>(r));
+  }
+  const EjectionLimits limits = ejection_limits(options);
+  place_by_ejection(layout, unplaced, limits);
+  insert_unplaced(layout);
+  improve(layout);
+  for (int pass = 0; pass < 3 && empty_by_ejection(layout, limits) > 1e-9; ++pass) improve(layout);
+}
+
 // Zoned new nodes added to `base`: replicas into their slots, the rest by the repair, then the local improvement.
-Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<ZonedNode>& nodes) {
+Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const std::vector<ZonedNode>& nodes,
+               const PlannerOptions& options) {
   Layout layout = base;
   std::vector<Pattern> opens;
   std::vector<int> zones;
@@ -103,8 +136,7 @@ Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const 
     zones.push_back(node.zone);
   }
   assign_patterns(layout, classes, opens, zones);
-  insert_unplaced(layout);
-  improve(layout);
+  repair(layout, options);
   return layout;
 }
 
@@ -113,11 +145,10 @@ Layout realise(const Layout& base, const std::vector<ItemClass>& classes, const 
 Layout realise(const Layout& base, const GilmoreGomory& gg, const std::vector<Pattern>& opens,
                const PlannerOptions& options) {
   Layout layout = base;
-  IntegerMasterLimits limits = integer_master_limits(options);
+  IntegerMasterLimits limits = integer_master_limits(options, gg.classes.size());
   limits.max_nodes = options.zone_choice_max_nodes;
   assign_patterns(layout, gg.classes, opens, choose_zones(base, gg.classes, gg.duals, opens, limits));
-  insert_unplaced(layout);
-  improve(layout);
+  repair(layout, options);
   return layout;
 }
 
@@ -181,6 +212,7 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
   ColumnGenerationOptions bound;
   bound.max_iterations = options.bound_max_iterations;
   bound.time_limit_ms = options.safety_time_limit_ms;
+  bound.prove = options.prove_bound;
   GilmoreGomory gg = solve_gilmore_gomory(problem, std::move(classes), seeds, bound);
 
   auto consider = [&](Layout candidate) {
@@ -189,7 +221,7 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
   // Price-and-branch: the integer master's last few improving solutions, then the zones restored on their
   // contents (and the LP's, and the best plan's).
   std::vector<std::vector<int>> solutions =
-      solve_integer_master(problem, gg, counts_of(base, best, gg), integer_master_limits(options));
+      solve_integer_master(problem, gg, counts_of(base, best, gg), integer_master_limits(options, gg.classes.size()));
   for (const auto& counts : solutions) {
     consider(realise(base, gg, counts, options));
   }
@@ -203,7 +235,10 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
   ColumnGenerationOptions resolve;
   resolve.max_iterations = options.dive_max_iterations;
   resolve.time_limit_ms = options.safety_time_limit_ms;
-  std::vector<Pattern> dived = dive(problem, gg, options.dive_max_rounds, resolve);
+  const int dive_rounds = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(options.dive_max_rounds,
+                           options.dive_max_work / std::max<int64_t>(1, static_cast<int64_t>(gg.classes.size())))));
+  std::vector<Pattern> dived = dive(problem, gg, dive_rounds, resolve);
   if (!dived.empty()) consider(realise(base, gg, dived, options));
   std::vector<Pattern> contents;
   for (const auto& counts : solutions) {
@@ -214,12 +249,14 @@ Layout pack_into(const Layout& base, const std::vector<int>& replicas, const Pla
   for (size_t p = 0; p < gg.patterns.size(); ++p) {
     if (gg.x[p] > 1e-6) contents.push_back(gg.patterns[p]);
   }
-  IntegerMasterLimits zoned = integer_master_limits(options);
+  IntegerMasterLimits zoned = integer_master_limits(options, gg.classes.size());
   zoned.max_nodes = options.zoned_master_max_nodes;
   zoned.max_patterns = options.zoned_master_max_columns;
   if (auto nodes = solve_zoned_master(base, gg.classes, contents, zoned_nodes_of(base, best, gg.classes), zoned)) {
-    consider(realise(base, gg.classes, *nodes));
+    consider(realise(base, gg.classes, *nodes, options));
   }
+  // Last, nodes the chains can empty (or shrink) on the winner.
+  for (int pass = 0; pass < 3 && empty_by_ejection(best, ejection_limits(options)) > 1e-9; ++pass) improve(best);
   if (gg_out) *gg_out = std::move(gg);
   return best;
 }
@@ -237,6 +274,7 @@ PackedResult solve_packed(const Problem& problem, const PlannerOptions& options)
       for (int r : ig.replicas) result.replica_value[r] = gg.duals[k];
     }
   }
+  resolve_neighbourhoods(layout, result.replica_value, options);
   result.solution = layout.solution();
   check_or_throw(problem, result.solution, "packed heuristic");
   double cost = result.solution.cost(problem);

@@ -1,8 +1,9 @@
 // solve_packed: the `packed` placement. Every instance gets the Gilmore–Gomory bound and the column-generation
 // rounding heuristic: price-and-branch (the zone-free integer master's last few solutions, zones chosen by a small
 // integer program, then the zoned master on their contents when it is small), the LP's ceiling and floor, and
-// price-and-dive, each turned into nodes by assign_patterns, repaired and improved; the cheapest of these and of
-// a greedy cheapest-insertion plan wins. Small instances (≤ exact_max_replicas) then go to the exact MIP unless
+// price-and-dive, each turned into nodes by assign_patterns, repaired (ejection chains first, ejection.h) and
+// improved; the cheapest of these and of a greedy cheapest-insertion plan wins, and solve_packed then re-packs
+// its most wasteful nodes (resolve.h). Small instances (≤ exact_max_replicas) then go to the exact MIP unless
 // the heuristic already meets the bound.
 //
 // Also used by the scale-in re-placement for the replicas it releases (`replicas` then lists them, and `layout`

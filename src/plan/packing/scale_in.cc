@@ -254,6 +254,7 @@ ScaleInResult solve_scale_in(const Problem& problem, const std::vector<CurrentNo
   PlannerOptions quick = options;
   quick.integer_master_max_nodes = std::max<int64_t>(1, options.integer_master_max_nodes / 3);
   quick.dive_max_rounds = std::max(1, options.dive_max_rounds / 3);
+  quick.prove_bound = false;  // the bound comes from the fresh plan
   std::optional<Candidate> best;
   auto consider = [&](Candidate c) {
     if (max_migrations >= 0 && static_cast<int>(c.migrated.size()) > max_migrations) return;
