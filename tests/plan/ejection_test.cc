@@ -30,16 +30,27 @@ Problem two_zone_problem() {
 
 constexpr int kA0 = 0, kA1 = 1, kC0 = 2, kE = 3;
 
+// A0 and E on n1 in zone a, C0 on n2 in zone b: A1 fits neither node as it is.
+struct BlockedLayout {
+  BlockedLayout() {
+    layout.place(kA0, n1);
+    layout.place(kE, n1);
+    layout.place(kC0, n2);
+  }
+  BlockedLayout(const BlockedLayout&) = delete;
+  BlockedLayout& operator=(const BlockedLayout&) = delete;
+
+  Problem p = two_zone_problem();
+  Layout layout{p};
+  int n1 = layout.add_node(0, 0);
+  int n2 = layout.add_node(0, 1);
+};
+
 // A0 and E on a node in zone a, C0 in zone b with room for A0 only: A1 fits no node as it is (zone a holds A0,
 // zone b lacks room), but swapping it in for A0 and moving A0 to zone b seats it.
 TEST(Ejection, SeatsAReplicaItsZoneBlocksBySwappingTheGroupMate) {
-  Problem p = two_zone_problem();
-  Layout layout(p);
-  int n1 = layout.add_node(0, 0);
-  int n2 = layout.add_node(0, 1);
-  layout.place(kA0, n1);
-  layout.place(kE, n1);
-  layout.place(kC0, n2);
+  BlockedLayout b;
+  auto& [p, layout, n1, n2] = b;
   ASSERT_FALSE(layout.can_place(kA1, n1));
   ASSERT_FALSE(layout.can_place(kA1, n2));
   EXPECT_EQ(place_by_ejection(layout, {kA1}), 1);
@@ -50,13 +61,8 @@ TEST(Ejection, SeatsAReplicaItsZoneBlocksBySwappingTheGroupMate) {
 }
 
 TEST(Ejection, NeverMovesAPinnedReplica) {
-  Problem p = two_zone_problem();
-  Layout layout(p);
-  int n1 = layout.add_node(0, 0);
-  int n2 = layout.add_node(0, 1);
-  layout.place(kA0, n1);
-  layout.place(kE, n1);
-  layout.place(kC0, n2);
+  BlockedLayout b;
+  auto& [p, layout, n1, n2] = b;
   layout.pin(kA0);
   EXPECT_EQ(place_by_ejection(layout, {kA1}), 0);
   EXPECT_EQ(layout.node_of(kA1), -1);

@@ -1,9 +1,6 @@
 // The JSON-valued columns of the SQLite schema (zones, instance types,
-// allowed IPs, conditions): written with nlohmann::json, read back on every
-// list. Reading takes a hand-written path for the exact compact form the store
-// writes itself (no escapes) and falls back to nlohmann::json for anything
-// else, so both give the same values; the fast path only saves the cost of
-// building and walking a JSON tree per row.
+// allowed IPs, conditions): written and read with nlohmann::json, in one
+// place so both directions agree.
 #pragma once
 
 #include <string>
