@@ -19,8 +19,10 @@ fs::path absolute_or_empty(const std::string& path) {
 void add_server_command(CLI::App& app, CommandSet& commands) {
   struct Flags {
     std::string listen = "127.0.0.1:8443";
-    std::string data_dir, tls_cert, tls_key;
+    std::string data_dir, tls_cert, tls_key, access_log;
     int io_threads = 2;
+    double handshake_timeout = 10, header_timeout = 10, body_timeout = 10, keepalive_timeout = 120;
+    size_t max_connections = 0, max_pending_per_source = 1024;
   };
   auto f = std::make_shared<Flags>();
   auto* sub = app.add_subcommand("server", "Run the management plane (API, controllers, local agents)");
@@ -34,8 +36,37 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
   sub->add_option("--io-threads", f->io_threads, "Threads serving HTTP")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  auto seconds = CLI::Range(0.05, 3600.0);
+  sub->add_option("--handshake-timeout", f->handshake_timeout, "Seconds a connection has to finish its TLS handshake")
+      ->check(seconds)
+      ->capture_default_str();
+  sub->add_option("--header-timeout", f->header_timeout, "Seconds a request head has from its first byte")
+      ->check(seconds)
+      ->capture_default_str();
+  sub->add_option("--body-timeout", f->body_timeout,
+                  "Seconds between two reads of a request body (which must also average 16 KiB/s)")
+      ->check(seconds)
+      ->capture_default_str();
+  sub->add_option("--keepalive-timeout", f->keepalive_timeout, "Seconds an idle keep-alive connection stays open")
+      ->check(seconds)
+      ->capture_default_str();
+  sub->add_option("--max-connections", f->max_connections, "Connections at once (0: the open-file limit less 256)")
+      ->capture_default_str();
+  sub->add_option("--max-pending-per-source", f->max_pending_per_source,
+                  "Connections one client address may hold before its request head is in (the oldest is closed)")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
+  sub->add_option("--access-log", f->access_log, "Write a JSON line per request to this file (- for stderr); off by default");
   on_run(sub, commands, [f] {
     server::ServerOptions options;
+    auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
+    options.timeouts.handshake = ms(f->handshake_timeout);
+    options.timeouts.header = ms(f->header_timeout);
+    options.timeouts.body = ms(f->body_timeout);
+    options.timeouts.keepalive = ms(f->keepalive_timeout);
+    options.max_connections = f->max_connections;
+    options.max_pending_per_source = f->max_pending_per_source;
+    if (!f->access_log.empty()) options.access_log = f->access_log == "-" ? std::filesystem::path("-") : absolute_or_empty(f->access_log);
     options.listen = f->listen;
     options.data_dir = absolute_or_empty(f->data_dir);
     options.tls_cert = absolute_or_empty(f->tls_cert);

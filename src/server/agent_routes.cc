@@ -240,6 +240,9 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
             } catch (const std::exception& e) {
               ctx.presence.end(env_id);
               responder->send(error_response(e));
+            } catch (...) {
+              ctx.presence.end(env_id);
+              responder->send(internal_error_response(nullptr, "a non-standard exception"));
             }
           });
         };
@@ -266,7 +269,9 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         if (deadline->woken) cancel();
         else deadline->cancel = std::move(cancel);
       } catch (const std::exception& e) {
-        responder->send(error_response(e));
+        responder->send(error_response(e, &req));
+      } catch (...) {
+        responder->send(internal_error_response(&req, "a non-standard exception"));
       }
     });
   });

@@ -22,19 +22,6 @@ constexpr int64_t kJoinTokenLifetime = 3600;
 
 }  // namespace
 
-json parse_json_body(const HttpRequest& req) {
-  std::string type = req.header("content-type");
-  auto semicolon = type.find(';');
-  std::string media = type.substr(0, semicolon);
-  while (!media.empty() && media.back() == ' ') media.pop_back();
-  if (req.body.empty() && media.empty()) return json::object();
-  if (media != "application/json")
-    throw Error(ErrorKind::kUnsupportedMedia, "unsupported_media_type", "Content-Type must be application/json");
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) throw Error::BadRequest("invalid_json", "request body is not valid JSON");
-  return body;
-}
-
 namespace {
 
 // {"items":[...]} with each item written by model::append_json.
@@ -436,7 +423,9 @@ Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> b
       try {
         responder->send(body(req));
       } catch (const std::exception& e) {
-        responder->send(error_response(e));
+        responder->send(error_response(e, &req));
+      } catch (...) {
+        responder->send(internal_error_response(&req, "a non-standard exception"));
       }
     });
   };

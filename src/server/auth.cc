@@ -28,10 +28,16 @@ store::ApiToken verified_token(store::Transaction& tx, const TokenParts& parts) 
   return std::move(*token);
 }
 
+// The access log names the token that acted (its id, never its secret).
+void trace_token(const HttpRequest& request, const std::string& token_id) {
+  if (request.trace) request.trace->token_id = token_id;
+}
+
 }  // namespace
 
 Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
   store::ApiToken token = verified_token(tx, bearer_token(request));
+  trace_token(request, token.id);
   return {token.id, token.role, token.organization};
 }
 
@@ -71,12 +77,14 @@ std::optional<Principal> VerifiedTokens::find(const HttpRequest& request, uint64
   if (!parts) return std::nullopt;
   auto known = verified_.find(parts->id, generation);
   if (!known || !secret_matches(parts->secret, known->secret_sha256_hex)) return std::nullopt;
+  trace_token(request, known->who.token_id);
   return known->who;
 }
 
 Principal VerifiedTokens::authenticate(store::Transaction& tx, const HttpRequest& request, uint64_t generation) {
   store::ApiToken token = verified_token(tx, bearer_token(request));
   Principal who{token.id, token.role, token.organization};
+  trace_token(request, token.id);
   verified_.remember(token.id, {std::move(token.secret_sha256_hex), who}, generation);
   return who;
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/log.h"
 
 namespace byoc::server {
 
@@ -14,17 +15,30 @@ std::string HttpRequest::header(const std::string& lowercase_name) const {
 HttpResponse HttpResponse::json(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  // A message may quote client input: bytes that are not UTF-8 are replaced
+  // rather than failing the answer.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
-HttpResponse error_response(const std::exception& e) {
+HttpResponse internal_error_response(const HttpRequest* request, const std::string& what) {
+  std::string id = request && request->trace ? request->trace->request_id : "";
+  spdlog::error("request {}: unexpected failure: {}", id.empty() ? "-" : id, what);
+  // The text never reaches the client: it may hold paths or SQL.
+  return HttpResponse::json(500, {{"error",
+                                   {{"code", "internal"},
+                                    {"message", id.empty() ? "internal error" : "internal error (request " + id + ")"},
+                                    {"field", ""},
+                                    {"request_id", id}}}});
+}
+
+HttpResponse error_response(const std::exception& e, const HttpRequest* request) {
   if (const auto* err = dynamic_cast<const Error*>(&e)) {
-    return HttpResponse::json(err->http_status(),
-                              {{"error", {{"code", err->code()}, {"message", err->what()}, {"field", err->field()}}}});
+    if (err->kind() != ErrorKind::kInternal)
+      return HttpResponse::json(err->http_status(),
+                                {{"error", {{"code", err->code()}, {"message", err->what()}, {"field", err->field()}}}});
   }
-  // Unknown failures never leak their text: it may hold paths or SQL.
-  return HttpResponse::json(500, {{"error", {{"code", "internal"}, {"message", "internal error"}, {"field", ""}}}});
+  return internal_error_response(request, e.what());
 }
 
 }  // namespace byoc::server

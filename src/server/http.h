@@ -21,6 +21,14 @@ struct PeerCertificate {
   std::string serial_hex;
 };
 
+// What the dispatcher and the access log learn about a request while it is
+// served. Shared by the request and its responder, so a handler on another
+// thread fills it before it answers.
+struct RequestTrace {
+  std::string request_id;  // also sent as X-Request-Id
+  std::string token_id;    // the bearer token's id, once verified; never its secret
+};
+
 struct HttpRequest {
   std::string method;
   std::string path;                           // without the query string, percent-decoded
@@ -31,6 +39,7 @@ struct HttpRequest {
   std::optional<PeerCertificate> peer;
   std::map<std::string, std::string> params;  // path parameters filled by the router
   std::string route;                          // the matched pattern, e.g. /v1/environments/{env}
+  std::shared_ptr<RequestTrace> trace;        // set by the dispatcher; may be null in unit tests
 
   std::string header(const std::string& lowercase_name) const;
 };
@@ -53,6 +62,10 @@ class Responder {
 using Handler = std::function<void(HttpRequest&, std::shared_ptr<Responder>)>;
 
 // Renders an exception (byoc::Error or anything else) as the API's error body.
-HttpResponse error_response(const std::exception& e);
+// Anything but a byoc::Error is a bug: 500 with the request's id in the body
+// (and its text only in the log, with that id).
+HttpResponse error_response(const std::exception& e, const HttpRequest* request = nullptr);
+// The 500 answer for a failure that is not even a std::exception.
+HttpResponse internal_error_response(const HttpRequest* request, const std::string& what);
 
 }  // namespace byoc::server

@@ -1,72 +1,42 @@
 #include "server/https_server.h"
 
 #include <fcntl.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <csignal>
-#include <nlohmann/json.hpp>
 #include <memory>
-#include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "server/request_head.h"
+#include "server/request_target.h"
+#include "server/tls_context.h"
+#include "server/tls_socket.h"
 
 namespace byoc::server {
 namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kIdleTimeout = std::chrono::seconds(120);
-
-std::string percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-void parse_target(std::string_view target, HttpRequest& req) {
-  auto q = target.find('?');
-  req.path = percent_decode(target.substr(0, q), false);
-  if (q == std::string_view::npos) return;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    auto eq = pair.find('=');
-    std::string key = percent_decode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
-    if (!key.empty()) req.query[key] = value;
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-}
+// After a final answer the server reads (and drops) what the client still
+// sends for this long, so that closing with unread data (which resets the
+// connection) doesn't destroy the answer before the client reads it.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
 
 std::optional<PeerCertificate> verified_peer(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
@@ -86,6 +56,17 @@ std::optional<PeerCertificate> verified_peer(SSL* ssl) {
   return peer;
 }
 
+std::string error_body(const std::string& code, const std::string& message, const std::string& field) {
+  return HttpResponse::json(0, {{"error", {{"code", code}, {"message", message}, {"field", field}}}}).body;
+}
+
+struct Rejection {
+  int status = 400;
+  std::string code = "malformed_request";
+  std::string message = "the request is not valid HTTP/1.1";
+  std::string field;
+};
+
 class Session;
 
 class SessionResponder final : public Responder {
@@ -101,140 +82,35 @@ class SessionResponder final : public Responder {
   std::atomic<bool> sent_{false};
 };
 
-// TlsSocket: a server-side TLS connection run directly on the socket's
-// descriptor (OpenSSL on a non-blocking fd, Asio only for readiness), as an
-// Asio AsyncStream for Beast. Asio's ssl::stream keeps two 17 KB staging
-// vectors and a 34 KB BIO pair per connection whatever it is doing; here an
-// idle connection (an agent between long-polls) holds only OpenSSL's state,
-// whose record buffers SSL_MODE_RELEASE_BUFFERS frees between messages.
-// All operations run on the socket's strand, one read and one write at most.
-class TlsSocket {
- public:
-  using executor_type = tcp::socket::executor_type;
-
-  TlsSocket(tcp::socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), ssl_(SSL_new(ctx)) {
-    if (!ssl_) throw Error::Internal("SSL_new failed");
-    beast::error_code ec;
-    socket_.non_blocking(true, ec);
-    SSL_set_fd(ssl_, static_cast<int>(socket_.native_handle()));
-    SSL_set_accept_state(ssl_);
-  }
-  ~TlsSocket() { SSL_free(ssl_); }
-  TlsSocket(const TlsSocket&) = delete;
-  TlsSocket& operator=(const TlsSocket&) = delete;
-
-  executor_type get_executor() { return socket_.get_executor(); }
-  tcp::socket& socket() { return socket_; }
-  SSL* native_handle() { return ssl_; }
-
-  template <typename Handler>
-  auto async_handshake(Handler&& handler) {
-    return run(std::forward<Handler>(handler), [this](size_t&) { return SSL_do_handshake(ssl_) == 1; });
-  }
-
-  template <typename MutableBuffers, typename Handler>
-  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    asio::mutable_buffer first;
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-      if (it->size() > 0) {
-        first = *it;
-        break;
-      }
-    return run(std::forward<Handler>(handler), [this, first](size_t& n) {
-      return first.size() == 0 || SSL_read_ex(ssl_, first.data(), first.size(), &n) == 1;
-    });
-  }
-
-  // Coalesces the sequence (an HTTP header and body) into one record when
-  // it fits, so a response is one TLS record and one send.
-  template <typename ConstBuffers, typename Handler>
-  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-    pending_.clear();
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
-      asio::const_buffer b = *it;
-      size_t take = std::min(b.size(), kMaxWrite - pending_.size());
-      pending_.append(static_cast<const char*>(b.data()), take);
-      if (pending_.size() == kMaxWrite) break;
-    }
-    return run(std::forward<Handler>(handler), [this](size_t& n) {
-      if (pending_.empty()) return true;
-      if (SSL_write_ex(ssl_, pending_.data(), pending_.size(), &n) != 1) return false;
-      std::string().swap(pending_);  // written: don't keep the copy
-      return true;
-    });
-  }
-
-  // Sends close_notify if it can at once, then closes the socket.
-  void shutdown_and_close() {
-    ERR_clear_error();
-    SSL_shutdown(ssl_);
-    beast::error_code ec;
-    socket_.close(ec);
-  }
-
- private:
-  static constexpr size_t kMaxWrite = 16 * 1024;
-
-  // Runs `attempt` until it succeeds, waiting for the readiness OpenSSL asks
-  // for in between; completes with the bytes it moved.
-  template <typename Handler, typename Attempt>
-  auto run(Handler&& handler, Attempt attempt) {
-    return asio::async_compose<Handler, void(beast::error_code, size_t)>(
-        [this, attempt, started = false](auto& self, beast::error_code ec = {}) mutable {
-          if (started && ec) return self.complete(ec, 0);
-          started = true;
-          size_t n = 0;
-          ERR_clear_error();
-          errno = 0;
-          if (attempt(n)) return self.complete({}, n);
-          int rc = SSL_get_error(ssl_, 0);
-          switch (rc) {
-            case SSL_ERROR_WANT_READ:
-              return socket_.async_wait(tcp::socket::wait_read, std::move(self));
-            case SSL_ERROR_WANT_WRITE:
-              return socket_.async_wait(tcp::socket::wait_write, std::move(self));
-            case SSL_ERROR_ZERO_RETURN:
-              return self.complete(asio::error::eof, 0);
-            case SSL_ERROR_SYSCALL:
-              return self.complete(errno == 0 ? beast::error_code(asio::error::eof)
-                                              : beast::error_code(asio::error::connection_reset),
-                                   0);
-            default:
-              return self.complete(asio::error::connection_aborted, 0);
-          }
-        },
-        handler, socket_);
-  }
-
-  tcp::socket socket_;
-  SSL* ssl_;
-  std::string pending_;
+// What a session shares with the listener.
+struct Shared {
+  const HttpsServer::Dispatch& dispatch;
+  const HttpsServerOptions& options;
+  ConnectionTable& table;
 };
 
-// Bounds the TLS handshakes in progress. Handshakes are CPU work: thousands at
-// once (every agent reconnecting after a restart) would each take so long
-// that clients time out and retry, and no one gets through. Connections
-// beyond the bound wait in the kernel's accept backlog and are served in order.
-struct HandshakeGate {
-  std::function<void()> done;  // called once per connection whose handshake ended
-};
-
-// One client connection: handshake, then requests one at a time. While a
-// handler holds a request (a long-poll) nothing is pending on the socket and
-// no deadline runs; the request buffer is given back meanwhile.
+// One client connection: wait for its ClientHello, a handshake slot, the
+// handshake, then requests one at a time. While a handler holds a request
+// (a long-poll) nothing is pending on the socket and no deadline runs; the
+// request buffer is given back meanwhile. All handlers of a session run on
+// its own io_context, which one thread runs.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, SSL_CTX* ctx, const HttpsServer::Dispatch& dispatch, size_t body_limit,
-          HandshakeGate& gate, const std::function<void(bool)>& on_handshake)
-      : stream_(std::move(socket), ctx), deadline_(stream_.get_executor()), dispatch_(dispatch),
-        body_limit_(body_limit), gate_(gate), on_handshake_(on_handshake) {}
+  Session(tcp::socket socket, SSL_CTX* ctx, const Shared& shared)
+      : stream_(std::move(socket), ctx), deadline_(stream_.get_executor()), shared_(shared) {}
+  ~Session() { shared_.table.release(entry_); }
 
   void start() {
-    // Agents give up a handshake after 10 s; holding the socket longer only
-    // keeps a descriptor from the ones that retry.
-    arm(std::chrono::seconds(10));
-    stream_.async_handshake(
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_handshake(ec); });
+    beast::error_code ec;
+    remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
+    if (ec) return close_now(nullptr);
+    entry_ = shared_.table.admit(remote_, [weak = weak_from_this()] {
+      if (auto self = weak.lock())
+        asio::post(self->stream_.get_executor(), [self] { self->close_now("evicted"); });
+    });
+    if (!entry_) return close_now("over_limit");
+    arm(shared_.options.timeouts.handshake, Stage::kHandshake);
+    wait_for_hello();
   }
 
   // Called by the responder from any thread.
@@ -244,49 +120,201 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  // A deadline closes the socket, which fails whatever is pending.
-  void arm(std::chrono::seconds after) {
+  enum class Stage { kHandshake, kIdle, kHeader, kBody, kSend, kLinger };
+
+  static const char* timeout_reason(Stage stage) {
+    switch (stage) {
+      case Stage::kHandshake: return "handshake_timeout";
+      case Stage::kHeader: return "header_timeout";
+      case Stage::kBody: return "body_timeout";
+      case Stage::kSend: return "send_timeout";
+      default: return nullptr;  // keep-alive idle and lingering end normally
+    }
+  }
+
+  // One deadline per stage. On a head or body it cancels the pending read,
+  // which then answers 408; elsewhere it closes the socket.
+  void arm(std::chrono::milliseconds after, Stage stage) {
+    stage_ = stage;
+    timed_out_ = false;
+    uint64_t generation = ++deadline_generation_;
     deadline_.expires_after(after);
-    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        beast::error_code ignored;
-        self->stream_.socket().close(ignored);
+    deadline_.async_wait([weak = weak_from_this(), generation](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || generation != self->deadline_generation_) return;
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      if (self->stage_ == Stage::kHeader || self->stage_ == Stage::kBody) {
+        self->stream_.socket().cancel(ignored);
+      } else {
+        self->close_now(timeout_reason(self->stage_));
       }
     });
   }
 
+  void disarm() {
+    ++deadline_generation_;
+    deadline_.cancel();
+  }
+
+  void close_now(const char* reason) {
+    if (closed_) return;
+    closed_ = true;
+    disarm();
+    if (reason && shared_.options.on_close) shared_.options.on_close(reason);
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    shared_.table.release(entry_);
+  }
+
+  void wait_for_hello() {
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](beast::error_code ec) { self->on_hello(ec); });
+  }
+
+  void on_hello(beast::error_code ec) {
+    if (ec || closed_) return;
+    unsigned char first = 0;
+    ssize_t n = ::recv(stream_.socket().native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return wait_for_hello();
+    if (n <= 0) return close_now(nullptr);
+    if (first != 0x16) return reply_plain();  // not a TLS handshake record: likely plain HTTP
+    shared_.table.set_pending(entry_, false);
+    shared_.table.request_handshake(entry_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) asio::post(self->stream_.get_executor(), [self] { self->handshake(); });
+    });
+  }
+
+  void handshake() {
+    if (closed_) return shared_.table.handshake_done(entry_);
+    stream_.async_handshake([self = shared_from_this()](beast::error_code ec, size_t) { self->on_handshake(ec); });
+  }
+
   void on_handshake(beast::error_code ec) {
-    gate_.done();
-    if (ec) return;
-    if (on_handshake_) on_handshake_(SSL_session_reused(stream_.native_handle()) == 1);
-    remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
+    shared_.table.handshake_done(entry_);
+    if (ec || closed_) return close_now(nullptr);
+    if (shared_.options.on_handshake)
+      shared_.options.on_handshake(SSL_session_reused(stream_.native_handle()) == 1);
     peer_ = verified_peer(stream_.native_handle());
-    read();
+    read_request(true);
   }
 
-  void read() {
+  void read_request(bool first) {
     parser_.emplace();
-    parser_->body_limit(body_limit_);
-    arm(kIdleTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.options.header_limit));
+    parser_->body_limit(shared_.options.body_limit);
+    if (first || buffer_.size() > 0 || SSL_pending(stream_.native_handle()) > 0) return read_head();
+    // Idle until the next request's first bytes; then the head has its own deadline.
+    arm(shared_.options.timeouts.keepalive, Stage::kIdle);
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      self->read_head();
+    });
   }
 
-  void on_read(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      reply_error(413, "too_large", "request body exceeds 1 MiB");
-      return;
+  void read_head() {
+    shared_.table.set_pending(entry_, true);
+    arm(shared_.options.timeouts.header, Stage::kHeader);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, size_t) { self->on_head(ec); });
+  }
+
+  // Why a read failed, as the answer to give; nullopt when the client just left.
+  std::optional<Rejection> read_failure(beast::error_code ec) {
+    if (timed_out_) return Rejection{408, "request_timeout", "the request did not arrive in time", ""};
+    if (ec == bhttp::error::body_limit)
+      return Rejection{413, "too_large", "the request body exceeds the limit", ""};
+    if (ec == bhttp::error::header_limit) {
+      std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      if (seen.find('\n') == std::string_view::npos)
+        return Rejection{414, "uri_too_long", "the request line exceeds the limit", "path"};
+      return Rejection{431, "headers_too_large", "the request head exceeds the limit", ""};
     }
-    if (ec) return;  // closed, timed out or malformed: drop the connection
+    if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::connection_aborted || ec == asio::error::operation_aborted)
+      return std::nullopt;
+    if (ec == bhttp::error::bad_content_length || ec == bhttp::error::multiple_content_length)
+      return Rejection{400, "invalid_content_length", "Content-Length must be one decimal number", "Content-Length"};
+    if (ec == bhttp::error::bad_transfer_encoding)
+      return Rejection{400, "invalid_transfer_encoding", "the last transfer coding must be chunked",
+                       "Transfer-Encoding"};
+    if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension)
+      return Rejection{400, "invalid_chunk", "the chunked body is malformed", ""};
+    if (ec == bhttp::error::bad_version)
+      return Rejection{400, "malformed_request", "the request line has no valid HTTP version", ""};
+    return Rejection{};
+  }
+
+  void fail_read(beast::error_code ec) {
+    shared_.table.set_pending(entry_, false);
+    auto rejection = read_failure(ec);
+    if (!rejection) return close_now(timed_out_ ? timeout_reason(stage_) : nullptr);
+    const char* reason = timed_out_ ? timeout_reason(stage_) : "malformed";
+    reject(*rejection, reason);
+  }
+
+  void on_head(beast::error_code ec) {
+    if (closed_) return;
+    if (ec) return fail_read(ec);
+    shared_.table.set_pending(entry_, false);
+    auto& msg = parser_->get();
+    RequestHead head;
+    head.version = msg.version();
+    for (const auto& field : msg) head.fields.push_back({field.name_string(), field.value()});
+    if (auto rejection = check_request_head(head))
+      return reject({rejection->status, rejection->code, rejection->message, rejection->field}, "malformed");
+    try {
+      target_ = parse_request_target(msg.target());
+    } catch (const Error& e) {
+      return reject({e.http_status(), e.code(), e.what(), e.field()}, "malformed");
+    }
+    if (parser_->is_done()) return finish_request();
+    body_started_ = std::chrono::steady_clock::now();
+    if (expects_continue(head)) return send_continue();
+    read_body();
+  }
+
+  void send_continue() {
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+    arm(shared_.options.timeouts.send, Stage::kSend);
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || self->closed_) return self->close_now(nullptr);
+      self->read_body();
+    });
+  }
+
+  // The body comes in reads, each within the body timeout, and all of it
+  // at the minimum rate once the first timeout's worth of time has passed.
+  std::chrono::milliseconds body_time_left() const {
+    const auto& o = shared_.options;
+    uint64_t promised = parser_->content_length().value_or(o.body_limit);
+    auto allowed = o.timeouts.body + std::chrono::milliseconds(promised * 1000 / std::max<size_t>(1, o.min_body_rate));
+    auto used = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - body_started_);
+    return std::max(std::chrono::milliseconds(0), std::min(o.timeouts.body, allowed - used));
+  }
+
+  void read_body() {
+    arm(body_time_left(), Stage::kBody);
+    bhttp::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) return self->fail_read(ec);
+      if (self->parser_->is_done()) return self->finish_request();
+      self->read_body();
+    });
+  }
+
+  void finish_request() {
+    disarm();
     auto& msg = parser_->get();
     HttpRequest req;
     req.method = std::string(msg.method_string());
-    parse_target(msg.target(), req);
+    req.path = std::move(target_.path);
+    req.query = std::move(target_.query);
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      req.headers[name] = std::string(field.value());
+      auto [it, fresh] = req.headers.emplace(std::move(name), std::string(field.value()));
+      if (!fresh) it->second += ", " + std::string(field.value());  // a list header sent twice
     }
     req.body = std::move(msg.body());
     req.remote_address = remote_;
@@ -297,49 +325,96 @@ class Session : public std::enable_shared_from_this<Session> {
     // Nothing is pipelined behind a request here (clients wait for answers):
     // an empty buffer is given back, which matters for thousands of held polls.
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
-    // No deadline while a handler (e.g. a long-poll) owns the request.
-    deadline_.cancel();
     auto responder = std::make_shared<SessionResponder>(shared_from_this(), version, keep_alive);
     try {
-      dispatch_(req, responder);
+      shared_.dispatch(req, responder);
     } catch (const std::exception& e) {
-      responder->send(error_response(e));
+      responder->send(error_response(e, &req));
+    } catch (...) {
+      responder->send(internal_error_response(&req, "a non-standard exception"));
     }
   }
 
-  void reply_error(int status, const char* code, const char* message) {
-    HttpResponse r = HttpResponse::json(
-        status, nlohmann::json{{"error", {{"code", code}, {"message", message}, {"field", ""}}}});
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  // Answers a request the listener refuses, then closes.
+  void reject(const Rejection& r, const char* reason) {
+    if (shared_.options.on_close) shared_.options.on_close(reason);
+    if (shared_.options.on_rejected) shared_.options.on_rejected(remote_, r.status);
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
     res.set(bhttp::field::content_type, "application/json");
-    res.body() = r.body;
+    res.set(bhttp::field::cache_control, "no-store");
+    res.keep_alive(false);
+    res.body() = error_body(r.code, r.message, r.field);
     res.prepare_payload();
     do_write(std::move(res), false);
   }
 
+  // Plain HTTP (or anything but TLS) on this port: one answer in the clear.
+  void reply_plain() {
+    shared_.table.set_pending(entry_, false);
+    if (shared_.options.on_close) shared_.options.on_close("not_tls");
+    if (shared_.options.on_rejected) shared_.options.on_rejected(remote_, 400);
+    std::string body = error_body("tls_required", "this server speaks HTTPS only", "");
+    auto text = std::make_shared<std::string>("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                                              "Connection: close\r\nContent-Length: " +
+                                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    arm(shared_.options.timeouts.send, Stage::kSend);
+    asio::async_write(stream_.socket(), asio::buffer(*text),
+                      [self = shared_from_this(), text](beast::error_code ec, size_t) {
+                        if (ec) return self->close_now(nullptr);
+                        self->linger(false);
+                      });
+  }
+
   void do_write(bhttp::response<bhttp::string_body> response, bool keep_alive) {
+    if (closed_) return;
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(response));
-    arm(std::chrono::seconds(30));
+    arm(shared_.options.timeouts.send, Stage::kSend);
     auto done = [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-      if (ec) return;
-      if (keep_alive) {
-        self->read();
-      } else {
-        self->deadline_.cancel();
-        self->stream_.shutdown_and_close();
-      }
+      if (ec || self->closed_) return self->close_now(nullptr);
+      if (keep_alive) return self->read_request(false);
+      self->linger(true);
     };
     bhttp::async_write(stream_, *res, std::move(done));
   }
 
+  // The last answer is out: say so (close_notify, FIN), drop what still
+  // arrives for a moment, then close.
+  void linger(bool tls) {
+    if (tls) {
+      ERR_clear_error();
+      SSL_shutdown(stream_.native_handle());
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    arm(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime), Stage::kLinger);
+    drain();
+  }
+
+  void drain() {
+    if (!drain_buffer_) drain_buffer_ = std::make_unique<std::array<char, 4096>>();
+    stream_.socket().async_read_some(asio::buffer(*drain_buffer_),
+                                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                       self->drained_ += n;
+                                       if (ec || self->closed_ || self->drained_ > kLingerBytes)
+                                         return self->close_now(nullptr);
+                                       self->drain();
+                                     });
+  }
+
   TlsSocket stream_;
   asio::steady_timer deadline_;
-  const HttpsServer::Dispatch& dispatch_;
-  size_t body_limit_;
-  HandshakeGate& gate_;
-  const std::function<void(bool)>& on_handshake_;
+  const Shared& shared_;
+  ConnectionTable::Handle entry_;
+  Stage stage_ = Stage::kHandshake;
+  bool timed_out_ = false;
+  bool closed_ = false;
+  uint64_t deadline_generation_ = 0;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  RequestTarget target_;
+  std::chrono::steady_clock::time_point body_started_;
+  std::unique_ptr<std::array<char, 4096>> drain_buffer_;
+  size_t drained_ = 0;
   std::string remote_;
   std::optional<PeerCertificate> peer_;
 };
@@ -359,18 +434,20 @@ void SessionResponder::send(HttpResponse response) {
 }  // namespace
 
 struct HttpsServer::Impl {
-  static constexpr int kMaxHandshakes = 128;
-
   static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
     std::vector<std::unique_ptr<asio::io_context>> out;
     for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
     return out;
   }
 
-  explicit Impl(const HttpsServerOptions& o) : options(o) {}
+  Impl(const HttpsServerOptions& o, Dispatch d) : options(o), dispatch(std::move(d)), table(o.limits) {}
+  // Sessions die with the contexts below: none may start another's handshake then.
+  ~Impl() { table.shut(); }
 
   HttpsServerOptions options;
   Dispatch dispatch;
+  ConnectionTable table;
+  Shared shared{dispatch, options, table};
   // One context per I/O thread, each run by its thread alone (as nginx runs
   // a process per worker): a connection stays on the context it was given,
   // so its handlers never hop threads. The first also holds the acceptor,
@@ -379,16 +456,14 @@ struct HttpsServer::Impl {
   asio::io_context& ioc = *contexts.front();
   size_t next_context = 0;  // round robin over accepted connections; accept handler only
   std::atomic<size_t> next_timer_context{0};
-  ssl::context ctx{ssl::context::tls_server};
+  std::shared_ptr<SSL_CTX> tls;
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
   asio::steady_timer accept_retry{ioc};
   int port = 0;
-  HandshakeGate gate{[this] { handshake_ended(); }};
-  std::mutex accept_mutex;
-  int handshaking = 0;      // guarded by accept_mutex
-  bool accept_paused = false;
 
+  // Accepting never waits for handshakes or idle connections: the table
+  // decides, per connection, what it may hold.
   void accept() {
     asio::io_context& target = *contexts[next_context++ % contexts.size()];
     acceptor.async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
@@ -405,68 +480,23 @@ struct HttpsServer::Impl {
       }
       // Asio opens sockets without CLOEXEC; children must never inherit them.
       ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-      {
-        std::lock_guard lock(accept_mutex);
-        ++handshaking;
-      }
       auto executor = socket.get_executor();
-      auto session =
-          std::make_shared<Session>(std::move(socket), ctx.native_handle(), dispatch, options.body_limit, gate,
-                                                options.on_handshake);
+      auto session = std::make_shared<Session>(std::move(socket), tls.get(), shared);
       asio::post(executor, [session] { session->start(); });  // on the connection's own thread
-      {
-        std::lock_guard lock(accept_mutex);
-        if (handshaking >= kMaxHandshakes) {
-          accept_paused = true;
-          return;
-        }
-      }
       accept();
-    });
-  }
-
-  void handshake_ended() {
-    {
-      std::lock_guard lock(accept_mutex);
-      --handshaking;
-      if (!accept_paused || handshaking >= kMaxHandshakes) return;
-      accept_paused = false;
-    }
-    asio::post(ioc, [this] {
-      if (acceptor.is_open()) accept();
     });
   }
 };
 
-HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch) : impl_(std::make_unique<Impl>(options)) {
+HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch)
+    : impl_(std::make_unique<Impl>(options, std::move(dispatch))) {
   // OpenSSL writes to the descriptor with write(): a peer gone mid-answer
   // must be an error on that connection, not SIGPIPE for the process.
   std::signal(SIGPIPE, SIG_IGN);
-  impl_->dispatch = std::move(dispatch);
-  auto& ctx = impl_->ctx;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  // Idle keep-alive connections (thousands of agents between syncs) don't
-  // keep their TLS read/write buffers.
-  SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  if (!options.session_ticket_key.empty()) {
-    auto* key = const_cast<char*>(options.session_ticket_key.data());
-    if (options.session_ticket_key.size() != 80 || SSL_CTX_set_tlsext_ticket_keys(ctx.native_handle(), key, 80) != 1)
-      throw Error::Invalid("invalid_tls", "the session ticket key must be 80 bytes");
-  }
-  beast::error_code ec;
-  ctx.use_certificate_chain(asio::buffer(options.cert_chain_pem), ec);
-  if (!ec) ctx.use_private_key(asio::buffer(options.key_pem), ssl::context::pem, ec);
-  if (ec) throw Error::Invalid("invalid_tls", "cannot load the serving certificate or key: " + ec.message());
-  if (!options.client_ca_pem.empty()) {
-    ctx.add_certificate_authority(asio::buffer(options.client_ca_pem), ec);
-    if (ec) throw Error::Invalid("invalid_tls", "cannot load the client CA: " + ec.message());
-    // Ask for a client certificate but don't demand one: only agent routes need it.
-    ctx.set_verify_mode(ssl::verify_peer);
-    ctx.set_verify_callback([](bool preverified, ssl::verify_context&) { return preverified; });
-    SSL_CTX_set_session_id_context(ctx.native_handle(), reinterpret_cast<const unsigned char*>("byoc"), 4);
-  }
+  impl_->tls = make_server_tls_context(
+      {options.cert_chain_pem, options.key_pem, options.client_ca_pem, options.session_ticket_key});
 
+  beast::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) throw Error::Invalid("invalid_listen", "not an IP address: " + options.host, "listen");
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));

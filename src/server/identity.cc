@@ -25,7 +25,7 @@ crypto::KeyedCertificate load_or_make_ca(const fs::path& dir, const std::string&
   auto ca = crypto::make_ca(spec);
   // Key first: a certificate without its key would be unusable after a crash.
   files::write_atomic(dir / (name + ".key"), ca.key_pem, 0600);
-  files::write_atomic(dir / (name + ".pem"), ca.cert_pem, 0644);
+  files::write_atomic(dir / (name + ".pem"), ca.cert_pem, 0600);
   return ca;
 }
 
@@ -48,7 +48,7 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
     auto chain = crypto::split_pem_certificates(id.serving_chain_pem);
     if (chain.empty()) throw Error::Invalid("invalid_tls", "no certificate in " + tls_cert.string(), "tls-cert");
     id.ca_pem = chain.back();
-    files::write_atomic(data_dir / "ca.pem", id.ca_pem, 0644);
+    files::write_atomic(data_dir / "ca.pem", id.ca_pem, 0600);
   } else {
     auto ca = load_or_make_ca(data_dir, "ca", "byoc server CA", clock);
     id.ca_pem = ca.cert_pem;
@@ -65,7 +65,7 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
       spec.not_after = clock.now() + 24h * 365;
       auto issued = crypto::issue(ca, spec);
       files::write_atomic(data_dir / "server.key", issued.key_pem, 0600);
-      files::write_atomic(data_dir / "server.pem", issued.cert_pem, 0644);
+      files::write_atomic(data_dir / "server.pem", issued.cert_pem, 0600);
       cert = issued.cert_pem;
       key = issued.key_pem;
     }

@@ -42,6 +42,10 @@ struct Metrics::Impl {
                                                         .Name("byoc_agent_sync_duration_seconds")
                                                         .Help("Agent sync calls from request to answer, by outcome")
                                                         .Register(registry);
+  prometheus::Family<prometheus::Counter>& closed = prometheus::BuildCounter()
+                                                        .Name("byoc_http_connections_closed_total")
+                                                        .Help("Connections the server closed early, by reason")
+                                                        .Register(registry);
   std::mutex mutex;
   std::function<double()> agents_source;
   std::function<double()> waiting_source;
@@ -57,14 +61,31 @@ const prometheus::Histogram::BucketBoundaries& sync_buckets() {
   static const prometheus::Histogram::BucketBoundaries b = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 45};
   return b;
 }
+
+// Label values come from closed sets, whatever a client sends: a method
+// outside RFC 9110's is "other", a status outside 100-599 "other".
+const std::string& method_label(const std::string& method) {
+  static const std::string known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  static const std::string other = "other";
+  for (const auto& m : known)
+    if (m == method) return m;
+  return other;
+}
+
 }  // namespace
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::observe_request(const std::string& method, const std::string& route, int status, double seconds) {
-  impl_->requests.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
-  impl_->latency.Add({{"method", method}, {"route", route}}, latency_buckets()).Observe(seconds);
+  const std::string& m = method_label(method);
+  std::string code = status >= 100 && status <= 599 ? std::to_string(status) : "other";
+  impl_->requests.Add({{"method", m}, {"route", route}, {"status", code}}).Increment();
+  impl_->latency.Add({{"method", m}, {"route", route}}, latency_buckets()).Observe(seconds);
+}
+
+void Metrics::observe_connection_closed(const std::string& reason) {
+  impl_->closed.Add({{"reason", reason}}).Increment();
 }
 
 void Metrics::observe_reconcile(const std::string& kind, const std::string& result) {

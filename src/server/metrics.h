@@ -14,8 +14,12 @@ class Metrics {
   ~Metrics();
 
   // One API request: route is the pattern ("/v1/environments/{env}"), so the
-  // series stay few whatever the names in URLs.
+  // series stay few whatever the names in URLs; the caller passes
+  // "unmatched" for a path no route knows. Unknown methods count as "other".
   void observe_request(const std::string& method, const std::string& route, int status, double seconds);
+  // A connection the server closed before or instead of serving it: reason
+  // is one of HttpsServer's close reasons (a closed set).
+  void observe_connection_closed(const std::string& reason);
   // One reconcile of a resource kind: result "success" or "error".
   void observe_reconcile(const std::string& kind, const std::string& result);
   // One agent sync answered: outcome "immediate", "changed" or "unchanged"

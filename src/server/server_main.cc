@@ -19,6 +19,8 @@
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
+#include "server/access_log.h"
+#include "server/dispatcher.h"
 #include "server/https_server.h"
 #include "server/routes.h"
 
@@ -49,33 +51,37 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
   return {host, port};
 }
 
-// Records each answer's status and latency under its route pattern.
-class MeasuredResponder final : public Responder {
- public:
-  MeasuredResponder(std::shared_ptr<Responder> inner, Metrics& metrics, std::string method)
-      : inner_(std::move(inner)), metrics_(metrics), method_(std::move(method)) {}
-  void send(HttpResponse response) override {
-    if (sent_.exchange(true)) return;
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    metrics_.observe_request(method_, route.empty() ? "unmatched" : route, response.status, seconds);
-    inner_->send(std::move(response));
-  }
-  std::string route;
-
- private:
-  std::shared_ptr<Responder> inner_;
-  Metrics& metrics_;
-  std::string method_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::atomic<bool> sent_{false};
-};
-
 // Every agent holds a connection: lift the soft descriptor limit to the hard one.
-void raise_open_file_limit() {
+// Returns the limit in force.
+size_t raise_open_file_limit() {
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlim_t wanted = limit.rlim_max;
+    limit.rlim_cur = wanted;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("cannot raise the open-file limit");
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return static_cast<size_t>(limit.rlim_cur);
+}
+
+// Connections may use the descriptors the store, logs, children and the
+// listener don't.
+size_t connection_limit(size_t requested, size_t open_files) {
+  constexpr size_t kReserve = 256;
+  size_t available = open_files > kReserve + 64 ? open_files - kReserve : 64;
+  available = std::min<size_t>(available, 1'000'000);
+  return requested == 0 ? available : std::min(requested, available);
+}
+
+// Everything the server keeps directly in its data dir is its own: 0600,
+// including files an older version made 0644 and the store's WAL and
+// shared-memory files.
+void tighten_data_dir(const fs::path& data_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
   }
 }
 
@@ -108,7 +114,7 @@ int run_server(const ServerOptions& options) {
   // and an arena keeps the peak of whatever passed through it.
   ::mallopt(M_ARENA_MAX, 2);
   log::init("server");
-  raise_open_file_limit();
+  size_t open_files = raise_open_file_limit();
   if (options.data_dir.empty()) throw Error::Invalid("required", "--data-dir is required", "data-dir");
   auto [host, port] = split_listen(options.listen);
   fs::path data_dir = fs::absolute(options.data_dir);
@@ -117,6 +123,7 @@ int run_server(const ServerOptions& options) {
   if (!lock) throw Error::Conflict("data_dir_in_use", "another byoc server is using " + data_dir.string(), "data-dir");
 
   const Clock& clock = SystemClock::instance();
+  tighten_data_dir(data_dir);
   auto store = store::open_sqlite_store(data_dir / "byoc.db");
   ServerIdentity identity = load_or_create_identity(data_dir, options.tls_cert, options.tls_key, clock);
   ensure_admin_token(data_dir, *store, clock);
@@ -127,20 +134,28 @@ int run_server(const ServerOptions& options) {
   Router router;
   HttpsServer* https = nullptr;
   ServerContext* context = nullptr;
-  HttpsServer::Dispatch dispatch = [&router, &context](HttpRequest& req, std::shared_ptr<Responder> responder) {
-    auto measured = std::make_shared<MeasuredResponder>(std::move(responder), context->metrics, req.method);
-    try {
-      const Handler& handler = router.match(req);
-      measured->route = req.route;
-      handler(req, measured);
-    } catch (const std::exception& e) {
-      measured->send(error_response(e));
-    }
+  std::unique_ptr<AccessLog> access_log;
+  if (!options.access_log.empty()) access_log = std::make_unique<AccessLog>(options.access_log);
+  std::unique_ptr<Dispatcher> dispatcher;
+  HttpsServerOptions listener;
+  listener.host = host;
+  listener.port = port;
+  listener.cert_chain_pem = identity.serving_chain_pem;
+  listener.key_pem = identity.serving_key_pem;
+  listener.client_ca_pem = identity.agent_ca.cert_pem;
+  listener.io_threads = std::max(1, options.io_threads);
+  listener.timeouts = options.timeouts;
+  listener.limits.max_connections = connection_limit(options.max_connections, open_files);
+  listener.limits.max_pending_per_source = options.max_pending_per_source;
+  listener.session_ticket_key = session_ticket_key(data_dir);
+  listener.on_handshake = [&context](bool resumed) { context->metrics.observe_handshake(resumed); };
+  listener.on_close = [&context](const char* reason) { context->metrics.observe_connection_closed(reason); };
+  listener.on_rejected = [&dispatcher](const std::string& source, int status) {
+    dispatcher->rejected(source, status);
   };
-  HttpsServer server({host, port, identity.serving_chain_pem, identity.serving_key_pem, identity.agent_ca.cert_pem,
-                      1 << 20, std::max(1, options.io_threads), session_ticket_key(data_dir),
-                      [&context](bool resumed) { context->metrics.observe_handshake(resumed); }},
-                     dispatch);
+  HttpsServer server(listener, [&dispatcher](HttpRequest& req, std::shared_ptr<Responder> responder) {
+    dispatcher->dispatch(req, std::move(responder));
+  });
   https = &server;
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
 
@@ -159,6 +174,7 @@ int run_server(const ServerOptions& options) {
 
   ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
   context = &ctx;
+  dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get());
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
   ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { return https->after(delay, fn); };
@@ -169,7 +185,7 @@ int run_server(const ServerOptions& options) {
   std::string holder = files::read_if_exists(data_dir / "server.id").value_or("");
   if (holder.empty()) {
     holder = "server-" + crypto::hex(crypto::random_bytes(8));
-    files::write_atomic(data_dir / "server.id", holder, 0644);
+    files::write_atomic(data_dir / "server.id", holder, 0600);
   }
   controllers::Runner runner(*store, clock, holder);
   runner.on_result([&ctx](const std::string& kind, bool ok) {
@@ -225,7 +241,7 @@ int run_server(const ServerOptions& options) {
 
   runner.start();
   files::write_atomic(data_dir / "server.json",
-                      nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n", 0644);
+                      nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n", 0600);
   spdlog::info("listening on {} (data dir {})", url, data_dir.string());
   server.on_signal([&](int signo) {
     spdlog::info("signal {}: stopping", signo);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "server/https_server.h"
+
 namespace byoc::server {
 
 struct ServerOptions {
@@ -12,6 +14,10 @@ struct ServerOptions {
   std::filesystem::path tls_cert;         // optional: serving chain (PEM), ending with its CA
   std::filesystem::path tls_key;          // optional: its key
   int io_threads = 2;
+  ConnectionTimeouts timeouts;             // see https_server.h
+  size_t max_connections = 0;              // 0: the open-file limit less a reserve
+  size_t max_pending_per_source = 1024;    // see connection_table.h
+  std::filesystem::path access_log;        // empty: off; "-": stderr
 };
 
 // Runs until SIGINT/SIGTERM. On start it writes DIR/server.json

@@ -20,9 +20,11 @@ ServerProcess::~ServerProcess() {
 
 void ServerProcess::start() {
   ++starts_;
+  std::vector<std::string> args{"server", "--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir",
+                                data_dir_.string()};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   child_ = std::make_unique<e2e::Child>(
-      std::vector<std::string>{"server", "--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir",
-                               data_dir_.string()},
+      args,
       std::map<std::string, std::string>{{"HOME", (scratch_ / "home").string()}},
       scratch_ / ("server-" + std::to_string(starts_)));
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(data_dir_ / "server.json") || !child_->running(); }, 30s));

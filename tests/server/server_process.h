@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,8 @@ class ServerProcess {
   pid_t pid() const { return child_ ? child_->pid() : -1; }
   int port() const { return port_; }
   void set_port(int port) { port_ = port; }
+  // More `byoc server` flags for the next start().
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
@@ -42,6 +45,7 @@ class ServerProcess {
   std::unique_ptr<http::Client> client_;
   std::string token_;
   int starts_ = 0;
+  std::vector<std::string> extra_args_;
 };
 
 }  // namespace byoc::test

@@ -14,6 +14,7 @@
 //
 // Statements are prepared once per connection and cached.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -35,7 +36,18 @@ namespace byoc::store {
 namespace {
 using sqlite::Statement;
 
+// SQLite makes the database 0644 and gives its WAL and shared-memory files
+// the database's mode: making the file 0600 first keeps all three private.
+void create_private(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+}
+
 sqlite3* open_connection(const std::filesystem::path& path) {
+  if (path != ":memory:") create_private(path);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
