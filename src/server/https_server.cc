@@ -224,9 +224,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (timed_out_) return Rejection{408, "request_timeout", "the request did not arrive in time", ""};
     if (ec == bhttp::error::body_limit)
       return Rejection{413, "too_large", "the request body exceeds the limit", ""};
+    std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     if (ec == bhttp::error::header_limit) {
-      std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      if (seen.find('\n') == std::string_view::npos)
+      // Beast has taken the request line out of the buffer once it parsed it.
+      bool line_parsed = parser_ && !parser_->get().target().empty();
+      if (!line_parsed && seen.find('\n') == std::string_view::npos)
         return Rejection{414, "uri_too_long", "the request line exceeds the limit", "path"};
       return Rejection{431, "headers_too_large", "the request head exceeds the limit", ""};
     }
@@ -240,8 +242,15 @@ class Session : public std::enable_shared_from_this<Session> {
                        "Transfer-Encoding"};
     if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension)
       return Rejection{400, "invalid_chunk", "the chunked body is malformed", ""};
-    if (ec == bhttp::error::bad_version)
+    if (ec == bhttp::error::bad_version) {
+      // Beast knows HTTP/1.x only: a well-formed other version is 505.
+      std::string_view line = seen.substr(0, seen.find_first_of("\r\n"));
+      auto at = line.rfind(" HTTP/");
+      if (at != std::string_view::npos && line.size() == at + 9 && std::isdigit(static_cast<unsigned char>(line[at + 6])) &&
+          line[at + 7] == '.' && std::isdigit(static_cast<unsigned char>(line[at + 8])) && line[at + 6] != '1')
+        return Rejection{505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served", ""};
       return Rejection{400, "malformed_request", "the request line has no valid HTTP version", ""};
+    }
     return Rejection{};
   }
 

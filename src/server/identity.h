@@ -1,5 +1,5 @@
 // The server's TLS identity and bootstrap credentials, all under its data dir:
-//   ca.pem (0644) / ca.key (0600)          CA of the serving certificate — the
+//   ca.pem / ca.key (0600)                 CA of the serving certificate — the
 //                                            one the CLI pins and join tokens hash
 //   server.pem / server.key (0600)          serving certificate (or --tls-cert/--tls-key)
 //   agent-ca.pem / agent-ca.key (0600)      signs agents' client certificates
