@@ -100,15 +100,24 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket), ctx), deadline_(stream_.get_executor()), shared_(shared) {}
   ~Session() { shared_.table.release(entry_); }
 
-  void start() {
+  // On the acceptor's thread, so that admission order is accept order and a
+  // source over its pending limit loses its oldest connections first.
+  void admit() {
     beast::error_code ec;
     remote_ = stream_.socket().remote_endpoint(ec).address().to_string();
-    if (ec) return close_now(nullptr);
+    if (ec) return;
     entry_ = shared_.table.admit(remote_, [weak = weak_from_this()] {
       if (auto self = weak.lock())
         asio::post(self->stream_.get_executor(), [self] { self->close_now("evicted"); });
     });
-    if (!entry_) return close_now("over_limit");
+    refused_ = !entry_;
+  }
+
+  // On the connection's own thread.
+  void start() {
+    if (closed_) return;
+    if (remote_.empty()) return close_now(nullptr);
+    if (refused_) return close_now("over_limit");
     arm(shared_.options.timeouts.handshake, Stage::kHandshake);
     wait_for_hello();
   }
@@ -161,6 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     disarm();
+    if (hello_poll_) hello_poll_->cancel();
     if (reason && shared_.options.on_close) shared_.options.on_close(reason);
     beast::error_code ignored;
     stream_.socket().close(ignored);
@@ -174,14 +184,37 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_hello(beast::error_code ec) {
     if (ec || closed_) return;
-    unsigned char first = 0;
-    ssize_t n = ::recv(stream_.socket().native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    // The whole first record (the ClientHello) must be here before the
+    // connection may take a handshake slot: one that sends a byte and stalls
+    // stays pending (evictable, on the handshake deadline) and holds nothing.
+    unsigned char record[kMaxHelloRecord];
+    ssize_t n = ::recv(stream_.socket().native_handle(), record, sizeof record, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return wait_for_hello();
     if (n <= 0) return close_now(nullptr);
-    if (first != 0x16) return reply_plain();  // not a TLS handshake record: likely plain HTTP
+    if (record[0] != 0x16) return reply_plain();  // not a TLS handshake record: likely plain HTTP
+    if (n < 5) return wait_for_more_hello(n);
+    size_t length = (size_t{record[3]} << 8) | record[4];
+    if (record[1] != 0x03 || 5 + length > sizeof record) return close_now("malformed");
+    if (static_cast<size_t>(n) < 5 + length) return wait_for_more_hello(n);
+    hello_poll_.reset();
     shared_.table.set_pending(entry_, false);
     shared_.table.request_handshake(entry_, [weak = weak_from_this()] {
       if (auto self = weak.lock()) asio::post(self->stream_.get_executor(), [self] { self->handshake(); });
+    });
+  }
+
+  // The socket stays readable while a partial record sits in it, so waiting
+  // for readiness again would spin: poll on a timer instead, backing off
+  // while nothing new arrives (a split ClientHello's rest comes within a
+  // round trip; a stalled one costs a few wake-ups a second until its
+  // handshake deadline).
+  void wait_for_more_hello(ssize_t seen) {
+    if (!hello_poll_) hello_poll_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
+    hello_backoff_ = seen > hello_seen_ ? kHelloPollFirst : std::min(hello_backoff_ * 2, kHelloPollMax);
+    hello_seen_ = seen;
+    hello_poll_->expires_after(hello_backoff_);
+    hello_poll_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && !self->closed_) self->on_hello({});
     });
   }
 
@@ -232,8 +265,12 @@ class Session : public std::enable_shared_from_this<Session> {
         return Rejection{414, "uri_too_long", "the request line exceeds the limit", "path"};
       return Rejection{431, "headers_too_large", "the request head exceeds the limit", ""};
     }
-    if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::connection_aborted || ec == asio::error::operation_aborted)
+    // A client that leaves between requests (Beast's end_of_stream) or mid-way
+    // has nobody left to answer.
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+        ec == asio::error::connection_reset ||
+        ec == asio::error::connection_aborted || ec == asio::error::operation_aborted ||
+        ec == asio::error::broken_pipe)
       return std::nullopt;
     if (ec == bhttp::error::bad_content_length || ec == bhttp::error::multiple_content_length)
       return Rejection{400, "invalid_content_length", "Content-Length must be one decimal number", "Content-Length"};
@@ -417,6 +454,13 @@ class Session : public std::enable_shared_from_this<Session> {
   Stage stage_ = Stage::kHandshake;
   bool timed_out_ = false;
   bool closed_ = false;
+  bool refused_ = false;
+  static constexpr size_t kMaxHelloRecord = 5 + 16384;
+  static constexpr std::chrono::milliseconds kHelloPollFirst{5};
+  static constexpr std::chrono::milliseconds kHelloPollMax{250};
+  std::unique_ptr<asio::steady_timer> hello_poll_;  // only while a ClientHello is partial
+  std::chrono::milliseconds hello_backoff_ = kHelloPollFirst;
+  ssize_t hello_seen_ = 0;
   uint64_t deadline_generation_ = 0;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -491,6 +535,7 @@ struct HttpsServer::Impl {
       ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
       auto executor = socket.get_executor();
       auto session = std::make_shared<Session>(std::move(socket), tls.get(), shared);
+      session->admit();
       asio::post(executor, [session] { session->start(); });  // on the connection's own thread
       accept();
     });

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "base/files.h"
@@ -131,6 +132,89 @@ TEST_F(Hardening, IdleAndSlowlorisConnectionsDoNotDelayANewClient) {
   bool was_closed = false;
   EXPECT_EQ(status_of(slow.front()->read_all(3s, &was_closed)), 408);
   EXPECT_TRUE(was_closed);
+  for (int fd : idle) ::close(fd);
+}
+
+// CPU time (user + system, in clock ticks) the process has used so far.
+long cpu_ticks(pid_t pid) {
+  std::string stat = files::read("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+// A ClientHello that arrives in pieces waits for the rest without holding a
+// handshake slot or spinning; one that never completes is closed on time.
+TEST_F(Hardening, PartialClientHellosNeitherSpinNorBlock) {
+  std::vector<int> partial;
+  const std::string start = std::string("\x16\x03\x01\x02\x00", 5) + "abc";
+  for (int i = 0; i < 200; ++i) {
+    partial.push_back(tcp_connect(server_.port()));
+    ASSERT_EQ(::send(partial.back(), start.data(), start.size(), 0), static_cast<ssize_t>(start.size()));
+  }
+  std::this_thread::sleep_for(100ms);
+  long before = cpu_ticks(server_.pid());
+  std::this_thread::sleep_for(500ms);
+  long spent = cpu_ticks(server_.pid()) - before;
+  EXPECT_LT(spent, 10) << "ticks spent in 0.5 s while 200 ClientHellos stall";
+
+  // A real ClientHello split in two with a pause completes its handshake.
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+  ASSERT_EQ(SSL_connect(ssl), -1);  // wants the server's answer: the hello is in the write BIO
+  char* hello_data = nullptr;
+  long hello_size = BIO_get_mem_data(SSL_get_wbio(ssl), &hello_data);
+  std::string hello(hello_data, static_cast<size_t>(hello_size));
+  ASSERT_GT(hello.size(), 20u);
+  int fd = tcp_connect(server_.port());
+  ASSERT_EQ(::send(fd, hello.data(), 9, 0), 9);
+  std::this_thread::sleep_for(40ms);
+  ASSERT_EQ(::send(fd, hello.data() + 9, hello.size() - 9, 0), static_cast<ssize_t>(hello.size() - 9));
+  BIO* socket_bio = BIO_new_socket(fd, BIO_NOCLOSE);
+  SSL_set_bio(ssl, socket_bio, socket_bio);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(SSL_connect(ssl), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
+
+  http::Client client(http::TlsOptions{files::read(server_.data_dir() / "ca.pem")});
+  auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.send({"GET", server_.url() + "/healthz"}).status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 100ms);
+  size_t closed = 0;
+  for (int p : partial) closed += closed_by_peer(p, 3s) ? 1 : 0;
+  EXPECT_EQ(closed, partial.size());
+  for (int p : partial) ::close(p);
+}
+
+// One source can hold only so many connections that haven't sent a request:
+// beyond the limit its oldest go first, long before any timeout.
+TEST(HardeningLimits, APerSourcePendingLimitClosesTheOldestFirst) {
+  testing::TempDir scratch;
+  ServerProcess server(scratch.path(), proc::pick_free_port());
+  server.set_extra_args({"--handshake-timeout", "60", "--max-pending-per-source", "20"});
+  server.start();
+  std::vector<int> idle;
+  for (int i = 0; i < 30; ++i) {
+    idle.push_back(tcp_connect(server.port()));
+    ASSERT_GE(idle.back(), 0);
+  }
+  size_t oldest_closed = 0;
+  for (int i = 0; i < 10; ++i) oldest_closed += closed_by_peer(idle[i], 2s) ? 1 : 0;
+  EXPECT_EQ(oldest_closed, 10u);
+  size_t newest_open = 0;
+  for (int i = 10; i < 30; ++i) newest_open += closed_by_peer(idle[i], 20ms) ? 0 : 1;
+  EXPECT_EQ(newest_open, 20u);
+  http::Client client(http::TlsOptions{files::read(server.data_dir() / "ca.pem")});
+  EXPECT_EQ(client.send({"GET", server.url() + "/healthz"}).status, 200);
   for (int fd : idle) ::close(fd);
 }
 
