@@ -316,6 +316,18 @@ TEST(Api, LocalEnvironmentOffersTheHostAsOneProfile) {
   EXPECT_GT(p.body["items"][0]["allocatable"]["cpu_millis"].get<int>(), 0);
 }
 
+TEST(Api, IdempotencyKeysAreAtMost255Characters) {
+  ApiHarness api;
+  size_t before = api.rows();
+  Answer too_long = api.call("POST", kEnvs, kEnv.dump(), "application/json", "<admin>", std::string(256, 'k'));
+  EXPECT_EQ(too_long.status, 422) << too_long.body.dump();
+  EXPECT_EQ(too_long.body["error"]["code"], "invalid_idempotency_key");
+  EXPECT_EQ(too_long.body["error"]["field"], "Idempotency-Key");
+  EXPECT_EQ(api.rows(), before);
+  Answer longest = api.call("POST", kEnvs, kEnv.dump(), "application/json", "<admin>", std::string(255, 'k'));
+  EXPECT_EQ(longest.status, 202) << longest.body.dump();
+}
+
 TEST(Api, HealthzNeedsNoToken) {
   ApiHarness api;
   Answer a = api.call("GET", "/healthz", "", "", "");
