@@ -47,13 +47,6 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
   }
 }
 
-void Agent::pause_for(std::chrono::milliseconds d) const {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop_ && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(50ms, until - std::chrono::steady_clock::now()));
-}
-
 void Agent::run() {
   std::thread supervisor([this] { supervise_loop(); });
   // Serve from the cache at once: the data plane doesn't wait for the management plane.
@@ -75,18 +68,18 @@ std::vector<ServiceStatus> Agent::observe() {
 }
 
 void Agent::supervise_loop() {
-  auto next_sample = std::chrono::steady_clock::now();
+  auto next_sample = clock_.monotonic_time();
   while (!stop_) {
     try {
       runtime_->supervise();
     } catch (const std::exception& e) {
       spdlog::error("supervision failed: {}", e.what());
     }
-    if (std::chrono::steady_clock::now() >= next_sample) {
+    if (clock_.monotonic_time() >= next_sample) {
       meter_.sample(running_replicas(observe(), applier_.applied()));
-      next_sample = std::chrono::steady_clock::now() + config_.usage_sample_period;
+      next_sample = clock_.monotonic_time() + config_.usage_sample_period;
     }
-    pause_for(config_.supervise_period);
+    clock_.sleep_for(config_.supervise_period, &stop_);
   }
 }
 
@@ -106,7 +99,7 @@ model::SyncRequest Agent::build_report(int64_t seq) {
 }
 
 void Agent::renew_if_due(std::optional<SyncClient>& client) {
-  if (std::chrono::steady_clock::now() < next_renewal_attempt_ || !renewal_due(identity_.certificate_pem, clock_.now()))
+  if (clock_.monotonic_time() < next_renewal_attempt_ || !renewal_due(identity_.certificate_pem, clock_.system_time()))
     return;
   try {
     identity_ = renew_certificate(config_.state_dir, config_.server_url, identity_, &stop_);
@@ -114,7 +107,7 @@ void Agent::renew_if_due(std::optional<SyncClient>& client) {
   } catch (const std::exception& e) {
     // The current certificate still works: try again later, not on every sync.
     spdlog::warn("certificate renewal failed ({}); trying again in {} s", e.what(), kRenewalRetry.count());
-    next_renewal_attempt_ = std::chrono::steady_clock::now() + kRenewalRetry;
+    next_renewal_attempt_ = clock_.monotonic_time() + kRenewalRetry;
   }
 }
 
@@ -139,7 +132,7 @@ void Agent::sync_loop() {
       // The cached desired state keeps serving meanwhile.
       if (backoff.failures() == 1 || backoff.failures() % 10 == 0)
         spdlog::warn("sync failed ({}), retrying in {} ms", e.what(), delay.count());
-      pause_for(delay);
+      clock_.sleep_for(delay, &stop_);
     }
   }
 }

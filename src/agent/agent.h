@@ -55,14 +55,13 @@ class Agent {
   model::SyncRequest build_report(int64_t seq);
   // Renews the client certificate once it is due (and switches `client` to it).
   void renew_if_due(std::optional<SyncClient>& client);
-  void pause_for(std::chrono::milliseconds d) const;
 
   AgentConfig config_;
   AgentIdentity identity_;
   std::unique_ptr<Runtime> runtime_;
   const std::atomic<bool>& stop_;
   const Clock& clock_;
-  std::chrono::steady_clock::time_point next_renewal_attempt_{};  // sync thread only
+  MonotonicTime next_renewal_attempt_{};  // sync thread only
   DesiredStateApplier applier_;
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only

@@ -4,7 +4,6 @@
 
 #include <csignal>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "agent/agent.h"
 #include "agent/environment_ca.h"
@@ -26,12 +25,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_agent_stop_signal(int) { g_stop = true; }
 
-void pause_for(std::chrono::milliseconds d) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!g_stop && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
-}
-
-AgentIdentity join_when_possible(const AgentOptions& opts) {
+AgentIdentity join_when_possible(const AgentOptions& opts, const Clock& clock) {
   for (int attempt = 1;; ++attempt) {
     try {
       return load_or_join(opts.state_dir, opts.server_url, opts.join_token_file);
@@ -39,7 +33,7 @@ AgentIdentity join_when_possible(const AgentOptions& opts) {
       // A server that isn't up yet is worth waiting for; a bad token is not.
       if (e.kind() != ErrorKind::kUnavailable || g_stop) throw;
       if (attempt == 1) spdlog::warn("cannot join yet: {}", e.what());
-      pause_for(std::chrono::milliseconds(std::min(5000, 200 * attempt)));
+      clock.sleep_for(std::chrono::milliseconds(std::min(5000, 200 * attempt)), &g_stop);
     }
   }
 }
@@ -69,8 +63,9 @@ int run_agent(const AgentOptions& options) {
   std::signal(SIGPIPE, SIG_IGN);
   spdlog::info("customer policy: {}", to_json(policy).dump());
 
-  AgentIdentity identity = join_when_possible(opts);
-  auto environment_ca = load_or_make_environment_ca(opts.state_dir, identity.environment_name);
+  SystemClock clock;
+  AgentIdentity identity = join_when_possible(opts, clock);
+  auto environment_ca = load_or_make_environment_ca(opts.state_dir, identity.environment_name, clock);
   AgentConfig config;
   config.state_dir = opts.state_dir;
   config.server_url = opts.server_url;
@@ -79,8 +74,8 @@ int run_agent(const AgentOptions& options) {
   LocalRuntimeOptions runtime_options;
   runtime_options.root = opts.state_dir / layout::kServices;
   runtime_options.environment_ca = environment_ca;
-  Agent agent(config, std::move(identity), make_local_runtime(runtime_options), SystemClock::instance(),
-              g_stop);
+  runtime_options.clock = &clock;
+  Agent agent(config, std::move(identity), make_local_runtime(runtime_options), clock, g_stop);
   agent.run();
   std::error_code ec;
   fs::remove(opts.state_dir / layout::kPid, ec);

@@ -7,14 +7,14 @@ namespace byoc::agent {
 using namespace std::chrono_literals;
 
 crypto::KeyedCertificate load_or_make_environment_ca(const std::filesystem::path& dir,
-                                                     const std::string& env_name) {
+                                                     const std::string& env_name, const Clock& clock) {
   auto cert = files::read_if_exists(dir / layout::kEnvironmentCa);
   auto key = files::read_if_exists(dir / layout::kEnvironmentCaKey);
   if (cert && key) return {*cert, *key};
   crypto::CertificateSpec spec;
   spec.common_name = "byoc environment " + env_name + " CA";
-  spec.not_before = std::chrono::system_clock::now() - 1h;
-  spec.not_after = std::chrono::system_clock::now() + 24h * 3650;
+  spec.not_before = clock.system_time() - 1h;
+  spec.not_after = clock.system_time() + 24h * 3650;
   auto ca = crypto::make_ca(spec);
   // Key first: a certificate on disk always has its key beside it.
   files::write_atomic(dir / layout::kEnvironmentCaKey, ca.key_pem, 0600);

@@ -7,12 +7,13 @@
 #include <filesystem>
 #include <string>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 
 namespace byoc::agent {
 
 // Loads the CA from `state_dir`, or makes and stores one named after the environment.
 crypto::KeyedCertificate load_or_make_environment_ca(const std::filesystem::path& state_dir,
-                                                     const std::string& environment_name);
+                                                     const std::string& environment_name, const Clock& clock);
 
 }  // namespace byoc::agent

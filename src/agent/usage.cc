@@ -24,7 +24,7 @@ std::vector<RunningReplica> running_replicas(const std::vector<ServiceStatus>& o
 }
 
 int64_t UsageMeter::now_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.system_time().time_since_epoch()).count();
 }
 
 void UsageMeter::sample(const std::vector<RunningReplica>& running) {
@@ -89,7 +89,7 @@ json interval_json(const model::UsageInterval& u) {
 UsageLedger::UsageLedger(fs::path file, const Clock& clock) : file_(std::move(file)) {
   auto text = files::read_if_exists(file_);
   if (!text) {
-    next_seq_ = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+    next_seq_ = std::chrono::duration_cast<std::chrono::milliseconds>(clock.system_time().time_since_epoch()).count();
     next_seq_ = std::max<int64_t>(next_seq_, 1);
     save();
     return;

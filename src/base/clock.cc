@@ -1,8 +1,158 @@
 #include "base/clock.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <ctime>
+#include <stdexcept>
 
 namespace byoc {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long a ManualClock waiter sleeps in real time before looking at the
+// clock again: covers an advance() that lands between its check and its wait.
+constexpr auto kManualWaitSlice = 10ms;
+// How often sleep_until() looks at its stop flag.
+constexpr auto kStopPoll = 50ms;
+
+void run_guarded(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    spdlog::error("a timer failed: {}", e.what());
+  } catch (...) {
+    spdlog::error("a timer failed with a non-standard exception");
+  }
+}
+
+}  // namespace
+
+bool Clock::sleep_until(MonotonicTime deadline, const std::atomic<bool>* stop) const {
+  std::mutex mutex;
+  std::condition_variable cv;  // never notified: each wait ends on its deadline
+  std::unique_lock lock(mutex);
+  while (true) {
+    MonotonicTime now = monotonic_time();
+    if (now >= deadline) return true;
+    if (stop && stop->load()) return false;
+    wait_until(lock, cv, std::min(deadline, now + kStopPoll));
+  }
+}
+
+SystemClock::~SystemClock() { stop_timers(); }
+
+void SystemClock::stop_timers() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    timers_.clear();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SystemClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                             MonotonicTime deadline) const {
+  return cv.wait_until(lock, deadline) == std::cv_status::timeout || monotonic_time() >= deadline;
+}
+
+CancelTimer SystemClock::schedule(std::chrono::nanoseconds delay, std::function<void()> fn) const {
+  uint64_t id;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return [] { return false; };
+    if (!thread_.joinable()) thread_ = std::thread([this] { run_timers(); });
+    id = timers_.add(monotonic_time() + delay, std::move(fn));
+  }
+  cv_.notify_one();
+  return [this, id] {
+    std::lock_guard lock(mutex_);
+    return timers_.cancel(id);
+  };
+}
+
+void SystemClock::run_timers() const {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    std::optional<MonotonicTime> next = timers_.next_due();
+    if (!next) {
+      cv_.wait(lock);
+      continue;
+    }
+    if (*next > monotonic_time()) {
+      cv_.wait_until(lock, *next);
+      continue;
+    }
+    std::optional<std::function<void()>> fn = timers_.pop_due(monotonic_time());
+    if (!fn) continue;
+    lock.unlock();
+    run_guarded(*fn);
+    lock.lock();
+  }
+}
+
+bool ManualClock::wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                             MonotonicTime deadline) const {
+  if (monotonic_time() >= deadline) return true;
+  {
+    std::lock_guard guard(mutex_);
+    waiting_.push_back(&cv);
+  }
+  cv.wait_for(lock, kManualWaitSlice);
+  {
+    std::lock_guard guard(mutex_);
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &cv));
+  }
+  return monotonic_time() >= deadline;
+}
+
+CancelTimer ManualClock::schedule(std::chrono::nanoseconds delay, std::function<void()> fn) const {
+  std::lock_guard lock(mutex_);
+  uint64_t id = timers_.add(monotonic_time() + std::chrono::duration_cast<std::chrono::microseconds>(delay),
+                            std::move(fn));
+  return [this, id] {
+    std::lock_guard guard(mutex_);
+    return timers_.cancel(id);
+  };
+}
+
+void ManualClock::advance(std::chrono::microseconds d) {
+  if (d.count() < 0) throw std::invalid_argument("ManualClock::advance: time only moves forward (set_unix_seconds sets the wall clock back)");
+  std::lock_guard serial(advance_mutex_);
+  const int64_t target = monotonic_micros_ + d.count();
+  // Step from timer to timer: each runs with the clock at its due time, so
+  // what it schedules in turn is timed from then, as it would be for real.
+  auto step_to = [this](int64_t micros) {
+    int64_t step = micros - monotonic_micros_;
+    if (step <= 0) return;
+    system_micros_ += step;
+    monotonic_micros_ += step;
+  };
+  while (true) {
+    std::optional<std::function<void()>> fn;
+    {
+      std::lock_guard lock(mutex_);
+      std::optional<MonotonicTime> next = timers_.next_due();
+      if (!next) break;
+      int64_t due = std::chrono::duration_cast<std::chrono::microseconds>(next->time_since_epoch()).count();
+      if (due > target) break;
+      step_to(due);
+      fn = timers_.pop_due(monotonic_time());
+    }
+    if (fn) run_guarded(*fn);
+  }
+  step_to(target);
+  // Under mutex_, so no waiter can unregister (and destroy its cv) meanwhile.
+  std::lock_guard lock(mutex_);
+  for (std::condition_variable* cv : waiting_) cv->notify_all();
+}
+
+size_t ManualClock::pending_timers() const {
+  std::lock_guard lock(mutex_);
+  return timers_.size();
+}
 
 std::string format_rfc3339(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

@@ -229,9 +229,7 @@ bool gone_and_reaped(pid_t pid) {
   return true;
 }
 
-// Polls `done` with a backoff of 1 ms doubling to 50 ms until it holds or `deadline` passes.
-template <typename Pred>
-bool poll_until(Clock::time_point deadline, Pred done) {
+bool poll_until(Clock::time_point deadline, const std::function<bool()>& done) {
   auto pause = std::chrono::milliseconds(1);
   while (true) {
     if (done()) return true;
@@ -243,6 +241,10 @@ bool poll_until(Clock::time_point deadline, Pred done) {
 }
 
 }  // namespace
+
+bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+  return poll_until(Clock::now() + timeout, done);
+}
 
 pid_t spawn(const SpawnOptions& options) {
   if (options.argv.empty() || options.argv[0].empty()) {
@@ -334,6 +336,16 @@ std::optional<int> try_reap(pid_t pid) {
 
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
   return poll_until(Clock::now() + timeout, [pid] { return gone_and_reaped(pid); });
+}
+
+void signal_group(pid_t pid, int signo) {
+  if (pid <= 1 || pid == ::getpid()) {
+    throw Error::Invalid("bad_pid", "refusing to signal pid " + std::to_string(pid));
+  }
+  pid_t pgid = ::getpgid(pid);
+  if (pgid < 0) return;  // gone
+  ::kill(pgid == pid && pgid != ::getpgrp() ? -pgid : pid, signo);
+  if (signo == SIGTERM) ::kill(pgid == pid && pgid != ::getpgrp() ? -pgid : pid, SIGCONT);
 }
 
 bool terminate(pid_t pid, std::chrono::milliseconds grace) {

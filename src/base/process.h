@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,9 +46,19 @@ std::optional<int> try_reap(pid_t pid);
 // the group. Returns true if it ended within the grace period.
 bool terminate(pid_t pid, std::chrono::milliseconds grace);
 
+// Sends `signo` to the process group `pid` leads (unless it is ours), else to
+// `pid` alone, and returns at once; SIGTERM is followed by SIGCONT, as in
+// terminate(). Nothing happens when `pid` is gone.
+void signal_group(pid_t pid, int signo);
+
 // Waits (polling /proc, reaping our own children) until `pid` is gone or
 // `timeout` passes. Returns true if it is gone.
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout);
+
+// Polls `done` (backing off from 1 ms to 50 ms) until it holds or `timeout`
+// passes; true when it held. For waits on other processes, which run in real
+// time whatever clock a test injects into the code that waits.
+bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done);
 
 // An exclusive advisory lock (flock) on a file, held while the object lives.
 // The descriptor is CLOEXEC, so children never hold it.

@@ -74,7 +74,8 @@ int run(const std::vector<std::string>& args, Io& io) {
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
-  Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1, process_env()};
+  SystemClock clock;
+  Io io{std::cout, std::cerr, clock, ::isatty(STDERR_FILENO) == 1, process_env()};
   return run(args, io);
 }
 

@@ -46,7 +46,7 @@ json wait_for(Io& io, ApiClient& api, const json& operation, const WaitFlags& fl
   std::string id = cell(operation, "id");
   if (id.empty()) throw Error::Internal("the server's answer carries no operation id");
   ProgressPrinter progress(io.err, io.err_is_tty);
-  WaitOptions options;
+  WaitOptions options{io.clock};
   options.timeout = std::chrono::seconds(flags.timeout_seconds);
   return wait_for_operation(api, id, progress, options);
 }

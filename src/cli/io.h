@@ -13,6 +13,7 @@
 #include <ostream>
 #include <string>
 
+#include "base/clock.h"
 #include "base/http_client.h"
 
 namespace byoc::cli {
@@ -31,6 +32,7 @@ EnvLookup map_env(std::map<std::string, std::string> values);
 struct Io {
   std::ostream& out;        // results: tables, JSON, the `up` summary
   std::ostream& err;        // errors, progress, notes for the human
+  const Clock& clock;       // deadlines and pauses between polls
   bool err_is_tty = false;  // progress rewrites one line on a terminal
   EnvLookup env = process_env();
   Transport transport;  // empty: HTTPS to the server (tests answer in-process)

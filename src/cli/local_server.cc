@@ -3,7 +3,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "base/error.h"
 #include "base/files.h"
@@ -18,7 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kPollInterval = 100ms;
 constexpr auto kLeftoverWait = 30s;
 constexpr auto kLeftoverGrace = 10s;
 
@@ -118,21 +116,21 @@ bool LocalServer::try_reuse(ProgressPrinter& progress) {
   fs::path lock = server_dir() / "server.lock";
   if (!proc::FileLock::is_held(lock)) return false;
   progress.note("a byoc server already runs on " + server_dir().string() + "; using it");
-  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
-  while (true) {
+  bool reused = false;
+  bool done = proc::wait_for(options_.start_timeout, [&] {
     check_cancelled();
     if (auto url = healthy_url(0)) {
       url_ = *url;
       owned_ = false;
-      return true;
+      return reused = true;
     }
-    if (!proc::FileLock::is_held(lock)) return false;
-    if (std::chrono::steady_clock::now() >= deadline)
-      throw Error::Unavailable("a byoc server holds " + lock.string() + " but " +
-                               (url_.empty() ? "never wrote its URL" : url_ + "/healthz does not answer") +
-                               (last_probe_error_.empty() ? "" : ": " + last_probe_error_));
-    std::this_thread::sleep_for(kPollInterval);
-  }
+    return !proc::FileLock::is_held(lock);
+  });
+  if (!done)
+    throw Error::Unavailable("a byoc server holds " + lock.string() + " but " +
+                             (url_.empty() ? "never wrote its URL" : url_ + "/healthz does not answer") +
+                             (last_probe_error_.empty() ? "" : ": " + last_probe_error_));
+  return reused;
 }
 
 bool LocalServer::try_start(const std::string& listen, ProgressPrinter& progress) {
@@ -145,27 +143,28 @@ bool LocalServer::try_start(const std::string& listen, ProgressPrinter& progress
   pid_ = proc::spawn(spawn);
   owned_ = true;
   exited_ = false;
-  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
-  while (true) {
+  bool up = false;
+  bool done = proc::wait_for(options_.start_timeout, [&] {
     check_cancelled();
     if (auto status = proc::try_reap(pid_)) {
       exited_ = true;
       exit_status_ = *status;
       owned_ = false;
-      return false;
+      return true;
     }
     if (auto url = healthy_url(pid_)) {
       url_ = *url;
       remember_port();
       progress.note("byoc server " + url_ + " is up (pid " + std::to_string(pid_) + ")");
-      return true;
+      return up = true;
     }
-    if (std::chrono::steady_clock::now() >= deadline)
-      throw Error::Unavailable("byoc server did not answer /healthz in time" +
-                               (last_probe_error_.empty() ? "" : " (" + last_probe_error_ + ")") +
-                               "; log: " + log_file().string());
-    std::this_thread::sleep_for(kPollInterval);
-  }
+    return false;
+  });
+  if (!done)
+    throw Error::Unavailable("byoc server did not answer /healthz in time" +
+                             (last_probe_error_.empty() ? "" : " (" + last_probe_error_ + ")") +
+                             "; log: " + log_file().string());
+  return up;
 }
 
 std::optional<std::string> LocalServer::healthy_url(pid_t pid) {
@@ -242,13 +241,10 @@ bool LocalServer::stop(ProgressPrinter& progress) {
   }
   owned_ = false;
   // The server stops its agents and they their services; wait for them to be gone.
-  auto deadline = std::chrono::steady_clock::now() + kLeftoverWait;
   auto left = byoc_processes_under(server_dir());
-  if (!left.empty())
+  if (!left.empty()) {
     progress.note("waiting for " + std::to_string(left.size()) + " process(es) the server started to exit");
-  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(kPollInterval);
-    left = byoc_processes_under(server_dir());
+    proc::wait_for(kLeftoverWait, [&] { return (left = byoc_processes_under(server_dir())).empty(); });
   }
   for (const auto& process : left) {
     progress.note("ending leftover process " + std::to_string(process.pid) + " (" + process.command + ")");

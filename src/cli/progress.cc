@@ -1,7 +1,6 @@
 #include "cli/progress.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "cli/output.h"
 
@@ -94,7 +93,7 @@ void ProgressPrinter::end_line() {
 
 json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& progress,
                         const WaitOptions& options) {
-  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  MonotonicTime deadline = options.clock.monotonic_time() + options.timeout;
   json operation;
   try {
     while (true) {
@@ -104,11 +103,11 @@ json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& 
       std::string status = cell(operation, "status");
       if (status != "running" && !status.empty()) break;
       progress.update(operation);
-      if (std::chrono::steady_clock::now() >= deadline)
+      if (options.clock.monotonic_time() >= deadline)
         throw Error(ErrorKind::kUnavailable, "timeout",
                     "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
                         operation_progress(operation) + ")");
-      std::this_thread::sleep_for(options.interval);
+      options.clock.sleep_for(options.interval);
     }
   } catch (...) {
     progress.end_line();  // the error line that follows must start on its own line

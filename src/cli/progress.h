@@ -11,6 +11,8 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "base/clock.h"
 #include <ostream>
 #include <string>
 
@@ -46,6 +48,7 @@ std::string operation_title(const nlohmann::json& operation);
 std::string operation_progress(const nlohmann::json& operation);
 
 struct WaitOptions {
+  const Clock& clock;
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   std::chrono::milliseconds interval{250};
   std::function<bool()> cancelled;  // optional: polled between requests (Ctrl-C in `byoc up`)

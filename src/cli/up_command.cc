@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <cstring>
-#include <thread>
 
 #include "base/error.h"
 #include "base/files.h"
@@ -24,25 +23,27 @@ constexpr const char* kDemoCidr = "10.0.0.0/16";
 // One deadline and one cancel flag for everything `up` waits on.
 class Waiter {
  public:
-  Waiter(std::chrono::seconds timeout, const StopSignal& stop)
-      : deadline_(std::chrono::steady_clock::now() + timeout), stop_(stop) {}
+  Waiter(const Clock& clock, std::chrono::seconds timeout, const StopSignal& stop)
+      : clock_(clock), deadline_(clock.monotonic_time() + timeout), stop_(stop) {}
 
   void check(const std::string& doing) const {
     if (stop_.requested()) throw Error(ErrorKind::kUnavailable, "cancelled", "interrupted while " + doing);
-    if (std::chrono::steady_clock::now() >= deadline_)
+    if (clock_.monotonic_time() >= deadline_)
       throw Error(ErrorKind::kUnavailable, "timeout", "timed out while " + doing);
   }
   std::chrono::milliseconds left() const {
     auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_.monotonic_time());
     return std::max(left, std::chrono::milliseconds(1));
   }
   std::function<bool()> cancelled() const {
     return [this] { return stop_.requested(); };
   }
+  const Clock& clock() const { return clock_; }
 
  private:
-  std::chrono::steady_clock::time_point deadline_;
+  const Clock& clock_;
+  MonotonicTime deadline_;
   const StopSignal& stop_;
 };
 
@@ -84,11 +85,11 @@ json ensure_ready(ApiClient& api, const Resource& resource, ProgressPrinter& pro
         // "not found" after a conflict is an answer we can't act on.
         if (conflict.kind() != ErrorKind::kConflict || conflicted) throw;
         conflicted = true;
-        std::this_thread::sleep_for(500ms);
+        waiter.clock().sleep_for(500ms);
         continue;
       }
       if (on_created) on_created(operation);
-      WaitOptions options;
+      WaitOptions options{waiter.clock()};
       options.timeout = waiter.left();
       options.cancelled = waiter.cancelled();
       wait_for_operation(api, cell(operation, "id"), progress, options);
@@ -106,7 +107,7 @@ json ensure_ready(ApiClient& api, const Resource& resource, ProgressPrinter& pro
     }
     if (state != last_state) progress.note(what + ": " + state + ", waiting");
     last_state = state;
-    std::this_thread::sleep_for(500ms);
+    waiter.clock().sleep_for(500ms);
   }
 }
 
@@ -130,7 +131,7 @@ void wait_until_answers(const std::string& endpoint, const std::string& ca_pem, 
     } catch (const Error& e) {
       last_error = e.what();
     }
-    std::this_thread::sleep_for(500ms);
+    waiter.clock().sleep_for(500ms);
   }
 }
 
@@ -213,7 +214,7 @@ int run_up(const UpOptions& options, Io& io) {
       fs::absolute(options.data_dir.empty() ? default_up_dir(io.env) : options.data_dir).lexically_normal();
   files::ensure_dir(dir, 0700);
   ProgressPrinter progress(io.err, io.err_is_tty);
-  Waiter waiter(options.timeout, stop);
+  Waiter waiter(io.clock, options.timeout, stop);
   std::unique_ptr<LocalServer> server;
   std::string failure;
   try {
@@ -229,7 +230,7 @@ int run_up(const UpOptions& options, Io& io) {
       if (auto status = server->exit_status())
         throw Error::Unavailable("byoc server exited on its own (status " + std::to_string(*status) +
                                  "): " + last_log_line(server->log_file()));
-      std::this_thread::sleep_for(200ms);
+      io.clock.sleep_for(200ms);
     }
   } catch (const std::exception& e) {
     if (!stop.requested()) failure = error_line(e);

@@ -35,7 +35,7 @@ void Runner::stop() {
   threads_.clear();
 }
 
-void Runner::schedule_locked(const std::string& key, SteadyTime when) {
+void Runner::schedule_locked(const std::string& key, MonotonicTime when) {
   auto it = due_.find(key);
   if (it != due_.end()) {
     if (it->second <= when) return;
@@ -50,7 +50,7 @@ void Runner::schedule_locked(const std::string& key, SteadyTime when) {
 void Runner::enqueue(const std::string& key, std::chrono::milliseconds delay) {
   {
     std::lock_guard lock(mutex_);
-    auto when = std::chrono::steady_clock::now() + delay;
+    auto when = clock_.monotonic_time() + delay;
     if (in_flight_.count(key) && delay.count() == 0) {
       dirty_.insert(key);
       return;
@@ -64,7 +64,7 @@ void Runner::enqueue_spread(const std::vector<std::string>& keys, std::chrono::m
   if (keys.empty()) return;
   {
     std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.monotonic_time();
     auto step = over / static_cast<int64_t>(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) schedule_locked(keys[i], now + step * static_cast<int64_t>(i));
   }
@@ -92,7 +92,9 @@ void Runner::resync_loop(std::chrono::milliseconds period) {
       }
     }
     lock.lock();
-    resync_cv_.wait_for(lock, period, [&] { return stopping_; });
+    MonotonicTime next = clock_.monotonic_time() + period;
+    while (!stopping_ && !clock_.wait_until(lock, resync_cv_, next)) {
+    }
   }
 }
 
@@ -100,7 +102,7 @@ void Runner::work() {
   std::unique_lock lock(mutex_);
   while (true) {
     if (stopping_) return;
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.monotonic_time();
     // The earliest due key that isn't being worked on (keys in flight are
     // few: at most one per worker).
     auto next = order_.begin();
@@ -110,7 +112,7 @@ void Runner::work() {
       continue;
     }
     if (next->first > now) {
-      cv_.wait_until(lock, next->first);
+      clock_.wait_until(lock, cv_, next->first);
       continue;
     }
     std::string key = next->second;
@@ -121,7 +123,7 @@ void Runner::work() {
     run_one(key);
     lock.lock();
     in_flight_.erase(key);
-    if (dirty_.erase(key)) schedule_locked(key, std::chrono::steady_clock::now());
+    if (dirty_.erase(key)) schedule_locked(key, clock_.monotonic_time());
     cv_.notify_all();
   }
 }

@@ -55,12 +55,11 @@ class Runner {
   size_t pending() const;
 
  private:
-  using SteadyTime = std::chrono::steady_clock::time_point;
   void work();
   void resync_loop(std::chrono::milliseconds period);
   void run_one(const std::string& key);
   // Sets (or moves earlier) the due time of a key not in flight; mutex_ held.
-  void schedule_locked(const std::string& key, SteadyTime when);
+  void schedule_locked(const std::string& key, MonotonicTime when);
 
   store::Store& store_;
   const Clock& clock_;
@@ -75,8 +74,8 @@ class Runner {
   std::condition_variable cv_;       // workers: a key became due, or stop
   std::condition_variable resync_cv_;  // the resync loop: stop only (apart from cv_, or
                                        // notify_one could wake it instead of a worker)
-  std::map<std::string, SteadyTime> due_;  // queued keys and when they may run
-  std::set<std::pair<SteadyTime, std::string>> order_;  // the same, by due time
+  std::map<std::string, MonotonicTime> due_;  // queued keys and when they may run
+  std::set<std::pair<MonotonicTime, std::string>> order_;  // the same, by due time
   std::set<std::string> in_flight_;
   std::set<std::string> dirty_;            // re-added while in flight
   std::map<std::string, int> failures_;

@@ -44,7 +44,7 @@ class ObjectWriter {
   void field(const char* name, const std::string& value) { append_json_string(key(name), value); }
   void field(const char* name, int64_t value) { append_integer(key(name), value); }
   void field(const char* name, bool value) { key(name) += value ? "true" : "false"; }
-  void time(const char* name, int64_t unix_seconds) { field(name, format_rfc3339(unix_seconds)); }
+  void timestamp(const char* name, int64_t unix_seconds) { field(name, format_rfc3339(unix_seconds)); }
   void strings(const char* name, const std::vector<std::string>& values) { append_strings(key(name), values); }
 
  private:
@@ -58,7 +58,7 @@ void append_conditions(std::string& out, const std::vector<Condition>& condition
     if (i) out += ',';
     const Condition& c = conditions[i];
     ObjectWriter o(out);
-    o.time("last_transition_time", c.last_transition_time);
+    o.timestamp("last_transition_time", c.last_transition_time);
     o.field("reason", c.reason);
     o.field("status", c.status);
     o.field("type", c.type);
@@ -108,7 +108,7 @@ void append_json(std::string& out, const Environment& e) {
   o.field("cidr", e.cidr);
   o.field("cloud", e.cloud);
   append_conditions(o.key("conditions"), e.conditions);
-  o.time("created_at", e.created_at);
+  o.timestamp("created_at", e.created_at);
   {
     ObjectWriter daemonsets(o.key("daemonsets"));
     daemonsets.field("cpu_millis", static_cast<int64_t>(e.daemonset_cpu_millis));
@@ -121,7 +121,7 @@ void append_json(std::string& out, const Environment& e) {
   o.field("region", e.region);
   o.field("revision", e.revision);
   o.field("state", e.state);
-  o.time("updated_at", e.updated_at);
+  o.timestamp("updated_at", e.updated_at);
   o.strings("zones", e.zones);
 }
 
@@ -130,7 +130,7 @@ void append_json(std::string& out, const Service& s, const std::string& environm
   o.strings("allowed_ips", s.allowed_ips);
   o.field("clickhouse_version", s.clickhouse_version);
   o.field("cpu_millis", static_cast<int64_t>(s.cpu_millis));
-  o.time("created_at", s.created_at);
+  o.timestamp("created_at", s.created_at);
   o.field("endpoint", s.endpoint);
   o.field("environment", environment_name);
   o.field("id", s.id);
@@ -143,7 +143,7 @@ void append_json(std::string& out, const Service& s, const std::string& environm
   o.field("replicas", static_cast<int64_t>(s.replicas));
   o.field("shards", static_cast<int64_t>(s.shards));
   o.field("state", s.state);
-  o.time("updated_at", s.updated_at);
+  o.timestamp("updated_at", s.updated_at);
 }
 
 }  // namespace byoc::model

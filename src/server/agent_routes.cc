@@ -47,8 +47,8 @@ std::string agent_certificate(ServerContext& ctx, const std::string& environment
   crypto::CertificateSpec spec;
   spec.common_name = kAgentCnPrefix + environment_id;
   spec.client_auth = true;
-  spec.not_before = ctx.clock.now() - 1h;
-  spec.not_after = ctx.clock.now() + kAgentCertificateLifetime;
+  spec.not_before = ctx.clock.system_time() - 1h;
+  spec.not_after = ctx.clock.system_time() + kAgentCertificateLifetime;
   return crypto::sign_csr(ctx.identity.agent_ca, csr_pem, spec);
 }
 
@@ -209,7 +209,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
-        auto started = std::chrono::steady_clock::now();
+        MonotonicTime started = ctx.clock.monotonic_time();
         bool immediate = report.known_revision < revision;
         auto answer = [&ctx, env_id, acked, responder, started, immediate](bool with_desired) {
           model::SyncResponse res;
@@ -223,7 +223,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
           ctx.presence.end(env_id);
           responder->send(HttpResponse::json(200, model::to_json(res)));
           ctx.metrics.observe_sync(immediate ? "immediate" : (with_desired ? "changed" : "unchanged"),
-                                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+                                   std::chrono::duration<double>(ctx.clock.monotonic_time() - started).count());
         };
         ctx.presence.begin(env_id);
         if (immediate) {
@@ -250,7 +250,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         struct Deadline {
           std::mutex mutex;
           bool woken = false;
-          std::function<void()> cancel;
+          CancelTimer cancel;
         };
         auto deadline = std::make_shared<Deadline>();
         ticket->store(ctx.waiters.wait(env_id, report.known_revision, [respond_later, deadline] {
@@ -262,7 +262,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
           respond_later(true);
         }));
         if (ticket->load() == 0) return;  // fired at once
-        auto cancel = ctx.after(ctx.sync_hold, [&ctx, env_id, ticket, respond_later] {
+        CancelTimer cancel = ctx.clock.schedule(ctx.sync_hold, [&ctx, env_id, ticket, respond_later] {
           if (ctx.waiters.cancel(env_id, ticket->load())) respond_later(false);
         });
         std::lock_guard lock(deadline->mutex);

@@ -33,15 +33,13 @@ struct ServerContext {
 
   store::Store& store;
   WorkPool& store_pool;  // every store call from a handler runs here, never on an I/O thread
-  const Clock& clock;
+  const Clock& clock;  // time, and the timers of long-poll holds
   const ServerIdentity& identity;
   std::map<std::string, cloud::CloudDriver*> drivers;
   RevisionWaiters waiters;
   AgentPresence presence;
   // Queues a reconcile of "<kind>/<id>".
   std::function<void(const std::string& key)> enqueue;
-  // Runs `fn` after `delay` (long-poll deadlines); returns a canceller.
-  std::function<std::function<void()>(std::chrono::milliseconds, std::function<void()>)> after;
   std::chrono::milliseconds sync_hold{30'000};
   Metrics metrics;
   // Sources allowed to read GET /metrics (loopback by default).

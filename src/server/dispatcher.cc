@@ -9,7 +9,7 @@ namespace byoc::server {
 namespace {
 
 int64_t unix_millis(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.system_time().time_since_epoch()).count();
 }
 
 // Counts and logs the answer when it is sent, from whichever thread sends it.
@@ -23,7 +23,7 @@ class TracedResponder final : public Responder {
 
   void send(HttpResponse response) override {
     if (sent_.exchange(true)) return;
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double seconds = std::chrono::duration<double>(clock_.monotonic_time() - start_).count();
     std::string pattern = route.empty() ? "unmatched" : route;
     metrics_.observe_request(method_, pattern, response.status, seconds);
     if (access_log_)
@@ -44,7 +44,7 @@ class TracedResponder final : public Responder {
   std::string method_;
   std::string source_;
   std::string agent_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  MonotonicTime start_ = clock_.monotonic_time();
   std::atomic<bool> sent_{false};
 };
 

@@ -87,6 +87,7 @@ struct Shared {
   const HttpsServer::Dispatch& dispatch;
   const HttpsServerOptions& options;
   ConnectionTable& table;
+  const Clock& clock;
 };
 
 // One client connection: wait for its ClientHello, a handshake slot, the
@@ -315,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return reject({e.http_status(), e.code(), e.what(), e.field()}, "malformed");
     }
     if (parser_->is_done()) return finish_request();
-    body_started_ = std::chrono::steady_clock::now();
+    body_started_ = shared_.clock.monotonic_time();
     if (expects_continue(head)) return send_continue();
     read_body();
   }
@@ -335,7 +336,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& o = shared_.options;
     uint64_t promised = parser_->content_length().value_or(o.body_limit);
     auto allowed = o.timeouts.body + std::chrono::milliseconds(promised * 1000 / std::max<size_t>(1, o.min_body_rate));
-    auto used = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - body_started_);
+    auto used = std::chrono::duration_cast<std::chrono::milliseconds>(shared_.clock.monotonic_time() - body_started_);
     return std::max(std::chrono::milliseconds(0), std::min(o.timeouts.body, allowed - used));
   }
 
@@ -465,7 +466,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   RequestTarget target_;
-  std::chrono::steady_clock::time_point body_started_;
+  MonotonicTime body_started_;
   std::unique_ptr<std::array<char, 4096>> drain_buffer_;
   size_t drained_ = 0;
   std::string remote_;
@@ -493,22 +494,22 @@ struct HttpsServer::Impl {
     return out;
   }
 
-  Impl(const HttpsServerOptions& o, Dispatch d) : options(o), dispatch(std::move(d)), table(o.limits) {}
+  Impl(const HttpsServerOptions& o, const Clock& c, Dispatch d)
+      : options(o), dispatch(std::move(d)), table(o.limits), shared{dispatch, options, table, c} {}
   // Sessions die with the contexts below: none may start another's handshake then.
   ~Impl() { table.shut(); }
 
   HttpsServerOptions options;
   Dispatch dispatch;
   ConnectionTable table;
-  Shared shared{dispatch, options, table};
+  Shared shared;
   // One context per I/O thread, each run by its thread alone (as nginx runs
   // a process per worker): a connection stays on the context it was given,
-  // so its handlers never hop threads. The first also holds the acceptor,
-  // the signals and the timers of after().
+  // so its handlers never hop threads. The first also holds the acceptor
+  // and the signals.
   std::vector<std::unique_ptr<asio::io_context>> contexts = make_contexts(options.io_threads);
   asio::io_context& ioc = *contexts.front();
   size_t next_context = 0;  // round robin over accepted connections; accept handler only
-  std::atomic<size_t> next_timer_context{0};
   std::shared_ptr<SSL_CTX> tls;
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
@@ -542,8 +543,8 @@ struct HttpsServer::Impl {
   }
 };
 
-HttpsServer::HttpsServer(const HttpsServerOptions& options, Dispatch dispatch)
-    : impl_(std::make_unique<Impl>(options, std::move(dispatch))) {
+HttpsServer::HttpsServer(const HttpsServerOptions& options, const Clock& clock, Dispatch dispatch)
+    : impl_(std::make_unique<Impl>(options, clock, std::move(dispatch))) {
   // OpenSSL writes to the descriptor with write(): a peer gone mid-answer
   // must be an error on that connection, not SIGPIPE for the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -588,19 +589,6 @@ void HttpsServer::stop() {
     impl_->acceptor.close(ec);
     for (auto& c : impl_->contexts) c->stop();
   });
-}
-
-std::function<void()> HttpsServer::after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  // Spread over the contexts: thousands of long-poll deadlines are not one thread's work.
-  auto& context = *impl_->contexts[impl_->next_timer_context++ % impl_->contexts.size()];
-  auto timer = std::make_shared<asio::steady_timer>(context, delay);
-  timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
-    if (!ec) fn();
-  });
-  std::weak_ptr<asio::steady_timer> weak = timer;
-  return [weak] {
-    if (auto t = weak.lock()) asio::post(t->get_executor(), [t] { t->cancel(); });
-  };
 }
 
 void HttpsServer::on_signal(std::function<void(int)> fn) {

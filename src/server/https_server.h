@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "server/connection_table.h"
 #include "server/http.h"
 
@@ -76,16 +77,14 @@ class HttpsServer {
  public:
   using Dispatch = std::function<void(HttpRequest&, std::shared_ptr<Responder>)>;
 
-  // Binds at once (throws byoc::Error if it can't), serves once run() is called.
-  HttpsServer(const HttpsServerOptions& options, Dispatch dispatch);
+  // Binds at once (throws byoc::Error if it can't), serves once run() is
+  // called. `clock` times bodies against their promised rate.
+  HttpsServer(const HttpsServerOptions& options, const Clock& clock, Dispatch dispatch);
   ~HttpsServer();
 
   int port() const;
   void run();
   void stop();
-  // Calls `fn` on an I/O thread after `delay` (used for long-poll deadlines).
-  // The returned function cancels it (fn then never runs); safe from any thread.
-  std::function<void()> after(std::chrono::milliseconds delay, std::function<void()> fn);
   // Calls `fn` on an I/O thread when SIGINT or SIGTERM arrives.
   void on_signal(std::function<void(int)> fn);
 

@@ -20,8 +20,8 @@ crypto::KeyedCertificate load_or_make_ca(const fs::path& dir, const std::string&
   crypto::CertificateSpec spec;
   spec.common_name = cn;
   spec.is_ca = true;
-  spec.not_before = clock.now() - 1h;
-  spec.not_after = clock.now() + 24h * 3650;
+  spec.not_before = clock.system_time() - 1h;
+  spec.not_after = clock.system_time() + 24h * 3650;
   auto ca = crypto::make_ca(spec);
   // Key first: a certificate without its key would be unusable after a crash.
   files::write_atomic(dir / (name + ".key"), ca.key_pem, 0600);
@@ -54,15 +54,15 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
     id.ca_pem = ca.cert_pem;
     auto cert = files::read_if_exists(data_dir / "server.pem");
     auto key = files::read_if_exists(data_dir / "server.key");
-    bool fresh = cert && key && crypto::verify_issued_by(*cert, ca.cert_pem, clock.now() + 24h * 30);
+    bool fresh = cert && key && crypto::verify_issued_by(*cert, ca.cert_pem, clock.system_time() + 24h * 30);
     if (!fresh) {
       crypto::CertificateSpec spec;
       spec.common_name = "byoc server";
       spec.dns_names = {"localhost", hostname()};
       spec.ip_addresses = {"127.0.0.1", "::1"};
       spec.server_auth = true;
-      spec.not_before = clock.now() - 1h;
-      spec.not_after = clock.now() + 24h * 365;
+      spec.not_before = clock.system_time() - 1h;
+      spec.not_after = clock.system_time() + 24h * 365;
       auto issued = crypto::issue(ca, spec);
       files::write_atomic(data_dir / "server.key", issued.key_pem, 0600);
       files::write_atomic(data_dir / "server.pem", issued.cert_pem, 0600);

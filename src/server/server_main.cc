@@ -122,7 +122,7 @@ int run_server(const ServerOptions& options) {
   auto lock = proc::FileLock::try_acquire(data_dir / "server.lock");
   if (!lock) throw Error::Conflict("data_dir_in_use", "another byoc server is using " + data_dir.string(), "data-dir");
 
-  const Clock& clock = SystemClock::instance();
+  SystemClock clock;
   tighten_data_dir(data_dir);
   auto store = store::open_sqlite_store(data_dir / "byoc.db");
   ServerIdentity identity = load_or_create_identity(data_dir, options.tls_cert, options.tls_key, clock);
@@ -132,7 +132,6 @@ int run_server(const ServerOptions& options) {
   // CPU: the more callers wait together, the more commits share one sync.
   WorkPool store_pool(16);
   Router router;
-  HttpsServer* https = nullptr;
   ServerContext* context = nullptr;
   std::unique_ptr<AccessLog> access_log;
   if (!options.access_log.empty()) access_log = std::make_unique<AccessLog>(options.access_log);
@@ -153,10 +152,9 @@ int run_server(const ServerOptions& options) {
   listener.on_rejected = [&dispatcher](const std::string& source, int status) {
     dispatcher->rejected(source, status);
   };
-  HttpsServer server(listener, [&dispatcher](HttpRequest& req, std::shared_ptr<Responder> responder) {
+  HttpsServer server(listener, clock, [&dispatcher](HttpRequest& req, std::shared_ptr<Responder> responder) {
     dispatcher->dispatch(req, std::move(responder));
   });
-  https = &server;
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
 
   cloud::LocalDriver local({data_dir / "environments", fs::read_symlink("/proc/self/exe"), url,
@@ -177,7 +175,6 @@ int run_server(const ServerOptions& options) {
   dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get());
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
-  ctx.after = [https](std::chrono::milliseconds delay, std::function<void()> fn) { return https->after(delay, fn); };
 
   // Leases are held in this server's name, stable across its restarts: a
   // server killed mid-reconcile must not wait out its own lease when it
@@ -235,9 +232,9 @@ int run_server(const ServerOptions& options) {
 
   std::function<void()> sweep = [&] {
     store_pool.post([&] { sweep_agent_presence(ctx); });
-    https->after(5s, sweep);
+    clock.schedule(5s, sweep);
   };
-  https->after(5s, sweep);
+  clock.schedule(5s, sweep);
 
   runner.start();
   files::write_atomic(data_dir / "server.json",
@@ -249,6 +246,7 @@ int run_server(const ServerOptions& options) {
   });
   server.run();
 
+  clock.stop_timers();  // long-poll deadlines and sweeps use ctx and the pool
   runner.stop();
   local.shutdown();
   std::error_code ec;

@@ -73,6 +73,7 @@ class LocalRuntimeTest : public ::testing::Test {
     LocalRuntimeOptions o;
     o.root = dir_.path() / "runtime";
     o.environment_ca = ca_;
+    o.clock = &clock_;
     o.ready_timeout = std::chrono::seconds(60);
     return o;
   }
@@ -135,6 +136,7 @@ class LocalRuntimeTest : public ::testing::Test {
 
   testing::TempDir dir_{"byoc-local-runtime"};
   crypto::KeyedCertificate ca_;
+  SystemClock clock_;  // real processes run in real time
   std::unique_ptr<Runtime> runtime_;
   std::set<pid_t> started_pids_;
 };

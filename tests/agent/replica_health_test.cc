@@ -13,8 +13,8 @@ using Set = std::set<std::string>;
 
 class ReplicaHealthTest : public ::testing::Test {
  protected:
-  Names due(const std::map<std::string, pid_t>& running) { return health_.due(running, clock_.now()); }
-  void record(const std::string& r, pid_t pid, bool ok) { health_.record(r, pid, ok, clock_.now()); }
+  Names due(const std::map<std::string, pid_t>& running) { return health_.due(running, clock_.monotonic_time()); }
+  void record(const std::string& r, pid_t pid, bool ok) { health_.record(r, pid, ok, clock_.monotonic_time()); }
 
   ManualClock clock_;
   ReplicaHealth health_{5s, 2};

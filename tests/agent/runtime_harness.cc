@@ -27,7 +27,7 @@ crypto::KeyedCertificate make_environment_ca() {
   crypto::CertificateSpec spec;
   spec.common_name = "byoc test environment CA";
   spec.is_ca = true;
-  auto now = SystemClock::instance().now();
+  auto now = std::chrono::system_clock::now();
   spec.not_before = now - std::chrono::hours(1);
   spec.not_after = now + std::chrono::hours(24 * 365 * 2);
   return crypto::make_ca(spec);
@@ -175,6 +175,7 @@ LocalRuntimeOptions RuntimeTest::options() const {
   LocalRuntimeOptions o;
   o.root = root();
   o.environment_ca = ca_;
+  o.clock = &clock_;
   o.ready_timeout = std::chrono::seconds(60);
   return o;
 }

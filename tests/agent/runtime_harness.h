@@ -88,6 +88,7 @@ class RuntimeTest : public ::testing::Test {
 
   testing::TempDir dir_{"byoc-runtime"};
   crypto::KeyedCertificate ca_;
+  SystemClock clock_;  // real processes run in real time
   std::unique_ptr<Runtime> runtime_;
   std::set<pid_t> started_pids_;
 };

@@ -36,7 +36,7 @@ Pair issued(TimePoint not_before, TimePoint not_after) {
 
 TEST(Renewal, DueOnceLessThanAThirdOfTheLifetimeIsLeft) {
   ManualClock clock;
-  const TimePoint start = clock.now();
+  const TimePoint start = clock.system_time();
   Pair p = issued(start, start + 30 * 24h);
   EXPECT_FALSE(renewal_due(p.cert_pem, start));
   EXPECT_FALSE(renewal_due(p.cert_pem, start + 19 * 24h));
@@ -52,8 +52,8 @@ class InterruptedRenewal : public ::testing::Test {
  protected:
   void SetUp() override {
     ManualClock clock;
-    old_ = issued(clock.now(), clock.now() + 30 * 24h);
-    new_ = issued(clock.now(), clock.now() + 30 * 24h);
+    old_ = issued(clock.system_time(), clock.system_time() + 30 * 24h);
+    new_ = issued(clock.system_time(), clock.system_time() + 30 * 24h);
     files::write_atomic(path(layout::kKey), old_.key_pem, 0600);
     files::write_atomic(path(layout::kCertificate), old_.cert_pem);
   }
@@ -111,7 +111,7 @@ TEST_F(InterruptedRenewal, ACertificateForNoKeyWeHoldIsDropped) {
 
 TEST(Crypto, CertificateMatchesOnlyItsOwnKey) {
   ManualClock clock;
-  Pair a = issued(clock.now(), clock.now() + 1h), b = issued(clock.now(), clock.now() + 1h);
+  Pair a = issued(clock.system_time(), clock.system_time() + 1h), b = issued(clock.system_time(), clock.system_time() + 1h);
   EXPECT_TRUE(crypto::certificate_matches_key(a.cert_pem, a.key_pem));
   EXPECT_FALSE(crypto::certificate_matches_key(a.cert_pem, b.key_pem));
 }

@@ -23,11 +23,12 @@ class AppTest : public ::testing::Test {
  protected:
   Result run_cli(std::vector<std::string> args) {
     std::ostringstream out, err;
-    Io io{out, err, false, map_env({{"HOME", home_.path().string()}})};
+    Io io{out, err, clock_, false, map_env({{"HOME", home_.path().string()}})};
     int code = run(args, io);
     return {code, out.str(), err.str()};
   }
   testing::TempDir home_;
+  SystemClock clock_;
 };
 
 TEST_F(AppTest, UnknownFlagIsOneUsageLine) {

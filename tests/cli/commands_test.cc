@@ -44,7 +44,7 @@ class CommandsTest : public ::testing::Test {
 
   Result run_cli(std::vector<std::string> args) {
     std::ostringstream out, err;
-    Io io{out, err, false,
+    Io io{out, err, clock_, false,
           map_env({{"HOME", home_.path().string()},
                    {"BYOC_SERVER", kServer},
                    {"BYOC_TOKEN", "byoc_t1.secret"},
@@ -75,6 +75,7 @@ class CommandsTest : public ::testing::Test {
   }
 
   testing::TempDir home_;
+  SystemClock clock_;  // --wait polls in real time between the fake server's answers
   std::deque<std::pair<int, std::string>> answers_;
   std::vector<Sent> sent_;
 };

@@ -150,8 +150,8 @@ TEST_F(CliServerTest, LoginPinsTheServerCaAndChecksTheToken) {
 
   // A CA that did not issue the server's certificate: the TLS handshake fails, the token is never sent.
   auto other = crypto::make_ca({.common_name = "other",
-                                .not_before = SystemClock::instance().now() - 1h,
-                                .not_after = SystemClock::instance().now() + 24h});
+                                .not_before = std::chrono::system_clock::now() - 1h,
+                                .not_after = std::chrono::system_clock::now() + 24h});
   files::write_atomic(root_.path() / "other-ca.pem", other.cert_pem, 0644);
   RunResult other_ca = byoc({"login", "--server", url_, "--token-file", (data_ / "admin.token").string(),
                              "--ca-file", (root_.path() / "other-ca.pem").string()});

@@ -24,8 +24,8 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   pool_ = std::make_unique<WorkPool>(1);
   crypto::CertificateSpec spec;
   spec.common_name = "test CA";
-  spec.not_before = clock.now() - 1h;
-  spec.not_after = clock.now() + 24h;
+  spec.not_before = clock.system_time() - 1h;
+  spec.not_after = clock.system_time() + 24h;
   auto ca = crypto::make_ca(spec);
   identity_.ca_pem = ca.cert_pem;
   identity_.ca_sha256_hex = crypto::certificate_sha256_hex(ca.cert_pem);
@@ -33,7 +33,6 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
                                {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
   ctx_->enqueue = [this](const std::string& key) { enqueued.push_back(key); };
-  ctx_->after = [](std::chrono::milliseconds, std::function<void()>) { return std::function<void()>([] {}); };
   add_api_routes(router_, *ctx_);
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);

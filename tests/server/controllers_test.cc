@@ -206,11 +206,20 @@ TEST(Runner, RetriesFailuresAndHoldsALease) {
   Runner runner(*store, clock, "me", 1);
   runner.add("thing", &flaky);
   runner.start(std::chrono::hours(1));
-  runner.enqueue("thing/a");
-  EXPECT_TRUE(testing::eventually([&] {
+  auto attempts = [&] {
     std::lock_guard lock(flaky.mutex);
-    return flaky.seen.size() >= 3;
-  }, 10s));
+    return flaky.seen.size();
+  };
+  runner.enqueue("thing/a");
+  ASSERT_TRUE(testing::eventually([&] { return attempts() == 1; }, 5s));
+  // The retry waits for its backoff (under 500 ms) on the runner's clock:
+  // while the clock stands still, nothing runs however long we look.
+  ASSERT_TRUE(testing::eventually([&] { return runner.pending() == 1; }, 5s));
+  EXPECT_EQ(attempts(), 1u);
+  clock.advance(500ms);
+  ASSERT_TRUE(testing::eventually([&] { return attempts() == 2; }, 5s));
+  clock.advance(1s);
+  ASSERT_TRUE(testing::eventually([&] { return attempts() == 3; }, 5s));
   EXPECT_TRUE(testing::eventually([&] { return runner.pending() == 0; }, 5s));
   runner.stop();
   // Released after the work: another holder may take it at once.

@@ -711,7 +711,7 @@ class LocalRuntime final : public Runtime {
     std::vector<Probe> probes;
     {
       std::lock_guard lock(mu_);
-      TimePoint now = options_.clock->now();
+      MonotonicTime now = options_.clock->monotonic_time();
       for (auto& [name, service] : services_) {
         if (only && name != *only) continue;
         std::map<std::string, pid_t> running;
@@ -725,7 +725,7 @@ class LocalRuntime final : public Runtime {
     }
     for (auto& p : probes) p.answered = local::clickhouse_answers(p.port);
     std::lock_guard lock(mu_);
-    TimePoint now = options_.clock->now();
+    MonotonicTime now = options_.clock->monotonic_time();
     for (const auto& p : probes)
       if (auto it = services_.find(p.service); it != services_.end())
         it->second.health.record(p.replica, p.pid, p.answered, now);

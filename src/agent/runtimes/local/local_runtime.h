@@ -46,7 +46,7 @@ namespace byoc::agent {
 struct LocalRuntimeOptions {
   std::filesystem::path root;               // created 0700 if missing
   crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
-  const Clock* clock = &SystemClock::instance();
+  const Clock* clock = nullptr;             // required: time, backoff and health checks
 
   std::filesystem::path clickhouse_binary = "/usr/sbin/clickhouse-server";
   std::filesystem::path nginx_binary = "/usr/sbin/nginx";

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
-#include <thread>
 
 #include "base/files.h"
 #include "base/process.h"
@@ -156,22 +155,13 @@ bool terminate_together(const std::vector<pid_t>& leaders, std::chrono::millisec
     });
     return !any;
   };
-  auto wait_until = [&](std::chrono::steady_clock::time_point deadline) {
-    auto pause = std::chrono::milliseconds(5);
-    while (!all_gone()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(100));
-    }
-    return true;
-  };
   if (targets.empty()) return true;
   signal_all(SIGTERM);
   signal_all(SIGCONT);  // a stopped process acts on SIGTERM only once continued
-  if (wait_until(std::chrono::steady_clock::now() + grace)) return true;
+  if (proc::wait_for(grace, all_gone)) return true;
   signal_all(SIGKILL);
   // SIGKILL can't be refused; the bound only covers processes stuck in the kernel.
-  wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  proc::wait_for(std::chrono::seconds(10), all_gone);
   return false;
 }
 

@@ -5,7 +5,7 @@ namespace byoc::agent::local {
 ReplicaHealth::ReplicaHealth(std::chrono::milliseconds recheck, int failures_to_down)
     : recheck_(recheck), failures_to_down_(failures_to_down < 1 ? 1 : failures_to_down) {}
 
-std::vector<std::string> ReplicaHealth::due(const std::map<std::string, pid_t>& running, TimePoint now) {
+std::vector<std::string> ReplicaHealth::due(const std::map<std::string, pid_t>& running, MonotonicTime now) {
   std::vector<std::string> out;
   // Replicas no longer part of the service are forgotten.
   for (auto it = entries_.begin(); it != entries_.end();)
@@ -25,7 +25,7 @@ std::vector<std::string> ReplicaHealth::due(const std::map<std::string, pid_t>& 
   return out;
 }
 
-void ReplicaHealth::record(const std::string& replica, pid_t pid, bool answered, TimePoint now) {
+void ReplicaHealth::record(const std::string& replica, pid_t pid, bool answered, MonotonicTime now) {
   auto it = entries_.find(replica);
   if (it == entries_.end() || it->second.pid != pid || pid <= 0) return;
   Entry& e = it->second;

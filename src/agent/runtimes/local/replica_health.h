@@ -30,11 +30,11 @@ class ReplicaHealth {
 
   // Updates the table with the process each replica runs as now (0: not
   // running) and returns the replicas to probe at `now`.
-  std::vector<std::string> due(const std::map<std::string, pid_t>& running, TimePoint now);
+  std::vector<std::string> due(const std::map<std::string, pid_t>& running, MonotonicTime now);
 
   // The result of a probe of `replica` while it ran as `pid`; ignored if the
   // replica has been seen with another pid since.
-  void record(const std::string& replica, pid_t pid, bool answered, TimePoint now);
+  void record(const std::string& replica, pid_t pid, bool answered, MonotonicTime now);
 
   bool answers(const std::string& replica) const;
   // Has `replica` been probed since its current process started?
@@ -51,7 +51,7 @@ class ReplicaHealth {
     bool probed = false;
     int failures = 0;
     int generation = 0;  // how many different processes were seen
-    TimePoint checked;
+    MonotonicTime checked;
   };
 
   std::chrono::milliseconds recheck_;

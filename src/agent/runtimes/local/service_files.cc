@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/crypto.h"
 #include "base/error.h"
@@ -118,7 +117,7 @@ std::optional<std::string> usable_certificate(const fs::path& bundle_file, const
   if (!bundle || bundle->find("PRIVATE KEY-----") == std::string::npos) return std::nullopt;
   try {
     auto certs = crypto::split_pem_certificates(*bundle);
-    if (certs.empty() || !crypto::verify_issued_by(certs.front(), ca_pem, clock.now())) return std::nullopt;
+    if (certs.empty() || !crypto::verify_issued_by(certs.front(), ca_pem, clock.system_time())) return std::nullopt;
     if (crypto::inspect(certs.front()).not_after_unix - clock.unix_seconds() < kRenewBeforeSeconds)
       return std::nullopt;
     return certs.front();
@@ -138,8 +137,8 @@ std::pair<std::string, bool> ensure_certificate(const ServiceLayout& layout,
   spec.dns_names = {"localhost"};
   spec.ip_addresses = {"127.0.0.1", "::1"};
   spec.server_auth = true;
-  spec.not_before = clock.now() - std::chrono::hours(1);  // tolerate clients whose clock is a little behind
-  spec.not_after = clock.now() + kCertificateLifetime;
+  spec.not_before = clock.system_time() - std::chrono::hours(1);  // tolerate clients whose clock is a little behind
+  spec.not_after = clock.system_time() + kCertificateLifetime;
   crypto::KeyedCertificate issued = crypto::issue(options.environment_ca, spec);
   files::write_atomic(layout.tls_bundle(), issued.cert_pem + issued.key_pem, 0600);
   spdlog::info("local runtime: issued endpoint certificate for {}", layout.dir().filename().string());
@@ -163,16 +162,10 @@ void check_nginx_config(const ServiceLayout& layout, const FileWriterOptions& op
                 (layout.endpoint_logs() / "error.log").string()};
   spawn.output = output;
   pid_t pid = proc::spawn(spawn);
-  auto deadline = std::chrono::steady_clock::now() + kNginxCheckTimeout;
-  auto pause = std::chrono::milliseconds(1);
   std::optional<int> code;
-  while (!(code = proc::try_reap(pid))) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      proc::terminate(pid, std::chrono::seconds(1));
-      throw Error::Internal("nginx -t did not finish in time");
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  if (!proc::wait_for(kNginxCheckTimeout, [&] { return (code = proc::try_reap(pid)).has_value(); })) {
+    proc::terminate(pid, std::chrono::seconds(1));
+    throw Error::Internal("nginx -t did not finish in time");
   }
   if (*code != 0) {
     std::string said = files::read_if_exists(output).value_or("");

@@ -50,7 +50,7 @@ void Supervisor::ensure_running(const std::string& key, ProcessSpec spec) {
     entry.info.pid = *pid;
     entry.info.adopted = true;
     entry.info.state = ProcessState::kRunning;
-    entry.info.started_at = clock_.now();
+    entry.info.started_at = clock_.monotonic_time();
     spdlog::info("supervisor: adopted {} (pid {})", key, *pid);
     return;
   }
@@ -66,7 +66,7 @@ void Supervisor::ensure_running(const std::string& key, ProcessSpec spec) {
 void Supervisor::start(const std::string& key, Entry& entry) {
   entry.info.pid = 0;
   entry.info.adopted = false;
-  entry.info.started_at = clock_.now();
+  entry.info.started_at = clock_.monotonic_time();
   if (entry.spec.before_start) entry.spec.before_start();
   proc::SpawnOptions options;
   options.argv = entry.spec.argv;
@@ -76,7 +76,7 @@ void Supervisor::start(const std::string& key, Entry& entry) {
   pid_t pid = proc::spawn(options);
   entry.info.pid = pid;
   entry.info.state = ProcessState::kRunning;
-  entry.info.started_at = clock_.now();
+  entry.info.started_at = clock_.monotonic_time();
   try {
     proc::write_pid_file(entry.spec.pid_file, pid);
   } catch (const std::exception& e) {
@@ -104,7 +104,7 @@ bool Supervisor::check_alive(const std::string& key, Entry& entry) {
 }
 
 void Supervisor::on_death(const std::string& key, Entry& entry, std::optional<int> exit_code) {
-  TimePoint now = clock_.now();
+  MonotonicTime now = clock_.monotonic_time();
   if (entry.info.pid > 0 && !entry.spec.comm.empty()) {
     // The leader led its own session: anything left in its group is its
     // helpers (nginx workers), which would keep the port from the next start.
@@ -130,7 +130,7 @@ void Supervisor::on_death(const std::string& key, Entry& entry, std::optional<in
 }
 
 void Supervisor::poll() {
-  TimePoint now = clock_.now();
+  MonotonicTime now = clock_.monotonic_time();
   for (auto& [key, entry] : entries_) {
     if (entry.info.state == ProcessState::kRunning) {
       check_alive(key, entry);

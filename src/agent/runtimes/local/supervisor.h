@@ -63,7 +63,7 @@ struct ProcessInfo {
   ProcessState state = ProcessState::kRunning;
   pid_t pid = 0;  // 0 while not running
   bool adopted = false;
-  TimePoint started_at;
+  MonotonicTime started_at;
   int restarts = 0;              // starts after the first one
   int consecutive_failures = 0;  // deaths without a reset in between
   std::optional<int> last_exit;  // exit code (128+signal) of the last death, if ours
@@ -102,7 +102,7 @@ class Supervisor {
     ProcessSpec spec;
     ProcessInfo info;
     std::chrono::milliseconds backoff{0};
-    TimePoint next_start;
+    MonotonicTime next_start;
   };
 
   void start(const std::string& key, Entry& entry);
