@@ -28,6 +28,8 @@ void add_token_create(CLI::App* token, CommandSet& commands) {
       ->check(CLI::IsMember({"admin", "operator", "approver", "customer"}));
   sub->add_option("--organization", f->args.organization,
                   "Organisation the token belongs to (default: default)");
+  sub->add_option("--subject", f->args.subject,
+                  "Who holds it, e.g. alice@vendor.example (required for admin, operator and approver)");
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, &io = commands.io] {
     print_result(io, f->format, connect(io)->post(token_path(""), token_create_body(f->args)), render_token);

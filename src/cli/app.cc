@@ -30,6 +30,7 @@ void build(CLI::App& app, CommandSet& commands) {
   add_service_commands(app, commands);
   add_operation_commands(app, commands);
   add_profile_commands(app, commands);
+  add_cloud_commands(app, commands);
   add_token_commands(app, commands);
   add_org_commands(app, commands);
   add_plan_commands(app, commands.io.out);

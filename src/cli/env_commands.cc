@@ -1,4 +1,4 @@
-// `byoc env create|list|get|update|delete|join-token`.
+// `byoc env create|list|get|update|delete|retry|join-token`.
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -64,9 +64,16 @@ void add_create(CLI::App* env, CommandSet& commands) {
   auto f = std::make_shared<CreateFlags>();
   auto* sub = env->add_subcommand("create", "Create an environment (the place services run in)");
   sub->add_option("NAME", f->args.name, "Environment name (DNS label)")->required();
-  sub->add_option("--cloud", f->args.cloud, "Where it runs: local, external (your own agent) or aws")
+  // The server knows its clouds (`byoc cloud list`); only the shape is checked here.
+  sub->add_option("--cloud", f->args.cloud, "Where it runs: a cloud of `byoc cloud list` (local, external, aws)")
       ->required()
-      ->check(CLI::IsMember({"local", "external", "aws"}));
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            bool ok = !value.empty() && value.size() <= 63 &&
+                      value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+            return ok ? std::string() : "a cloud name is lower-case letters, digits and '-' (see `byoc cloud list`)";
+          },
+          "CLOUD"));
   sub->add_option("--cidr", f->args.cidr, "Private IPv4 range for the environment, e.g. 10.0.0.0/16")
       ->required()
       ->check(CLI::Validator([](std::string& value) { return ipv4_cidr_syntax_error(value); }, "CIDR"));
@@ -195,6 +202,28 @@ void add_delete(CLI::App* env, CommandSet& commands) {
   });
 }
 
+void add_retry(CLI::App* env, CommandSet& commands) {
+  auto f = std::make_shared<NameFlags>();
+  auto* sub = env->add_subcommand("retry", "Drive a FAILED environment again (the cloud action that failed)");
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  add_organization_option(sub, f->organization);
+  add_wait_options(sub, f->wait, "the environment is ready");
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
+    auto api = connect(io);
+    json operation =
+        api->post(with_organization(environment_path(f->name) + "/retry", f->organization), json::object());
+    if (!f->wait.wait) {
+      print_result(io, f->format, operation, render_operation);
+      return 0;
+    }
+    wait_for(io, *api, operation, f->wait);
+    print_result(io, f->format, api->get(with_organization(environment_path(f->name), f->organization)),
+                 render_environment);
+    return 0;
+  });
+}
+
 void add_join_token(CLI::App* env, CommandSet& commands) {
   auto f = std::make_shared<NameFlags>();
   auto* sub = env->add_subcommand(
@@ -224,6 +253,7 @@ void add_env_commands(CLI::App& app, CommandSet& commands) {
   add_get(env, commands);
   add_update(env, commands);
   add_delete(env, commands);
+  add_retry(env, commands);
   add_join_token(env, commands);
 }
 

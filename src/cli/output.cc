@@ -145,11 +145,13 @@ std::string render_environment(const json& env) {
                                                              {"zones", cell(env, "zones")}};
   std::string types = cell(env, "instance_types");
   std::string daemonsets = resources(env, "daemonsets");
-  bool aws = cell(env, "cloud") == "aws";
-  if (aws || !types.empty())
+  bool catalogue = cell(env, "profiles_from") == "catalogue";  // sized by instance types
+  if (catalogue || !types.empty())
     fields.emplace_back("instance_types", types.empty() ? "(all in the catalogue)" : types);
-  if (aws || (!daemonsets.empty() && daemonsets != "0m/0Mi")) fields.emplace_back("daemonsets", daemonsets);
+  if (catalogue || (!daemonsets.empty() && daemonsets != "0m/0Mi")) fields.emplace_back("daemonsets", daemonsets);
   fields.emplace_back("state", cell(env, "state"));
+  if (!cell(env, "reason").empty()) fields.emplace_back("reason", cell(env, "reason"));
+  if (!cell(env, "message").empty()) fields.emplace_back("message", cell(env, "message"));
   fields.emplace_back("revision", cell(env, "revision"));
   fields.emplace_back("created", cell(env, "created_at"));
   fields.emplace_back("updated", cell(env, "updated_at"));
@@ -208,11 +210,23 @@ std::string render_profile_list(const json& items) {
       {"NAME", "INSTANCE TYPE", "$/H", "ALLOCATABLE", "REQUESTS", "SSD CACHE GIB", "NODE GROUP"}, rows);
 }
 
+std::string render_cloud_list(const json& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : items_of(items)) {
+    std::string regions;
+    if (c.is_object() && c.contains("regions") && c["regions"].is_array())
+      for (const auto& r : c["regions"]) regions += (regions.empty() ? "" : ",") + cell(r, "name");
+    rows.push_back({cell(c, "name"), regions, cell(c, "default_region"), cell(c, "capacity"), cell(c, "summary")});
+  }
+  return render_table({"NAME", "REGIONS", "DEFAULT REGION", "PROFILES FROM", "SUMMARY"}, rows);
+}
+
 std::string render_token(const json& token) {
   std::vector<std::pair<std::string, std::string>> fields = {{"id", cell(token, "id")},
                                                              {"role", cell(token, "role")},
                                                              {"organization", cell(token, "organization")},
                                                              {"created", cell(token, "created_at")}};
+  if (!cell(token, "subject").empty()) fields.insert(fields.begin() + 3, {"subject", cell(token, "subject")});
   if (!cell(token, "token").empty())
     fields.emplace_back("token", cell(token, "token") + "   (shown only once: save it now)");
   return render_details(fields);
@@ -221,8 +235,8 @@ std::string render_token(const json& token) {
 std::string render_token_list(const json& items) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : items_of(items))
-    rows.push_back({cell(t, "id"), cell(t, "role"), cell(t, "organization"), cell(t, "created_at")});
-  return render_table({"ID", "ROLE", "ORGANIZATION", "CREATED"}, rows);
+    rows.push_back({cell(t, "id"), cell(t, "role"), cell(t, "organization"), cell(t, "subject"), cell(t, "created_at")});
+  return render_table({"ID", "ROLE", "ORGANIZATION", "SUBJECT", "CREATED"}, rows);
 }
 
 std::string render_organization(const json& organization) {

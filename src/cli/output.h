@@ -40,6 +40,8 @@ std::string render_service(const nlohmann::json& service);
 // NAME, INSTANCE TYPE, $/H ("-" for the host), ALLOCATABLE and REQUESTS as
 // "CPUm/MEMORYMi", SSD CACHE GIB, NODE GROUP.
 std::string render_profile_list(const nlohmann::json& items);
+// NAME, REGIONS, DEFAULT REGION, PROFILES FROM (catalogue | host), SUMMARY.
+std::string render_cloud_list(const nlohmann::json& items);
 // id, role, organization, created, and the secret `token` when present
 // (with a warning that it is shown once).
 std::string render_token(const nlohmann::json& token);

@@ -66,6 +66,7 @@ json service_update_body(const ServiceUpdateArgs& args) {
 json token_create_body(const TokenCreateArgs& args) {
   json body = {{"role", args.role}};
   if (!args.organization.empty()) body["organization"] = args.organization;
+  if (!args.subject.empty()) body["subject"] = args.subject;
   return body;
 }
 

@@ -53,6 +53,7 @@ struct ServiceUpdateArgs {
 struct TokenCreateArgs {
   std::string role;
   std::string organization;  // empty: the server's default
+  std::string subject;       // who holds it; empty: not sent
 };
 
 // Only the fields the user gave: defaults are the server's business.

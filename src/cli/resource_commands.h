@@ -14,6 +14,7 @@ void add_env_commands(CLI::App& app, CommandSet& commands);
 void add_service_commands(CLI::App& app, CommandSet& commands);
 void add_operation_commands(CLI::App& app, CommandSet& commands);
 void add_profile_commands(CLI::App& app, CommandSet& commands);
+void add_cloud_commands(CLI::App& app, CommandSet& commands);
 void add_token_commands(CLI::App& app, CommandSet& commands);
 void add_org_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);

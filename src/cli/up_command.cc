@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "base/files.h"
+#include "cli/config.h"
 #include "cli/endpoint_query.h"
 #include "cli/local_server.h"
 #include "cli/stop_signal.h"
@@ -198,6 +199,25 @@ UpSummary bring_up_demo(LocalServer& server, const fs::path& dir, ProgressPrinte
   return summary;
 }
 
+// Saves the CLI's login for the server `up` runs, as `kind` sets the
+// kubectl context, so plain `byoc …` commands reach it from any shell.
+// Returns its URL.
+std::string log_cli_in(const LocalServer& server, const Io& io, ProgressPrinter& progress) {
+  fs::path path = config_path(io.env);
+  ClientConfig config = server.credentials();
+  std::optional<ClientConfig> previous;
+  try {
+    previous = read_config(path);
+  } catch (const Error&) {
+    // An unreadable login is replaced like any other.
+  }
+  if (previous == config) return config.server;
+  write_config(path, config);
+  progress.note("logged the CLI in to " + config.server + " (" + path.string() + ")" +
+                (previous && previous->server != config.server ? "; it was logged in to " + previous->server : ""));
+  return config.server;
+}
+
 }  // namespace
 
 fs::path default_up_dir(const EnvLookup& env) {
@@ -223,7 +243,9 @@ int run_up(const UpOptions& options, Io& io) {
     server_options.executable = fs::read_symlink("/proc/self/exe");
     server_options.cancelled = waiter.cancelled();
     server = LocalServer::start_or_reuse(server_options, progress);
+    std::string logged_in_to = log_cli_in(*server, io, progress);
     UpSummary summary = bring_up_demo(*server, dir, progress, waiter);
+    summary.logged_in_to = logged_in_to;
     progress.end_line();
     io.out << render_up_summary(summary) << std::flush;
     while (!stop.requested()) {

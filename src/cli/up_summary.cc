@@ -69,6 +69,9 @@ std::string render_up_summary(const UpSummary& s) {
   } else {
     out += "  (this service has no native TLS endpoint: use the HTTPS endpoint, as with curl above)\n";
   }
+  if (!s.logged_in_to.empty())
+    out += "byoc (logged in to " + s.logged_in_to + ", from any shell):\n  byoc env list\n"
+           "  byoc service get demo --env demo\n";
   out += "\nPress Ctrl-C to stop.\n";
   return out;
 }

@@ -15,12 +15,13 @@ struct UpSummary {
   std::filesystem::path ca_file;        // empty: the server published no environment CA
   std::string native_endpoint;          // HOST:PORT of native TLS, empty if the service has none
   std::filesystem::path client_config;  // clickhouse-client config trusting ca_file
+  std::string logged_in_to;             // the server the CLI's saved login now points at
 };
 
 // Lines (each ending in '\n'):
 //   ready / endpoint: … / user: default / password: … / ca: …
-//   then a curl command, a clickhouse-client command (or why there is none)
-//   and how to stop.
+//   then a curl command, a clickhouse-client command (or why there is none),
+//   the byoc commands the saved login serves, and how to stop.
 std::string render_up_summary(const UpSummary& summary);
 
 // The clickhouse-client config (Poco openSSL client section) that trusts

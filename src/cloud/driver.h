@@ -1,12 +1,25 @@
 // CloudDriver: how the management plane provisions the infrastructure of an
-// environment in one cloud. The environment controller calls it in
-// Observe → Create | Delete style; every call is idempotent and may be
-// repeated after a crash at any point. A new cloud is a new folder with a
-// new implementation of this interface, registered in drivers.cc.
+// environment in one cloud, after Crossplane's ExternalClient contract.
+//
+// - observe() never changes anything. It says whether the environment's
+//   infrastructure exists, matches the environment (up to date), is ready,
+//   or failed (with an enumerated reason), and when looking again is worth it.
+// - create(), update() and remove() only ask the cloud: they return once the
+//   request is accepted, never waiting for the work (a CloudFormation stack
+//   takes 45 minutes). Each takes an idempotency token; repeating a call with
+//   the same token changes nothing more, so a caller that crashed between
+//   sending and recording may simply send again. The controller records the
+//   token (and the action) before it calls, and the driver's handle (say a
+//   stack id) as soon as it learns it.
+// - Deletion is level-triggered: remove() is called on every pass until
+//   observe() says nothing exists.
+//
+// A new cloud is a new folder with an implementation of this interface and a
+// line in drivers.cc.
 #pragma once
 
+#include <chrono>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,10 +27,32 @@
 
 namespace byoc::cloud {
 
+// Why the last action the cloud accepted failed (the API shows the code).
+enum class Failure {
+  kNone,
+  kCreateFailed,      // creation failed and what was made is still there
+  kRolledBack,        // creation failed and was rolled back
+  kUpdateFailed,      // an update failed (and was rolled back)
+  kDeleteFailed,      // the cloud could not delete everything
+  kQuotaExceeded,     // an account limit stands in the way
+  kAccessDenied,      // the role we act with may not do it
+  kInvalidRequest,    // the cloud refused the request as given
+};
+// "create_failed", "rolled_back", ...; "" for kNone.
+const char* failure_code(Failure failure);
+
 struct Observation {
-  bool exists = false;  // some of the infrastructure exists
-  bool ready = false;   // all of it exists and runs
-  std::string reason;   // enumerated code when not ready
+  bool exists = false;      // something of the environment's exists in the cloud
+  bool up_to_date = false;  // it is what the last accepted action asked for
+  bool ready = false;       // all of it exists and runs
+  Failure failure = Failure::kNone;  // the last accepted action failed
+  std::string reason;       // while not ready: an enumerated code (e.g. "create_in_progress")
+  std::string message;      // the cloud's own words for a failure, when it gives any
+  std::string handle;       // the driver's name for it (e.g. a stack id), once known
+  std::string last_token;   // the token of the last action the cloud accepted ("" if none)
+  std::map<std::string, std::string> outputs;  // what the cloud made, by name
+  // When observing again is worth it; zero: the controller's default.
+  std::chrono::milliseconds look_again{0};
 };
 
 class CloudDriver {
@@ -28,11 +63,18 @@ class CloudDriver {
   virtual bool can_provision() const = 0;
   // The operation steps this driver goes through after "store".
   virtual std::vector<std::string> provision_steps() const = 0;
+  // `environment.cloud_handle` is the handle recorded so far (may be empty:
+  // the driver then finds its resources by the environment's id).
   virtual Observation observe(const model::Environment& environment) = 0;
-  // Creates what is missing. May return before it is all ready.
-  virtual void create(const model::Environment& environment) = 0;
-  // Removes everything the environment owns; a no-op when nothing is left.
-  virtual void remove(const model::Environment& environment) = 0;
+  // Asks for what the environment needs; returns the handle when the cloud
+  // gives one at once, else "". With a failed creation in place and a new
+  // token, replaces it.
+  virtual std::string create(const model::Environment& environment, const std::string& token) = 0;
+  // Asks the cloud to make what exists match the environment.
+  virtual void update(const model::Environment& environment, const std::string& token) = 0;
+  // Asks the cloud to remove everything the environment owns; called again
+  // on every pass until observe() finds nothing.
+  virtual void remove(const model::Environment& environment, const std::string& token) = 0;
   // Called once when the server stops.
   virtual void shutdown() {}
 };

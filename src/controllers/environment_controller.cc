@@ -2,9 +2,32 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "base/error.h"
 
 namespace byoc::controllers {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kDefaultLook = 500ms;  // when the driver gives no hint
+constexpr auto kLongestLook = 120s;   // a 45-minute stack: tens of looks, not thousands
+constexpr double kLookGrowth = 1.5;
+
+// The operations an environment's provisioning completes.
+constexpr const char* kProvisioningKinds[] = {"environment.create", "environment.retry"};
+
+std::vector<model::Operation> provisioning_operations(store::Transaction& tx, const std::string& id) {
+  std::vector<model::Operation> out;
+  for (auto& op : tx.running_operations(id))
+    if (std::find(std::begin(kProvisioningKinds), std::end(kProvisioningKinds), op.kind) !=
+        std::end(kProvisioningKinds))
+      out.push_back(op);
+  return out;
+}
+
+}  // namespace
 
 std::optional<model::Operation> running_operation(store::Transaction& tx, const std::string& kind,
                                                   const std::string& environment_id,
@@ -12,6 +35,15 @@ std::optional<model::Operation> running_operation(store::Transaction& tx, const 
   for (auto& op : tx.running_operations(environment_id))
     if (op.kind == kind && op.service_name == service_name) return op;
   return std::nullopt;
+}
+
+void prepare_retry(model::Environment& env, int64_t now) {
+  env.state = model::kProvisioning;
+  if (env.cloud_action.empty()) env.cloud_action = "create";
+  env.cloud_token = model::new_id("act-");
+  env.reason.clear();
+  env.message.clear();
+  env.updated_at = now;
 }
 
 EnvironmentController::EnvironmentController(store::Store& store, const Clock& clock,
@@ -22,63 +54,84 @@ EnvironmentController::EnvironmentController(store::Store& store, const Clock& c
 ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   std::optional<model::Environment> env;
   store_.read([&](store::Transaction& tx) { env = tx.environment_by_id(id); });
-  if (!env) return {};
+  if (!env) {
+    settled(id);
+    return {};
+  }
   auto driver_it = drivers_.find(env->cloud);
   if (driver_it == drivers_.end()) throw Error::Internal("no driver for cloud " + env->cloud);
   cloud::CloudDriver& driver = *driver_it->second;
 
-  if (env->state == model::kDeleting) {
-    driver.remove(*env);
-    finish_deletion(*env);
-    return {};
-  }
-
+  if (env->state == model::kDeleting) return reconcile_deletion(*env, driver);
   if (!driver.can_provision()) {
-    store_.transact([&](store::Transaction& tx) {
-      auto e = tx.environment_by_id(id);
-      if (!e) return;
-      int64_t now = clock_.unix_seconds();
-      if (e->set_condition("provisioned", false, "driver_not_available", now)) {
-        e->updated_at = now;
-        tx.put_environment(*e);
-      }
-      if (auto op = running_operation(tx, "environment.create", id)) {
-        op->succeed(model::to_json(*e), now);
-        tx.put_operation(*op);
-      }
-    });
+    hold_unavailable(id);
     return {};
   }
+  if (env->state == model::kFailed) return {};  // until someone retries it
 
   cloud::Observation observed = driver.observe(*env);
-  if (!observed.ready) {
-    // Persist the step, then act.
-    store_.transact([&](store::Transaction& tx) {
-      auto e = tx.environment_by_id(id);
-      if (!e || e->state == model::kDeleting) return;
-      int64_t now = clock_.unix_seconds();
-      if (e->state == model::kPending) {
-        e->state = model::kProvisioning;
-        e->updated_at = now;
-        tx.put_environment(*e);
-      }
-      if (auto op = running_operation(tx, "environment.create", id)) {
-        op->advance_to(observed.exists ? "start_agent" : "provision");
-        op->updated_at = now;
-        tx.put_operation(*op);
-      }
-    });
-    driver.create(*env);
-    observed = driver.observe(*env);
-  }
-  if (!observed.ready) return {std::chrono::milliseconds(500)};
+  if (!observed.handle.empty() && observed.handle != env->cloud_handle) record_handle(id, observed.handle);
+  const std::vector<std::string> steps = driver.provision_steps();
 
+  // An action recorded but not accepted yet (we stopped between recording
+  // it and the cloud taking it, or it was never sent): send it again, with
+  // the same token, so the cloud does it once.
+  if (!env->cloud_action.empty() && observed.last_token != env->cloud_token) {
+    send(*env, driver);
+    return look_again(id, observed);
+  }
+  if (observed.failure != cloud::Failure::kNone) {
+    mark_failed(id, observed);
+    return {};
+  }
+  if (!observed.exists || !observed.up_to_date) {
+    const char* action = observed.exists ? "update" : "create";
+    if (!begin(*env, action, steps.empty() ? "" : steps.front())) return {};
+    send(*env, driver);
+    return look_again(id, observed);
+  }
+  if (!observed.ready) {
+    if (!steps.empty()) advance_operation(id, steps.back());
+    return look_again(id, observed);
+  }
+  mark_ready(id);
+  return {};
+}
+
+ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env, cloud::CloudDriver& driver) {
+  cloud::Observation observed = driver.observe(env);
+  if (!observed.exists) {
+    finish_deletion(env);
+    settled(env.id);
+    return {};
+  }
+  bool failed_again = observed.failure != cloud::Failure::kNone && observed.last_token == env.cloud_token;
+  if (env.cloud_action != "delete" || failed_again) {
+    // A fresh token: a delete the cloud gave up on is asked for anew.
+    store_.transact([&](store::Transaction& tx) {
+      auto e = tx.environment_by_id(env.id);
+      if (!e) return;
+      e->cloud_action = "delete";
+      e->cloud_token = model::new_id("act-");
+      e->reason = failed_again ? cloud::failure_code(observed.failure) : "";
+      e->message = failed_again ? observed.message : "";
+      e->updated_at = clock_.unix_seconds();
+      tx.put_environment(*e);
+      env = *e;
+    });
+    if (failed_again) spdlog::warn("environment {}: delete failed ({}); asking again", env.id, observed.message);
+  }
+  // Level-triggered: asked on every pass until nothing is left.
+  driver.remove(env, env.cloud_token);
+  return look_again(env.id, observed);
+}
+
+void EnvironmentController::hold_unavailable(const std::string& id) {
   store_.transact([&](store::Transaction& tx) {
     auto e = tx.environment_by_id(id);
-    if (!e || e->state == model::kDeleting) return;
+    if (!e) return;
     int64_t now = clock_.unix_seconds();
-    if (e->state != model::kReady) {
-      e->state = model::kReady;
+    if (e->set_condition("provisioned", false, "driver_not_available", now)) {
       e->updated_at = now;
       tx.put_environment(*e);
     }
@@ -87,7 +140,124 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
       tx.put_operation(*op);
     }
   });
-  return {};
+}
+
+bool EnvironmentController::begin(model::Environment& env, const std::string& action, const std::string& step) {
+  bool begun = false;
+  store_.transact([&](store::Transaction& tx) {
+    auto e = tx.environment_by_id(env.id);
+    if (!e || e->state == model::kDeleting || e->state == model::kFailed) return;
+    int64_t now = clock_.unix_seconds();
+    if (e->state == model::kPending) e->state = model::kProvisioning;
+    e->cloud_action = action;
+    e->cloud_token = model::new_id("act-");
+    e->updated_at = now;
+    tx.put_environment(*e);
+    for (auto& op : provisioning_operations(tx, env.id)) {
+      if (step.empty()) continue;
+      op.advance_to(step);
+      op.updated_at = now;
+      tx.put_operation(op);
+    }
+    env = *e;
+    begun = true;
+  });
+  if (begun) {
+    std::lock_guard lock(mutex_);
+    waits_.erase(env.id);
+    spdlog::info("environment {}: {} (token {})", env.id, action, env.cloud_token);
+  }
+  return begun;
+}
+
+void EnvironmentController::send(const model::Environment& env, cloud::CloudDriver& driver) {
+  if (env.cloud_action == "create") {
+    std::string handle = driver.create(env, env.cloud_token);
+    if (!handle.empty() && handle != env.cloud_handle) record_handle(env.id, handle);
+  } else if (env.cloud_action == "update") {
+    driver.update(env, env.cloud_token);
+  } else {
+    throw Error::Internal("environment " + env.id + " records an unknown action '" + env.cloud_action + "'");
+  }
+}
+
+void EnvironmentController::record_handle(const std::string& id, const std::string& handle) {
+  store_.transact([&](store::Transaction& tx) {
+    auto e = tx.environment_by_id(id);
+    if (!e || e->cloud_handle == handle) return;
+    e->cloud_handle = handle;
+    tx.put_environment(*e);
+  });
+}
+
+void EnvironmentController::advance_operation(const std::string& id, const std::string& step) {
+  store_.transact([&](store::Transaction& tx) {
+    int64_t now = clock_.unix_seconds();
+    for (auto& op : provisioning_operations(tx, id)) {
+      op.advance_to(step);
+      op.updated_at = now;
+      tx.put_operation(op);
+    }
+  });
+}
+
+void EnvironmentController::mark_failed(const std::string& id, const cloud::Observation& observed) {
+  std::string code = cloud::failure_code(observed.failure);
+  store_.transact([&](store::Transaction& tx) {
+    auto e = tx.environment_by_id(id);
+    if (!e || e->state == model::kDeleting) return;
+    int64_t now = clock_.unix_seconds();
+    e->state = model::kFailed;
+    e->reason = code;
+    e->message = observed.message;
+    e->updated_at = now;
+    tx.put_environment(*e);  // the action stays recorded: a retry sends it again with a new token
+    for (auto& op : provisioning_operations(tx, id)) {
+      op.fail(code, observed.message.empty() ? "the cloud reported " + code : observed.message, now);
+      tx.put_operation(op);
+    }
+  });
+  spdlog::warn("environment {} FAILED: {} {}", id, code, observed.message);
+  settled(id);
+}
+
+void EnvironmentController::mark_ready(const std::string& id) {
+  store_.transact([&](store::Transaction& tx) {
+    auto e = tx.environment_by_id(id);
+    if (!e || e->state == model::kDeleting || e->state == model::kFailed) return;
+    int64_t now = clock_.unix_seconds();
+    if (e->state != model::kReady || !e->cloud_action.empty() || !e->reason.empty()) {
+      e->state = model::kReady;
+      e->cloud_action.clear();
+      e->reason.clear();
+      e->message.clear();
+      e->updated_at = now;
+      tx.put_environment(*e);
+    }
+    for (auto& op : provisioning_operations(tx, id)) {
+      op.succeed(model::to_json(*e), now);
+      tx.put_operation(op);
+    }
+  });
+  settled(id);
+}
+
+ReconcileResult EnvironmentController::look_again(const std::string& id, const cloud::Observation& observed) {
+  std::chrono::milliseconds base = observed.look_again.count() > 0 ? observed.look_again : kDefaultLook;
+  int waits;
+  {
+    std::lock_guard lock(mutex_);
+    waits = waits_[id]++;
+  }
+  double delay = static_cast<double>(base.count());
+  const double longest = static_cast<double>(std::max(base, std::chrono::milliseconds(kLongestLook)).count());
+  for (int i = 0; i < waits && delay < longest; ++i) delay *= kLookGrowth;
+  return {std::chrono::milliseconds(static_cast<int64_t>(std::min(delay, longest)))};
+}
+
+void EnvironmentController::settled(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  waits_.erase(id);
 }
 
 void EnvironmentController::finish_deletion(const model::Environment& environment) {

@@ -1,11 +1,16 @@
-// Reconciles environments: drives each through its cloud driver
-// (PENDING → PROVISIONING → READY; DELETING → gone) and completes the
-// operations that wait on it.
+// Reconciles environments through their cloud drivers, Crossplane style:
+// observe, then take the one next step (create, update, delete), recording
+// the action and its idempotency token in the store before asking the cloud.
+// PENDING → PROVISIONING → READY, or FAILED with the driver's reason until
+// retried; DELETING stays until the driver observes nothing left. Operations
+// waiting on an environment complete here. How soon to look again follows
+// the driver's hint, backing off while nothing changes.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "base/clock.h"
 #include "cloud/driver.h"
@@ -22,12 +27,33 @@ class EnvironmentController final : public Reconciler {
   ReconcileResult reconcile(const std::string& id) override;
 
  private:
+  ReconcileResult reconcile_deletion(model::Environment env, cloud::CloudDriver& driver);
+  void hold_unavailable(const std::string& id);
+  // Records a new action with a fresh token (and the operation's step);
+  // false if the environment went meanwhile or began deleting.
+  bool begin(model::Environment& env, const std::string& action, const std::string& step);
+  // Asks the driver for the recorded action; records the handle it names.
+  void send(const model::Environment& env, cloud::CloudDriver& driver);
+  void record_handle(const std::string& id, const std::string& handle);
+  void advance_operation(const std::string& id, const std::string& step);
+  void mark_failed(const std::string& id, const cloud::Observation& observed);
+  void mark_ready(const std::string& id);
   void finish_deletion(const model::Environment& environment);
+  // The delay before the next look: the driver's hint, growing while we wait.
+  ReconcileResult look_again(const std::string& id, const cloud::Observation& observed);
+  void settled(const std::string& id);
+
   store::Store& store_;
   const Clock& clock_;
   std::map<std::string, cloud::CloudDriver*> drivers_;
   std::function<void(const std::string&)> on_deleted_;
+  std::mutex mutex_;
+  std::map<std::string, int> waits_;  // environment id → looks since the last change
 };
+
+// Readies a FAILED environment for another attempt (POST …/retry): the
+// failed action is asked for again under a new token.
+void prepare_retry(model::Environment& env, int64_t now);
 
 // The running operation of `kind` for an environment (and service, if given).
 std::optional<model::Operation> running_operation(store::Transaction& tx, const std::string& kind,

@@ -66,7 +66,11 @@ void Runner::enqueue_spread(const std::vector<std::string>& keys, std::chrono::m
     std::lock_guard lock(mutex_);
     auto now = clock_.monotonic_time();
     auto step = over / static_cast<int64_t>(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) schedule_locked(keys[i], now + step * static_cast<int64_t>(i));
+    // A key already queued keeps its time: a reconciler that asked to look
+    // again in two minutes (a slow cloud) is not hurried by the resync.
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (!due_.count(keys[i]) && !in_flight_.count(keys[i]))
+        schedule_locked(keys[i], now + step * static_cast<int64_t>(i));
   }
   cv_.notify_all();
 }

@@ -48,7 +48,8 @@ class Runner {
   void stop();
 
   void enqueue(const std::string& key, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-  // Queues many keys under one lock, the i-th after delays[i].
+  // Queues many keys under one lock, spread evenly over `over`; keys already
+  // queued or in flight are left as they are.
   void enqueue_spread(const std::vector<std::string>& keys, std::chrono::milliseconds over);
 
   // Number of keys waiting or in flight (for tests and metrics).

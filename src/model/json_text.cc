@@ -116,8 +116,11 @@ void append_json(std::string& out, const Environment& e) {
   }
   o.field("id", e.id);
   o.strings("instance_types", e.instance_types);
+  o.field("message", e.message);
   o.field("name", e.name);
   o.field("organization", e.organization);
+  o.field("profiles_from", profiles_from(e));
+  o.field("reason", e.reason);
   o.field("region", e.region);
   o.field("revision", e.revision);
   o.field("state", e.state);

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "cloud/traits.h"
 
 namespace byoc::model {
 using nlohmann::json;
@@ -72,6 +73,11 @@ json conditions_json(const std::vector<Condition>& conditions) {
 }
 }  // namespace
 
+std::string profiles_from(const Environment& e) {
+  const cloud::CloudTraits* traits = cloud::find_cloud(e.cloud);
+  return cloud::capacity_source_name(traits ? traits->capacity : cloud::CapacitySource::kHost);
+}
+
 json to_json(const Environment& e) {
   return {{"id", e.id},
           {"name", e.name},
@@ -82,7 +88,10 @@ json to_json(const Environment& e) {
           {"zones", e.zones},
           {"instance_types", e.instance_types},
           {"daemonsets", {{"cpu_millis", e.daemonset_cpu_millis}, {"memory_mib", e.daemonset_memory_mib}}},
+          {"profiles_from", profiles_from(e)},
           {"state", e.state},
+          {"reason", e.reason},
+          {"message", e.message},
           {"conditions", conditions_json(e.conditions)},
           {"revision", e.revision},
           {"applied_revision", e.applied_revision},

@@ -45,6 +45,14 @@ struct Environment {
   int64_t revision = 1;  // of the desired state the agent should run
   int64_t applied_revision = 0;  // the newest revision the agent reports having applied (or refused)
   std::string ca_pem;    // the environment CA's public certificate, reported by its agent
+  // Kept by the environment controller for the cloud driver. The action in
+  // flight and its idempotency token are recorded before the driver is
+  // asked, the handle as soon as the driver names what it made.
+  std::string cloud_handle;  // e.g. a stack id; "" until known
+  std::string cloud_action;  // "create" | "update" | "delete"; "" when none is in flight
+  std::string cloud_token;   // that action's idempotency token
+  std::string reason;        // FAILED: the driver's enumerated reason
+  std::string message;       // FAILED: the cloud's words, if any
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
@@ -102,6 +110,9 @@ struct Operation {
 };
 
 nlohmann::json to_json(const Environment& e);
+// Where the environment's replica profiles come from, as its cloud says:
+// "catalogue" (instance types, changeable) or "host".
+std::string profiles_from(const Environment& e);
 nlohmann::json to_json(const Service& s, const std::string& environment_name);
 nlohmann::json to_json(const Operation& o);
 

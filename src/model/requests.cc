@@ -5,7 +5,7 @@
 #include <set>
 
 #include "base/error.h"
-#include "model/clouds.h"
+#include "cloud/traits.h"
 #include "model/validate.h"
 #include "plan/catalogue.h"
 
@@ -27,11 +27,17 @@ std::string list_of(const std::vector<std::string>& values) {
 namespace {
 
 // instance_types and daemonsets, shared by create and PATCH.
+bool sized_by_catalogue(const Environment& e) {
+  const cloud::CloudTraits* traits = cloud::find_cloud(e.cloud);
+  return traits && traits->capacity == cloud::CapacitySource::kCatalogue;
+}
+
 void parse_capacity_fields(const json& body, Environment& e) {
   if (body.contains("instance_types")) {
-    if (e.cloud != "aws")
-      throw Error::Invalid("unsupported_for_cloud", "instance types apply to aws environments only", "instance_types");
-    e.instance_types = get_string_list(body, "instance_types", {});
+    e.instance_types = get_string_list(body, "instance_types", {});  // its type first: a wrong one is a 400
+    if (!sized_by_catalogue(e))
+      throw Error::Invalid("unsupported_for_cloud", "cloud " + e.cloud + " takes no instance types",
+                           "instance_types");
     std::set<std::string> seen;
     for (size_t i = 0; i < e.instance_types.size(); ++i) {
       std::string field = "instance_types[" + std::to_string(i) + "]";
@@ -53,7 +59,7 @@ void parse_capacity_fields(const json& body, Environment& e) {
     }
   }
   // No allowed type may be left without room once the DaemonSets are taken.
-  if (e.cloud == "aws")
+  if (sized_by_catalogue(e))
     plan::profiles_for(plan::Catalogue::builtin(), e.instance_types,
                        {e.daemonset_cpu_millis, e.daemonset_memory_mib}, plan::AllocatableMode::kNominal);
 }
@@ -64,8 +70,9 @@ Environment apply_environment_patch(const json& body, Environment environment) {
   check_object_fields(body, {"instance_types", "daemonsets"},
                       {"id", "name", "cloud", "region", "cidr", "zones", "state", "conditions", "revision",
                        "applied_revision", "ca_pem", "organization", "created_at", "updated_at"});
-  if (environment.cloud != "aws")
-    throw Error::Invalid("unsupported_for_cloud", "only aws environments can be changed", "cloud");
+  if (!sized_by_catalogue(environment))
+    throw Error::Invalid("unsupported_for_cloud",
+                         "cloud " + environment.cloud + " has no capacity settings to change", "cloud");
   parse_capacity_fields(body, environment);
   return environment;
 }
@@ -76,20 +83,19 @@ Environment parse_environment_create(const json& body) {
   e.name = get_string(body, "name", "", true);
   check_name(e.name, "name");
   e.cloud = get_string(body, "cloud", "", true);
-  const auto& offers = cloud_offers();
-  auto offer = offers.find(e.cloud);
-  if (offer == offers.end()) {
+  const cloud::CloudTraits* traits = cloud::find_cloud(e.cloud);
+  if (!traits) {
     std::vector<std::string> names;
-    for (const auto& [name, unused] : offers) names.push_back(name);
+    for (const auto& [name, unused] : cloud::clouds()) names.push_back(name);
     throw Error::Invalid("unknown_cloud", "must be one of: " + list_of(names), "cloud");
   }
-  e.region = get_string(body, "region", offer->second.default_region, offer->second.default_region.empty());
-  auto region = offer->second.zones_by_region.find(e.region);
-  if (region == offer->second.zones_by_region.end())
+  e.region = get_string(body, "region", traits->default_region, traits->default_region.empty());
+  auto region = traits->zones_by_region.find(e.region);
+  if (region == traits->zones_by_region.end())
     throw Error::Invalid("unknown_region", "cloud " + e.cloud + " has no region '" + e.region + "'", "region");
   e.cidr = get_string(body, "cidr", "", true);
   check_environment_cidr(e.cidr, "cidr");
-  e.zones = get_string_list(body, "zones", {"a"});
+  e.zones = get_string_list(body, "zones", traits->default_zones);
   if (e.zones.empty() || e.zones.size() > 6)
     throw Error::Invalid("invalid_zones", "must list between 1 and 6 zones", "zones");
   std::set<std::string> seen;
@@ -139,7 +145,9 @@ Service parse_service_create(const json& body, const Environment& environment,
   s.environment_id = environment.id;
   s.name = get_string(body, "name", "", true);
   check_name(s.name, "name");
-  const auto& versions = cloud_offers().at(environment.cloud).clickhouse_versions;
+  const cloud::CloudTraits* traits = cloud::find_cloud(environment.cloud);
+  if (!traits) throw Error::Internal("environment " + environment.id + " has an unknown cloud");
+  const auto& versions = traits->clickhouse_versions;
   s.clickhouse_version = get_string(body, "clickhouse_version", versions.front());
   if (std::find(versions.begin(), versions.end(), s.clickhouse_version) == versions.end())
     throw Error::Invalid("unknown_version", "environment offers ClickHouse " + list_of(versions),

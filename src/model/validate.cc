@@ -108,7 +108,7 @@ namespace {
 
 std::string get_string(const json& body, const std::string& key, const std::string& fallback, bool required) {
   auto it = body.find(key);
-  if (it == body.end() || (it->is_null() && !required)) {
+  if (it == body.end()) {  // a null is no absence: it is a value of the wrong type
     if (required) throw Error::Invalid("required", "field is required", key);
     return fallback;
   }
@@ -118,7 +118,7 @@ std::string get_string(const json& body, const std::string& key, const std::stri
 
 int64_t get_int(const json& body, const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   auto it = body.find(key);
-  if (it == body.end() || it->is_null()) return fallback;
+  if (it == body.end()) return fallback;
   if (!it->is_number_integer()) wrong_type(key, "an integer");
   // Unsigned values beyond int64 arrive as number_unsigned; treat as out of range.
   if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max))
@@ -134,7 +134,7 @@ int64_t get_int(const json& body, const std::string& key, int64_t fallback, int6
 std::vector<std::string> get_string_list(const json& body, const std::string& key,
                                          const std::vector<std::string>& fallback, bool required) {
   auto it = body.find(key);
-  if (it == body.end() || (it->is_null() && !required)) {
+  if (it == body.end()) {
     if (required) throw Error::Invalid("required", "field is required", key);
     return fallback;
   }

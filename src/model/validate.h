@@ -34,7 +34,8 @@ void check_object_fields(const nlohmann::json& body, const std::vector<std::stri
                          const std::vector<std::string>& read_only);
 
 // Typed getters: a missing optional field yields `fallback`; a present field
-// of the wrong JSON type is a 400 (`invalid_type`).
+// of the wrong JSON type — null included, as no field of ours is nullable —
+// is a 400 (`invalid_type`).
 std::string get_string(const nlohmann::json& body, const std::string& key, const std::string& fallback,
                        bool required = false);
 int64_t get_int(const nlohmann::json& body, const std::string& key, int64_t fallback, int64_t min,

@@ -1,7 +1,10 @@
 // Organisations and API tokens (admin only).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "base/error.h"
+#include "base/utf8.h"
 #include "model/validate.h"
 #include "server/auth.h"
 #include "server/idempotency.h"
@@ -14,7 +17,28 @@ using nlohmann::json;
 namespace {
 
 json token_json(const store::ApiToken& t) {
-  return {{"id", t.id}, {"role", t.role}, {"organization", t.organization}, {"created_at", format_rfc3339(t.created_at)}};
+  return {{"id", t.id},
+          {"role", t.role},
+          {"organization", t.organization},
+          {"subject", t.subject},
+          {"created_at", format_rfc3339(t.created_at)}};
+}
+
+// Who holds a token: required for vendor roles (reviews and the audit log
+// must tell people apart), optional for customers. 1–254 characters, no
+// control characters, no space at either end (an e-mail address fits).
+std::string parse_subject(const json& body, const std::string& role) {
+  std::string subject = model::get_string(body, "subject", "", is_vendor_role(role));
+  if (subject.empty()) {
+    if (is_vendor_role(role)) throw Error::Invalid("required", "a " + role + " token names who holds it", "subject");
+    return subject;
+  }
+  if (subject.size() > 254) throw Error::Invalid("invalid_subject", "at most 254 characters", "subject");
+  if (!utf8::valid(subject) || std::any_of(subject.begin(), subject.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    throw Error::Invalid("invalid_subject", "must be UTF-8 without control characters", "subject");
+  if (subject.front() == ' ' || subject.back() == ' ')
+    throw Error::Invalid("invalid_subject", "no space at either end", "subject");
+  return subject;
 }
 
 }  // namespace
@@ -61,7 +85,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, who, req, now, [&] {
         json body = parse_json_body(req);
-        model::check_object_fields(body, {"role", "organization"}, {"id", "token", "created_at"});
+        model::check_object_fields(body, {"role", "organization", "subject"}, {"id", "token", "created_at"});
         std::string role = model::get_string(body, "role", "", true);
         const auto& all = roles();
         if (std::find(all.begin(), all.end(), role) == all.end())
@@ -69,8 +93,9 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
         std::string organization = model::get_string(body, "organization", "default");
         if (!tx.organization(organization))
           throw Error::NotFound("organization '" + organization + "' not found", "organization");
+        std::string subject = parse_subject(body, role);
         NewToken t = make_api_token();
-        store::ApiToken record{t.id, t.secret_sha256_hex, role, organization, now};
+        store::ApiToken record{t.id, t.secret_sha256_hex, role, organization, now, subject};
         tx.put_api_token(record);
         json out = token_json(record);
         out["token"] = t.text;  // shown once

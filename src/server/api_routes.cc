@@ -79,6 +79,31 @@ model::Operation new_operation(const std::string& kind, const model::Environment
 }
 
 std::string environment_key(const std::string& id) { return "environment/" + id; }
+
+// A change to one environment that runs as an operation of `kind`. While one
+// runs, a repeat answers with it; otherwise `begin` checks the request,
+// changes the environment and returns the new operation, stored together.
+// Either way the environment's reconcile is queued.
+using BeginOperation = std::function<model::Operation(store::Transaction&, model::Environment&, int64_t now)>;
+HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const std::string& kind,
+                                   const BeginOperation& begin) {
+  model::Operation op;
+  std::string id;
+  ctx.store.transact([&](store::Transaction& tx) {
+    Principal who = authenticate(tx, req);
+    model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+    id = env.id;
+    if (auto running = controllers::running_operation(tx, kind, env.id)) {
+      op = *running;
+      return;
+    }
+    op = begin(tx, env, ctx.clock.unix_seconds());
+    tx.put_environment(env);
+    tx.put_operation(op);
+  });
+  ctx.enqueue(environment_key(id));
+  return HttpResponse::json(202, model::to_json(op));
+}
 std::string service_key(const std::string& env_id, const std::string& name) {
   return "service/" + env_id + ":" + name;
 }
@@ -151,27 +176,24 @@ void add_api_routes(Router& router, ServerContext& ctx) {
              }));
 
   router.add("DELETE", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
-    model::Operation op;
-    std::string id;
-    ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
-      id = env.id;
-      if (auto running = controllers::running_operation(tx, "environment.delete", env.id)) {
-        op = *running;  // deleting already: answer with the operation under way
-        return;
-      }
+    return environment_operation(ctx, req, "environment.delete", [](store::Transaction& tx, model::Environment& env, int64_t now) {
       if (!tx.services(env.id).empty())
         throw Error::Conflict("environment_not_empty", "delete the environment's services first", "environment");
-      int64_t now = ctx.clock.unix_seconds();
       env.state = model::kDeleting;
       env.updated_at = now;
-      op = new_operation("environment.delete", env, "", {"deprovision"}, now);
-      tx.put_environment(env);
-      tx.put_operation(op);
+      return new_operation("environment.delete", env, "", {"deprovision"}, now);
     });
-    ctx.enqueue(environment_key(id));
-    return HttpResponse::json(202, model::to_json(op));
+  }));
+
+  // A FAILED environment is driven again: its failed action under a new token.
+  router.add("POST", "/v1/environments/{env}/retry", blocking(ctx, [&ctx](HttpRequest& req) {
+    return environment_operation(ctx, req, "environment.retry", [&ctx](store::Transaction&, model::Environment& env, int64_t now) {
+      if (env.state != model::kFailed)
+        throw Error::Conflict("not_failed", "environment '" + env.name + "' is " + env.state + ", not FAILED",
+                              "environment");
+      controllers::prepare_retry(env, now);
+      return new_operation("environment.retry", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
+    });
   }));
 
   router.add("POST", "/v1/environments/{env}/join-tokens", blocking(ctx, [&ctx](HttpRequest& req) {
@@ -207,7 +229,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         // Profiles are computed only when asked for: a host-based environment
         // may not know its capacity yet.
         std::vector<plan::Profile> profiles;
-        if (body.is_object() && body.contains("profile")) profiles = environment_profiles(env);
+        // Profiles only for a profile by name (a wrong type is the parser's 400).
+        if (body.is_object() && body.contains("profile") && body["profile"].is_string())
+          profiles = environment_profiles(env);
         model::Service svc = model::parse_service_create(body, env, profiles);
         if (env.state == model::kDeleting)
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");

@@ -68,6 +68,8 @@ std::string authorize(store::Transaction& tx, const Principal& who, const HttpRe
   return organization;
 }
 
+bool is_vendor_role(const std::string& role) { return role == "admin" || role == "operator" || role == "approver"; }
+
 bool can_see(const Principal& who, const std::string& organization) {
   return who.role != "customer" || who.organization == organization;
 }
@@ -83,7 +85,7 @@ std::optional<Principal> VerifiedTokens::find(const HttpRequest& request, uint64
 
 Principal VerifiedTokens::authenticate(store::Transaction& tx, const HttpRequest& request, uint64_t generation) {
   store::ApiToken token = verified_token(tx, bearer_token(request));
-  Principal who{token.id, token.role, token.organization};
+  Principal who{token.id, token.role, token.organization, token.subject};
   trace_token(request, token.id);
   verified_.remember(token.id, {std::move(token.secret_sha256_hex), who}, generation);
   return who;

@@ -25,7 +25,11 @@ struct Principal {
   std::string token_id;
   std::string role;
   std::string organization;
+  std::string subject;  // who holds the token
 };
+
+// Roles held by the vendor's staff: their tokens must name a subject.
+bool is_vendor_role(const std::string& role);
 
 inline const std::vector<std::string>& roles() {
   static const std::vector<std::string> all = {"admin", "operator", "approver", "customer"};

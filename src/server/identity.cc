@@ -12,6 +12,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The first admin token's holder: whoever can read the data dir.
+constexpr const char* kBootstrapSubject = "bootstrap admin (DIR/admin.token)";
+
 crypto::KeyedCertificate load_or_make_ca(const fs::path& dir, const std::string& name, const std::string& cn,
                                          const Clock& clock) {
   auto cert = files::read_if_exists(dir / (name + ".pem"));
@@ -87,13 +90,13 @@ void ensure_admin_token(const fs::path& data_dir, store::Store& store, const Clo
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     auto parts = parse_api_token(text);
     if (!parts) throw Error::Internal(path.string() + " does not hold a valid token");
-    record = {parts->id, crypto::sha256_hex(parts->secret), "admin", "default", clock.unix_seconds()};
+    record = {parts->id, crypto::sha256_hex(parts->secret), "admin", "default", clock.unix_seconds(), kBootstrapSubject};
   } else {
     NewToken t = make_api_token();
     // The file first: if we crash before the store write, the next start
     // registers the token from the file.
     files::write_atomic(path, t.text + "\n", 0600);
-    record = {t.id, t.secret_sha256_hex, "admin", "default", clock.unix_seconds()};
+    record = {t.id, t.secret_sha256_hex, "admin", "default", clock.unix_seconds(), kBootstrapSubject};
   }
   store.transact([&](store::Transaction& tx) {
     // Only a store with no token at all takes the file's: a token revoked

@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "base/host.h"
+#include "cloud/traits.h"
 #include "model/environment_profiles.h"
 #include "model/requests.h"
 #include "server/auth.h"
@@ -13,7 +14,8 @@ using nlohmann::json;
 
 std::vector<plan::Profile> environment_profiles(const model::Environment& environment) {
   std::optional<model::HostCapacity> host;
-  if (environment.cloud == "local") {
+  const cloud::CloudTraits* traits = cloud::find_cloud(environment.cloud);
+  if (traits && traits->host_is_server) {
     // A local environment's host is this machine.
     host = this_host_capacity();
   } else if (environment.host_cores > 0) {

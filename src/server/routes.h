@@ -17,6 +17,8 @@ void add_api_routes(Router& router, ServerContext& ctx);
 void add_agent_routes(Router& router, ServerContext& ctx);
 void add_admin_routes(Router& router, ServerContext& ctx);
 void add_profile_routes(Router& router, ServerContext& ctx);
+// GET /v1/clouds: each cloud's name, fields and defaults.
+void add_cloud_routes(Router& router, ServerContext& ctx);
 // GET /v1/environments/{env}/usage: totals of the usage intervals its agent reported.
 void add_usage_routes(Router& router, ServerContext& ctx);
 

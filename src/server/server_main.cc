@@ -13,9 +13,7 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "base/process.h"
-#include "cloud/aws/aws_driver.h"
-#include "cloud/external/external_driver.h"
-#include "cloud/local/local_driver.h"
+#include "cloud/drivers.h"
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
@@ -87,11 +85,11 @@ void tighten_data_dir(const fs::path& data_dir) {
 
 // The TLS session ticket key, kept across restarts so that agents resume
 // their sessions when they all reconnect at once; a new one each day.
-std::string session_ticket_key(const fs::path& data_dir) {
+std::string session_ticket_key(const fs::path& data_dir, const Clock& clock) {
   fs::path path = data_dir / "session-ticket.key";
   std::error_code ec;
   auto written = fs::last_write_time(path, ec);
-  bool fresh = !ec && fs::file_time_type::clock::now() - written < 24h;
+  bool fresh = !ec && clock.system_time() - std::chrono::file_clock::to_sys(written) < 24h;
   if (fresh) {
     if (auto key = files::read_if_exists(path); key && key->size() == 80) return *key;
   }
@@ -146,7 +144,7 @@ int run_server(const ServerOptions& options) {
   listener.timeouts = options.timeouts;
   listener.limits.max_connections = connection_limit(options.max_connections, open_files);
   listener.limits.max_pending_per_source = options.max_pending_per_source;
-  listener.session_ticket_key = session_ticket_key(data_dir);
+  listener.session_ticket_key = session_ticket_key(data_dir, clock);
   listener.on_handshake = [&context](bool resumed) { context->metrics.observe_handshake(resumed); };
   listener.on_close = [&context](const char* reason) { context->metrics.observe_connection_closed(reason); };
   listener.on_rejected = [&dispatcher](const std::string& source, int status) {
@@ -157,20 +155,22 @@ int run_server(const ServerOptions& options) {
   });
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
 
-  cloud::LocalDriver local({data_dir / "environments", fs::read_symlink("/proc/self/exe"), url,
-                            [&](const std::string& environment_id) {
-                              NewToken t = make_join_token(identity.ca_sha256_hex);
-                              store->transact([&](store::Transaction& tx) {
-                                tx.put_join_token({t.id, environment_id, t.secret_sha256_hex,
-                                                   clock.unix_seconds() + kLocalJoinTokenLifetime, 0});
-                              });
-                              return t.text;
-                            },
-                            true});
-  cloud::ExternalDriver external;
-  cloud::AwsDriver aws;
+  cloud::DriverDeps driver_deps;
+  driver_deps.data_dir = data_dir;
+  driver_deps.byoc_binary = fs::read_symlink("/proc/self/exe");
+  driver_deps.server_url = url;
+  driver_deps.issue_join_token = [&](const std::string& environment_id) {
+    NewToken t = make_join_token(identity.ca_sha256_hex);
+    store->transact([&](store::Transaction& tx) {
+      tx.put_join_token(
+          {t.id, environment_id, t.secret_sha256_hex, clock.unix_seconds() + kLocalJoinTokenLifetime, 0});
+    });
+    return t.text;
+  };
+  driver_deps.clock = &clock;
+  auto drivers = cloud::make_drivers(driver_deps);
 
-  ServerContext ctx(*store, store_pool, clock, identity, {{"local", &local}, {"external", &external}, {"aws", &aws}});
+  ServerContext ctx(*store, store_pool, clock, identity, cloud::driver_pointers(drivers));
   context = &ctx;
   dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get());
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
@@ -228,6 +228,7 @@ int run_server(const ServerOptions& options) {
   add_admin_routes(router, ctx);
   add_usage_routes(router, ctx);
   add_profile_routes(router, ctx);
+  add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);
 
   std::function<void()> sweep = [&] {
@@ -248,7 +249,7 @@ int run_server(const ServerOptions& options) {
 
   clock.stop_timers();  // long-poll deadlines and sweeps use ctx and the pool
   runner.stop();
-  local.shutdown();
+  for (auto& [name, driver] : drivers) driver->shutdown();
   std::error_code ec;
   fs::remove(data_dir / "server.json", ec);
   spdlog::info("stopped");

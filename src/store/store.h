@@ -31,6 +31,7 @@ struct ApiToken {
   std::string role;               // admin | operator | approver | customer
   std::string organization;
   int64_t created_at = 0;
+  std::string subject;  // who holds it (e.g. alice@vendor.example); not a secret
 };
 
 struct JoinToken {

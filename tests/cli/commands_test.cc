@@ -144,6 +144,7 @@ TEST_F(CommandsTest, TokenListShowsNoSecrets) {
                 {{{"id", "t1"},
                   {"role", "admin"},
                   {"organization", "default"},
+                  {"subject", "alice@vendor.example"},
                   {"created_at", "2026-11-24T07:00:00Z"}},
                  {{"id", "t9"},
                   {"role", "customer"},
@@ -154,9 +155,9 @@ TEST_F(CommandsTest, TokenListShowsNoSecrets) {
   EXPECT_EQ(sent_[0].method, "GET");
   EXPECT_EQ(sent_[0].path, "/v1/tokens");
   EXPECT_EQ(r.out,
-            "ID   ROLE       ORGANIZATION   CREATED\n"
-            "t1   admin      default        2026-11-24T07:00:00Z\n"
-            "t9   customer   acme           2026-11-24T08:00:00Z\n");
+            "ID   ROLE       ORGANIZATION   SUBJECT                CREATED\n"
+            "t1   admin      default        alice@vendor.example   2026-11-24T07:00:00Z\n"
+            "t9   customer   acme                                  2026-11-24T08:00:00Z\n");
 }
 
 TEST_F(CommandsTest, TokenDeleteTakesTheEmptyAnswer) {
@@ -208,6 +209,7 @@ TEST_F(CommandsTest, OrganizationGoesInTheQueryOfEveryEnvAndServiceCommand) {
       {{"env", "delete", "e1", "--organization", "acme"}, "DELETE /v1/environments/e1?organization=acme"},
       {{"env", "join-token", "e1", "--organization", "acme"},
        "POST /v1/environments/e1/join-tokens?organization=acme"},
+      {{"env", "retry", "e1", "--organization", "acme"}, "POST /v1/environments/e1/retry?organization=acme"},
       {{"env", "create", "e1", "--cloud", "local", "--cidr", "10.0.0.0/16", "--organization", "acme"},
        "POST /v1/environments?organization=acme"},
       {{"service", "list", "--organization", "acme"}, "GET /v1/services?organization=acme"},
@@ -418,6 +420,62 @@ TEST_F(CommandsTest, EnvUpdateUsageErrors) {
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   }
   EXPECT_TRUE(sent_.empty());
+}
+
+TEST_F(CommandsTest, EnvGetShowsWhyItFailedAndRetryWaitsForReady) {
+  json failed = {{"name", "prod"}, {"cloud", "aws"}, {"state", "FAILED"}, {"reason", "rolled_back"},
+                 {"message", "The following resource(s) failed to create: [NatGateway1]."}};
+  answer(200, failed);
+  Result got = run_cli({"env", "get", "prod"});
+  ASSERT_EQ(got.code, 0) << got.err;
+  EXPECT_NE(got.out.find("reason:"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("rolled_back"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("[NatGateway1]"), std::string::npos) << got.out;
+
+  json ready = failed;
+  ready["state"] = "READY";
+  ready["reason"] = ready["message"] = "";
+  answer(202, operation("environment.retry", "running"));
+  answer(200, operation("environment.retry", "succeeded", ready));
+  answer(200, ready);
+  Result retried = run_cli({"env", "retry", "prod", "--wait"});
+  ASSERT_EQ(retried.code, 0) << retried.err;
+  ASSERT_EQ(sent_.size(), 4u);
+  EXPECT_EQ(sent_[1].method + " " + sent_[1].path, "POST /v1/environments/prod/retry");
+  EXPECT_NE(retried.out.find("READY"), std::string::npos) << retried.out;
+  EXPECT_EQ(retried.out.find("reason:"), std::string::npos) << retried.out;
+
+  answer(409, {{"error", {{"code", "not_failed"}, {"message", "environment 'prod' is READY, not FAILED"},
+                          {"field", "environment"}}}});
+  Result refused = run_cli({"env", "retry", "prod"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.err, "error: environment 'prod' is READY, not FAILED (field: environment)\n");
+}
+
+TEST_F(CommandsTest, CloudListShowsWhatTheServerDrivesAndAnUnknownCloudIsItsAnswer) {
+  answer(200, {{"items",
+                {{{"name", "aws"},
+                  {"summary", "EKS in your account"},
+                  {"regions", {{{"name", "us-east-1"}, {"zones", {"a", "b"}}}, {{"name", "eu-west-1"}, {"zones", {"a"}}}}},
+                  {"default_region", ""},
+                  {"capacity", "catalogue"}},
+                 {{"name", "local"},
+                  {"summary", "this machine"},
+                  {"regions", {{{"name", "local"}, {"zones", {"a"}}}}},
+                  {"default_region", "local"},
+                  {"capacity", "host"}}}}});
+  Result r = run_cli({"cloud", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "GET /v1/clouds");
+  EXPECT_NE(r.out.find("us-east-1,eu-west-1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("catalogue"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("this machine"), std::string::npos) << r.out;
+
+  answer(422, {{"error", {{"code", "unknown_cloud"}, {"message", "must be one of: aws, external, local"},
+                          {"field", "cloud"}}}});
+  Result gcp = run_cli({"env", "create", "e1", "--cloud", "gcp", "--cidr", "10.0.0.0/16"});
+  EXPECT_EQ(gcp.code, 1);
+  EXPECT_EQ(gcp.err, "error: must be one of: aws, external, local (field: cloud)\n");
 }
 
 TEST_F(CommandsTest, ServiceGetShowsTheNativeEndpoint) {

@@ -72,6 +72,7 @@ TEST(RenderEnvironment, AwsCapacitySettings) {
   json env = {{"name", "p1"},
               {"organization", "acme"},
               {"cloud", "aws"},
+              {"profiles_from", "catalogue"},
               {"instance_types", json::array()},
               {"daemonsets", {{"cpu_millis", 0}, {"memory_mib", 0}}}};
   std::string all = render_environment(env);
@@ -109,6 +110,9 @@ TEST(RenderToken, SecretOnlyWhenGiven) {
             "role:         operator\n"
             "organization: default\n"
             "created:      2026-11-24T07:00:00Z\n");
+  token["subject"] = "bob@vendor.example";
+  EXPECT_NE(render_token(token).find("organization: default\nsubject:      bob@vendor.example\n"), std::string::npos)
+      << render_token(token);
   token["token"] = "byoc_t1.xyz";
   EXPECT_NE(render_token(token).find("token:        byoc_t1.xyz   (shown only once: save it now)\n"),
             std::string::npos);

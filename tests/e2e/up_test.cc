@@ -141,7 +141,18 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
   EXPECT_EQ(read_text(data_ / "demo.password"), password + "\n");
   EXPECT_EQ(file_mode(data_ / "demo.password"), 0600u);
   EXPECT_EQ(file_mode(data_), 0700u);
-  EXPECT_FALSE(fs::exists(home_ / ".config" / "byoc")) << "up must not write the user's CLI config";
+  // Logged in, as kind sets the kubectl context: plain commands reach up's server from another shell.
+  EXPECT_NE(first.out().find("byoc (logged in to https://127.0.0.1:"), std::string::npos) << first.out();
+  EXPECT_EQ(file_mode(home_ / ".config" / "byoc" / "config.json"), 0600u);
+  for (std::vector<std::string> args : {std::vector<std::string>{"env", "list"},
+                                        std::vector<std::string>{"service", "get", "demo", "--env", "demo"}}) {
+    Child cli(args, {{"HOME", home_.string()}}, root_.path() / ("cli-" + args[0]));
+    auto code = cli.wait(60s);
+    ASSERT_TRUE(code.has_value()) << args[0];
+    EXPECT_EQ(*code, 0) << args[0] << ": " << cli.err();
+    EXPECT_NE(cli.out().find("demo"), std::string::npos) << cli.out();
+    EXPECT_NE(cli.out().find("READY"), std::string::npos) << cli.out();
+  }
   std::string first_port = server_port(first.err());
   EXPECT_FALSE(first_port.empty()) << first.err();
 

@@ -37,6 +37,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);
   add_profile_routes(router_, *ctx_);
+  add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);
   NewToken t = make_api_token();
   admin_token = t.text;

@@ -156,6 +156,15 @@ std::vector<BadCase> cases() {
       {"patch_bad_cidr", "PATCH", kSvcs + "/taken", R"({"allowed_ips":["0.0.0.0/0", "1.2.3.4/8"]})", 422,
        "invalid_cidr", "allowed_ips[1]"},
       {"patch_null", "PATCH", kSvcs + "/taken", R"({"allowed_ips":null})", 400, "invalid_type", "allowed_ips"},
+      // A null is a value of the wrong type, not an absent field (no schema field is nullable).
+      {"env_region_null", "POST", kEnvs, env_with("region", nullptr), 400, "invalid_type", "region"},
+      {"env_zones_null", "POST", kEnvs, env_with("zones", nullptr), 400, "invalid_type", "zones"},
+      {"env_name_null", "POST", kEnvs, env_with("name", nullptr), 400, "invalid_type", "name"},
+      {"svc_replicas_null", "POST", kSvcs, svc_with("replicas", nullptr), 400, "invalid_type", "replicas"},
+      {"svc_version_null", "POST", kSvcs, svc_with("clickhouse_version", nullptr), 400, "invalid_type",
+       "clickhouse_version"},
+      {"svc_profile_null", "POST", kSvcs, svc_with("profile", nullptr), 400, "invalid_type", "profile"},
+      {"svc_allowed_ips_null", "POST", kSvcs, svc_with("allowed_ips", nullptr), 400, "invalid_type", "allowed_ips"},
       {"patch_unknown_service", "PATCH", kSvcs + "/nope", R"({"allowed_ips":[]})", 404, "not_found", "service"},
       // Other routes.
       {"get_unknown_env", "GET", "/v1/environments/nope", "", 404, "not_found", "environment"},
@@ -332,6 +341,108 @@ TEST(Api, HealthzNeedsNoToken) {
   ApiHarness api;
   Answer a = api.call("GET", "/healthz", "", "", "");
   EXPECT_EQ(a.status, 200);
+}
+
+}  // namespace
+}  // namespace byoc::server::test
+
+namespace byoc::server::test {
+namespace {
+
+TEST(Api, CloudsSayTheirFieldsDefaultsAndWhereProfilesComeFrom) {
+  ApiHarness api;
+  Answer a = api.call("GET", "/v1/clouds");
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& c : a.body["items"]) by_name[c["name"]] = c;
+  ASSERT_EQ(by_name.size(), 3u) << a.body.dump();
+  EXPECT_EQ(by_name["local"]["default_region"], "local");
+  EXPECT_EQ(by_name["local"]["capacity"], "host");
+  EXPECT_EQ(by_name["aws"]["default_region"], "") << "aws needs a region";
+  EXPECT_EQ(by_name["aws"]["capacity"], "catalogue");
+  auto has = [](const nlohmann::json& list, const std::string& v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+  };
+  EXPECT_TRUE(has(by_name["aws"]["fields"], "instance_types"));
+  EXPECT_FALSE(has(by_name["external"]["fields"], "instance_types"));
+  EXPECT_EQ(by_name["external"]["default_zones"], nlohmann::json::array({"a"}));
+  EXPECT_EQ(api.call("GET", "/v1/clouds", "", "", "").status, 401);
+}
+
+TEST(Api, OnlyAFailedEnvironmentIsRetriedAndARepeatAnswersTheSameOperation) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", "/v1/environments", {{"name", "e"}, {"cloud", "external"}, {"cidr", "10.0.0.0/16"}})
+                .status,
+            202);
+  Answer not_failed = api.call("POST", "/v1/environments/e/retry", "{}");
+  EXPECT_EQ(not_failed.status, 409) << not_failed.body.dump();
+  EXPECT_EQ(not_failed.body["error"]["code"], "not_failed");
+  std::string token_before;
+  api.store->transact([&](store::Transaction& tx) {
+    auto e = *tx.environment_by_name("default", "e");
+    e.state = model::kFailed;
+    e.cloud_action = "create";
+    e.cloud_token = token_before = "act-old";
+    e.reason = "rolled_back";
+    e.message = "NAT gateway limit";
+    tx.put_environment(e);
+  });
+  Answer shown = api.call("GET", "/v1/environments/e");
+  EXPECT_EQ(shown.body["state"], "FAILED");
+  EXPECT_EQ(shown.body["reason"], "rolled_back");
+  EXPECT_EQ(shown.body["message"], "NAT gateway limit");
+  api.enqueued.clear();
+  Answer retried = api.call("POST", "/v1/environments/e/retry", "{}");
+  ASSERT_EQ(retried.status, 202) << retried.body.dump();
+  EXPECT_EQ(retried.body["kind"], "environment.retry");
+  EXPECT_EQ(api.enqueued.size(), 1u);
+  Answer again = api.call("POST", "/v1/environments/e/retry", "{}");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_EQ(again.body["id"], retried.body["id"]);
+  api.store->read([&](store::Transaction& tx) {
+    auto e = *tx.environment_by_name("default", "e");
+    EXPECT_EQ(e.state, model::kProvisioning);
+    EXPECT_EQ(e.cloud_action, "create");
+    EXPECT_NE(e.cloud_token, token_before) << "a retry is a new request to the cloud";
+    EXPECT_EQ(e.reason, "");
+  });
+}
+
+}  // namespace
+}  // namespace byoc::server::test
+
+namespace byoc::server::test {
+namespace {
+
+TEST(Api, VendorTokensNameWhoHoldsThemAndListsShowIt) {
+  ApiHarness api;
+  size_t before = api.rows();
+  for (const char* role : {"admin", "operator", "approver"}) {
+    Answer missing = api.call_json("POST", "/v1/tokens", {{"role", role}});
+    EXPECT_EQ(missing.status, 422) << role << ": " << missing.body.dump();
+    EXPECT_EQ(missing.body["error"]["field"], "subject");
+  }
+  for (const nlohmann::json& bad : {nlohmann::json(nullptr), nlohmann::json(7)}) {
+    Answer typed = api.call_json("POST", "/v1/tokens", {{"role", "operator"}, {"subject", bad}});
+    EXPECT_EQ(typed.status, 400) << typed.body.dump();
+  }
+  for (const std::string& bad : {std::string("eve\x07@x"), std::string(" eve@x"), std::string(255, 'a')}) {
+    Answer refused = api.call_json("POST", "/v1/tokens", {{"role", "operator"}, {"subject", bad}});
+    EXPECT_EQ(refused.status, 422) << refused.body.dump();
+    EXPECT_EQ(refused.body["error"]["code"], "invalid_subject");
+  }
+  EXPECT_EQ(api.call("POST", "/v1/tokens", "{\"role\":\"operator\",\"subject\":\"\xff\"}").status, 400);
+  EXPECT_EQ(api.rows(), before);
+  Answer customer = api.call_json("POST", "/v1/tokens", {{"role", "customer"}});
+  EXPECT_EQ(customer.status, 201) << customer.body.dump();
+  EXPECT_EQ(customer.body["subject"], "");
+  Answer oncall = api.call_json("POST", "/v1/tokens", {{"role", "operator"}, {"subject", "alice@vendor.example"}});
+  ASSERT_EQ(oncall.status, 201) << oncall.body.dump();
+  EXPECT_EQ(oncall.body["subject"], "alice@vendor.example");
+  Answer list = api.call("GET", "/v1/tokens");
+  bool listed = false;
+  for (const auto& t : list.body["items"]) listed |= t["id"] == oncall.body["id"] && t["subject"] == "alice@vendor.example";
+  EXPECT_TRUE(listed) << list.body.dump();
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Environment state machine and the runner's retry policy, with a fake cloud
-// driver and an injected clock.
+// The runner's retry policy, an unavailable cloud and service operations, on
+// an injected clock (environments against a slow cloud: slow_cloud_test.cc).
 #include <gtest/gtest.h>
 
 #include "cloud/aws/aws_driver.h"
@@ -12,24 +12,6 @@
 namespace byoc::controllers {
 namespace {
 using namespace std::chrono_literals;
-
-class FakeDriver final : public cloud::CloudDriver {
- public:
-  bool can_provision() const override { return true; }
-  std::vector<std::string> provision_steps() const override { return {"provision", "start_agent"}; }
-  cloud::Observation observe(const model::Environment&) override { return {created, created && started, ""}; }
-  void create(const model::Environment&) override {
-    ++creates;
-    created = true;
-    started = start_succeeds;
-  }
-  void remove(const model::Environment&) override {
-    ++removes;
-    created = started = false;
-  }
-  bool created = false, started = false, start_succeeds = true;
-  int creates = 0, removes = 0;
-};
 
 struct Fixture {
   Fixture() : store(store::open_sqlite_store(dir.path() / "byoc.db")) {
@@ -64,74 +46,6 @@ struct Fixture {
   model::Environment env;
   model::Operation op;
 };
-
-TEST(EnvironmentController, PendingToReadyCompletesOperationOnce) {
-  Fixture f;
-  FakeDriver driver;
-  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
-  EXPECT_FALSE(c.reconcile("env-1").requeue_after);
-  EXPECT_EQ(f.load_env().state, model::kReady);
-  auto op = f.load_op();
-  EXPECT_EQ(op.status, "succeeded");
-  EXPECT_EQ(op.result["state"], "READY");
-  EXPECT_EQ(driver.creates, 1);
-  // Level-triggered: reconciling again changes nothing and creates nothing.
-  c.reconcile("env-1");
-  EXPECT_EQ(driver.creates, 1);
-  EXPECT_EQ(f.load_op().updated_at, op.updated_at);
-}
-
-TEST(EnvironmentController, StaysProvisioningWhileAgentDoesNotStart) {
-  Fixture f;
-  FakeDriver driver;
-  driver.start_succeeds = false;
-  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
-  auto r = c.reconcile("env-1");
-  ASSERT_TRUE(r.requeue_after);
-  EXPECT_EQ(f.load_env().state, model::kProvisioning);
-  EXPECT_EQ(f.load_op().status, "running");
-  driver.start_succeeds = true;
-  c.reconcile("env-1");
-  EXPECT_EQ(f.load_env().state, model::kReady);
-  EXPECT_EQ(f.load_op().status, "succeeded");
-}
-
-TEST(EnvironmentController, RestartAfterCrashConvergesWithoutDuplicates) {
-  Fixture f;
-  FakeDriver driver;
-  driver.created = true;  // a previous server process created it, then died
-  driver.started = true;
-  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, nullptr);
-  c.reconcile("env-1");
-  EXPECT_EQ(driver.creates, 0);
-  EXPECT_EQ(f.load_env().state, model::kReady);
-  EXPECT_EQ(f.load_op().status, "succeeded");
-}
-
-TEST(EnvironmentController, DeletingRemovesInfrastructureThenRecord) {
-  Fixture f;
-  FakeDriver driver;
-  std::string deleted;
-  EnvironmentController c(*f.store, f.clock, {{"local", &driver}}, [&](const std::string& id) { deleted = id; });
-  c.reconcile("env-1");
-  auto env = f.load_env();
-  env.state = model::kDeleting;
-  model::Operation del = f.op;
-  del.id = "op-2";
-  del.kind = "environment.delete";
-  del.steps = {{"store", "done"}, {"deprovision", "running"}};
-  f.store->transact([&](store::Transaction& tx) {
-    tx.put_environment(env);
-    tx.put_operation(del);
-  });
-  c.reconcile("env-1");
-  EXPECT_EQ(driver.removes, 1);
-  EXPECT_EQ(f.load_env().id, "");
-  EXPECT_EQ(f.load_op("op-2").status, "succeeded");
-  EXPECT_EQ(deleted, "env-1");
-  c.reconcile("env-1");  // gone: nothing to do
-  EXPECT_EQ(driver.removes, 1);
-}
 
 TEST(EnvironmentController, AwsEnvironmentIsStoredAndStaysPending) {
   Fixture f;

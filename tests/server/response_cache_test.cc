@@ -35,7 +35,8 @@ class ResponseCache : public ::testing::Test {
   }
   // A new token; returns {token, id}.
   std::pair<std::string, std::string> token(const std::string& role, const std::string& organization) {
-    Answer t = api.call_json("POST", "/v1/tokens", {{"role", role}, {"organization", organization}});
+    Answer t = api.call_json("POST", "/v1/tokens",
+                             {{"role", role}, {"organization", organization}, {"subject", role + "@example.com"}});
     EXPECT_EQ(t.status, 201) << t.body.dump();
     return {t.body["token"], t.body["id"]};
   }

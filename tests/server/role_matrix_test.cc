@@ -26,7 +26,8 @@ struct World {
     EXPECT_EQ(api.call_json("POST", "/v1/organizations", {{"name", "acme"}}).status, 201);
     for (auto [role, org] : {std::pair{"admin", "default"}, {"operator", "default"}, {"approver", "default"},
                              {"customer", "default"}, {"customer", "acme"}}) {
-      Answer t = api.call_json("POST", "/v1/tokens", {{"role", role}, {"organization", org}});
+      Answer t = api.call_json("POST", "/v1/tokens",
+                               {{"role", role}, {"organization", org}, {"subject", std::string(role) + "@example.com"}});
       EXPECT_EQ(t.status, 201) << t.body.dump();
       tokens.push_back(t.body["token"]);
       token_ids.push_back(t.body["id"]);
@@ -58,6 +59,7 @@ std::vector<Route> routes() {
       {"healthz", "GET", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
       {"metrics", "GET", "/metrics", "", {200, 200, 200, 200, 200, 200, 200}},
       {"openapi", "GET", "/v1/openapi.json", "", {200, 200, 200, 200, 200, 200, 200}},
+      {"clouds", "GET", "/v1/clouds", "", {200, 200, 200, 200, 200, 401, 401}},
       {"env_create", "POST", "/v1/environments", R"({"name":"n","cloud":"external","cidr":"10.9.0.0/16"})",
        {202, 403, 403, 202, 202, 401, 401}},
       {"env_list", "GET", "/v1/environments", "", {200, 200, 200, 200, 200, 401, 401}},
@@ -69,6 +71,8 @@ std::vector<Route> routes() {
       {"env_profiles", "GET", "/v1/environments/cloudy/profiles", "", {200, 200, 200, 200, 404, 401, 401}},
       {"env_usage", "GET", "/v1/environments/e/usage", "", {200, 200, 200, 200, 404, 401, 401}},
       {"env_delete", "DELETE", "/v1/environments/empty", "", {202, 403, 403, 202, 404, 401, 401}},
+      // `e` is READY: writers learn it isn't FAILED.
+      {"env_retry", "POST", "/v1/environments/e/retry", "", {409, 403, 403, 409, 404, 401, 401}},
       {"join_token", "POST", "/v1/environments/e/join-tokens", "{}", {201, 403, 403, 201, 404, 401, 401}},
       {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},
       {"svc_list", "GET", "/v1/environments/e/services", "", {200, 200, 200, 200, 404, 401, 401}},
@@ -137,7 +141,7 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
 
 TEST(Tokens, SecretIsShownOnceAndNeverListed) {
   ApiHarness api;
-  Answer t = api.call_json("POST", "/v1/tokens", {{"role", "operator"}});
+  Answer t = api.call_json("POST", "/v1/tokens", {{"role", "operator"}, {"subject", "oncall@vendor.example"}});
   ASSERT_EQ(t.status, 201);
   std::string secret = t.body["token"];
   Answer list = api.call("GET", "/v1/tokens");

@@ -1,5 +1,6 @@
 #include "cloud/local/local_driver.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/state_layout.h"
@@ -12,11 +13,20 @@ namespace fs = std::filesystem;
 namespace layout = agent::layout;
 
 namespace {
-// An agent stops its services (endpoint first, then replicas) before exiting.
-constexpr auto kAgentStopGrace = std::chrono::seconds(60);
+// The management-plane URL the running agent was started with: a server
+// restarted on another port must restart its agents, or they'd dial nowhere.
+constexpr const char* kAgentServerUrl = "agent-server-url";
+// The idempotency token of the last action asked of this environment.
+constexpr const char* kActionToken = "action-token";
+// An agent comes up within a second or two.
+constexpr std::chrono::milliseconds kLookAgain{250};
+// How long a started agent counts as starting (it takes its lock at once;
+// joining may wait for the server).
+constexpr std::chrono::seconds kStartWindow{30};
 }  // namespace
 
 LocalDriver::LocalDriver(LocalDriverOptions options) : options_(std::move(options)) {
+  if (!options_.clock) throw Error::Internal("the local driver needs a clock");
   files::ensure_dir(options_.environments_dir, 0700);
 }
 
@@ -24,25 +34,46 @@ fs::path LocalDriver::directory(const std::string& environment_id) const {
   return options_.environments_dir / environment_id;
 }
 
-// The management-plane URL the running agent was started with: a server
-// restarted on another port must restart its agents, or they'd dial nowhere.
-constexpr const char* kAgentServerUrl = "agent-server-url";
-
 Observation LocalDriver::observe(const model::Environment& environment) {
   fs::path dir = directory(environment.id);
   Observation o;
   o.exists = fs::exists(dir);
+  o.handle = o.exists ? dir.string() : "";
+  o.last_token = files::read_if_exists(dir / kActionToken).value_or("");
   bool agent_running = o.exists && proc::FileLock::is_held(dir / layout::kLock);
   bool current_url = files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url;
+  bool starting = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = started_at_.find(environment.id);
+    starting = it != started_at_.end() && options_.clock->monotonic_time() - it->second < kStartWindow;
+  }
+  // What a local environment should be: its agent running, dialling us.
+  o.up_to_date = o.exists && current_url && (agent_running || starting);
   o.ready = agent_running && current_url;
   o.reason = !o.exists ? "directory_missing"
                        : (!agent_running ? "agent_not_running" : (current_url ? "" : "agent_dials_old_url"));
+  o.look_again = kLookAgain;
   return o;
 }
 
-void LocalDriver::create(const model::Environment& environment) {
+std::string LocalDriver::create(const model::Environment& environment, const std::string& token) {
   fs::path dir = directory(environment.id);
   files::ensure_dir(dir, 0700);
+  files::write_atomic(dir / kActionToken, token, 0600);
+  start_agent(environment, dir);
+  return dir.string();
+}
+
+void LocalDriver::update(const model::Environment& environment, const std::string& token) {
+  // Nothing to change in place; a stopped agent is started again.
+  fs::path dir = directory(environment.id);
+  if (!fs::exists(dir)) return;
+  files::write_atomic(dir / kActionToken, token, 0600);
+  start_agent(environment, dir);
+}
+
+void LocalDriver::start_agent(const model::Environment& environment, const fs::path& dir) {
   if (proc::FileLock::is_held(dir / layout::kLock)) {
     // Running, perhaps from before a restart: adopt it if it dials us.
     if (files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url) return;
@@ -60,6 +91,10 @@ void LocalDriver::create(const model::Environment& environment) {
   spawn.unset_env = {"BYOC_JOIN_TOKEN", "BYOC_TOKEN"};
   files::write_atomic(dir / kAgentServerUrl, options_.server_url, 0600);
   pid_t pid = proc::spawn(spawn);
+  {
+    std::lock_guard lock(mutex_);
+    started_at_[environment.id] = options_.clock->monotonic_time();
+  }
   spdlog::info("environment {}: started agent (pid {})", environment.id, pid);
 }
 
@@ -68,13 +103,34 @@ void LocalDriver::stop_agent(const fs::path& dir) {
   auto pid = proc::read_pid_file(dir / layout::kPid);
   if (!pid) return;
   spdlog::info("stopping agent pid {} in {}", *pid, dir.string());
-  proc::terminate(*pid, kAgentStopGrace);
+  proc::terminate(*pid, options_.stop_grace);
 }
 
-void LocalDriver::remove(const model::Environment& environment) {
+void LocalDriver::remove(const model::Environment& environment, const std::string& token) {
   fs::path dir = directory(environment.id);
   if (!fs::exists(dir)) return;
-  stop_agent(dir);
+  files::write_atomic(dir / kActionToken, token, 0600);
+  if (proc::FileLock::is_held(dir / layout::kLock)) {
+    auto pid = proc::read_pid_file(dir / layout::kPid);
+    if (!pid) return;  // starting: its pid file comes next, and the next pass
+    MonotonicTime now = options_.clock->monotonic_time();
+    std::lock_guard lock(mutex_);
+    auto [since, first] = stopping_since_.try_emplace(environment.id, now);
+    if (first) {
+      spdlog::info("environment {}: stopping agent pid {}", environment.id, *pid);
+      proc::signal_group(*pid, SIGTERM);  // its own session and group: the agent and what it runs
+    } else if (now - since->second >= options_.stop_grace) {
+      spdlog::warn("environment {}: agent pid {} outlived its grace period; killing it", environment.id, *pid);
+      proc::signal_group(*pid, SIGKILL);
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stopping_since_.erase(environment.id);
+    started_at_.erase(environment.id);
+  }
+  if (auto pid = proc::read_pid_file(dir / layout::kPid)) proc::try_reap(*pid);  // our child, if it was
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) throw Error::Internal("cannot remove " + dir.string() + ": " + ec.message());

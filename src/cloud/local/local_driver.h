@@ -3,13 +3,21 @@
 // the agent runs as a separate process (no inherited descriptors, own session)
 // that the driver starts with a fresh join token when needed. The agent's lock
 // file tells whether it runs, so a restarted server adopts agents that
-// survived it instead of starting a second one.
+// survived it instead of starting a second one. The token of the last action
+// asked of it is kept in the directory, so observe() can tell what was
+// accepted. An agent that isn't running (and wasn't just started) makes the
+// environment out of date, and update() starts it again. remove() signals the agent and returns: the directory goes on a
+// later call, once the agent (which stops its services first) has exited,
+// or after a grace period and SIGKILL.
 #pragma once
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
+#include "base/clock.h"
 #include "cloud/driver.h"
 
 namespace byoc::cloud {
@@ -22,6 +30,9 @@ struct LocalDriverOptions {
   std::function<std::string(const std::string& environment_id)> issue_join_token;
   // Whether to stop agents when the server stops (true for `byoc server`).
   bool stop_agents_on_shutdown = true;
+  const Clock* clock = nullptr;  // required: the stop grace period
+  // How long a stopping agent may take (it stops its services first).
+  std::chrono::milliseconds stop_grace{std::chrono::seconds(60)};
 };
 
 class LocalDriver final : public CloudDriver {
@@ -30,15 +41,20 @@ class LocalDriver final : public CloudDriver {
   bool can_provision() const override { return true; }
   std::vector<std::string> provision_steps() const override { return {"provision", "start_agent"}; }
   Observation observe(const model::Environment& environment) override;
-  void create(const model::Environment& environment) override;
-  void remove(const model::Environment& environment) override;
+  std::string create(const model::Environment& environment, const std::string& token) override;
+  void update(const model::Environment& environment, const std::string& token) override;
+  void remove(const model::Environment& environment, const std::string& token) override;
   void shutdown() override;
 
   std::filesystem::path directory(const std::string& environment_id) const;
 
  private:
+  void start_agent(const model::Environment& environment, const std::filesystem::path& dir);
   void stop_agent(const std::filesystem::path& dir);
   LocalDriverOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, MonotonicTime> stopping_since_;  // environment id → first SIGTERM
+  std::map<std::string, MonotonicTime> started_at_;      // environment id → last agent start
 };
 
 }  // namespace byoc::cloud

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "base/compute_budget.h"
 #include "plan/packing/glpk.h"
 #include "plan/packing/knapsack.h"
 
@@ -49,7 +50,6 @@ bool pattern_fits(const Problem& problem, const std::vector<ItemClass>& classes,
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 constexpr double kPricingTolerance = 1e-3;
 constexpr double kSmoothing = 0.8;
@@ -237,11 +237,8 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
     out.patterns = seeds;
     return out;
   }
-  const auto deadline = Clock::now() + std::chrono::milliseconds(time_limit_ms);
-  auto ms_left = [&] {
-    return static_cast<int>(
-        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
-  };
+  const ComputeBudget budget{std::chrono::milliseconds(time_limit_ms)};
+  auto ms_left = [&] { return static_cast<int>(budget.left(std::chrono::milliseconds(1)).count()); };
 
   std::vector<int> pricing_types;
   for (size_t t = 0; t < problem.types.size(); ++t) {
@@ -271,7 +268,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
     if (!master.solve(ms_left())) break;
     const std::vector<double> duals = master.duals();
     out.duals = duals;
-    if (Clock::now() >= deadline) break;
+    if (budget.spent()) break;
     // The bound is as close to the master's value as the pricing tolerance lets it get: stop the tail here.
     if (best_bound > 0 && best_bound >= master.objective() / (1 + 2 * kPricingTolerance)) {
       out.converged = true;
@@ -327,7 +324,7 @@ GilmoreGomory solve_gilmore_gomory(const Problem& problem, std::vector<ItemClass
   }
   // Polish: the tolerance kept the tail short; one exact round at the master's own duals with no tolerance,
   // when every type is proven to have nothing worth more than its price, makes the bound the LP optimum itself.
-  if (options.prove && out.converged && !out.duals.empty() && Clock::now() < deadline) {
+  if (options.prove && out.converged && !out.duals.empty() && !budget.spent()) {
     bool proven = true;
     for (int t : pricing_types) {
       std::vector<KnapsackItem> items(cls.size());

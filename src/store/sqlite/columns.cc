@@ -25,4 +25,22 @@ std::vector<model::Condition> parse_conditions_column(std::string_view text) {
   return out;
 }
 
+std::string cloud_state_column(const model::Environment& e) {
+  return json{{"handle", e.cloud_handle},
+              {"action", e.cloud_action},
+              {"token", e.cloud_token},
+              {"reason", e.reason},
+              {"message", e.message}}
+      .dump();
+}
+
+void parse_cloud_state_column(std::string_view text, model::Environment& e) {
+  json j = json::parse(text);
+  e.cloud_handle = j.value("handle", "");
+  e.cloud_action = j.value("action", "");
+  e.cloud_token = j.value("token", "");
+  e.reason = j.value("reason", "");
+  e.message = j.value("message", "");
+}
+
 }  // namespace byoc::store::sqlite

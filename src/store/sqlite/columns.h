@@ -17,4 +17,8 @@ std::vector<std::string> parse_string_array_column(std::string_view text);
 std::string conditions_column(const std::vector<model::Condition>& conditions);
 std::vector<model::Condition> parse_conditions_column(std::string_view text);
 
+// An environment's cloud-driver bookkeeping: handle, action, token, reason, message.
+std::string cloud_state_column(const model::Environment& e);
+void parse_cloud_state_column(std::string_view text, model::Environment& e);
+
 }  // namespace byoc::store::sqlite

@@ -125,6 +125,15 @@ const std::vector<const char*>& migrations() {
         WHERE status = 'running';
       ALTER TABLE agents ADD COLUMN previous_serial TEXT NOT NULL DEFAULT '';
       )sql",
+      // 4: the cloud driver's handle and the action in flight with its
+      // idempotency token, recorded before the driver is called.
+      R"sql(
+      ALTER TABLE environments ADD COLUMN cloud_state TEXT NOT NULL DEFAULT '{}';
+      )sql",
+      // 5: who holds each API token, so reviews and the audit log tell people apart.
+      R"sql(
+      ALTER TABLE api_tokens ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return all;
 }

@@ -17,7 +17,7 @@ json steps_to_json(const std::vector<model::OperationStep>& steps) {
 constexpr const char* kEnvironmentColumns =
     "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
     "updated_at, applied_revision, instance_types, daemonset_cpu_millis, daemonset_memory_mib, host_cores, "
-    "host_memory_mib";
+    "host_memory_mib, cloud_state";
 
 model::Environment read_environment(const Statement& st) {
   model::Environment e;
@@ -40,6 +40,7 @@ model::Environment read_environment(const Statement& st) {
   e.daemonset_memory_mib = static_cast<int>(st.integer(16));
   e.host_cores = static_cast<int>(st.integer(17));
   e.host_memory_mib = st.integer(18);
+  parse_cloud_state_column(st.text(19), e);
   return e;
 }
 
@@ -123,8 +124,8 @@ class SqliteTransaction final : public Transaction {
 
   void put_environment(const model::Environment& e) override {
     Statement st(cache_, std::string("INSERT INTO environments (") + kEnvironmentColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                          "host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                          "cloud_state=excluded.cloud_state, host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
                           "applied_revision=excluded.applied_revision, instance_types=excluded.instance_types, "
                           "daemonset_cpu_millis=excluded.daemonset_cpu_millis, "
                           "daemonset_memory_mib=excluded.daemonset_memory_mib, organization=excluded.organization, name=excluded.name, cloud=excluded.cloud, "
@@ -135,7 +136,8 @@ class SqliteTransaction final : public Transaction {
     st.bind(7, string_array_column(e.zones)).bind(8, e.state).bind(9, conditions_column(e.conditions));
     st.bind(10, e.revision).bind(11, e.ca_pem).bind(12, e.created_at).bind(13, e.updated_at);
     st.bind(14, e.applied_revision).bind(15, string_array_column(e.instance_types)).bind(16, e.daemonset_cpu_millis);
-    st.bind(17, e.daemonset_memory_mib).bind(18, e.host_cores).bind(19, e.host_memory_mib).run();
+    st.bind(17, e.daemonset_memory_mib).bind(18, e.host_cores).bind(19, e.host_memory_mib);
+    st.bind(20, cloud_state_column(e)).run();
   }
 
   void delete_environment(const std::string& id) override {
@@ -219,23 +221,26 @@ class SqliteTransaction final : public Transaction {
 
   std::optional<ApiToken> api_token(const std::string& id) override {
     Statement st(cache_,
-                 "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens WHERE id = ?");
+                 "SELECT id, secret_sha256_hex, role, organization, created_at, subject FROM api_tokens WHERE id = ?");
     st.bind(1, id);
     if (!st.step()) return std::nullopt;
-    return ApiToken{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)};
+    return ApiToken{st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4), st.text(5)};
   }
 
   std::vector<ApiToken> api_tokens() override {
     Statement st(cache_,
-                 "SELECT id, secret_sha256_hex, role, organization, created_at FROM api_tokens ORDER BY id");
+                 "SELECT id, secret_sha256_hex, role, organization, created_at, subject FROM api_tokens ORDER BY id");
     std::vector<ApiToken> out;
-    while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4)});
+    while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.integer(4), st.text(5)});
     return out;
   }
 
   void put_api_token(const ApiToken& t) override {
-    Statement st(cache_, "INSERT OR REPLACE INTO api_tokens VALUES (?,?,?,?,?)");
+    Statement st(cache_,
+                 "INSERT OR REPLACE INTO api_tokens (id, secret_sha256_hex, role, organization, created_at, subject) "
+                 "VALUES (?,?,?,?,?,?)");
     st.bind(1, t.id).bind(2, t.secret_sha256_hex).bind(3, t.role).bind(4, t.organization).bind(5, t.created_at);
+    st.bind(6, t.subject);
     st.run();
   }
 

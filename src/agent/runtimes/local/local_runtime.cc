@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 using local::ProcessInfo;
 using local::ProcessState;
 using local::ServiceLayout;
-using SteadyClock = std::chrono::steady_clock;
 
 // The only ClickHouse this machine has (Debian 12's package).
 constexpr const char* kLocalClickHouseVersion = "18.16.1";
@@ -121,13 +120,14 @@ bool old_config_gone(const std::vector<pid_t>& old_workers) {
 
 // A session with the local ZooKeeper on `port`, tried until `timeout`
 // passes. Throws byoc::Error kUnavailable if none could be had.
-std::unique_ptr<local::ZooKeeperClient> connect_zookeeper(int port, std::chrono::milliseconds timeout) {
-  const auto deadline = SteadyClock::now() + timeout;
+std::unique_ptr<local::ZooKeeperClient> connect_zookeeper(int port, std::chrono::milliseconds timeout,
+                                                          const Clock& clock) {
+  const auto deadline = clock.monotonic_time() + timeout;
   while (true) {
     try {
       return std::make_unique<local::ZooKeeperClient>("127.0.0.1", port, kZooKeeperSessionAttempt);
     } catch (const Error&) {
-      if (SteadyClock::now() + kZooKeeperSessionAttempt > deadline) throw;
+      if (clock.monotonic_time() + kZooKeeperSessionAttempt > deadline) throw;
     }
   }
 }
@@ -153,7 +153,7 @@ class LocalRuntime final : public Runtime {
       return refused(spec.name, "unsupported_version");
     if (topology_changes(spec)) return refused(spec.name, "unsupported_topology");
     const bool replicated = local::needs_zookeeper(spec);
-    const auto started = SteadyClock::now();
+    const auto started = options_.clock->monotonic_time();
     const auto deadline = started + options_.ready_timeout;
     // Replicas adopted from an earlier runtime that answer now keep receiving
     // traffic while this runtime learns about them.
@@ -187,13 +187,13 @@ class LocalRuntime final : public Runtime {
     // be settling: give it until the deadline rather than report PROVISIONING.
     ServiceStatus status = observe_service(spec.name);
     Backoff pause;
-    while (status.state == ServiceState::kProvisioning && SteadyClock::now() < deadline) {
+    while (status.state == ServiceState::kProvisioning && options_.clock->monotonic_time() < deadline) {
       pause.wait();
       status = observe_service(spec.name);
     }
     spdlog::info("local runtime: {} {}{}{} after {} ms", spec.name, to_string(status.state),
                  status.reason.empty() ? "" : " ", status.reason,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock->monotonic_time() - started).count());
     return status;
   }
 
@@ -275,7 +275,7 @@ class LocalRuntime final : public Runtime {
     bool chroot_ready = false;  // the ZooKeeper chroot exists (replicated services)
     // A SIGHUP sent (and the workers of the config it replaces), not yet
     // confirmed by the endpoint serving nginx_revision.
-    std::optional<SteadyClock::time_point> reload_sent;
+    std::optional<MonotonicTime> reload_sent;
     std::string reload_sent_for;  // the revision that HUP was for
     std::vector<pid_t> old_workers;
     bool reload_wanted = false;  // nginx.conf changed since the endpoint last confirmed it
@@ -429,7 +429,7 @@ class LocalRuntime final : public Runtime {
   }
 
   // Polls `ruok` (supervising meanwhile) until ZooKeeper answers or `deadline`.
-  bool wait_zookeeper(SteadyClock::time_point deadline) {
+  bool wait_zookeeper(MonotonicTime deadline) {
     Backoff backoff;
     while (true) {
       int port = 0;
@@ -439,7 +439,7 @@ class LocalRuntime final : public Runtime {
         port = zookeeper_port_.value_or(0);
       }
       if (local::zookeeper_answers(port)) return true;
-      if (SteadyClock::now() >= deadline) {
+      if (options_.clock->monotonic_time() >= deadline) {
         spdlog::warn("local runtime: ZooKeeper not answering on port {} yet", port);
         return false;
       }
@@ -462,7 +462,7 @@ class LocalRuntime final : public Runtime {
     ServiceLayout l = layout(name);
     const std::string chroot = local::zookeeper_chroot(name);
     try {
-      auto zk = connect_zookeeper(port, kZooKeeperSessionTimeout);
+      auto zk = connect_zookeeper(port, kZooKeeperSessionTimeout, *options_.clock);
       if (!fs::exists(l.chroot_marker())) zk->remove_recursive(chroot);
       zk->create_path(chroot);
       files::write_atomic(l.chroot_marker(), chroot + "\n", 0600);
@@ -486,7 +486,7 @@ class LocalRuntime final : public Runtime {
     }
     if (!local::zookeeper_answers(port)) return;
     try {
-      connect_zookeeper(port, kZooKeeperSessionTimeout)->remove_recursive(local::zookeeper_chroot(name));
+      connect_zookeeper(port, kZooKeeperSessionTimeout, *options_.clock)->remove_recursive(local::zookeeper_chroot(name));
     } catch (const Error& e) {
       spdlog::warn("local runtime: cannot delete the ZooKeeper chroot of {}: {}", name, e.what());
     }
@@ -653,7 +653,7 @@ class LocalRuntime final : public Runtime {
     if (!zookeeper_port_ || !local::zookeeper_answers(*zookeeper_port_)) return;
     const std::string chroot = local::zookeeper_chroot(name);
     try {
-      auto zk = connect_zookeeper(*zookeeper_port_, kZooKeeperSessionTimeout);
+      auto zk = connect_zookeeper(*zookeeper_port_, kZooKeeperSessionTimeout, *options_.clock);
       int removed = local::remove_replica_active_marks(*zk, chroot, replica,
                                                        {chroot + "/clickhouse/" + name + "/task_queue"});
       if (removed > 0)
@@ -673,9 +673,9 @@ class LocalRuntime final : public Runtime {
     // ports. A live leader with that pid is a stranger (the pid was recycled).
     if (auto old = proc::read_pid_file(l.nginx_pid_file()); old && !proc::is_alive(*old)) {
       if (local::kill_group_members(*old, kNginxComm) > 0) {
-        auto deadline = SteadyClock::now() + std::chrono::seconds(2);
+        auto deadline = options_.clock->monotonic_time() + std::chrono::seconds(2);
         Backoff backoff;
-        while (!local::port_bindable(service.wiring.ports.https) && SteadyClock::now() < deadline)
+        while (!local::port_bindable(service.wiring.ports.https) && options_.clock->monotonic_time() < deadline)
           backoff.wait();
       }
     }
@@ -770,7 +770,7 @@ class LocalRuntime final : public Runtime {
     if (!supervisor_.signal(endpoint_key(name), SIGHUP)) return;
     spdlog::info("local runtime: reloading the endpoint of {}", name);
     service.old_workers = std::move(workers);
-    service.reload_sent = SteadyClock::now();
+    service.reload_sent = options_.clock->monotonic_time();
     service.reload_sent_for = service.nginx_revision;
   }
 
@@ -790,7 +790,7 @@ class LocalRuntime final : public Runtime {
     }
     service.reload_wanted = true;
     if (!service.reload_sent || service.reload_sent_for != service.nginx_revision ||
-        SteadyClock::now() - *service.reload_sent >= kReloadRetry)
+        options_.clock->monotonic_time() - *service.reload_sent >= kReloadRetry)
       reload_locked(name, service);
   }
 
@@ -840,9 +840,9 @@ class LocalRuntime final : public Runtime {
   // until every replica answers, the endpoint serves the config on disk with
   // no worker of an older config still accepting connections, and ZooKeeper
   // answers (replicated services); or until `deadline`.
-  bool wait_ready(const std::string& name, SteadyClock::time_point deadline) {
+  bool wait_ready(const std::string& name, MonotonicTime deadline) {
     Backoff backoff;
-    const auto endpoint_start_by = std::min(deadline, SteadyClock::now() + kEndpointStartWait);
+    const auto endpoint_start_by = std::min(deadline, options_.clock->monotonic_time() + kEndpointStartWait);
     while (true) {
       {
         std::lock_guard lock(mu_);
@@ -855,7 +855,7 @@ class LocalRuntime final : public Runtime {
         std::lock_guard lock(mu_);
         s = snapshot_locked(name);
         if (s.known && !s.endpoint_supervised &&
-            (s.replicas_answer || SteadyClock::now() >= endpoint_start_by)) {
+            (s.replicas_answer || options_.clock->monotonic_time() >= endpoint_start_by)) {
           start_endpoint_locked(name);
           s = snapshot_locked(name);
         }
@@ -870,7 +870,7 @@ class LocalRuntime final : public Runtime {
       if (s.replicas_answer && zookeeper_ok && endpoint.ping_ok && endpoint.revision == s.revision &&
           old_config_gone(s.old_workers))
         return true;
-      if (SteadyClock::now() >= deadline) {
+      if (options_.clock->monotonic_time() >= deadline) {
         spdlog::warn("local runtime: {} not ready after {} ms", name, options_.ready_timeout.count());
         return false;
       }

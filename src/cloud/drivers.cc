@@ -1,0 +1,35 @@
+#include "cloud/drivers.h"
+
+#include "base/error.h"
+#include "cloud/aws/aws_driver.h"
+#include "cloud/external/external_driver.h"
+#include "cloud/local/local_driver.h"
+#include "cloud/traits.h"
+
+namespace byoc::cloud {
+
+std::map<std::string, std::unique_ptr<CloudDriver>> make_drivers(const DriverDeps& deps) {
+  std::map<std::string, std::unique_ptr<CloudDriver>> out;
+  LocalDriverOptions local;
+  local.environments_dir = deps.data_dir / "environments";
+  local.byoc_binary = deps.byoc_binary;
+  local.server_url = deps.server_url;
+  local.issue_join_token = deps.issue_join_token;
+  local.clock = deps.clock;
+  out["local"] = std::make_unique<LocalDriver>(local);
+  out["external"] = std::make_unique<ExternalDriver>();
+  out["aws"] = std::make_unique<AwsDriver>();
+  for (const auto& [name, traits] : clouds())
+    if (!out.count(name)) throw Error::Internal("cloud " + name + " has no driver");
+  for (const auto& [name, driver] : out)
+    if (!find_cloud(name)) throw Error::Internal("driver " + name + " has no traits");
+  return out;
+}
+
+std::map<std::string, CloudDriver*> driver_pointers(const std::map<std::string, std::unique_ptr<CloudDriver>>& drivers) {
+  std::map<std::string, CloudDriver*> out;
+  for (const auto& [name, driver] : drivers) out[name] = driver.get();
+  return out;
+}
+
+}  // namespace byoc::cloud

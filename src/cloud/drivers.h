@@ -1,0 +1,31 @@
+// The registry of cloud drivers: one per cloud in traits.cc, made for one
+// server process from what drivers need of it.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "cloud/driver.h"
+
+namespace byoc::cloud {
+
+struct DriverDeps {
+  std::filesystem::path data_dir;     // drivers keep their state below it
+  std::filesystem::path byoc_binary;  // this executable (the local cloud runs agents with it)
+  std::string server_url;             // where agents dial
+  // Mints a join token for an environment's agent (stored hashed by the caller).
+  std::function<std::string(const std::string& environment_id)> issue_join_token;
+  const Clock* clock = nullptr;
+};
+
+// Throws byoc::Error (internal) if a cloud of traits.cc has no driver.
+std::map<std::string, std::unique_ptr<CloudDriver>> make_drivers(const DriverDeps& deps);
+
+// The same map without ownership, as controllers and handlers take it.
+std::map<std::string, CloudDriver*> driver_pointers(const std::map<std::string, std::unique_ptr<CloudDriver>>& drivers);
+
+}  // namespace byoc::cloud

@@ -1,0 +1,41 @@
+// GET /v1/clouds: the clouds this server drives, from the traits table, so
+// clients (the CLI) learn them rather than knowing them.
+#include <nlohmann/json.hpp>
+
+#include "cloud/traits.h"
+#include "server/auth.h"
+#include "server/routes.h"
+
+namespace byoc::server {
+using nlohmann::json;
+
+namespace {
+
+json cloud_json(const cloud::CloudTraits& traits) {
+  json regions = json::array();
+  for (const auto& [region, zones] : traits.zones_by_region) regions.push_back({{"name", region}, {"zones", zones}});
+  json fields = {"name", "cloud", "cidr", "region", "zones", "daemonsets"};
+  if (traits.capacity == cloud::CapacitySource::kCatalogue) fields.push_back("instance_types");
+  return {{"name", traits.name},
+          {"summary", traits.summary},
+          {"regions", regions},
+          {"default_region", traits.default_region},
+          {"default_zones", traits.default_zones},
+          {"clickhouse_versions", traits.clickhouse_versions},
+          {"capacity", cloud::capacity_source_name(traits.capacity)},
+          {"fields", fields}};
+}
+
+}  // namespace
+
+void add_cloud_routes(Router& router, ServerContext& ctx) {
+  router.add("GET", "/v1/clouds", blocking(ctx, [&ctx](HttpRequest& req) {
+    ctx.store.read([&](store::Transaction& tx) { authenticate(tx, req); });
+    json items = json::array();
+    for (const auto& [name, traits] : cloud::clouds())
+      if (ctx.drivers.count(name)) items.push_back(cloud_json(traits));
+    return HttpResponse::json(200, {{"items", items}});
+  }));
+}
+
+}  // namespace byoc::server
