@@ -9,7 +9,7 @@
 #include "agent/environment_ca.h"
 #include "agent/join.h"
 #include "agent/policy.h"
-#include "agent/runtimes/local/local_runtime.h"
+#include "agent/runtimes/registry.h"
 #include "agent/state_layout.h"
 #include "base/error.h"
 #include "base/files.h"
@@ -45,6 +45,7 @@ int run_agent(const AgentOptions& options) {
   if (options.state_dir.empty()) throw Error::Invalid("required", "--state-dir is required", "state-dir");
   if (options.server_url.rfind("https://", 0) != 0)
     throw Error::Invalid("invalid_server", "--server must be an https:// URL", "server");
+  check_runtime_name(options.runtime);  // before anything is joined or started
   AgentOptions opts = options;
   opts.state_dir = fs::absolute(options.state_dir);
   while (!opts.server_url.empty() && opts.server_url.back() == '/') opts.server_url.pop_back();
@@ -70,12 +71,10 @@ int run_agent(const AgentOptions& options) {
   config.state_dir = opts.state_dir;
   config.server_url = opts.server_url;
   config.environment_ca_pem = environment_ca.cert_pem;
-  config.scope.loopback_only = true;  // the local runtime's replicas live on 127.0.0.1
-  LocalRuntimeOptions runtime_options;
-  runtime_options.root = opts.state_dir / layout::kServices;
-  runtime_options.environment_ca = environment_ca;
-  runtime_options.clock = &clock;
-  Agent agent(config, std::move(identity), make_local_runtime(runtime_options), clock, g_stop);
+  RuntimeChoice runtime =
+      make_runtime(opts.runtime, {opts.state_dir / layout::kServices, environment_ca, &clock});
+  config.scope = runtime.scope;
+  Agent agent(config, std::move(identity), std::move(runtime.runtime), clock, g_stop);
   agent.run();
   std::error_code ec;
   fs::remove(opts.state_dir / layout::kPid, ec);

@@ -12,6 +12,7 @@ struct AgentOptions {
   // The join token comes from this file or $BYOC_JOIN_TOKEN, never argv. Only
   // needed for the first start; afterwards the agent's certificate is used.
   std::filesystem::path join_token_file;
+  std::string runtime = "local";  // how services run: a name of runtimes/registry.h
 };
 
 // Runs until SIGINT/SIGTERM (then stops its services in order). If another

@@ -12,19 +12,6 @@ namespace byoc::agent {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-ServiceSpec to_service_spec(const model::DesiredService& s) {
-  ServiceSpec spec;
-  spec.name = s.name;
-  spec.clickhouse_version = s.clickhouse_version;
-  spec.shards = s.shards;
-  spec.replicas = s.replicas;
-  spec.cpu_millis = s.cpu_millis;
-  spec.memory_mib = s.memory_mib;
-  spec.allowed_ips = s.allowed_ips;
-  spec.default_password_sha256_hex = s.default_password_sha256_hex;
-  return spec;
-}
-
 namespace {
 
 // A runtime answers a spec it can't run with FAILED and an "unsupported_*"
@@ -75,7 +62,7 @@ void DesiredStateApplier::set_outcome(const std::string& service, const std::str
 }
 
 std::string DesiredStateApplier::run(const model::DesiredService& service) {
-  ServiceSpec spec = to_service_spec(service);
+  const ServiceSpec& spec = service;
   {
     std::lock_guard lock(mutex_);
     auto it = applied_.find(service.name);

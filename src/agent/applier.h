@@ -32,7 +32,6 @@ namespace byoc::agent {
 
 inline constexpr const char* kAcceptedFile = layout::kAccepted;
 
-ServiceSpec to_service_spec(const model::DesiredService& service);
 
 class DesiredStateApplier {
  public:

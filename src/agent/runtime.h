@@ -16,22 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "model/protocol.h"
+
 namespace byoc::agent {
 
-// One service as the desired state gives it (already validated by the agent
-// against its invariants and the customer policy).
-struct ServiceSpec {
-  std::string name;                // DNS-1123 label
-  std::string clickhouse_version;  // "18.16.1" locally
-  int shards = 1;
-  int replicas = 1;
-  int cpu_millis = 1000;                    // per replica, applied as ClickHouse limits
-  int memory_mib = 2048;                    // per replica
-  std::vector<std::string> allowed_ips;     // canonical CIDRs; empty = loopback only
-  std::string default_password_sha256_hex;  // users.xml password_sha256_hex for `default`
-
-  bool operator==(const ServiceSpec&) const = default;
-};
+// One service as the desired state gives it, whole (version, topology,
+// sizes, allowlist, password hash, support user, cluster hosts), already
+// validated by the agent against its invariants and the customer policy.
+// The same type the protocol carries: a runtime sees every field, and a
+// field added to the desired state reaches every runtime.
+using ServiceSpec = model::DesiredService;
 
 // Enumerations only: these travel to the management plane (telemetry allowlist).
 enum class ReplicaState { kStarting, kRunning, kRestarting, kFailed, kStopped };

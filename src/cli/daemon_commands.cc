@@ -79,6 +79,7 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
 void add_agent_command(CLI::App& app, CommandSet& commands) {
   struct Flags {
     std::string state_dir, server, join_token_file;
+    std::string runtime = "local";
   };
   auto f = std::make_shared<Flags>();
   auto* sub = app.add_subcommand("agent", "Run the data-plane agent of an external environment");
@@ -87,11 +88,14 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
   sub->add_option("--server", f->server, "https://HOST:PORT of the management plane")->required();
   sub->add_option("--join-token-file", f->join_token_file,
                   "File holding the join token (first start only; or set BYOC_JOIN_TOKEN)");
+  sub->add_option("--runtime", f->runtime, "How services run: local (processes on this machine)")
+      ->capture_default_str();
   on_run(sub, commands, [f] {
     agent::AgentOptions options;
     options.state_dir = absolute_or_empty(f->state_dir);
     options.server_url = normalize_server_url(f->server, "server");
     options.join_token_file = absolute_or_empty(f->join_token_file);
+    options.runtime = f->runtime;
     return agent::run_agent(options);
   });
 }

@@ -153,7 +153,9 @@ SupportUser parse_support(const json& j, const std::string& path) {
   return s;
 }
 
-json desired_service_json(const DesiredService& s) {
+}  // namespace
+
+json to_json(const DesiredService& s) {
   json out = {{"name", s.name},
               {"clickhouse_version", s.clickhouse_version},
               {"shards", s.shards},
@@ -171,8 +173,6 @@ json desired_service_json(const DesiredService& s) {
   return out;
 }
 
-}  // namespace
-
 bool is_native_endpoint(const std::string& s) {
   static const std::regex re(R"([a-z0-9.:\[\]-]{1,100}:[0-9]{1,5})");
   return std::regex_match(s, re);
@@ -184,7 +184,7 @@ bool is_https_endpoint(const std::string& s) {
 
 json to_json(const DesiredState& d) {
   json services = json::array();
-  for (const auto& s : d.services) services.push_back(desired_service_json(s));
+  for (const auto& s : d.services) services.push_back(to_json(s));
   return {{"revision", d.revision},
           {"environment_id", d.environment_id},
           {"environment_name", d.environment_name},
@@ -250,36 +250,40 @@ DesiredState parse_desired_state(const json& j) {
     throw Error::Invalid("invalid_value", "must be an IPv4 network in canonical form",
                          o.field("environment_cidr"));
   o.each("services", 1000, [&](const json& item, const std::string& path) {
-    StrictObject s(item, path,
-                   {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib",
-                    "allowed_ips", "default_password_sha256_hex", "support", "cluster_hosts"});
-    DesiredService ds;
-    ds.name = checked_name(s, "name");
-    ds.clickhouse_version = s.string("clickhouse_version", 32);
-    ds.shards = static_cast<int>(s.integer("shards", 1, 1, 64));
-    ds.replicas = static_cast<int>(s.integer("replicas", 1, 1, 16));
-    ds.cpu_millis = static_cast<int>(s.integer("cpu_millis", 1000, 1, 1'000'000));
-    ds.memory_mib = static_cast<int>(s.integer("memory_mib", 2048, 1, 10'000'000));
-    s.each("allowed_ips", 64, [&](const json& ip, const std::string& ip_path) {
-      if (!ip.is_string()) throw Error::Invalid("invalid_value", "must be a string", ip_path);
-      check_allowed_ip(ip.get<std::string>(), ip_path);
-      ds.allowed_ips.push_back(ip.get<std::string>());
-    });
-    ds.default_password_sha256_hex = s.string("default_password_sha256_hex", 64);
-    if (!std::regex_match(ds.default_password_sha256_hex, hex64()))
-      throw Error::Invalid("invalid_value", "must be 64 lowercase hex digits",
-                           s.field("default_password_sha256_hex"));
-    if (const json* support = s.find("support")) ds.support = parse_support(*support, s.field("support"));
-    s.each("cluster_hosts", 64 * 16, [&](const json& host, const std::string& host_path) {
-      if (!host.is_string() || !is_host(host.get<std::string>()))
-        throw Error::Invalid("invalid_value", "must be an IP address or a DNS name", host_path);
-      ds.cluster_hosts.push_back(host.get<std::string>());
-    });
+    DesiredService ds = parse_desired_service(item, path);
     for (const auto& other : d.services)
-      if (other.name == ds.name) throw Error::Invalid("invalid_value", "duplicate service", s.field("name"));
+      if (other.name == ds.name) throw Error::Invalid("invalid_value", "duplicate service", path + ".name");
     d.services.push_back(std::move(ds));
   });
   return d;
+}
+
+DesiredService parse_desired_service(const json& item, const std::string& path) {
+  StrictObject s(item, path,
+                 {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips",
+                  "default_password_sha256_hex", "support", "cluster_hosts"});
+  DesiredService ds;
+  ds.name = checked_name(s, "name");
+  ds.clickhouse_version = s.string("clickhouse_version", 32);
+  ds.shards = static_cast<int>(s.integer("shards", 1, 1, 64));
+  ds.replicas = static_cast<int>(s.integer("replicas", 1, 1, 16));
+  ds.cpu_millis = static_cast<int>(s.integer("cpu_millis", 1000, 1, 1'000'000));
+  ds.memory_mib = static_cast<int>(s.integer("memory_mib", 2048, 1, 10'000'000));
+  s.each("allowed_ips", 64, [&](const json& ip, const std::string& ip_path) {
+    if (!ip.is_string()) throw Error::Invalid("invalid_value", "must be a string", ip_path);
+    check_allowed_ip(ip.get<std::string>(), ip_path);
+    ds.allowed_ips.push_back(ip.get<std::string>());
+  });
+  ds.default_password_sha256_hex = s.string("default_password_sha256_hex", 64);
+  if (!std::regex_match(ds.default_password_sha256_hex, hex64()))
+    throw Error::Invalid("invalid_value", "must be 64 lowercase hex digits", s.field("default_password_sha256_hex"));
+  if (const json* support = s.find("support")) ds.support = parse_support(*support, s.field("support"));
+  s.each("cluster_hosts", 64 * 16, [&](const json& host, const std::string& host_path) {
+    if (!host.is_string() || !is_host(host.get<std::string>()))
+      throw Error::Invalid("invalid_value", "must be an IP address or a DNS name", host_path);
+    ds.cluster_hosts.push_back(host.get<std::string>());
+  });
+  return ds;
 }
 
 SyncRequest parse_sync_request(const json& j) {

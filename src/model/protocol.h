@@ -125,6 +125,7 @@ bool is_https_endpoint(const std::string& s);   // https://HOST:PORT
 bool is_native_endpoint(const std::string& s);  // HOST:PORT
 
 nlohmann::json to_json(const DesiredState& d);
+nlohmann::json to_json(const DesiredService& s);
 nlohmann::json to_json(const SyncRequest& r);
 nlohmann::json to_json(const SyncResponse& r);
 
@@ -132,6 +133,8 @@ nlohmann::json to_json(const SyncResponse& r);
 // field outside the schema, "invalid_value" for a value outside its
 // enumeration or format) naming the offending field.
 DesiredState parse_desired_state(const nlohmann::json& j);
+// One service of a desired state (`path` names it in errors: "desired.services[0]").
+DesiredService parse_desired_service(const nlohmann::json& j, const std::string& path = "service");
 SyncRequest parse_sync_request(const nlohmann::json& j);
 SyncResponse parse_sync_response(const nlohmann::json& j);
 

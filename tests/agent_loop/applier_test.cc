@@ -55,10 +55,25 @@ class Applier : public ::testing::Test {
   DesiredStateApplier applier{runtime, dir.path(), EnvironmentScope{true, ""}};
 };
 
+// The runtime is handed the desired service whole: nothing a later feature
+// adds to it (the support user, the cluster's hosts) is lost on the way.
+TEST_F(Applier, TheRuntimeGetsEveryFieldOfTheDesiredService) {
+  model::DesiredService full = db({"10.1.0.0/16"});
+  full.shards = 2;
+  full.replicas = 2;
+  full.support = model::SupportUser{false, true, true, ""};
+  full.cluster_hosts = {"127.0.0.1"};
+  applier.apply(desired(1, {full}));
+  ASSERT_EQ(runtime.applied.size(), 1u) << outcome(applier, "db");
+  EXPECT_EQ(runtime.applied[0], full);
+  ASSERT_TRUE(runtime.applied[0].support);
+  EXPECT_EQ(runtime.applied[0].cluster_hosts, std::vector<std::string>{"127.0.0.1"});
+}
+
 TEST_F(Applier, AppliesAnAcceptedServiceOnce) {
   applier.apply(desired(1, {db()}));
   ASSERT_EQ(runtime.applied.size(), 1u);
-  EXPECT_EQ(runtime.applied[0], to_service_spec(db()));
+  EXPECT_EQ(runtime.applied[0], db());
   EXPECT_EQ(applier.applied_revision(), 1);
   EXPECT_TRUE(applier.outcomes().empty());
   // The same state again, or a newer revision that doesn't change this service.

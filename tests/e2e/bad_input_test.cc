@@ -24,6 +24,7 @@ TEST(BadInput, OneLineOnStderrAndNonZeroExit) {
       {"service", "update", "s1", "--env", "e1"},                // nothing to change
       {"env", "update", "e1", "--daemonset-cpu-millis", "100"},  // needs the memory too
       {"token", "create", "--role", "root"},                     // unknown role
+      {"agent", "--state-dir", "x", "--server", "https://127.0.0.1:1", "--runtime", "mainframe"},  // no such runtime
       {"frobnicate"},
   };
   for (const auto& args : cases) {

@@ -209,34 +209,21 @@ std::vector<ReplicaRef> replicas_of(const ServiceSpec& spec) {
 }
 
 void save_spec(const fs::path& file, const ServiceSpec& spec) {
-  nlohmann::json j = {{"name", spec.name},
-                      {"clickhouse_version", spec.clickhouse_version},
-                      {"shards", spec.shards},
-                      {"replicas", spec.replicas},
-                      {"cpu_millis", spec.cpu_millis},
-                      {"memory_mib", spec.memory_mib},
-                      {"allowed_ips", spec.allowed_ips},
-                      {"default_password_sha256_hex", spec.default_password_sha256_hex}};
-  write_if_changed(file, j.dump(2) + "\n", 0600);
+  // The protocol's own form, every field of the desired service.
+  write_if_changed(file, model::to_json(spec).dump(2) + "\n", 0600);
 }
 
 std::optional<ServiceSpec> load_spec(const fs::path& file) {
   auto text = files::read_if_exists(file);
   if (!text) return std::nullopt;
   try {
-    auto j = nlohmann::json::parse(*text);
-    ServiceSpec spec;
-    spec.name = j.at("name").get<std::string>();
-    spec.clickhouse_version = j.at("clickhouse_version").get<std::string>();
-    spec.shards = j.at("shards").get<int>();
-    spec.replicas = j.at("replicas").get<int>();
-    spec.cpu_millis = j.at("cpu_millis").get<int>();
-    spec.memory_mib = j.at("memory_mib").get<int>();
-    spec.allowed_ips = j.at("allowed_ips").get<std::vector<std::string>>();
-    spec.default_password_sha256_hex = j.at("default_password_sha256_hex").get<std::string>();
-    return spec;
+    // Files of earlier versions hold a subset of these fields: the parser
+    // takes any it lacks as the protocol's defaults.
+    return model::parse_desired_service(nlohmann::json::parse(*text), file.filename().string());
   } catch (const nlohmann::json::exception& e) {
     throw Error::Internal("malformed " + file.string() + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error::Internal("malformed " + file.string() + ": " + e.what() + " (" + e.field() + ")");
   }
 }
 
