@@ -15,6 +15,8 @@
 #include "agent/runtimes/local/probes.h"
 #include "agent/runtimes/local/proc_table.h"
 #include "agent/runtimes/local/replica_health.h"
+#include "agent/runtimes/local/service_status.h"
+#include "agent/runtimes/local/stop_plan.h"
 #include "agent/runtimes/local/service_files.h"
 #include "agent/runtimes/local/zk_client.h"
 #include "agent/runtimes/local/zookeeper.h"
@@ -34,12 +36,6 @@ using local::ServiceLayout;
 
 // The only ClickHouse this machine has (Debian 12's package).
 constexpr const char* kLocalClickHouseVersion = "18.16.1";
-// nginx drains in well under a second. ClickHouse may need ~15 s to let go
-// of keep-alive clients, but the endpoint is stopped first, so usually ~1 s.
-// ZooKeeper goes last, once no replica holds a session.
-constexpr std::chrono::seconds kEndpointStopGrace{5};
-constexpr std::chrono::seconds kReplicaStopGrace{30};
-constexpr std::chrono::seconds kZooKeeperStopGrace{10};
 // A SIGHUP whose config has not shown up after this long is sent again.
 constexpr std::chrono::seconds kReloadRetry{3};
 // Creating or deleting a chroot: a session must be up within this long. A
@@ -80,33 +76,6 @@ class Backoff {
  private:
   std::chrono::milliseconds pause_{2};
 };
-
-// What one process looks like to observe(): supervised (with its supervisor
-// record), or only found through its pid file (running from an earlier
-// runtime and not adopted yet), or not running.
-struct ProcessView {
-  std::optional<ProcessInfo> supervised;
-  bool running_unsupervised = false;
-  bool running() const {
-    return supervised ? supervised->state == ProcessState::kRunning : running_unsupervised;
-  }
-  bool restarting() const { return supervised && supervised->state != ProcessState::kRunning; }
-  bool failed() const { return supervised && supervised->state == ProcessState::kFailed; }
-};
-
-// Processes to stop, collected under the lock and stopped outside it.
-struct StopList {
-  std::vector<std::pair<pid_t, fs::path>> endpoints;  // nginx masters and their pid files
-  std::vector<std::pair<pid_t, fs::path>> replicas;
-  std::optional<std::pair<pid_t, fs::path>> zookeeper;
-  size_t size() const { return endpoints.size() + replicas.size() + (zookeeper ? 1 : 0); }
-};
-
-std::vector<pid_t> pids_of(const std::vector<std::pair<pid_t, fs::path>>& list) {
-  std::vector<pid_t> out;
-  for (const auto& [pid, file] : list) out.push_back(pid);
-  return out;
-}
 
 // After a reload, new connections reach only the new config's workers once
 // every worker of the old one has closed its listeners (it then says so in
@@ -201,14 +170,14 @@ class LocalRuntime final : public Runtime {
     local::check_service_name(service);  // the name becomes a path we delete
     ServiceLayout l = layout(service);
     bool replicated = false;
-    StopList stops;
+    local::StopPlan stops;
     {
       std::lock_guard lock(mu_);
       auto spec = spec_locked(service);
       replicated = spec && local::needs_zookeeper(*spec);
       collect_service_locked(service, /*forget=*/true, stops);
     }
-    stop_ordered(stops);
+    local::stop_in_order(stops);
     if (replicated) drop_chroot(service);
     std::error_code ec;
     fs::remove_all(l.dir(), ec);
@@ -254,7 +223,7 @@ class LocalRuntime final : public Runtime {
   }
 
   void stop_all() override {
-    StopList stops;
+    local::StopPlan stops;
     {
       std::lock_guard lock(mu_);
       std::set<std::string> names;
@@ -263,7 +232,7 @@ class LocalRuntime final : public Runtime {
       for (const auto& name : names) collect_service_locked(name, /*forget=*/false, stops);
       collect_zookeeper_locked(stops);
     }
-    stop_ordered(stops);
+    local::stop_in_order(stops);
   }
 
  private:
@@ -506,7 +475,7 @@ class LocalRuntime final : public Runtime {
     for (const auto& name : pending) ensure_chroot(name);
   }
 
-  void collect_zookeeper_locked(StopList& stops) {
+  void collect_zookeeper_locked(local::StopPlan& stops) {
     local::ZooKeeperLayout z = zookeeper_layout();
     std::optional<pid_t> pid = supervisor_.release(kZooKeeperKey);
     if (!pid) pid = local::Supervisor::find_running(z.pid_file(), local::zookeeper_marker(z));
@@ -515,7 +484,7 @@ class LocalRuntime final : public Runtime {
 
   // Stops ZooKeeper and deletes its data once no service needs it.
   void stop_zookeeper_if_unused() {
-    StopList stops;
+    local::StopPlan stops;
     {
       std::lock_guard lock(mu_);
       std::set<std::string> names;
@@ -529,7 +498,7 @@ class LocalRuntime final : public Runtime {
       collect_zookeeper_locked(stops);
       zookeeper_port_.reset();
     }
-    stop_ordered(stops);
+    local::stop_in_order(stops);
     std::error_code ec;
     fs::remove_all(zookeeper_layout().dir(), ec);
     if (ec)
@@ -886,24 +855,12 @@ class LocalRuntime final : public Runtime {
 
   // ---- observation ----
 
-  ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker) {
-    ProcessView view;
+  local::ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker) {
+    local::ProcessView view;
     view.supervised = supervisor_.info(key);
     if (!view.supervised)
       view.running_unsupervised = local::Supervisor::find_running(pid_file, marker).has_value();
     return view;
-  }
-
-  static ReplicaState replica_state(const ProcessView& view, bool answers) {
-    if (view.supervised) {
-      switch (view.supervised->state) {
-        case ProcessState::kRunning: return answers ? ReplicaState::kRunning : ReplicaState::kStarting;
-        case ProcessState::kBackoff: return ReplicaState::kRestarting;
-        case ProcessState::kFailed: return ReplicaState::kFailed;
-      }
-    }
-    if (!view.running_unsupervised) return ReplicaState::kStopped;
-    return answers ? ReplicaState::kRunning : ReplicaState::kStarting;
   }
 
   ServiceStatus observe_service(const std::string& name) {
@@ -914,11 +871,11 @@ class LocalRuntime final : public Runtime {
     std::optional<local::ServicePorts> ports;
     struct ReplicaView {
       local::ReplicaRef ref;
-      ProcessView process;
+      local::ProcessView process;
       std::optional<bool> answers;  // known to the health table
     };
     std::vector<ReplicaView> replicas;
-    ProcessView endpoint, zookeeper;
+    local::ProcessView endpoint, zookeeper;
     int zookeeper_port = 0;
     // Of a service this runtime runs: the config nginx must serve (no reload
     // pending) before the service counts as READY.
@@ -961,56 +918,34 @@ class LocalRuntime final : public Runtime {
       status.reason = "incomplete";
       return status;
     }
-    status.endpoint = "https://127.0.0.1:" + std::to_string(ports->https);
+    local::ServiceObservation seen;
+    seen.name = name;
+    seen.endpoint = "https://127.0.0.1:" + std::to_string(ports->https);
     if (!options_.nginx_stream_module.empty() && ports->native_tls > 0)
-      status.native_endpoint = "127.0.0.1:" + std::to_string(ports->native_tls);
-
-    bool all_running = true, any_failed = false, any_restarting = false, all_stopped = true;
+      seen.native_endpoint = "127.0.0.1:" + std::to_string(ports->native_tls);
     for (const auto& v : replicas) {
       auto port_it = ports->replicas.find(v.ref.name);
       bool answers = v.process.running() && port_it != ports->replicas.end() &&
                      (v.answers ? *v.answers : local::clickhouse_answers(port_it->second.http));
-      ReplicaStatus r;
-      r.shard = v.ref.shard;
-      r.replica = v.ref.replica;
-      r.state = replica_state(v.process, answers);
-      status.replicas.push_back(r);
-      all_running &= r.state == ReplicaState::kRunning;
-      any_failed |= r.state == ReplicaState::kFailed;
-      any_restarting |= r.state == ReplicaState::kRestarting;
-      all_stopped &= r.state == ReplicaState::kStopped;
+      seen.replicas.push_back({v.ref.shard, v.ref.replica, v.process, answers});
     }
-    bool replicated = local::needs_zookeeper(*spec);
-    bool zookeeper_ok = !replicated || (zookeeper.running() && local::zookeeper_answers(zookeeper_port));
-    bool endpoint_ready = false;
+    seen.replicated = local::needs_zookeeper(*spec);
+    seen.zookeeper = zookeeper;
+    seen.zookeeper_answers = seen.replicated && zookeeper.running() && local::zookeeper_answers(zookeeper_port);
+    seen.endpoint_process = endpoint;
     if (endpoint.running()) {
       local::EndpointProbe probe = local::probe_endpoint(ports->https, options_.environment_ca.cert_pem);
-      endpoint_ready =
+      seen.endpoint_serves_current_config =
           probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
     }
-
-    if (all_running && endpoint_ready && zookeeper_ok) {
-      status.state = ServiceState::kReady;
-    } else if (any_failed || endpoint.failed()) {
-      status.state = ServiceState::kFailed;
-      status.reason = any_failed ? "replica_failed" : "endpoint_failed";
-    } else {
-      status.state = ServiceState::kProvisioning;
-      if (all_stopped && !endpoint.running() && !endpoint.restarting())
-        status.reason = "stopped";
-      else if (any_restarting || endpoint.restarting() || (replicated && zookeeper.restarting()))
-        status.reason = "restarting";
-      else
-        status.reason = "starting";
-    }
-    return status;
+    return local::derive_status(seen);
   }
 
   // ---- stopping ----
 
   // Takes the service's processes out of supervision (supervised, or found
   // through pid files) into `stops`.
-  void collect_service_locked(const std::string& name, bool forget, StopList& stops) {
+  void collect_service_locked(const std::string& name, bool forget, local::StopPlan& stops) {
     ServiceLayout l = layout(name);
     std::optional<pid_t> endpoint_pid = supervisor_.release(endpoint_key(name));
     if (!endpoint_pid) endpoint_pid = local::Supervisor::find_running(l.nginx_pid_file(), nginx_marker(l));
@@ -1037,31 +972,6 @@ class LocalRuntime final : public Runtime {
       it->second.reload_wanted = false;
       it->second.old_workers.clear();
     }
-  }
-
-  // Endpoints, then replicas, then ZooKeeper: each group signalled together
-  // and waited for under one deadline, so the whole stop is bounded whatever
-  // the number of replicas.
-  static void stop_ordered(const StopList& stops) {
-    if (stops.size() == 0) return;
-    std::error_code ec;
-    if (!stops.endpoints.empty()) {
-      local::terminate_together(pids_of(stops.endpoints), kEndpointStopGrace);
-      for (const auto& [pid, file] : stops.endpoints) {
-        local::kill_group_members(pid, kNginxComm);  // workers of a master killed at the deadline
-        fs::remove(file, ec);
-      }
-    }
-    if (!stops.replicas.empty()) {
-      local::terminate_together(pids_of(stops.replicas), kReplicaStopGrace);
-      for (const auto& [pid, file] : stops.replicas) fs::remove(file, ec);
-    }
-    if (stops.zookeeper) {
-      local::terminate_together({stops.zookeeper->first}, kZooKeeperStopGrace);
-      fs::remove(stops.zookeeper->second, ec);
-    }
-    spdlog::info("local runtime: stopped {} endpoint(s), {} replica(s){}", stops.endpoints.size(),
-                 stops.replicas.size(), stops.zookeeper ? " and ZooKeeper" : "");
   }
 
   LocalRuntimeOptions options_;
