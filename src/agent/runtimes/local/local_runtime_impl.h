@@ -1,0 +1,304 @@
+// The local runtime's class, shared by the files that implement it, each
+// one idea: local_runtime.cc (the coordinator: apply, remove, observe,
+// supervise, stop), local_runtime_zookeeper.cc (the environment's ZooKeeper
+// and the services' chroots), local_runtime_endpoint.cc (starting the
+// endpoint, replica health, and confirming nginx reloads) and
+// local_runtime_observe.cc (gathering what a service's status is derived
+// from; the derivation itself is service_status.h, and the stop order
+// stop_plan.h). Internal to the local runtime: include local_runtime.h.
+#pragma once
+
+#include "agent/runtimes/local/local_runtime.h"
+#include <signal.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "agent/runtimes/local/layout.h"
+#include "agent/runtimes/local/orphans.h"
+#include "agent/runtimes/local/ports.h"
+#include "agent/runtimes/local/probes.h"
+#include "agent/runtimes/local/proc_table.h"
+#include "agent/runtimes/local/replica_health.h"
+#include "agent/runtimes/local/service_status.h"
+#include "agent/runtimes/local/stop_plan.h"
+#include "agent/runtimes/local/service_files.h"
+#include "agent/runtimes/local/zk_client.h"
+#include "agent/runtimes/local/zookeeper.h"
+#include "base/error.h"
+#include "base/files.h"
+#include "base/log.h"
+#include "base/process.h"
+#include "render/validate.h"
+
+
+namespace byoc::agent::local_impl {
+
+namespace fs = std::filesystem;
+using local::ProcessInfo;
+using local::ProcessState;
+using local::ServiceLayout;
+
+// The only ClickHouse this machine has (Debian 12's package).
+constexpr const char* kLocalClickHouseVersion = "18.16.1";
+// A SIGHUP whose config has not shown up after this long is sent again.
+constexpr std::chrono::seconds kReloadRetry{3};
+// Creating or deleting a chroot: a session must be up within this long. A
+// ZooKeeper that has just started answers `ruok` a moment before it takes
+// sessions, and the C client then waits seconds before its next try: each
+// attempt gets a short timeout and a fresh client instead.
+constexpr std::chrono::seconds kZooKeeperSessionTimeout{5};
+constexpr std::chrono::milliseconds kZooKeeperSessionAttempt{400};
+// A stopped endpoint starts once every replica answers (its first config
+// then sends to all of them: no reload on the way to READY), or after this
+// long with whatever answers by then.
+constexpr std::chrono::seconds kEndpointStartWait{5};
+constexpr const char* kNginxComm = "nginx";
+constexpr const char* kClickHouseComm = "clickhouse-serv";  // the kernel keeps 15 characters
+// Supervisor key of the environment's ZooKeeper (no service name starts with '_').
+constexpr const char* kZooKeeperKey = "_zookeeper";
+
+inline std::string replica_key(const std::string& service, const std::string& replica) {
+  return service + "/" + replica;
+}
+inline std::string endpoint_key(const std::string& service) { return service + "/endpoint"; }
+
+inline std::string clickhouse_marker(const ServiceLayout& layout, const std::string& replica) {
+  return "--config-file=" + layout.replica_config(replica).string();
+}
+inline std::string nginx_marker(const ServiceLayout& layout) { return layout.nginx_conf().string(); }
+
+// Pauses between probes: 2 ms doubling to 20 ms, so a wait ends within 20 ms
+// of the condition holding (no fixed polling delay on the start path). Each
+// probe is a loopback connection: a refused one costs microseconds.
+class Backoff {
+ public:
+  void wait() {
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min(pause_ * 2, std::chrono::milliseconds(20));
+  }
+
+ private:
+  std::chrono::milliseconds pause_{2};
+};
+
+// After a reload, new connections reach only the new config's workers once
+// every worker of the old one has closed its listeners (it then says so in
+// its title).
+inline bool old_config_gone(const std::vector<pid_t>& old_workers) {
+  return std::all_of(old_workers.begin(), old_workers.end(), [](pid_t worker) {
+    std::string title = local::process_cmdline(worker);
+    return title.empty() || title.find("shutting down") != std::string::npos;
+  });
+}
+
+// A session with the local ZooKeeper on `port`, tried until `timeout`
+// passes. Throws byoc::Error kUnavailable if none could be had.
+inline std::unique_ptr<local::ZooKeeperClient> connect_zookeeper(int port, std::chrono::milliseconds timeout,
+                                                          const Clock& clock) {
+  const auto deadline = clock.monotonic_time() + timeout;
+  while (true) {
+    try {
+      return std::make_unique<local::ZooKeeperClient>("127.0.0.1", port, kZooKeeperSessionAttempt);
+    } catch (const Error&) {
+      if (clock.monotonic_time() + kZooKeeperSessionAttempt > deadline) throw;
+    }
+  }
+}
+
+class LocalRuntime final : public Runtime {
+ public:
+  LocalRuntime(const LocalRuntimeOptions& options, proc::FileLock lock)
+      : options_(options), lock_(std::move(lock)), supervisor_(*options.clock, options.restart_backoff) {
+    std::error_code ec;
+    if (!options_.nginx_stream_module.empty() && !fs::exists(options_.nginx_stream_module, ec)) {
+      spdlog::warn("local runtime: {} not found; endpoints serve HTTPS only",
+                   options_.nginx_stream_module.string());
+      options_.nginx_stream_module.clear();
+    }
+  }
+
+  // Processes keep running: the next runtime on this root adopts them.
+  ~LocalRuntime() override = default;
+
+  ServiceStatus apply(const ServiceSpec& spec) override;
+
+  void remove(const std::string& service) override;
+
+  std::vector<ServiceStatus> observe() override;
+
+  std::vector<std::string> services() override;
+
+  void supervise() override;
+
+  void stop_all() override;
+
+ private:
+  struct Service {
+    ServiceSpec spec;
+    local::ServiceWiring wiring;
+    std::string nginx_revision;  // of the nginx.conf on disk
+    local::ReplicaHealth health;
+    bool chroot_ready = false;  // the ZooKeeper chroot exists (replicated services)
+    // A SIGHUP sent (and the workers of the config it replaces), not yet
+    // confirmed by the endpoint serving nginx_revision.
+    std::optional<MonotonicTime> reload_sent;
+    std::string reload_sent_for;  // the revision that HUP was for
+    std::vector<pid_t> old_workers;
+    bool reload_wanted = false;  // nginx.conf changed since the endpoint last confirmed it
+  };
+
+  ServiceLayout layout(const std::string& service) const { return ServiceLayout(options_.root, service); }
+  local::ZooKeeperLayout zookeeper_layout() const { return local::ZooKeeperLayout(options_.root); }
+
+  local::FileWriterOptions writer_options() const {
+    return local::FileWriterOptions{options_.environment_ca, options_.clock, options_.nginx_binary,
+                                    options_.nginx_stream_module.string()};
+  }
+
+  ServiceStatus refused(const std::string& name, const std::string& reason);
+
+  // The spec the runtime runs for `name`: in memory, else from disk.
+  std::optional<ServiceSpec> spec_locked(const std::string& name) const;
+
+  std::vector<std::string> services_on_disk_locked() const;
+
+  // Replicas and shards are fixed at creation: growing would need the
+  // tables created on the new replicas, shrinking would leave their
+  // replication queues behind in ZooKeeper.
+  bool topology_changes(const ServiceSpec& spec);
+
+  // For a service this runtime doesn't know yet (after a restart): the
+  // replicas whose persisted port answers /ping.
+  std::set<std::string> answering_replicas(const ServiceSpec& spec);
+
+  // Ports of every service of this root and of its ZooKeeper, so a new one
+  // never reuses them.
+  std::set<int> ports_in_use_locked() const;
+
+  // ---- ZooKeeper ----
+
+  void ensure_zookeeper_locked();
+
+  // Runs under mu_ right before ZooKeeper starts. A stranger on its port
+  // moves it; replicas read the ZooKeeper address only when they start, so
+  // running ones are restarted (gracefully) onto the new port.
+  void before_zookeeper_start();
+
+  // Polls `ruok` (supervising meanwhile) until ZooKeeper answers or `deadline`.
+  bool wait_zookeeper(MonotonicTime deadline);
+
+  // Makes the service's chroot (deleting what an earlier service of the same
+  // name left there first); true once it exists. Outside mu_.
+  bool ensure_chroot(const std::string& name);
+
+  // Deletes a removed service's chroot if ZooKeeper answers. If it doesn't,
+  // the next service of that name deletes it (its chroot marker is gone).
+  void drop_chroot(const std::string& name);
+
+  // Chroots apply() could not make (ZooKeeper was late): made once it answers.
+  void repair_chroots();
+
+  void collect_zookeeper_locked(local::StopPlan& stops);
+
+  // Stops ZooKeeper and deletes its data once no service needs it.
+  void stop_zookeeper_if_unused();
+
+  // ---- services ----
+
+  void rewrite_locked(const std::string& name, Service& service);
+
+  void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering);
+
+  // Starts (or adopts) the replicas, and adopts a running endpoint; a
+  // stopped endpoint is started by wait_ready() once the replicas answer.
+  void start_locked(const std::string& name);
+
+  void start_endpoint_locked(const std::string& name);
+
+  // A process that can't start now stays scheduled: supervise() retries it.
+  void ensure_running(const std::string& key, local::ProcessSpec spec);
+
+  // Runs under mu_ (from the supervisor) right before a replica starts: a
+  // replicated service's chroot must exist; a port someone else took since
+  // we picked it is re-picked, and every file naming it (all replicas'
+  // clusters, the endpoint's upstream) rewritten.
+  void before_replica_start(const std::string& name, const std::string& replica);
+
+  // The replica is dead and about to start: what its last process left
+  // active in ZooKeeper (after a kill -9) would hold its tables back for a
+  // whole session timeout. Best effort: without ZooKeeper, ClickHouse waits.
+  void clear_stale_activity_locked(const std::string& name, const std::string& replica);
+
+  void before_endpoint_start(const std::string& name);
+
+  // ---- health and endpoint reloads ----
+
+  // Probes the replicas that are due (outside the lock), then points each
+  // endpoint at the replicas that answer. `only`: one service, else all.
+  void refresh_health(const std::string* only);
+
+  // Rewrites the endpoint's upstreams when the set of answering replicas
+  // changed; the reload follows once the endpoint is seen serving.
+  void sync_endpoint_locked(const std::string& name, Service& service);
+
+  // SIGHUP to the endpoint's master, remembering the workers of the config it
+  // replaces. Only sent to a master seen serving (its signal handlers are set:
+  // a HUP before that would end it).
+  void reload_locked(const std::string& name, Service& service);
+
+  // Level-triggered: an endpoint serving another revision than the one on
+  // disk (a new config, a lost HUP, a crash between write and signal) is
+  // reloaded; the same HUP is sent again if it has not shown up after
+  // kReloadRetry.
+  void converge_endpoint(const std::string& name, const local::EndpointProbe& probe);
+
+  void confirm_reloads();
+
+  struct Snapshot {
+    bool known = false;
+    bool replicas_answer = true;
+    int https_port = 0;
+    int zookeeper_port = 0;
+    std::string revision;
+    bool endpoint_running = false;
+    bool endpoint_supervised = false;
+    std::vector<pid_t> old_workers;
+  };
+
+  Snapshot snapshot_locked(const std::string& name);
+
+  // Polls (supervising meanwhile, so a crash while starting is restarted)
+  // until every replica answers, the endpoint serves the config on disk with
+  // no worker of an older config still accepting connections, and ZooKeeper
+  // answers (replicated services); or until `deadline`.
+  bool wait_ready(const std::string& name, MonotonicTime deadline);
+
+  bool snapshot_zookeeper_pending(const std::string& name);
+
+  // ---- observation ----
+
+  local::ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker);
+
+  ServiceStatus observe_service(const std::string& name);
+
+  // ---- stopping ----
+
+  // Takes the service's processes out of supervision (supervised, or found
+  // through pid files) into `stops`.
+  void collect_service_locked(const std::string& name, bool forget, local::StopPlan& stops);
+
+  LocalRuntimeOptions options_;
+  proc::FileLock lock_;
+  std::mutex mu_;
+  std::mutex chroot_mu_;                     // serialises ensure_chroot(); taken before mu_
+  local::Supervisor supervisor_;             // guarded by mu_
+  std::map<std::string, Service> services_;  // guarded by mu_
+  std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed
+};
+
+}  // namespace byoc::agent::local_impl
