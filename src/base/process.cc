@@ -338,14 +338,19 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
   return poll_until(Clock::now() + timeout, [pid] { return gone_and_reaped(pid); });
 }
 
+namespace {
+// Only a group leader's group is ours to signal, and never the group we are in.
+pid_t signal_target(pid_t pid, pid_t pgid) { return pgid == pid && pgid != ::getpgrp() ? -pgid : pid; }
+}  // namespace
+
 void signal_group(pid_t pid, int signo) {
   if (pid <= 1 || pid == ::getpid()) {
     throw Error::Invalid("bad_pid", "refusing to signal pid " + std::to_string(pid));
   }
   pid_t pgid = ::getpgid(pid);
   if (pgid < 0) return;  // gone
-  ::kill(pgid == pid && pgid != ::getpgrp() ? -pgid : pid, signo);
-  if (signo == SIGTERM) ::kill(pgid == pid && pgid != ::getpgrp() ? -pgid : pid, SIGCONT);
+  ::kill(signal_target(pid, pgid), signo);
+  if (signo == SIGTERM) ::kill(signal_target(pid, pgid), SIGCONT);  // a stopped process acts on it once continued
 }
 
 bool terminate(pid_t pid, std::chrono::milliseconds grace) {
@@ -358,9 +363,8 @@ bool terminate(pid_t pid, std::chrono::milliseconds grace) {
     try_reap(pid);
     return true;
   }
-  // Only a group leader's group is ours to kill, and never the group we are in.
-  const bool whole_group = pgid == pid && pgid != ::getpgrp();
-  const pid_t target = whole_group ? -pgid : pid;
+  const pid_t target = signal_target(pid, pgid);
+  const bool whole_group = target < 0;
   auto gone = [&] { return gone_and_reaped(pid) && (!whole_group || !group_alive(pgid)); };
 
   ::kill(target, SIGTERM);

@@ -8,18 +8,25 @@ WorkPool::WorkPool(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
-WorkPool::~WorkPool() {
+WorkPool::~WorkPool() { shutdown(); }
+
+void WorkPool::shutdown() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  std::lock_guard lock(mutex_);
+  joined_ = true;
 }
 
 void WorkPool::post(std::function<void()> work) {
   {
     std::lock_guard lock(mutex_);
+    // Queued after shutdown nothing would run it, and what it uses may be gone.
+    if (joined_) return;
     queue_.push_back(std::move(work));
   }
   cv_.notify_one();

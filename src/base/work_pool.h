@@ -1,6 +1,7 @@
 // WorkPool: a fixed set of threads running queued closures, for blocking work
 // (store transactions, process management) that must stay off I/O threads.
-// post() is thread-safe; the destructor finishes queued work and joins.
+// post() is thread-safe; shutdown() (and the destructor) finishes queued work
+// and joins; work posted after that is dropped.
 #pragma once
 
 #include <condition_variable>
@@ -20,6 +21,8 @@ class WorkPool {
   WorkPool& operator=(const WorkPool&) = delete;
 
   void post(std::function<void()> work);
+  // Idempotent; not from one of the pool's own threads.
+  void shutdown();
 
  private:
   void loop();
@@ -27,6 +30,7 @@ class WorkPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  bool joined_ = false;  // no thread is left to run anything
   std::vector<std::thread> threads_;
 };
 

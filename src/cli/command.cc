@@ -51,4 +51,17 @@ json wait_for(Io& io, ApiClient& api, const json& operation, const WaitFlags& fl
   return wait_for_operation(api, id, progress, options);
 }
 
+json operation_result(ApiClient& api, const json& done, const std::string& path) {
+  return done.contains("result") && done["result"].is_object() ? done["result"] : api.get(path);
+}
+
+void finish_operation(Io& io, ApiClient& api, const json& operation, const WaitFlags& wait, const std::string& format,
+                      const std::function<void(const json& done)>& print_done) {
+  if (!wait.wait) {
+    print_result(io, format, operation, render_operation);
+    return;
+  }
+  print_done(wait_for(io, api, operation, wait));
+}
+
 }  // namespace byoc::cli

@@ -58,4 +58,14 @@ void print_result(Io& io, const std::string& format, const nlohmann::json& value
 // Waits for the operation `operation["id"]` showing progress on io.err.
 nlohmann::json wait_for(Io& io, ApiClient& api, const nlohmann::json& operation, const WaitFlags& flags);
 
+// The object an ended operation made or changed: its `result`, or (for one
+// that carries none) what GET `path` answers now.
+nlohmann::json operation_result(ApiClient& api, const nlohmann::json& done, const std::string& path);
+
+// What every command that starts an operation does with the server's answer:
+// prints the operation as it is, or with --wait waits for it to end and hands
+// the ended operation to `print_done`.
+void finish_operation(Io& io, ApiClient& api, const nlohmann::json& operation, const WaitFlags& wait,
+                      const std::string& format, const std::function<void(const nlohmann::json& done)>& print_done);
+
 }  // namespace byoc::cli

@@ -100,15 +100,10 @@ void add_create(CLI::App* env, CommandSet& commands) {
     auto api = connect(io);
     json operation = api->post(with_organization(environment_path(""), f->organization),
                                environment_create_body(f->to_args()));
-    if (!f->wait.wait) {
-      print_result(io, f->format, operation, render_operation);
-      return 0;
-    }
-    json done = wait_for(io, *api, operation, f->wait);
-    json environment = done.contains("result") && done["result"].is_object()
-                           ? done["result"]
-                           : api->get(with_organization(environment_path(f->args.name), f->organization));
-    print_result(io, f->format, environment, render_environment);
+    finish_operation(io, *api, operation, f->wait, f->format, [&](const json& done) {
+      std::string path = with_organization(environment_path(f->args.name), f->organization);
+      print_result(io, f->format, operation_result(*api, done, path), render_environment);
+    });
     return 0;
   });
 }
@@ -192,12 +187,9 @@ void add_delete(CLI::App* env, CommandSet& commands) {
   on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
     json operation = api->del(with_organization(environment_path(f->name), f->organization));
-    if (!f->wait.wait) {
-      print_result(io, f->format, operation, render_operation);
-      return 0;
-    }
-    json done = wait_for(io, *api, operation, f->wait);
-    print_result(io, f->format, done, [&](const json&) { return "environment " + f->name + " deleted\n"; });
+    finish_operation(io, *api, operation, f->wait, f->format, [&](const json& done) {
+      print_result(io, f->format, done, [&](const json&) { return "environment " + f->name + " deleted\n"; });
+    });
     return 0;
   });
 }
@@ -213,13 +205,10 @@ void add_retry(CLI::App* env, CommandSet& commands) {
     auto api = connect(io);
     json operation =
         api->post(with_organization(environment_path(f->name) + "/retry", f->organization), json::object());
-    if (!f->wait.wait) {
-      print_result(io, f->format, operation, render_operation);
-      return 0;
-    }
-    wait_for(io, *api, operation, f->wait);
-    print_result(io, f->format, api->get(with_organization(environment_path(f->name), f->organization)),
-                 render_environment);
+    finish_operation(io, *api, operation, f->wait, f->format, [&](const json& done) {
+      std::string path = with_organization(environment_path(f->name), f->organization);
+      print_result(io, f->format, operation_result(*api, done, path), render_environment);
+    });
     return 0;
   });
 }

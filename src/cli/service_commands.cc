@@ -72,11 +72,6 @@ struct NameFlags {
   std::string format;
 };
 
-// The service an operation ended with: its result, else a fresh GET.
-json service_after(ApiClient& api, const json& done, const std::string& path) {
-  return done.contains("result") && done["result"].is_object() ? done["result"] : api.get(path);
-}
-
 void add_create(CLI::App* service, CommandSet& commands) {
   auto f = std::make_shared<CreateFlags>();
   auto* sub = service->add_subcommand("create", "Create a ClickHouse service in an environment");
@@ -120,7 +115,7 @@ void add_create(CLI::App* service, CommandSet& commands) {
       if (!password.empty()) io.err << "the service's password (shown only once) is: " << password << "\n";
       throw;
     }
-    json result = service_after(
+    json result = operation_result(
         *api, done, with_organization(service_path(f->environment, f->args.name), f->organization));
     if (!password.empty()) result["password"] = password;
     print_result(io, f->format, result, render_service);
@@ -183,12 +178,9 @@ void add_update(CLI::App* service, CommandSet& commands) {
         auto api = connect(io);
         std::string path = with_organization(service_path(f->environment, f->name), f->organization);
         json operation = api->patch(path, service_update_body(f->to_args()));
-        if (!f->wait.wait) {
-          print_result(io, f->format, operation, render_operation);
-          return 0;
-        }
-        json done = wait_for(io, *api, operation, f->wait);
-        print_result(io, f->format, service_after(*api, done, path), render_service);
+        finish_operation(io, *api, operation, f->wait, f->format, [&](const json& done) {
+          print_result(io, f->format, operation_result(*api, done, path), render_service);
+        });
         return 0;
       },
       check);
@@ -205,13 +197,10 @@ void add_delete(CLI::App* service, CommandSet& commands) {
   on_run(sub, commands, [f, &io = commands.io] {
     auto api = connect(io);
     json operation = api->del(with_organization(service_path(f->environment, f->name), f->organization));
-    if (!f->wait.wait) {
-      print_result(io, f->format, operation, render_operation);
-      return 0;
-    }
-    json done = wait_for(io, *api, operation, f->wait);
-    print_result(io, f->format, done,
-                 [&](const json&) { return "service " + f->environment + "/" + f->name + " deleted\n"; });
+    finish_operation(io, *api, operation, f->wait, f->format, [&](const json& done) {
+      print_result(io, f->format, done,
+                   [&](const json&) { return "service " + f->environment + "/" + f->name + " deleted\n"; });
+    });
     return 0;
   });
 }

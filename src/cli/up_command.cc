@@ -212,9 +212,15 @@ std::string log_cli_in(const LocalServer& server, const Io& io, ProgressPrinter&
     // An unreadable login is replaced like any other.
   }
   if (previous == config) return config.server;
+  std::string kept;
+  if (previous && previous->server != config.server) {
+    // Another login (perhaps a token shown only once): kept beside, not lost.
+    fs::path backup = path.string() + ".before-up";
+    write_config(backup, *previous);
+    kept = "; the login to " + previous->server + " is kept in " + backup.string();
+  }
   write_config(path, config);
-  progress.note("logged the CLI in to " + config.server + " (" + path.string() + ")" +
-                (previous && previous->server != config.server ? "; it was logged in to " + previous->server : ""));
+  progress.note("logged the CLI in to " + config.server + " (" + path.string() + ")" + kept);
   return config.server;
 }
 

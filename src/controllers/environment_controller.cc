@@ -76,7 +76,9 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   // An action recorded but not accepted yet (we stopped between recording
   // it and the cloud taking it, or it was never sent): send it again, with
   // the same token, so the cloud does it once.
-  if (!env->cloud_action.empty() && observed.last_token != env->cloud_token) {
+  // (An update of something that is gone is no longer the step: it is created anew below.)
+  bool update_of_nothing = env->cloud_action == "update" && !observed.exists;
+  if (!env->cloud_action.empty() && observed.last_token != env->cloud_token && !update_of_nothing) {
     send(*env, driver);
     return look_again(id, observed);
   }

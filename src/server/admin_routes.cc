@@ -24,6 +24,22 @@ json token_json(const store::ApiToken& t) {
           {"created_at", format_rfc3339(t.created_at)}};
 }
 
+// C0 and C1 controls, DEL, and the bidirectional overrides and isolates
+// (U+202A–U+202E, U+2066–U+2069) that would let a name read otherwise in a
+// log or a review. `text` is valid UTF-8.
+bool has_control_character(const std::string& text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    if (b(i) < 0x20 || b(i) == 0x7f) return true;
+    if (b(i) == 0xc2 && i + 1 < text.size() && b(i + 1) <= 0x9f) return true;  // U+0080–U+009F
+    if (b(i) == 0xe2 && i + 2 < text.size() &&
+        ((b(i + 1) == 0x80 && b(i + 2) >= 0xaa && b(i + 2) <= 0xae) ||
+         (b(i + 1) == 0x81 && b(i + 2) >= 0xa6 && b(i + 2) <= 0xa9)))
+      return true;
+  }
+  return false;
+}
+
 // Who holds a token: required for vendor roles (reviews and the audit log
 // must tell people apart), optional for customers. 1–254 characters, no
 // control characters, no space at either end (an e-mail address fits).
@@ -34,8 +50,9 @@ std::string parse_subject(const json& body, const std::string& role) {
     return subject;
   }
   if (subject.size() > 254) throw Error::Invalid("invalid_subject", "at most 254 characters", "subject");
-  if (!utf8::valid(subject) || std::any_of(subject.begin(), subject.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    throw Error::Invalid("invalid_subject", "must be UTF-8 without control characters", "subject");
+  if (!utf8::valid(subject) || has_control_character(subject))
+    throw Error::Invalid("invalid_subject", "must be UTF-8 without control or direction-changing characters",
+                         "subject");
   if (subject.front() == ' ' || subject.back() == ' ')
     throw Error::Invalid("invalid_subject", "no space at either end", "subject");
   return subject;

@@ -171,6 +171,16 @@ int run_server(const ServerOptions& options) {
   auto drivers = cloud::make_drivers(driver_deps);
 
   ServerContext ctx(*store, store_pool, clock, identity, cloud::driver_pointers(drivers));
+  // However run_server ends (a throw included), timers and queued store work
+  // stop while ctx, which they use, still exists: this goes before ctx does.
+  struct Quiesce {
+    SystemClock& clock;
+    WorkPool& pool;
+    ~Quiesce() {
+      clock.stop_timers();
+      pool.shutdown();
+    }
+  } quiesce{clock, store_pool};
   context = &ctx;
   dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get());
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
@@ -247,8 +257,9 @@ int run_server(const ServerOptions& options) {
   });
   server.run();
 
-  clock.stop_timers();  // long-poll deadlines and sweeps use ctx and the pool
+  clock.stop_timers();  // no new long-poll answers or sweeps
   runner.stop();
+  store_pool.shutdown();  // what is queued still runs, with ctx alive
   for (auto& [name, driver] : drivers) driver->shutdown();
   std::error_code ec;
   fs::remove(data_dir / "server.json", ec);

@@ -4,6 +4,8 @@
 // that nothing it started is left; then a second run on the same dir reuses
 // everything and points at the saved password.
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <openssl/evp.h>
 #include <signal.h>
 
@@ -119,7 +121,12 @@ class ByocUpTest : public ::testing::Test {
 };
 
 TEST_F(ByocUpTest, FreshStartThenReuse) {
-  fs::create_directories(home_);
+  fs::create_directories(home_ / ".config" / "byoc");
+  // A login to another server, which up must not lose.
+  const std::string other = R"({"server":"https://prod.example:8443","ca_pem":"x","token":"byoc_0123456789abcdef.keep"})";
+  {
+    std::ofstream(home_ / ".config" / "byoc" / "config.json") << other;
+  }
 
   Child& first = start_up("up1");
   ASSERT_TRUE(wait_ready(first)) << "stdout:\n" << first.out() << "\nstderr:\n" << first.err();
@@ -144,6 +151,10 @@ TEST_F(ByocUpTest, FreshStartThenReuse) {
   // Logged in, as kind sets the kubectl context: plain commands reach up's server from another shell.
   EXPECT_NE(first.out().find("byoc (logged in to https://127.0.0.1:"), std::string::npos) << first.out();
   EXPECT_EQ(file_mode(home_ / ".config" / "byoc" / "config.json"), 0600u);
+  fs::path kept = home_ / ".config" / "byoc" / "config.json.before-up";
+  EXPECT_EQ(file_mode(kept), 0600u);
+  EXPECT_NE(read_text(kept).find("byoc_0123456789abcdef.keep"), std::string::npos) << "the earlier login was lost";
+  EXPECT_NE(first.err().find("is kept in " + kept.string()), std::string::npos) << first.err();
   for (std::vector<std::string> args : {std::vector<std::string>{"env", "list"},
                                         std::vector<std::string>{"service", "get", "demo", "--env", "demo"}}) {
     Child cli(args, {{"HOME", home_.string()}}, root_.path() / ("cli-" + args[0]));

@@ -52,6 +52,8 @@ class SlowCloud final : public cloud::CloudDriver {
   int deletes_started = 0;
   int observations = 0;
   size_t live() const { return stacks_.size(); }
+  // Someone deletes the environment's stacks behind our back.
+  void vanish(const std::string& environment_id) { stacks_.erase(environment_id); }
   size_t most_live = 0;  // the most stacks alive at once
 
  private:

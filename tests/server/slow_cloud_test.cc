@@ -195,6 +195,26 @@ TEST_F(SlowCloudTest, AnUpdateIsAskedOnceAndSettles) {
   EXPECT_EQ(cloud.stacks_created, 1);
 }
 
+// An update recorded but never sent, and the stack gone meanwhile: the next
+// server creates it anew instead of sending the update forever.
+TEST_F(SlowCloudTest, AnUpdateOfAStackThatVanishedBecomesACreate) {
+  converge();
+  change([](model::Environment& e) { e.instance_types = {"m7g.xlarge", "r7gd.2xlarge"}; });
+  cloud.crash = [](const std::string& point) {
+    if (point == "update:before") throw SimulatedCrash(point);
+  };
+  EXPECT_THROW(controller->reconcile("env-1"), SimulatedCrash);
+  EXPECT_EQ(env()->cloud_action, "update");
+  cloud.crash = nullptr;
+  cloud.vanish("env-1");
+  w.restart();
+  converge();
+  EXPECT_EQ(env()->state, model::kReady);
+  EXPECT_EQ(cloud.stacks_created, 2);
+  EXPECT_EQ(cloud.live(), 1u);
+  EXPECT_EQ(cloud.updates_started, 0);
+}
+
 TEST_F(SlowCloudTest, ADeleteTakingTwentyMinutesStaysDeletingThenLeavesNothing) {
   converge();
   request_delete();

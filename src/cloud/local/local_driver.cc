@@ -74,6 +74,11 @@ void LocalDriver::update(const model::Environment& environment, const std::strin
 }
 
 void LocalDriver::start_agent(const model::Environment& environment, const fs::path& dir) {
+  {
+    std::lock_guard lock(mutex_);
+    // One we started still runs (perhaps before its lock): it dials us already.
+    if (live_child_locked(environment.id)) return;
+  }
   if (proc::FileLock::is_held(dir / layout::kLock)) {
     // Running, perhaps from before a restart: adopt it if it dials us.
     if (files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url) return;
@@ -94,6 +99,7 @@ void LocalDriver::start_agent(const model::Environment& environment, const fs::p
   {
     std::lock_guard lock(mutex_);
     started_at_[environment.id] = options_.clock->monotonic_time();
+    children_[environment.id] = pid;
   }
   spdlog::info("environment {}: started agent (pid {})", environment.id, pid);
 }
@@ -106,12 +112,30 @@ void LocalDriver::stop_agent(const fs::path& dir) {
   proc::terminate(*pid, options_.stop_grace);
 }
 
+std::optional<pid_t> LocalDriver::live_child_locked(const std::string& environment_id) {
+  auto it = children_.find(environment_id);
+  if (it == children_.end()) return std::nullopt;
+  if (proc::try_reap(it->second)) {  // exited (stopped, crashed, or lost the lock to another agent)
+    children_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
 void LocalDriver::remove(const model::Environment& environment, const std::string& token) {
   fs::path dir = directory(environment.id);
   if (!fs::exists(dir)) return;
   files::write_atomic(dir / kActionToken, token, 0600);
-  if (proc::FileLock::is_held(dir / layout::kLock)) {
+  std::optional<pid_t> child;
+  {
+    std::lock_guard lock(mutex_);
+    child = live_child_locked(environment.id);
+  }
+  // An agent of ours that has not taken its lock yet is running too: removing
+  // the directory under it would let it make the directory again.
+  if (proc::FileLock::is_held(dir / layout::kLock) || child) {
     auto pid = proc::read_pid_file(dir / layout::kPid);
+    if (!pid) pid = child;
     if (!pid) return;  // starting: its pid file comes next, and the next pass
     MonotonicTime now = options_.clock->monotonic_time();
     std::lock_guard lock(mutex_);
@@ -130,7 +154,6 @@ void LocalDriver::remove(const model::Environment& environment, const std::strin
     stopping_since_.erase(environment.id);
     started_at_.erase(environment.id);
   }
-  if (auto pid = proc::read_pid_file(dir / layout::kPid)) proc::try_reap(*pid);  // our child, if it was
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) throw Error::Internal("cannot remove " + dir.string() + ": " + ec.message());

@@ -11,10 +11,13 @@
 // or after a grace period and SIGKILL.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
@@ -55,6 +58,9 @@ class LocalDriver final : public CloudDriver {
   std::mutex mutex_;
   std::map<std::string, MonotonicTime> stopping_since_;  // environment id → first SIGTERM
   std::map<std::string, MonotonicTime> started_at_;      // environment id → last agent start
+  std::map<std::string, pid_t> children_;                // environment id → the agent we spawned
+  // The agent we spawned for the environment if it still runs; reaps it if it exited.
+  std::optional<pid_t> live_child_locked(const std::string& environment_id);
 };
 
 }  // namespace byoc::cloud
