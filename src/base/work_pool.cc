@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 namespace byoc {
+namespace {
+thread_local const WorkPool* current_pool = nullptr;
+}  // namespace
 
 WorkPool::WorkPool(int threads) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
@@ -32,7 +35,10 @@ void WorkPool::post(std::function<void()> work) {
   cv_.notify_one();
 }
 
+bool WorkPool::on_own_thread() const { return current_pool == this; }
+
 void WorkPool::loop() {
+  current_pool = this;
   while (true) {
     std::function<void()> work;
     {

@@ -21,6 +21,9 @@ class WorkPool {
   WorkPool& operator=(const WorkPool&) = delete;
 
   void post(std::function<void()> work);
+  // Whether the calling thread is one of this pool's (work already there
+  // can run at once instead of queueing behind others).
+  bool on_own_thread() const;
   // Idempotent; not from one of the pool's own threads.
   void shutdown();
 

@@ -80,6 +80,11 @@ size_t Runner::pending() const {
   return due_.size() + in_flight_.size();
 }
 
+size_t Runner::waiting() const {
+  std::lock_guard lock(mutex_);
+  return in_flight_.empty() ? due_.size() : 0;
+}
+
 void Runner::resync_loop(std::chrono::milliseconds period) {
   std::unique_lock lock(mutex_);
   while (!stopping_) {

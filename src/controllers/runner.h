@@ -54,6 +54,9 @@ class Runner {
 
   // Number of keys waiting or in flight (for tests and metrics).
   size_t pending() const;
+  // Number of keys waiting for their time, none of them in flight: once a
+  // failed key is here, its retry is on the clock (for tests).
+  size_t waiting() const;
 
  private:
   void work();

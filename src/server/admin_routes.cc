@@ -61,14 +61,13 @@ std::string parse_subject(const json& body, const std::string& role) {
 }  // namespace
 
 void add_admin_routes(Router& router, ServerContext& ctx) {
-  router.add("POST", "/v1/organizations", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/organizations", "organization.create", Access::kAdmin, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kAdmin);
       int64_t now = ctx.clock.unix_seconds();
-      res = idempotent(tx, who, req, now, [&] {
+      res = idempotent(tx, req.caller(), req, now, [&] {
         json body = parse_json_body(req);
         model::check_object_fields(body, {"name"}, {"created_at"});
         std::string name = model::get_string(body, "name", "", true);
@@ -76,31 +75,30 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
         if (tx.organization(name))
           throw Error::Conflict("already_exists", "an organization named '" + name + "' exists", "name");
         tx.put_organization({name, now});
+        req.trace->created_id = name;
         return HttpResponse::json(201, {{"name", name}, {"created_at", format_rfc3339(now)}});
       }, &replayed);
     });
     return res;
   }));
 
-  router.add("GET", "/v1/organizations", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"GET", "/v1/organizations", "organization.list", Access::kAdmin, Effect::kRead},
+             blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kAdmin);
       for (const auto& o : tx.organizations())
         items.push_back({{"name", o.name}, {"created_at", format_rfc3339(o.created_at)}});
     });
     return HttpResponse::json(200, {{"items", items}});
   }));
 
-  router.add("POST", "/v1/tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/tokens", "token.create", Access::kAdmin, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kAdmin);
       int64_t now = ctx.clock.unix_seconds();
-      res = idempotent(tx, who, req, now, [&] {
+      res = idempotent(tx, req.caller(), req, now, [&] {
         json body = parse_json_body(req);
         model::check_object_fields(body, {"role", "organization", "subject"}, {"id", "token", "created_at"});
         std::string role = model::get_string(body, "role", "", true);
@@ -114,6 +112,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
         NewToken t = make_api_token();
         store::ApiToken record{t.id, t.secret_sha256_hex, role, organization, now, subject};
         tx.put_api_token(record);
+        req.trace->created_id = record.id;
         json out = token_json(record);
         out["token"] = t.text;  // shown once
         return HttpResponse::json(201, out);
@@ -122,22 +121,20 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
     return res;
   }));
 
-  router.add("GET", "/v1/tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"GET", "/v1/tokens", "token.list", Access::kAdmin, Effect::kRead},
+             blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kAdmin);
       for (const auto& t : tx.api_tokens()) items.push_back(token_json(t));
     });
     return HttpResponse::json(200, {{"items", items}});
   }));
 
-  router.add("DELETE", "/v1/tokens/{id}", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"DELETE", "/v1/tokens/{id}", "token.delete", Access::kAdmin, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      authorize(tx, who, req, Action::kAdmin);
       if (!tx.api_token(req.params["id"])) throw Error::NotFound("token '" + req.params["id"] + "' not found", "id");
-      if (req.params["id"] == who.token_id)
+      if (req.params["id"] == req.caller().token_id)
         throw Error::Conflict("own_token", "a token can't delete itself; use another admin token", "id");
       tx.delete_api_token(req.params["id"]);
     });

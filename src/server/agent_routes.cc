@@ -141,7 +141,8 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
 }  // namespace
 
 void add_agent_routes(Router& router, ServerContext& ctx) {
-  router.add("POST", "/v1/agent/join", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/agent/join", "agent.join", Access::kAgent, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     json body = parse_json_body(req);
     if (!body.is_object() || !body.contains("token") || !body["token"].is_string() || !body.contains("csr") ||
         !body["csr"].is_string() || body.size() != 2)
@@ -158,11 +159,13 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         throw Error::Unauthenticated("invalid or expired join token");
       auto env = tx.environment_by_id(token->environment_id);
       if (!env || env->state == model::kDeleting) throw Error::Unauthenticated("invalid or expired join token");
+      req.trace->token_id = parts->id;  // the audit's actor: the join token, never its secret
       std::string cert = agent_certificate(ctx, env->id, body["csr"].get<std::string>());
       token->used_at = now;
       tx.put_join_token(*token);
       tx.put_agent({env->id, crypto::inspect(cert).serial_hex, now, ""});
       env_name = env->name;
+      req.trace->created_id = env->id;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
     });
     spdlog::info("agent joined environment {}", env_name);
@@ -172,7 +175,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
   // A new certificate for a new key, asked with the current (or just
   // replaced) certificate before it expires. The replaced one stays valid
   // until the new one is first used.
-  router.add("POST", "/v1/agent/renew", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/agent/renew", "agent.renew", Access::kAgent, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
     std::string env_id;
     ctx.store.transact([&](store::Transaction& tx) {
@@ -191,7 +195,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(200, out);
   }));
 
-  router.add("POST", "/v1/agent/sync", [&ctx](HttpRequest& req, std::shared_ptr<Responder> responder) {
+  router.add({"POST", "/v1/agent/sync", "agent.sync", Access::kAgent, Effect::kReport},
+             [&ctx](HttpRequest& req, std::shared_ptr<Responder> responder) {
     ctx.store_pool.post([&ctx, req = std::move(req), responder]() {
       std::string env_id;
       try {

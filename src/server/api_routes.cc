@@ -90,8 +90,7 @@ HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const s
   model::Operation op;
   std::string id;
   ctx.store.transact([&](store::Transaction& tx) {
-    Principal who = authenticate(tx, req);
-    model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+    model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
     id = env.id;
     if (auto running = controllers::running_operation(tx, kind, env.id)) {
       op = *running;
@@ -111,17 +110,20 @@ std::string service_key(const std::string& env_id, const std::string& name) {
 }  // namespace
 
 void add_api_routes(Router& router, ServerContext& ctx) {
-  router.add("GET", "/healthz", [](HttpRequest&, std::shared_ptr<Responder> r) {
+  router.add({"GET", "/healthz", "health.get", Access::kPublic, Effect::kRead},
+             [](HttpRequest&, std::shared_ptr<Responder> r) {
     r->send(HttpResponse::json(200, {{"status", "ok"}}));
   });
 
-  router.add("GET", "/v1/openapi.json", [](HttpRequest&, std::shared_ptr<Responder> r) {
+  router.add({"GET", "/v1/openapi.json", "openapi.get", Access::kPublic, Effect::kRead},
+             [](HttpRequest&, std::shared_ptr<Responder> r) {
     HttpResponse res;
     res.body = std::string(openapi_document());
     r->send(std::move(res));
   });
 
-  router.add("GET", "/metrics", [&ctx](HttpRequest& req, std::shared_ptr<Responder> r) {
+  router.add({"GET", "/metrics", "metrics.get", Access::kPublic, Effect::kRead},
+             [&ctx](HttpRequest& req, std::shared_ptr<Responder> r) {
     model::Cidr source;
     std::string address = req.remote_address;
     if (address.rfind("::ffff:", 0) == 0) address = address.substr(7);
@@ -138,15 +140,15 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     r->send(std::move(res));
   });
 
-  router.add("POST", "/v1/environments", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/environments", "environment.create", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
     HttpResponse res;
     bool replayed = false;
+    const std::string& org = req.organization();
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      std::string org = authorize(tx, who, req, Action::kWrite);
       int64_t now = ctx.clock.unix_seconds();
-      res = idempotent(tx, who, req, now, [&] {
+      res = idempotent(tx, req.caller(), req, now, [&] {
         env = model::parse_environment_create(parse_json_body(req));
         if (tx.environment_by_name(org, env.name))
           throw Error::Conflict("already_exists", "an environment named '" + env.name + "' exists", "name");
@@ -160,22 +162,26 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         return HttpResponse::json(202, model::to_json(op));
       }, &replayed);
     });
-    if (!replayed) ctx.enqueue(environment_key(env.id));
+    if (!replayed) {
+      req.trace->created_id = env.id;
+      ctx.enqueue(environment_key(env.id));
+    }
     return res;
   }));
 
-  router.add("GET", "/v1/environments",
+  router.add({"GET", "/v1/environments", "environment.list", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org, const HttpRequest&) {
                return list(tx.environments(org));
              }));
 
-  router.add("GET", "/v1/environments/{env}",
+  router.add({"GET", "/v1/environments/{env}", "environment.get", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                return json_text(find_environment(tx, org, req.params.at("env")));
              }));
 
-  router.add("DELETE", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"DELETE", "/v1/environments/{env}", "environment.delete", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     return environment_operation(ctx, req, "environment.delete", [](store::Transaction& tx, model::Environment& env, int64_t now) {
       if (!tx.services(env.id).empty())
         throw Error::Conflict("environment_not_empty", "delete the environment's services first", "environment");
@@ -186,7 +192,8 @@ void add_api_routes(Router& router, ServerContext& ctx) {
   }));
 
   // A FAILED environment is driven again: its failed action under a new token.
-  router.add("POST", "/v1/environments/{env}/retry", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/environments/{env}/retry", "environment.retry", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     return environment_operation(ctx, req, "environment.retry", [&ctx](store::Transaction&, model::Environment& env, int64_t now) {
       if (env.state != model::kFailed)
         throw Error::Conflict("not_failed", "environment '" + env.name + "' is " + env.state + ", not FAILED",
@@ -196,35 +203,36 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     });
   }));
 
-  router.add("POST", "/v1/environments/{env}/join-tokens", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/environments/{env}/join-tokens", "join_token.create", Access::kJoinToken, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kJoinToken), req.params["env"]);
+      model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
-      res = idempotent(tx, who, req, now, [&] {
+      res = idempotent(tx, req.caller(), req, now, [&] {
         model::check_object_fields(parse_json_body(req), {}, {});
         if (env.state == model::kDeleting)
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
         NewToken t = make_join_token(ctx.identity.ca_sha256_hex);
         int64_t expires = now + kJoinTokenLifetime;
         tx.put_join_token({t.id, env.id, t.secret_sha256_hex, expires, 0});
+        req.trace->created_id = t.id;
         return HttpResponse::json(201, {{"token", t.text}, {"expires_at", format_rfc3339(expires)}});
       }, &replayed);
     });
     return res;
   }));
 
-  router.add("POST", "/v1/environments/{env}/services", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"POST", "/v1/environments/{env}/services", "service.create", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
     HttpResponse res;
     bool replayed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
-      res = idempotent(tx, who, req, now, [&] {
+      res = idempotent(tx, req.caller(), req, now, [&] {
         json body = parse_json_body(req);
         // Profiles are computed only when asked for: a host-based environment
         // may not know its capacity yet.
@@ -247,6 +255,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         tx.put_service(svc);
         tx.put_environment(env);
         tx.put_operation(op);
+        req.trace->created_id = svc.id;
         json out = model::to_json(op);
         out["password"] = password;  // shown once: only its hash is stored
         return HttpResponse::json(202, out);
@@ -256,27 +265,27 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return res;
   }));
 
-  router.add("GET", "/v1/environments/{env}/services",
+  router.add({"GET", "/v1/environments/{env}/services", "service.list", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                model::Environment env = find_environment(tx, org, req.params.at("env"));
                return list(tx.services(env.id), env.name);
              }));
 
-  router.add("GET", "/v1/environments/{env}/services/{svc}",
+  router.add({"GET", "/v1/environments/{env}/services/{svc}", "service.get", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                model::Environment env = find_environment(tx, org, req.params.at("env"));
                return json_text(find_service(tx, env, req.params.at("svc")), env.name);
              }));
 
-  router.add("DELETE", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"DELETE", "/v1/environments/{env}/services/{svc}", "service.delete", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     model::Operation op;
     model::Environment env;
     bool changed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       if (auto running = controllers::running_operation(tx, "service.delete", env.id, svc.name)) {
         op = *running;
@@ -300,13 +309,13 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(202, model::to_json(op));
   }));
 
-  router.add("PATCH", "/v1/environments/{env}/services/{svc}", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"PATCH", "/v1/environments/{env}/services/{svc}", "service.update", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
     model::Operation op;
     bool changed = false;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       model::ServicePatch patch = model::parse_service_patch(parse_json_body(req));
       if (svc.state == model::kDeleting)
@@ -336,7 +345,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(202, model::to_json(op));
   }));
 
-  router.add("GET", "/v1/services",
+  router.add({"GET", "/v1/services", "service.list_all", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                std::string out = "{\"items\":[";
@@ -355,7 +364,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
                return out + "]}";
              }));
 
-  router.add("GET", "/v1/operations/{id}",
+  router.add({"GET", "/v1/operations/{id}", "operation.get", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal& who, const std::string&,
                                  const HttpRequest& req) {
                const std::string& id = req.params.at("id");
@@ -402,48 +411,33 @@ HttpResponse ok(std::string body) {
   return res;
 }
 
-// The answer if the caller's token and the body are both known at the
-// store's current generation; runs on an I/O thread, so it never reads the store.
-std::optional<std::string> current_answer(ServerContext& ctx, const HttpRequest& req) {
-  uint64_t generation = ctx.store.generation();
-  auto who = ctx.tokens.find(req, generation);
-  if (!who) return std::nullopt;
-  std::string organization;
-  try {
-    organization = addressed_organization(*who, req, Action::kRead);
-  } catch (const Error&) {
-    return std::nullopt;  // an error answer: the store pool renders it
-  }
-  return ctx.responses.find(response_key(req, *who, organization), generation);
-}
-
 }  // namespace
 
 Handler cached_read(ServerContext& ctx, ReadRenderer render) {
   Handler from_store = blocking(ctx, [&ctx, render = std::move(render)](HttpRequest& req) {
     // Read before the snapshot begins: the body is at least this current.
     uint64_t generation = ctx.store.generation();
-    Principal who;
-    std::string organization;
     std::string body;
-    ctx.store.read([&](store::Transaction& tx) {
-      who = ctx.tokens.authenticate(tx, req, generation);
-      organization = authorize(tx, who, req, Action::kRead);
-      body = render(tx, who, organization, req);
-    });
-    if (ctx.cache_responses) ctx.responses.remember(response_key(req, who, organization), body, generation);
+    ctx.store.read([&](store::Transaction& tx) { body = render(tx, req.caller(), req.organization(), req); });
+    if (ctx.cache_responses)
+      ctx.responses.remember(response_key(req, req.caller(), req.organization()), body, generation);
     return ok(std::move(body));
   });
+  // The dispatcher admitted the caller (on this I/O thread when its token was
+  // known at the current generation): a body known at that generation too
+  // is answered without the store.
   return [&ctx, from_store = std::move(from_store)](HttpRequest& req, std::shared_ptr<Responder> responder) {
     if (ctx.cache_responses)
-      if (auto body = current_answer(ctx, req)) return responder->send(ok(std::move(*body)));
+      if (auto body = ctx.responses.find(response_key(req, req.caller(), req.organization()), ctx.store.generation()))
+        return responder->send(ok(std::move(*body)));
     from_store(req, std::move(responder));
   };
 }
 
 Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body) {
   return [&ctx, body = std::move(body)](HttpRequest& req, std::shared_ptr<Responder> responder) {
-    ctx.store_pool.post([body, req = std::move(req), responder]() mutable {
+    auto answer = [](const std::function<HttpResponse(HttpRequest&)>& body, HttpRequest& req,
+                     const std::shared_ptr<Responder>& responder) {
       try {
         responder->send(body(req));
       } catch (const std::exception& e) {
@@ -451,7 +445,10 @@ Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> b
       } catch (...) {
         responder->send(internal_error_response(&req, "a non-standard exception"));
       }
-    });
+    };
+    // Admission may already have brought the request to the pool.
+    if (ctx.store_pool.on_own_thread()) return answer(body, req, responder);
+    ctx.store_pool.post([answer, body, req = std::move(req), responder]() mutable { answer(body, req, responder); });
   };
 }
 

@@ -35,35 +35,34 @@ void trace_token(const HttpRequest& request, const std::string& token_id) {
 
 }  // namespace
 
-Principal authenticate(store::Transaction& tx, const HttpRequest& request) {
-  store::ApiToken token = verified_token(tx, bearer_token(request));
-  trace_token(request, token.id);
-  return {token.id, token.role, token.organization};
-}
-
-std::string addressed_organization(const Principal& who, const HttpRequest& request, Action action) {
+std::string addressed_organization(const Principal& who, const HttpRequest& request, Access access) {
   auto requested = request.query.find("organization");
-  if (action == Action::kAdmin) {
+  if (access == Access::kAdmin) {
     // Tokens and organisations are global: no organisation is addressed.
     if (who.role != "admin") throw Error::Forbidden("only admins manage tokens and organisations");
     return "";
   }
+  if (access == Access::kAnyToken) return "";
+  if (!needs_token(access)) throw Error::Internal("no token is checked for this route");
   if (who.role == "customer") {
     if (requested != request.query.end() && requested->second != who.organization)
       throw Error::NotFound("organization '" + requested->second + "' not found", "organization");
     return who.organization;
   }
   bool vendor_staff = who.role == "operator" || who.role == "approver";
-  if (vendor_staff && action != Action::kRead)
+  if (vendor_staff && access != Access::kRead)
     throw Error::Forbidden("role " + who.role + " may only read");
   if (!vendor_staff && who.role != "admin") throw Error::Forbidden("unknown role");
   return requested == request.query.end() ? "default" : requested->second;
 }
 
-std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action) {
-  std::string organization = addressed_organization(who, request, action);
-  bool own_or_global = action == Action::kAdmin || who.role == "customer";
-  if (!own_or_global && !tx.organization(organization))
+bool must_exist(const Principal& who, Access access) {
+  return access != Access::kAdmin && access != Access::kAnyToken && who.role != "customer";
+}
+
+std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Access access) {
+  std::string organization = addressed_organization(who, request, access);
+  if (must_exist(who, access) && !tx.organization(organization))
     throw Error::NotFound("organization '" + organization + "' not found", "organization");
   return organization;
 }

@@ -16,17 +16,12 @@
 #include <string>
 
 #include "server/http.h"
+#include "server/principal.h"
+#include "server/route_spec.h"
 #include "store/generation_cache.h"
 #include "store/store.h"
 
 namespace byoc::server {
-
-struct Principal {
-  std::string token_id;
-  std::string role;
-  std::string organization;
-  std::string subject;  // who holds the token
-};
 
 // Roles held by the vendor's staff: their tokens must name a subject.
 bool is_vendor_role(const std::string& role);
@@ -36,26 +31,18 @@ inline const std::vector<std::string>& roles() {
   return all;
 }
 
-enum class Action {
-  kRead,       // GET of environments, services, operations
-  kWrite,      // create, update, delete environments and services
-  kJoinToken,  // mint a join token (a secret)
-  kAdmin,      // API tokens and organisations
-};
-
-// Throws 401 unless `Authorization: Bearer <token>` names a live token whose
-// secret matches (compared in constant time).
-Principal authenticate(store::Transaction& tx, const HttpRequest& request);
-
-// Checks that `who` may perform `action` and returns the organisation the
-// request addresses (`?organization=O` for admins and vendor staff, default
-// "default"; always their own for customers). Throws 403 or 404.
-std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Action action);
+// Checks that `who` may make a call of `access` and returns the organisation
+// the request addresses (`?organization=O` for admins and vendor staff,
+// default "default"; always their own for customers; "" for kAdmin and
+// kAnyToken, which address no organisation). Throws 403 or 404.
+std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Access access);
 
 // authorize() without the store: the role checks and the organisation
 // addressed, which for admins and vendor staff may not exist (authorize()
 // also checks that). For answers already known to be current for it.
-std::string addressed_organization(const Principal& who, const HttpRequest& request, Action action);
+std::string addressed_organization(const Principal& who, const HttpRequest& request, Access access);
+// Whether authorize() must also find the addressed organisation in the store.
+bool must_exist(const Principal& who, Access access);
 
 // Bearer tokens recently verified against the store, so that a request whose
 // token was verified at the store's current generation needn't read the store
@@ -68,8 +55,9 @@ class VerifiedTokens {
   // The principal if the request's token was verified at `generation` and
   // its secret matches; nullopt otherwise (authenticate against the store).
   std::optional<Principal> find(const HttpRequest& request, uint64_t generation) const;
-  // authenticate(), remembering a success as of `generation`, which the
-  // caller read before the transaction `tx` began.
+  // Throws 401 unless `Authorization: Bearer <token>` names a live token
+  // whose secret matches (compared in constant time); remembers a success as
+  // of `generation`, which the caller read before the transaction `tx` began.
   Principal authenticate(store::Transaction& tx, const HttpRequest& request, uint64_t generation);
 
  private:

@@ -67,7 +67,7 @@ Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> b
 using ReadRenderer = std::function<std::string(store::Transaction& tx, const Principal& who,
                                                const std::string& organization, const HttpRequest& request)>;
 
-// Wraps a read-only GET (its caller authenticated and authorised to read).
+// Wraps a read-only GET (its caller admitted by the dispatcher).
 // When the caller's token and the rendered body are both known at the store's
 // current generation, answers at once on the calling (I/O) thread without
 // touching the store. Otherwise renders on the store pool in a read-only

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "base/crypto.h"
 
 namespace byoc::server {
@@ -12,47 +14,97 @@ int64_t unix_millis(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.system_time().time_since_epoch()).count();
 }
 
-// Counts and logs the answer when it is sent, from whichever thread sends it.
+std::string error_code_of(const HttpResponse& response) {
+  if (response.status < 400) return "";
+  auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
+  auto code = body["error"].value("code", nlohmann::json());
+  return code.is_string() ? code.get<std::string>() : "";
+}
+
+// Counts, logs and audits the answer when it is sent, from whichever thread sends it.
 class TracedResponder final : public Responder {
  public:
   TracedResponder(std::shared_ptr<Responder> inner, const HttpRequest& request, Metrics& metrics,
-                  const Clock& clock, AccessLog* access_log)
+                  const Clock& clock, AccessLog* access_log, AuditSink* audit)
       : inner_(std::move(inner)), trace_(request.trace), metrics_(metrics), clock_(clock),
-        access_log_(access_log), method_(request.method), source_(request.remote_address),
+        access_log_(access_log), audit_(audit), method_(request.method), source_(request.remote_address),
         agent_(request.peer ? request.peer->common_name : "") {}
+
+  // Called by the dispatcher once the route is known, before anything runs.
+  void matched(const RouteSpec& spec, const HttpRequest& request) {
+    spec_ = &spec;
+    if (spec.effect == Effect::kChange) object_ = request.params;
+  }
 
   void send(HttpResponse response) override {
     if (sent_.exchange(true)) return;
     double seconds = std::chrono::duration<double>(clock_.monotonic_time() - start_).count();
-    std::string pattern = route.empty() ? "unmatched" : route;
+    std::string pattern = spec_ ? spec_->pattern : "unmatched";
     metrics_.observe_request(method_, pattern, response.status, seconds);
     if (access_log_)
       access_log_->write({unix_millis(clock_), trace_->request_id, source_, method_, pattern, response.status, seconds,
                           trace_->token_id, agent_});
+    if (audit_ && spec_ && spec_->effect == Effect::kChange) audit_->record(audit_record(response));
     response.headers.emplace_back("X-Request-Id", trace_->request_id);
     inner_->send(std::move(response));
   }
 
-  std::string route;  // set by the dispatcher before the handler runs
-
  private:
+  AuditRecord audit_record(const HttpResponse& response) const {
+    AuditRecord r;
+    r.unix_millis = unix_millis(clock_);
+    r.request_id = trace_->request_id;
+    if (trace_->caller) {
+      r.actor = {"token", trace_->caller->token_id, trace_->caller->role, trace_->caller->organization,
+                 trace_->caller->subject};
+    } else if (!agent_.empty()) {
+      r.actor = {"agent", agent_, "", "", ""};
+    } else if (spec_->access == Access::kAgent && !trace_->token_id.empty()) {
+      r.actor = {"join_token", trace_->token_id, "", "", ""};
+    }
+    r.action = spec_->action;
+    r.organization = trace_->organization.value_or("");
+    r.object = object_;
+    if (response.status < 300) r.created_id = trace_->created_id;
+    r.status = response.status;
+    r.outcome = audit_outcome(response.status);
+    r.error_code = error_code_of(response);
+    return r;
+  }
+
   std::shared_ptr<Responder> inner_;
   std::shared_ptr<RequestTrace> trace_;
   Metrics& metrics_;
   const Clock& clock_;
   AccessLog* access_log_;
+  AuditSink* audit_;
   std::string method_;
   std::string source_;
   std::string agent_;
+  const RouteSpec* spec_ = nullptr;  // the router's, which outlives every request
+  std::map<std::string, std::string> object_;
   MonotonicTime start_ = clock_.monotonic_time();
   std::atomic<bool> sent_{false};
 };
 
+// Runs a handler; whatever it throws is its answer.
+void run(const Handler& handler, HttpRequest& request, const std::shared_ptr<Responder>& responder) {
+  try {
+    handler(request, responder);
+  } catch (const std::exception& e) {
+    responder->send(error_response(e, &request));
+  } catch (...) {
+    responder->send(internal_error_response(&request, "a non-standard exception"));
+  }
+}
+
 }  // namespace
 
-Dispatcher::Dispatcher(const Router& router, Metrics& metrics, const Clock& clock, AccessLog* access_log)
-    : router_(router), metrics_(metrics), clock_(clock), access_log_(access_log),
-      id_prefix_(crypto::hex(crypto::random_bytes(4))) {}
+Dispatcher::Dispatcher(const Router& router, Metrics& metrics, const Clock& clock, AccessLog* access_log,
+                       Admission* admission, AuditSink* audit)
+    : router_(router), metrics_(metrics), clock_(clock), access_log_(access_log), admission_(admission),
+      audit_(audit), id_prefix_(crypto::hex(crypto::random_bytes(4))) {}
 
 std::string Dispatcher::next_request_id() {
   char counter[24];
@@ -63,16 +115,28 @@ std::string Dispatcher::next_request_id() {
 void Dispatcher::dispatch(HttpRequest& request, std::shared_ptr<Responder> responder) {
   request.trace = std::make_shared<RequestTrace>();
   request.trace->request_id = next_request_id();
-  auto traced = std::make_shared<TracedResponder>(std::move(responder), request, metrics_, clock_, access_log_);
+  auto traced =
+      std::make_shared<TracedResponder>(std::move(responder), request, metrics_, clock_, access_log_, audit_);
+  const Router::Route* route = nullptr;
   try {
-    const Handler& handler = router_.match(request);
-    traced->route = request.route;
-    handler(request, traced);
+    route = &router_.match(request);
   } catch (const std::exception& e) {
-    traced->send(error_response(e, &request));
-  } catch (...) {
-    traced->send(internal_error_response(&request, "a non-standard exception"));
+    return traced->send(error_response(e, &request));
   }
+  traced->matched(route->spec, request);
+  if (!needs_token(route->spec.access)) return run(route->handler, request, traced);
+  if (!admission_) return traced->send(internal_error_response(&request, "no admission for an API-token route"));
+  auto admitted = std::make_shared<HttpRequest>(std::move(request));
+  admission_->admit(route->spec, admitted, [route, admitted, traced](std::exception_ptr refusal) {
+    if (!refusal) return run(route->handler, *admitted, traced);
+    try {
+      std::rethrow_exception(refusal);
+    } catch (const std::exception& e) {
+      traced->send(error_response(e, admitted.get()));
+    } catch (...) {
+      traced->send(internal_error_response(admitted.get(), "a non-standard exception"));
+    }
+  });
 }
 
 void Dispatcher::rejected(const std::string& source, int status) {

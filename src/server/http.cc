@@ -12,6 +12,16 @@ std::string HttpRequest::header(const std::string& lowercase_name) const {
   return it == headers.end() ? "" : it->second;
 }
 
+const Principal& HttpRequest::caller() const {
+  if (!trace || !trace->caller || !trace->organization) throw Error::Internal("request " + path + " was not admitted");
+  return *trace->caller;
+}
+
+const std::string& HttpRequest::organization() const {
+  caller();
+  return *trace->organization;
+}
+
 HttpResponse HttpResponse::json(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;

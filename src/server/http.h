@@ -13,6 +13,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "server/principal.h"
+
 namespace byoc::server {
 
 // A client certificate that passed TLS verification against the agent CA.
@@ -26,7 +28,14 @@ struct PeerCertificate {
 // thread fills it before it answers.
 struct RequestTrace {
   std::string request_id;  // also sent as X-Request-Id
-  std::string token_id;    // the bearer token's id, once verified; never its secret
+  std::string token_id;    // the bearer token's (or join token's) id, once verified; never its secret
+  // Set by the dispatcher's admission of an API-token route: who asks (once
+  // the token is verified, even if the call is then refused) and, once
+  // admitted, the organisation addressed ("" for global objects).
+  std::optional<Principal> caller;
+  std::optional<std::string> organization;
+  // Set by handlers that create something: its id, for the audit record.
+  std::string created_id;
 };
 
 struct HttpRequest {
@@ -42,6 +51,10 @@ struct HttpRequest {
   std::shared_ptr<RequestTrace> trace;        // set by the dispatcher; may be null in unit tests
 
   std::string header(const std::string& lowercase_name) const;
+  // Who asks and the organisation addressed, as the dispatcher admitted them
+  // (routes with an API-token Access only). Throw 500 if not admitted.
+  const Principal& caller() const;
+  const std::string& organization() const;
 };
 
 struct HttpResponse {

@@ -26,22 +26,20 @@ std::vector<plan::Profile> environment_profiles(const model::Environment& enviro
 }
 
 void add_profile_routes(Router& router, ServerContext& ctx) {
-  router.add("GET", "/v1/environments/{env}/profiles", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"GET", "/v1/environments/{env}/profiles", "environment.profiles", Access::kRead, Effect::kRead},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     model::Environment env;
-    ctx.store.read([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      env = find_environment(tx, authorize(tx, who, req, Action::kRead), req.params["env"]);
-    });
+    ctx.store.read([&](store::Transaction& tx) { env = find_environment(tx, req.organization(), req.params["env"]); });
     json items = json::array();
     for (const auto& p : environment_profiles(env)) items.push_back(p);
     return HttpResponse::json(200, {{"items", items}});
   }));
 
-  router.add("PATCH", "/v1/environments/{env}", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"PATCH", "/v1/environments/{env}", "environment.update", Access::kWrite, Effect::kChange},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
     ctx.store.transact([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      model::Environment env = find_environment(tx, authorize(tx, who, req, Action::kWrite), req.params["env"]);
+      model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       if (env.state == model::kDeleting)
         throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
       model::Environment updated = model::apply_environment_patch(parse_json_body(req), env);

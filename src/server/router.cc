@@ -19,11 +19,19 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, pattern, split_path(pattern), std::move(handler)});
+void Router::add(RouteSpec spec, Handler handler) {
+  for (const auto& route : routes_) {
+    if (route.spec.method == spec.method && route.spec.pattern == spec.pattern)
+      throw Error::Internal("route " + spec.method + " " + spec.pattern + " registered twice");
+    if (route.spec.action == spec.action)
+      throw Error::Internal("action " + spec.action + " names two routes");
+  }
+  if (spec.action.empty()) throw Error::Internal("route " + spec.method + " " + spec.pattern + " has no action name");
+  auto segments = split_path(spec.pattern);
+  routes_.push_back({std::move(spec), std::move(segments), std::move(handler)});
 }
 
-const Handler& Router::match(HttpRequest& request) const {
+const Router::Route& Router::match(HttpRequest& request) const {
   auto segments = split_path(request.path);
   bool path_known = false;
   for (const auto& route : routes_) {
@@ -41,18 +49,18 @@ const Handler& Router::match(HttpRequest& request) const {
     }
     if (!ok) continue;
     path_known = true;
-    if (route.method != request.method) continue;
+    if (route.spec.method != request.method) continue;
     request.params = std::move(params);
-    request.route = route.pattern;
-    return route.handler;
+    request.route = route.spec.pattern;
+    return route;
   }
   if (path_known) throw Error(ErrorKind::kMethodNotAllowed, "method_not_allowed", "method not allowed on this path");
   throw Error::NotFound("no such route");
 }
 
-std::vector<std::pair<std::string, std::string>> Router::routes() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+std::vector<RouteSpec> Router::routes() const {
+  std::vector<RouteSpec> out;
+  for (const auto& r : routes_) out.push_back(r.spec);
   return out;
 }
 

@@ -171,6 +171,8 @@ int run_server(const ServerOptions& options) {
   auto drivers = cloud::make_drivers(driver_deps);
 
   ServerContext ctx(*store, store_pool, clock, identity, cloud::driver_pointers(drivers));
+  StoreAdmission admission(*store, store_pool, ctx.tokens);
+  LogAuditSink audit;
   // However run_server ends (a throw included), timers and queued store work
   // stop while ctx, which they use, still exists: this goes before ctx does.
   struct Quiesce {
@@ -182,7 +184,7 @@ int run_server(const ServerOptions& options) {
     }
   } quiesce{clock, store_pool};
   context = &ctx;
-  dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get());
+  dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get(), &admission, &audit);
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
 

@@ -11,14 +11,12 @@ namespace byoc::server {
 using nlohmann::json;
 
 void add_usage_routes(Router& router, ServerContext& ctx) {
-  router.add("GET", "/v1/environments/{env}/usage", blocking(ctx, [&ctx](HttpRequest& req) {
+  router.add({"GET", "/v1/environments/{env}/usage", "environment.usage", Access::kRead, Effect::kRead},
+             blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
     ctx.store.read([&](store::Transaction& tx) {
-      Principal who = authenticate(tx, req);
-      std::string organization = authorize(tx, who, req, Action::kRead);
-      auto env = tx.environment_by_name(organization, req.params["env"]);
-      if (!env) throw Error::NotFound("environment '" + req.params["env"] + "' not found", "environment");
-      store::UsageTotals t = tx.usage_totals(env->id);
+      model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
+      store::UsageTotals t = tx.usage_totals(env.id);
       out = {{"intervals", t.intervals},
              {"cpu_millis_seconds", t.cpu_millis_seconds},
              {"memory_mib_seconds", t.memory_mib_seconds}};

@@ -190,13 +190,13 @@ function checkDocument() {
   }
 }
 
-// The routes the server's source registers, as "METHOD /path".
+// The routes the server's source registers (router.add({"METHOD", "/path", …})), as "METHOD /path".
 function sourceRoutes() {
   const dir = path.join(repo, 'src', 'server');
   const out = new Set();
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cc'))) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
-    for (const m of text.matchAll(/router\.add\(\s*"([A-Z]+)"\s*,\s*"([^"]+)"/g)) out.add(`${m[1]} ${m[2]}`);
+    for (const m of text.matchAll(/router\.add\(\s*\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"/g)) out.add(`${m[1]} ${m[2]}`);
   }
   return out;
 }

@@ -39,6 +39,8 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_profile_routes(router_, *ctx_);
   add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);
+  admission_ = std::make_unique<StoreAdmission>(*store, *pool_, ctx_->tokens);
+  dispatcher_ = std::make_unique<Dispatcher>(router_, ctx_->metrics, clock, nullptr, admission_.get(), &audit_);
   NewToken t = make_api_token();
   admin_token = t.text;
   store->transact([&](store::Transaction& tx) { tx.put_api_token({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
@@ -69,13 +71,14 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
 Answer ApiHarness::send(HttpRequest req) {
   auto responder = std::make_shared<CapturingResponder>();
   auto future = responder->promise.get_future();
-  try {
-    router_.match(req)(req, responder);
-  } catch (const std::exception& e) {
-    responder->send(error_response(e));
-  }
+  dispatcher_->dispatch(req, responder);
   HttpResponse res = future.get();
   return {res.status, nlohmann::json::parse(res.body, nullptr, false)};
+}
+
+std::vector<AuditRecord> ApiHarness::audited() {
+  std::lock_guard lock(audit_.mutex);
+  return audit_.records;
 }
 
 size_t ApiHarness::rows() {

@@ -5,6 +5,7 @@
 #include <future>
 #include <set>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,10 @@
 
 #include "base/work_pool.h"
 #include "cloud/external/external_driver.h"
+#include "server/admission.h"
+#include "server/audit.h"
 #include "server/context.h"
+#include "server/dispatcher.h"
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/tokens.h"
@@ -35,7 +39,9 @@ class ApiHarness {
               const std::string& idempotency_key = "");
   // Sends a request built by hand (e.g. with a verified agent certificate).
   Answer send(HttpRequest req);
-  std::vector<std::pair<std::string, std::string>> routes() const { return router_.routes(); }
+  std::vector<RouteSpec> routes() const { return router_.routes(); }
+  // Every audit record handed to the sink, in order.
+  std::vector<AuditRecord> audited();
   Answer call_json(const std::string& method, const std::string& target, const nlohmann::json& body) {
     return call(method, target, body.dump());
   }
@@ -55,6 +61,16 @@ class ApiHarness {
   cloud::ExternalDriver driver_;
   std::unique_ptr<ServerContext> ctx_;
   Router router_;
+  struct RecordingSink final : AuditSink {
+    void record(const AuditRecord& r) override {
+      std::lock_guard lock(mutex);
+      records.push_back(r);
+    }
+    std::mutex mutex;
+    std::vector<AuditRecord> records;
+  } audit_;
+  std::unique_ptr<StoreAdmission> admission_;
+  std::unique_ptr<Dispatcher> dispatcher_;
 };
 
 }  // namespace byoc::server::test

@@ -127,11 +127,14 @@ TEST(Runner, RetriesFailuresAndHoldsALease) {
   runner.enqueue("thing/a");
   ASSERT_TRUE(testing::eventually([&] { return attempts() == 1; }, 5s));
   // The retry waits for its backoff (under 500 ms) on the runner's clock:
-  // while the clock stands still, nothing runs however long we look.
-  ASSERT_TRUE(testing::eventually([&] { return runner.pending() == 1; }, 5s));
+  // once it is scheduled (and not before: a retry scheduled after the clock
+  // moved would count from the new time), nothing runs while the clock
+  // stands still, however long we look.
+  ASSERT_TRUE(testing::eventually([&] { return runner.waiting() == 1; }, 5s));
   EXPECT_EQ(attempts(), 1u);
   clock.advance(500ms);
   ASSERT_TRUE(testing::eventually([&] { return attempts() == 2; }, 5s));
+  ASSERT_TRUE(testing::eventually([&] { return runner.waiting() == 1; }, 5s));
   clock.advance(1s);
   ASSERT_TRUE(testing::eventually([&] { return attempts() == 3; }, 5s));
   EXPECT_TRUE(testing::eventually([&] { return runner.pending() == 0; }, 5s));

@@ -31,24 +31,24 @@ std::string header_of(const HttpResponse& r, const std::string& name) {
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest() : log_path_(dir_.path() / "access.log"), log_(log_path_) {
-    router_.add("GET", "/ok/{name}", [](HttpRequest& req, std::shared_ptr<Responder> r) {
+    router_.add({"GET", "/ok/{name}", "test.1", Access::kPublic, Effect::kRead}, [](HttpRequest& req, std::shared_ptr<Responder> r) {
       req.trace->token_id = "tok_0123";
       r->send(HttpResponse::json(200, {{"name", req.params.at("name")}}));
     });
-    router_.add("GET", "/std", [](HttpRequest&, std::shared_ptr<Responder>) {
+    router_.add({"GET", "/std", "test.2", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder>) {
       throw std::runtime_error("open /var/secret/path: SELECT password FROM t");
     });
-    router_.add("GET", "/internal", [](HttpRequest&, std::shared_ptr<Responder>) {
+    router_.add({"GET", "/internal", "test.3", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder>) {
       throw Error::Internal("store corrupted at page 7");
     });
-    router_.add("GET", "/odd", [](HttpRequest&, std::shared_ptr<Responder>) { throw 42; });
-    router_.add("GET", "/json", [](HttpRequest&, std::shared_ptr<Responder>) {
+    router_.add({"GET", "/odd", "test.4", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder>) { throw 42; });
+    router_.add({"GET", "/json", "test.5", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder>) {
       (void)nlohmann::json::parse("{").dump();
     });
-    router_.add("GET", "/bad", [](HttpRequest&, std::shared_ptr<Responder>) {
+    router_.add({"GET", "/bad", "test.6", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder>) {
       throw Error::BadRequest("invalid_name", "name is wrong", "name");
     });
-    router_.add("GET", "/twice", [](HttpRequest&, std::shared_ptr<Responder> r) {
+    router_.add({"GET", "/twice", "test.7", Access::kPublic, Effect::kRead}, [](HttpRequest&, std::shared_ptr<Responder> r) {
       r->send(HttpResponse::json(201, {}));
       r->send(HttpResponse::json(500, {}));
     });

@@ -106,9 +106,28 @@ TEST_P(RoleMatrix, EachCallerGetsItsStatus) {
     // The token deleted is the customer's, never the caller's own.
     if (auto p = target.find("{token}"); p != std::string::npos) target.replace(p, 7, w.token_ids[kCustomer]);
     std::string token = w.tokens[caller];
+    size_t audited_before = w.api.audited().size();
     Answer a = w.api.call(route.method, target, route.body, route.body.empty() ? "" : "application/json",
                           token.empty() ? "" : token);
     EXPECT_EQ(a.status, route.expected[caller]) << route.name << " as " << kCallerNames[caller] << ": " << a.body.dump();
+    // Every call of a changing route is audited once, allowed or not, with
+    // the answer given and the token that asked; reads and reports are not.
+    auto audited = w.api.audited();
+    bool changes = route.method != "GET" && route.name != "agent_sync";
+    ASSERT_EQ(audited.size() - audited_before, changes ? 1u : 0u) << route.name << " as " << kCallerNames[caller];
+    if (changes) {
+      const AuditRecord& r = audited.back();
+      EXPECT_EQ(r.status, a.status) << route.name;
+      EXPECT_EQ(r.outcome, audit_outcome(a.status)) << route.name;
+      bool known_token = caller < kNoToken && route.name.rfind("agent_", 0) != 0;
+      EXPECT_EQ(r.actor.kind, known_token ? "token" : "anonymous") << route.name << " as " << kCallerNames[caller];
+      if (known_token) {
+        EXPECT_EQ(r.actor.id, w.token_ids[caller]);
+        EXPECT_EQ(r.actor.subject, std::string(kCallerNames[caller] == std::string("other_customer")
+                                                   ? "customer"
+                                                   : kCallerNames[caller]) + "@example.com");
+      }
+    }
     if (a.status >= 400) {
       EXPECT_TRUE(a.body.contains("error")) << a.body.dump();
     }
@@ -125,7 +144,9 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
     std::string path = r.target.substr(0, r.target.find('?'));
     covered.insert(r.method + " " + path);
   }
-  for (const auto& [method, pattern] : api.routes()) {
+  for (const auto& spec : api.routes()) {
+    const std::string& method = spec.method;
+    const std::string& pattern = spec.pattern;
     // Map the pattern's parameters to the values used above.
     std::string path = pattern;
     for (auto [param, value] : {std::pair{"{env}", "e"}, {"{svc}", "s"}, {"{id}", "{op}"}}) {
