@@ -20,7 +20,7 @@ constexpr const char* kProvisioningKinds[] = {"environment.create", "environment
 
 std::vector<model::Operation> provisioning_operations(store::Transaction& tx, const std::string& id) {
   std::vector<model::Operation> out;
-  for (auto& op : tx.running_operations(id))
+  for (auto& op : tx.operations().running(id))
     if (std::find(std::begin(kProvisioningKinds), std::end(kProvisioningKinds), op.kind) !=
         std::end(kProvisioningKinds))
       out.push_back(op);
@@ -32,7 +32,7 @@ std::vector<model::Operation> provisioning_operations(store::Transaction& tx, co
 std::optional<model::Operation> running_operation(store::Transaction& tx, const std::string& kind,
                                                   const std::string& environment_id,
                                                   const std::string& service_name) {
-  for (auto& op : tx.running_operations(environment_id))
+  for (auto& op : tx.operations().running(environment_id))
     if (op.kind == kind && op.service_name == service_name) return op;
   return std::nullopt;
 }
@@ -53,7 +53,7 @@ EnvironmentController::EnvironmentController(store::Store& store, const Clock& c
 
 ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   std::optional<model::Environment> env;
-  store_.read([&](store::Transaction& tx) { env = tx.environment_by_id(id); });
+  store_.read([&](store::Transaction& tx) { env = tx.environments().by_id(id); });
   if (!env) {
     settled(id);
     return {};
@@ -111,14 +111,14 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
   if (env.cloud_action != "delete" || failed_again) {
     // A fresh token: a delete the cloud gave up on is asked for anew.
     store_.transact([&](store::Transaction& tx) {
-      auto e = tx.environment_by_id(env.id);
+      auto e = tx.environments().by_id(env.id);
       if (!e) return;
       e->cloud_action = "delete";
       e->cloud_token = model::new_id("act-");
       e->reason = failed_again ? cloud::failure_code(observed.failure) : "";
       e->message = failed_again ? observed.message : "";
       e->updated_at = clock_.unix_seconds();
-      tx.put_environment(*e);
+      tx.environments().put(*e);
       env = *e;
     });
     if (failed_again) spdlog::warn("environment {}: delete failed ({}); asking again", env.id, observed.message);
@@ -130,16 +130,16 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
 
 void EnvironmentController::hold_unavailable(const std::string& id) {
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environment_by_id(id);
+    auto e = tx.environments().by_id(id);
     if (!e) return;
     int64_t now = clock_.unix_seconds();
     if (e->set_condition("provisioned", false, "driver_not_available", now)) {
       e->updated_at = now;
-      tx.put_environment(*e);
+      tx.environments().put(*e);
     }
     if (auto op = running_operation(tx, "environment.create", id)) {
       op->succeed(model::to_json(*e), now);
-      tx.put_operation(*op);
+      tx.operations().put(*op);
     }
   });
 }
@@ -147,19 +147,19 @@ void EnvironmentController::hold_unavailable(const std::string& id) {
 bool EnvironmentController::begin(model::Environment& env, const std::string& action, const std::string& step) {
   bool begun = false;
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environment_by_id(env.id);
+    auto e = tx.environments().by_id(env.id);
     if (!e || e->state == model::kDeleting || e->state == model::kFailed) return;
     int64_t now = clock_.unix_seconds();
     if (e->state == model::kPending) e->state = model::kProvisioning;
     e->cloud_action = action;
     e->cloud_token = model::new_id("act-");
     e->updated_at = now;
-    tx.put_environment(*e);
+    tx.environments().put(*e);
     for (auto& op : provisioning_operations(tx, env.id)) {
       if (step.empty()) continue;
       op.advance_to(step);
       op.updated_at = now;
-      tx.put_operation(op);
+      tx.operations().put(op);
     }
     env = *e;
     begun = true;
@@ -185,10 +185,10 @@ void EnvironmentController::send(const model::Environment& env, cloud::CloudDriv
 
 void EnvironmentController::record_handle(const std::string& id, const std::string& handle) {
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environment_by_id(id);
+    auto e = tx.environments().by_id(id);
     if (!e || e->cloud_handle == handle) return;
     e->cloud_handle = handle;
-    tx.put_environment(*e);
+    tx.environments().put(*e);
   });
 }
 
@@ -198,7 +198,7 @@ void EnvironmentController::advance_operation(const std::string& id, const std::
     for (auto& op : provisioning_operations(tx, id)) {
       op.advance_to(step);
       op.updated_at = now;
-      tx.put_operation(op);
+      tx.operations().put(op);
     }
   });
 }
@@ -206,17 +206,17 @@ void EnvironmentController::advance_operation(const std::string& id, const std::
 void EnvironmentController::mark_failed(const std::string& id, const cloud::Observation& observed) {
   std::string code = cloud::failure_code(observed.failure);
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environment_by_id(id);
+    auto e = tx.environments().by_id(id);
     if (!e || e->state == model::kDeleting) return;
     int64_t now = clock_.unix_seconds();
     e->state = model::kFailed;
     e->reason = code;
     e->message = observed.message;
     e->updated_at = now;
-    tx.put_environment(*e);  // the action stays recorded: a retry sends it again with a new token
+    tx.environments().put(*e);  // the action stays recorded: a retry sends it again with a new token
     for (auto& op : provisioning_operations(tx, id)) {
       op.fail(code, observed.message.empty() ? "the cloud reported " + code : observed.message, now);
-      tx.put_operation(op);
+      tx.operations().put(op);
     }
   });
   spdlog::warn("environment {} FAILED: {} {}", id, code, observed.message);
@@ -225,7 +225,7 @@ void EnvironmentController::mark_failed(const std::string& id, const cloud::Obse
 
 void EnvironmentController::mark_ready(const std::string& id) {
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environment_by_id(id);
+    auto e = tx.environments().by_id(id);
     if (!e || e->state == model::kDeleting || e->state == model::kFailed) return;
     int64_t now = clock_.unix_seconds();
     if (e->state != model::kReady || !e->cloud_action.empty() || !e->reason.empty()) {
@@ -234,11 +234,11 @@ void EnvironmentController::mark_ready(const std::string& id) {
       e->reason.clear();
       e->message.clear();
       e->updated_at = now;
-      tx.put_environment(*e);
+      tx.environments().put(*e);
     }
     for (auto& op : provisioning_operations(tx, id)) {
       op.succeed(model::to_json(*e), now);
-      tx.put_operation(op);
+      tx.operations().put(op);
     }
   });
   settled(id);
@@ -266,13 +266,13 @@ void EnvironmentController::finish_deletion(const model::Environment& environmen
   store_.transact([&](store::Transaction& tx) {
     int64_t now = clock_.unix_seconds();
     // Operations still waiting on this environment end with it.
-    for (auto& op : tx.running_operations(environment.id)) {
+    for (auto& op : tx.operations().running(environment.id)) {
       if (op.kind == "environment.delete") op.succeed(nullptr, now);
       else op.fail("environment_deleted", "the environment was deleted", now);
-      tx.put_operation(op);
+      tx.operations().put(op);
     }
-    for (const auto& s : tx.services(environment.id)) tx.delete_service(s.id);
-    tx.delete_environment(environment.id);
+    for (const auto& s : tx.services().list(environment.id)) tx.services().remove(s.id);
+    tx.environments().remove(environment.id);
   });
   spdlog::info("environment {} ({}) deleted", environment.name, environment.id);
   if (on_deleted_) on_deleted_(environment.id);

@@ -147,7 +147,7 @@ void Runner::run_one(const std::string& key) {
   bool leased = false;
   try {
     store_.transact([&](store::Transaction& tx) {
-      leased = tx.acquire_lease(key, holder_, clock_.unix_seconds(), kLeaseSeconds);
+      leased = tx.leases().acquire(key, holder_, clock_.unix_seconds(), kLeaseSeconds);
     });
   } catch (const std::exception& e) {
     spdlog::warn("lease for {} failed: {}", key, e.what());
@@ -178,7 +178,7 @@ void Runner::run_one(const std::string& key) {
     if (on_result_) on_result_(key.substr(0, slash), false);
   }
   try {
-    store_.transact([&](store::Transaction& tx) { tx.release_lease(key, holder_); });
+    store_.transact([&](store::Transaction& tx) { tx.leases().release(key, holder_); });
   } catch (const std::exception& e) {
     spdlog::warn("lease release for {} failed: {}", key, e.what());
   }

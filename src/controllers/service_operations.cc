@@ -22,25 +22,25 @@ void settle_service_operations(store::Transaction& tx, const model::Environment&
     } else {
       op.reset();
     }
-    if (op) tx.put_operation(*op);
+    if (op) tx.operations().put(*op);
   }
   if (auto op = running_operation(tx, "service.update", environment.id, service_name)) {
     // Settled once the agent has applied (or refused) the revision carrying the update.
     if (!service) {
       op->fail("service_deleted", "the service was deleted", now);
-      tx.put_operation(*op);
+      tx.operations().put(*op);
     } else if (service->state == model::kReady && service->reason.empty() && applied_current) {
       op->succeed(model::to_json(*service, environment.name), now);
-      tx.put_operation(*op);
+      tx.operations().put(*op);
     } else if (!service->reason.empty() && applied_current && service->state != model::kProvisioning) {
       op->fail(service->reason, "the agent refused the update (reason: " + service->reason + ")", now);
-      tx.put_operation(*op);
+      tx.operations().put(*op);
     }
   }
   if (!service) {
     if (auto op = running_operation(tx, "service.delete", environment.id, service_name)) {
       op->succeed(nullptr, now);
-      tx.put_operation(*op);
+      tx.operations().put(*op);
     }
   }
 }
@@ -51,9 +51,9 @@ ReconcileResult ServiceController::reconcile(const std::string& id) {
   std::string environment_id = id.substr(0, colon);
   std::string name = id.substr(colon + 1);
   store_.transact([&](store::Transaction& tx) {
-    auto env = tx.environment_by_id(environment_id);
+    auto env = tx.environments().by_id(environment_id);
     if (!env) return;
-    settle_service_operations(tx, *env, name, tx.service_by_name(environment_id, name), clock_.unix_seconds());
+    settle_service_operations(tx, *env, name, tx.services().by_name(environment_id, name), clock_.unix_seconds());
   });
   return {};
 }

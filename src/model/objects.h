@@ -59,6 +59,7 @@ struct Environment {
   const Condition* condition(const std::string& type) const;
   // Sets a condition; returns true if anything changed (transition time moves only on a status change).
   bool set_condition(const std::string& type, bool status, const std::string& reason, int64_t now);
+  bool operator==(const Environment&) const = default;
 };
 
 struct Service {
@@ -79,6 +80,7 @@ struct Service {
   std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  bool operator==(const Service&) const = default;
 };
 
 struct OperationStep {
@@ -107,6 +109,7 @@ struct Operation {
   void fail(const std::string& code, const std::string& message, int64_t now);
   double progress() const;
   bool done() const { return status != "running"; }
+  bool operator==(const Operation&) const = default;
 };
 
 nlohmann::json to_json(const Environment& e);

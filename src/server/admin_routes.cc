@@ -72,9 +72,9 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
         model::check_object_fields(body, {"name"}, {"created_at"});
         std::string name = model::get_string(body, "name", "", true);
         model::check_name(name, "name");
-        if (tx.organization(name))
+        if (tx.organizations().by_name(name))
           throw Error::Conflict("already_exists", "an organization named '" + name + "' exists", "name");
-        tx.put_organization({name, now});
+        tx.organizations().put({name, now});
         req.trace->created_id = name;
         return HttpResponse::json(201, {{"name", name}, {"created_at", format_rfc3339(now)}});
       }, &replayed);
@@ -86,7 +86,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
-      for (const auto& o : tx.organizations())
+      for (const auto& o : tx.organizations().list())
         items.push_back({{"name", o.name}, {"created_at", format_rfc3339(o.created_at)}});
     });
     return HttpResponse::json(200, {{"items", items}});
@@ -106,12 +106,12 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
         if (std::find(all.begin(), all.end(), role) == all.end())
           throw Error::Invalid("unknown_role", "role must be admin, operator, approver or customer", "role");
         std::string organization = model::get_string(body, "organization", "default");
-        if (!tx.organization(organization))
+        if (!tx.organizations().by_name(organization))
           throw Error::NotFound("organization '" + organization + "' not found", "organization");
         std::string subject = parse_subject(body, role);
         NewToken t = make_api_token();
         store::ApiToken record{t.id, t.secret_sha256_hex, role, organization, now, subject};
-        tx.put_api_token(record);
+        tx.api_tokens().put(record);
         req.trace->created_id = record.id;
         json out = token_json(record);
         out["token"] = t.text;  // shown once
@@ -125,7 +125,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
-      for (const auto& t : tx.api_tokens()) items.push_back(token_json(t));
+      for (const auto& t : tx.api_tokens().list()) items.push_back(token_json(t));
     });
     return HttpResponse::json(200, {{"items", items}});
   }));
@@ -133,10 +133,10 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
   router.add({"DELETE", "/v1/tokens/{id}", "token.delete", Access::kAdmin, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     ctx.store.transact([&](store::Transaction& tx) {
-      if (!tx.api_token(req.params["id"])) throw Error::NotFound("token '" + req.params["id"] + "' not found", "id");
+      if (!tx.api_tokens().by_id(req.params["id"])) throw Error::NotFound("token '" + req.params["id"] + "' not found", "id");
       if (req.params["id"] == req.caller().token_id)
         throw Error::Conflict("own_token", "a token can't delete itself; use another admin token", "id");
-      tx.delete_api_token(req.params["id"]);
+      tx.api_tokens().remove(req.params["id"]);
     });
     HttpResponse r;
     r.status = 204;

@@ -25,7 +25,7 @@ std::string agent_environment(store::Transaction& tx, const HttpRequest& req) {
   if (!req.peer || req.peer->common_name.rfind(kAgentCnPrefix, 0) != 0)
     throw Error::Unauthenticated("an agent client certificate is required");
   std::string env_id = req.peer->common_name.substr(std::string(kAgentCnPrefix).size());
-  auto agent = tx.agent(env_id);
+  auto agent = tx.agents().by_environment(env_id);
   // Only the newest certificate issued for the environment counts (a rejoin
   // or a deleted environment revokes the old one), and the one a renewal
   // replaced until the new one shows up.
@@ -34,7 +34,7 @@ std::string agent_environment(store::Transaction& tx, const HttpRequest& req) {
   if (serial == agent->certificate_serial) {
     if (!agent->previous_serial.empty()) {
       agent->previous_serial.clear();  // the agent has the new one: the old one is done
-      tx.put_agent(*agent);
+      tx.agents().put(*agent);
     }
   } else if (agent->previous_serial.empty() || serial != agent->previous_serial) {
     throw Error::Unauthenticated("agent certificate revoked");
@@ -58,7 +58,7 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
   d.environment_id = env.id;
   d.environment_name = env.name;
   d.environment_cidr = env.cidr;
-  for (const auto& s : tx.services(env.id)) {
+  for (const auto& s : tx.services().list(env.id)) {
     if (s.state == model::kDeleting) continue;
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
                           s.allowed_ips, s.password_sha256_hex});
@@ -76,7 +76,7 @@ struct SyncOutcome {
 SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std::string& env_id,
                           const model::SyncRequest& report) {
   SyncOutcome out;
-  auto env = tx.environment_by_id(env_id);
+  auto env = tx.environments().by_id(env_id);
   if (!env) throw Error::Unauthenticated("environment no longer exists");
   int64_t now = ctx.clock.unix_seconds();
   bool env_changed = env->set_condition("agent_connected", true, "", now);
@@ -97,17 +97,17 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
   }
   if (env_changed) {
     env->updated_at = now;
-    tx.put_environment(*env);
+    tx.environments().put(*env);
   }
   bool applied_current = env->applied_revision >= env->revision;
-  for (auto svc : tx.services(env_id)) {
+  for (auto svc : tx.services().list(env_id)) {
     const model::ReportedService* seen = nullptr;
     for (const auto& r : report.status.services)
       if (r.name == svc.name) seen = &r;
     if (svc.state == model::kDeleting) {
       // Gone from the agent once it has applied the revision that removed it.
       if (!seen && applied_current) {
-        tx.delete_service(svc.id);
+        tx.services().remove(svc.id);
         controllers::settle_service_operations(tx, *env, svc.name, std::nullopt, now);
         out.changed_services.push_back(svc.name);
       }
@@ -128,12 +128,12 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     svc.endpoint = seen->endpoint;
     svc.native_endpoint = seen->native_endpoint;
     svc.updated_at = now;
-    tx.put_service(svc);
+    tx.services().put(svc);
     controllers::settle_service_operations(tx, *env, svc.name, svc, now);
     out.changed_services.push_back(svc.name);
   }
-  for (const auto& u : report.usage) tx.insert_usage(env_id, u);
-  out.acked_seq = tx.max_usage_seq(env_id);
+  for (const auto& u : report.usage) tx.usage().insert(env_id, u);
+  out.acked_seq = tx.usage().max_seq(env_id);
   out.env = *env;
   return out;
 }
@@ -152,18 +152,18 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
     json out;
     std::string env_name;
     ctx.store.transact([&](store::Transaction& tx) {
-      auto token = tx.join_token(parts->id);
+      auto token = tx.join_tokens().by_id(parts->id);
       int64_t now = ctx.clock.unix_seconds();
       if (!token || !secret_matches(parts->secret, token->secret_sha256_hex) || token->used_at != 0 ||
           token->expires_at <= now)
         throw Error::Unauthenticated("invalid or expired join token");
-      auto env = tx.environment_by_id(token->environment_id);
+      auto env = tx.environments().by_id(token->environment_id);
       if (!env || env->state == model::kDeleting) throw Error::Unauthenticated("invalid or expired join token");
       req.trace->token_id = parts->id;  // the audit's actor: the join token, never its secret
       std::string cert = agent_certificate(ctx, env->id, body["csr"].get<std::string>());
       token->used_at = now;
-      tx.put_join_token(*token);
-      tx.put_agent({env->id, crypto::inspect(cert).serial_hex, now, ""});
+      tx.join_tokens().put(*token);
+      tx.agents().put({env->id, crypto::inspect(cert).serial_hex, now, ""});
       env_name = env->name;
       req.trace->created_id = env->id;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
@@ -184,11 +184,11 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
       json body = parse_json_body(req);
       if (!body.is_object() || !body.contains("csr") || !body["csr"].is_string() || body.size() != 1)
         throw Error::BadRequest("invalid_body", "body must be {\"csr\": string}");
-      auto agent = tx.agent(env_id);
+      auto agent = tx.agents().by_environment(env_id);
       std::string cert = agent_certificate(ctx, env_id, body["csr"].get<std::string>());
       agent->previous_serial = req.peer->serial_hex;
       agent->certificate_serial = crypto::inspect(cert).serial_hex;
-      tx.put_agent(*agent);
+      tx.agents().put(*agent);
       out = {{"certificate", cert}};
     });
     spdlog::info("the agent of environment {} renewed its certificate", env_id);
@@ -220,7 +220,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
           ctx.store.read([&](store::Transaction& tx) {
-            auto env = tx.environment_by_id(env_id);
+            auto env = tx.environments().by_id(env_id);
             if (!env) throw Error::Unauthenticated("environment no longer exists");
             res.revision = env->revision;
             if (with_desired) res.desired = desired_state(tx, *env);
@@ -285,7 +285,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
 void seed_agent_presence(ServerContext& ctx) {
   // Agents that were connected before a restart get one grace period to come back.
   ctx.store.transact([&](store::Transaction& tx) {
-    for (const auto& env : tx.environments("")) {
+    for (const auto& env : tx.environments().list("")) {
       const model::Condition* c = env.condition("agent_connected");
       if (c && c->status) {
         ctx.presence.begin(env.id);
@@ -301,11 +301,11 @@ void sweep_agent_presence(ServerContext& ctx) {
   ctx.store.transact([&](store::Transaction& tx) {
     int64_t now = ctx.clock.unix_seconds();
     for (const auto& id : gone) {
-      auto env = tx.environment_by_id(id);
+      auto env = tx.environments().by_id(id);
       if (!env || ctx.presence.connected(id)) continue;
       if (env->set_condition("agent_connected", false, "agent_disconnected", now)) {
         env->updated_at = now;
-        tx.put_environment(*env);
+        tx.environments().put(*env);
       }
     }
   });

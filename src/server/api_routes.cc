@@ -48,7 +48,7 @@ std::string json_text(const Args&... object) {
 
 model::Environment find_environment(store::Transaction& tx, const std::string& organization,
                                     const std::string& name) {
-  auto env = tx.environment_by_name(organization, name);
+  auto env = tx.environments().by_name(organization, name);
   if (!env) throw Error::NotFound("environment '" + name + "' not found", "environment");
   return *env;
 }
@@ -56,7 +56,7 @@ model::Environment find_environment(store::Transaction& tx, const std::string& o
 namespace {
 
 model::Service find_service(store::Transaction& tx, const model::Environment& env, const std::string& name) {
-  auto svc = tx.service_by_name(env.id, name);
+  auto svc = tx.services().by_name(env.id, name);
   if (!svc) throw Error::NotFound("service '" + name + "' not found", "service");
   return *svc;
 }
@@ -97,8 +97,8 @@ HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const s
       return;
     }
     op = begin(tx, env, ctx.clock.unix_seconds());
-    tx.put_environment(env);
-    tx.put_operation(op);
+    tx.environments().put(env);
+    tx.operations().put(op);
   });
   ctx.enqueue(environment_key(id));
   return HttpResponse::json(202, model::to_json(op));
@@ -150,15 +150,15 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
         env = model::parse_environment_create(parse_json_body(req));
-        if (tx.environment_by_name(org, env.name))
+        if (tx.environments().by_name(org, env.name))
           throw Error::Conflict("already_exists", "an environment named '" + env.name + "' exists", "name");
         env.id = model::new_id("env-");
         env.organization = org;
         env.created_at = env.updated_at = now;
         env.set_condition("agent_connected", false, "never_connected", now);
         auto op = new_operation("environment.create", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
-        tx.put_environment(env);
-        tx.put_operation(op);
+        tx.environments().put(env);
+        tx.operations().put(op);
         return HttpResponse::json(202, model::to_json(op));
       }, &replayed);
     });
@@ -171,7 +171,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
 
   router.add({"GET", "/v1/environments", "environment.list", Access::kRead, Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org, const HttpRequest&) {
-               return list(tx.environments(org));
+               return list(tx.environments().list(org));
              }));
 
   router.add({"GET", "/v1/environments/{env}", "environment.get", Access::kRead, Effect::kRead},
@@ -183,7 +183,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
   router.add({"DELETE", "/v1/environments/{env}", "environment.delete", Access::kWrite, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     return environment_operation(ctx, req, "environment.delete", [](store::Transaction& tx, model::Environment& env, int64_t now) {
-      if (!tx.services(env.id).empty())
+      if (!tx.services().list(env.id).empty())
         throw Error::Conflict("environment_not_empty", "delete the environment's services first", "environment");
       env.state = model::kDeleting;
       env.updated_at = now;
@@ -216,7 +216,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
         NewToken t = make_join_token(ctx.identity.ca_sha256_hex);
         int64_t expires = now + kJoinTokenLifetime;
-        tx.put_join_token({t.id, env.id, t.secret_sha256_hex, expires, 0});
+        tx.join_tokens().put({t.id, env.id, t.secret_sha256_hex, expires, 0});
         req.trace->created_id = t.id;
         return HttpResponse::json(201, {{"token", t.text}, {"expires_at", format_rfc3339(expires)}});
       }, &replayed);
@@ -243,7 +243,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         model::Service svc = model::parse_service_create(body, env, profiles);
         if (env.state == model::kDeleting)
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
-        if (tx.service_by_name(env.id, svc.name))
+        if (tx.services().by_name(env.id, svc.name))
           throw Error::Conflict("already_exists", "a service named '" + svc.name + "' exists", "name");
         std::string password = crypto::base64url(crypto::random_bytes(18));
         svc.id = model::new_id("svc-");
@@ -252,9 +252,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         env.revision += 1;
         env.updated_at = now;
         auto op = new_operation("service.create", env, svc.name, {"agent_apply", "endpoint_ready"}, now);
-        tx.put_service(svc);
-        tx.put_environment(env);
-        tx.put_operation(op);
+        tx.services().put(svc);
+        tx.environments().put(env);
+        tx.operations().put(op);
         req.trace->created_id = svc.id;
         json out = model::to_json(op);
         out["password"] = password;  // shown once: only its hash is stored
@@ -269,7 +269,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                model::Environment env = find_environment(tx, org, req.params.at("env"));
-               return list(tx.services(env.id), env.name);
+               return list(tx.services().list(env.id), env.name);
              }));
 
   router.add({"GET", "/v1/environments/{env}/services/{svc}", "service.get", Access::kRead, Effect::kRead},
@@ -297,9 +297,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       env.revision += 1;
       env.updated_at = now;
       op = new_operation("service.delete", env, svc.name, {"agent_remove"}, now);
-      tx.put_service(svc);
-      tx.put_environment(env);
-      tx.put_operation(op);
+      tx.services().put(svc);
+      tx.environments().put(env);
+      tx.operations().put(op);
       changed = true;
     });
     if (changed) {
@@ -331,15 +331,15 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       } else {
         if (auto running = controllers::running_operation(tx, "service.update", env.id, svc.name)) {
           running->fail("superseded", "a later update replaced this one", now);
-          tx.put_operation(*running);
+          tx.operations().put(*running);
         }
         svc.updated_at = now;
         env.revision += 1;
         env.updated_at = now;
-        tx.put_service(svc);
-        tx.put_environment(env);
+        tx.services().put(svc);
+        tx.environments().put(env);
       }
-      tx.put_operation(op);
+      tx.operations().put(op);
     });
     if (changed) ctx.waiters.notify(env.id, env.revision);
     return HttpResponse::json(202, model::to_json(op));
@@ -351,15 +351,15 @@ void add_api_routes(Router& router, ServerContext& ctx) {
                std::string out = "{\"items\":[";
                bool first = true;
                auto filter = req.query.find("environment");
-               for (const auto& env : tx.environments(org)) {
+               for (const auto& env : tx.environments().list(org)) {
                  if (filter != req.query.end() && filter->second != env.name) continue;
-                 for (const auto& s : tx.services(env.id)) {
+                 for (const auto& s : tx.services().list(env.id)) {
                    if (!first) out += ',';
                    first = false;
                    model::append_json(out, s, env.name);
                  }
                }
-               if (filter != req.query.end() && !tx.environment_by_name(org, filter->second))
+               if (filter != req.query.end() && !tx.environments().by_name(org, filter->second))
                  throw Error::NotFound("environment '" + filter->second + "' not found", "environment");
                return out + "]}";
              }));
@@ -368,7 +368,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
              cached_read(ctx, [](store::Transaction& tx, const Principal& who, const std::string&,
                                  const HttpRequest& req) {
                const std::string& id = req.params.at("id");
-               auto op = tx.operation(id);
+               auto op = tx.operations().by_id(id);
                // Operations of environments in other organisations don't exist for a customer.
                if (!op || !can_see(who, op->organization))
                  throw Error::NotFound("operation '" + id + "' not found", "id");

@@ -22,7 +22,7 @@ TokenParts bearer_token(const HttpRequest& request) {
 }
 
 store::ApiToken verified_token(store::Transaction& tx, const TokenParts& parts) {
-  auto token = tx.api_token(parts.id);
+  auto token = tx.api_tokens().by_id(parts.id);
   if (!token || !secret_matches(parts.secret, token->secret_sha256_hex))
     throw Error::Unauthenticated("missing or invalid bearer token");
   return std::move(*token);
@@ -62,7 +62,7 @@ bool must_exist(const Principal& who, Access access) {
 
 std::string authorize(store::Transaction& tx, const Principal& who, const HttpRequest& request, Access access) {
   std::string organization = addressed_organization(who, request, access);
-  if (must_exist(who, access) && !tx.organization(organization))
+  if (must_exist(who, access) && !tx.organizations().by_name(organization))
     throw Error::NotFound("organization '" + organization + "' not found", "organization");
   return organization;
 }

@@ -29,7 +29,7 @@ HttpResponse idempotent(store::Transaction& tx, const Principal& who, const Http
   if (key.empty()) return mutate();
   if (key.size() > 255) throw Error::Invalid("invalid_idempotency_key", "at most 255 characters", "Idempotency-Key");
   std::string fingerprint = request.method + " " + request.path + " " + crypto::sha256_hex(request.body);
-  if (auto seen = tx.idempotent_response(who.token_id, key)) {
+  if (auto seen = tx.idempotent_responses().find(who.token_id, key)) {
     if (seen->fingerprint != fingerprint)
       throw Error::Invalid("idempotency_key_reused", "this Idempotency-Key was used for a different request",
                            "Idempotency-Key");
@@ -43,7 +43,7 @@ HttpResponse idempotent(store::Transaction& tx, const Principal& who, const Http
   HttpResponse r = mutate();
   nlohmann::json stored = nlohmann::json::parse(r.body, nullptr, false);
   redact(stored);
-  tx.put_idempotent_response({who.token_id, key, fingerprint, r.status, stored.dump(), now});
+  tx.idempotent_responses().put({who.token_id, key, fingerprint, r.status, stored.dump(), now});
   return r;
 }
 

@@ -101,7 +101,7 @@ void ensure_admin_token(const fs::path& data_dir, store::Store& store, const Clo
   store.transact([&](store::Transaction& tx) {
     // Only a store with no token at all takes the file's: a token revoked
     // later must not come back from a stale file.
-    if (tx.api_tokens().empty()) tx.put_api_token(record);
+    if (tx.api_tokens().list().empty()) tx.api_tokens().put(record);
   });
 }
 

@@ -46,7 +46,7 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
       if (updated.instance_types != env.instance_types || updated.daemonset_cpu_millis != env.daemonset_cpu_millis ||
           updated.daemonset_memory_mib != env.daemonset_memory_mib) {
         updated.updated_at = ctx.clock.unix_seconds();
-        tx.put_environment(updated);
+        tx.environments().put(updated);
       }
       out = model::to_json(updated);
     });

@@ -162,7 +162,7 @@ int run_server(const ServerOptions& options) {
   driver_deps.issue_join_token = [&](const std::string& environment_id) {
     NewToken t = make_join_token(identity.ca_sha256_hex);
     store->transact([&](store::Transaction& tx) {
-      tx.put_join_token(
+      tx.join_tokens().put(
           {t.id, environment_id, t.secret_sha256_hex, clock.unix_seconds() + kLocalJoinTokenLifetime, 0});
     });
     return t.text;
@@ -214,8 +214,8 @@ int run_server(const ServerOptions& options) {
     std::vector<model::Environment> all;
     std::set<std::string> busy;
     store->read([&](store::Transaction& tx) {
-      all = tx.environments("");
-      for (const auto& op : tx.running_operations("")) busy.insert(op.environment_id);
+      all = tx.environments().list("");
+      for (const auto& op : tx.operations().running("")) busy.insert(op.environment_id);
     });
     std::vector<std::string> ids;
     for (const auto& e : all) {
@@ -229,7 +229,7 @@ int run_server(const ServerOptions& options) {
   runner.add_resync("service", [&] {
     std::vector<std::string> keys;
     store->read([&](store::Transaction& tx) {
-      for (const auto& op : tx.running_operations(""))
+      for (const auto& op : tx.operations().running(""))
         if (!op.service_name.empty()) keys.push_back(op.environment_id + ":" + op.service_name);
     });
     return keys;

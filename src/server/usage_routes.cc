@@ -16,7 +16,7 @@ void add_usage_routes(Router& router, ServerContext& ctx) {
     json out;
     ctx.store.read([&](store::Transaction& tx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
-      store::UsageTotals t = tx.usage_totals(env.id);
+      store::UsageTotals t = tx.usage().totals(env.id);
       out = {{"intervals", t.intervals},
              {"cpu_millis_seconds", t.cpu_millis_seconds},
              {"memory_mib_seconds", t.memory_mib_seconds}};

@@ -43,7 +43,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   dispatcher_ = std::make_unique<Dispatcher>(router_, ctx_->metrics, clock, nullptr, admission_.get(), &audit_);
   NewToken t = make_api_token();
   admin_token = t.text;
-  store->transact([&](store::Transaction& tx) { tx.put_api_token({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
+  store->transact([&](store::Transaction& tx) { tx.api_tokens().put({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
 }
 
 ApiHarness::~ApiHarness() { pool_.reset(); }
@@ -84,10 +84,10 @@ std::vector<AuditRecord> ApiHarness::audited() {
 size_t ApiHarness::rows() {
   size_t n = 0;
   store->transact([&](store::Transaction& tx) {
-    auto envs = tx.environments("");
+    auto envs = tx.environments().list("");
     n += envs.size();
-    n += tx.services("").size();
-    n += tx.running_operations("").size();
+    n += tx.services().list("").size();
+    n += tx.operations().running("").size();
     for (const auto& e : envs) n += static_cast<size_t>(e.revision);
   });
   return n;

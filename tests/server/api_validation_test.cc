@@ -252,9 +252,9 @@ TEST(Api, ServiceCreateShowsPasswordOnceAndStoresOnlyItsHash) {
   EXPECT_EQ(svc.body["cpu_millis"], 1000);
   EXPECT_EQ(svc.body["memory_mib"], 2048);
   api.store->transact([&](store::Transaction& tx) {
-    auto env = tx.environment_by_name("default", "demo");
+    auto env = tx.environments().by_name("default", "demo");
     EXPECT_EQ(env->revision, 2);  // the new service raised the desired revision
-    auto s = tx.service_by_name(env->id, "db");
+    auto s = tx.services().by_name(env->id, "db");
     EXPECT_EQ(s->password_sha256_hex, crypto::sha256_hex(password));
   });
   Answer op = api.call("GET", "/v1/operations/" + a.body["id"].get<std::string>());
@@ -374,13 +374,13 @@ TEST(Api, OnlyAFailedEnvironmentIsRetriedAndARepeatAnswersTheSameOperation) {
   EXPECT_EQ(not_failed.body["error"]["code"], "not_failed");
   std::string token_before;
   api.store->transact([&](store::Transaction& tx) {
-    auto e = *tx.environment_by_name("default", "e");
+    auto e = *tx.environments().by_name("default", "e");
     e.state = model::kFailed;
     e.cloud_action = "create";
     e.cloud_token = token_before = "act-old";
     e.reason = "rolled_back";
     e.message = "NAT gateway limit";
-    tx.put_environment(e);
+    tx.environments().put(e);
   });
   Answer shown = api.call("GET", "/v1/environments/e");
   EXPECT_EQ(shown.body["state"], "FAILED");
@@ -395,7 +395,7 @@ TEST(Api, OnlyAFailedEnvironmentIsRetriedAndARepeatAnswersTheSameOperation) {
   EXPECT_EQ(again.status, 202);
   EXPECT_EQ(again.body["id"], retried.body["id"]);
   api.store->read([&](store::Transaction& tx) {
-    auto e = *tx.environment_by_name("default", "e");
+    auto e = *tx.environments().by_name("default", "e");
     EXPECT_EQ(e.state, model::kProvisioning);
     EXPECT_EQ(e.cloud_action, "create");
     EXPECT_NE(e.cloud_token, token_before) << "a retry is a new request to the cloud";

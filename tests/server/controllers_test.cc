@@ -26,18 +26,18 @@ struct Fixture {
     op.environment_id = env.id;
     op.steps = {{"store", "done"}, {"provision", "running"}, {"start_agent", "pending"}};
     store->transact([&](store::Transaction& tx) {
-      tx.put_environment(env);
-      tx.put_operation(op);
+      tx.environments().put(env);
+      tx.operations().put(op);
     });
   }
   model::Environment load_env() {
     std::optional<model::Environment> e;
-    store->transact([&](store::Transaction& tx) { e = tx.environment_by_id("env-1"); });
+    store->transact([&](store::Transaction& tx) { e = tx.environments().by_id("env-1"); });
     return e.value_or(model::Environment{});
   }
   model::Operation load_op(const std::string& id = "op-1") {
     std::optional<model::Operation> o;
-    store->transact([&](store::Transaction& tx) { o = tx.operation(id); });
+    store->transact([&](store::Transaction& tx) { o = tx.operations().by_id(id); });
     return *o;
   }
   testing::TempDir dir;
@@ -51,7 +51,7 @@ TEST(EnvironmentController, AwsEnvironmentIsStoredAndStaysPending) {
   Fixture f;
   auto env = f.load_env();
   env.cloud = "aws";
-  f.store->transact([&](store::Transaction& tx) { tx.put_environment(env); });
+  f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
   cloud::AwsDriver aws;
   EnvironmentController c(*f.store, f.clock, {{"aws", &aws}}, nullptr);
   c.reconcile("env-1");
@@ -74,8 +74,8 @@ TEST(ServiceOperations, CreateFollowsServiceStateAndDeleteFollowsRemoval) {
   create.service_name = "db";
   create.steps = {{"store", "done"}, {"agent_apply", "running"}, {"endpoint_ready", "pending"}};
   f.store->transact([&](store::Transaction& tx) {
-    tx.put_service(svc);
-    tx.put_operation(create);
+    tx.services().put(svc);
+    tx.operations().put(create);
   });
   auto settle = [&](std::optional<model::Service> s) {
     f.store->transact([&](store::Transaction& tx) { settle_service_operations(tx, f.env, "db", s, 1); });
@@ -140,7 +140,7 @@ TEST(Runner, RetriesFailuresAndHoldsALease) {
   EXPECT_TRUE(testing::eventually([&] { return runner.pending() == 0; }, 5s));
   runner.stop();
   // Released after the work: another holder may take it at once.
-  store->transact([&](store::Transaction& tx) { EXPECT_TRUE(tx.acquire_lease("thing/a", "other", 0, 60)); });
+  store->transact([&](store::Transaction& tx) { EXPECT_TRUE(tx.leases().acquire("thing/a", "other", 0, 60)); });
 }
 
 // Work queued while the only worker and the resync loop both sleep wakes the
@@ -169,7 +169,7 @@ TEST(Runner, SkipsKeysLeasedByAnotherServer) {
   testing::TempDir dir;
   auto store = store::open_sqlite_store(dir.path() / "byoc.db");
   ManualClock clock;
-  store->transact([&](store::Transaction& tx) { tx.acquire_lease("thing/a", "other", clock.unix_seconds(), 600); });
+  store->transact([&](store::Transaction& tx) { tx.leases().acquire("thing/a", "other", clock.unix_seconds(), 600); });
   FlakyReconciler flaky;
   Runner runner(*store, clock, "me", 1);
   runner.add("thing", &flaky);

@@ -20,8 +20,8 @@ class LongPoll : public ::testing::Test {
                   .status,
               202);
     api.store->transact([&](store::Transaction& tx) {
-      id = tx.environment_by_name("default", "e")->id;
-      tx.put_agent({id, "0a1b", 0});
+      id = tx.environments().by_name("default", "e")->id;
+      tx.agents().put({id, "0a1b", 0});
     });
     api.context().sync_hold = 30s;
   }
@@ -41,7 +41,7 @@ class LongPoll : public ::testing::Test {
 
   int64_t revision() {
     int64_t r = 0;
-    api.store->read([&](store::Transaction& tx) { r = tx.environment_by_id(id)->revision; });
+    api.store->read([&](store::Transaction& tx) { r = tx.environments().by_id(id)->revision; });
     return r;
   }
 
@@ -80,9 +80,9 @@ TEST_F(LongPoll, AChangeAnswersAtOnceAndCancelsTheDeadline) {
   auto answer = sync(before);
   ASSERT_TRUE(testing::eventually([&] { return held(); }, 5s));
   api.store->transact([&](store::Transaction& tx) {
-    auto env = *tx.environment_by_id(id);
+    auto env = *tx.environments().by_id(id);
     env.revision = before + 1;
-    tx.put_environment(env);
+    tx.environments().put(env);
   });
   api.context().waiters.notify(id, before + 1);
   Answer a = answer.get();

@@ -42,7 +42,7 @@ class ResponseCache : public ::testing::Test {
   }
   std::string environment_id(const std::string& name) {
     std::string id;
-    api.store->read([&](store::Transaction& tx) { id = tx.environment_by_name("default", name)->id; });
+    api.store->read([&](store::Transaction& tx) { id = tx.environments().by_name("default", name)->id; });
     return id;
   }
 
@@ -98,7 +98,7 @@ TEST_F(ResponseCache, EnvironmentDeletionShowsAtOnceIncludingTheControllersWrite
   EXPECT_EQ(get("/v1/environments").body["items"][0]["state"], "DELETING");
   // What the environment controller does once deprovisioned, straight on the store.
   std::string id = environment_id("e");
-  api.store->transact([&](store::Transaction& tx) { tx.delete_environment(id); });
+  api.store->transact([&](store::Transaction& tx) { tx.environments().remove(id); });
   EXPECT_TRUE(names(get("/v1/environments")).empty());
   EXPECT_EQ(get("/v1/environments/e").status, 404);
 }
@@ -106,7 +106,7 @@ TEST_F(ResponseCache, EnvironmentDeletionShowsAtOnceIncludingTheControllersWrite
 TEST_F(ResponseCache, ConditionChangedByAnAgentSyncShowsAtOnce) {
   create_environment("e");
   std::string id = environment_id("e");
-  api.store->transact([&](store::Transaction& tx) { tx.put_agent({id, "0a1b", 0}); });
+  api.store->transact([&](store::Transaction& tx) { tx.agents().put({id, "0a1b", 0}); });
   auto connected = [&] {
     Answer env = get("/v1/environments/e");
     for (const auto& c : env.body["conditions"])

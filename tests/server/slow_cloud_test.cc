@@ -28,8 +28,8 @@ struct World {
     env.zones = {"a", "b", "c"};
     env.instance_types = {"m7g.xlarge"};
     store->transact([&](store::Transaction& tx) {
-      tx.put_environment(env);
-      tx.put_operation(operation("op-create", "environment.create", {"provision", "wait_ready"}));
+      tx.environments().put(env);
+      tx.operations().put(operation("op-create", "environment.create", {"provision", "wait_ready"}));
     });
     restart();
   }
@@ -73,25 +73,25 @@ struct World {
 
   std::optional<model::Environment> env() {
     std::optional<model::Environment> e;
-    store->read([&](store::Transaction& tx) { e = tx.environment_by_id("env-1"); });
+    store->read([&](store::Transaction& tx) { e = tx.environments().by_id("env-1"); });
     return e;
   }
   model::Operation op(const std::string& id) {
     std::optional<model::Operation> o;
-    store->read([&](store::Transaction& tx) { o = tx.operation(id); });
+    store->read([&](store::Transaction& tx) { o = tx.operations().by_id(id); });
     return *o;
   }
   void change(const std::function<void(model::Environment&)>& edit) {
     store->transact([&](store::Transaction& tx) {
-      auto e = *tx.environment_by_id("env-1");
+      auto e = *tx.environments().by_id("env-1");
       edit(e);
-      tx.put_environment(e);
+      tx.environments().put(e);
     });
   }
   void request_delete() {
     change([](model::Environment& e) { e.state = model::kDeleting; });
     store->transact([&](store::Transaction& tx) {
-      tx.put_operation(operation("op-delete", "environment.delete", {"deprovision"}));
+      tx.operations().put(operation("op-delete", "environment.delete", {"deprovision"}));
     });
   }
   testing::TempDir dir;
@@ -115,7 +115,7 @@ class SlowCloudTest : public ::testing::Test {
   void change(const std::function<void(model::Environment&)>& edit) { w.change(edit); }
   void request_delete() { w.request_delete(); }
   void add_operation(const std::string& id, const std::string& kind, std::vector<std::string> steps) {
-    w.store->transact([&](store::Transaction& tx) { tx.put_operation(w.operation(id, kind, std::move(steps))); });
+    w.store->transact([&](store::Transaction& tx) { tx.operations().put(w.operation(id, kind, std::move(steps))); });
   }
 };
 

@@ -37,44 +37,44 @@ class StoreRead : public ::testing::Test {
 };
 
 TEST_F(StoreRead, SeesEveryCommittedTransactionAndRefusesWrites) {
-  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
-  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environment_by_name("default", "one")); });
-  store->transact([](Transaction& tx) { tx.delete_environment("env-1"); });
-  store->read([](Transaction& tx) { EXPECT_FALSE(tx.environment_by_name("default", "one")); });
+  store->transact([](Transaction& tx) { tx.environments().put(make_env("env-1", "one")); });
+  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environments().by_name("default", "one")); });
+  store->transact([](Transaction& tx) { tx.environments().remove("env-1"); });
+  store->read([](Transaction& tx) { EXPECT_FALSE(tx.environments().by_name("default", "one")); });
 
-  EXPECT_THROW(store->read([](Transaction& tx) { tx.put_environment(make_env("env-2", "two")); }), Error);
-  store->transact([](Transaction& tx) { EXPECT_FALSE(tx.environment_by_id("env-2")); });
+  EXPECT_THROW(store->read([](Transaction& tx) { tx.environments().put(make_env("env-2", "two")); }), Error);
+  store->transact([](Transaction& tx) { EXPECT_FALSE(tx.environments().by_id("env-2")); });
   // The connection is usable again after the refused write.
-  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environments("").empty()); });
+  store->read([](Transaction& tx) { EXPECT_TRUE(tx.environments().list("").empty()); });
 }
 
 TEST_F(StoreRead, GenerationMovesOnExactlyWhenACommitChangedSomething) {
   uint64_t start = store->generation();
-  store->transact([](Transaction& tx) { tx.environments(""); });  // reads only
-  store->read([](Transaction& tx) { tx.environments(""); });
+  store->transact([](Transaction& tx) { tx.environments().list(""); });  // reads only
+  store->read([](Transaction& tx) { tx.environments().list(""); });
   EXPECT_EQ(store->generation(), start);
 
-  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
+  store->transact([](Transaction& tx) { tx.environments().put(make_env("env-1", "one")); });
   EXPECT_EQ(store->generation(), start + 1);
 
   EXPECT_THROW(store->transact([](Transaction& tx) {
-    tx.put_environment(make_env("env-2", "two"));
+    tx.environments().put(make_env("env-2", "two"));
     throw Error::Internal("rolled back");
   }),
                Error);
   EXPECT_EQ(store->generation(), start + 1);
 
-  store->transact([](Transaction& tx) { tx.put_api_token({"t1", "hash", "customer", "default", 0}); });
-  store->transact([](Transaction& tx) { tx.delete_api_token("t1"); });
+  store->transact([](Transaction& tx) { tx.api_tokens().put({"t1", "hash", "customer", "default", 0}); });
+  store->transact([](Transaction& tx) { tx.api_tokens().remove("t1"); });
   EXPECT_EQ(store->generation(), start + 3);
 }
 
 TEST_F(StoreRead, ReaderIsNotHeldUpByAnOpenWriteTransaction) {
-  store->transact([](Transaction& tx) { tx.put_environment(make_env("env-1", "one")); });
+  store->transact([](Transaction& tx) { tx.environments().put(make_env("env-1", "one")); });
   std::promise<void> writer_inside, reader_done;
   auto writer = std::async(std::launch::async, [&] {
     store->transact([&](Transaction& tx) {
-      tx.put_environment(make_env("env-2", "two"));
+      tx.environments().put(make_env("env-2", "two"));
       writer_inside.set_value();
       // Holds the write transaction open until the reader has finished.
       reader_done.get_future().wait();
@@ -83,7 +83,7 @@ TEST_F(StoreRead, ReaderIsNotHeldUpByAnOpenWriteTransaction) {
   writer_inside.get_future().wait();
   auto reader = std::async(std::launch::async, [&] {
     size_t seen = 0;
-    store->read([&](Transaction& tx) { seen = tx.environments("").size(); });
+    store->read([&](Transaction& tx) { seen = tx.environments().list("").size(); });
     return seen;
   });
   // Bounded only so that a regression fails instead of hanging.
@@ -91,7 +91,7 @@ TEST_F(StoreRead, ReaderIsNotHeldUpByAnOpenWriteTransaction) {
   EXPECT_EQ(reader.get(), 1u);  // the snapshot before the open transaction
   reader_done.set_value();
   writer.get();
-  store->read([](Transaction& tx) { EXPECT_EQ(tx.environments("").size(), 2u); });
+  store->read([](Transaction& tx) { EXPECT_EQ(tx.environments().list("").size(), 2u); });
 }
 
 TEST_F(StoreRead, ConcurrentReadersSeeEveryWriteThatReturnedBeforeThem) {
@@ -105,21 +105,21 @@ TEST_F(StoreRead, ConcurrentReadersSeeEveryWriteThatReturnedBeforeThem) {
       while (!stop.load()) {
         int before = returned.load();
         size_t seen = 0;
-        store->read([&](Transaction& tx) { seen = tx.environments("").size(); });
+        store->read([&](Transaction& tx) { seen = tx.environments().list("").size(); });
         if (seen < static_cast<size_t>(before)) violations.fetch_add(1);
         reads.fetch_add(1);
       }
     });
   for (int i = 0; i < kWrites; ++i) {
     std::string n = std::to_string(i);
-    store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-" + n, "e" + n)); });
+    store->transact([&](Transaction& tx) { tx.environments().put(make_env("env-" + n, "e" + n)); });
     returned.fetch_add(1);
   }
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(violations.load(), 0);
   EXPECT_GT(reads.load(), 0);
-  store->read([&](Transaction& tx) { EXPECT_EQ(tx.environments("").size(), static_cast<size_t>(kWrites)); });
+  store->read([&](Transaction& tx) { EXPECT_EQ(tx.environments().list("").size(), static_cast<size_t>(kWrites)); });
 }
 
 TEST(GenerationCache, ServesOnlyAtTheGenerationItWasComputedAt) {
@@ -177,13 +177,9 @@ TEST_F(StoreRead, EnvironmentColumnsRoundTripThroughReads) {
   env.zones = {"z \"1\"", "z\\2", "ζ"};
   env.instance_types = {"m5.large"};
   env.set_condition("ready", true, "line\nbreak", 9);
-  store->transact([&](Transaction& tx) { tx.put_environment(env); });
+  store->transact([&](Transaction& tx) { tx.environments().put(env); });
   store->read([&](Transaction& tx) {
-    auto got = tx.environment_by_id("env-1");
-    ASSERT_TRUE(got);
-    EXPECT_EQ(got->zones, env.zones);
-    EXPECT_EQ(got->instance_types, env.instance_types);
-    EXPECT_EQ(got->conditions, env.conditions);
+    EXPECT_TRUE(tx.environments().by_id("env-1") == env);
   });
 }
 

@@ -42,39 +42,23 @@ TEST(Store, RefusesDatabaseFromNewerVersion) {
   EXPECT_THROW(open_sqlite_store(dir.path() / "byoc.db"), Error);
 }
 
-TEST(Store, EnvironmentRoundTripsEveryField) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
-  auto env = make_env("env-1", "demo");
-  store->transact([&](Transaction& tx) { tx.put_environment(env); });
-  store->transact([&](Transaction& tx) {
-    auto got = tx.environment_by_name("default", "demo");
-    ASSERT_TRUE(got);
-    EXPECT_EQ(got->id, "env-1");
-    EXPECT_EQ(got->zones, env.zones);
-    ASSERT_EQ(got->conditions.size(), 1u);
-    EXPECT_EQ(got->conditions[0], env.conditions[0]);
-    EXPECT_EQ(got->revision, 1);
-  });
-}
-
 TEST(Store, FailedTransactionWritesNothing) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.path() / "byoc.db");
   EXPECT_THROW(store->transact([&](Transaction& tx) {
-    tx.put_environment(make_env("env-1", "demo"));
+    tx.environments().put(make_env("env-1", "demo"));
     throw Error::Invalid("boom", "fails after the first write");
   }),
                Error);
-  store->transact([&](Transaction& tx) { EXPECT_TRUE(tx.environments("").empty()); });
+  store->transact([&](Transaction& tx) { EXPECT_TRUE(tx.environments().list("").empty()); });
 }
 
 TEST(Store, DuplicateNameInOrganizationIsConflict) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.path() / "byoc.db");
-  store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-1", "demo")); });
+  store->transact([&](Transaction& tx) { tx.environments().put(make_env("env-1", "demo")); });
   try {
-    store->transact([&](Transaction& tx) { tx.put_environment(make_env("env-2", "demo")); });
+    store->transact([&](Transaction& tx) { tx.environments().put(make_env("env-2", "demo")); });
     FAIL() << "expected a conflict";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kConflict);
@@ -88,7 +72,7 @@ TEST(Store, ForeignKeysRejectServiceOfUnknownEnvironment) {
   s.id = "svc-1";
   s.environment_id = "env-missing";
   s.name = "x";
-  EXPECT_THROW(store->transact([&](Transaction& tx) { tx.put_service(s); }), Error);
+  EXPECT_THROW(store->transact([&](Transaction& tx) { tx.services().put(s); }), Error);
 }
 
 TEST(Store, UsageIntervalsCountOncePerSeq) {
@@ -96,13 +80,13 @@ TEST(Store, UsageIntervalsCountOncePerSeq) {
   auto store = open_sqlite_store(dir.path() / "byoc.db");
   model::UsageInterval u{3, "svc", 1, 1, 100, 110, 10'000, 20'480};
   store->transact([&](Transaction& tx) {
-    EXPECT_TRUE(tx.insert_usage("env-1", u));
-    EXPECT_FALSE(tx.insert_usage("env-1", u));
-    EXPECT_TRUE(tx.insert_usage("env-2", u));
-    auto totals = tx.usage_totals("env-1");
+    EXPECT_TRUE(tx.usage().insert("env-1", u));
+    EXPECT_FALSE(tx.usage().insert("env-1", u));
+    EXPECT_TRUE(tx.usage().insert("env-2", u));
+    auto totals = tx.usage().totals("env-1");
     EXPECT_EQ(totals.intervals, 1);
     EXPECT_EQ(totals.cpu_millis_seconds, 10'000);
-    EXPECT_EQ(tx.max_usage_seq("env-1"), 3);
+    EXPECT_EQ(tx.usage().max_seq("env-1"), 3);
   });
 }
 
@@ -110,14 +94,14 @@ TEST(Store, LeasesAreExclusiveUntilExpiry) {
   testing::TempDir dir;
   auto store = open_sqlite_store(dir.path() / "byoc.db");
   store->transact([&](Transaction& tx) {
-    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 100, 60));
-    EXPECT_FALSE(tx.acquire_lease("environment/e", "b", 120, 60));
-    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 120, 60));  // renewal
-    EXPECT_TRUE(tx.acquire_lease("environment/e", "b", 181, 60));  // expired
-    tx.release_lease("environment/e", "a");                        // not a's anymore: no effect
-    EXPECT_FALSE(tx.acquire_lease("environment/e", "a", 182, 60));
-    tx.release_lease("environment/e", "b");
-    EXPECT_TRUE(tx.acquire_lease("environment/e", "a", 183, 60));
+    EXPECT_TRUE(tx.leases().acquire("environment/e", "a", 100, 60));
+    EXPECT_FALSE(tx.leases().acquire("environment/e", "b", 120, 60));
+    EXPECT_TRUE(tx.leases().acquire("environment/e", "a", 120, 60));  // renewal
+    EXPECT_TRUE(tx.leases().acquire("environment/e", "b", 181, 60));  // expired
+    tx.leases().release("environment/e", "a");                        // not a's anymore: no effect
+    EXPECT_FALSE(tx.leases().acquire("environment/e", "a", 182, 60));
+    tx.leases().release("environment/e", "b");
+    EXPECT_TRUE(tx.leases().acquire("environment/e", "a", 183, 60));
   });
 }
 
@@ -132,15 +116,15 @@ TEST(Store, RunningOperationsExcludeFinishedOnes) {
   b.id = "op-b";
   b.succeed(nlohmann::json{{"x", 1}}, 9);
   store->transact([&](Transaction& tx) {
-    tx.put_operation(a);
-    tx.put_operation(b);
+    tx.operations().put(a);
+    tx.operations().put(b);
   });
   store->transact([&](Transaction& tx) {
-    auto running = tx.running_operations("");
+    auto running = tx.operations().running("");
     ASSERT_EQ(running.size(), 1u);
     EXPECT_EQ(running[0].id, "op-a");
     EXPECT_EQ(running[0].steps, a.steps);
-    EXPECT_EQ(tx.operation("op-b")->result["x"], 1);
+    EXPECT_EQ(tx.operations().by_id("op-b")->result["x"], 1);
   });
 }
 
@@ -157,20 +141,20 @@ TEST(Store, RunningOperationsOfOneEnvironmentOldestFirst) {
     return o;
   };
   store->transact([&](Transaction& tx) {
-    tx.put_operation(op("op-3", "env-a", 30));
-    tx.put_operation(op("op-1", "env-a", 10));
-    tx.put_operation(op("op-2", "env-b", 20));
+    tx.operations().put(op("op-3", "env-a", 30));
+    tx.operations().put(op("op-1", "env-a", 10));
+    tx.operations().put(op("op-2", "env-b", 20));
     model::Operation done = op("op-4", "env-a", 5);
     done.succeed(nullptr, 6);
-    tx.put_operation(done);
+    tx.operations().put(done);
   });
   store->transact([&](Transaction& tx) {
     std::vector<std::string> ids;
-    for (const auto& o : tx.running_operations("env-a")) ids.push_back(o.id);
+    for (const auto& o : tx.operations().running("env-a")) ids.push_back(o.id);
     EXPECT_EQ(ids, (std::vector<std::string>{"op-1", "op-3"}));
-    EXPECT_EQ(tx.running_operations("env-b").size(), 1u);
-    EXPECT_TRUE(tx.running_operations("env-c").empty());
-    EXPECT_EQ(tx.running_operations("").size(), 3u);
+    EXPECT_EQ(tx.operations().running("env-b").size(), 1u);
+    EXPECT_TRUE(tx.operations().running("env-c").empty());
+    EXPECT_EQ(tx.operations().running("").size(), 3u);
   });
 }
 

@@ -1,8 +1,8 @@
-// store::Transaction over one SQLite connection: the typed reads and writes
-// of the schema in migrations.cc. The caller owns the SQL transaction
-// (BEGIN/COMMIT) and the connection; a Transaction only runs statements from
-// the connection's StatementCache. On a connection opened query-only, every
-// write throws byoc::Error.
+// store::Transaction over one SQLite connection: its repositories
+// (repositories.h), typed reads and writes of the schema in migrations.cc.
+// The caller owns the SQL transaction (BEGIN/COMMIT) and the connection; a
+// Transaction only runs statements from the connection's StatementCache. On
+// a connection opened query-only, every write throws byoc::Error.
 #pragma once
 
 #include <sqlite3.h>

@@ -1,0 +1,164 @@
+// The store's records and one small repository per aggregate. A Transaction
+// (store.h) hands out each repository; every call runs inside that
+// transaction. A backend implements each repository in a file of its own
+// (sqlite/: environments.cc, services.cc, …), so a second backend is small
+// pieces, each tested by the same store tests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/objects.h"
+#include "model/protocol.h"
+
+namespace byoc::store {
+
+struct ApiToken {
+  std::string id;
+  std::string secret_sha256_hex;  // the secret itself is never stored
+  std::string role;               // admin | operator | approver | customer
+  std::string organization;
+  int64_t created_at = 0;
+  std::string subject;  // who holds it (e.g. alice@vendor.example); not a secret
+  bool operator==(const ApiToken&) const = default;
+};
+
+struct JoinToken {
+  std::string id;
+  std::string environment_id;
+  std::string secret_sha256_hex;
+  int64_t expires_at = 0;
+  int64_t used_at = 0;  // 0 while unused
+  bool operator==(const JoinToken&) const = default;
+};
+
+struct Agent {
+  std::string environment_id;
+  std::string certificate_serial;  // the newest certificate issued for this environment
+  int64_t joined_at = 0;
+  // The certificate a renewal replaced, still accepted until the new one is
+  // first used (an agent that crashed before saving the new one isn't locked
+  // out); empty otherwise. A join clears it.
+  std::string previous_serial;
+  bool operator==(const Agent&) const = default;
+};
+
+struct Organization {
+  std::string name;
+  int64_t created_at = 0;
+  bool operator==(const Organization&) const = default;
+};
+
+// The first answer to a POST carrying an Idempotency-Key, kept so a repeat
+// gets the same answer (secrets redacted) instead of a second resource.
+struct IdempotentResponse {
+  std::string token_id;     // keys are per caller
+  std::string key;
+  std::string fingerprint;  // method, path and body hash of the first request
+  int status = 0;
+  std::string body;
+  int64_t created_at = 0;
+  bool operator==(const IdempotentResponse&) const = default;
+};
+
+struct UsageTotals {
+  int64_t intervals = 0;
+  int64_t cpu_millis_seconds = 0;
+  int64_t memory_mib_seconds = 0;
+  bool operator==(const UsageTotals&) const = default;
+};
+
+class Environments {
+ public:
+  virtual ~Environments() = default;
+  virtual std::optional<model::Environment> by_id(const std::string& id) = 0;
+  virtual std::optional<model::Environment> by_name(const std::string& organization, const std::string& name) = 0;
+  // All environments of an organization, or of every organization when
+  // empty; by organization, then name.
+  virtual std::vector<model::Environment> list(const std::string& organization) = 0;
+  virtual void put(const model::Environment& e) = 0;  // insert or replace by id
+  virtual void remove(const std::string& id) = 0;
+};
+
+class Services {
+ public:
+  virtual ~Services() = default;
+  virtual std::optional<model::Service> by_id(const std::string& id) = 0;
+  virtual std::optional<model::Service> by_name(const std::string& environment_id, const std::string& name) = 0;
+  // Services of one environment, or of all when empty; by environment, then name.
+  virtual std::vector<model::Service> list(const std::string& environment_id) = 0;
+  virtual void put(const model::Service& s) = 0;  // insert or replace by id
+  virtual void remove(const std::string& id) = 0;
+};
+
+class Operations {
+ public:
+  virtual ~Operations() = default;
+  virtual std::optional<model::Operation> by_id(const std::string& id) = 0;
+  // Running operations of one environment, or of all when empty; oldest first.
+  virtual std::vector<model::Operation> running(const std::string& environment_id) = 0;
+  // Insert, or update the progress (status, steps, result, error, updated_at) of the one with this id.
+  virtual void put(const model::Operation& o) = 0;
+};
+
+class ApiTokens {
+ public:
+  virtual ~ApiTokens() = default;
+  virtual std::optional<ApiToken> by_id(const std::string& id) = 0;
+  virtual std::vector<ApiToken> list() = 0;  // by id
+  virtual void put(const ApiToken& t) = 0;
+  virtual void remove(const std::string& id) = 0;
+};
+
+class Organizations {
+ public:
+  virtual ~Organizations() = default;
+  virtual std::optional<Organization> by_name(const std::string& name) = 0;
+  virtual std::vector<Organization> list() = 0;  // by name
+  virtual void put(const Organization& o) = 0;  // a name that exists is a conflict
+};
+
+class IdempotentResponses {
+ public:
+  virtual ~IdempotentResponses() = default;
+  virtual std::optional<IdempotentResponse> find(const std::string& token_id, const std::string& key) = 0;
+  virtual void put(const IdempotentResponse& r) = 0;  // a (token, key) that exists is a conflict
+};
+
+class JoinTokens {
+ public:
+  virtual ~JoinTokens() = default;
+  virtual std::optional<JoinToken> by_id(const std::string& id) = 0;
+  virtual void put(const JoinToken& t) = 0;
+};
+
+class Agents {
+ public:
+  virtual ~Agents() = default;
+  virtual std::optional<Agent> by_environment(const std::string& environment_id) = 0;
+  virtual void put(const Agent& a) = 0;
+};
+
+class UsageIntervals {
+ public:
+  virtual ~UsageIntervals() = default;
+  // Records an interval once: returns false (and changes nothing) if this
+  // environment already has one with the same seq.
+  virtual bool insert(const std::string& environment_id, const model::UsageInterval& u) = 0;
+  virtual int64_t max_seq(const std::string& environment_id) = 0;
+  virtual UsageTotals totals(const std::string& environment_id) = 0;
+};
+
+// Time-bounded claims on a key (e.g. "environment/env-…") so that one
+// reconciler at a time works on a resource, also across server processes.
+class Leases {
+ public:
+  virtual ~Leases() = default;
+  // Succeeds if the key is free, expired, or already held by `holder`.
+  virtual bool acquire(const std::string& key, const std::string& holder, int64_t now, int64_t ttl_seconds) = 0;
+  virtual void release(const std::string& key, const std::string& holder) = 0;
+};
+
+}  // namespace byoc::store

@@ -1,0 +1,23 @@
+// SqliteAgents over the table agents: the certificate serials each environment's agent may use.
+#include "store/sqlite/repositories.h"
+
+namespace byoc::store::sqlite {
+
+std::optional<Agent> SqliteAgents::by_environment(const std::string& environment_id) {
+  Statement st(cache_,
+               "SELECT environment_id, certificate_serial, joined_at, previous_serial FROM agents "
+               "WHERE environment_id = ?");
+  st.bind(1, environment_id);
+  if (!st.step()) return std::nullopt;
+  return Agent{st.text(0), st.text(1), st.integer(2), st.text(3)};
+}
+
+void SqliteAgents::put(const Agent& a) {
+  Statement st(cache_,
+               "INSERT OR REPLACE INTO agents (environment_id, certificate_serial, joined_at, previous_serial) "
+               "VALUES (?,?,?,?)");
+  st.bind(1, a.environment_id).bind(2, a.certificate_serial).bind(3, a.joined_at).bind(4, a.previous_serial);
+  st.run();
+}
+
+}  // namespace byoc::store::sqlite
