@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     status = 1;
   }
+  std::fflush(stdout);  // the table first, then what is kept
   if (keep) {
     std::fprintf(stderr, "kept %s (logs of the server, agent and every process)\n", scratch.c_str());
   } else {
