@@ -7,10 +7,13 @@
 #include <optional>
 #include <thread>
 
+#include "agent/runtimes/local/layout.h"
+#include "agent/runtimes/local/ports.h"
 #include "agent/runtimes/local/proc_table.h"
+#include "agent/state_layout.h"
 #include "base/error.h"
 #include "base/files.h"
-#include "base/http_client.h"
+#include "base/process.h"
 #include "interrupt.h"
 
 namespace byoc::bench {
@@ -56,7 +59,9 @@ ByocStack::ByocStack(fs::path byoc, fs::path dir)
     : byoc_(std::move(byoc)), dir_(std::move(dir)), home_(dir_ / "home"), data_(dir_ / "server") {
   files::ensure_dir(home_, 0700);
   proc::SpawnOptions spawn;
-  spawn.argv = {byoc_.string(), "server", "--listen", "127.0.0.1:0", "--data-dir", data_.string()};
+  // The access log times each request: where the CLI's and the agent's time goes.
+  spawn.argv = {byoc_.string(), "server",    "--listen", "127.0.0.1:0", "--data-dir", data_.string(),
+                "--access-log",  (dir_ / "access.log").string()};
   spawn.env = {{"HOME", home_.string()}};
   spawn.unset_env = {"BYOC_SERVER", "BYOC_TOKEN", "BYOC_CA_FILE", "BYOC_JOIN_TOKEN"};
   spawn.output = dir_ / "server.log";
@@ -127,42 +132,110 @@ std::string ByocStack::run(const std::vector<std::string>& args) const {
   return text;
 }
 
-CreateResult ByocStack::create_service(const std::string& name, int shards, int replicas) {
-  CreateResult result;
+ByocRun ByocStack::cold_start(const std::string& name) {
+  ByocRun result;
+  result.service = name;
   services_.insert(name);
-  auto start = SteadyClock::now();
-  std::string out =
-      run({"service", "create", name, "--env", kEnvironment, "--shards", std::to_string(shards), "--replicas",
-           std::to_string(replicas), "--memory-mib", "1024", "--wait", "-o", "json"});
-  result.cli_wait = since(start);
+  result.wall_start = std::chrono::system_clock::now();
+  const auto start = SteadyClock::now();
+  std::string out = run({"service", "create", name, "--env", kEnvironment, "--shards", "1", "--replicas", "2",
+                         "--memory-mib", "1024", "--wait", "-o", "json"});
+  result.cli_done = since(start);
   // --wait prints progress lines on stderr (the same file here), the JSON last.
   json service = json::parse(out.substr(out.find('{')));
-  result.endpoint = service.value("endpoint", "");
-  result.password = service.value("password", "");
-  http::Client client(http::TlsOptions{.ca_pem = ca_pem_});
-  http::Request request;
-  request.method = "POST";
-  request.url = result.endpoint + "/";
-  request.body = "SELECT 1";
-  request.timeout = std::chrono::seconds(10);
-  request.headers = {{"X-ClickHouse-User", "default"}, {"X-ClickHouse-Key", result.password}};
-  if (!poll(
-          [&] {
-            try {
-              return client.send(request).body == "1\n";
-            } catch (const Error&) {
-              return false;
-            }
-          },
-          std::chrono::seconds(60)))
-    throw Error::Internal("the service never answered SELECT 1 at " + result.endpoint);
-  result.until_first_select = since(start);
-  // The runtime logs "local runtime: NAME READY after N ms" when apply() returns.
-  std::string log = files::read_if_exists(environment_dir_ / "agent.log").value_or("");
-  const std::string needle = "local runtime: " + name + " READY after ";
-  if (auto at = log.rfind(needle); at != std::string::npos)
-    result.runtime_apply = std::chrono::milliseconds(std::stol(log.substr(at + needle.size())));
+  const fs::path service_dir = environment_dir_ / agent::layout::kServices / name;
+  auto ports = agent::local::load_ports(agent::local::ServiceLayout(service_dir.parent_path(), name).ports_file());
+  if (!ports) throw Error::Internal("no ports.json for " + name + " under " + service_dir.string());
+  ServiceAccess access;
+  access.endpoint = service.value("endpoint", "");
+  access.password = service.value("password", "");
+  access.ca_pem = ca_pem_;
+  access.cluster = name;
+  for (const auto& [replica, p] : ports->replicas) access.replica_http_ports.push_back(p.http);
+  result.proof = prove_replication(access, start);
+
+  // Not measured: the logs go with the service's directory and ZooKeeper's.
+  agent::local::ZooKeeperLayout zookeeper(service_dir.parent_path());
+  result.zookeeper_log = files::read_if_exists(zookeeper.log_file()).value_or("");
+  agent::local::ServiceLayout layout(service_dir.parent_path(), name);
+  const fs::path kept = dir_ / "logs" / name;  // for --keep
+  files::ensure_dir(kept, 0700);
+  files::write_atomic(kept / "zookeeper.log", result.zookeeper_log, 0600);
+  for (const auto& [replica, p] : ports->replicas) {
+    result.replica_logs.push_back(
+        files::read_if_exists(layout.replica_logs(replica) / "clickhouse-server.log").value_or(""));
+    files::write_atomic(kept / (replica + ".log"), result.replica_logs.back(), 0600);
+  }
   return result;
+}
+
+std::vector<Step> ByocStack::timeline(const ByocRun& r) const {
+  const std::string agent_log = files::read_if_exists(environment_dir_ / "agent.log").value_or("");
+  const std::vector<AccessLine> access = access_lines(files::read_if_exists(dir_ / "access.log").value_or(""));
+  const WallTime t0 = r.wall_start;
+  const WallTime cli_exit = t0 + r.cli_done;
+  std::vector<Step> steps;
+  auto at = [&](const std::string& what, std::optional<WallTime> t) {
+    steps.push_back({what, offset_ms(t0, t)});
+    return t;
+  };
+  auto agent_line = [&](std::string_view needle, WallTime after) {
+    return first_line_after(agent_log, needle, after);
+  };
+
+  std::optional<WallTime> create_in, create_out;
+  for (const auto& a : access)
+    if (a.method == "POST" && a.route.ends_with("/services") && a.arrived >= t0 && !create_in) {
+      create_in = a.arrived;
+      create_out = a.answered;
+    }
+  at("server: POST service received", create_in);
+  at("server: POST service answered", create_out);
+  at("agent: has the desired state", agent_line("desired state revision", t0));
+  at("agent: apply starts", agent_line("service " + r.service + ": applying", t0));
+  auto zk_spawned = at("runtime: ZooKeeper spawned", agent_line("supervisor: started _zookeeper", t0));
+  // ZooKeeper logs this right after it starts serving: sessions before it are refused.
+  at("ZooKeeper: serving (its log)",
+     zk_spawned ? first_line_after(r.zookeeper_log, "ZooKeeper audit is disabled", *zk_spawned) : std::nullopt);
+  // The first write: the chroot's first node.
+  at("ZooKeeper: first write (chroot; its log)",
+     zk_spawned ? first_line_after(r.zookeeper_log, "Creating new log file", *zk_spawned) : std::nullopt);
+  at("runtime: replica 1 spawned (chroot made)", agent_line("supervisor: started " + r.service + "/s1r1", t0));
+  at("runtime: replica 2 spawned", agent_line("supervisor: started " + r.service + "/s1r2", t0));
+  std::optional<WallTime> ready;
+  for (const auto& log : r.replica_logs) {
+    auto t = first_line_after(log, "Ready for connections", t0);
+    if (!t) {
+      ready.reset();
+      break;
+    }
+    if (!ready || *t > *ready) ready = t;
+  }
+  at("ClickHouse: both replicas ready (their logs)", ready);
+  at("runtime: endpoint config sends to both",
+     agent_line("the endpoint of " + r.service + " now sends to 2 of", t0));
+  at("runtime: endpoint spawned", agent_line("supervisor: started " + r.service + "/endpoint", t0));
+  auto runtime_ready = at("runtime: READY (apply returns)", agent_line("local runtime: " + r.service + " READY", t0));
+  std::optional<WallTime> report;
+  if (runtime_ready)
+    for (const auto& a : access)
+      if (a.method == "POST" && a.route == "/v1/agent/sync" && a.arrived >= *runtime_ready &&
+          (!report || a.arrived < *report))
+        report = a.arrived;
+  at("server: sync with READY received", report);
+  std::optional<WallTime> last_poll;
+  int polls = 0;
+  for (const auto& a : access)
+    if (a.method == "GET" && a.route.rfind("/v1/operations/", 0) == 0 && a.arrived >= t0 && a.answered <= cli_exit) {
+      ++polls;
+      if (!last_poll || a.answered > *last_poll) last_poll = a.answered;
+    }
+  at("server: CLI's last operation poll answered (" + std::to_string(polls) + " polls)", last_poll);
+  steps.push_back({"CLI: create --wait exits", r.cli_done.count()});
+  steps.push_back({"DDL ON CLUSTER done", r.proof.ddl_done.count()});
+  steps.push_back({"INSERT done", r.proof.insert_done.count()});
+  steps.push_back({"row on both replicas (end)", r.proof.replicated.count()});
+  return steps;
 }
 
 void ByocStack::delete_service(const std::string& name) {

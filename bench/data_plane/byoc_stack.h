@@ -1,27 +1,42 @@
-// The measured side of the data-plane benchmark: a real `byoc server` with a
-// `local` environment (its agent joined, no service yet), driven through the
-// `byoc` CLI exactly as a user would. Not thread-safe.
+// The measured side of the data-plane benchmark: a real `byoc server` (with
+// its access log on) and a `local` environment whose agent has joined, no
+// service yet, driven through the `byoc` CLI exactly as a user would. A cold
+// start is `byoc service create --wait` of a 1 x 2 service and then the same
+// ON CLUSTER DDL + replicated INSERT through its endpoint as the baseline
+// (cluster_proof.h). Where the time went is read back afterwards from the
+// server's access log, the agent's log and the processes' own logs. Not
+// thread-safe.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
-#include <map>
-#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
-#include "base/process.h"
+#include "cluster_proof.h"
+#include "log_times.h"
 
 namespace byoc::bench {
 
-struct CreateResult {
-  std::chrono::milliseconds until_first_select{0};  // CLI start to "1" through the endpoint
-  std::chrono::milliseconds cli_wait{0};            // of which `service create --wait` itself
-  std::chrono::milliseconds runtime_apply{-1};      // of which the agent's runtime apply() (from its log)
-  std::string endpoint;
-  std::string password;
+struct ByocRun {
+  std::string service;
+  WallTime wall_start;                   // the CLI spawned (system clock, for the logs)
+  std::chrono::milliseconds cli_done{0};  // `service create --wait` returned
+  ProofTimes proof;                      // from the CLI's spawn; proof.replicated ends the run
+  // Logs of the service's processes, read before the service is deleted
+  // (its directory and ZooKeeper's go with it).
+  std::string zookeeper_log;
+  std::vector<std::string> replica_logs;
+};
+
+// One step of byoc's cold start: milliseconds from the CLI's spawn.
+struct Step {
+  std::string what;
+  std::optional<long> at_ms;
 };
 
 // Resident memory (VmRSS) of an environment's processes, in KiB, by role.
@@ -44,16 +59,19 @@ class ByocStack {
   ByocStack(const ByocStack&) = delete;
   ByocStack& operator=(const ByocStack&) = delete;
 
-  // `byoc service create NAME --shards S --replicas R --wait`, then SELECT 1
-  // through the endpoint until it answers.
-  CreateResult create_service(const std::string& name, int shards, int replicas);
+  // The measured cold start of a 1 x 2 service `name`.
+  ByocRun cold_start(const std::string& name);
   void delete_service(const std::string& name);
+  // Byoc's steps in `run`, from the logs. Call after delete_service(): the
+  // sync that carried the READY report is logged when it is answered, which
+  // the next change (the delete) makes happen at once.
+  std::vector<Step> timeline(const ByocRun& run) const;
   EnvironmentMemory memory() const;
   // True when no ZooKeeper, replica or endpoint of the environment runs.
   bool cold() const;
 
  private:
-  // Runs `byoc args...` to completion; throws with its stderr if it fails.
+  // Runs `byoc args...` to completion; throws with its output if it fails.
   std::string run(const std::vector<std::string>& args) const;
 
   std::filesystem::path byoc_;
