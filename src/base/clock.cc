@@ -14,6 +14,8 @@ using namespace std::chrono_literals;
 // How long a ManualClock waiter sleeps in real time before looking at the
 // clock again: covers an advance() that lands between its check and its wait.
 constexpr auto kManualWaitSlice = 10ms;
+// More timers due at one instant than any test schedules: a timer loop.
+constexpr size_t kMaxTimersAtOneInstant = 100'000;
 // How often sleep_until() looks at its stop flag.
 constexpr auto kStopPoll = 50ms;
 
@@ -130,6 +132,10 @@ void ManualClock::advance(std::chrono::microseconds d) {
     system_micros_ += step;
     monotonic_micros_ += step;
   };
+  // Timers run at one instant, to catch one that keeps scheduling itself
+  // with no delay: time could never move on, and the test would hang.
+  int64_t instant = -1;
+  size_t run_at_instant = 0;
   while (true) {
     std::optional<std::function<void()>> fn;
     {
@@ -140,7 +146,11 @@ void ManualClock::advance(std::chrono::microseconds d) {
       if (due > target) break;
       step_to(due);
       fn = timers_.pop_due(monotonic_time());
+      run_at_instant = due == instant ? run_at_instant + 1 : 1;
+      instant = due;
     }
+    if (run_at_instant > kMaxTimersAtOneInstant)
+      throw std::logic_error("ManualClock::advance: timers keep scheduling timers with no delay");
     if (fn) run_guarded(*fn);
   }
   step_to(target);

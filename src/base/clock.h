@@ -109,7 +109,8 @@ class ManualClock final : public Clock {
                   MonotonicTime deadline) const override;
   CancelTimer schedule(std::chrono::nanoseconds delay, std::function<void()> fn) const override;
 
-  // d ≥ 0 (throws std::invalid_argument otherwise).
+  // d ≥ 0 (throws std::invalid_argument otherwise). Throws std::logic_error
+  // if timers keep scheduling timers with no delay (time could never move).
   void advance(std::chrono::microseconds d);
   void set_unix_seconds(int64_t s) { system_micros_ = s * 1'000'000; }
   // Timers scheduled and not yet run nor cancelled (for tests).

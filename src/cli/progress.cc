@@ -94,6 +94,7 @@ void ProgressPrinter::end_line() {
 json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& progress,
                         const WaitOptions& options) {
   MonotonicTime deadline = options.clock.monotonic_time() + options.timeout;
+  std::chrono::milliseconds pause = std::min(options.first_interval, options.interval);
   json operation;
   try {
     while (true) {
@@ -107,7 +108,8 @@ json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& 
         throw Error(ErrorKind::kUnavailable, "timeout",
                     "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
                         operation_progress(operation) + ")");
-      options.clock.sleep_for(options.interval);
+      options.clock.sleep_for(pause);
+      pause = std::min(options.interval, pause + pause / 2);
     }
   } catch (...) {
     progress.end_line();  // the error line that follows must start on its own line

@@ -50,11 +50,17 @@ std::string operation_progress(const nlohmann::json& operation);
 struct WaitOptions {
   const Clock& clock;
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  // The first look comes at once, the next after `first_interval`, each
+  // later one 1.5× later up to `interval`: a change that takes a second is
+  // seen within tens of milliseconds of ending, one that takes minutes
+  // costs four requests a second.
+  std::chrono::milliseconds first_interval{20};
   std::chrono::milliseconds interval{250};
   std::function<bool()> cancelled;  // optional: polled between requests (Ctrl-C in `byoc up`)
 };
 
-// Polls GET /v1/operations/{id} until its status is no longer `running`.
+// Polls GET /v1/operations/{id} (see WaitOptions for how often) until its
+// status is no longer `running`.
 // Returns the succeeded operation; throws byoc::Error when it failed (with
 // the operation's error code and message), timed out or was cancelled.
 nlohmann::json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& progress,

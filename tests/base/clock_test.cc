@@ -54,6 +54,26 @@ TEST(ManualClock, ATimerScheduledByATimerRunsInTheSameAdvanceWhenDue) {
   EXPECT_EQ(clock.pending_timers(), 1u);
 }
 
+// A timer that reschedules itself with no delay would hold time still
+// forever: advance() says so instead of hanging the test. One that
+// reschedules itself with a delay just runs once per period.
+TEST(ManualClock, ATimerLoopWithNoDelayIsRefusedAndOneWithADelayRunsPerPeriod) {
+  ManualClock clock;
+  std::function<void()> again = [&] { clock.schedule(0s, again); };
+  clock.schedule(1s, again);
+  EXPECT_THROW(clock.advance(2s), std::logic_error);
+
+  ManualClock periodic;
+  int runs = 0;
+  std::function<void()> tick = [&] {
+    ++runs;
+    periodic.schedule(1s, tick);
+  };
+  periodic.schedule(1s, tick);
+  periodic.advance(10s);
+  EXPECT_EQ(runs, 10);
+}
+
 TEST(ManualClock, CancelBeforeTheTimeStopsATimerAndAfterItSaysSo) {
   ManualClock clock;
   int ran = 0;
