@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -67,6 +68,15 @@ std::vector<ServiceStatus> Agent::observe() {
   }
 }
 
+namespace {
+
+bool converging(const std::vector<ServiceStatus>& observed) {
+  return std::any_of(observed.begin(), observed.end(),
+                     [](const ServiceStatus& s) { return s.state == ServiceState::kProvisioning; });
+}
+
+}  // namespace
+
 void Agent::supervise_loop() {
   auto next_sample = clock_.monotonic_time();
   while (!stop_) {
@@ -75,16 +85,35 @@ void Agent::supervise_loop() {
     } catch (const std::exception& e) {
       spdlog::error("supervision failed: {}", e.what());
     }
-    if (clock_.monotonic_time() >= next_sample) {
-      meter_.sample(running_replicas(observe(), applier_.applied()));
-      next_sample = clock_.monotonic_time() + config_.usage_sample_period;
+    const bool sample_due = clock_.monotonic_time() >= next_sample;
+    if (sample_due || converging_) {
+      std::vector<ServiceStatus> observed = observe();
+      if (sample_due) {
+        meter_.sample(running_replicas(observed, applier_.applied()));
+        next_sample = clock_.monotonic_time() + config_.usage_sample_period;
+      }
+      watch(observed);
     }
     clock_.sleep_for(config_.supervise_period, &stop_);
   }
+  cancel_sync_ = true;  // a held sync ends now, not when the server answers
+}
+
+void Agent::watch(const std::vector<ServiceStatus>& observed) {
+  std::lock_guard lock(reported_mutex_);
+  if (observed != reported_) cancel_sync_ = true;
+  converging_ = converging(observed);
 }
 
 model::SyncRequest Agent::build_report(int64_t seq) {
   std::vector<ServiceStatus> observed = observe();
+  {
+    // From here on a change is news: the supervision thread cancels this sync for it.
+    std::lock_guard lock(reported_mutex_);
+    reported_ = observed;
+    cancel_sync_ = stop_.load();
+    converging_ = converging(observed);  // e.g. what an apply just issued
+  }
   meter_.sample(running_replicas(observed, applier_.applied()));
   ledger_.record(meter_.cut());
   model::SyncRequest report;
@@ -103,7 +132,7 @@ void Agent::renew_if_due(std::optional<SyncClient>& client) {
     return;
   try {
     identity_ = renew_certificate(config_.state_dir, config_.server_url, identity_, &stop_);
-    client.emplace(config_.server_url, identity_, &stop_);
+    client.emplace(config_.server_url, identity_, &cancel_sync_);
   } catch (const std::exception& e) {
     // The current certificate still works: try again later, not on every sync.
     spdlog::warn("certificate renewal failed ({}); trying again in {} s", e.what(), kRenewalRetry.count());
@@ -113,7 +142,7 @@ void Agent::renew_if_due(std::optional<SyncClient>& client) {
 
 void Agent::sync_loop() {
   std::optional<SyncClient> client;
-  client.emplace(config_.server_url, identity_, &stop_);
+  client.emplace(config_.server_url, identity_, &cancel_sync_);
   RetryBackoff backoff;
   int64_t seq = 0;
   while (!stop_) {
@@ -128,6 +157,9 @@ void Agent::sync_loop() {
       if (answer.desired) accept(*answer.desired);
     } catch (const std::exception& e) {
       if (stop_) break;
+      // Cancelled because the status changed (build_report clears the flag):
+      // report again at once, this is no failure of the server.
+      if (cancel_sync_) continue;
       auto delay = backoff.next_delay();
       // The cached desired state keeps serving meanwhile.
       if (backoff.failures() == 1 || backoff.failures() % 10 == 0)

@@ -8,6 +8,14 @@
 // sent again (the server keeps each seq once) and an unchanged desired state
 // is not applied again.
 //
+// The runtime's apply() only issues work (runtime.h): status comes from
+// observe(). While a service converges (PROVISIONING) the agent observes on
+// every supervision round, and whenever what it observes differs from what
+// its last report said it ends the held long-poll early and reports again —
+// so the management plane learns READY (and settles the operation waiting
+// for it) within a round, not at the next ~30 s answer. Settled services are
+// observed on the usage-sampling period, so a crash is reported as promptly.
+//
 // Threading: run() blocks on the calling thread (the sync loop) and runs the
 // runtime's supervision and usage sampling on a second thread it owns; it
 // returns after `stop` becomes true, with every service stopped.
@@ -49,6 +57,9 @@ class Agent {
 
  private:
   void supervise_loop();
+  // What the runtime observes now, against what the last report said: ends
+  // a held sync when it differs.
+  void watch(const std::vector<ServiceStatus>& observed);
   void sync_loop();
   void accept(const model::DesiredState& desired);
   std::vector<ServiceStatus> observe();
@@ -67,6 +78,13 @@ class Agent {
   UsageLedger ledger_;                          // sync thread only
   std::optional<model::DesiredState> desired_;  // sync thread only
   std::mutex observe_mutex_;                    // one runtime observe() at a time
+  // Ends the sync in flight: set when the agent stops or the report is stale.
+  std::atomic<bool> cancel_sync_{false};
+  std::mutex reported_mutex_;               // guards reported_
+  std::vector<ServiceStatus> reported_;     // the observation the last report was built from
+  // A service was PROVISIONING when last observed: observe every round, not
+  // only when usage is sampled.
+  std::atomic<bool> converging_{true};
 };
 
 }  // namespace byoc::agent

@@ -1,9 +1,15 @@
 // Runtime: how an agent runs ClickHouse services inside its environment. The
-// agent loop owns the desired state and calls the runtime, reconciler-style:
-// apply() observes what runs and creates or updates it to match the spec;
-// remove() deletes; observe() reports. Every call is idempotent and safe to
-// repeat after a crash of the agent (state lives on disk under the runtime's
-// directory, never only in memory).
+// agent loop owns the desired state and drives the runtime the way
+// Crossplane's managed reconciler drives an external client: apply() and
+// remove() ask for a change and return once it is issued; observe() says what
+// is really running. No call waits for a service to become healthy: the
+// agent keeps observing (and reporting) until it converges. Every call is
+// idempotent and safe to repeat after a crash of the agent (state lives on
+// disk, or in whatever the runtime drives, never only in memory).
+//
+// Nothing here assumes child processes: a service is whatever the runtime
+// makes of it (processes on this machine, a StatefulSet), and supervise() is
+// the runtime's periodic chance to make progress on its own.
 //
 // Implementations: runtimes/local (real processes on this machine). A
 // Kubernetes runtime is a new folder behind this same interface.
@@ -39,6 +45,7 @@ struct ReplicaStatus {
   int replica = 1;  // 1-based
   ReplicaState state = ReplicaState::kStarting;
   int last_error_code = 0;  // ClickHouse error code of the last failure, 0 if none
+  bool operator==(const ReplicaStatus&) const = default;
 };
 
 struct ServiceStatus {
@@ -54,38 +61,59 @@ struct ServiceStatus {
   // version) with FAILED and an "unsupported_*" reason, touching nothing.
   std::string reason;
   std::vector<ReplicaStatus> replicas;
+  bool operator==(const ServiceStatus&) const = default;
 };
 
 class Runtime {
  public:
   virtual ~Runtime() = default;
 
-  // Brings the service to `spec`: creates what is missing, rewrites configs
-  // that differ (hot-reloading where the component allows it), starts what is
-  // stopped. Blocks until the endpoint answers or a bounded timeout passes, then
-  // returns the resulting status. Throws byoc::Error only for faults of the
-  // runtime itself (disk, exec), never for a slow process.
+  // Moves the service toward `spec` and returns once the work is issued:
+  // what must be durable is recorded first (so a crash right after is
+  // repaired by the same call repeated), then whatever is missing is created,
+  // what differs is rewritten or reloaded, what is stopped is started. It
+  // does not wait for any of it to become healthy; observe() tells.
+  //
+  // Returns the service's status as of the return (normally PROVISIONING,
+  // "starting"; READY when nothing had to change). A spec the runtime can't
+  // run (a changed topology, an unknown version, no room) is refused with
+  // FAILED and an "unsupported_*" reason, and nothing is touched: what ran
+  // before keeps running. Throws byoc::Error only for faults of the runtime
+  // itself (disk, exec, its API), never because something is slow to start.
+  //
+  // `spec.rollout`, when present, asks for the change to be applied replica
+  // by replica (see model::RolloutRequest); a runtime that can't do better
+  // than all at once says so in its own header.
   virtual ServiceStatus apply(const ServiceSpec& spec) = 0;
 
-  // Stops the service's processes in order (endpoint first, then replicas) and
-  // deletes its files, and whatever it alone used (e.g. ZooKeeper, after the
-  // last replicated service). Idempotent: removing an unknown service is a no-op.
+  // Stops the service in order (endpoint first, then replicas) and deletes
+  // what it owns, and whatever it alone used (e.g. ZooKeeper, after the last
+  // replicated service), bounded in time. Idempotent: removing an unknown
+  // service is a no-op.
   virtual void remove(const std::string& service) = 0;
 
-  // The status of every service this runtime has on disk.
+  // The status of every service this runtime has (on disk, or in what it
+  // drives). Changes nothing. The agent relies on this promise: once apply(spec)
+  // has returned, the service is READY only when `spec` is what serves — its
+  // endpoint answers with `spec` in force (e.g. the new allowlist loaded) and
+  // every replica answers. The management plane completes an operation on
+  // that READY, so a runtime must never report the previous spec's health as
+  // the new one's.
   virtual std::vector<ServiceStatus> observe() = 0;
 
-  // Names of services present on disk (so the agent can remove ones that are
-  // no longer desired after a restart).
+  // Names of the services this runtime has (so the agent can remove ones
+  // that are no longer desired after a restart).
   virtual std::vector<std::string> services() = 0;
 
-  // Restarts processes that died (with backoff), reaps children. Called
-  // periodically (about every 200 ms) by the agent.
+  // Makes progress on issued work without being asked: restarts what died
+  // (with backoff), starts what waited for something else (e.g. an endpoint
+  // for its replicas), confirms reloads. Called periodically (about every
+  // 200 ms) by the agent; returns promptly.
   virtual void supervise() = 0;
 
-  // Stops every process of every service in order (endpoints, replicas, then
-  // what they share such as ZooKeeper), bounded in time; keeps the files so a
-  // later apply() brings them back with their data.
+  // Stops every service in order (endpoints, replicas, then what they share
+  // such as ZooKeeper), bounded in time; keeps their state so a later
+  // apply() brings them back with their data.
   virtual void stop_all() = 0;
 };
 

@@ -153,6 +153,19 @@ SupportUser parse_support(const json& j, const std::string& path) {
   return s;
 }
 
+RolloutRequest parse_rollout(const json& j, const std::string& path) {
+  StrictObject o(j, path, {"id", "max_unavailable"});
+  static const std::regex id("[A-Za-z0-9._-]{1,64}");
+  for (const char* key : {"id", "max_unavailable"})
+    if (!o.find(key)) throw Error::Invalid("invalid_value", "is required", o.field(key));
+  RolloutRequest r;
+  r.id = o.string("id", 64);
+  if (!std::regex_match(r.id, id))
+    throw Error::Invalid("invalid_value", "must be 1-64 of A-Z a-z 0-9 . _ -", o.field("id"));
+  r.max_unavailable = static_cast<int>(o.integer("max_unavailable", 1, 1, 16));
+  return r;
+}
+
 }  // namespace
 
 json to_json(const DesiredService& s) {
@@ -170,6 +183,7 @@ json to_json(const DesiredService& s) {
                       {"readonly", s.support->readonly},
                       {"log_queries", s.support->log_queries},
                       {"password_sha256_hex", s.support->password_sha256_hex}};
+  if (s.rollout) out["rollout"] = {{"id", s.rollout->id}, {"max_unavailable", s.rollout->max_unavailable}};
   return out;
 }
 
@@ -261,7 +275,7 @@ DesiredState parse_desired_state(const json& j) {
 DesiredService parse_desired_service(const json& item, const std::string& path) {
   StrictObject s(item, path,
                  {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips",
-                  "default_password_sha256_hex", "support", "cluster_hosts"});
+                  "default_password_sha256_hex", "support", "cluster_hosts", "rollout"});
   DesiredService ds;
   ds.name = checked_name(s, "name");
   ds.clickhouse_version = s.string("clickhouse_version", 32);
@@ -283,6 +297,7 @@ DesiredService parse_desired_service(const json& item, const std::string& path) 
       throw Error::Invalid("invalid_value", "must be an IP address or a DNS name", host_path);
     ds.cluster_hosts.push_back(host.get<std::string>());
   });
+  if (const json* rollout = s.find("rollout")) ds.rollout = parse_rollout(*rollout, s.field("rollout"));
   return ds;
 }
 

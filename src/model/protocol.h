@@ -29,6 +29,20 @@ struct SupportUser {
   bool operator==(const SupportUser&) const = default;
 };
 
+// The management plane asks for this revision of a service to be applied as
+// a rolling change: replica by replica, each one healthy again before the
+// next is touched, so the service keeps serving throughout. Absent, the
+// runtime applies a change as it sees fit (all at once). `id` names the
+// rollout on the management plane's side, so a runtime can tell a new
+// request from the same one sent again (after a reconnect or a restart) and
+// report progress against it. Only the request is in the protocol; when and
+// why to roll (maintenance windows, upgrades) is the management plane's.
+struct RolloutRequest {
+  std::string id;            // 1-64 of [A-Za-z0-9._-]
+  int max_unavailable = 1;   // replicas of the service out of service at once (1-16)
+  bool operator==(const RolloutRequest&) const = default;
+};
+
 struct DesiredService {
   std::string name;
   std::string clickhouse_version;
@@ -42,6 +56,9 @@ struct DesiredService {
   // Hosts (IP literals or DNS names, no ports) the service's cluster may
   // name; the agent refuses any outside its environment.
   std::vector<std::string> cluster_hosts;
+  // Sent only when a rollout is requested: an agent that predates the field
+  // never meets it unless one is.
+  std::optional<RolloutRequest> rollout;
   bool operator==(const DesiredService&) const = default;
 };
 

@@ -74,7 +74,6 @@ class LocalRuntimeTest : public ::testing::Test {
     o.root = dir_.path() / "runtime";
     o.environment_ca = ca_;
     o.clock = &clock_;
-    o.ready_timeout = std::chrono::seconds(60);
     return o;
   }
 
@@ -95,17 +94,12 @@ class LocalRuntimeTest : public ::testing::Test {
   }
 
   ServiceStatus apply(const ServiceSpec& spec) {
-    ServiceStatus status = runtime_->apply(spec);
+    ServiceStatus status = test::apply_and_converge(*runtime_, spec);
     track(spec.name);
     return status;
   }
 
-  ServiceStatus observe(const std::string& name) {
-    for (auto& status : runtime_->observe())
-      if (status.name == name) return status;
-    ADD_FAILURE() << "no status for " << name;
-    return {};
-  }
+  ServiceStatus observe(const std::string& name) { return test::observed(*runtime_, name); }
 
   http::Response query(const std::string& endpoint, const std::string& sql,
                        std::optional<std::string> password = kPassword, const std::string& source = "") {
@@ -188,6 +182,29 @@ TEST_F(LocalRuntimeTest, ServesQueriesOverTlsToTheDefaultUserWithItsPasswordOnly
   http::Request by_name;
   by_name.url = "https://localhost:" + status.endpoint.substr(status.endpoint.rfind(':') + 1) + "/ping";
   EXPECT_EQ(client.send(by_name).body, "Ok.\n");
+}
+
+// The contract: apply() issues the work and returns; observe() says READY
+// only once the spec is in force, and supervise() gets it there.
+TEST_F(LocalRuntimeTest, ApplyReturnsOnceIssuedAndObserveSaysWhenTheSpecIsInForce) {
+  ServiceSpec spec = service_spec("orders");
+  ServiceStatus issued = runtime_->apply(spec);
+  track("orders");
+  EXPECT_EQ(issued.state, ServiceState::kProvisioning);
+  EXPECT_EQ(issued.reason, "starting");
+  EXPECT_TRUE(pid_in(clickhouse_pid_file("orders"))) << "the replica is started, not waited for";
+  ServiceStatus ready = apply(spec);
+  ASSERT_EQ(ready.state, ServiceState::kReady) << ready.reason;
+  ASSERT_EQ(runtime_->apply(spec).state, ServiceState::kReady) << "nothing to change: READY at once";
+
+  // A new allowlist is on disk when apply() returns, in force only after the
+  // reload supervise() sends and confirms: until then the service isn't READY.
+  spec.allowed_ips = {"127.0.0.77/32"};
+  EXPECT_EQ(runtime_->apply(spec).state, ServiceState::kProvisioning);
+  EXPECT_EQ(observe("orders").state, ServiceState::kProvisioning);
+  ASSERT_TRUE(supervise_until([&] { return observe("orders").state == ServiceState::kReady; }));
+  EXPECT_EQ(query(ready.endpoint, "SELECT 1", kPassword, "127.0.0.77").status, 200);
+  EXPECT_EQ(query(ready.endpoint, "SELECT 1", kPassword, "127.0.0.1").status, 403);
 }
 
 TEST_F(LocalRuntimeTest, KeepsSecretsInPrivateFilesAndNothingUnderEtc) {
@@ -575,7 +592,7 @@ TEST_F(LocalRuntimeTest, SupervisesAndObservesFromAnotherThreadWhileApplying) {
   ASSERT_EQ(::kill(*first, SIGKILL), 0);
   for (const char* cidr : {"127.0.0.0/8", "127.0.0.1/32", "127.0.0.0/16"}) {
     spec.allowed_ips = {cidr};
-    ServiceStatus s = apply(spec);  // the replica may be restarting meanwhile: apply waits for it
+    ServiceStatus s = apply(spec);  // the replica may be restarting meanwhile: observe waits for it
     EXPECT_EQ(s.state, ServiceState::kReady) << cidr << " " << s.reason;
   }
   track("orders");

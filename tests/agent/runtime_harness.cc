@@ -176,7 +176,6 @@ LocalRuntimeOptions RuntimeTest::options() const {
   o.root = root();
   o.environment_ca = ca_;
   o.clock = &clock_;
-  o.ready_timeout = std::chrono::seconds(60);
   return o;
 }
 
@@ -208,18 +207,33 @@ void RuntimeTest::track(const std::string& name) {
   for (pid_t pid : processes_under(zookeeper_dir())) started_pids_.insert(pid);
 }
 
+ServiceStatus apply_and_converge(Runtime& runtime, const ServiceSpec& spec, std::chrono::milliseconds timeout) {
+  ServiceStatus status = runtime.apply(spec);
+  if (status.state == ServiceState::kFailed && status.reason.rfind("unsupported_", 0) == 0) return status;
+  testing::eventually(
+      [&] {
+        runtime.supervise();
+        status = observed(runtime, spec.name);
+        return status.state != ServiceState::kProvisioning;
+      },
+      timeout);
+  return status;
+}
+
+ServiceStatus observed(Runtime& runtime, const std::string& name) {
+  for (auto& status : runtime.observe())
+    if (status.name == name) return status;
+  ADD_FAILURE() << "no status for " << name;
+  return {name, ServiceState::kFailed, "", "", "incomplete", {}};
+}
+
 ServiceStatus RuntimeTest::apply(const ServiceSpec& spec) {
-  ServiceStatus status = runtime_->apply(spec);
+  ServiceStatus status = apply_and_converge(*runtime_, spec);
   track(spec.name);
   return status;
 }
 
-ServiceStatus RuntimeTest::observe(const std::string& name) {
-  for (auto& status : runtime_->observe())
-    if (status.name == name) return status;
-  ADD_FAILURE() << "no status for " << name;
-  return {};
-}
+ServiceStatus RuntimeTest::observe(const std::string& name) { return observed(*runtime_, name); }
 
 http::Response RuntimeTest::replica_query(const std::string& service, const std::string& replica,
                                           const std::string& sql) {

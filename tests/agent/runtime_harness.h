@@ -53,6 +53,16 @@ std::pair<int, std::string> native_query(const std::filesystem::path& scratch, i
                                          const std::filesystem::path& ca_file, const std::string& password,
                                          const std::string& sql);
 
+// apply() as the agent drives it: the call issues the work and returns; the
+// caller then supervises (as the agent does every 200 ms) until observe()
+// says the service has settled, READY or FAILED, within `timeout`. A refusal
+// comes back as apply() gave it. The settled status, or the last one seen.
+ServiceStatus apply_and_converge(Runtime& runtime, const ServiceSpec& spec,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// The status observe() gives `name` (FAILED "incomplete" if none: a test failure).
+ServiceStatus observed(Runtime& runtime, const std::string& name);
+
 class RuntimeTest : public ::testing::Test {
  protected:
   RuntimeTest();
@@ -70,7 +80,7 @@ class RuntimeTest : public ::testing::Test {
   std::optional<int> zookeeper_port() const;
   int replica_http_port(const std::string& service, const std::string& replica) const;
 
-  // apply() that remembers every pid for the last-resort cleanup.
+  // apply_and_converge(), remembering every pid for the last-resort cleanup.
   ServiceStatus apply(const ServiceSpec& spec);
   ServiceStatus observe(const std::string& name);
   void track(const std::string& name);

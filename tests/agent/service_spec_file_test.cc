@@ -23,6 +23,7 @@ TEST(ServiceSpecFile, KeepsEveryFieldAcrossARestart) {
   spec.default_password_sha256_hex = std::string(64, 'c');
   spec.support = model::SupportUser{true, true, true, ""};
   spec.cluster_hosts = {"127.0.0.1", "replica-2.internal"};
+  spec.rollout = model::RolloutRequest{"upgrade-3", 1};  // carried, not acted on (local_runtime.h)
   local::save_spec(dir.path() / "spec.json", spec);
   EXPECT_EQ(local::load_spec(dir.path() / "spec.json"), spec);
   EXPECT_FALSE(local::load_spec(dir.path() / "missing.json"));
@@ -40,6 +41,7 @@ TEST(ServiceSpecFile, ReadsTheFormOfEarlierVersions) {
   EXPECT_EQ(spec->replicas, 2);
   EXPECT_FALSE(spec->support);
   EXPECT_TRUE(spec->cluster_hosts.empty());
+  EXPECT_FALSE(spec->rollout);
   files::write_atomic(dir.path() / "bad.json", R"({"name":"db","shards":"two"})", 0600);
   EXPECT_THROW(local::load_spec(dir.path() / "bad.json"), Error);
 }

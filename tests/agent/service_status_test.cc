@@ -87,6 +87,10 @@ TEST(ServiceStatus, RestartingStoppedAndAdoptedProcesses) {
   all_stopped.endpoint_process = stopped();
   EXPECT_EQ(derive_status(all_stopped).reason, "stopped");
   EXPECT_EQ(derive_status(all_stopped).replicas[0].state, ReplicaState::kStopped);
+  // Asked to start, waiting for what comes first (a chroot, the replicas): starting.
+  all_stopped.start_pending = true;
+  EXPECT_EQ(derive_status(all_stopped).state, ServiceState::kProvisioning);
+  EXPECT_EQ(derive_status(all_stopped).reason, "starting");
 
   // Running from an earlier runtime (found by pid file): counts as it answers.
   auto inherited = healthy();

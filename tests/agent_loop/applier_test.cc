@@ -64,37 +64,37 @@ TEST_F(Applier, TheRuntimeGetsEveryFieldOfTheDesiredService) {
   full.support = model::SupportUser{false, true, true, ""};
   full.cluster_hosts = {"127.0.0.1"};
   applier.apply(desired(1, {full}));
-  ASSERT_EQ(runtime.applied.size(), 1u) << outcome(applier, "db");
-  EXPECT_EQ(runtime.applied[0], full);
-  ASSERT_TRUE(runtime.applied[0].support);
-  EXPECT_EQ(runtime.applied[0].cluster_hosts, std::vector<std::string>{"127.0.0.1"});
+  ASSERT_EQ(runtime.applied().size(), 1u) << outcome(applier, "db");
+  EXPECT_EQ(runtime.applied()[0], full);
+  ASSERT_TRUE(runtime.applied()[0].support);
+  EXPECT_EQ(runtime.applied()[0].cluster_hosts, std::vector<std::string>{"127.0.0.1"});
 }
 
 TEST_F(Applier, AppliesAnAcceptedServiceOnce) {
   applier.apply(desired(1, {db()}));
-  ASSERT_EQ(runtime.applied.size(), 1u);
-  EXPECT_EQ(runtime.applied[0], db());
+  ASSERT_EQ(runtime.applied().size(), 1u);
+  EXPECT_EQ(runtime.applied()[0], db());
   EXPECT_EQ(applier.applied_revision(), 1);
   EXPECT_TRUE(applier.outcomes().empty());
   // The same state again, or a newer revision that doesn't change this service.
   applier.apply(desired(1, {db()}));
   applier.apply(desired(2, {db()}));
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
   EXPECT_EQ(applier.applied_revision(), 2);
   // A change is applied.
   applier.apply(desired(3, {db({"10.1.0.0/16"})}));
-  EXPECT_EQ(runtime.applied.size(), 2u);
+  EXPECT_EQ(runtime.applied().size(), 2u);
   EXPECT_EQ(runtime.spec("db").allowed_ips, std::vector<std::string>{"10.1.0.0/16"});
 }
 
 TEST_F(Applier, ARefusedServiceKeepsItsLastGoodConfiguration) {
   applier.apply(desired(1, {db({"127.0.0.1/32"})}));
   applier.apply(desired(2, {db({"0.0.0.0/0"})}));  // public endpoints are off by default
-  EXPECT_EQ(runtime.applied.size(), 1u) << "the refused spec never reached the runtime";
+  EXPECT_EQ(runtime.applied().size(), 1u) << "the refused spec never reached the runtime";
   EXPECT_EQ(runtime.spec("db").allowed_ips, std::vector<std::string>{"127.0.0.1/32"});
   EXPECT_EQ(outcome(applier, "db"), "policy_violation");
   EXPECT_EQ(applier.applied_revision(), 2) << "a refused revision counts as processed";
-  EXPECT_TRUE(runtime.removed.empty());
+  EXPECT_TRUE(runtime.removed().empty());
 
   // accepted.json keeps the last good spec, 0600 (it holds password hashes).
   fs::path accepted = dir.path() / "accepted.json";
@@ -107,7 +107,7 @@ TEST_F(Applier, ARefusedServiceKeepsItsLastGoodConfiguration) {
 
   // A compliant spec afterwards is applied and clears the reason.
   applier.apply(desired(3, {db({"10.0.0.0/8"})}));
-  EXPECT_EQ(runtime.applied.size(), 2u);
+  EXPECT_EQ(runtime.applied().size(), 2u);
   EXPECT_EQ(outcome(applier, "db"), "");
 }
 
@@ -119,11 +119,11 @@ TEST_F(Applier, AfterARestartTheLastAcceptedSpecRunsNotTheRefusedOne) {
   FakeRuntime restarted;
   DesiredStateApplier again(restarted, dir.path(), EnvironmentScope{true, ""});
   again.apply(desired(2, {db({"0.0.0.0/0"})}));
-  ASSERT_EQ(restarted.applied.size(), 1u);
-  EXPECT_EQ(restarted.applied[0].allowed_ips, std::vector<std::string>{"127.0.0.1/32"});
+  ASSERT_EQ(restarted.applied().size(), 1u);
+  EXPECT_EQ(restarted.applied()[0].allowed_ips, std::vector<std::string>{"127.0.0.1/32"});
   EXPECT_EQ(outcome(again, "db"), "policy_violation");
   again.apply(desired(2, {db({"0.0.0.0/0"})}));
-  EXPECT_EQ(restarted.applied.size(), 1u);
+  EXPECT_EQ(restarted.applied().size(), 1u);
 }
 
 TEST_F(Applier, TheDefaultPasswordHashStaysPinnedAcrossRestarts) {
@@ -134,8 +134,8 @@ TEST_F(Applier, TheDefaultPasswordHashStaysPinnedAcrossRestarts) {
   reset.default_password_sha256_hex = kHashB;
   again.apply(desired(2, {reset}));
   EXPECT_EQ(outcome(again, "db"), "invariant_violation");
-  ASSERT_EQ(restarted.applied.size(), 1u);
-  EXPECT_EQ(restarted.applied[0].default_password_sha256_hex, kHashA);
+  ASSERT_EQ(restarted.applied().size(), 1u);
+  EXPECT_EQ(restarted.applied()[0].default_password_sha256_hex, kHashA);
 
   // The customer allows resets: the new hash is accepted and becomes the pin.
   write_policy(dir.path(), R"({"vendor_may_reset_default_password": true})");
@@ -152,7 +152,7 @@ TEST_F(Applier, ThePolicyIsReadAgainOnEveryApply) {
   write_policy(dir.path(), R"({"public_endpoint_allowed": true})");
   applier.apply(desired(1, {db({"203.0.113.0/24"})}));
   EXPECT_EQ(outcome(applier, "db"), "");
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
   // The customer closes public endpoints: the next change is refused, and the
   // running spec (public too) isn't re-applied either.
   write_policy(dir.path(), R"({"public_endpoint_allowed": false})");
@@ -160,11 +160,11 @@ TEST_F(Applier, ThePolicyIsReadAgainOnEveryApply) {
   bigger.cpu_millis = 2000;
   applier.apply(desired(2, {bigger}));
   EXPECT_EQ(outcome(applier, "db"), "policy_violation");
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
   FakeRuntime restarted;
   DesiredStateApplier again(restarted, dir.path(), EnvironmentScope{true, ""});
   again.apply(desired(2, {bigger}));
-  EXPECT_TRUE(restarted.applied.empty())
+  EXPECT_TRUE(restarted.applied().empty())
       << "the last accepted spec now violates the policy: it isn't started";
   EXPECT_EQ(outcome(again, "db"), "policy_violation");
 }
@@ -174,12 +174,12 @@ TEST_F(Applier, ABrokenPolicyRefusesEveryChange) {
   write_policy(dir.path(), R"({"public_endpoint_allowed": "yes"})");
   applier.apply(desired(2, {db({"10.0.0.0/8"})}));
   EXPECT_EQ(outcome(applier, "db"), "policy_violation");
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
   EXPECT_TRUE(runtime.spec("db").allowed_ips.empty());
   write_policy(dir.path(), "{}");
   applier.apply(desired(3, {db({"10.0.0.0/8"})}));
   EXPECT_EQ(outcome(applier, "db"), "");
-  EXPECT_EQ(runtime.applied.size(), 2u);
+  EXPECT_EQ(runtime.applied().size(), 2u);
 }
 
 TEST_F(Applier, InvariantViolationsAreRefused) {
@@ -192,12 +192,12 @@ TEST_F(Applier, InvariantViolationsAreRefused) {
   s.support = model::SupportUser{true, false, true, ""};
   applier.apply(desired(3, {s}));
   EXPECT_EQ(outcome(applier, "db"), "invariant_violation");
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
 }
 
 TEST_F(Applier, ANewServiceRefusedFromTheStartRunsNothing) {
   applier.apply(desired(1, {db({"0.0.0.0/0"})}));
-  EXPECT_TRUE(runtime.applied.empty());
+  EXPECT_TRUE(runtime.applied().empty());
   EXPECT_EQ(outcome(applier, "db"), "policy_violation");
 }
 
@@ -207,14 +207,14 @@ TEST_F(Applier, TheEnvironmentNetworkCantBeSwapped) {
   moved.environment_cidr = "10.99.0.0/16";
   applier.apply(moved);
   EXPECT_EQ(outcome(applier, "db"), "invariant_violation");
-  EXPECT_EQ(runtime.applied.size(), 1u);
+  EXPECT_EQ(runtime.applied().size(), 1u);
   // Pinned across restarts too.
   FakeRuntime restarted;
   DesiredStateApplier again(restarted, dir.path(), EnvironmentScope{true, ""});
   again.apply(moved);
   EXPECT_EQ(outcome(again, "db"), "invariant_violation");
-  ASSERT_EQ(restarted.applied.size(), 1u) << "the last good spec runs again";
-  EXPECT_TRUE(restarted.applied[0].allowed_ips.empty());
+  ASSERT_EQ(restarted.applied().size(), 1u) << "the last good spec runs again";
+  EXPECT_TRUE(restarted.applied()[0].allowed_ips.empty());
 }
 
 TEST_F(Applier, ARuntimeRefusalKeepsTheLastGoodSpec) {
@@ -232,14 +232,14 @@ TEST_F(Applier, ARuntimeRefusalKeepsTheLastGoodSpec) {
 }
 
 TEST_F(Applier, AFailedApplyIsRetried) {
-  runtime.fail_applies = 1;
+  runtime.fail_next_applies(1);
   applier.apply(desired(1, {db()}));
   EXPECT_EQ(outcome(applier, "db"), "apply_failed");
   applier.retry_failed();
   EXPECT_EQ(outcome(applier, "db"), "");
-  EXPECT_EQ(runtime.applied.size(), 2u);
+  EXPECT_EQ(runtime.applied().size(), 2u);
   applier.retry_failed();
-  EXPECT_EQ(runtime.applied.size(), 2u) << "nothing left to retry";
+  EXPECT_EQ(runtime.applied().size(), 2u) << "nothing left to retry";
 }
 
 TEST_F(Applier, ServicesNoLongerDesiredAreRemovedAndForgotten) {
@@ -247,8 +247,8 @@ TEST_F(Applier, ServicesNoLongerDesiredAreRemovedAndForgotten) {
   other.name = "logs";
   applier.apply(desired(1, {db(), other}));
   applier.apply(desired(2, {db()}));
-  EXPECT_EQ(runtime.removed, std::vector<std::string>{"logs"});
-  EXPECT_FALSE(runtime.running.count("logs"));
+  EXPECT_EQ(runtime.removed(), std::vector<std::string>{"logs"});
+  EXPECT_FALSE(runtime.has("logs"));
   auto saved = model::parse_desired_state(nlohmann::json::parse(files::read(dir.path() / "accepted.json")));
   ASSERT_EQ(saved.services.size(), 1u);
   EXPECT_EQ(saved.services[0].name, "db");

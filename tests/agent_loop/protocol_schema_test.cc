@@ -1,5 +1,5 @@
 // The desired-state schema's additions (support user, cluster hosts,
-// environment network) stay closed and strictly typed.
+// environment network, rollout request) stay closed and strictly typed.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +86,36 @@ TEST(DesiredSchema, TheEnvironmentNetworkIsACanonicalIpv4Network) {
     json j = to_json(full());
     j["environment_cidr"] = bad;
     EXPECT_EQ(rejected_field(j), "desired.environment_cidr") << bad;
+  }
+}
+
+TEST(DesiredSchema, ARolloutRequestIsOptionalClosedAndTyped) {
+  DesiredState d = full();
+  d.services[0].rollout = RolloutRequest{"upgrade-7.1", 1};
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  EXPECT_EQ(to_json(d)["services"][0]["rollout"], json({{"id", "upgrade-7.1"}, {"max_unavailable", 1}}));
+  // Absent means no rollout requested, and nothing is sent for it: an agent
+  // that predates the field keeps accepting these desired states.
+  EXPECT_FALSE(to_json(full())["services"][0].contains("rollout"));
+  EXPECT_FALSE(parse_desired_state(to_json(full())).services[0].rollout.has_value());
+
+  struct Case {
+    json rollout;
+    std::string field;
+  };
+  const std::string at = "desired.services[0].rollout";
+  for (const Case& c : {Case{json("rolling"), at}, Case{{{"id", "r1"}}, at + ".max_unavailable"},
+                        Case{{{"max_unavailable", 1}}, at + ".id"},
+                        Case{{{"id", "r1"}, {"max_unavailable", 0}}, at + ".max_unavailable"},
+                        Case{{{"id", "r1"}, {"max_unavailable", 17}}, at + ".max_unavailable"},
+                        Case{{{"id", "r1"}, {"max_unavailable", "1"}}, at + ".max_unavailable"},
+                        Case{{{"id", ""}, {"max_unavailable", 1}}, at + ".id"},
+                        Case{{{"id", "a/b"}, {"max_unavailable", 1}}, at + ".id"},
+                        Case{{{"id", std::string(65, 'a')}, {"max_unavailable", 1}}, at + ".id"},
+                        Case{{{"id", "r1"}, {"max_unavailable", 1}, {"command", "rm -rf"}}, at + ".command"}}) {
+    json j = to_json(full());
+    j["services"][0]["rollout"] = c.rollout;
+    EXPECT_EQ(rejected_field(j), c.field) << c.rollout.dump();
   }
 }
 

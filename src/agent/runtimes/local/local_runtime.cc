@@ -10,8 +10,6 @@ ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
     return refused(spec.name, "unsupported_version");
   if (topology_changes(spec)) return refused(spec.name, "unsupported_topology");
   const bool replicated = local::needs_zookeeper(spec);
-  const auto started = options_.clock->monotonic_time();
-  const auto deadline = started + options_.ready_timeout;
   // Replicas adopted from an earlier runtime that answer now keep receiving
   // traffic while this runtime learns about them.
   std::set<std::string> answering = answering_replicas(spec);
@@ -20,7 +18,10 @@ ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
     std::lock_guard lock(mu_);
     try {
       if (replicated) ensure_zookeeper_locked();
+      // Files (spec, ports, configs) first: a crash from here on is repaired
+      // by the same apply() repeated, which adopts what this one started.
       prepare_locked(spec, answering);
+      request_start_locked(spec.name);
     } catch (const Error& e) {
       if (e.code() != "no_free_port") throw;
       spdlog::warn("local runtime: no free ports for {}: {}", spec.name, e.what());
@@ -31,27 +32,17 @@ ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
     stop_zookeeper_if_unused();  // if it was started for this service only
     return refused(spec.name, "unsupported_topology");
   }
-  // ZooKeeper and the chroot come before the replicas: ClickHouse 18.16
-  // doesn't create its root node, and a replica whose first ZooKeeper
-  // session finds none gives up its DDL queue (ON CLUSTER) until restarted.
-  if (replicated && wait_zookeeper(deadline)) ensure_chroot(spec.name);
-  {
-    std::lock_guard lock(mu_);
-    start_locked(spec.name);
-  }
-  wait_ready(spec.name, deadline);
-  // A reload started on the way (a replica joining the upstream) may still
-  // be settling: give it until the deadline rather than report PROVISIONING.
+  // A ZooKeeper that answers already gets the chroot now, so the replicas
+  // start within this call; a starting one gets it from supervise().
+  if (replicated) repair_chroots();
+  advance_starts();
   ServiceStatus status = observe_service(spec.name);
-  Backoff pause;
-  while (status.state == ServiceState::kProvisioning && options_.clock->monotonic_time() < deadline) {
-    pause.wait();
-    status = observe_service(spec.name);
+  if (status.state != ServiceState::kReady) {
+    spdlog::info("local runtime: {} applied; {} {}", spec.name, to_string(status.state), status.reason);
+    std::lock_guard lock(mu_);
+    if (auto it = services_.find(spec.name); it != services_.end() && !it->second.applied_at)
+      it->second.applied_at = options_.clock->monotonic_time();
   }
-  spdlog::info("local runtime: {} {}{}{} after {} ms", spec.name, to_string(status.state),
-               status.reason.empty() ? "" : " ", status.reason,
-               std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock->monotonic_time() - started)
-                   .count());
   return status;
 }
 
@@ -108,6 +99,7 @@ void LocalRuntime::supervise() {
   }
   refresh_health(nullptr);
   repair_chroots();
+  advance_starts();
   confirm_reloads();
 }
 
@@ -227,6 +219,8 @@ void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::s
   service.wiring.zookeeper_port = local::needs_zookeeper(spec) ? zookeeper_port_.value_or(0) : 0;
   rewrite_locked(spec.name, service);
 }
+
+void LocalRuntime::request_start_locked(const std::string& name) { services_.at(name).start_wanted = true; }
 
 void LocalRuntime::start_locked(const std::string& name) {
   const Service& service = services_.at(name);

@@ -24,11 +24,22 @@
 // keep-alive clients left), then replicas, then ZooKeeper, each group
 // signalled together under one deadline.
 //
-// A service is READY when its endpoint answers, every replica answers, and
-// (if it has one) ZooKeeper answers. Changing the shards or replicas of an
-// existing service is refused with "unsupported_topology" (it would need
-// tables copied to new replicas); so is a topology the machine has no free
-// ports for.
+// apply() writes the files and starts what can start at once (processes
+// are spawned, not waited for); supervise() starts the rest in order —
+// ZooKeeper, the service's chroot, the replicas, then the endpoint once they
+// answer — and sends and confirms nginx reloads. A service is READY when its
+// endpoint serves the config on disk (no worker of an older one left), every
+// replica answers, and (if it has one) ZooKeeper answers. Changing the shards
+// or replicas of an existing service is refused with "unsupported_topology"
+// (it would need tables copied to new replicas); so is a topology the machine
+// has no free ports for.
+//
+// A rollout request (spec.rollout) is kept with the service (spec.json) but
+// not acted on yet: apply() restarts no replica — users, clusters and the
+// endpoint are hot-reloaded, so no change takes a replica out of service and
+// there is nothing to roll; settings ClickHouse reads only at start (sizing)
+// take effect at a replica's next start. Changes that restart replicas
+// (version upgrades) are where it will be honoured.
 #pragma once
 
 #include <chrono>
@@ -54,8 +65,6 @@ struct LocalRuntimeOptions {
   // missing (nginx-light) or the path is empty, only HTTPS is served.
   std::filesystem::path nginx_stream_module = "/usr/lib/nginx/modules/ngx_stream_module.so";
   local::ZooKeeperOptions zookeeper;
-  // How long apply() waits for ZooKeeper, replicas and endpoint to answer.
-  std::chrono::milliseconds ready_timeout{60'000};
   local::BackoffPolicy restart_backoff;
 };
 

@@ -1,6 +1,7 @@
-// The local runtime: starting a service's endpoint (nginx), the replicas'
-// health, and confirming that a reload took (the endpoint serves the config
-// on disk and no worker of the old one still accepts connections).
+// The local runtime: starting what apply() asked for once it can start (the
+// replicas after their chroot, the endpoint after its replicas), the
+// replicas' health, and confirming that a reload took (the endpoint serves
+// the config on disk and no worker of the old one still accepts connections).
 #include "agent/runtimes/local/local_runtime_impl.h"
 
 namespace byoc::agent::local_impl {
@@ -152,61 +153,28 @@ void LocalRuntime::confirm_reloads() {
     converge_endpoint(name, local::probe_endpoint(port, options_.environment_ca.cert_pem));
 }
 
-LocalRuntime::Snapshot LocalRuntime::snapshot_locked(const std::string& name) {
-  Snapshot s;
-  auto it = services_.find(name);
-  if (it == services_.end()) return s;
-  const Service& service = it->second;
-  s.known = true;
+bool LocalRuntime::replicas_answer_locked(const std::string& name, const Service& service) const {
   for (const auto& r : local::replicas_of(service.spec)) {
     auto info = supervisor_.info(replica_key(name, r.name));
-    s.replicas_answer &= info && info->state == ProcessState::kRunning && service.health.answers(r.name);
+    if (!info || info->state != ProcessState::kRunning || !service.health.answers(r.name)) return false;
   }
-  s.https_port = service.wiring.ports.https;
-  s.zookeeper_port = service.wiring.zookeeper_port;
-  s.revision = service.nginx_revision;
-  auto info = supervisor_.info(endpoint_key(name));
-  s.endpoint_running = info && info->state == ProcessState::kRunning;
-  s.endpoint_supervised = info.has_value();
-  s.old_workers = service.old_workers;
-  return s;
+  return true;
 }
 
-bool LocalRuntime::wait_ready(const std::string& name, MonotonicTime deadline) {
-  Backoff backoff;
-  const auto endpoint_start_by = std::min(deadline, options_.clock->monotonic_time() + kEndpointStartWait);
-  while (true) {
-    {
-      std::lock_guard lock(mu_);
-      supervisor_.poll();
+void LocalRuntime::advance_starts() {
+  std::lock_guard lock(mu_);
+  const MonotonicTime now = options_.clock->monotonic_time();
+  for (auto& [name, service] : services_) {
+    if (service.start_wanted && (service.wiring.zookeeper_port == 0 || service.chroot_ready)) {
+      service.start_wanted = false;
+      start_locked(name);  // adopts a running endpoint
+      if (!supervisor_.info(endpoint_key(name))) service.endpoint_start_by = now + kEndpointStartWait;
     }
-    refresh_health(&name);
-    if (snapshot_zookeeper_pending(name)) repair_chroots();
-    Snapshot s;
-    {
-      std::lock_guard lock(mu_);
-      s = snapshot_locked(name);
-      if (s.known && !s.endpoint_supervised &&
-          (s.replicas_answer || options_.clock->monotonic_time() >= endpoint_start_by)) {
-        start_endpoint_locked(name);
-        s = snapshot_locked(name);
-      }
-    }
-    if (!s.known) return false;
-    local::EndpointProbe endpoint;
-    if (s.endpoint_running) {
-      endpoint = local::probe_endpoint(s.https_port, options_.environment_ca.cert_pem);
-      converge_endpoint(name, endpoint);
-    }
-    bool zookeeper_ok = s.zookeeper_port == 0 || local::zookeeper_answers(s.zookeeper_port);
-    if (s.replicas_answer && zookeeper_ok && endpoint.ping_ok && endpoint.revision == s.revision &&
-        old_config_gone(s.old_workers))
-      return true;
-    if (options_.clock->monotonic_time() >= deadline) {
-      spdlog::warn("local runtime: {} not ready after {} ms", name, options_.ready_timeout.count());
-      return false;
-    }
-    backoff.wait();
+    if (!service.endpoint_start_by) continue;
+    if (!supervisor_.info(endpoint_key(name)) &&
+        (replicas_answer_locked(name, service) || now >= *service.endpoint_start_by))
+      start_endpoint_locked(name);
+    if (supervisor_.info(endpoint_key(name))) service.endpoint_start_by.reset();
   }
 }
 

@@ -1,8 +1,9 @@
 // The local runtime's class, shared by the files that implement it, each
 // one idea: local_runtime.cc (the coordinator: apply, remove, observe,
 // supervise, stop), local_runtime_zookeeper.cc (the environment's ZooKeeper
-// and the services' chroots), local_runtime_endpoint.cc (starting the
-// endpoint, replica health, and confirming nginx reloads) and
+// and the services' chroots), local_runtime_endpoint.cc (starting what
+// apply() asked for once it can start, replica health, and confirming nginx
+// reloads) and
 // local_runtime_observe.cc (gathering what a service's status is derived
 // from; the derivation itself is service_status.h, and the stop order
 // stop_plan.h). Internal to the local runtime: include local_runtime.h.
@@ -54,8 +55,8 @@ constexpr std::chrono::seconds kReloadRetry{3};
 constexpr std::chrono::seconds kZooKeeperSessionTimeout{5};
 constexpr std::chrono::milliseconds kZooKeeperSessionAttempt{400};
 // A stopped endpoint starts once every replica answers (its first config
-// then sends to all of them: no reload on the way to READY), or after this
-// long with whatever answers by then.
+// then sends to all of them: no reload on the way to READY), or this long
+// after its replicas were started, with whatever answers by then.
 constexpr std::chrono::seconds kEndpointStartWait{5};
 constexpr const char* kNginxComm = "nginx";
 constexpr const char* kClickHouseComm = "clickhouse-serv";  // the kernel keeps 15 characters
@@ -73,8 +74,9 @@ inline std::string clickhouse_marker(const ServiceLayout& layout, const std::str
 inline std::string nginx_marker(const ServiceLayout& layout) { return layout.nginx_conf().string(); }
 
 // Pauses between probes: 2 ms doubling to 20 ms, so a wait ends within 20 ms
-// of the condition holding (no fixed polling delay on the start path). Each
-// probe is a loopback connection: a refused one costs microseconds.
+// of the condition holding. Each probe is a loopback connection: a refused
+// one costs microseconds. (Only the short, bounded waits of a start use it:
+// apply() itself never waits for a process.)
 class Backoff {
  public:
   void wait() {
@@ -150,6 +152,15 @@ class LocalRuntime final : public Runtime {
     std::string reload_sent_for;  // the revision that HUP was for
     std::vector<pid_t> old_workers;
     bool reload_wanted = false;  // nginx.conf changed since the endpoint last confirmed it
+    // apply() asked for the replicas to run: supervise() starts them once
+    // what they need first is there (a replicated service's chroot).
+    bool start_wanted = false;
+    // The replicas were started and the endpoint was not running: it starts
+    // once every replica answers, or at this time.
+    std::optional<MonotonicTime> endpoint_start_by;
+    // When apply() last found work to do, until the service is seen READY:
+    // for the log line that says how long the work took (benchmarks read it).
+    std::optional<MonotonicTime> applied_at;
   };
 
   ServiceLayout layout(const std::string& service) const { return ServiceLayout(options_.root, service); }
@@ -189,9 +200,6 @@ class LocalRuntime final : public Runtime {
   // running ones are restarted (gracefully) onto the new port.
   void before_zookeeper_start();
 
-  // Polls `ruok` (supervising meanwhile) until ZooKeeper answers or `deadline`.
-  bool wait_zookeeper(MonotonicTime deadline);
-
   // Makes the service's chroot (deleting what an earlier service of the same
   // name left there first); true once it exists. Outside mu_.
   bool ensure_chroot(const std::string& name);
@@ -214,8 +222,19 @@ class LocalRuntime final : public Runtime {
 
   void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering);
 
+  // Records that apply() wants the service running; advance_starts() acts on it.
+  void request_start_locked(const std::string& name);
+
+  // Starts what apply() asked for and can start now: the replicas of a
+  // service once its chroot exists (ClickHouse 18.16 doesn't create its root
+  // node, and a replica whose first ZooKeeper session finds none gives up its
+  // DDL queue, ON CLUSTER, until restarted), and a stopped endpoint once its
+  // replicas answer or its wait is over. Level-triggered: apply() and
+  // supervise() both call it.
+  void advance_starts();
+
   // Starts (or adopts) the replicas, and adopts a running endpoint; a
-  // stopped endpoint is started by wait_ready() once the replicas answer.
+  // stopped endpoint is left to advance_starts().
   void start_locked(const std::string& name);
 
   void start_endpoint_locked(const std::string& name);
@@ -259,32 +278,18 @@ class LocalRuntime final : public Runtime {
 
   void confirm_reloads();
 
-  struct Snapshot {
-    bool known = false;
-    bool replicas_answer = true;
-    int https_port = 0;
-    int zookeeper_port = 0;
-    std::string revision;
-    bool endpoint_running = false;
-    bool endpoint_supervised = false;
-    std::vector<pid_t> old_workers;
-  };
-
-  Snapshot snapshot_locked(const std::string& name);
-
-  // Polls (supervising meanwhile, so a crash while starting is restarted)
-  // until every replica answers, the endpoint serves the config on disk with
-  // no worker of an older config still accepting connections, and ZooKeeper
-  // answers (replicated services); or until `deadline`.
-  bool wait_ready(const std::string& name, MonotonicTime deadline);
-
-  bool snapshot_zookeeper_pending(const std::string& name);
+  // Every replica runs and its current process has answered /ping.
+  bool replicas_answer_locked(const std::string& name, const Service& service) const;
 
   // ---- observation ----
 
   local::ProcessView view_locked(const std::string& key, const fs::path& pid_file, const std::string& marker);
 
   ServiceStatus observe_service(const std::string& name);
+
+  // Logs how long a service took from apply() to READY, once per apply()
+  // that had work to do. The only bookkeeping observation does.
+  void log_ready(const std::string& name);
 
   // ---- stopping ----
 

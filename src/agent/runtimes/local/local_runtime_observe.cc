@@ -31,6 +31,7 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
   // pending) before the service counts as READY.
   std::optional<std::string> revision;
   std::vector<pid_t> old_workers;
+  bool start_pending = false;
   try {
     std::lock_guard lock(mu_);
     auto it = services_.find(name);
@@ -39,6 +40,7 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
       ports = it->second.wiring.ports;
       revision = it->second.nginx_revision;
       old_workers = it->second.old_workers;
+      start_pending = it->second.start_wanted || it->second.endpoint_start_by.has_value();
     } else {
       spec = local::load_spec(l.spec_file());
       ports = local::load_ports(l.ports_file());
@@ -83,12 +85,27 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
   seen.zookeeper = zookeeper;
   seen.zookeeper_answers = seen.replicated && zookeeper.running() && local::zookeeper_answers(zookeeper_port);
   seen.endpoint_process = endpoint;
+  seen.start_pending = start_pending;
   if (endpoint.running()) {
     local::EndpointProbe probe = local::probe_endpoint(ports->https, options_.environment_ca.cert_pem);
     seen.endpoint_serves_current_config =
         probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
   }
-  return local::derive_status(seen);
+  status = local::derive_status(seen);
+  if (status.state == ServiceState::kReady) log_ready(name);
+  return status;
+}
+
+void LocalRuntime::log_ready(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = services_.find(name);
+  if (it == services_.end() || !it->second.applied_at) return;
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(options_.clock->monotonic_time() -
+                                                                    *it->second.applied_at);
+  it->second.applied_at.reset();
+  // The time from apply() to the first observation of READY: as fine as the
+  // agent observes a converging service (every supervision round).
+  spdlog::info("local runtime: {} READY after {} ms", name, took.count());
 }
 
 void LocalRuntime::collect_service_locked(const std::string& name, bool forget, local::StopPlan& stops) {
@@ -114,6 +131,9 @@ void LocalRuntime::collect_service_locked(const std::string& name, bool forget, 
     services_.erase(name);
   } else if (auto it = services_.find(name); it != services_.end()) {
     it->second.health = local::ReplicaHealth();
+    // Stopped means stopped: nothing apply() asked for starts later on its own.
+    it->second.start_wanted = false;
+    it->second.endpoint_start_by.reset();
     it->second.reload_sent.reset();
     it->second.reload_wanted = false;
     it->second.old_workers.clear();

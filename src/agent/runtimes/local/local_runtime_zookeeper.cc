@@ -48,24 +48,6 @@ void LocalRuntime::before_zookeeper_start() {
   }
 }
 
-bool LocalRuntime::wait_zookeeper(MonotonicTime deadline) {
-  Backoff backoff;
-  while (true) {
-    int port = 0;
-    {
-      std::lock_guard lock(mu_);
-      supervisor_.poll();
-      port = zookeeper_port_.value_or(0);
-    }
-    if (local::zookeeper_answers(port)) return true;
-    if (options_.clock->monotonic_time() >= deadline) {
-      spdlog::warn("local runtime: ZooKeeper not answering on port {} yet", port);
-      return false;
-    }
-    backoff.wait();
-  }
-}
-
 bool LocalRuntime::ensure_chroot(const std::string& name) {
   // apply() and supervise() may both get here; one makes it, the other sees it made.
   std::lock_guard chroot_lock(chroot_mu_);
@@ -149,12 +131,6 @@ void LocalRuntime::stop_zookeeper_if_unused() {
     spdlog::warn("local runtime: cannot delete {}: {}", zookeeper_layout().dir().string(), ec.message());
   else
     spdlog::info("local runtime: no replicated service left; ZooKeeper stopped");
-}
-
-bool LocalRuntime::snapshot_zookeeper_pending(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = services_.find(name);
-  return it != services_.end() && it->second.wiring.zookeeper_port > 0 && !it->second.chroot_ready;
 }
 
 }  // namespace byoc::agent::local_impl

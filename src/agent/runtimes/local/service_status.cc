@@ -41,7 +41,7 @@ ServiceStatus derive_status(const ServiceObservation& seen) {
     status.reason = any_failed ? "replica_failed" : "endpoint_failed";
   } else {
     status.state = ServiceState::kProvisioning;
-    if (all_stopped && !endpoint.running() && !endpoint.restarting())
+    if (all_stopped && !endpoint.running() && !endpoint.restarting() && !seen.start_pending)
       status.reason = "stopped";
     else if (any_restarting || endpoint.restarting() || (seen.replicated && seen.zookeeper.restarting()))
       status.reason = "restarting";

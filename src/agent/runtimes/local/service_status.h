@@ -44,6 +44,10 @@ struct ServiceObservation {
   bool replicated = false;
   ProcessView zookeeper;
   bool zookeeper_answers = false;
+  // apply() asked for processes that wait for something before they start
+  // (replicas for their chroot, the endpoint for its replicas): starting,
+  // not stopped.
+  bool start_pending = false;
 };
 
 ReplicaState replica_state(const ProcessView& view, bool answers);
@@ -51,7 +55,7 @@ ReplicaState replica_state(const ProcessView& view, bool answers);
 // READY when every replica runs and answers, the endpoint serves the current
 // config and (replicated) ZooKeeper answers; FAILED when a replica or the
 // endpoint gave up (replica_failed / endpoint_failed); else PROVISIONING,
-// `stopped`, `restarting` or `starting`.
+// `stopped` (nothing runs and nothing is about to), `restarting` or `starting`.
 ServiceStatus derive_status(const ServiceObservation& seen);
 
 }  // namespace byoc::agent::local

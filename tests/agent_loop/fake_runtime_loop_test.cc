@@ -1,0 +1,247 @@
+// The agent loop — the same byoc::agent::Agent that `byoc agent` runs, in
+// this process — against a real management plane (a `byoc server` process,
+// environment cloud `external`), with the in-memory FakeRuntime instead of
+// processes: the seam between the loop and a runtime, proven with no child
+// of the agent at all. The agent's time is a ManualClock that the test moves
+// one supervision round at a time, so whether something happens "before the
+// service converged" is decided by the test, not by a race; only the
+// server's ~30 s long-poll hold runs in real time, and every wait here is
+// shorter than it: an operation that settles proves the agent reported early.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "../server/server_process.h"
+#include "agent/agent.h"
+#include "agent/join.h"
+#include "agent/state_layout.h"
+#include "base/files.h"
+#include "base/process.h"
+#include "external_agent.h"
+#include "fake_runtime.h"
+#include "testing/testing.h"
+
+namespace byoc::agent {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::FakeRuntime;
+using namespace std::chrono_literals;
+
+constexpr auto kRound = 1s;  // the agent's supervision period, in its own (manual) time
+// Shorter than the server's hold: settling within it needs the agent's early report.
+constexpr auto kSettle = std::chrono::milliseconds(20'000);
+
+class AgentOnFakeRuntime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.start();
+    identity_ = agent_loop::join_external_agent(server_, "fake", "10.43.0.0/16", state_);
+    start_agent();
+  }
+
+  void TearDown() override { stop_agent(); }
+
+  // A new agent "process" on the same state dir and runtime disk.
+  void start_agent() {
+    auto runtime = std::make_unique<FakeRuntime>(disk_);
+    runtime_ = runtime.get();
+    AgentConfig config;
+    config.state_dir = state_;
+    config.server_url = server_.url();
+    config.scope = EnvironmentScope{true, ""};
+    config.supervise_period = kRound;
+    config.usage_sample_period = 2 * kRound;
+    stop_ = false;
+    agent_ = std::make_unique<Agent>(config, load_or_join(state_, server_.url(), ""), std::move(runtime), clock_,
+                                     stop_);
+    thread_ = std::thread([this] { agent_->run(); });
+  }
+
+  void stop_agent() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    agent_.reset();
+    runtime_ = nullptr;
+  }
+
+  // Moves the agent's time on by one round at a time until `done` holds.
+  bool rounds_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = kSettle) {
+    return testing::eventually(
+        [&] {
+          clock_.advance(kRound);
+          return done();
+        },
+        timeout);
+  }
+  void rounds(int n) {
+    for (int i = 0; i < n; ++i) {
+      clock_.advance(kRound);
+      std::this_thread::sleep_for(20ms);  // let the agent's threads take their turn
+    }
+  }
+
+  json get(const std::string& path) { return server_.call("GET", path).second; }
+  json service() { return get("/v1/environments/fake/services/db"); }
+  std::string op_status(const std::string& id) { return get("/v1/operations/" + id).value("status", ""); }
+  bool settled(const std::string& id) { return op_status(id) != "running"; }
+  std::string call(const std::string& method, const std::string& path, const json& body = nullptr) {
+    auto [status, op] = server_.call(method, path, body);
+    EXPECT_EQ(status, 202) << op.dump();
+    return op.value("id", "");
+  }
+  std::string patch_allowlist(const json& allowed) {
+    return call("PATCH", "/v1/environments/fake/services/db", {{"allowed_ips", allowed}});
+  }
+  // The management plane knows the agent has applied its newest revision.
+  bool applied_current() {
+    json env = get("/v1/environments/fake");
+    return env.value("applied_revision", -1) == env.value("revision", -2);
+  }
+
+  // Creates `db` and waits for the agent to hand it to the runtime.
+  std::string create_issued() {
+    std::string op = call("POST", "/v1/environments/fake/services", {{"name", "db"}});
+    EXPECT_TRUE(rounds_until([&] { return runtime_->has("db"); }));
+    return op;
+  }
+  void create_ready() {
+    std::string op = create_issued();
+    runtime_->converge("db");
+    ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+    ASSERT_EQ(op_status(op), "succeeded");
+  }
+
+  testing::TempDir scratch_;
+  byoc::test::ServerProcess server_{scratch_.path(), proc::pick_free_port()};
+  fs::path state_ = scratch_.path() / "agent";
+  AgentIdentity identity_;
+  // Certificates are checked against the agent's clock: start it at the real time.
+  ManualClock clock_{SystemClock().unix_seconds()};
+  std::shared_ptr<FakeRuntime::Disk> disk_ = std::make_shared<FakeRuntime::Disk>();
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<Agent> agent_;
+  FakeRuntime* runtime_ = nullptr;  // owned by agent_
+  std::thread thread_;
+};
+
+TEST_F(AgentOnFakeRuntime, ACreateSucceedsOnlyOnceTheRuntimeReportsReady) {
+  std::string op = create_issued();
+  EXPECT_EQ(runtime_->status("db")->state, ServiceState::kProvisioning);
+  // Reported and applied, but not converged: the operation waits.
+  ASSERT_TRUE(rounds_until([&] { return service().value("state", "") == "PROVISIONING" && applied_current(); }))
+      << service().dump();
+  rounds(5);
+  EXPECT_EQ(op_status(op), "running") << "succeeded before the runtime said READY";
+
+  runtime_->converge("db");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); })) << "READY was not reported before the hold ended";
+  EXPECT_EQ(op_status(op), "succeeded");
+  json svc = service();
+  EXPECT_EQ(svc["state"], "READY");
+  EXPECT_EQ(svc["reason"], "");
+  EXPECT_EQ(svc["endpoint"], FakeRuntime::kEndpoint);
+  EXPECT_EQ(runtime_->applied().size(), 1u);
+}
+
+TEST_F(AgentOnFakeRuntime, AServiceThatFailsFailsItsCreate) {
+  std::string op = create_issued();
+  runtime_->fail("db");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+  json done = get("/v1/operations/" + op);
+  EXPECT_EQ(done["status"], "failed");
+  EXPECT_EQ(done["error"]["code"], "replica_failed") << done.dump();
+}
+
+TEST_F(AgentOnFakeRuntime, APatchReachesTheRuntimeAndSettlesWhenItIsInForce) {
+  create_ready();
+  std::string op = patch_allowlist({"127.0.0.0/8"});
+  ASSERT_TRUE(rounds_until([&] { return runtime_->spec("db").allowed_ips == std::vector<std::string>{"127.0.0.0/8"}; }));
+  ASSERT_TRUE(rounds_until([&] { return applied_current(); }));
+  rounds(5);
+  EXPECT_EQ(op_status(op), "running") << "the new allowlist is not in force yet";
+  EXPECT_EQ(service()["state"], "PROVISIONING");
+
+  runtime_->converge("db");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+  EXPECT_EQ(op_status(op), "succeeded");
+  EXPECT_EQ(service()["state"], "READY");
+  EXPECT_EQ(runtime_->applied().size(), 2u);
+}
+
+TEST_F(AgentOnFakeRuntime, ARefusedSpecKeepsTheLastGoodConfiguration) {
+  create_ready();
+  std::string op = patch_allowlist({"0.0.0.0/0"});  // public endpoints are off by default
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+  json done = get("/v1/operations/" + op);
+  EXPECT_EQ(done["status"], "failed");
+  EXPECT_EQ(done["error"]["code"], "policy_violation") << done.dump();
+  EXPECT_EQ(runtime_->applied().size(), 1u) << "the refused spec never reached the runtime";
+  EXPECT_NE(runtime_->spec("db").allowed_ips, std::vector<std::string>{"0.0.0.0/0"});
+  json svc = service();
+  EXPECT_EQ(svc["state"], "READY") << "the last good configuration keeps serving";
+  EXPECT_EQ(svc["reason"], "policy_violation");
+}
+
+TEST_F(AgentOnFakeRuntime, ADeleteRemovesTheService) {
+  create_ready();
+  auto [status, body] = server_.call("DELETE", "/v1/environments/fake/services/db");
+  ASSERT_EQ(status, 202) << body.dump();
+  std::string op = body.value("id", "");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+  EXPECT_EQ(op_status(op), "succeeded");
+  EXPECT_EQ(runtime_->removed(), std::vector<std::string>{"db"});
+  EXPECT_FALSE(runtime_->has("db"));
+  EXPECT_EQ(server_.call("GET", "/v1/environments/fake/services/db").first, 404);
+}
+
+TEST_F(AgentOnFakeRuntime, ARestartedAgentResumesFromItsStateDirWithoutTheServer) {
+  create_ready();
+  std::string op = patch_allowlist({"127.0.0.0/8"});
+  ASSERT_TRUE(rounds_until([&] { return runtime_->spec("db").allowed_ips.size() == 1 &&
+                                        runtime_->spec("db").allowed_ips[0] == "127.0.0.0/8"; }));
+  runtime_->converge("db");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+
+  stop_agent();
+  EXPECT_EQ(FakeRuntime(disk_).status("db")->reason, "stopped") << "the agent stops its services on the way out";
+  server_.kill9();
+  start_agent();
+  // From the desired state cached on disk, before any answer from the server.
+  ASSERT_TRUE(rounds_until([&] { return !runtime_->applied().empty(); }));
+  EXPECT_EQ(runtime_->applied()[0].allowed_ips, std::vector<std::string>{"127.0.0.0/8"});
+  runtime_->converge("db");
+
+  server_.start();
+  ASSERT_TRUE(rounds_until([&] { return service().value("state", "") == "READY" && applied_current(); }, 60s))
+      << service().dump();
+  EXPECT_EQ(runtime_->applied().size(), 1u) << "the same revision is not applied again";
+}
+
+TEST_F(AgentOnFakeRuntime, UsageOfRunningReplicasReachesTheServerOnce) {
+  create_ready();
+  rounds(10);  // READY meanwhile: the agent samples its running replica every 2 rounds
+  // Usage travels with reports: a change makes one now rather than at the
+  // end of the hold.
+  std::string op = patch_allowlist({"127.0.0.0/8"});
+  ASSERT_TRUE(rounds_until([&] { return runtime_->applied().size() == 2; }));
+  runtime_->converge("db");
+  ASSERT_TRUE(rounds_until([&] { return settled(op); }));
+  json totals, ledger;
+  ASSERT_TRUE(rounds_until([&] {
+    totals = get("/v1/environments/fake/usage");
+    ledger = json::parse(files::read_if_exists(state_ / layout::kUsage).value_or("{}"), nullptr, false);
+    return totals.value("intervals", 0) > 0 && ledger.is_object() && ledger.value("totals", json()) == totals;
+  })) << totals.dump() << " " << ledger.dump();
+  // Allocation × running time on the agent's clock: 1000 millicores and 2048 MiB a second.
+  EXPECT_GE(totals["cpu_millis_seconds"].get<int64_t>(), 1000);
+  EXPECT_EQ(totals["memory_mib_seconds"].get<int64_t>() * 1000, totals["cpu_millis_seconds"].get<int64_t>() * 2048);
+}
+
+}  // namespace
+}  // namespace byoc::agent
