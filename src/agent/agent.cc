@@ -94,7 +94,7 @@ void Agent::supervise_loop() {
       }
       watch(observed);
     }
-    clock_.sleep_for(config_.supervise_period, &stop_);
+    clock_.sleep_for(converging_ ? config_.converging_period : config_.supervise_period, &stop_);
   }
   cancel_sync_ = true;  // a held sync ends now, not when the server answers
 }

@@ -46,6 +46,10 @@ struct AgentConfig {
   std::string environment_ca_pem;   // public certificate, reported in every status
   std::chrono::milliseconds usage_sample_period{2000};
   std::chrono::milliseconds supervise_period{200};
+  // While a service converges (PROVISIONING), supervision — which drives a
+  // start's next step and notices READY — comes this often: each step of a
+  // cold start would otherwise wait up to a whole supervise_period.
+  std::chrono::milliseconds converging_period{20};
 };
 
 class Agent {

@@ -57,9 +57,48 @@ std::string Response::header(const std::string& lowercase_name) const {
   return "";
 }
 
+namespace {
+
+// curl_easy_perform() looks at a cancel flag (through the progress
+// callback) only about once a second while an answer is awaited, so a held
+// long-poll cancelled for news ended up to a second late. A multi loop looks
+// every 20 ms. The easy handle stays in one multi for the client's life, so
+// its connection cache — the kept-alive connection — is the multi's and lasts.
+CURLcode perform_cancellable(CURLM* multi, CURL* curl, const std::atomic<bool>& cancel) {
+  constexpr int kCancelPollMillis = 20;
+  if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode rc = CURLE_OK;
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      rc = CURLE_RECV_ERROR;
+      break;
+    }
+    bool done = false;
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued))
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) {
+        rc = msg->data.result;
+        done = true;
+      }
+    if (done) break;
+    if (cancel.load()) {
+      rc = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    // Bounded by the handle's own CURLOPT_TIMEOUT_MS as well: curl ends it with a timeout result.
+    curl_multi_poll(multi, nullptr, 0, kCancelPollMillis, nullptr);
+  }
+  curl_multi_remove_handle(multi, curl);
+  return rc;
+}
+
+}  // namespace
+
 struct Client::Impl {
   TlsOptions tls;
   CURL* curl = nullptr;
+  CURLM* multi = nullptr;  // only for cancellable requests
 
   void apply_tls() {
     if (tls.insecure_skip_verify) {
@@ -89,7 +128,10 @@ Client::Client(TlsOptions tls) : impl_(std::make_unique<Impl>()) {
   if (!impl_->curl) throw Error::Internal("curl_easy_init failed");
 }
 
-Client::~Client() { curl_easy_cleanup(impl_->curl); }
+Client::~Client() {
+  if (impl_->multi) curl_multi_cleanup(impl_->multi);
+  curl_easy_cleanup(impl_->curl);
+}
 
 Response Client::send(const Request& request) {
   CURL* curl = impl_->curl;
@@ -125,7 +167,13 @@ Response Client::send(const Request& request) {
   }
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  CURLcode rc = curl_easy_perform(curl);
+  CURLcode rc;
+  if (request.cancel) {
+    if (!impl_->multi) impl_->multi = curl_multi_init();
+    rc = impl_->multi ? perform_cancellable(impl_->multi, curl, *request.cancel) : CURLE_OUT_OF_MEMORY;
+  } else {
+    rc = curl_easy_perform(curl);
+  }
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     std::string detail = error[0] ? error : curl_easy_strerror(rc);

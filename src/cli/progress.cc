@@ -109,7 +109,7 @@ json wait_for_operation(ApiClient& api, const std::string& id, ProgressPrinter& 
                     "timed out waiting for operation " + id + " (" + operation_title(operation) + ", at " +
                         operation_progress(operation) + ")");
       options.clock.sleep_for(pause);
-      pause = std::min(options.interval, pause + pause / 2);
+      pause = std::min(options.interval, pause + pause / 4);
     }
   } catch (...) {
     progress.end_line();  // the error line that follows must start on its own line

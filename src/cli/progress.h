@@ -51,7 +51,7 @@ struct WaitOptions {
   const Clock& clock;
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   // The first look comes at once, the next after `first_interval`, each
-  // later one 1.5× later up to `interval`: a change that takes a second is
+  // later one 1.25× later up to `interval`: a change that takes a second is
   // seen within tens of milliseconds of ending, one that takes minutes
   // costs four requests a second.
   std::chrono::milliseconds first_interval{20};
