@@ -70,15 +70,22 @@ std::vector<ServiceStatus> Agent::observe() {
 
 namespace {
 
+// A service on its way to READY ("stopped" is not on its way anywhere).
 bool converging(const std::vector<ServiceStatus>& observed) {
-  return std::any_of(observed.begin(), observed.end(),
-                     [](const ServiceStatus& s) { return s.state == ServiceState::kProvisioning; });
+  return std::any_of(observed.begin(), observed.end(), [](const ServiceStatus& s) {
+    return s.state == ServiceState::kProvisioning && s.reason != "stopped";
+  });
 }
+
+// The fast cadence lasts this long into one convergence: a start takes
+// seconds; one that never ends must not be probed 50 times a second forever.
+constexpr std::chrono::seconds kFastSupervision{60};
 
 }  // namespace
 
 void Agent::supervise_loop() {
   auto next_sample = clock_.monotonic_time();
+  converging_since_ = next_sample;  // an agent starting up converges from now
   while (!stop_) {
     try {
       runtime_->supervise();
@@ -94,15 +101,22 @@ void Agent::supervise_loop() {
       }
       watch(observed);
     }
-    clock_.sleep_for(converging_ ? config_.converging_period : config_.supervise_period, &stop_);
+    const bool fast = converging_ && clock_.monotonic_time() - converging_since_.load() < kFastSupervision;
+    clock_.sleep_for(fast ? config_.converging_period : config_.supervise_period, &stop_);
   }
+  std::lock_guard lock(reported_mutex_);  // not lost to a build_report() storing its own value
   cancel_sync_ = true;  // a held sync ends now, not when the server answers
 }
 
 void Agent::watch(const std::vector<ServiceStatus>& observed) {
   std::lock_guard lock(reported_mutex_);
   if (observed != reported_) cancel_sync_ = true;
-  converging_ = converging(observed);
+  set_converging_locked(converging(observed));
+}
+
+void Agent::set_converging_locked(bool now_converging) {
+  if (now_converging && !converging_) converging_since_ = clock_.monotonic_time();
+  converging_ = now_converging;
 }
 
 model::SyncRequest Agent::build_report(int64_t seq) {
@@ -112,7 +126,7 @@ model::SyncRequest Agent::build_report(int64_t seq) {
     std::lock_guard lock(reported_mutex_);
     reported_ = observed;
     cancel_sync_ = stop_.load();
-    converging_ = converging(observed);  // e.g. what an apply just issued
+    set_converging_locked(converging(observed));  // e.g. what an apply just issued
   }
   meter_.sample(running_replicas(observed, applier_.applied()));
   ledger_.record(meter_.cut());

@@ -89,6 +89,9 @@ class Agent {
   // A service was PROVISIONING when last observed: observe every round, not
   // only when usage is sampled.
   std::atomic<bool> converging_{true};
+  std::atomic<MonotonicTime> converging_since_{MonotonicTime{}};
+  // Under reported_mutex_.
+  void set_converging_locked(bool now_converging);
 };
 
 }  // namespace byoc::agent

@@ -89,7 +89,7 @@ HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const s
                                    const BeginOperation& begin) {
   model::Operation op;
   std::string id;
-  ctx.store.transact([&](store::Transaction& tx) {
+  transact_as_caller(ctx, req, [&](store::Transaction& tx) {
     model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
     id = env.id;
     if (auto running = controllers::running_operation(tx, kind, env.id)) {
@@ -146,7 +146,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     HttpResponse res;
     bool replayed = false;
     const std::string& org = req.organization();
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
         env = model::parse_environment_create(parse_json_body(req));
@@ -207,7 +207,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
@@ -229,7 +229,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     HttpResponse res;
     bool replayed = false;
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
       env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
@@ -284,7 +284,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Operation op;
     model::Environment env;
     bool changed = false;
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       if (auto running = controllers::running_operation(tx, "service.delete", env.id, svc.name)) {
@@ -314,7 +314,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     model::Operation op;
     bool changed = false;
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       model::ServicePatch patch = model::parse_service_patch(parse_json_body(req));
@@ -432,6 +432,14 @@ Handler cached_read(ServerContext& ctx, ReadRenderer render) {
         return responder->send(ok(std::move(*body)));
     from_store(req, std::move(responder));
   };
+}
+
+void transact_as_caller(ServerContext& ctx, const HttpRequest& req,
+                        const std::function<void(store::Transaction&)>& fn) {
+  ctx.store.transact([&](store::Transaction& tx) {
+    if (!tx.api_tokens().by_id(req.caller().token_id)) throw Error::Unauthenticated("missing or invalid bearer token");
+    fn(tx);
+  });
 }
 
 Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body) {

@@ -57,6 +57,12 @@ struct ServerContext {
   }
 };
 
+// Runs `fn` in one write transaction that first checks the admitted caller's
+// token still exists (401 otherwise): a change admitted a moment before its
+// token was revoked, and queued meanwhile, must not happen after it.
+void transact_as_caller(ServerContext& ctx, const HttpRequest& req,
+                        const std::function<void(store::Transaction&)>& fn);
+
 // Wraps a blocking handler body: runs it on the store pool and answers with
 // its response, or with the error it threw.
 Handler blocking(ServerContext& ctx, std::function<HttpResponse(HttpRequest&)> body);

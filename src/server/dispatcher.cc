@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "base/crypto.h"
 
@@ -45,7 +46,14 @@ class TracedResponder final : public Responder {
     if (access_log_)
       access_log_->write({unix_millis(clock_), trace_->request_id, source_, method_, pattern, response.status, seconds,
                           trace_->token_id, agent_});
-    if (audit_ && spec_ && spec_->effect == Effect::kChange) audit_->record(audit_record(response));
+    if (audit_ && spec_ && spec_->effect == Effect::kChange) {
+      try {
+        audit_->record(audit_record(response));
+      } catch (const std::exception& e) {
+        // The answer still goes out (it is final); the failure is the operator's to see.
+        spdlog::error("request {}: audit record not written: {}", trace_->request_id, e.what());
+      }
+    }
     response.headers.emplace_back("X-Request-Id", trace_->request_id);
     inner_->send(std::move(response));
   }

@@ -68,6 +68,24 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
   return send(std::move(req));
 }
 
+std::future<Answer> ApiHarness::call_async(const std::string& method, const std::string& target,
+                                           const std::string& body) {
+  HttpRequest req;
+  req.method = method;
+  req.path = target;
+  req.headers["content-type"] = "application/json";
+  req.headers["authorization"] = "Bearer " + admin_token;
+  req.remote_address = "127.0.0.1";
+  req.body = body;
+  auto responder = std::make_shared<CapturingResponder>();
+  std::shared_future<HttpResponse> answer = responder->promise.get_future().share();
+  dispatcher_->dispatch(req, responder);
+  return std::async(std::launch::deferred, [answer] {
+    HttpResponse res = answer.get();
+    return Answer{res.status, nlohmann::json::parse(res.body, nullptr, false)};
+  });
+}
+
 Answer ApiHarness::send(HttpRequest req) {
   auto responder = std::make_shared<CapturingResponder>();
   auto future = responder->promise.get_future();

@@ -39,6 +39,8 @@ class ApiHarness {
               const std::string& idempotency_key = "");
   // Sends a request built by hand (e.g. with a verified agent certificate).
   Answer send(HttpRequest req);
+  // As call(), answered later (e.g. while the store pool is held up).
+  std::future<Answer> call_async(const std::string& method, const std::string& target, const std::string& body);
   std::vector<RouteSpec> routes() const { return router_.routes(); }
   // Every audit record handed to the sink, in order.
   std::vector<AuditRecord> audited();

@@ -3,6 +3,7 @@
 // record per changing call to the sink — who, what, on what, with which result.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <regex>
 
 #include "api_harness.h"
@@ -106,6 +107,26 @@ TEST_F(AuditTest, ACallWithoutAVerifiedTokenIsAnonymous) {
   EXPECT_EQ(r.actor.id, "");
   EXPECT_EQ(r.object, (std::map<std::string, std::string>{{"env", "e"}}));
   EXPECT_EQ(r.organization, "");
+}
+
+// A change admitted (from the verified-token cache) just before its token is
+// revoked, and queued behind other store work meanwhile, is refused: the
+// token is checked again inside the change's own transaction.
+TEST_F(AuditTest, AChangeQueuedWhileItsTokenIsRevokedIsRefusedAndChangesNothing) {
+  ASSERT_EQ(api.call("GET", "/v1/environments").status, 200);  // the admin token is now known
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  api.context().store_pool.post([released] { released.wait(); });  // the pool's one thread is busy
+  auto pending = api.call_async("POST", "/v1/environments", R"({"name":"late","cloud":"external","cidr":"10.0.0.0/16"})");
+  api.store->transact([&](store::Transaction& tx) {
+    for (const auto& t : tx.api_tokens().list())
+      if (t.role == "admin") tx.api_tokens().remove(t.id);
+  });
+  release.set_value();
+  Answer a = pending.get();
+  EXPECT_EQ(a.status, 401) << a.body.dump();
+  api.store->read([&](store::Transaction& tx) { EXPECT_TRUE(tx.environments().list("").empty()); });
+  EXPECT_EQ(last().outcome, "denied");
 }
 
 TEST_F(AuditTest, ReadsAreNotAudited) {
