@@ -48,9 +48,9 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
 
 ApiHarness::~ApiHarness() { pool_.reset(); }
 
-Answer ApiHarness::call(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& content_type, const std::string& token,
-                        const std::string& idempotency_key) {
+HttpRequest ApiHarness::request(const std::string& method, const std::string& target, const std::string& body,
+                                const std::string& content_type, const std::string& token,
+                                const std::string& idempotency_key) const {
   HttpRequest req;
   req.method = method;
   auto q = target.find('?');
@@ -65,18 +65,18 @@ Answer ApiHarness::call(const std::string& method, const std::string& target, co
   if (!idempotency_key.empty()) req.headers["idempotency-key"] = idempotency_key;
   req.remote_address = "127.0.0.1";
   req.body = body;
-  return send(std::move(req));
+  return req;
+}
+
+Answer ApiHarness::call(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& content_type, const std::string& token,
+                        const std::string& idempotency_key) {
+  return send(request(method, target, body, content_type, token, idempotency_key));
 }
 
 std::future<Answer> ApiHarness::call_async(const std::string& method, const std::string& target,
                                            const std::string& body) {
-  HttpRequest req;
-  req.method = method;
-  req.path = target;
-  req.headers["content-type"] = "application/json";
-  req.headers["authorization"] = "Bearer " + admin_token;
-  req.remote_address = "127.0.0.1";
-  req.body = body;
+  HttpRequest req = request(method, target, body, "application/json", "<admin>", "");
   auto responder = std::make_shared<CapturingResponder>();
   std::shared_future<HttpResponse> answer = responder->promise.get_future().share();
   dispatcher_->dispatch(req, responder);

@@ -57,6 +57,9 @@ class ApiHarness {
   std::unique_ptr<store::Store> store;
 
  private:
+  HttpRequest request(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& content_type, const std::string& token,
+                      const std::string& idempotency_key) const;
   testing::TempDir dir_;
   std::unique_ptr<WorkPool> pool_;
   ServerIdentity identity_;
