@@ -123,6 +123,9 @@ class Organizations {
 class IdempotentResponses {
  public:
   virtual ~IdempotentResponses() = default;
+  // Also holds the (token, key) pair until the transaction ends, so a
+  // concurrent request with the same pair (on any server) waits for this
+  // one's answer and then finds it.
   virtual std::optional<IdempotentResponse> find(const std::string& token_id, const std::string& key) = 0;
   virtual void put(const IdempotentResponse& r) = 0;  // a (token, key) that exists is a conflict
 };
@@ -153,12 +156,74 @@ class UsageIntervals {
 
 // Time-bounded claims on a key (e.g. "environment/env-…") so that one
 // reconciler at a time works on a resource, also across server processes.
+// Times are the caller's clock (seconds); servers of one plane keep theirs
+// in step (NTP), as with any lease.
 class Leases {
  public:
   virtual ~Leases() = default;
-  // Succeeds if the key is free, expired, or already held by `holder`.
-  virtual bool acquire(const std::string& key, const std::string& holder, int64_t now, int64_t ttl_seconds) = 0;
+  // Succeeds (and holds the key until now + ttl) if the key is free, expired,
+  // or already held by `holder`. Never waits for another server: a key being
+  // claimed elsewhere at this instant counts as held. On failure, sets
+  // *held_until (if given) to when the current claim runs out (0: unknown).
+  virtual bool acquire(const std::string& key, const std::string& holder, int64_t now, int64_t ttl_seconds,
+                       int64_t* held_until = nullptr) = 0;
   virtual void release(const std::string& key, const std::string& holder) = 0;
+};
+
+// Append-only logs, one per key, each numbered 0, 1, 2, … with no gap: an
+// append takes the key's head row lock until its transaction ends, so
+// concurrent appends (also from other servers) queue up, and a rolled-back
+// append leaves no hole. Entries are bytes, kept exactly.
+class Logs {
+ public:
+  virtual ~Logs() = default;
+  // Appends `entry` and returns its index.
+  virtual int64_t append(const std::string& key, const std::string& entry) = 0;
+  // Number of entries (the next index).
+  virtual int64_t size(const std::string& key) = 0;
+  // Entries [start, start + limit), fewer at the end.
+  virtual std::vector<std::string> read(const std::string& key, int64_t start, int64_t limit) = 0;
+};
+
+// The `byoc server` processes of one plane (one store): each renews its row
+// while it runs, so the others (and agents, through the join and sync
+// answers) know where the plane can be reached.
+struct ServerRecord {
+  std::string id;   // stable across the server's restarts (its data dir's server.id)
+  std::string url;  // https://HOST:PORT
+  int64_t started_at = 0;
+  int64_t heartbeat_at = 0;
+  bool operator==(const ServerRecord&) const = default;
+};
+
+class Servers {
+ public:
+  virtual ~Servers() = default;
+  virtual void put(const ServerRecord& s) = 0;  // insert or replace by id
+  virtual std::vector<ServerRecord> list() = 0;  // by id
+  virtual void remove(const std::string& id) = 0;
+};
+
+// Which server an environment's agent syncs with: written when an agent
+// arrives at a server, so a server whose agent left stays quiet about it (the
+// agent is connected elsewhere), and a server that died is noticed by the
+// others. Removed with the environment.
+struct AgentSession {
+  std::string environment_id;
+  std::string server_id;
+  int64_t since = 0;
+  bool operator==(const AgentSession&) const = default;
+};
+
+class AgentSessions {
+ public:
+  virtual ~AgentSessions() = default;
+  virtual std::optional<AgentSession> by_environment(const std::string& environment_id) = 0;
+  virtual void put(const AgentSession& s) = 0;  // insert or replace by environment
+  // Removes the environment's session only if `server_id` holds it.
+  virtual bool remove(const std::string& environment_id, const std::string& server_id) = 0;
+  // Sessions held by servers other than `server_id`; by environment.
+  virtual std::vector<AgentSession> held_elsewhere(const std::string& server_id) = 0;
 };
 
 }  // namespace byoc::store

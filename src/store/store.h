@@ -3,9 +3,14 @@
 // database transaction: all of it commits or none of it does (a kill -9 at any
 // instant leaves the previous or the next state, never a mix). Reads that
 // write nothing go through Store::read(), a read-only snapshot that runs
-// beside the writer and other readers. Implementations: sqlite/ (embedded
-// default); a PostgreSQL backend implements Store, Transaction and the
-// repositories of repositories.h without touching callers.
+// beside the writer and other readers. Implementations: sqlite/ (the embedded
+// default: one server per store file) and postgres/ (several servers on one
+// database); the repositories themselves are shared (sql/).
+//
+// Transactions are serializable: the callback may run more than once (the
+// PostgreSQL backend re-runs it when a concurrent transaction of another
+// server conflicted), so it must have no effect outside the transaction but
+// what it assigns, and only the last run's assignments count.
 //
 // Threading: transact() and read() may be called from any thread;
 // implementations serialise writers, not readers. Callers keep transactions
@@ -36,7 +41,20 @@ class Transaction {
   virtual Agents& agents() = 0;
   virtual UsageIntervals& usage() = 0;
   virtual Leases& leases() = 0;
+  virtual Logs& logs() = 0;
+  virtual Servers& servers() = 0;
+  virtual AgentSessions& agent_sessions() = 0;
+  // Hands `message` on `topic` to the subscribers of every server on this
+  // store once (and only if) the transaction commits. Not in read().
+  virtual void publish(const std::string& topic, const std::string& message) = 0;
 };
+
+// Called with each published (topic, message), on a thread of the store's,
+// after the commit that published it; also for this process's own. Delivery
+// is at most once per subscriber and server, and may come twice to the
+// publishing server: subscribers are idempotent. An empty topic means
+// messages may have been lost (a listener reconnected): re-read what matters.
+using Subscriber = std::function<void(const std::string& topic, const std::string& message)>;
 
 class Store {
  public:
@@ -49,12 +67,17 @@ class Store {
   // the Transaction throw. Like transact(), returns only once what `fn` may
   // have seen is durable.
   virtual void read(const std::function<void(Transaction&)>& fn) = 0;
-  // A counter that moves on after every transaction that committed a change
-  // (in this process: a store file has one server, which holds its lock), and
-  // only once that change is visible to read(). So a value derived from a
+  // A counter that moves on after every transaction that committed a change,
+  // and only once that change is visible to read(). So a value derived from a
   // read() that began after generation() returned G is still current while
-  // generation() is G: the basis of caches that are never stale.
+  // generation() is G: the basis of caches that are never stale. SQLite: this
+  // process's commits (a store file has one server, which holds its lock).
+  // PostgreSQL: every server's commits, as each one's notification arrives
+  // (well under a millisecond on one network; while the listener is cut off
+  // it returns a new value on every call, so no cached answer is served).
   virtual uint64_t generation() const = 0;
+  // Adds a subscriber (see Subscriber). Call before serving.
+  virtual void subscribe(Subscriber subscriber) = 0;
   // The schema version after migrations.
   virtual int schema_version() = 0;
 };
@@ -62,5 +85,19 @@ class Store {
 // Opens (creating if needed) the SQLite store at `path` and applies pending
 // migrations. Throws byoc::Error on failure.
 std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& path);
+
+// Connects to the PostgreSQL database named by `uri` (a libpq URI,
+// postgresql://USER@HOST:PORT/DB), applies pending migrations under an
+// advisory lock (so servers starting together migrate once) and starts
+// listening for other servers' commits. Throws byoc::Error on failure.
+std::unique_ptr<Store> open_postgres_store(const std::string& uri);
+
+// `--store`: a postgresql:// or postgres:// URI, or else a SQLite file path;
+// empty means `data_dir`/byoc.db.
+std::unique_ptr<Store> open_store(const std::string& spec, const std::filesystem::path& data_dir);
+// Whether `spec` names a PostgreSQL database.
+bool is_postgres_uri(const std::string& spec);
+// `spec` with any password removed, for logs.
+std::string redacted_store_spec(const std::string& spec);
 
 }  // namespace byoc::store

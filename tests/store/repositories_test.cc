@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "store/store.h"
+#include "testing/test_store.h"
 #include "testing/testing.h"
 
 namespace byoc::model {
@@ -92,7 +93,8 @@ class Repositories : public ::testing::Test {
   void write(const std::function<void(Transaction&)>& fn) { store->transact(fn); }
   void read(const std::function<void(Transaction&)>& fn) { store->read(fn); }
   testing::TempDir dir;
-  std::unique_ptr<Store> store = open_sqlite_store(dir.path() / "byoc.db");
+  testing::TestStore test_store{dir.path()};
+  std::unique_ptr<Store> store = test_store.open();
 };
 
 TEST_F(Repositories, EnvironmentsRoundTripReplaceListAndRemove) {
@@ -277,12 +279,56 @@ TEST_F(Repositories, UsageTotalsSumEachIntervalOnce) {
   });
 }
 
+TEST_F(Repositories, ServersRoundTripReplaceAndRemove) {
+  ServerRecord a{"server-a", "https://127.0.0.1:8443", 10, 20};
+  ServerRecord b{"server-b", "https://127.0.0.2:8443", 11, 21};
+  write([&](Transaction& tx) {
+    tx.servers().put(b);
+    tx.servers().put(a);
+  });
+  read([&](Transaction& tx) { EXPECT_EQ(tx.servers().list(), (std::vector<ServerRecord>{a, b})); });
+  a.url = "https://127.0.0.1:9443";
+  a.heartbeat_at = 30;
+  write([&](Transaction& tx) {
+    tx.servers().put(a);
+    tx.servers().remove("server-b");
+  });
+  read([&](Transaction& tx) { EXPECT_EQ(tx.servers().list(), std::vector<ServerRecord>{a}); });
+}
+
+TEST_F(Repositories, AgentSessionsMoveBetweenServersAndGoWithTheirEnvironment) {
+  write([&](Transaction& tx) {
+    tx.environments().put(full_environment("env-a", "acme", "prod"));
+    tx.environments().put(full_environment("env-b", "acme", "dev"));
+    tx.agent_sessions().put({"env-a", "server-1", 5});
+    tx.agent_sessions().put({"env-b", "server-2", 6});
+  });
+  read([&](Transaction& tx) {
+    EXPECT_EQ(tx.agent_sessions().by_environment("env-a"), (AgentSession{"env-a", "server-1", 5}));
+    EXPECT_EQ(tx.agent_sessions().held_elsewhere("server-1"), (std::vector<AgentSession>{{"env-b", "server-2", 6}}));
+  });
+  write([&](Transaction& tx) {
+    tx.agent_sessions().put({"env-a", "server-2", 7});                 // the agent moved
+    EXPECT_FALSE(tx.agent_sessions().remove("env-a", "server-1"));    // so server-1's leaving changes nothing
+    EXPECT_TRUE(tx.agent_sessions().remove("env-b", "server-2"));
+  });
+  read([&](Transaction& tx) {
+    EXPECT_EQ(tx.agent_sessions().by_environment("env-a"), (AgentSession{"env-a", "server-2", 7}));
+    EXPECT_EQ(tx.agent_sessions().by_environment("env-b"), std::nullopt);
+  });
+  write([&](Transaction& tx) { tx.environments().remove("env-a"); });
+  read([&](Transaction& tx) { EXPECT_EQ(tx.agent_sessions().by_environment("env-a"), std::nullopt); });
+}
+
 TEST_F(Repositories, AReadOnlySnapshotRefusesEveryWrite) {
   read([&](Transaction& tx) {
     EXPECT_THROW(tx.environments().put(full_environment("env-a", "acme", "prod")), Error);
     EXPECT_THROW(tx.api_tokens().put({"tok-a", "", "admin", "default", 0, "a@b"}), Error);
     EXPECT_THROW(tx.leases().acquire("k", "me", 0, 60), Error);
     EXPECT_THROW(tx.usage().insert("env-a", {1, "web", 1, 1, 0, 10, 1, 1}), Error);
+    EXPECT_THROW(tx.logs().append("k", "x"), Error);
+    EXPECT_THROW(tx.servers().put({"s", "u", 0, 0}), Error);
+    EXPECT_THROW(tx.publish("topic", "x"), Error);
   });
 }
 

@@ -2,8 +2,9 @@
 #include <sqlite3.h>
 
 #include "base/error.h"
-#include "store/sqlite/migrations.h"
+#include "store/sql/migrations.h"
 #include "store/store.h"
+#include "testing/test_store.h"
 #include "testing/testing.h"
 
 namespace byoc::store {
@@ -22,29 +23,38 @@ model::Environment make_env(const std::string& id, const std::string& name) {
   return e;
 }
 
-TEST(Store, MigratesFreshDatabaseToLatestVersionAndReopens) {
+// Each test gets its own store on the backend CTest chose.
+class StoreBasics : public ::testing::Test {
+ protected:
+  std::unique_ptr<store::Store> open_store() { return test_store.open(); }
   testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
+};
+
+TEST_F(StoreBasics, MigratesFreshDatabaseToLatestVersionAndReopens) {
   {
-    auto store = open_sqlite_store(dir.path() / "byoc.db");
-    EXPECT_EQ(store->schema_version(), static_cast<int>(sqlite::migrations().size()));
+    auto store = open_store();
+    EXPECT_EQ(store->schema_version(), static_cast<int>(sql::migrations().size()));
   }
-  auto again = open_sqlite_store(dir.path() / "byoc.db");
-  EXPECT_EQ(again->schema_version(), static_cast<int>(sqlite::migrations().size()));
+  auto again = open_store();
+  EXPECT_EQ(again->schema_version(), static_cast<int>(sql::migrations().size()));
 }
 
-TEST(Store, RefusesDatabaseFromNewerVersion) {
-  testing::TempDir dir;
-  { open_sqlite_store(dir.path() / "byoc.db"); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir.path() / "byoc.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 0)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  EXPECT_THROW(open_sqlite_store(dir.path() / "byoc.db"), Error);
+TEST_F(StoreBasics, RefusesDatabaseFromNewerVersion) {
+  { open_store(); }
+  if (test_store.postgres()) {
+    testing::postgres_exec(test_store.uri(), "INSERT INTO schema_version VALUES (999, 0)");
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "byoc.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 0)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_THROW(open_store(), Error);
 }
 
-TEST(Store, FailedTransactionWritesNothing) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, FailedTransactionWritesNothing) {
+  auto store = open_store();
   EXPECT_THROW(store->transact([&](Transaction& tx) {
     tx.environments().put(make_env("env-1", "demo"));
     throw Error::Invalid("boom", "fails after the first write");
@@ -53,9 +63,8 @@ TEST(Store, FailedTransactionWritesNothing) {
   store->transact([&](Transaction& tx) { EXPECT_TRUE(tx.environments().list("").empty()); });
 }
 
-TEST(Store, DuplicateNameInOrganizationIsConflict) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, DuplicateNameInOrganizationIsConflict) {
+  auto store = open_store();
   store->transact([&](Transaction& tx) { tx.environments().put(make_env("env-1", "demo")); });
   try {
     store->transact([&](Transaction& tx) { tx.environments().put(make_env("env-2", "demo")); });
@@ -65,9 +74,8 @@ TEST(Store, DuplicateNameInOrganizationIsConflict) {
   }
 }
 
-TEST(Store, ForeignKeysRejectServiceOfUnknownEnvironment) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, ForeignKeysRejectServiceOfUnknownEnvironment) {
+  auto store = open_store();
   model::Service s;
   s.id = "svc-1";
   s.environment_id = "env-missing";
@@ -75,9 +83,8 @@ TEST(Store, ForeignKeysRejectServiceOfUnknownEnvironment) {
   EXPECT_THROW(store->transact([&](Transaction& tx) { tx.services().put(s); }), Error);
 }
 
-TEST(Store, UsageIntervalsCountOncePerSeq) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, UsageIntervalsCountOncePerSeq) {
+  auto store = open_store();
   model::UsageInterval u{3, "svc", 1, 1, 100, 110, 10'000, 20'480};
   store->transact([&](Transaction& tx) {
     EXPECT_TRUE(tx.usage().insert("env-1", u));
@@ -90,12 +97,13 @@ TEST(Store, UsageIntervalsCountOncePerSeq) {
   });
 }
 
-TEST(Store, LeasesAreExclusiveUntilExpiry) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, LeasesAreExclusiveUntilExpiry) {
+  auto store = open_store();
   store->transact([&](Transaction& tx) {
     EXPECT_TRUE(tx.leases().acquire("environment/e", "a", 100, 60));
-    EXPECT_FALSE(tx.leases().acquire("environment/e", "b", 120, 60));
+    int64_t held_until = 0;
+    EXPECT_FALSE(tx.leases().acquire("environment/e", "b", 120, 60, &held_until));
+    EXPECT_EQ(held_until, 160);
     EXPECT_TRUE(tx.leases().acquire("environment/e", "a", 120, 60));  // renewal
     EXPECT_TRUE(tx.leases().acquire("environment/e", "b", 181, 60));  // expired
     tx.leases().release("environment/e", "a");                        // not a's anymore: no effect
@@ -105,9 +113,8 @@ TEST(Store, LeasesAreExclusiveUntilExpiry) {
   });
 }
 
-TEST(Store, RunningOperationsExcludeFinishedOnes) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, RunningOperationsExcludeFinishedOnes) {
+  auto store = open_store();
   model::Operation a;
   a.id = "op-a";
   a.kind = "environment.create";
@@ -128,9 +135,8 @@ TEST(Store, RunningOperationsExcludeFinishedOnes) {
   });
 }
 
-TEST(Store, RunningOperationsOfOneEnvironmentOldestFirst) {
-  testing::TempDir dir;
-  auto store = open_sqlite_store(dir.path() / "byoc.db");
+TEST_F(StoreBasics, RunningOperationsOfOneEnvironmentOldestFirst) {
+  auto store = open_store();
   auto op = [](const std::string& id, const std::string& env, int64_t created) {
     model::Operation o;
     o.id = id;

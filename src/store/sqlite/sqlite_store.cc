@@ -27,14 +27,26 @@
 #include <vector>
 
 #include "base/error.h"
-#include "store/sqlite/migrations.h"
+#include "store/sql/migrations.h"
+#include "store/sql/transaction.h"
+#include "store/sqlite/leases.h"
 #include "store/sqlite/statement.h"
-#include "store/sqlite/transaction.h"
 #include "store/store.h"
+#include "store/subscribers.h"
 
 namespace byoc::store {
 namespace {
-using sqlite::Statement;
+using Outbox = std::vector<std::pair<std::string, std::string>>;
+
+// Runs `fn` in a session on `cache`'s connection (the caller holds BEGIN);
+// returns what it published.
+Outbox run_in_session(sqlite::StatementCache& cache, const std::function<void(Transaction&)>& fn,
+                      bool read_only) {
+  sqlite::SqliteSession session(cache, read_only);
+  sqlite::SqliteLeases leases(session);
+  sql::with_transaction(session, leases, fn);
+  return std::move(session.outbox());
+}
 
 // SQLite makes the database 0644 and gives its WAL and shared-memory files
 // the database's mode: making the file 0600 first keeps all three private.
@@ -110,17 +122,18 @@ class SqliteStore final : public Store {
 
   void transact(const std::function<void(Transaction&)>& fn) override {
     uint64_t must_be_durable = 0;
+    Outbox published;
     {
       std::lock_guard lock(mutex_);
-      Statement(*cache_, "BEGIN IMMEDIATE").run();
+      sqlite::run_cached(*cache_, "BEGIN IMMEDIATE");
       int64_t changes = sqlite3_total_changes64(db_);
       bool changed = false;
       try {
-        sqlite::with_transaction(*cache_, fn);
+        published = run_in_session(*cache_, fn, false);
         // Counted before COMMIT: from the COMMIT on, a reader may see it.
         changed = sqlite3_total_changes64(db_) != changes;
         if (changed) visible_writes_.fetch_add(1);
-        Statement(*cache_, "COMMIT").run();
+        sqlite::run_cached(*cache_, "COMMIT");
       } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         if (changed) generation_.fetch_add(1);  // a failed COMMIT: moving on is harmless
@@ -133,15 +146,16 @@ class SqliteStore final : public Store {
       must_be_durable = visible_writes_.load();
     }
     wait_durable(must_be_durable);
+    for (const auto& [topic, message] : published) subscribers_.deliver(topic, message);
   }
 
   void read(const std::function<void(Transaction&)>& fn) override {
     std::unique_ptr<ReadConnection> conn = take_reader();
     // Deferred: the snapshot starts at the first read and ends at COMMIT.
-    Statement(*conn->cache, "BEGIN").run();
+    sqlite::run_cached(*conn->cache, "BEGIN");
     try {
-      sqlite::with_transaction(*conn->cache, fn);
-      Statement(*conn->cache, "COMMIT").run();
+      run_in_session(*conn->cache, fn, true);
+      sqlite::run_cached(*conn->cache, "COMMIT");
     } catch (...) {
       sqlite3_exec(conn->db, "ROLLBACK", nullptr, nullptr, nullptr);
       give_back_reader(std::move(conn));
@@ -152,6 +166,7 @@ class SqliteStore final : public Store {
   }
 
   uint64_t generation() const override { return generation_.load(); }
+  void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
 
   int schema_version() override {
     std::lock_guard lock(mutex_);
@@ -208,14 +223,14 @@ class SqliteStore final : public Store {
   }
 
   int current_version() {
-    Statement st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    sqlite::OneShot st(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     st.step();
     return static_cast<int>(st.integer(0));
   }
 
   void migrate() {
     sqlite::exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER)");
-    const auto& all = sqlite::migrations();
+    const auto& all = sql::migrations();
     int version = current_version();
     if (version > static_cast<int>(all.size()))
       throw Error::Internal("store schema version " + std::to_string(version) +
@@ -223,8 +238,8 @@ class SqliteStore final : public Store {
     for (int next = version + 1; next <= static_cast<int>(all.size()); ++next) {
       sqlite::exec(db_, "BEGIN IMMEDIATE");
       try {
-        sqlite::exec(db_, all[next - 1]);
-        Statement(db_, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))").bind(1, next).run();
+        sqlite::exec(db_, all[next - 1].text(sql::Dialect::kSqlite));
+        sqlite::OneShot(db_, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))").bind(1, next).step();
         sqlite::exec(db_, "COMMIT");
       } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -249,6 +264,7 @@ class SqliteStore final : public Store {
   std::condition_variable sync_cv_;
   std::atomic<uint64_t> synced_{0};  // visible_writes_ as of the last completed WAL sync
   bool syncing_ = false;
+  Subscribers subscribers_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<ReadConnection>> idle_readers_;  // query-only, not in use
 };

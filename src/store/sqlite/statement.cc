@@ -39,59 +39,86 @@ sqlite3_stmt* StatementCache::get(std::string_view sql) {
   return stmt;
 }
 
-Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+void run_cached(StatementCache& cache, std::string_view sql) {
+  sqlite3_stmt* stmt = cache.get(sql);
+  int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw_sqlite(cache.db(), rc, sql);
+}
+
+namespace {
+
+// A cached statement, borrowed for one execution.
+class SqliteCursor final : public sql::Cursor {
+ public:
+  SqliteCursor(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteCursor() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  void bind_text(int index, std::string_view value) override {
+    check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+  void bind_integer(int index, int64_t value) override { check(sqlite3_bind_int64(stmt_, index, value)); }
+  void bind_blob(int index, std::string_view value) override {
+    check(sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+
+  bool step() override {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) {
+      changes_ = sqlite3_changes64(db_);
+      return false;
+    }
+    throw_sqlite(db_, rc, "sqlite step");
+  }
+
+  std::string text(int column) const override {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column)) : std::string();
+  }
+  int64_t integer(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::string blob(int column) const override {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, column)) : std::string();
+  }
+  int64_t changes() const override { return changes_; }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int64_t changes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<sql::Cursor> SqliteSession::prepare(std::string_view sql) {
+  return std::make_unique<SqliteCursor>(cache_.db(), cache_.get(sql));
+}
+
+OneShot::OneShot(sqlite3* db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) throw_sqlite(db, rc, "sqlite prepare");
 }
 
-Statement::Statement(StatementCache& cache, std::string_view sql)
-    : db_(cache.db()), stmt_(cache.get(sql)), owned_(false) {}
+OneShot::~OneShot() { sqlite3_finalize(stmt_); }
 
-Statement::~Statement() {
-  if (owned_) {
-    sqlite3_finalize(stmt_);
-  } else {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-}
-
-Statement& Statement::bind(int index, std::string_view value) {
-  int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite bind");
-  return *this;
-}
-
-Statement& Statement::bind(int index, int64_t value) {
+OneShot& OneShot::bind(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite bind");
   return *this;
 }
 
-Statement& Statement::bind(int index, double value) {
-  int rc = sqlite3_bind_double(stmt_, index, value);
-  if (rc != SQLITE_OK) throw_sqlite(db_, rc, "sqlite bind");
-  return *this;
-}
-
-bool Statement::step() {
+bool OneShot::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   throw_sqlite(db_, rc, "sqlite step");
 }
-
-void Statement::run() {
-  while (step()) {
-  }
-}
-
-std::string Statement::text(int column) const {
-  const auto* p = sqlite3_column_text(stmt_, column);
-  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column)) : std::string();
-}
-
-int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
 
 }  // namespace byoc::store::sqlite

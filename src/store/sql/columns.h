@@ -1,4 +1,4 @@
-// The JSON-valued columns of the SQLite schema (zones, instance types,
+// The JSON-valued columns of the schema (zones, instance types,
 // allowed IPs, conditions): written and read with nlohmann::json, in one
 // place so both directions agree.
 #pragma once
@@ -9,7 +9,7 @@
 
 #include "model/objects.h"
 
-namespace byoc::store::sqlite {
+namespace byoc::store::sql {
 
 std::string string_array_column(const std::vector<std::string>& values);
 std::vector<std::string> parse_string_array_column(std::string_view text);
@@ -21,4 +21,4 @@ std::vector<model::Condition> parse_conditions_column(std::string_view text);
 std::string cloud_state_column(const model::Environment& e);
 void parse_cloud_state_column(std::string_view text, model::Environment& e);
 
-}  // namespace byoc::store::sqlite
+}  // namespace byoc::store::sql

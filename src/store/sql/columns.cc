@@ -1,8 +1,8 @@
-#include "store/sqlite/columns.h"
+#include "store/sql/columns.h"
 
 #include <nlohmann/json.hpp>
 
-namespace byoc::store::sqlite {
+namespace byoc::store::sql {
 using nlohmann::json;
 
 std::string string_array_column(const std::vector<std::string>& values) { return json(values).dump(); }
@@ -43,4 +43,4 @@ void parse_cloud_state_column(std::string_view text, model::Environment& e) {
   e.message = j.value("message", "");
 }
 
-}  // namespace byoc::store::sqlite
+}  // namespace byoc::store::sql

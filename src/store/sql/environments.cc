@@ -1,9 +1,9 @@
-// SqliteEnvironments over the table environments: one row per environment; zones, conditions and
+// SqlEnvironments over the table environments: one row per environment; zones, conditions and
 // the cloud state are JSON columns.
-#include "store/sqlite/columns.h"
-#include "store/sqlite/repositories.h"
+#include "store/sql/columns.h"
+#include "store/sql/repositories.h"
 
-namespace byoc::store::sqlite {
+namespace byoc::store::sql {
 namespace {
 constexpr const char* kEnvironmentColumns =
     "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
@@ -37,25 +37,25 @@ model::Environment read_environment(const Statement& st) {
 
 }  // namespace
 
-std::optional<model::Environment> SqliteEnvironments::by_id(const std::string& id) {
-  Statement st(cache_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments WHERE id = ?");
+std::optional<model::Environment> SqlEnvironments::by_id(const std::string& id) {
+  Statement st(session_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_environment(st);
 }
 
-std::optional<model::Environment> SqliteEnvironments::by_name(const std::string& organization,
+std::optional<model::Environment> SqlEnvironments::by_name(const std::string& organization,
                                                               const std::string& name) {
-  Statement st(cache_,
+  Statement st(session_,
                std::string("SELECT ") + kEnvironmentColumns + " FROM environments WHERE organization = ? AND name = ?");
   st.bind(1, organization).bind(2, name);
   if (!st.step()) return std::nullopt;
   return read_environment(st);
 }
 
-std::vector<model::Environment> SqliteEnvironments::list(const std::string& organization) {
+std::vector<model::Environment> SqlEnvironments::list(const std::string& organization) {
   // Two texts rather than "? = '' OR organization = ?", which no index can serve.
-  Statement st(cache_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments" +
+  Statement st(session_, std::string("SELECT ") + kEnvironmentColumns + " FROM environments" +
                            (organization.empty() ? "" : " WHERE organization = ?") + " ORDER BY organization, name");
   if (!organization.empty()) st.bind(1, organization);
   std::vector<model::Environment> out;
@@ -63,9 +63,9 @@ std::vector<model::Environment> SqliteEnvironments::list(const std::string& orga
   return out;
 }
 
-void SqliteEnvironments::put(const model::Environment& e) {
+void SqlEnvironments::put(const model::Environment& e) {
   Statement st(
-      cache_,
+      session_,
       std::string("INSERT INTO environments (") + kEnvironmentColumns +
           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
           "cloud_state=excluded.cloud_state, host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
@@ -84,8 +84,8 @@ void SqliteEnvironments::put(const model::Environment& e) {
   st.bind(20, cloud_state_column(e)).run();
 }
 
-void SqliteEnvironments::remove(const std::string& id) {
-  Statement(cache_, "DELETE FROM environments WHERE id = ?").bind(1, id).run();
+void SqlEnvironments::remove(const std::string& id) {
+  Statement(session_, "DELETE FROM environments WHERE id = ?").bind(1, id).run();
 }
 
-}  // namespace byoc::store::sqlite
+}  // namespace byoc::store::sql

@@ -1,10 +1,10 @@
-// SqliteOperations over the table operations: steps, result and error are JSON columns; running
+// SqlOperations over the table operations: steps, result and error are JSON columns; running
 // ones are found through a partial index.
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/repositories.h"
+#include "store/sql/repositories.h"
 
-namespace byoc::store::sqlite {
+namespace byoc::store::sql {
 namespace {
 using nlohmann::json;
 
@@ -37,16 +37,16 @@ model::Operation read_operation(const Statement& st) {
 
 }  // namespace
 
-std::optional<model::Operation> SqliteOperations::by_id(const std::string& id) {
-  Statement st(cache_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?");
+std::optional<model::Operation> SqlOperations::by_id(const std::string& id) {
+  Statement st(session_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_operation(st);
 }
 
-std::vector<model::Operation> SqliteOperations::running(const std::string& environment_id) {
-  // Two texts, each served by a partial index (as in SqliteEnvironments::list).
-  Statement st(cache_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE status = 'running'" +
+std::vector<model::Operation> SqlOperations::running(const std::string& environment_id) {
+  // Two texts, each served by a partial index (as in SqlEnvironments::list).
+  Statement st(session_, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE status = 'running'" +
                            (environment_id.empty() ? "" : " AND environment_id = ?") + " ORDER BY created_at, id");
   if (!environment_id.empty()) st.bind(1, environment_id);
   std::vector<model::Operation> out;
@@ -54,8 +54,8 @@ std::vector<model::Operation> SqliteOperations::running(const std::string& envir
   return out;
 }
 
-void SqliteOperations::put(const model::Operation& o) {
-  Statement st(cache_, std::string("INSERT INTO operations (") + kOperationColumns +
+void SqlOperations::put(const model::Operation& o) {
+  Statement st(session_, std::string("INSERT INTO operations (") + kOperationColumns +
                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                            "status=excluded.status, steps=excluded.steps, result=excluded.result, "
                            "error=excluded.error, updated_at=excluded.updated_at");
@@ -65,4 +65,4 @@ void SqliteOperations::put(const model::Operation& o) {
   st.bind(12, o.organization).run();
 }
 
-}  // namespace byoc::store::sqlite
+}  // namespace byoc::store::sql

@@ -1,8 +1,8 @@
-// SqliteServices over the table services: one row per service; allowed_ips is a JSON column.
-#include "store/sqlite/columns.h"
-#include "store/sqlite/repositories.h"
+// SqlServices over the table services: one row per service; allowed_ips is a JSON column.
+#include "store/sql/columns.h"
+#include "store/sql/repositories.h"
 
-namespace byoc::store::sqlite {
+namespace byoc::store::sql {
 namespace {
 constexpr const char* kServiceColumns =
     "id, environment_id, name, clickhouse_version, shards, replicas, cpu_millis, memory_mib, allowed_ips, "
@@ -32,23 +32,23 @@ model::Service read_service(const Statement& st) {
 
 }  // namespace
 
-std::optional<model::Service> SqliteServices::by_id(const std::string& id) {
-  Statement st(cache_, std::string("SELECT ") + kServiceColumns + " FROM services WHERE id = ?");
+std::optional<model::Service> SqlServices::by_id(const std::string& id) {
+  Statement st(session_, std::string("SELECT ") + kServiceColumns + " FROM services WHERE id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_service(st);
 }
 
-std::optional<model::Service> SqliteServices::by_name(const std::string& environment_id, const std::string& name) {
-  Statement st(cache_,
+std::optional<model::Service> SqlServices::by_name(const std::string& environment_id, const std::string& name) {
+  Statement st(session_,
                std::string("SELECT ") + kServiceColumns + " FROM services WHERE environment_id = ? AND name = ?");
   st.bind(1, environment_id).bind(2, name);
   if (!st.step()) return std::nullopt;
   return read_service(st);
 }
 
-std::vector<model::Service> SqliteServices::list(const std::string& environment_id) {
-  Statement st(cache_, std::string("SELECT ") + kServiceColumns + " FROM services" +
+std::vector<model::Service> SqlServices::list(const std::string& environment_id) {
+  Statement st(session_, std::string("SELECT ") + kServiceColumns + " FROM services" +
                            (environment_id.empty() ? "" : " WHERE environment_id = ?") +
                            " ORDER BY environment_id, name");
   if (!environment_id.empty()) st.bind(1, environment_id);
@@ -57,8 +57,8 @@ std::vector<model::Service> SqliteServices::list(const std::string& environment_
   return out;
 }
 
-void SqliteServices::put(const model::Service& s) {
-  Statement st(cache_, std::string("INSERT INTO services (") + kServiceColumns +
+void SqlServices::put(const model::Service& s) {
+  Statement st(session_, std::string("INSERT INTO services (") + kServiceColumns +
                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                            "profile=excluded.profile, native_endpoint=excluded.native_endpoint, "
                            "environment_id=excluded.environment_id, name=excluded.name, "
@@ -75,8 +75,8 @@ void SqliteServices::put(const model::Service& s) {
   st.run();
 }
 
-void SqliteServices::remove(const std::string& id) {
-  Statement(cache_, "DELETE FROM services WHERE id = ?").bind(1, id).run();
+void SqlServices::remove(const std::string& id) {
+  Statement(session_, "DELETE FROM services WHERE id = ?").bind(1, id).run();
 }
 
-}  // namespace byoc::store::sqlite
+}  // namespace byoc::store::sql

@@ -1,0 +1,96 @@
+#include "store/postgres/listener.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "store/postgres/session.h"
+
+namespace byoc::store::postgres {
+namespace {
+constexpr int kQuietCheckMs = 3000;  // a quiet connection is asked SELECT 1 this often
+constexpr int kLongestPauseMs = 2000;
+}  // namespace
+
+Listener::Listener(std::string uri, OnMessage on_message, std::function<void()> on_resumed)
+    : uri_(std::move(uri)), on_message_(std::move(on_message)), on_resumed_(std::move(on_resumed)) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw Error::Internal("cannot make the store listener's eventfd");
+  try {
+    listen();
+  } catch (...) {
+    ::close(wake_fd_);
+    throw;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+Listener::~Listener() {
+  stopping_ = true;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  ::close(wake_fd_);
+}
+
+void Listener::listen() {
+  connection_ = std::make_unique<Connection>(uri_);
+  connection_->exec(std::string("LISTEN ") + kChannel);
+  listening_ = true;
+}
+
+bool Listener::wait_readable(int timeout_ms) {
+  pollfd fds[2] = {{PQsocket(connection_->raw()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  int n = ::poll(fds, 2, timeout_ms);
+  if (stopping_) return false;
+  return n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP));
+}
+
+void Listener::drain() {
+  while (PGnotify* n = PQnotifies(connection_->raw())) {
+    std::string payload = n->extra ? n->extra : "";
+    PQfreemem(n);
+    on_message_(payload);
+  }
+}
+
+void Listener::pause(int milliseconds) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, std::chrono::milliseconds(milliseconds), [this] { return stopping_.load(); });
+}
+
+void Listener::run() {
+  int backoff_ms = 50;
+  while (!stopping_) {
+    try {
+      if (!connection_) {
+        listen();
+        backoff_ms = 50;
+        spdlog::info("store listener: listening again");
+        on_resumed_();
+      }
+      if (wait_readable(kQuietCheckMs)) {
+        if (!PQconsumeInput(connection_->raw())) throw RetryTransaction(PQerrorMessage(connection_->raw()), true);
+        drain();
+      } else if (!stopping_) {
+        // Quiet: make sure the database is still there.
+        connection_->exec("SELECT 1");
+        drain();
+      }
+    } catch (const std::exception& e) {
+      if (stopping_) break;
+      if (listening_.exchange(false)) spdlog::warn("store listener lost its connection: {}", e.what());
+      connection_.reset();
+      pause(backoff_ms);
+      backoff_ms = std::min(kLongestPauseMs, backoff_ms * 2);
+    }
+  }
+  listening_ = false;
+}
+
+}  // namespace byoc::store::postgres

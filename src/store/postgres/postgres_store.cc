@@ -1,0 +1,246 @@
+// PostgreSQL implementation of store::Store, for several servers on one
+// database.
+//
+// Transactions are SERIALIZABLE: the callers' read-modify-write code was
+// written for SQLite's single writer, and serializable isolation keeps its
+// meaning when two servers run it at once. A transaction that loses a
+// conflict (or finds its connection broken before COMMIT) is rolled back and
+// run again, up to kAttempts times, after a short random pause. A connection
+// that breaks during COMMIT leaves the outcome unknown: that is an error
+// (kUnavailable), never a silent second run.
+//
+// Reads run REPEATABLE READ READ ONLY: one snapshot, no waiting, and every
+// write refused by the database itself.
+//
+// Connections: a pool of at most kConnections (readers and writers alike),
+// opened on demand; a caller waits at most kPoolWait for one. A broken one is
+// dropped, not returned.
+//
+// Generation (store.h): every committing transaction that wrote anything
+// also notifies the channel; each server's Listener counts the notifications
+// of all servers, this one's included. While the listener is cut off,
+// generation() changes on every call, so no cache serves anything.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+#include "store/postgres/leases.h"
+#include "store/postgres/listener.h"
+#include "store/postgres/session.h"
+#include "store/sql/migrations.h"
+#include "store/sql/transaction.h"
+#include "store/store.h"
+#include "store/subscribers.h"
+
+namespace byoc::store {
+namespace {
+using postgres::Connection;
+using postgres::RetryTransaction;
+using namespace std::chrono_literals;
+
+constexpr size_t kConnections = 16;
+constexpr auto kPoolWait = 30s;
+constexpr int kAttempts = 12;
+// pg_advisory_lock key of schema migrations ("byoc").
+constexpr int64_t kMigrationLock = 0x62796f63;
+
+bool committed(const PGresult* result) { return std::strcmp(PQcmdStatus(const_cast<PGresult*>(result)), "COMMIT") == 0; }
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(std::string uri) : uri_(std::move(uri)) {
+    migrate();
+    listener_ = std::make_unique<postgres::Listener>(
+        uri_, [this](const std::string& payload) { on_notification(payload); },
+        [this] {
+          generation_.fetch_add(1);
+          subscribers_.deliver("", "");
+        });
+  }
+
+  ~PostgresStore() override { listener_.reset(); }
+
+  void transact(const std::function<void(Transaction&)>& fn) override {
+    std::mt19937 random(std::random_device{}());
+    for (int attempt = 1;; ++attempt) {
+      Lease conn = take();
+      bool commit_sent = false;
+      try {
+        conn->exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        postgres::PgSession session(*conn, false);
+        postgres::PgLeases leases(session);
+        sql::with_transaction(session, leases, fn);
+        bool changed = session.written() > 0 || !session.outbox().empty();
+        // Delivered with the COMMIT to every listening server, this one's too.
+        if (changed) sql::Statement(session, "SELECT pg_notify(?, '')").bind(1, postgres::kChannel).run();
+        commit_sent = true;
+        postgres::Result result = conn->exec("COMMIT");
+        if (!committed(result.get())) throw RetryTransaction("the transaction was rolled back", false);
+        give_back(std::move(conn));
+        if (changed) generation_.fetch_add(1);
+        for (const auto& [topic, message] : session.outbox()) subscribers_.deliver(topic, message);
+        return;
+      } catch (const RetryTransaction& e) {
+        rollback(std::move(conn));
+        if (e.connection_lost && commit_sent)
+          throw Error::Unavailable("the store connection broke during COMMIT; the change may have been made");
+        if (attempt >= kAttempts)
+          throw Error::Unavailable(std::string("the store is too busy (") + e.what() + ")");
+        // Conflicting transactions, each retrying after a random pause, rarely meet again.
+        std::uniform_int_distribution<int> pause(0, std::min(100, 1 << attempt));
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause(random)));
+      } catch (...) {
+        rollback(std::move(conn));
+        throw;
+      }
+    }
+  }
+
+  void read(const std::function<void(Transaction&)>& fn) override {
+    for (int attempt = 1;; ++attempt) {
+      Lease conn = take();
+      try {
+        conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        postgres::PgSession session(*conn, true);
+        postgres::PgLeases leases(session);
+        sql::with_transaction(session, leases, fn);
+        conn->exec("COMMIT");
+        give_back(std::move(conn));
+        return;
+      } catch (const RetryTransaction& e) {
+        rollback(std::move(conn));
+        // A read has no effect: running it again is always safe.
+        if (attempt >= kAttempts) throw Error::Unavailable(std::string("the store is unavailable (") + e.what() + ")");
+      } catch (...) {
+        rollback(std::move(conn));
+        throw;
+      }
+    }
+  }
+
+  uint64_t generation() const override {
+    if (!listener_ || !listener_->listening()) return generation_.fetch_add(1) + 1;
+    return generation_.load();
+  }
+
+  void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
+
+  int schema_version() override {
+    Lease conn = take();
+    postgres::Result r = conn->exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    int version = std::atoi(PQgetvalue(r.get(), 0, 0));
+    give_back(std::move(conn));
+    return version;
+  }
+
+ private:
+  using Lease = std::unique_ptr<Connection>;
+
+  Lease take() {
+    std::unique_lock lock(pool_mutex_);
+    if (!pool_cv_.wait_for(lock, kPoolWait, [this] { return !idle_.empty() || open_ < kConnections; }))
+      throw Error::Unavailable("no store connection came free within 30 s");
+    if (!idle_.empty()) {
+      Lease conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    ++open_;
+    lock.unlock();
+    try {
+      return std::make_unique<Connection>(uri_);
+    } catch (...) {
+      lock.lock();
+      --open_;
+      pool_cv_.notify_one();
+      throw;
+    }
+  }
+
+  void give_back(Lease conn) {
+    std::lock_guard lock(pool_mutex_);
+    if (conn && conn->ok()) idle_.push_back(std::move(conn));
+    else --open_;
+    pool_cv_.notify_one();
+  }
+
+  // Ends whatever transaction is open and returns the connection (or drops it if broken).
+  void rollback(Lease conn) {
+    if (conn && conn->ok()) {
+      postgres::Result r(PQexec(conn->raw(), "ROLLBACK"));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) conn.reset();
+    }
+    if (!conn) {
+      std::lock_guard lock(pool_mutex_);
+      --open_;
+      pool_cv_.notify_one();
+      return;
+    }
+    give_back(std::move(conn));
+  }
+
+  void on_notification(const std::string& payload) {
+    generation_.fetch_add(1);
+    auto space = payload.find(' ');
+    if (space == std::string::npos) return;  // a change, nothing published
+    subscribers_.deliver(payload.substr(0, space), payload.substr(space + 1));
+  }
+
+  // Applies pending migrations, each in its own transaction, under a
+  // session advisory lock: servers starting together wait for one another
+  // and each migration runs once.
+  void migrate() {
+    postgres::ConnectionSettings settings;
+    settings.lock_timeout_ms = 120'000;  // another server may be migrating
+    Connection conn(uri_, settings);
+    try {
+      conn.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");
+      conn.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT)");
+      postgres::Result r = conn.exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      int version = std::atoi(PQgetvalue(r.get(), 0, 0));
+      const auto& all = sql::migrations();
+      if (version > static_cast<int>(all.size()))
+        throw Error::Internal("store schema version " + std::to_string(version) +
+                              " is newer than this byoc understands (" + std::to_string(all.size()) + ")");
+      for (int next = version + 1; next <= static_cast<int>(all.size()); ++next) {
+        conn.exec("BEGIN");
+        try {
+          conn.exec(all[next - 1].text(sql::Dialect::kPostgres));
+          conn.exec("INSERT INTO schema_version VALUES (" + std::to_string(next) +
+                    ", extract(epoch from now())::bigint)");
+          conn.exec("COMMIT");
+        } catch (...) {
+          PQclear(PQexec(conn.raw(), "ROLLBACK"));
+          throw;
+        }
+        spdlog::info("store: migrated to schema version {}", next);
+      }
+      conn.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+    } catch (const RetryTransaction& e) {
+      throw Error::Unavailable(std::string("store migration failed: ") + e.what());
+    }
+  }
+
+  const std::string uri_;
+  std::mutex pool_mutex_;
+  std::condition_variable pool_cv_;
+  std::vector<Lease> idle_;
+  size_t open_ = 0;  // connections out or idle
+  mutable std::atomic<uint64_t> generation_{1};
+  Subscribers subscribers_;
+  std::unique_ptr<postgres::Listener> listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_postgres_store(const std::string& uri) { return std::make_unique<PostgresStore>(uri); }
+
+}  // namespace byoc::store

@@ -1,0 +1,30 @@
+#include "testing/test_store.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace byoc::testing {
+
+bool postgres_selected() {
+  const char* choice = std::getenv("BYOC_TEST_STORE");
+  if (!choice || !*choice || std::string(choice) == "sqlite") return false;
+  if (std::string(choice) == "postgresql") return true;
+  throw std::runtime_error("BYOC_TEST_STORE must be sqlite or postgresql");
+}
+
+TestStore::TestStore(const std::filesystem::path& dir) : dir_(dir) {
+  if (postgres_selected()) database_ = std::make_unique<TestDatabase>();
+}
+
+std::unique_ptr<store::Store> TestStore::open() const {
+  return database_ ? store::open_postgres_store(database_->uri()) : store::open_sqlite_store(dir_ / "byoc.db");
+}
+
+std::string TestStore::server_arg() const { return database_ ? database_->uri() : ""; }
+
+const std::string& TestStore::uri() const {
+  if (!database_) throw std::logic_error("not a PostgreSQL test store");
+  return database_->uri();
+}
+
+}  // namespace byoc::testing
