@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "agent/renewal.h"
@@ -32,6 +33,7 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       runtime_(std::move(runtime)),
       stop_(stop),
       clock_(clock),
+      servers_(config_.server_urls, config_.state_dir / layout::kServers, std::random_device{}()),
       applier_(*runtime_, config_.state_dir, config_.scope),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
@@ -145,8 +147,8 @@ void Agent::renew_if_due(std::optional<SyncClient>& client) {
   if (clock_.monotonic_time() < next_renewal_attempt_ || !renewal_due(identity_.certificate_pem, clock_.system_time()))
     return;
   try {
-    identity_ = renew_certificate(config_.state_dir, config_.server_url, identity_, &stop_);
-    client.emplace(config_.server_url, identity_, &cancel_sync_);
+    identity_ = renew_certificate(config_.state_dir, servers_.current(), identity_, &stop_);
+    client.emplace(servers_.current(), identity_, &cancel_sync_);
   } catch (const std::exception& e) {
     // The current certificate still works: try again later, not on every sync.
     spdlog::warn("certificate renewal failed ({}); trying again in {} s", e.what(), kRenewalRetry.count());
@@ -156,7 +158,7 @@ void Agent::renew_if_due(std::optional<SyncClient>& client) {
 
 void Agent::sync_loop() {
   std::optional<SyncClient> client;
-  client.emplace(config_.server_url, identity_, &cancel_sync_);
+  client.emplace(servers_.current(), identity_, &cancel_sync_);
   RetryBackoff backoff;
   int64_t seq = 0;
   while (!stop_) {
@@ -167,6 +169,7 @@ void Agent::sync_loop() {
       if (backoff.failures() > 0)
         spdlog::info("management plane reachable again after {} failed attempt(s)", backoff.failures());
       backoff.reset();
+      if (servers_.update(answer.servers)) client.emplace(servers_.current(), identity_, &cancel_sync_);
       ledger_.acknowledge(answer.usage_acked_seq);
       if (answer.desired) accept(*answer.desired);
     } catch (const std::exception& e) {
@@ -175,9 +178,18 @@ void Agent::sync_loop() {
       // report again at once, this is no failure of the server.
       if (cancel_sync_) continue;
       auto delay = backoff.next_delay();
-      // The cached desired state keeps serving meanwhile.
+      // The cached desired state keeps serving meanwhile, and the next try
+      // goes to the next server of the plane: the first such move waits
+      // half as long (still jittered, so a dead server's agents reach the
+      // others spread out), since it is another server that is asked.
+      bool fail_over = servers_.all().size() > 1;
+      if (fail_over && backoff.failures() == 1) delay /= 2;
       if (backoff.failures() == 1 || backoff.failures() % 10 == 0)
-        spdlog::warn("sync failed ({}), retrying in {} ms", e.what(), delay.count());
+        spdlog::warn("sync failed ({}; server {}), retrying in {} ms", e.what(), servers_.current(), delay.count());
+      if (fail_over) {
+        servers_.failed();
+        client.emplace(servers_.current(), identity_, &cancel_sync_);
+      }
       clock_.sleep_for(delay, &stop_);
     }
   }

@@ -4,7 +4,8 @@
 // /v1/agent/sync: its status and usage intervals go up, newer desired states
 // come down, are cached and applied through the DesiredStateApplier. While
 // the management plane is unreachable it keeps serving and retries with
-// backoff and jitter; on return the same un-acknowledged usage intervals are
+// backoff and jitter, each failed call moving on to the next server of the
+// plane (server_list.h); on return the same un-acknowledged usage intervals are
 // sent again (the server keeps each seq once) and an unchanged desired state
 // is not applied again.
 //
@@ -33,6 +34,7 @@
 #include "agent/join.h"
 #include "agent/sync_client.h"
 #include "agent/runtime.h"
+#include "agent/server_list.h"
 #include "agent/usage.h"
 #include "base/clock.h"
 #include "model/protocol.h"
@@ -41,7 +43,9 @@ namespace byoc::agent {
 
 struct AgentConfig {
   std::filesystem::path state_dir;  // absolute
-  std::string server_url;           // https://HOST:PORT, no trailing '/'
+  // The management plane's servers it was configured with (https://HOST:PORT,
+  // no trailing '/'); the plane's answers add the others (server_list.h).
+  std::vector<std::string> server_urls;
   EnvironmentScope scope;           // where cluster hosts may live
   std::string environment_ca_pem;   // public certificate, reported in every status
   std::chrono::milliseconds usage_sample_period{2000};
@@ -77,6 +81,7 @@ class Agent {
   const std::atomic<bool>& stop_;
   const Clock& clock_;
   MonotonicTime next_renewal_attempt_{};  // sync thread only
+  ServerList servers_;                     // sync thread only
   DesiredStateApplier applier_;
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only

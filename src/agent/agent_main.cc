@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "agent/agent.h"
 #include "agent/environment_ca.h"
@@ -15,6 +16,7 @@
 #include "base/files.h"
 #include "base/log.h"
 #include "base/process.h"
+#include "model/protocol.h"
 
 namespace byoc::agent {
 namespace fs = std::filesystem;
@@ -26,9 +28,10 @@ std::atomic<bool> g_stop{false};
 void on_agent_stop_signal(int) { g_stop = true; }
 
 AgentIdentity join_when_possible(const AgentOptions& opts, const Clock& clock) {
+  ServerList servers(opts.server_urls, opts.state_dir / layout::kServers, std::random_device{}());
   for (int attempt = 1;; ++attempt) {
     try {
-      return load_or_join(opts.state_dir, opts.server_url, opts.join_token_file);
+      return load_or_join(opts.state_dir, servers, opts.join_token_file);
     } catch (const Error& e) {
       // A server that isn't up yet is worth waiting for; a bad token is not.
       if (e.kind() != ErrorKind::kUnavailable || g_stop) throw;
@@ -43,12 +46,16 @@ AgentIdentity join_when_possible(const AgentOptions& opts, const Clock& clock) {
 int run_agent(const AgentOptions& options) {
   log::init("agent");
   if (options.state_dir.empty()) throw Error::Invalid("required", "--state-dir is required", "state-dir");
-  if (options.server_url.rfind("https://", 0) != 0)
-    throw Error::Invalid("invalid_server", "--server must be an https:// URL", "server");
+  if (options.server_urls.empty() || options.server_urls.size() > model::kMaxPlaneServers)
+    throw Error::Invalid("invalid_server", "--server takes 1 to 16 https:// URLs, comma-separated", "server");
+  for (const auto& url : options.server_urls)
+    if (url.rfind("https://", 0) != 0)
+      throw Error::Invalid("invalid_server", "--server must be an https:// URL", "server");
   check_runtime_name(options.runtime);  // before anything is joined or started
   AgentOptions opts = options;
   opts.state_dir = fs::absolute(options.state_dir);
-  while (!opts.server_url.empty() && opts.server_url.back() == '/') opts.server_url.pop_back();
+  for (auto& url : opts.server_urls)
+    while (!url.empty() && url.back() == '/') url.pop_back();
   files::ensure_dir(opts.state_dir, 0700);
   auto lock = proc::FileLock::try_acquire(opts.state_dir / layout::kLock);
   if (!lock) {
@@ -69,7 +76,7 @@ int run_agent(const AgentOptions& options) {
   auto environment_ca = load_or_make_environment_ca(opts.state_dir, identity.environment_name, clock);
   AgentConfig config;
   config.state_dir = opts.state_dir;
-  config.server_url = opts.server_url;
+  config.server_urls = opts.server_urls;
   config.environment_ca_pem = environment_ca.cert_pem;
   RuntimeChoice runtime =
       make_runtime(opts.runtime, {opts.state_dir / layout::kServices, environment_ca, &clock});

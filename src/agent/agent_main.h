@@ -3,12 +3,15 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace byoc::agent {
 
 struct AgentOptions {
   std::filesystem::path state_dir;  // created 0700; holds keys, cached desired state, services
-  std::string server_url;           // https://HOST:PORT of the management plane
+  // https://HOST:PORT of the management plane's servers (one or more; the
+  // plane's answers tell the agent of the others).
+  std::vector<std::string> server_urls;
   // The join token comes from this file or $BYOC_JOIN_TOKEN, never argv. Only
   // needed for the first start; afterwards the agent's certificate is used.
   std::filesystem::path join_token_file;

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "base/http_client.h"
+#include "model/protocol.h"
 
 namespace byoc::agent {
 namespace fs = std::filesystem;
@@ -45,10 +46,13 @@ std::string token_ca_hash(const std::string& token) {
 
 }  // namespace
 
-AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_url,
-                           const fs::path& token_file) {
+namespace {
+
+// Joins through one server; records the plane's servers it lists.
+AgentIdentity join_through(const fs::path& state_dir, const std::string& server_url, ServerList& servers,
+                           const std::string& token) {
   AgentIdentity id;
-  finish_interrupted_renewal(state_dir);
+  std::string expected = token_ca_hash(token);
   auto cert = files::read_if_exists(state_dir / layout::kCertificate);
   auto key = files::read_if_exists(state_dir / layout::kKey);
   auto ca = files::read_if_exists(state_dir / layout::kServerCa);
@@ -57,9 +61,6 @@ AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_
     json j = json::parse(*identity);
     return {j.at("environment_id"), j.at("environment_name"), *ca, *key, *cert};
   }
-
-  std::string token = read_token(token_file);
-  std::string expected = token_ca_hash(token);
   // Read the chain with verification off, but send nothing secret on it.
   http::Client probe;
   std::string server_ca;
@@ -86,18 +87,55 @@ AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_
   }
   json body = json::parse(res.body);
   id = {body.at("environment_id"), body.at("environment_name"), server_ca, key_pem, body.at("certificate")};
+  std::vector<std::string> plane;
+  if (body.contains("servers") && body["servers"].is_array())
+    for (const auto& url : body["servers"])
+      if (url.is_string() && model::is_https_endpoint(url.get<std::string>())) plane.push_back(url);
+  servers.update(plane);
   // The identity file last: its presence means the join completed.
   files::write_atomic(state_dir / layout::kServerCa, server_ca, 0644);
   files::write_atomic(state_dir / layout::kCertificate, id.certificate_pem, 0644);
   files::write_atomic(
       state_dir / layout::kIdentity,
       json{{"environment_id", id.environment_id}, {"environment_name", id.environment_name}}.dump(), 0644);
-  if (!token_file.empty()) {
-    std::error_code ec;
-    fs::remove(token_file, ec);  // single use anyway; don't leave it lying around
-  }
-  spdlog::info("joined environment {} ({})", id.environment_name, id.environment_id);
+  spdlog::info("joined environment {} ({}) through {}", id.environment_name, id.environment_id, server_url);
   return id;
+}
+
+}  // namespace
+
+AgentIdentity load_or_join(const fs::path& state_dir, ServerList& servers, const fs::path& token_file) {
+  finish_interrupted_renewal(state_dir);
+  auto cert = files::read_if_exists(state_dir / layout::kCertificate);
+  auto key = files::read_if_exists(state_dir / layout::kKey);
+  auto ca = files::read_if_exists(state_dir / layout::kServerCa);
+  auto identity = files::read_if_exists(state_dir / layout::kIdentity);
+  if (cert && key && ca && identity) {
+    json j = json::parse(*identity);
+    return {j.at("environment_id"), j.at("environment_name"), *ca, *key, *cert};
+  }
+  std::string token = read_token(token_file);
+  // Each server once, from the current one: one that can't be reached is
+  // no reason not to join through another.
+  for (size_t tried = 1;; ++tried) {
+    try {
+      AgentIdentity id = join_through(state_dir, servers.current(), servers, token);
+      if (!token_file.empty()) {
+        std::error_code ec;
+        fs::remove(token_file, ec);  // single use anyway; don't leave it lying around
+      }
+      return id;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kUnavailable || tried >= servers.all().size()) throw;
+      spdlog::warn("cannot join through {} ({}); trying the next server", servers.current(), e.what());
+      servers.failed();
+    }
+  }
+}
+
+AgentIdentity load_or_join(const fs::path& state_dir, const std::string& server_url, const fs::path& token_file) {
+  ServerList servers({server_url}, state_dir / layout::kServers, 0);
+  return load_or_join(state_dir, servers, token_file);
 }
 
 }  // namespace byoc::agent

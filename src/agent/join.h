@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include "agent/server_list.h"
+
 namespace byoc::agent {
 
 struct AgentIdentity {
@@ -19,8 +21,13 @@ struct AgentIdentity {
 };
 
 // Loads the identity from `state_dir` if the agent has joined before,
-// otherwise joins with the token from `token_file` or $BYOC_JOIN_TOKEN.
-// Throws byoc::Error with a readable message on any failure.
+// otherwise joins with the token from `token_file` or $BYOC_JOIN_TOKEN,
+// through the first server of `servers` that can be reached (and takes the
+// plane's list of servers from the answer). Throws byoc::Error with a
+// readable message on any failure (kUnavailable when no server answered).
+AgentIdentity load_or_join(const std::filesystem::path& state_dir, ServerList& servers,
+                           const std::filesystem::path& token_file);
+// The same through one server.
 AgentIdentity load_or_join(const std::filesystem::path& state_dir, const std::string& server_url,
                            const std::filesystem::path& token_file);
 

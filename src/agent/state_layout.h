@@ -9,6 +9,7 @@ inline constexpr const char* kPid = "agent.pid";
 inline constexpr const char* kLog = "agent.log";
 inline constexpr const char* kJoinToken = "join.token";        // 0600, removed after joining
 inline constexpr const char* kServerCa = "server-ca.pem";      // pinned from the join token's hash
+inline constexpr const char* kServers = "servers.json";        // the plane's URLs, as the server last listed them
 inline constexpr const char* kKey = "agent.key";               // 0600
 inline constexpr const char* kCertificate = "agent.pem";
 inline constexpr const char* kIdentity = "identity.json";      // environment id and name

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -381,6 +382,22 @@ std::string sha256(std::string_view data) {
 }
 
 std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
+
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, size_t length) {
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr),
+                                                                  &EVP_PKEY_CTX_free);
+  std::string out(length, '\0');
+  size_t out_length = length;
+  auto bytes = [](std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) != 1 ||
+      EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), bytes(salt), static_cast<int>(salt.size())) != 1 ||
+      EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), bytes(key), static_cast<int>(key.size())) != 1 ||
+      EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), bytes(info), static_cast<int>(info.size())) != 1 ||
+      EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_length) != 1 ||
+      out_length != length)
+    fail_internal("HKDF");
+  return out;
+}
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   // Lengths are not secret (a token's format fixes them); the content is.

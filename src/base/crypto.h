@@ -22,6 +22,8 @@ std::string hex(std::string_view bytes);             // lowercase
 std::string base64url(std::string_view bytes);       // RFC 4648 §5, no padding
 std::string sha256(std::string_view data);           // 32 raw bytes
 std::string sha256_hex(std::string_view data);
+// HKDF-SHA256 (RFC 5869): `length` bytes derived from `key` for `info`.
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info, size_t length);
 // Equal length and content, in time independent of where they differ.
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -1,5 +1,7 @@
 #include "cli/daemon_commands.h"
 
+#include <sstream>
+
 #include "agent/agent_main.h"
 #include "cli/config.h"
 #include "server/server_main.h"
@@ -19,8 +21,9 @@ fs::path absolute_or_empty(const std::string& path) {
 void add_server_command(CLI::App& app, CommandSet& commands) {
   struct Flags {
     std::string listen = "127.0.0.1:8443";
-    std::string data_dir, tls_cert, tls_key, access_log;
+    std::string data_dir, tls_cert, tls_key, access_log, store, keys_from, local_cloud_dir, advertise;
     int io_threads = 2;
+    int lease_seconds = 30;
     double handshake_timeout = 10, header_timeout = 10, body_timeout = 10, keepalive_timeout = 120;
     size_t max_connections = 0, max_pending_per_source = 1024;
   };
@@ -57,6 +60,20 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
   sub->add_option("--access-log", f->access_log, "Write a JSON line per request to this file (- for stderr); off by default");
+  sub->add_option("--store", f->store,
+                  "postgresql://USER@HOST:PORT/DB (a libpq URI; password in ~/.pgpass or PGPASSWORD) for a plane "
+                  "of several servers; default: SQLite in the data dir");
+  sub->add_option("--keys-from", f->keys_from,
+                  "Data dir of a server of the same plane: copy its CA, agent CA, session-ticket secret and admin "
+                  "token here first");
+  sub->add_option("--lease-seconds", f->lease_seconds,
+                  "How long a reconcile's lease lasts unrenewed: another server takes over a dead one's work after it")
+      ->check(CLI::Range(2, 3600))
+      ->capture_default_str();
+  sub->add_option("--local-cloud-dir", f->local_cloud_dir,
+                  "Where `local` environments live (default DATA_DIR/environments); servers of one plane share it");
+  sub->add_option("--advertise", f->advertise,
+                  "https://HOST:PORT agents and the plane's other servers reach this server at (default: from --listen)");
   on_run(sub, commands, [f] {
     server::ServerOptions options;
     auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
@@ -72,6 +89,11 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
     options.tls_cert = absolute_or_empty(f->tls_cert);
     options.tls_key = absolute_or_empty(f->tls_key);
     options.io_threads = f->io_threads;
+    options.store = f->store;
+    options.keys_from = absolute_or_empty(f->keys_from);
+    options.lease = std::chrono::seconds(f->lease_seconds);
+    options.local_cloud_dir = absolute_or_empty(f->local_cloud_dir);
+    options.advertise_url = f->advertise;
     return server::run_server(options);
   });
 }
@@ -85,7 +107,9 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
   auto* sub = app.add_subcommand("agent", "Run the data-plane agent of an external environment");
   sub->add_option("--state-dir", f->state_dir, "Directory for the agent's keys, state and services")
       ->required();
-  sub->add_option("--server", f->server, "https://HOST:PORT of the management plane")->required();
+  sub->add_option("--server", f->server,
+                  "https://HOST:PORT of the management plane; several servers of one plane, comma-separated")
+      ->required();
   sub->add_option("--join-token-file", f->join_token_file,
                   "File holding the join token (first start only; or set BYOC_JOIN_TOKEN)");
   sub->add_option("--runtime", f->runtime, "How services run: local (processes on this machine)")
@@ -93,7 +117,9 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
   on_run(sub, commands, [f] {
     agent::AgentOptions options;
     options.state_dir = absolute_or_empty(f->state_dir);
-    options.server_url = normalize_server_url(f->server, "server");
+    std::stringstream list(f->server);
+    for (std::string url; std::getline(list, url, ',');)
+      if (!url.empty()) options.server_urls.push_back(normalize_server_url(url, "server"));
     options.join_token_file = absolute_or_empty(f->join_token_file);
     options.runtime = f->runtime;
     return agent::run_agent(options);

@@ -11,9 +11,11 @@ namespace byoc::cloud {
 std::map<std::string, std::unique_ptr<CloudDriver>> make_drivers(const DriverDeps& deps) {
   std::map<std::string, std::unique_ptr<CloudDriver>> out;
   LocalDriverOptions local;
-  local.environments_dir = deps.data_dir / "environments";
+  local.environments_dir = deps.local_cloud_dir.empty() ? deps.data_dir / "environments" : deps.local_cloud_dir;
   local.byoc_binary = deps.byoc_binary;
   local.server_url = deps.server_url;
+  local.plane_urls = deps.plane_urls;
+  local.stop_agents_on_shutdown = deps.stop_local_agents_on_shutdown;
   local.issue_join_token = deps.issue_join_token;
   local.clock = deps.clock;
   out["local"] = std::make_unique<LocalDriver>(local);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "cloud/driver.h"
@@ -16,7 +17,12 @@ namespace byoc::cloud {
 struct DriverDeps {
   std::filesystem::path data_dir;     // drivers keep their state below it
   std::filesystem::path byoc_binary;  // this executable (the local cloud runs agents with it)
-  std::string server_url;             // where agents dial
+  std::string server_url;             // this server's URL
+  // Every live server of the plane, this one first (agents fail over among them).
+  std::function<std::vector<std::string>()> plane_urls;
+  // Where `local` environments live; empty: data_dir/environments.
+  std::filesystem::path local_cloud_dir;
+  bool stop_local_agents_on_shutdown = true;
   // Mints a join token for an environment's agent (stored hashed by the caller).
   std::function<std::string(const std::string& environment_id)> issue_join_token;
   const Clock* clock = nullptr;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "model/topics.h"
 
 namespace byoc::controllers {
 namespace {
@@ -47,9 +48,8 @@ void prepare_retry(model::Environment& env, int64_t now) {
 }
 
 EnvironmentController::EnvironmentController(store::Store& store, const Clock& clock,
-                                             std::map<std::string, cloud::CloudDriver*> drivers,
-                                             std::function<void(const std::string&)> on_deleted)
-    : store_(store), clock_(clock), drivers_(std::move(drivers)), on_deleted_(std::move(on_deleted)) {}
+                                             std::map<std::string, cloud::CloudDriver*> drivers)
+    : store_(store), clock_(clock), drivers_(std::move(drivers)) {}
 
 ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   std::optional<model::Environment> env;
@@ -273,9 +273,9 @@ void EnvironmentController::finish_deletion(const model::Environment& environmen
     }
     for (const auto& s : tx.services().list(environment.id)) tx.services().remove(s.id);
     tx.environments().remove(environment.id);
+    tx.publish(model::topics::kEnvironmentDeleted, environment.id);
   });
   spdlog::info("environment {} ({}) deleted", environment.name, environment.id);
-  if (on_deleted_) on_deleted_(environment.id);
 }
 
 }  // namespace byoc::controllers

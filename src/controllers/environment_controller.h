@@ -21,9 +21,10 @@ namespace byoc::controllers {
 
 class EnvironmentController final : public Reconciler {
  public:
+  // A deleted environment is announced to the plane (model/topics.h:
+  // kEnvironmentDeleted) in the transaction that removes it.
   EnvironmentController(store::Store& store, const Clock& clock,
-                        std::map<std::string, cloud::CloudDriver*> drivers,
-                        std::function<void(const std::string& environment_id)> on_deleted);
+                        std::map<std::string, cloud::CloudDriver*> drivers);
   ReconcileResult reconcile(const std::string& id) override;
 
  private:
@@ -46,7 +47,6 @@ class EnvironmentController final : public Reconciler {
   store::Store& store_;
   const Clock& clock_;
   std::map<std::string, cloud::CloudDriver*> drivers_;
-  std::function<void(const std::string&)> on_deleted_;
   std::mutex mutex_;
   std::map<std::string, int> waits_;  // environment id → looks since the last change
 };

@@ -4,11 +4,12 @@
 
 namespace byoc::controllers {
 namespace {
-constexpr int64_t kLeaseSeconds = 120;
-}
+// When another server's lease has no known end (it is being claimed right now).
+constexpr std::chrono::seconds kLeasedElsewhereRetry{5};
+}  // namespace
 
-Runner::Runner(store::Store& store, const Clock& clock, std::string holder, int workers)
-    : store_(store), clock_(clock), holder_(std::move(holder)), worker_count_(workers) {}
+Runner::Runner(store::Store& store, const Clock& clock, std::string holder, int workers, std::chrono::seconds lease)
+    : store_(store), clock_(clock), holder_(std::move(holder)), worker_count_(workers), lease_(lease) {}
 
 Runner::~Runner() { stop(); }
 
@@ -33,6 +34,47 @@ void Runner::stop() {
   resync_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // Another server may take over at once, not one lease later.
+  std::set<std::string> held;
+  {
+    std::lock_guard lock(mutex_);
+    held.swap(held_);
+  }
+  for (const auto& key : held) release(key);
+}
+
+bool Runner::lease(const std::string& key) {
+  bool leased = false;
+  int64_t held_until = 0, now = 0;
+  try {
+    store_.transact([&](store::Transaction& tx) {
+      now = clock_.unix_seconds();
+      leased = tx.leases().acquire(key, holder_, now, lease_.count(), &held_until);
+    });
+  } catch (const std::exception& e) {
+    spdlog::warn("lease for {} failed: {}", key, e.what());
+    enqueue(key, kLeasedElsewhereRetry);
+    return false;
+  }
+  if (leased) return true;
+  {
+    std::lock_guard lock(mutex_);
+    held_.erase(key);
+  }
+  // Another server works on it: look again when its lease runs out (plus a
+  // moment, so its own renewal, if it lives, comes first).
+  std::chrono::milliseconds wait = held_until > now ? std::chrono::seconds(held_until - now) + std::chrono::milliseconds(250)
+                                                    : std::chrono::milliseconds(kLeasedElsewhereRetry);
+  enqueue(key, std::min<std::chrono::milliseconds>(wait, lease_ + std::chrono::seconds(1)));
+  return false;
+}
+
+void Runner::release(const std::string& key) {
+  try {
+    store_.transact([&](store::Transaction& tx) { tx.leases().release(key, holder_); });
+  } catch (const std::exception& e) {
+    spdlog::warn("lease release for {} failed: {}", key, e.what());
+  }
 }
 
 void Runner::schedule_locked(const std::string& key, MonotonicTime when) {
@@ -144,18 +186,7 @@ void Runner::run_one(const std::string& key) {
     spdlog::error("no reconciler for {}", key);
     return;
   }
-  bool leased = false;
-  try {
-    store_.transact([&](store::Transaction& tx) {
-      leased = tx.leases().acquire(key, holder_, clock_.unix_seconds(), kLeaseSeconds);
-    });
-  } catch (const std::exception& e) {
-    spdlog::warn("lease for {} failed: {}", key, e.what());
-  }
-  if (!leased) {
-    enqueue(key, std::chrono::seconds(5));  // another server works on it
-    return;
-  }
+  if (!lease(key)) return;
   std::optional<std::chrono::milliseconds> again;
   try {
     ReconcileResult result = it->second->reconcile(key.substr(slash + 1));
@@ -177,11 +208,14 @@ void Runner::run_one(const std::string& key) {
     again = delay;
     if (on_result_) on_result_(key.substr(0, slash), false);
   }
-  try {
-    store_.transact([&](store::Transaction& tx) { tx.leases().release(key, holder_); });
-  } catch (const std::exception& e) {
-    spdlog::warn("lease release for {} failed: {}", key, e.what());
+  // Soon back: keep the lease (the next reconcile renews it). Else let it go.
+  bool keep = again && *again < lease_ / 2;
+  {
+    std::lock_guard lock(mutex_);
+    if (keep) held_.insert(key);
+    else held_.erase(key);
   }
+  if (!keep) release(key);
   if (again) enqueue(key, *again);
 }
 

@@ -8,6 +8,14 @@
 // rather than queueing thousands at once, and the queue is ordered by due
 // time, so picking the next key costs O(log n) however many are waiting.
 //
+// Leases: a server keeps the lease of a key it will look at again within
+// half the lease (a provisioning it is driving step by step), renewing it at
+// each reconcile, so another server doesn't interleave its own steps; it
+// releases it when the key settles, its next look is further off, or the
+// runner stops. A key leased elsewhere is tried again when that lease runs
+// out (on the lease's own clock), so a server that died mid-work is taken
+// over one lease after its last renewal.
+//
 // Threading: enqueue() from any thread; start()/stop() from one.
 #pragma once
 
@@ -31,7 +39,9 @@ namespace byoc::controllers {
 
 class Runner {
  public:
-  Runner(store::Store& store, const Clock& clock, std::string holder, int workers = 2);
+  Runner(store::Store& store, const Clock& clock, std::string holder, int workers = 2,
+         std::chrono::seconds lease = kDefaultLease);
+  static constexpr std::chrono::seconds kDefaultLease{30};
   ~Runner();
 
   // Registers the reconciler for keys "<kind>/<id>". Call before start().
@@ -62,6 +72,10 @@ class Runner {
   void work();
   void resync_loop(std::chrono::milliseconds period);
   void run_one(const std::string& key);
+  // Takes (or renews) the key's lease; false (and requeued for when the
+  // other holder's lease ends) if another server holds it.
+  bool lease(const std::string& key);
+  void release(const std::string& key);
   // Sets (or moves earlier) the due time of a key not in flight; mutex_ held.
   void schedule_locked(const std::string& key, MonotonicTime when);
 
@@ -69,6 +83,7 @@ class Runner {
   const Clock& clock_;
   std::string holder_;
   int worker_count_;
+  std::chrono::seconds lease_;
   Backoff backoff_;
   std::map<std::string, Reconciler*> reconcilers_;
   std::map<std::string, std::function<std::vector<std::string>()>> listers_;
@@ -83,6 +98,7 @@ class Runner {
   std::set<std::string> in_flight_;
   std::set<std::string> dirty_;            // re-added while in flight
   std::map<std::string, int> failures_;
+  std::set<std::string> held_;             // leases kept between reconciles
   std::mt19937_64 random_{std::random_device{}()};
   bool stopping_ = false;
   std::vector<std::thread> threads_;

@@ -125,6 +125,19 @@ std::string checked_endpoint(const StrictObject& o, const std::string& key) {
   return e;
 }
 
+// A list of management-plane URLs, each https://HOST:PORT, no repeats.
+std::vector<std::string> parse_plane_servers(const StrictObject& o, const std::string& key) {
+  std::vector<std::string> out;
+  o.each(key, kMaxPlaneServers, [&](const json& url, const std::string& path) {
+    if (!url.is_string() || !is_https_endpoint(url.get<std::string>()))
+      throw Error::Invalid("invalid_value", "must be https://HOST:PORT", path);
+    if (std::find(out.begin(), out.end(), url.get<std::string>()) != out.end())
+      throw Error::Invalid("invalid_value", "listed twice", path);
+    out.push_back(url.get<std::string>());
+  });
+  return out;
+}
+
 const std::regex& hex64() {
   static const std::regex re("[0-9a-f]{64}");
   return re;
@@ -247,6 +260,7 @@ json to_json(const SyncRequest& r) {
 json to_json(const SyncResponse& r) {
   json out = {{"revision", r.revision}, {"usage_acked_seq", r.usage_acked_seq}};
   if (r.desired) out["desired"] = to_json(*r.desired);
+  if (!r.servers.empty()) out["servers"] = r.servers;
   return out;
 }
 
@@ -364,11 +378,12 @@ SyncRequest parse_sync_request(const json& j) {
 }
 
 SyncResponse parse_sync_response(const json& j) {
-  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq"});
+  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "servers"});
   SyncResponse r;
   r.revision = o.integer("revision", 0, 0, kMaxInt);
   r.usage_acked_seq = o.integer("usage_acked_seq", 0, 0, kMaxInt);
   if (const json* d = o.find("desired")) r.desired = parse_desired_state(*d);
+  r.servers = parse_plane_servers(o, "servers");
   return r;
 }
 

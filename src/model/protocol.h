@@ -135,7 +135,11 @@ struct SyncResponse {
   int64_t revision = 0;
   std::optional<DesiredState> desired;  // present when newer than known_revision
   int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
+  // The management plane's servers (https://HOST:PORT, at most
+  // kMaxPlaneServers) an agent may fail over to; empty: unchanged.
+  std::vector<std::string> servers;
 };
+inline constexpr size_t kMaxPlaneServers = 16;
 
 // Endpoint formats a report may carry (anything else is rejected).
 bool is_https_endpoint(const std::string& s);   // https://HOST:PORT

@@ -130,6 +130,22 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(200, {{"items", items}});
   }));
 
+  // The plane's live servers, as the answering server last read them (every
+  // 10 s, and at once when one joins or leaves).
+  router.add({"GET", "/v1/servers", "server.list", Access::kAdmin, Effect::kRead},
+             [&ctx](HttpRequest&, std::shared_ptr<Responder> responder) {
+    json items = json::array();
+    std::vector<PlaneMembership::Member> members;
+    if (ctx.plane) members = ctx.plane->members();
+    for (size_t i = 0; i < members.size(); ++i)
+      items.push_back({{"id", members[i].id},
+                       {"url", members[i].url},
+                       {"started_at", format_rfc3339(members[i].started_at)},
+                       {"heartbeat_at", format_rfc3339(members[i].heartbeat_at)},
+                       {"answering", i == 0}});
+    responder->send(HttpResponse::json(200, {{"items", items}}));
+  });
+
   router.add({"DELETE", "/v1/tokens/{id}", "token.delete", Access::kAdmin, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     transact_as_caller(ctx, req, [&](store::Transaction& tx) {

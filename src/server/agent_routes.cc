@@ -79,6 +79,9 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
   auto env = tx.environments().by_id(env_id);
   if (!env) throw Error::Unauthenticated("environment no longer exists");
   int64_t now = ctx.clock.unix_seconds();
+  // The agent syncs here now: a server it left stays quiet about it.
+  auto session = tx.agent_sessions().by_environment(env_id);
+  if (!session || session->server_id != ctx.server_id()) tx.agent_sessions().put({env_id, ctx.server_id(), now});
   bool env_changed = env->set_condition("agent_connected", true, "", now);
   if (!report.status.environment_ca_pem.empty() && report.status.environment_ca_pem != env->ca_pem) {
     env->ca_pem = report.status.environment_ca_pem;
@@ -167,6 +170,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
       env_name = env->name;
       req.trace->created_id = env->id;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
+      if (auto servers = ctx.plane_urls(); !servers.empty()) out["servers"] = servers;
     });
     spdlog::info("agent joined environment {}", env_name);
     return HttpResponse::json(200, out);
@@ -219,6 +223,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         auto answer = [&ctx, env_id, acked, responder, started, immediate](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
+          res.servers = ctx.plane_urls();
           ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environments().by_id(env_id);
             if (!env) throw Error::Unauthenticated("environment no longer exists");
@@ -279,35 +284,6 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         responder->send(internal_error_response(&req, "a non-standard exception"));
       }
     });
-  });
-}
-
-void seed_agent_presence(ServerContext& ctx) {
-  // Agents that were connected before a restart get one grace period to come back.
-  ctx.store.transact([&](store::Transaction& tx) {
-    for (const auto& env : tx.environments().list("")) {
-      const model::Condition* c = env.condition("agent_connected");
-      if (c && c->status) {
-        ctx.presence.begin(env.id);
-        ctx.presence.end(env.id);
-      }
-    }
-  });
-}
-
-void sweep_agent_presence(ServerContext& ctx) {
-  auto gone = ctx.presence.take_disconnected();
-  if (gone.empty()) return;
-  ctx.store.transact([&](store::Transaction& tx) {
-    int64_t now = ctx.clock.unix_seconds();
-    for (const auto& id : gone) {
-      auto env = tx.environments().by_id(id);
-      if (!env || ctx.presence.connected(id)) continue;
-      if (env->set_condition("agent_connected", false, "agent_disconnected", now)) {
-        env->updated_at = now;
-        tx.environments().put(*env);
-      }
-    }
   });
 }
 

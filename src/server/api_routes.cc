@@ -7,6 +7,7 @@
 #include "controllers/environment_controller.h"
 #include "model/json_text.h"
 #include "model/requests.h"
+#include "model/topics.h"
 #include "model/validate.h"
 #include "server/auth.h"
 #include "server/idempotency.h"
@@ -19,6 +20,15 @@ using nlohmann::json;
 namespace {
 
 constexpr int64_t kJoinTokenLifetime = 3600;
+
+// The environment's desired state changed: a new revision, and once this
+// transaction commits the agent waiting on any server of the plane wakes.
+void raise_revision(store::Transaction& tx, model::Environment& env, int64_t now) {
+  env.revision += 1;
+  env.updated_at = now;
+  tx.environments().put(env);
+  tx.publish(model::topics::kRevision, model::topics::revision_message(env.id, env.revision));
+}
 
 }  // namespace
 
@@ -249,11 +259,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         svc.id = model::new_id("svc-");
         svc.password_sha256_hex = crypto::sha256_hex(password);
         svc.created_at = svc.updated_at = now;
-        env.revision += 1;
-        env.updated_at = now;
         auto op = new_operation("service.create", env, svc.name, {"agent_apply", "endpoint_ready"}, now);
         tx.services().put(svc);
-        tx.environments().put(env);
+        raise_revision(tx, env, now);
         tx.operations().put(op);
         req.trace->created_id = svc.id;
         json out = model::to_json(op);
@@ -261,7 +269,6 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         return HttpResponse::json(202, out);
       }, &replayed);
     });
-    if (!replayed) ctx.waiters.notify(env.id, env.revision);
     return res;
   }));
 
@@ -294,18 +301,13 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       int64_t now = ctx.clock.unix_seconds();
       svc.state = model::kDeleting;
       svc.updated_at = now;
-      env.revision += 1;
-      env.updated_at = now;
       op = new_operation("service.delete", env, svc.name, {"agent_remove"}, now);
       tx.services().put(svc);
-      tx.environments().put(env);
+      raise_revision(tx, env, now);
       tx.operations().put(op);
       changed = true;
     });
-    if (changed) {
-      ctx.waiters.notify(env.id, env.revision);
-      ctx.enqueue(service_key(env.id, req.params["svc"]));
-    }
+    if (changed) ctx.enqueue(service_key(env.id, req.params["svc"]));
     return HttpResponse::json(202, model::to_json(op));
   }));
 
@@ -334,14 +336,11 @@ void add_api_routes(Router& router, ServerContext& ctx) {
           tx.operations().put(*running);
         }
         svc.updated_at = now;
-        env.revision += 1;
-        env.updated_at = now;
         tx.services().put(svc);
-        tx.environments().put(env);
+        raise_revision(tx, env, now);
       }
       tx.operations().put(op);
     });
-    if (changed) ctx.waiters.notify(env.id, env.revision);
     return HttpResponse::json(202, model::to_json(op));
   }));
 

@@ -18,6 +18,7 @@
 #include "server/http.h"
 #include "server/identity.h"
 #include "server/metrics.h"
+#include "server/plane.h"
 #include "server/presence.h"
 #include "server/waiters.h"
 #include "store/generation_cache.h"
@@ -38,6 +39,12 @@ struct ServerContext {
   std::map<std::string, cloud::CloudDriver*> drivers;
   RevisionWaiters waiters;
   AgentPresence presence;
+  // This server among the servers sharing the store (null in tests that
+  // run handlers alone: then it is the plane's only server, "server").
+  PlaneMembership* plane = nullptr;
+  std::string server_id() const { return plane ? plane->id() : "server"; }
+  // Where agents may reach the plane (join and sync answers); empty: unknown.
+  std::vector<std::string> plane_urls() const { return plane ? plane->urls() : std::vector<std::string>{}; }
   // Queues a reconcile of "<kind>/<id>".
   std::function<void(const std::string& key)> enqueue;
   std::chrono::milliseconds sync_hold{30'000};

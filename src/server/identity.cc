@@ -40,6 +40,38 @@ std::string hostname() {
 
 }  // namespace
 
+void take_plane_keys(const fs::path& from, const fs::path& data_dir) {
+  if (!fs::is_directory(from))
+    throw Error::Invalid("invalid_keys_from", from.string() + " is not a directory", "keys-from");
+  for (const char* name : kPlaneKeyFiles) {
+    auto theirs = files::read_if_exists(from / name);
+    bool optional = std::string(name) == "ca.key" || std::string(name) == "admin.token";
+    if (!theirs) {
+      if (optional) continue;
+      throw Error::Invalid("invalid_keys_from",
+                           (from / name).string() + " is missing (start the first server once before copying its keys)",
+                           "keys-from");
+    }
+    auto ours = files::read_if_exists(data_dir / name);
+    if (ours && *ours != *theirs)
+      throw Error::Conflict("other_plane", (data_dir / name).string() + " differs from " + (from / name).string() +
+                                               ": this data dir belongs to another plane",
+                            "keys-from");
+    if (!ours) files::write_atomic(data_dir / name, *theirs, 0600);
+  }
+}
+
+std::string session_ticket_key(const fs::path& data_dir, const Clock& clock) {
+  fs::path path = data_dir / "session-ticket.key";
+  auto secret = files::read_if_exists(path);
+  if (!secret || secret->size() < 32) {
+    secret = crypto::random_bytes(32);
+    files::write_atomic(path, *secret, 0600);
+  }
+  int64_t day = clock.unix_seconds() / 86400;
+  return crypto::hkdf_sha256(*secret, "", "byoc session ticket key " + std::to_string(day), 80);
+}
+
 ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path& tls_cert, const fs::path& tls_key,
                                        const Clock& clock) {
   ServerIdentity id;
@@ -53,6 +85,10 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
     id.ca_pem = chain.back();
     files::write_atomic(data_dir / "ca.pem", id.ca_pem, 0600);
   } else {
+    if (fs::exists(data_dir / "ca.pem") && !fs::exists(data_dir / "ca.key"))
+      throw Error::Invalid("invalid_tls",
+                           "the data dir has the CA's certificate but not its key: serve with --tls-cert/--tls-key",
+                           "tls-cert");
     auto ca = load_or_make_ca(data_dir, "ca", "byoc server CA", clock);
     id.ca_pem = ca.cert_pem;
     auto cert = files::read_if_exists(data_dir / "server.pem");
@@ -83,6 +119,11 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
 void ensure_admin_token(const fs::path& data_dir, store::Store& store, const Clock& clock) {
   fs::path path = data_dir / "admin.token";
   auto existing = files::read_if_exists(path);
+  if (!existing) {
+    bool plane_has_tokens = false;
+    store.read([&](store::Transaction& tx) { plane_has_tokens = !tx.api_tokens().list().empty(); });
+    if (plane_has_tokens) return;
+  }
   std::string text;
   store::ApiToken record;
   if (existing) {

@@ -4,8 +4,15 @@
 //   server.pem / server.key (0600)          serving certificate (or --tls-cert/--tls-key)
 //   agent-ca.pem / agent-ca.key (0600)      signs agents' client certificates
 //   admin.token (0600)                      the first admin token, written once
-//   session-ticket.key (0600)               TLS session ticket key (server_main.cc),
-//                                            kept across restarts, renewed daily
+//   session-ticket.key (0600)               secret the TLS session ticket keys
+//                                            are derived from, one per day
+//
+// The servers of one plane (one store) share the CA, the agent CA and the
+// session-ticket secret, so an agent or CLI that pinned the CA, and a TLS
+// session, are good with every server: a second server takes them from the
+// first's data dir once (`byoc server --keys-from DIR`). None of them is ever
+// in the store. Each server has its own serving certificate, issued by the
+// shared CA.
 #pragma once
 
 #include <filesystem>
@@ -31,9 +38,27 @@ ServerIdentity load_or_create_identity(const std::filesystem::path& data_dir,
                                        const std::filesystem::path& tls_cert,
                                        const std::filesystem::path& tls_key, const Clock& clock);
 
+// The files take_plane_keys() copies; ca.key may be missing when the plane's
+// servers run with --tls-cert.
+inline constexpr const char* kPlaneKeyFiles[] = {"ca.pem", "ca.key", "agent-ca.pem", "agent-ca.key",
+                                                 "session-ticket.key", "admin.token"};
+
+// Copies the plane's keys (kPlaneKeyFiles) from another server's data dir
+// `from` into `data_dir` (0600 each). A file already there must be the same
+// (a data dir belongs to one plane). Throws byoc::Error (kInvalid, field
+// keys-from) if `from` lacks one, kConflict if `data_dir` has a different one.
+void take_plane_keys(const std::filesystem::path& from, const std::filesystem::path& data_dir);
+
+// The 80-byte TLS session ticket key of the UTC day `now` falls in, derived
+// from DIR/session-ticket.key (made on first use): every server of a plane
+// derives the same one, so a session resumes on any of them.
+std::string session_ticket_key(const std::filesystem::path& data_dir, const Clock& clock);
+
 // Makes sure an admin token exists: writes DIR/admin.token on first start and
 // registers it (hashed) in the store; re-registers a token file whose record
-// is missing (a crash between the two steps).
+// is missing (a crash between the two steps). A store that has tokens
+// already (another server of the plane made them) gets no new one, and no
+// token file is written: the plane's admin token comes with --keys-from.
 void ensure_admin_token(const std::filesystem::path& data_dir, store::Store& store, const Clock& clock);
 
 }  // namespace byoc::server

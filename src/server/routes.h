@@ -36,9 +36,14 @@ std::string_view openapi_document();
 // application/json (an empty body may omit it), 400 if it doesn't parse.
 nlohmann::json parse_json_body(const HttpRequest& req);
 
-// Gives agents connected before a restart one grace period (at start).
+// plane_wiring.cc: the server as one of its plane's.
+// Hears what other servers publish: revisions wake waiting agents, deleted
+// environments are forgotten, lost messages make it re-read revisions.
+void subscribe_to_plane(ServerContext& ctx);
+// Gives agents connected to this server before a restart one grace period (at start).
 void seed_agent_presence(ServerContext& ctx);
-// Marks agents that stopped syncing as disconnected (called periodically).
+// Marks agents that stopped syncing here (and whose server died) as
+// disconnected, unless they sync with another server now (called periodically).
 void sweep_agent_presence(ServerContext& ctx);
 
 }  // namespace byoc::server

@@ -22,6 +22,8 @@
 #include "server/https_server.h"
 #include "server/routes.h"
 
+#include "model/protocol.h"
+#include "server/plane.h"
 #include "server/tokens.h"
 
 namespace byoc::server {
@@ -83,21 +85,6 @@ void tighten_data_dir(const fs::path& data_dir) {
   }
 }
 
-// The TLS session ticket key, kept across restarts so that agents resume
-// their sessions when they all reconnect at once; a new one each day.
-std::string session_ticket_key(const fs::path& data_dir, const Clock& clock) {
-  fs::path path = data_dir / "session-ticket.key";
-  std::error_code ec;
-  auto written = fs::last_write_time(path, ec);
-  bool fresh = !ec && clock.system_time() - std::chrono::file_clock::to_sys(written) < 24h;
-  if (fresh) {
-    if (auto key = files::read_if_exists(path); key && key->size() == 80) return *key;
-  }
-  std::string key = crypto::random_bytes(80);
-  files::write_atomic(path, key, 0600);
-  return key;
-}
-
 std::string url_host(const std::string& host) {
   if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
   if (host == "::") return "[::1]";
@@ -119,10 +106,18 @@ int run_server(const ServerOptions& options) {
   files::ensure_dir(data_dir, 0700);
   auto lock = proc::FileLock::try_acquire(data_dir / "server.lock");
   if (!lock) throw Error::Conflict("data_dir_in_use", "another byoc server is using " + data_dir.string(), "data-dir");
+  if (options.lease.count() < 2 || options.lease.count() > 3600)
+    throw Error::Invalid("invalid_lease", "--lease-seconds must be 2-3600", "lease-seconds");
+  if (!options.advertise_url.empty() && !model::is_https_endpoint(options.advertise_url))
+    throw Error::Invalid("invalid_advertise", "--advertise must be https://HOST:PORT", "advertise");
 
   SystemClock clock;
   tighten_data_dir(data_dir);
-  auto store = store::open_sqlite_store(data_dir / "byoc.db");
+  if (!options.keys_from.empty()) take_plane_keys(fs::absolute(options.keys_from), data_dir);
+  const bool shared_store = store::is_postgres_uri(options.store);
+  auto store = store::open_store(options.store, data_dir);
+  spdlog::info("store: {}", options.store.empty() ? (data_dir / "byoc.db").string()
+                                                  : store::redacted_store_spec(options.store));
   ServerIdentity identity = load_or_create_identity(data_dir, options.tls_cert, options.tls_key, clock);
   ensure_admin_token(data_dir, *store, clock);
 
@@ -154,11 +149,28 @@ int run_server(const ServerOptions& options) {
     dispatcher->dispatch(req, std::move(responder));
   });
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
+  std::string advertised = options.advertise_url.empty() ? url : options.advertise_url;
+
+  // Leases are held in this server's name, stable across its restarts: a
+  // server killed mid-reconcile must not wait out its own lease when it
+  // comes back (another server, with another data dir, would).
+  std::string holder = files::read_if_exists(data_dir / "server.id").value_or("");
+  if (holder.empty()) {
+    holder = "server-" + crypto::hex(crypto::random_bytes(8));
+    files::write_atomic(data_dir / "server.id", holder, 0600);
+  }
+  PlaneMembership plane(*store, clock, holder, advertised);
+  plane.heartbeat();
 
   cloud::DriverDeps driver_deps;
   driver_deps.data_dir = data_dir;
   driver_deps.byoc_binary = fs::read_symlink("/proc/self/exe");
-  driver_deps.server_url = url;
+  driver_deps.server_url = advertised;
+  driver_deps.plane_urls = [&plane] { return plane.urls(); };
+  driver_deps.local_cloud_dir = options.local_cloud_dir;
+  // One server alone owns its local agents and stops them with itself;
+  // servers sharing a store leave them to the others.
+  driver_deps.stop_local_agents_on_shutdown = !shared_store;
   driver_deps.issue_join_token = [&](const std::string& environment_id) {
     NewToken t = make_join_token(identity.ca_sha256_hex);
     store->transact([&](store::Transaction& tx) {
@@ -184,25 +196,18 @@ int run_server(const ServerOptions& options) {
     }
   } quiesce{clock, store_pool};
   context = &ctx;
+  ctx.plane = &plane;
+  subscribe_to_plane(ctx);
   dispatcher = std::make_unique<Dispatcher>(router, ctx.metrics, clock, access_log.get(), &admission, &audit);
   ctx.metrics.set_connected_agents_source([&ctx] { return static_cast<double>(ctx.presence.connected_count()); });
   ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
 
-  // Leases are held in this server's name, stable across its restarts: a
-  // server killed mid-reconcile must not wait out its own lease when it
-  // comes back (another server, with another data dir, would).
-  std::string holder = files::read_if_exists(data_dir / "server.id").value_or("");
-  if (holder.empty()) {
-    holder = "server-" + crypto::hex(crypto::random_bytes(8));
-    files::write_atomic(data_dir / "server.id", holder, 0600);
-  }
-  controllers::Runner runner(*store, clock, holder);
+  controllers::Runner runner(*store, clock, holder, 2, options.lease);
   runner.on_result([&ctx](const std::string& kind, bool ok) {
     ctx.metrics.observe_reconcile(kind, ok ? "success" : "error");
   });
   ctx.enqueue = [&runner](const std::string& key) { runner.enqueue(key); };
-  controllers::EnvironmentController environments(*store, clock, ctx.drivers,
-                                                  [&ctx](const std::string& id) { ctx.waiters.forget(id); });
+  controllers::EnvironmentController environments(*store, clock, ctx.drivers);
   controllers::ServiceController services(*store, clock);
   runner.add("environment", &environments);
   runner.add("service", &services);
@@ -248,10 +253,21 @@ int run_server(const ServerOptions& options) {
     clock.schedule(5s, sweep);
   };
   clock.schedule(5s, sweep);
+  std::function<void()> heartbeat = [&] {
+    store_pool.post([&] {
+      try {
+        plane.heartbeat();
+      } catch (const std::exception& e) {
+        spdlog::warn("plane heartbeat failed: {}", e.what());
+      }
+    });
+    clock.schedule(PlaneMembership::kHeartbeat, heartbeat);
+  };
+  clock.schedule(PlaneMembership::kHeartbeat, heartbeat);
 
   runner.start();
   files::write_atomic(data_dir / "server.json",
-                      nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n", 0600);
+                      nlohmann::json{{"url", url}, {"pid", ::getpid()}, {"id", holder}}.dump() + "\n", 0600);
   spdlog::info("listening on {} (data dir {})", url, data_dir.string());
   server.on_signal([&](int signo) {
     spdlog::info("signal {}: stopping", signo);
@@ -263,6 +279,11 @@ int run_server(const ServerOptions& options) {
   runner.stop();
   store_pool.shutdown();  // what is queued still runs, with ctx alive
   for (auto& [name, driver] : drivers) driver->shutdown();
+  try {
+    plane.leave();  // the others stop offering this server to agents at once
+  } catch (const std::exception& e) {
+    spdlog::warn("leaving the plane failed: {}", e.what());
+  }
   std::error_code ec;
   fs::remove(data_dir / "server.json", ec);
   spdlog::info("stopped");

@@ -49,11 +49,11 @@ class Transaction {
   virtual void publish(const std::string& topic, const std::string& message) = 0;
 };
 
-// Called with each published (topic, message), on a thread of the store's,
-// after the commit that published it; also for this process's own. Delivery
-// is at most once per subscriber and server, and may come twice to the
-// publishing server: subscribers are idempotent. An empty topic means
-// messages may have been lost (a listener reconnected): re-read what matters.
+// Called with each published (topic, message), after the commit that
+// published it, once per subscriber on every server of the store: on the
+// publishing server by the thread that committed, on the others by the
+// store's listener. An empty topic means messages may have been lost (a
+// listener was cut off and listens again): re-read what matters.
 using Subscriber = std::function<void(const std::string& topic, const std::string& message)>;
 
 class Store {

@@ -53,7 +53,7 @@ class AgentOnFakeRuntime : public ::testing::Test {
     runtime_ = runtime.get();
     AgentConfig config;
     config.state_dir = state_;
-    config.server_url = server_.url();
+    config.server_urls = {server_.url()};
     config.scope = EnvironmentScope{true, ""};
     config.supervise_period = kRound;
     config.usage_sample_period = 2 * kRound;

@@ -519,5 +519,16 @@ TEST(CryptoTest, InspectRejectsGarbage) {
             ErrorKind::kInvalid);
 }
 
+// RFC 5869, appendix A.1.
+TEST(Crypto, HkdfSha256MatchesTheRfcVector) {
+  std::string ikm(22, '\x0b');
+  std::string salt;
+  for (int i = 0; i <= 0x0c; ++i) salt += static_cast<char>(i);
+  std::string info;
+  for (int i = 0xf0; i <= 0xf9; ++i) info += static_cast<char>(i);
+  EXPECT_EQ(hex(hkdf_sha256(ikm, salt, info, 42)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
 }  // namespace
 }  // namespace byoc::crypto

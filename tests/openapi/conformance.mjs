@@ -620,6 +620,13 @@ async function scenarios(s) {
   await call('delete token', { ...del, params: { id: spare.body.id }, token: admin, expect: 204 });
   await call('delete token again', { ...del, params: { id: spare.body.id }, token: admin, expect: 404 });
   await call('revoked token', { ...listTokens, token: spare.body.token, expect: 401 });
+  const listServers = { method: 'GET', template: '/v1/servers' };
+  const servers = await call('list servers', { ...listServers, token: admin, expect: 200 });
+  if (!servers.body || servers.body.items.length !== 1 || !servers.body.items[0].answering)
+    violation('GET /v1/servers of a lone server lists it alone, as the answering one');
+  await call('list servers no token', { ...listServers, expect: 401 });
+  await call('list servers as operator', { ...listServers, token: oper, expect: 403 });
+  await checkMethodNotAllowed('/v1/servers', {});
   await checkMethodNotAllowed('/v1/organizations', {});
   await checkMethodNotAllowed('/v1/tokens', {});
   await checkMethodNotAllowed('/v1/tokens/{id}', { id: spare.body.id });

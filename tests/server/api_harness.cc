@@ -20,7 +20,7 @@ class CapturingResponder final : public Responder {
 }  // namespace
 
 ApiHarness::ApiHarness() : clock(1'800'000'000) {
-  store = store::open_sqlite_store(dir_.path() / "byoc.db");
+  store = test_store_.open();
   pool_ = std::make_unique<WorkPool>(1);
   crypto::CertificateSpec spec;
   spec.common_name = "test CA";
@@ -33,6 +33,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
                                {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
   ctx_->enqueue = [this](const std::string& key) { enqueued.push_back(key); };
+  subscribe_to_plane(*ctx_);
   add_api_routes(router_, *ctx_);
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);
@@ -46,7 +47,10 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   store->transact([&](store::Transaction& tx) { tx.api_tokens().put({t.id, t.secret_sha256_hex, "admin", "default", 0}); });
 }
 
-ApiHarness::~ApiHarness() { pool_.reset(); }
+ApiHarness::~ApiHarness() {
+  pool_.reset();
+  store.reset();  // before its database goes, and before the context its subscriber uses
+}
 
 HttpRequest ApiHarness::request(const std::string& method, const std::string& target, const std::string& body,
                                 const std::string& content_type, const std::string& token,

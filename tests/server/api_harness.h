@@ -1,5 +1,6 @@
-// Drives the real route handlers in-process: a temp SQLite store, the real
-// router, a responder that captures the answer. No sockets, no processes.
+// Drives the real route handlers in-process: a fresh store (SQLite or
+// PostgreSQL, testing/test_store.h), the real router, a responder that
+// captures the answer. No sockets, no processes but the database's.
 #pragma once
 
 #include <future>
@@ -20,6 +21,7 @@
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/tokens.h"
+#include "testing/test_store.h"
 #include "testing/testing.h"
 
 namespace byoc::server::test {
@@ -61,6 +63,7 @@ class ApiHarness {
                       const std::string& content_type, const std::string& token,
                       const std::string& idempotency_key) const;
   testing::TempDir dir_;
+  testing::TestStore test_store_{dir_.path()};
   std::unique_ptr<WorkPool> pool_;
   ServerIdentity identity_;
   cloud::ExternalDriver driver_;

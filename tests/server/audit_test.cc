@@ -28,8 +28,12 @@ TEST(Routes, EachDeclaresAnActionAndAnEffectThatFitsItsMethod) {
     // Only the agent channel reports, and only it authenticates without an API token.
     bool agent_channel = spec.pattern.rfind("/v1/agent/", 0) == 0;
     EXPECT_EQ(spec.access == Access::kAgent, agent_channel) << spec.action;
-    if (spec.effect == Effect::kReport) EXPECT_TRUE(agent_channel) << spec.action;
-    if (spec.access == Access::kPublic) EXPECT_EQ(spec.method, "GET") << spec.action;
+    if (spec.effect == Effect::kReport) {
+      EXPECT_TRUE(agent_channel) << spec.action;
+    }
+    if (spec.access == Access::kPublic) {
+      EXPECT_EQ(spec.method, "GET") << spec.action;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
+#include "testing/test_store.h"
 #include "testing/testing.h"
 
 namespace byoc::controllers {
@@ -14,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Fixture {
-  Fixture() : store(store::open_sqlite_store(dir.path() / "byoc.db")) {
+  Fixture() : store(test_store.open()) {
     env.id = "env-1";
     env.name = "demo";
     env.cloud = "local";
@@ -41,6 +42,7 @@ struct Fixture {
     return *o;
   }
   testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
   std::unique_ptr<store::Store> store;
   ManualClock clock;
   model::Environment env;
@@ -53,7 +55,7 @@ TEST(EnvironmentController, AwsEnvironmentIsStoredAndStaysPending) {
   env.cloud = "aws";
   f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
   cloud::AwsDriver aws;
-  EnvironmentController c(*f.store, f.clock, {{"aws", &aws}}, nullptr);
+  EnvironmentController c(*f.store, f.clock, {{"aws", &aws}});
   c.reconcile("env-1");
   auto after = f.load_env();
   EXPECT_EQ(after.state, model::kPending);
@@ -114,7 +116,8 @@ class FlakyReconciler final : public Reconciler {
 
 TEST(Runner, RetriesFailuresAndHoldsALease) {
   testing::TempDir dir;
-  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
   ManualClock clock;
   FlakyReconciler flaky;
   Runner runner(*store, clock, "me", 1);
@@ -147,7 +150,8 @@ TEST(Runner, RetriesFailuresAndHoldsALease) {
 // worker: the wake-up can't go to the resync loop and be lost.
 TEST(Runner, EveryKeyQueuedWhileIdleIsWorkedPromptly) {
   testing::TempDir dir;
-  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
   ManualClock clock;
   FlakyReconciler counter;
   counter.seen = {"", ""};  // past the failures: every call succeeds
@@ -167,7 +171,8 @@ TEST(Runner, EveryKeyQueuedWhileIdleIsWorkedPromptly) {
 
 TEST(Runner, SkipsKeysLeasedByAnotherServer) {
   testing::TempDir dir;
-  auto store = store::open_sqlite_store(dir.path() / "byoc.db");
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
   ManualClock clock;
   store->transact([&](store::Transaction& tx) { tx.leases().acquire("thing/a", "other", clock.unix_seconds(), 600); });
   FlakyReconciler flaky;

@@ -88,6 +88,7 @@ std::vector<Route> routes() {
       {"token_create", "POST", "/v1/tokens", R"({"role":"customer"})", {201, 403, 403, 403, 403, 401, 401}},
       {"token_list", "GET", "/v1/tokens", "", {200, 403, 403, 403, 403, 401, 401}},
       {"token_delete", "DELETE", "/v1/tokens/{token}", "", {204, 403, 403, 403, 403, 401, 401}},
+      {"server_list", "GET", "/v1/servers", "", {200, 403, 403, 403, 403, 401, 401}},
       {"agent_join", "POST", "/v1/agent/join", R"({"token":"byocjoin_x","csr":"x"})",
        {401, 401, 401, 401, 401, 401, 401}},
       {"agent_sync", "POST", "/v1/agent/sync", R"({"protocol_version":1})", {401, 401, 401, 401, 401, 401, 401}},

@@ -11,7 +11,11 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 ServerProcess::ServerProcess(fs::path scratch, int port)
-    : scratch_(std::move(scratch)), data_dir_(scratch_ / "data"), port_(port) {}
+    : scratch_(std::move(scratch)), data_dir_(scratch_ / "data"), port_(port) {
+  fs::create_directories(scratch_);
+  own_store_ = std::make_unique<testing::TestStore>(data_dir_);
+  store_arg_ = own_store_->server_arg();
+}
 
 ServerProcess::~ServerProcess() {
   stop();
@@ -22,6 +26,7 @@ void ServerProcess::start() {
   ++starts_;
   std::vector<std::string> args{"server", "--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir",
                                 data_dir_.string()};
+  if (!store_arg_.empty()) args.insert(args.end(), {"--store", store_arg_});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   child_ = std::make_unique<e2e::Child>(
       args,
@@ -51,10 +56,15 @@ void ServerProcess::stop() {
 
 std::pair<int, nlohmann::json> ServerProcess::call(const std::string& method, const std::string& path,
                                                    const nlohmann::json& body) {
+  return call_as(token_, method, path, body);
+}
+
+std::pair<int, nlohmann::json> ServerProcess::call_as(const std::string& token, const std::string& method,
+                                                      const std::string& path, const nlohmann::json& body) {
   http::Request req;
   req.method = method;
   req.url = url() + path;
-  req.headers = {{"Authorization", "Bearer " + token_}};
+  req.headers = {{"Authorization", "Bearer " + token}};
   if (!body.is_null()) {
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = body.dump();

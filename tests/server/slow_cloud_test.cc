@@ -7,8 +7,12 @@
 // milliseconds in all.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "controllers/environment_controller.h"
+#include "model/topics.h"
 #include "slow_cloud.h"
+#include "testing/test_store.h"
 #include "testing/testing.h"
 
 namespace byoc::controllers::test {
@@ -18,7 +22,10 @@ using namespace std::chrono_literals;
 // One management plane (store, controller) and its cloud, on one clock.
 struct World {
   World() {
-    store = store::open_sqlite_store(dir.path() / "byoc.db");
+    store = test_store.open();
+    store->subscribe([this](const std::string& topic, const std::string&) {
+      if (topic == model::topics::kEnvironmentDeleted) ++deleted;
+    });
     model::Environment env;
     env.id = "env-1";
     env.name = "prod";
@@ -47,8 +54,8 @@ struct World {
 
   // A new server process: a new controller on the same store and cloud.
   void restart() {
-    controller = std::make_unique<EnvironmentController>(*store, clock, std::map<std::string, cloud::CloudDriver*>{{"slow", &cloud}},
-                                                         [this](const std::string&) { ++deleted; });
+    controller = std::make_unique<EnvironmentController>(*store, clock,
+                                                         std::map<std::string, cloud::CloudDriver*>{{"slow", &cloud}});
   }
 
   // Reconciles as the runner would, moving the clock by each requested
@@ -95,12 +102,13 @@ struct World {
     });
   }
   testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
   std::unique_ptr<store::Store> store;
   ManualClock clock;
   SlowCloud cloud{clock};
   std::unique_ptr<EnvironmentController> controller;
   int restarts = 0;
-  int deleted = 0;
+  std::atomic<int> deleted{0};  // announcements of the environment's deletion
 };
 
 class SlowCloudTest : public ::testing::Test {

@@ -187,6 +187,15 @@ std::string postgres_exec(const std::string& uri, const std::string& sql) {
   return value;
 }
 
+std::string postgres_dump(const std::string& uri) {
+  fs::path out = "/tmp/byoc-pg-dump-" + std::to_string(::getpid()) + ".sql";
+  run({(bin_dir() / "pg_dump").string(), "--dbname=" + uri, "--file=" + out.string()}, "/dev/null");
+  std::string text = files::read(out);
+  std::error_code ec;
+  fs::remove(out, ec);
+  return text;
+}
+
 TestDatabase::TestDatabase() {
   static std::atomic<int> counter{0};
   PostgresCluster cluster = shared_cluster();

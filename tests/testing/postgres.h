@@ -55,4 +55,7 @@ class TestDatabase {
 // row, if any.
 std::string postgres_exec(const std::string& uri, const std::string& sql);
 
+// Everything in the database at `uri`, as pg_dump prints it (schema and data).
+std::string postgres_dump(const std::string& uri);
+
 }  // namespace byoc::testing

@@ -3,6 +3,10 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "agent/state_layout.h"
 #include "base/error.h"
 #include "base/files.h"
@@ -13,9 +17,12 @@ namespace fs = std::filesystem;
 namespace layout = agent::layout;
 
 namespace {
-// The management-plane URL the running agent was started with: a server
-// restarted on another port must restart its agents, or they'd dial nowhere.
+// The management-plane URLs the running agent was started with, one a line:
+// an agent dialling no live server (say, one restarted on another port) must
+// be restarted, or it would dial nowhere.
 constexpr const char* kAgentServerUrl = "agent-server-url";
+// When an agent was last started (unix milliseconds), by whichever server.
+constexpr const char* kAgentStartedAt = "agent-started-at";
 // The idempotency token of the last action asked of this environment.
 constexpr const char* kActionToken = "action-token";
 // An agent comes up within a second or two.
@@ -23,6 +30,10 @@ constexpr std::chrono::milliseconds kLookAgain{250};
 // How long a started agent counts as starting (it takes its lock at once;
 // joining may wait for the server).
 constexpr std::chrono::seconds kStartWindow{30};
+// The same for an agent another server (or an earlier run of this one)
+// started: long enough to cover exec to lock, short enough that an agent
+// that died at once is started again promptly after a restart.
+constexpr std::chrono::seconds kPeerStartWindow{5};
 }  // namespace
 
 LocalDriver::LocalDriver(LocalDriverOptions options) : options_(std::move(options)) {
@@ -41,12 +52,21 @@ Observation LocalDriver::observe(const model::Environment& environment) {
   o.handle = o.exists ? dir.string() : "";
   o.last_token = files::read_if_exists(dir / kActionToken).value_or("");
   bool agent_running = o.exists && proc::FileLock::is_held(dir / layout::kLock);
-  bool current_url = files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url;
+  bool current_url = o.exists && dials_the_plane(dir);
   bool starting = false;
   {
     std::lock_guard lock(mutex_);
     auto it = started_at_.find(environment.id);
     starting = it != started_at_.end() && options_.clock->monotonic_time() - it->second < kStartWindow;
+  }
+  if (!starting && o.exists) {
+    // Another server of the plane may have started it a moment ago.
+    auto since = files::read_if_exists(dir / kAgentStartedAt);
+    int64_t now_ms = options_.clock->unix_seconds() * 1000;
+    try {
+      starting = since && now_ms - std::stoll(*since) < std::chrono::milliseconds(kPeerStartWindow).count();
+    } catch (const std::exception&) {
+    }
   }
   // What a local environment should be: its agent running, dialling us.
   o.up_to_date = o.exists && current_url && (agent_running || starting);
@@ -80,21 +100,27 @@ void LocalDriver::start_agent(const model::Environment& environment, const fs::p
     if (live_child_locked(environment.id)) return;
   }
   if (proc::FileLock::is_held(dir / layout::kLock)) {
-    // Running, perhaps from before a restart: adopt it if it dials us.
-    if (files::read_if_exists(dir / kAgentServerUrl).value_or("") == options_.server_url) return;
+    // Running, perhaps from before a restart: adopt it if it dials the plane.
+    if (dials_the_plane(dir)) return;
     stop_agent(dir);
   }
   // An agent that has joined before restarts with its certificate; otherwise
   // it needs a fresh single-use token.
   if (!fs::exists(dir / layout::kIdentity))
     files::write_atomic(dir / layout::kJoinToken, options_.issue_join_token(environment.id) + "\n", 0600);
+  std::vector<std::string> urls = plane_urls();
+  std::string url_list, url_lines;
+  for (const auto& u : urls) {
+    url_list += (url_list.empty() ? "" : ",") + u;
+    url_lines += u + "\n";
+  }
   proc::SpawnOptions spawn;
-  spawn.argv = {options_.byoc_binary.string(), "agent",    "--state-dir", dir.string(),
-                "--server",                    options_.server_url, "--join-token-file",
-                (dir / layout::kJoinToken).string()};
+  spawn.argv = {options_.byoc_binary.string(), "agent", "--state-dir", dir.string(), "--server", url_list,
+                "--join-token-file", (dir / layout::kJoinToken).string()};
   spawn.output = dir / layout::kLog;
   spawn.unset_env = {"BYOC_JOIN_TOKEN", "BYOC_TOKEN"};
-  files::write_atomic(dir / kAgentServerUrl, options_.server_url, 0600);
+  files::write_atomic(dir / kAgentServerUrl, url_lines, 0600);
+  files::write_atomic(dir / kAgentStartedAt, std::to_string(options_.clock->unix_seconds() * 1000), 0600);
   pid_t pid = proc::spawn(spawn);
   {
     std::lock_guard lock(mutex_);
@@ -102,6 +128,32 @@ void LocalDriver::start_agent(const model::Environment& environment, const fs::p
     children_[environment.id] = pid;
   }
   spdlog::info("environment {}: started agent (pid {})", environment.id, pid);
+}
+
+std::vector<std::string> LocalDriver::plane_urls() const {
+  std::vector<std::string> urls = options_.plane_urls ? options_.plane_urls() : std::vector<std::string>{};
+  if (urls.empty()) urls.push_back(options_.server_url);
+  return urls;
+}
+
+bool LocalDriver::dials_the_plane(const fs::path& dir) const {
+  // What the agent dials: the list it keeps itself (the servers last listed
+  // it) or, before it has one, what it was started with.
+  std::vector<std::string> dialled;
+  if (auto kept = files::read_if_exists(dir / layout::kServers)) {
+    try {
+      dialled = nlohmann::json::parse(*kept).get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+    }
+  }
+  if (dialled.empty()) {
+    std::istringstream lines(files::read_if_exists(dir / kAgentServerUrl).value_or(""));
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) dialled.push_back(line);
+  }
+  for (const auto& live : plane_urls())
+    if (std::find(dialled.begin(), dialled.end(), live) != dialled.end()) return true;
+  return false;
 }
 
 void LocalDriver::stop_agent(const fs::path& dir) {

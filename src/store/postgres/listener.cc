@@ -54,8 +54,9 @@ bool Listener::wait_readable(int timeout_ms) {
 void Listener::drain() {
   while (PGnotify* n = PQnotifies(connection_->raw())) {
     std::string payload = n->extra ? n->extra : "";
+    int sender = n->be_pid;
     PQfreemem(n);
-    on_message_(payload);
+    on_message_(payload, sender);
   }
 }
 

@@ -22,7 +22,8 @@ namespace byoc::store::postgres {
 
 class Listener {
  public:
-  using OnMessage = std::function<void(const std::string& payload)>;
+  // A notification's payload and the backend (pid) that sent it.
+  using OnMessage = std::function<void(const std::string& payload, int sender_pid)>;
 
   // Connects and listens before returning (throws byoc::Error if it can't),
   // then carries on on its own thread.

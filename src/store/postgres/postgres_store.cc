@@ -28,6 +28,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -59,7 +60,7 @@ class PostgresStore final : public Store {
   explicit PostgresStore(std::string uri) : uri_(std::move(uri)) {
     migrate();
     listener_ = std::make_unique<postgres::Listener>(
-        uri_, [this](const std::string& payload) { on_notification(payload); },
+        uri_, [this](const std::string& payload, int sender) { on_notification(payload, sender); },
         [this] {
           generation_.fetch_add(1);
           subscribers_.deliver("", "");
@@ -156,7 +157,10 @@ class PostgresStore final : public Store {
     ++open_;
     lock.unlock();
     try {
-      return std::make_unique<Connection>(uri_);
+      auto conn = std::make_unique<Connection>(uri_);
+      lock.lock();
+      own_backends_.insert(PQbackendPID(conn->raw()));
+      return conn;
     } catch (...) {
       lock.lock();
       --open_;
@@ -167,30 +171,42 @@ class PostgresStore final : public Store {
 
   void give_back(Lease conn) {
     std::lock_guard lock(pool_mutex_);
-    if (conn && conn->ok()) idle_.push_back(std::move(conn));
-    else --open_;
+    if (conn && conn->ok()) {
+      idle_.push_back(std::move(conn));
+    } else {
+      drop_locked(std::move(conn));
+    }
     pool_cv_.notify_one();
+  }
+
+  void drop_locked(Lease conn) {
+    if (conn) own_backends_.erase(PQbackendPID(conn->raw()));
+    --open_;
   }
 
   // Ends whatever transaction is open and returns the connection (or drops it if broken).
   void rollback(Lease conn) {
     if (conn && conn->ok()) {
       postgres::Result r(PQexec(conn->raw(), "ROLLBACK"));
-      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) conn.reset();
-    }
-    if (!conn) {
-      std::lock_guard lock(pool_mutex_);
-      --open_;
-      pool_cv_.notify_one();
-      return;
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        std::lock_guard lock(pool_mutex_);
+        drop_locked(std::move(conn));
+        pool_cv_.notify_one();
+        return;
+      }
     }
     give_back(std::move(conn));
   }
 
-  void on_notification(const std::string& payload) {
+  void on_notification(const std::string& payload, int sender) {
     generation_.fetch_add(1);
     auto space = payload.find(' ');
     if (space == std::string::npos) return;  // a change, nothing published
+    {
+      // This server's own: delivered already, right after its COMMIT.
+      std::lock_guard lock(pool_mutex_);
+      if (own_backends_.count(sender)) return;
+    }
     subscribers_.deliver(payload.substr(0, space), payload.substr(space + 1));
   }
 
@@ -234,6 +250,7 @@ class PostgresStore final : public Store {
   std::condition_variable pool_cv_;
   std::vector<Lease> idle_;
   size_t open_ = 0;  // connections out or idle
+  std::set<int> own_backends_;  // the backend pids of this pool's connections
   mutable std::atomic<uint64_t> generation_{1};
   Subscribers subscribers_;
   std::unique_ptr<postgres::Listener> listener_;
