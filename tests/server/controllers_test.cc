@@ -186,5 +186,91 @@ TEST(Runner, SkipsKeysLeasedByAnotherServer) {
   EXPECT_TRUE(flaky.seen.empty());
 }
 
+// Looks again after `delay` for its first `looks` calls, then is settled.
+class Stepper final : public Reconciler {
+ public:
+  Stepper(int looks, std::chrono::milliseconds delay) : looks_(looks), delay_(delay) {}
+  ReconcileResult reconcile(const std::string&) override {
+    int n = ++calls;
+    if (n <= looks_) return {delay_};
+    return {};
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  int looks_;
+  std::chrono::milliseconds delay_;
+};
+
+bool other_gets(store::Store& store, const std::string& key, const Clock& clock) {
+  bool got = false;
+  store.transact([&](store::Transaction& tx) { got = tx.leases().acquire(key, "other", clock.unix_seconds(), 30); });
+  if (got) store.transact([&](store::Transaction& tx) { tx.leases().release(key, "other"); });
+  return got;
+}
+
+TEST(Runner, KeepsALeaseWhileItLooksAgainSoonAndLetsItGoOnceSettled) {
+  testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
+  ManualClock clock;
+  Stepper soon(2, 100ms);
+  Runner runner(*store, clock, "me", 1, 30s);
+  runner.add("thing", &soon);
+  runner.start(std::chrono::hours(1));
+  runner.enqueue("thing/a");
+  ASSERT_TRUE(testing::eventually([&] { return soon.calls == 1 && runner.waiting() == 1; }, 5s));
+  // Between its steps the key stays this server's: no other interleaves.
+  EXPECT_FALSE(other_gets(*store, "thing/a", clock));
+  clock.advance(100ms);
+  ASSERT_TRUE(testing::eventually([&] { return soon.calls == 2 && runner.waiting() == 1; }, 5s));
+  EXPECT_FALSE(other_gets(*store, "thing/a", clock));
+  clock.advance(100ms);
+  ASSERT_TRUE(testing::eventually([&] { return soon.calls == 3 && runner.pending() == 0; }, 5s));
+  EXPECT_TRUE(other_gets(*store, "thing/a", clock));  // settled: released
+  runner.stop();
+}
+
+TEST(Runner, LetsALeaseGoBetweenLooksFarApartAndWhenItStops) {
+  testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
+  ManualClock clock;
+  Stepper slow(5, 20s);  // more than half the lease away
+  Stepper soon(5, 100ms);
+  Runner runner(*store, clock, "me", 1, 30s);
+  runner.add("slow", &slow);
+  runner.add("soon", &soon);
+  runner.start(std::chrono::hours(1));
+  runner.enqueue("slow/a");
+  runner.enqueue("soon/b");
+  ASSERT_TRUE(testing::eventually([&] { return slow.calls == 1 && soon.calls == 1 && runner.waiting() == 2; }, 5s));
+  EXPECT_TRUE(other_gets(*store, "slow/a", clock));
+  EXPECT_FALSE(other_gets(*store, "soon/b", clock));
+  runner.stop();
+  EXPECT_TRUE(other_gets(*store, "soon/b", clock));  // another server may take over at once
+}
+
+TEST(Runner, TakesOverAKeyWhenTheOtherServersLeaseRunsOut) {
+  testing::TempDir dir;
+  testing::TestStore test_store{dir.path()};
+  auto store = test_store.open();
+  ManualClock clock;
+  // A server that died while it held the key (its lease lasts 30 s more).
+  store->transact([&](store::Transaction& tx) { tx.leases().acquire("thing/a", "dead", clock.unix_seconds(), 30); });
+  Stepper work(0, 0ms);
+  Runner runner(*store, clock, "me", 1, 30s);
+  runner.add("thing", &work);
+  runner.start(std::chrono::hours(1));
+  runner.enqueue("thing/a");
+  ASSERT_TRUE(testing::eventually([&] { return runner.waiting() == 1; }, 5s));
+  clock.advance(29s);
+  ASSERT_TRUE(testing::eventually([&] { return runner.waiting() == 1; }, 5s));
+  EXPECT_EQ(work.calls, 0);
+  clock.advance(2s);  // the lease ran out: tried again then, not a resync later
+  EXPECT_TRUE(testing::eventually([&] { return work.calls == 1; }, 5s));
+  runner.stop();
+}
+
 }  // namespace
 }  // namespace byoc::controllers

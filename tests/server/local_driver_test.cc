@@ -36,6 +36,7 @@ class LocalDriverTest : public ::testing::Test {
     o.byoc_binary = script;
     o.server_url = "https://127.0.0.1:1";
     o.issue_join_token = [](const std::string&) { return std::string("byocjoin_test"); };
+    o.plane_urls = [this] { return plane; };
     o.stop_agents_on_shutdown = false;
     o.clock = &clock;
     o.stop_grace = 5s;
@@ -50,6 +51,7 @@ class LocalDriverTest : public ::testing::Test {
   testing::TempDir dir;
   SystemClock clock;
   model::Environment env{.id = "env-1"};
+  std::vector<std::string> plane{"https://127.0.0.1:1", "https://127.0.0.1:2"};
 };
 
 TEST_F(LocalDriverTest, AnAgentThatExitsIsReapedAndItsDirectoryRemoved) {
@@ -86,6 +88,34 @@ TEST_F(LocalDriverTest, AStartingAgentIsNotStartedTwice) {
   ASSERT_TRUE(testing::eventually([&] { return process_state(first) == "Z" || process_state(first).empty(); }, 5s));
   driver.remove(env, "t3");
   EXPECT_EQ(process_state(first), "");
+}
+
+TEST_F(LocalDriverTest, AnAgentDialsEveryLiveServerAndOneDiallingNoneIsOutOfDate) {
+  // Holds the agent's lock like a running agent ($3 is its --state-dir).
+  LocalDriver driver = make("echo \"$@\" > \"$3/argv\"\nexec flock -o \"$3/agent.lock\" sleep 30");
+  driver.create(env, "t1");
+  fs::path state = driver.directory(env.id);
+  ASSERT_TRUE(testing::eventually([&] { return driver.observe(env).ready; }, 5s));
+  EXPECT_NE(files::read(state / "argv").find("--server https://127.0.0.1:1,https://127.0.0.1:2 "), std::string::npos)
+      << files::read(state / "argv");
+  // The agent keeps the list the plane last gave it: one with no live server is stale…
+  files::write_atomic(state / "servers.json", R"(["https://127.0.0.1:9"])", 0600);
+  cloud::Observation o = driver.observe(env);
+  EXPECT_FALSE(o.up_to_date);
+  EXPECT_EQ(o.reason, "agent_dials_old_url");
+  // …one with a live server is not, even when this server has moved on.
+  plane = {"https://127.0.0.1:3", "https://127.0.0.1:9"};
+  EXPECT_TRUE(driver.observe(env).ready);
+  // Another server's start a moment ago counts as starting here too.
+  pid_t pid = last_pid();
+  ::kill(-pid, SIGKILL);  // its group: flock and its sleep
+  ASSERT_TRUE(testing::eventually([&] { return process_state(pid) == "Z" || process_state(pid).empty(); }, 5s));
+  LocalDriver peer = make("exit 0");
+  EXPECT_TRUE(peer.observe(env).up_to_date) << "started within the peer window";
+  files::write_atomic(state / "agent-started-at", std::to_string((clock.unix_seconds() - 60) * 1000), 0600);
+  EXPECT_FALSE(peer.observe(env).up_to_date);
+  driver.remove(env, "t2");
+  driver.remove(env, "t2");
 }
 
 }  // namespace

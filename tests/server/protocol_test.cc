@@ -114,5 +114,29 @@ TEST(Protocol, DesiredStateIsClosedSchema) {
   EXPECT_THROW(parse_desired_state(raw), Error);
 }
 
+TEST(Protocol, SyncAnswersListThePlanesServersAsHttpsEndpointsOnce) {
+  SyncResponse r;
+  r.revision = 3;
+  r.usage_acked_seq = 2;
+  r.servers = {"https://10.0.0.1:8443", "https://[::1]:9443"};
+  EXPECT_EQ(parse_sync_response(to_json(r)).servers, r.servers);
+  r.servers.clear();
+  EXPECT_FALSE(to_json(r).contains("servers"));  // nothing to say: the agent keeps its list
+  EXPECT_TRUE(parse_sync_response(to_json(r)).servers.empty());
+  auto bad = [](json servers) {
+    json answer = {{"revision", 1}, {"usage_acked_seq", 0}, {"servers", servers}};
+    EXPECT_THROW(parse_sync_response(answer), Error) << servers.dump();
+  };
+  bad("https://10.0.0.1:8443");
+  bad({"http://10.0.0.1:8443"});
+  bad({"https://10.0.0.1:8443/path"});
+  bad({"https://10.0.0.1"});
+  bad({"https://10.0.0.1:8443", "https://10.0.0.1:8443"});
+  bad({7});
+  json many = json::array();
+  for (int i = 0; i < 17; ++i) many.push_back("https://10.0.0." + std::to_string(i) + ":8443");
+  bad(many);
+}
+
 }  // namespace
 }  // namespace byoc::model
