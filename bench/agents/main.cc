@@ -1,6 +1,7 @@
 // bench/agents: N simulated agents against one `byoc server`, from one process.
 //
 //   agents_bench --data-dir SERVER_DATA_DIR --agents N [--restart-cmd CMD] --result FILE
+//   agents_bench --data-dir A --data-dir B --agents N --kill-first --result FILE
 //   agents_bench --summarize FILE...
 //
 // With a running server (its data dir gives the URL, admin token, CA and
@@ -13,6 +14,11 @@
 // environment (one PATCH per environment, as fast as the API takes them) until
 // every agent has it, and — when given a restart command that kills -9 and
 // restarts the server — the time until every agent is back in sync.
+// With several servers of one plane (one --data-dir each), agent i joins and
+// dials server i mod n (moving on to the next when one fails, as the agent
+// does), API calls go round the servers, RSS is read for each, and
+// --kill-first kills -9 the first server (no restart): the figure is the
+// time until every agent it held is back in sync with another.
 // run.sh starts the server and drives this; see bench/README.md.
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -42,7 +48,8 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 struct Options {
-  fs::path data_dir;
+  std::vector<fs::path> data_dirs;
+  bool kill_first = false;
   size_t agents = 1000;
   fs::path work_dir;
   int api_threads = 16;
@@ -125,15 +132,20 @@ std::string env_name(size_t i) {
 class Bench {
  public:
   explicit Bench(Options o) : opt_(std::move(o)) {
-    json server = json::parse(files::read(opt_.data_dir / "server.json"));
-    api_.url = server.at("url");
-    api_.token = files::read(opt_.data_dir / "admin.token");
-    while (!api_.token.empty() && std::isspace(static_cast<unsigned char>(api_.token.back())))
-      api_.token.pop_back();
-    api_.ca_pem = files::read(opt_.data_dir / "ca.pem");
-    auto colon = api_.url.rfind(':');
-    host_ = api_.url.substr(8, colon - 8);
-    port_ = std::stoi(api_.url.substr(colon + 1));
+    for (const auto& dir : opt_.data_dirs) {
+      json server = json::parse(files::read(dir / "server.json"));
+      ApiTarget api;
+      api.url = server.at("url");
+      api.token = files::read(dir / "admin.token");
+      while (!api.token.empty() && std::isspace(static_cast<unsigned char>(api.token.back()))) api.token.pop_back();
+      api.ca_pem = files::read(dir / "ca.pem");
+      auto colon = api.url.rfind(':');
+      host_ = api.url.substr(8, colon - 8);
+      ports_.push_back(std::stoi(api.url.substr(colon + 1)));
+      apis_.push_back(api);
+      alive_.push_back(apis_.size() - 1);
+    }
+    api_ = apis_.front();
     if (opt_.work_dir.empty()) opt_.work_dir = "/dev/shm/byoc-bench-agents-" + std::to_string(::getpid());
     fs::create_directories(opt_.work_dir);
   }
@@ -149,6 +161,7 @@ class Bench {
 
   json run() {
     result_["agents"] = opt_.agents;
+    result_["servers"] = apis_.size();
     result_["hold_seconds"] = opt_.hold_ms / 1000.0;
     setup();
     join_and_sync();
@@ -160,16 +173,32 @@ class Bench {
       restart();
       one_environment_changes("one_env_change_after_restart", std::min<size_t>(opt_.samples, 50));
     }
+    if (opt_.kill_first && apis_.size() > 1) {
+      failover();
+      one_environment_changes("one_env_change_after_failover", std::min<size_t>(opt_.samples, 50));
+    }
     return result_;
   }
 
  private:
-  int server_pid() { return json::parse(files::read(opt_.data_dir / "server.json")).at("pid").get<int>(); }
+  int server_pid(size_t k = 0) {
+    return json::parse(files::read(opt_.data_dirs[k] / "server.json")).at("pid").get<int>();
+  }
+  // The API of a live server, round the plane.
+  const ApiTarget& api_for(size_t i) const { return apis_[alive_[i % alive_.size()]]; }
 
   void note_rss(const std::string& when) {
-    auto [rss, hwm] = rss_mib(server_pid());
-    result_["rss_mib"][when] = {{"rss", rss}, {"peak", hwm}};
-    std::printf("  server RSS %s: %.0f MiB (peak %.0f MiB)\n", when.c_str(), rss, hwm);
+    for (size_t k : alive_) {
+      auto [rss, hwm] = rss_mib(server_pid(k));
+      json figures = {{"rss", rss}, {"peak", hwm}};
+      if (k == 0) {
+        result_["rss_mib"][when]["rss"] = rss;
+        result_["rss_mib"][when]["peak"] = hwm;
+      } else {
+        result_["rss_mib"][when]["server" + std::to_string(k + 1)] = figures;
+      }
+      std::printf("  server %zu RSS %s: %.0f MiB (peak %.0f MiB)\n", k + 1, when.c_str(), rss, hwm);
+    }
   }
 
   // N external environments, each with a join token.
@@ -203,7 +232,7 @@ class Bench {
                                   false,
                                   std::chrono::system_clock::now() - 1h,
                                   std::chrono::system_clock::now() + 24h * 365});
-    shared_ = std::make_unique<FleetShared>(io_, api_.ca_pem, host_, port_);
+    shared_ = std::make_unique<FleetShared>(io_, api_.ca_pem, host_, ports_);
     shared_->environment_ca_pem = probe.cert_pem;
     agents_.resize(opt_.agents);
     work_guard_.emplace(io_.get_executor());
@@ -214,10 +243,10 @@ class Bench {
       fs::path dir = opt_.work_dir / env_name(i);
       files::ensure_dir(dir, 0700);
       files::write_atomic(dir / "join-token", tokens_[i], 0600);
-      agent::AgentIdentity id = agent::load_or_join(dir, api_.url, dir / "join-token");
+      agent::AgentIdentity id = agent::load_or_join(dir, api_for(i).url, dir / "join-token");
       auto a = std::make_shared<SimAgent>(
           *shared_, AgentIdentityPem{id.environment_id, id.environment_name, id.key_pem, id.certificate_pem},
-          0x5eed0000 + i);
+          0x5eed0000 + i, i % apis_.size());
       agents_[i] = a;
       a->start();
     });
@@ -241,7 +270,7 @@ class Bench {
   void create_services() {
     auto t0 = steady_now();
     parallel_for(opt_.agents, opt_.api_threads, api_, [&](size_t i, http::Client& c) {
-      api_call(c, api_, "POST", "/v1/environments/" + env_name(i) + "/services", json{{"name", "db"}}.dump());
+      api_call(c, api_for(i), "POST", "/v1/environments/" + env_name(i) + "/services", json{{"name", "db"}}.dump());
     });
     auto created = steady_now();
     bool ok = wait_until([&] { return all([](AgentProbe& p) { return p.revision.load() >= 1; }); }, 900s);
@@ -318,7 +347,8 @@ class Bench {
       AgentProbe& p = agents_[i]->probe();
       int64_t before = p.revision.load();
       SteadyNanos sent = steady_now();
-      api_call(client, api_, "PATCH", "/v1/environments/" + env_name(i) + "/services/db", next_allowlist());
+      // Round the plane: a change through one server reaches agents held by another.
+      api_call(client, api_for(s), "PATCH", "/v1/environments/" + env_name(i) + "/services/db", next_allowlist());
       api_latency.push_back(seconds_between(sent, steady_now()));
       if (!wait_until([&] { return p.revision.load() > before; }, 60s)) {
         ++lost;
@@ -345,7 +375,7 @@ class Bench {
     auto t0 = steady_now();
     parallel_for(opt_.agents, opt_.api_threads, api_, [&](size_t i, http::Client& c) {
       sent[i] = steady_now();
-      api_call(c, api_, "PATCH", "/v1/environments/" + env_name(i) + "/services/db", body);
+      api_call(c, api_for(i), "PATCH", "/v1/environments/" + env_name(i) + "/services/db", body);
     });
     auto api_done = steady_now();
     bool ok = wait_until(
@@ -428,10 +458,63 @@ class Bench {
     note_rss("after_restart");
   }
 
+  // kill -9 of the first server, no restart, then until every agent it held is
+  // back: reconnected to another server and its first sync there processed
+  // (answer time − hold, an upper bound, as after a restart).
+  void failover() {
+    settle();
+    std::vector<size_t> moved;
+    std::vector<int64_t> failures_before(opt_.agents), resumed_before(opt_.agents), conns_before(opt_.agents);
+    for (size_t i = 0; i < opt_.agents; ++i) {
+      AgentProbe& p = agents_[i]->probe();
+      if (p.server.load() == 0) moved.push_back(i);
+      failures_before[i] = p.failures.load();
+      resumed_before[i] = p.resumed.load();
+      conns_before[i] = p.connections.load();
+    }
+    int pid = server_pid(0);
+    SteadyNanos killed = steady_now();
+    ::kill(pid, SIGKILL);
+    alive_.erase(alive_.begin());
+    SteadyNanos hold = static_cast<SteadyNanos>(opt_.hold_ms) * 1'000'000;
+    auto back = [&](size_t i) {
+      AgentProbe& p = agents_[i]->probe();
+      return p.server.load() != 0 && p.connected_at.load() > killed && p.unchanged_at.load() > killed;
+    };
+    bool ok = wait_until([&] { return std::all_of(moved.begin(), moved.end(), back); },
+                         std::chrono::seconds(opt_.hold_ms / 1000 + 300));
+    if (!ok) throw Error::Unavailable("not every agent of the killed server came back on another");
+    SteadyNanos reconnected = killed, processed = killed;
+    int64_t failures = 0, resumed = 0, connections = 0;
+    for (size_t i : moved) {
+      AgentProbe& p = agents_[i]->probe();
+      reconnected = std::max(reconnected, p.connected_at.load());
+      processed = std::max(processed, p.unchanged_at.load() - hold);
+      failures += p.failures.load() - failures_before[i];
+      resumed += p.resumed.load() - resumed_before[i];
+      connections += p.connections.load() - conns_before[i];
+    }
+    result_["failover"] = {{"agents_moved", moved.size()},
+                           {"all_reconnected_seconds", seconds_between(killed, reconnected)},
+                           {"all_in_sync_seconds", seconds_between(killed, processed)},
+                           {"failed_attempts", failures},
+                           {"connections", connections},
+                           {"resumed_sessions", resumed}};
+    std::printf(
+        "failover: kill -9 of server 1 (%zu agents); all reconnected to another at %.1f s and in sync (first "
+        "sync processed, upper bound) at %.1f s after the kill; %lld failed attempts, %lld new connections, "
+        "%lld resumed TLS sessions\n",
+        moved.size(), seconds_between(killed, reconnected), seconds_between(killed, processed),
+        static_cast<long long>(failures), static_cast<long long>(connections), static_cast<long long>(resumed));
+    note_rss("after_failover");
+  }
+
   Options opt_;
   ApiTarget api_;
+  std::vector<ApiTarget> apis_;
+  std::vector<size_t> alive_;  // indexes of apis_ still running
   std::string host_;
-  int port_ = 0;
+  std::vector<int> ports_;
   json result_;
   std::vector<std::string> tokens_;
   boost::asio::io_context io_;
@@ -467,9 +550,12 @@ void summarize(const std::vector<std::string>& paths) {
     double scale;
   };
   std::vector<Row> rows = {
+      {"servers", {"servers"}, "%.0f", 1},
       {"server RSS, all synced (MiB)", {"rss_mib", "synced", "rss"}, "%.0f", 1},
+      {"server 2 RSS, all synced (MiB)", {"rss_mib", "synced", "server2", "rss"}, "%.0f", 1},
       {"server RSS, all services READY (MiB)", {"rss_mib", "services_ready", "rss"}, "%.0f", 1},
       {"server RSS, peak before restart (MiB)", {"rss_mib", "after_all_env_change", "peak"}, "%.0f", 1},
+      {"server 2 RSS, peak (MiB)", {"rss_mib", "after_all_env_change", "server2", "peak"}, "%.0f", 1},
       {"server RSS, all back after restart (MiB)", {"rss_mib", "after_restart", "rss"}, "%.0f", 1},
       {"setup: envs + join tokens (s)", {"setup_seconds"}, "%.1f", 1},
       {"all joined (s)", {"join_seconds"}, "%.1f", 1},
@@ -486,6 +572,11 @@ void summarize(const std::vector<std::string>& paths) {
       {"kill -9 -> all reconnected (s)", {"restart", "all_reconnected_seconds"}, "%.1f", 1},
       {"kill -9 -> all in sync (s)", {"restart", "all_in_sync_seconds"}, "%.1f", 1},
       {"after restart 1-env p99 (ms)", {"one_env_change_after_restart", "to_agent", "p99"}, "%.0f", 1000},
+      {"kill -9 of server 1: its agents", {"failover", "agents_moved"}, "%.0f", 1},
+      {"  -> all on server 2 (s)", {"failover", "all_reconnected_seconds"}, "%.1f", 1},
+      {"  -> all in sync (s)", {"failover", "all_in_sync_seconds"}, "%.1f", 1},
+      {"  server 2 RSS after (MiB)", {"rss_mib", "after_failover", "server2", "rss"}, "%.0f", 1},
+      {"after failover 1-env p99 (ms)", {"one_env_change_after_failover", "to_agent", "p99"}, "%.0f", 1000},
   };
   std::printf("%-40s", "agents");
   for (const auto& r : runs) std::printf(" %12s", cell(r, {"agents"}, "%.0f").c_str());
@@ -504,9 +595,11 @@ int main(int argc, char** argv) {
   using namespace byoc::bench;
   CLI::App app("Simulated agents against one byoc server (see bench/README.md)");
   Options o;
-  std::vector<std::string> summaries;
-  std::string data_dir, work_dir, result;
-  app.add_option("--data-dir", data_dir, "The running server's data dir (server.json, admin.token, ca.pem)");
+  std::vector<std::string> summaries, data_dirs;
+  std::string work_dir, result;
+  app.add_option("--data-dir", data_dirs,
+                 "The running server's data dir (server.json, admin.token, ca.pem); once per server of the plane");
+  app.add_flag("--kill-first", o.kill_first, "With several servers: kill -9 the first and time its agents' failover");
   app.add_option("--agents", o.agents, "Number of agents (and environments)")->capture_default_str();
   app.add_option("--work-dir", work_dir, "Where the agents keep their keys (default: under /dev/shm)");
   app.add_option("--api-threads", o.api_threads, "Concurrent API clients for setup, joins and PATCHes")
@@ -524,8 +617,8 @@ int main(int argc, char** argv) {
       summarize(summaries);
       return 0;
     }
-    if (data_dir.empty()) throw byoc::Error::Invalid("required", "--data-dir is required", "data-dir");
-    o.data_dir = data_dir;
+    if (data_dirs.empty()) throw byoc::Error::Invalid("required", "--data-dir is required", "data-dir");
+    for (const auto& d : data_dirs) o.data_dirs.emplace_back(d);
     o.work_dir = work_dir;
     raise_open_file_limit();
     std::signal(SIGPIPE, SIG_IGN);

@@ -2,9 +2,12 @@
 # bench/agents: one `byoc server` holding N simulated agents (bench/agents/agents_bench,
 # one process, both on this machine), for N = 1,000 then 10,000; each N gets a fresh server
 # (own data dir, free port) that is killed with SIGKILL and restarted mid-run for the resync
-# figure. Prints one table at the end. Not a test: run by hand. Usage:
+# figure. Then the same N spread over two servers of one plane on PostgreSQL (a cluster this
+# script starts with tests/testing's byoc_test_postgres): RSS of each, changes through either,
+# and kill -9 of the first (no restart) until its agents are in sync with the second. Prints
+# one table at the end, a column per run. Not a test: run by hand. Usage:
 #   bench/agents/run.sh [BUILD_DIR]                 (default: build)
-#   AGENTS="1000 10000" IO_THREADS=2 SAMPLES=200 bench/agents/run.sh build-h9
+#   AGENTS="1000 10000" IO_THREADS=2 SAMPLES=200 PLANE=0 bench/agents/run.sh build-h9
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,11 +16,13 @@ build="${1:-build}"
 [[ "$build" = /* ]] || build="$root/$build"
 byoc="$build/src/byoc"
 tool="$build/bench/agents/agents_bench"
+pg_tool="$build/tests/testing/byoc_test_postgres"
+plane="${PLANE:-1}"
 agents="${AGENTS:-1000 10000}"
 io_threads="${IO_THREADS:-2}"
 samples="${SAMPLES:-200}"
-for f in "$byoc" "$tool"; do
-  [[ -x "$f" ]] || { echo "bench/agents: no $f (build the byoc and agents_bench targets)" >&2; exit 2; }
+for f in "$byoc" "$tool" $([[ "$plane" == 1 ]] && echo "$pg_tool"); do
+  [[ -x "$f" ]] || { echo "bench/agents: no $f (build the byoc, agents_bench and byoc_test_postgres targets)" >&2; exit 2; }
 done
 
 work="$(mktemp -d /tmp/byoc-bench-agents.XXXXXX)"
@@ -32,7 +37,22 @@ stop_server() {
   alive "$pid" && kill -9 "$pid" 2>/dev/null || true
   : >"$pidfile"
 }
-cleanup() { stop_server; [[ -n "${KEEP:-}" ]] || rm -rf "$work"; }
+stop_plane() {
+  for f in "$work"/plane-*.pid; do
+    [[ -s "$f" ]] || continue
+    local pid; pid="$(cat "$f")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 600); do alive "$pid" || break; sleep 0.05; done
+    alive "$pid" && kill -9 "$pid" 2>/dev/null || true
+    : >"$f"
+  done
+}
+cleanup() {
+  stop_server
+  stop_plane
+  [[ -s "$work/pg.json" ]] && "$pg_tool" stop "$work/pg.json" >/dev/null 2>&1
+  [[ -n "${KEEP:-}" ]] || rm -rf "$work"
+}
 trap cleanup EXIT
 
 free_port() {
@@ -43,8 +63,8 @@ free_port() {
 cat >"$work/start-server.sh" <<SH
 #!/usr/bin/env bash
 set -euo pipefail
-data="\$1"; port="\$2"; pidfile="\$3"
-"$byoc" server --listen "127.0.0.1:\$port" --data-dir "\$data" --io-threads $io_threads \
+data="\$1"; port="\$2"; pidfile="\$3"; shift 3
+"$byoc" server --listen "127.0.0.1:\$port" --data-dir "\$data" --io-threads $io_threads "\$@" \
   >>"\$data.log" 2>&1 </dev/null &
 pid=\$!
 echo "\$pid" >"\$pidfile"
@@ -82,7 +102,28 @@ for n in $agents; do
   [[ -n "${RESULTS_DIR:-}" ]] && cp "$work/result-$n.json" "$RESULTS_DIR/"
   stop_server
 done
+if [[ "$plane" == 1 ]]; then
+  "$pg_tool" start "$work/pg.json" >/dev/null
+  pg_uri="$(python3 -c 'import json,sys; print("postgresql://postgres@127.0.0.1:%d/" % json.load(open(sys.argv[1]))["port"])' "$work/pg.json")"
+  for n in $agents; do
+    db="bench_agents_$n"
+    psql "${pg_uri}postgres" -q -c "CREATE DATABASE $db" >/dev/null
+    a="$work/plane-$n-a"; b="$work/plane-$n-b"
+    port_a="$(free_port)"; port_b="$(free_port)"
+    "$work/start-server.sh" "$a" "$port_a" "$work/plane-a.pid" --store "$pg_uri$db"
+    "$work/start-server.sh" "$b" "$port_b" "$work/plane-b.pid" --store "$pg_uri$db" --keys-from "$a"
+    echo "== $n agents over two servers on PostgreSQL (https://127.0.0.1:$port_a, https://127.0.0.1:$port_b)"
+    "$tool" --data-dir "$a" --data-dir "$b" --agents "$n" --samples "$samples" --kill-first \
+      --result "$work/result-plane-$n.json"
+    results+=("$work/result-plane-$n.json")
+    [[ -n "${RESULTS_DIR:-}" ]] && cp "$work/result-plane-$n.json" "$RESULTS_DIR/"
+    stop_plane
+    psql "${pg_uri}postgres" -q -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
+  done
+fi
 echo
-echo "bench/agents: one byoc server (--io-threads $io_threads) and all agents in one process, on this $(nproc)-core machine"
+echo "bench/agents: byoc server(s) (--io-threads $io_threads) and all agents in one process, on this $(nproc)-core machine"
+echo "columns: one server on SQLite per N, then (PLANE=1) two servers on one PostgreSQL per N; on 2 cores the"
+echo "two servers share the cores and the database: these figures show overhead and failover, not scale-out"
 "$tool" --summarize "${results[@]}"
 echo "goals at 10,000 agents: RSS <= 1024 MiB, 1-env change p99 <= 1000 ms, all in sync after restart <= 30 s"

@@ -56,8 +56,9 @@ SteadyNanos steady_now() {
 }
 
 FleetShared::FleetShared(asio::io_context& io_, const std::string& server_ca_pem, const std::string& host_,
-                         int port)
-    : io(io_), server(asio::ip::make_address(host_), static_cast<unsigned short>(port)), host(host_) {
+                         const std::vector<int>& ports)
+    : io(io_), host(host_) {
+  for (int port : ports) servers.emplace_back(asio::ip::make_address(host_), static_cast<unsigned short>(port));
   beast::error_code ec;
   tls.add_certificate_authority(asio::buffer(server_ca_pem), ec);
   if (ec) throw Error::Invalid("invalid_ca", "cannot load the server CA: " + ec.message());
@@ -81,7 +82,7 @@ struct SimAgent::Connection {
   http::response<http::string_body> response;
 };
 
-SimAgent::SimAgent(FleetShared& shared, AgentIdentityPem identity, uint64_t seed)
+SimAgent::SimAgent(FleetShared& shared, AgentIdentityPem identity, uint64_t seed, size_t first_server)
     : shared_(shared),
       strand_(asio::make_strand(shared.io)),
       retry_timer_(strand_),
@@ -91,6 +92,7 @@ SimAgent::SimAgent(FleetShared& shared, AgentIdentityPem identity, uint64_t seed
   certificate_ = read_pem<X509, PEM_read_bio_X509>(identity.certificate_pem, "certificate");
   key_ = read_pem<EVP_PKEY, PEM_read_bio_PrivateKey>(identity.key_pem, "key");
   usage_from_ = unix_now();
+  probe_.server.store(static_cast<int>(first_server % shared_.servers.size()));
 }
 
 SimAgent::~SimAgent() {
@@ -136,7 +138,7 @@ void SimAgent::connect() {
   if (session_) SSL_set_session(ssl, session_);
   auto& tcp_stream = beast::get_lowest_layer(conn_->stream);
   tcp_stream.expires_after(shared_.connect_timeout);
-  tcp_stream.async_connect(shared_.server,
+  tcp_stream.async_connect(shared_.servers[static_cast<size_t>(probe_.server.load())],
                            beast::bind_front_handler(&SimAgent::on_connected, shared_from_this()));
 }
 
@@ -251,7 +253,14 @@ void SimAgent::fail(const char*, boost::system::error_code) {
     self->conn_.reset();
     if (self->stopped_) return;
     self->probe_.failures.fetch_add(1);
-    self->retry_timer_.expires_after(self->backoff_.next_delay());
+    auto delay = self->backoff_.next_delay();
+    size_t servers = self->shared_.servers.size();
+    if (servers > 1) {
+      // As the agent: on to the next server, the first move after half the delay.
+      if (self->backoff_.failures() == 1) delay /= 2;
+      self->probe_.server.store(static_cast<int>((static_cast<size_t>(self->probe_.server.load()) + 1) % servers));
+    }
+    self->retry_timer_.expires_after(delay);
     self->retry_timer_.async_wait([self](beast::error_code ec) {
       if (!ec) self->connect();
     });

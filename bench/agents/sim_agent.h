@@ -3,7 +3,9 @@
 // SyncResponse) over its own keep-alive mTLS connection with its own client
 // certificate, long-polls POST /v1/agent/sync like agent::Agent::sync_loop
 // (report, accept a newer desired state, report it applied, poll again) and
-// reconnects after failures with the agent's own RetryBackoff. Unlike the
+// reconnects after failures with the agent's own RetryBackoff — to the next
+// server of the plane when there are several, the first such move after half
+// the delay, as the agent does. Unlike the
 // real agent it is event-driven (Boost.Asio), so one process runs thousands;
 // it runs nothing: every desired service is reported READY at once, with one
 // usage interval per report.
@@ -26,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/sync_client.h"
 #include "model/protocol.h"
@@ -46,6 +49,7 @@ struct AgentProbe {
   std::atomic<int64_t> resumed{0};   // connections that resumed a TLS session
   std::atomic<int64_t> failures{0};  // failed connects, handshakes or syncs
   std::atomic<int64_t> answers{0};
+  std::atomic<int> server{0};  // index (FleetShared::servers) of the server it dials
 };
 
 struct AgentIdentityPem {
@@ -56,14 +60,14 @@ struct AgentIdentityPem {
 };
 
 // Shared by all agents: the TLS context (server CA pinned, no certificate of
-// its own — each connection carries its agent's), the server address, and
-// what every report holds in common.
+// its own — each connection carries its agent's), the servers' addresses
+// (one host, a port each), and what every report holds in common.
 struct FleetShared {
   FleetShared(boost::asio::io_context& io, const std::string& server_ca_pem, const std::string& host,
-              int port);
+              const std::vector<int>& ports);
   boost::asio::io_context& io;
   boost::asio::ssl::context tls{boost::asio::ssl::context::tls_client};
-  boost::asio::ip::tcp::endpoint server;
+  std::vector<boost::asio::ip::tcp::endpoint> servers;
   std::string host;
   std::string environment_ca_pem;  // reported as each environment's CA (public)
   std::string service_endpoint = "https://127.0.0.1:9440";
@@ -73,7 +77,8 @@ struct FleetShared {
 
 class SimAgent : public std::enable_shared_from_this<SimAgent> {
  public:
-  SimAgent(FleetShared& shared, AgentIdentityPem identity, uint64_t seed);
+  // Dials servers[first_server] first.
+  SimAgent(FleetShared& shared, AgentIdentityPem identity, uint64_t seed, size_t first_server = 0);
   ~SimAgent();
 
   void start();

@@ -18,6 +18,8 @@
 // environment) with its lease transaction(s). On one 2-core machine, two
 // servers show the overhead of coordination, not scale-out: both compete for
 // the same cores and the same database.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
   app.add_option("--environments", environments)->check(CLI::Range(1, 1'000'000));
   app.add_option("--rounds", rounds)->check(CLI::Range(1, 20));
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);  // the controller logs every create
 
   testing::TempDir dir("byoc-bench-reconcile");
   testing::PostgresCluster cluster = testing::PostgresCluster::start();

@@ -13,13 +13,16 @@
 namespace byoc::agent {
 namespace {
 
-// `first`, then those of `then` not in it, at most kMaxPlaneServers.
-std::vector<std::string> merged(const std::vector<std::string>& first, const std::vector<std::string>& then) {
+// `first`, then those of `always` not in it: at most kMaxPlaneServers, with
+// room kept for every one of `always` (the configured servers).
+std::vector<std::string> merged(const std::vector<std::string>& first, const std::vector<std::string>& always) {
   std::vector<std::string> out;
-  for (const auto* list : {&first, &then})
-    for (const auto& url : *list)
-      if (out.size() < model::kMaxPlaneServers && std::find(out.begin(), out.end(), url) == out.end())
-        out.push_back(url);
+  auto has = [&](const std::string& url) { return std::find(out.begin(), out.end(), url) != out.end(); };
+  size_t room = model::kMaxPlaneServers - std::min(always.size(), model::kMaxPlaneServers);
+  for (const auto& url : first)
+    if (out.size() < room && !has(url)) out.push_back(url);
+  for (const auto& url : always)
+    if (out.size() < model::kMaxPlaneServers && !has(url)) out.push_back(url);
   return out;
 }
 

@@ -110,7 +110,9 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
   bool failed_again = observed.failure != cloud::Failure::kNone && observed.last_token == env.cloud_token;
   if (env.cloud_action != "delete" || failed_again) {
     // A fresh token: a delete the cloud gave up on is asked for anew.
+    std::optional<model::Environment> recorded;
     store_.transact([&](store::Transaction& tx) {
+      recorded.reset();  // this attempt's (a transaction may run again)
       auto e = tx.environments().by_id(env.id);
       if (!e) return;
       e->cloud_action = "delete";
@@ -119,8 +121,10 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
       e->message = failed_again ? observed.message : "";
       e->updated_at = clock_.unix_seconds();
       tx.environments().put(*e);
-      env = *e;
+      recorded = *e;
     });
+    if (!recorded) return {};  // gone meanwhile
+    env = *recorded;  // the token sent is the one stored
     if (failed_again) spdlog::warn("environment {}: delete failed ({}); asking again", env.id, observed.message);
   }
   // Level-triggered: asked on every pass until nothing is left.
@@ -145,8 +149,9 @@ void EnvironmentController::hold_unavailable(const std::string& id) {
 }
 
 bool EnvironmentController::begin(model::Environment& env, const std::string& action, const std::string& step) {
-  bool begun = false;
+  std::optional<model::Environment> recorded;  // what the committed attempt recorded
   store_.transact([&](store::Transaction& tx) {
+    recorded.reset();  // this attempt's (a transaction may run again)
     auto e = tx.environments().by_id(env.id);
     if (!e || e->state == model::kDeleting || e->state == model::kFailed) return;
     int64_t now = clock_.unix_seconds();
@@ -161,10 +166,11 @@ bool EnvironmentController::begin(model::Environment& env, const std::string& ac
       op.updated_at = now;
       tx.operations().put(op);
     }
-    env = *e;
-    begun = true;
+    recorded = *e;
   });
+  bool begun = recorded.has_value();
   if (begun) {
+    env = *recorded;  // the action and token sent are the ones stored
     std::lock_guard lock(mutex_);
     waits_.erase(env.id);
     spdlog::info("environment {}: {} (token {})", env.id, action, env.cloud_token);

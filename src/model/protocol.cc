@@ -319,9 +319,11 @@ SyncRequest parse_sync_request(const json& j) {
   StrictObject o(j, "", {"protocol_version", "known_revision", "seq", "status", "usage"});
   SyncRequest r;
   r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
-  if (r.protocol_version != kProtocolVersion)
+  if (r.protocol_version < kOldestProtocolVersion || r.protocol_version > kProtocolVersion)
     throw Error::Invalid("unsupported_protocol",
-                         "protocol_version must be " + std::to_string(kProtocolVersion), "protocol_version");
+                         "protocol_version must be " + std::to_string(kOldestProtocolVersion) + " to " +
+                             std::to_string(kProtocolVersion),
+                         "protocol_version");
   r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
   r.seq = o.integer("seq", 0, 0, kMaxInt);
   if (const json* status = o.find("status")) {

@@ -16,7 +16,11 @@
 
 namespace byoc::model {
 
-inline constexpr int kProtocolVersion = 1;
+// The version agents speak. A server understands every version from
+// kOldestProtocolVersion on and answers in the agent's: 2 added the plane's
+// `servers` to sync answers, which a version-1 agent's closed schema refuses.
+inline constexpr int kProtocolVersion = 2;
+inline constexpr int kOldestProtocolVersion = 1;
 
 // What the vendor's `support` ClickHouse user of a service would be. The
 // agent refuses any weaker form (writable, password-bearing, unlogged); the

@@ -86,6 +86,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
+      items = json::array();  // this attempt's (a read may run again)
       for (const auto& o : tx.organizations().list())
         items.push_back({{"name", o.name}, {"created_at", format_rfc3339(o.created_at)}});
     });
@@ -125,6 +126,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest&) {
     json items = json::array();
     ctx.store.read([&](store::Transaction& tx) {
+      items = json::array();  // this attempt's (a read may run again)
       for (const auto& t : tx.api_tokens().list()) items.push_back(token_json(t));
     });
     return HttpResponse::json(200, {{"items", items}});

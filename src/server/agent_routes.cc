@@ -220,10 +220,11 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         int64_t acked = outcome.acked_seq;
         MonotonicTime started = ctx.clock.monotonic_time();
         bool immediate = report.known_revision < revision;
-        auto answer = [&ctx, env_id, acked, responder, started, immediate](bool with_desired) {
+        int protocol = report.protocol_version;
+        auto answer = [&ctx, env_id, acked, responder, started, immediate, protocol](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
-          res.servers = ctx.plane_urls();
+          if (protocol >= 2) res.servers = ctx.plane_urls();
           ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environments().by_id(env_id);
             if (!env) throw Error::Unauthenticated("environment no longer exists");

@@ -292,6 +292,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     bool changed = false;
     transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+      changed = false;  // this attempt's (a transaction may run again)
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       if (auto running = controllers::running_operation(tx, "service.delete", env.id, svc.name)) {
@@ -317,6 +318,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Operation op;
     bool changed = false;
     transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+      changed = false;  // this attempt's (a transaction may run again)
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       model::ServicePatch patch = model::parse_service_patch(parse_json_body(req));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/protocol.h"
 #include "model/topics.h"
 
 namespace byoc::server {
@@ -59,10 +60,12 @@ std::vector<PlaneMembership::Member> PlaneMembership::members() const {
 }
 
 std::vector<std::string> PlaneMembership::urls() const {
-  std::vector<std::string> out{url_};
+  std::vector<std::string> out;
+  if (!url_.empty()) out.push_back(url_);
   std::lock_guard lock(mutex_);
   for (const auto& s : live_)
-    if (std::find(out.begin(), out.end(), s.url) == out.end()) out.push_back(s.url);
+    if (out.size() < model::kMaxPlaneServers && !s.url.empty() && std::find(out.begin(), out.end(), s.url) == out.end())
+      out.push_back(s.url);
   return out;
 }
 

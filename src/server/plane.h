@@ -26,6 +26,9 @@ class PlaneMembership {
   static constexpr int64_t kDeadAfterSeconds = 35;
   static constexpr int64_t kForgetAfterSeconds = 24 * 3600;
 
+  // `url`: where agents and the other servers reach this one; empty when
+  // it has no address worth handing out (a wildcard listen without
+  // --advertise): then agents are told only of the others.
   PlaneMembership(store::Store& store, const Clock& clock, std::string server_id, std::string url);
 
   // Renews this server's row and re-reads the plane; the first one (a server
@@ -47,7 +50,8 @@ class PlaneMembership {
 
   const std::string& id() const { return id_; }
   const std::string& url() const { return url_; }
-  // The live servers' URLs as of the last heartbeat, this one's first.
+  // The live servers' URLs as of the last heartbeat, this one's first (at
+  // most model::kMaxPlaneServers; servers without an address left out).
   std::vector<std::string> urls() const;
   // Whether `server_id` was live at the last heartbeat (this server always is).
   bool alive(const std::string& server_id) const;

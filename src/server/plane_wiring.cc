@@ -59,16 +59,21 @@ void subscribe_to_plane(ServerContext& ctx) {
 void seed_agent_presence(ServerContext& ctx) {
   // Agents that synced with this server before it restarted get one grace
   // period to come back (those of other servers are theirs to watch).
+  std::vector<std::string> ours;
   ctx.store.read([&](store::Transaction& tx) {
+    ours.clear();  // this attempt's (a read may run again)
     for (const auto& env : tx.environments().list("")) {
       const model::Condition* c = env.condition("agent_connected");
       if (!c || !c->status) continue;
       auto session = tx.agent_sessions().by_environment(env.id);
       if (session && session->server_id != ctx.server_id()) continue;
-      ctx.presence.begin(env.id);
-      ctx.presence.end(env.id);
+      ours.push_back(env.id);
     }
   });
+  for (const auto& id : ours) {
+    ctx.presence.begin(id);
+    ctx.presence.end(id);
+  }
 }
 
 void sweep_agent_presence(ServerContext& ctx) {

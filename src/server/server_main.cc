@@ -149,7 +149,15 @@ int run_server(const ServerOptions& options) {
     dispatcher->dispatch(req, std::move(responder));
   });
   std::string url = "https://" + url_host(host) + ":" + std::to_string(server.port());
-  std::string advertised = options.advertise_url.empty() ? url : options.advertise_url;
+  // What agents and the other servers are told: --advertise, else the
+  // listen address — unless that is a wildcard (its 127.0.0.1 stand-in
+  // means nothing to another machine) or not a plain https://HOST:PORT.
+  std::string advertised = options.advertise_url;
+  if (advertised.empty() && host != "0.0.0.0" && host != "::" && !host.empty()) advertised = url;
+  if (!advertised.empty() && !model::is_https_endpoint(advertised)) {
+    spdlog::warn("not advertising {} to agents (not https://HOST:PORT); give --advertise", advertised);
+    advertised.clear();
+  }
 
   // Leases are held in this server's name, stable across its restarts: a
   // server killed mid-reconcile must not wait out its own lease when it
@@ -165,7 +173,7 @@ int run_server(const ServerOptions& options) {
   cloud::DriverDeps driver_deps;
   driver_deps.data_dir = data_dir;
   driver_deps.byoc_binary = fs::read_symlink("/proc/self/exe");
-  driver_deps.server_url = advertised;
+  driver_deps.server_url = advertised.empty() ? url : advertised;
   driver_deps.plane_urls = [&plane] { return plane.urls(); };
   driver_deps.local_cloud_dir = options.local_cloud_dir;
   // One server alone owns its local agents and stops them with itself;
@@ -190,11 +198,13 @@ int run_server(const ServerOptions& options) {
   struct Quiesce {
     SystemClock& clock;
     WorkPool& pool;
+    store::Store& store;
     ~Quiesce() {
+      store.unsubscribe_all();  // another server's message must not reach ctx as it goes
       clock.stop_timers();
       pool.shutdown();
     }
-  } quiesce{clock, store_pool};
+  } quiesce{clock, store_pool, *store};
   context = &ctx;
   ctx.plane = &plane;
   subscribe_to_plane(ctx);
@@ -219,6 +229,7 @@ int run_server(const ServerOptions& options) {
     std::vector<model::Environment> all;
     std::set<std::string> busy;
     store->read([&](store::Transaction& tx) {
+      busy.clear();  // this attempt's (a read may run again)
       all = tx.environments().list("");
       for (const auto& op : tx.operations().running("")) busy.insert(op.environment_id);
     });
@@ -234,6 +245,7 @@ int run_server(const ServerOptions& options) {
   runner.add_resync("service", [&] {
     std::vector<std::string> keys;
     store->read([&](store::Transaction& tx) {
+      keys.clear();  // this attempt's (a read may run again)
       for (const auto& op : tx.operations().running(""))
         if (!op.service_name.empty()) keys.push_back(op.environment_id + ":" + op.service_name);
     });

@@ -39,6 +39,8 @@ std::unique_ptr<Store> open_store(const std::string& spec, const std::filesystem
     if (!options) {
       std::string message = error ? error : "unreadable";
       PQfreemem(error);
+      // libpq quotes the URI, password and all: never repeat it.
+      message = message.substr(0, message.find(" in URI"));
       while (!message.empty() && message.back() == '\n') message.pop_back();
       throw Error::Invalid("invalid_store", "--store is not a valid PostgreSQL URI: " + message, "store");
     }

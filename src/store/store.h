@@ -78,6 +78,9 @@ class Store {
   virtual uint64_t generation() const = 0;
   // Adds a subscriber (see Subscriber). Call before serving.
   virtual void subscribe(Subscriber subscriber) = 0;
+  // Drops every subscriber, waiting for deliveries in progress: from its
+  // return on none is called (before what they use goes away).
+  virtual void unsubscribe_all() = 0;
   // The schema version after migrations.
   virtual int schema_version() = 0;
 };

@@ -1,13 +1,15 @@
 // The subscribers of one store (store.h: Subscriber), shared by the backends:
 // added before serving, called in order for each message; one that throws
-// is logged and doesn't keep the message from the others.
+// is logged and doesn't keep the message from the others. clear() waits for
+// the deliveries in progress.
 //
-// Thread-safe.
+// Thread-safe; deliveries run side by side.
 #pragma once
 
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,27 +21,31 @@ namespace byoc::store {
 class Subscribers {
  public:
   void add(Subscriber subscriber) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     subscribers_.push_back(std::move(subscriber));
   }
 
-  void deliver(const std::string& topic, const std::string& message) const {
-    std::vector<Subscriber> now;
-    {
-      std::lock_guard lock(mutex_);
-      now = subscribers_;
-    }
-    for (const auto& s : now) {
+  void clear() {
+    std::unique_lock lock(mutex_);
+    subscribers_.clear();
+  }
+
+  // Never throws: a subscriber's failure is logged.
+  void deliver(const std::string& topic, const std::string& message) const noexcept {
+    std::shared_lock lock(mutex_);
+    for (const auto& s : subscribers_) {
       try {
         s(topic, message);
       } catch (const std::exception& e) {
         spdlog::error("store subscriber failed on '{}': {}", topic, e.what());
+      } catch (...) {
+        spdlog::error("store subscriber failed on '{}'", topic);
       }
     }
   }
 
  private:
-  mutable std::mutex mutex_;
+  mutable std::shared_mutex mutex_;
   std::vector<Subscriber> subscribers_;
 };
 

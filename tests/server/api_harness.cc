@@ -20,7 +20,7 @@ class CapturingResponder final : public Responder {
 }  // namespace
 
 ApiHarness::ApiHarness() : clock(1'800'000'000) {
-  store = test_store_.open();
+  store = test_store_.open_retrying();
   pool_ = std::make_unique<WorkPool>(1);
   crypto::CertificateSpec spec;
   spec.common_name = "test CA";

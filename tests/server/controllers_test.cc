@@ -15,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct Fixture {
-  Fixture() : store(test_store.open()) {
+  Fixture() : store(test_store.open_retrying()) {
     env.id = "env-1";
     env.name = "demo";
     env.cloud = "local";

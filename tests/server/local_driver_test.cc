@@ -98,12 +98,14 @@ TEST_F(LocalDriverTest, AnAgentDialsEveryLiveServerAndOneDiallingNoneIsOutOfDate
   ASSERT_TRUE(testing::eventually([&] { return driver.observe(env).ready; }, 5s));
   EXPECT_NE(files::read(state / "argv").find("--server https://127.0.0.1:1,https://127.0.0.1:2 "), std::string::npos)
       << files::read(state / "argv");
-  // The agent keeps the list the plane last gave it: one with no live server is stale…
+  // The agent dials what it was started with and the list the plane last
+  // gave it: with no live server among them it is stale…
   files::write_atomic(state / "servers.json", R"(["https://127.0.0.1:9"])", 0600);
+  plane = {"https://127.0.0.1:3", "https://127.0.0.1:4"};
   cloud::Observation o = driver.observe(env);
   EXPECT_FALSE(o.up_to_date);
   EXPECT_EQ(o.reason, "agent_dials_old_url");
-  // …one with a live server is not, even when this server has moved on.
+  // …with one, it is not, even when the server that started it has moved on.
   plane = {"https://127.0.0.1:3", "https://127.0.0.1:9"};
   EXPECT_TRUE(driver.observe(env).ready);
   // Another server's start a moment ago counts as starting here too.

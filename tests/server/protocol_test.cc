@@ -93,8 +93,12 @@ TEST(Protocol, HostCapacityIsOptionalTypedAndBounded) {
 
 TEST(Protocol, WrongProtocolVersionIsRejected) {
   json r = good_report();
-  r["protocol_version"] = 2;
+  r["protocol_version"] = 3;
   EXPECT_EQ(rejected_field(r), "protocol_version");
+  r["protocol_version"] = 0;
+  EXPECT_EQ(rejected_field(r), "protocol_version");
+  r["protocol_version"] = 1;  // agents from before the plane's server list still speak
+  EXPECT_EQ(rejected_field(r), "<accepted>");
 }
 
 TEST(Protocol, DesiredStateIsClosedSchema) {

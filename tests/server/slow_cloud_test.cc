@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 // One management plane (store, controller) and its cloud, on one clock.
 struct World {
   World() {
-    store = test_store.open();
+    store = test_store.open_retrying();
     store->subscribe([this](const std::string& topic, const std::string&) {
       if (topic == model::topics::kEnvironmentDeleted) ++deleted;
     });

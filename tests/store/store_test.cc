@@ -164,5 +164,48 @@ TEST_F(StoreBasics, RunningOperationsOfOneEnvironmentOldestFirst) {
   });
 }
 
+TEST(StoreSpec, PicksTheBackendAndNeverRepeatsAPassword) {
+  EXPECT_TRUE(is_postgres_uri("postgresql://u@h:5432/db"));
+  EXPECT_TRUE(is_postgres_uri("postgres://u@h/db"));
+  EXPECT_FALSE(is_postgres_uri("/var/lib/byoc/byoc.db"));
+  EXPECT_EQ(redacted_store_spec("postgresql://byoc:s3cret@db.internal:5433/plane?sslmode=require"),
+            "postgresql://byoc@db.internal:5433/plane");
+  EXPECT_EQ(redacted_store_spec("/tmp/x.db"), "/tmp/x.db");
+  testing::TempDir dir;
+  try {
+    open_store("postgresql://byoc:s3cret@[bad", dir.path());
+    FAIL() << "expected a refusal";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalid);
+    EXPECT_EQ(e.field(), "store");
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(open_store("mysql://x/y", dir.path()), Error);
+  try {
+    open_store("postgresql://byoc:s3cret@127.0.0.1:1/x", dir.path());  // nothing listens on port 1
+    FAIL() << "expected a refusal";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnavailable);
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "one line: " << e.what();
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+  // The default: SQLite in the data dir.
+  EXPECT_EQ(open_store("", dir.path())->schema_version(), static_cast<int>(sql::migrations().size()));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "byoc.db"));
+}
+
+TEST(SqliteStore, AStoreFileHasOneServer) {
+  testing::TempDir dir;
+  auto first = open_sqlite_store(dir.path() / "byoc.db");
+  try {
+    open_sqlite_store(dir.path() / "byoc.db");
+    FAIL() << "a second server opened the same store file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
+  }
+  first.reset();
+  EXPECT_NO_THROW(open_sqlite_store(dir.path() / "byoc.db"));
+}
+
 }  // namespace
 }  // namespace byoc::store

@@ -20,6 +20,45 @@ std::unique_ptr<store::Store> TestStore::open() const {
   return database_ ? store::open_postgres_store(database_->uri()) : store::open_sqlite_store(dir_ / "byoc.db");
 }
 
+namespace {
+
+class TwiceStore final : public store::Store {
+ public:
+  explicit TwiceStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
+  void transact(const std::function<void(store::Transaction&)>& fn) override {
+    try {
+      inner_->transact([&](store::Transaction& tx) {
+        fn(tx);
+        throw RolledBack{};
+      });
+    } catch (const RolledBack&) {
+    }
+    inner_->transact(fn);
+  }
+  void read(const std::function<void(store::Transaction&)>& fn) override {
+    try {
+      inner_->read([&](store::Transaction& tx) {
+        fn(tx);
+        throw RolledBack{};
+      });
+    } catch (const RolledBack&) {
+    }
+    inner_->read(fn);
+  }
+  uint64_t generation() const override { return inner_->generation(); }
+  void subscribe(store::Subscriber subscriber) override { inner_->subscribe(std::move(subscriber)); }
+  void unsubscribe_all() override { inner_->unsubscribe_all(); }
+  int schema_version() override { return inner_->schema_version(); }
+
+ private:
+  struct RolledBack {};
+  std::unique_ptr<store::Store> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<store::Store> TestStore::open_retrying() const { return std::make_unique<TwiceStore>(open()); }
+
 std::string TestStore::server_arg() const { return database_ ? database_->uri() : ""; }
 
 const std::string& TestStore::uri() const {

@@ -21,6 +21,11 @@ class TestStore {
   explicit TestStore(const std::filesystem::path& dir);
   // A new Store on this test's data (call again to reopen it).
   std::unique_ptr<store::Store> open() const;
+  // The same, running every callback twice: first in a transaction rolled
+  // back whatever it did (as a PostgreSQL transaction that lost a conflict
+  // at COMMIT and is run again), then for real. Code under test that keeps
+  // anything from a first run (a flag set, an item appended) shows it.
+  std::unique_ptr<store::Store> open_retrying() const;
   // `byoc server --store` for this data: a URI, or "" (the server's data dir).
   std::string server_arg() const;
   bool postgres() const { return database_ != nullptr; }

@@ -118,7 +118,11 @@ void LocalDriver::start_agent(const model::Environment& environment, const fs::p
   spawn.argv = {options_.byoc_binary.string(), "agent", "--state-dir", dir.string(), "--server", url_list,
                 "--join-token-file", (dir / layout::kJoinToken).string()};
   spawn.output = dir / layout::kLog;
-  spawn.unset_env = {"BYOC_JOIN_TOKEN", "BYOC_TOKEN"};
+  // Nothing of the management plane's own credentials goes to the customer's
+  // side: not its tokens, nor the store's password (libpq's variables).
+  spawn.unset_env = {"BYOC_JOIN_TOKEN", "BYOC_TOKEN", "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE",
+                     "PGUSER", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSSLKEY", "PGSSLCERT",
+                     "PGSSLPASSWORD"};
   files::write_atomic(dir / kAgentServerUrl, url_lines, 0600);
   files::write_atomic(dir / kAgentStartedAt, std::to_string(options_.clock->unix_seconds() * 1000), 0600);
   pid_t pid = proc::spawn(spawn);
@@ -137,8 +141,8 @@ std::vector<std::string> LocalDriver::plane_urls() const {
 }
 
 bool LocalDriver::dials_the_plane(const fs::path& dir) const {
-  // What the agent dials: the list it keeps itself (the servers last listed
-  // it) or, before it has one, what it was started with.
+  // What the agent dials: what it was started with, and the list it keeps
+  // itself (the plane's servers as last listed to it).
   std::vector<std::string> dialled;
   if (auto kept = files::read_if_exists(dir / layout::kServers)) {
     try {
@@ -146,11 +150,9 @@ bool LocalDriver::dials_the_plane(const fs::path& dir) const {
     } catch (const std::exception&) {
     }
   }
-  if (dialled.empty()) {
-    std::istringstream lines(files::read_if_exists(dir / kAgentServerUrl).value_or(""));
-    for (std::string line; std::getline(lines, line);)
-      if (!line.empty()) dialled.push_back(line);
-  }
+  std::istringstream lines(files::read_if_exists(dir / kAgentServerUrl).value_or(""));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) dialled.push_back(line);
   for (const auto& live : plane_urls())
     if (std::find(dialled.begin(), dialled.end(), live) != dialled.end()) return true;
   return false;

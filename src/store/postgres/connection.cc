@@ -13,9 +13,15 @@ std::string sqlstate_of(const PGresult* result) {
   return state ? state : "";
 }
 
+// libpq's message on one line (it breaks lines and indents hints with tabs).
 std::string trimmed(const char* message) {
-  std::string m = message ? message : "";
-  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  std::string m;
+  for (const char* p = message ? message : ""; *p; ++p) {
+    bool space = *p == '\n' || *p == '\t' || *p == ' ';
+    if (space && (m.empty() || m.back() == ' ')) continue;
+    m += space ? ' ' : *p;
+  }
+  while (!m.empty() && m.back() == ' ') m.pop_back();
   return m;
 }
 
@@ -26,11 +32,21 @@ Connection::Connection(const std::string& uri, const ConnectionSettings& setting
   // it says overrides these defaults.
   const std::string statement_timeout = std::to_string(settings.statement_timeout_ms);
   const std::string lock_timeout = std::to_string(settings.lock_timeout_ms);
+  // enable_seqscan=off: index scans lock only what they read, where a
+  // sequential scan's predicate lock covers its whole table and fails every
+  // concurrent serializable writer. Per connection, so that plans prepared
+  // once (and reused by reads and writes alike) are made with it.
   const std::string options = "-c statement_timeout=" + statement_timeout + " -c lock_timeout=" + lock_timeout +
-                              " -c idle_in_transaction_session_timeout=60000";
-  const char* keywords[] = {"connect_timeout", "application_name", "keepalives",          "keepalives_idle",
-                            "keepalives_interval", "keepalives_count", "options", "dbname", nullptr};
-  const char* values[] = {"10", "byoc", "1", "10", "5", "3", options.c_str(), uri.c_str(), nullptr};
+                              " -c idle_in_transaction_session_timeout=60000 -c enable_seqscan=off";
+  // tcp_user_timeout: a connection whose peer vanished (a failover, a cut
+  // network) fails within 10 s even with data in flight, where keepalives
+  // don't apply; read-write: never a standby of a multi-host URI.
+  const char* keywords[] = {"connect_timeout",      "application_name", "keepalives",
+                            "keepalives_idle",      "keepalives_interval", "keepalives_count",
+                            "tcp_user_timeout",     "target_session_attrs", "options",
+                            "dbname",               nullptr};
+  const char* values[] = {"10", "byoc", "1", "10", "5", "3", "10000", "read-write", options.c_str(), uri.c_str(),
+                          nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (!conn_) throw Error::Unavailable("cannot connect to the store: out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -41,6 +57,7 @@ Connection::Connection(const std::string& uri, const ConnectionSettings& setting
   }
   // The server's notices ("already exists, skipping") are not ours to print.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  backend_pid_ = PQbackendPID(conn_);
 }
 
 Connection::~Connection() {

@@ -36,7 +36,7 @@ struct ResultDeleter {
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 struct ConnectionSettings {
-  int statement_timeout_ms = 30'000;
+  int statement_timeout_ms = 30'000;  // 0: none
   int lock_timeout_ms = 10'000;
 };
 
@@ -50,6 +50,8 @@ class Connection {
 
   PGconn* raw() const { return conn_; }
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // The server process serving this connection, as it was when connected.
+  int backend_pid() const { return backend_pid_; }
 
   // Runs `sql` (one or more statements, no parameters); returns the last
   // statement's result, or throws as above.
@@ -63,6 +65,7 @@ class Connection {
 
  private:
   PGconn* conn_ = nullptr;
+  int backend_pid_ = 0;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   // Whether the first failure of the current transaction was worth a new
   // attempt: the statements after it only say "aborted" (25P02).

@@ -13,6 +13,7 @@
 namespace byoc::store::postgres {
 namespace {
 constexpr int kQuietCheckMs = 3000;  // a quiet connection is asked SELECT 1 this often
+constexpr int kProbeAnswerMs = 3000;  // and must answer within this
 constexpr int kLongestPauseMs = 2000;
 }  // namespace
 
@@ -26,6 +27,7 @@ Listener::Listener(std::string uri, OnMessage on_message, std::function<void()> 
     ::close(wake_fd_);
     throw;
   }
+  listening_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -41,7 +43,27 @@ Listener::~Listener() {
 void Listener::listen() {
   connection_ = std::make_unique<Connection>(uri_);
   connection_->exec(std::string("LISTEN ") + kChannel);
-  listening_ = true;
+}
+
+void Listener::probe() {
+  // Sent without waiting, answered within a bound: a connection whose peer
+  // vanished would otherwise block a plain query for the kernel's minutes.
+  if (!PQsendQuery(connection_->raw(), "SELECT 1"))
+    throw RetryTransaction(PQerrorMessage(connection_->raw()), true);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kProbeAnswerMs);
+  while (true) {
+    if (!PQconsumeInput(connection_->raw())) throw RetryTransaction(PQerrorMessage(connection_->raw()), true);
+    drain();
+    if (!PQisBusy(connection_->raw())) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw RetryTransaction("the store did not answer a probe within 3 s", true);
+    if (!wait_readable(static_cast<int>(left.count())) && stopping_) return;
+  }
+  while (PGresult* r = PQgetResult(connection_->raw())) {
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    if (!ok) throw RetryTransaction("the store's probe failed", true);
+  }
 }
 
 bool Listener::wait_readable(int timeout_ms) {
@@ -73,15 +95,15 @@ void Listener::run() {
         listen();
         backoff_ms = 50;
         spdlog::info("store listener: listening again");
+        // Caches move on before they count as current again.
         on_resumed_();
+        listening_ = true;
       }
       if (wait_readable(kQuietCheckMs)) {
         if (!PQconsumeInput(connection_->raw())) throw RetryTransaction(PQerrorMessage(connection_->raw()), true);
         drain();
       } else if (!stopping_) {
-        // Quiet: make sure the database is still there.
-        connection_->exec("SELECT 1");
-        drain();
+        probe();  // quiet: make sure the database is still there
       }
     } catch (const std::exception& e) {
       if (stopping_) break;

@@ -40,6 +40,7 @@ class Listener {
   // Waits for input or `timeout_ms`; false once stopping.
   bool wait_readable(int timeout_ms);
   void drain();
+  void probe();
   void pause(int milliseconds);
 
   const std::string uri_;

@@ -91,13 +91,12 @@ class PostgresStore final : public Store {
         return;
       } catch (const RetryTransaction& e) {
         rollback(std::move(conn));
+        if (e.connection_lost) drop_idle();
         if (e.connection_lost && commit_sent)
           throw Error::Unavailable("the store connection broke during COMMIT; the change may have been made");
         if (attempt >= kAttempts)
           throw Error::Unavailable(std::string("the store is too busy (") + e.what() + ")");
-        // Conflicting transactions, each retrying after a random pause, rarely meet again.
-        std::uniform_int_distribution<int> pause(0, std::min(100, 1 << attempt));
-        std::this_thread::sleep_for(std::chrono::milliseconds(pause(random)));
+        pause_before(attempt, random);
       } catch (...) {
         rollback(std::move(conn));
         throw;
@@ -106,6 +105,7 @@ class PostgresStore final : public Store {
   }
 
   void read(const std::function<void(Transaction&)>& fn) override {
+    std::mt19937 random(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
       Lease conn = take();
       try {
@@ -118,8 +118,10 @@ class PostgresStore final : public Store {
         return;
       } catch (const RetryTransaction& e) {
         rollback(std::move(conn));
+        if (e.connection_lost) drop_idle();
         // A read has no effect: running it again is always safe.
         if (attempt >= kAttempts) throw Error::Unavailable(std::string("the store is unavailable (") + e.what() + ")");
+        pause_before(attempt, random);
       } catch (...) {
         rollback(std::move(conn));
         throw;
@@ -133,16 +135,29 @@ class PostgresStore final : public Store {
   }
 
   void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
+  void unsubscribe_all() override { subscribers_.clear(); }
 
   int schema_version() override {
+    int version = 0;
     Lease conn = take();
-    postgres::Result r = conn->exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-    int version = std::atoi(PQgetvalue(r.get(), 0, 0));
+    try {
+      postgres::Result r = conn->exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+      version = std::atoi(PQgetvalue(r.get(), 0, 0));
+    } catch (...) {
+      rollback(std::move(conn));
+      throw;
+    }
     give_back(std::move(conn));
     return version;
   }
 
  private:
+  // Conflicting transactions, each run again after a random pause, rarely meet again.
+  static void pause_before(int attempt, std::mt19937& random) {
+    std::uniform_int_distribution<int> pause(0, std::min(100, 1 << attempt));
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause(random)));
+  }
+
   using Lease = std::unique_ptr<Connection>;
 
   Lease take() {
@@ -159,7 +174,7 @@ class PostgresStore final : public Store {
     try {
       auto conn = std::make_unique<Connection>(uri_);
       lock.lock();
-      own_backends_.insert(PQbackendPID(conn->raw()));
+      own_backends_.insert(conn->backend_pid());
       return conn;
     } catch (...) {
       lock.lock();
@@ -180,8 +195,19 @@ class PostgresStore final : public Store {
   }
 
   void drop_locked(Lease conn) {
-    if (conn) own_backends_.erase(PQbackendPID(conn->raw()));
+    if (conn) own_backends_.erase(conn->backend_pid());
     --open_;
+  }
+
+  // A connection broke: those idle beside it most likely did too (the
+  // database restarted or failed over). Dropped, so the next attempt connects.
+  void drop_idle() {
+    std::lock_guard lock(pool_mutex_);
+    while (!idle_.empty()) {
+      drop_locked(std::move(idle_.back()));
+      idle_.pop_back();
+    }
+    pool_cv_.notify_all();
   }
 
   // Ends whatever transaction is open and returns the connection (or drops it if broken).
@@ -216,6 +242,7 @@ class PostgresStore final : public Store {
   void migrate() {
     postgres::ConnectionSettings settings;
     settings.lock_timeout_ms = 120'000;  // another server may be migrating
+    settings.statement_timeout_ms = 0;    // an index built on a large table takes what it takes
     Connection conn(uri_, settings);
     try {
       conn.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");

@@ -24,9 +24,11 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "base/error.h"
+#include "base/process.h"
 #include "store/sql/migrations.h"
 #include "store/sql/transaction.h"
 #include "store/sqlite/leases.h"
@@ -89,9 +91,25 @@ struct ReadConnection {
   std::unique_ptr<sqlite::StatementCache> cache;
 };
 
+// One server per store file: generation() and publish() reach this process
+// only, so a second server on the same file would serve stale caches.
+std::optional<proc::FileLock> lock_store_file(const std::filesystem::path& path) {
+  if (path == ":memory:") return std::nullopt;
+  std::filesystem::path lock = path;
+  lock += ".lock";
+  auto held = proc::FileLock::try_acquire(lock);
+  if (!held)
+    throw Error::Conflict("store_in_use",
+                          "another byoc server uses the store " + path.string() +
+                              " (a SQLite store has one server; several share a PostgreSQL one)",
+                          "store");
+  return held;
+}
+
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::filesystem::path& path) : path_(path), db_(open_connection(path)) {
+  explicit SqliteStore(const std::filesystem::path& path)
+      : path_(path), lock_(lock_store_file(path)), db_(open_connection(path)) {
     sqlite::exec(db_, "PRAGMA journal_mode = WAL");
     // NORMAL syncs the WAL only around checkpoints (never corrupt after a
     // crash or power loss); durability of each commit comes from the group
@@ -167,6 +185,7 @@ class SqliteStore final : public Store {
 
   uint64_t generation() const override { return generation_.load(); }
   void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
+  void unsubscribe_all() override { subscribers_.clear(); }
 
   int schema_version() override {
     std::lock_guard lock(mutex_);
@@ -251,6 +270,7 @@ class SqliteStore final : public Store {
   }
 
   const std::filesystem::path path_;
+  std::optional<proc::FileLock> lock_;
   sqlite3* db_ = nullptr;
   int wal_fd_ = -1;
   std::unique_ptr<sqlite::StatementCache> cache_;
