@@ -22,6 +22,7 @@ void Runner::add_resync(const std::string& kind, std::function<std::vector<std::
 void Runner::start(std::chrono::milliseconds resync_period) {
   for (int i = 0; i < worker_count_; ++i) threads_.emplace_back([this] { work(); });
   threads_.emplace_back([this, resync_period] { resync_loop(resync_period); });
+  threads_.emplace_back([this] { keep_leases_loop(); });
 }
 
 void Runner::stop() {
@@ -149,6 +150,34 @@ void Runner::resync_loop(std::chrono::milliseconds period) {
   }
 }
 
+void Runner::keep_leases_loop() {
+  const auto third = std::chrono::duration_cast<std::chrono::milliseconds>(lease_) / 3;
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    MonotonicTime next = clock_.monotonic_time() + third;
+    while (!stopping_ && !clock_.wait_until(lock, resync_cv_, next)) {
+    }
+    if (stopping_) return;
+    std::vector<std::string> long_running;
+    MonotonicTime now = clock_.monotonic_time();
+    for (const auto& [key, since] : in_flight_)
+      if (now - since >= third) long_running.push_back(key);
+    lock.unlock();
+    for (const auto& key : long_running) {
+      bool renewed = false;
+      try {
+        store_.transact([&](store::Transaction& tx) {
+          renewed = tx.leases().acquire(key, holder_, clock_.unix_seconds(), lease_.count());
+        });
+      } catch (const std::exception& e) {
+        spdlog::warn("renewing the lease of {} failed: {}", key, e.what());
+      }
+      if (!renewed) spdlog::warn("the lease of {} went to another server while it was being reconciled", key);
+    }
+    lock.lock();
+  }
+}
+
 void Runner::work() {
   std::unique_lock lock(mutex_);
   while (true) {
@@ -169,7 +198,7 @@ void Runner::work() {
     std::string key = next->second;
     order_.erase(next);
     due_.erase(key);
-    in_flight_.insert(key);
+    in_flight_.emplace(key, now);
     lock.unlock();
     run_one(key);
     lock.lock();

@@ -12,9 +12,11 @@
 // half the lease (a provisioning it is driving step by step), renewing it at
 // each reconcile, so another server doesn't interleave its own steps; it
 // releases it when the key settles, its next look is further off, or the
-// runner stops. A key leased elsewhere is tried again when that lease runs
-// out (on the lease's own clock), so a server that died mid-work is taken
-// over one lease after its last renewal.
+// runner stops. A reconcile that runs long (a slow store) has its lease
+// renewed every third of a lease while it runs, so it never outlives it. A
+// key leased elsewhere is tried again when that lease runs out (on the
+// lease's own clock), so a server that died mid-work is taken over one
+// lease after its last renewal.
 //
 // Threading: enqueue() from any thread; start()/stop() from one.
 #pragma once
@@ -71,6 +73,8 @@ class Runner {
  private:
   void work();
   void resync_loop(std::chrono::milliseconds period);
+  // Renews the leases of reconciles in flight for longer than a third of a lease.
+  void keep_leases_loop();
   void run_one(const std::string& key);
   // Takes (or renews) the key's lease; false (and requeued for when the
   // other holder's lease ends) if another server holds it.
@@ -91,11 +95,11 @@ class Runner {
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;       // workers: a key became due, or stop
-  std::condition_variable resync_cv_;  // the resync loop: stop only (apart from cv_, or
-                                       // notify_one could wake it instead of a worker)
+  std::condition_variable resync_cv_;  // the resync and lease loops: stop only (apart from
+                                       // cv_, or notify_one could wake one instead of a worker)
   std::map<std::string, MonotonicTime> due_;  // queued keys and when they may run
   std::set<std::pair<MonotonicTime, std::string>> order_;  // the same, by due time
-  std::set<std::string> in_flight_;
+  std::map<std::string, MonotonicTime> in_flight_;  // since when
   std::set<std::string> dirty_;            // re-added while in flight
   std::map<std::string, int> failures_;
   std::set<std::string> held_;             // leases kept between reconciles

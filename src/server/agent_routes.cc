@@ -206,15 +206,23 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
       try {
         model::SyncRequest report;
         SyncOutcome outcome;
-        ctx.store.transact([&](store::Transaction& tx) { env_id = agent_environment(tx, req); });
+        bool parsed = false;
+        // One transaction: the certificate checked first (a revoked agent
+        // learns nothing of its report), then the report recorded.
         try {
-          report = model::parse_sync_request(parse_json_body(req));
+          ctx.store.transact([&](store::Transaction& tx) {
+            env_id = agent_environment(tx, req);
+            parsed = false;
+            report = model::parse_sync_request(parse_json_body(req));
+            parsed = true;
+            outcome = record_report(tx, ctx, env_id, report);
+          });
         } catch (const Error& e) {
           // The telemetry allowlist: a report with anything else is refused whole.
-          spdlog::warn("rejected a sync report from environment {}: {} ({})", env_id, e.code(), e.field());
+          if (!env_id.empty() && !parsed)
+            spdlog::warn("rejected a sync report from environment {}: {} ({})", env_id, e.code(), e.field());
           throw;
         }
-        ctx.store.transact([&](store::Transaction& tx) { outcome = record_report(tx, ctx, env_id, report); });
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;

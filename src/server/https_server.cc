@@ -549,7 +549,7 @@ HttpsServer::HttpsServer(const HttpsServerOptions& options, const Clock& clock, 
   // must be an error on that connection, not SIGPIPE for the process.
   std::signal(SIGPIPE, SIG_IGN);
   impl_->tls = make_server_tls_context(
-      {options.cert_chain_pem, options.key_pem, options.client_ca_pem, options.session_ticket_key});
+      {options.cert_chain_pem, options.key_pem, options.client_ca_pem, options.ticket_keys});
 
   beast::error_code ec;
   auto address = asio::ip::make_address(options.host, ec);

@@ -30,6 +30,8 @@
 
 namespace byoc::server {
 
+class SessionTicketKeys;
+
 struct ConnectionTimeouts {
   // Accepted → TLS handshake complete. Agents give up a handshake after 10 s.
   std::chrono::milliseconds handshake{10'000};
@@ -56,11 +58,12 @@ struct HttpsServerOptions {
   int io_threads = 2;
   ConnectionTimeouts timeouts;
   ConnectionLimits limits;
-  // 80 bytes (name, HMAC and AES keys) protecting TLS session tickets. Kept
-  // across restarts, clients resume their sessions after one (cheap
-  // handshakes when every agent comes back at once); empty: a random key
-  // for this process only.
-  std::string session_ticket_key;
+  // The keys protecting TLS session tickets (session_tickets.h): kept
+  // across restarts and shared by the plane's servers, clients resume their
+  // sessions after a restart or a failover (cheap handshakes when every
+  // agent comes back at once); null: a random key for this process only.
+  // Must outlive the server.
+  SessionTicketKeys* ticket_keys = nullptr;
   // Called after each completed TLS handshake (any I/O thread): true when
   // the client resumed a session. For metrics.
   std::function<void(bool resumed)> on_handshake;

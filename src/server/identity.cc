@@ -61,17 +61,6 @@ void take_plane_keys(const fs::path& from, const fs::path& data_dir) {
   }
 }
 
-std::string session_ticket_key(const fs::path& data_dir, const Clock& clock) {
-  fs::path path = data_dir / "session-ticket.key";
-  auto secret = files::read_if_exists(path);
-  if (!secret || secret->size() < 32) {
-    secret = crypto::random_bytes(32);
-    files::write_atomic(path, *secret, 0600);
-  }
-  int64_t day = clock.unix_seconds() / 86400;
-  return crypto::hkdf_sha256(*secret, "", "byoc session ticket key " + std::to_string(day), 80);
-}
-
 ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path& tls_cert, const fs::path& tls_key,
                                        const Clock& clock) {
   ServerIdentity id;

@@ -4,8 +4,8 @@
 //   server.pem / server.key (0600)          serving certificate (or --tls-cert/--tls-key)
 //   agent-ca.pem / agent-ca.key (0600)      signs agents' client certificates
 //   admin.token (0600)                      the first admin token, written once
-//   session-ticket.key (0600)               secret the TLS session ticket keys
-//                                            are derived from, one per day
+//   session-ticket.key (0600)               the day's secret TLS session ticket
+//                                            keys come from (session_tickets.h)
 //
 // The servers of one plane (one store) share the CA, the agent CA and the
 // session-ticket secret, so an agent or CLI that pinned the CA, and a TLS
@@ -48,11 +48,6 @@ inline constexpr const char* kPlaneKeyFiles[] = {"ca.pem", "ca.key", "agent-ca.p
 // (a data dir belongs to one plane). Throws byoc::Error (kInvalid, field
 // keys-from) if `from` lacks one, kConflict if `data_dir` has a different one.
 void take_plane_keys(const std::filesystem::path& from, const std::filesystem::path& data_dir);
-
-// The 80-byte TLS session ticket key of the UTC day `now` falls in, derived
-// from DIR/session-ticket.key (made on first use): every server of a plane
-// derives the same one, so a session resumes on any of them.
-std::string session_ticket_key(const std::filesystem::path& data_dir, const Clock& clock);
 
 // Makes sure an admin token exists: writes DIR/admin.token on first start and
 // registers it (hashed) in the store; re-registers a token file whose record

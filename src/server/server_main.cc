@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <atomic>
 #include <thread>
 
 #include "base/error.h"
@@ -24,6 +25,7 @@
 
 #include "model/protocol.h"
 #include "server/plane.h"
+#include "server/session_tickets.h"
 #include "server/tokens.h"
 
 namespace byoc::server {
@@ -139,7 +141,8 @@ int run_server(const ServerOptions& options) {
   listener.timeouts = options.timeouts;
   listener.limits.max_connections = connection_limit(options.max_connections, open_files);
   listener.limits.max_pending_per_source = options.max_pending_per_source;
-  listener.session_ticket_key = session_ticket_key(data_dir, clock);
+  SessionTicketKeys ticket_keys(data_dir / "session-ticket.key", clock);
+  listener.ticket_keys = &ticket_keys;
   listener.on_handshake = [&context](bool resumed) { context->metrics.observe_handshake(resumed); };
   listener.on_close = [&context](const char* reason) { context->metrics.observe_connection_closed(reason); };
   listener.on_rejected = [&dispatcher](const std::string& source, int status) {
@@ -265,17 +268,25 @@ int run_server(const ServerOptions& options) {
     clock.schedule(5s, sweep);
   };
   clock.schedule(5s, sweep);
-  std::function<void()> heartbeat = [&] {
-    store_pool.post([&] {
+  // Its own thread: behind a busy store pool a heartbeat could come late
+  // enough for the other servers to count this one dead.
+  struct Heartbeat {
+    std::atomic<bool> stop{false};
+    std::thread thread;
+    ~Heartbeat() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } heartbeat;
+  heartbeat.thread = std::thread([&] {
+    while (clock.sleep_for(PlaneMembership::kHeartbeat, &heartbeat.stop)) {
       try {
         plane.heartbeat();
       } catch (const std::exception& e) {
         spdlog::warn("plane heartbeat failed: {}", e.what());
       }
-    });
-    clock.schedule(PlaneMembership::kHeartbeat, heartbeat);
-  };
-  clock.schedule(PlaneMembership::kHeartbeat, heartbeat);
+    }
+  });
 
   runner.start();
   files::write_atomic(data_dir / "server.json",

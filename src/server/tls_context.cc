@@ -1,13 +1,16 @@
 #include "server/tls_context.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <cstring>
 
 #include "base/error.h"
+#include "server/session_tickets.h"
 
 namespace byoc::server {
 
@@ -97,6 +100,46 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+// Where each context keeps its SessionTicketKeys.
+int ticket_keys_slot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
+}
+
+bool use_hmac_key(EVP_MAC_CTX* hmac, const SessionTicketKeys::Key& key) {
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(key.hmac.data()),
+                                        key.hmac.size()),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  return EVP_MAC_CTX_set_params(hmac, params) == 1;
+}
+
+// OpenSSL's ticket callback: seal with today's key; open with today's (1)
+// or yesterday's (2: issue a new ticket); anything else (0) is a full handshake.
+int ticket_key_callback(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH], EVP_CIPHER_CTX* cipher,
+                        EVP_MAC_CTX* hmac, int encrypt) {
+  auto* keys = static_cast<SessionTicketKeys*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_slot()));
+  if (!keys) return -1;
+  try {
+    if (encrypt) {
+      SessionTicketKeys::Key key = keys->current();
+      std::memcpy(name, key.name.data(), key.name.size());
+      if (RAND_bytes(iv, 16) != 1) return -1;
+      if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes.data(), iv) != 1) return -1;
+      return use_hmac_key(hmac, key) ? 1 : -1;
+    }
+    bool renew = false;
+    auto key = keys->find(name, &renew);
+    if (!key) return 0;
+    if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv) != 1) return -1;
+    if (!use_hmac_key(hmac, *key)) return -1;
+    return renew ? 2 : 1;
+  } catch (const std::exception&) {
+    return -1;  // never through OpenSSL's frames
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<ssl_ctx_st> make_server_tls_context(const TlsContextOptions& options) {
@@ -114,10 +157,10 @@ std::shared_ptr<ssl_ctx_st> make_server_tls_context(const TlsContextOptions& opt
   // Idle keep-alive connections (thousands of agents between syncs) don't
   // keep their TLS read/write buffers.
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
-  if (!options.session_ticket_key.empty()) {
-    auto* key = const_cast<char*>(options.session_ticket_key.data());
-    if (options.session_ticket_key.size() != 80 || SSL_CTX_set_tlsext_ticket_keys(c, key, 80) != 1)
-      throw Error::Invalid("invalid_tls", "the session ticket key must be 80 bytes");
+  if (options.ticket_keys) {
+    if (SSL_CTX_set_ex_data(c, ticket_keys_slot(), options.ticket_keys) != 1 ||
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(c, ticket_key_callback) != 1)
+      fail("cannot install the session ticket keys");
   }
   use_chain(c, options.cert_chain_pem);
   use_key(c, options.key_pem);

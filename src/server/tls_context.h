@@ -1,7 +1,8 @@
 // The server's TLS context: Mozilla's "intermediate" profile (TLS 1.3, and
 // TLS 1.2 with AEAD ECDHE suites only, the server's order, no renegotiation,
 // no compression), ALPN http/1.1 only (a client offering only other
-// protocols is refused), session tickets under a key kept by the caller,
+// protocols is refused), session tickets under the plane's daily keys
+// (session_tickets.h),
 // and optional client certificates verified against a CA (agents).
 // OpenSSL types stay behind this header.
 #pragma once
@@ -13,11 +14,15 @@ struct ssl_ctx_st;
 
 namespace byoc::server {
 
+class SessionTicketKeys;
+
 struct TlsContextOptions {
   std::string cert_chain_pem;      // serving certificate, then its chain
   std::string key_pem;
   std::string client_ca_pem;       // empty: no client certificates asked for
-  std::string session_ticket_key;  // 80 bytes, or empty for a random one
+  // Seals and opens session tickets; null: OpenSSL's own random key. Must
+  // outlive the context.
+  SessionTicketKeys* ticket_keys = nullptr;
 };
 
 // The TLS 1.2 suites offered, in the server's order (OpenSSL names).

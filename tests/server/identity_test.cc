@@ -1,6 +1,7 @@
 // The keys the servers of one plane share: copied once with --keys-from,
 // never different, never in the store; session-ticket keys derived per day.
 #include "server/identity.h"
+#include "server/session_tickets.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -25,7 +26,7 @@ class PlaneKeys : public ::testing::Test {
     fs::create_directories(first);
     fs::create_directories(second);
     load_or_create_identity(first, "", "", clock);
-    session_ticket_key(first, clock);
+    SessionTicketKeys(first / "session-ticket.key", clock);
     store = test_store.open();
     ensure_admin_token(first, *store, clock);
   }
@@ -81,15 +82,41 @@ TEST_F(PlaneKeys, AServerWithoutATokenFileOnAPlaneWithTokensMakesNone) {
   EXPECT_FALSE(fs::exists(second / "admin.token"));
 }
 
-TEST_F(PlaneKeys, SessionTicketKeysAreTheSameOnEveryServerAndNewEachDay) {
+TEST_F(PlaneKeys, SessionTicketKeysAreTheSameOnEveryServerTurnDailyAndForgetThePast) {
   take_plane_keys(first, second);
-  std::string today = session_ticket_key(first, clock);
-  EXPECT_EQ(today.size(), 80u);
-  EXPECT_EQ(session_ticket_key(second, clock), today);
+  SessionTicketKeys a(first / "session-ticket.key", clock);
+  SessionTicketKeys::Key monday = a.current();
   EXPECT_EQ(mode(first / "session-ticket.key"), 0600);
+  std::string monday_file = files::read(first / "session-ticket.key");
   clock.advance(std::chrono::hours(24));
-  EXPECT_NE(session_ticket_key(first, clock), today);
-  EXPECT_EQ(session_ticket_key(first, clock), session_ticket_key(second, clock));
+  SessionTicketKeys::Key tuesday = a.current();
+  EXPECT_NE(tuesday, monday);
+  // The second server meets its copy only now: it catches up to the same key.
+  SessionTicketKeys b(second / "session-ticket.key", clock);
+  EXPECT_EQ(b.current(), tuesday);
+  // Yesterday's tickets still open (and are renewed); older ones don't.
+  bool renew = false;
+  ASSERT_TRUE(a.find(monday.name.data(), &renew));
+  EXPECT_TRUE(renew);
+  ASSERT_TRUE(a.find(tuesday.name.data(), &renew));
+  EXPECT_FALSE(renew);
+  clock.advance(std::chrono::hours(48));
+  EXPECT_FALSE(a.find(monday.name.data(), &renew));
+  EXPECT_EQ(a.current(), b.current());
+  // The file moved on: Monday's secret is gone from it.
+  std::string now_file = files::read(first / "session-ticket.key");
+  EXPECT_NE(now_file, monday_file);
+  EXPECT_EQ(now_file.find(monday_file.substr(monday_file.rfind('\n', monday_file.size() - 2) + 1)), std::string::npos);
+}
+
+TEST_F(PlaneKeys, AKeyFileOfAnEarlierVersionTurnsIntoTheSameSecretOnEveryServer) {
+  std::string legacy = crypto::random_bytes(80);
+  files::write_atomic(first / "old.key", legacy, 0600);
+  files::write_atomic(second / "old.key", legacy, 0600);
+  SessionTicketKeys a(first / "old.key", clock);
+  clock.advance(std::chrono::hours(24 * 3));
+  SessionTicketKeys b(second / "old.key", clock);  // met three days later
+  EXPECT_EQ(a.current(), b.current());
 }
 
 }  // namespace

@@ -20,9 +20,12 @@ bool PgLeases::acquire(const std::string& key, const std::string& holder, int64_
         .run();
     return true;
   }
-  // No row we could lock: either none yet, or one another server is claiming
-  // right now. Creating the row is claimed under a try-lock on the key, so
+  // No row we could lock: one another server is claiming right now (held),
+  // or none yet. Creating the row is claimed under a try-lock on the key, so
   // two servers never wait on each other's insert either.
+  Statement exists(session_, "SELECT 1 FROM leases WHERE key = ?");
+  exists.bind(1, key);
+  if (exists.step()) return false;
   Statement try_lock(session_, "SELECT pg_try_advisory_xact_lock(hashtextextended(?, 1))");
   try_lock.bind(1, key);
   if (!try_lock.step() || try_lock.text(0) != "t") return false;
