@@ -8,6 +8,7 @@
 # one table at the end, a column per run. Not a test: run by hand. Usage:
 #   bench/agents/run.sh [BUILD_DIR]                 (default: build)
 #   AGENTS="1000 10000" IO_THREADS=2 SAMPLES=200 PLANE=0 bench/agents/run.sh build-h9
+#   SINGLE=0 bench/agents/run.sh                   (the two-server plane only)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +19,7 @@ byoc="$build/src/byoc"
 tool="$build/bench/agents/agents_bench"
 pg_tool="$build/tests/testing/byoc_test_postgres"
 plane="${PLANE:-1}"
+single="${SINGLE:-1}"
 agents="${AGENTS:-1000 10000}"
 io_threads="${IO_THREADS:-2}"
 samples="${SAMPLES:-200}"
@@ -90,7 +92,7 @@ SH
 chmod +x "$work/start-server.sh" "$work/restart-server.sh"
 
 results=()
-for n in $agents; do
+for n in $([[ "$single" == 1 ]] && echo "$agents"); do
   data="$work/server-$n"
   port="$(free_port)"
   pidfile="$work/server-$n.pid"

@@ -4,8 +4,7 @@
 
 namespace byoc::server {
 
-bool StoreAdmission::admit_known(const RouteSpec& spec, HttpRequest& request) {
-  uint64_t generation = store_.generation();
+bool StoreAdmission::admit_known(const RouteSpec& spec, HttpRequest& request, uint64_t generation) {
   auto who = tokens_.find(request, generation);
   if (!who) return false;
   request.trace->caller = *who;
@@ -17,8 +16,16 @@ bool StoreAdmission::admit_known(const RouteSpec& spec, HttpRequest& request) {
 }
 
 void StoreAdmission::admit_from_store(const RouteSpec& spec, HttpRequest& request) {
-  // Read before the snapshot begins: what it verifies is at least this current.
+  // Read before the snapshot begins: what it verifies is at least this
+  // current. On a shared store, known to count every commit made before the
+  // request came (another server's token revocation included), and so
+  // good for a verdict without the store.
   uint64_t generation = store_.generation();
+  if (!store_.generation_is_current()) {
+    generation = store_.current_generation();
+    request.trace->generation = generation;
+    if (admit_known(spec, request, generation)) return;
+  }
   store_.read([&](store::Transaction& tx) {
     Principal who = tokens_.authenticate(tx, request, generation);
     request.trace->caller = who;
@@ -32,7 +39,8 @@ void StoreAdmission::admit(const RouteSpec& spec, std::shared_ptr<HttpRequest> r
                            std::function<void(std::exception_ptr)> then) {
   if (!request->trace) request->trace = std::make_shared<RequestTrace>();
   try {
-    if (admit_known(spec, *request)) return then(nullptr);
+    // Only where the store's generation is current without asking it.
+    if (store_.generation_is_current() && admit_known(spec, *request, store_.generation())) return then(nullptr);
   } catch (...) {
     return then(std::current_exception());
   }

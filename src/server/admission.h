@@ -31,9 +31,11 @@ class Admission {
 
 // Admission against the store's tokens and organisations. Decides on the
 // calling (I/O) thread when the token — and, where it must exist, the
-// organisation addressed — were verified at the store's current generation;
-// otherwise reads the store on the store pool and continues there (so a
-// handler that runs on the pool next needs no second hop).
+// organisation addressed — were verified at the store's current generation
+// (SQLite: known there); otherwise continues on the store pool (so a handler
+// that runs on the pool next needs no second hop), where a shared store's
+// current generation is established first (one round trip, shared) and the
+// store read only if the token wasn't verified at it.
 class StoreAdmission final : public Admission {
  public:
   StoreAdmission(store::Store& store, WorkPool& pool, VerifiedTokens& tokens)
@@ -43,8 +45,9 @@ class StoreAdmission final : public Admission {
              std::function<void(std::exception_ptr)> then) override;
 
  private:
-  // True (and the trace filled) if decided without the store.
-  bool admit_known(const RouteSpec& spec, HttpRequest& request);
+  // True (and the trace filled) if decided without the store, from what was
+  // verified at `generation`.
+  bool admit_known(const RouteSpec& spec, HttpRequest& request, uint64_t generation);
   void admit_from_store(const RouteSpec& spec, HttpRequest& request);
 
   store::Store& store_;

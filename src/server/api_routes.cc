@@ -418,6 +418,14 @@ Handler cached_read(ServerContext& ctx, ReadRenderer render) {
   Handler from_store = blocking(ctx, [&ctx, render = std::move(render)](HttpRequest& req) {
     // Read before the snapshot begins: the body is at least this current.
     uint64_t generation = ctx.store.generation();
+    if (!ctx.store.generation_is_current()) {
+      // A shared store: current as of the request's arrival (admission may
+      // have established it already), so a body kept at it is good.
+      generation = req.trace && req.trace->generation ? req.trace->generation : ctx.store.current_generation();
+      if (ctx.cache_responses)
+        if (auto body = ctx.responses.find(response_key(req, req.caller(), req.organization()), generation))
+          return ok(std::move(*body));
+    }
     std::string body;
     ctx.store.read([&](store::Transaction& tx) { body = render(tx, req.caller(), req.organization(), req); });
     if (ctx.cache_responses)
@@ -428,7 +436,7 @@ Handler cached_read(ServerContext& ctx, ReadRenderer render) {
   // known at the current generation): a body known at that generation too
   // is answered without the store.
   return [&ctx, from_store = std::move(from_store)](HttpRequest& req, std::shared_ptr<Responder> responder) {
-    if (ctx.cache_responses)
+    if (ctx.cache_responses && ctx.store.generation_is_current())
       if (auto body = ctx.responses.find(response_key(req, req.caller(), req.organization()), ctx.store.generation()))
         return responder->send(ok(std::move(*body)));
     from_store(req, std::move(responder));

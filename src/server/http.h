@@ -36,6 +36,9 @@ struct RequestTrace {
   std::optional<std::string> organization;
   // Set by handlers that create something: its id, for the audit record.
   std::string created_id;
+  // The store's generation as of this request's arrival, once admission
+  // established it (store.h: current_generation()); 0 until then.
+  uint64_t generation = 0;
 };
 
 struct HttpRequest {

@@ -7,10 +7,12 @@
 // default: one server per store file) and postgres/ (several servers on one
 // database); the repositories themselves are shared (sql/).
 //
-// Transactions are serializable: the callback may run more than once (the
-// PostgreSQL backend re-runs it when a concurrent transaction of another
-// server conflicted), so it must have no effect outside the transaction but
-// what it assigns, and only the last run's assignments count.
+// Isolation: SQLite runs one writer at a time. PostgreSQL gives each
+// transaction one snapshot, and of two concurrent ones writing the same row
+// the later is run again: a change must write the rows its decision rests on
+// (as raising an environment's revision does), and what must exist once
+// needs a unique key. So the callback may run more than once: it must have
+// no effect outside the transaction but what it assigns, afresh on each run.
 //
 // Threading: transact() and read() may be called from any thread;
 // implementations serialise writers, not readers. Callers keep transactions
@@ -73,9 +75,19 @@ class Store {
   // generation() is G: the basis of caches that are never stale. SQLite: this
   // process's commits (a store file has one server, which holds its lock).
   // PostgreSQL: every server's commits, as each one's notification arrives
-  // (well under a millisecond on one network; while the listener is cut off
-  // it returns a new value on every call, so no cached answer is served).
+  // (a moment after the commit; while the listener is cut off it returns a
+  // new value on every call, so no cached answer is served).
   virtual uint64_t generation() const = 0;
+  // Whether generation() already counts every commit that returned before
+  // the call (SQLite), or only those heard of so far (PostgreSQL: use
+  // current_generation() where that moment matters).
+  virtual bool generation_is_current() const = 0;
+  // generation() once it counts every commit, on any server, that returned
+  // before this call. PostgreSQL: a round trip, shared by the calls that
+  // wait together (a notification sent to this server's own listener, which
+  // hears the plane's notifications in commit order, so when its own arrives
+  // all earlier ones have). Blocks: not on an I/O thread.
+  virtual uint64_t current_generation() = 0;
   // Adds a subscriber (see Subscriber). Call before serving.
   virtual void subscribe(Subscriber subscriber) = 0;
   // Drops every subscriber, waiting for deliveries in progress: from its

@@ -46,6 +46,8 @@ class TwiceStore final : public store::Store {
     inner_->read(fn);
   }
   uint64_t generation() const override { return inner_->generation(); }
+  bool generation_is_current() const override { return inner_->generation_is_current(); }
+  uint64_t current_generation() override { return inner_->current_generation(); }
   void subscribe(store::Subscriber subscriber) override { inner_->subscribe(std::move(subscriber)); }
   void unsubscribe_all() override { inner_->unsubscribe_all(); }
   int schema_version() override { return inner_->schema_version(); }

@@ -32,12 +32,8 @@ Connection::Connection(const std::string& uri, const ConnectionSettings& setting
   // it says overrides these defaults.
   const std::string statement_timeout = std::to_string(settings.statement_timeout_ms);
   const std::string lock_timeout = std::to_string(settings.lock_timeout_ms);
-  // enable_seqscan=off: index scans lock only what they read, where a
-  // sequential scan's predicate lock covers its whole table and fails every
-  // concurrent serializable writer. Per connection, so that plans prepared
-  // once (and reused by reads and writes alike) are made with it.
   const std::string options = "-c statement_timeout=" + statement_timeout + " -c lock_timeout=" + lock_timeout +
-                              " -c idle_in_transaction_session_timeout=60000 -c enable_seqscan=off";
+                              " -c idle_in_transaction_session_timeout=60000";
   // tcp_user_timeout: a connection whose peer vanished (a failover, a cut
   // network) fails within 10 s even with data in flight, where keepalives
   // don't apply; read-write: never a standby of a multi-host URI.

@@ -17,8 +17,12 @@ constexpr int kProbeAnswerMs = 3000;  // and must answer within this
 constexpr int kLongestPauseMs = 2000;
 }  // namespace
 
-Listener::Listener(std::string uri, OnMessage on_message, std::function<void()> on_resumed)
-    : uri_(std::move(uri)), on_message_(std::move(on_message)), on_resumed_(std::move(on_resumed)) {
+Listener::Listener(std::string uri, std::vector<std::string> channels, OnMessage on_message,
+                   std::function<void()> on_resumed)
+    : uri_(std::move(uri)),
+      channels_(std::move(channels)),
+      on_message_(std::move(on_message)),
+      on_resumed_(std::move(on_resumed)) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw Error::Internal("cannot make the store listener's eventfd");
   try {
@@ -42,7 +46,7 @@ Listener::~Listener() {
 
 void Listener::listen() {
   connection_ = std::make_unique<Connection>(uri_);
-  connection_->exec(std::string("LISTEN ") + kChannel);
+  for (const auto& channel : channels_) connection_->exec("LISTEN " + channel);
 }
 
 void Listener::probe() {
@@ -76,9 +80,10 @@ bool Listener::wait_readable(int timeout_ms) {
 void Listener::drain() {
   while (PGnotify* n = PQnotifies(connection_->raw())) {
     std::string payload = n->extra ? n->extra : "";
+    std::string channel = n->relname ? n->relname : "";
     int sender = n->be_pid;
     PQfreemem(n);
-    on_message_(payload, sender);
+    on_message_(channel, payload, sender);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/postgres/connection.h"
 
@@ -22,12 +23,12 @@ namespace byoc::store::postgres {
 
 class Listener {
  public:
-  // A notification's payload and the backend (pid) that sent it.
-  using OnMessage = std::function<void(const std::string& payload, int sender_pid)>;
+  // A notification's channel, payload and the backend (pid) that sent it.
+  using OnMessage = std::function<void(const std::string& channel, const std::string& payload, int sender_pid)>;
 
-  // Connects and listens before returning (throws byoc::Error if it can't),
-  // then carries on on its own thread.
-  Listener(std::string uri, OnMessage on_message, std::function<void()> on_resumed);
+  // Connects and listens on `channels` before returning (throws byoc::Error
+  // if it can't), then carries on on its own thread.
+  Listener(std::string uri, std::vector<std::string> channels, OnMessage on_message, std::function<void()> on_resumed);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -44,6 +45,7 @@ class Listener {
   void pause(int milliseconds);
 
   const std::string uri_;
+  const std::vector<std::string> channels_;
   OnMessage on_message_;
   std::function<void()> on_resumed_;
   std::unique_ptr<Connection> connection_;

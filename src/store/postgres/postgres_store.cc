@@ -1,11 +1,17 @@
 // PostgreSQL implementation of store::Store, for several servers on one
 // database.
 //
-// Transactions are SERIALIZABLE: the callers' read-modify-write code was
-// written for SQLite's single writer, and serializable isolation keeps its
-// meaning when two servers run it at once. A transaction that loses a
-// conflict (or finds its connection broken before COMMIT) is rolled back and
-// run again, up to kAttempts times, after a short random pause. A connection
+// Transactions are REPEATABLE READ (snapshot isolation): each sees one
+// snapshot, and of two concurrent transactions writing the same row the
+// second fails and is run again (first updater wins) — what the callers'
+// read-modify-write code, written for SQLite's single writer, needs: every
+// change it makes writes the rows its decision rests on (the environment's
+// revision, the service, the operation), and what must exist once has a
+// unique key. (SERIALIZABLE was tried: its predicate locks sit on whole index
+// pages, so under load unrelated environments' creates and syncs failed one
+// another until the attempts ran out.) A transaction that loses a conflict
+// (or finds its connection broken before COMMIT) is rolled back and run
+// again, up to kAttempts times, after a short random pause. A connection
 // that breaks during COMMIT leaves the outcome unknown: that is an error
 // (kUnavailable), never a silent second run.
 //
@@ -20,6 +26,11 @@
 // also notifies the channel; each server's Listener counts the notifications
 // of all servers, this one's included. While the listener is cut off,
 // generation() changes on every call, so no cache serves anything.
+// current_generation() sends a barrier, a notification on this store's own
+// channel, and waits for the listener to hear it: notifications arrive in
+// commit order, so by then every commit that returned before the call has
+// been counted. Callers waiting at once share a barrier, and one is never
+// more than kBarrierWait away from an answer (else: a new generation).
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -32,6 +43,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/crypto.h"
 #include "base/error.h"
 #include "store/postgres/leases.h"
 #include "store/postgres/listener.h"
@@ -50,17 +62,24 @@ using namespace std::chrono_literals;
 constexpr size_t kConnections = 16;
 constexpr auto kPoolWait = 30s;
 constexpr int kAttempts = 12;
+constexpr auto kBarrierWait = 2s;
 // pg_advisory_lock key of schema migrations ("byoc").
 constexpr int64_t kMigrationLock = 0x62796f63;
+const std::string kNotifyAndCommit = std::string("SELECT pg_notify('") + postgres::kChannel + "', ''); COMMIT";
 
 bool committed(const PGresult* result) { return std::strcmp(PQcmdStatus(const_cast<PGresult*>(result)), "COMMIT") == 0; }
 
 class PostgresStore final : public Store {
  public:
-  explicit PostgresStore(std::string uri) : uri_(std::move(uri)) {
+  explicit PostgresStore(std::string uri)
+      : uri_(std::move(uri)), barrier_channel_("byoc_barrier_" + crypto::hex(crypto::random_bytes(8))) {
     migrate();
     listener_ = std::make_unique<postgres::Listener>(
-        uri_, [this](const std::string& payload, int sender) { on_notification(payload, sender); },
+        uri_, std::vector<std::string>{postgres::kChannel, barrier_channel_},
+        [this](const std::string& channel, const std::string& payload, int sender) {
+          if (channel == barrier_channel_) return barrier_heard(payload);
+          on_notification(payload, sender);
+        },
         [this] {
           generation_.fetch_add(1);
           subscribers_.deliver("", "");
@@ -75,15 +94,15 @@ class PostgresStore final : public Store {
       Lease conn = take();
       bool commit_sent = false;
       try {
-        conn->exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+        conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
         postgres::PgSession session(*conn, false);
         postgres::PgLeases leases(session);
         sql::with_transaction(session, leases, fn);
         bool changed = session.written() > 0 || !session.outbox().empty();
-        // Delivered with the COMMIT to every listening server, this one's too.
-        if (changed) sql::Statement(session, "SELECT pg_notify(?, '')").bind(1, postgres::kChannel).run();
         commit_sent = true;
-        postgres::Result result = conn->exec("COMMIT");
+        // The change's notification goes with the COMMIT, in one round trip,
+        // to every listening server, this one's too.
+        postgres::Result result = conn->exec(changed ? kNotifyAndCommit : "COMMIT");
         if (!committed(result.get())) throw RetryTransaction("the transaction was rolled back", false);
         give_back(std::move(conn));
         if (changed) generation_.fetch_add(1);
@@ -132,6 +151,38 @@ class PostgresStore final : public Store {
   uint64_t generation() const override {
     if (!listener_ || !listener_->listening()) return generation_.fetch_add(1) + 1;
     return generation_.load();
+  }
+
+  bool generation_is_current() const override { return false; }
+
+  uint64_t current_generation() override {
+    std::unique_lock lock(barrier_mutex_);
+    // A barrier sent after this call began: one in flight now may have left before it.
+    const uint64_t needed = barriers_sent_ + 1;
+    auto deadline = std::chrono::steady_clock::now() + kBarrierWait;
+    // Without an answer in time: a generation no cache holds.
+    auto unknown = [this] { return generation_.fetch_add(1) + 1; };
+    while (barriers_heard_ < needed) {
+      if (!listener_->listening()) return unknown();
+      if (!barrier_in_flight_) {
+        barrier_in_flight_ = true;
+        uint64_t id = ++barriers_sent_;
+        lock.unlock();
+        bool sent = send_barrier(id);
+        lock.lock();
+        if (!sent) {
+          barrier_in_flight_ = false;
+          barrier_cv_.notify_all();
+          return unknown();
+        }
+        continue;
+      }
+      if (barrier_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        barrier_in_flight_ = false;  // lost (a listener that reconnected): the next caller sends another
+        return unknown();
+      }
+    }
+    return generation();
   }
 
   void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
@@ -224,6 +275,34 @@ class PostgresStore final : public Store {
     give_back(std::move(conn));
   }
 
+  // Autocommitted without waiting for the WAL to reach disk: it orders,
+  // it changes nothing.
+  bool send_barrier(uint64_t id) {
+    try {
+      Lease conn = take();
+      try {
+        conn->exec("BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('" + barrier_channel_ + "', '" +
+                   std::to_string(id) + "'); COMMIT");
+      } catch (...) {
+        rollback(std::move(conn));
+        throw;
+      }
+      give_back(std::move(conn));
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::warn("store: a generation barrier failed: {}", e.what());
+      return false;
+    }
+  }
+
+  void barrier_heard(const std::string& payload) {
+    uint64_t id = std::strtoull(payload.c_str(), nullptr, 10);
+    std::lock_guard lock(barrier_mutex_);
+    if (id > barriers_heard_) barriers_heard_ = id;
+    if (barriers_heard_ >= barriers_sent_) barrier_in_flight_ = false;
+    barrier_cv_.notify_all();
+  }
+
   void on_notification(const std::string& payload, int sender) {
     generation_.fetch_add(1);
     auto space = payload.find(' ');
@@ -279,6 +358,12 @@ class PostgresStore final : public Store {
   size_t open_ = 0;  // connections out or idle
   std::set<int> own_backends_;  // the backend pids of this pool's connections
   mutable std::atomic<uint64_t> generation_{1};
+  const std::string barrier_channel_;  // this store's own
+  std::mutex barrier_mutex_;
+  std::condition_variable barrier_cv_;
+  uint64_t barriers_sent_ = 0;
+  uint64_t barriers_heard_ = 0;
+  bool barrier_in_flight_ = false;
   Subscribers subscribers_;
   std::unique_ptr<postgres::Listener> listener_;
 };

@@ -184,6 +184,8 @@ class SqliteStore final : public Store {
   }
 
   uint64_t generation() const override { return generation_.load(); }
+  bool generation_is_current() const override { return true; }
+  uint64_t current_generation() override { return generation_.load(); }
   void subscribe(Subscriber subscriber) override { subscribers_.add(std::move(subscriber)); }
   void unsubscribe_all() override { subscribers_.clear(); }
 
