@@ -414,33 +414,20 @@ class Bench {
   // (hold_ms) runs out, so processing time ≤ answer time − hold: an upper bound.
   void restart() {
     settle();
-    std::vector<int64_t> failures_before(opt_.agents), resumed_before(opt_.agents), conns_before(opt_.agents);
-    for (size_t i = 0; i < opt_.agents; ++i) {
-      failures_before[i] = agents_[i]->probe().failures.load();
-      resumed_before[i] = agents_[i]->probe().resumed.load();
-      conns_before[i] = agents_[i]->probe().connections.load();
-    }
+    Counters before = counters();
     SteadyNanos killed = steady_now();
     int rc = run_command(opt_.restart_cmd);
     SteadyNanos up = steady_now();
     if (rc != 0) throw Error::Unavailable("the restart command failed");
-    SteadyNanos hold = static_cast<SteadyNanos>(opt_.hold_ms) * 1'000'000;
     bool ok = wait_until(
         [&] {
           return all([&](AgentProbe& p) { return p.connected_at.load() > up && p.unchanged_at.load() > up; });
         },
         std::chrono::seconds(opt_.hold_ms / 1000 + 300));
     if (!ok) throw Error::Unavailable("not every agent came back after the restart");
-    SteadyNanos reconnected = 0, processed = 0;
-    int64_t failures = 0, resumed = 0, connections = 0;
-    for (size_t i = 0; i < opt_.agents; ++i) {
-      AgentProbe& p = agents_[i]->probe();
-      reconnected = std::max(reconnected, p.connected_at.load());
-      processed = std::max(processed, p.unchanged_at.load() - hold);
-      failures += p.failures.load() - failures_before[i];
-      resumed += p.resumed.load() - resumed_before[i];
-      connections += p.connections.load() - conns_before[i];
-    }
+    std::vector<size_t> everyone(opt_.agents);
+    for (size_t i = 0; i < opt_.agents; ++i) everyone[i] = i;
+    auto [reconnected, processed, failures, resumed, connections] = comeback(everyone, before, 0);
     result_["restart"] = {{"server_down_to_up_seconds", seconds_between(killed, up)},
                           {"all_reconnected_seconds", seconds_between(killed, reconnected)},
                           {"all_in_sync_seconds", seconds_between(killed, processed)},
@@ -458,25 +445,54 @@ class Bench {
     note_rss("after_restart");
   }
 
+  // Every agent's counters, to tell what a kill cost.
+  struct Counters {
+    std::vector<int64_t> failures, resumed, connections;
+  };
+  Counters counters() {
+    Counters c;
+    for (const auto& a : agents_) {
+      c.failures.push_back(a->probe().failures.load());
+      c.resumed.push_back(a->probe().resumed.load());
+      c.connections.push_back(a->probe().connections.load());
+    }
+    return c;
+  }
+  // How `which` agents came back after a kill: when the last reconnected, when
+  // the last first sync was processed (answer − hold, an upper bound: a
+  // current agent is answered when the hold runs out), and what it cost
+  // them since `before`.
+  struct Comeback {
+    SteadyNanos reconnected, processed;
+    int64_t failures, resumed, connections;
+  };
+  Comeback comeback(const std::vector<size_t>& which, const Counters& before, SteadyNanos since) {
+    SteadyNanos hold = static_cast<SteadyNanos>(opt_.hold_ms) * 1'000'000;
+    Comeback c{since, since, 0, 0, 0};
+    for (size_t i : which) {
+      AgentProbe& p = agents_[i]->probe();
+      c.reconnected = std::max(c.reconnected, p.connected_at.load());
+      c.processed = std::max(c.processed, p.unchanged_at.load() - hold);
+      c.failures += p.failures.load() - before.failures[i];
+      c.resumed += p.resumed.load() - before.resumed[i];
+      c.connections += p.connections.load() - before.connections[i];
+    }
+    return c;
+  }
+
   // kill -9 of the first server, no restart, then until every agent it held is
   // back: reconnected to another server and its first sync there processed
   // (answer time − hold, an upper bound, as after a restart).
   void failover() {
     settle();
     std::vector<size_t> moved;
-    std::vector<int64_t> failures_before(opt_.agents), resumed_before(opt_.agents), conns_before(opt_.agents);
-    for (size_t i = 0; i < opt_.agents; ++i) {
-      AgentProbe& p = agents_[i]->probe();
-      if (p.server.load() == 0) moved.push_back(i);
-      failures_before[i] = p.failures.load();
-      resumed_before[i] = p.resumed.load();
-      conns_before[i] = p.connections.load();
-    }
+    for (size_t i = 0; i < opt_.agents; ++i)
+      if (agents_[i]->probe().server.load() == 0) moved.push_back(i);
+    Counters before = counters();
     int pid = server_pid(0);
     SteadyNanos killed = steady_now();
     ::kill(pid, SIGKILL);
     alive_.erase(alive_.begin());
-    SteadyNanos hold = static_cast<SteadyNanos>(opt_.hold_ms) * 1'000'000;
     auto back = [&](size_t i) {
       AgentProbe& p = agents_[i]->probe();
       return p.server.load() != 0 && p.connected_at.load() > killed && p.unchanged_at.load() > killed;
@@ -484,16 +500,7 @@ class Bench {
     bool ok = wait_until([&] { return std::all_of(moved.begin(), moved.end(), back); },
                          std::chrono::seconds(opt_.hold_ms / 1000 + 300));
     if (!ok) throw Error::Unavailable("not every agent of the killed server came back on another");
-    SteadyNanos reconnected = killed, processed = killed;
-    int64_t failures = 0, resumed = 0, connections = 0;
-    for (size_t i : moved) {
-      AgentProbe& p = agents_[i]->probe();
-      reconnected = std::max(reconnected, p.connected_at.load());
-      processed = std::max(processed, p.unchanged_at.load() - hold);
-      failures += p.failures.load() - failures_before[i];
-      resumed += p.resumed.load() - resumed_before[i];
-      connections += p.connections.load() - conns_before[i];
-    }
+    auto [reconnected, processed, failures, resumed, connections] = comeback(moved, before, killed);
     result_["failover"] = {{"agents_moved", moved.size()},
                            {"all_reconnected_seconds", seconds_between(killed, reconnected)},
                            {"all_in_sync_seconds", seconds_between(killed, processed)},

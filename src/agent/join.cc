@@ -53,14 +53,6 @@ AgentIdentity join_through(const fs::path& state_dir, const std::string& server_
                            const std::string& token) {
   AgentIdentity id;
   std::string expected = token_ca_hash(token);
-  auto cert = files::read_if_exists(state_dir / layout::kCertificate);
-  auto key = files::read_if_exists(state_dir / layout::kKey);
-  auto ca = files::read_if_exists(state_dir / layout::kServerCa);
-  auto identity = files::read_if_exists(state_dir / layout::kIdentity);
-  if (cert && key && ca && identity) {
-    json j = json::parse(*identity);
-    return {j.at("environment_id"), j.at("environment_name"), *ca, *key, *cert};
-  }
   // Read the chain with verification off, but send nothing secret on it.
   http::Client probe;
   std::string server_ca;

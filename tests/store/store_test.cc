@@ -207,5 +207,18 @@ TEST(SqliteStore, AStoreFileHasOneServer) {
   EXPECT_NO_THROW(open_sqlite_store(dir.path() / "byoc.db"));
 }
 
+TEST(Migrations, ReadInPostgresqlsWords) {
+  EXPECT_EQ(sql::postgres_text("CREATE TABLE t (a INTEGER NOT NULL, b BLOB, c TEXT, INTEGERS INTEGER);\n"
+                               "INSERT INTO t VALUES (strftime('%s','now'), x'00', 'INTEGER');"),
+            "CREATE TABLE t (a BIGINT NOT NULL, b BYTEA, c TEXT, INTEGERS BIGINT);\n"
+            "INSERT INTO t VALUES (extract(epoch from now())::bigint, x'00', 'BIGINT');");
+  for (const auto& m : sql::migrations()) {
+    std::string pg = m.text(sql::Dialect::kPostgres);
+    EXPECT_EQ(pg.find("INTEGER"), std::string::npos) << pg;
+    EXPECT_EQ(pg.find("BLOB"), std::string::npos) << pg;
+    EXPECT_EQ(pg.find("strftime"), std::string::npos) << pg;
+  }
+}
+
 }  // namespace
 }  // namespace byoc::store

@@ -1,9 +1,11 @@
 #include "store/sql/migrations.h"
 
+#include <regex>
+
 namespace byoc::store::sql {
 
-// Each entry: the SQLite text, then the PostgreSQL text of the same change.
-// PostgreSQL's integers are BIGINT (SQLite's INTEGER is 64-bit already).
+// Each migration is written once, in SQLite's words; PostgreSQL's text is
+// the same with its names for three things (postgres_text below).
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       // 1: the walking skeleton's resources.
@@ -92,92 +94,6 @@ const std::vector<Migration>& migrations() {
         holder TEXT NOT NULL,
         expires_at INTEGER NOT NULL
       );
-      )sql",
-       R"sql(
-      CREATE TABLE environments (
-        id TEXT PRIMARY KEY,
-        organization TEXT NOT NULL,
-        name TEXT NOT NULL,
-        cloud TEXT NOT NULL,
-        region TEXT NOT NULL,
-        cidr TEXT NOT NULL,
-        zones TEXT NOT NULL,
-        state TEXT NOT NULL,
-        conditions TEXT NOT NULL,
-        revision BIGINT NOT NULL,
-        ca_pem TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        UNIQUE (organization, name)
-      );
-      CREATE TABLE services (
-        id TEXT PRIMARY KEY,
-        environment_id TEXT NOT NULL REFERENCES environments(id),
-        name TEXT NOT NULL,
-        clickhouse_version TEXT NOT NULL,
-        shards BIGINT NOT NULL,
-        replicas BIGINT NOT NULL,
-        cpu_millis BIGINT NOT NULL,
-        memory_mib BIGINT NOT NULL,
-        allowed_ips TEXT NOT NULL,
-        password_sha256_hex TEXT NOT NULL,
-        state TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        endpoint TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        UNIQUE (environment_id, name)
-      );
-      CREATE TABLE operations (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        environment_id TEXT NOT NULL,
-        environment_name TEXT NOT NULL,
-        service_name TEXT NOT NULL,
-        status TEXT NOT NULL,
-        steps TEXT NOT NULL,
-        result TEXT NOT NULL,
-        error TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL
-      );
-      CREATE INDEX operations_running ON operations(status) WHERE status = 'running';
-      CREATE TABLE api_tokens (
-        id TEXT PRIMARY KEY,
-        secret_sha256_hex TEXT NOT NULL,
-        role TEXT NOT NULL,
-        organization TEXT NOT NULL,
-        created_at BIGINT NOT NULL
-      );
-      CREATE TABLE join_tokens (
-        id TEXT PRIMARY KEY,
-        environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
-        secret_sha256_hex TEXT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        used_at BIGINT NOT NULL
-      );
-      CREATE TABLE agents (
-        environment_id TEXT PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
-        certificate_serial TEXT NOT NULL,
-        joined_at BIGINT NOT NULL
-      );
-      CREATE TABLE usage_intervals (
-        environment_id TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        service TEXT NOT NULL,
-        shard BIGINT NOT NULL,
-        replica BIGINT NOT NULL,
-        start_at BIGINT NOT NULL,
-        end_at BIGINT NOT NULL,
-        cpu_millis_seconds BIGINT NOT NULL,
-        memory_mib_seconds BIGINT NOT NULL,
-        PRIMARY KEY (environment_id, seq)
-      );
-      CREATE TABLE leases (
-        key TEXT PRIMARY KEY,
-        holder TEXT NOT NULL,
-        expires_at BIGINT NOT NULL
-      );
       )sql"},
       // 2: organisations and idempotent POSTs.
       {R"sql(
@@ -204,31 +120,6 @@ const std::vector<Migration>& migrations() {
       ALTER TABLE services ADD COLUMN native_endpoint TEXT NOT NULL DEFAULT '';
       ALTER TABLE environments ADD COLUMN host_cores INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE environments ADD COLUMN host_memory_mib INTEGER NOT NULL DEFAULT 0;
-      )sql",
-       R"sql(
-      CREATE TABLE organizations (
-        name TEXT PRIMARY KEY,
-        created_at BIGINT NOT NULL
-      );
-      INSERT INTO organizations VALUES ('default', extract(epoch from now())::bigint);
-      CREATE TABLE idempotency_keys (
-        token_id TEXT NOT NULL,
-        key TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        status BIGINT NOT NULL,
-        body TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        PRIMARY KEY (token_id, key)
-      );
-      ALTER TABLE operations ADD COLUMN organization TEXT NOT NULL DEFAULT 'default';
-      ALTER TABLE environments ADD COLUMN applied_revision BIGINT NOT NULL DEFAULT 0;
-      ALTER TABLE environments ADD COLUMN instance_types TEXT NOT NULL DEFAULT '[]';
-      ALTER TABLE environments ADD COLUMN daemonset_cpu_millis BIGINT NOT NULL DEFAULT 0;
-      ALTER TABLE environments ADD COLUMN daemonset_memory_mib BIGINT NOT NULL DEFAULT 0;
-      ALTER TABLE services ADD COLUMN profile TEXT NOT NULL DEFAULT '';
-      ALTER TABLE services ADD COLUMN native_endpoint TEXT NOT NULL DEFAULT '';
-      ALTER TABLE environments ADD COLUMN host_cores BIGINT NOT NULL DEFAULT 0;
-      ALTER TABLE environments ADD COLUMN host_memory_mib BIGINT NOT NULL DEFAULT 0;
       )sql"},
       // 3: every sync that settles an operation looks up its environment's
       // running ones (scanning them all was quadratic); agents' certificates
@@ -237,25 +128,14 @@ const std::vector<Migration>& migrations() {
       CREATE INDEX operations_running_by_environment ON operations(environment_id, created_at)
         WHERE status = 'running';
       ALTER TABLE agents ADD COLUMN previous_serial TEXT NOT NULL DEFAULT '';
-      )sql",
-       R"sql(
-      CREATE INDEX operations_running_by_environment ON operations(environment_id, created_at)
-        WHERE status = 'running';
-      ALTER TABLE agents ADD COLUMN previous_serial TEXT NOT NULL DEFAULT '';
       )sql"},
       // 4: the cloud driver's handle and the action in flight with its
       // idempotency token, recorded before the driver is called.
       {R"sql(
       ALTER TABLE environments ADD COLUMN cloud_state TEXT NOT NULL DEFAULT '{}';
-      )sql",
-       R"sql(
-      ALTER TABLE environments ADD COLUMN cloud_state TEXT NOT NULL DEFAULT '{}';
       )sql"},
       // 5: who holds each API token, so reviews and the audit log tell people apart.
       {R"sql(
-      ALTER TABLE api_tokens ADD COLUMN subject TEXT NOT NULL DEFAULT '';
-      )sql",
-       R"sql(
       ALTER TABLE api_tokens ADD COLUMN subject TEXT NOT NULL DEFAULT '';
       )sql"},
       // 6: several servers on one store: the servers of the plane, which
@@ -282,34 +162,21 @@ const std::vector<Migration>& migrations() {
         entry BLOB NOT NULL,
         PRIMARY KEY (key, idx)
       );
-      )sql",
-       R"sql(
-      CREATE TABLE servers (
-        id TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        started_at BIGINT NOT NULL,
-        heartbeat_at BIGINT NOT NULL
-      );
-      CREATE TABLE agent_sessions (
-        environment_id TEXT PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
-        server_id TEXT NOT NULL,
-        since BIGINT NOT NULL
-      );
-      CREATE TABLE log_heads (
-        key TEXT PRIMARY KEY,
-        size BIGINT NOT NULL
-      );
-      CREATE TABLE log_entries (
-        key TEXT NOT NULL,
-        idx BIGINT NOT NULL,
-        entry BYTEA NOT NULL,
-        PRIMARY KEY (key, idx)
-      );
       )sql"},
   };
   return all;
 }
 
-const char* Migration::text(Dialect dialect) const { return dialect == Dialect::kSqlite ? sqlite : postgres; }
+std::string postgres_text(const std::string& sqlite) {
+  // SQLite's INTEGER is 64-bit, PostgreSQL's is not; bytes are BYTEA; the
+  // current time in seconds is spelt differently.
+  std::string out = std::regex_replace(sqlite, std::regex("\\bINTEGER\\b"), "BIGINT");
+  out = std::regex_replace(out, std::regex("\\bBLOB\\b"), "BYTEA");
+  return std::regex_replace(out, std::regex("strftime\\('%s', *'now'\\)"), "extract(epoch from now())::bigint");
+}
+
+std::string Migration::text(Dialect dialect) const {
+  return dialect == Dialect::kSqlite ? std::string(sqlite) : postgres_text(sqlite);
+}
 
 }  // namespace byoc::store::sql

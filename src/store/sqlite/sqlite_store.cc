@@ -259,7 +259,7 @@ class SqliteStore final : public Store {
     for (int next = version + 1; next <= static_cast<int>(all.size()); ++next) {
       sqlite::exec(db_, "BEGIN IMMEDIATE");
       try {
-        sqlite::exec(db_, all[next - 1].text(sql::Dialect::kSqlite));
+        sqlite::exec(db_, all[next - 1].text(sql::Dialect::kSqlite).c_str());
         sqlite::OneShot(db_, "INSERT INTO schema_version VALUES (?, strftime('%s','now'))").bind(1, next).step();
         sqlite::exec(db_, "COMMIT");
       } catch (...) {
