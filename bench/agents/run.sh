@@ -66,7 +66,11 @@ cat >"$work/start-server.sh" <<SH
 #!/usr/bin/env bash
 set -euo pipefail
 data="\$1"; port="\$2"; pidfile="\$3"; shift 3
-"$byoc" server --listen "127.0.0.1:\$port" --data-dir "\$data" --io-threads $io_threads "\$@" \
+# Every simulated agent connects from 127.0.0.1: one source, where real agents are thousands.
+# The listener's per-source limit on connections still in their handshake (1024 by default,
+# issue 10) would evict the oldest of a fleet reconnecting at once; lift it as real sources would.
+"$byoc" server --listen "127.0.0.1:\$port" --data-dir "\$data" --io-threads $io_threads \
+  --max-pending-per-source 100000 "\$@" \
   >>"\$data.log" 2>&1 </dev/null &
 pid=\$!
 echo "\$pid" >"\$pidfile"

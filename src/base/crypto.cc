@@ -410,6 +410,12 @@ std::string generate_key_pem() {
   return private_key_pem(key.get());
 }
 
+std::string generate_ed25519_key_pem() {
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (!key) fail_internal("Ed25519 key generation");
+  return private_key_pem(key.get());
+}
+
 std::string public_key_pem(std::string_view private_key_pem_text) {
   PkeyPtr key = load_private_key(private_key_pem_text);
   BioPtr bio = write_bio();

@@ -29,6 +29,8 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 // A fresh ECDSA P-256 private key, PKCS#8 PEM.
 std::string generate_key_pem();
+// A fresh Ed25519 private key, PKCS#8 PEM (signed notes: the audit log's checkpoints).
+std::string generate_ed25519_key_pem();
 // The SubjectPublicKeyInfo PEM of a private key.
 std::string public_key_pem(std::string_view private_key_pem);
 // True when the certificate is for the public half of `private_key_pem`.

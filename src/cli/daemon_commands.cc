@@ -64,8 +64,8 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
                   "postgresql://USER@HOST:PORT/DB (a libpq URI; password in ~/.pgpass or PGPASSWORD) for a plane "
                   "of several servers; default: SQLite in the data dir");
   sub->add_option("--keys-from", f->keys_from,
-                  "Data dir of a server of the same plane: copy its CA, agent CA, session-ticket secret and admin "
-                  "token here first");
+                  "Data dir of a server of the same plane: copy its CA, agent CA, session-ticket secret, audit log "
+                  "key and admin token here first");
   sub->add_option("--lease-seconds", f->lease_seconds,
                   "How long a reconcile's lease lasts unrenewed: another server takes over a dead one's work after it")
       ->check(CLI::Range(2, 3600))

@@ -102,6 +102,12 @@ ServerIdentity load_or_create_identity(const fs::path& data_dir, const fs::path&
   }
   id.ca_sha256_hex = crypto::certificate_sha256_hex(id.ca_pem);
   id.agent_ca = load_or_make_ca(data_dir, "agent-ca", "byoc agent CA", clock);
+  auto log_key = files::read_if_exists(data_dir / "audit-log.key");
+  if (!log_key) {
+    log_key = crypto::generate_ed25519_key_pem();
+    files::write_atomic(data_dir / "audit-log.key", *log_key, 0600);
+  }
+  id.audit_log_key_pem = *log_key;
   return id;
 }
 

@@ -6,10 +6,12 @@
 //   admin.token (0600)                      the first admin token, written once
 //   session-ticket.key (0600)               the day's secret TLS session ticket
 //                                            keys come from (session_tickets.h)
+//   audit-log.key (0600)                    Ed25519: signs the audit logs' checkpoints
 //
-// The servers of one plane (one store) share the CA, the agent CA and the
-// session-ticket secret, so an agent or CLI that pinned the CA, and a TLS
-// session, are good with every server: a second server takes them from the
+// The servers of one plane (one store) share the CA, the agent CA, the
+// session-ticket secret and the audit log key, so an agent or CLI that
+// pinned the CA, a TLS session, and a log's checkpoints are good with (and
+// made alike by) every server: a second server takes them from the
 // first's data dir once (`byoc server --keys-from DIR`). None of them is ever
 // in the store. Each server has its own serving certificate, issued by the
 // shared CA.
@@ -25,6 +27,7 @@
 namespace byoc::server {
 
 struct ServerIdentity {
+  std::string audit_log_key_pem;  // Ed25519, PKCS#8
   std::string ca_pem;
   std::string ca_sha256_hex;
   std::string serving_chain_pem;
@@ -40,8 +43,9 @@ ServerIdentity load_or_create_identity(const std::filesystem::path& data_dir,
 
 // The files take_plane_keys() copies; ca.key may be missing when the plane's
 // servers run with --tls-cert.
-inline constexpr const char* kPlaneKeyFiles[] = {"ca.pem", "ca.key", "agent-ca.pem", "agent-ca.key",
-                                                 "session-ticket.key", "admin.token"};
+inline constexpr const char* kPlaneKeyFiles[] = {"ca.pem",          "ca.key",        "agent-ca.pem",
+                                                 "agent-ca.key",    "session-ticket.key", "audit-log.key",
+                                                 "admin.token"};
 
 // Copies the plane's keys (kPlaneKeyFiles) from another server's data dir
 // `from` into `data_dir` (0600 each). A file already there must be the same

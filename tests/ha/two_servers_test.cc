@@ -70,7 +70,8 @@ class TwoServers : public ::testing::Test {
 };
 
 TEST_F(TwoServers, SecondServerSharesTheKeysNoneInTheDatabaseAllPrivate) {
-  for (const char* name : {"ca.pem", "ca.key", "agent-ca.pem", "agent-ca.key", "session-ticket.key", "admin.token"}) {
+  for (const char* name : {"ca.pem", "ca.key", "agent-ca.pem", "agent-ca.key", "session-ticket.key", "audit-log.key",
+                           "admin.token"}) {
     EXPECT_EQ(files::read(a.data_dir() / name), files::read(b.data_dir() / name)) << name;
     struct stat st {};
     ASSERT_EQ(::stat((b.data_dir() / name).c_str(), &st), 0);
@@ -82,7 +83,7 @@ TEST_F(TwoServers, SecondServerSharesTheKeysNoneInTheDatabaseAllPrivate) {
   std::string dump = testing::postgres_dump(database.uri());
   ASSERT_NE(dump.find("servers"), std::string::npos) << "the dump is empty";
   EXPECT_EQ(dump.find("PRIVATE KEY"), std::string::npos);
-  for (const char* name : {"ca.key", "agent-ca.key", "server.key"}) {
+  for (const char* name : {"ca.key", "agent-ca.key", "server.key", "audit-log.key"}) {
     std::string key = files::read(a.data_dir() / name);
     std::string body = key.substr(key.find('\n') + 1, 40);
     EXPECT_EQ(dump.find(body), std::string::npos) << name;

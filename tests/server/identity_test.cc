@@ -48,6 +48,8 @@ TEST_F(PlaneKeys, ASecondServerTakesThemPrivateAndIssuesItsOwnServingCertificate
   ServerIdentity b = load_or_create_identity(second, "", "", clock);
   EXPECT_EQ(a.ca_sha256_hex, b.ca_sha256_hex);  // what join tokens and the CLI pin
   EXPECT_EQ(a.agent_ca.cert_pem, b.agent_ca.cert_pem);
+  EXPECT_EQ(a.audit_log_key_pem, b.audit_log_key_pem);  // one signer of the plane's checkpoints
+  EXPECT_NE(a.audit_log_key_pem.find("BEGIN PRIVATE KEY"), std::string::npos);
   EXPECT_NE(a.serving_key_pem, b.serving_key_pem);
   EXPECT_TRUE(crypto::verify_issued_by(b.serving_chain_pem, a.ca_pem, clock.system_time()));
   // The admin token came along: no second one is made.
