@@ -1,5 +1,5 @@
-// `byoc token create|list|delete` and `byoc org create|list` (admin tokens only;
-// the server answers 403 to any other role).
+// `byoc token create|list|delete`, `byoc org create|list` and `byoc plane
+// list` (admin tokens only; the server answers 403 to any other role).
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -82,7 +82,23 @@ void add_org_list(CLI::App* org, CommandSet& commands) {
   });
 }
 
+void add_plane_list(CLI::App* plane, CommandSet& commands) {
+  auto format = std::make_shared<std::string>();
+  auto* sub = plane->add_subcommand("list", "List the plane's live servers, as the one asked knows them");
+  add_output_option(sub, *format);
+  on_run(sub, commands, [format, &io = commands.io] {
+    print_result(io, *format, connect(io)->get("/v1/servers"), render_server_list);
+    return 0;
+  });
+}
+
 }  // namespace
+
+void add_plane_commands(CLI::App& app, CommandSet& commands) {
+  auto* plane = app.add_subcommand("plane", "The management plane's servers (admin; several share a PostgreSQL store)");
+  plane->require_subcommand(1);
+  add_plane_list(plane, commands);
+}
 
 void add_token_commands(CLI::App& app, CommandSet& commands) {
   auto* token = app.add_subcommand("token", "Manage API tokens (admin)");

@@ -33,6 +33,7 @@ void build(CLI::App& app, CommandSet& commands) {
   add_cloud_commands(app, commands);
   add_token_commands(app, commands);
   add_org_commands(app, commands);
+  add_plane_commands(app, commands);
   add_plan_commands(app, commands.io.out);
 }
 

@@ -239,6 +239,16 @@ std::string render_token_list(const json& items) {
   return render_table({"ID", "ROLE", "ORGANIZATION", "SUBJECT", "CREATED"}, rows);
 }
 
+std::string render_server_list(const json& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : items_of(items)) {
+    std::string url = cell(s, "url").empty() ? "(not advertised)" : cell(s, "url");
+    rows.push_back({cell(s, "id") + (s.value("answering", false) ? " *" : ""), url, cell(s, "started_at"),
+                    cell(s, "heartbeat_at")});
+  }
+  return render_table({"ID (* answering)", "URL", "STARTED", "HEARTBEAT"}, rows);
+}
+
 std::string render_organization(const json& organization) {
   return render_details(
       {{"name", cell(organization, "name")}, {"created", cell(organization, "created_at")}});

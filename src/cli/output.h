@@ -46,6 +46,7 @@ std::string render_cloud_list(const nlohmann::json& items);
 // (with a warning that it is shown once).
 std::string render_token(const nlohmann::json& token);
 std::string render_token_list(const nlohmann::json& items);
+std::string render_server_list(const nlohmann::json& items);
 std::string render_organization(const nlohmann::json& organization);
 std::string render_organization_list(const nlohmann::json& items);
 // Includes a top-level `password` (the 202 answer of a service create).

@@ -17,6 +17,7 @@ void add_profile_commands(CLI::App& app, CommandSet& commands);
 void add_cloud_commands(CLI::App& app, CommandSet& commands);
 void add_token_commands(CLI::App& app, CommandSet& commands);
 void add_org_commands(CLI::App& app, CommandSet& commands);
+void add_plane_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
 
 }  // namespace byoc::cli

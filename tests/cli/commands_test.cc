@@ -201,6 +201,31 @@ TEST_F(CommandsTest, OrgCreateAndList) {
   EXPECT_EQ(json::parse(run_cli({"org", "list", "-o", "json"}).out), list);
 }
 
+TEST_F(CommandsTest, PlaneListShowsTheServersAndWhichAnswered) {
+  json list = {{"items",
+                {{{"id", "server-a"},
+                  {"url", "https://10.0.0.1:8443"},
+                  {"started_at", "2026-12-06T10:00:00Z"},
+                  {"heartbeat_at", "2026-12-06T10:05:00Z"},
+                  {"answering", true}},
+                 {{"id", "server-b"},
+                  {"url", ""},
+                  {"started_at", "2026-12-06T10:01:00Z"},
+                  {"heartbeat_at", "2026-12-06T10:04:55Z"},
+                  {"answering", false}}}}};
+  answer(200, list);
+  Result r = run_cli({"plane", "list"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method, "GET");
+  EXPECT_EQ(sent_[0].path, "/v1/servers");
+  EXPECT_EQ(r.out,
+            "ID (* answering)   URL                     STARTED                HEARTBEAT\n"
+            "server-a *         https://10.0.0.1:8443   2026-12-06T10:00:00Z   2026-12-06T10:05:00Z\n"
+            "server-b           (not advertised)        2026-12-06T10:01:00Z   2026-12-06T10:04:55Z\n");
+  answer(200, list);
+  EXPECT_EQ(json::parse(run_cli({"plane", "list", "-o", "json"}).out), list);
+}
+
 TEST_F(CommandsTest, OrganizationGoesInTheQueryOfEveryEnvAndServiceCommand) {
   json env = {{"name", "e 1"}, {"cloud", "local"}, {"state", "READY"}};
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -495,6 +520,7 @@ TEST_F(CommandsTest, HelpForTheNewCommands) {
                                         {"token", "delete", "--help"},
                                         {"org", "create", "--help"},
                                         {"org", "list", "--help"},
+                                        {"plane", "list", "--help"},
                                         {"profile", "list", "--help"},
                                         {"env", "update", "--help"},
                                         {"service", "update", "--help"}}) {
