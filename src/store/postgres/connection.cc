@@ -72,9 +72,8 @@ void Connection::check(const PGresult* result, std::string_view what) {
     if (aborted_retryable_) throw RetryTransaction(message, false);
     throw Error::Internal(message);
   }
-  aborted_retryable_ = state == "40001" || state == "40P01";
-  if (aborted_retryable_) throw RetryTransaction(message, false);
-  if (state == "23505") throw Error::Conflict("conflict", message);
+  aborted_retryable_ = state == "40001" || state == "40P01" || state == "23505";
+  if (aborted_retryable_) throw RetryTransaction(message, false, state == "23505");
   if (state == "57014" || state == "55P03") throw Error::Unavailable(message);
   throw Error::Internal(message);
 }

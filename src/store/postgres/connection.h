@@ -1,11 +1,12 @@
 // One libpq connection to the store's PostgreSQL database, with the error
 // handling every caller shares.
 //
-// Errors: a uniqueness violation (SQLSTATE 23505) throws byoc::Error
-// kConflict; a serialization failure or deadlock (40001, 40P01), a statement
-// in a transaction already aborted by one (25P02), and a connection that
-// broke throw RetryTransaction, which the store turns into a new attempt
-// (never seen by callers); a statement or lock timeout throws kUnavailable;
+// Errors: a serialization failure or deadlock (40001, 40P01), a uniqueness
+// violation (23505: under REPEATABLE READ, what a concurrent transaction's
+// insert of the same key looks like), a statement in a transaction already
+// aborted by one (25P02), and a connection that broke throw RetryTransaction,
+// which the store turns into a new attempt (never seen by callers; a
+// uniqueness violation that stays is byoc::Error kConflict); a statement or lock timeout throws kUnavailable;
 // anything else kInternal. Messages are the server's, which never hold the
 // connection's password.
 //
@@ -25,9 +26,12 @@
 namespace byoc::store::postgres {
 
 struct RetryTransaction : std::runtime_error {
-  RetryTransaction(const std::string& what, bool connection_lost)
-      : std::runtime_error(what), connection_lost(connection_lost) {}
+  RetryTransaction(const std::string& what, bool connection_lost, bool unique_violation = false)
+      : std::runtime_error(what), connection_lost(connection_lost), unique_violation(unique_violation) {}
   bool connection_lost;  // the transaction's outcome is unknown if COMMIT was sent
+  // A key another transaction inserted first: the next attempt sees its row
+  // (and answers as the repositories' own checks say), unless it keeps failing.
+  bool unique_violation;
 };
 
 struct ResultDeleter {

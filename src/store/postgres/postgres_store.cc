@@ -62,6 +62,9 @@ using namespace std::chrono_literals;
 constexpr size_t kConnections = 16;
 constexpr auto kPoolWait = 30s;
 constexpr int kAttempts = 12;
+// A uniqueness violation is run again this often (a concurrent insert of the
+// same key is then visible), then answered as a conflict.
+constexpr int kUniqueViolationAttempts = 2;
 constexpr auto kBarrierWait = 2s;
 // pg_advisory_lock key of schema migrations ("byoc").
 constexpr int64_t kMigrationLock = 0x62796f63;
@@ -90,6 +93,7 @@ class PostgresStore final : public Store {
 
   void transact(const std::function<void(Transaction&)>& fn) override {
     std::mt19937 random(std::random_device{}());
+    int unique_violations = 0;
     for (int attempt = 1;; ++attempt) {
       Lease conn = take();
       bool commit_sent = false;
@@ -113,6 +117,9 @@ class PostgresStore final : public Store {
         if (e.connection_lost) drop_idle();
         if (e.connection_lost && commit_sent)
           throw Error::Unavailable("the store connection broke during COMMIT; the change may have been made");
+        // Still there after new attempts: not a race but a real duplicate.
+        if (e.unique_violation && ++unique_violations > kUniqueViolationAttempts)
+          throw Error::Conflict("conflict", e.what());
         if (attempt >= kAttempts)
           throw Error::Unavailable(std::string("the store is too busy (") + e.what() + ")");
         pause_before(attempt, random);
