@@ -38,6 +38,9 @@ class Clock {
   int64_t unix_seconds() const {
     return std::chrono::duration_cast<std::chrono::seconds>(system_time().time_since_epoch()).count();
   }
+  int64_t unix_millis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(system_time().time_since_epoch()).count();
+  }
 
   // Waits on `cv` (`lock` held on entry and on return, released meanwhile)
   // until it is notified or this clock reaches `deadline`; true when the

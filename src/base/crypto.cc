@@ -555,3 +555,89 @@ std::vector<std::string> split_pem_certificates(std::string_view bundle) {
 }
 
 }  // namespace byoc::crypto
+
+namespace byoc::crypto {
+
+std::string base64(std::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX / 4 * 3)) throw Error::Invalid("too_large", "input too large");
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  if (len < 0) fail_internal("EVP_EncodeBlock");
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0 || text.size() > static_cast<size_t>(INT_MAX)) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  ERR_clear_error();
+  if (len < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<size_t>(len) - padding);
+  // Canonical form only: one text per byte string (EVP_DecodeBlock skips
+  // surrounding whitespace and ignores stray low bits).
+  if (base64(out) != text) return std::nullopt;
+  return out;
+}
+
+namespace {
+
+PkeyPtr ed25519_private(std::string_view seed) {
+  if (seed.size() != 32) fail_invalid("bad_key", "an Ed25519 private key is 32 bytes");
+  PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                           reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
+  if (!key) fail_internal("EVP_PKEY_new_raw_private_key");
+  return key;
+}
+
+}  // namespace
+
+std::string ed25519_public_key(std::string_view seed) {
+  PkeyPtr key = ed25519_private(seed);
+  std::string out(32, '\0');
+  size_t len = out.size();
+  if (EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 || len != 32)
+    fail_internal("EVP_PKEY_get_raw_public_key");
+  return out;
+}
+
+std::string ed25519_sign(std::string_view seed, std::string_view message) {
+  PkeyPtr key = ed25519_private(seed);
+  std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  std::string signature(64, '\0');
+  size_t len = signature.size();
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      len != 64)
+    fail_internal("Ed25519 signing");
+  return signature;
+}
+
+bool ed25519_verify(std::string_view public_key, std::string_view message, std::string_view signature) {
+  if (public_key.size() != 32 || signature.size() != 64) return false;
+  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                          reinterpret_cast<const unsigned char*>(public_key.data()), 32));
+  std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  bool ok = key && ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), 64,
+                             reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::string ed25519_seed(std::string_view private_key_pem_text) {
+  PkeyPtr key = load_private_key(private_key_pem_text);
+  if (!EVP_PKEY_is_a(key.get(), "ED25519")) fail_invalid("bad_key", "not an Ed25519 private key");
+  std::string out(32, '\0');
+  size_t len = out.size();
+  if (EVP_PKEY_get_raw_private_key(key.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 || len != 32)
+    fail_internal("EVP_PKEY_get_raw_private_key");
+  return out;
+}
+
+}  // namespace byoc::crypto

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@ namespace byoc::crypto {
 std::string random_bytes(size_t n);
 std::string hex(std::string_view bytes);             // lowercase
 std::string base64url(std::string_view bytes);       // RFC 4648 §5, no padding
+std::string base64(std::string_view bytes);          // RFC 4648 §4, padded
+// Standard padded base64, decoded only when `text` is exactly what base64()
+// makes of the result (no whitespace, no stray bits): else nullopt.
+std::optional<std::string> base64_decode(std::string_view text);
 std::string sha256(std::string_view data);           // 32 raw bytes
 std::string sha256_hex(std::string_view data);
 // HKDF-SHA256 (RFC 5869): `length` bytes derived from `key` for `info`.
@@ -31,6 +36,15 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string generate_key_pem();
 // A fresh Ed25519 private key, PKCS#8 PEM (signed notes: the audit log's checkpoints).
 std::string generate_ed25519_key_pem();
+// Ed25519 (RFC 8032) on raw keys, for signed notes: a 32-byte seed (the
+// private key), a 32-byte public key, 64-byte signatures. Bad lengths throw
+// kInvalid; ed25519_verify answers false for any malformed input.
+std::string ed25519_public_key(std::string_view seed);
+std::string ed25519_sign(std::string_view seed, std::string_view message);
+bool ed25519_verify(std::string_view public_key, std::string_view message, std::string_view signature);
+// The seed of an Ed25519 PKCS#8 PEM private key (kInvalid for another kind).
+std::string ed25519_seed(std::string_view private_key_pem);
+
 // The SubjectPublicKeyInfo PEM of a private key.
 std::string public_key_pem(std::string_view private_key_pem);
 // True when the certificate is for the public half of `private_key_pem`.

@@ -52,23 +52,30 @@ json ApiClient::patch(const std::string& path, const json& body) { return call("
 json ApiClient::del(const std::string& path) { return call("DELETE", path, ""); }
 
 json ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
+  std::string text = exchange(method, path, body, "application/json");
+  if (text.empty()) return json();
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded())
+    throw Error::Internal("the server answered " + method + " " + path + " with something that is not JSON");
+  return parsed;
+}
+
+std::string ApiClient::get_text(const std::string& path) { return exchange("GET", path, "", "text/plain"); }
+
+std::string ApiClient::exchange(const std::string& method, const std::string& path, const std::string& body,
+                                const std::string& accept) {
   http::Request request;
   request.method = method;
   request.url = connection_.server + path;
-  request.headers = {{"Authorization", "Bearer " + connection_.token}, {"Accept", "application/json"}};
+  request.headers = {{"Authorization", "Bearer " + connection_.token}, {"Accept", accept}};
   if (method == "POST" || method == "PATCH") {
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
   }
   http::Response response = transport_ ? transport_(request) : http_.send(request);
-  std::string what = method + " " + path;
   if (response.status < 200 || response.status > 299)
-    throw error_from_response(response.status, response.body, what);
-  if (response.body.empty()) return json();
-  json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded())
-    throw Error::Internal("the server answered " + what + " with something that is not JSON");
-  return parsed;
+    throw error_from_response(response.status, response.body, method + " " + path);
+  return std::move(response.body);
 }
 
 std::string path_segment(std::string_view text) {

@@ -33,11 +33,16 @@ class ApiClient {
   nlohmann::json post(const std::string& path, const nlohmann::json& body);
   nlohmann::json patch(const std::string& path, const nlohmann::json& body);
   nlohmann::json del(const std::string& path);
+  // GET of a text answer (e.g. an audit checkpoint): its body as it came.
+  std::string get_text(const std::string& path);
 
   const std::string& server() const { return connection_.server; }
 
  private:
   nlohmann::json call(const std::string& method, const std::string& path, const std::string& body);
+  // The body of a 2xx answer; byoc::Error otherwise.
+  std::string exchange(const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& accept);
 
   ClientConfig connection_;
   http::Client http_;

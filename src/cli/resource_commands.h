@@ -19,5 +19,6 @@ void add_token_commands(CLI::App& app, CommandSet& commands);
 void add_org_commands(CLI::App& app, CommandSet& commands);
 void add_plane_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
+void add_audit_commands(CLI::App& app, CommandSet& commands);
 
 }  // namespace byoc::cli

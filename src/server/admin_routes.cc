@@ -65,7 +65,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 201, [&](store::Transaction& tx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
         json body = parse_json_body(req);
@@ -97,7 +97,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 201, [&](store::Transaction& tx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
         json body = parse_json_body(req);
@@ -150,7 +150,7 @@ void add_admin_routes(Router& router, ServerContext& ctx) {
 
   router.add({"DELETE", "/v1/tokens/{id}", "token.delete", Access::kAdmin, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 204, [&](store::Transaction& tx) {
       if (!tx.api_tokens().by_id(req.params["id"])) throw Error::NotFound("token '" + req.params["id"] + "' not found", "id");
       if (req.params["id"] == req.caller().token_id)
         throw Error::Conflict("own_token", "a token can't delete itself; use another admin token", "id");

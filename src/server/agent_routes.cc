@@ -154,7 +154,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
     if (!parts) throw Error::Unauthenticated("invalid or expired join token");
     json out;
     std::string env_name;
-    ctx.store.transact([&](store::Transaction& tx) {
+    transact_audited(ctx, req, 200, [&](store::Transaction& tx) {
       auto token = tx.join_tokens().by_id(parts->id);
       int64_t now = ctx.clock.unix_seconds();
       if (!token || !secret_matches(parts->secret, token->secret_sha256_hex) || token->used_at != 0 ||
@@ -168,7 +168,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
       tx.join_tokens().put(*token);
       tx.agents().put({env->id, crypto::inspect(cert).serial_hex, now, ""});
       env_name = env->name;
-      req.trace->created_id = env->id;
+      req.trace->created_id = req.trace->environment_id = env->id;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
       if (auto servers = ctx.plane_urls(); !servers.empty()) out["servers"] = servers;
     });
@@ -183,8 +183,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
     std::string env_id;
-    ctx.store.transact([&](store::Transaction& tx) {
-      env_id = agent_environment(tx, req);
+    transact_audited(ctx, req, 200, [&](store::Transaction& tx) {
+      env_id = req.trace->environment_id = agent_environment(tx, req);
       json body = parse_json_body(req);
       if (!body.is_object() || !body.contains("csr") || !body["csr"].is_string() || body.size() != 1)
         throw Error::BadRequest("invalid_body", "body must be {\"csr\": string}");

@@ -99,7 +99,7 @@ HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const s
                                    const BeginOperation& begin) {
   model::Operation op;
   std::string id;
-  transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+  transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
     model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
     id = env.id;
     if (auto running = controllers::running_operation(tx, kind, env.id)) {
@@ -156,7 +156,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     HttpResponse res;
     bool replayed = false;
     const std::string& org = req.organization();
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
         env = model::parse_environment_create(parse_json_body(req));
@@ -171,11 +171,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         tx.operations().put(op);
         return HttpResponse::json(202, model::to_json(op));
       }, &replayed);
+      if (!replayed) req.trace->created_id = req.trace->environment_id = env.id;
     });
-    if (!replayed) {
-      req.trace->created_id = env.id;
-      ctx.enqueue(environment_key(env.id));
-    }
+    if (!replayed) ctx.enqueue(environment_key(env.id));
     return res;
   }));
 
@@ -217,7 +215,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
              blocking(ctx, [&ctx](HttpRequest& req) {
     HttpResponse res;
     bool replayed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 201, [&](store::Transaction& tx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
@@ -239,7 +237,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     HttpResponse res;
     bool replayed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
       env = find_environment(tx, req.organization(), req.params["env"]);
       int64_t now = ctx.clock.unix_seconds();
       res = idempotent(tx, req.caller(), req, now, [&] {
@@ -291,7 +289,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Operation op;
     model::Environment env;
     bool changed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
       changed = false;  // this attempt's (a transaction may run again)
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
@@ -317,7 +315,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     model::Operation op;
     bool changed = false;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
       changed = false;  // this attempt's (a transaction may run again)
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
@@ -443,9 +441,18 @@ Handler cached_read(ServerContext& ctx, ReadRenderer render) {
   };
 }
 
-void transact_as_caller(ServerContext& ctx, const HttpRequest& req,
-                        const std::function<void(store::Transaction&)>& fn) {
+void transact_audited(ServerContext& ctx, const HttpRequest& req, int status,
+                      const std::function<void(store::Transaction&)>& fn) {
   ctx.store.transact([&](store::Transaction& tx) {
+    fn(tx);
+    if (ctx.audit && req.trace) ctx.audit->write_in(tx, audit_record(*req.trace, ctx.clock.unix_millis(), status, ""));
+  });
+  if (ctx.audit && req.trace) req.trace->audited = true;
+}
+
+void transact_as_caller(ServerContext& ctx, const HttpRequest& req, int status,
+                        const std::function<void(store::Transaction&)>& fn) {
+  transact_audited(ctx, req, status, [&](store::Transaction& tx) {
     if (!tx.api_tokens().by_id(req.caller().token_id)) throw Error::Unauthenticated("missing or invalid bearer token");
     fn(tx);
   });

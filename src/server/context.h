@@ -11,9 +11,11 @@
 #include <map>
 #include <string>
 
+#include "access/audit_log.h"
 #include "base/clock.h"
 #include "base/work_pool.h"
 #include "cloud/driver.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/http.h"
 #include "server/identity.h"
@@ -56,6 +58,10 @@ struct ServerContext {
   // measure the uncached path (bench/api).
   bool cache_responses = response_cache_enabled();
   VerifiedTokens tokens;
+  // Where audit records go (null: nowhere, in tests of handlers alone), and
+  // the audit logs the audit routes read (null: those routes answer 503).
+  AuditSink* audit = nullptr;
+  access::AuditLogs* audit_logs = nullptr;
   store::GenerationCache<std::string> responses{1024};  // response bodies by route, parameters and principal
 
   static bool response_cache_enabled() {
@@ -64,10 +70,16 @@ struct ServerContext {
   }
 };
 
-// Runs `fn` in one write transaction that first checks the admitted caller's
-// token still exists (401 otherwise): a change admitted a moment before its
-// token was revoked, and queued meanwhile, must not happen after it.
-void transact_as_caller(ServerContext& ctx, const HttpRequest& req,
+// Runs `fn` in one write transaction with the call's audit record (audit.h):
+// if `fn` returns, the record of the call answered with `status` is written
+// in the same transaction, so the change and its record are kept together.
+void transact_audited(ServerContext& ctx, const HttpRequest& req, int status,
+                      const std::function<void(store::Transaction&)>& fn);
+
+// transact_audited() that first checks the admitted caller's token still
+// exists (401 otherwise): a change admitted a moment before its token was
+// revoked, and queued meanwhile, must not happen after it.
+void transact_as_caller(ServerContext& ctx, const HttpRequest& req, int status,
                         const std::function<void(store::Transaction&)>& fn);
 
 // Wraps a blocking handler body: runs it on the store pool and answers with

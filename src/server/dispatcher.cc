@@ -11,10 +11,6 @@
 namespace byoc::server {
 namespace {
 
-int64_t unix_millis(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.system_time().time_since_epoch()).count();
-}
-
 std::string error_code_of(const HttpResponse& response) {
   if (response.status < 400) return "";
   auto body = nlohmann::json::parse(response.body, nullptr, false);
@@ -23,7 +19,8 @@ std::string error_code_of(const HttpResponse& response) {
   return code.is_string() ? code.get<std::string>() : "";
 }
 
-// Counts, logs and audits the answer when it is sent, from whichever thread sends it.
+// Counts, logs and audits the answer when it is sent, from whichever thread
+// sends it. An audited call's answer goes out once its record is kept.
 class TracedResponder final : public Responder {
  public:
   TracedResponder(std::shared_ptr<Responder> inner, const HttpRequest& request, Metrics& metrics,
@@ -35,7 +32,11 @@ class TracedResponder final : public Responder {
   // Called by the dispatcher once the route is known, before anything runs.
   void matched(const RouteSpec& spec, const HttpRequest& request) {
     spec_ = &spec;
-    if (spec.effect == Effect::kChange) object_ = request.params;
+    trace_->route = &spec;
+    if (spec.effect == Effect::kChange) {
+      trace_->object = request.params;
+      trace_->agent = agent_;
+    }
   }
 
   void send(HttpResponse response) override {
@@ -44,43 +45,16 @@ class TracedResponder final : public Responder {
     std::string pattern = spec_ ? spec_->pattern : "unmatched";
     metrics_.observe_request(method_, pattern, response.status, seconds);
     if (access_log_)
-      access_log_->write({unix_millis(clock_), trace_->request_id, source_, method_, pattern, response.status, seconds,
+      access_log_->write({clock_.unix_millis(), trace_->request_id, source_, method_, pattern, response.status, seconds,
                           trace_->token_id, agent_});
-    if (audit_ && spec_ && spec_->effect == Effect::kChange) {
-      try {
-        audit_->record(audit_record(response));
-      } catch (const std::exception& e) {
-        // The answer still goes out (it is final); the failure is the operator's to see.
-        spdlog::error("request {}: audit record not written: {}", trace_->request_id, e.what());
-      }
-    }
     response.headers.emplace_back("X-Request-Id", trace_->request_id);
-    inner_->send(std::move(response));
+    if (!audit_ || !spec_ || spec_->effect != Effect::kChange) return inner_->send(std::move(response));
+    AuditRecord record = audit_record(*trace_, clock_.unix_millis(), response.status, error_code_of(response));
+    auto answer = std::make_shared<HttpResponse>(std::move(response));
+    audit_->record(record, trace_->audited, [inner = inner_, answer] { inner->send(std::move(*answer)); });
   }
 
  private:
-  AuditRecord audit_record(const HttpResponse& response) const {
-    AuditRecord r;
-    r.unix_millis = unix_millis(clock_);
-    r.request_id = trace_->request_id;
-    if (trace_->caller) {
-      r.actor = {"token", trace_->caller->token_id, trace_->caller->role, trace_->caller->organization,
-                 trace_->caller->subject};
-    } else if (!agent_.empty()) {
-      r.actor = {"agent", agent_, "", "", ""};
-    } else if (spec_->access == Access::kAgent && !trace_->token_id.empty()) {
-      r.actor = {"join_token", trace_->token_id, "", "", ""};
-    }
-    r.action = spec_->action;
-    r.organization = trace_->organization.value_or("");
-    r.object = object_;
-    if (response.status < 300) r.created_id = trace_->created_id;
-    r.status = response.status;
-    r.outcome = audit_outcome(response.status);
-    r.error_code = error_code_of(response);
-    return r;
-  }
-
   std::shared_ptr<Responder> inner_;
   std::shared_ptr<RequestTrace> trace_;
   Metrics& metrics_;
@@ -91,7 +65,6 @@ class TracedResponder final : public Responder {
   std::string source_;
   std::string agent_;
   const RouteSpec* spec_ = nullptr;  // the router's, which outlives every request
-  std::map<std::string, std::string> object_;
   MonotonicTime start_ = clock_.monotonic_time();
   std::atomic<bool> sent_{false};
 };
@@ -149,7 +122,7 @@ void Dispatcher::dispatch(HttpRequest& request, std::shared_ptr<Responder> respo
 
 void Dispatcher::rejected(const std::string& source, int status) {
   metrics_.observe_request("other", "unmatched", status, 0);
-  if (access_log_) access_log_->write({unix_millis(clock_), next_request_id(), source, "", "malformed", status, 0, "", ""});
+  if (access_log_) access_log_->write({clock_.unix_millis(), next_request_id(), source, "", "malformed", status, 0, "", ""});
 }
 
 }  // namespace byoc::server

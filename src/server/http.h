@@ -17,6 +17,8 @@
 
 namespace byoc::server {
 
+struct RouteSpec;
+
 // A client certificate that passed TLS verification against the agent CA.
 struct PeerCertificate {
   std::string common_name;
@@ -36,6 +38,17 @@ struct RequestTrace {
   std::optional<std::string> organization;
   // Set by handlers that create something: its id, for the audit record.
   std::string created_id;
+  // The audit record's parts the dispatcher learns when it matches the
+  // route (for a route whose Effect is kChange): the route's action, the path
+  // parameters, the agent's certificate name if any.
+  const RouteSpec* route = nullptr;  // the router's, which outlives every request
+  std::map<std::string, std::string> object;
+  std::string agent;
+  // Set by handlers that know which environment a call is about (its audit
+  // log); otherwise the environment is found by the path's {env}.
+  std::string environment_id;
+  // Set once the change's own transaction wrote the audit record (audit.h).
+  bool audited = false;
   // The store's generation as of this request's arrival, once admission
   // established it (store.h: current_generation()); 0 until then.
   uint64_t generation = 0;

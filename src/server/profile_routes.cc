@@ -38,7 +38,7 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
   router.add({"PATCH", "/v1/environments/{env}", "environment.update", Access::kWrite, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
-    transact_as_caller(ctx, req, [&](store::Transaction& tx) {
+    transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       if (env.state == model::kDeleting)
         throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");

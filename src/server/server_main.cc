@@ -19,6 +19,7 @@
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
 #include "server/access_log.h"
+#include "server/audit_trail.h"
 #include "server/dispatcher.h"
 #include "server/https_server.h"
 #include "server/routes.h"
@@ -195,7 +196,10 @@ int run_server(const ServerOptions& options) {
 
   ServerContext ctx(*store, store_pool, clock, identity, cloud::driver_pointers(drivers));
   StoreAdmission admission(*store, store_pool, ctx.tokens);
-  LogAuditSink audit;
+  access::AuditLogs audit_logs(identity.audit_log_key_pem);
+  AuditTrail audit(*store, store_pool, audit_logs);
+  ctx.audit = &audit;
+  ctx.audit_logs = &audit_logs;
   // However run_server ends (a throw included), timers and queued store work
   // stop while ctx, which they use, still exists: this goes before ctx does.
   struct Quiesce {
@@ -259,6 +263,7 @@ int run_server(const ServerOptions& options) {
   add_agent_routes(router, ctx);
   add_admin_routes(router, ctx);
   add_usage_routes(router, ctx);
+  add_audit_routes(router, ctx);
   add_profile_routes(router, ctx);
   add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);

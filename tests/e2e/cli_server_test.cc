@@ -16,6 +16,7 @@
 #include "base/files.h"
 #include "base/host.h"
 #include "base/http_client.h"
+#include "cli_server_fixture.h"
 #include "e2e_support.h"
 #include "testing/testing.h"
 
@@ -63,81 +64,12 @@ std::string colon_hex(const std::string& hex) {
   return out;
 }
 
-json parse_json(const std::string& text) {
-  json value = json::parse(text, nullptr, false);
-  EXPECT_FALSE(value.is_discarded()) << "not JSON:\n" << text;
-  return value;
-}
-
 bool condition_true(const json& environment, const std::string& type) {
   if (!environment.contains("conditions")) return false;
   for (const auto& c : environment["conditions"])
     if (c.value("type", "") == type && c.value("status", false) == true) return true;
   return false;
 }
-
-class CliServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    home_ = root_.path() / "home";
-    data_ = root_.path() / "server";
-    fs::create_directories(home_);
-    server_ = std::make_unique<Child>(
-        std::vector<std::string>{"server", "--listen", "127.0.0.1:0", "--data-dir", data_.string()}, env(),
-        root_.path() / "server");
-    bool up = testing::eventually(
-        [&] {
-          json state = json::parse(read_text(data_ / "server.json"), nullptr, false);
-          if (!state.is_object() || state.value("pid", 0) != server_->pid()) return !server_->running();
-          url_ = state.value("url", "");
-          return true;
-        },
-        60s);
-    ASSERT_TRUE(up && !url_.empty()) << "server did not start:\n" << server_->err();
-    ca_pem_ = read_text(data_ / "ca.pem");
-    ASSERT_FALSE(ca_pem_.empty());
-  }
-
-  void TearDown() override {
-    if (agent_) agent_->stop(30s);
-    if (server_) server_->stop(90s);
-    kill_processes_mentioning(root_.path());
-    if (HasFailure() && server_) std::cerr << "--- server log ---\n" << server_->err() << "\n";
-  }
-
-  std::map<std::string, std::string> env(std::map<std::string, std::string> extra = {}) {
-    extra["HOME"] = home_.string();
-    return extra;
-  }
-
-  RunResult byoc(const std::vector<std::string>& args, std::map<std::string, std::string> extra = {}) {
-    return run_byoc(args, env(std::move(extra)), root_.path());
-  }
-
-  // Logs in with the server's admin token and pinned CA.
-  void login() {
-    RunResult r = byoc({"login", "--server", url_, "--token-file", (data_ / "admin.token").string()});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
-
-  json service_json(const std::string& environment, const std::string& name) {
-    RunResult r = byoc({"service", "get", name, "--env", environment, "-o", "json"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return parse_json(r.out);
-  }
-
-  json env_json(const std::string& name) {
-    RunResult r = byoc({"env", "get", name, "-o", "json"});
-    EXPECT_EQ(r.code, 0) << r.err;
-    return parse_json(r.out);
-  }
-
-  testing::TempDir root_{"byoc-e2e"};
-  fs::path home_, data_;
-  std::string url_, ca_pem_;
-  std::unique_ptr<Child> server_;
-  std::unique_ptr<Child> agent_;
-};
 
 TEST_F(CliServerTest, LoginPinsTheServerCaAndChecksTheToken) {
   fs::path config = home_ / ".config" / "byoc" / "config.json";

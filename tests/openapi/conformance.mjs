@@ -1002,6 +1002,64 @@ async function scenarios(s) {
   await call('usage no token', { ...usage, expect: 401 });
   await checkMethodNotAllowed('/v1/environments/{env}/usage', { env: 'ext1' });
 
+  console.log('audit logs');
+  const auditKey = { method: 'GET', template: '/v1/audit/key' };
+  const key = await call('audit key', { ...auditKey, token: cust, expect: 200 });
+  if (!key.body?.verifier_key?.startsWith('byoc-audit+')) violation(`audit key: ${JSON.stringify(key.body)}`);
+  await call('audit key no token', { ...auditKey, expect: 401 });
+  await checkMethodNotAllowed('/v1/audit/key', {});
+  const logs = [
+    { base: '/v1/environments/{env}/audit', params: { env: 'ext1' }, reader: oper, outsider: cust, refused: 404 },
+    { base: '/v1/audit', params: {}, reader: admin, outsider: oper, refused: 403 },
+  ];
+  for (const log of logs) {
+    const list = { method: 'GET', template: log.base, params: log.params };
+    const page = await call(`audit ${log.base}`, { ...list, token: log.reader, expect: 200 });
+    const size = page.body?.size ?? 0;
+    if (size < 2 || page.body?.items?.length !== Math.min(size, 100))
+      violation(`audit ${log.base}: expected the first entries of a log of at least 2: ${JSON.stringify(page.body)?.slice(0, 300)}`);
+    await call(`audit ${log.base} page`, { ...list, token: admin, query: { start: 1, limit: 1 }, expect: 200 });
+    await call(`audit ${log.base} limit 0`, { ...list, token: admin, query: { limit: 0 }, expect: 400 });
+    await call(`audit ${log.base} outsider`, { ...list, token: log.outsider, expect: log.refused });
+    await call(`audit ${log.base} no token`, { ...list, expect: 401 });
+    await checkMethodNotAllowed(log.base, log.params);
+
+    const checkpoint = { method: 'GET', template: `${log.base}/checkpoint`, params: log.params };
+    const note = await call(`audit ${log.base} checkpoint`, { ...checkpoint, token: log.reader, expect: 200 });
+    if (!/^byoc\.audit\/[0-9a-f]{16}\/.+\n\d+\n[A-Za-z0-9+/]{43}=\n\n\u2014 byoc-audit /.test(note.text ?? ''))
+      violation(`audit ${log.base} checkpoint is not a signed tlog-checkpoint: ${note.text}`);
+    await call(`audit ${log.base} checkpoint outsider`, { ...checkpoint, token: log.outsider, expect: log.refused });
+    await call(`audit ${log.base} checkpoint no token`, { ...checkpoint, expect: 401 });
+    await checkMethodNotAllowed(`${log.base}/checkpoint`, log.params);
+
+    const inclusion = { method: 'GET', template: `${log.base}/proof/inclusion`, params: log.params };
+    await call(`audit ${log.base} inclusion`, { ...inclusion, token: log.reader, query: { index: 0, size }, expect: 200 });
+    await call(`audit ${log.base} inclusion past the end`, {
+      ...inclusion, token: admin, query: { index: size, size }, expect: 400,
+    });
+    await call(`audit ${log.base} inclusion outsider`, {
+      ...inclusion, token: log.outsider, query: { index: 0, size }, expect: log.refused,
+    });
+    await call(`audit ${log.base} inclusion no token`, { ...inclusion, query: { index: 0, size }, expect: 401 });
+    await checkMethodNotAllowed(`${log.base}/proof/inclusion`, log.params);
+
+    const consistency = { method: 'GET', template: `${log.base}/proof/consistency`, params: log.params };
+    await call(`audit ${log.base} consistency`, {
+      ...consistency, token: log.reader, query: { first: 1, second: size }, expect: 200,
+    });
+    await call(`audit ${log.base} consistency beyond the log`, {
+      ...consistency, token: admin, query: { first: 1, second: size + 1 }, expect: 400,
+    });
+    await call(`audit ${log.base} consistency outsider`, {
+      ...consistency, token: log.outsider, query: { first: 1, second: size }, expect: log.refused,
+    });
+    await call(`audit ${log.base} consistency no token`, { ...consistency, query: { first: 1, second: size }, expect: 401 });
+    await checkMethodNotAllowed(`${log.base}/proof/consistency`, log.params);
+  }
+  await call('audit unknown env', {
+    method: 'GET', template: '/v1/environments/{env}/audit', params: { env: 'nope' }, token: admin, expect: 404,
+  });
+
   console.log('clouds and retries');
   const clouds = { method: 'GET', template: '/v1/clouds' };
   const cloudList = await call('list clouds', { ...clouds, token: cust, expect: 200 });

@@ -1,5 +1,7 @@
 #include "api_harness.h"
 
+#include <sstream>
+
 #include "base/crypto.h"
 
 
@@ -30,8 +32,14 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   identity_.ca_pem = ca.cert_pem;
   identity_.ca_sha256_hex = crypto::certificate_sha256_hex(ca.cert_pem);
   identity_.agent_ca = crypto::make_ca(spec);
+  identity_.audit_log_key_pem = crypto::generate_ed25519_key_pem();
   ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
                                {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
+  audit_logs_ = std::make_unique<access::AuditLogs>(identity_.audit_log_key_pem);
+  trail_ = std::make_unique<AuditTrail>(*store, *pool_, *audit_logs_);
+  audit_.trail = trail_.get();
+  ctx_->audit = &audit_;
+  ctx_->audit_logs = audit_logs_.get();
   ctx_->enqueue = [this](const std::string& key) { enqueued.push_back(key); };
   subscribe_to_plane(*ctx_);
   add_api_routes(router_, *ctx_);
@@ -40,6 +48,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_profile_routes(router_, *ctx_);
   add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);
+  add_audit_routes(router_, *ctx_);
   admission_ = std::make_unique<StoreAdmission>(*store, *pool_, ctx_->tokens);
   dispatcher_ = std::make_unique<Dispatcher>(router_, ctx_->metrics, clock, nullptr, admission_.get(), &audit_);
   NewToken t = make_api_token();
@@ -60,9 +69,11 @@ HttpRequest ApiHarness::request(const std::string& method, const std::string& ta
   auto q = target.find('?');
   req.path = target.substr(0, q);
   if (q != std::string::npos) {
-    std::string query = target.substr(q + 1);
-    auto eq = query.find('=');
-    req.query[query.substr(0, eq)] = eq == std::string::npos ? "" : query.substr(eq + 1);
+    std::stringstream query(target.substr(q + 1));
+    for (std::string pair; std::getline(query, pair, '&');) {
+      auto eq = pair.find('=');
+      req.query[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    }
   }
   if (!content_type.empty()) req.headers["content-type"] = content_type;
   if (!token.empty()) req.headers["authorization"] = "Bearer " + (token == "<admin>" ? admin_token : token);
@@ -90,12 +101,21 @@ std::future<Answer> ApiHarness::call_async(const std::string& method, const std:
   });
 }
 
-Answer ApiHarness::send(HttpRequest req) {
+HttpResponse ApiHarness::exchange(HttpRequest req) {
   auto responder = std::make_shared<CapturingResponder>();
   auto future = responder->promise.get_future();
   dispatcher_->dispatch(req, responder);
-  HttpResponse res = future.get();
+  return future.get();
+}
+
+Answer ApiHarness::send(HttpRequest req) {
+  HttpResponse res = exchange(std::move(req));
   return {res.status, nlohmann::json::parse(res.body, nullptr, false)};
+}
+
+std::string ApiHarness::call_text(const std::string& method, const std::string& target) {
+  HttpResponse res = exchange(request(method, target, "", "", "<admin>", ""));
+  return res.status == 200 ? res.body : "";
 }
 
 std::vector<AuditRecord> ApiHarness::audited() {

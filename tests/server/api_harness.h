@@ -16,6 +16,7 @@
 #include "cloud/external/external_driver.h"
 #include "server/admission.h"
 #include "server/audit.h"
+#include "server/audit_trail.h"
 #include "server/context.h"
 #include "server/dispatcher.h"
 #include "server/router.h"
@@ -41,6 +42,8 @@ class ApiHarness {
               const std::string& idempotency_key = "");
   // Sends a request built by hand (e.g. with a verified agent certificate).
   Answer send(HttpRequest req);
+  // The body of a GET as admin, as it came (text answers); "" unless 200.
+  std::string call_text(const std::string& method, const std::string& target);
   // As call(), answered later (e.g. while the store pool is held up).
   std::future<Answer> call_async(const std::string& method, const std::string& target, const std::string& body);
   std::vector<RouteSpec> routes() const { return router_.routes(); }
@@ -50,6 +53,7 @@ class ApiHarness {
     return call(method, target, body.dump());
   }
   ServerContext& context() { return *ctx_; }
+  access::AuditLogs& audit_logs() { return *audit_logs_; }
   // Rows in the store, to prove a refused request changed nothing.
   size_t rows();
 
@@ -62,6 +66,7 @@ class ApiHarness {
   HttpRequest request(const std::string& method, const std::string& target, const std::string& body,
                       const std::string& content_type, const std::string& token,
                       const std::string& idempotency_key) const;
+  HttpResponse exchange(HttpRequest req);
   testing::TempDir dir_;
   testing::TestStore test_store_{dir_.path()};
   std::unique_ptr<WorkPool> pool_;
@@ -69,11 +74,19 @@ class ApiHarness {
   cloud::ExternalDriver driver_;
   std::unique_ptr<ServerContext> ctx_;
   Router router_;
+  std::unique_ptr<access::AuditLogs> audit_logs_;
+  std::unique_ptr<AuditTrail> trail_;
+  // The real audit trail, and every record handed to it, in order.
   struct RecordingSink final : AuditSink {
-    void record(const AuditRecord& r) override {
-      std::lock_guard lock(mutex);
-      records.push_back(r);
+    void write_in(store::Transaction& tx, const AuditRecord& r) override { trail->write_in(tx, r); }
+    void record(const AuditRecord& r, bool written, std::function<void()> done) override {
+      {
+        std::lock_guard lock(mutex);
+        records.push_back(r);
+      }
+      trail->record(r, written, std::move(done));
     }
+    AuditTrail* trail = nullptr;
     std::mutex mutex;
     std::vector<AuditRecord> records;
   } audit_;

@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "base/error.h"
+
 namespace byoc::testing {
 
 // A fresh 0700 directory removed (recursively) on destruction.
@@ -33,5 +35,16 @@ std::filesystem::path shared_dir();
 // from 10 ms to 200 ms between calls. Returns the last result.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// The code of the byoc::Error `f` throws ("(no error)" when it returns).
+template <typename F>
+std::string error_code(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "(no error)";
+}
 
 }  // namespace byoc::testing
