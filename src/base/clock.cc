@@ -1,5 +1,7 @@
 #include "base/clock.h"
 
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -171,6 +173,24 @@ std::string format_rfc3339(int64_t unix_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::optional<int64_t> parse_rfc3339(std::string_view text) {
+  // Exactly what format_rfc3339 writes: a round trip decides (it also
+  // rejects impossible dates such as February 30th, which timegm would roll).
+  if (text.size() != 20) return std::nullopt;
+  std::tm tm{};
+  int consumed = 0;
+  std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != 20)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t seconds = static_cast<int64_t>(timegm(&tm));
+  if (format_rfc3339(seconds) != text) return std::nullopt;
+  return seconds;
 }
 
 }  // namespace byoc

@@ -13,6 +13,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -130,5 +132,7 @@ class ManualClock final : public Clock {
 
 // RFC 3339 UTC with seconds, e.g. "2026-11-24T06:38:09Z".
 std::string format_rfc3339(int64_t unix_seconds);
+// The inverse, for exactly that form ("YYYY-MM-DDTHH:MM:SSZ"); nullopt otherwise.
+std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace byoc

@@ -459,7 +459,10 @@ std::string make_csr(std::string_view key_pem, std::string_view common_name) {
   return bio_contents(bio.get());
 }
 
-std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem, const CertificateSpec& spec) {
+namespace {
+
+// A certificate request whose self-signature verifies and whose key is one we accept.
+ReqPtr load_verified_csr(std::string_view csr_pem) {
   ReqPtr req;
   {
     BioPtr bio = read_bio(csr_pem);
@@ -473,6 +476,23 @@ std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem, c
     fail_invalid("bad_csr_signature", "certificate request signature does not verify");
   }
   check_acceptable_key(public_key);
+  return req;
+}
+
+}  // namespace
+
+std::string csr_public_key_sha256_hex(std::string_view csr_pem) {
+  ReqPtr req = load_verified_csr(csr_pem);
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(X509_REQ_get0_pubkey(req.get()), &der);
+  if (len <= 0) fail_internal("i2d_PUBKEY");
+  OsslBytes owned(der);
+  return sha256_hex(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
+}
+
+std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem, const CertificateSpec& spec) {
+  ReqPtr req = load_verified_csr(csr_pem);
+  EVP_PKEY* public_key = X509_REQ_get0_pubkey(req.get());
   LoadedIssuer loaded = load_issuer(issuer);
   X509Ptr cert = build_certificate(spec, public_key, loaded.cert.get(), loaded.key.get());
   return certificate_pem(cert.get());

@@ -82,6 +82,11 @@ std::string make_csr(std::string_view key_pem, std::string_view common_name);
 std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem,
                      const CertificateSpec& spec);
 
+// The SHA-256 (hex) of a CSR's public key (its DER SubjectPublicKeyInfo),
+// once its self-signature verifies: what an access approval names, so it
+// lets in exactly that key. Throws kInvalid as sign_csr() does.
+std::string csr_public_key_sha256_hex(std::string_view csr_pem);
+
 struct CertificateInfo {
   std::string common_name;
   std::string issuer_common_name;

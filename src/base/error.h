@@ -19,6 +19,7 @@ enum class ErrorKind {
   kNotFound,          // 404
   kMethodNotAllowed,  // 405
   kConflict,          // 409
+  kGone,              // 410: it existed and is over for good
   kTooLarge,          // 413
   kUnsupportedMedia,  // 415
   kInvalid,           // 422: well-formed but semantically invalid
@@ -42,6 +43,9 @@ class Error : public std::runtime_error {
   }
   static Error Conflict(std::string code, const std::string& message, std::string field = "") {
     return Error(ErrorKind::kConflict, std::move(code), message, std::move(field));
+  }
+  static Error Gone(std::string code, const std::string& message) {
+    return Error(ErrorKind::kGone, std::move(code), message);
   }
   static Error Unauthenticated(const std::string& message) {
     return Error(ErrorKind::kUnauthenticated, "unauthenticated", message);
@@ -75,6 +79,7 @@ inline int Error::http_status() const {
     case ErrorKind::kNotFound: return 404;
     case ErrorKind::kMethodNotAllowed: return 405;
     case ErrorKind::kConflict: return 409;
+    case ErrorKind::kGone: return 410;
     case ErrorKind::kTooLarge: return 413;
     case ErrorKind::kUnsupportedMedia: return 415;
     case ErrorKind::kInvalid: return 422;

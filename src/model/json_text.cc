@@ -103,6 +103,19 @@ void append_json_string(std::string& out, const std::string& value) {
 
 void append_json(std::string& out, const Environment& e) {
   ObjectWriter o(out);
+  {
+    ObjectWriter policy(o.key("access_policy"));
+    policy.field("approvals", static_cast<int64_t>(e.access_policy.approvals));
+    policy.field("max_duration_seconds", e.access_policy.max_duration_seconds);
+    policy.field("pending_ttl_seconds", e.access_policy.pending_ttl_seconds);
+  }
+  {
+    ObjectWriter agent(o.key("agent_access"));
+    agent.field("customer_approval_required", e.agent_access.customer_approval_required);
+    agent.field("max_grant_seconds", e.agent_access.max_grant_seconds);
+    agent.field("reported", e.agent_access.reported);
+    agent.field("support_access", e.agent_access.support_access);
+  }
   o.field("applied_revision", e.applied_revision);
   o.field("ca_pem", e.ca_pem);
   o.field("cidr", e.cidr);

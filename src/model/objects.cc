@@ -96,6 +96,8 @@ json to_json(const Environment& e) {
           {"revision", e.revision},
           {"applied_revision", e.applied_revision},
           {"ca_pem", e.ca_pem},
+          {"access_policy", to_json(e.access_policy)},
+          {"agent_access", to_json(e.agent_access)},
           {"created_at", format_rfc3339(e.created_at)},
           {"updated_at", format_rfc3339(e.updated_at)}};
 }

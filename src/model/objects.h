@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/access.h"
+
 namespace byoc::model {
 
 // Lifecycle of environments and services.
@@ -53,6 +55,8 @@ struct Environment {
   std::string cloud_token;   // that action's idempotency token
   std::string reason;        // FAILED: the driver's enumerated reason
   std::string message;       // FAILED: the cloud's words, if any
+  AccessPolicy access_policy;        // the vendor's (admins set it)
+  AgentAccessPolicy agent_access;    // the customer's, as the agent reports it
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

@@ -67,14 +67,28 @@ void parse_capacity_fields(const json& body, Environment& e) {
 }  // namespace
 
 Environment apply_environment_patch(const json& body, Environment environment) {
-  check_object_fields(body, {"instance_types", "daemonsets"},
+  check_object_fields(body, {"instance_types", "daemonsets", "access_policy"},
                       {"id", "name", "cloud", "region", "cidr", "zones", "state", "conditions", "revision",
-                       "applied_revision", "ca_pem", "organization", "created_at", "updated_at"});
-  if (!sized_by_catalogue(environment))
-    throw Error::Invalid("unsupported_for_cloud",
-                         "cloud " + environment.cloud + " has no capacity settings to change", "cloud");
-  parse_capacity_fields(body, environment);
+                       "applied_revision", "ca_pem", "organization", "created_at", "updated_at", "agent_access"});
+  if (body.contains("instance_types") || body.contains("daemonsets")) {
+    if (!sized_by_catalogue(environment))
+      throw Error::Invalid("unsupported_for_cloud",
+                           "cloud " + environment.cloud + " has no capacity settings to change", "cloud");
+    parse_capacity_fields(body, environment);
+  }
+  if (body.contains("access_policy")) environment.access_policy = parse_access_policy(body["access_policy"], environment.access_policy);
   return environment;
+}
+
+AccessPolicy parse_access_policy(const json& body, AccessPolicy policy) {
+  if (!body.is_object())
+    throw Error::BadRequest("invalid_type", "access_policy must be an object", "access_policy");
+  check_object_fields(body, {"approvals", "max_duration_seconds", "pending_ttl_seconds"}, {});
+  constexpr int64_t kWeek = 7 * 24 * 3600;
+  policy.approvals = static_cast<int>(get_int(body, "approvals", policy.approvals, 1, 3));
+  policy.max_duration_seconds = get_int(body, "max_duration_seconds", policy.max_duration_seconds, 60, kWeek);
+  policy.pending_ttl_seconds = get_int(body, "pending_ttl_seconds", policy.pending_ttl_seconds, 60, kWeek);
+  return policy;
 }
 
 Environment parse_environment_create(const json& body) {

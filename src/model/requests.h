@@ -16,9 +16,13 @@ namespace byoc::model {
 
 Environment parse_environment_create(const nlohmann::json& body);
 
-// PATCH of an `aws` environment: instance_types and daemonsets. Returns the
-// updated environment (validated as a whole).
+// PATCH of an environment: instance_types and daemonsets (`aws` only), the
+// vendor's access_policy (any cloud; the route lets admins alone set it).
+// Returns the updated environment (validated as a whole).
 Environment apply_environment_patch(const nlohmann::json& body, Environment environment);
+// {"approvals" 1-3, "max_duration_seconds", "pending_ttl_seconds" (60 s - 7 days)}:
+// the fields given replace `policy`'s.
+AccessPolicy parse_access_policy(const nlohmann::json& body, AccessPolicy policy);
 
 // `environment` is the one the service will live in (its cloud's offer
 // decides the allowed ClickHouse versions). `profiles` are the ones it offers;

@@ -13,6 +13,7 @@
 #include "server/idempotency.h"
 #include "server/routes.h"
 #include "server/tokens.h"
+#include "store/desired_state.h"
 
 namespace byoc::server {
 using nlohmann::json;
@@ -21,14 +22,7 @@ namespace {
 
 constexpr int64_t kJoinTokenLifetime = 3600;
 
-// The environment's desired state changed: a new revision, and once this
-// transaction commits the agent waiting on any server of the plane wakes.
-void raise_revision(store::Transaction& tx, model::Environment& env, int64_t now) {
-  env.revision += 1;
-  env.updated_at = now;
-  tx.environments().put(env);
-  tx.publish(model::topics::kRevision, model::topics::revision_message(env.id, env.revision));
-}
+using store::raise_revision;
 
 }  // namespace
 

@@ -43,7 +43,8 @@ std::string format_audit(const AuditRecord& r) {
     actor["organization"] = r.actor.organization;
     actor["subject"] = r.actor.subject;
   }
-  nlohmann::ordered_json line = {{"time_ms", r.unix_millis},
+  nlohmann::ordered_json line = {{"type", "call"},
+                                 {"time_ms", r.unix_millis},
                                  {"request_id", r.request_id},
                                  {"actor", actor},
                                  {"action", r.action},

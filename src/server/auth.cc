@@ -33,6 +33,25 @@ void trace_token(const HttpRequest& request, const std::string& token_id) {
   if (request.trace) request.trace->token_id = token_id;
 }
 
+// Which roles may make a call of `access` (kAdmin and kAnyToken aside).
+bool may_act(const std::string& role, Access access) {
+  switch (access) {
+    case Access::kRead:
+      return role == "admin" || role == "operator" || role == "approver" || role == "customer";
+    case Access::kWrite:
+    case Access::kJoinToken:
+      return role == "admin" || role == "customer";
+    case Access::kRequest:
+      return role == "operator";
+    case Access::kReview:
+      return role == "approver" || role == "customer";
+    case Access::kRevoke:
+      return role == "approver" || role == "admin" || role == "customer";
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::string addressed_organization(const Principal& who, const HttpRequest& request, Access access) {
@@ -44,15 +63,12 @@ std::string addressed_organization(const Principal& who, const HttpRequest& requ
   }
   if (access == Access::kAnyToken) return "";
   if (!needs_token(access)) throw Error::Internal("no token is checked for this route");
+  if (!may_act(who.role, access)) throw Error::Forbidden("role " + who.role + " may not do this");
   if (who.role == "customer") {
     if (requested != request.query.end() && requested->second != who.organization)
       throw Error::NotFound("organization '" + requested->second + "' not found", "organization");
     return who.organization;
   }
-  bool vendor_staff = who.role == "operator" || who.role == "approver";
-  if (vendor_staff && access != Access::kRead)
-    throw Error::Forbidden("role " + who.role + " may only read");
-  if (!vendor_staff && who.role != "admin") throw Error::Forbidden("unknown role");
   return requested == request.query.end() ? "default" : requested->second;
 }
 

@@ -1,10 +1,12 @@
 // Authentication by bearer token and authorization by role.
 //
-// Roles: `admin` (everything), `operator` (vendor on-call: reads every
-// organisation's environments, services and operations; no writes, no
-// secrets), `approver` (as operator; reviews access requests later),
-// `customer` (creates, reads and deletes environments and services of its own
-// organisation; no API tokens, no organisations).
+// Roles: `admin` (everything but troubleshooting access itself: sets the
+// access policy, revokes), `operator` (vendor on-call: reads every
+// organisation's environments, services and operations, asks for access;
+// no writes, no secrets), `approver` (reads as operator; reviews and revokes
+// access requests), `customer` (creates, reads and deletes environments and
+// services of its own organisation, reviews and revokes its access requests;
+// no API tokens, no organisations).
 //
 // Failures: no or bad token → 401 (always the same answer); a role that may
 // not act → 403; a customer addressing another organisation → 404, so the

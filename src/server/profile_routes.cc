@@ -7,6 +7,7 @@
 #include "model/environment_profiles.h"
 #include "model/requests.h"
 #include "server/auth.h"
+#include "access/access_event.h"
 #include "server/routes.h"
 
 namespace byoc::server {
@@ -42,9 +43,17 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       if (env.state == model::kDeleting)
         throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
-      model::Environment updated = model::apply_environment_patch(parse_json_body(req), env);
-      if (updated.instance_types != env.instance_types || updated.daemonset_cpu_millis != env.daemonset_cpu_millis ||
-          updated.daemonset_memory_mib != env.daemonset_memory_mib) {
+      json body = parse_json_body(req);
+      if (body.is_object() && body.contains("access_policy") && req.caller().role != "admin")
+        throw Error::Forbidden("only admins set an environment's access policy");
+      model::Environment updated = model::apply_environment_patch(body, env);
+      if (updated.access_policy != env.access_policy && ctx.audit_logs)
+        ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
+                               access::format_policy_event(ctx.clock.unix_millis(), env.id,
+                                                           req.caller().subject.empty() ? "token:" + req.caller().token_id
+                                                                                        : req.caller().subject,
+                                                           "vendor", model::to_json(updated.access_policy)));
+      if (updated != env) {
         updated.updated_at = ctx.clock.unix_seconds();
         tx.environments().put(updated);
       }

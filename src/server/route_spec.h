@@ -16,6 +16,10 @@ enum class Access {
   kWrite,      // admin, or a customer in its own organisation
   kJoinToken,  // mint a join token (a secret): as kWrite
   kAdmin,      // API tokens and organisations
+  // Troubleshooting access (who may do what with access requests):
+  kRequest,    // operators (vendor on-call) ask for access
+  kReview,     // approvers; a customer in its own organisation
+  kRevoke,     // approvers and admins; a customer in its own organisation
 };
 
 // What a call does to the management plane's state.

@@ -19,6 +19,8 @@ void add_admin_routes(Router& router, ServerContext& ctx);
 void add_profile_routes(Router& router, ServerContext& ctx);
 // GET /v1/clouds: each cloud's name, fields and defaults.
 void add_cloud_routes(Router& router, ServerContext& ctx);
+// Access requests and their reviews (access_routes.cc).
+void add_access_routes(Router& router, ServerContext& ctx);
 // The audit logs and their proofs (audit_routes.cc).
 void add_audit_routes(Router& router, ServerContext& ctx);
 // GET /v1/environments/{env}/usage: totals of the usage intervals its agent reported.

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/process.h"
 #include "cloud/drivers.h"
+#include "controllers/access_controller.h"
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
@@ -226,8 +227,10 @@ int run_server(const ServerOptions& options) {
   ctx.enqueue = [&runner](const std::string& key) { runner.enqueue(key); };
   controllers::EnvironmentController environments(*store, clock, ctx.drivers);
   controllers::ServiceController services(*store, clock);
+  controllers::AccessController access_requests(*store, clock, audit_logs);
   runner.add("environment", &environments);
   runner.add("service", &services);
+  runner.add("access", &access_requests);
   // Only environments whose reconcile could change something: not READY, an
   // operation running, or a driver that no longer sees them ready (a local
   // agent that died). A READY `external` environment has nothing to observe,
@@ -249,6 +252,11 @@ int run_server(const ServerOptions& options) {
     }
     return ids;
   });
+  runner.add_resync("access", [&] {
+    std::vector<std::string> ids;
+    store->read([&](store::Transaction& tx) { ids = tx.access_requests().open(); });
+    return ids;
+  });
   runner.add_resync("service", [&] {
     std::vector<std::string> keys;
     store->read([&](store::Transaction& tx) {
@@ -264,6 +272,7 @@ int run_server(const ServerOptions& options) {
   add_admin_routes(router, ctx);
   add_usage_routes(router, ctx);
   add_audit_routes(router, ctx);
+  add_access_routes(router, ctx);
   add_profile_routes(router, ctx);
   add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);

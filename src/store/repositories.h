@@ -185,6 +185,28 @@ class Logs {
   virtual std::vector<std::string> read(const std::string& key, int64_t start, int64_t limit) = 0;
 };
 
+// Access requests (model/access.h), kept forever: by environment, with
+// filters, and the ones not yet final (their deadlines drive expiry).
+struct AccessRequestFilter {
+  std::string state;      // "" for any
+  std::string requester;  // "" for any
+  int64_t created_from = 0;   // created_at >= this (0: no bound)
+  int64_t created_until = 0;  // created_at < this (0: no bound)
+  int64_t limit = 1000;
+};
+
+class AccessRequests {
+ public:
+  virtual ~AccessRequests() = default;
+  virtual void put(const model::AccessRequest& r) = 0;  // insert or replace by id
+  virtual std::optional<model::AccessRequest> by_id(const std::string& id) = 0;
+  // Oldest first.
+  virtual std::vector<model::AccessRequest> list(const std::string& environment_id,
+                                                 const AccessRequestFilter& filter) = 0;
+  // The ids of requests not in a final state, of every environment.
+  virtual std::vector<std::string> open() = 0;
+};
+
 // The `byoc server` processes of one plane (one store): each renews its row
 // while it runs, so the others (and agents, through the join and sync
 // answers) know where the plane can be reached.

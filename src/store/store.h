@@ -46,6 +46,7 @@ class Transaction {
   virtual Logs& logs() = 0;
   virtual Servers& servers() = 0;
   virtual AgentSessions& agent_sessions() = 0;
+  virtual AccessRequests& access_requests() = 0;
   // Hands `message` on `topic` to the subscribers of every server on this
   // store once (and only if) the transaction commits. Not in read().
   virtual void publish(const std::string& topic, const std::string& message) = 0;

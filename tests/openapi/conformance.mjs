@@ -46,6 +46,10 @@ const UNREACHABLE = {
   'PATCH /v1/environments/{env} 409':
     'environment_deleting lasts only until the delete is reconciled: tried, but a race',
   'POST /v1/environments/{env}/join-tokens 409': 'environment_deleting: the same race',
+  'POST /v1/environments/{env}/access-requests 409':
+    'support_access_off needs an agent reporting its policy.json (the next slice); environment_deleting is the same race',
+  'GET /v1/access-requests/{id}/certificate 200':
+    'only the environment\'s agent issues support certificates (the next slice of the access issue)',
   'POST /v1/environments/{env}/retry 202':
     'no cloud of this build fails on one loopback machine; retries of failed clouds are proven on the slow cloud (slow_cloud_test)',
 };
@@ -736,7 +740,16 @@ async function scenarios(s) {
     ...patch, json: { instance_types: [instanceType], daemonsets: { cpu_millis: 100, memory_mib: 128 } }, expect: 200,
   });
   if (patched.body?.instance_types?.[0] !== instanceType) violation('PATCH environment did not apply instance_types');
-  await call('patch external env', { ...patch, params: { env: 'ext1' }, json: {}, expect: 422, bodyValid: true });
+  await call('patch external env capacity', {
+    ...patch, params: { env: 'ext1' }, json: { instance_types: [instanceType] }, expect: 422, bodyValid: true,
+  });
+  const policy = await call('patch access policy', {
+    ...patch, params: { env: 'ext1' }, json: { access_policy: { approvals: 1, pending_ttl_seconds: 1800 } }, expect: 200,
+  });
+  if (policy.body?.access_policy?.pending_ttl_seconds !== 1800) violation('PATCH access_policy did not apply');
+  await call('patch access policy out of range', {
+    ...patch, params: { env: 'ext1' }, json: { access_policy: { approvals: 4 } }, expect: 422, bodyValid: false,
+  });
   await call('patch unknown instance type', {
     ...patch, json: { instance_types: ['q9.huge'] }, expect: 422, bodyValid: true,
   });
@@ -1059,6 +1072,84 @@ async function scenarios(s) {
   await call('audit unknown env', {
     method: 'GET', template: '/v1/environments/{env}/audit', params: { env: 'nope' }, token: admin, expect: 404,
   });
+
+  console.log('access requests');
+  const accessRequests = { method: 'POST', template: '/v1/environments/{env}/access-requests', params: { env: 'ext1' } };
+  const engineer = csr(s.scratch, 'engineer');
+  const ask = { scope: 'clickhouse-system', reason: 'replica 2 is read-only', duration_seconds: 3600, csr: engineer.csr };
+  const asked = await call('access request', {
+    ...accessRequests, token: oper, json: ask, headers: { 'Idempotency-Key': 'acc-1' }, expect: 201,
+  });
+  const askedAgain = await call('access request replay', {
+    ...accessRequests, token: oper, json: ask, headers: { 'Idempotency-Key': 'acc-1' }, expect: 201,
+  });
+  if (askedAgain.body?.id !== asked.body?.id) violation('a replayed access request answered another request');
+  if (asked.body?.state !== 'PENDING') violation(`a new access request is ${asked.body?.state}`);
+  await call('access request as admin', { ...accessRequests, token: admin, json: ask, expect: 403 });
+  await call('access request as customer', { ...accessRequests, token: cust, json: ask, expect: 403 });
+  await call('access request unknown env', { ...accessRequests, params: { env: 'nope' }, token: oper, json: ask, expect: 404 });
+  await call('access request too long', {
+    ...accessRequests, token: oper, json: { ...ask, duration_seconds: 30 * 24 * 3600 }, expect: 422, bodyValid: true,
+  });
+  await call('access request bad scope', { ...accessRequests, token: oper, json: { ...ask, scope: 'root' }, expect: 422, bodyValid: false });
+  await badBodies('access request', { ...accessRequests, token: oper }, ask);
+  await checkMethodNotAllowed('/v1/environments/{env}/access-requests', { env: 'ext1' });
+
+  const listAccess = { method: 'GET', template: '/v1/environments/{env}/access-requests', params: { env: 'ext1' } };
+  const pendingList = await call('list access requests', { ...listAccess, token: appr, query: { state: 'PENDING' }, expect: 200 });
+  if (!pendingList.body?.items?.some((r) => r.id === asked.body?.id)) violation('the pending request is not listed');
+  await call('list access requests by requester', {
+    ...listAccess, token: admin, query: { requester: 'oncall@vendor.example', since: '2020-01-01T00:00:00Z' }, expect: 200,
+  });
+  await call('list access requests bad state', { ...listAccess, token: admin, query: { state: 'open' }, expect: 400 });
+  await call('list access requests other org', { ...listAccess, token: cust, expect: 404 });
+  await call('list access requests no token', { ...listAccess, expect: 401 });
+
+  const accessId = asked.body?.id;
+  const oneAccess = { method: 'GET', template: '/v1/access-requests/{id}', params: { id: accessId } };
+  await call('get access request', { ...oneAccess, token: oper, expect: 200 });
+  await call('get access request other org', { ...oneAccess, token: cust, expect: 404 });
+  await call('get access request unknown', { ...oneAccess, params: { id: 'acc-0000000000000000' }, token: admin, expect: 404 });
+  await call('get access request no token', { ...oneAccess, expect: 401 });
+  await checkMethodNotAllowed('/v1/access-requests/{id}', { id: accessId });
+
+  const certificate = { method: 'GET', template: '/v1/access-requests/{id}/certificate', params: { id: accessId } };
+  await call('access certificate pending', { ...certificate, token: oper, expect: 409 });
+  await call('access certificate not the requester', { ...certificate, token: appr, expect: 403 });
+  await call('access certificate other org', { ...certificate, token: cust, expect: 404 });
+  await call('access certificate no token', { ...certificate, expect: 401 });
+  await checkMethodNotAllowed('/v1/access-requests/{id}/certificate', { id: accessId });
+
+  const reviews = { method: 'POST', template: '/v1/access-requests/{id}/reviews', params: { id: accessId } };
+  const approve = { decision: 'approve', reason: 'ticket INC-42' };
+  await call('review as operator', { ...reviews, token: oper, json: approve, expect: 403 });
+  await call('review other org', { ...reviews, token: cust, json: approve, expect: 404 });
+  await call('review bad decision', { ...reviews, token: appr, json: { ...approve, decision: 'maybe' }, expect: 422, bodyValid: false });
+  await badBodies('review', { ...reviews, token: appr }, approve);
+  const approved = await call('review approve', { ...reviews, token: appr, json: approve, expect: 200 });
+  if (approved.body?.state !== 'APPROVED' || !approved.body?.not_after) violation(`an approved request: ${JSON.stringify(approved.body)}`);
+  await call('review after approval', { ...reviews, token: appr, json: approve, expect: 409 });
+  await checkMethodNotAllowed('/v1/access-requests/{id}/reviews', { id: accessId });
+
+  const revoke = { method: 'POST', template: '/v1/access-requests/{id}/revoke', params: { id: accessId } };
+  await call('revoke as operator', { ...revoke, token: oper, json: {}, expect: 403 });
+  await call('revoke other org', { ...revoke, token: cust, json: {}, expect: 404 });
+  await badBodies('revoke', { ...revoke, token: appr }, {});
+  const revoked = await call('revoke', { ...revoke, token: appr, json: {}, expect: 200 });
+  if (revoked.body?.state !== 'REVOKED') violation(`a revoked request is ${revoked.body?.state}`);
+  await call('revoke again', { ...revoke, token: admin, expect: 409 });
+  await call('access certificate revoked', { ...certificate, token: oper, expect: 410 });
+  await checkMethodNotAllowed('/v1/access-requests/{id}/revoke', { id: accessId });
+
+  const toFinish = await call('access request to finish', { ...accessRequests, token: oper, json: ask, expect: 201 });
+  const done = { method: 'POST', template: '/v1/access-requests/{id}/done', params: { id: toFinish.body?.id } };
+  await call('done by an approver', { ...done, token: appr, json: {}, expect: 403 });
+  await call('done unknown', { ...done, params: { id: 'acc-0000000000000000' }, token: oper, json: {}, expect: 404 });
+  await badBodies('done', { ...done, token: oper }, {});
+  const finished = await call('done', { ...done, token: oper, expect: 200 });
+  if (finished.body?.state !== 'DONE') violation(`a finished request is ${finished.body?.state}`);
+  await call('done again', { ...done, token: oper, expect: 409 });
+  await checkMethodNotAllowed('/v1/access-requests/{id}/done', { id: toFinish.body?.id });
 
   console.log('clouds and retries');
   const clouds = { method: 'GET', template: '/v1/clouds' };

@@ -49,6 +49,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);
   add_audit_routes(router_, *ctx_);
+  add_access_routes(router_, *ctx_);
   admission_ = std::make_unique<StoreAdmission>(*store, *pool_, ctx_->tokens);
   dispatcher_ = std::make_unique<Dispatcher>(router_, ctx_->metrics, clock, nullptr, admission_.get(), &audit_);
   NewToken t = make_api_token();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api_harness.h"
+#include "base/crypto.h"
 
 namespace byoc::server::test {
 namespace {
@@ -46,11 +47,26 @@ struct World {
     Answer svc = api.call_json("POST", "/v1/environments/e/services", {{"name", "s"}});
     EXPECT_EQ(svc.status, 202);
     operation = svc.body["id"];
+    // An access request on `e` by the operator.
+    Answer acc = api.call("POST", "/v1/environments/e/access-requests", access_request_body(), "application/json",
+                          tokens[kOperator]);
+    EXPECT_EQ(acc.status, 201) << acc.body.dump();
+    access_request = acc.body["id"];
+  }
+  static std::string access_request_body() {
+    static const std::string body =
+        json{{"scope", "clickhouse-system"},
+             {"reason", "disk full on replica 2"},
+             {"duration_seconds", 3600},
+             {"csr", crypto::make_csr(crypto::generate_key_pem(), "engineer")}}
+            .dump();
+    return body;
   }
   ApiHarness api;
   std::vector<std::string> tokens;
   std::vector<std::string> token_ids;
   std::string operation;
+  std::string access_request;
 };
 
 std::vector<Route> routes() {
@@ -102,6 +118,16 @@ std::vector<Route> routes() {
        {200, 403, 403, 403, 403, 401, 401}},
       {"plane_audit_consistency", "GET", "/v1/audit/proof/consistency?first=1&second=2", "",
        {200, 403, 403, 403, 403, 401, 401}},
+      {"access_create", "POST", "/v1/environments/e/access-requests", World::access_request_body(),
+       {403, 201, 403, 403, 403, 401, 401}},
+      {"access_list", "GET", "/v1/environments/e/access-requests", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"access_get", "GET", "/v1/access-requests/{acc}", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"access_review", "POST", "/v1/access-requests/{acc}/reviews", R"({"decision":"approve","reason":"ok"})",
+       {403, 403, 200, 200, 404, 401, 401}},
+      // Only the requester collects it; until the agent issued it, 409.
+      {"access_certificate", "GET", "/v1/access-requests/{acc}/certificate", "", {403, 409, 403, 403, 404, 401, 401}},
+      {"access_revoke", "POST", "/v1/access-requests/{acc}/revoke", "{}", {200, 403, 200, 200, 404, 401, 401}},
+      {"access_done", "POST", "/v1/access-requests/{acc}/done", "{}", {403, 200, 403, 403, 403, 401, 401}},
       {"agent_join", "POST", "/v1/agent/join", R"({"token":"byocjoin_x","csr":"x"})",
        {401, 401, 401, 401, 401, 401, 401}},
       {"agent_sync", "POST", "/v1/agent/sync", R"({"protocol_version":1})", {401, 401, 401, 401, 401, 401, 401}},
@@ -117,6 +143,7 @@ TEST_P(RoleMatrix, EachCallerGetsItsStatus) {
     World w;
     std::string target = route.target;
     if (auto p = target.find("{op}"); p != std::string::npos) target.replace(p, 4, w.operation);
+    if (auto p = target.find("{acc}"); p != std::string::npos) target.replace(p, 5, w.access_request);
     // The token deleted is the customer's, never the caller's own.
     if (auto p = target.find("{token}"); p != std::string::npos) target.replace(p, 7, w.token_ids[kCustomer]);
     std::string token = w.tokens[caller];
@@ -170,6 +197,7 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
     if (path == "/v1/environments/e/profiles" || (method == "PATCH" && path == "/v1/environments/e"))
       path.replace(0, std::string("/v1/environments/e").size(), "/v1/environments/cloudy");
     if (path == "/v1/tokens/{op}") path = "/v1/tokens/{token}";
+    if (path.rfind("/v1/access-requests/{op}", 0) == 0) path.replace(20, 4, "{acc}");
     EXPECT_TRUE(covered.count(method + " " + path)) << method << " " << pattern << " has no row in the matrix";
   }
 }

@@ -43,4 +43,34 @@ void parse_cloud_state_column(std::string_view text, model::Environment& e) {
   e.message = j.value("message", "");
 }
 
+std::string access_column(const model::Environment& e) {
+  json agent = model::to_json(e.agent_access);
+  agent["support_ca_pem"] = e.agent_access.support_ca_pem;
+  agent["support_gateway"] = e.agent_access.support_gateway;
+  return json{{"policy", model::to_json(e.access_policy)}, {"agent", agent}}.dump();
+}
+
+void parse_access_column(std::string_view text, model::Environment& e) {
+  json j = json::parse(text);
+  model::AccessPolicy policy;
+  if (j.contains("policy")) {
+    const json& p = j["policy"];
+    policy.approvals = p.value("approvals", policy.approvals);
+    policy.max_duration_seconds = p.value("max_duration_seconds", policy.max_duration_seconds);
+    policy.pending_ttl_seconds = p.value("pending_ttl_seconds", policy.pending_ttl_seconds);
+  }
+  model::AgentAccessPolicy agent;
+  if (j.contains("agent")) {
+    const json& a = j["agent"];
+    agent.reported = a.value("reported", agent.reported);
+    agent.support_access = a.value("support_access", agent.support_access);
+    agent.customer_approval_required = a.value("customer_approval_required", agent.customer_approval_required);
+    agent.max_grant_seconds = a.value("max_grant_seconds", agent.max_grant_seconds);
+    agent.support_ca_pem = a.value("support_ca_pem", "");
+    agent.support_gateway = a.value("support_gateway", "");
+  }
+  e.access_policy = policy;
+  e.agent_access = agent;
+}
+
 }  // namespace byoc::store::sql

@@ -20,5 +20,8 @@ std::vector<model::Condition> parse_conditions_column(std::string_view text);
 // An environment's cloud-driver bookkeeping: handle, action, token, reason, message.
 std::string cloud_state_column(const model::Environment& e);
 void parse_cloud_state_column(std::string_view text, model::Environment& e);
+// The environment's access policies (the vendor's and the agent-reported one) as one JSON column.
+std::string access_column(const model::Environment& e);
+void parse_access_column(std::string_view text, model::Environment& e);
 
 }  // namespace byoc::store::sql

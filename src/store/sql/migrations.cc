@@ -163,6 +163,23 @@ const std::vector<Migration>& migrations() {
         PRIMARY KEY (key, idx)
       );
       )sql"},
+      // 7: troubleshooting access: each environment's access policies (the
+      // vendor's, and the customer's as its agent reports it) and the access
+      // requests, kept forever (no foreign key: they outlive environments).
+      {R"sql(
+      ALTER TABLE environments ADD COLUMN access TEXT NOT NULL DEFAULT '{}';
+      CREATE TABLE access_requests (
+        id TEXT PRIMARY KEY,
+        environment_id TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX access_requests_by_environment ON access_requests(environment_id, created_at);
+      CREATE INDEX access_requests_open ON access_requests(state)
+        WHERE state IN ('PENDING', 'APPROVED', 'ACTIVE');
+      )sql"},
   };
   return all;
 }

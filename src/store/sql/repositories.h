@@ -4,7 +4,7 @@
 // read-only session every write throws byoc::Error). One file each:
 // environments.cc, services.cc, operations.cc, api_tokens.cc,
 // organizations.cc, idempotent_responses.cc, join_tokens.cc, agents.cc,
-// usage_intervals.cc, logs.cc, servers.cc, agent_sessions.cc. Leases differ
+// usage_intervals.cc, logs.cc, servers.cc, agent_sessions.cc, access_requests.cc. Leases differ
 // by backend (sqlite/leases.cc, postgres/leases.cc).
 #pragma once
 
@@ -117,6 +117,16 @@ class SqlAgentSessions final : public AgentSessions, Repository {
   void put(const AgentSession& s) override;
   bool remove(const std::string& environment_id, const std::string& server_id) override;
   std::vector<AgentSession> held_elsewhere(const std::string& server_id) override;
+};
+
+class SqlAccessRequests final : public AccessRequests, Repository {
+ public:
+  explicit SqlAccessRequests(Session& session) : Repository(session) {}
+  void put(const model::AccessRequest& r) override;
+  std::optional<model::AccessRequest> by_id(const std::string& id) override;
+  std::vector<model::AccessRequest> list(const std::string& environment_id,
+                                         const AccessRequestFilter& filter) override;
+  std::vector<std::string> open() override;
 };
 
 }  // namespace byoc::store::sql

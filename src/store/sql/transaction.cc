@@ -22,6 +22,7 @@ class SqlTransaction final : public Transaction {
         logs_(session),
         servers_(session),
         agent_sessions_(session),
+        access_requests_(session),
         leases_(leases) {}
 
   Environments& environments() override { return environments_; }
@@ -37,6 +38,7 @@ class SqlTransaction final : public Transaction {
   Logs& logs() override { return logs_; }
   Servers& servers() override { return servers_; }
   AgentSessions& agent_sessions() override { return agent_sessions_; }
+  AccessRequests& access_requests() override { return access_requests_; }
   void publish(const std::string& topic, const std::string& message) override { session_.publish(topic, message); }
 
  private:
@@ -53,6 +55,7 @@ class SqlTransaction final : public Transaction {
   SqlLogs logs_;
   SqlServers servers_;
   SqlAgentSessions agent_sessions_;
+  SqlAccessRequests access_requests_;
   Leases& leases_;
 };
 

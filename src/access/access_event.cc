@@ -1,0 +1,26 @@
+#include "access/access_event.h"
+
+namespace byoc::access {
+
+std::string format_access_event(const model::AccessRequest& r, const AccessEvent& e) {
+  nlohmann::ordered_json entry = {{"type", "access"},
+                                  {"time_ms", e.unix_millis},
+                                  {"event", e.event},
+                                  {"request", r.id},
+                                  {"environment", r.environment_id},
+                                  {"scope", r.scope},
+                                  {"requester", r.requester},
+                                  {"state", r.state},
+                                  {"by", e.by},
+                                  {"detail", e.detail.is_null() ? nlohmann::json::object() : e.detail}};
+  return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string format_policy_event(int64_t unix_millis, const std::string& environment_id, const std::string& by,
+                                const std::string& which, const nlohmann::json& policy) {
+  nlohmann::ordered_json entry = {{"type", "policy"},     {"time_ms", unix_millis}, {"environment", environment_id},
+                                  {"policy", which},      {"by", by},               {"value", policy}};
+  return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace byoc::access

@@ -1,0 +1,31 @@
+// An access event as an audit log entry: what happened to an access request
+// (requested, reviewed, approved, denied, issued, refused, revoked, done,
+// expired) beside the API call that caused it, when one did. One JSON object,
+// keys in a stable order: the exact bytes of the entry.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "model/access.h"
+
+namespace byoc::access {
+
+struct AccessEvent {
+  int64_t unix_millis = 0;
+  std::string event;   // requested | reviewed | approved | denied | issued | refused | revoked | done | expired
+  std::string by;      // who caused it: a subject, "agent" or "plane" (expiry)
+  nlohmann::json detail = nlohmann::json::object();  // e.g. {"decision","reason"}, {"serial"}, {"reason_code"}
+};
+
+// The entry for `event` on request `r` (in its state after the event).
+std::string format_access_event(const model::AccessRequest& r, const AccessEvent& event);
+
+// The entry for a change of an environment's access policy: the vendor's
+// (set by `by`, an admin) or the customer's as its agent reported it.
+std::string format_policy_event(int64_t unix_millis, const std::string& environment_id, const std::string& by,
+                                const std::string& which, const nlohmann::json& policy);
+
+}  // namespace byoc::access
