@@ -35,6 +35,7 @@ void build(CLI::App& app, CommandSet& commands) {
   add_org_commands(app, commands);
   add_plane_commands(app, commands);
   add_audit_commands(app, commands);
+  add_access_commands(app, commands);
   add_plan_commands(app, commands.io.out);
 }
 

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <climits>
 
+#include "base/error.h"
 #include "cli/api_client.h"
 
 namespace byoc::cli {
@@ -96,6 +98,101 @@ std::string with_query(const std::string& path, const std::string& name, const s
 
 std::string with_organization(const std::string& path, const std::string& organization) {
   return with_query(path, "organization", organization);
+}
+
+json access_request_body(const AccessRequestArgs& args) {
+  return {{"scope", args.scope},
+          {"reason", args.reason},
+          {"duration_seconds", args.duration_seconds},
+          {"csr", args.csr_pem}};
+}
+
+json access_review_body(const std::string& decision, const std::string& reason, const std::string& customer_approval) {
+  json body = {{"decision", decision}, {"reason", reason}};
+  if (!customer_approval.empty()) body["customer_approval"] = customer_approval;
+  return body;
+}
+
+std::string access_requests_path(const std::string& environment) {
+  return environment_path(environment) + "/access-requests";
+}
+
+std::string access_request_path(const std::string& id, const std::string& action) {
+  return "/v1/access-requests/" + path_segment(id) + (action.empty() ? "" : "/" + action);
+}
+
+bool valid_access_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<int64_t> parse_duration_seconds(std::string_view text) {
+  constexpr int64_t kMax = INT32_MAX;   // what the API's duration_seconds takes
+  constexpr int64_t kBareMinimum = 60;  // a bare "2" is more likely 2h than 2s
+  auto digits_end = [&](size_t from) {
+    while (from < text.size() && text[from] >= '0' && text[from] <= '9') ++from;
+    return from;
+  };
+  auto number = [&](size_t from, size_t to) -> std::optional<int64_t> {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data() + from, text.data() + to, value);
+    if (ec != std::errc() || end != text.data() + to || value > kMax) return std::nullopt;
+    return value;
+  };
+  if (text.empty()) return std::nullopt;
+  if (digits_end(0) == text.size()) {
+    auto seconds = number(0, text.size());
+    if (!seconds || *seconds < kBareMinimum) return std::nullopt;
+    return seconds;
+  }
+  int64_t total = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = digits_end(at);
+    if (end == at || end == text.size()) return std::nullopt;  // a term is digits then a unit
+    auto value = number(at, end);
+    if (!value) return std::nullopt;
+    int64_t unit = text[end] == 'h' ? 3600 : text[end] == 'm' ? 60 : text[end] == 's' ? 1 : 0;
+    if (unit == 0) return std::nullopt;
+    total += *value * unit;  // each term ≤ kMax·3600 and total ≤ kMax before it: no overflow
+    if (total > kMax) return std::nullopt;
+    at = end + 1;
+  }
+  if (total == 0) return std::nullopt;
+  return total;
+}
+
+std::string format_duration_seconds(int64_t seconds) {
+  if (seconds <= 0) return std::to_string(seconds) + "s";
+  std::string out;
+  if (seconds >= 3600) out += std::to_string(seconds / 3600) + "h";
+  if (seconds % 3600 >= 60) out += std::to_string(seconds % 3600 / 60) + "m";
+  if (seconds % 60 != 0) out += std::to_string(seconds % 60) + "s";
+  return out;
+}
+
+model::AccessRequest approval_subject(const json& request) {
+  auto text = [&](const char* key) {
+    if (!request.is_object() || !request.contains(key) || !request[key].is_string() ||
+        request[key].get<std::string>().empty())
+      throw Error::Internal(std::string("the server's access request has no `") + key + "`");
+    return request[key].get<std::string>();
+  };
+  model::AccessRequest r;
+  r.id = text("id");
+  r.environment_id = text("environment_id");
+  r.scope = text("scope");
+  r.requester = text("requester");
+  r.csr_public_key_sha256 = text("csr_public_key_sha256");
+  if (!request.contains("duration_seconds") || !request["duration_seconds"].is_number_integer())
+    throw Error::Internal("the server's access request has no `duration_seconds`");
+  r.duration_seconds = request["duration_seconds"].get<int64_t>();
+  return r;
 }
 
 std::string ipv4_cidr_syntax_error(const std::string& text) {

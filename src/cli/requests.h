@@ -8,10 +8,14 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "model/access.h"
 
 namespace byoc::cli {
 
@@ -79,6 +83,45 @@ std::string with_query(const std::string& path, const std::string& name, const s
 // with_query(path, "organization", organization): the organisation admins
 // and vendor staff act in (customers always act in their own).
 std::string with_organization(const std::string& path, const std::string& organization);
+
+// POST /v1/environments/{env}/access-requests: the CSR only (the private key
+// never leaves the machine).
+struct AccessRequestArgs {
+  std::string scope;
+  std::string reason;
+  int64_t duration_seconds = 0;
+  std::string csr_pem;
+};
+nlohmann::json access_request_body(const AccessRequestArgs& args);
+// POST /v1/access-requests/{id}/reviews; `customer_approval` (a signed note)
+// only when non-empty.
+nlohmann::json access_review_body(const std::string& decision, const std::string& reason,
+                                  const std::string& customer_approval = "");
+
+// "/v1/environments/{env}/access-requests".
+std::string access_requests_path(const std::string& environment);
+// "/v1/access-requests/{id}" (escaped), plus "/" + `action` when given
+// ("reviews", "certificate", "revoke", "done").
+std::string access_request_path(const std::string& id, const std::string& action = "");
+
+// Whether `id` may name the files an access request keeps on this machine
+// (`<id>.key`, `<id>.pem`): 1-128 of [A-Za-z0-9._-], not starting with '.'.
+bool valid_access_request_id(std::string_view id);
+
+// A duration as `--duration` takes it: Go-like `<n><unit>` terms (units h, m,
+// s; e.g. "90s", "45m", "2h", "1h30m") or a plain number of seconds of at
+// least a minute ("3600"; a bare "2" is refused: 2 what?). nullopt for
+// anything else, for zero and for more than INT32_MAX seconds (what the API
+// takes).
+std::optional<int64_t> parse_duration_seconds(std::string_view text);
+// The inverse, for display: 7200 -> "2h", 5400 -> "1h30m", 90 -> "1m30s", 0 -> "0s".
+std::string format_duration_seconds(int64_t seconds);
+
+// The fields access::approval_text() signs, from the API's view of an access
+// request (GET /v1/access-requests/{id}): id, environment_id, scope,
+// requester, duration_seconds, csr_public_key_sha256. Throws byoc::Error
+// (internal) when the answer lacks one of them.
+model::AccessRequest approval_subject(const nlohmann::json& request);
 
 // "" if `text` is an IPv4 CIDR (a.b.c.d/n, octets 0-255, n 0-32), else why not.
 std::string ipv4_cidr_syntax_error(const std::string& text);

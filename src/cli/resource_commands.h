@@ -1,7 +1,7 @@
 // The API client subcommands: `byoc env …`, `byoc service …`,
-// `byoc operation …`, `byoc profile …`, `byoc token …`, `byoc org …` and
-// `byoc login`. Each registers its flags on the given app and its action in
-// the CommandSet.
+// `byoc operation …`, `byoc profile …`, `byoc token …`, `byoc org …`,
+// `byoc audit …`, `byoc access …` and `byoc login`. Each registers its
+// flags on the given app and its action in the CommandSet.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -20,5 +20,6 @@ void add_org_commands(CLI::App& app, CommandSet& commands);
 void add_plane_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
 void add_audit_commands(CLI::App& app, CommandSet& commands);
+void add_access_commands(CLI::App& app, CommandSet& commands);
 
 }  // namespace byoc::cli

@@ -98,3 +98,55 @@ TEST(IpCidrSyntax, BothFamilies) {
 
 }  // namespace
 }  // namespace byoc::cli
+
+namespace byoc::cli {
+namespace {
+
+TEST(ParseDuration, GoLikeTermsOrPlainSeconds) {
+  EXPECT_EQ(parse_duration_seconds("90s"), 90);
+  EXPECT_EQ(parse_duration_seconds("45m"), 2700);
+  EXPECT_EQ(parse_duration_seconds("2h"), 7200);
+  EXPECT_EQ(parse_duration_seconds("1h30m"), 5400);
+  EXPECT_EQ(parse_duration_seconds("1h30m15s"), 5415);
+  EXPECT_EQ(parse_duration_seconds("30m1h"), 5400) << "Go takes terms in any order";
+  EXPECT_EQ(parse_duration_seconds("3600"), 3600);
+  EXPECT_EQ(parse_duration_seconds("60"), 60);
+  EXPECT_EQ(parse_duration_seconds("1s"), 1) << "with a unit, the server judges the minimum";
+  EXPECT_EQ(parse_duration_seconds("2147483647s"), 2147483647);
+  EXPECT_EQ(parse_duration_seconds("0h5m"), 300);
+}
+
+TEST(ParseDuration, RefusesAnythingElse) {
+  for (const char* bad : {"", "2", "59", "2x", "-1h", "1h-", "+1h", " 1h", "1h ", "1H", "h", "1.5h", "1hm", "1ms",
+                          "0s", "0", "0h0m", "99999999999h", "99999999999999999999999s", "2147483648",
+                          "2147483648s", "596524h", "1h2147483647s"})
+    EXPECT_EQ(parse_duration_seconds(bad), std::nullopt) << "`" << bad << "`";
+}
+
+TEST(FormatDuration, ShortestGoLikeForm) {
+  EXPECT_EQ(format_duration_seconds(7200), "2h");
+  EXPECT_EQ(format_duration_seconds(5400), "1h30m");
+  EXPECT_EQ(format_duration_seconds(90), "1m30s");
+  EXPECT_EQ(format_duration_seconds(3601), "1h1s");
+  EXPECT_EQ(format_duration_seconds(59), "59s");
+  EXPECT_EQ(format_duration_seconds(0), "0s");
+  for (int64_t s : {60, 61, 3599, 3600, 86399, 2147483647})
+    EXPECT_EQ(parse_duration_seconds(format_duration_seconds(s)), s) << s;
+}
+
+TEST(AccessRequestPaths, EscapeAndQuery) {
+  EXPECT_EQ(access_requests_path("e 1"), "/v1/environments/e%201/access-requests");
+  EXPECT_EQ(access_request_path("acc-1"), "/v1/access-requests/acc-1");
+  EXPECT_EQ(access_request_path("a/b", "certificate"), "/v1/access-requests/a%2Fb/certificate");
+  EXPECT_TRUE(valid_access_request_id("acc-0123abcd"));
+  for (const char* bad : {"", ".", "..", ".hidden", "a/b", "a b", "acc-1\n"})
+    EXPECT_FALSE(valid_access_request_id(bad)) << bad;
+  EXPECT_EQ(access_request_body({"clickhouse-system", "why", 3600, "CSR"}),
+            (json{{"scope", "clickhouse-system"}, {"reason", "why"}, {"duration_seconds", 3600}, {"csr", "CSR"}}));
+  EXPECT_EQ(access_review_body("deny", "no"), (json{{"decision", "deny"}, {"reason", "no"}}));
+  EXPECT_EQ(access_review_body("approve", "ok", "NOTE"),
+            (json{{"decision", "approve"}, {"reason", "ok"}, {"customer_approval", "NOTE"}}));
+}
+
+}  // namespace
+}  // namespace byoc::cli
