@@ -35,6 +35,7 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       clock_(clock),
       servers_(config_.server_urls, config_.state_dir / layout::kServers, std::random_device{}()),
       applier_(*runtime_, config_.state_dir, config_.scope),
+      support_(config_.state_dir, identity_.environment_id, clock),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
   if (auto cached = files::read_if_exists(config_.state_dir / layout::kDesired)) {
@@ -138,6 +139,13 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   report.status.applied_revision = applier_.applied_revision();
   report.status.environment_ca_pem = config_.environment_ca_pem;
   report.status.host = this_host_capacity();
+  // Grants are decided here, just before their outcome goes up: a new
+  // desired state's at once, and any that waited (an unreadable policy.json)
+  // once the customer fixed it.
+  if (desired_) support_.decide(desired_->grants);
+  report.status.access = support_.reported_policy();
+  report.status.support_ca_pem = support_.ca_pem();
+  report.status.grants = support_.outcomes();
   if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
   report.usage = ledger_.pending(kUsagePerReport);
   return report;

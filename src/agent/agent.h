@@ -34,6 +34,7 @@
 #include "agent/join.h"
 #include "agent/sync_client.h"
 #include "agent/runtime.h"
+#include "agent/support_access.h"
 #include "agent/server_list.h"
 #include "agent/usage.h"
 #include "base/clock.h"
@@ -83,6 +84,7 @@ class Agent {
   MonotonicTime next_renewal_attempt_{};  // sync thread only
   ServerList servers_;                     // sync thread only
   DesiredStateApplier applier_;
+  SupportAccess support_;
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only
   std::optional<model::DesiredState> desired_;  // sync thread only

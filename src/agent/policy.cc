@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "access/signed_note.h"
 #include "base/error.h"
 #include "base/files.h"
 
@@ -47,9 +48,10 @@ CustomerPolicy parse_customer_policy(std::string_view text, const std::string& s
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) invalid(source, "", "not valid JSON");
   if (!j.is_object()) invalid(source, "", "must be a JSON object");
-  static const char* kFields[] = {"vendor_support_access", "public_endpoint_allowed",
-                                  "widest_allowlist_prefix_v4", "widest_allowlist_prefix_v6",
-                                  "vendor_may_reset_default_password"};
+  static const char* kFields[] = {"vendor_support_access",          "public_endpoint_allowed",
+                                  "widest_allowlist_prefix_v4",     "widest_allowlist_prefix_v6",
+                                  "vendor_may_reset_default_password", "require_customer_approval",
+                                  "customer_approver_keys",         "max_support_grant_seconds"};
   for (const auto& [key, unused] : j.items()) {
     bool known = false;
     for (const char* f : kFields) known = known || key == f;
@@ -66,6 +68,29 @@ CustomerPolicy parse_customer_policy(std::string_view text, const std::string& s
       get_prefix(source, j, "widest_allowlist_prefix_v6", defaults.widest_allowlist_prefix_v6, 128);
   p.vendor_may_reset_default_password =
       get_bool(source, j, "vendor_may_reset_default_password", defaults.vendor_may_reset_default_password);
+  p.require_customer_approval =
+      get_bool(source, j, "require_customer_approval", defaults.require_customer_approval);
+  if (auto it = j.find("customer_approver_keys"); it != j.end()) {
+    if (!it->is_array() || it->size() > 16) invalid(source, "customer_approver_keys", "must be a list of at most 16 keys");
+    for (size_t i = 0; i < it->size(); ++i) {
+      std::string field = "customer_approver_keys[" + std::to_string(i) + "]";
+      if (!(*it)[i].is_string()) invalid(source, field, "must be a verifier key (NAME+HASH+BASE64)");
+      try {
+        access::note::parse_verifier((*it)[i].get<std::string>());
+      } catch (const Error& e) {
+        invalid(source, field, e.what());
+      }
+      p.customer_approver_keys.push_back((*it)[i].get<std::string>());
+    }
+  }
+  if (p.require_customer_approval && p.customer_approver_keys.empty())
+    invalid(source, "customer_approver_keys", "require_customer_approval needs at least one key");
+  if (auto it = j.find("max_support_grant_seconds"); it != j.end()) {
+    if (!it->is_number_integer() || it->is_number_unsigned() && it->get<uint64_t>() > 7 * 24 * 3600u ||
+        it->get<int64_t>() < 60 || it->get<int64_t>() > 7 * 24 * 3600)
+      invalid(source, "max_support_grant_seconds", "must be an integer between 60 and 604800");
+    p.max_support_grant_seconds = it->get<int64_t>();
+  }
   return p;
 }
 
@@ -93,7 +118,10 @@ json to_json(const CustomerPolicy& p) {
           {"public_endpoint_allowed", p.public_endpoint_allowed},
           {"widest_allowlist_prefix_v4", p.widest_allowlist_prefix_v4},
           {"widest_allowlist_prefix_v6", p.widest_allowlist_prefix_v6},
-          {"vendor_may_reset_default_password", p.vendor_may_reset_default_password}};
+          {"vendor_may_reset_default_password", p.vendor_may_reset_default_password},
+          {"require_customer_approval", p.require_customer_approval},
+          {"customer_approver_keys", p.customer_approver_keys},
+          {"max_support_grant_seconds", p.max_support_grant_seconds}};
 }
 
 }  // namespace byoc::agent

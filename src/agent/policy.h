@@ -11,7 +11,8 @@
 //
 // Defaults, chosen so that an agent with no policy file is safe and useful:
 // vendor support access allowed (it is still readonly, logged, certificate-
-// only: invariants, not policy); public endpoints not allowed; the widest
+// only: invariants, not policy) for grants of up to 8 h, the vendor's
+// record of reviews trusted (no customer approval required); public endpoints not allowed; the widest
 // allowlist entry is /8 for IPv4 (every RFC 1918 block and 127/8 fit) and /32
 // for IPv6 (a whole ISP allocation, wider than any one site's /48); the vendor
 // may not reset the `default` user's password.
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -30,6 +32,7 @@
 namespace byoc::agent {
 
 struct CustomerPolicy {
+  // Support access at all (vendor engineers' certificates for system tables).
   bool vendor_support_access = true;
   // An allowlist entry outside RFC 1918, loopback, IPv6 ULA and link-local
   // ranges is public; 0.0.0.0/0 and ::/0 are public.
@@ -37,6 +40,11 @@ struct CustomerPolicy {
   int widest_allowlist_prefix_v4 = 8;   // 0..32
   int widest_allowlist_prefix_v6 = 32;  // 0..128
   bool vendor_may_reset_default_password = false;
+  // A grant also needs the customer's own approval: a C2SP signed note by one
+  // of customer_approver_keys naming exactly the grant (docs/access.md).
+  bool require_customer_approval = false;
+  std::vector<std::string> customer_approver_keys;  // C2SP verifier keys, NAME+HASH+BASE64 (at most 16)
+  int64_t max_support_grant_seconds = 8 * 3600;     // 60 s to 7 days
   bool operator==(const CustomerPolicy&) const = default;
 };
 

@@ -19,6 +19,9 @@ inline constexpr const char* kDesired = "desired.json";        // last desired s
 inline constexpr const char* kAccepted = "accepted.json";      // last accepted spec per service (0600)
 inline constexpr const char* kUsage = "usage.json";            // usage seq, unacked intervals (0600)
 inline constexpr const char* kPolicy = "policy.json";          // the customer's; the agent only reads it
+inline constexpr const char* kSupportCa = "support-ca.pem";    // the environment's support CA (public)
+inline constexpr const char* kSupportCaKey = "support-ca.key"; // 0600, never leaves the environment
+inline constexpr const char* kSupportGrants = "support-grants.json";  // what the agent decided per grant (0600)
 inline constexpr const char* kServices = "services";           // the runtime's root
 
 }  // namespace byoc::agent::layout

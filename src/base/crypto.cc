@@ -160,6 +160,12 @@ void check_acceptable_key(EVP_PKEY* key) {
 // Ed25519 signs the message itself (no separate digest); everything else uses SHA-256.
 const EVP_MD* signing_digest(EVP_PKEY* key) { return EVP_PKEY_is_a(key, "ED25519") ? nullptr : EVP_sha256(); }
 
+void add_name_entry(X509_NAME* name, int nid, std::string_view value, const char* what) {
+  if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
+                                 static_cast<int>(value.size()), -1, 0) != 1)
+    fail_invalid("bad_subject", std::string("invalid ") + what);
+}
+
 void add_common_name(X509_NAME* name, std::string_view cn) {
   if (cn.empty()) throw Error::Invalid("bad_common_name", "common name is empty", "common_name");
   // Bounded by the ASN.1 string table (ub-common-name = 64), which OpenSSL enforces here.
@@ -258,6 +264,9 @@ X509Ptr build_certificate(const CertificateSpec& spec, EVP_PKEY* subject_key, X5
 
   NamePtr subject(X509_NAME_new());
   if (!subject) fail_internal("X509_NAME_new");
+  if (!spec.organization.empty()) add_name_entry(subject.get(), NID_organizationName, spec.organization, "organization");
+  if (!spec.organizational_unit.empty())
+    add_name_entry(subject.get(), NID_organizationalUnitName, spec.organizational_unit, "organizational unit");
   add_common_name(subject.get(), spec.common_name);
   if (X509_set_subject_name(cert.get(), subject.get()) != 1) fail_internal("X509_set_subject_name");
   X509_NAME* issuer_name = issuer_cert ? X509_get_subject_name(issuer_cert) : subject.get();
@@ -503,6 +512,8 @@ CertificateInfo inspect(std::string_view cert_pem) {
   CertificateInfo info;
   info.common_name = name_entry(X509_get_subject_name(cert.get()), NID_commonName);
   info.issuer_common_name = name_entry(X509_get_issuer_name(cert.get()), NID_commonName);
+  info.organization = name_entry(X509_get_subject_name(cert.get()), NID_organizationName);
+  info.organizational_unit = name_entry(X509_get_subject_name(cert.get()), NID_organizationalUnitName);
   BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
   if (!serial) fail_invalid("bad_certificate", "undecodable serial number");
   OsslString serial_hex(BN_bn2hex(serial.get()));
@@ -658,6 +669,47 @@ std::string ed25519_seed(std::string_view private_key_pem_text) {
   if (EVP_PKEY_get_raw_private_key(key.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 || len != 32)
     fail_internal("EVP_PKEY_get_raw_private_key");
   return out;
+}
+
+std::string certificate_public_key_sha256_hex(std::string_view cert_pem) {
+  X509Ptr cert = load_certificate(cert_pem);
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(X509_get0_pubkey(cert.get()), &der);
+  if (len <= 0) fail_invalid("bad_certificate", "certificate has no usable public key");
+  OsslBytes owned(der);
+  return sha256_hex(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
+}
+
+std::string make_crl(const KeyedCertificate& issuer, const std::vector<std::string>& revoked_serials_hex,
+                     TimePoint this_update, TimePoint next_update) {
+  LoadedIssuer loaded = load_issuer(issuer);
+  std::unique_ptr<X509_CRL, Free<X509_CRL_free>> crl(X509_CRL_new());
+  if (!crl || X509_CRL_set_version(crl.get(), 1) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(loaded.cert.get())) != 1)
+    fail_internal("X509_CRL_new");
+  std::unique_ptr<ASN1_TIME, Free<ASN1_TIME_free>> last(ASN1_TIME_set(nullptr, to_time_t(this_update)));
+  std::unique_ptr<ASN1_TIME, Free<ASN1_TIME_free>> next(ASN1_TIME_set(nullptr, to_time_t(next_update)));
+  if (!last || !next || X509_CRL_set1_lastUpdate(crl.get(), last.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(crl.get(), next.get()) != 1)
+    fail_invalid("bad_validity", "CRL time out of range");
+  for (const auto& hex_serial : revoked_serials_hex) {
+    BIGNUM* raw = nullptr;
+    if (hex_serial.empty() || BN_hex2bn(&raw, hex_serial.c_str()) != static_cast<int>(hex_serial.size()))
+      fail_invalid("bad_serial", "not a hex serial: " + hex_serial);
+    BnPtr bn(raw);
+    std::unique_ptr<X509_REVOKED, Free<X509_REVOKED_free>> revoked(X509_REVOKED_new());
+    std::unique_ptr<ASN1_INTEGER, Free<ASN1_INTEGER_free>> serial(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+    if (!revoked || !serial || X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(revoked.get(), last.get()) != 1 ||
+        X509_CRL_add0_revoked(crl.get(), revoked.get()) != 1)
+      fail_internal("X509_CRL_add0_revoked");
+    revoked.release();  // the CRL owns it now
+  }
+  X509_CRL_sort(crl.get());
+  if (X509_CRL_sign(crl.get(), loaded.key.get(), signing_digest(loaded.key.get())) <= 0) fail_internal("X509_CRL_sign");
+  BioPtr bio = write_bio();
+  if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) fail_internal("PEM_write_bio_X509_CRL");
+  return bio_contents(bio.get());
 }
 
 }  // namespace byoc::crypto

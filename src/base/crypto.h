@@ -60,6 +60,8 @@ struct CertificateSpec {
   bool client_auth = false;               // extendedKeyUsage clientAuth
   TimePoint not_before;
   TimePoint not_after;
+  std::string organization;         // O=, when set
+  std::string organizational_unit;  // OU=, when set
 };
 
 // A certificate with its private key (the key is empty when we only hold the
@@ -89,6 +91,8 @@ std::string csr_public_key_sha256_hex(std::string_view csr_pem);
 
 struct CertificateInfo {
   std::string common_name;
+  std::string organization;
+  std::string organizational_unit;
   std::string issuer_common_name;
   std::string serial_hex;  // lowercase, no leading zeros stripped beyond OpenSSL's BN form
   int64_t not_before_unix = 0;
@@ -96,6 +100,15 @@ struct CertificateInfo {
   bool is_ca = false;
 };
 CertificateInfo inspect(std::string_view cert_pem);
+
+// SHA-256 (hex) of a certificate's public key (DER SubjectPublicKeyInfo):
+// equal to csr_public_key_sha256_hex() of the CSR it was issued for.
+std::string certificate_public_key_sha256_hex(std::string_view cert_pem);
+
+// A CRL (PEM) signed by `issuer` listing `revoked_serials_hex` (lowercase
+// hex, as inspect() gives them), valid from `this_update` to `next_update`.
+std::string make_crl(const KeyedCertificate& issuer, const std::vector<std::string>& revoked_serials_hex,
+                     TimePoint this_update, TimePoint next_update);
 
 // SHA-256 (hex) of the certificate's DER encoding — the "CA hash" a join token
 // carries, like kubeadm's discovery-token-ca-cert-hash.

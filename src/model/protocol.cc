@@ -38,6 +38,14 @@ const std::vector<std::string>& reason_codes() {
   return v;
 }
 
+const std::vector<std::string>& grant_refusal_codes() {
+  static const std::vector<std::string> all = {
+      "support_access_off", "customer_approval_missing", "customer_approval_invalid", "duration_too_long",
+      "approvals_missing",  "bad_csr",                   "grant_expired",             "scope_unsupported",
+      "audit_inconsistent"};
+  return all;
+}
+
 namespace {
 
 // Reads one JSON object under a path, rejecting any key not declared.
@@ -125,6 +133,22 @@ std::string checked_endpoint(const StrictObject& o, const std::string& key) {
   return e;
 }
 
+// Text meant for people (a subject): no control characters.
+std::string printable(const StrictObject& o, const std::string& key, size_t max_length) {
+  std::string s = o.string(key, max_length);
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) throw Error::Invalid("invalid_value", "must not hold control characters", o.field(key));
+  return s;
+}
+
+// One public PEM certificate, or "" when absent.
+std::string certificate(const StrictObject& o, const std::string& key) {
+  std::string pem = o.string(key, 16384);
+  if (!pem.empty() && (pem.find("-----BEGIN CERTIFICATE-----") != 0 || pem.find("PRIVATE") != std::string::npos))
+    throw Error::Invalid("invalid_value", "must be one PEM certificate", o.field(key));
+  return pem;
+}
+
 // A list of management-plane URLs, each https://HOST:PORT, no repeats.
 std::vector<std::string> parse_plane_servers(const StrictObject& o, const std::string& key) {
   std::vector<std::string> out;
@@ -209,14 +233,37 @@ bool is_https_endpoint(const std::string& s) {
   return s.rfind("https://", 0) == 0 && is_native_endpoint(s.substr(8));
 }
 
+json to_json(const DesiredGrant& g) {
+  json reviews = json::array();
+  for (const auto& r : g.reviews)
+    reviews.push_back({{"reviewer", r.reviewer}, {"role", r.role}, {"decision", r.decision}, {"time", r.time}});
+  return {{"request_id", g.request_id},
+          {"requester", g.requester},
+          {"scope", g.scope},
+          {"csr_pem", g.csr_pem},
+          {"duration_seconds", g.duration_seconds},
+          {"not_before", g.not_before},
+          {"not_after", g.not_after},
+          {"required_approvals", g.required_approvals},
+          {"reviews", reviews},
+          {"customer_approval", g.customer_approval}};
+}
+
 json to_json(const DesiredState& d) {
   json services = json::array();
   for (const auto& s : d.services) services.push_back(to_json(s));
-  return {{"revision", d.revision},
-          {"environment_id", d.environment_id},
-          {"environment_name", d.environment_name},
-          {"environment_cidr", d.environment_cidr},
-          {"services", services}};
+  json out = {{"revision", d.revision},
+              {"environment_id", d.environment_id},
+              {"environment_name", d.environment_name},
+              {"environment_cidr", d.environment_cidr},
+              {"services", services}};
+  // Only when there are some: an agent of protocol 2 never meets the field.
+  if (!d.grants.empty()) {
+    json grants = json::array();
+    for (const auto& g : d.grants) grants.push_back(to_json(g));
+    out["grants"] = grants;
+  }
+  return out;
 }
 
 json to_json(const SyncRequest& r) {
@@ -250,6 +297,21 @@ json to_json(const SyncRequest& r) {
                  {"environment_ca_pem", r.status.environment_ca_pem}};
   if (r.status.host)
     status["host"] = {{"cores", r.status.host->cores}, {"memory_mib", r.status.host->memory_mib}};
+  if (r.status.access)
+    status["access"] = {{"support_access", r.status.access->support_access},
+                        {"customer_approval_required", r.status.access->customer_approval_required},
+                        {"max_grant_seconds", r.status.access->max_grant_seconds}};
+  if (!r.status.support_ca_pem.empty()) status["support_ca_pem"] = r.status.support_ca_pem;
+  if (!r.status.grants.empty()) {
+    json grants = json::array();
+    for (const auto& g : r.status.grants)
+      grants.push_back({{"request_id", g.request_id},
+                        {"state", g.state},
+                        {"serial", g.serial},
+                        {"certificate_pem", g.certificate_pem},
+                        {"reason", g.reason}});
+    status["grants"] = grants;
+  }
   return {{"protocol_version", r.protocol_version},
           {"known_revision", r.known_revision},
           {"seq", r.seq},
@@ -266,7 +328,7 @@ json to_json(const SyncResponse& r) {
 
 DesiredState parse_desired_state(const json& j) {
   StrictObject o(j, "desired",
-                 {"revision", "environment_id", "environment_name", "environment_cidr", "services"});
+                 {"revision", "environment_id", "environment_name", "environment_cidr", "services", "grants"});
   DesiredState d;
   d.revision = o.integer("revision", 0, 0, kMaxInt);
   d.environment_id = o.string("environment_id", 64);
@@ -283,7 +345,40 @@ DesiredState parse_desired_state(const json& j) {
       if (other.name == ds.name) throw Error::Invalid("invalid_value", "duplicate service", path + ".name");
     d.services.push_back(std::move(ds));
   });
+  o.each("grants", kMaxGrants, [&](const json& item, const std::string& path) {
+    DesiredGrant g = parse_desired_grant(item, path);
+    for (const auto& other : d.grants)
+      if (other.request_id == g.request_id) throw Error::Invalid("invalid_value", "duplicate grant", path);
+    d.grants.push_back(std::move(g));
+  });
   return d;
+}
+
+DesiredGrant parse_desired_grant(const json& item, const std::string& path) {
+  StrictObject o(item, path,
+                 {"request_id", "requester", "scope", "csr_pem", "duration_seconds", "not_before", "not_after",
+                  "required_approvals", "reviews", "customer_approval"});
+  DesiredGrant g;
+  g.request_id = o.string("request_id", 32);
+  static const std::regex id("acc-[0-9a-f]{16}");
+  if (!std::regex_match(g.request_id, id)) throw Error::Invalid("invalid_value", "must be acc-<16 hex>", o.field("request_id"));
+  g.requester = printable(o, "requester", 256);
+  g.scope = o.enumerated("scope", {"clickhouse-system"});
+  g.csr_pem = o.string("csr_pem", 16384);
+  if (g.csr_pem.find("-----BEGIN CERTIFICATE REQUEST-----") != 0)
+    throw Error::Invalid("invalid_value", "must be one PEM certificate request", o.field("csr_pem"));
+  g.duration_seconds = o.integer("duration_seconds", 0, 1, kMaxInt);
+  g.not_before = o.integer("not_before", 0, 0, kMaxInt);
+  g.not_after = o.integer("not_after", 0, 0, kMaxInt);
+  if (g.not_after <= g.not_before) throw Error::Invalid("invalid_value", "must be after not_before", o.field("not_after"));
+  g.required_approvals = static_cast<int>(o.integer("required_approvals", 1, 1, 3));
+  o.each("reviews", 16, [&](const json& review, const std::string& review_path) {
+    StrictObject r(review, review_path, {"reviewer", "role", "decision", "time"});
+    g.reviews.push_back({printable(r, "reviewer", 256), r.enumerated("role", {"approver", "customer"}),
+                         r.enumerated("decision", {"approve", "deny"}), r.integer("time", 0, 0, kMaxInt)});
+  });
+  g.customer_approval = o.string("customer_approval", 16384);
+  return g;
 }
 
 DesiredService parse_desired_service(const json& item, const std::string& path) {
@@ -327,13 +422,31 @@ SyncRequest parse_sync_request(const json& j) {
   r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
   r.seq = o.integer("seq", 0, 0, kMaxInt);
   if (const json* status = o.find("status")) {
-    StrictObject st(*status, "status", {"applied_revision", "services", "environment_ca_pem", "host"});
+    StrictObject st(*status, "status",
+                    {"applied_revision", "services", "environment_ca_pem", "host", "access", "support_ca_pem",
+                     "grants"});
     r.status.applied_revision = st.integer("applied_revision", 0, 0, kMaxInt);
-    r.status.environment_ca_pem = st.string("environment_ca_pem", 16384);
-    if (!r.status.environment_ca_pem.empty() &&
-        (r.status.environment_ca_pem.find("-----BEGIN CERTIFICATE-----") != 0 ||
-         r.status.environment_ca_pem.find("PRIVATE") != std::string::npos))
-      throw Error::Invalid("invalid_value", "must be one PEM certificate", st.field("environment_ca_pem"));
+    r.status.environment_ca_pem = certificate(st, "environment_ca_pem");
+    r.status.support_ca_pem = certificate(st, "support_ca_pem");
+    if (const json* access = st.find("access")) {
+      StrictObject a(*access, st.field("access"), {"support_access", "customer_approval_required", "max_grant_seconds"});
+      r.status.access = ReportedAccessPolicy{a.boolean("support_access", true),
+                                             a.boolean("customer_approval_required", true),
+                                             a.integer("max_grant_seconds", 0, 0, 365 * 24 * 3600)};
+    }
+    st.each("grants", kMaxGrants, [&](const json& item, const std::string& path) {
+      StrictObject g(item, path, {"request_id", "state", "serial", "certificate_pem", "reason"});
+      ReportedGrant rg;
+      rg.request_id = g.string("request_id", 32);
+      rg.state = g.enumerated("state", {"issued", "refused"});
+      rg.serial = g.string("serial", 64);
+      static const std::regex serial("[0-9a-f]{1,64}");
+      rg.certificate_pem = certificate(g, "certificate_pem");
+      if (rg.state == "issued" && (rg.certificate_pem.empty() || !std::regex_match(rg.serial, serial)))
+        throw Error::Invalid("invalid_value", "an issued grant carries its certificate and serial", path);
+      rg.reason = rg.state == "refused" ? g.enumerated("reason", grant_refusal_codes()) : g.string("reason", 0);
+      r.status.grants.push_back(std::move(rg));
+    });
     if (const json* host = st.find("host")) {
       StrictObject h(*host, st.field("host"), {"cores", "memory_mib"});
       for (const char* key : {"cores", "memory_mib"})

@@ -19,7 +19,10 @@ namespace byoc::model {
 // The version agents speak. A server understands every version from
 // kOldestProtocolVersion on and answers in the agent's: 2 added the plane's
 // `servers` to sync answers, which a version-1 agent's closed schema refuses.
-inline constexpr int kProtocolVersion = 2;
+// 3 added troubleshooting access: `grants` in the desired state, and the
+// agent's access policy, support CA and grant outcomes in its status.
+inline constexpr int kProtocolVersion = 3;
+inline constexpr int kGrantsProtocolVersion = 3;
 inline constexpr int kOldestProtocolVersion = 1;
 
 // What the vendor's `support` ClickHouse user of a service would be. The
@@ -66,6 +69,36 @@ struct DesiredService {
   bool operator==(const DesiredService&) const = default;
 };
 
+// One review of a grant, as the management plane recorded it.
+struct GrantReview {
+  std::string reviewer;  // a subject
+  std::string role;      // approver | customer
+  std::string decision;  // approve | deny
+  int64_t time = 0;
+  bool operator==(const GrantReview&) const = default;
+};
+
+// An approved troubleshooting access grant (access issue): the agent issues
+// a client certificate for `csr_pem` from the environment's support CA only
+// if the grant satisfies the customer's policy.json — and, when the customer
+// requires it, carries `customer_approval`, a C2SP signed note by one of the
+// customer's keys naming exactly this grant (access/access_request.h:
+// approval_text). A grant that leaves the desired state is revoked.
+struct DesiredGrant {
+  std::string request_id;  // acc-<16 hex>
+  std::string requester;   // the engineer's subject
+  std::string scope;       // clickhouse-system
+  std::string csr_pem;
+  int64_t duration_seconds = 0;
+  int64_t not_before = 0;  // Unix seconds
+  int64_t not_after = 0;
+  int required_approvals = 1;
+  std::vector<GrantReview> reviews;
+  std::string customer_approval;  // "" when none was given
+  bool operator==(const DesiredGrant&) const = default;
+};
+inline constexpr size_t kMaxGrants = 64;
+
 struct DesiredState {
   int64_t revision = 0;
   std::string environment_id;
@@ -74,6 +107,7 @@ struct DesiredState {
   // The environment's network ("10.20.0.0/16"), optional. Runtimes other than
   // `local` confine cluster hosts to it; the agent pins the first one it sees.
   std::string environment_cidr;
+  std::vector<DesiredGrant> grants;  // protocol 3 on
   bool operator==(const DesiredState&) const = default;
 };
 
@@ -103,12 +137,40 @@ struct ReportedService {
   bool operator==(const ReportedService&) const = default;
 };
 
+// What the agent reports of the customer's policy.json that decides access
+// (booleans and a number only): a request shows what it will need.
+struct ReportedAccessPolicy {
+  bool support_access = true;
+  bool customer_approval_required = false;
+  int64_t max_grant_seconds = 0;
+  bool operator==(const ReportedAccessPolicy&) const = default;
+};
+
+// What became of a grant: "issued" (with the certificate, public, and its
+// serial) or "refused" (with an enumerated reason, grant_refusal_codes()).
+struct ReportedGrant {
+  std::string request_id;
+  std::string state;
+  std::string serial;
+  std::string certificate_pem;
+  std::string reason;
+  bool operator==(const ReportedGrant&) const = default;
+};
+// support_access_off customer_approval_missing customer_approval_invalid
+// duration_too_long approvals_missing bad_csr grant_expired scope_unsupported
+// audit_inconsistent
+const std::vector<std::string>& grant_refusal_codes();
+
 struct AgentStatus {
   int64_t applied_revision = 0;  // the desired revision the agent last applied (or refused)
   std::vector<ReportedService> services;
   std::string environment_ca_pem;  // public certificate only
   // The agent's host (host-based clouds: the one node type its profiles use).
   std::optional<HostCapacity> host;
+  // Protocol 3 on.
+  std::optional<ReportedAccessPolicy> access;
+  std::string support_ca_pem;  // public certificate only
+  std::vector<ReportedGrant> grants;
   bool operator==(const AgentStatus&) const = default;
 };
 
@@ -151,6 +213,7 @@ bool is_native_endpoint(const std::string& s);  // HOST:PORT
 
 nlohmann::json to_json(const DesiredState& d);
 nlohmann::json to_json(const DesiredService& s);
+nlohmann::json to_json(const DesiredGrant& g);
 nlohmann::json to_json(const SyncRequest& r);
 nlohmann::json to_json(const SyncResponse& r);
 
@@ -158,6 +221,7 @@ nlohmann::json to_json(const SyncResponse& r);
 // field outside the schema, "invalid_value" for a value outside its
 // enumeration or format) naming the offending field.
 DesiredState parse_desired_state(const nlohmann::json& j);
+DesiredGrant parse_desired_grant(const nlohmann::json& item, const std::string& path);
 // One service of a desired state (`path` names it in errors: "desired.services[0]").
 DesiredService parse_desired_service(const nlohmann::json& j, const std::string& path = "service");
 SyncRequest parse_sync_request(const nlohmann::json& j);

@@ -8,6 +8,9 @@
 #include "base/error.h"
 #include "controllers/service_operations.h"
 #include "model/protocol.h"
+#include "access/access_event.h"
+#include "access/access_request.h"
+#include "access/access_store.h"
 #include "server/routes.h"
 #include "server/tokens.h"
 
@@ -52,7 +55,26 @@ std::string agent_certificate(ServerContext& ctx, const std::string& environment
   return crypto::sign_csr(ctx.identity.agent_ca, csr_pem, spec);
 }
 
-model::DesiredState desired_state(store::Transaction& tx, const model::Environment& env) {
+// The grants an agent of `protocol` hears of: the approved and the active
+// ones (an active one it keeps valid; any it issued that is not here, it revokes).
+std::vector<model::DesiredGrant> desired_grants(store::Transaction& tx, const model::Environment& env) {
+  std::vector<model::DesiredGrant> out;
+  for (const char* state : {model::kAccessApproved, model::kAccessActive}) {
+    store::AccessRequestFilter filter;
+    filter.state = state;
+    filter.limit = static_cast<int64_t>(model::kMaxGrants);
+    for (const auto& r : tx.access_requests().list(env.id, filter)) {
+      if (out.size() == model::kMaxGrants) break;
+      model::DesiredGrant g{r.id,        r.requester, r.scope,           r.csr_pem, r.duration_seconds,
+                            r.not_before, r.not_after, r.required_approvals, {},  r.customer_approval};
+      for (const auto& v : r.reviews) g.reviews.push_back({v.reviewer, v.role, v.decision, v.time});
+      out.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
+model::DesiredState desired_state(store::Transaction& tx, const model::Environment& env, int protocol) {
   model::DesiredState d;
   d.revision = env.revision;
   d.environment_id = env.id;
@@ -63,7 +85,64 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
                           s.allowed_ips, s.password_sha256_hex});
   }
+  if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env);
   return d;
+}
+
+// The access part of a report: the customer's policy (as the agent says),
+// the support CA, and what became of each approved grant — with an event in
+// the environment's audit log for each change.
+bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Environment& env,
+                          const model::AgentStatus& status, int64_t now) {
+  bool env_changed = false;
+  if (status.access) {
+    model::AgentAccessPolicy reported = env.agent_access;
+    reported.reported = true;
+    reported.support_access = status.access->support_access;
+    reported.customer_approval_required = status.access->customer_approval_required;
+    reported.max_grant_seconds = status.access->max_grant_seconds;
+    if (reported != env.agent_access) {
+      env.agent_access = reported;
+      env_changed = true;
+      if (ctx.audit_logs)
+        ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
+                               access::format_policy_event(ctx.clock.unix_millis(), env.id, "agent", "customer",
+                                                           model::to_json(reported)));
+    }
+  }
+  if (!status.support_ca_pem.empty() && status.support_ca_pem != env.agent_access.support_ca_pem) {
+    env.agent_access.support_ca_pem = status.support_ca_pem;
+    env_changed = true;
+  }
+  for (const auto& g : status.grants) {
+    auto r = tx.access_requests().by_id(g.request_id);
+    // Only a grant of this environment that is waiting for its answer.
+    if (!r || r->environment_id != env.id || r->state != model::kAccessApproved || !ctx.audit_logs) continue;
+    std::string was = r->state;
+    access::AccessEvent event{ctx.clock.unix_millis(), g.state, "agent", {}};
+    if (g.state == "issued") {
+      // The certificate must be for the approved key, from the support CA the agent reports.
+      bool for_the_key = false;
+      try {
+        for_the_key = crypto::certificate_public_key_sha256_hex(g.certificate_pem) == r->csr_public_key_sha256 &&
+                      crypto::inspect(g.certificate_pem).serial_hex == g.serial &&
+                      crypto::verify_issued_by(g.certificate_pem, env.agent_access.support_ca_pem,
+                                               ctx.clock.system_time());
+      } catch (const Error&) {
+      }
+      if (!for_the_key) {
+        spdlog::warn("environment {} reported a certificate for {} that is not for its key", env.id, r->id);
+        continue;
+      }
+      access::issued(*r, g.certificate_pem, g.serial, now);
+      event.detail = {{"serial", g.serial}};
+    } else {
+      access::refused(*r, g.reason, now);
+      event.detail = {{"reason_code", g.reason}};
+    }
+    access::record_access_change(tx, *ctx.audit_logs, *r, was, event, now, access::ChangedBy::kAgent);
+  }
+  return env_changed;
 }
 
 struct SyncOutcome {
@@ -93,6 +172,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env->host_memory_mib = report.status.host->memory_mib;
     env_changed = true;
   }
+  env_changed = record_access_report(tx, ctx, *env, report.status, now) || env_changed;
   if (report.status.applied_revision != env->applied_revision &&
       report.status.applied_revision <= env->revision) {
     env->applied_revision = report.status.applied_revision;
@@ -237,7 +317,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
             auto env = tx.environments().by_id(env_id);
             if (!env) throw Error::Unauthenticated("environment no longer exists");
             res.revision = env->revision;
-            if (with_desired) res.desired = desired_state(tx, *env);
+            if (with_desired) res.desired = desired_state(tx, *env, protocol);
           });
           ctx.presence.end(env_id);
           responder->send(HttpResponse::json(200, model::to_json(res)));

@@ -17,6 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include "../server/server_process.h"
+#include "../e2e/e2e_support.h"
+#include "base/crypto.h"
+#include "access/signed_note.h"
+#include "access/access_request.h"
 #include "agent/agent.h"
 #include "agent/join.h"
 #include "agent/state_layout.h"
@@ -241,6 +245,120 @@ TEST_F(AgentOnFakeRuntime, UsageOfRunningReplicasReachesTheServerOnce) {
   // Allocation × running time on the agent's clock: 1000 millicores and 2048 MiB a second.
   EXPECT_GE(totals["cpu_millis_seconds"].get<int64_t>(), 1000);
   EXPECT_EQ(totals["memory_mib_seconds"].get<int64_t>() * 1000, totals["cpu_millis_seconds"].get<int64_t>() * 2048);
+}
+
+// Troubleshooting access on the customer's side: the agent makes the
+// support CA, hears of an approved grant in the desired state, issues the
+// certificate (for exactly the requested key, from its own CA), and the
+// requester collects it; a revoked grant leaves the desired state and its
+// certificate is listed for the CRL.
+class SupportAccessLoop : public AgentOnFakeRuntime {
+ protected:
+  void SetUp() override {
+    AgentOnFakeRuntime::SetUp();
+    operator_ = token("operator", "eng@vendor.example");
+    approver_ = token("approver", "lead@vendor.example");
+  }
+  std::string token(const std::string& role, const std::string& subject) {
+    auto [status, t] = server_.call("POST", "/v1/tokens", {{"role", role}, {"subject", subject}});
+    EXPECT_EQ(status, 201) << t.dump();
+    return t.value("token", "");
+  }
+  // An access request by the operator for `key`'s CSR.
+  std::string ask(const std::string& key) {
+    auto [status, r] = server_.call_as(operator_, "POST", "/v1/environments/fake/access-requests",
+                                       {{"scope", "clickhouse-system"},
+                                        {"reason", "replica lag"},
+                                        {"duration_seconds", 3600},
+                                        {"csr", crypto::make_csr(key, "engineer")}});
+    EXPECT_EQ(status, 201) << r.dump();
+    return r.value("id", "");
+  }
+  json request(const std::string& id) { return get("/v1/access-requests/" + id); }
+  std::string state_of(const std::string& id) { return request(id).value("state", ""); }
+  // The agent's support-grants.json entry for `id`.
+  json decision(const std::string& id) {
+    json all = json::parse(files::read_if_exists(state_ / layout::kSupportGrants).value_or("{}"));
+    return all.contains(id) ? all[id] : json();
+  }
+
+  std::string operator_, approver_;
+};
+
+TEST_F(SupportAccessLoop, AnApprovedGrantIsIssuedInsideTheEnvironmentAndCollectedByTheRequester) {
+  std::string key = crypto::generate_key_pem();
+  std::string id = ask(key);
+  auto certificate = [&] { return server_.call_as(operator_, "GET", "/v1/access-requests/" + id + "/certificate"); };
+  EXPECT_EQ(certificate().first, 409);
+  auto [reviewed, r] = server_.call_as(approver_, "POST", "/v1/access-requests/" + id + "/reviews",
+                                       {{"decision", "approve"}, {"reason", "INC-7"}});
+  ASSERT_EQ(reviewed, 200) << r.dump();
+  ASSERT_TRUE(rounds_until([&] { return state_of(id) == "ACTIVE"; })) << request(id).dump();
+
+  auto [status, issued] = certificate();
+  ASSERT_EQ(status, 200) << issued.dump();
+  std::string cert = issued["certificate"], ca = issued["ca"];
+  EXPECT_EQ(ca, files::read(state_ / layout::kSupportCa));
+  EXPECT_EQ(get("/v1/environments/fake")["agent_access"]["reported"], true);
+  EXPECT_EQ(e2e::file_mode(state_ / layout::kSupportCaKey), 0600u);
+  EXPECT_TRUE(crypto::certificate_matches_key(cert, key));
+  EXPECT_TRUE(crypto::verify_issued_by(cert, ca, std::chrono::system_clock::now()));
+  crypto::CertificateInfo info = crypto::inspect(cert);
+  json env = get("/v1/environments/fake");
+  EXPECT_EQ(info.common_name, "eng@vendor.example");
+  EXPECT_EQ(info.organization, env["id"]);
+  EXPECT_EQ(info.organizational_unit, id);
+  EXPECT_EQ(format_rfc3339(info.not_after_unix), request(id)["not_after"]);
+  EXPECT_EQ(request(id)["certificate_serial"], info.serial_hex);
+
+  // Revoked: the grant leaves the desired state; the agent lists its certificate for the CRL.
+  auto [revoked, ended] = server_.call_as(approver_, "POST", "/v1/access-requests/" + id + "/revoke", json::object());
+  ASSERT_EQ(revoked, 200) << ended.dump();
+  ASSERT_TRUE(rounds_until([&] { return decision(id).value("desired", true) == false; })) << decision(id).dump();
+  EXPECT_EQ(certificate().first, 410);
+}
+
+// A customer that requires its own approval: the agent reports it, so the
+// request waits for it; an approval signed by a key the customer's
+// policy.json does not list gets past the plane (which can't tell) and is
+// refused inside the environment.
+TEST_F(SupportAccessLoop, ACustomerApprovalByAKeyTheCustomerDoesNotListIsRefusedByTheAgent) {
+  auto customer_key = access::note::make_signer("ops", crypto::random_bytes(32));
+  auto stranger_key = access::note::make_signer("ops", crypto::random_bytes(32));
+  files::write_atomic(state_ / layout::kPolicy,
+                      json{{"require_customer_approval", true},
+                           {"customer_approver_keys", {access::note::format_verifier(access::note::verifier_of(customer_key))}}}
+                          .dump(),
+                      0600);
+  stop_agent();
+  start_agent();  // it reports the policy with its first sync
+  ASSERT_TRUE(rounds_until([&] { return get("/v1/environments/fake")["agent_access"]["customer_approval_required"] == true; }));
+  auto [made, customer] = server_.call("POST", "/v1/tokens", {{"role", "customer"}, {"subject", "ops@customer.example"}});
+  ASSERT_EQ(made, 201);
+  std::string id = ask(crypto::generate_key_pem());
+  EXPECT_EQ(request(id)["required"]["customer"], true);
+  ASSERT_EQ(server_.call_as(approver_, "POST", "/v1/access-requests/" + id + "/reviews",
+                            {{"decision", "approve"}, {"reason", "INC-8"}}).first, 200);
+  EXPECT_EQ(state_of(id), "PENDING");
+  model::AccessRequest named;
+  json r = request(id);
+  named.id = id;
+  named.environment_id = r["environment_id"];
+  named.scope = r["scope"];
+  named.requester = r["requester"];
+  named.duration_seconds = r["duration_seconds"];
+  named.csr_public_key_sha256 = r["csr_public_key_sha256"];
+  auto [approved, body] = server_.call_as(customer["token"], "POST", "/v1/access-requests/" + id + "/reviews",
+                                          {{"decision", "approve"},
+                                           {"reason", "ok"},
+                                           {"customer_approval", access::note::sign(access::approval_text(named), {stranger_key})}});
+  ASSERT_EQ(approved, 200) << body.dump();
+  ASSERT_TRUE(rounds_until([&] { return state_of(id) == "REFUSED"; })) << request(id).dump();
+  EXPECT_EQ(request(id)["refusal"], "customer_approval_invalid");
+  EXPECT_EQ(decision(id)["state"], "refused");
+  auto [status, gone] = server_.call_as(operator_, "GET", "/v1/access-requests/" + id + "/certificate");
+  EXPECT_EQ(status, 410);
+  EXPECT_NE(gone["error"]["message"].get<std::string>().find("customer_approval_invalid"), std::string::npos);
 }
 
 }  // namespace

@@ -34,12 +34,34 @@ TEST(CustomerPolicy, AbsentFileGivesSafeDefaults) {
 }
 
 TEST(CustomerPolicy, EveryFieldIsRead) {
+  const std::string key = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
   CustomerPolicy p =
       parse_customer_policy(R"({"vendor_support_access": false, "public_endpoint_allowed": true,
       "widest_allowlist_prefix_v4": 0, "widest_allowlist_prefix_v6": 128,
-      "vendor_may_reset_default_password": true})");
-  EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true}));
+      "vendor_may_reset_default_password": true, "require_customer_approval": true,
+      "customer_approver_keys": [")" + key + R"("], "max_support_grant_seconds": 3600})");
+  EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true, true, {key}, 3600}));
   EXPECT_EQ(parse_customer_policy(to_json(p).dump()), p);
+}
+
+TEST(CustomerPolicy, CustomerApprovalNeedsWellFormedKeysAndAGrantLengthInRange) {
+  auto refused = [](const std::string& text, const std::string& field) {
+    try {
+      parse_customer_policy(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.field(), field) << text << ": " << e.what();
+    }
+  };
+  refused(R"({"require_customer_approval": true})", "customer_approver_keys");
+  refused(R"({"customer_approver_keys": ["not a key"]})", "customer_approver_keys[0]");
+  refused(R"({"customer_approver_keys": "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"})",
+          "customer_approver_keys");
+  refused(R"({"customer_approver_keys": ["PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="]})",
+          "customer_approver_keys[0]");
+  refused(R"({"max_support_grant_seconds": 59})", "max_support_grant_seconds");
+  refused(R"({"max_support_grant_seconds": 604801})", "max_support_grant_seconds");
+  refused(R"({"max_support_grant_seconds": "1h"})", "max_support_grant_seconds");
 }
 
 TEST(CustomerPolicy, MissingFieldsKeepTheirDefaults) {

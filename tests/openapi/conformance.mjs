@@ -47,9 +47,9 @@ const UNREACHABLE = {
     'environment_deleting lasts only until the delete is reconciled: tried, but a race',
   'POST /v1/environments/{env}/join-tokens 409': 'environment_deleting: the same race',
   'POST /v1/environments/{env}/access-requests 409':
-    'support_access_off needs an agent reporting its policy.json (the next slice); environment_deleting is the same race',
+    'support_access_off needs an agent reporting its policy.json (proven in access_requests_test); environment_deleting is the deletion race',
   'GET /v1/access-requests/{id}/certificate 200':
-    'only the environment\'s agent issues support certificates (the next slice of the access issue)',
+    'only an environment\'s agent issues support certificates, from its own CA (proven in agent_loop_fake_runtime_test: SupportAccessLoop)',
   'POST /v1/environments/{env}/retry 202':
     'no cloud of this build fails on one loopback machine; retries of failed clouds are proven on the slow cloud (slow_cloud_test)',
 };
@@ -941,7 +941,7 @@ async function scenarios(s) {
     ...sync, json: { ...report, query_log: [] }, expect: 422, bodyValid: false,
   });
   await call('agent sync other protocol', {
-    ...sync, json: { ...report, protocol_version: 3 }, expect: 422, bodyValid: false,
+    ...sync, json: { ...report, protocol_version: 4 }, expect: 422, bodyValid: false,
   });
   await call('agent sync bad state', {
     ...sync, json: { ...report, status: { services: [{ name: 'svc1', state: 'HAPPY' }] } }, expect: 422, bodyValid: false,

@@ -93,7 +93,7 @@ TEST(Protocol, HostCapacityIsOptionalTypedAndBounded) {
 
 TEST(Protocol, WrongProtocolVersionIsRejected) {
   json r = good_report();
-  r["protocol_version"] = 3;
+  r["protocol_version"] = kProtocolVersion + 1;
   EXPECT_EQ(rejected_field(r), "protocol_version");
   r["protocol_version"] = 0;
   EXPECT_EQ(rejected_field(r), "protocol_version");
@@ -116,6 +116,54 @@ TEST(Protocol, DesiredStateIsClosedSchema) {
   raw = to_json(d);
   raw["services"].push_back(raw["services"][0]);
   EXPECT_THROW(parse_desired_state(raw), Error);
+}
+
+TEST(Protocol, GrantsAndTheirOutcomesAreClosedSchemas) {
+  DesiredState d;
+  d.revision = 5;
+  d.environment_id = "env-1";
+  DesiredGrant g;
+  g.request_id = "acc-0123456789abcdef";
+  g.requester = "eng@vendor.example";
+  g.scope = "clickhouse-system";
+  g.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n";
+  g.duration_seconds = 3600;
+  g.not_before = 100;
+  g.not_after = 3700;
+  g.reviews = {{"lead@vendor.example", "approver", "approve", 100}};
+  d.grants = {g};
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  auto refused = [&](const std::function<void(json&)>& change) {
+    json raw = to_json(d);
+    change(raw["grants"][0]);
+    EXPECT_THROW(parse_desired_state(raw), Error) << raw.dump();
+  };
+  refused([](json& x) { x["request_id"] = "acc-../../etc"; });
+  refused([](json& x) { x["scope"] = "root"; });
+  refused([](json& x) { x["requester"] = "eve\n@x"; });
+  refused([](json& x) { x["csr_pem"] = "-----BEGIN PRIVATE KEY-----"; });
+  refused([](json& x) { x["not_after"] = 100; });
+  refused([](json& x) { x["reviews"][0]["decision"] = "maybe"; });
+  refused([](json& x) { x["certificate_pem"] = "x"; });
+  // An agent of protocol 2 never meets the field: no grants, no key.
+  d.grants.clear();
+  EXPECT_FALSE(to_json(d).contains("grants"));
+
+  json r = good_report();
+  r["status"]["access"] = {{"support_access", true}, {"customer_approval_required", false}, {"max_grant_seconds", 3600}};
+  r["status"]["grants"] = {{{"request_id", "acc-0123456789abcdef"}, {"state", "refused"}, {"serial", ""},
+                            {"certificate_pem", ""}, {"reason", "duration_too_long"}}};
+  EXPECT_EQ(rejected_field(r), "<accepted>");
+  SyncRequest parsed = parse_sync_request(r);
+  EXPECT_EQ(parse_sync_request(to_json(parsed)).status, parsed.status);
+  r["status"]["grants"][0]["reason"] = "the engineer looked suspicious";  // free text never goes up
+  EXPECT_EQ(rejected_field(r), "status.grants[0].reason");
+  r["status"]["grants"][0]["state"] = "issued";
+  r["status"]["grants"][0]["reason"] = "";
+  EXPECT_EQ(rejected_field(r), "status.grants[0]") << "issued needs its certificate and serial";
+  r["status"]["grants"] = json::array();
+  r["status"]["support_ca_pem"] = "-----BEGIN PRIVATE KEY-----\n";
+  EXPECT_EQ(rejected_field(r), "status.support_ca_pem");
 }
 
 TEST(Protocol, SyncAnswersListThePlanesServersAsHttpsEndpointsOnce) {

@@ -1,0 +1,34 @@
+// Whether the environment's agent may issue a support certificate for a
+// grant: the customer's rules (from its policy.json) against what the
+// management plane sent. A pure function, so every refusal is testable
+// without an agent; the answer is "" (issue) or a reason code from
+// model::grant_refusal_codes().
+//
+// What is trusted: without `require_customer_approval`, the management
+// plane's record of the reviews (the agent checks it is coherent: enough
+// distinct approvers who are not the requester, no denial). With it, nothing
+// the plane says is enough: a signed note by one of the customer's keys must
+// name exactly this grant — request, environment, scope, requester,
+// duration and the SHA-256 of the CSR's key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "access/signed_note.h"
+#include "model/protocol.h"
+
+namespace byoc::access {
+
+struct GrantRules {
+  bool support_access = true;
+  bool require_customer_approval = false;
+  std::vector<note::Verifier> customer_keys;
+  int64_t max_grant_seconds = 8 * 3600;
+};
+
+std::string grant_refusal(const model::DesiredGrant& grant, const GrantRules& rules,
+                          const std::string& environment_id, int64_t now);
+
+}  // namespace byoc::access

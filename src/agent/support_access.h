@@ -1,0 +1,76 @@
+// SupportAccess: the customer's side of troubleshooting access. The agent
+// makes the environment's support CA on its first start and keeps it in its
+// state dir (key 0600; only the certificate ever leaves the environment),
+// and decides each grant of the desired state once: it issues a client
+// certificate for the grant's CSR only when the grant satisfies the
+// customer's policy.json (access/grant_check.h), else refuses it with a
+// reason code. Decisions are kept in the state dir, so a restart decides
+// nothing twice; they go up with every status. A certificate whose grant
+// left the desired state (revoked, done, expired) is revoked: its serial is
+// listed until the certificate expires (the CRL's content).
+//
+// Certificates: subject CN = the engineer, O = the environment, OU = the
+// grant; EKU clientAuth only; NotBefore backdated 60 s; NotAfter the grant's
+// end, never beyond the CA's.
+//
+// Threading: decide() and the readers may be called from any thread.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "model/protocol.h"
+
+namespace byoc::agent {
+
+class SupportAccess {
+ public:
+  SupportAccess(std::filesystem::path state_dir, std::string environment_id, const Clock& clock);
+
+  const std::string& ca_pem() const { return ca_.cert_pem; }
+
+  // Decides every grant not decided yet, against policy.json as it is now
+  // (an unreadable policy decides nothing: the grants wait). `refusal`, when
+  // not empty, refuses every new grant with that code (e.g. the audit log
+  // could not be verified).
+  void decide(const std::vector<model::DesiredGrant>& grants, const std::string& refusal = "");
+
+  // What became of each grant of the desired state, for the report.
+  std::vector<model::ReportedGrant> outcomes() const;
+  // Serials (lowercase hex) of certificates issued for grants no longer in
+  // the desired state that have not expired yet.
+  std::vector<std::string> revoked_serials() const;
+  // Whether `serial` belongs to a certificate of a grant in the desired state
+  // (the gateway's per-request check).
+  bool granted(const std::string& serial) const;
+  // The access part of policy.json, for the report (support off while the
+  // file is invalid: nothing would be issued).
+  model::ReportedAccessPolicy reported_policy() const;
+
+ private:
+  struct Decision {
+    std::string state;  // issued | refused
+    std::string serial;
+    std::string certificate_pem;
+    std::string reason;
+    int64_t not_after = 0;
+    bool desired = true;  // still in the desired state
+  };
+  Decision issue(const model::DesiredGrant& grant) const;
+  void save_locked() const;
+
+  std::filesystem::path state_dir_;
+  std::string environment_id_;
+  const Clock& clock_;
+  crypto::KeyedCertificate ca_;
+  int64_t ca_not_after_ = 0;
+  mutable std::mutex mutex_;
+  std::map<std::string, Decision> decisions_;  // by request id
+};
+
+}  // namespace byoc::agent
