@@ -41,6 +41,8 @@ ReviewOutcome review(model::AccessRequest& r, model::AccessReview v, int64_t now
   for (const auto& earlier : r.reviews)
     if (earlier.reviewer == v.reviewer)
       throw Error::Conflict("already_reviewed", v.reviewer + " reviewed this request already", "reviewer");
+  if (r.reviews.size() >= kMaxReviews)
+    throw Error::Conflict("too_many_reviews", "this request has all the reviews it can take", "reviewer");
   v.time = now;
   bool deny = v.decision == "deny";
   r.reviews.push_back(std::move(v));
@@ -99,6 +101,7 @@ std::string approval_text(const model::AccessRequest& r) {
          "scope " + r.scope + "\n"
          "requester " + r.requester + "\n"
          "duration_seconds " + std::to_string(r.duration_seconds) + "\n"
+         "approve_before " + std::to_string(r.expires_at) + "\n"
          "csr_public_key_sha256 " + r.csr_public_key_sha256 + "\n";
 }
 

@@ -11,6 +11,9 @@
 
 namespace byoc::access {
 
+// At most this many reviews per request (the desired state carries them all).
+inline constexpr size_t kMaxReviews = 16;
+
 enum class ReviewOutcome {
   kRecorded,  // counted; more reviews are needed
   kApproved,  // the requirement is met: APPROVED, the grant's window set
@@ -46,7 +49,10 @@ int64_t next_deadline(const model::AccessRequest& r);
 
 // The text a customer signs (as a C2SP signed note) to approve exactly this
 // grant: "byoc access approval v1", then one `key value` per line — request,
-// environment, scope, requester, duration_seconds, csr_public_key_sha256.
+// environment, scope, requester, duration_seconds, approve_before (the
+// request's review deadline, Unix seconds: the grant's window opens before
+// it, so a signed approval can't be held back and used later),
+// csr_public_key_sha256.
 std::string approval_text(const model::AccessRequest& r);
 
 }  // namespace byoc::access

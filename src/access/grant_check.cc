@@ -6,12 +6,17 @@
 #include "base/crypto.h"
 
 namespace byoc::access {
+namespace {
+constexpr int64_t kClockSkew = 60;
+}  // namespace
 
 std::string grant_refusal(const model::DesiredGrant& g, const GrantRules& rules, const std::string& environment_id,
                           int64_t now) {
   if (g.scope != model::kScopeClickhouseSystem) return "scope_unsupported";
   if (!rules.support_access) return "support_access_off";
   if (g.not_after <= now) return "grant_expired";
+  // Approved before its review deadline, and not for a window that opens later.
+  if (g.not_before > g.approve_before || g.not_before > now + kClockSkew) return "grant_expired";
   if (g.duration_seconds > rules.max_grant_seconds || g.not_after - g.not_before > rules.max_grant_seconds ||
       g.not_after - g.not_before > g.duration_seconds)
     return "duration_too_long";
@@ -38,6 +43,7 @@ std::string grant_refusal(const model::DesiredGrant& g, const GrantRules& rules,
   named.scope = g.scope;
   named.requester = g.requester;
   named.duration_seconds = g.duration_seconds;
+  named.expires_at = g.approve_before;
   named.csr_public_key_sha256 = key_sha256;
   try {
     if (note::open(g.customer_approval, rules.customer_keys).text != approval_text(named))

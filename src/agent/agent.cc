@@ -36,6 +36,7 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       servers_(config_.server_urls, config_.state_dir / layout::kServers, std::random_device{}()),
       applier_(*runtime_, config_.state_dir, config_.scope),
       support_(config_.state_dir, identity_.environment_id, clock),
+      audit_(config_.state_dir, identity_.environment_id),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
   if (auto cached = files::read_if_exists(config_.state_dir / layout::kDesired)) {
@@ -142,10 +143,13 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   // Grants are decided here, just before their outcome goes up: a new
   // desired state's at once, and any that waited (an unreadable policy.json)
   // once the customer fixed it.
-  if (desired_) support_.decide(desired_->grants);
+  // An audit log that did not verify refuses every new grant (fail closed).
+  if (desired_) support_.decide(desired_->grants, audit_.consistent() ? "" : "audit_inconsistent");
   report.status.access = support_.reported_policy();
   report.status.support_ca_pem = support_.ca_pem();
   report.status.grants = support_.outcomes();
+  report.known_audit_size = static_cast<int64_t>(audit_.kept_size());
+  if (!audit_.consistent() || audit_.kept_size() > 0) report.status.audit = audit_.consistent() ? "consistent" : "inconsistent";
   if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
   report.usage = ledger_.pending(kUsagePerReport);
   return report;
@@ -179,6 +183,10 @@ void Agent::sync_loop() {
       backoff.reset();
       if (servers_.update(answer.servers)) client.emplace(servers_.current(), identity_, &cancel_sync_);
       ledger_.acknowledge(answer.usage_acked_seq);
+      if (answer.audit) {
+        audit_.offer_key(answer.audit->key);
+        audit_.accept(answer.audit->checkpoint, answer.audit->consistency);
+      }
       if (answer.desired) accept(*answer.desired);
     } catch (const std::exception& e) {
       if (stop_) break;

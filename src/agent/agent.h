@@ -31,6 +31,7 @@
 #include <string>
 
 #include "agent/applier.h"
+#include "agent/audit_checkpoints.h"
 #include "agent/join.h"
 #include "agent/sync_client.h"
 #include "agent/runtime.h"
@@ -85,6 +86,7 @@ class Agent {
   ServerList servers_;                     // sync thread only
   DesiredStateApplier applier_;
   SupportAccess support_;
+  AuditCheckpoints audit_;  // sync thread only
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only
   std::optional<model::DesiredState> desired_;  // sync thread only

@@ -84,6 +84,9 @@ AgentIdentity join_through(const fs::path& state_dir, const std::string& server_
     for (const auto& url : body["servers"])
       if (url.is_string() && model::is_https_endpoint(url.get<std::string>())) plane.push_back(url);
   servers.update(plane);
+  // The plane's audit log key, pinned like the server CA (audit_checkpoints.h).
+  if (body.contains("audit_key") && body["audit_key"].is_string())
+    files::write_atomic(state_dir / layout::kAuditKey, body["audit_key"].get<std::string>(), 0644);
   // The identity file last: its presence means the join completed.
   files::write_atomic(state_dir / layout::kServerCa, server_ca, 0644);
   files::write_atomic(state_dir / layout::kCertificate, id.certificate_pem, 0644);

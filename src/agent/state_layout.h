@@ -22,6 +22,8 @@ inline constexpr const char* kPolicy = "policy.json";          // the customer's
 inline constexpr const char* kSupportCa = "support-ca.pem";    // the environment's support CA (public)
 inline constexpr const char* kSupportCaKey = "support-ca.key"; // 0600, never leaves the environment
 inline constexpr const char* kSupportGrants = "support-grants.json";  // what the agent decided per grant (0600)
+inline constexpr const char* kAuditKey = "audit-key.txt";      // the plane's audit log verifier key, pinned
+inline constexpr const char* kAuditCheckpoints = "audit-checkpoints.json";  // every checkpoint accepted (0600)
 inline constexpr const char* kServices = "services";           // the runtime's root
 
 }  // namespace byoc::agent::layout

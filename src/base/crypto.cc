@@ -499,6 +499,13 @@ std::string csr_public_key_sha256_hex(std::string_view csr_pem) {
   return sha256_hex(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
 }
 
+std::string normalized_csr_pem(std::string_view csr_pem) {
+  ReqPtr req = load_verified_csr(csr_pem);
+  BioPtr bio = write_bio();
+  if (PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1) fail_internal("PEM_write_bio_X509_REQ");
+  return bio_contents(bio.get());
+}
+
 std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem, const CertificateSpec& spec) {
   ReqPtr req = load_verified_csr(csr_pem);
   EVP_PKEY* public_key = X509_REQ_get0_pubkey(req.get());

@@ -88,6 +88,9 @@ std::string sign_csr(const KeyedCertificate& issuer, std::string_view csr_pem,
 // once its self-signature verifies: what an access approval names, so it
 // lets in exactly that key. Throws kInvalid as sign_csr() does.
 std::string csr_public_key_sha256_hex(std::string_view csr_pem);
+// The CSR re-encoded from what was parsed (one "CERTIFICATE REQUEST" PEM
+// block, nothing before or after it), once its self-signature verifies.
+std::string normalized_csr_pem(std::string_view csr_pem);
 
 struct CertificateInfo {
   std::string common_name;

@@ -258,8 +258,11 @@ void add_get(CLI::App* access, CommandSet& commands) {
   });
 }
 
-// The customer's signed approval of the request as the server shows it now.
-std::string customer_approval(ApiClient& api, const std::string& id, const std::string& key_file) {
+// The customer's signed approval of the request as the server shows it now —
+// which must be the request asked for, and whose exact text is shown on
+// stderr, so the customer sees what they sign (the server could describe
+// another grant).
+std::string customer_approval(ApiClient& api, Io& io, const std::string& id, const std::string& key_file) {
   access::note::Signer signer;
   try {
     signer = access::note::parse_signer(trim_right(read_text_file(key_file, "customer key")));
@@ -267,7 +270,11 @@ std::string customer_approval(ApiClient& api, const std::string& id, const std::
     throw Error::Invalid(e.code(), key_file + ": " + e.what());
   }
   model::AccessRequest subject = approval_subject(api.get(access_request_path(id)));
-  return access::note::sign(access::approval_text(subject), {signer});
+  if (subject.id != id)
+    throw Error::Invalid("wrong_request", "the server answered request " + subject.id + " when asked for " + id);
+  std::string text = access::approval_text(subject);
+  io.err << "signing as " << signer.name << ":\n" << text;
+  return access::note::sign(text, {signer});
 }
 
 void add_review(CLI::App* access, CommandSet& commands, const std::string& decision) {
@@ -289,7 +296,7 @@ void add_review(CLI::App* access, CommandSet& commands, const std::string& decis
   add_output_option(sub, f->format);
   on_run(sub, commands, [f, decision, &io = commands.io] {
     auto api = connect(io);
-    std::string note = f->customer_key.empty() ? "" : customer_approval(*api, f->id, f->customer_key);
+    std::string note = f->customer_key.empty() ? "" : customer_approval(*api, io, f->id, f->customer_key);
     print_result(io, f->format,
                  api->post(access_request_path(f->id, "reviews"), access_review_body(decision, f->reason, note)),
                  render_access_request);

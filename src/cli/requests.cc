@@ -5,6 +5,7 @@
 #include <charconv>
 #include <climits>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "cli/api_client.h"
 
@@ -192,6 +193,12 @@ model::AccessRequest approval_subject(const json& request) {
   if (!request.contains("duration_seconds") || !request["duration_seconds"].is_number_integer())
     throw Error::Internal("the server's access request has no `duration_seconds`");
   r.duration_seconds = request["duration_seconds"].get<int64_t>();
+  // Only a request awaiting review has a deadline (and can be approved).
+  auto deadline = request.contains("expires_at") && request["expires_at"].is_string()
+                      ? parse_rfc3339(request["expires_at"].get<std::string>())
+                      : std::nullopt;
+  if (!deadline) throw Error::Conflict("not_pending", "access request " + r.id + " is not awaiting review", "state");
+  r.expires_at = *deadline;
   return r;
 }
 

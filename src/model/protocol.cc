@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "base/crypto.h"
 #include "base/error.h"
 #include "model/validate.h"
 
@@ -244,6 +245,7 @@ json to_json(const DesiredGrant& g) {
           {"duration_seconds", g.duration_seconds},
           {"not_before", g.not_before},
           {"not_after", g.not_after},
+          {"approve_before", g.approve_before},
           {"required_approvals", g.required_approvals},
           {"reviews", reviews},
           {"customer_approval", g.customer_approval}};
@@ -302,6 +304,7 @@ json to_json(const SyncRequest& r) {
                         {"customer_approval_required", r.status.access->customer_approval_required},
                         {"max_grant_seconds", r.status.access->max_grant_seconds}};
   if (!r.status.support_ca_pem.empty()) status["support_ca_pem"] = r.status.support_ca_pem;
+  if (!r.status.audit.empty()) status["audit"] = r.status.audit;
   if (!r.status.grants.empty()) {
     json grants = json::array();
     for (const auto& g : r.status.grants)
@@ -312,17 +315,24 @@ json to_json(const SyncRequest& r) {
                         {"reason", g.reason}});
     status["grants"] = grants;
   }
-  return {{"protocol_version", r.protocol_version},
-          {"known_revision", r.known_revision},
-          {"seq", r.seq},
-          {"status", status},
-          {"usage", usage}};
+  json out = {{"protocol_version", r.protocol_version},
+              {"known_revision", r.known_revision},
+              {"seq", r.seq},
+              {"status", status},
+              {"usage", usage}};
+  if (r.protocol_version >= kGrantsProtocolVersion) out["known_audit_size"] = r.known_audit_size;
+  return out;
 }
 
 json to_json(const SyncResponse& r) {
   json out = {{"revision", r.revision}, {"usage_acked_seq", r.usage_acked_seq}};
   if (r.desired) out["desired"] = to_json(*r.desired);
   if (!r.servers.empty()) out["servers"] = r.servers;
+  if (r.audit) {
+    json hashes = json::array();
+    for (const auto& h : r.audit->consistency) hashes.push_back(crypto::base64(h));
+    out["audit"] = {{"key", r.audit->key}, {"checkpoint", r.audit->checkpoint}, {"consistency", hashes}};
+  }
   return out;
 }
 
@@ -357,7 +367,7 @@ DesiredState parse_desired_state(const json& j) {
 DesiredGrant parse_desired_grant(const json& item, const std::string& path) {
   StrictObject o(item, path,
                  {"request_id", "requester", "scope", "csr_pem", "duration_seconds", "not_before", "not_after",
-                  "required_approvals", "reviews", "customer_approval"});
+                  "approve_before", "required_approvals", "reviews", "customer_approval"});
   DesiredGrant g;
   g.request_id = o.string("request_id", 32);
   static const std::regex id("acc-[0-9a-f]{16}");
@@ -371,6 +381,7 @@ DesiredGrant parse_desired_grant(const json& item, const std::string& path) {
   g.not_before = o.integer("not_before", 0, 0, kMaxInt);
   g.not_after = o.integer("not_after", 0, 0, kMaxInt);
   if (g.not_after <= g.not_before) throw Error::Invalid("invalid_value", "must be after not_before", o.field("not_after"));
+  g.approve_before = o.integer("approve_before", 0, 0, kMaxInt);
   g.required_approvals = static_cast<int>(o.integer("required_approvals", 1, 1, 3));
   o.each("reviews", 16, [&](const json& review, const std::string& review_path) {
     StrictObject r(review, review_path, {"reviewer", "role", "decision", "time"});
@@ -411,7 +422,7 @@ DesiredService parse_desired_service(const json& item, const std::string& path) 
 }
 
 SyncRequest parse_sync_request(const json& j) {
-  StrictObject o(j, "", {"protocol_version", "known_revision", "seq", "status", "usage"});
+  StrictObject o(j, "", {"protocol_version", "known_revision", "seq", "status", "usage", "known_audit_size"});
   SyncRequest r;
   r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
   if (r.protocol_version < kOldestProtocolVersion || r.protocol_version > kProtocolVersion)
@@ -420,11 +431,13 @@ SyncRequest parse_sync_request(const json& j) {
                              std::to_string(kProtocolVersion),
                          "protocol_version");
   r.known_revision = o.integer("known_revision", 0, 0, kMaxInt);
+  r.known_audit_size = o.integer("known_audit_size", 0, 0, kMaxInt);
   r.seq = o.integer("seq", 0, 0, kMaxInt);
   if (const json* status = o.find("status")) {
     StrictObject st(*status, "status",
                     {"applied_revision", "services", "environment_ca_pem", "host", "access", "support_ca_pem",
-                     "grants"});
+                     "grants", "audit"});
+    if (st.find("audit")) r.status.audit = st.enumerated("audit", {"consistent", "inconsistent"});
     r.status.applied_revision = st.integer("applied_revision", 0, 0, kMaxInt);
     r.status.environment_ca_pem = certificate(st, "environment_ca_pem");
     r.status.support_ca_pem = certificate(st, "support_ca_pem");
@@ -493,8 +506,18 @@ SyncRequest parse_sync_request(const json& j) {
 }
 
 SyncResponse parse_sync_response(const json& j) {
-  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "servers"});
+  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "servers", "audit"});
   SyncResponse r;
+  if (const json* audit = o.find("audit")) {
+    StrictObject a(*audit, "audit", {"key", "checkpoint", "consistency"});
+    AuditAnswer answer{a.string("key", 256), a.string("checkpoint", 4096), {}};
+    a.each("consistency", 64, [&](const json& h, const std::string& path) {
+      auto bytes = h.is_string() ? crypto::base64_decode(h.get<std::string>()) : std::nullopt;
+      if (!bytes || bytes->size() != 32) throw Error::Invalid("invalid_value", "must be a base64 SHA-256 hash", path);
+      answer.consistency.push_back(*bytes);
+    });
+    r.audit = std::move(answer);
+  }
   r.revision = o.integer("revision", 0, 0, kMaxInt);
   r.usage_acked_seq = o.integer("usage_acked_seq", 0, 0, kMaxInt);
   if (const json* d = o.find("desired")) r.desired = parse_desired_state(*d);

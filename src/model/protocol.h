@@ -92,6 +92,7 @@ struct DesiredGrant {
   int64_t duration_seconds = 0;
   int64_t not_before = 0;  // Unix seconds
   int64_t not_after = 0;
+  int64_t approve_before = 0;  // the request's review deadline (named by the customer's approval)
   int required_approvals = 1;
   std::vector<GrantReview> reviews;
   std::string customer_approval;  // "" when none was given
@@ -171,6 +172,9 @@ struct AgentStatus {
   std::optional<ReportedAccessPolicy> access;
   std::string support_ca_pem;  // public certificate only
   std::vector<ReportedGrant> grants;
+  // Whether the environment's audit log verified against the checkpoints
+  // the agent kept: "" (not checked yet), "consistent" or "inconsistent".
+  std::string audit;
   bool operator==(const AgentStatus&) const = default;
 };
 
@@ -192,14 +196,26 @@ struct UsageInterval {
 struct SyncRequest {
   int protocol_version = kProtocolVersion;
   int64_t known_revision = 0;
+  int64_t known_audit_size = 0;  // the tree size of the last audit checkpoint the agent kept (protocol 3)
   int64_t seq = 0;  // the agent's request counter
   AgentStatus status;
   std::vector<UsageInterval> usage;
 };
 
+// The environment's audit log as the plane commits to it (protocol 3, with
+// each desired state): its verifier key, its latest signed checkpoint, and
+// the RFC 6962 consistency proof from the agent's known_audit_size.
+struct AuditAnswer {
+  std::string key;         // C2SP verifier key
+  std::string checkpoint;  // C2SP signed note
+  std::vector<std::string> consistency;  // raw 32-byte hashes
+  bool operator==(const AuditAnswer&) const = default;
+};
+
 struct SyncResponse {
   int64_t revision = 0;
   std::optional<DesiredState> desired;  // present when newer than known_revision
+  std::optional<AuditAnswer> audit;
   int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
   // The management plane's servers (https://HOST:PORT, at most
   // kMaxPlaneServers) an agent may fail over to; empty: unchanged.

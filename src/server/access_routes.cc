@@ -24,6 +24,7 @@ constexpr int64_t kMinDuration = 60;
 constexpr size_t kMaxReason = 1000;
 constexpr size_t kMaxCsr = 16 * 1024;
 constexpr size_t kMaxNote = 16 * 1024;
+constexpr size_t kMaxSubject = 64;
 
 // A reason: 1 to 1000 characters of UTF-8 text, no control characters (it is
 // shown to reviewers and written to the audit log).
@@ -116,12 +117,20 @@ HttpResponse create_request(ServerContext& ctx, HttpRequest& req) {
                              "duration_seconds");
       std::string csr = model::get_string(body, "csr", "", true);
       if (csr.size() > kMaxCsr) throw Error::Invalid("bad_csr", "the CSR is too large", "csr");
+      // Never keep (or pass on) a private key pasted with the CSR.
+      if (csr.find("PRIVATE KEY") != std::string::npos)
+        throw Error::Invalid("private_key_sent", "the csr holds a private key: send the request alone", "csr");
       std::string key_sha256;
       try {
+        csr = crypto::normalized_csr_pem(csr);  // what agents parse: one canonical PEM block
         key_sha256 = crypto::csr_public_key_sha256_hex(csr);
       } catch (const Error& e) {
         throw Error::Invalid(e.code(), e.what(), "csr");
       }
+      // The subject is the certificate's common name, which X.509 bounds.
+      if (req.caller().subject.size() > kMaxSubject)
+        throw Error::Invalid("subject_too_long",
+                             "a requester's token subject names the certificate: at most 64 bytes", "");
       if (env.state == model::kDeleting)
         throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
       if (env.agent_access.reported && !env.agent_access.support_access)
@@ -153,6 +162,7 @@ HttpResponse create_request(ServerContext& ctx, HttpRequest& req) {
 
 HttpResponse review_request(ServerContext& ctx, HttpRequest& req) {
   json out;
+  std::string id = req.params["id"];
   transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
     const Principal& who = req.caller();
     model::AccessRequest r = find_request(tx, who, req.params["id"]);
@@ -169,7 +179,9 @@ HttpResponse review_request(ServerContext& ctx, HttpRequest& req) {
                              "customer_approval");
       if (decision != "approve")
         throw Error::Invalid("not_an_approval", "a customer approval goes with an approval", "customer_approval");
-      r.customer_approval = checked_customer_approval(body, r);
+      std::string note = checked_customer_approval(body, r);
+      // The first valid note stays: another customer's review can't replace it.
+      if (r.customer_approval.empty()) r.customer_approval = note;
     } else if (customer && decision == "approve" && r.required_customer) {
       throw Error::Invalid("customer_approval_missing",
                            "this environment's customer approves with a signed note (byoc access approve "
@@ -190,6 +202,8 @@ HttpResponse review_request(ServerContext& ctx, HttpRequest& req) {
       access::record_access_change(tx, logs(ctx), r, was, event(ctx, "denied", who), now);
     out = request_json(tx, r);
   });
+  // An approved grant's deadline is now its window's end: look again then.
+  ctx.enqueue("access/" + id);
   return HttpResponse::json(200, out);
 }
 

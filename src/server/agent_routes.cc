@@ -59,14 +59,16 @@ std::string agent_certificate(ServerContext& ctx, const std::string& environment
 // ones (an active one it keeps valid; any it issued that is not here, it revokes).
 std::vector<model::DesiredGrant> desired_grants(store::Transaction& tx, const model::Environment& env) {
   std::vector<model::DesiredGrant> out;
-  for (const char* state : {model::kAccessApproved, model::kAccessActive}) {
+  // Active ones first: were the list ever cut, it must not drop a grant in use.
+  for (const char* state : {model::kAccessActive, model::kAccessApproved}) {
     store::AccessRequestFilter filter;
     filter.state = state;
     filter.limit = static_cast<int64_t>(model::kMaxGrants);
     for (const auto& r : tx.access_requests().list(env.id, filter)) {
       if (out.size() == model::kMaxGrants) break;
-      model::DesiredGrant g{r.id,        r.requester, r.scope,           r.csr_pem, r.duration_seconds,
-                            r.not_before, r.not_after, r.required_approvals, {},  r.customer_approval};
+      model::DesiredGrant g{r.id,        r.requester,    r.scope,              r.csr_pem, r.duration_seconds,
+                            r.not_before, r.not_after,    r.expires_at,         r.required_approvals, {},
+                            r.customer_approval};
       for (const auto& v : r.reviews) g.reviews.push_back({v.reviewer, v.role, v.decision, v.time});
       out.push_back(std::move(g));
     }
@@ -113,6 +115,11 @@ bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Env
   if (!status.support_ca_pem.empty() && status.support_ca_pem != env.agent_access.support_ca_pem) {
     env.agent_access.support_ca_pem = status.support_ca_pem;
     env_changed = true;
+    // The CA engineers are handed: its (first or new) fingerprint goes on the record.
+    if (ctx.audit_logs)
+      ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
+                             access::format_policy_event(ctx.clock.unix_millis(), env.id, "agent", "support_ca",
+                                                         {{"sha256", crypto::certificate_sha256_hex(status.support_ca_pem)}}));
   }
   for (const auto& g : status.grants) {
     auto r = tx.access_requests().by_id(g.request_id);
@@ -145,6 +152,18 @@ bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Env
   return env_changed;
 }
 
+// The environment's audit log as of this snapshot: the checkpoint, and the
+// proof that it extends the one the agent kept (none when the agent kept
+// none, or claims more than there is — which it then sees for itself).
+model::AuditAnswer audit_answer(store::Transaction& tx, access::AuditLogs& logs, const std::string& env_id,
+                                int64_t known_size) {
+  auto log = logs.environment_log(env_id);
+  model::AuditAnswer out{logs.verifier_key(), logs.checkpoint(tx, log), {}};
+  int64_t size = logs.size(tx, log);
+  if (known_size > 0 && known_size < size) out.consistency = logs.consistency_proof(tx, log, known_size, size);
+  return out;
+}
+
 struct SyncOutcome {
   model::Environment env;
   std::vector<std::string> changed_services;
@@ -173,6 +192,10 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env_changed = true;
   }
   env_changed = record_access_report(tx, ctx, *env, report.status, now) || env_changed;
+  if (!report.status.audit.empty())
+    env_changed = env->set_condition("audit_consistent", report.status.audit == "consistent",
+                                     report.status.audit == "consistent" ? "" : "audit_inconsistent", now) ||
+                  env_changed;
   if (report.status.applied_revision != env->applied_revision &&
       report.status.applied_revision <= env->revision) {
     env->applied_revision = report.status.applied_revision;
@@ -250,6 +273,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
       env_name = env->name;
       req.trace->created_id = req.trace->environment_id = env->id;
       out = {{"environment_id", env->id}, {"environment_name", env->name}, {"certificate", cert}};
+      // The key the agent pins to check this environment's audit log.
+      if (ctx.audit_logs) out["audit_key"] = ctx.audit_logs->verifier_key();
       if (auto servers = ctx.plane_urls(); !servers.empty()) out["servers"] = servers;
     });
     spdlog::info("agent joined environment {}", env_name);
@@ -309,7 +334,9 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         MonotonicTime started = ctx.clock.monotonic_time();
         bool immediate = report.known_revision < revision;
         int protocol = report.protocol_version;
-        auto answer = [&ctx, env_id, acked, responder, started, immediate, protocol](bool with_desired) {
+        int64_t known_audit_size = report.known_audit_size;
+        auto answer = [&ctx, env_id, acked, responder, started, immediate, protocol,
+                       known_audit_size](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
           if (protocol >= 2) res.servers = ctx.plane_urls();
@@ -318,6 +345,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
             if (!env) throw Error::Unauthenticated("environment no longer exists");
             res.revision = env->revision;
             if (with_desired) res.desired = desired_state(tx, *env, protocol);
+            if (with_desired && protocol >= model::kGrantsProtocolVersion && ctx.audit_logs)
+              res.audit = audit_answer(tx, *ctx.audit_logs, env->id, known_audit_size);
           });
           ctx.presence.end(env_id);
           responder->send(HttpResponse::json(200, model::to_json(res)));

@@ -438,6 +438,8 @@ Handler cached_read(ServerContext& ctx, ReadRenderer render) {
 void transact_audited(ServerContext& ctx, const HttpRequest& req, int status,
                       const std::function<void(store::Transaction&)>& fn) {
   ctx.store.transact([&](store::Transaction& tx) {
+    // What an attempt that was rolled back named must not reach the record.
+    if (req.trace) req.trace->created_id.clear();
     fn(tx);
     if (ctx.audit && req.trace) ctx.audit->write_in(tx, audit_record(*req.trace, ctx.clock.unix_millis(), status, ""));
   });

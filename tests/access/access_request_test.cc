@@ -93,6 +93,7 @@ TEST(AccessRequestRules, TheApprovalTextNamesTheGrantExactly) {
             "scope clickhouse-system\n"
             "requester oncall@vendor.example\n"
             "duration_seconds 3600\n"
+            "approve_before 4600\n"
             "csr_public_key_sha256 " + std::string(64, 'a') + "\n");
 }
 

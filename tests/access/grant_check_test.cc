@@ -24,6 +24,7 @@ class GrantCheck : public ::testing::Test {
     grant.duration_seconds = 3600;
     grant.not_before = kNow - 10;
     grant.not_after = kNow - 10 + 3600;
+    grant.approve_before = kNow + 3000;
     grant.reviews = {{"lead@vendor.example", "approver", "approve", kNow - 10}};
   }
 
@@ -35,6 +36,7 @@ class GrantCheck : public ::testing::Test {
     named.scope = g.scope;
     named.requester = g.requester;
     named.duration_seconds = g.duration_seconds;
+    named.expires_at = g.approve_before;
     named.csr_public_key_sha256 = crypto::csr_public_key_sha256_hex(g.csr_pem);
     return note::sign(approval_text(named), {by});
   }
@@ -102,6 +104,18 @@ TEST_F(GrantCheck, UnderCustomerApprovalOnlyTheCustomersKeySigningExactlyThisGra
     g.customer_approval = approval(named, customer);
     EXPECT_EQ(check(g), "customer_approval_invalid");
   }
+  // Held back and replayed: the same note for a window opened after the
+  // review deadline it names, or one that opens later than now.
+  g = grant;
+  g.customer_approval = approval(grant, customer);
+  g.not_before = grant.approve_before + 1;
+  g.not_after = g.not_before + 3600;
+  EXPECT_EQ(grant_refusal(g, rules, kEnv, g.not_before), "grant_expired");
+  g = grant;
+  g.customer_approval = approval(grant, customer);
+  g.not_before = kNow + 600;
+  g.not_after = g.not_before + 3600;
+  EXPECT_EQ(check(g), "grant_expired");
   // A note whose signature was tampered with.
   g = grant;
   g.customer_approval = approval(grant, customer);

@@ -7,6 +7,8 @@
 // service converged" is decided by the test, not by a race; only the
 // server's ~30 s long-poll hold runs in real time, and every wait here is
 // shorter than it: an operation that settles proves the agent reported early.
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -28,6 +30,7 @@
 #include "base/process.h"
 #include "external_agent.h"
 #include "fake_runtime.h"
+#include "testing/postgres.h"
 #include "testing/testing.h"
 
 namespace byoc::agent {
@@ -347,6 +350,7 @@ TEST_F(SupportAccessLoop, ACustomerApprovalByAKeyTheCustomerDoesNotListIsRefused
   named.scope = r["scope"];
   named.requester = r["requester"];
   named.duration_seconds = r["duration_seconds"];
+  named.expires_at = *parse_rfc3339(r["expires_at"].get<std::string>());
   named.csr_public_key_sha256 = r["csr_public_key_sha256"];
   auto [approved, body] = server_.call_as(customer["token"], "POST", "/v1/access-requests/" + id + "/reviews",
                                           {{"decision", "approve"},
@@ -359,6 +363,47 @@ TEST_F(SupportAccessLoop, ACustomerApprovalByAKeyTheCustomerDoesNotListIsRefused
   auto [status, gone] = server_.call_as(operator_, "GET", "/v1/access-requests/" + id + "/certificate");
   EXPECT_EQ(status, 410);
   EXPECT_NE(gone["error"]["message"].get<std::string>().find("customer_approval_invalid"), std::string::npos);
+}
+
+// The plane's operator rewrites the environment's audit log in the database
+// while the server is down; the server, started again, signs what it finds.
+// The agent, holding the checkpoint it accepted before, sees the fork with
+// the next desired state, says so, refuses new grants and keeps serving.
+TEST_F(SupportAccessLoop, AForkedAuditLogIsCaughtByTheAgentWhichThenRefusesNewGrants) {
+  ASSERT_TRUE(rounds_until([&] { return fs::exists(state_ / layout::kAuditCheckpoints); }));
+  json kept = json::parse(files::read(state_ / layout::kAuditCheckpoints));
+  ASSERT_FALSE(kept["checkpoints"].empty());
+  EXPECT_EQ(kept["problem"], "");
+  std::string env_id = get("/v1/environments/fake")["id"];
+  stop_agent();
+  server_.stop();
+  std::string where = " WHERE key = 'audit/environment/" + env_id + "' AND idx = 0";
+  if (server_.store_arg().empty()) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((server_.data_dir() / "byoc.db").c_str(), &db), SQLITE_OK);
+    std::string sql = "UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'environment.create', "
+                      "'environment.delete') AS BLOB)" + where;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  } else {
+    testing::postgres_exec(server_.store_arg(),
+                           "UPDATE log_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), "
+                           "'environment.create', 'environment.delete'), 'UTF8')" + where);
+  }
+  server_.start();
+  start_agent();
+  std::string id = ask(crypto::generate_key_pem());
+  ASSERT_EQ(server_.call_as(approver_, "POST", "/v1/access-requests/" + id + "/reviews",
+                            {{"decision", "approve"}, {"reason", "INC-9"}}).first, 200);
+  ASSERT_TRUE(rounds_until([&] { return state_of(id) == "REFUSED"; })) << request(id).dump();
+  EXPECT_EQ(request(id)["refusal"], "audit_inconsistent");
+  EXPECT_EQ(json::parse(files::read(state_ / layout::kAuditCheckpoints))["problem"], "forked");
+  json env = get("/v1/environments/fake");
+  bool flagged = false;
+  for (const auto& c : env["conditions"])
+    flagged = flagged || (c["type"] == "audit_consistent" && c["status"] == false && c["reason"] == "audit_inconsistent");
+  EXPECT_TRUE(flagged) << env.dump();
 }
 
 }  // namespace

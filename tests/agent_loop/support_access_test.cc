@@ -33,6 +33,7 @@ class SupportAccessTest : public ::testing::Test {
     g.duration_seconds = duration;
     g.not_before = kNow - 30;
     g.not_after = kNow - 30 + duration;
+    g.approve_before = kNow + 3600;
     g.reviews = {{"lead@vendor.example", "approver", "approve", kNow - 30}};
     return g;
   }

@@ -263,9 +263,18 @@ TEST_F(AccessCommandsTest, ApproveWithACustomerKeySignsExactlyThisGrant) {
   grant.scope = "clickhouse-system";
   grant.requester = "alice@vendor.example";
   grant.duration_seconds = 5400;
+  grant.expires_at = *parse_rfc3339("2026-12-06T11:00:00Z");
   grant.csr_public_key_sha256 = std::string(64, 'a');
   EXPECT_EQ(opened.text, access::approval_text(grant));
   EXPECT_EQ(opened.verified_by, (std::vector<std::string>{"acme-security"}));
+  EXPECT_NE(r.err.find(opened.text), std::string::npos) << "the customer sees what they sign";
+
+  // The server describes another request than the one asked for: nothing is signed.
+  sent_.clear();
+  answer(200, access_request("acc-other"));
+  Result swapped = run_cli({"access", "approve", "acc-9", "--reason", "go", "--customer-key", key_file.string()});
+  EXPECT_EQ(swapped.code, 1);
+  EXPECT_EQ(sent_.size(), 1u) << "no review sent";
 
   // Not a signer key: one line naming the file, nothing sent.
   fs::path wrong = home_.path() / "wrong.key";
@@ -274,7 +283,7 @@ TEST_F(AccessCommandsTest, ApproveWithACustomerKeySignsExactlyThisGrant) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_EQ(bad.err_lines(), 1) << bad.err;
   EXPECT_NE(bad.err.find(wrong.string()), std::string::npos) << bad.err;
-  EXPECT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_.size(), 1u) << "nothing more sent";
 }
 
 TEST_F(AccessCommandsTest, KeygenWritesASignerThatParsesBackAndNeverOverwrites) {
@@ -376,11 +385,13 @@ TEST(AccessApprovalSubject, TakesTheFieldsTheApprovalTextNames) {
   expected.scope = "clickhouse-system";
   expected.requester = "alice@vendor.example";
   expected.duration_seconds = 5400;
+  expected.expires_at = *parse_rfc3339("2026-12-06T11:00:00Z");
   expected.csr_public_key_sha256 = std::string(64, 'a');
   EXPECT_EQ(access::approval_text(subject), access::approval_text(expected));
   EXPECT_EQ(access::approval_text(subject),
             "byoc access approval v1\nrequest acc-3\nenvironment env-123\nscope clickhouse-system\n"
-            "requester alice@vendor.example\nduration_seconds 5400\ncsr_public_key_sha256 " +
+            "requester alice@vendor.example\nduration_seconds 5400\napprove_before " +
+                std::to_string(expected.expires_at) + "\ncsr_public_key_sha256 " +
                 std::string(64, 'a') + "\n");
   for (const char* field : {"id", "environment_id", "scope", "requester", "duration_seconds", "csr_public_key_sha256"}) {
     json partial = request;
@@ -390,6 +401,9 @@ TEST(AccessApprovalSubject, TakesTheFieldsTheApprovalTextNames) {
   json wrong_type = request;
   wrong_type["duration_seconds"] = "5400";
   EXPECT_EQ(testing::error_code([&] { approval_subject(wrong_type); }), "internal");
+  json decided = request;
+  decided["expires_at"] = nullptr;  // no longer awaiting review: nothing to approve
+  EXPECT_EQ(testing::error_code([&] { approval_subject(decided); }), "not_pending");
 }
 
 }  // namespace

@@ -135,7 +135,29 @@ TEST_F(AccessRequestsTest, BadRequestsAreRefusedByFieldAndChangeNothing) {
   b = request_body();
   b.erase("duration_seconds");
   refused(b, 422, "duration_seconds");
+  std::string key = crypto::generate_key_pem();
+  b = request_body();
+  b["csr"] = key + crypto::make_csr(key, "engineer");  // a key pasted with its request
+  refused(b, 422, "csr");
   EXPECT_TRUE(api.call("GET", "/v1/environments/e/access-requests").body["items"].empty());
+}
+
+// What agents get is one canonical PEM block, whatever header or text around
+// it OpenSSL tolerated on the way in.
+TEST_F(AccessRequestsTest, TheCsrIsKeptInItsCanonicalForm) {
+  std::string csr = crypto::make_csr(crypto::generate_key_pem(), "engineer");
+  std::string loose = "made with keytool\n" + csr;
+  for (const char* from : {"BEGIN CERTIFICATE REQUEST", "END CERTIFICATE REQUEST"}) {
+    std::string to = std::string(from).insert(std::string(from).find(' ') + 1, "NEW ");
+    loose.replace(loose.find(from), std::string(from).size(), to);
+  }
+  json body = request_body();
+  body["csr"] = loose;
+  Answer a = ask(body);
+  ASSERT_EQ(a.status, 201) << a.body.dump();
+  api.store->read([&](store::Transaction& tx) {
+    EXPECT_EQ(tx.access_requests().by_id(a.body["id"])->csr_pem, csr);
+  });
 }
 
 TEST_F(AccessRequestsTest, NobodyReviewsTheirOwnRequestAndEachReviewerCountsOnce) {
