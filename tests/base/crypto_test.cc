@@ -532,3 +532,46 @@ TEST(Crypto, HkdfSha256MatchesTheRfcVector) {
 
 }  // namespace
 }  // namespace byoc::crypto
+
+namespace byoc::crypto {
+namespace {
+
+// A CRL from make_crl, read back by OpenSSL itself: signed by the CA, with
+// the given update times, and a store holding it refuses exactly the
+// revoked certificate.
+TEST(CryptoTest, ACrlRevokesExactlyTheListedSerials) {
+  auto now = std::chrono::system_clock::now();
+  KeyedCertificate ca = make_ca({.common_name = "support CA", .not_before = now - hours(1), .not_after = now + hours(24)});
+  CertificateSpec leaf{.common_name = "eng", .client_auth = true, .not_before = now - hours(1), .not_after = now + hours(2)};
+  KeyedCertificate revoked = issue(ca, leaf), kept = issue(ca, leaf);
+  std::string pem = make_crl(ca, {inspect(revoked.cert_pem).serial_hex}, now, now + hours(6));
+
+  std::unique_ptr<BIO, void (*)(BIO*)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free_all);
+  std::unique_ptr<X509_CRL, void (*)(X509_CRL*)> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr),
+                                                     X509_CRL_free);
+  ASSERT_TRUE(crl);
+  X509Ptr ca_cert = parse_cert(ca.cert_pem);
+  EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(ca_cert.get())), 1);
+  EXPECT_EQ(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())), 1);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl.get()),
+                                 std::chrono::system_clock::to_time_t(now + hours(6))),
+            0);
+
+  auto verifies = [&](const std::string& cert_pem) {
+    std::unique_ptr<X509_STORE, void (*)(X509_STORE*)> store(X509_STORE_new(), X509_STORE_free);
+    X509_STORE_add_cert(store.get(), ca_cert.get());
+    X509_STORE_add_crl(store.get(), crl.get());
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK);
+    std::unique_ptr<X509_STORE_CTX, void (*)(X509_STORE_CTX*)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+    X509Ptr cert = parse_cert(cert_pem);
+    X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
+    bool ok = X509_verify_cert(ctx.get()) == 1;
+    return ok ? 0 : X509_STORE_CTX_get_error(ctx.get());
+  };
+  EXPECT_EQ(verifies(kept.cert_pem), 0);
+  EXPECT_EQ(verifies(revoked.cert_pem), X509_V_ERR_CERT_REVOKED);
+  EXPECT_THROW(make_crl(ca, {"not hex"}, now, now + hours(6)), Error);
+}
+
+}  // namespace
+}  // namespace byoc::crypto
