@@ -16,4 +16,9 @@ namespace byoc::agent {
 crypto::KeyedCertificate load_or_make_environment_ca(const std::filesystem::path& state_dir,
                                                      const std::string& environment_name, const Clock& clock);
 
+// Loads a CA kept in `dir` as `cert_file` and `key_file` (0600), or makes
+// one from `spec` (valid from an hour ago for ten years) and keeps it there.
+crypto::KeyedCertificate load_or_make_ca(const std::filesystem::path& dir, const char* cert_file,
+                                         const char* key_file, crypto::CertificateSpec spec, const Clock& clock);
+
 }  // namespace byoc::agent

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access/grant_check.h"
+#include "agent/environment_ca.h"
 #include "agent/policy.h"
 #include "agent/state_layout.h"
 #include "base/files.h"
@@ -24,19 +25,10 @@ constexpr int64_t kForgetAfter = 24 * 3600;
 
 crypto::KeyedCertificate load_or_make_support_ca(const fs::path& dir, const std::string& environment_id,
                                                  const Clock& clock) {
-  auto cert = files::read_if_exists(dir / layout::kSupportCa);
-  auto key = files::read_if_exists(dir / layout::kSupportCaKey);
-  if (cert && key) return {*cert, *key};
   crypto::CertificateSpec spec;
   spec.common_name = "byoc support CA";
   spec.organization = environment_id;
-  spec.not_before = clock.system_time() - 1h;
-  spec.not_after = clock.system_time() + 24h * 3650;
-  auto ca = crypto::make_ca(spec);
-  // Key first: a certificate on disk always has its key beside it.
-  files::write_atomic(dir / layout::kSupportCaKey, ca.key_pem, 0600);
-  files::write_atomic(dir / layout::kSupportCa, ca.cert_pem, 0644);
-  return ca;
+  return load_or_make_ca(dir, layout::kSupportCa, layout::kSupportCaKey, spec, clock);
 }
 
 // At most 64 bytes (X.509's bound on a common name), cut on a UTF-8 boundary.

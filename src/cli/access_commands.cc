@@ -85,18 +85,6 @@ std::string duration_cell(const json& r) {
   return format_duration_seconds(it->get<int64_t>());
 }
 
-// One line per key, values aligned after the longest key (as the other get commands show them).
-std::string render_details(const std::vector<std::pair<std::string, std::string>>& fields) {
-  size_t width = 0;
-  for (const auto& [key, value] : fields) width = std::max(width, key.size());
-  std::string out;
-  for (const auto& [key, value] : fields) {
-    out += key + ":";
-    if (!value.empty()) out += std::string(width - key.size() + 1, ' ') + value;
-    out += "\n";
-  }
-  return out;
-}
 
 std::string render_access_request(const json& r) {
   const json needs = r.is_object() && r.contains("required") && r["required"].is_object() ? r["required"] : json();

@@ -10,18 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-// One line per key, values aligned after the longest key.
-std::string render_details(const std::vector<std::pair<std::string, std::string>>& fields) {
-  size_t width = 0;
-  for (const auto& [key, value] : fields) width = std::max(width, key.size());
-  std::string out;
-  for (const auto& [key, value] : fields) {
-    out += key + ":";
-    if (!value.empty()) out += std::string(width - key.size() + 1, ' ') + value;
-    out += "\n";
-  }
-  return out;
-}
 
 std::string indent(const std::string& text, const std::string& prefix) {
   std::string out;
@@ -297,6 +285,18 @@ std::string error_line(std::string_view message, std::string_view field) {
 std::string error_line(const std::exception& error) {
   if (const auto* e = dynamic_cast<const Error*>(&error)) return error_line(e->what(), e->field());
   return error_line(error.what());
+}
+
+std::string render_details(const std::vector<std::pair<std::string, std::string>>& fields) {
+  size_t width = 0;
+  for (const auto& [key, value] : fields) width = std::max(width, key.size());
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    out += key + ":";
+    if (!value.empty()) out += std::string(width - key.size() + 1, ' ') + value;
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace byoc::cli

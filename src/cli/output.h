@@ -17,6 +17,9 @@ namespace byoc::cli {
 
 enum class OutputFormat { kTable, kJson };
 
+// One line per key, values aligned after the longest key (the detail views).
+std::string render_details(const std::vector<std::pair<std::string, std::string>>& fields);
+
 // "table" | "json"; throws byoc::Error (invalid, field "output") otherwise.
 OutputFormat parse_output_format(std::string_view text);
 
