@@ -26,7 +26,7 @@ using nlohmann::json;
 
 const json& vectors() {
   static const json v = [] {
-    std::ifstream in(byoc::testing::shared_dir() / "vectors" / "signed-note" / "vectors.json");
+    std::ifstream in(byoc::testing::source_dir() / "tests" / "access" / "vectors" / "signed-note" / "vectors.json");
     return json::parse(in);
   }();
   return v;

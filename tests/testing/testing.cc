@@ -24,7 +24,6 @@ fs::path env_path(const char* name, const fs::path& fallback) {
 
 fs::path byoc_binary() { return env_path("BYOC_BINARY", "byoc"); }
 fs::path source_dir() { return env_path("BYOC_SOURCE_DIR", fs::current_path()); }
-fs::path shared_dir() { return env_path("BYOC_SHARED_DIR", source_dir() / ".." / "shared"); }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -27,9 +27,8 @@ class TempDir {
 
 // $BYOC_BINARY (set by CTest) — the `byoc` executable under test.
 std::filesystem::path byoc_binary();
-// The source tree ($BYOC_SOURCE_DIR) and ../shared ($BYOC_SHARED_DIR).
+// The source tree ($BYOC_SOURCE_DIR).
 std::filesystem::path source_dir();
-std::filesystem::path shared_dir();
 
 // Calls `condition` until it returns true or `timeout` passes, backing off
 // from 10 ms to 200 ms between calls. Returns the last result.
