@@ -10,6 +10,19 @@ namespace {
 constexpr int64_t kClockSkew = 60;
 }  // namespace
 
+std::string approval_text_of(const model::DesiredGrant& g, const std::string& environment_id,
+                             const std::string& csr_key_sha256) {
+  model::AccessRequest named;
+  named.id = g.request_id;
+  named.environment_id = environment_id;
+  named.scope = g.scope;
+  named.requester = g.requester;
+  named.duration_seconds = g.duration_seconds;
+  named.expires_at = g.approve_before;
+  named.csr_public_key_sha256 = csr_key_sha256;
+  return approval_text(named);
+}
+
 std::string grant_refusal(const model::DesiredGrant& g, const GrantRules& rules, const std::string& environment_id,
                           int64_t now) {
   if (g.scope != model::kScopeClickhouseSystem) return "scope_unsupported";
@@ -37,16 +50,8 @@ std::string grant_refusal(const model::DesiredGrant& g, const GrantRules& rules,
   if (approvers.empty() || static_cast<int>(approvers.size()) < g.required_approvals) return "approvals_missing";
   if (!rules.require_customer_approval) return "";
   if (g.customer_approval.empty()) return "customer_approval_missing";
-  model::AccessRequest named;
-  named.id = g.request_id;
-  named.environment_id = environment_id;
-  named.scope = g.scope;
-  named.requester = g.requester;
-  named.duration_seconds = g.duration_seconds;
-  named.expires_at = g.approve_before;
-  named.csr_public_key_sha256 = key_sha256;
   try {
-    if (note::open(g.customer_approval, rules.customer_keys).text != approval_text(named))
+    if (note::open(g.customer_approval, rules.customer_keys).text != approval_text_of(g, environment_id, key_sha256))
       return "customer_approval_invalid";
   } catch (const std::exception&) {
     return "customer_approval_invalid";

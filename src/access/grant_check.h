@@ -31,4 +31,9 @@ struct GrantRules {
 std::string grant_refusal(const model::DesiredGrant& grant, const GrantRules& rules,
                           const std::string& environment_id, int64_t now);
 
+// The text the customer's note must be for this grant (access_request.h:
+// approval_text), given the SHA-256 of its CSR's key.
+std::string approval_text_of(const model::DesiredGrant& grant, const std::string& environment_id,
+                             const std::string& csr_key_sha256);
+
 }  // namespace byoc::access

@@ -30,15 +30,7 @@ class GrantCheck : public ::testing::Test {
 
   // The customer's note for `g` signed by `by`.
   std::string approval(const model::DesiredGrant& g, const note::Signer& by) {
-    model::AccessRequest named;
-    named.id = g.request_id;
-    named.environment_id = kEnv;
-    named.scope = g.scope;
-    named.requester = g.requester;
-    named.duration_seconds = g.duration_seconds;
-    named.expires_at = g.approve_before;
-    named.csr_public_key_sha256 = crypto::csr_public_key_sha256_hex(g.csr_pem);
-    return note::sign(approval_text(named), {by});
+    return note::sign(approval_text_of(g, kEnv, crypto::csr_public_key_sha256_hex(g.csr_pem)), {by});
   }
   std::string check(const model::DesiredGrant& g) { return grant_refusal(g, rules, kEnv, kNow); }
 
