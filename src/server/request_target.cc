@@ -5,37 +5,17 @@
 #include <optional>
 
 #include "base/error.h"
+#include "base/percent.h"
 #include "base/utf8.h"
 
 namespace byoc::server {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Decoded bytes of one component, or nullopt when it can't be trusted.
 std::optional<std::string> decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
+  std::optional<std::string> decoded = percent_decode(in, plus_is_space);
+  if (!decoded) return std::nullopt;
+  const std::string& out = *decoded;
   if (!utf8::valid(out)) return std::nullopt;
   for (unsigned char ch : out)
     if (ch < 0x20 || ch == 0x7F) return std::nullopt;
