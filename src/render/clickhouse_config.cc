@@ -95,6 +95,32 @@ void check_server(const ClickHouseServerConfig& c) {
   check_sizing(c.sizing);
 }
 
+void check_support(const ClickHouseSupportUser& s, const std::set<std::string>& user_names) {
+  require_identifier(s.name, "support.name");
+  // Its profile and quota are named after it: never `default`'s.
+  if (s.name == "default")
+    throw Error::Invalid("invalid_config_value", "the support user can't be named default", "support.name");
+  if (user_names.count(s.name))
+    throw Error::Invalid("invalid_config_value", "support user " + s.name + " is also a user",
+                         "support.name");
+  require_sha256_hex(s.password_sha256_hex, "support.password_sha256_hex");
+  if (s.networks.empty())
+    throw Error::Invalid("invalid_config_value", "support user has no network", "support.networks");
+  for (const auto& n : s.networks) require_ip_or_cidr(n, "support.networks");
+  auto positive = [](int64_t value, const char* field) {
+    if (value <= 0)
+      throw Error::Invalid("invalid_config_value", std::string(field) + " must be > 0", field);
+  };
+  positive(s.max_execution_time_seconds, "support.max_execution_time_seconds");
+  positive(s.max_result_rows, "support.max_result_rows");
+  positive(s.quota_interval_seconds, "support.quota_interval_seconds");
+  positive(s.quota_queries, "support.quota_queries");
+  positive(s.quota_errors, "support.quota_errors");
+  positive(s.quota_result_rows, "support.quota_result_rows");
+  positive(s.quota_read_rows, "support.quota_read_rows");
+  positive(s.quota_execution_time_seconds, "support.quota_execution_time_seconds");
+}
+
 }  // namespace
 
 ClickHouseSizing clickhouse_sizing(int cpu_millis, int memory_mib) {
@@ -208,6 +234,13 @@ std::string render_clickhouse_config(const ClickHouseServerConfig& c) {
   emit(out, "    <shard>{}</shard>", c.shard);
   emit(out, "    <replica>{}</replica>", c.replica_name);
   emit(out, "  </macros>");
+  // Without this element there is no system.query_log at all.
+  emit(out, "  <query_log>");
+  emit(out, "    <database>system</database>");
+  emit(out, "    <table>query_log</table>");
+  emit(out, "    <partition_by>toYYYYMMDD(event_date)</partition_by>");
+  emit(out, "    <flush_interval_milliseconds>1000</flush_interval_milliseconds>");
+  emit(out, "  </query_log>");
   emit(out, "</yandex>");
   return out;
 }
@@ -226,6 +259,7 @@ std::string render_clickhouse_users(const ClickHouseUsersConfig& c) {
       throw Error::Invalid("invalid_config_value", "user " + u.name + " has no network", "users.networks");
     for (const auto& n : u.networks) require_ip_or_cidr(n, "users.networks");
   }
+  if (c.support) check_support(*c.support, names);
   const ClickHouseSizing& s = c.sizing;
   std::string out;
   emit(out, "<?xml version=\"1.0\"?>");
@@ -243,6 +277,25 @@ std::string render_clickhouse_users(const ClickHouseUsersConfig& c) {
   emit(out, "      <load_balancing>random</load_balancing>");
   emit(out, "      <insert_distributed_sync>1</insert_distributed_sync>");
   emit(out, "    </default>");
+  if (c.support) {
+    const ClickHouseSupportUser& su = *c.support;
+    emit(out, "    <{}>", su.name);
+    // readonly=1, not 2: not even settings of the query may change (so
+    // neither log_queries nor any limit below).
+    emit(out, "      <readonly>1</readonly>");
+    emit(out, "      <log_queries>1</log_queries>");
+    emit(out, "      <max_threads>{}</max_threads>", s.max_threads);
+    emit(out, "      <max_memory_usage>{}</max_memory_usage>", s.max_memory_usage);
+    emit(out, "      <max_memory_usage_for_all_queries>{}</max_memory_usage_for_all_queries>",
+         s.max_memory_usage_for_all_queries);
+    emit(out, "      <max_execution_time>{}</max_execution_time>", su.max_execution_time_seconds);
+    emit(out, "      <timeout_overflow_mode>throw</timeout_overflow_mode>");
+    emit(out, "      <max_result_rows>{}</max_result_rows>", su.max_result_rows);
+    emit(out, "      <result_overflow_mode>throw</result_overflow_mode>");
+    emit(out, "      <use_uncompressed_cache>0</use_uncompressed_cache>");
+    emit(out, "      <load_balancing>random</load_balancing>");
+    emit(out, "    </{}>", su.name);
+  }
   emit(out, "  </profiles>");
   emit(out, "  <users>");
   for (const auto& u : c.users) {
@@ -254,6 +307,22 @@ std::string render_clickhouse_users(const ClickHouseUsersConfig& c) {
     emit(out, "      <profile>default</profile>");
     emit(out, "      <quota>default</quota>");
     emit(out, "    </{}>", u.name);
+  }
+  if (c.support) {
+    const ClickHouseSupportUser& su = *c.support;
+    emit(out, "    <{}>", su.name);
+    emit(out, "      <password_sha256_hex>{}</password_sha256_hex>", su.password_sha256_hex);
+    emit(out, "      <networks>");
+    for (const auto& n : su.networks) emit(out, "        <ip>{}</ip>", n);
+    emit(out, "      </networks>");
+    emit(out, "      <profile>{}</profile>", su.name);
+    emit(out, "      <quota>{}</quota>", su.name);
+    // `system` stays readable to every user whatever this says; this keeps
+    // the support user out of the customer's databases.
+    emit(out, "      <allow_databases>");
+    emit(out, "        <database>system</database>");
+    emit(out, "      </allow_databases>");
+    emit(out, "    </{}>", su.name);
   }
   emit(out, "  </users>");
   emit(out, "  <quotas>");
@@ -267,6 +336,22 @@ std::string render_clickhouse_users(const ClickHouseUsersConfig& c) {
   emit(out, "        <execution_time>0</execution_time>");
   emit(out, "      </interval>");
   emit(out, "    </default>");
+  if (c.support) {
+    const ClickHouseSupportUser& su = *c.support;
+    emit(out, "    <{}>", su.name);
+    // One account per X-ClickHouse-Quota value; a quota that isn't keyed
+    // refuses a client-supplied key (code 200).
+    emit(out, "      <keyed>1</keyed>");
+    emit(out, "      <interval>");
+    emit(out, "        <duration>{}</duration>", su.quota_interval_seconds);
+    emit(out, "        <queries>{}</queries>", su.quota_queries);
+    emit(out, "        <errors>{}</errors>", su.quota_errors);
+    emit(out, "        <result_rows>{}</result_rows>", su.quota_result_rows);
+    emit(out, "        <read_rows>{}</read_rows>", su.quota_read_rows);
+    emit(out, "        <execution_time>{}</execution_time>", su.quota_execution_time_seconds);
+    emit(out, "      </interval>");
+    emit(out, "    </{}>", su.name);
+  }
   emit(out, "  </quotas>");
   emit(out, "</yandex>");
   return out;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,12 +91,39 @@ struct ClickHouseServerConfig {
   ClickHouseSizing sizing;
 };
 
+// config.xml always has a <query_log> (system.query_log, one partition per
+// day: 18.16 has no TTL, old days are dropped by partition). Only queries of
+// users whose profile says log_queries=1 (`support`) land in it; ClickHouse
+// creates the table at its first flush with something to write.
 std::string render_clickhouse_config(const ClickHouseServerConfig& config);
 
 struct ClickHouseUser {
   std::string name;
   std::string password_sha256_hex;
   std::vector<std::string> networks;  // IPs or CIDRs the user may connect from
+};
+
+// The vendor's troubleshooting user, reached only through the endpoint's
+// support gateway (render/nginx_config.h). Its profile `support` is readonly=1
+// (no SET, no settings in the URL, no INSERT/CREATE/ALTER/DROP, no table
+// functions), logs every query (log_queries=1, with quota_key and
+// http_user_agent naming the certificate) and bounds each query in time,
+// result size and the replica's sizing; the user sees only the `system`
+// database. Its quota `support` is keyed (<keyed>1</keyed>): one account per
+// X-ClickHouse-Quota value (the certificate's serial), bounded per interval.
+struct ClickHouseSupportUser {
+  std::string name = "support";
+  std::string password_sha256_hex;
+  std::vector<std::string> networks;  // the gateway's upstream source only
+  int max_execution_time_seconds = 60;
+  int64_t max_result_rows = 100'000;  // per query; more is an error (result_overflow_mode throw)
+  // Per quota key and interval; every limit must be positive.
+  int quota_interval_seconds = 3600;
+  int64_t quota_queries = 1000;
+  int64_t quota_errors = 1000;
+  int64_t quota_result_rows = 10'000'000;
+  int64_t quota_read_rows = 10'000'000'000;
+  int64_t quota_execution_time_seconds = 3600;
 };
 
 struct ClickHouseUsersConfig {
@@ -107,6 +135,9 @@ struct ClickHouseUsersConfig {
   // than a background retry.
   std::vector<ClickHouseUser> users;
   ClickHouseSizing sizing;
+  // Rendered (user, profile and quota, all named after it) when set; its
+  // name must not be one of `users`.
+  std::optional<ClickHouseSupportUser> support;
 };
 
 // Loopback only: what `default` may connect from (the service endpoint's

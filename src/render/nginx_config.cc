@@ -32,6 +32,54 @@ void check_upstreams(const std::vector<NginxUpstream>& upstreams, std::string_vi
   }
 }
 
+Error invalid(const std::string& field, const std::string& why) {
+  return Error::Invalid("invalid_config_value", field + ": " + why, field);
+}
+
+// "IPv4:PORT" or "[IPv6]:PORT".
+void require_host_port(const std::string& value, const std::string& field) {
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw invalid(field, "must be ADDRESS:PORT");
+  std::string host = value.substr(0, colon);
+  std::string port = value.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') throw invalid(field, "must be ADDRESS:PORT");
+    host = host.substr(1, host.size() - 2);
+    if (host.find(':') == std::string::npos) throw invalid(field, "only IPv6 addresses take brackets");
+  } else if (host.find(':') != std::string::npos) {
+    throw invalid(field, "an IPv6 address must be in brackets");
+  }
+  if (!is_address(host)) throw invalid(field, "must be ADDRESS:PORT");
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    throw invalid(field, "must be ADDRESS:PORT");
+  require_port(std::stoi(port), field);
+}
+
+void check_gateway(const NginxSupportGateway& g, const NginxEndpointConfig& c) {
+  require_port(g.port, "support_gateway.port");
+  if (g.port == c.https_port || (c.native_tls_port != 0 && g.port == c.native_tls_port))
+    throw invalid("support_gateway.port", "must differ from the endpoint's ports");
+  require_absolute_path(g.ca_file, "support_gateway.ca_file");
+  require_absolute_path(g.crl_file, "support_gateway.crl_file");
+  require_host_port(g.check_address, "support_gateway.check_address");
+  require_sha256_hex(g.check_key, "support_gateway.check_key");
+  require_identifier(g.service, "support_gateway.service");
+  require_identifier(g.clickhouse_user, "support_gateway.clickhouse_user");
+  require_sha256_hex(g.clickhouse_key, "support_gateway.clickhouse_key");
+  if (!is_address(g.upstream_source))
+    throw invalid("support_gateway.upstream_source", "must be an address");
+  // The support user is limited to this source: the endpoint's connections
+  // (and local tools on 127.0.0.1 when the endpoint has no source) must not
+  // come from it.
+  const std::string endpoint_source = c.upstream_source.empty() ? "127.0.0.1" : c.upstream_source;
+  if (g.upstream_source == endpoint_source || g.upstream_source == c.probe_source)
+    throw invalid("support_gateway.upstream_source", "must differ from the endpoint's source");
+  if (g.keepalive_requests < 1) throw invalid("support_gateway.keepalive_requests", "must be >= 1");
+  if (g.keepalive_time_seconds < 1) throw invalid("support_gateway.keepalive_time_seconds", "must be >= 1");
+  if (g.keepalive_timeout_seconds < 0)
+    throw invalid("support_gateway.keepalive_timeout_seconds", "must be >= 0");
+}
+
 void check(const NginxEndpointConfig& c) {
   require_absolute_path(c.pid_file, "pid_file");
   require_absolute_path(c.error_log_file, "error_log_file");
@@ -67,6 +115,7 @@ void check(const NginxEndpointConfig& c) {
   for (char ch : c.revision)
     if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z')))
       throw Error::Invalid("invalid_config_value", "revision must be [0-9a-z]", "revision");
+  if (c.support_gateway) check_gateway(*c.support_gateway, c);
 }
 
 std::string host_port(const std::string& host, int port) {
@@ -92,6 +141,107 @@ void emit_tls(std::string& out, const NginxEndpointConfig& c, const char* indent
   emit(out, "{}ssl_certificate_key {};", indent, c.certificate_key_file);
   emit(out, "{}ssl_protocols TLSv1.2 TLSv1.3;", indent);
   emit(out, "{}ssl_prefer_server_ciphers on;", indent);
+}
+
+// The headers every call to the gateway check carries. Nothing of the
+// client's request goes along but what is named here
+// (proxy_pass_request_headers off): not its credentials, not its body.
+void emit_check_headers(std::string& out, const NginxSupportGateway& g, const char* indent) {
+  emit(out, "{}proxy_pass_request_headers off;", indent);
+  emit(out, "{}proxy_pass_request_body off;", indent);
+  emit(out, "{}proxy_set_header Content-Length \"\";", indent);
+  emit(out, "{}proxy_set_header X-Byoc-Check-Key {};", indent, g.check_key);
+  emit(out, "{}proxy_set_header X-Byoc-Service {};", indent, g.service);
+  emit(out, "{}proxy_set_header X-Byoc-Verify $ssl_client_verify;", indent);
+  emit(out, "{}proxy_set_header X-Byoc-Serial $ssl_client_serial;", indent);
+  emit(out, "{}proxy_set_header X-Byoc-Uri $request_uri;", indent);
+  emit(out, "{}proxy_set_header X-Byoc-Credentials $support_client_credentials;", indent);
+  emit(out, "{}proxy_http_version 1.1;", indent);
+  emit(out, "{}proxy_connect_timeout 2s;", indent);
+  emit(out, "{}proxy_send_timeout 5s;", indent);
+  emit(out, "{}proxy_read_timeout 5s;", indent);
+}
+
+// http-level parts of the support gateway: its log format, the map telling
+// the check whether the client sent credentials of its own, its upstream.
+void emit_gateway_http(std::string& out, const NginxEndpointConfig& c) {
+  // No $request / $args here either.
+  emit(out,
+       "  log_format byoc_support '$remote_addr [$time_iso8601] \"$request_method $uri\" $status "
+       "$body_bytes_sent $request_time $ssl_client_verify $ssl_client_serial';");
+  emit(out,
+       "  map \"$http_authorization$http_x_clickhouse_user$http_x_clickhouse_key$http_x_clickhouse_quota\" "
+       "$support_client_credentials {{");
+  emit(out, "    \"\" 0;");
+  emit(out, "    default 1;");
+  emit(out, "  }}");
+  // Its own pool: nginx matches idle upstream connections by peer only, so a
+  // shared upstream could hand a connection bound from the endpoint's source
+  // to support traffic and the other way round.
+  emit(out, "  upstream clickhouse_support {{");
+  emit_servers(out, c.http_upstreams, c);
+  emit(out, "    keepalive 4;");
+  emit(out, "  }}");
+}
+
+void emit_gateway_server(std::string& out, const NginxEndpointConfig& c) {
+  const NginxSupportGateway& g = *c.support_gateway;
+  emit(out, "  server {{");
+  emit(out, "    listen {} ssl;", host_port(c.listen_host, g.port));
+  emit_tls(out, c, "    ");
+  emit(out, "    ssl_verify_client on;");
+  emit(out, "    ssl_client_certificate {};", g.ca_file);
+  emit(out, "    ssl_verify_depth 1;");
+  emit(out, "    ssl_crl {};", g.crl_file);
+  // A resumed session skips certificate verification (expiry, the CRL as
+  // reloaded since): every connection makes a full handshake.
+  emit(out, "    ssl_session_cache off;");
+  emit(out, "    ssl_session_tickets off;");
+  // A connection outlives its certificate and its grant: bound it.
+  emit(out, "    keepalive_requests {};", g.keepalive_requests);
+  emit(out, "    keepalive_time {}s;", g.keepalive_time_seconds);
+  emit(out, "    keepalive_timeout {}s;", g.keepalive_timeout_seconds);
+  emit(out, "    access_log {} byoc_support;", c.access_log_file);
+  emit(out, "    client_max_body_size 0;");
+  // 495: the certificate failed verification; 496: none was sent. The
+  // check says why, in its own words, and records the attempt.
+  emit(out, "    error_page 495 496 = @support_refused;");
+  emit(out, "    location = /.byoc/support-check {{");
+  emit(out, "      internal;");
+  emit(out, "      proxy_pass http://{}/check;", g.check_address);
+  emit_check_headers(out, g, "      ");
+  emit(out, "    }}");
+  emit(out, "    location @support_refused {{");
+  // A named location's proxy_pass takes no URI: rewrite it, dropping the
+  // client's arguments ('?').
+  emit(out, "      rewrite ^ /refused? break;");
+  emit(out, "      proxy_method GET;");
+  emit(out, "      proxy_pass http://{};", g.check_address);
+  emit_check_headers(out, g, "      ");
+  emit(out, "    }}");
+  // Everything, /ping included, goes through the check.
+  emit(out, "    location / {{");
+  emit(out, "      auth_request /.byoc/support-check;");
+  emit(out, "      auth_request_set $support_serial $upstream_http_x_byoc_serial;");
+  emit(out, "      proxy_pass http://clickhouse_support;");
+  emit(out, "      proxy_bind {};", g.upstream_source);
+  emit(out, "      proxy_request_buffering off;");
+  emit(out, "      proxy_buffering off;");
+  emit(out, "      proxy_http_version 1.1;");
+  emit(out, "      proxy_connect_timeout 5s;");
+  emit(out, "      proxy_read_timeout {}s;", c.upstream_read_timeout_seconds);
+  emit(out, "      proxy_send_timeout {}s;", c.upstream_read_timeout_seconds);
+  // Whoever the client claims to be, ClickHouse sees the support user, keyed
+  // (quota, query_log.quota_key) by the certificate the check admitted.
+  emit(out, "      proxy_set_header Authorization \"\";");
+  emit(out, "      proxy_set_header Cookie \"\";");
+  emit(out, "      proxy_set_header Connection \"\";");
+  emit(out, "      proxy_set_header X-ClickHouse-User {};", g.clickhouse_user);
+  emit(out, "      proxy_set_header X-ClickHouse-Key {};", g.clickhouse_key);
+  emit(out, "      proxy_set_header X-ClickHouse-Quota $support_serial;");
+  emit(out, "      proxy_set_header User-Agent \"byoc-support serial=$support_serial dn=$ssl_client_s_dn\";");
+  emit(out, "    }}");
+  emit(out, "  }}");
 }
 
 }  // namespace
@@ -131,6 +281,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   emit_servers(out, c.http_upstreams, c);
   emit(out, "    keepalive 16;");
   emit(out, "  }}");
+  if (c.support_gateway) emit_gateway_http(out, c);
   emit(out, "  server {{");
   emit(out, "    listen {} ssl;", host_port(c.listen_host, c.https_port));
   emit_tls(out, c, "    ");
@@ -165,6 +316,7 @@ std::string render_nginx_config(const NginxEndpointConfig& c) {
   emit(out, "      proxy_pass http://clickhouse_http;");
   emit(out, "    }}");
   emit(out, "  }}");
+  if (c.support_gateway) emit_gateway_server(out, c);
   emit(out, "}}");
   if (c.native_tls_port != 0) {
     emit(out, "stream {{");

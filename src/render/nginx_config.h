@@ -12,6 +12,7 @@
 // and reload checks work when the customer allows only remote networks.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,38 @@ struct NginxUpstream {
   // Not known to answer (starting, restarting, dead): listed, but sent no
   // traffic. An upstream whose servers are all down answers 502 at once.
   bool down = false;
+};
+
+// Troubleshooting access for the vendor's engineers: a second HTTPS server
+// in the endpoint's nginx, on its own port, admitting only client
+// certificates of the support CA (checked against its CRL, no session
+// resumption) and asking the agent's gateway check about every request
+// (auth_request, failing closed: the check answers 204 with X-Byoc-Serial to
+// admit, 403 or 401 to refuse; anything but 2xx/401/403, or no answer, is a
+// 500). What it admits goes to the service's ClickHouse as the read-only
+// `clickhouse_user`, with the certificate's serial (as the check returns it
+// in X-Byoc-Serial) as quota key and in the User-Agent, over its own
+// upstream connections bound to `upstream_source` (never the endpoint's
+// keep-alive pool), so the ClickHouse user can be limited to that source.
+// A request whose certificate fails verification (none, expired, another CA,
+// revoked) is passed to the check's /refused, whose answer is relayed.
+struct NginxSupportGateway {
+  int port = 0;                 // HTTPS, on listen_host
+  std::string ca_file;          // absolute: the support CA (client certificates)
+  std::string crl_file;         // absolute: its CRL
+  std::string check_address;    // "127.0.0.1:PORT": the agent's gateway check (HTTP)
+  std::string check_key;        // 64 lowercase hex, sent as X-Byoc-Check-Key
+  std::string service;          // the service name, sent as X-Byoc-Service
+  std::string clickhouse_user = "support";
+  // 64 lowercase hex: the support user's password as sent (X-ClickHouse-Key);
+  // users.xml holds its SHA-256 (ClickHouseSupportUser::password_sha256_hex).
+  std::string clickhouse_key;
+  // The loopback address nginx connects to ClickHouse from for support
+  // traffic (proxy_bind): the support user's only network.
+  std::string upstream_source;
+  int keepalive_requests = 100;
+  int keepalive_time_seconds = 300;
+  int keepalive_timeout_seconds = 30;  // 0: no keep-alive
 };
 
 struct NginxEndpointConfig {
@@ -67,6 +100,10 @@ struct NginxEndpointConfig {
   // Served verbatim at /.byoc/revision to probe_source: the runtime compares
   // it with what it wrote to know that a reload has taken effect.
   std::string revision;
+
+  // Rendered as a second server (and its own upstream) when set. Its
+  // upstream_source must differ from the endpoint's (127.0.0.1 when empty).
+  std::optional<NginxSupportGateway> support_gateway;
 };
 
 // What an empty allowlist means.

@@ -360,5 +360,143 @@ TEST(ClickHouseUsers, RendersEveryUserGiven) {
   EXPECT_THAT(xml, HasSubstr("<password_sha256_hex>" + std::string(64, 'a') + "</password_sha256_hex>"));
 }
 
+
+// ---- The support user and the query log ----
+
+TEST(ClickHouseConfig, RendersTheQueryLogPartitionedByDay) {
+  std::string xml = render_clickhouse_config(server_config());
+  auto begin = xml.find("<query_log>");
+  auto end = xml.find("</query_log>");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  std::string log = xml.substr(begin, end - begin);
+  EXPECT_THAT(log, HasSubstr("<database>system</database>"));
+  EXPECT_THAT(log, HasSubstr("<table>query_log</table>"));
+  EXPECT_THAT(log, HasSubstr("<partition_by>toYYYYMMDD(event_date)</partition_by>"));
+  EXPECT_THAT(log, HasSubstr("<flush_interval_milliseconds>1000</flush_interval_milliseconds>"));
+  // No per-thread log: it would repeat every query's text.
+  EXPECT_THAT(xml, Not(HasSubstr("query_thread_log")));
+}
+
+ClickHouseSupportUser support_user() {
+  ClickHouseSupportUser s;
+  s.password_sha256_hex = std::string(64, 'e');
+  s.networks = {"127.77.0.2"};
+  return s;
+}
+
+// The text of the element <name> that follows `after` (its first occurrence).
+std::string element(const std::string& xml, const std::string& after, const std::string& name) {
+  auto from = xml.find(after);
+  if (from == std::string::npos) return "";
+  auto begin = xml.find("<" + name + ">", from);
+  auto end = xml.find("</" + name + ">", begin);
+  if (begin == std::string::npos || end == std::string::npos) return "";
+  return xml.substr(begin, end - begin);
+}
+
+TEST(ClickHouseUsers, NoSupportUserUnlessAsked) {
+  std::string xml = render_clickhouse_users(users_config());
+  EXPECT_THAT(xml, Not(HasSubstr("support")));
+  EXPECT_THAT(xml, Not(HasSubstr("<readonly>")));
+  EXPECT_THAT(xml, Not(HasSubstr("<log_queries>")));
+  EXPECT_THAT(xml, Not(HasSubstr("<keyed>")));
+  EXPECT_THAT(xml, Not(HasSubstr("<allow_databases>")));
+}
+
+TEST(ClickHouseUsers, SupportProfileIsReadonlyLoggedAndBounded) {
+  auto c = users_config();
+  c.support = support_user();
+  std::string xml = render_clickhouse_users(c);
+  std::string profile = element(xml, "<profiles>", "support");
+  ASSERT_NE(profile, "");
+  EXPECT_THAT(profile, HasSubstr("<readonly>1</readonly>"));
+  EXPECT_THAT(profile, HasSubstr("<log_queries>1</log_queries>"));
+  EXPECT_THAT(profile, HasSubstr("<max_execution_time>60</max_execution_time>"));
+  EXPECT_THAT(profile, HasSubstr("<timeout_overflow_mode>throw</timeout_overflow_mode>"));
+  EXPECT_THAT(profile, HasSubstr("<max_result_rows>100000</max_result_rows>"));
+  EXPECT_THAT(profile, HasSubstr("<result_overflow_mode>throw</result_overflow_mode>"));
+  ClickHouseSizing s = clickhouse_sizing(2500, 4096);
+  EXPECT_THAT(profile, HasSubstr("<max_threads>3</max_threads>"));
+  EXPECT_THAT(profile,
+              HasSubstr("<max_memory_usage>" + std::to_string(s.max_memory_usage) + "</max_memory_usage>"));
+  EXPECT_THAT(profile, Not(HasSubstr("insert_distributed_sync")));
+  // The default profile is as it was: its queries are not logged.
+  std::string default_profile = element(xml, "<profiles>", "default");
+  EXPECT_THAT(default_profile, Not(HasSubstr("log_queries")));
+  EXPECT_THAT(default_profile, Not(HasSubstr("readonly")));
+}
+
+TEST(ClickHouseUsers, SupportUserSeesOnlySystemFromTheGatewaySource) {
+  auto c = users_config();
+  c.support = support_user();
+  std::string xml = render_clickhouse_users(c);
+  std::string user = element(xml, "<users>", "support");
+  ASSERT_NE(user, "");
+  EXPECT_THAT(user, HasSubstr("<password_sha256_hex>" + std::string(64, 'e') + "</password_sha256_hex>"));
+  EXPECT_THAT(user, HasSubstr("<networks>\n        <ip>127.77.0.2</ip>\n      </networks>"));
+  EXPECT_THAT(user, HasSubstr("<profile>support</profile>"));
+  EXPECT_THAT(user, HasSubstr("<quota>support</quota>"));
+  EXPECT_THAT(user, HasSubstr("<allow_databases>\n        <database>system</database>\n      </allow_databases>"));
+  // `default` keeps every database.
+  EXPECT_THAT(element(xml, "<users>", "default"), Not(HasSubstr("allow_databases")));
+}
+
+TEST(ClickHouseUsers, SupportQuotaIsKeyedAndBounded) {
+  auto c = users_config();
+  c.support = support_user();
+  c.support->quota_queries = 50;
+  std::string xml = render_clickhouse_users(c);
+  std::string quota = element(xml, "<quotas>", "support");
+  ASSERT_NE(quota, "");
+  EXPECT_THAT(quota, HasSubstr("<keyed>1</keyed>"));
+  EXPECT_THAT(quota, HasSubstr("<duration>3600</duration>"));
+  EXPECT_THAT(quota, HasSubstr("<queries>50</queries>"));
+  EXPECT_THAT(quota, HasSubstr("<errors>1000</errors>"));
+  EXPECT_THAT(quota, HasSubstr("<result_rows>10000000</result_rows>"));
+  EXPECT_THAT(quota, HasSubstr("<read_rows>10000000000</read_rows>"));
+  EXPECT_THAT(quota, HasSubstr("<execution_time>3600</execution_time>"));
+  // The default quota is not keyed (a client-supplied key is refused there).
+  EXPECT_THAT(element(xml, "<quotas>", "default"), Not(HasSubstr("keyed")));
+}
+
+TEST(ClickHouseUsers, RefusesBadSupportUsers) {
+  using Mutate = std::function<void(ClickHouseSupportUser&)>;
+  std::vector<std::pair<std::string, Mutate>> cases = {
+      {"support.name", [](auto& s) { s.name = "a<b"; }},
+      {"support.name", [](auto& s) { s.name = "default"; }},
+      {"support.password_sha256_hex", [](auto& s) { s.password_sha256_hex = "x"; }},
+      {"support.networks", [](auto& s) { s.networks = {}; }},
+      {"support.networks", [](auto& s) { s.networks = {"any"}; }},
+      {"support.max_execution_time_seconds", [](auto& s) { s.max_execution_time_seconds = 0; }},
+      {"support.max_result_rows", [](auto& s) { s.max_result_rows = 0; }},
+      {"support.quota_interval_seconds", [](auto& s) { s.quota_interval_seconds = 0; }},
+      {"support.quota_queries", [](auto& s) { s.quota_queries = 0; }},
+      {"support.quota_errors", [](auto& s) { s.quota_errors = -1; }},
+      {"support.quota_result_rows", [](auto& s) { s.quota_result_rows = 0; }},
+      {"support.quota_read_rows", [](auto& s) { s.quota_read_rows = 0; }},
+      {"support.quota_execution_time_seconds", [](auto& s) { s.quota_execution_time_seconds = 0; }},
+  };
+  for (const auto& [field, mutate] : cases) {
+    expect_invalid(
+        [&] {
+          auto c = users_config();
+          c.support = support_user();
+          mutate(*c.support);
+          render_clickhouse_users(c);
+        },
+        field);
+  }
+  // Not one of the users either.
+  expect_invalid(
+      [] {
+        auto c = users_config();
+        c.users.push_back(ClickHouseUser{"support", kHash, {"127.0.0.1"}});
+        c.support = support_user();
+        render_clickhouse_users(c);
+      },
+      "support.name");
+}
+
 }  // namespace
 }  // namespace byoc::render

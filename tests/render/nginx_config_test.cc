@@ -299,5 +299,225 @@ TEST(NginxConfig, RefusesInputsThatWouldBreakTheFile) {
       "fail_timeout_seconds");
 }
 
+
+// ---- The support gateway ----
+
+NginxSupportGateway gateway() {
+  NginxSupportGateway g;
+  g.port = 18444;
+  g.ca_file = "/srv/byoc/orders/endpoint/tls/support-ca.pem";
+  g.crl_file = "/srv/byoc/orders/endpoint/tls/support-crl.pem";
+  g.check_address = "127.0.0.1:17001";
+  g.check_key = std::string(64, 'c');
+  g.service = "orders";
+  g.clickhouse_key = std::string(64, 'd');
+  g.upstream_source = "127.77.0.2";
+  return g;
+}
+
+NginxEndpointConfig endpoint_with_gateway() {
+  NginxEndpointConfig c = endpoint();
+  c.upstream_source = "127.77.0.1";
+  c.support_gateway = gateway();
+  return c;
+}
+
+// The gateway's server block: the second `server` of the http block.
+std::string gateway_server(const std::string& conf) {
+  auto first = conf.find("  server {");
+  if (first == std::string::npos) return "";
+  return block(conf.substr(first + 1), "  server {");
+}
+
+TEST(NginxSupportGateway, NothingOfItWithoutAGateway) {
+  std::string conf = render_nginx_config(endpoint());
+  EXPECT_THAT(conf, Not(HasSubstr("clickhouse_support")));
+  EXPECT_THAT(conf, Not(HasSubstr("ssl_verify_client")));
+  EXPECT_THAT(conf, Not(HasSubstr("byoc_support")));
+  EXPECT_THAT(conf, Not(HasSubstr("support_client_credentials")));
+  EXPECT_EQ(gateway_server(conf), "");
+}
+
+TEST(NginxSupportGateway, SecondServerWithClientCertificatesAndNoResumption) {
+  std::string conf = render_nginx_config(endpoint_with_gateway());
+  std::string endpoint_server = block(conf, "  server {");
+  EXPECT_THAT(endpoint_server, HasSubstr("listen 127.0.0.1:18443 ssl;"));
+  EXPECT_THAT(endpoint_server, Not(HasSubstr("ssl_verify_client")));
+  std::string server = gateway_server(conf);
+  ASSERT_NE(server, "");
+  EXPECT_THAT(server, HasSubstr("listen 127.0.0.1:18444 ssl;"));
+  EXPECT_THAT(server, HasSubstr("ssl_certificate /srv/byoc/orders/endpoint/tls/cert.pem;"));
+  EXPECT_THAT(server, HasSubstr("ssl_certificate_key /srv/byoc/orders/endpoint/tls/key.pem;"));
+  EXPECT_THAT(server, HasSubstr("ssl_verify_client on;"));
+  EXPECT_THAT(server, HasSubstr("ssl_client_certificate /srv/byoc/orders/endpoint/tls/support-ca.pem;"));
+  EXPECT_THAT(server, HasSubstr("ssl_verify_depth 1;"));
+  EXPECT_THAT(server, HasSubstr("ssl_crl /srv/byoc/orders/endpoint/tls/support-crl.pem;"));
+  EXPECT_THAT(server, HasSubstr("ssl_session_cache off;"));
+  EXPECT_THAT(server, HasSubstr("ssl_session_tickets off;"));
+  EXPECT_THAT(server, Not(HasSubstr("byoc_ssl")));
+  EXPECT_THAT(server, HasSubstr("keepalive_requests 100;"));
+  EXPECT_THAT(server, HasSubstr("keepalive_time 300s;"));
+  EXPECT_THAT(server, HasSubstr("keepalive_timeout 30s;"));
+  // No allowlist of the customer's: the certificate and the check decide.
+  EXPECT_THAT(server, Not(HasSubstr("deny all;")));
+}
+
+TEST(NginxSupportGateway, OwnUpstreamPoolBoundFromItsOwnSource) {
+  auto c = endpoint_with_gateway();
+  c.http_upstreams = {{"127.0.0.1", 18123}, {"127.0.0.1", 18124, true}};
+  std::string conf = render_nginx_config(c);
+  std::string upstream = block(conf, "upstream clickhouse_support {");
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18123 max_fails=1 fail_timeout=5s;"));
+  EXPECT_THAT(upstream, HasSubstr("server 127.0.0.1:18124 max_fails=1 fail_timeout=5s down;"));
+  EXPECT_THAT(upstream, HasSubstr("keepalive"));
+  std::string server = gateway_server(conf);
+  std::string root = block(server, "    location / {");
+  EXPECT_THAT(root, HasSubstr("proxy_pass http://clickhouse_support;"));
+  EXPECT_THAT(root, HasSubstr("proxy_bind 127.77.0.2;"));
+  EXPECT_THAT(server, Not(HasSubstr("clickhouse_http")));
+  EXPECT_THAT(server, Not(HasSubstr("proxy_bind 127.77.0.1;")));
+  // The endpoint keeps its own pool and source.
+  EXPECT_THAT(block(conf, "  server {"), Not(HasSubstr("clickhouse_support")));
+}
+
+TEST(NginxSupportGateway, EveryRequestAsksTheCheckAndGoesOutAsTheSupportUser) {
+  std::string server = gateway_server(render_nginx_config(endpoint_with_gateway()));
+  // No special /ping or /.byoc/revision here: one location serves everything.
+  EXPECT_THAT(server, Not(HasSubstr("location = /ping")));
+  EXPECT_THAT(server, Not(HasSubstr("/.byoc/revision")));
+  std::string root = block(server, "    location / {");
+  EXPECT_THAT(root, HasSubstr("auth_request /.byoc/support-check;"));
+  EXPECT_THAT(root, HasSubstr("auth_request_set $support_serial $upstream_http_x_byoc_serial;"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header Authorization \"\";"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header Cookie \"\";"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header Connection \"\";"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header X-ClickHouse-User support;"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header X-ClickHouse-Key " + std::string(64, 'd') + ";"));
+  EXPECT_THAT(root, HasSubstr("proxy_set_header X-ClickHouse-Quota $support_serial;"));
+  EXPECT_THAT(root, HasSubstr(
+                        "proxy_set_header User-Agent \"byoc-support serial=$support_serial dn=$ssl_client_s_dn\";"));
+  EXPECT_THAT(root, HasSubstr("proxy_http_version 1.1;"));
+  EXPECT_THAT(root, HasSubstr("proxy_buffering off;"));
+  EXPECT_THAT(root, HasSubstr("proxy_request_buffering off;"));
+  EXPECT_THAT(root, HasSubstr("proxy_read_timeout 660s;"));
+
+  std::string check = block(server, "    location = /.byoc/support-check {");
+  EXPECT_THAT(check, HasSubstr("internal;"));
+  EXPECT_THAT(check, HasSubstr("proxy_pass http://127.0.0.1:17001/check;"));
+  EXPECT_THAT(check, HasSubstr("proxy_pass_request_headers off;"));
+  EXPECT_THAT(check, HasSubstr("proxy_pass_request_body off;"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header Content-Length \"\";"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Check-Key " + std::string(64, 'c') + ";"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Service orders;"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Verify $ssl_client_verify;"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Serial $ssl_client_serial;"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Uri $request_uri;"));
+  EXPECT_THAT(check, HasSubstr("proxy_set_header X-Byoc-Credentials $support_client_credentials;"));
+  EXPECT_THAT(check, HasSubstr("proxy_connect_timeout 2s;"));
+  EXPECT_THAT(check, HasSubstr("proxy_read_timeout 5s;"));
+  EXPECT_THAT(check, Not(HasSubstr("proxy_bind")));
+
+  std::string conf = render_nginx_config(endpoint_with_gateway());
+  std::string map = block(conf, "  map ");
+  EXPECT_THAT(map, HasSubstr(
+                       "map \"$http_authorization$http_x_clickhouse_user$http_x_clickhouse_key"
+                       "$http_x_clickhouse_quota\" $support_client_credentials {"));
+  EXPECT_THAT(map, HasSubstr("\"\" 0;"));
+  EXPECT_THAT(map, HasSubstr("default 1;"));
+}
+
+TEST(NginxSupportGateway, FailedClientCertificatesAreRefusedByTheCheck) {
+  std::string server = gateway_server(render_nginx_config(endpoint_with_gateway()));
+  EXPECT_THAT(server, HasSubstr("error_page 495 496 = @support_refused;"));
+  std::string refused = block(server, "    location @support_refused {");
+  EXPECT_THAT(refused, HasSubstr("rewrite ^ /refused? break;"));
+  EXPECT_THAT(refused, HasSubstr("proxy_method GET;"));
+  EXPECT_THAT(refused, HasSubstr("proxy_pass http://127.0.0.1:17001;"));
+  EXPECT_THAT(refused, HasSubstr("proxy_pass_request_body off;"));
+  EXPECT_THAT(refused, HasSubstr("proxy_set_header X-Byoc-Check-Key " + std::string(64, 'c') + ";"));
+  EXPECT_THAT(refused, HasSubstr("proxy_set_header X-Byoc-Verify $ssl_client_verify;"));
+  EXPECT_THAT(refused, Not(HasSubstr("clickhouse")));
+}
+
+TEST(NginxSupportGateway, AccessLogRecordsTheCertificateButNeverTheQueryString) {
+  std::string conf = render_nginx_config(endpoint_with_gateway());
+  auto begin = conf.find("log_format byoc_support ");
+  ASSERT_NE(begin, std::string::npos);
+  std::string format = conf.substr(begin, conf.find(';', begin) - begin);
+  EXPECT_THAT(format, HasSubstr("$ssl_client_verify"));
+  EXPECT_THAT(format, HasSubstr("$ssl_client_serial"));
+  EXPECT_THAT(format, HasSubstr("$uri"));
+  EXPECT_THAT(format, Not(HasSubstr("$request ")));
+  EXPECT_THAT(format, Not(HasSubstr("$request_uri")));
+  EXPECT_THAT(format, Not(HasSubstr("$args")));
+  EXPECT_THAT(format, Not(HasSubstr("$query_string")));
+  EXPECT_THAT(gateway_server(conf),
+              HasSubstr("access_log /srv/byoc/orders/endpoint/logs/access.log byoc_support;"));
+}
+
+TEST(NginxSupportGateway, IPv6CheckAddressAndNoKeepAlive) {
+  auto c = endpoint_with_gateway();
+  c.support_gateway->check_address = "[::1]:17001";
+  c.support_gateway->keepalive_timeout_seconds = 0;
+  std::string server = gateway_server(render_nginx_config(c));
+  EXPECT_THAT(server, HasSubstr("proxy_pass http://[::1]:17001/check;"));
+  EXPECT_THAT(server, HasSubstr("keepalive_timeout 0s;"));
+}
+
+TEST(NginxSupportGateway, RefusesBadGatewayInputs) {
+  using Mutate = std::function<void(NginxEndpointConfig&)>;
+  std::vector<std::pair<std::string, Mutate>> cases = {
+      {"support_gateway.port", [](auto& c) { c.support_gateway->port = 0; }},
+      {"support_gateway.port", [](auto& c) { c.support_gateway->port = c.https_port; }},
+      {"support_gateway.port",
+       [](auto& c) {
+         c.native_tls_port = 19440;
+         c.native_upstreams = {{"127.0.0.1", 19000}};
+         c.support_gateway->port = 19440;
+       }},
+      {"support_gateway.ca_file", [](auto& c) { c.support_gateway->ca_file = "ca.pem"; }},
+      {"support_gateway.crl_file", [](auto& c) { c.support_gateway->crl_file = "/srv/crl;.pem"; }},
+      {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "127.0.0.1"; }},
+      {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "localhost:80"; }},
+      {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "127.0.0.1:0"; }},
+      {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "127.0.0.1:8x"; }},
+      {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "::1:80"; }},
+      {"support_gateway.check_address",
+       [](auto& c) { c.support_gateway->check_address = "127.0.0.1:80/check;"; }},
+      {"support_gateway.check_key", [](auto& c) { c.support_gateway->check_key = "abc"; }},
+      {"support_gateway.check_key", [](auto& c) { c.support_gateway->check_key = std::string(64, 'C'); }},
+      {"support_gateway.service", [](auto& c) { c.support_gateway->service = "a b"; }},
+      {"support_gateway.service", [](auto& c) { c.support_gateway->service = ""; }},
+      {"support_gateway.clickhouse_user", [](auto& c) { c.support_gateway->clickhouse_user = "x;y"; }},
+      {"support_gateway.clickhouse_key", [](auto& c) { c.support_gateway->clickhouse_key = "\"k\""; }},
+      {"support_gateway.upstream_source", [](auto& c) { c.support_gateway->upstream_source = ""; }},
+      {"support_gateway.upstream_source",
+       [](auto& c) { c.support_gateway->upstream_source = "127.77.0.0/24"; }},
+      // Not the endpoint's source, nor 127.0.0.1 when the endpoint has none.
+      {"support_gateway.upstream_source",
+       [](auto& c) { c.support_gateway->upstream_source = c.upstream_source; }},
+      {"support_gateway.upstream_source",
+       [](auto& c) {
+         c.upstream_source.clear();
+         c.support_gateway->upstream_source = "127.0.0.1";
+       }},
+      {"support_gateway.keepalive_requests", [](auto& c) { c.support_gateway->keepalive_requests = 0; }},
+      {"support_gateway.keepalive_time_seconds",
+       [](auto& c) { c.support_gateway->keepalive_time_seconds = 0; }},
+      {"support_gateway.keepalive_timeout_seconds",
+       [](auto& c) { c.support_gateway->keepalive_timeout_seconds = -1; }},
+  };
+  for (const auto& [field, mutate] : cases) {
+    expect_invalid(
+        [&] {
+          auto c = endpoint_with_gateway();
+          mutate(c);
+          render_nginx_config(c);
+        },
+        field);
+  }
+  EXPECT_NO_THROW(render_nginx_config(endpoint_with_gateway()));
+}
+
 }  // namespace
 }  // namespace byoc::render
