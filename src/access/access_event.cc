@@ -23,4 +23,14 @@ std::string format_policy_event(int64_t unix_millis, const std::string& environm
   return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string format_gateway_denial_event(int64_t unix_millis, const std::string& environment_id,
+                                        const model::GatewayDenial& denial) {
+  nlohmann::ordered_json entry = {{"type", "gateway_denial"},   {"time_ms", unix_millis},
+                                  {"environment", environment_id}, {"service", denial.service},
+                                  {"reason_code", denial.reason},  {"serial", denial.serial},
+                                  {"count", denial.count},         {"first", denial.first},
+                                  {"last", denial.last},           {"seq", denial.seq}};
+  return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace byoc::access

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/access.h"
+#include "model/protocol.h"
 
 namespace byoc::access {
 
@@ -27,5 +28,11 @@ std::string format_access_event(const model::AccessRequest& r, const AccessEvent
 // (set by `by`, an admin) or the customer's as its agent reported it.
 std::string format_policy_event(int64_t unix_millis, const std::string& environment_id, const std::string& by,
                                 const std::string& which, const nlohmann::json& policy);
+
+// The entry for refusals a support gateway counted (as the environment's
+// agent reported them: reason code, certificate serial, how many, when) —
+// never what was asked.
+std::string format_gateway_denial_event(int64_t unix_millis, const std::string& environment_id,
+                                        const model::GatewayDenial& denial);
 
 }  // namespace byoc::access

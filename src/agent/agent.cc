@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 namespace {
 // Intervals per report: well inside the protocol's limit, oldest first.
 constexpr size_t kUsagePerReport = 1000;
+// Between two syncs ended early to report gateway refusals.
+constexpr std::chrono::seconds kDenialReportPause{1};
 // After a failed certificate renewal (the certificate has days left).
 constexpr std::chrono::seconds kRenewalRetry{300};
 }  // namespace
@@ -36,6 +38,7 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       servers_(config_.server_urls, config_.state_dir / layout::kServers, std::random_device{}()),
       applier_(*runtime_, config_.state_dir, config_.scope),
       support_(config_.state_dir, identity_.environment_id, clock),
+      gateway_(config_.state_dir, support_, clock),
       audit_(config_.state_dir, identity_.environment_id),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
@@ -53,6 +56,9 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
 }
 
 void Agent::run() {
+  gateway_.start();
+  // Before any service is applied: each renders its gateway from the start.
+  update_gateway();
   std::thread supervisor([this] { supervise_loop(); });
   // Serve from the cache at once: the data plane doesn't wait for the management plane.
   if (desired_) applier_.apply(*desired_);
@@ -60,6 +66,19 @@ void Agent::run() {
   supervisor.join();
   spdlog::info("stopping services");
   runtime_->stop_all();
+  gateway_.stop();  // after the gateways: none is left asking
+}
+
+void Agent::update_gateway() {
+  try {
+    SupportGateway wanted = gateway_.current();
+    if (wanted == gateway_set_) return;
+    runtime_->set_support_gateway(wanted);
+    gateway_set_ = std::move(wanted);
+  } catch (const std::exception& e) {
+    // Tried again with the next report; the gateways keep what they had.
+    spdlog::error("cannot update the support gateways: {}", e.what());
+  }
 }
 
 std::vector<ServiceStatus> Agent::observe() {
@@ -95,6 +114,13 @@ void Agent::supervise_loop() {
       runtime_->supervise();
     } catch (const std::exception& e) {
       spdlog::error("supervision failed: {}", e.what());
+    }
+    // Refusals at a gateway go on the record promptly: they end a held
+    // sync, at most once a second whatever the rate of refusals.
+    if (gateway_.denials().has_unreported() && clock_.monotonic_time() - denials_woke_ >= kDenialReportPause) {
+      denials_woke_ = clock_.monotonic_time();
+      std::lock_guard lock(reported_mutex_);
+      cancel_sync_ = true;
     }
     const bool sample_due = clock_.monotonic_time() >= next_sample;
     if (sample_due || converging_) {
@@ -148,6 +174,13 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   report.status.access = support_.reported_policy();
   report.status.support_ca_pem = support_.ca_pem();
   report.status.grants = support_.outcomes();
+  // Revoked, done or expired grants leave the CRL's list here (decided just above).
+  update_gateway();
+  try {
+    report.gateway_denials = gateway_.denials().pending(model::kMaxGatewayDenials);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot record gateway refusals: {}", e.what());  // they stay pending in memory
+  }
   report.known_audit_size = static_cast<int64_t>(audit_.kept_size());
   if (!audit_.consistent() || audit_.kept_size() > 0) report.status.audit = audit_.consistent() ? "consistent" : "inconsistent";
   if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
@@ -183,6 +216,7 @@ void Agent::sync_loop() {
       backoff.reset();
       if (servers_.update(answer.servers)) client.emplace(servers_.current(), identity_, &cancel_sync_);
       ledger_.acknowledge(answer.usage_acked_seq);
+      gateway_.denials().acknowledge(answer.denials_acked_seq);
       if (answer.audit) {
         audit_.offer_key(answer.audit->key);
         audit_.accept(answer.audit->checkpoint, answer.audit->consistency);

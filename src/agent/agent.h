@@ -36,6 +36,7 @@
 #include "agent/sync_client.h"
 #include "agent/runtime.h"
 #include "agent/support_access.h"
+#include "agent/support_gateway.h"
 #include "agent/server_list.h"
 #include "agent/usage.h"
 #include "base/clock.h"
@@ -86,6 +87,10 @@ class Agent {
   ServerList servers_;                     // sync thread only
   DesiredStateApplier applier_;
   SupportAccess support_;
+  SupportGatewayKeeper gateway_;
+  SupportGateway gateway_set_;  // sync thread only: what the runtime was last given
+  // Brings the runtime's support gateways to what gateway_ says now.
+  void update_gateway();
   AuditCheckpoints audit_;  // sync thread only
   UsageMeter meter_;
   UsageLedger ledger_;                          // sync thread only
@@ -99,6 +104,7 @@ class Agent {
   // only when usage is sampled.
   std::atomic<bool> converging_{true};
   std::atomic<MonotonicTime> converging_since_{MonotonicTime{}};
+  MonotonicTime denials_woke_{};  // supervision thread only: when refusals last ended a held sync
   // Under reported_mutex_.
   void set_converging_locked(bool now_converging);
 };

@@ -61,7 +61,28 @@ struct ServiceStatus {
   // version) with FAILED and an "unsupported_*" reason, touching nothing.
   std::string reason;
   std::vector<ReplicaStatus> replicas;
+  // "https://127.0.0.1:PORT": the service's support gateway (see
+  // SupportGateway); empty when the runtime runs none for it.
+  std::string support_gateway;
   bool operator==(const ServiceStatus&) const = default;
+};
+
+// Troubleshooting access (docs/access.md): how every service's support
+// gateway admits a vendor engineer. The gateway is HTTPS with client
+// certificates from the environment's support CA (checked against its CRL),
+// asks the agent about each request (its gateway check, an HTTP endpoint on
+// loopback: agent/support_gateway_check.h) and forwards what it admits as
+// the service's read-only, logged `support` ClickHouse user. Disabled: no
+// gateway and no `support` user.
+struct SupportGateway {
+  bool enabled = false;
+  std::string ca_pem;         // the support CA (public)
+  std::string crl_pem;        // its current CRL (the agent refreshes it well before its next update)
+  std::string check_address;  // "127.0.0.1:PORT" of the agent's gateway check
+  // Sent with every check (nginx holds it in its 0600 config): other local
+  // processes can reach the port but not pass for nginx.
+  std::string check_key;
+  bool operator==(const SupportGateway&) const = default;
 };
 
 class Runtime {
@@ -85,6 +106,12 @@ class Runtime {
   // by replica (see model::RolloutRequest); a runtime that can't do better
   // than all at once says so in its own header.
   virtual ServiceStatus apply(const ServiceSpec& spec) = 0;
+
+  // Brings every service's support gateway to `gateway` (and every later
+  // apply() renders it): a changed CRL or CA is in force once observe()
+  // reports READY again, the same promise as for a changed spec. Called
+  // before the first apply() and whenever the gateway changes; idempotent.
+  virtual void set_support_gateway(const SupportGateway& gateway) = 0;
 
   // Stops the service in order (endpoint first, then replicas) and deletes
   // what it owns, and whatever it alone used (e.g. ZooKeeper, after the last

@@ -9,6 +9,7 @@
 #include "agent/environment_ca.h"
 #include "agent/policy.h"
 #include "agent/state_layout.h"
+#include "agent/support_gateway_check.h"
 #include "base/files.h"
 
 namespace byoc::agent {
@@ -157,8 +158,12 @@ bool SupportAccess::granted(const std::string& serial) const {
   std::lock_guard lock(mutex_);
   int64_t now = clock_.unix_seconds();
   for (const auto& [id, d] : decisions_)
-    if (d.state == "issued" && d.desired && d.serial == serial && now < d.not_after) return true;
+    if (d.state == "issued" && d.desired && normalized_serial(d.serial) == serial && now < d.not_after) return true;
   return false;
+}
+
+std::string SupportAccess::make_crl(TimePoint this_update, TimePoint next_update) const {
+  return crypto::make_crl(ca_, revoked_serials(), this_update, next_update);
 }
 
 model::ReportedAccessPolicy SupportAccess::reported_policy() const {

@@ -45,9 +45,13 @@ class SupportAccess {
   // Serials (lowercase hex) of certificates issued for grants no longer in
   // the desired state that have not expired yet.
   std::vector<std::string> revoked_serials() const;
-  // Whether `serial` belongs to a certificate of a grant in the desired state
-  // (the gateway's per-request check).
+  // Whether `serial` (normalized_serial(): lowercase, no leading zeros)
+  // belongs to an unexpired certificate of a grant in the desired state (the
+  // gateway's per-request check).
   bool granted(const std::string& serial) const;
+  // A CRL of revoked_serials() signed by the support CA (whose key stays in
+  // here), valid from `this_update` to `next_update`.
+  std::string make_crl(TimePoint this_update, TimePoint next_update) const;
   // The access part of policy.json, for the report (support off while the
   // file is invalid: nothing would be issued).
   model::ReportedAccessPolicy reported_policy() const;

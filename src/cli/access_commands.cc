@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "cli/config.h"
+#include "cli/endpoint_query.h"
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -377,6 +378,64 @@ void add_login(CLI::App* access, CommandSet& commands) {
       });
 }
 
+// The gateway of `service` (empty: the first) in a certificate answer.
+std::string pick_gateway(const json& issued, const std::string& service) {
+  if (issued.contains("gateways") && issued["gateways"].is_array())
+    for (const auto& g : issued["gateways"])
+      if (g.is_object() && (service.empty() || cell(g, "service") == service)) return cell(g, "gateway");
+  if (service.empty() && !cell(issued, "gateway").empty()) return cell(issued, "gateway");
+  throw Error::NotFound(service.empty() ? "the environment has no support gateway yet"
+                                        : "the environment has no support gateway for service " + service,
+                        "service");
+}
+
+void add_query(CLI::App* access, CommandSet& commands) {
+  struct Flags : IdFlags {
+    std::string sql;
+    std::string service;
+    int timeout_seconds = 60;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = access->add_subcommand(
+      "query", "Send one query through a service's support gateway with the request's certificate (after login)");
+  add_id_argument(sub, f->id);
+  sub->add_option("SQL", f->sql, "The query (the gateway admits reads of the system database)")->required();
+  sub->add_option("--service", f->service, "The service whose gateway to use (default: the first)");
+  sub->add_option("--timeout", f->timeout_seconds, "Give up after this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  on_run(
+      sub, commands,
+      [f, &io = commands.io] {
+        fs::path dir = access_dir(io.env);
+        auto key = files::read_if_exists(dir / (f->id + ".key"));
+        auto certificate = files::read_if_exists(dir / (f->id + ".pem"));
+        if (!key || !certificate)
+          throw Error::Invalid("not_logged_in", "no certificate for access request " + f->id + " in " +
+                                                    dir.string() + ": run `byoc access login " + f->id + "` first");
+        // Asked afresh: the gateways may have moved, and a request that
+        // ended answers 410 here rather than a refusal at the gateway.
+        json issued = connect(io)->get(access_request_path(f->id, "certificate"));
+        std::string gateway = pick_gateway(issued, f->service);
+        http::Response r = query_support_gateway(gateway, cell(issued, "ca"), *certificate, *key, f->sql,
+                                                 std::chrono::seconds(f->timeout_seconds));
+        if (r.status != 200) {
+          std::string said = r.body.substr(0, 500);
+          while (!said.empty() && (said.back() == '\n' || said.back() == '\r')) said.pop_back();
+          for (char& c : said)
+            if (c == '\n' || c == '\r') c = ' ';
+          throw Error(ErrorKind::kForbidden, "gateway_refused",
+                      "the gateway answered " + std::to_string(r.status) + (said.empty() ? "" : ": " + said));
+        }
+        io.out << r.body << std::flush;
+        return 0;
+      },
+      [f] {
+        if (!valid_access_request_id(f->id))
+          throw CLI::ValidationError("ID", "`" + f->id + "` is not an access request id");
+      });
+}
+
 void add_keygen(CLI::App* access, CommandSet& commands) {
   struct Flags {
     std::string name;
@@ -416,6 +475,7 @@ void add_access_commands(CLI::App& app, CommandSet& commands) {
   add_end(access, commands, "revoke", "End an access request now (approvers, admins, the environment's customer)");
   add_end(access, commands, "done", "End your own access request: the work is finished (the requester)");
   add_login(access, commands);
+  add_query(access, commands);
   add_keygen(access, commands);
 }
 

@@ -14,10 +14,8 @@ std::string basic_authorization(const std::string& user, const std::string& pass
   return "Basic " + std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<size_t>(length));
 }
 
-http::Response query_endpoint(const std::string& endpoint, const std::string& ca_pem, const std::string& user,
-                              const std::string& password, const std::string& sql,
-                              std::chrono::milliseconds timeout) {
-  http::Client client(http::TlsOptions{.ca_pem = ca_pem});
+namespace {
+http::Request post_query(const std::string& endpoint, const std::string& sql, std::chrono::milliseconds timeout) {
   http::Request request;
   request.method = "POST";
   std::string base = endpoint;
@@ -25,8 +23,25 @@ http::Response query_endpoint(const std::string& endpoint, const std::string& ca
   request.url = base + "/";
   request.body = sql;
   request.timeout = timeout;
+  return request;
+}
+}  // namespace
+
+http::Response query_endpoint(const std::string& endpoint, const std::string& ca_pem, const std::string& user,
+                              const std::string& password, const std::string& sql,
+                              std::chrono::milliseconds timeout) {
+  http::Client client(http::TlsOptions{.ca_pem = ca_pem});
+  http::Request request = post_query(endpoint, sql, timeout);
   request.headers = {{"Authorization", basic_authorization(user, password)}};
   return client.send(request);
+}
+
+http::Response query_support_gateway(const std::string& gateway, const std::string& ca_pem,
+                                     const std::string& certificate_pem, const std::string& key_pem,
+                                     const std::string& sql, std::chrono::milliseconds timeout) {
+  http::Client client(
+      http::TlsOptions{.ca_pem = ca_pem, .client_cert_pem = certificate_pem, .client_key_pem = key_pem});
+  return client.send(post_query(gateway, sql, timeout));
 }
 
 }  // namespace byoc::cli

@@ -21,4 +21,11 @@ http::Response query_endpoint(const std::string& endpoint, const std::string& ca
                               const std::string& password, const std::string& sql,
                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// The same through a service's support gateway: authenticated by the client
+// certificate alone (the gateway refuses any other credential).
+http::Response query_support_gateway(const std::string& gateway, const std::string& ca_pem,
+                                     const std::string& certificate_pem, const std::string& key_pem,
+                                     const std::string& sql,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace byoc::cli

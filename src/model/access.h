@@ -47,7 +47,9 @@ struct AgentAccessPolicy {
   bool customer_approval_required = false;
   int64_t max_grant_seconds = 8 * 3600;
   std::string support_ca_pem;   // the environment's support CA (public; its key never leaves the environment)
-  std::string support_gateway;  // https://HOST:PORT of the support gateway, once it runs
+  // Every gateway refusal the agent numbered up to this seq is in the
+  // environment's audit log (each seq goes in once).
+  int64_t denials_seq = 0;
   bool operator==(const AgentAccessPolicy&) const = default;
 };
 

@@ -159,6 +159,7 @@ void append_json(std::string& out, const Service& s, const std::string& environm
   o.field("replicas", static_cast<int64_t>(s.replicas));
   o.field("shards", static_cast<int64_t>(s.shards));
   o.field("state", s.state);
+  o.field("support_gateway", s.support_gateway);
   o.timestamp("updated_at", s.updated_at);
 }
 

@@ -117,6 +117,7 @@ json to_json(const Service& s, const std::string& environment_name) {
           {"reason", s.reason},
           {"endpoint", s.endpoint},
           {"native_endpoint", s.native_endpoint},
+          {"support_gateway", s.support_gateway},
           {"created_at", format_rfc3339(s.created_at)},
           {"updated_at", format_rfc3339(s.updated_at)}};
 }

@@ -82,6 +82,7 @@ struct Service {
   std::string reason;
   std::string endpoint;
   std::string native_endpoint;  // HOST:PORT, native protocol over TLS
+  std::string support_gateway;  // https://HOST:PORT of its support gateway (troubleshooting access)
   int64_t created_at = 0;
   int64_t updated_at = 0;
   bool operator==(const Service&) const = default;

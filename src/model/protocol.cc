@@ -47,6 +47,13 @@ const std::vector<std::string>& grant_refusal_codes() {
   return all;
 }
 
+const std::vector<std::string>& gateway_denial_codes() {
+  static const std::vector<std::string> all = {
+      "no_certificate",        "certificate_expired", "certificate_not_yet_valid", "certificate_revoked",
+      "certificate_untrusted", "crl_stale",           "grant_inactive",            "credentials_supplied"};
+  return all;
+}
+
 namespace {
 
 // Reads one JSON object under a path, rejecting any key not declared.
@@ -127,10 +134,10 @@ std::string checked_name(const StrictObject& o, const std::string& key) {
 
 std::string checked_endpoint(const StrictObject& o, const std::string& key) {
   std::string e = o.string(key);
-  bool ok = key == "endpoint" ? is_https_endpoint(e) : is_native_endpoint(e);
+  const bool https = key != "native_endpoint";
+  bool ok = https ? is_https_endpoint(e) : is_native_endpoint(e);
   if (!e.empty() && !ok)
-    throw Error::Invalid("invalid_value", key == "endpoint" ? "must be https://HOST:PORT" : "must be HOST:PORT",
-                         o.field(key));
+    throw Error::Invalid("invalid_value", https ? "must be https://HOST:PORT" : "must be HOST:PORT", o.field(key));
   return e;
 }
 
@@ -283,6 +290,7 @@ json to_json(const SyncRequest& r) {
                         {"endpoint", s.endpoint},
                         {"native_endpoint", s.native_endpoint},
                         {"replicas", replicas}});
+    if (!s.support_gateway.empty()) services.back()["support_gateway"] = s.support_gateway;
   }
   json usage = json::array();
   for (const auto& u : r.usage)
@@ -321,11 +329,24 @@ json to_json(const SyncRequest& r) {
               {"status", status},
               {"usage", usage}};
   if (r.protocol_version >= kGrantsProtocolVersion) out["known_audit_size"] = r.known_audit_size;
+  if (!r.gateway_denials.empty()) {
+    json denials = json::array();
+    for (const auto& d : r.gateway_denials)
+      denials.push_back({{"seq", d.seq},
+                         {"service", d.service},
+                         {"reason", d.reason},
+                         {"serial", d.serial},
+                         {"count", d.count},
+                         {"first", d.first},
+                         {"last", d.last}});
+    out["gateway_denials"] = denials;
+  }
   return out;
 }
 
 json to_json(const SyncResponse& r) {
   json out = {{"revision", r.revision}, {"usage_acked_seq", r.usage_acked_seq}};
+  if (r.denials_acked_seq > 0) out["denials_acked_seq"] = r.denials_acked_seq;
   if (r.desired) out["desired"] = to_json(*r.desired);
   if (!r.servers.empty()) out["servers"] = r.servers;
   if (r.audit) {
@@ -422,7 +443,8 @@ DesiredService parse_desired_service(const json& item, const std::string& path) 
 }
 
 SyncRequest parse_sync_request(const json& j) {
-  StrictObject o(j, "", {"protocol_version", "known_revision", "seq", "status", "usage", "known_audit_size"});
+  StrictObject o(j, "",
+                 {"protocol_version", "known_revision", "seq", "status", "usage", "known_audit_size", "gateway_denials"});
   SyncRequest r;
   r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
   if (r.protocol_version < kOldestProtocolVersion || r.protocol_version > kProtocolVersion)
@@ -469,13 +491,15 @@ SyncRequest parse_sync_request(const json& j) {
                                    h.integer("memory_mib", 0, 1, int64_t{64} << 20)};
     }
     st.each("services", 1000, [&](const json& item, const std::string& path) {
-      StrictObject s(item, path, {"name", "state", "reason", "endpoint", "native_endpoint", "replicas"});
+      StrictObject s(item, path,
+                     {"name", "state", "reason", "endpoint", "native_endpoint", "support_gateway", "replicas"});
       ReportedService rs;
       rs.name = checked_name(s, "name");
       rs.state = s.enumerated("state", service_states());
       rs.reason = s.enumerated("reason", reason_codes());
       rs.endpoint = checked_endpoint(s, "endpoint");
       rs.native_endpoint = checked_endpoint(s, "native_endpoint");
+      rs.support_gateway = checked_endpoint(s, "support_gateway");
       s.each("replicas", 64 * 16, [&](const json& rep, const std::string& rep_path) {
         StrictObject rr(rep, rep_path, {"shard", "replica", "state", "last_error_code"});
         rs.replicas.push_back({static_cast<int>(rr.integer("shard", 1, 1, 64)),
@@ -502,11 +526,27 @@ SyncRequest parse_sync_request(const json& j) {
     ui.memory_mib_seconds = u.integer("memory_mib_seconds", 0, 0, kMaxInt);
     r.usage.push_back(std::move(ui));
   });
+  o.each("gateway_denials", kMaxGatewayDenials, [&](const json& item, const std::string& path) {
+    StrictObject d(item, path, {"seq", "service", "reason", "serial", "count", "first", "last"});
+    GatewayDenial gd;
+    gd.seq = d.integer("seq", 0, 1, kMaxInt);
+    gd.service = checked_name(d, "service");
+    gd.reason = d.enumerated("reason", gateway_denial_codes());
+    gd.serial = d.string("serial", 64);
+    static const std::regex serial("[1-9a-f][0-9a-f]{0,63}");
+    if (!gd.serial.empty() && !std::regex_match(gd.serial, serial))
+      throw Error::Invalid("invalid_value", "must be lowercase hex without leading zeros", d.field("serial"));
+    gd.count = d.integer("count", 0, 1, kMaxInt);
+    gd.first = d.integer("first", 0, 0, kMaxInt);
+    gd.last = d.integer("last", 0, 0, kMaxInt);
+    if (gd.last < gd.first) throw Error::Invalid("invalid_value", "last before first", d.field("last"));
+    r.gateway_denials.push_back(std::move(gd));
+  });
   return r;
 }
 
 SyncResponse parse_sync_response(const json& j) {
-  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "servers", "audit"});
+  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "denials_acked_seq", "servers", "audit"});
   SyncResponse r;
   if (const json* audit = o.find("audit")) {
     StrictObject a(*audit, "audit", {"key", "checkpoint", "consistency"});
@@ -520,6 +560,7 @@ SyncResponse parse_sync_response(const json& j) {
   }
   r.revision = o.integer("revision", 0, 0, kMaxInt);
   r.usage_acked_seq = o.integer("usage_acked_seq", 0, 0, kMaxInt);
+  r.denials_acked_seq = o.integer("denials_acked_seq", 0, 0, kMaxInt);
   if (const json* d = o.find("desired")) r.desired = parse_desired_state(*d);
   r.servers = parse_plane_servers(o, "servers");
   return r;

@@ -135,6 +135,9 @@ struct ReportedService {
   std::string endpoint;         // https://HOST:PORT
   std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   std::vector<ReportedReplica> replicas;
+  // https://HOST:PORT of the service's support gateway (troubleshooting
+  // access by certificate); "" when the service has none. Protocol 3 on.
+  std::string support_gateway;
   bool operator==(const ReportedService&) const = default;
 };
 
@@ -193,6 +196,25 @@ struct UsageInterval {
   bool operator==(const UsageInterval&) const = default;
 };
 
+// Requests a service's support gateway refused, counted by reason and
+// certificate serial (never query text), numbered like usage intervals: the
+// server appends each seq to the environment's audit log once.
+struct GatewayDenial {
+  int64_t seq = 0;
+  std::string service;
+  std::string reason;  // gateway_denial_codes()
+  std::string serial;  // lowercase hex without leading zeros; "" when no certificate was shown
+  int64_t count = 0;
+  int64_t first = 0;  // Unix seconds of the first and last refusal counted
+  int64_t last = 0;
+  bool operator==(const GatewayDenial&) const = default;
+};
+// no_certificate certificate_expired certificate_not_yet_valid
+// certificate_revoked certificate_untrusted crl_stale grant_inactive
+// credentials_supplied
+const std::vector<std::string>& gateway_denial_codes();
+inline constexpr size_t kMaxGatewayDenials = 1000;  // per report
+
 struct SyncRequest {
   int protocol_version = kProtocolVersion;
   int64_t known_revision = 0;
@@ -200,6 +222,7 @@ struct SyncRequest {
   int64_t seq = 0;  // the agent's request counter
   AgentStatus status;
   std::vector<UsageInterval> usage;
+  std::vector<GatewayDenial> gateway_denials;  // protocol 3 on
 };
 
 // The environment's audit log as the plane commits to it (protocol 3, with
@@ -217,6 +240,7 @@ struct SyncResponse {
   std::optional<DesiredState> desired;  // present when newer than known_revision
   std::optional<AuditAnswer> audit;
   int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
+  int64_t denials_acked_seq = 0;        // every gateway denial with seq ≤ this is in the audit log
   // The management plane's servers (https://HOST:PORT, at most
   // kMaxPlaneServers) an agent may fail over to; empty: unchanged.
   std::vector<std::string> servers;

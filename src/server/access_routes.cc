@@ -247,9 +247,18 @@ HttpResponse certificate(ServerContext& ctx, HttpRequest& req) {
                                                    : ": the environment's agent said " + r.refusal),
                             "state");
     auto env = tx.environments().by_id(r.environment_id);
+    // Every service's gateway (by name); `gateway` is the first, for the
+    // common one-service environment. `ca` is what the gateways' server
+    // certificates chain to (the environment CA); `support_ca` issued the
+    // client certificate.
+    json gateways = json::array();
+    for (const auto& svc : tx.services().list(r.environment_id))
+      if (!svc.support_gateway.empty()) gateways.push_back({{"service", svc.name}, {"gateway", svc.support_gateway}});
     out = {{"certificate", r.certificate_pem},
-           {"ca", env ? env->agent_access.support_ca_pem : ""},
-           {"gateway", env ? env->agent_access.support_gateway : ""},
+           {"ca", env ? env->ca_pem : ""},
+           {"support_ca", env ? env->agent_access.support_ca_pem : ""},
+           {"gateway", gateways.empty() ? "" : gateways[0]["gateway"].get<std::string>()},
+           {"gateways", gateways},
            {"not_after", format_rfc3339(r.not_after)}};
   });
   return HttpResponse::json(200, out);

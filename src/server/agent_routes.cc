@@ -2,6 +2,7 @@
 // and usage up, desired state down, long-polled).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/crypto.h"
@@ -152,6 +153,24 @@ bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Env
   return env_changed;
 }
 
+// The refusals the environment's gateways counted, each numbered batch once
+// and in order, into its audit log. True when the environment changed.
+bool record_gateway_denials(store::Transaction& tx, ServerContext& ctx, model::Environment& env,
+                            std::vector<model::GatewayDenial> denials) {
+  if (!ctx.audit_logs || denials.empty()) return false;
+  std::sort(denials.begin(), denials.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  int64_t seen = env.agent_access.denials_seq;
+  for (const auto& d : denials) {
+    if (d.seq <= seen) continue;  // a retried report: already on the record
+    ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
+                           access::format_gateway_denial_event(ctx.clock.unix_millis(), env.id, d));
+    seen = d.seq;
+  }
+  if (seen == env.agent_access.denials_seq) return false;
+  env.agent_access.denials_seq = seen;
+  return true;
+}
+
 // The environment's audit log as of this snapshot: the checkpoint, and the
 // proof that it extends the one the agent kept (none when the agent kept
 // none, or claims more than there is — which it then sees for itself).
@@ -192,6 +211,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env_changed = true;
   }
   env_changed = record_access_report(tx, ctx, *env, report.status, now) || env_changed;
+  env_changed = record_gateway_denials(tx, ctx, *env, report.gateway_denials) || env_changed;
   if (!report.status.audit.empty())
     env_changed = env->set_condition("audit_consistent", report.status.audit == "consistent",
                                      report.status.audit == "consistent" ? "" : "audit_inconsistent", now) ||
@@ -224,7 +244,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     // A READY report of an older revision doesn't prove the newest spec runs.
     if (state == model::kReady && !applied_current) state = model::kProvisioning;
     if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint &&
-        seen->native_endpoint == svc.native_endpoint) {
+        seen->native_endpoint == svc.native_endpoint && seen->support_gateway == svc.support_gateway) {
       // Unchanged, but an update may have just been applied (or refused).
       if (env_changed) controllers::settle_service_operations(tx, *env, svc.name, svc, now);
       continue;
@@ -233,6 +253,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     svc.reason = seen->reason;
     svc.endpoint = seen->endpoint;
     svc.native_endpoint = seen->native_endpoint;
+    svc.support_gateway = seen->support_gateway;
     svc.updated_at = now;
     tx.services().put(svc);
     controllers::settle_service_operations(tx, *env, svc.name, svc, now);
@@ -331,14 +352,16 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
+        int64_t denials_acked = outcome.env.agent_access.denials_seq;
         MonotonicTime started = ctx.clock.monotonic_time();
         bool immediate = report.known_revision < revision;
         int protocol = report.protocol_version;
         int64_t known_audit_size = report.known_audit_size;
-        auto answer = [&ctx, env_id, acked, responder, started, immediate, protocol,
+        auto answer = [&ctx, env_id, acked, denials_acked, responder, started, immediate, protocol,
                        known_audit_size](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
+          if (protocol >= model::kGrantsProtocolVersion) res.denials_acked_seq = denials_acked;
           if (protocol >= 2) res.servers = ctx.plane_urls();
           ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environments().by_id(env_id);

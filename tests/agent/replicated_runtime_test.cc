@@ -124,7 +124,7 @@ TEST_F(ReplicatedRuntimeTest, TwoByTwoRunsOnClusterDdlReplicationAndDistributedT
   auto ports = local::load_ports(service_dir("orders") / "ports.json");
   ASSERT_TRUE(ports);
   std::set<int> distinct = local::all_ports(*ports);
-  EXPECT_EQ(distinct.size(), 4u * 3 + 2);
+  EXPECT_EQ(distinct.size(), 4u * 3 + 3) << "three per replica; the endpoint, its native port and the support gateway";
 
   // One ZooKeeper, on loopback only (no AdminServer), holding the service's chroot.
   auto zk = zookeeper_pid();

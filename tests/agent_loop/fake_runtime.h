@@ -34,6 +34,7 @@ class FakeRuntime final : public Runtime {
  public:
   static constexpr const char* kVersion = "18.16.1";  // the only version it runs
   static constexpr const char* kEndpoint = "https://127.0.0.1:4443";
+  static constexpr const char* kSupportGateway = "https://127.0.0.1:4444";
 
   struct Service {
     ServiceSpec spec;  // the last spec applied: what serves once converged
@@ -43,6 +44,7 @@ class FakeRuntime final : public Runtime {
   struct Disk {
     std::mutex mutex;  // guards everything of every runtime on this disk
     std::map<std::string, Service> services;
+    SupportGateway gateway;  // as the agent last set it
   };
 
   explicit FakeRuntime(std::shared_ptr<Disk> disk = std::make_shared<Disk>()) : disk_(std::move(disk)) {}
@@ -65,6 +67,11 @@ class FakeRuntime final : public Runtime {
       return status_of(service);
     service = Service{spec};
     return status_of(service);
+  }
+
+  void set_support_gateway(const SupportGateway& gateway) override {
+    std::lock_guard lock(disk_->mutex);
+    disk_->gateway = gateway;
   }
 
   void remove(const std::string& name) override {
@@ -137,6 +144,10 @@ class FakeRuntime final : public Runtime {
     if (it == disk_->services.end()) return std::nullopt;
     return status_of(it->second);
   }
+  SupportGateway gateway() const {
+    std::lock_guard lock(disk_->mutex);
+    return disk_->gateway;
+  }
   int stop_alls() const {
     std::lock_guard lock(disk_->mutex);
     return stop_alls_;
@@ -147,8 +158,9 @@ class FakeRuntime final : public Runtime {
     return {name, ServiceState::kFailed, "", "", reason, {}};
   }
 
-  static ServiceStatus status_of(const Service& service) {
+  ServiceStatus status_of(const Service& service) const {
     ServiceStatus s{service.spec.name, service.state, kEndpoint, "", service.reason, {}};
+    if (disk_->gateway.enabled) s.support_gateway = kSupportGateway;
     ReplicaState replicas = service.state == ServiceState::kReady ? ReplicaState::kRunning
                             : service.reason == "stopped"         ? ReplicaState::kStopped
                                                                   : ReplicaState::kStarting;

@@ -27,6 +27,7 @@
 #include "agent/join.h"
 #include "agent/state_layout.h"
 #include "base/files.h"
+#include "base/http_client.h"
 #include "base/process.h"
 #include "external_agent.h"
 #include "fake_runtime.h"
@@ -300,8 +301,10 @@ TEST_F(SupportAccessLoop, AnApprovedGrantIsIssuedInsideTheEnvironmentAndCollecte
 
   auto [status, issued] = certificate();
   ASSERT_EQ(status, 200) << issued.dump();
-  std::string cert = issued["certificate"], ca = issued["ca"];
+  std::string cert = issued["certificate"], ca = issued["support_ca"];
   EXPECT_EQ(ca, files::read(state_ / layout::kSupportCa));
+  EXPECT_EQ(issued["ca"], get("/v1/environments/fake")["ca_pem"]) << "what the gateways' certificates chain to";
+  EXPECT_EQ(issued["gateway"], "") << "no service, no gateway";
   EXPECT_EQ(get("/v1/environments/fake")["agent_access"]["reported"], true);
   EXPECT_EQ(e2e::file_mode(state_ / layout::kSupportCaKey), 0600u);
   EXPECT_TRUE(crypto::certificate_matches_key(cert, key));
@@ -404,6 +407,56 @@ TEST_F(SupportAccessLoop, AForkedAuditLogIsCaughtByTheAgentWhichThenRefusesNewGr
   for (const auto& c : env["conditions"])
     flagged = flagged || (c["type"] == "audit_consistent" && c["status"] == false && c["reason"] == "audit_inconsistent");
   EXPECT_TRUE(flagged) << env.dump();
+}
+
+// The gateways' side: the runtime is told what to enforce before anything
+// is applied, each service shows its gateway, and the refusals the agent's
+// check counts go into the environment's audit log — each once, also when
+// the agent restarts with them reported.
+TEST_F(SupportAccessLoop, GatewayRefusalsAreAuditedOnceByReasonAndSerial) {
+  SupportGateway gateway = runtime_->gateway();
+  ASSERT_TRUE(gateway.enabled);
+  EXPECT_EQ(gateway.ca_pem, files::read(state_ / layout::kSupportCa));
+  EXPECT_NE(gateway.crl_pem.find("BEGIN X509 CRL"), std::string::npos);
+  create_ready();
+  ASSERT_TRUE(rounds_until([&] { return service().value("support_gateway", "") == FakeRuntime::kSupportGateway; }))
+      << service().dump();
+
+  auto ask_check = [&](const std::string& path, const std::string& verify, const std::string& serial) {
+    http::Client client(http::TlsOptions{.insecure_skip_verify = true});
+    http::Request r;
+    r.url = "http://" + gateway.check_address + path;
+    r.headers = {{"X-Byoc-Check-Key", gateway.check_key}, {"X-Byoc-Service", "db"}, {"X-Byoc-Verify", verify},
+                 {"X-Byoc-Serial", serial},                {"X-Byoc-Uri", "/"},   {"X-Byoc-Credentials", "0"}};
+    return client.send(r).status;
+  };
+  EXPECT_EQ(ask_check("/check", "SUCCESS", "0ABC"), 403);
+  EXPECT_EQ(ask_check("/check", "SUCCESS", "ABC"), 403);
+  EXPECT_EQ(ask_check("/refused", "NONE", ""), 403);
+  auto denials = [&] {
+    std::map<std::string, int64_t> out;  // reason/serial → count
+    json page = get("/v1/environments/fake/audit?limit=1000");
+    for (const auto& item : page["items"])
+      if (item["entry"].value("type", "") == "gateway_denial")
+        out[item["entry"].value("reason_code", "") + "/" + item["entry"].value("serial", "")] +=
+            item["entry"].value("count", int64_t{0});
+    return out;
+  };
+  const std::map<std::string, int64_t> expected = {{"grant_inactive/abc", 2}, {"no_certificate/", 1}};
+  ASSERT_TRUE(rounds_until([&] { return denials() == expected; })) << json(denials()).dump();
+  stop_agent();
+  start_agent();
+  rounds(5);
+  EXPECT_EQ(denials(), expected) << "reported once, whatever the restarts";
+
+  // The requester is told where the gateways are.
+  std::string id = ask(crypto::generate_key_pem());
+  ASSERT_EQ(server_.call_as(approver_, "POST", "/v1/access-requests/" + id + "/reviews",
+                            {{"decision", "approve"}, {"reason", "INC-8"}}).first, 200);
+  ASSERT_TRUE(rounds_until([&] { return state_of(id) == "ACTIVE"; })) << request(id).dump();
+  json issued = server_.call_as(operator_, "GET", "/v1/access-requests/" + id + "/certificate").second;
+  EXPECT_EQ(issued["gateway"], FakeRuntime::kSupportGateway);
+  EXPECT_EQ(issued["gateways"], json::parse(R"([{"service":"db","gateway":"https://127.0.0.1:4444"}])"));
 }
 
 }  // namespace

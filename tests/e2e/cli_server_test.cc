@@ -296,7 +296,10 @@ TEST_F(CliServerTest, TokensScopeCustomersToTheirOrganization) {
   EXPECT_EQ(refused.err, "error: missing or invalid bearer token\n") << "the server's 401";
   RunResult gone = byoc({"token", "list", "-o", "json"});
   ASSERT_EQ(gone.code, 0) << gone.err;
-  for (const auto& t : parse_json(gone.out)["items"]) EXPECT_NE(t.value("id", ""), id);
+  // Kept whole: a range-for over a member of a temporary would read a destroyed object.
+  const json remaining = parse_json(gone.out);
+  ASSERT_TRUE(remaining.contains("items")) << gone.out;
+  for (const auto& t : remaining["items"]) EXPECT_NE(t.value("id", ""), id);
 }
 
 TEST_F(CliServerTest, ExternalEnvironmentJoinedByAnAgent) {

@@ -166,6 +166,43 @@ TEST(Protocol, GrantsAndTheirOutcomesAreClosedSchemas) {
   EXPECT_EQ(rejected_field(r), "status.support_ca_pem");
 }
 
+TEST(Protocol, GatewayRefusalsGoUpAsCountsByReasonAndSerialOnly) {
+  json r = good_report();
+  r["protocol_version"] = 3;
+  r["known_audit_size"] = 0;
+  r["status"]["services"][0]["support_gateway"] = "https://127.0.0.1:4444";
+  r["gateway_denials"] = {{{"seq", 1800000000000}, {"service", "db"}, {"reason", "grant_inactive"},
+                           {"serial", "a1b2"}, {"count", 3}, {"first", 1800000000}, {"last", 1800000005}},
+                          {{"seq", 1800000000001}, {"service", "db"}, {"reason", "no_certificate"},
+                           {"serial", ""}, {"count", 1}, {"first", 1800000006}, {"last", 1800000006}}};
+  ASSERT_EQ(rejected_field(r), "<accepted>");
+  SyncRequest parsed = parse_sync_request(r);
+  ASSERT_EQ(parsed.gateway_denials.size(), 2u);
+  EXPECT_EQ(parsed.gateway_denials[0].count, 3);
+  EXPECT_EQ(parsed.status.services[0].support_gateway, "https://127.0.0.1:4444");
+  EXPECT_EQ(to_json(parsed), r);
+
+  auto with = [&](const char* key, json value) {
+    json bad = r;
+    bad["gateway_denials"][0][key] = std::move(value);
+    return rejected_field(bad);
+  };
+  EXPECT_EQ(with("reason", "SELECT * FROM secrets was refused"), "gateway_denials[0].reason");
+  EXPECT_EQ(with("serial", "0a1b"), "gateway_denials[0].serial") << "normalized: no leading zero";
+  EXPECT_EQ(with("serial", "A1B2"), "gateway_denials[0].serial");
+  EXPECT_EQ(with("count", 0), "gateway_denials[0].count");
+  EXPECT_EQ(with("last", 1), "gateway_denials[0].last") << "before first";
+  EXPECT_EQ(with("query", "SELECT 1"), "gateway_denials[0].query");
+  json gateway = r;
+  gateway["status"]["services"][0]["support_gateway"] = "127.0.0.1:4444";
+  EXPECT_EQ(rejected_field(gateway), "status.services[0].support_gateway");
+
+  SyncResponse answer;
+  answer.denials_acked_seq = 1800000000001;
+  EXPECT_EQ(parse_sync_response(to_json(answer)).denials_acked_seq, 1800000000001);
+  EXPECT_FALSE(to_json(SyncResponse{}).contains("denials_acked_seq")) << "older agents never meet it";
+}
+
 TEST(Protocol, SyncAnswersListThePlanesServersAsHttpsEndpointsOnce) {
   SyncResponse r;
   r.revision = 3;

@@ -46,7 +46,7 @@ void parse_cloud_state_column(std::string_view text, model::Environment& e) {
 std::string access_column(const model::Environment& e) {
   json agent = model::to_json(e.agent_access);
   agent["support_ca_pem"] = e.agent_access.support_ca_pem;
-  agent["support_gateway"] = e.agent_access.support_gateway;
+  agent["denials_seq"] = e.agent_access.denials_seq;
   return json{{"policy", model::to_json(e.access_policy)}, {"agent", agent}}.dump();
 }
 
@@ -67,7 +67,7 @@ void parse_access_column(std::string_view text, model::Environment& e) {
     agent.customer_approval_required = a.value("customer_approval_required", agent.customer_approval_required);
     agent.max_grant_seconds = a.value("max_grant_seconds", agent.max_grant_seconds);
     agent.support_ca_pem = a.value("support_ca_pem", "");
-    agent.support_gateway = a.value("support_gateway", "");
+    agent.denials_seq = a.value("denials_seq", int64_t{0});
   }
   e.access_policy = policy;
   e.agent_access = agent;

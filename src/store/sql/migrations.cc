@@ -180,6 +180,10 @@ const std::vector<Migration>& migrations() {
       CREATE INDEX access_requests_open ON access_requests(state)
         WHERE state IN ('PENDING', 'APPROVED', 'ACTIVE');
       )sql"},
+      // 8: each service's support gateway (troubleshooting access by certificate).
+      {R"sql(
+      ALTER TABLE services ADD COLUMN support_gateway TEXT NOT NULL DEFAULT '';
+      )sql"},
   };
   return all;
 }

@@ -23,6 +23,9 @@ class ServiceLayout {
   // The internal cluster user's password (0600): Distributed tables connect
   // to the shards with it, and ClickHouse 18.16 wants it in plain text.
   std::filesystem::path cluster_secret_file() const { return dir_ / "cluster.secret"; }
+  // The `support` user's password (0600): only the support gateway's nginx
+  // sends it, so support can't sign in any other way.
+  std::filesystem::path support_secret_file() const { return dir_ / "support.secret"; }
   // Written once the service's ZooKeeper chroot was made for it. A service
   // without it finds the chroot empty: whatever is there belonged to an
   // earlier service of the same name and is deleted first.
@@ -45,6 +48,9 @@ class ServiceLayout {
   // by one atomic rename and nginx never loads a mismatched pair.
   std::filesystem::path tls_bundle() const { return endpoint_dir() / "tls" / "endpoint.pem"; }
   std::filesystem::path tls_ca() const { return endpoint_dir() / "tls" / "ca.pem"; }
+  // The support gateway's client CA and its CRL.
+  std::filesystem::path support_ca() const { return endpoint_dir() / "tls" / "support-ca.pem"; }
+  std::filesystem::path support_crl() const { return endpoint_dir() / "tls" / "support-crl.pem"; }
   std::filesystem::path endpoint_logs() const { return endpoint_dir() / "logs"; }
   std::filesystem::path endpoint_run() const { return endpoint_dir() / "run"; }
   std::filesystem::path endpoint_temp() const { return endpoint_dir() / "tmp"; }

@@ -206,6 +206,27 @@ void LocalRuntime::rewrite_locked(const std::string& name, Service& service) {
   service.nginx_revision = written.nginx_revision;
 }
 
+void LocalRuntime::set_support_gateway(const SupportGateway& gateway) {
+  std::lock_guard lock(mu_);
+  if (gateway == gateway_) return;
+  gateway_ = gateway;
+  for (auto& [name, service] : services_) {
+    try {
+      wire_gateway_locked(name, service);
+      rewrite_locked(name, service);  // the endpoint reloads once it confirms it runs
+    } catch (const Error& e) {
+      // The old files keep serving (a CRL that can't be written leaves the
+      // old one, which stops admitting anyone once stale: closed).
+      spdlog::error("local runtime: cannot update the support gateway of {}: {}", name, e.what());
+    }
+  }
+}
+
+void LocalRuntime::wire_gateway_locked(const std::string& name, Service& service) {
+  service.wiring.gateway = gateway_;
+  service.wiring.support_password = gateway_.enabled ? local::ensure_support_password(layout(name)) : "";
+}
+
 void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering) {
   ServiceLayout l = layout(spec.name);
   std::set<int> taken = ports_in_use_locked();
@@ -217,6 +238,7 @@ void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::s
   service.wiring.ports = ports;
   service.wiring.cluster_password = local::ensure_cluster_password(l);
   service.wiring.zookeeper_port = local::needs_zookeeper(spec) ? zookeeper_port_.value_or(0) : 0;
+  wire_gateway_locked(spec.name, service);
   rewrite_locked(spec.name, service);
 }
 

@@ -9,6 +9,7 @@
 //   <root>/<service>/spec.json           the last applied spec (0600)
 //   <root>/<service>/ports.json          ports picked once, reused on restart
 //   <root>/<service>/cluster.secret      the internal cluster user's password (0600)
+//   <root>/<service>/support.secret      the `support` user's password (0600), with the gateway
 //   <root>/<service>/s<shard>r<replica>/ config, users, data, logs of a replica
 //   <root>/<service>/endpoint/           nginx config, certificate (key 0600), logs
 //   <root>/_zookeeper/                   zoo.cfg, data, logs; while a replicated service exists
@@ -19,6 +20,14 @@
 // and come back; nginx's passive checks cover the time in between). It always
 // lets 127.0.0.1 (the runtime's own probes) read /ping and /.byoc/revision;
 // every other path obeys the service's allowlist.
+//
+// With the support gateway on (set_support_gateway), the same nginx serves a
+// second HTTPS port that wants a client certificate from the support CA (and
+// its CRL), asks the agent's gateway check about every request, and forwards
+// what it admits from 127.0.0.3 as `support` — a read-only user, limited to
+// the `system` database, whose every query is logged with the certificate's
+// serial as its quota key; `support` accepts connections from that address
+// only, and its password (random, support.secret) is known to nginx alone.
 //
 // Stops are ordered and bounded: endpoints first (so ClickHouse has no
 // keep-alive clients left), then replicas, then ZooKeeper, each group

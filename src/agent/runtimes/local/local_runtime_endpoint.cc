@@ -42,7 +42,7 @@ void LocalRuntime::before_endpoint_start(const std::string& name) {
   }
   std::set<int> taken = ports_in_use_locked();
   bool moved = false;
-  for (int* port : {&service.wiring.ports.https, &service.wiring.ports.native_tls}) {
+  for (int* port : {&service.wiring.ports.https, &service.wiring.ports.native_tls, &service.wiring.ports.support}) {
     if (local::port_bindable(*port)) continue;
     int old = *port;
     *port = local::pick_port(taken);

@@ -129,6 +129,8 @@ class LocalRuntime final : public Runtime {
 
   ServiceStatus apply(const ServiceSpec& spec) override;
 
+  void set_support_gateway(const SupportGateway& gateway) override;
+
   void remove(const std::string& service) override;
 
   std::vector<ServiceStatus> observe() override;
@@ -220,6 +222,9 @@ class LocalRuntime final : public Runtime {
 
   void rewrite_locked(const std::string& name, Service& service);
 
+  // The gateway's part of a service's wiring, as gateway_ says.
+  void wire_gateway_locked(const std::string& name, Service& service);
+
   void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering);
 
   // Records that apply() wants the service running; advance_starts() acts on it.
@@ -304,6 +309,7 @@ class LocalRuntime final : public Runtime {
   local::Supervisor supervisor_;             // guarded by mu_
   std::map<std::string, Service> services_;  // guarded by mu_
   std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed
+  SupportGateway gateway_;                   // guarded by mu_
 };
 
 }  // namespace byoc::agent::local_impl

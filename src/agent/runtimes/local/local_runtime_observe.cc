@@ -32,8 +32,10 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
   std::optional<std::string> revision;
   std::vector<pid_t> old_workers;
   bool start_pending = false;
+  bool gateway_enabled = false;
   try {
     std::lock_guard lock(mu_);
+    gateway_enabled = gateway_.enabled;
     auto it = services_.find(name);
     if (it != services_.end()) {
       spec = it->second.spec;
@@ -75,6 +77,8 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
   seen.endpoint = "https://127.0.0.1:" + std::to_string(ports->https);
   if (!options_.nginx_stream_module.empty() && ports->native_tls > 0)
     seen.native_endpoint = "127.0.0.1:" + std::to_string(ports->native_tls);
+  if (gateway_enabled && ports->support > 0)
+    seen.support_gateway = "https://127.0.0.1:" + std::to_string(ports->support);
   for (const auto& v : replicas) {
     auto port_it = ports->replicas.find(v.ref.name);
     bool answers = v.process.running() && port_it != ports->replicas.end() &&

@@ -30,6 +30,7 @@ std::optional<ServicePorts> load_ports(const std::filesystem::path& file) {
     ServicePorts ports;
     ports.https = port_field(j, "https");
     ports.native_tls = j.contains("native_tls") ? port_field(j, "native_tls") : 0;
+    ports.support = j.contains("support") ? port_field(j, "support") : 0;
     for (const auto& [name, r] : j.at("replicas").items())
       ports.replicas[name] =
           ReplicaPorts{port_field(r, "http"), port_field(r, "tcp"), port_field(r, "interserver")};
@@ -43,6 +44,7 @@ void save_ports(const std::filesystem::path& file, const ServicePorts& ports) {
   nlohmann::json j;
   j["https"] = ports.https;
   j["native_tls"] = ports.native_tls;
+  j["support"] = ports.support;
   j["replicas"] = nlohmann::json::object();
   for (const auto& [name, r] : ports.replicas)
     j["replicas"][name] = {{"http", r.http}, {"tcp", r.tcp}, {"interserver", r.interserver}};
@@ -51,7 +53,7 @@ void save_ports(const std::filesystem::path& file, const ServicePorts& ports) {
 
 std::set<int> all_ports(const ServicePorts& ports) {
   std::set<int> out;
-  for (int p : {ports.https, ports.native_tls})
+  for (int p : {ports.https, ports.native_tls, ports.support})
     if (p) out.insert(p);
   for (const auto& [name, r] : ports.replicas)
     for (int p : {r.http, r.tcp, r.interserver})

@@ -22,6 +22,7 @@ struct ReplicaPorts {
 struct ServicePorts {
   int https = 0;                                 // the endpoint (nginx, HTTPS)
   int native_tls = 0;                            // the endpoint (nginx stream, native protocol over TLS)
+  int support = 0;                               // the support gateway (nginx, HTTPS with client certificates)
   std::map<std::string, ReplicaPorts> replicas;  // by replica name ("s1r1")
   bool operator==(const ServicePorts&) const = default;
 };

@@ -99,6 +99,13 @@ std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
       // Only the replicas themselves (127.0.0.1): not the endpoint's source.
       render::ClickHouseUser{kClusterUser, crypto::sha256_hex(wiring.cluster_password), {"127.0.0.1"}}};
   u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  if (wiring.gateway.enabled) {
+    render::ClickHouseSupportUser support;
+    support.name = kSupportUser;
+    support.password_sha256_hex = crypto::sha256_hex(wiring.support_password);
+    support.networks = {kSupportUpstreamSource};
+    u.support = support;
+  }
   return render::render_clickhouse_users(u);
 }
 
@@ -245,6 +252,7 @@ ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, 
   }
   need(ports.https);
   need(ports.native_tls);
+  need(ports.support);
   if (added) {
     files::ensure_dir(layout.dir(), 0700);
     save_ports(layout.ports_file(), ports);
@@ -254,13 +262,23 @@ ServicePorts ensure_ports(const ServiceLayout& layout, const ServiceSpec& spec, 
 
 bool needs_zookeeper(const ServiceSpec& spec) { return spec.shards * spec.replicas > 1; }
 
-std::string ensure_cluster_password(const ServiceLayout& layout) {
-  auto current = files::read_if_exists(layout.cluster_secret_file());
-  if (current && is_password(*current) && file_mode(layout.cluster_secret_file()) == 0600) return *current;
+namespace {
+std::string ensure_password(const ServiceLayout& layout, const fs::path& file) {
+  auto current = files::read_if_exists(file);
+  if (current && is_password(*current) && file_mode(file) == 0600) return *current;
   files::ensure_dir(layout.dir(), 0700);
   std::string password = current && is_password(*current) ? *current : crypto::hex(crypto::random_bytes(32));
-  files::write_atomic(layout.cluster_secret_file(), password, 0600);
+  files::write_atomic(file, password, 0600);
   return password;
+}
+}  // namespace
+
+std::string ensure_cluster_password(const ServiceLayout& layout) {
+  return ensure_password(layout, layout.cluster_secret_file());
+}
+
+std::string ensure_support_password(const ServiceLayout& layout) {
+  return ensure_password(layout, layout.support_secret_file());
 }
 
 bool write_replica_files(const ServiceLayout& layout, const ServiceSpec& spec, const ServiceWiring& wiring) {
@@ -313,9 +331,29 @@ WriteResult write_endpoint_files(const ServiceLayout& layout, const ServiceSpec&
   n.allowed_cidrs = spec.allowed_ips;
   n.upstream_read_timeout_seconds =
       render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib).max_execution_time_seconds + 60;
-  // The revision covers the certificate too: a renewed certificate needs a reload.
+  std::string gateway_files;  // what nginx reads besides its config
+  if (wiring.gateway.enabled) {
+    if (!is_password(wiring.support_password))
+      throw Error::Internal("the support password of " + spec.name + " is missing");
+    write_if_changed(layout.support_ca(), wiring.gateway.ca_pem, 0600);
+    write_if_changed(layout.support_crl(), wiring.gateway.crl_pem, 0600);
+    render::NginxSupportGateway g;
+    g.port = ports.support;
+    g.ca_file = layout.support_ca().string();
+    g.crl_file = layout.support_crl().string();
+    g.check_address = wiring.gateway.check_address;
+    g.check_key = wiring.gateway.check_key;
+    g.service = spec.name;
+    g.clickhouse_user = kSupportUser;
+    g.clickhouse_key = wiring.support_password;
+    g.upstream_source = kSupportUpstreamSource;
+    n.support_gateway = g;
+    gateway_files = wiring.gateway.ca_pem + wiring.gateway.crl_pem;
+  }
+  // The revision covers the certificate, the support CA and its CRL too:
+  // each needs a reload to take effect.
   n.revision = "";
-  n.revision = crypto::sha256_hex(render::render_nginx_config(n) + certificate).substr(0, 16);
+  n.revision = crypto::sha256_hex(render::render_nginx_config(n) + certificate + gateway_files).substr(0, 16);
   const std::string config = render::render_nginx_config(n);
   result.nginx_revision = n.revision;
 

@@ -54,10 +54,16 @@ inline constexpr const char* kClusterUser = "byoc_cluster";
 // accepts and the cluster user does not: the cluster user can't be used
 // through the endpoint even by someone who learnt its password.
 inline constexpr const char* kEndpointUpstreamSource = "127.0.0.2";
+// The support gateway connects from this one, the only address the `support`
+// user accepts.
+inline constexpr const char* kSupportUpstreamSource = "127.0.0.3";
+inline constexpr const char* kSupportUser = "support";
 
 // The cluster user's password from cluster.secret, made (32 random bytes, hex,
 // 0600) when missing or malformed.
 std::string ensure_cluster_password(const ServiceLayout& layout);
+// The same for the `support` user's password (support.secret).
+std::string ensure_support_password(const ServiceLayout& layout);
 
 // What a service's files are rendered from besides its spec.
 struct ServiceWiring {
@@ -67,6 +73,10 @@ struct ServiceWiring {
   // Replicas known to answer: the endpoint sends traffic to these only (the
   // others are listed as down).
   std::set<std::string> healthy;
+  // The environment's support gateway (runtime.h); when enabled, the
+  // service gets the gateway on ports.support and the `support` user.
+  SupportGateway gateway;
+  std::string support_password;  // 64 hex, when the gateway is enabled
 };
 
 struct WriteResult {

@@ -19,6 +19,7 @@ ServiceStatus derive_status(const ServiceObservation& seen) {
   status.name = seen.name;
   status.endpoint = seen.endpoint;
   status.native_endpoint = seen.native_endpoint;
+  status.support_gateway = seen.support_gateway;
   bool all_running = true, any_failed = false, any_restarting = false, all_stopped = true;
   for (const auto& v : seen.replicas) {
     ReplicaStatus r;

@@ -37,6 +37,7 @@ struct ServiceObservation {
   std::string name;
   std::string endpoint;         // "https://127.0.0.1:PORT"
   std::string native_endpoint;  // "" when not offered
+  std::string support_gateway;  // "" when the service has none
   std::vector<ReplicaObservation> replicas;
   ProcessView endpoint_process;
   // nginx answers /ping with the config on disk, no worker of an older one left.

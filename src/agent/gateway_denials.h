@@ -1,0 +1,114 @@
+// Requests the support gateways refused, on their way to the management
+// plane's audit log (DESIGN §3): counted, never the request itself.
+//
+// record() adds one refusal to an in-memory aggregate keyed by (service,
+// reason, serial) with a count and the first and last time (Unix seconds
+// from the Clock). pending() numbers what was aggregated since the last
+// call, one model::GatewayDenial per key, with a persistent seq, like
+// UsageLedger: one file written atomically (0600) holds the next seq and
+// every entry the plane hasn't acknowledged, saved before pending() returns,
+// so a seq is never reused across restarts and a retried report carries the
+// same seqs (the plane appends each (environment, seq) once). A fresh ledger
+// starts its seqs at the clock's Unix milliseconds, so an agent whose state
+// was lost doesn't reuse its predecessor's seqs. Refusals recorded but not
+// yet numbered when the agent dies are lost (at most one sync interval).
+//
+// Bounds, so that a flood of refusals (each TLS failure may show a new
+// serial, which the client chooses) costs bounded memory and disk:
+//  - the aggregate holds at most kMaxKeys keys. A refusal with a serial
+//    whose key is new once kMaxKeys - kFoldRoom keys are held is folded into
+//    (service, reason, "") — counted, its serial not kept; a new key without
+//    a serial once kMaxKeys are held is dropped, counted in dropped() and
+//    logged as a warning at the next pending(). Services are the gateway's
+//    own (only our nginx knows the check key) and there are 8 reasons, so
+//    nothing is dropped unless more than kFoldRoom / 8 services see refusals
+//    of every kind within one sync interval;
+//  - the unacknowledged list holds at most kMaxPending entries: beyond it
+//    the oldest are dropped (never merged: a seq, once reported, must keep
+//    its content), with a warning and dropped() counting their refusals.
+//
+// A file that cannot be read or parsed is logged as an error, moved aside
+// to <file>.corrupt and a fresh ledger started (unlike UsageLedger, which
+// refuses to start: an unreadable refusal count must not keep the agent,
+// and so every service's management, down).
+//
+// Threading: record() and has_unreported() may be called from any thread
+// (the gateway check's); pending(), acknowledge() and the readers from one
+// other thread (the sync loop). record() never waits on the disk.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "base/clock.h"
+#include "model/protocol.h"
+
+namespace byoc::agent {
+
+class GatewayDenials {
+ public:
+  static constexpr size_t kMaxKeys = 256;
+  static constexpr size_t kFoldRoom = 128;  // keys kept for (service, reason, "")
+  static constexpr size_t kMaxPending = 10'000;
+
+  // Opens (or creates, seeding the seq from `clock`) the ledger in `file`.
+  // `max_pending` is kMaxPending but for tests.
+  GatewayDenials(std::filesystem::path file, const Clock& clock, size_t max_pending = kMaxPending);
+
+  // Counts one refusal. `serial` goes through normalized_serial(); a
+  // service that is not a DNS-1123 label or a reason outside
+  // model::gateway_denial_codes() is a caller's bug: logged and dropped, so
+  // that no report carries what the plane would reject.
+  void record(const std::string& service, const std::string& reason, const std::string& serial);
+
+  // Whether refusals were recorded since the last pending() (cheap: the
+  // sync loop may report early when this turns true).
+  bool has_unreported() const { return unreported_.load(std::memory_order_relaxed); }
+
+  // Numbers what was recorded since the last call (in order of first
+  // refusal), persists, and returns the oldest unacknowledged entries in
+  // seq order, at most `max`. Throws byoc::Error if the file can't be
+  // written (the new entries stay pending in memory and are saved next time).
+  std::vector<model::GatewayDenial> pending(size_t max);
+
+  // Drops every entry with seq ≤ `acked_seq` (persisting if any went).
+  void acknowledge(int64_t acked_seq);
+
+  size_t pending_count() const;
+  int64_t next_seq() const;
+  // Refusals counted but lost to the bounds above, since this object was made.
+  int64_t dropped() const { return dropped_.load(); }
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string>;  // service, reason, serial
+  struct Tally {
+    int64_t count = 0;
+    int64_t first = 0;
+    int64_t last = 0;
+  };
+  bool load();
+  void save_locked();
+
+  std::filesystem::path file_;
+  const Clock& clock_;
+  const size_t max_pending_;
+
+  mutable std::mutex aggregate_mutex_;  // guards aggregate_ and unlogged_drops_
+  std::map<Key, Tally> aggregate_;
+  int64_t unlogged_drops_ = 0;  // refusals dropped since the last warning
+  std::atomic<bool> unreported_{false};
+  std::atomic<int64_t> dropped_{0};
+
+  mutable std::mutex ledger_mutex_;  // guards next_seq_ and pending_; held while saving
+  int64_t next_seq_ = 1;
+  std::vector<model::GatewayDenial> pending_;  // seq order
+  bool unsaved_ = false;  // pending_ differs from the file (a failed write)
+};
+
+}  // namespace byoc::agent

@@ -1,0 +1,176 @@
+// The agent's side of the support gateways, on the injected clock: what the
+// runtime is told to enforce (on only while policy.json allows support, the
+// support CA, the check's address and key), a CRL that lists exactly the
+// certificates of grants that left the desired state, re-signed when that
+// list changes and every hour — always a day before nginx would find it
+// stale — and the check answering on the address it gives.
+#include "agent/support_gateway.h"
+
+#include <gtest/gtest.h>
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <set>
+
+#include "agent/state_layout.h"
+#include "base/files.h"
+#include "base/http_client.h"
+#include "testing/testing.h"
+
+namespace byoc::agent {
+namespace {
+using namespace std::chrono_literals;
+
+constexpr int64_t kNow = 1'800'000'000;
+const std::string kEnv = "env-0123456789abcdef";
+
+struct CrlView {
+  int64_t this_update = 0;
+  int64_t next_update = 0;
+  std::set<std::string> serials;  // lowercase hex, no leading zeros
+  bool signed_by_ca = false;
+};
+
+int64_t unix_of(const ASN1_TIME* t) {
+  int days = 0, seconds = 0;
+  ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
+  ASN1_TIME_diff(&days, &seconds, epoch, t);
+  ASN1_TIME_free(epoch);
+  return int64_t{days} * 86400 + seconds;
+}
+
+CrlView read_crl(const std::string& pem, const std::string& ca_pem) {
+  CrlView view;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!crl) return view;
+  view.this_update = unix_of(X509_CRL_get0_lastUpdate(crl));
+  view.next_update = unix_of(X509_CRL_get0_nextUpdate(crl));
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl);
+  for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)), nullptr);
+    char* hex = BN_bn2hex(bn);
+    view.serials.insert(normalized_serial(hex));
+    OPENSSL_free(hex);
+    BN_free(bn);
+  }
+  BIO* ca_bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509* ca = PEM_read_bio_X509(ca_bio, nullptr, nullptr, nullptr);
+  BIO_free(ca_bio);
+  view.signed_by_ca = ca && X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1;
+  X509_free(ca);
+  X509_CRL_free(crl);
+  return view;
+}
+
+class SupportGatewayKeeperTest : public ::testing::Test {
+ protected:
+  model::DesiredGrant grant(const std::string& id) {
+    model::DesiredGrant g;
+    g.request_id = id;
+    g.requester = "eng@vendor.example";
+    g.scope = "clickhouse-system";
+    g.csr_pem = crypto::make_csr(crypto::generate_key_pem(), "engineer");
+    g.duration_seconds = 3 * 3600;
+    g.not_before = clock.unix_seconds() - 30;
+    g.not_after = clock.unix_seconds() - 30 + 3 * 3600;
+    g.approve_before = clock.unix_seconds() + 3600;
+    g.reviews = {{"lead@vendor.example", "approver", "approve", clock.unix_seconds() - 30}};
+    return g;
+  }
+  std::string serial_of(const std::string& id) {
+    for (const auto& o : support.outcomes())
+      if (o.request_id == id) return normalized_serial(o.serial);
+    return "";
+  }
+
+  testing::TempDir dir;
+  ManualClock clock{kNow};
+  SupportAccess support{dir.path(), kEnv, clock};
+  SupportGatewayKeeper keeper{dir.path(), support, clock};
+};
+
+TEST_F(SupportGatewayKeeperTest, OffUntilTheCheckRunsAndWhilePolicyRefusesSupport) {
+  EXPECT_FALSE(keeper.current().enabled) << "no check, nothing to ask";
+  keeper.start();
+  SupportGateway on = keeper.current();
+  ASSERT_TRUE(on.enabled);
+  EXPECT_EQ(on.ca_pem, support.ca_pem());
+  EXPECT_EQ(on.check_address.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_EQ(on.check_key.size(), 64u);
+  files::write_atomic(dir.path() / layout::kPolicy, R"({"vendor_support_access": false})", 0600);
+  EXPECT_EQ(keeper.current(), SupportGateway{}) << "off, and nothing of the CA or check handed out";
+  files::write_atomic(dir.path() / layout::kPolicy, "{not json", 0600);
+  EXPECT_FALSE(keeper.current().enabled) << "an unreadable policy allows nothing";
+  keeper.stop();
+}
+
+TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAndHourly) {
+  keeper.start();
+  auto a = grant("acc-000000000000000a"), b = grant("acc-000000000000000b");
+  support.decide({a, b});
+  const std::string serial_a = serial_of(a.request_id), serial_b = serial_of(b.request_id);
+  ASSERT_FALSE(serial_a.empty());
+  SupportGateway first = keeper.current();
+  CrlView crl = read_crl(first.crl_pem, support.ca_pem());
+  EXPECT_TRUE(crl.signed_by_ca);
+  EXPECT_TRUE(crl.serials.empty());
+  EXPECT_EQ(crl.this_update, kNow - 60) << "backdated like the certificates";
+  EXPECT_EQ(crl.next_update, kNow + 25 * 3600);
+  EXPECT_EQ(keeper.current(), first) << "nothing changed: the same CRL, no reload";
+
+  // `a` leaves the desired state (revoked): listed at once, and refused per request.
+  support.decide({b});
+  SupportGateway revoked = keeper.current();
+  EXPECT_EQ(read_crl(revoked.crl_pem, support.ca_pem()).serials, std::set<std::string>{serial_a});
+  EXPECT_FALSE(support.granted(serial_a));
+  EXPECT_TRUE(support.granted(serial_b));
+
+  // Re-signed hourly, each time valid for a day more.
+  clock.advance(59min);
+  EXPECT_EQ(keeper.current().crl_pem, revoked.crl_pem);
+  clock.advance(1min);
+  CrlView fresh = read_crl(keeper.current().crl_pem, support.ca_pem());
+  EXPECT_EQ(fresh.next_update, kNow + 3600 + 25 * 3600);
+  EXPECT_EQ(fresh.serials, std::set<std::string>{serial_a});
+
+  // Once `a`'s certificate has expired, it need not be listed any more.
+  clock.advance(2h);
+  EXPECT_TRUE(read_crl(keeper.current().crl_pem, support.ca_pem()).serials.empty());
+  keeper.stop();
+}
+
+TEST_F(SupportGatewayKeeperTest, TheCheckAnswersOnTheAddressGivenAndRefusalsAreCounted) {
+  keeper.start();
+  auto g = grant("acc-000000000000000c");
+  support.decide({g});
+  SupportGateway gw = keeper.current();
+  http::Client client(http::TlsOptions{.insecure_skip_verify = true});
+  auto ask = [&](const std::string& serial) {
+    http::Request r;
+    r.url = "http://" + gw.check_address + "/check";
+    r.headers = {{"X-Byoc-Check-Key", gw.check_key}, {"X-Byoc-Service", "s1"}, {"X-Byoc-Verify", "SUCCESS"},
+                 {"X-Byoc-Serial", serial},           {"X-Byoc-Uri", "/?query=SELECT%201"},
+                 {"X-Byoc-Credentials", "0"}};
+    r.timeout = 5s;
+    return client.send(r);
+  };
+  std::string serial = serial_of(g.request_id);
+  http::Response admitted = ask("00" + serial);  // nginx may lead with zeros
+  EXPECT_EQ(admitted.status, 204);
+  EXPECT_EQ(admitted.header("x-byoc-serial"), serial);
+  support.decide({});  // revoked
+  EXPECT_EQ(ask(serial).status, 403);
+  auto pending = keeper.denials().pending(10);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].reason, "grant_inactive");
+  EXPECT_EQ(pending[0].serial, serial);
+  EXPECT_EQ(pending[0].service, "s1");
+  keeper.stop();
+}
+
+}  // namespace
+}  // namespace byoc::agent
