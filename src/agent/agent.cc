@@ -71,10 +71,9 @@ void Agent::run() {
 
 void Agent::update_gateway() {
   try {
-    SupportGateway wanted = gateway_.current();
-    if (wanted == gateway_set_) return;
-    runtime_->set_support_gateway(wanted);
-    gateway_set_ = std::move(wanted);
+    // Every time, changed or not: the runtime retries what it could not do
+    // the last time (and does nothing when all is in place).
+    runtime_->set_support_gateway(gateway_.current());
   } catch (const std::exception& e) {
     // Tried again with the next report; the gateways keep what they had.
     spdlog::error("cannot update the support gateways: {}", e.what());
@@ -115,9 +114,11 @@ void Agent::supervise_loop() {
     } catch (const std::exception& e) {
       spdlog::error("supervision failed: {}", e.what());
     }
-    // Refusals at a gateway go on the record promptly: they end a held
-    // sync, at most once a second whatever the rate of refusals.
-    if (gateway_.denials().has_unreported() && clock_.monotonic_time() - denials_woke_ >= kDenialReportPause) {
+    // Refusals of an engineer's certificate go on the record promptly: they
+    // end a held sync, at most once a second whatever their rate. The others
+    // (no certificate, a stranger's) wait for the next regular sync.
+    if (gateway_.denials().has_unreported_named() &&
+        clock_.monotonic_time() - denials_woke_ >= kDenialReportPause) {
       denials_woke_ = clock_.monotonic_time();
       std::lock_guard lock(reported_mutex_);
       cancel_sync_ = true;
@@ -255,6 +256,10 @@ void Agent::accept(const model::DesiredState& desired) {
   files::write_atomic(config_.state_dir / layout::kDesired, model::to_json(desired).dump(), 0600);
   desired_ = desired;
   spdlog::info("desired state revision {}", desired.revision);
+  // Grants first: a revoked one is refused at the gateways before any
+  // service work (which may take a while) is even started.
+  support_.decide(desired.grants, audit_.consistent() ? "" : "audit_inconsistent");
+  update_gateway();
   applier_.apply(desired);
 }
 

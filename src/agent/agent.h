@@ -88,7 +88,6 @@ class Agent {
   DesiredStateApplier applier_;
   SupportAccess support_;
   SupportGatewayKeeper gateway_;
-  SupportGateway gateway_set_;  // sync thread only: what the runtime was last given
   // Brings the runtime's support gateways to what gateway_ says now.
   void update_gateway();
   AuditCheckpoints audit_;  // sync thread only

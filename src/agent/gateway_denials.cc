@@ -91,6 +91,7 @@ void GatewayDenials::record(const std::string& service, const std::string& reaso
   t.first = std::min(t.first, now);
   t.last = std::max(t.last, now);
   unreported_.store(true, std::memory_order_relaxed);
+  if (!std::get<2>(it->first).empty()) unreported_named_.store(true, std::memory_order_relaxed);
 }
 
 std::vector<model::GatewayDenial> GatewayDenials::pending(size_t max) {
@@ -101,6 +102,7 @@ std::vector<model::GatewayDenial> GatewayDenials::pending(size_t max) {
     taken.swap(aggregate_);
     std::swap(drops, unlogged_drops_);
     unreported_.store(false, std::memory_order_relaxed);
+    unreported_named_.store(false, std::memory_order_relaxed);
   }
   if (drops > 0)
     spdlog::warn("{} gateway refusals were not counted: more distinct refusals than {} in one sync interval", drops,

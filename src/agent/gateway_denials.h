@@ -70,6 +70,12 @@ class GatewayDenials {
   // Whether refusals were recorded since the last pending() (cheap: the
   // sync loop may report early when this turns true).
   bool has_unreported() const { return unreported_.load(std::memory_order_relaxed); }
+  // The same for refusals that name a certificate (its serial kept): an
+  // engineer's, worth an early report. Refusals of nobody in particular —
+  // which anyone who can reach a gateway can cause at will — wait for the
+  // next regular sync, so they can't make the agent sync (and the plane
+  // append) every second.
+  bool has_unreported_named() const { return unreported_named_.load(std::memory_order_relaxed); }
 
   // Numbers what was recorded since the last call (in order of first
   // refusal), persists, and returns the oldest unacknowledged entries in
@@ -103,6 +109,7 @@ class GatewayDenials {
   std::map<Key, Tally> aggregate_;
   int64_t unlogged_drops_ = 0;  // refusals dropped since the last warning
   std::atomic<bool> unreported_{false};
+  std::atomic<bool> unreported_named_{false};
   std::atomic<int64_t> dropped_{0};
 
   mutable std::mutex ledger_mutex_;  // guards next_seq_ and pending_; held while saving

@@ -110,7 +110,9 @@ class Runtime {
   // Brings every service's support gateway to `gateway` (and every later
   // apply() renders it): a changed CRL or CA is in force once observe()
   // reports READY again, the same promise as for a changed spec. Called
-  // before the first apply() and whenever the gateway changes; idempotent.
+  // before the first apply() and again with every report, changed or not:
+  // idempotent, cheap when nothing is to be done, and the runtime's chance
+  // to retry a service it could not bring to `gateway` the last time.
   virtual void set_support_gateway(const SupportGateway& gateway) = 0;
 
   // Stops the service in order (endpoint first, then replicas) and deletes

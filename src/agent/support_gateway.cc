@@ -27,10 +27,15 @@ void SupportGatewayKeeper::start() {
   if (check_) return;
   try {
     check_ = std::make_unique<GatewayCheckServer>(
-        check_key_, [this](const std::string& serial) { return access_.granted(serial); },
+        check_key_,
+        // Nothing is admitted while the customer's policy refuses support,
+        // even by a gateway whose config could not be rewritten yet.
+        [this](const std::string& serial) { return enabled_.load() && access_.granted(serial); },
         [this](const std::string& service, const std::string& reason, const std::string& serial) {
           denials_.record(service, reason, serial);
-        });
+        },
+        GatewayCheckLimits{}, 0,
+        [this](const std::string& pem) { return crypto::signed_by(pem, access_.ca_pem()); });
     spdlog::info("support gateway check listening on 127.0.0.1:{}", check_->port());
   } catch (const Error& e) {
     spdlog::error("cannot start the support gateway check ({}); support gateways stay off", e.what());
@@ -43,7 +48,8 @@ void SupportGatewayKeeper::stop() {
 
 SupportGateway SupportGatewayKeeper::current() {
   SupportGateway g;
-  if (!check_ || !access_.reported_policy().support_access) return g;
+  enabled_ = check_ && access_.reported_policy().support_access;
+  if (!enabled_) return g;
   std::vector<std::string> serials = access_.revoked_serials();
   std::sort(serials.begin(), serials.end());
   const TimePoint now = clock_.system_time();

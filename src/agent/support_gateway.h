@@ -8,15 +8,18 @@
 //
 // The CRL is signed anew whenever that list changes and at least every
 // kCrlRefresh, valid for kCrlValidity: nginx refuses every client once a
-// CRL is past its next update, so it is refreshed a whole day before that;
-// an agent that is down longer locks support out (closed, not open).
-// Revocation does not wait for the CRL: the per-request check refuses a
-// grant that left the desired state at once.
+// CRL is past its next update, so it is refreshed six days before that (a
+// new CRL reloads every service's nginx: daily, not more often). Revocation
+// does not wait for the CRL: the per-request check refuses a grant that left
+// the desired state at once, and refuses everyone while the agent is down
+// (nginx can't ask) or policy.json refuses support (checked by the agent
+// whatever the gateways' configs say).
 //
 // Threading: start(), current() and stop() from one thread (the agent's
 // sync loop); denials() is thread-safe as GatewayDenials is.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -33,8 +36,8 @@ namespace byoc::agent {
 
 class SupportGatewayKeeper {
  public:
-  static constexpr std::chrono::hours kCrlValidity{25};
-  static constexpr std::chrono::hours kCrlRefresh{1};
+  static constexpr std::chrono::hours kCrlValidity{7 * 24};
+  static constexpr std::chrono::hours kCrlRefresh{24};
 
   SupportGatewayKeeper(const std::filesystem::path& state_dir, const SupportAccess& access, const Clock& clock);
 
@@ -53,6 +56,7 @@ class SupportGatewayKeeper {
   const Clock& clock_;
   GatewayDenials denials_;
   std::string check_key_;
+  std::atomic<bool> enabled_{false};  // as current() last found policy.json
   std::unique_ptr<GatewayCheckServer> check_;
   std::vector<std::string> crl_serials_;  // what crl_pem_ lists
   std::string crl_pem_;

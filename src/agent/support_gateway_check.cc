@@ -79,6 +79,8 @@ bool uri_supplies_credentials(std::string_view uri) {
     std::string_view pair = query.substr(0, amp);
     auto name = percent_decode(pair.substr(0, pair.find('=')), true);
     if (!name) return true;
+    // ClickHouse's parameter reader drops a UTF-8 byte-order mark before the first name.
+    if (name->rfind("\xEF\xBB\xBF", 0) == 0) name->erase(0, 3);
     for (std::string_view credential : {"user", "password", "quota_key"})
       if (ascii_iequals(*name, credential)) return true;
     if (amp == std::string_view::npos) return false;
@@ -93,6 +95,11 @@ GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const G
   // nginx only sends /refused when verification failed: SUCCESS there is a
   // contradiction, refused like any untrusted certificate.
   if (request.refused && reason.empty()) reason = "certificate_untrusted";
+  if (reason == "no_certificate") verdict.serial.clear();
+  if (!reason.empty() && reason != "no_certificate" && !request.issued_here) {
+    reason = "certificate_untrusted";
+    verdict.serial.clear();
+  }
   if (reason.empty() && (request.credentials || uri_supplies_credentials(request.uri)))
     reason = "credentials_supplied";
   if (reason.empty() && (verdict.serial.empty() || !granted || !granted(verdict.serial)))
@@ -141,6 +148,7 @@ struct Shared {
   std::string key;
   GatewayGranted granted;
   GatewayCheckServer::OnDenial on_denial;
+  GatewayIssuedHere issued_here;
   GatewayCheckLimits limits;
   std::set<Session*> sessions;
 };
@@ -235,6 +243,10 @@ class Session : public std::enable_shared_from_this<Session> {
     check.verify = std::move(*verify);
     check.serial = std::move(*serial);
     check.uri = std::move(*uri);
+    if (auto certificate = single(req, "X-Byoc-Certificate"); certificate && shared_->issued_here) {
+      auto pem = percent_decode(*certificate, false);
+      check.issued_here = pem && shared_->issued_here(*pem);
+    }
 
     GatewayVerdict verdict = judge_gateway_request(check, shared_->granted);
     keep_alive = req.keep_alive() && ++served_ < shared_->limits.max_requests_per_connection;
@@ -248,7 +260,11 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       spdlog::error("support gateway: a refusal was not counted: {}", e.what());
     }
-    return error_response(bhttp::status::forbidden, v, verdict.reason, gateway_denial_message(verdict.reason));
+    Response refusal =
+        error_response(bhttp::status::forbidden, v, verdict.reason, gateway_denial_message(verdict.reason));
+    // nginx drops an auth_request's body: the reason goes back in a header too.
+    refusal.set("X-Byoc-Refusal", verdict.reason);
+    return refusal;
   }
 
   void answer(Response res, bool keep_alive) {
@@ -336,7 +352,7 @@ struct GatewayCheckServer::Impl {
 };
 
 GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGranted granted, OnDenial on_denial,
-                                       GatewayCheckLimits limits, uint16_t port)
+                                       GatewayCheckLimits limits, uint16_t port, GatewayIssuedHere issued_here)
     : impl_(std::make_unique<Impl>()) {
   if (check_key.size() != 64 || check_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
     throw Error::Invalid("invalid_check_key", "the gateway check key must be 64 hex digits");
@@ -344,6 +360,7 @@ GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGranted gra
   shared.key = std::move(check_key);
   shared.granted = std::move(granted);
   shared.on_denial = std::move(on_denial);
+  shared.issued_here = std::move(issued_here);
   shared.limits = limits;
 
   beast::error_code ec;

@@ -45,6 +45,12 @@ struct GatewayCheckRequest {
   std::string serial;
   std::string uri;
   bool credentials = false;
+  // The certificate shown (X-Byoc-Certificate, nginx's escaped PEM) was
+  // signed by the support CA. Only then does a TLS refusal name its reason
+  // and serial: anyone can make an expired certificate bearing an
+  // engineer's serial under a CA of their own, and nginx then reports the
+  // expiry rather than the stranger.
+  bool issued_here = false;
 };
 
 struct GatewayVerdict {
@@ -55,6 +61,8 @@ struct GatewayVerdict {
 
 // Is `serial` (normalized) a certificate of a grant active now?
 using GatewayGranted = std::function<bool(const std::string& serial)>;
+// Did the support CA sign this certificate (PEM), whatever its validity?
+using GatewayIssuedHere = std::function<bool(const std::string& certificate_pem)>;
 
 // A certificate serial as the protocol carries it: lowercase hex without
 // leading zeros ("0A1B" → "a1b"); "" for anything but 1–64 hex digits after
@@ -78,7 +86,8 @@ bool uri_supplies_credentials(std::string_view uri);
 
 // The decision, in this order: certificate (/refused always refuses, as
 // certificate_untrusted if verify claims SUCCESS; /check refuses any verify
-// but SUCCESS), then credentials, then the grant (a certificate without a
+// but SUCCESS; a refused certificate the support CA did not sign is
+// certificate_untrusted without a serial), then credentials, then the grant (a certificate without a
 // usable serial is grant_inactive; `granted` gets the normalized serial).
 GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const GatewayGranted& granted);
 
@@ -87,7 +96,10 @@ std::string gateway_denial_message(const std::string& reason);
 
 struct GatewayCheckLimits {
   size_t max_connections = 256;           // more are closed as soon as accepted
-  size_t header_limit = 8 * 1024;         // request line and headers
+  // Request line and headers: nginx's own limits on the client's request
+  // line (8 KiB) plus the escaped certificate fit well inside, so no
+  // refusal goes uncounted for its size.
+  size_t header_limit = 64 * 1024;
   std::chrono::milliseconds read_timeout{5000};   // for each request head, idle keep-alive included
   std::chrono::milliseconds write_timeout{5000};  // for each answer
   size_t max_requests_per_connection = 1000;      // then Connection: close
@@ -101,8 +113,10 @@ class GatewayCheckServer {
   // Listens on 127.0.0.1:`port` (0: any free port) and starts serving on its
   // own thread. `check_key` must be 64 hex digits (else byoc::Error kInvalid);
   // a port that can't be bound throws byoc::Error (kUnavailable).
+  // `issued_here` decides GatewayCheckRequest::issued_here from the
+  // X-Byoc-Certificate header (none: every refused certificate is a stranger's).
   GatewayCheckServer(std::string check_key, GatewayGranted granted, OnDenial on_denial,
-                     GatewayCheckLimits limits = {}, uint16_t port = 0);
+                     GatewayCheckLimits limits = {}, uint16_t port = 0, GatewayIssuedHere issued_here = nullptr);
   // stop().
   ~GatewayCheckServer();
   GatewayCheckServer(const GatewayCheckServer&) = delete;

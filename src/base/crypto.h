@@ -120,6 +120,10 @@ std::string certificate_sha256_hex(std::string_view cert_pem);
 // True when `cert_pem` is signed by `ca_pem` and valid at `at` (OpenSSL's
 // rule: not_before <= at < not_after, for the certificate and the CA).
 bool verify_issued_by(std::string_view cert_pem, std::string_view ca_pem, TimePoint at);
+// Whether `ca_pem` signed `cert_pem` (issuer name and signature), whatever
+// the time or any CRL says: who made a certificate that failed verification
+// for another reason. False for anything unparsable.
+bool signed_by(std::string_view cert_pem, std::string_view ca_pem);
 
 // Splits a PEM bundle into its certificates, in file order.
 std::vector<std::string> split_pem_certificates(std::string_view bundle);

@@ -369,6 +369,20 @@ bool verify_issued_by(std::string_view cert_pem, std::string_view ca_pem, TimePo
   return ok == 1;
 }
 
+bool signed_by(std::string_view cert_pem, std::string_view ca_pem) {
+  try {
+    X509Ptr cert = load_certificate(cert_pem);
+    X509Ptr ca = load_certificate(ca_pem);
+    bool ok = X509_NAME_cmp(X509_get_issuer_name(cert.get()), X509_get_subject_name(ca.get())) == 0 &&
+              X509_verify(cert.get(), X509_get0_pubkey(ca.get())) == 1;
+    ERR_clear_error();
+    return ok;
+  } catch (const Error&) {
+    ERR_clear_error();
+    return false;
+  }
+}
+
 std::vector<std::string> split_pem_certificates(std::string_view bundle) {
   std::vector<std::string> out;
   BioPtr bio = read_bio(bundle);

@@ -41,7 +41,11 @@ http::Response query_support_gateway(const std::string& gateway, const std::stri
                                      const std::string& sql, std::chrono::milliseconds timeout) {
   http::Client client(
       http::TlsOptions{.ca_pem = ca_pem, .client_cert_pem = certificate_pem, .client_key_pem = key_pem});
-  return client.send(post_query(gateway, sql, timeout));
+  http::Request request = post_query(gateway, sql, timeout);
+  // Held until the query is done: an error halfway through a large result
+  // is then a 500, not a 200 with the error appended to what was sent.
+  request.url += "?wait_end_of_query=1";
+  return client.send(request);
 }
 
 }  // namespace byoc::cli

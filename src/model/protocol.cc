@@ -290,7 +290,8 @@ json to_json(const SyncRequest& r) {
                         {"endpoint", s.endpoint},
                         {"native_endpoint", s.native_endpoint},
                         {"replicas", replicas}});
-    if (!s.support_gateway.empty()) services.back()["support_gateway"] = s.support_gateway;
+    if (!s.support_gateway.empty() && r.protocol_version >= kGatewayProtocolVersion)
+      services.back()["support_gateway"] = s.support_gateway;
   }
   json usage = json::array();
   for (const auto& u : r.usage)
@@ -329,7 +330,7 @@ json to_json(const SyncRequest& r) {
               {"status", status},
               {"usage", usage}};
   if (r.protocol_version >= kGrantsProtocolVersion) out["known_audit_size"] = r.known_audit_size;
-  if (!r.gateway_denials.empty()) {
+  if (!r.gateway_denials.empty() && r.protocol_version >= kGatewayProtocolVersion) {
     json denials = json::array();
     for (const auto& d : r.gateway_denials)
       denials.push_back({{"seq", d.seq},

@@ -20,9 +20,14 @@ namespace byoc::model {
 // kOldestProtocolVersion on and answers in the agent's: 2 added the plane's
 // `servers` to sync answers, which a version-1 agent's closed schema refuses.
 // 3 added troubleshooting access: `grants` in the desired state, and the
-// agent's access policy, support CA and grant outcomes in its status.
-inline constexpr int kProtocolVersion = 3;
+// agent's access policy, support CA and grant outcomes in its status. 4
+// added the support gateways: each service's `support_gateway` and the
+// `gateway_denials` up, `denials_acked_seq` down. A plane of protocol 3
+// refuses an agent of 4 outright (unsupported_protocol), never half-way:
+// planes are upgraded before their agents.
+inline constexpr int kProtocolVersion = 4;
 inline constexpr int kGrantsProtocolVersion = 3;
+inline constexpr int kGatewayProtocolVersion = 4;
 inline constexpr int kOldestProtocolVersion = 1;
 
 // What the vendor's `support` ClickHouse user of a service would be. The

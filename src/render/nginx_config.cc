@@ -78,6 +78,7 @@ void check_gateway(const NginxSupportGateway& g, const NginxEndpointConfig& c) {
   if (g.keepalive_time_seconds < 1) throw invalid("support_gateway.keepalive_time_seconds", "must be >= 1");
   if (g.keepalive_timeout_seconds < 0)
     throw invalid("support_gateway.keepalive_timeout_seconds", "must be >= 0");
+  if (g.max_requests_in_flight < 1) throw invalid("support_gateway.max_requests_in_flight", "must be >= 1");
 }
 
 void check(const NginxEndpointConfig& c) {
@@ -156,6 +157,9 @@ void emit_check_headers(std::string& out, const NginxSupportGateway& g, const ch
   emit(out, "{}proxy_set_header X-Byoc-Serial $ssl_client_serial;", indent);
   emit(out, "{}proxy_set_header X-Byoc-Uri $request_uri;", indent);
   emit(out, "{}proxy_set_header X-Byoc-Credentials $support_client_credentials;", indent);
+  // The certificate itself (escaped PEM, empty when none): the check names a
+  // refused certificate only when the support CA signed it.
+  emit(out, "{}proxy_set_header X-Byoc-Certificate $ssl_client_escaped_cert;", indent);
   emit(out, "{}proxy_http_version 1.1;", indent);
   emit(out, "{}proxy_connect_timeout 2s;", indent);
   emit(out, "{}proxy_send_timeout 5s;", indent);
@@ -178,6 +182,8 @@ void emit_gateway_http(std::string& out, const NginxEndpointConfig& c) {
   // Its own pool: nginx matches idle upstream connections by peer only, so a
   // shared upstream could hand a connection bound from the endpoint's source
   // to support traffic and the other way round.
+  // Requests in flight per certificate (no certificate: not counted, and refused anyway).
+  emit(out, "  limit_conn_zone $ssl_client_serial zone=byoc_support_conn:1m;");
   emit(out, "  upstream clickhouse_support {{");
   emit_servers(out, c.http_upstreams, c);
   emit(out, "    keepalive 4;");
@@ -206,6 +212,8 @@ void emit_gateway_server(std::string& out, const NginxEndpointConfig& c) {
   // 495: the certificate failed verification; 496: none was sent. The
   // check says why, in its own words, and records the attempt.
   emit(out, "    error_page 495 496 = @support_refused;");
+  emit(out, "    limit_conn byoc_support_conn {};", g.max_requests_in_flight);
+  emit(out, "    limit_conn_status 429;");
   emit(out, "    location = /.byoc/support-check {{");
   emit(out, "      internal;");
   emit(out, "      proxy_pass http://{}/check;", g.check_address);
@@ -219,10 +227,28 @@ void emit_gateway_server(std::string& out, const NginxEndpointConfig& c) {
   emit(out, "      proxy_pass http://{};", g.check_address);
   emit_check_headers(out, g, "      ");
   emit(out, "    }}");
+  // A refusal by the check, or no answer from it (nginx's 500), in the same
+  // JSON shape as the TLS refusals; ClickHouse's own answers pass as they are
+  // (proxy_intercept_errors is off).
+  emit(out, "    location @support_denied {{");
+  emit(out, "      default_type application/json;");
+  emit(out,
+       "      return 403 '{{\"error\":{{\"code\":\"$support_refusal\",\"message\":\"the support gateway "
+       "refused this request\",\"field\":\"\"}}}}';");
+  emit(out, "    }}");
+  emit(out, "    location @support_check_failed {{");
+  emit(out, "      default_type application/json;");
+  emit(out,
+       "      return 503 '{{\"error\":{{\"code\":\"check_unavailable\",\"message\":\"the agent of the "
+       "environment did not answer the gateway check: nothing is admitted\",\"field\":\"\"}}}}';");
+  emit(out, "    }}");
   // Everything, /ping included, goes through the check.
   emit(out, "    location / {{");
   emit(out, "      auth_request /.byoc/support-check;");
   emit(out, "      auth_request_set $support_serial $upstream_http_x_byoc_serial;");
+  emit(out, "      auth_request_set $support_refusal $upstream_http_x_byoc_refusal;");
+  emit(out, "      error_page 403 = @support_denied;");
+  emit(out, "      error_page 500 = @support_check_failed;");
   emit(out, "      proxy_pass http://clickhouse_support;");
   emit(out, "      proxy_bind {};", g.upstream_source);
   emit(out, "      proxy_request_buffering off;");

@@ -55,7 +55,9 @@ struct NginxSupportGateway {
   std::string upstream_source;
   int keepalive_requests = 100;
   int keepalive_time_seconds = 300;
-  int keepalive_timeout_seconds = 30;  // 0: no keep-alive
+  int keepalive_timeout_seconds = 30;
+  // Requests of one certificate in flight at once (limit_conn; more get 429).
+  int max_requests_in_flight = 4;  // 0: no keep-alive
 };
 
 struct NginxEndpointConfig {

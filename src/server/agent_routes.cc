@@ -361,7 +361,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
                        known_audit_size](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
-          if (protocol >= model::kGrantsProtocolVersion) res.denials_acked_seq = denials_acked;
+          if (protocol >= model::kGatewayProtocolVersion) res.denials_acked_seq = denials_acked;
           if (protocol >= 2) res.servers = ctx.plane_urls();
           ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environments().by_id(env_id);

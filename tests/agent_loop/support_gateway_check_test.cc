@@ -35,8 +35,9 @@ using namespace std::chrono_literals;
 // ---- The judge ----
 
 GatewayVerdict judge(const std::string& verify, const std::string& uri = "/?query=SELECT%201",
-                     bool credentials = false, bool refused = false, const std::string& serial = "0A1B") {
-  return judge_gateway_request({refused, verify, serial, uri, credentials},
+                     bool credentials = false, bool refused = false, const std::string& serial = "0A1B",
+                     bool issued_here = true) {
+  return judge_gateway_request({refused, verify, serial, uri, credentials, issued_here},
                                [](const std::string& s) { return s == "a1b"; });
 }
 
@@ -96,6 +97,22 @@ TEST(GatewayJudge, CertificateComesBeforeCredentialsBeforeGrant) {
   EXPECT_EQ(judge("SUCCESS", "/", false, false, "ff").reason, "grant_inactive");
 }
 
+TEST(GatewayJudge, ACertificateTheSupportCaDidNotSignNamesNobody) {
+  // Anyone can make an expired (or revoked-looking) certificate bearing an
+  // engineer's serial under a CA of their own.
+  for (const char* verify : {"FAILED:certificate has expired", "FAILED:certificate is not yet valid",
+                             "FAILED:certificate revoked", "FAILED:CRL has expired"}) {
+    auto stranger = judge(verify, "/", false, /*refused=*/true, "0A1B", /*issued_here=*/false);
+    EXPECT_EQ(stranger.reason, "certificate_untrusted") << verify;
+    EXPECT_EQ(stranger.serial, "") << verify;
+    EXPECT_NE(judge(verify, "/", false, true, "0A1B", true).reason, "certificate_untrusted") << verify;
+  }
+  EXPECT_EQ(judge("NONE", "/", false, true, "0A1B", false).reason, "no_certificate");
+  EXPECT_EQ(judge("NONE", "/", false, true, "0A1B", false).serial, "");
+  // A verified one reached /check through our CA: nothing more to prove.
+  EXPECT_TRUE(judge("SUCCESS", "/", false, false, "0A1B", false).admit);
+}
+
 TEST(GatewayJudge, CredentialsHeaderRefuses) {
   EXPECT_EQ(judge("SUCCESS", "/", true).reason, "credentials_supplied");
 }
@@ -105,7 +122,9 @@ TEST(GatewayJudge, CredentialsInTheQueryAreFoundHoweverEncoded) {
                                 "/?Quota_Key=k", "/?quota%5Fkey=k", "/?password", "/?a=1&&user",
                                 "/?user=", "/play?x=1&pAsSwOrD=2",
                                 // undecodable: fail closed
-                                "/?query=%zz", "/?x=%4", "/?x=%", "/p%zz?query=1", "/?%g0ser=1"}) {
+                                "/?query=%zz", "/?x=%4", "/?x=%", "/p%zz?query=1", "/?%g0ser=1",
+                                // a byte-order mark before the first name, which ClickHouse strips
+                                "/?\xEF\xBB\xBFuser=x", "/?%EF%BB%BFpassword=x"}) {
     EXPECT_TRUE(uri_supplies_credentials(uri)) << uri;
     EXPECT_EQ(judge("SUCCESS", uri).reason, "credentials_supplied") << uri;
   }
@@ -239,10 +258,16 @@ class Connection {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+// What the fixture's check takes for a certificate of the support CA (as
+// nginx escapes it) — any other is a stranger's.
+constexpr const char* kOurCertificate = "-----BEGIN%20CERTIFICATE-----%0Aours%0A";
+constexpr const char* kOurCertificateDecoded = "-----BEGIN CERTIFICATE-----\nours\n";
+
 Fields check_fields(const std::string& verify = "SUCCESS", const std::string& serial = "0A1B",
                     const std::string& uri = "/?query=SELECT%201", const std::string& credentials = "0") {
   return {{"X-Byoc-Check-Key", kKey}, {"X-Byoc-Service", "db"},        {"X-Byoc-Verify", verify},
-          {"X-Byoc-Serial", serial},  {"X-Byoc-Uri", uri},             {"X-Byoc-Credentials", credentials}};
+          {"X-Byoc-Serial", serial},  {"X-Byoc-Uri", uri},             {"X-Byoc-Credentials", credentials},
+          {"X-Byoc-Certificate", kOurCertificate}};
 }
 
 std::string request(const std::string& path, const Fields& fields, const std::string& method = "GET",
@@ -274,7 +299,7 @@ class GatewayCheckServerTest : public ::testing::Test {
           std::lock_guard lock(mutex_);
           denials_.emplace_back(service, reason, serial);
         },
-        limits);
+        limits, 0, [](const std::string& pem) { return pem == kOurCertificateDecoded; });
   }
   void SetUp() override { start(); }
 
@@ -321,6 +346,11 @@ TEST_F(GatewayCheckServerTest, EachRefusalIsA403NamingItsReasonAndIsCounted) {
       {"/refused", check_fields("FAILED:certificate revoked", "00FF"), "certificate_revoked", "ff"},
       {"/refused", check_fields("FAILED:unable to get certificate CRL"), "crl_stale", "a1b"},
       {"/refused", check_fields("FAILED:unable to get local issuer certificate"), "certificate_untrusted", "a1b"},
+      // A certificate the support CA did not sign names nobody, whatever nginx says of it.
+      {"/refused", without(check_fields("FAILED:certificate has expired"), "X-Byoc-Certificate"),
+       "certificate_untrusted", ""},
+      {"/refused", with(check_fields("FAILED:certificate revoked"), "X-Byoc-Certificate", "-----BEGIN%20x"),
+       "certificate_untrusted", ""},
       {"/check", check_fields("SUCCESS", "0B"), "grant_inactive", "b"},
       {"/check", check_fields("SUCCESS", "0A1B", "/", "1"), "credentials_supplied", "a1b"},
       {"/check", check_fields("SUCCESS", "0A1B", "/?us%65r=default&password=x"), "credentials_supplied", "a1b"},
@@ -373,7 +403,7 @@ TEST_F(GatewayCheckServerTest, MalformedRequestsAre4xxAndNotCounted) {
       {request("/other", check_fields()), 404, "not_found"},
       {request("/check?x=1", check_fields()), 404, "not_found"},
       {request("/check", check_fields(), "POST", "Content-Length: 0\r\n"), 405, "method_not_allowed"},
-      {request("/check", check_fields(), "GET", "X-Pad: " + std::string(9000, 'p') + "\r\n"), 400,
+      {request("/check", check_fields(), "GET", "X-Pad: " + std::string(70000, 'p') + "\r\n"), 400,
        "malformed_request"},
       {"NOT HTTP AT ALL\r\n\r\n", 400, "malformed_request"},
   };

@@ -108,7 +108,7 @@ TEST_F(SupportGatewayKeeperTest, OffUntilTheCheckRunsAndWhilePolicyRefusesSuppor
   keeper.stop();
 }
 
-TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAndHourly) {
+TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAndDaily) {
   keeper.start();
   auto a = grant("acc-000000000000000a"), b = grant("acc-000000000000000b");
   support.decide({a, b});
@@ -119,7 +119,7 @@ TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAn
   EXPECT_TRUE(crl.signed_by_ca);
   EXPECT_TRUE(crl.serials.empty());
   EXPECT_EQ(crl.this_update, kNow - 60) << "backdated like the certificates";
-  EXPECT_EQ(crl.next_update, kNow + 25 * 3600);
+  EXPECT_EQ(crl.next_update, kNow + 7 * 24 * 3600);
   EXPECT_EQ(keeper.current(), first) << "nothing changed: the same CRL, no reload";
 
   // `a` leaves the desired state (revoked): listed at once, and refused per request.
@@ -129,17 +129,19 @@ TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAn
   EXPECT_FALSE(support.granted(serial_a));
   EXPECT_TRUE(support.granted(serial_b));
 
-  // Re-signed hourly, each time valid for a day more.
-  clock.advance(59min);
-  EXPECT_EQ(keeper.current().crl_pem, revoked.crl_pem);
-  clock.advance(1min);
-  CrlView fresh = read_crl(keeper.current().crl_pem, support.ca_pem());
-  EXPECT_EQ(fresh.next_update, kNow + 3600 + 25 * 3600);
-  EXPECT_EQ(fresh.serials, std::set<std::string>{serial_a});
+  clock.advance(1h);
+  EXPECT_EQ(keeper.current().crl_pem, revoked.crl_pem) << "nothing changed, not due: no reload";
 
   // Once `a`'s certificate has expired, it need not be listed any more.
   clock.advance(2h);
-  EXPECT_TRUE(read_crl(keeper.current().crl_pem, support.ca_pem()).serials.empty());
+  SupportGateway shorter = keeper.current();
+  EXPECT_TRUE(read_crl(shorter.crl_pem, support.ca_pem()).serials.empty());
+
+  // Re-signed daily, each time valid for a week: six days before nginx would find it stale.
+  clock.advance(23h + 59min);
+  EXPECT_EQ(keeper.current().crl_pem, shorter.crl_pem);
+  clock.advance(1min);
+  EXPECT_EQ(read_crl(keeper.current().crl_pem, support.ca_pem()).next_update, kNow + 3 * 3600 + 24 * 3600 + 7 * 24 * 3600);
   keeper.stop();
 }
 
@@ -162,10 +164,21 @@ TEST_F(SupportGatewayKeeperTest, TheCheckAnswersOnTheAddressGivenAndRefusalsAreC
   http::Response admitted = ask("00" + serial);  // nginx may lead with zeros
   EXPECT_EQ(admitted.status, 204);
   EXPECT_EQ(admitted.header("x-byoc-serial"), serial);
-  support.decide({});  // revoked
+  // policy.json turns support off: refused at once by the check, whatever the gateways still render.
+  files::write_atomic(dir.path() / layout::kPolicy, R"({"vendor_support_access": false})", 0600);
+  keeper.current();
   EXPECT_EQ(ask(serial).status, 403);
+  std::filesystem::remove(dir.path() / layout::kPolicy);
+  keeper.current();
+  EXPECT_EQ(ask(serial).status, 204);
+  keeper.denials().pending(10);
+  support.decide({});  // revoked
+  http::Response refused = ask(serial);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.header("x-byoc-refusal"), "grant_inactive") << "for nginx, which drops the body";
   auto pending = keeper.denials().pending(10);
-  ASSERT_EQ(pending.size(), 1u);
+  ASSERT_EQ(pending.size(), 2u);
+  pending.erase(pending.begin());
   EXPECT_EQ(pending[0].reason, "grant_inactive");
   EXPECT_EQ(pending[0].serial, serial);
   EXPECT_EQ(pending[0].service, "s1");

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -730,14 +731,23 @@ TEST_F(SupportGatewayOnNginx, TheCheckDecidesEveryRequestAndFailureIsClosed) {
   };
   EXPECT_EQ(answer(403), 403);
   EXPECT_EQ(answer(401), 401);
-  EXPECT_EQ(answer(500), 500);
-  EXPECT_EQ(answer(404), 500);
-  EXPECT_EQ(answer(302), 500);
+  // Anything else is the check failing: nginx's 500, answered as 503 check_unavailable.
+  EXPECT_EQ(answer(500), 503);
+  EXPECT_EQ(answer(404), 503);
+  EXPECT_EQ(answer(302), 503);
+  // A refusal keeps its reason: the check's header becomes the JSON body nginx gives.
+  check_->set_policy([](const SeenRequest&) { return Reply{403, {{"X-Byoc-Refusal", "grant_inactive"}}, "no"}; });
+  auto refused = via_gateway("/", "SELECT 1", alice);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(refused.body, nullptr, false)["error"]["code"], "grant_inactive") << refused.body;
   check_->set_policy([this](const SeenRequest& r) { return check_->default_reply(r); });
   EXPECT_EQ(via_gateway("/", "SELECT 1", alice).status, 200);
   // No check, no access.
   check_->stop();
-  EXPECT_EQ(via_gateway("/", "SELECT 1", alice).status, 500);
+  auto unanswered = via_gateway("/", "SELECT 1", alice);
+  EXPECT_EQ(unanswered.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(unanswered.body, nullptr, false)["error"]["code"], "check_unavailable")
+      << unanswered.body;
 }
 
 TEST_F(SupportGatewayOnNginx, EveryConnectionVerifiesTheCertificateAnew) {

@@ -168,7 +168,7 @@ TEST(Protocol, GrantsAndTheirOutcomesAreClosedSchemas) {
 
 TEST(Protocol, GatewayRefusalsGoUpAsCountsByReasonAndSerialOnly) {
   json r = good_report();
-  r["protocol_version"] = 3;
+  r["protocol_version"] = kGatewayProtocolVersion;
   r["known_audit_size"] = 0;
   r["status"]["services"][0]["support_gateway"] = "https://127.0.0.1:4444";
   r["gateway_denials"] = {{{"seq", 1800000000000}, {"service", "db"}, {"reason", "grant_inactive"},
@@ -196,6 +196,11 @@ TEST(Protocol, GatewayRefusalsGoUpAsCountsByReasonAndSerialOnly) {
   json gateway = r;
   gateway["status"]["services"][0]["support_gateway"] = "127.0.0.1:4444";
   EXPECT_EQ(rejected_field(gateway), "status.services[0].support_gateway");
+
+  // Never said to a plane of protocol 3, which would refuse them.
+  parsed.protocol_version = 3;
+  EXPECT_FALSE(to_json(parsed).contains("gateway_denials"));
+  EXPECT_FALSE(to_json(parsed)["status"]["services"][0].contains("support_gateway"));
 
   SyncResponse answer;
   answer.denials_acked_seq = 1800000000001;

@@ -208,16 +208,26 @@ void LocalRuntime::rewrite_locked(const std::string& name, Service& service) {
 
 void LocalRuntime::set_support_gateway(const SupportGateway& gateway) {
   std::lock_guard lock(mu_);
-  if (gateway == gateway_) return;
-  gateway_ = gateway;
-  for (auto& [name, service] : services_) {
+  if (gateway == gateway_ && gateway_behind_.empty()) return;
+  if (gateway != gateway_) {
+    gateway_ = gateway;
+    for (const auto& [name, service] : services_) gateway_behind_.insert(name);
+  }
+  for (auto it = gateway_behind_.begin(); it != gateway_behind_.end();) {
+    auto service = services_.find(*it);
+    if (service == services_.end()) {
+      it = gateway_behind_.erase(it);
+      continue;
+    }
     try {
-      wire_gateway_locked(name, service);
-      rewrite_locked(name, service);  // the endpoint reloads once it confirms it runs
+      wire_gateway_locked(*it, service->second);
+      rewrite_locked(*it, service->second);  // the endpoint reloads once it confirms it runs
+      it = gateway_behind_.erase(it);
     } catch (const Error& e) {
-      // The old files keep serving (a CRL that can't be written leaves the
-      // old one, which stops admitting anyone once stale: closed).
-      spdlog::error("local runtime: cannot update the support gateway of {}: {}", name, e.what());
+      // The old files keep serving until the next call retries (the agent's
+      // check refuses everyone meanwhile if support was turned off).
+      spdlog::error("local runtime: cannot update the support gateway of {}: {}", *it, e.what());
+      ++it;
     }
   }
 }

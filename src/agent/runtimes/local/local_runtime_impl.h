@@ -310,6 +310,7 @@ class LocalRuntime final : public Runtime {
   std::map<std::string, Service> services_;  // guarded by mu_
   std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed
   SupportGateway gateway_;                   // guarded by mu_
+  std::set<std::string> gateway_behind_;     // guarded by mu_: services not yet rewritten for gateway_
 };
 
 }  // namespace byoc::agent::local_impl
