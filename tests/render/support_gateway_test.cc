@@ -697,8 +697,9 @@ TEST_F(SupportGatewayOnNginx, FailedCertificatesGetTheChecksRefusal) {
     EXPECT_EQ(seen[0].header("x-byoc-service"), "orders") << c.name;
     EXPECT_EQ(seen[0].header("x-byoc-verify"), c.verify) << c.name;
     EXPECT_EQ(seen[0].header("x-byoc-uri"), "/?query=SELECT%201&password=secret") << c.name;
-    if (c.client)
+    if (c.client) {
       EXPECT_EQ(lower(seen[0].header("x-byoc-serial")), crypto::inspect(c.client->cert_pem).serial_hex) << c.name;
+    }
   }
   // A POST with a body is refused the same way; the body goes nowhere.
   check_->clear();
