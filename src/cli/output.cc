@@ -179,6 +179,8 @@ std::string render_service(const json& svc) {
   // Newer fields: shown only when the service has them, so older answers read as before.
   if (!cell(svc, "native_endpoint").empty())
     fields.emplace_back("native_endpoint", cell(svc, "native_endpoint"));
+  if (!cell(svc, "support_gateway").empty())
+    fields.emplace_back("support_gateway", cell(svc, "support_gateway"));
   if (!cell(svc, "profile").empty()) fields.emplace_back("profile", cell(svc, "profile"));
   fields.emplace_back("created", cell(svc, "created_at"));
   fields.emplace_back("updated", cell(svc, "updated_at"));

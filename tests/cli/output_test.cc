@@ -91,13 +91,16 @@ TEST(RenderService, NativeEndpointAndProfileOnlyWhenPresent) {
   std::string without = render_service(svc);
   EXPECT_EQ(without.find("native_endpoint"), std::string::npos) << without;
   EXPECT_EQ(without.find("profile"), std::string::npos) << without;
+  EXPECT_EQ(without.find("support_gateway"), std::string::npos) << without;
   svc["native_endpoint"] = "127.0.0.1:4001";
+  svc["support_gateway"] = "https://127.0.0.1:4002";
   svc["profile"] = "host";
   std::string with = render_service(svc);
   EXPECT_NE(with.find("endpoint:        https://127.0.0.1:4000\nnative_endpoint: 127.0.0.1:4001\n"),
             std::string::npos)
       << with;
   EXPECT_NE(with.find("profile:         host\n"), std::string::npos) << with;
+  EXPECT_NE(with.find("support_gateway: https://127.0.0.1:4002\n"), std::string::npos) << with;
 }
 
 TEST(RenderToken, SecretOnlyWhenGiven) {
