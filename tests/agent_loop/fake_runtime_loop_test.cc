@@ -414,8 +414,9 @@ TEST_F(SupportAccessLoop, AForkedAuditLogIsCaughtByTheAgentWhichThenRefusesNewGr
 // check counts go into the environment's audit log — each once, also when
 // the agent restarts with them reported.
 TEST_F(SupportAccessLoop, GatewayRefusalsAreAuditedOnceByReasonAndSerial) {
+  // The agent's thread hands it over as it starts: before its first apply.
+  ASSERT_TRUE(rounds_until([&] { return runtime_->gateway().enabled; }));
   SupportGateway gateway = runtime_->gateway();
-  ASSERT_TRUE(gateway.enabled);
   EXPECT_EQ(gateway.ca_pem, files::read(state_ / layout::kSupportCa));
   EXPECT_NE(gateway.crl_pem.find("BEGIN X509 CRL"), std::string::npos);
   create_ready();
