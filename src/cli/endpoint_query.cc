@@ -1,17 +1,11 @@
 #include "cli/endpoint_query.h"
 
-#include <openssl/evp.h>
-
-#include <vector>
+#include "base/crypto.h"
 
 namespace byoc::cli {
 
 std::string basic_authorization(const std::string& user, const std::string& password) {
-  std::string plain = user + ":" + password;
-  std::vector<unsigned char> encoded(4 * ((plain.size() + 2) / 3) + 1);
-  int length = EVP_EncodeBlock(encoded.data(), reinterpret_cast<const unsigned char*>(plain.data()),
-                               static_cast<int>(plain.size()));
-  return "Basic " + std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<size_t>(length));
+  return "Basic " + crypto::base64(user + ":" + password);
 }
 
 namespace {

@@ -26,12 +26,6 @@ class AccessCliTest : public CliServerTest {
     approver_ = token_env("approver", "bob@vendor.example");
   }
 
-  std::map<std::string, std::string> token_env(const std::string& role, const std::string& subject) {
-    RunResult minted = byoc({"token", "create", "--role", role, "--subject", subject, "-o", "json"});
-    EXPECT_EQ(minted.code, 0) << minted.err;
-    return {{"BYOC_TOKEN", parse_json(minted.out).value("token", "")}};
-  }
-
   json request_access(const std::string& reason) {
     RunResult r = byoc({"access", "request", "--env", "x", "--scope", "clickhouse-system", "--reason", reason,
                         "--duration", "2h", "-o", "json"},

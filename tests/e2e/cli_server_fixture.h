@@ -13,10 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "base/crypto.h"
 #include "e2e_support.h"
 #include "testing/testing.h"
 
 namespace byoc::e2e {
+
+// An HTTP Basic Authorization value (what curl --user sends).
+inline std::string basic(const std::string& user, const std::string& password) {
+  return "Basic " + crypto::base64(user + ":" + password);
+}
 
 inline nlohmann::json parse_json(const std::string& text) {
   nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
@@ -65,6 +71,13 @@ class CliServerTest : public ::testing::Test {
 
   RunResult byoc(const std::vector<std::string>& args, std::map<std::string, std::string> extra = {}) {
     return run_byoc(args, env(std::move(extra)), root_.path());
+  }
+
+  // A new token of `role` held by `subject`, as the environment a `byoc` run acts with.
+  std::map<std::string, std::string> token_env(const std::string& role, const std::string& subject) {
+    RunResult minted = byoc({"token", "create", "--role", role, "--subject", subject, "-o", "json"});
+    EXPECT_EQ(minted.code, 0) << minted.err;
+    return {{"BYOC_TOKEN", parse_json(minted.out).value("token", "")}};
   }
 
   // Logs in with the server's admin token and pinned CA.

@@ -3,7 +3,6 @@
 // printed, deleting everything (processes and directories gone), and an
 // external environment joined by an agent the test runs itself.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -25,16 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string basic(const std::string& user, const std::string& password) {
-  std::string plain = user + ":" + password;
-  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
-  out.resize(static_cast<size_t>(n));
-  return "Basic " + out;
-}
 
 // POST "SELECT 1" to a service endpoint, trusting only `ca_pem`, from
 // `source` (a loopback address; empty: the system's choice, 127.0.0.1).

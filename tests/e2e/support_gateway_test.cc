@@ -5,7 +5,6 @@
 // every other way in is refused — and each refusal is in the environment's
 // audit log, which still verifies.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <set>
 
@@ -19,10 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string basic(const std::string& user, const std::string& password) {
-  return "Basic " + crypto::base64(user + ":" + password);
-}
 
 std::string strip_zeros(std::string serial) {
   while (serial.size() > 1 && serial[0] == '0') serial.erase(0, 1);
@@ -56,12 +51,6 @@ class SupportGatewayTest : public CliServerTest {
     ASSERT_EQ(gateway_.rfind("https://127.0.0.1:", 0), 0u) << gateway_;
     operator_ = token_env("operator", "eve@vendor.example");
     approver_ = token_env("approver", "bob@vendor.example");
-  }
-
-  std::map<std::string, std::string> token_env(const std::string& role, const std::string& subject) {
-    RunResult minted = byoc({"token", "create", "--role", role, "--subject", subject, "-o", "json"});
-    EXPECT_EQ(minted.code, 0) << minted.err;
-    return {{"BYOC_TOKEN", parse_json(minted.out).value("token", "")}};
   }
 
   // Requested by the operator, approved, the certificate collected: its id.
