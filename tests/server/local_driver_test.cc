@@ -44,8 +44,12 @@ class LocalDriverTest : public ::testing::Test {
   }
   pid_t last_pid() {
     std::optional<std::string> text;
-    EXPECT_TRUE(testing::eventually([&] { return (text = files::read_if_exists(dir.path() / "last.pid")).has_value(); }, 5s));
-    return text ? std::stoi(*text) : 0;
+    // The shell creates the file before it writes the pid: wait for the whole line.
+    EXPECT_TRUE(testing::eventually([&] {
+      text = files::read_if_exists(dir.path() / "last.pid");
+      return text && !text->empty() && text->back() == '\n';
+    }, 5s));
+    return text && !text->empty() && text->back() == '\n' ? std::stoi(*text) : 0;
   }
 
   testing::TempDir dir;
