@@ -7,7 +7,7 @@ packages=(
   # build
   cmake ninja-build g++ ccache pkg-config lld
   libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
-  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libglpk-dev
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libglpk-dev libpugixml-dev
   prometheus-cpp-dev libzookeeper-mt-dev libpq-dev
   # real components the data plane and the tests run
   clickhouse-server clickhouse-client nginx-full zookeeper openssl curl procps iproute2
@@ -40,16 +40,20 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node modules of the OpenAPI conformance test (ajv), pinned by its lock file.
-# Reinstalled only when missing or older than the lock.
-openapi_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/openapi"
-openapi_stamp="$openapi_dir/node_modules/.package-lock.json"
-if [[ ! -f "$openapi_stamp" || "$openapi_dir/package-lock.json" -nt "$openapi_stamp" ]]; then
-  if command -v npm >/dev/null; then
-    echo "setup: installing the node modules of tests/openapi"
-    npm ci --prefix "$openapi_dir" --no-audit --no-fund --loglevel=error >/dev/null
-    touch "$openapi_stamp"
-  else
-    echo "setup: npm not found; tests/openapi (the OpenAPI conformance test) needs Node.js and npm" >&2
+# Node modules of the tests that run on Node, each pinned by its lock file:
+# the OpenAPI conformance test and the CloudFormation schema check (ajv), and
+# the independent SigV4 check (AWS's own JavaScript signer). Reinstalled only
+# when missing or older than the lock.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for node_dir in tests/openapi tests/aws/signer; do
+  stamp="$root/$node_dir/node_modules/.package-lock.json"
+  if [[ ! -f "$stamp" || "$root/$node_dir/package-lock.json" -nt "$stamp" ]]; then
+    if command -v npm >/dev/null; then
+      echo "setup: installing the node modules of $node_dir"
+      npm ci --prefix "$root/$node_dir" --no-audit --no-fund --loglevel=error >/dev/null
+      touch "$stamp"
+    else
+      echo "setup: npm not found; $node_dir (a test run on Node.js) needs Node.js and npm" >&2
+    fi
   fi
-fi
+done

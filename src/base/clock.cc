@@ -8,6 +8,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "base/scan.h"
+
 namespace byoc {
 namespace {
 
@@ -176,21 +178,70 @@ std::string format_rfc3339(int64_t unix_seconds) {
 }
 
 std::optional<int64_t> parse_rfc3339(std::string_view text) {
-  // Exactly what format_rfc3339 writes: a round trip decides (it also
-  // rejects impossible dates such as February 30th, which timegm would roll).
-  if (text.size() != 20) return std::nullopt;
-  std::tm tm{};
-  int consumed = 0;
-  std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-      consumed != 20)
+  // Exactly what format_rfc3339 writes.
+  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;
+  auto t = parse_iso8601(text);
+  if (!t) return std::nullopt;
+  return t->seconds;
+}
+
+std::optional<int64_t> unix_from_civil(int year, int month, int day, int hour, int minute, int second) {
+  static constexpr int kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 59)
     return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  int64_t seconds = static_cast<int64_t>(timegm(&tm));
-  if (format_rfc3339(seconds) != text) return std::nullopt;
-  return seconds;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDaysIn[month - 1] + (month == 2 && leap ? 1 : 0)) return std::nullopt;
+  // Days since 1970-01-01 (H. Hinnant's days_from_civil).
+  const int64_t y = month <= 2 ? year - 1 : year;
+  const int64_t era = y / 400;  // y >= 0
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = era * 146097 + doe - 719468;
+  return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+std::optional<UnixTime> parse_iso8601(std::string_view s) {
+  size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!scan::digits(s, pos, 4, year) || !scan::literal(s, pos, '-') || !scan::digits(s, pos, 2, month) ||
+      !scan::literal(s, pos, '-') || !scan::digits(s, pos, 2, day))
+    return std::nullopt;
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) return std::nullopt;
+  ++pos;
+  if (!scan::digits(s, pos, 2, hour) || !scan::literal(s, pos, ':') || !scan::digits(s, pos, 2, minute) ||
+      !scan::literal(s, pos, ':') || !scan::digits(s, pos, 2, second))
+    return std::nullopt;
+  int32_t micros = 0;
+  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+    ++pos;
+    const size_t first = pos;
+    int32_t scale = 100000;
+    for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos, scale /= 10) micros += (s[pos] - '0') * scale;
+    if (pos == first) return std::nullopt;
+  }
+  int offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    const int sign = s[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh, om = 0;
+    if (!scan::digits(s, pos, 2, oh)) return std::nullopt;
+    if (pos < s.size()) {
+      scan::literal(s, pos, ':');
+      if (!scan::digits(s, pos, 2, om)) return std::nullopt;
+    }
+    if (oh > 23 || om > 59) return std::nullopt;
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;  // a time without its offset names no instant
+  }
+  if (pos != s.size()) return std::nullopt;
+  auto seconds = unix_from_civil(year, month, day, hour, minute, second);
+  if (!seconds) return std::nullopt;
+  return UnixTime{*seconds - offset_seconds, micros};
 }
 
 }  // namespace byoc

@@ -135,4 +135,19 @@ std::string format_rfc3339(int64_t unix_seconds);
 // The inverse, for exactly that form ("YYYY-MM-DDTHH:MM:SSZ"); nullopt otherwise.
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 
+// Seconds since the Unix epoch of a UTC calendar time; nullopt for one that
+// cannot be (February 30th, hour 24, second 60) or a year outside 1-9999.
+std::optional<int64_t> unix_from_civil(int year, int month, int day, int hour, int minute, int second);
+
+// A point in time to the microsecond.
+struct UnixTime {
+  int64_t seconds = 0;
+  int32_t micros = 0;  // 0..999999, after `seconds`
+};
+// An RFC 3339 date-time, the ISO 8601 profile: "2019-12-16T23:48:18Z",
+// "2019-12-16T23:48:18.123-01:00", with 't' or ' ' for 'T', 'z' for 'Z', an
+// offset as +HH:MM, +HHMM or +HH, and a fraction of any length (kept to the
+// microsecond). Impossible dates are rejected, as unix_from_civil() does.
+std::optional<UnixTime> parse_iso8601(std::string_view text);
+
 }  // namespace byoc

@@ -56,6 +56,7 @@ struct RequestTrace {
 
 struct HttpRequest {
   std::string method;
+  std::string target;                         // the request target exactly as sent (signature checks)
   std::string path;                           // without the query string, percent-decoded
   std::map<std::string, std::string> query;   // decoded
   std::map<std::string, std::string> headers; // names lowercased

@@ -355,6 +355,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     HttpRequest req;
     req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
     req.path = std::move(target_.path);
     req.query = std::move(target_.query);
     for (const auto& field : msg) {

@@ -7,8 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/app.h"
-#include "testing/testing.h"
+#include "cli_fixture.h"
 
 namespace byoc::cli {
 namespace {
@@ -26,28 +25,14 @@ std::string read(const fs::path& file) {
   return s.str();
 }
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-class AwsCliTest : public ::testing::Test {
+class AwsCliTest : public AwsCliFixture {
  protected:
-  Result run_cli(std::vector<std::string> args) {
-    std::ostringstream out, err;
-    Io io{out, err, clock_, false, map_env({{"HOME", home_.path().string()}})};
-    int code = run(args, io);
-    return {code, out.str(), err.str()};
-  }
   std::vector<std::string> sign_args(const fs::path& request) {
     return {"aws", "sign-request", "--access-key", "AKIDEXAMPLE", "--secret-key",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "--session-token",
             "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267", "--region", "us-east-1",
             "--service", "service", "--time", "20150830T123600Z", "--request", request.string()};
   }
-  testing::TempDir home_;
-  SystemClock clock_;
 };
 
 TEST_F(AwsCliTest, HeaderFormMatchesSuite) {

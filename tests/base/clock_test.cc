@@ -126,6 +126,35 @@ TEST(ManualClock, SleepEndsAtTheDeadlineOrTheStopFlag) {
   EXPECT_FALSE(stopped.get());
 }
 
+TEST(CivilTime, ImpossibleDatesAndYearsOutOfRangeAreRefused) {
+  EXPECT_EQ(unix_from_civil(1970, 1, 1, 0, 0, 0), 0);
+  EXPECT_EQ(unix_from_civil(2024, 2, 29, 12, 0, 0), 1709208000);
+  EXPECT_EQ(unix_from_civil(2023, 2, 29, 0, 0, 0), std::nullopt);
+  EXPECT_EQ(unix_from_civil(2027, 4, 31, 0, 0, 0), std::nullopt);
+  EXPECT_EQ(unix_from_civil(2027, 1, 1, 24, 0, 0), std::nullopt);
+  EXPECT_EQ(unix_from_civil(2027, 1, 1, 0, 0, 60), std::nullopt);
+  EXPECT_EQ(unix_from_civil(0, 1, 1, 0, 0, 0), std::nullopt);
+  EXPECT_EQ(unix_from_civil(10000, 1, 1, 0, 0, 0), std::nullopt);
+}
+
+TEST(CivilTime, Iso8601ReadsOffsetsAndFractions) {
+  auto at = [](std::string_view text) -> std::optional<std::pair<int64_t, int32_t>> {
+    auto t = parse_iso8601(text);
+    if (!t) return std::nullopt;
+    return std::make_pair(t->seconds, t->micros);
+  };
+  EXPECT_EQ(at("2019-12-16T23:48:18Z"), std::make_pair(int64_t{1576540098}, 0));
+  EXPECT_EQ(at("2019-12-16T22:48:18-01:00"), std::make_pair(int64_t{1576540098}, 0));
+  EXPECT_EQ(at("2019-12-17T00:48:18+0100"), std::make_pair(int64_t{1576540098}, 0));
+  EXPECT_EQ(at("2019-12-16 23:48:18.1234567z"), std::make_pair(int64_t{1576540098}, 123456));
+  EXPECT_EQ(at("2019-12-16T23:48:18"), std::nullopt) << "no offset: not a point in time";
+  EXPECT_EQ(at("2019-02-30T00:00:00Z"), std::nullopt);
+  EXPECT_EQ(at("2019-12-16T23:48:18+24:00"), std::nullopt);
+  EXPECT_EQ(at("2019-12-16T23:48:18Zjunk"), std::nullopt);
+  EXPECT_EQ(parse_rfc3339("2019-12-16T23:48:18Z"), 1576540098);
+  EXPECT_EQ(parse_rfc3339("2019-12-16T23:48:18.5Z"), std::nullopt) << "the strict form only";
+}
+
 TEST(SystemClock, ScheduleRunsOnItsThreadAndCancelPreventsIt) {
   SystemClock clock;
   std::promise<std::thread::id> ran;
