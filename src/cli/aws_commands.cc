@@ -2,6 +2,10 @@
 // on standard input or --request FILE) with SigV4 and prints the signed
 // request. Offline and deterministic (the time is a flag): for checking a
 // signature against another SDK's, or against a SignatureDoesNotMatch answer.
+//
+// `byoc aws onboarding-template` and `byoc aws infra-template`: print the
+// CloudFormation templates (JSON, stdout) byoc asks a customer to deploy and
+// deploys itself; offline, pure renderers behind them.
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -10,6 +14,8 @@
 #include "base/error.h"
 #include "cli/resource_commands.h"
 #include "cloud/aws/sigv4.h"
+#include "cloud/aws/templates/infra_template.h"
+#include "cloud/aws/templates/onboarding_template.h"
 
 namespace byoc::cli {
 namespace {
@@ -57,12 +63,94 @@ void add_sign_request(CLI::App* aws, CommandSet& commands) {
       });
 }
 
+void add_onboarding_template(CLI::App* aws, CommandSet& commands) {
+  struct Flags {
+    aws::OnboardingOptions options;
+    std::string region = "us-east-1";
+    std::string template_url;
+    std::string stack_name = "byoc-onboarding";
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = aws->add_subcommand("onboarding-template",
+                                  "Print the customer's onboarding CloudFormation template (the role byoc assumes)");
+  sub->add_option("--management-account", f->options.management_account, "The vendor's AWS account id (12 digits)")
+      ->required();
+  sub->add_option("--external-id", f->options.external_id, "The environment's ExternalId")->required();
+  sub->add_option("--permissions-boundary", f->options.permissions_boundary,
+                  "IAM policy ARN every role byoc creates must carry as its permissions boundary");
+  sub->add_option("--role-name", f->options.role_name, "Name of the role (default ByocManagementRole)");
+  sub->add_option("--region", f->region, "Region of the quick-create link (default us-east-1)");
+  sub->add_option("--template-url", f->template_url, "Where the template is uploaded (https, S3): prints the "
+                                                     "quick-create link on standard error");
+  sub->add_option("--stack-name", f->stack_name, "Stack name in the quick-create link (default byoc-onboarding)");
+  on_run(
+      sub, commands,
+      [f, &io = commands.io] {
+        nlohmann::json tmpl = aws::render_onboarding_template(f->options);
+        io.out << tmpl.dump(2) << "\n" << std::flush;
+        if (f->template_url.empty())
+          io.err << "upload this template to S3 and pass its URL as --template-url for the quick-create link\n";
+        else
+          io.err << "quick-create: "
+                 << aws::onboarding_quick_create_url(f->region, f->template_url, f->stack_name,
+                                                     f->options.external_id)
+                 << "\n";
+        return 0;
+      },
+      [f] {
+        if (!f->template_url.empty() && f->template_url.rfind("https://", 0) != 0)
+          throw CLI::ValidationError("--template-url", "the template URL is an https:// (S3) URL");
+      });
+}
+
+void add_infra_template(CLI::App* aws, CommandSet& commands) {
+  struct Flags {
+    aws::InfraOptions options;
+    std::string nat = "per-zone";
+  };
+  auto f = std::make_shared<Flags>();
+  auto& o = f->options;
+  auto* sub = aws->add_subcommand("infra-template", "Print the data-plane CloudFormation template of an environment");
+  sub->add_option("--name", o.name, "Environment name")->required();
+  sub->add_option("--region", o.region, "Region, e.g. us-east-1")->required();
+  sub->add_option("--cidr", o.cidr, "VPC CIDR, e.g. 10.0.0.0/16 (the existing VPC's with --existing-vpc)")->required();
+  sub->add_option("--zones", o.zones, "Availability zones, comma-separated (2 to 6)")->required()->delimiter(',');
+  sub->add_option("--nat", f->nat, "NAT gateways: single or per-zone (default)")
+      ->check(CLI::IsMember({"single", "per-zone"}));
+  sub->add_option("--eks-version", o.eks_version, "Kubernetes version of the EKS cluster");
+  sub->add_option("--api-allowed-cidrs", o.api_allowed_cidrs,
+                  "CIDRs allowed to reach the EKS API's public endpoint (the management plane's NAT addresses)")
+      ->delimiter(',');
+  sub->add_flag("--private-api", o.private_api, "EKS API reachable from inside the VPC only");
+  sub->add_option("--existing-vpc", o.existing.vpc_id, "Use this VPC (no network resources are created)");
+  sub->add_option("--private-subnets", o.existing.private_subnets, "With --existing-vpc: one private subnet per zone")
+      ->delimiter(',');
+  sub->add_option("--public-subnets", o.existing.public_subnets, "With --existing-vpc: one public subnet per zone")
+      ->delimiter(',');
+  sub->add_option("--instance-types", o.instance_types, "Node group instance types, comma-separated")->delimiter(',');
+  sub->add_option("--max-nodes", o.max_nodes_per_group, "Most nodes in one node group (default 6)");
+  sub->add_option("--endpoint-principals", o.endpoint_principals,
+                  "IAM principal ARNs allowed to connect to the endpoint service")
+      ->delimiter(',');
+  sub->add_flag("--peering", o.peering, "Add the accepter side of a VPC peering");
+  sub->add_option("--permissions-boundary", o.permissions_boundary,
+                  "The permissions boundary given at onboarding (set on every role)");
+  on_run(sub, commands, [f, &io = commands.io] {
+    f->options.nat = f->nat == "single" ? aws::NatMode::kSingle : aws::NatMode::kPerZone;
+    nlohmann::json tmpl = aws::render_infra_template(f->options);
+    io.out << tmpl.dump(2) << "\n" << std::flush;
+    return 0;
+  });
+}
+
 }  // namespace
 
 void add_aws_commands(CLI::App& app, CommandSet& commands) {
-  auto* aws = app.add_subcommand("aws", "AWS tools that need no server: request signing");
+  auto* aws = app.add_subcommand("aws", "AWS tools that need no server: request signing, CloudFormation templates");
   aws->require_subcommand(1);
   add_sign_request(aws, commands);
+  add_onboarding_template(aws, commands);
+  add_infra_template(aws, commands);
 }
 
 }  // namespace byoc::cli

@@ -1,0 +1,193 @@
+#include "cloud/aws/templates/vendor_actions.h"
+
+#include <set>
+
+namespace byoc::aws {
+namespace {
+
+// ARN patterns (Fn::Sub syntax, resolved in the customer's account).
+const std::string kStacks = "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/byoc-*/*";
+const std::string kClusters = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/byoc-*";
+const std::string kNodegroups = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:nodegroup/byoc-*/*/*";
+const std::string kRoles = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/byoc-*";
+// The onboarding role itself (RoleName is the onboarding template's parameter).
+const std::string kOwnRole = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}";
+const std::string kPeeringRoles = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/byoc-*-peering-accepter";
+const std::string kServiceLinkedRoles = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*";
+const std::string kBuckets = "arn:${AWS::Partition}:s3:::byoc-*";
+const std::string kEksLogGroups = "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:/aws/eks/byoc-*";
+const std::string kLoadBalancers =
+    "arn:${AWS::Partition}:elasticloadbalancing:*:${AWS::AccountId}:loadbalancer/net/byoc-*/*";
+
+std::vector<ResourceActions> build() {
+  using G = Gate;
+  return {
+      {"byoc management plane",
+       "stack",
+       {{G::kNone,
+         {"sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings",
+          "ec2:DescribeVpcs", "ec2:DescribeSubnets", "servicequotas:GetServiceQuota", "servicequotas:ListServiceQuotas",
+          "elasticloadbalancing:DescribeLoadBalancers"}},
+        {G::kNone, {"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"}, {kStacks}},
+        {G::kNone, {"eks:DescribeCluster"}, {kClusters}},
+        // The pre-flight asks IAM what this very role may do.
+        {G::kNone, {"iam:SimulatePrincipalPolicy", "iam:GetRole"}, {kOwnRole}}}},
+      {"AWS::CloudFormation::Stack",
+       "stack",
+       {{G::kRequestTag, {"cloudformation:CreateStack"}, {kStacks}},
+        {G::kResourceTag, {"cloudformation:UpdateStack", "cloudformation:DeleteStack"}, {kStacks}}}},
+      {"AWS::EC2::VPC",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateVpc"}},
+        {G::kResourceTag, {"ec2:ModifyVpcAttribute", "ec2:DeleteVpc"}},
+        {G::kNone, {"ec2:DescribeVpcAttribute"}}}},
+      {"AWS::EC2::Subnet",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateSubnet"}}, {G::kResourceTag, {"ec2:ModifySubnetAttribute", "ec2:DeleteSubnet"}}}},
+      {"AWS::EC2::InternetGateway",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateInternetGateway"}},
+        {G::kResourceTag, {"ec2:DeleteInternetGateway"}},
+        {G::kNone, {"ec2:DescribeInternetGateways"}}}},
+      {"AWS::EC2::VPCGatewayAttachment",
+       "network",
+       {{G::kResourceTag, {"ec2:AttachInternetGateway", "ec2:DetachInternetGateway"}}}},
+      {"AWS::EC2::EIP",
+       "network",
+       {{G::kRequestTag, {"ec2:AllocateAddress"}},
+        {G::kResourceTag, {"ec2:ReleaseAddress"}},
+        {G::kNone, {"ec2:DescribeAddresses"}}}},
+      {"AWS::EC2::NatGateway",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateNatGateway"}},
+        {G::kResourceTag, {"ec2:DeleteNatGateway"}},
+        {G::kNone, {"ec2:DescribeNatGateways"}}}},
+      {"AWS::EC2::RouteTable",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateRouteTable"}},
+        {G::kResourceTag, {"ec2:DeleteRouteTable"}},
+        {G::kNone, {"ec2:DescribeRouteTables"}}}},
+      {"AWS::EC2::Route", "network", {{G::kResourceTag, {"ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"}}}},
+      {"AWS::EC2::SubnetRouteTableAssociation",
+       "network",
+       {{G::kResourceTag, {"ec2:AssociateRouteTable", "ec2:DisassociateRouteTable"}}}},
+      {"AWS::EC2::VPCEndpoint",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateVpcEndpoint"}},
+        {G::kResourceTag, {"ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints"}},
+        {G::kNone, {"ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists"}}}},
+      {"AWS::EC2::SecurityGroup",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateSecurityGroup"}},
+        {G::kResourceTag,
+         {"ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+          "ec2:RevokeSecurityGroupEgress", "ec2:DeleteSecurityGroup"}},
+        {G::kNone, {"ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"}}}},
+      {"AWS::EC2::VPCEndpointService",
+       "network",
+       {{G::kRequestTag, {"ec2:CreateVpcEndpointServiceConfiguration"}},
+        {G::kResourceTag,
+         {"ec2:ModifyVpcEndpointServiceConfiguration", "ec2:DeleteVpcEndpointServiceConfigurations"}},
+        {G::kNone, {"ec2:DescribeVpcEndpointServiceConfigurations"}}}},
+      {"AWS::EC2::VPCEndpointServicePermissions",
+       "network",
+       {{G::kResourceTag, {"ec2:ModifyVpcEndpointServicePermissions"}},
+        {G::kNone, {"ec2:DescribeVpcEndpointServicePermissions"}}}},
+      {"EC2 tags",
+       "network",
+       {{G::kTagOnCreate, {"ec2:CreateTags"}}, {G::kTag, {"ec2:CreateTags"}}, {G::kUntag, {"ec2:DeleteTags"}}}},
+      {"AWS::IAM::Role",
+       "identity",
+       {{G::kRequestTag, {"iam:CreateRole"}, {kRoles}, true},
+        {G::kRequestTag, {"iam:TagRole"}, {kRoles}},
+        {G::kResourceTag, {"iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy"}, {kRoles}},
+        {G::kManagedPolicy, {"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, {kRoles}, true},
+        // Only the peering accepter carries an inline policy (its one action:
+        // ec2:AcceptVpcPeeringConnection); a permissions boundary bounds it.
+        {G::kNamed, {"iam:PutRolePolicy", "iam:DeleteRolePolicy"}, {kPeeringRoles}, true},
+        {G::kNone, {"iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"},
+         {kRoles}},
+        {G::kTag, {"iam:TagRole"}, {kRoles}},
+        {G::kUntag, {"iam:UntagRole"}, {kRoles}},
+        {G::kPassRole, {"iam:PassRole"}, {kRoles}},
+        {G::kServiceLinkedRole, {"iam:CreateServiceLinkedRole"}, {kServiceLinkedRoles}}}},
+      {"AWS::EKS::Cluster",
+       "cluster",
+       {{G::kRequestTag, {"eks:CreateCluster"}, {kClusters}},
+        {G::kResourceTag, {"eks:DeleteCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion"}, {kClusters}},
+        {G::kNone, {"eks:DescribeUpdate"}, {kClusters, kNodegroups}}}},
+      {"AWS::EKS::Nodegroup",
+       "cluster",
+       {{G::kRequestTag, {"eks:CreateNodegroup"}, {kClusters, kNodegroups}},
+        {G::kResourceTag, {"eks:DeleteNodegroup", "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion"},
+         {kNodegroups}},
+        {G::kNone, {"eks:DescribeNodegroup", "eks:ListNodegroups"}, {kClusters, kNodegroups}}}},
+      {"EKS tags",
+       "cluster",
+       {{G::kTag, {"eks:TagResource"}, {kClusters, kNodegroups}},
+        {G::kUntag, {"eks:UntagResource"}, {kClusters, kNodegroups}}}},
+      {"AWS::Logs::LogGroup",
+       "cluster",
+       {{G::kNamed,
+         {"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource",
+          "logs:ListTagsForResource"},
+         {kEksLogGroups}},
+        {G::kNone, {"logs:DescribeLogGroups"}}}},
+      {"AWS::S3::Bucket",
+       "stack",
+       {{G::kNamed,
+         {"s3:CreateBucket", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutEncryptionConfiguration",
+          "s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock",
+          "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls", "s3:PutBucketVersioning",
+          "s3:GetBucketVersioning"},
+         {kBuckets}}}},
+      {"AWS::ElasticLoadBalancingV2::LoadBalancer",
+       "stack",
+       {{G::kRequestTag, {"elasticloadbalancing:CreateLoadBalancer"}, {kLoadBalancers}},
+        {G::kTagOnCreate, {"elasticloadbalancing:AddTags"}, {kLoadBalancers}},
+        {G::kResourceTag,
+         {"elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+          "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"},
+         {kLoadBalancers}},
+        {G::kTag, {"elasticloadbalancing:AddTags"}, {kLoadBalancers}},
+        {G::kUntag, {"elasticloadbalancing:RemoveTags"}, {kLoadBalancers}},
+        {G::kNone, {"elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeTags"}}}},
+  };
+}
+
+}  // namespace
+
+const std::vector<ResourceActions>& vendor_action_groups() {
+  static const std::vector<ResourceActions> groups = build();
+  return groups;
+}
+
+std::vector<std::string> vendor_actions() {
+  std::set<std::string> all;
+  for (const auto& group : vendor_action_groups())
+    for (const auto& grant : group.grants) all.insert(grant.actions.begin(), grant.actions.end());
+  return {all.begin(), all.end()};
+}
+
+const std::vector<std::string>& eks_managed_policy_arns() {
+  static const std::vector<std::string> arns = {
+      "arn:${AWS::Partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+      "arn:${AWS::Partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+      "arn:${AWS::Partition}:iam::aws:policy/AmazonEKS_CNI_Policy",
+      "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+  };
+  return arns;
+}
+
+const std::vector<std::string>& pass_role_services() {
+  static const std::vector<std::string> services = {"eks.amazonaws.com", "ec2.amazonaws.com"};
+  return services;
+}
+
+const std::vector<std::string>& service_linked_role_services() {
+  static const std::vector<std::string> services = {"eks.amazonaws.com", "eks-nodegroup.amazonaws.com",
+                                                    "elasticloadbalancing.amazonaws.com"};
+  return services;
+}
+
+}  // namespace byoc::aws
