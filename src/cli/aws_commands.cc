@@ -145,12 +145,15 @@ void add_infra_template(CLI::App* aws, CommandSet& commands) {
 
 }  // namespace
 
+void add_aws_preflight(CLI::App* aws, CommandSet& commands);  // aws_preflight_command.cc
+
 void add_aws_commands(CLI::App& app, CommandSet& commands) {
-  auto* aws = app.add_subcommand("aws", "AWS tools that need no server: request signing, CloudFormation templates");
+  auto* aws = app.add_subcommand("aws", "AWS tools that need no server: request signing, CloudFormation templates, the pre-flight");
   aws->require_subcommand(1);
   add_sign_request(aws, commands);
   add_onboarding_template(aws, commands);
   add_infra_template(aws, commands);
+  add_aws_preflight(aws, commands);
 }
 
 }  // namespace byoc::cli

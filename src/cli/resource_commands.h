@@ -21,8 +21,8 @@ void add_plane_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
 void add_audit_commands(CLI::App& app, CommandSet& commands);
 void add_access_commands(CLI::App& app, CommandSet& commands);
-// `byoc aws …`: offline AWS tools (request signing, the CloudFormation
-// templates); no server involved.
+// `byoc aws …`: AWS tools that need no byoc server (request signing, the
+// CloudFormation templates, the pre-flight of a customer's account).
 void add_aws_commands(CLI::App& app, CommandSet& commands);
 
 }  // namespace byoc::cli
