@@ -23,7 +23,7 @@ OPERATIONS = {
     "ec2-2016-11-15": ["DescribeAddresses", "DescribeAvailabilityZones", "DescribeInstanceTypeOfferings",
                        "DescribeVpcs", "DescribeSubnets"],
     "eks-2017-11-01": ["DescribeCluster", "ListClusters"],
-    "service-quotas-2019-06-24": ["GetServiceQuota", "ListServiceQuotas"],
+    "service-quotas-2019-06-24": ["GetAWSDefaultServiceQuota", "GetServiceQuota"],
     "elasticloadbalancingv2-2015-12-01": ["DescribeLoadBalancers"],
 }
 

@@ -6,6 +6,7 @@
 // `byoc aws onboarding-template` and `byoc aws infra-template`: print the
 // CloudFormation templates (JSON, stdout) byoc asks a customer to deploy and
 // deploys itself; offline, pure renderers behind them.
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -75,10 +76,17 @@ void add_onboarding_template(CLI::App* aws, CommandSet& commands) {
                                   "Print the customer's onboarding CloudFormation template (the role byoc assumes)");
   sub->add_option("--management-account", f->options.management_account, "The vendor's AWS account id (12 digits)")
       ->required();
+  sub->add_option("--management-principal", f->options.management_principal,
+                  "The role in the management account that may assume this one (default "
+                  "arn:aws:iam::<management-account>:role/byoc-management-plane)");
   sub->add_option("--external-id", f->options.external_id, "The environment's ExternalId")->required();
   sub->add_option("--permissions-boundary", f->options.permissions_boundary,
-                  "IAM policy ARN every role byoc creates must carry as its permissions boundary");
-  sub->add_option("--role-name", f->options.role_name, "Name of the role (default ByocManagementRole)");
+                  "IAM policy ARN set as the permissions boundary of the data-plane roles the stack creates");
+  sub->add_option("--role-name", f->options.role_name,
+                  "Name of the role (default ByocManagementRole; at most 48 characters, not byoc-…); the data-plane "
+                  "roles are named after it");
+  sub->add_option("--peer-account", f->options.peer_account,
+                  "Create the VPC peering accepter role, assumable by this account (12 digits)");
   sub->add_option("--region", f->region, "Region of the quick-create link (default us-east-1)");
   sub->add_option("--template-url", f->template_url, "Where the template is uploaded (https, S3): prints the "
                                                      "quick-create link on standard error");
@@ -112,6 +120,20 @@ void add_infra_template(CLI::App* aws, CommandSet& commands) {
   auto& o = f->options;
   auto* sub = aws->add_subcommand("infra-template", "Print the data-plane CloudFormation template of an environment");
   sub->add_option("--name", o.name, "Environment name")->required();
+  sub->add_option("--environment-id", o.environment_id,
+                  "byoc's id of the environment (lowercased; 4 to 16 letters and digits): names the retained backup "
+                  "bucket")
+      ->required()
+      ->transform([](std::string v) {
+        for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return v;
+      });
+  sub->add_option("--account", o.account,
+                  "The customer's AWS account id: the cluster and node role ARNs are "
+                  "arn:aws:iam::<account>:role/byoc/<onboarding role name>-EksCluster / -EksNode")
+      ->required();
+  sub->add_option("--onboarding-role-name", o.onboarding_role_name,
+                  "The onboarding stack's RoleName (default ByocManagementRole)");
   sub->add_option("--region", o.region, "Region, e.g. us-east-1")->required();
   sub->add_option("--cidr", o.cidr, "VPC CIDR, e.g. 10.0.0.0/16 (the existing VPC's with --existing-vpc)")->required();
   sub->add_option("--zones", o.zones, "Availability zones, comma-separated (2 to 6)")->required()->delimiter(',');
@@ -128,17 +150,26 @@ void add_infra_template(CLI::App* aws, CommandSet& commands) {
   sub->add_option("--public-subnets", o.existing.public_subnets, "With --existing-vpc: one public subnet per zone")
       ->delimiter(',');
   sub->add_option("--instance-types", o.instance_types, "Node group instance types, comma-separated")->delimiter(',');
-  sub->add_option("--max-nodes", o.max_nodes_per_group, "Most nodes in one node group (default 6)");
+  sub->add_option("--max-nodes", o.max_nodes_per_group, "Most nodes in one node group, 2 to 100 (default 6)");
   sub->add_option("--endpoint-principals", o.endpoint_principals,
                   "IAM principal ARNs allowed to connect to the endpoint service")
       ->delimiter(',');
-  sub->add_flag("--peering", o.peering, "Add the accepter side of a VPC peering");
-  sub->add_option("--permissions-boundary", o.permissions_boundary,
-                  "The permissions boundary given at onboarding (set on every role)");
+  sub->add_flag("--peering", o.peering,
+                "Add the routes of a VPC peering (the accepter role is the onboarding stack's, --peer-account)");
   on_run(sub, commands, [f, &io = commands.io] {
     f->options.nat = f->nat == "single" ? aws::NatMode::kSingle : aws::NatMode::kPerZone;
     nlohmann::json tmpl = aws::render_infra_template(f->options);
     io.out << tmpl.dump(2) << "\n" << std::flush;
+    const auto& e = f->options.existing;
+    if (!e.vpc_id.empty()) {
+      std::string ids = e.vpc_id;
+      for (const auto* list : {&e.private_subnets, &e.public_subnets})
+        for (const auto& s : *list) ids += " " + s;
+      io.err << "existing VPC: tag it and its subnets byoc=true before deploying (the onboarding role creates "
+                "resources only in byoc-tagged networks, and may then change them as byoc resources): "
+                "aws ec2 create-tags --tags Key=byoc,Value=true --resources "
+             << ids << "\n";
+    }
     return 0;
   });
 }

@@ -159,7 +159,7 @@ function selfTest(tmpl) {
     'unknown property': (t) => { t.Resources.Vpc.Properties.CidrBlocks = '10.0.0.0/16'; },
     'wrong type': (t) => { t.Resources.Vpc.Properties.EnableDnsSupport = 'yes'; },
     'bad enum': (t) => { t.Resources.SystemNodegroup.Properties.AmiType = 'UBUNTU'; },
-    'pattern': (t) => { t.Resources.ClusterLogGroup.Properties.LogGroupName = 'has space'; },
+    'pattern': (t) => { t.Resources.Cluster.Properties.Name = ' has space'; },
     'missing required': (t) => { delete t.Resources.Cluster.Properties.RoleArn; },
     'nested $ref': (t) => { t.Resources.Cluster.Properties.Logging.ClusterLogging.EnabledTypes[0].Type = 'everything'; },
     'read-only': (t) => { t.Resources.Vpc.Properties.VpcId = 'vpc-1'; },

@@ -28,7 +28,7 @@ TEST(EmbeddedModels, EachLoadsWithItsProtocolAndOperations) {
        {"CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks", "DescribeStackEvents"}},
       {Service::kEc2, "ec2", "EC2", {"DescribeAvailabilityZones", "DescribeInstanceTypeOfferings"}},
       {Service::kEks, "rest-json", "EKS", {"DescribeCluster"}},
-      {Service::kServiceQuotas, "json", "Service Quotas", {"GetServiceQuota", "ListServiceQuotas"}},
+      {Service::kServiceQuotas, "json", "Service Quotas", {"GetServiceQuota", "GetAWSDefaultServiceQuota"}},
       {Service::kElasticLoadBalancingV2, "query", "Elastic Load Balancing v2", {"DescribeLoadBalancers"}},
   };
   for (const auto& e : expected) {

@@ -1,6 +1,7 @@
 // The template variants the tests render (issue 14, "Must show"): 2 and 3
 // zones, /16 and /20, single and per-zone NAT, existing VPC, private API,
-// peering, a permissions boundary. Shared by templates_test and the
+// peering (the accepter role in the onboarding stack), a permissions
+// boundary on the onboarding stack's data-plane roles. Shared by templates_test and the
 // generator whose output the schema check (cfn_validate.mjs) reads.
 #pragma once
 
@@ -16,6 +17,8 @@ namespace byoc::aws::testing {
 inline aws::InfraOptions base_infra() {
   aws::InfraOptions o;
   o.name = "prod";
+  o.environment_id = "e7f3a9c0";
+  o.account = "444455556666";
   o.region = "us-east-1";
   o.cidr = "10.0.0.0/16";
   o.zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
@@ -68,9 +71,9 @@ inline std::vector<std::pair<std::string, aws::InfraOptions>> infra_variants() {
     o.cidr = "100.64.0.0/22";
     o.peering = true;
     o.endpoint_principals.clear();
-    o.permissions_boundary = "arn:aws:iam::444455556666:policy/byoc-boundary";
+    o.onboarding_role_name = "CustomByocRole";
     o.instance_types = {"m6i.large", "m7g.xlarge", "c6i.2xlarge"};
-    v.emplace_back("infra-22-peering-boundary", o);
+    v.emplace_back("infra-22-peering-custom-role", o);
   }
   {
     auto o = base_infra();
@@ -90,7 +93,9 @@ inline std::vector<std::pair<std::string, aws::OnboardingOptions>> onboarding_va
   aws::OnboardingOptions bounded = plain;
   bounded.permissions_boundary = "arn:aws:iam::444455556666:policy/byoc-boundary";
   bounded.role_name = "CustomByocRole";
-  return {{"onboarding", plain}, {"onboarding-boundary", bounded}};
+  bounded.management_principal = "arn:aws:iam::111122223333:role/ops/byoc-control";
+  bounded.peer_account = "777788889999";
+  return {{"onboarding", plain}, {"onboarding-boundary-peering", bounded}};
 }
 
 }  // namespace byoc::aws::testing

@@ -16,7 +16,8 @@ class AwsTemplatesCliTest : public AwsCliFixture {
  protected:
   std::vector<std::string> infra_args() {
     return {"aws", "infra-template", "--name", "prod", "--region", "us-east-1", "--cidr", "10.0.0.0/20",
-            "--zones", "us-east-1a,us-east-1b,us-east-1c", "--api-allowed-cidrs", "203.0.113.0/24"};
+            "--zones", "us-east-1a,us-east-1b,us-east-1c", "--api-allowed-cidrs", "203.0.113.0/24",
+            "--environment-id", "EnvA1B2", "--account", "444455556666"};
   }
 };
 
@@ -43,6 +44,21 @@ TEST_F(AwsTemplatesCliTest, OnboardingBadAccountIsOneLine) {
       run_cli({"aws", "onboarding-template", "--management-account", "12", "--external-id", "ext-42"}));
   expect_one_error_line(run_cli({"aws", "onboarding-template", "--management-account", "111122223333",
                                  "--external-id", "ext-42", "--template-url", "http://x"}));
+  expect_one_error_line(run_cli({"aws", "onboarding-template", "--management-account", "111122223333",
+                                 "--external-id", "ext-42", "--role-name", "byoc-role"}));
+}
+
+TEST_F(AwsTemplatesCliTest, OnboardingWithPrincipalAndPeerAccount) {
+  auto r = run_cli({"aws", "onboarding-template", "--management-account", "111122223333", "--external-id", "ext-42",
+                    "--management-principal", "arn:aws:iam::111122223333:role/control", "--peer-account",
+                    "777788889999"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto t = nlohmann::json::parse(r.out);
+  EXPECT_EQ(t["Resources"]["ManagementRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+             ["AWS"],
+            "arn:aws:iam::111122223333:role/control");
+  EXPECT_TRUE(t["Resources"].contains("PeeringAccepterRole"));
+  EXPECT_TRUE(t["Resources"].contains("NodeRole"));
 }
 
 TEST_F(AwsTemplatesCliTest, InfraPrintsTheStack) {
@@ -56,16 +72,29 @@ TEST_F(AwsTemplatesCliTest, InfraPrintsTheStack) {
   EXPECT_FALSE(t["Resources"].contains("NatGateway2"));
   EXPECT_TRUE(t["Resources"].contains("NodegroupR7gXlarge"));
   EXPECT_FALSE(t["Resources"].contains("NodegroupM6iXlarge"));  // the default was replaced
-  EXPECT_TRUE(t["Resources"].contains("PeeringAccepterRole"));
+  EXPECT_TRUE(t["Resources"].contains("PeeringRoute1"));
+  EXPECT_FALSE(t["Resources"].contains("PeeringAccepterRole"));  // the onboarding stack's
+  // The environment id, lowercased, names the retained bucket.
+  EXPECT_EQ(t["Resources"]["BackupBucket"]["Properties"]["BucketName"]["Fn::Sub"],
+            "byoc-prod-${AWS::AccountId}-enva1b2");
+  EXPECT_EQ(t["Parameters"]["NodeRoleArn"]["Default"],
+            "arn:aws:iam::444455556666:role/byoc/ByocManagementRole-EksNode");
+  EXPECT_EQ(r.err, "");
 }
 
 TEST_F(AwsTemplatesCliTest, InfraExistingVpcAndPrivateApi) {
   auto r = run_cli({"aws", "infra-template", "--name", "prod", "--region", "us-east-1", "--cidr", "10.9.0.0/24",
                     "--zones", "us-east-1a,us-east-1b", "--private-api", "--existing-vpc", "vpc-0abc12345678def90",
-                    "--private-subnets", "subnet-0a000000000000001,subnet-0a000000000000002"});
+                    "--private-subnets", "subnet-0a000000000000001,subnet-0a000000000000002",
+                    "--environment-id", "enva1b2", "--account", "444455556666"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto t = nlohmann::json::parse(r.out);
   EXPECT_FALSE(t["Resources"].contains("Vpc"));
+  // The customer tags their VPC and subnets byoc=true: the CLI says so.
+  EXPECT_NE(r.err.find("tag it and its subnets byoc=true"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--resources vpc-0abc12345678def90 subnet-0a000000000000001 subnet-0a000000000000002"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(t["Resources"]["Cluster"]["Properties"]["ResourcesVpcConfig"]["EndpointPublicAccess"], false);
 }
 
@@ -79,6 +108,14 @@ TEST_F(AwsTemplatesCliTest, InfraBadInputIsOneLine) {
   bad_nat.insert(bad_nat.end(), {"--nat", "many"});
   expect_one_error_line(run_cli(bad_nat));
   expect_one_error_line(run_cli({"aws", "infra-template", "--name", "prod"}));
+  auto one_node = infra_args();
+  one_node.insert(one_node.end(), {"--max-nodes", "1"});
+  r = run_cli(one_node);
+  expect_one_error_line(r);
+  EXPECT_NE(r.err.find("2 to 100"), std::string::npos) << r.err;
+  auto no_id = infra_args();
+  no_id.erase(no_id.end() - 4, no_id.end());  // --environment-id and --account
+  expect_one_error_line(run_cli(no_id));
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 
 #include "base/error.h"
 #include "cloud/aws/network_plan.h"
@@ -92,44 +94,226 @@ TEST(Templates, EveryTaggableResourceIsTaggedByoc) {
 
 // ---- onboarding ----
 
-TEST(OnboardingTemplate, RoleIsTrustedOnlyByTheManagementAccountWithTheExternalId) {
-  for (auto& [name, t] : rendered_onboarding()) {
-    auto roles = of_type(t, "AWS::IAM::Role");
-    ASSERT_EQ(roles.size(), 1u);
-    const json& trust = roles[0]["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+const json& resource(const json& tmpl, const std::string& logical) { return tmpl["Resources"][logical]; }
+
+bool has_action(const json& st, const std::string& action) {
+  json actions = st["Action"].is_array() ? st["Action"] : json::array({st["Action"]});
+  return std::find(actions.begin(), actions.end(), action) != actions.end();
+}
+
+std::string arn_text(const json& r) { return r.is_string() ? r.get<std::string>() : r["Fn::Sub"].get<std::string>(); }
+
+std::vector<std::string> resources_of(const json& st) {
+  std::vector<std::string> out;
+  if (st["Resource"] == "*") return {"*"};
+  for (const auto& r : st["Resource"]) out.push_back(arn_text(r));
+  return out;
+}
+
+TEST(OnboardingTemplate, RoleIsTrustedOnlyByTheManagementPrincipalWithTheExternalId) {
+  auto variants = rendered_onboarding();
+  for (auto& [name, t] : variants) {
+    const json& trust = resource(t, "ManagementRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"];
     ASSERT_EQ(trust.size(), 1u) << name;
     EXPECT_EQ(trust[0]["Effect"], "Allow");
     EXPECT_EQ(trust[0]["Action"], "sts:AssumeRole");
-    EXPECT_EQ(trust[0]["Principal"], json({{"AWS", {{"Fn::Sub", "arn:${AWS::Partition}:iam::111122223333:root"}}}}));
     EXPECT_EQ(trust[0]["Condition"], json({{"StringEquals", {{"sts:ExternalId", {{"Ref", "ExternalId"}}}}}}));
     EXPECT_EQ(t["Parameters"]["ExternalId"]["Default"], "byoc-env-7f3a9c");
     EXPECT_EQ(t["Outputs"]["RoleArn"]["Value"], json({{"Fn::GetAtt", {"ManagementRole", "Arn"}}}));
   }
-  EXPECT_EQ(rendered_onboarding()[0].second["Parameters"]["RoleName"]["Default"], "ByocManagementRole");
+  // One role of the vendor's account, not the account's root.
+  EXPECT_EQ(resource(variants[0].second, "ManagementRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+                    ["Principal"],
+            json({{"AWS", {{"Fn::Sub", "arn:${AWS::Partition}:iam::111122223333:role/byoc-management-plane"}}}}));
+  EXPECT_EQ(resource(variants[1].second, "ManagementRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+                    ["Principal"],
+            json({{"AWS", "arn:aws:iam::111122223333:role/ops/byoc-control"}}));
+  EXPECT_EQ(variants[0].second["Parameters"]["RoleName"]["Default"], "ByocManagementRole");
+}
+
+// What the management plane calls itself and what CloudFormation calls for
+// the infra template's resources, written out by hand: a change to
+// vendor_actions.cc must change this list too, on purpose.
+const std::set<std::string>& expected_vendor_actions() {
+  static const std::set<std::string> actions = {
+      // management plane (driver and pre-flight)
+      "sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings",
+      "ec2:DescribeVpcs", "ec2:DescribeSubnets", "servicequotas:GetServiceQuota",
+      "servicequotas:GetAWSDefaultServiceQuota", "eks:ListClusters", "elasticloadbalancing:DescribeLoadBalancers",
+      "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "eks:DescribeCluster",
+      "iam:SimulatePrincipalPolicy", "iam:GetRole",
+      // stack
+      "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
+      // network
+      "ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:DescribeVpcAttribute", "ec2:CreateSubnet",
+      "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet", "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway",
+      "ec2:DescribeInternetGateways", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+      "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DescribeAddresses", "ec2:CreateNatGateway",
+      "ec2:DeleteNatGateway", "ec2:DescribeNatGateways", "ec2:CreateRouteTable", "ec2:DeleteRouteTable",
+      "ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:AssociateRouteTable",
+      "ec2:DisassociateRouteTable", "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DeleteVpcEndpoints",
+      "ec2:DescribeVpcEndpoints", "ec2:DescribePrefixLists", "ec2:CreateSecurityGroup",
+      "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupEgress", "ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSecurityGroupRules", "ec2:CreateVpcEndpointServiceConfiguration",
+      "ec2:ModifyVpcEndpointServiceConfiguration", "ec2:DeleteVpcEndpointServiceConfigurations",
+      "ec2:DescribeVpcEndpointServiceConfigurations", "ec2:ModifyVpcEndpointServicePermissions",
+      "ec2:DescribeVpcEndpointServicePermissions", "ec2:CreateTags", "ec2:DeleteTags",
+      // identity: read and pass the onboarding stack's roles, service-linked roles
+      "iam:PassRole", "iam:CreateServiceLinkedRole",
+      // cluster
+      "eks:CreateCluster", "eks:DeleteCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion",
+      "eks:DescribeUpdate", "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:UpdateNodegroupConfig",
+      "eks:UpdateNodegroupVersion", "eks:DescribeNodegroup", "eks:ListNodegroups", "eks:TagResource",
+      "eks:UntagResource",
+      // backups and endpoints
+      "s3:CreateBucket", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutEncryptionConfiguration",
+      "s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock",
+      "s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls", "s3:PutBucketVersioning",
+      "s3:GetBucketVersioning", "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets", "elasticloadbalancing:RemoveTags",
+      "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeTags"};
+  return actions;
 }
 
 TEST(OnboardingTemplate, GrantsExactlyTheVendorActions) {
   auto wanted = vendor_actions();
-  for (auto& [name, t] : rendered_onboarding())
-    EXPECT_EQ(granted_actions(t), std::set<std::string>(wanted.begin(), wanted.end())) << name;
-  // The management plane's own calls are among them.
-  for (std::string a :
-       {"sts:GetCallerIdentity", "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
-        "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "eks:DescribeCluster",
-        "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
-        "servicequotas:GetServiceQuota", "servicequotas:ListServiceQuotas", "iam:SimulatePrincipalPolicy",
-        "iam:GetRole", "elasticloadbalancing:DescribeLoadBalancers"})
-    EXPECT_TRUE(std::binary_search(wanted.begin(), wanted.end(), a)) << a;
-  EXPECT_FALSE(std::binary_search(wanted.begin(), wanted.end(), "s3:DeleteBucket"));
-  EXPECT_FALSE(std::binary_search(wanted.begin(), wanted.end(), "logs:DeleteLogGroup"));
+  const std::set<std::string> listed(wanted.begin(), wanted.end());
+  // The list itself, against the hand-written one.
+  EXPECT_EQ(listed, expected_vendor_actions());
+  for (auto& [name, t] : rendered_onboarding()) {
+    // The rendered policies grant the list, no more, no less…
+    EXPECT_EQ(granted_actions(t), listed) << name;
+    // …and are exactly what the pre-flight simulates.
+    json embedded = json::object();
+    for (auto& [logical, r] : t["Resources"].items())
+      if (r["Type"] == "AWS::IAM::ManagedPolicy") embedded[logical] = r["Properties"]["PolicyDocument"];
+    json simulated = onboarding_policy_documents("");
+    ASSERT_EQ(embedded.size(), simulated.size());
+    for (auto& [policy, document] : simulated.items()) {
+      std::string logical = policy;
+      logical[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(logical[0])));
+      EXPECT_EQ(embedded[logical + "Policy"], document) << name << " " << policy;
+    }
+  }
+  for (std::string a : {"s3:DeleteBucket", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:CreateLogGroup",
+                        "servicequotas:ListServiceQuotas"})
+    EXPECT_FALSE(listed.count(a)) << a;
+}
+
+TEST(OnboardingTemplate, NoIamWritesButPassingTheOnboardingRoles) {
+  for (const auto& a : vendor_actions()) {
+    if (!a.starts_with("iam:")) continue;
+    EXPECT_TRUE(a == "iam:PassRole" || a == "iam:GetRole" || a == "iam:SimulatePrincipalPolicy" ||
+                a == "iam:CreateServiceLinkedRole")
+        << a << " lets the vendor change IAM";
+  }
+  for (std::string a : {"iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                        "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:TagRole",
+                        "iam:UntagRole", "iam:UpdateRole", "iam:CreatePolicy", "iam:CreatePolicyVersion"}) {
+    auto all = vendor_actions();
+    EXPECT_FALSE(std::binary_search(all.begin(), all.end(), a)) << a;
+  }
+}
+
+TEST(OnboardingTemplate, PassRoleOnlyOfTheOnboardingStacksRolesToTheirServices) {
+  for (auto& [name, t] : rendered_onboarding()) {
+    std::map<std::string, json> passed;  // role ARN pattern -> services
+    for (json st : statements(t)) {
+      if (!has_action(st, "iam:PassRole")) continue;
+      EXPECT_EQ(st["Action"].size(), 1u) << name;
+      ASSERT_EQ(st["Resource"].size(), 1u) << name;
+      passed[arn_text(st["Resource"][0])] = st["Condition"]["StringEquals"]["iam:PassedToService"];
+    }
+    const std::string role = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/byoc/${RoleName}";
+    EXPECT_EQ(passed, (std::map<std::string, json>{{role + "-EksCluster", json({"eks.amazonaws.com"})},
+                                                   {role + "-EksNode",
+                                                    json({"eks.amazonaws.com", "ec2.amazonaws.com"})}}))
+        << name;
+    // Those patterns name exactly the roles the stack creates.
+    for (std::string logical : {"ClusterRole", "NodeRole"}) {
+      const json& p = resource(t, logical)["Properties"];
+      EXPECT_EQ(p["Path"], "/byoc/");
+      std::string suffix = logical == "ClusterRole" ? "-EksCluster" : "-EksNode";
+      EXPECT_EQ(p["RoleName"], json({{"Fn::Sub", "${RoleName}" + suffix}}));
+      EXPECT_TRUE(passed.count(role + suffix));
+      for (const auto& arn : p["ManagedPolicyArns"]) {
+        const auto& allowed = eks_managed_policy_arns();
+        EXPECT_NE(std::find(allowed.begin(), allowed.end(), arn["Fn::Sub"].get<std::string>()), allowed.end());
+      }
+    }
+    EXPECT_EQ(resource(t, "ClusterRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+              json({{"Service", "eks.amazonaws.com"}}));
+    EXPECT_EQ(resource(t, "NodeRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+              json({{"Service", "ec2.amazonaws.com"}}));
+    EXPECT_EQ(t["Outputs"]["ClusterRoleArn"]["Value"], json({{"Fn::GetAtt", {"ClusterRole", "Arn"}}}));
+    EXPECT_EQ(t["Outputs"]["NodeRoleArn"]["Value"], json({{"Fn::GetAtt", {"NodeRole", "Arn"}}}));
+  }
+  // The infra template makes no role: it takes the onboarding stack's.
+  for (auto& [name, o] : infra_variants()) {
+    json infra = render_infra_template(o);
+    EXPECT_TRUE(of_type(infra, "AWS::IAM::Role").empty()) << name;
+    EXPECT_EQ(infra["Parameters"]["ClusterRoleArn"]["Default"],
+              "arn:aws:iam::444455556666:role/byoc/" + o.onboarding_role_name + "-EksCluster")
+        << name;
+    EXPECT_EQ(infra["Parameters"]["NodeRoleArn"]["Default"],
+              "arn:aws:iam::444455556666:role/byoc/" + o.onboarding_role_name + "-EksNode")
+        << name;
+    EXPECT_EQ(resource(infra, "Cluster")["Properties"]["RoleArn"], json({{"Ref", "ClusterRoleArn"}}));
+    for (const auto& g : of_type(infra, "AWS::EKS::Nodegroup"))
+      EXPECT_EQ(g["Properties"]["NodeRole"], json({{"Ref", "NodeRoleArn"}}));
+  }
+}
+
+TEST(OnboardingTemplate, PeeringAccepterRoleOnlyWithAPeerAccount) {
+  auto variants = rendered_onboarding();
+  EXPECT_FALSE(variants[0].second["Resources"].contains("PeeringAccepterRole"));
+  const json& role = resource(variants[1].second, "PeeringAccepterRole")["Properties"];
+  EXPECT_EQ(role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+            json({{"AWS", {{"Fn::Sub", "arn:${AWS::Partition}:iam::777788889999:root"}}}}));
+  EXPECT_EQ(role["Path"], "/byoc/");
+  const json& accept = role["Policies"][0]["PolicyDocument"]["Statement"];
+  ASSERT_EQ(accept.size(), 2u);
+  for (const auto& st : accept) EXPECT_EQ(st["Action"], "ec2:AcceptVpcPeeringConnection");
+  EXPECT_EQ(accept[0]["Condition"]["StringEquals"]["aws:ResourceTag/byoc"], "true");
+  EXPECT_TRUE(variants[1].second["Outputs"].contains("PeeringAccepterRoleArn"));
 }
 
 TEST(OnboardingTemplate, EveryInfraResourceTypeHasItsActions) {
-  std::set<std::string> covered;
-  for (const auto& g : vendor_action_groups()) covered.insert(g.resource_type);
-  for (auto& [name, t] : rendered_infra())
-    for (auto& [logical, r] : t["Resources"].items())
-      EXPECT_TRUE(covered.count(r["Type"])) << name << " " << logical << " " << r["Type"];
+  auto verb = [](const std::string& a) { return a.substr(a.find(':') + 1); };
+  auto is_create = [&](const std::string& a) {
+    std::string v = verb(a);
+    return v.starts_with("Create") || v.starts_with("Allocate") || v.starts_with("Attach") ||
+           v.starts_with("Associate");
+  };
+  auto is_delete = [&](const std::string& a) {
+    std::string v = verb(a);
+    return v.starts_with("Delete") || v.starts_with("Release") || v.starts_with("Detach") ||
+           v.starts_with("Disassociate");
+  };
+  std::map<std::string, const ResourceActions*> groups;
+  for (const auto& g : vendor_action_groups()) groups[g.resource_type] = &g;
+  for (auto& [name, t] : rendered_infra()) {
+    for (auto& [logical, r] : t["Resources"].items()) {
+      const std::string type = r["Type"];
+      ASSERT_TRUE(groups.count(type)) << name << " " << logical << " " << type;
+      bool create = false, remove = false;
+      for (const auto& grant : groups[type]->grants)
+        for (const auto& a : grant.actions) {
+          create = create || is_create(a);
+          remove = remove || is_delete(a);
+        }
+      // Endpoint service permissions are added and removed by one Modify call.
+      if (type == "AWS::EC2::VPCEndpointServicePermissions") create = remove = true;
+      EXPECT_TRUE(create) << type << " has no create action";
+      // Retained resources (the backup bucket) are never deleted by the vendor.
+      if (r.value("DeletionPolicy", "") == "Retain")
+        EXPECT_FALSE(remove) << type << " is retained, yet the vendor may delete it";
+      else
+        EXPECT_TRUE(remove) << type << " has no delete action";
+    }
+  }
 }
 
 TEST(OnboardingTemplate, OnlyReadsGoUnfenced) {
@@ -141,33 +325,90 @@ TEST(OnboardingTemplate, OnlyReadsGoUnfenced) {
   }
 }
 
+// Creates tag the resource they make (on its own ARN type, never "*"), and
+// every existing resource they touch is byoc's: a create statement carries
+// aws:RequestTag/byoc on the created type or aws:ResourceTag/byoc on a parent.
 TEST(OnboardingTemplate, CreatesRequireTheTagAndChangesATaggedResource) {
   for (auto& [name, t] : rendered_onboarding()) {
-    int creates = 0, changes = 0;
+    std::map<std::string, std::map<std::string, std::string>> fences;  // action -> resource -> "request"/"resource"
+    int changes = 0;
     for (json st : statements(t)) {
       json c = st.value("Condition", json::object());
-      const bool named = st["Resource"] != "*";
+      // (The tag-on-create statement, fenced by <service>:CreateAction, is
+      // checked by TagsOnlyByocResourcesOrOnCreate.)
+      const bool request = c.contains("StringEquals") && c["StringEquals"].contains("aws:RequestTag/byoc") &&
+                           !c["StringEquals"].contains("ec2:CreateAction") &&
+                           !c["StringEquals"].contains("elasticloadbalancing:CreateAction");
+      const bool tagged = c.contains("StringEquals") && c["StringEquals"].contains("aws:ResourceTag/byoc");
+      if (request) {
+        EXPECT_NE(st["Resource"], "*") << name << " a create on * would accept any parent: " << st.dump();
+        EXPECT_EQ(c["StringEquals"]["aws:RequestTag/byoc"], "true");
+      }
+      if (tagged) {
+        EXPECT_EQ(c["StringEquals"]["aws:ResourceTag/byoc"], "true");
+      }
       for (const auto& a : st["Action"]) {
-        std::string verb = a.get<std::string>().substr(a.get<std::string>().find(':') + 1);
-        // A route is part of its route table: adding one changes a tagged
-        // resource (below). Tagging and service-linked roles have their own fences.
-        if ((verb.starts_with("Create") || verb == "AllocateAddress") && verb != "CreateTags" &&
-            verb != "CreateServiceLinkedRole" && verb != "CreateRoute" && !named) {
-          EXPECT_EQ(c["StringEquals"]["aws:RequestTag/byoc"], "true") << a;
-          EXPECT_EQ(c["ForAnyValue:StringEquals"]["aws:TagKeys"], json::array({"byoc"})) << a;
-          ++creates;
-        }
-        if ((verb.starts_with("Delete") || verb.starts_with("Modify") || verb.starts_with("Update") ||
-             verb.starts_with("Replace") || verb.starts_with("Attach") || verb.starts_with("Associate") ||
-             verb.starts_with("Authorize") || verb.starts_with("Revoke") || verb == "CreateRoute") &&
-            verb != "DeleteTags" && !named) {
-          EXPECT_EQ(c["StringEquals"]["aws:ResourceTag/byoc"], "true") << a;
+        const std::string action = a;
+        std::string verb = action.substr(action.find(':') + 1);
+        if (!action.starts_with("ec2:")) continue;
+        if ((verb.starts_with("Create") || verb == "AllocateAddress") && verb != "CreateTags" && verb != "CreateRoute")
+          for (const auto& r : resources_of(st)) fences[action][r] = request ? "request" : tagged ? "resource" : "named";
+        if ((verb.starts_with("Delete") || verb.starts_with("Modify") || verb.starts_with("Replace") ||
+             verb.starts_with("Attach") || verb.starts_with("Associate") || verb.starts_with("Revoke") ||
+             verb == "CreateRoute") &&
+            verb != "DeleteTags") {
+          EXPECT_TRUE(tagged) << name << " " << action << " on " << st["Resource"].dump();
           ++changes;
         }
       }
     }
-    EXPECT_GT(creates, 5) << name;
+    const std::string ec2 = "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:";
+    using F = std::map<std::string, std::string>;
+    EXPECT_EQ(fences["ec2:CreateVpc"], (F{{ec2 + "vpc/*", "request"}}));
+    EXPECT_EQ(fences["ec2:CreateSubnet"], (F{{ec2 + "subnet/*", "request"}, {ec2 + "vpc/*", "resource"}}));
+    EXPECT_EQ(fences["ec2:CreateNatGateway"], (F{{ec2 + "natgateway/*", "request"},
+                                                 {ec2 + "subnet/*", "resource"},
+                                                 {ec2 + "elastic-ip/*", "resource"}}));
+    EXPECT_EQ(fences["ec2:CreateRouteTable"], (F{{ec2 + "route-table/*", "request"}, {ec2 + "vpc/*", "resource"}}));
+    EXPECT_EQ(fences["ec2:CreateSecurityGroup"],
+              (F{{ec2 + "security-group/*", "request"}, {ec2 + "vpc/*", "resource"}}));
+    EXPECT_EQ(fences["ec2:CreateVpcEndpoint"], (F{{ec2 + "vpc-endpoint/*", "request"},
+                                                  {ec2 + "vpc/*", "resource"},
+                                                  {ec2 + "route-table/*", "resource"},
+                                                  {"arn:${AWS::Partition}:ec2:*:*:vpc-endpoint-service/*", "named"}}));
+    EXPECT_EQ(fences["ec2:AllocateAddress"], (F{{ec2 + "elastic-ip/*", "request"}}));
+    EXPECT_EQ(fences["ec2:CreateInternetGateway"], (F{{ec2 + "internet-gateway/*", "request"}}));
+    EXPECT_EQ(fences["ec2:CreateVpcEndpointServiceConfiguration"], (F{{ec2 + "vpc-endpoint-service/*", "request"}}));
     EXPECT_GT(changes, 10) << name;
+  }
+}
+
+// No tag-then-takeover: a tagging call is admitted only on a resource that
+// already carries byoc=true, or as the tag-on-create of one of byoc's creates.
+TEST(OnboardingTemplate, TagsOnlyByocResourcesOrOnCreate) {
+  const std::set<std::string> tagging = {"ec2:CreateTags",      "eks:TagResource",  "elasticloadbalancing:AddTags",
+                                         "iam:TagRole",         "logs:TagResource", "cloudformation:TagResource",
+                                         "s3:PutBucketTagging", "iam:TagPolicy"};
+  for (auto& [name, t] : rendered_onboarding()) {
+    int seen = 0;
+    for (json st : statements(t)) {
+      for (const auto& a : st["Action"]) {
+        if (!tagging.count(a)) continue;
+        ++seen;
+        json eq = st.value("Condition", json::object()).value("StringEquals", json::object());
+        const std::string service = a.get<std::string>().substr(0, a.get<std::string>().find(':'));
+        if (a == "s3:PutBucketTagging") {
+          // S3 fences by the bucket's name (byoc-*-<account>-*), not by tag.
+          ASSERT_EQ(st["Resource"].size(), 1u);
+          EXPECT_EQ(arn_text(st["Resource"][0]), "arn:${AWS::Partition}:s3:::byoc-*-${AWS::AccountId}-*");
+          continue;
+        }
+        bool on_byoc = eq.value("aws:ResourceTag/byoc", "") == "true";
+        bool on_create = eq.contains(service + ":CreateAction") && eq.value("aws:RequestTag/byoc", "") == "true";
+        EXPECT_TRUE(on_byoc || on_create) << name << " " << a << " may tag what isn't byoc's: " << st.dump();
+      }
+    }
+    EXPECT_GE(seen, 4) << name;
   }
 }
 
@@ -175,67 +416,36 @@ TEST(OnboardingTemplate, FencesByNameWhereAServiceKeysByName) {
   for (auto& [name, t] : rendered_onboarding()) {
     for (json st : statements(t)) {
       if (st["Resource"] == "*") continue;
-      for (const auto& r : st["Resource"]) {
-        std::string arn = r.is_string() ? r.get<std::string>() : r["Fn::Sub"].get<std::string>();
-        bool fenced = arn.find("/byoc-") != std::string::npos || arn.find(":::byoc-") != std::string::npos ||
-                      arn.ends_with("role/${RoleName}") || arn.ends_with("role/aws-service-role/*");
+      json eq = st.value("Condition", json::object()).value("StringEquals", json::object());
+      const bool tag_fenced = eq.contains("aws:RequestTag/byoc") || eq.contains("aws:ResourceTag/byoc");
+      for (const auto& arn : resources_of(st)) {
+        bool fenced = arn.find("/byoc-") != std::string::npos ||
+                      arn == "arn:${AWS::Partition}:s3:::byoc-*-${AWS::AccountId}-*" ||
+                      arn.ends_with("role/${RoleName}") || arn.find("role/byoc/${RoleName}-") != std::string::npos ||
+                      arn.ends_with("role/aws-service-role/*") ||
+                      (arn.find(":ec2:") != std::string::npos && tag_fenced) ||
+                      // new parts of a byoc resource, the parent checked by its own statement
+                      arn.ends_with(":security-group-rule/*") || arn.ends_with(":vpc-endpoint-service/*");
         EXPECT_TRUE(fenced) << name << " " << arn;
       }
     }
   }
 }
 
-TEST(OnboardingTemplate, PassRoleOnlyOfByocRolesToEksAndEc2) {
-  auto t = rendered_onboarding()[0].second;
-  int found = 0;
-  for (json st : statements(t)) {
-    if (std::find(st["Action"].begin(), st["Action"].end(), "iam:PassRole") == st["Action"].end()) continue;
-    ++found;
-    EXPECT_EQ(st["Action"].size(), 1u);
-    EXPECT_EQ(st["Resource"], json::array({{{"Fn::Sub", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/byoc-*"}}}));
-    EXPECT_EQ(st["Condition"]["StringEquals"]["iam:PassedToService"], json({"eks.amazonaws.com", "ec2.amazonaws.com"}));
-  }
-  EXPECT_EQ(found, 1);
-  // …and the infra template's roles are byoc- roles (so the fence fits),
-  // attaching only the managed policies the onboarding admits.
-  const auto& allowed = eks_managed_policy_arns();
-  for (auto& [name, infra] : rendered_infra()) {
-    for (const auto& role : of_type(infra, "AWS::IAM::Role")) {
-      EXPECT_TRUE(role["Properties"]["RoleName"].get<std::string>().starts_with("byoc-")) << name;
-      for (const auto& arn : role["Properties"].value("ManagedPolicyArns", json::array()))
-        EXPECT_NE(std::find(allowed.begin(), allowed.end(), arn["Fn::Sub"].get<std::string>()), allowed.end()) << arn;
-    }
-  }
-}
-
-TEST(OnboardingTemplate, PermissionsBoundaryBindsRoleChangesWhenGiven) {
+TEST(OnboardingTemplate, PermissionsBoundaryGoesOnTheDataPlaneRoles) {
   auto variants = rendered_onboarding();
-  auto creates_role = [](const json& st) {
-    return std::find(st["Action"].begin(), st["Action"].end(), "iam:CreateRole") != st["Action"].end();
-  };
-  for (json st : statements(variants[0].second))
-    if (creates_role(st)) {
-      EXPECT_FALSE(st["Condition"]["StringEquals"].contains("iam:PermissionsBoundary"));
-    }
-  int bound = 0;
-  for (json st : statements(variants[1].second)) {
-    if (!st.contains("Condition") || !st["Condition"].contains("StringEquals")) continue;
-    if (st["Condition"]["StringEquals"].contains("iam:PermissionsBoundary")) {
-      EXPECT_EQ(st["Condition"]["StringEquals"]["iam:PermissionsBoundary"],
-                "arn:aws:iam::444455556666:policy/byoc-boundary");
-      ++bound;
-    }
-    if (creates_role(st)) {
-      EXPECT_TRUE(st["Condition"]["StringEquals"].contains("iam:PermissionsBoundary"));
-    }
+  for (auto& [name, t] : variants)
+    for (json st : statements(t))
+      EXPECT_FALSE(st.value("Condition", json::object()).value("StringEquals", json::object()).contains(
+          "iam:PermissionsBoundary"));
+  for (std::string logical : {"ClusterRole", "NodeRole"}) {
+    EXPECT_FALSE(resource(variants[0].second, logical)["Properties"].contains("PermissionsBoundary"));
+    EXPECT_EQ(resource(variants[1].second, logical)["Properties"]["PermissionsBoundary"],
+              "arn:aws:iam::444455556666:policy/byoc-boundary");
   }
-  EXPECT_EQ(bound, 3);  // CreateRole, Attach/DetachRolePolicy, Put/DeleteRolePolicy
-  // The infra template sets that boundary on every role it makes.
-  for (auto& [name, o] : infra_variants()) {
-    if (o.permissions_boundary.empty()) continue;
-    for (const auto& role : of_type(render_infra_template(o), "AWS::IAM::Role"))
-      EXPECT_EQ(role["Properties"]["PermissionsBoundary"], o.permissions_boundary) << name;
-  }
+  EXPECT_EQ(resource(variants[1].second, "PeeringAccepterRole")["Properties"]["PermissionsBoundary"],
+            "arn:aws:iam::444455556666:policy/byoc-boundary");
+  EXPECT_FALSE(resource(variants[1].second, "ManagementRole")["Properties"].contains("PermissionsBoundary"));
 }
 
 TEST(OnboardingTemplate, EachPolicyFitsIamsSizeLimit) {
@@ -265,6 +475,11 @@ TEST(OnboardingTemplate, RefusesBadOptions) {
   EXPECT_EQ(with([](auto& o) { o.external_id = "has space"; }), "external_id");
   EXPECT_EQ(with([](auto& o) { o.permissions_boundary = "boundary"; }), "permissions_boundary");
   EXPECT_EQ(with([](auto& o) { o.role_name = ""; }), "role_name");
+  EXPECT_EQ(with([](auto& o) { o.role_name = "byoc-admin"; }), "role_name");  // inside its own fence
+  EXPECT_EQ(with([](auto& o) { o.role_name = std::string(49, 'R'); }), "role_name");
+  EXPECT_EQ(with([](auto& o) { o.management_principal = "arn:aws:iam::999988887777:role/x"; }), "management_principal");
+  EXPECT_EQ(with([](auto& o) { o.management_principal = "arn:aws:iam::111122223333:root"; }), "management_principal");
+  EXPECT_EQ(with([](auto& o) { o.peer_account = "12"; }), "peer_account");
 }
 
 // ---- infra ----
@@ -363,10 +578,17 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       const std::string type = p["InstanceTypes"][0];
       EXPECT_EQ(p["Labels"]["byoc.io/instance-type"], type);
       if (o.existing.vpc_id.empty()) {
-        for (size_t i = 1; i <= o.zones.size(); ++i)
-          EXPECT_NE(std::find(g["DependsOn"].begin(), g["DependsOn"].end(), "PrivateDefaultRoute" + std::to_string(i)),
-                    g["DependsOn"].end())
-              << name << ": nodes must wait for their NAT route";
+        auto waits_for = [&](const std::string& logical) {
+          return std::find(g["DependsOn"].begin(), g["DependsOn"].end(), logical) != g["DependsOn"].end();
+        };
+        for (size_t i = 1; i <= o.zones.size(); ++i) {
+          const std::string n = std::to_string(i);
+          EXPECT_TRUE(waits_for("PrivateDefaultRoute" + n)) << name << ": nodes must wait for their NAT route";
+          EXPECT_TRUE(waits_for("PrivateSubnet" + n + "RouteTableAssociation")) << name;
+          // The NAT gateways leave through the public route table.
+          EXPECT_TRUE(waits_for("PublicSubnet" + n + "RouteTableAssociation")) << name;
+        }
+        EXPECT_TRUE(waits_for("PublicDefaultRoute")) << name;
       }
       const bool graviton = type.substr(0, type.find('.')).find('g', 1) != std::string::npos;
       EXPECT_EQ(p["AmiType"], graviton ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD") << type;
@@ -384,14 +606,18 @@ TEST(InfraTemplate, BackupBucketIsPrivateEncryptedAndKept) {
   json t = render_infra_template(testing::base_infra());
   const json& b = t["Resources"]["BackupBucket"];
   EXPECT_EQ(b["DeletionPolicy"], "Retain");
-  EXPECT_EQ(b["Properties"]["BucketName"]["Fn::Sub"], "byoc-prod-${AWS::AccountId}-${AWS::Region}");
+  // Named per environment id: a re-created "prod" gets a new bucket.
+  EXPECT_EQ(b["Properties"]["BucketName"]["Fn::Sub"], "byoc-prod-${AWS::AccountId}-e7f3a9c0");
   EXPECT_EQ(b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
              ["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
             "AES256");
   for (auto& [k, v] : b["Properties"]["PublicAccessBlockConfiguration"].items()) EXPECT_EQ(v, true) << k;
   EXPECT_EQ(b["Properties"]["PublicAccessBlockConfiguration"].size(), 4u);
   EXPECT_EQ(b["Properties"]["OwnershipControls"]["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced");
-  EXPECT_EQ(t["Resources"]["ClusterLogGroup"]["DeletionPolicy"], "Retain");
+  // EKS makes (and keeps) its log group; the stack owns none, so the vendor
+  // needs no CloudWatch Logs write.
+  EXPECT_TRUE(of_type(t, "AWS::Logs::LogGroup").empty());
+  EXPECT_EQ(t["Outputs"]["ClusterLogGroup"]["Value"], "/aws/eks/byoc-prod/cluster");
 }
 
 TEST(InfraTemplate, OutputsWhatTheDriverReads) {
@@ -411,9 +637,9 @@ TEST(InfraTemplate, EndpointServiceAndPeering) {
   auto variants = infra_variants();
   auto peering = std::find_if(variants.begin(), variants.end(), [](auto& v) { return v.first == "infra-6zones-largest"; });
   json p = render_infra_template(peering->second);
-  EXPECT_EQ(p["Resources"]["PeeringAccepterRole"]["Condition"], "HasPeerAccount");
   EXPECT_EQ(of_type(p, "AWS::EC2::Route").size(), 1 + 6 + 6u);  // public default, private defaults, peer routes
-  EXPECT_EQ(p["Resources"]["PeeringAccepterRole"]["Properties"]["RoleName"], "byoc-prod-peering-accepter");
+  EXPECT_EQ(p["Resources"]["PeeringRoute1"]["Condition"], "HasPeeringRoutes");
+  EXPECT_FALSE(p["Resources"].contains("PeeringAccepterRole"));  // the onboarding stack's
 }
 
 TEST(InfraTemplate, RefusesBadOptions) {
@@ -435,6 +661,15 @@ TEST(InfraTemplate, RefusesBadOptions) {
   EXPECT_EQ(with([](auto& o) { o.instance_types = {"huge"}; }), "instance_types");
   EXPECT_EQ(with([](auto& o) { o.endpoint_principals = {"*"}; }), "endpoint_principals");
   EXPECT_EQ(with([](auto& o) { o.eks_version = "latest"; }), "eks_version");
+  // The system group starts with 2 nodes: a maximum of 1 can't hold them.
+  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 1; }), "max_nodes");
+  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 101; }), "max_nodes");
+  EXPECT_EQ(with([](auto& o) { o.environment_id = ""; }), "environment_id");
+  EXPECT_EQ(with([](auto& o) { o.environment_id = "Env_1"; }), "environment_id");
+  EXPECT_EQ(with([](auto& o) { o.account = "1234"; }), "account");
+  EXPECT_EQ(with([](auto& o) { o.onboarding_role_name = "byoc-x"; }), "onboarding_role_name");
+  EXPECT_EQ(with([](auto& o) { o.cidr = "10.0.0.1/16"; }), "cidr");
+  EXPECT_EQ(with([](auto& o) { o.zones = {"us-east-1a", "us-east-1a"}; }), "zones");
   EXPECT_EQ(with([](auto& o) { o.existing.private_subnets = {"subnet-0a000000000000001"}; }), "existing_vpc");
   EXPECT_EQ(with([](auto& o) {
               o.existing.vpc_id = "vpc-0abc12345678def90";

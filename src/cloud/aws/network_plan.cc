@@ -80,7 +80,7 @@ void check_zone_name(std::string_view zone) {
                          "zones");
 }
 
-NetworkPlan plan_network(std::string_view vpc_cidr, const std::vector<std::string>& zones) {
+void check_zones(const std::vector<std::string>& zones) {
   const int count = static_cast<int>(zones.size());
   if (count < kMinZones || count > kMaxZones)
     throw Error::Invalid("invalid_zones",
@@ -93,13 +93,24 @@ NetworkPlan plan_network(std::string_view vpc_cidr, const std::vector<std::strin
     if (!seen.insert(zone).second)
       throw Error::Invalid("invalid_zones", "zone " + zone + " is listed twice", "zones");
   }
+}
 
+Ipv4Cidr parse_network_cidr(std::string_view text, const std::string& field, const std::string& code,
+                            const std::string& example) {
+  const std::string given(text);
+  auto parsed = parse_ipv4_cidr(text);
+  if (!parsed) throw Error::Invalid(code, "`" + given + "` is not an IPv4 CIDR such as " + example, field);
+  Ipv4Cidr net = network(parsed->address, parsed->prefix);
+  if (net.address != parsed->address)
+    throw Error::Invalid(code, given + " has host bits set; did you mean " + net.str() + "?", field);
+  return net;
+}
+
+NetworkPlan plan_network(std::string_view vpc_cidr, const std::vector<std::string>& zones) {
+  check_zones(zones);
+  const int count = static_cast<int>(zones.size());
   const std::string given(vpc_cidr);
-  auto parsed = parse_ipv4_cidr(vpc_cidr);
-  if (!parsed) throw Error::Invalid("invalid_cidr", "`" + given + "` is not an IPv4 CIDR such as 10.0.0.0/16", "cidr");
-  Ipv4Cidr vpc = network(parsed->address, parsed->prefix);
-  if (vpc.address != parsed->address)
-    throw Error::Invalid("invalid_cidr", given + " has host bits set; did you mean " + vpc.str() + "?", "cidr");
+  Ipv4Cidr vpc = parse_network_cidr(vpc_cidr, "cidr");
   const auto& ranges = private_ranges();
   if (std::none_of(ranges.begin(), ranges.end(), [&](const Ipv4Cidr& r) { return r.contains(vpc); }))
     throw Error::Invalid("invalid_cidr",

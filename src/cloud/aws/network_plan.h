@@ -82,4 +82,13 @@ int smallest_vpc_prefix_for(int zone_count);
 // throws kInvalid (field "zones") when it is not one.
 void check_zone_name(std::string_view zone);
 
+// Checks a zone list: kMinZones to kMaxZones well-shaped, distinct names;
+// throws kInvalid (field "zones").
+void check_zones(const std::vector<std::string>& zones);
+
+// An IPv4 network ("10.0.0.0/16": no host bits set); throws kInvalid
+// (code invalid_cidr unless given, the given field) naming `example`.
+Ipv4Cidr parse_network_cidr(std::string_view text, const std::string& field, const std::string& code = "invalid_cidr",
+                            const std::string& example = "10.0.0.0/16");
+
 }  // namespace byoc::aws

@@ -20,11 +20,11 @@ using nlohmann::json;
 // byoc would give (every byoc name starts with byoc-).
 constexpr const char* kExampleName = "byoc-preflight";
 
-// Fn::Sub's pseudo parameters, the only substitutions the onboarding
-// policies use; anything else stands for a byoc name.
-std::string substitute(std::string text, const std::string& account, const std::string& region) {
-  const std::map<std::string, std::string> values = {
-      {"AWS::AccountId", account}, {"AWS::Region", region}, {"AWS::Partition", partition_of(region)}};
+// What the onboarding policies' Fn::Sub patterns name: the pseudo
+// parameters and the role's own name; anything else stands for a byoc name.
+using Values = std::map<std::string, std::string>;
+
+std::string substitute(std::string text, const Values& values) {
   for (size_t start; (start = text.find("${")) != std::string::npos;) {
     size_t end = text.find('}', start);
     if (end == std::string::npos) break;
@@ -34,16 +34,18 @@ std::string substitute(std::string text, const std::string& account, const std::
   return text;
 }
 
-std::string resolved(const json& value, const std::string& account, const std::string& region) {
-  if (value.is_string()) return substitute(value.get<std::string>(), account, region);
+std::string resolved(const json& value, const Values& values) {
+  if (value.is_string()) return substitute(value.get<std::string>(), values);
   if (value.is_object() && value.contains("Fn::Sub") && value["Fn::Sub"].is_string())
-    return substitute(value["Fn::Sub"].get<std::string>(), account, region);
+    return substitute(value["Fn::Sub"].get<std::string>(), values);
   throw Error::Internal("the onboarding policy holds a value the pre-flight can't resolve: " + value.dump());
 }
 
 // A concrete ARN for a pattern: a wildcard region or account is the
 // environment's, a wildcard in the resource part a byoc name.
-std::string example_arn(const std::string& pattern, const std::string& account, const std::string& region) {
+std::string example_arn(const std::string& pattern, const Values& values) {
+  const std::string& region = values.at("AWS::Region");
+  const std::string& account = values.at("AWS::AccountId");
   if (pattern == "*") return pattern;
   std::vector<std::string> fields;
   size_t start = 0;
@@ -63,15 +65,15 @@ std::string example_arn(const std::string& pattern, const std::string& account, 
 
 // A request context that meets `condition` (a policy statement's Condition
 // block): for each key, a value the operator admits.
-json satisfying_context(const json& condition, const std::string& account, const std::string& region) {
+json satisfying_context(const json& condition, const Values& values_of) {
   std::map<std::string, std::pair<std::string, std::vector<std::string>>> entries;  // key -> (type, values)
   for (const auto& [op, keys] : condition.items()) {
     for (const auto& [key, admitted] : keys.items()) {
       std::vector<std::string> values;
       if (admitted.is_array())
-        for (const auto& v : admitted) values.push_back(resolved(v, account, region));
+        for (const auto& v : admitted) values.push_back(resolved(v, values_of));
       else
-        values.push_back(resolved(admitted, account, region));
+        values.push_back(resolved(admitted, values_of));
       if (op.rfind("ForAllValues:", 0) == 0 && op.find("Not") != std::string::npos) {
         // Every value must differ from the listed ones: one that does.
         entries[key] = {"stringList", {std::find(values.begin(), values.end(), "Name") == values.end() ? "Name"
@@ -124,6 +126,15 @@ int vcpus_of(const std::string& type) {
   return 0;
 }
 
+// Whether a type's On-Demand vCPUs count against the standard-instances
+// quota (A, C, D, H, I, M, R, T, Z families; not Inf, Trn, DL, HPC).
+bool is_standard_family(const std::string& type) {
+  std::string family = type.substr(0, type.find('.'));
+  for (const char* own : {"inf", "trn", "dl", "hpc"})
+    if (family.rfind(own, 0) == 0) return false;
+  return !family.empty() && std::string("acdhimrtz").find(family.front()) != std::string::npos;
+}
+
 struct Quota {
   const char* service;
   const char* code;
@@ -148,7 +159,12 @@ json PreflightReport::to_json() const {
           {"findings", f}};
 }
 
-std::vector<Simulation> plan_simulations(const json& policies, const std::string& account, const std::string& region) {
+std::vector<Simulation> plan_simulations(const json& policies, const std::string& account, const std::string& region,
+                                         const std::string& role_name) {
+  const Values values = {{"AWS::AccountId", account},
+                         {"AWS::Region", region},
+                         {"AWS::Partition", partition_of(region)},
+                         {"RoleName", role_name}};
   std::vector<Simulation> out;
   for (const auto& [name, document] : policies.items()) {
     for (const auto& statement : document.at("Statement")) {
@@ -157,8 +173,8 @@ std::vector<Simulation> plan_simulations(const json& policies, const std::string
       s.actions = strings_of(statement.at("Action"));
       const json& resources = statement.at("Resource");
       for (const auto& r : resources.is_array() ? resources : json::array({resources}))
-        s.resources.push_back(example_arn(resolved(r, account, region), account, region));
-      if (statement.contains("Condition")) s.context = satisfying_context(statement["Condition"], account, region);
+        s.resources.push_back(example_arn(resolved(r, values), values));
+      if (statement.contains("Condition")) s.context = satisfying_context(statement["Condition"], values);
       out.push_back(std::move(s));
     }
   }
@@ -170,12 +186,18 @@ PreflightReport run_preflight(const PreflightRequest& request, const ClientOptio
   auto finding = [&](std::string code, std::string subject, std::string message) {
     report.findings.push_back({std::move(code), std::move(subject), std::move(message)});
   };
-  static const std::regex role_arn_form(R"(arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512})");
+  static const std::regex role_arn_form(R"(arn:aws(-[a-z]+)*:iam::(\d{12}):role/([\w+=,.@/-]{1,512}))");
   std::smatch parts;
   if (!std::regex_match(request.role_arn, parts, role_arn_form))
     throw Error::Invalid("invalid_arn", "`" + request.role_arn + "` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
                          "role_arn");
   const std::string expected_account = parts[2];
+  const std::string role_path_and_name = parts[3];
+  const std::string role_name = role_path_and_name.substr(role_path_and_name.rfind('/') + 1);
+  static const std::regex session_name_form(R"([\w+=,.@-]{2,64})");
+  if (!std::regex_match(request.session_name, session_name_form))
+    throw Error::Invalid("invalid_session_name", "a role session name is 2 to 64 of letters, digits and +=,.@-_",
+                         "session_name");
   if (!base.credentials)
     throw Error(ErrorKind::kUnavailable, "aws_credentials_unavailable",
                 "the management plane has no AWS credentials to assume the customer's role with");
@@ -199,109 +221,141 @@ PreflightReport run_preflight(const PreflightRequest& request, const ClientOptio
     o.service = service;
     return Client(o);
   };
-  CallerIdentity identity = Sts(as_role).caller_identity(as_role.credentials);
-  report.account = identity.account;
-  if (identity.account != expected_account)
-    finding("wrong_account", identity.account,
-            "the role answered from account " + identity.account + ", not " + expected_account);
+  // Each check that can't be made is a finding of its own; the others go on.
+  auto checked = [&](const std::string& what, const std::function<void()>& check) {
+    try {
+      check();
+    } catch (const Error& e) {
+      finding("check_failed", what, "could not check " + what + ": " + e.what());
+    }
+  };
+
+  checked("the account", [&] {
+    CallerIdentity identity = Sts(as_role).caller_identity(as_role.credentials);
+    report.account = identity.account;
+    if (identity.account != expected_account)
+      finding("wrong_account", identity.account,
+              "the role answered from account " + identity.account + ", not " + expected_account);
+  });
 
   // 2. Every statement of the onboarding policies, as the role has them.
   Client iam = client(Service::kIam);
-  const std::string role_arn = request.role_arn;
   std::set<std::string> missing;
   for (const Simulation& s : plan_simulations(onboarding_policy_documents(request.permissions_boundary),
-                                              expected_account, request.region)) {
-    json params = {{"PolicySourceArn", role_arn}, {"ActionNames", s.actions}, {"ResourceArns", s.resources},
+                                              expected_account, request.region, role_name)) {
+    json params = {{"PolicySourceArn", request.role_arn}, {"ActionNames", s.actions}, {"ResourceArns", s.resources},
                    {"MaxItems", 1000}};
     if (!s.context.empty()) params["ContextEntries"] = s.context;
     report.actions_simulated += static_cast<int>(s.actions.size());
-    each_page(iam, "SimulatePrincipalPolicy", params, "Marker", [&](const json& page) {
-      for (const auto& r : page.value("EvaluationResults", json::array())) {
-        std::string action = r.value("EvalActionName", "");
-        std::string decision = r.value("EvalDecision", "");
-        if (decision == "allowed" || !missing.insert(action).second) continue;
-        std::string message = "the role may not " + action + " on " + r.value("EvalResourceName", "*") + " (" +
-                              decision + ")";
-        if (r.contains("MissingContextValues") && !r["MissingContextValues"].empty())
-          message += "; missing context: " + r["MissingContextValues"].dump();
-        finding("permission_missing", action, message + ": update the onboarding stack to byoc's current template");
-      }
+    checked("the permissions of " + s.actions.front(), [&] {
+      each_page(iam, "SimulatePrincipalPolicy", params, "Marker", [&](const json& page) {
+        for (const auto& r : page.value("EvaluationResults", json::array())) {
+          std::string action = r.value("EvalActionName", "");
+          std::string decision = r.value("EvalDecision", "");
+          if (decision == "allowed" || !missing.insert(action).second) continue;
+          std::string message = "the role may not " + action + " on " + r.value("EvalResourceName", "*") + " (" +
+                                decision + ")";
+          if (r.contains("MissingContextValues") && !r["MissingContextValues"].empty())
+            message += "; missing context: " + r["MissingContextValues"].dump();
+          finding("permission_missing", action, message + ": update the onboarding stack to byoc's current template");
+        }
+      });
     });
   }
 
   // 3. Zones and instance types.
   Client ec2 = client(Service::kEc2);
-  std::map<std::string, std::string> zone_state;
-  json zones = ec2.call("DescribeAvailabilityZones", json::object());
-  for (const auto& z : zones.value("AvailabilityZones", json::array()))
-    zone_state[z.value("ZoneName", "")] = z.value("State", "");
-  for (const auto& zone : request.zones)
-    if (zone_state[zone] != "available")
-      finding("zone_unavailable", zone,
-              zone + " is " + (zone_state[zone].empty() ? "not a zone of " + request.region : zone_state[zone]) +
-                  " for this account");
+  checked("the zones", [&] {
+    std::map<std::string, std::string> zone_state;
+    json zones = ec2.call("DescribeAvailabilityZones", json::object());
+    for (const auto& z : zones.value("AvailabilityZones", json::array()))
+      zone_state[z.value("ZoneName", "")] = z.value("State", "");
+    for (const auto& zone : request.zones)
+      if (zone_state[zone] != "available")
+        finding("zone_unavailable", zone,
+                zone + " is " + (zone_state[zone].empty() ? "not a zone of " + request.region : zone_state[zone]) +
+                    " for this account");
+  });
   if (!request.instance_types.empty() && !request.zones.empty()) {
-    std::set<std::pair<std::string, std::string>> offered;
-    each_page(ec2, "DescribeInstanceTypeOfferings",
-              {{"LocationType", "availability-zone"},
-               {"Filters", json::array({{{"Name", "instance-type"}, {"Values", request.instance_types}},
-                                        {{"Name", "location"}, {"Values", request.zones}}})}},
-              "NextToken", [&](const json& page) {
-                for (const auto& o : page.value("InstanceTypeOfferings", json::array()))
-                  offered.insert({o.value("InstanceType", ""), o.value("Location", "")});
-              });
-    for (const auto& type : request.instance_types)
-      for (const auto& zone : request.zones)
-        if (!offered.count({type, zone}))
-          finding("instance_type_not_offered", type + "@" + zone, type + " is not offered in " + zone);
+    checked("the instance types", [&] {
+      std::set<std::pair<std::string, std::string>> offered;
+      each_page(ec2, "DescribeInstanceTypeOfferings",
+                {{"LocationType", "availability-zone"},
+                 {"Filters", json::array({{{"Name", "instance-type"}, {"Values", request.instance_types}},
+                                          {{"Name", "location"}, {"Values", request.zones}}})}},
+                "NextToken", [&](const json& page) {
+                  for (const auto& o : page.value("InstanceTypeOfferings", json::array()))
+                    offered.insert({o.value("InstanceType", ""), o.value("Location", "")});
+                });
+      for (const auto& type : request.instance_types)
+        for (const auto& zone : request.zones)
+          if (!offered.count({type, zone}))
+            finding("instance_type_not_offered", type + "@" + zone, type + " is not offered in " + zone);
+    });
   }
 
   // 4. Quotas, against what is already used where EC2 and EKS tell.
   Client quotas = client(Service::kServiceQuotas);
-  auto quota = [&](const Quota& q) -> std::optional<double> {
+  auto quota = [&](const Quota& q) -> double {
+    json key = {{"ServiceCode", q.service}, {"QuotaCode", q.code}};
+    json answer;
     try {
-      json answer = quotas.call("GetServiceQuota", {{"ServiceCode", q.service}, {"QuotaCode", q.code}});
-      ++report.quotas_checked;
-      return answer.at("Quota").at("Value").get<double>();
+      answer = quotas.call("GetServiceQuota", key);
     } catch (const AwsCallError& e) {
-      // Never adjusted in this account: Service Quotas may not know it; the
-      // create will tell.
-      if (e.aws().code == "NoSuchResourceException") return std::nullopt;
-      throw;
+      // Never adjusted in this account: Service Quotas knows only AWS's default.
+      if (e.aws().code != "NoSuchResourceException") throw;
+      answer = quotas.call("GetAWSDefaultServiceQuota", key);
     }
+    ++report.quotas_checked;
+    return answer.at("Quota").at("Value").get<double>();
   };
-  auto check = [&](const Quota& q, double used, double needed) {
-    std::optional<double> limit = quota(q);
-    if (limit && used + needed > *limit)
-      finding("quota_too_low", q.code,
-              std::string(q.what) + ": the quota is " + std::to_string(static_cast<int64_t>(*limit)) + ", " +
-                  std::to_string(static_cast<int64_t>(used)) + " in use and byoc needs " +
-                  std::to_string(static_cast<int64_t>(needed)) + " more: ask AWS for an increase of " + q.code);
+  auto check = [&](const Quota& q, const std::function<double()>& used, double needed) {
+    checked(std::string(q.what) + " (" + q.code + ")", [&] {
+      double limit = quota(q);
+      double in_use = used();
+      if (in_use + needed > limit)
+        finding("quota_too_low", q.code,
+                std::string(q.what) + ": the quota is " + std::to_string(static_cast<int64_t>(limit)) + ", " +
+                    std::to_string(static_cast<int64_t>(in_use)) + " in use and byoc needs " +
+                    std::to_string(static_cast<int64_t>(needed)) + " more: ask AWS for an increase of " + q.code);
+    });
   };
+  auto none_known = [] { return 0.0; };
   if (request.new_vpc) {
-    int vpcs = 0;
-    each_page(ec2, "DescribeVpcs", json::object(), "NextToken",
-              [&](const json& page) { vpcs += static_cast<int>(page.value("Vpcs", json::array()).size()); });
-    check({"vpc", "L-F678F1CE", "VPCs per region"}, vpcs, 1);
+    check({"vpc", "L-F678F1CE", "VPCs per region"}, [&] {
+      int vpcs = 0;
+      each_page(ec2, "DescribeVpcs", json::object(), "NextToken",
+                [&](const json& page) { vpcs += static_cast<int>(page.value("Vpcs", json::array()).size()); });
+      return static_cast<double>(vpcs);
+    }, 1);
   }
   if (request.nat_gateways > 0) {
-    json addresses = ec2.call("DescribeAddresses", json::object());
-    check({"ec2", "L-0263D0A3", "Elastic IP addresses"},
-          static_cast<double>(addresses.value("Addresses", json::array()).size()), request.nat_gateways);
-    check({"vpc", "L-FE5A380F", "NAT gateways per zone"}, 0, 1);
+    check({"ec2", "L-0263D0A3", "Elastic IP addresses"}, [&] {
+      return static_cast<double>(ec2.call("DescribeAddresses", json::object()).value("Addresses", json::array()).size());
+    }, request.nat_gateways);
+    // Per zone, in a VPC byoc makes: only its own NAT gateway will be there.
+    check({"vpc", "L-FE5A380F", "NAT gateways per zone"}, none_known, 1);
   }
-  int clusters = 0;
   Client eks = client(Service::kEks);
-  each_page(eks, "ListClusters", json::object(), "nextToken",
-            [&](const json& page) { clusters += static_cast<int>(page.value("clusters", json::array()).size()); });
-  check({"eks", "L-1194D53C", "EKS clusters per region"}, clusters, 1);
-  // One node of the largest standard type must be able to start.
-  int vcpus = 0;
-  // (Standard families only: G, P, X, Inf… have quotas of their own.)
-  for (const auto& type : request.instance_types)
-    if (!type.empty() && std::string("acdhimrtz").find(type.front()) != std::string::npos)
-      vcpus = std::max(vcpus, vcpus_of(type));
-  if (vcpus > 0) check({"ec2", "L-1216C47A", "On-Demand standard instance vCPUs"}, 0, vcpus);
+  check({"eks", "L-1194D53C", "EKS clusters per region"}, [&] {
+    int clusters = 0;
+    each_page(eks, "ListClusters", json::object(), "nextToken",
+              [&](const json& page) { clusters += static_cast<int>(page.value("clusters", json::array()).size()); });
+    return static_cast<double>(clusters);
+  }, 1);
+  // What starts at once: the system node group's two nodes of the first
+  // type, and one ClickHouse node of the largest (standard families only:
+  // G, P, X, Inf, Trn… have quotas of their own). Running instances' vCPUs
+  // aren't known without CloudWatch: the create will tell if they crowd it.
+  int vcpus_needed = 0, largest = 0;
+  for (size_t i = 0; i < request.instance_types.size(); ++i) {
+    const std::string& type = request.instance_types[i];
+    if (!is_standard_family(type)) continue;
+    if (i == 0) vcpus_needed += 2 * vcpus_of(type);
+    largest = std::max(largest, vcpus_of(type));
+  }
+  vcpus_needed += largest;
+  if (vcpus_needed > 0) check({"ec2", "L-1216C47A", "On-Demand standard instance vCPUs"}, none_known, vcpus_needed);
   return report;
 }
 

@@ -69,10 +69,11 @@ struct Simulation {
 };
 
 // The questions for `policies` ({name: policy document}, as the onboarding
-// template renders them, Fn::Sub patterns resolved for `account` and
-// `region`; a wildcard in a resource pattern stands for a byoc- name).
+// template renders them, Fn::Sub patterns resolved for `account`, `region`
+// and the role's name; a wildcard in a resource pattern stands for a byoc-
+// name).
 std::vector<Simulation> plan_simulations(const nlohmann::json& policies, const std::string& account,
-                                         const std::string& region);
+                                         const std::string& region, const std::string& role_name);
 
 // The AWS partition of a region: aws, aws-cn or aws-us-gov.
 std::string partition_of(const std::string& region);

@@ -1,39 +1,24 @@
-// The cluster half of the infra template: IAM roles, the control-plane log
-// group, the EKS cluster and its node groups.
+// The cluster half of the infra template: the EKS cluster (run as the
+// onboarding stack's roles, given as parameters) and its node groups.
 #include <algorithm>
 #include <cctype>
 
 #include "cloud/aws/templates/cfn_json.h"
 #include "cloud/aws/templates/infra_parts.h"
+#include "cloud/aws/templates/onboarding_template.h"
 #include "cloud/aws/templates/vendor_actions.h"
 
 namespace byoc::aws::infra {
 namespace {
 
-json trust(const std::string& service) {
-  return {{"Version", "2012-10-17"},
-          {"Statement",
-           json::array({{{"Effect", "Allow"}, {"Principal", {{"Service", service}}}, {"Action", "sts:AssumeRole"}}})}};
-}
-
-json managed_policy(const std::string& name) {
-  for (const auto& arn : eks_managed_policy_arns())
-    if (arn.size() > name.size() && arn.compare(arn.size() - name.size(), name.size(), name) == 0 &&
-        arn[arn.size() - name.size() - 1] == '/')
-      return cfn::sub(arn);
-  return nullptr;  // unreachable: every name below is in the list
-}
-
-json role(const Document& doc, const std::string& suffix, const std::string& service,
-          const std::vector<std::string>& policies) {
-  json arns = json::array();
-  for (const auto& p : policies) arns.push_back(managed_policy(p));
-  json props = {{"RoleName", doc.prefix() + suffix},
-                {"AssumeRolePolicyDocument", trust(service)},
-                {"ManagedPolicyArns", arns},
-                {"Tags", cfn::tags(doc.prefix() + suffix)}};
-  if (!doc.options.permissions_boundary.empty()) props["PermissionsBoundary"] = doc.options.permissions_boundary;
-  return {{"Type", "AWS::IAM::Role"}, {"Properties", props}};
+// A role ARN parameter, defaulting to the onboarding stack's role.
+json role_parameter(const Document& doc, const std::string& suffix, const std::string& what) {
+  const auto& o = doc.options;
+  return {{"Type", "String"},
+          {"Default", data_plane_role_arn(o.account, o.region, o.onboarding_role_name, suffix)},
+          {"AllowedPattern", std::string(R"(arn:aws(-[a-z]+)*:iam::\d{12}:role)") + kDataPlaneRolePath +
+                                 R"([\w+=,.@-]+)"},
+          {"Description", what + " (the onboarding stack's output; under " + kDataPlaneRolePath + ")"}};
 }
 
 // "m6i.xlarge" → "m6i-xlarge": a node group name and a logical-id stem.
@@ -69,7 +54,7 @@ json nodegroup(const Document& doc, const std::string& name, const std::string& 
                const json& labels, const json& taints) {
   json props = {{"ClusterName", cfn::ref("Cluster")},
                 {"NodegroupName", name},
-                {"NodeRole", cfn::get_att("NodeRole", "Arn")},
+                {"NodeRole", cfn::ref("NodeRoleArn")},
                 {"Subnets", doc.private_subnet_ids()},
                 {"InstanceTypes", json::array({instance_type})},
                 {"AmiType", is_arm(instance_type) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD"},
@@ -81,8 +66,9 @@ json nodegroup(const Document& doc, const std::string& name, const std::string& 
                 {"Tags", {{"byoc", "true"}, {"Name", doc.prefix() + "-" + name}}}};
   if (!taints.empty()) props["Taints"] = taints;
   json group = {{"Type", "AWS::EKS::Nodegroup"}, {"Properties", props}};
-  // Subnets alone don't order the nodes after their NAT routes.
-  if (!doc.private_egress.empty()) group["DependsOn"] = doc.private_egress;
+  // Subnets alone don't order the nodes after their way out (NAT routes,
+  // and the public route the NAT gateways leave by).
+  if (!doc.egress.empty()) group["DependsOn"] = doc.egress;
   return group;
 }
 
@@ -91,9 +77,8 @@ json nodegroup(const Document& doc, const std::string& name, const std::string& 
 void add_cluster(Document& doc) {
   const auto& o = doc.options;
   json& r = doc.resources;
-  r["ClusterRole"] = role(doc, "-cluster", "eks.amazonaws.com", {"AmazonEKSClusterPolicy"});
-  r["NodeRole"] = role(doc, "-node", "ec2.amazonaws.com",
-                       {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"});
+  doc.parameters["ClusterRoleArn"] = role_parameter(doc, kClusterRoleSuffix, "The EKS cluster role");
+  doc.parameters["NodeRoleArn"] = role_parameter(doc, kNodeRoleSuffix, "The EKS node role");
 
   r["ClusterSecurityGroup"] = {
       {"Type", "AWS::EC2::SecurityGroup"},
@@ -108,16 +93,11 @@ void add_cluster(Document& doc) {
                        {"Description", "Kubernetes API from the VPC"}}})},
         {"Tags", cfn::tags(doc.prefix() + "-cluster")}}}};
 
-  // EKS writes its control-plane logs here: the customer's own record of
-  // every call the vendor makes to the cluster. Kept after the stack.
-  const std::string log_group = "/aws/eks/" + doc.prefix() + "/cluster";
-  r["ClusterLogGroup"] = {{"Type", "AWS::Logs::LogGroup"},
-                          {"DeletionPolicy", "Retain"},
-                          {"UpdateReplacePolicy", "Retain"},
-                          {"Properties",
-                           {{"LogGroupName", log_group},
-                            {"RetentionInDays", 365},
-                            {"Tags", cfn::tags(doc.prefix() + "-cluster")}}}};
+  // EKS writes its control-plane logs to this group, which it creates itself
+  // (never expiring): the customer's own record of every call the vendor
+  // makes to the cluster. Not a stack resource, so the vendor needs no
+  // CloudWatch Logs write, and it outlives the stack.
+  const std::string log_group = "/aws/eks/" + infra_cluster_name(o.name) + "/cluster";
 
   json vpc_config = {{"SubnetIds", doc.private_subnet_ids()},
                      {"SecurityGroupIds", json::array({cfn::ref("ClusterSecurityGroup")})},
@@ -126,11 +106,10 @@ void add_cluster(Document& doc) {
   if (!o.private_api) vpc_config["PublicAccessCidrs"] = o.api_allowed_cidrs;
   r["Cluster"] = {
       {"Type", "AWS::EKS::Cluster"},
-      {"DependsOn", "ClusterLogGroup"},
       {"Properties",
        {{"Name", infra_cluster_name(o.name)},
         {"Version", o.eks_version},
-        {"RoleArn", cfn::get_att("ClusterRole", "Arn")},
+        {"RoleArn", cfn::ref("ClusterRoleArn")},
         {"ResourcesVpcConfig", vpc_config},
         {"Logging",
          {{"ClusterLogging",
@@ -156,7 +135,7 @@ void add_cluster(Document& doc) {
   doc.outputs["ClusterEndpoint"] = {{"Value", cfn::get_att("Cluster", "Endpoint")}};
   doc.outputs["ClusterCertificateAuthority"] = {{"Value", cfn::get_att("Cluster", "CertificateAuthorityData")}};
   doc.outputs["ClusterSecurityGroupId"] = {{"Value", cfn::get_att("Cluster", "ClusterSecurityGroupId")}};
-  doc.outputs["NodeRoleArn"] = {{"Value", cfn::get_att("NodeRole", "Arn")}};
+  doc.outputs["NodeRoleArn"] = {{"Value", cfn::ref("NodeRoleArn")}};
   doc.outputs["ClusterLogGroup"] = {{"Value", log_group}};
 }
 

@@ -24,7 +24,9 @@ void add_backup_bucket(Document& doc) {
       {"DeletionPolicy", "Retain"},
       {"UpdateReplacePolicy", "Retain"},
       {"Properties",
-       {{"BucketName", cfn::sub(doc.prefix() + "-${AWS::AccountId}-${AWS::Region}")},
+       // byoc-<name>-<account>-<environment id>: unique per environment,
+       // so a retained bucket never blocks a re-created one.
+       {{"BucketName", cfn::sub(doc.prefix() + "-${AWS::AccountId}-" + doc.options.environment_id)},
         {"BucketEncryption",
          {{"ServerSideEncryptionConfiguration",
            json::array({{{"ServerSideEncryptionByDefault", {{"SSEAlgorithm", "AES256"}}}}})}}},
@@ -93,50 +95,18 @@ void add_endpoint_service(Document& doc) {
 }
 
 // CloudFormation can't accept a peering request; the requester's
-// AWS::EC2::VPCPeeringConnection does, through PeerRoleArn: a role here that
-// the peer account may assume and that can accept only peerings into this
-// VPC. Routes to the peer follow once the connection id is known (a stack
-// update with PeeringConnectionId).
+// AWS::EC2::VPCPeeringConnection does, through PeerRoleArn: the onboarding
+// stack's accepter role (its peer account may assume it, and it can accept
+// only peerings into a byoc-tagged VPC). Routes to the peer follow once the
+// connection id is known (a stack update with PeeringConnectionId).
 void add_peering(Document& doc) {
-  doc.parameters["PeerAccountId"] = {{"Type", "String"},
-                                     {"Default", ""},
-                                     {"AllowedPattern", R"((\d{12})?)"},
-                                     {"Description", "The account whose VPC peers with this one"}};
   doc.parameters["PeerVpcCidr"] = {{"Type", "String"}, {"Default", ""}, {"Description", "The peer VPC's CIDR"}};
   doc.parameters["PeeringConnectionId"] = {
       {"Type", "String"}, {"Default", ""}, {"Description", "pcx-…, once accepted: adds the routes to the peer"}};
-  doc.conditions["HasPeerAccount"] = not_empty(cfn::ref("PeerAccountId"));
   doc.conditions["HasPeeringRoutes"] = {
       {"Fn::And",
        json::array({not_empty(cfn::ref("PeeringConnectionId")), not_empty(cfn::ref("PeerVpcCidr"))})}};
 
-  json vpc_arn = doc.builds_network()
-                     ? cfn::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${Vpc}")
-                     : cfn::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/" +
-                                doc.options.existing.vpc_id);
-  json accept = {
-      {"Version", "2012-10-17"},
-      {"Statement",
-       json::array(
-           {{{"Effect", "Allow"},
-             {"Action", "ec2:AcceptVpcPeeringConnection"},
-             {"Resource", cfn::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-peering-connection/*")},
-             {"Condition", {{"ArnEquals", {{"ec2:AccepterVpc", vpc_arn}}}}}},
-            {{"Effect", "Allow"}, {"Action", "ec2:AcceptVpcPeeringConnection"}, {"Resource", vpc_arn}}})}};
-  const std::string name = doc.prefix() + "-peering-accepter";
-  json props = {
-      {"RoleName", name},
-      {"AssumeRolePolicyDocument",
-       {{"Version", "2012-10-17"},
-        {"Statement",
-         json::array({{{"Effect", "Allow"},
-                       {"Principal", {{"AWS", cfn::sub("arn:${AWS::Partition}:iam::${PeerAccountId}:root")}}},
-                       {"Action", "sts:AssumeRole"}}})}}},
-      {"Policies", json::array({{{"PolicyName", "accept-peering"}, {"PolicyDocument", accept}}})},
-      {"Tags", cfn::tags(name)}};
-  if (!doc.options.permissions_boundary.empty()) props["PermissionsBoundary"] = doc.options.permissions_boundary;
-  doc.resources["PeeringAccepterRole"] = {
-      {"Type", "AWS::IAM::Role"}, {"Condition", "HasPeerAccount"}, {"Properties", props}};
   for (size_t i = 0; i < doc.private_route_tables.size(); ++i) {
     doc.resources["PeeringRoute" + std::to_string(i + 1)] = {
         {"Type", "AWS::EC2::Route"},
@@ -146,8 +116,6 @@ void add_peering(Document& doc) {
           {"DestinationCidrBlock", cfn::ref("PeerVpcCidr")},
           {"VpcPeeringConnectionId", cfn::ref("PeeringConnectionId")}}}};
   }
-  doc.outputs["PeeringAccepterRoleArn"] = {{"Condition", "HasPeerAccount"},
-                                           {"Value", cfn::get_att("PeeringAccepterRole", "Arn")}};
 }
 
 }  // namespace

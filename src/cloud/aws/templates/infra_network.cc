@@ -90,9 +90,12 @@ void add_network(Document& doc, const NetworkPlan& plan) {
         {"Type", "AWS::EC2::SubnetRouteTableAssociation"},
         {"Properties", {{"SubnetId", cfn::ref("PrivateSubnet" + n)}, {"RouteTableId", cfn::ref(table)}}}};
     doc.private_route_tables.push_back(table);
-    doc.private_egress.push_back("PrivateDefaultRoute" + n);
-    doc.private_egress.push_back("PrivateSubnet" + n + "RouteTableAssociation");
+    doc.egress.push_back("PrivateDefaultRoute" + n);
+    doc.egress.push_back("PrivateSubnet" + n + "RouteTableAssociation");
+    doc.egress.push_back("PublicSubnet" + n + "RouteTableAssociation");
   }
+
+  doc.egress.push_back("PublicDefaultRoute");
 
   // Backups and images from S3 stay off the NAT gateways (and their bill).
   json tables = json::array({cfn::ref("PublicRouteTable")});

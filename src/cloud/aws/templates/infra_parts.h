@@ -28,15 +28,16 @@ struct Document {
   json public_subnet_ids() const;          // list (may be empty with an existing VPC)
   std::vector<std::string> private_route_tables;  // logical ids (built network only)
   // What makes the private subnets reach the internet (routes to NAT and
-  // their associations): nodes wait for it, or they can't join the cluster.
-  std::vector<std::string> private_egress;
+  // their associations, and the public default route and associations the
+  // NAT gateways leave by): nodes wait for it, or they can't join the cluster.
+  std::vector<std::string> egress;
 };
 
 // VPC, subnets, gateways, NAT, route tables, S3 gateway endpoint.
 void add_network(Document& doc, const NetworkPlan& plan);
-// IAM roles, log group, EKS cluster, node groups.
+// Role parameters, EKS cluster, node groups.
 void add_cluster(Document& doc);
-// Backup bucket, NLB + endpoint service, peering accepter.
+// Backup bucket, NLB + endpoint service, peering routes.
 void add_endpoints(Document& doc);
 
 }  // namespace byoc::aws::infra

@@ -15,7 +15,8 @@ namespace {
 using nlohmann::json;
 
 // 24 keeps every derived name inside AWS's limits: the bucket
-// (byoc-<name>-<account>-<region> ≤ 63), the NLB (byoc-<name> ≤ 32).
+// (byoc-<name>-<account>-<environment id> ≤ 5+24+1+12+1+16 = 59 ≤ 63), the
+// NLB (byoc-<name> ≤ 32).
 constexpr size_t kMaxNameLength = 24;
 
 void check_options(const InfraOptions& o) {
@@ -25,6 +26,13 @@ void check_options(const InfraOptions& o) {
                          "`" + o.name + "` is not an environment name: lowercase letters, digits and inner hyphens, "
                                         "at most 24",
                          "name");
+  static const std::regex environment_id(R"([a-z0-9]{4,16})");
+  if (!std::regex_match(o.environment_id, environment_id))
+    throw Error::Invalid("invalid_environment_id",
+                         "`" + o.environment_id + "` is not an environment id: 4 to 16 lowercase letters and digits",
+                         "environment_id");
+  check_account_id(o.account, "account");
+  check_onboarding_role_name(o.onboarding_role_name, "onboarding_role_name");
   static const std::regex region(R"([a-z]{2}(-[a-z]+)+-\d)");
   if (!std::regex_match(o.region, region))
     throw Error::Invalid("invalid_region", "`" + o.region + "` is not an AWS region such as us-east-1", "region");
@@ -46,11 +54,8 @@ void check_options(const InfraOptions& o) {
   if (o.api_allowed_cidrs.size() > 40)
     throw Error::Invalid("invalid_api_access", "EKS admits at most 40 public access CIDRs", "api_allowed_cidrs");
   for (const auto& text : o.api_allowed_cidrs) {
-    auto cidr = parse_ipv4_cidr(text);
-    if (!cidr || cidr->str() != text || cidr->network() != *cidr)
-      throw Error::Invalid("invalid_api_access", "`" + text + "` is not an IPv4 network such as 203.0.113.0/24",
-                           "api_allowed_cidrs");
-    if (cidr->prefix == 0)
+    Ipv4Cidr cidr = parse_network_cidr(text, "api_allowed_cidrs", "invalid_api_access", "203.0.113.0/24");
+    if (cidr.prefix == 0)
       throw Error::Invalid("invalid_api_access", "0.0.0.0/0 would open the EKS API to the internet",
                            "api_allowed_cidrs");
   }
@@ -65,15 +70,18 @@ void check_options(const InfraOptions& o) {
     if (!seen.insert(t).second)
       throw Error::Invalid("invalid_instance_types", t + " is listed twice", "instance_types");
   }
-  if (o.max_nodes_per_group < 1 || o.max_nodes_per_group > 100)
-    throw Error::Invalid("invalid_max_nodes", "a node group holds 1 to 100 nodes at most", "max_nodes_per_group");
+  // The system group starts with 2 nodes, which its maximum must admit.
+  if (o.max_nodes_per_group < 2 || o.max_nodes_per_group > 100)
+    throw Error::Invalid("invalid_max_nodes",
+                         "--max-nodes is " + std::to_string(o.max_nodes_per_group) +
+                             ": a node group's maximum is 2 to 100 (the system group starts with 2 nodes)",
+                         "max_nodes");
   static const std::regex principal(R"(arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))");
   for (const auto& p : o.endpoint_principals)
     if (!std::regex_match(p, principal))
       throw Error::Invalid("invalid_endpoint_principals",
                            "`" + p + "` is not an IAM principal ARN (arn:aws:iam::ACCOUNT:root|role/…|user/…)",
                            "endpoint_principals");
-  if (!o.permissions_boundary.empty()) check_policy_arn(o.permissions_boundary, "permissions_boundary");
   const auto& e = o.existing;
   if (e.vpc_id.empty()) {
     if (!e.private_subnets.empty() || !e.public_subnets.empty())
@@ -100,18 +108,9 @@ void check_options(const InfraOptions& o) {
 // An existing VPC's CIDR is the customer's: it only has to be a network
 // (it bounds the security groups), not one byoc would carve.
 Ipv4Cidr existing_vpc_cidr(const InfraOptions& o) {
-  auto cidr = parse_ipv4_cidr(o.cidr);
-  if (!cidr || cidr->str() != o.cidr || cidr->network() != *cidr)
-    throw Error::Invalid("invalid_cidr", "`" + o.cidr + "` is not the existing VPC's IPv4 network such as 10.0.0.0/16",
-                         "cidr");
-  if (o.zones.size() < kMinZones || o.zones.size() > kMaxZones)
-    throw Error::Invalid("invalid_zones", "a data plane spans 2 to 6 availability zones", "zones");
-  std::set<std::string> seen;
-  for (const auto& zone : o.zones) {
-    check_zone_name(zone);
-    if (!seen.insert(zone).second) throw Error::Invalid("invalid_zones", "zone " + zone + " is listed twice", "zones");
-  }
-  return *cidr;
+  Ipv4Cidr cidr = parse_network_cidr(o.cidr, "cidr");
+  check_zones(o.zones);
+  return cidr;
 }
 
 json join_ids(const json& ids) { return {{"Fn::Join", json::array({",", ids})}}; }

@@ -4,18 +4,29 @@
 // from network_plan.h, internet gateway, NAT gateways, route tables, an S3
 // gateway endpoint), the EKS cluster (control-plane logs api / audit /
 // authenticator kept in the customer's CloudWatch), a system node group and
-// one node group per instance type (min 0, tainted for ClickHouse), the IAM
-// roles they run as, the encrypted backup bucket, an internal NLB behind a
-// PrivateLink endpoint service for service endpoints, and optionally the
-// accepter side of a VPC peering.
+// one node group per instance type (min 0, tainted for ClickHouse), the
+// encrypted backup bucket, an internal NLB behind a PrivateLink endpoint
+// service for service endpoints, and optionally the routes of a VPC peering.
+//
+// No IAM role: the cluster and node roles (and the peering accepter) are the
+// customer's, made by the onboarding stack; this template takes their ARNs as
+// the parameters ClusterRoleArn and NodeRoleArn, whose defaults are derived
+// from `account`, `onboarding_role_name` and the fixed names and path of
+// vendor_actions.h (arn:aws:iam::<account>:role/byoc/<role name>-EksCluster).
 //
 // Every resource byoc names starts with byoc- (so the onboarding policy's
 // ARN fences fit) and every taggable one carries byoc=true. No security group
-// admits anything from outside the VPC CIDR. The backup bucket and the EKS
-// log group outlive the stack (DeletionPolicy Retain).
+// admits anything from outside the VPC CIDR. The backup bucket outlives the
+// stack (DeletionPolicy Retain) and its name carries the environment id, so
+// an environment re-created under the same name gets a new one. The EKS
+// control-plane log group (/aws/eks/<cluster>/cluster) is made by EKS itself,
+// never expires, and is not the stack's: it outlives the stack, and a
+// re-created cluster writes on into it.
 //
 // With `existing_vpc`, the network is the customer's: no VPC, subnet,
 // gateway, NAT or route resources; the given subnet ids are used as they are.
+// The customer tags that VPC and its subnets byoc=true (security groups are
+// created in it, which the onboarding policy admits only in a byoc VPC).
 //
 // Pure renderer; bad options throw byoc::Error kInvalid naming the field.
 // Thread-safe.
@@ -37,6 +48,11 @@ struct ExistingVpc {
 
 struct InfraOptions {
   std::string name;    // the environment: [a-z][a-z0-9-]*, at most 24 characters
+  // byoc's id of the environment, lowercased: 4 to 16 of [a-z0-9]; names the
+  // retained backup bucket so a re-created environment doesn't collide.
+  std::string environment_id;
+  std::string account;  // the customer's account (12 digits): the data-plane role ARNs
+  std::string onboarding_role_name = "ByocManagementRole";  // OnboardingOptions::role_name
   std::string region;  // us-east-1
   std::string cidr;    // the VPC's (the existing VPC's, with existing_vpc)
   std::vector<std::string> zones;
@@ -48,11 +64,12 @@ struct InfraOptions {
   bool private_api = false;
   ExistingVpc existing;
   std::vector<std::string> instance_types = {"m6i.xlarge"};
-  int max_nodes_per_group = 6;
+  int max_nodes_per_group = 6;  // 2 to 100 (the system group starts with 2)
   // IAM principals (ARNs) allowed to connect to the endpoint service.
   std::vector<std::string> endpoint_principals;
+  // Routes to a peer VPC (parameters PeerVpcCidr, PeeringConnectionId);
+  // the accepter role is the onboarding stack's (its --peer-account).
   bool peering = false;
-  std::string permissions_boundary;  // as given at onboarding, if any
 };
 
 nlohmann::json render_infra_template(const InfraOptions& options);
