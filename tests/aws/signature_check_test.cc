@@ -9,7 +9,9 @@
 
 #include "base/files.h"
 #include "base/process.h"
+#include "base/crypto.h"
 #include "cloud/aws/client.h"
+#include "cloud/aws/eks_token.h"
 #include "fake_aws.h"
 #include "testing/testing.h"
 
@@ -19,6 +21,22 @@ using namespace std::chrono_literals;
 using byoc::testing::CannedResponse;
 using byoc::testing::FakeAws;
 using byoc::testing::RecordedRequest;
+
+// Runs tests/aws/signer/verify.mjs on `requests`: its output, and its exit status in `status`.
+std::string verify_with_aws_signer(const nlohmann::json& requests, std::optional<int>& status) {
+  byoc::testing::TempDir dir;
+  files::write_atomic(dir.path() / "requests.json", nlohmann::json{{"requests", requests}}.dump(), 0600);
+  proc::SpawnOptions spawn;
+  spawn.argv = {"node", (byoc::testing::source_dir() / "tests/aws/signer/verify.mjs").string(),
+                (dir.path() / "requests.json").string()};
+  spawn.output = dir.path() / "out.txt";
+  pid_t pid = proc::spawn(spawn);
+  if (!proc::wait_for(60s, [&] { return (status = proc::try_reap(pid)).has_value(); })) {
+    proc::terminate(pid, 1s);
+    return "node did not finish";
+  }
+  return files::read(dir.path() / "out.txt");
+}
 
 CannedResponse answer(const RecordedRequest& r) {
   if (r.method == "GET") return {200, {{"Content-Type", "application/json"}}, R"({"cluster":{"name":"c"}})"};
@@ -89,20 +107,48 @@ TEST(AwsSignatures, EveryRequestVerifiesWithTheAwsSdksOwnSigner) {
                           {"secretAccessKey", credentials.secret_access_key},
                           {"sessionToken", credentials.session_token}}}});
   }
-  byoc::testing::TempDir dir;
-  files::write_atomic(dir.path() / "requests.json", nlohmann::json{{"requests", requests}}.dump(), 0600);
-  proc::SpawnOptions spawn;
-  spawn.argv = {"node", (byoc::testing::source_dir() / "tests/aws/signer/verify.mjs").string(),
-                (dir.path() / "requests.json").string()};
-  spawn.output = dir.path() / "out.txt";
-  pid_t pid = proc::spawn(spawn);
   std::optional<int> status;
-  ASSERT_TRUE(proc::wait_for(60s, [&] { return (status = proc::try_reap(pid)).has_value(); }))
-      << "node did not finish";
-  std::string out = files::read(dir.path() / "out.txt");
+  std::string out = verify_with_aws_signer(requests, status);
   std::cout << out;
-  EXPECT_EQ(*status, 0) << out;
+  EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("verified 6 of 6"), std::string::npos) << out;
+}
+
+// EKS bearer tokens: presigned GetCallerIdentity requests with the cluster
+// in a signed header, re-signed by the SDK's presigner.
+TEST(AwsSignatures, EksTokensVerifyWithTheAwsSdksOwnPresigner) {
+  ManualClock clock{1'800'000'000};
+  const ServiceEndpoint sts{"https://sts.eu-west-1.amazonaws.com", "eu-west-1", false};
+  nlohmann::json requests = nlohmann::json::array();
+  for (const Credentials& c : {Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", {}, "t"},
+                               Credentials{"ASIAEXAMPLE", "secret/+key", "FQoGZXIvYXdz//token+=", {}, "t"}}) {
+    for (const std::string cluster : {"byoc-prod", "byoc env:1/ü"}) {
+      EksToken token = make_eks_token(c, sts, cluster, clock.system_time());
+      std::string b64 = token.token.substr(std::string("k8s-aws-v1.").size());
+      for (char& ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+      while (b64.size() % 4) b64 += '=';
+      std::optional<std::string> url = crypto::base64_decode(b64);
+      ASSERT_TRUE(url.has_value());
+      const std::string host = "sts.eu-west-1.amazonaws.com";
+      ASSERT_EQ(url->rfind("https://" + host + "/?", 0), 0u) << *url;
+      requests.push_back({{"method", "GET"},
+                          {"target", url->substr(8 + host.size())},
+                          {"headers", {{"host", host}, {"x-k8s-aws-id", cluster}}},
+                          {"body", ""},
+                          {"region", "eu-west-1"},
+                          {"service", "sts"},
+                          {"presigned", true},
+                          {"credentials",
+                           {{"accessKeyId", c.access_key_id},
+                            {"secretAccessKey", c.secret_access_key},
+                            {"sessionToken", c.session_token}}}});
+    }
+  }
+  std::optional<int> status;
+  std::string out = verify_with_aws_signer(requests, status);
+  std::cout << out;
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("verified 4 of 4"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 //
 // REQUESTS.json: {"requests": [{"method", "target" (raw, as on the request
 // line), "headers" {lowercase name: value}, "body", "region", "service",
-// "credentials" {"accessKeyId", "secretAccessKey", "sessionToken"?}}]}.
+// "credentials" {"accessKeyId", "secretAccessKey", "sessionToken"?},
+// "presigned"?}]}. A presigned request carries its signature in the query
+// (X-Amz-Signature) rather than in an Authorization header.
 // Prints "verified N of N" and exits 0 when every one matches; otherwise
 // names each mismatch and exits 1.
 import { readFileSync } from "node:fs";
@@ -44,7 +46,30 @@ function splitTarget(target) {
   return { path, query };
 }
 
+async function checkPresigned(r) {
+  const { path, query } = splitTarget(r.target);
+  const ours = query["X-Amz-Signature"];
+  const signedHeaders = (query["X-Amz-SignedHeaders"] ?? "").split(";");
+  const date = query["X-Amz-Date"], expires = +query["X-Amz-Expires"];
+  for (const name of Object.keys(query)) if (name.startsWith("X-Amz-")) delete query[name];
+  const headers = {};
+  for (const name of signedHeaders) {
+    if (!(name in r.headers)) throw new Error(`signed header ${name} was not given`);
+    headers[name] = r.headers[name];
+  }
+  const [hostname, port] = r.headers.host.split(":");
+  const signer = new SignatureV4({
+    credentials: r.credentials, region: r.region, service: r.service, sha256: Sha256, uriEscapePath: true,
+  });
+  const signed = await signer.presign(
+    { method: r.method, protocol: "https:", hostname, port: port ? +port : undefined, path, query, headers },
+    { signingDate: signingDate(date), expiresIn: expires });
+  const theirs = signed.query["X-Amz-Signature"];
+  return { ok: theirs === ours, ours, theirs };
+}
+
 async function check(r) {
+  if (r.presigned) return checkPresigned(r);
   const sent = parseAuthorization(r.headers.authorization);
   const headers = {};
   for (const name of sent.signedHeaders) {
@@ -65,16 +90,16 @@ async function check(r) {
     { method: r.method, protocol: "https:", hostname, port: port ? +port : undefined, path, query, headers, body: r.body },
     { signingDate: signingDate(r.headers["x-amz-date"]) });
   const theirs = signed.headers.authorization ?? signed.headers.Authorization;
-  return { ok: theirs === r.headers.authorization, theirs };
+  return { ok: theirs === r.headers.authorization, ours: r.headers.authorization, theirs };
 }
 
 const { requests } = JSON.parse(readFileSync(process.argv[2], "utf8"));
 let verified = 0;
 for (const [i, r] of requests.entries()) {
   try {
-    const { ok, theirs } = await check(r);
+    const { ok, ours, theirs } = await check(r);
     if (ok) verified++;
-    else console.log(`request ${i} (${r.method} ${r.target}): byoc signed\n  ${r.headers.authorization}\nbut the AWS SDK signs\n  ${theirs}`);
+    else console.log(`request ${i} (${r.method} ${r.target}): byoc signed\n  ${ours}\nbut the AWS SDK signs\n  ${theirs}`);
   } catch (e) {
     console.log(`request ${i} (${r.method} ${r.target}): ${e.message}`);
   }
