@@ -30,14 +30,6 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 struct FakeEnv {
   std::map<std::string, std::string> vars;
@@ -203,14 +195,14 @@ TEST_F(ChainTest, ExplicitProfileMustExist) {
   write(aws("config"), "[profile dev]\nregion = us-east-1\n");
   auto chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_profile_not_found");
-  EXPECT_NE(message_of([&] { chain->credentials(); }).find("\"prod\""), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { chain->credentials(); }).find("\"prod\""), std::string::npos);
 }
 
 TEST_F(ChainTest, MalformedFileNamesFileAndLine) {
   write(aws("config"), "[default]\nregion = us-east-1\ngarbage\n");
   auto chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_config_invalid");
-  std::string m = message_of([&] { chain->credentials(); });
+  std::string m = byoc::testing::error_message([&] { chain->credentials(); });
   EXPECT_NE(m.find(aws("config").string() + " line 3"), std::string::npos) << m;
 }
 
@@ -245,7 +237,7 @@ TEST_F(ChainTest, RoleProfileWithoutStsIsAClearError) {
   write(aws("config"), "[default]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = Ec2InstanceMetadata\n");
   ChainOptions o = options();
   o.sts = nullptr;
-  std::string m = message_of([&] { default_credentials_chain(o)->credentials(); });
+  std::string m = byoc::testing::error_message([&] { default_credentials_chain(o)->credentials(); });
   EXPECT_NE(m.find("no STS client"), std::string::npos) << m;
 }
 
@@ -315,7 +307,7 @@ TEST_F(ChainTest, WebIdentityTokenFileIsCapped) {
   env.vars = {{"AWS_ROLE_ARN", "arn:aws:iam::1:role/pod"}, {"AWS_WEB_IDENTITY_TOKEN_FILE", token.string()}};
   auto chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_credentials_unavailable");
-  std::string m = message_of([&] { chain->credentials(); });
+  std::string m = byoc::testing::error_message([&] { chain->credentials(); });
   EXPECT_NE(m.find("larger than 64 KiB"), std::string::npos) << m;
   EXPECT_TRUE(sts.web_calls.empty());
   write(token, std::string(kMaxTokenFileBytes, 'j'));  // at the cap: sent
@@ -401,20 +393,20 @@ TEST_F(ChainTest, ContainerEndpointFailuresAreErrorsNotImds) {
   env.vars.erase("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
   env.vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "sekrit\r\nX-Injected: 1";
   chain = default_credentials_chain(options());
-  std::string m = message_of([&] { chain->credentials(); });
+  std::string m = byoc::testing::error_message([&] { chain->credentials(); });
   EXPECT_EQ(m.find("sekrit"), std::string::npos) << m;
   EXPECT_TRUE(container.requests.empty());
   env.vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "sekrit";
   chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_container_credentials_unavailable");
   EXPECT_EQ(container.requests.size(), 2u);  // retried once
-  EXPECT_EQ(message_of([&] { chain->credentials(); }).find("sekrit"), std::string::npos);
+  EXPECT_EQ(byoc::testing::error_message([&] { chain->credentials(); }).find("sekrit"), std::string::npos);
   EXPECT_TRUE(imds.requests.empty());
 }
 
 TEST_F(ChainTest, CredentialSourceEcsContainer) {
   write(aws("config"), "[default]\nrole_arn = arn:aws:iam::1:role/r\ncredential_source = EcsContainer\n");
-  std::string m = message_of([&] { default_credentials_chain(options())->credentials(); });
+  std::string m = byoc::testing::error_message([&] { default_credentials_chain(options())->credentials(); });
   EXPECT_NE(m.find("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), std::string::npos) << m;
   env.vars = {{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/creds"}};
   Credentials c = default_credentials_chain(options())->credentials();
@@ -446,7 +438,7 @@ TEST_F(ChainTest, ImdsDisabled) {
   env.vars = {{"AWS_EC2_METADATA_DISABLED", "TRUE"}};
   auto chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_credentials_unavailable");
-  EXPECT_NE(message_of([&] { chain->credentials(); }).find("AWS_EC2_METADATA_DISABLED"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { chain->credentials(); }).find("AWS_EC2_METADATA_DISABLED"), std::string::npos);
   EXPECT_TRUE(imds.requests.empty());
 }
 
@@ -454,7 +446,7 @@ TEST_F(ChainTest, ImdsFailureIsRetriedOnTheNextCall) {
   imds.down = true;
   auto chain = default_credentials_chain(options());
   EXPECT_EQ(error_code([&] { chain->credentials(); }), "aws_credentials_unavailable");
-  std::string m = message_of([&] { chain->credentials(); });
+  std::string m = byoc::testing::error_message([&] { chain->credentials(); });
   EXPECT_NE(m.find("no AWS credentials found"), std::string::npos) << m;
   imds.down = false;
   EXPECT_EQ(chain->credentials().access_key_id, "ASIAIMDS");

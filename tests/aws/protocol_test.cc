@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "testing/testing.h"
+#include "vector_tally.h"
 
 namespace byoc::aws {
 namespace {
@@ -61,18 +62,6 @@ std::string skip_reason(const json& kase) {
     return "httpChecksumRequired (Content-MD5) is not implemented: only S3-style operations need it, none byoc calls";
   return "";
 }
-
-struct Tally {
-  int passed = 0;
-  int failed = 0;
-  std::vector<std::pair<std::string, std::string>> skipped;  // case, reason
-
-  void print(const std::string& suite) const {
-    std::cout << "  " << suite << ": passed " << passed << " / failed " << failed << " / skipped " << skipped.size()
-              << std::endl;
-    for (const auto& [name, reason] : skipped) std::cout << "    skipped " << name << ": " << reason << "\n";
-  }
-};
 
 // ---- comparing ----
 

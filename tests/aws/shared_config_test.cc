@@ -14,14 +14,6 @@ namespace {
 
 using byoc::testing::error_code;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 SharedFiles files(std::string_view credentials, std::string_view config) {
   return {parse_ini(credentials, "credentials"), parse_ini(config, "config")};
@@ -93,17 +85,17 @@ TEST(ParseIni, NestedBlocksAndContinuations) {
 TEST(ParseIni, MalformedLinesNameFileAndLineButNotTheText) {
   EXPECT_EQ(error_code([] { parse_ini("[default]\nthis is not a pair\n", "/home/x/.aws/credentials"); }),
             "aws_config_invalid");
-  std::string m = message_of([] { parse_ini("[default]\nSECRETSECRET\n", "/home/x/.aws/credentials"); });
+  std::string m = byoc::testing::error_message([] { parse_ini("[default]\nSECRETSECRET\n", "/home/x/.aws/credentials"); });
   EXPECT_NE(m.find("/home/x/.aws/credentials line 2"), std::string::npos) << m;
   EXPECT_EQ(m.find("SECRETSECRET"), std::string::npos) << m;
 
-  EXPECT_NE(message_of([] { parse_ini("key = value\n", "config"); }).find("config line 1"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[default\n", "config"); }).find("line 1"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[]\n", "config"); }).find("line 1"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[a] junk\n", "config"); }).find("line 1"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[a]\n= v\n", "config"); }).find("line 2"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[a]\n  indented = first\n", "config"); }).find("line 2"), std::string::npos);
-  EXPECT_NE(message_of([] { parse_ini("[a]\ns3 =\n  no pair here\n", "config"); }).find("line 3"),
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("key = value\n", "config"); }).find("config line 1"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[default\n", "config"); }).find("line 1"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[]\n", "config"); }).find("line 1"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[a] junk\n", "config"); }).find("line 1"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[a]\n= v\n", "config"); }).find("line 2"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[a]\n  indented = first\n", "config"); }).find("line 2"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([] { parse_ini("[a]\ns3 =\n  no pair here\n", "config"); }).find("line 3"),
             std::string::npos);
 }
 
@@ -212,7 +204,7 @@ TEST(ResolveProfile, CyclesAreDetected) {
                         "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n"
                         "[profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = a\n");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "a"); }), "aws_config_invalid");
-  std::string m = message_of([&] { resolve_profile(f, "a"); });
+  std::string m = byoc::testing::error_message([&] { resolve_profile(f, "a"); });
   EXPECT_NE(m.find("cycle"), std::string::npos) << m;
   EXPECT_NE(m.find("\"a\" → \"b\" → \"c\" → \"a\""), std::string::npos) << m;
 }
@@ -220,7 +212,7 @@ TEST(ResolveProfile, CyclesAreDetected) {
 TEST(ResolveProfile, MissingSourceProfileIsNamed) {
   SharedFiles f = files("", "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = ghost\n");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "a"); }), "aws_profile_not_found");
-  std::string m = message_of([&] { resolve_profile(f, "a"); });
+  std::string m = byoc::testing::error_message([&] { resolve_profile(f, "a"); });
   EXPECT_NE(m.find("ghost"), std::string::npos);
   EXPECT_NE(m.find("source_profile of profile \"a\""), std::string::npos) << m;
 }
@@ -247,7 +239,7 @@ TEST(ResolveProfile, CredentialSources) {
   EXPECT_EQ(resolve_profile(f, "ecs").credentials->origin, CredentialOrigin::kEcsContainer);
   EXPECT_EQ(resolve_profile(f, "ecs").credentials->roles.at(0).role_arn, "arn:aws:iam::1:role/c");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "odd"); }), "aws_config_invalid");
-  EXPECT_NE(message_of([&] { resolve_profile(f, "odd"); }).find("config line"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { resolve_profile(f, "odd"); }).find("config line"), std::string::npos);
   EXPECT_EQ(error_code([&] { resolve_profile(f, "both"); }), "aws_config_invalid");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "neither"); }), "aws_config_invalid");
 }
@@ -284,10 +276,10 @@ TEST(ResolveProfile, SsoAndCredentialProcessAreUnsupported) {
                         "[profile proc]\ncredential_process = /usr/bin/get-creds\n"
                         "[profile both]\ncredential_process = /usr/bin/get-creds\n");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "sso"); }), "aws_profile_unsupported");
-  EXPECT_NE(message_of([&] { resolve_profile(f, "sso"); }).find("SSO"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { resolve_profile(f, "sso"); }).find("SSO"), std::string::npos);
   EXPECT_EQ(error_code([&] { resolve_profile(f, "legacy-sso"); }), "aws_profile_unsupported");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "proc"); }), "aws_profile_unsupported");
-  EXPECT_NE(message_of([&] { resolve_profile(f, "proc"); }).find("credential_process"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { resolve_profile(f, "proc"); }).find("credential_process"), std::string::npos);
   // Static keys come first, as the AWS CLI orders them.
   EXPECT_EQ(resolve_profile(f, "both").credentials->origin, CredentialOrigin::kStaticKeys);
 }
@@ -300,7 +292,7 @@ TEST(ResolveProfile, MfaSerialIsUnsupported) {
                         "mfa_serial = arn:aws:iam::1:mfa/ops\n"
                         "[profile via-mfa]\nrole_arn = arn:aws:iam::1:role/v\nsource_profile = mfa\n");
   EXPECT_EQ(error_code([&] { resolve_profile(f, "mfa"); }), "aws_profile_unsupported");
-  EXPECT_NE(message_of([&] { resolve_profile(f, "mfa"); }).find("mfa_serial"), std::string::npos);
+  EXPECT_NE(byoc::testing::error_message([&] { resolve_profile(f, "mfa"); }).find("mfa_serial"), std::string::npos);
   EXPECT_EQ(error_code([&] { resolve_profile(f, "via-mfa"); }), "aws_profile_unsupported");
 }
 

@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "testing/testing.h"
+#include "vector_tally.h"
 
 namespace byoc::aws {
 namespace {
@@ -72,18 +73,6 @@ std::string request_diff(const SigningRequest& want, const SigningRequest& got) 
   }
   return "";
 }
-
-struct Tally {
-  int passed = 0;
-  int failed = 0;
-  std::vector<std::pair<std::string, std::string>> skipped;  // case, reason
-
-  void print(const std::string& suite) const {
-    std::cout << "  " << suite << ": passed " << passed << " / failed " << failed << " / skipped "
-              << skipped.size() << std::endl;
-    for (const auto& [name, reason] : skipped) std::cout << "    skipped " << name << ": " << reason << "\n";
-  }
-};
 
 // Compares one value; records the first difference of a case into `why`.
 void check(std::vector<std::string>& why, const std::string& what, const std::string& got, const std::string& want) {

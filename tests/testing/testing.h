@@ -46,4 +46,15 @@ std::string error_code(F&& f) {
   return "(no error)";
 }
 
+// The message of the byoc::Error `f` throws ("(no error)" when it returns).
+template <typename F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 }  // namespace byoc::testing
