@@ -14,6 +14,12 @@ namespace byoc::aws {
 namespace {
 using namespace std::chrono_literals;
 
+ServiceEndpoint sts_in(const std::string& region, std::optional<std::string> configured = std::nullopt) {
+  return resolve_endpoint("STS", "sts", region, [configured](std::string_view name) -> std::optional<std::string> {
+    return name == "AWS_ENDPOINT_URL_STS" ? configured : std::nullopt;
+  });
+}
+
 std::string decoded_url(const std::string& token) {
   std::string b64 = token.substr(std::string("k8s-aws-v1.").size());
   for (char& ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
@@ -23,7 +29,7 @@ std::string decoded_url(const std::string& token) {
 
 TEST(EksToken, IsAPresignedCallerIdentityNamingTheCluster) {
   ManualClock clock{1'800'000'000};
-  const ServiceEndpoint sts{"https://sts.eu-west-1.amazonaws.com", "eu-west-1", false};
+  const ServiceEndpoint sts = sts_in("eu-west-1");
   EksToken t = make_eks_token({"AKIDEXAMPLE", "secret", "", {}, "t"}, sts, "byoc-prod", clock.system_time());
   EXPECT_EQ(t.token.rfind("k8s-aws-v1.", 0), 0u);
   EXPECT_EQ(t.token.find_first_of("=+/"), std::string::npos) << "unpadded base64url";
@@ -42,7 +48,7 @@ TEST(EksToken, IsAPresignedCallerIdentityNamingTheCluster) {
 
 TEST(EksToken, CarriesTheSessionTokenAndFollowsTheConfiguredStsEndpoint) {
   ManualClock clock{1'800'000'000};
-  const ServiceEndpoint sts{"https://127.0.0.1:8443/sts", "us-east-1", true};
+  const ServiceEndpoint sts = sts_in("us-east-1", "https://127.0.0.1:8443/sts");
   EksToken t = make_eks_token({"ASIA", "secret", "tok/en+=", {}, "t"}, sts, "c", clock.system_time());
   std::string url = decoded_url(t.token);
   EXPECT_EQ(url.rfind("https://127.0.0.1:8443/sts/?Action=GetCallerIdentity", 0), 0u) << url;
@@ -52,7 +58,7 @@ TEST(EksToken, CarriesTheSessionTokenAndFollowsTheConfiguredStsEndpoint) {
 
 TEST(EksToken, NeedsAClusterAndCredentials) {
   ManualClock clock{1'800'000'000};
-  const ServiceEndpoint sts{"https://sts.eu-west-1.amazonaws.com", "eu-west-1", false};
+  const ServiceEndpoint sts = sts_in("eu-west-1");
   EXPECT_EQ(byoc::testing::error_code([&] { make_eks_token({"A", "S", "", {}, "t"}, sts, "", clock.system_time()); }),
             "invalid_cluster");
   EXPECT_NE(byoc::testing::error_code([&] { make_eks_token({"", "", "", {}, "t"}, sts, "c", clock.system_time()); }),

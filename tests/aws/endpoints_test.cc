@@ -100,6 +100,18 @@ TEST(ResolveEndpoint, DefaultPortsAreDropped) {
   EXPECT_EQ(url_of("https://[::1]:08443"), "https://[::1]:8443");
 }
 
+TEST(ResolveEndpoint, GivesTheUrlsPartsForRequestsAndTheSignedHost) {
+  ServiceEndpoint configured =
+      resolve_endpoint("STS", "sts", "us-east-1", env_of({{"AWS_ENDPOINT_URL_STS", "http://[::1]:8080/base/"}}));
+  EXPECT_EQ(configured.scheme, "http");
+  EXPECT_EQ(configured.authority, "[::1]:8080");
+  EXPECT_EQ(configured.path, "/base");
+  ServiceEndpoint public_one = resolve_endpoint("EKS", "eks", "eu-west-1", env_of({}));
+  EXPECT_EQ(public_one.scheme, "https");
+  EXPECT_EQ(public_one.authority, "eks.eu-west-1.amazonaws.com");
+  EXPECT_EQ(public_one.path, "");
+}
+
 TEST(ResolveEndpoint, RejectsBadUrlsNamingTheVariable) {
   for (const char* bad : {"localhost:4566", "ftp://x", "https://", "https://host:0", "https://host:99999",
                           "https://host:", "https://us er@host", "https://user@host", "https://host/p?q=1",

@@ -12,6 +12,7 @@
 #include "base/crypto.h"
 #include "cloud/aws/client.h"
 #include "cloud/aws/eks_token.h"
+#include "cloud/aws/endpoints.h"
 #include "fake_aws.h"
 #include "testing/testing.h"
 
@@ -118,7 +119,7 @@ TEST(AwsSignatures, EveryRequestVerifiesWithTheAwsSdksOwnSigner) {
 // in a signed header, re-signed by the SDK's presigner.
 TEST(AwsSignatures, EksTokensVerifyWithTheAwsSdksOwnPresigner) {
   ManualClock clock{1'800'000'000};
-  const ServiceEndpoint sts{"https://sts.eu-west-1.amazonaws.com", "eu-west-1", false};
+  const ServiceEndpoint sts = resolve_endpoint("STS", "sts", "eu-west-1", [](std::string_view) { return std::nullopt; });
   nlohmann::json requests = nlohmann::json::array();
   for (const Credentials& c : {Credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", {}, "t"},
                                Credentials{"ASIAEXAMPLE", "secret/+key", "FQoGZXIvYXdz//token+=", {}, "t"}}) {

@@ -28,21 +28,6 @@ std::string describe(const std::string& service, const std::string& operation, c
   return text;
 }
 
-// scheme://host[:port][/path] → the authority and the path ("" when none).
-struct SplitUrl {
-  std::string scheme_and_authority, authority, path;
-};
-SplitUrl split_url(const std::string& url) {
-  auto scheme_end = url.find("://");
-  auto path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  SplitUrl s;
-  s.scheme_and_authority = url.substr(0, path_start);
-  s.authority = s.scheme_and_authority.substr(scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  if (path_start != std::string::npos) s.path = url.substr(path_start);
-  while (!s.path.empty() && s.path.back() == '/') s.path.pop_back();
-  return s;
-}
-
 std::function<double()> random_jitter() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
   return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
@@ -76,10 +61,8 @@ nlohmann::json Client::call(std::string_view operation, const nlohmann::json& pa
   const HttpRequest request = serialize_request(model_, operation, params, serialize);
   const ServiceEndpoint endpoint =
       resolve_endpoint(service_id, metadata.value("endpointPrefix", ""), options_.region, options_.env);
-  SplitUrl url = split_url(endpoint.url);
-  std::string authority = request.host_prefix + url.authority;
-  std::string scheme = url.scheme_and_authority.substr(0, url.scheme_and_authority.find("://"));
-  std::string path_and_query = url.path + request.path_and_query;
+  const std::string authority = request.host_prefix + endpoint.authority;
+  const std::string path_and_query = endpoint.path + request.path_and_query;
   std::string signing_name = metadata.value("signingName", metadata.value("endpointPrefix", ""));
 
   for (int attempt = 1;; ++attempt) {
@@ -99,7 +82,7 @@ nlohmann::json Client::call(std::string_view operation, const nlohmann::json& pa
     }
     TransportRequest t;
     t.method = to_send.method;
-    t.url = scheme + "://" + authority + to_send.path_and_query;
+    t.url = endpoint.scheme + "://" + authority + to_send.path_and_query;
     t.body = to_send.body;
     t.timeout = options_.timeout;
     // Host too, exactly as signed: curl would write its own (without a

@@ -18,19 +18,10 @@ constexpr auto kTokenLifetime = std::chrono::minutes(15);
 EksToken make_eks_token(const Credentials& credentials, const ServiceEndpoint& sts, const std::string& cluster_name,
                         TimePoint now) {
   if (cluster_name.empty()) throw Error::Invalid("invalid_cluster", "an EKS token names its cluster", "cluster");
-  const std::string scheme_end = "://";
-  auto authority_start = sts.url.find(scheme_end);
-  if (authority_start == std::string::npos)
-    throw Error::Invalid("aws_endpoint_invalid", "STS endpoint `" + sts.url + "` has no scheme");
-  authority_start += scheme_end.size();
-  auto path_start = sts.url.find('/', authority_start);
-  const std::string authority = sts.url.substr(authority_start, path_start - authority_start);
-  const std::string base_path = path_start == std::string::npos ? "" : sts.url.substr(path_start);
-
   SigningRequest request;
   request.method = "GET";
-  request.path_and_query = base_path + "/?Action=GetCallerIdentity&Version=2011-06-15";
-  request.headers = {{"Host", authority}, {"x-k8s-aws-id", cluster_name}};
+  request.path_and_query = sts.path + "/?Action=GetCallerIdentity&Version=2011-06-15";
+  request.headers = {{"Host", sts.authority}, {"x-k8s-aws-id", cluster_name}};
   SigningParams params;
   params.access_key = credentials.access_key_id;
   params.secret_key = credentials.secret_access_key;
@@ -40,7 +31,7 @@ EksToken make_eks_token(const Credentials& credentials, const ServiceEndpoint& s
   params.time = now;
   params.expires_seconds = kPresignSeconds;
   SigningResult signed_request = sign(request, params);
-  const std::string url = sts.url.substr(0, authority_start) + authority + signed_request.signed_request.path_and_query;
+  const std::string url = sts.scheme + "://" + sts.authority + signed_request.signed_request.path_and_query;
   return {kPrefix + crypto::base64url(url), now + kTokenLifetime};
 }
 

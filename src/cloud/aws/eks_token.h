@@ -20,7 +20,8 @@ struct EksToken {
   TimePoint expires;  // 15 minutes after signing (refresh before)
 };
 
-// `sts` is STS's endpoint for the cluster's region (resolve_endpoint), so
+// `sts` is STS's endpoint for the cluster's region (resolve_endpoint(), which
+// fills its parts), so
 // AWS_ENDPOINT_URL_STS applies as it does to every STS call. Throws
 // byoc::Error kInvalid for an empty cluster name or credentials.
 EksToken make_eks_token(const Credentials& credentials, const ServiceEndpoint& sts, const std::string& cluster_name,

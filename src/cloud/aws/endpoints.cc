@@ -86,6 +86,17 @@ std::string validated_url(const std::string& url, const std::string& variable) {
   return scheme + "://" + host + (port.empty() ? "" : ":" + port) + path;
 }
 
+// An endpoint with its parts, from a URL validated_url() wrote (or ours).
+ServiceEndpoint endpoint_at(std::string url, std::string signing_region, bool configured) {
+  ServiceEndpoint e{std::move(url), std::move(signing_region), configured};
+  size_t authority_start = e.url.find("://") + 3;
+  size_t path_start = e.url.find('/', authority_start);
+  e.scheme = e.url.substr(0, authority_start - 3);
+  e.authority = e.url.substr(authority_start, path_start - authority_start);
+  e.path = path_start == std::string::npos ? "" : e.url.substr(path_start);
+  return e;
+}
+
 std::string region_or_throw(std::string_view region) {
   if (region.empty())
     throw Error::Invalid("aws_region_missing",
@@ -110,7 +121,7 @@ ServiceEndpoint resolve_endpoint(std::string_view service_id, std::string_view e
   if (!is_true(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))) {
     for (const std::string& variable : {service_variable(service_id), std::string("AWS_ENDPOINT_URL")}) {
       auto value = env(variable);
-      if (value && !value->empty()) return {validated_url(*value, variable), signing_region, true};
+      if (value && !value->empty()) return endpoint_at(validated_url(*value, variable), signing_region, true);
     }
   }
 
@@ -120,7 +131,7 @@ ServiceEndpoint resolve_endpoint(std::string_view service_id, std::string_view e
     host = china ? "iam.cn-north-1." + suffix : gov ? "iam.us-gov." + suffix : "iam." + suffix;
   else
     host = std::string(endpoint_prefix) + "." + signing_region + "." + suffix;
-  return {"https://" + host, signing_region, false};
+  return endpoint_at("https://" + host, signing_region, false);
 }
 
 }  // namespace byoc::aws

@@ -17,6 +17,10 @@ struct ServiceEndpoint {
                                // the scheme's default port dropped: curl leaves it out of the Host header)
   std::string signing_region;  // the region the signature names
   bool configured = false;     // true when it came from AWS_ENDPOINT_URL*
+  // `url`'s parts, so callers build request URLs and the signed Host without parsing it again.
+  std::string scheme;     // "https" or "http"
+  std::string authority;  // host[:port], as the Host header carries it
+  std::string path;       // "" or "/a/b", no trailing slash
 };
 
 // `service_id` and `endpoint_prefix` are the model's metadata. Throws
