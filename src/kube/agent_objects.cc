@@ -1,0 +1,199 @@
+#include "kube/agent_objects.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "kube/resources.h"
+
+namespace byoc::kube {
+namespace {
+
+using nlohmann::json;
+
+// Where the pod keeps things. The state volume is mounted one level up and
+// the agent makes its own state dir inside: it sets the dir's mode, which it
+// can't do on a mount point owned by root.
+constexpr const char* kStateMount = "/var/lib/byoc";
+constexpr const char* kStateDir = "/var/lib/byoc/agent";
+constexpr const char* kJoinMount = "/var/run/byoc/join";
+// The image's user (deploy/agent/Dockerfile): numeric, so the kubelet can
+// check runAsNonRoot without reading /etc/passwd.
+constexpr int kAgentUid = 10001;
+
+Error invalid(const std::string& field, const std::string& message) {
+  return Error::Invalid("kube_agent_invalid", message, field);
+}
+
+bool has_blank_or_control(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
+// A Kubernetes quantity as byoc writes them: digits, an optional fraction,
+// an optional suffix.
+bool is_quantity(const std::string& text) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    return i > start;
+  };
+  if (!digits()) return false;
+  if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+  static const char* kSuffixes[] = {"", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"};
+  std::string suffix = text.substr(i);
+  return std::any_of(std::begin(kSuffixes), std::end(kSuffixes), [&](const char* s) { return suffix == s; });
+}
+
+void check(const AgentInstall& in) {
+  if (!is_dns1123_label(in.namespace_name))
+    throw invalid("namespace", "the agent's namespace '" + in.namespace_name + "' is not a DNS-1123 label");
+  if (in.environment_id.empty() || !is_label_value(in.environment_id))
+    throw invalid("environment_id", "the environment id must be a Kubernetes label value");
+  if (in.image.empty() || in.image.size() > 512 || has_blank_or_control(in.image))
+    throw invalid("agent_image", "the agent image must be a non-empty image reference without blanks");
+  if (in.server_urls.empty()) throw invalid("server", "the agent needs at least one management-plane URL");
+  for (const auto& url : in.server_urls)
+    if (url.rfind("https://", 0) != 0 || url.size() == 8 || has_blank_or_control(url) ||
+        url.find(',') != std::string::npos)
+      throw invalid("server", "management-plane URLs must be https:// URLs without blanks or commas");
+  // Not echoed: it is a secret.
+  if (in.join_token.empty() || has_blank_or_control(in.join_token))
+    throw invalid("join_token", "the join token is empty or holds blanks");
+  if (!in.runtime.empty() && !is_dns1123_label(in.runtime))
+    throw invalid("runtime", "the agent runtime '" + in.runtime + "' is not a plain name");
+  if (!in.state_volume_claim.empty() && !is_dns1123_subdomain(in.state_volume_claim))
+    throw invalid("state_volume_claim", "the state volume claim '" + in.state_volume_claim + "' is not a DNS-1123 name");
+  const AgentResources& r = in.resources;
+  for (const auto& [field, value, required] :
+       {std::tuple{"cpu_request", r.cpu_request, true}, {"memory_request", r.memory_request, true},
+        {"cpu_limit", r.cpu_limit, false}, {"memory_limit", r.memory_limit, false}})
+    if ((required || !value.empty()) && !is_quantity(value))
+      throw invalid(field, std::string(field) + " '" + value + "' is not a Kubernetes quantity (like 250m or 512Mi)");
+}
+
+json labels(const AgentInstall& in) {
+  return {{"app.kubernetes.io/name", kAgentName},
+          {"app.kubernetes.io/managed-by", "byoc"},
+          {"byoc.io/environment", in.environment_id}};
+}
+
+json object(const char* api_version, const char* kind, const std::string& name, const AgentInstall& in,
+            bool namespaced = true) {
+  json o = {{"apiVersion", api_version}, {"kind", kind}, {"metadata", {{"name", name}, {"labels", labels(in)}}}};
+  if (namespaced) o["metadata"]["namespace"] = in.namespace_name;
+  return o;
+}
+
+// What the agent does in its namespace: run ClickHouse services (stateful
+// sets, their pods, services, configuration and secrets, disruption
+// budgets) and nothing else — no exec, no nodes, nothing cluster-wide.
+json role(const AgentInstall& in) {
+  const json manage = {"get", "list", "watch", "create", "update", "patch", "delete"};
+  json o = object("rbac.authorization.k8s.io/v1", "Role", kAgentName, in);
+  o["rules"] = json::array({
+      {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get", "list", "watch", "delete"}}},
+      {{"apiGroups", {""}}, {"resources", {"services", "configmaps", "secrets"}}, {"verbs", manage}},
+      {{"apiGroups", {"apps"}}, {"resources", {"statefulsets", "deployments"}}, {"verbs", manage}},
+      {{"apiGroups", {"policy"}}, {"resources", {"poddisruptionbudgets"}}, {"verbs", manage}},
+  });
+  return o;
+}
+
+json role_binding(const AgentInstall& in) {
+  json o = object("rbac.authorization.k8s.io/v1", "RoleBinding", kAgentName, in);
+  o["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", kAgentName}};
+  o["subjects"] = json::array({{{"kind", "ServiceAccount"}, {"name", kAgentName}, {"namespace", in.namespace_name}}});
+  return o;
+}
+
+json join_secret(const AgentInstall& in) {
+  json o = object("v1", "Secret", kAgentJoinSecret, in);
+  o["type"] = "Opaque";
+  o["stringData"] = {{kAgentJoinTokenKey, in.join_token}};
+  return o;
+}
+
+std::vector<std::string> agent_args(const AgentInstall& in) {
+  std::string servers;
+  for (const auto& url : in.server_urls) servers += (servers.empty() ? "" : ",") + url;
+  std::vector<std::string> args = {"--state-dir", kStateDir, "--server", servers, "--join-token-file",
+                                   std::string(kJoinMount) + "/" + kAgentJoinTokenKey};
+  if (!in.runtime.empty()) args.insert(args.end(), {"--runtime", in.runtime});
+  return args;
+}
+
+json resources(const AgentResources& r) {
+  json out = {{"requests", {{"cpu", r.cpu_request}, {"memory", r.memory_request}}}, {"limits", json::object()}};
+  if (!r.cpu_limit.empty()) out["limits"]["cpu"] = r.cpu_limit;
+  if (!r.memory_limit.empty()) out["limits"]["memory"] = r.memory_limit;
+  if (out["limits"].empty()) out.erase("limits");
+  return out;
+}
+
+json pod_spec(const AgentInstall& in) {
+  json container = {
+      {"name", "agent"},
+      {"image", in.image},
+      {"command", {"byoc", "agent"}},
+      {"args", agent_args(in)},
+      {"resources", resources(in.resources)},
+      {"volumeMounts", json::array({{{"name", "state"}, {"mountPath", kStateMount}},
+                                    {{"name", "join-token"}, {"mountPath", kJoinMount}, {"readOnly", true}},
+                                    {{"name", "tmp"}, {"mountPath", "/tmp"}}})},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"allowPrivilegeEscalation", false},
+        {"readOnlyRootFilesystem", true},
+        {"capabilities", {{"drop", {"ALL"}}}}}},
+  };
+  json state = in.state_volume_claim.empty()
+                   ? json{{"name", "state"}, {"emptyDir", json::object()}}
+                   : json{{"name", "state"}, {"persistentVolumeClaim", {{"claimName", in.state_volume_claim}}}};
+  return {
+      {"serviceAccountName", kAgentName},
+      // Stopping its services in order takes the agent a while.
+      {"terminationGracePeriodSeconds", 60},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"runAsUser", kAgentUid},
+        {"runAsGroup", kAgentUid},
+        {"fsGroup", kAgentUid},
+        {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+      {"containers", json::array({container})},
+      {"volumes", json::array({state,
+                               // 0440 with fsGroup: the agent's group reads it, nobody writes it.
+                               {{"name", "join-token"}, {"secret", {{"secretName", kAgentJoinSecret}, {"defaultMode", 0440}}}},
+                               {{"name", "tmp"}, {"emptyDir", json::object()}}})},
+  };
+}
+
+json deployment(const AgentInstall& in) {
+  json o = object("apps/v1", "Deployment", kAgentName, in);
+  json selector = {{"app.kubernetes.io/name", kAgentName}, {"byoc.io/environment", in.environment_id}};
+  o["spec"] = {
+      {"replicas", 1},
+      // One agent per environment at a time: it holds a lock in its state
+      // dir, and a second pod would contend for the same volume.
+      {"strategy", {{"type", "Recreate"}}},
+      {"selector", {{"matchLabels", selector}}},
+      {"template", {{"metadata", {{"labels", labels(in)}}}, {"spec", pod_spec(in)}}},
+  };
+  return o;
+}
+
+}  // namespace
+
+std::vector<json> render_agent_objects(const AgentInstall& install) {
+  check(install);
+  return {
+      object("v1", "Namespace", install.namespace_name, install, false),
+      object("v1", "ServiceAccount", kAgentName, install),
+      role(install),
+      role_binding(install),
+      join_secret(install),
+      deployment(install),
+  };
+}
+
+}  // namespace byoc::kube

@@ -1,0 +1,55 @@
+// The Kubernetes objects that install byoc's agent in a cluster, in the
+// order they must be applied: Namespace, ServiceAccount, Role, RoleBinding,
+// Secret (the join token), Deployment (one `byoc agent`). Pure: no I/O.
+//
+// The agent gets only what it needs in its own namespace (no cluster role,
+// no wildcard). The join token is read from the Secret, mounted as a file —
+// never on a command line, in an environment variable (children inherit
+// those) or in the Deployment. The pod runs as a non-root user on a
+// read-only root filesystem with every capability dropped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace byoc::kube {
+
+// Kubernetes quantities ("250m", "512Mi"); an empty limit is not set.
+struct AgentResources {
+  std::string cpu_request = "100m";
+  std::string memory_request = "256Mi";
+  std::string cpu_limit;  // none by default: CPU is throttled, not needed as a cap
+  std::string memory_limit = "512Mi";
+};
+
+struct AgentInstall {
+  std::string namespace_name = "byoc-system";
+  std::string environment_id;            // labels every object
+  std::string image;                     // the agent's image (`--agent-image`)
+  std::vector<std::string> server_urls;  // the management plane's https:// URLs
+  // The single-use join token; it carries the server CA's SHA-256, which the
+  // agent checks before it sends the token (so no separate CA pin is needed).
+  std::string join_token;
+  std::string runtime;  // `byoc agent --runtime`; "" leaves the agent's default
+  // A PersistentVolumeClaim for the agent's state (keys, desired state);
+  // "" keeps it on an emptyDir, which outlives container restarts but not
+  // the pod: a rescheduled agent would need a new join token.
+  std::string state_volume_claim;
+  AgentResources resources;
+};
+
+// Names of the installed objects, for callers that look them up.
+inline constexpr const char* kAgentName = "byoc-agent";             // SA, Role, binding, Deployment
+inline constexpr const char* kAgentJoinSecret = "byoc-agent-join";
+inline constexpr const char* kAgentJoinTokenKey = "join-token";
+
+// Throws byoc::Error kInvalid "kube_agent_invalid" (field named) for an
+// empty or blank image, a URL that is not https:// (or holds a comma, which
+// separates them on the agent's command line), a namespace that is not
+// DNS-1123, an environment id that can't be a label value, an empty token
+// or a malformed quantity.
+std::vector<nlohmann::json> render_agent_objects(const AgentInstall& install);
+
+}  // namespace byoc::kube

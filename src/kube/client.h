@@ -1,0 +1,113 @@
+// kube::Client: a small client of the Kubernetes API over HTTPS — server-side
+// apply, get, delete and list of the kinds resources.h knows. It trusts
+// exactly the cluster's CA (an EKS cluster's comes from DescribeCluster) and
+// authenticates with a bearer token asked of a provider for every attempt
+// (an EKS token lasts 15 minutes: the provider caches and refreshes it); a
+// 401 asks the provider once more and tries once more, for a token that
+// expired in flight.
+//
+// Throttling (429), server faults (500, 502, 503, 504) and connections that
+// got no answer are retried with exponential backoff and jitter, honouring
+// Retry-After, bounded in attempts and in total wait; every operation here
+// is idempotent, so a retry does no harm. Other answers are not retried:
+// the API's Status becomes an ApiError. No message ever holds the token.
+//
+// Not thread-safe (one connection, reused): one client per thread or task.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "base/error.h"
+#include "kube/resources.h"
+
+namespace byoc::http {
+class Client;
+}
+
+namespace byoc::kube {
+
+struct RetryLimits {
+  int max_attempts = 5;                         // in all, the first included
+  std::chrono::milliseconds base{250};          // the first backoff's ceiling
+  std::chrono::milliseconds max_backoff{8'000}; // one backoff's ceiling
+  // No retry waits past this in all; a Retry-After beyond it ends the call
+  // (kUnavailable) rather than being cut short.
+  std::chrono::milliseconds max_total_wait{30'000};
+};
+
+struct ClientConfig {
+  std::string server;  // https://HOST[:PORT], no path
+  std::string ca_pem;  // the cluster's CA: the only one trusted
+  std::function<std::string()> token;  // the bearer token; asked for every attempt
+  std::string field_manager = "byoc";
+  std::chrono::milliseconds timeout{30'000};  // per attempt
+  RetryLimits retry;
+  // How a retry waits; by default it sleeps. Tests record instead.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  // Uniform in [0, 1): the backoff's jitter; random by default.
+  std::function<double()> jitter;
+};
+
+// An answer of the API server other than success, after the retries it
+// deserved. Its byoc kind follows the HTTP status (403 kForbidden, 404
+// kNotFound, 409 kConflict, 422 kInvalid, 429 and 5xx kUnavailable…); its
+// code is "kube_" + the Status reason ("kube_Forbidden", "kube_AlreadyExists")
+// or "kube_http_<status>" when the body was no Status.
+class ApiError : public Error {
+ public:
+  ApiError(int status, std::string reason, const std::string& message);
+  int status() const { return status_; }
+  const std::string& reason() const { return reason_; }  // "Forbidden", "Conflict", "Invalid"…
+
+ private:
+  int status_;
+  std::string reason_;
+};
+
+enum class Propagation { kBackground, kForeground };
+
+// Answers larger than this end the call with kUnavailable.
+inline constexpr size_t kMaxResponseBytes = 16 << 20;
+
+class Client {
+ public:
+  // Throws byoc::Error kInvalid "kube_server_invalid" for a server URL that
+  // is not https://HOST[:PORT], "kube_config_invalid" for a missing CA or
+  // token provider.
+  explicit Client(ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Server-side apply (PATCH, application/apply-patch+yaml, force): byoc's
+  // field manager takes the fields `object` sets. Returns the object as the
+  // server has it now.
+  nlohmann::json apply(const nlohmann::json& object);
+  // nullopt when it doesn't exist.
+  std::optional<nlohmann::json> get(const ObjectRef& ref);
+  // Deletes; an object already gone is success. Foreground waits (server
+  // side) for its dependents before it goes; Background lets them follow.
+  void remove(const ObjectRef& ref, Propagation propagation = Propagation::kBackground);
+  // The objects of a kind in a namespace ("" for every namespace of a
+  // namespaced kind) matching `label_selector` ("" for all), every page;
+  // each with its apiVersion and kind filled in.
+  std::vector<nlohmann::json> list(const std::string& api_version, const std::string& kind,
+                                   const std::string& namespace_name, const std::string& label_selector = "");
+
+ private:
+  struct Answer;
+  Answer send(const std::string& method, const std::string& path_and_query, const std::string& content_type,
+              const std::string& body, const std::string& what);
+
+  ClientConfig config_;
+  std::unique_ptr<http::Client> http_;
+};
+
+}  // namespace byoc::kube
