@@ -23,6 +23,13 @@ std::string format_policy_event(int64_t unix_millis, const std::string& environm
   return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string format_cloud_access_event(int64_t unix_millis, const std::string& environment_id,
+                                      const nlohmann::json& event) {
+  nlohmann::ordered_json entry = {{"type", "cloud_access"}, {"time_ms", unix_millis}, {"environment", environment_id},
+                                  {"by", "plane"},          {"detail", event}};
+  return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string format_gateway_denial_event(int64_t unix_millis, const std::string& environment_id,
                                         const model::GatewayDenial& denial) {
   nlohmann::ordered_json entry = {{"type", "gateway_denial"},   {"time_ms", unix_millis},

@@ -35,4 +35,10 @@ std::string format_policy_event(int64_t unix_millis, const std::string& environm
 std::string format_gateway_denial_event(int64_t unix_millis, const std::string& environment_id,
                                         const model::GatewayDenial& denial);
 
+// The entry for the plane reaching into the customer's environment through
+// its cloud (installing the agent through the EKS API, say): `event` holds
+// what was done there and as whom.
+std::string format_cloud_access_event(int64_t unix_millis, const std::string& environment_id,
+                                      const nlohmann::json& event);
+
 }  // namespace byoc::access

@@ -21,7 +21,7 @@ fs::path absolute_or_empty(const std::string& path) {
 void add_server_command(CLI::App& app, CommandSet& commands) {
   struct Flags {
     std::string listen = "127.0.0.1:8443";
-    std::string data_dir, tls_cert, tls_key, access_log, store, keys_from, local_cloud_dir, advertise;
+    std::string data_dir, tls_cert, tls_key, access_log, store, keys_from, local_cloud_dir, advertise, agent_image;
     int io_threads = 2;
     int lease_seconds = 30;
     double handshake_timeout = 10, header_timeout = 10, body_timeout = 10, keepalive_timeout = 120;
@@ -74,6 +74,9 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
                   "Where `local` environments live (default DATA_DIR/environments); servers of one plane share it");
   sub->add_option("--advertise", f->advertise,
                   "https://HOST:PORT agents and the plane's other servers reach this server at (default: from --listen)");
+  sub->add_option("--agent-image", f->agent_image,
+                  "The agent's container image, installed in the EKS clusters of aws environments (default: "
+                  "BYOC_AGENT_IMAGE; build it with deploy/agent/Dockerfile)");
   on_run(sub, commands, [f] {
     server::ServerOptions options;
     auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
@@ -94,6 +97,7 @@ void add_server_command(CLI::App& app, CommandSet& commands) {
     options.lease = std::chrono::seconds(f->lease_seconds);
     options.local_cloud_dir = absolute_or_empty(f->local_cloud_dir);
     options.advertise_url = f->advertise;
+    options.agent_image = f->agent_image;
     return server::run_server(options);
   });
 }

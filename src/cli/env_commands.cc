@@ -1,4 +1,4 @@
-// `byoc env create|list|get|update|delete|retry|join-token`.
+// `byoc env create|list|get|update|verify|delete|retry|join-token`.
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -35,9 +35,12 @@ struct UpdateFlags {
   CLI::Option* daemonset_cpu_option = nullptr;
   CLI::Option* daemonset_memory_option = nullptr;
   std::string format;
+  std::string account_id, role_name;
 
   EnvironmentUpdateArgs to_args() const {
     EnvironmentUpdateArgs result;
+    result.account_id = account_id;
+    result.role_name = role_name;
     if (types_option->count()) result.instance_types = instance_types;
     if (all_instance_types) result.instance_types = std::vector<std::string>{};
     if (daemonset_cpu_option->count()) result.daemonset_cpu_millis = daemonset_cpu_millis;
@@ -93,6 +96,10 @@ void add_create(CLI::App* env, CommandSet& commands) {
       sub->add_option("--daemonset-memory-mib", f->daemonset_memory_mib,
                       "aws: memory every node keeps for DaemonSets, in MiB (default 0)")
           ->check(CLI::NonNegativeNumber);
+  sub->add_option("--account-id", f->args.account_id,
+                  "aws: the customer's 12-digit AWS account id (may be given later with `env update`)");
+  sub->add_option("--role-name", f->args.role_name,
+                  "aws: the onboarding role's name in that account (default ByocManagementRole)");
   add_organization_option(sub, f->organization);
   add_wait_options(sub, f->wait, "the environment is ready");
   add_output_option(sub, f->format);
@@ -137,7 +144,9 @@ void add_get(CLI::App* env, CommandSet& commands) {
 void add_update(CLI::App* env, CommandSet& commands) {
   auto f = std::make_shared<UpdateFlags>();
   auto* sub = env->add_subcommand(
-      "update", "Change an aws environment's capacity settings (instance types, DaemonSet reservations)");
+      "update",
+      "Change an aws environment's capacity settings (instance types, DaemonSet reservations) or, while it awaits "
+      "the customer's role, its account");
   sub->add_option("NAME", f->name, "Environment name")->required();
   f->types_option =
       sub->add_option("--instance-types", f->instance_types,
@@ -158,13 +167,16 @@ void add_update(CLI::App* env, CommandSet& commands) {
           ->check(CLI::NonNegativeNumber);
   f->daemonset_cpu_option->needs(f->daemonset_memory_option);
   f->daemonset_memory_option->needs(f->daemonset_cpu_option);
+  sub->add_option("--account-id", f->account_id, "The customer's 12-digit AWS account id");
+  sub->add_option("--role-name", f->role_name, "The onboarding role's name in that account");
   add_organization_option(sub, f->organization);
   add_output_option(sub, f->format);
   auto check = [f] {
-    if (!f->types_option->count() && !f->all_instance_types && !f->daemonset_cpu_option->count())
+    if (!f->types_option->count() && !f->all_instance_types && !f->daemonset_cpu_option->count() &&
+        f->account_id.empty() && f->role_name.empty())
       throw CLI::ValidationError(
-          "nothing to change: give --instance-types, --all-instance-types or --daemonset-cpu-millis with "
-          "--daemonset-memory-mib");
+          "nothing to change: give --instance-types, --all-instance-types, --daemonset-cpu-millis with "
+          "--daemonset-memory-mib, --account-id or --role-name");
   };
   on_run(
       sub, commands,
@@ -175,6 +187,22 @@ void add_update(CLI::App* env, CommandSet& commands) {
         return 0;
       },
       check);
+}
+
+void add_verify(CLI::App* env, CommandSet& commands) {
+  auto f = std::make_shared<NameFlags>();
+  auto* sub = env->add_subcommand(
+      "verify", "Check now that the customer's role is in place and enough (aws: AssumeRole and the pre-flight); "
+                "exit 1 when something is missing");
+  sub->add_option("NAME", f->name, "Environment name")->required();
+  add_organization_option(sub, f->organization);
+  add_output_option(sub, f->format);
+  on_run(sub, commands, [f, &io = commands.io] {
+    json check =
+        connect(io)->post(with_organization(environment_path(f->name) + "/verify", f->organization), json::object());
+    print_result(io, f->format, check, render_access_check);
+    return check.value("granted", false) ? 0 : 1;
+  });
 }
 
 void add_delete(CLI::App* env, CommandSet& commands) {
@@ -241,6 +269,7 @@ void add_env_commands(CLI::App& app, CommandSet& commands) {
   add_list(env, commands);
   add_get(env, commands);
   add_update(env, commands);
+  add_verify(env, commands);
   add_delete(env, commands);
   add_retry(env, commands);
   add_join_token(env, commands);

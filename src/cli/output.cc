@@ -138,6 +138,10 @@ std::string render_environment(const json& env) {
     fields.emplace_back("instance_types", types.empty() ? "(all in the catalogue)" : types);
   if (catalogue || (!daemonsets.empty() && daemonsets != "0m/0Mi")) fields.emplace_back("daemonsets", daemonsets);
   fields.emplace_back("state", cell(env, "state"));
+  // The customer's account as onboarding has it (aws): what they need to let the plane in.
+  if (env.is_object() && env.contains("account") && env["account"].is_object())
+    for (const auto& [key, value] : env["account"].items())
+      if (value.is_string()) fields.emplace_back(key, value.get<std::string>());
   if (!cell(env, "reason").empty()) fields.emplace_back("reason", cell(env, "reason"));
   if (!cell(env, "message").empty()) fields.emplace_back("message", cell(env, "message"));
   fields.emplace_back("revision", cell(env, "revision"));
@@ -151,6 +155,24 @@ std::string render_environment(const json& env) {
       rows.push_back(
           {cell(c, "type"), cell(c, "status"), cell(c, "reason"), cell(c, "last_transition_time")});
     out += "conditions:\n" + indent(render_table({"TYPE", "STATUS", "REASON", "SINCE"}, rows), "  ");
+  }
+  return out;
+}
+
+std::string render_access_check(const json& check) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"environment", cell(check, "environment")},
+      {"granted", cell(check, "granted")},
+      {"state", cell(check, "state")}};
+  if (!cell(check, "reason").empty()) fields.emplace_back("reason", cell(check, "reason"));
+  if (!cell(check, "message").empty()) fields.emplace_back("message", cell(check, "message"));
+  std::string out = render_details(fields);
+  const json details = check.is_object() ? check.value("details", json::object()) : json::object();
+  const json findings = details.is_object() ? details.value("findings", json::array()) : json::array();
+  if (findings.is_array() && !findings.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : findings) rows.push_back({cell(f, "code"), cell(f, "subject"), cell(f, "message")});
+    out += "findings:\n" + indent(render_table({"CODE", "SUBJECT", "WHAT TO DO"}, rows), "  ");
   }
   return out;
 }

@@ -36,6 +36,8 @@ std::string render_environment_list(const nlohmann::json& items);
 // With the capacity settings (instance types, DaemonSet reservations) for
 // aws environments, or whenever they are set.
 std::string render_environment(const nlohmann::json& environment);
+// POST …/verify: granted or not, why, and each finding of the pre-flight.
+std::string render_access_check(const nlohmann::json& check);
 std::string render_service_list(const nlohmann::json& items);
 // Includes `password` (with a warning that it is shown once) when present,
 // and `profile` and `native_endpoint` when the service has them.

@@ -26,6 +26,15 @@ int prefix_length(const std::string& text, size_t slash, int max) {
 
 }  // namespace
 
+namespace {
+json account_body(const std::string& account_id, const std::string& role_name) {
+  json account = json::object();
+  if (!account_id.empty()) account["account_id"] = account_id;
+  if (!role_name.empty()) account["role_name"] = role_name;
+  return account;
+}
+}  // namespace
+
 json environment_create_body(const EnvironmentCreateArgs& args) {
   json body = {{"name", args.name}, {"cloud", args.cloud}, {"cidr", args.cidr}};
   if (!args.region.empty()) body["region"] = args.region;
@@ -35,6 +44,7 @@ json environment_create_body(const EnvironmentCreateArgs& args) {
   if (args.daemonset_cpu_millis) daemonsets["cpu_millis"] = *args.daemonset_cpu_millis;
   if (args.daemonset_memory_mib) daemonsets["memory_mib"] = *args.daemonset_memory_mib;
   if (!daemonsets.empty()) body["daemonsets"] = daemonsets;
+  if (json account = account_body(args.account_id, args.role_name); !account.empty()) body["account"] = account;
   return body;
 }
 
@@ -45,6 +55,7 @@ json environment_update_body(const EnvironmentUpdateArgs& args) {
   if (args.daemonset_cpu_millis) daemonsets["cpu_millis"] = *args.daemonset_cpu_millis;
   if (args.daemonset_memory_mib) daemonsets["memory_mib"] = *args.daemonset_memory_mib;
   if (!daemonsets.empty()) body["daemonsets"] = daemonsets;
+  if (json account = account_body(args.account_id, args.role_name); !account.empty()) body["account"] = account;
   return body;
 }
 

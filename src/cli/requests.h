@@ -28,6 +28,8 @@ struct EnvironmentCreateArgs {
   std::vector<std::string> instance_types;  // empty: not sent (aws allows every catalogue type)
   std::optional<int> daemonset_cpu_millis;
   std::optional<int> daemonset_memory_mib;
+  std::string account_id;  // aws: the customer's account (empty: not sent, given later)
+  std::string role_name;   // aws: the onboarding role's name (empty: the server's default)
 };
 
 // PATCH /v1/environments/{env}. The server replaces `daemonsets` as a whole,
@@ -36,6 +38,8 @@ struct EnvironmentUpdateArgs {
   std::optional<std::vector<std::string>> instance_types;  // empty list: every catalogue type
   std::optional<int> daemonset_cpu_millis;
   std::optional<int> daemonset_memory_mib;
+  std::string account_id;  // aws, while it awaits the customer's role (empty: unchanged)
+  std::string role_name;
 };
 
 struct ServiceCreateArgs {

@@ -51,7 +51,24 @@ struct Observation {
   std::string handle;       // the driver's name for it (e.g. a stack id), once known
   std::string last_token;   // the token of the last action the cloud accepted ("" if none)
   std::map<std::string, std::string> outputs;  // what the cloud made, by name
+  // While not ready: the provision step (provision_steps()) the work is at;
+  // "": the last one.
+  std::string step;
   // When observing again is worth it; zero: the controller's default.
+  std::chrono::milliseconds look_again{0};
+};
+
+// The step of environment operations that waits on the customer's grant
+// (clouds whose traits say customer_grants_access list it first).
+inline constexpr const char* kCustomerAccessStep = "customer_access";
+
+// Whether the management plane may act in the customer's account yet.
+struct AccessCheck {
+  bool granted = false;
+  std::string reason;    // when not granted, enumerated: e.g. "account_id_missing", "permissions_missing"
+  std::string message;   // what the customer is to do, in a line
+  nlohmann::json details = nlohmann::json::object();  // what was checked and found, for the API
+  // When checking again is worth it; zero: the controller's default.
   std::chrono::milliseconds look_again{0};
 };
 
@@ -75,6 +92,20 @@ class CloudDriver {
   // Asks the cloud to remove everything the environment owns; called again
   // on every pass until observe() finds nothing.
   virtual void remove(const model::Environment& environment, const std::string& token) = 0;
+  // Onboarding (clouds whose traits say customer_grants_access): fills in
+  // what the customer needs to let the plane in, derived from the fields
+  // they gave (aws: the ExternalId, once, then the role ARN and the quick-
+  // create link). Pure; called when an environment is created and when its
+  // account changes.
+  virtual void onboard(model::Environment&) const {}
+  // Checks, read-only, that the customer's grant is in place and enough.
+  // May call the cloud (blocking, bounded); never throws for what the
+  // cloud answers: a failure is a check not granted, with its reason.
+  virtual AccessCheck check_access(const model::Environment&) {
+    AccessCheck granted;
+    granted.granted = true;
+    return granted;
+  }
   // Called once when the server stops.
   virtual void shutdown() {}
 };

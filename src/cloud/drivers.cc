@@ -20,7 +20,18 @@ std::map<std::string, std::unique_ptr<CloudDriver>> make_drivers(const DriverDep
   local.clock = deps.clock;
   out["local"] = std::make_unique<LocalDriver>(local);
   out["external"] = std::make_unique<ExternalDriver>();
-  out["aws"] = std::make_unique<AwsDriver>();
+  aws::AwsDriverOptions aws_options;
+  if (deps.env) aws_options.env = deps.env;
+  aws_options.clock = deps.clock;
+  aws_options.issue_join_token = deps.issue_join_token;
+  aws_options.plane_urls = [deps] {
+    std::vector<std::string> urls = deps.plane_urls ? deps.plane_urls() : std::vector<std::string>{};
+    return urls.empty() ? std::vector<std::string>{deps.server_url} : urls;
+  };
+  aws_options.record_cluster_access = deps.record_cloud_access;
+  aws::read_driver_settings(aws_options.env, aws_options);
+  if (!deps.agent_image.empty()) aws_options.agent_image = deps.agent_image;
+  out["aws"] = std::make_unique<aws::AwsDriver>(std::move(aws_options));
   for (const auto& [name, traits] : clouds())
     if (!out.count(name)) throw Error::Internal("cloud " + name + " has no driver");
   for (const auto& [name, driver] : out)

@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,13 @@ struct DriverDeps {
   // Mints a join token for an environment's agent (stored hashed by the caller).
   std::function<std::string(const std::string& environment_id)> issue_join_token;
   const Clock* clock = nullptr;
+  // The server's environment variables (AWS_* and BYOC_AWS_*: the aws
+  // driver's settings, read as the AWS CLI reads them).
+  std::function<std::optional<std::string>(std::string_view)> env;
+  // Records an event in an environment's audit log (the plane reaching into
+  // the customer's cluster, say); empty: not recorded.
+  std::function<void(const std::string& environment_id, const nlohmann::json& event)> record_cloud_access;
+  std::string agent_image;  // --agent-image: the agent's container image in clusters ("" : BYOC_AGENT_IMAGE)
 };
 
 // Throws byoc::Error (internal) if a cloud of traits.cc has no driver.

@@ -21,7 +21,7 @@ const std::map<std::string, CloudTraits>& clouds() {
 
     CloudTraits aws;
     aws.name = "aws";
-    aws.summary = "an EKS cluster in the customer's AWS account (stored; provisioning comes later)";
+    aws.summary = "an EKS cluster in the customer's AWS account, through the role the customer deploys";
     // AWS regions with their availability-zone suffixes (public AWS documentation).
     aws.zones_by_region = {{"us-east-1", letters_af},
                            {"us-east-2", {"a", "b", "c"}},
@@ -31,6 +31,13 @@ const std::map<std::string, CloudTraits>& clouds() {
                            {"ap-southeast-1", {"a", "b", "c"}}};
     aws.clickhouse_versions = {"18.16.1"};
     aws.capacity = CapacitySource::kCatalogue;
+    aws.customer_grants_access = true;
+    // IAM's limits: a 12-digit account; a role name of [\w+=,.@-], here at
+    // most 48 long (the onboarding stack names the data-plane roles after
+    // it) and never byoc-… (the vendor's own prefix).
+    aws.account_fields = {
+        {"account_id", "[0-9]{12}", "the customer's 12-digit AWS account id", ""},
+        {"role_name", "[A-Za-z0-9+=,.@_-]{1,48}", "the onboarding role's name (default ByocManagementRole)", "byoc-"}};
     return std::map<std::string, CloudTraits>{{local.name, local}, {external.name, external}, {aws.name, aws}};
   }();
   return all;

@@ -20,6 +20,18 @@ enum class CapacitySource {
 };
 const char* capacity_source_name(CapacitySource source);  // "catalogue" | "host"
 
+// A field of the customer's cloud account that an environment of the cloud
+// takes (request key "account"), checked against `pattern` (ECMAScript,
+// whole value).
+struct AccountField {
+  std::string name;
+  std::string pattern;
+  std::string description;  // what it is, for errors and `byoc cloud list`
+  // A value no customer may choose, whatever the pattern (compared
+  // ignoring case): a prefix of its own, reserved by the vendor.
+  std::string reserved_prefix;
+};
+
 struct CloudTraits {
   std::string name;
   std::string summary;  // one line, for `byoc cloud list`
@@ -31,6 +43,11 @@ struct CloudTraits {
   // The host is the management plane's own machine (the server measures
   // it) rather than one its agent reports.
   bool host_is_server = false;
+  // The customer lets the management plane into their account (say, by
+  // deploying an IAM role) before anything is provisioned: environments
+  // start AWAITING_CUSTOMER_ROLE until the driver's access check passes.
+  bool customer_grants_access = false;
+  std::vector<AccountField> account_fields;
 };
 
 // Every built-in cloud, by name.

@@ -63,6 +63,13 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   cloud::CloudDriver& driver = *driver_it->second;
 
   if (env->state == model::kDeleting) return reconcile_deletion(*env, driver);
+  if (env->state == model::kAwaitingCustomerRole) {
+    cloud::AccessCheck check = driver.check_access(*env);
+    if (!record_access_check(id, check)) return look_again(id, check.look_again);
+    store_.read([&](store::Transaction& tx) { env = tx.environments().by_id(id); });
+    if (!env || env->state != model::kPending) return {};  // deleted or changed meanwhile: a later pass
+    settled(id);
+  }
   if (!driver.can_provision()) {
     hold_unavailable(id);
     return {};
@@ -71,7 +78,9 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
 
   cloud::Observation observed = driver.observe(*env);
   if (!observed.handle.empty() && observed.handle != env->cloud_handle) record_handle(id, observed.handle);
-  const std::vector<std::string> steps = driver.provision_steps();
+  std::vector<std::string> steps = driver.provision_steps();
+  // The customer's grant is behind us here: it is no step to begin with.
+  std::erase(steps, std::string(cloud::kCustomerAccessStep));
 
   // An action recorded but not accepted yet (we stopped between recording
   // it and the cloud taking it, or it was never sent): send it again, with
@@ -80,7 +89,7 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   bool update_of_nothing = env->cloud_action == "update" && !observed.exists;
   if (!env->cloud_action.empty() && observed.last_token != env->cloud_token && !update_of_nothing) {
     send(*env, driver);
-    return look_again(id, observed);
+    return look_again(id, observed.look_again);
   }
   if (observed.failure != cloud::Failure::kNone) {
     mark_failed(id, observed);
@@ -90,11 +99,11 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
     const char* action = observed.exists ? "update" : "create";
     if (!begin(*env, action, steps.empty() ? "" : steps.front())) return {};
     send(*env, driver);
-    return look_again(id, observed);
+    return look_again(id, observed.look_again);
   }
   if (!observed.ready) {
-    if (!steps.empty()) advance_operation(id, steps.back());
-    return look_again(id, observed);
+    if (!steps.empty()) advance_operation(id, observed.step.empty() ? steps.back() : observed.step);
+    return look_again(id, observed.look_again);
   }
   mark_ready(id);
   return {};
@@ -129,7 +138,29 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
   }
   // Level-triggered: asked on every pass until nothing is left.
   driver.remove(env, env.cloud_token);
-  return look_again(env.id, observed);
+  return look_again(env.id, observed.look_again);
+}
+
+bool apply_access_check(model::Environment& env, const cloud::AccessCheck& check, int64_t now) {
+  model::Environment before = env;
+  env.set_condition("customer_access", check.granted, check.granted ? "granted" : check.reason, now);
+  if (env.state == model::kAwaitingCustomerRole) {
+    env.message = check.granted ? "" : check.message;
+    if (check.granted) env.state = model::kPending;
+  }
+  if (env == before) return false;
+  env.updated_at = now;
+  return true;
+}
+
+bool EnvironmentController::record_access_check(const std::string& id, const cloud::AccessCheck& check) {
+  store_.transact([&](store::Transaction& tx) {
+    auto e = tx.environments().by_id(id);
+    if (e && apply_access_check(*e, check, clock_.unix_seconds())) tx.environments().put(*e);
+  });
+  if (check.granted) spdlog::info("environment {}: the customer's access is granted", id);
+  else spdlog::info("environment {}: waiting on the customer's access ({})", id, check.reason);
+  return check.granted;
 }
 
 void EnvironmentController::hold_unavailable(const std::string& id) {
@@ -250,8 +281,8 @@ void EnvironmentController::mark_ready(const std::string& id) {
   settled(id);
 }
 
-ReconcileResult EnvironmentController::look_again(const std::string& id, const cloud::Observation& observed) {
-  std::chrono::milliseconds base = observed.look_again.count() > 0 ? observed.look_again : kDefaultLook;
+ReconcileResult EnvironmentController::look_again(const std::string& id, std::chrono::milliseconds hint) {
+  std::chrono::milliseconds base = hint.count() > 0 ? hint : kDefaultLook;
   int waits;
   {
     std::lock_guard lock(mutex_);

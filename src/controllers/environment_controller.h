@@ -1,7 +1,8 @@
 // Reconciles environments through their cloud drivers, Crossplane style:
 // observe, then take the one next step (create, update, delete), recording
 // the action and its idempotency token in the store before asking the cloud.
-// PENDING → PROVISIONING → READY, or FAILED with the driver's reason until
+// AWAITING_CUSTOMER_ROLE (clouds the customer must let us into: checked
+// again and again until the grant is in place) → PENDING → PROVISIONING → READY, or FAILED with the driver's reason until
 // retried; DELETING stays until the driver observes nothing left. Operations
 // waiting on an environment complete here. How soon to look again follows
 // the driver's hint, backing off while nothing changes.
@@ -40,8 +41,11 @@ class EnvironmentController final : public Reconciler {
   void mark_failed(const std::string& id, const cloud::Observation& observed);
   void mark_ready(const std::string& id);
   void finish_deletion(const model::Environment& environment);
+  // Records an access check of an AWAITING_CUSTOMER_ROLE environment;
+  // returns whether access is granted.
+  bool record_access_check(const std::string& id, const cloud::AccessCheck& check);
   // The delay before the next look: the driver's hint, growing while we wait.
-  ReconcileResult look_again(const std::string& id, const cloud::Observation& observed);
+  ReconcileResult look_again(const std::string& id, std::chrono::milliseconds hint);
   void settled(const std::string& id);
 
   store::Store& store_;
@@ -54,6 +58,11 @@ class EnvironmentController final : public Reconciler {
 // Readies a FAILED environment for another attempt (POST …/retry): the
 // failed action is asked for again under a new token.
 void prepare_retry(model::Environment& env, int64_t now);
+
+// Records an access check on `env` (the customer_access condition; while
+// AWAITING_CUSTOMER_ROLE, the check's message, and PENDING once granted).
+// Returns whether anything changed.
+bool apply_access_check(model::Environment& env, const cloud::AccessCheck& check, int64_t now);
 
 // The running operation of `kind` for an environment (and service, if given).
 std::optional<model::Operation> running_operation(store::Transaction& tx, const std::string& kind,

@@ -110,6 +110,17 @@ void append_json(std::string& out, const Environment& e) {
     policy.field("pending_ttl_seconds", e.access_policy.pending_ttl_seconds);
   }
   {
+    std::string& account = o.key("account");
+    account += '{';
+    for (auto it = e.account.begin(); it != e.account.end(); ++it) {
+      if (it != e.account.begin()) account += ',';
+      append_json_string(account, it->first);
+      account += ':';
+      append_json_string(account, it->second);
+    }
+    account += '}';
+  }
+  {
     ObjectWriter agent(o.key("agent_access"));
     agent.field("customer_approval_required", e.agent_access.customer_approval_required);
     agent.field("max_grant_seconds", e.agent_access.max_grant_seconds);

@@ -80,6 +80,7 @@ std::string profiles_from(const Environment& e) {
 
 json to_json(const Environment& e) {
   return {{"id", e.id},
+          {"account", e.account},
           {"name", e.name},
           {"organization", e.organization},
           {"cloud", e.cloud},

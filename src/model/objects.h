@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ namespace byoc::model {
 
 // Lifecycle of environments and services.
 inline constexpr const char* kPending = "PENDING";
+// Clouds the customer must first let the management plane into (traits:
+// customer_grants_access) start here, until the driver's access check passes.
+inline constexpr const char* kAwaitingCustomerRole = "AWAITING_CUSTOMER_ROLE";
 inline constexpr const char* kProvisioning = "PROVISIONING";
 inline constexpr const char* kReady = "READY";
 inline constexpr const char* kFailed = "FAILED";
@@ -54,7 +58,12 @@ struct Environment {
   std::string cloud_action;  // "create" | "update" | "delete"; "" when none is in flight
   std::string cloud_token;   // that action's idempotency token
   std::string reason;        // FAILED: the driver's enumerated reason
-  std::string message;       // FAILED: the cloud's words, if any
+  std::string message;       // FAILED: the cloud's words, if any; AWAITING_CUSTOMER_ROLE: what the check found
+  // The customer's cloud account as the cloud's onboarding has it: the
+  // fields the customer gives (traits' account_fields) and what the driver
+  // derives for them (aws: external_id, role_arn, quick_create_url). Shown
+  // by the API; holds nothing secret.
+  std::map<std::string, std::string> account;
   AccessPolicy access_policy;        // the vendor's (admins set it)
   AgentAccessPolicy agent_access;    // the customer's, as the agent reports it
   int64_t created_at = 0;

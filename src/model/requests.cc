@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "base/error.h"
@@ -64,10 +65,41 @@ void parse_capacity_fields(const json& body, Environment& e) {
                        {e.daemonset_cpu_millis, e.daemonset_memory_mib}, plan::AllocatableMode::kNominal);
 }
 
+// The customer's account fields of the environment's cloud (traits'
+// account_fields), shared by create and PATCH; each given one replaces the
+// one stored.
+void parse_account_fields(const json& body, Environment& e) {
+  if (!body.contains("account")) return;
+  const json& given = body["account"];
+  if (!given.is_object()) throw Error::BadRequest("invalid_type", "must be an object", "account");
+  const cloud::CloudTraits* traits = cloud::find_cloud(e.cloud);
+  if (!traits || traits->account_fields.empty())
+    throw Error::Invalid("unsupported_for_cloud", "cloud " + e.cloud + " takes no account", "account");
+  std::vector<std::string> names;
+  for (const auto& f : traits->account_fields) names.push_back(f.name);
+  for (const auto& [key, value] : given.items()) {
+    const std::string field = "account." + key;
+    auto f = std::find_if(traits->account_fields.begin(), traits->account_fields.end(),
+                          [&key](const cloud::AccountField& a) { return a.name == key; });
+    if (f == traits->account_fields.end())
+      throw Error::Invalid("unknown_field", "cloud " + e.cloud + " takes: " + list_of(names), field);
+    if (!value.is_string()) throw Error::BadRequest("invalid_type", "must be a string", field);
+    const std::string text = value.get<std::string>();
+    if (!std::regex_match(text, std::regex(f->pattern)))
+      throw Error::Invalid("invalid_value", "must be " + f->description, field);
+    if (!f->reserved_prefix.empty() && text.size() >= f->reserved_prefix.size() &&
+        std::equal(f->reserved_prefix.begin(), f->reserved_prefix.end(), text.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                               std::tolower(static_cast<unsigned char>(b)); }))
+      throw Error::Invalid("reserved_name", "may not start with " + f->reserved_prefix, field);
+    e.account[key] = text;
+  }
+}
+
 }  // namespace
 
 Environment apply_environment_patch(const json& body, Environment environment) {
-  check_object_fields(body, {"instance_types", "daemonsets", "access_policy"},
+  check_object_fields(body, {"instance_types", "daemonsets", "access_policy", "account"},
                       {"id", "name", "cloud", "region", "cidr", "zones", "state", "conditions", "revision",
                        "applied_revision", "ca_pem", "organization", "created_at", "updated_at", "agent_access"});
   if (body.contains("instance_types") || body.contains("daemonsets")) {
@@ -77,6 +109,13 @@ Environment apply_environment_patch(const json& body, Environment environment) {
     parse_capacity_fields(body, environment);
   }
   if (body.contains("access_policy")) environment.access_policy = parse_access_policy(body["access_policy"], environment.access_policy);
+  const std::string state = environment.state;
+  parse_account_fields(body, environment);  // first: a cloud that takes no account is told so
+  if (body.contains("account") && state != kAwaitingCustomerRole)
+    throw Error::Conflict("account_fixed",
+                          "the account is set once access is granted; environment '" + environment.name + "' is " +
+                              state,
+                          "account");
   return environment;
 }
 
@@ -92,7 +131,8 @@ AccessPolicy parse_access_policy(const json& body, AccessPolicy policy) {
 }
 
 Environment parse_environment_create(const json& body) {
-  check_object_fields(body, {"name", "cloud", "region", "cidr", "zones", "instance_types", "daemonsets"}, kReadOnly);
+  check_object_fields(body, {"name", "cloud", "region", "cidr", "zones", "instance_types", "daemonsets", "account"},
+                      kReadOnly);
   Environment e;
   e.name = get_string(body, "name", "", true);
   check_name(e.name, "name");
@@ -121,6 +161,8 @@ Environment parse_environment_create(const json& body) {
     if (!seen.insert(e.zones[i]).second) throw Error::Invalid("duplicate_zone", "zone listed twice", field);
   }
   parse_capacity_fields(body, e);
+  parse_account_fields(body, e);
+  if (traits->customer_grants_access) e.state = kAwaitingCustomerRole;
   return e;
 }
 

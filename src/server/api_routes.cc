@@ -82,8 +82,6 @@ model::Operation new_operation(const std::string& kind, const model::Environment
   return op;
 }
 
-std::string environment_key(const std::string& id) { return "environment/" + id; }
-
 // A change to one environment that runs as an operation of `kind`. While one
 // runs, a repeat answers with it; otherwise `begin` checks the request,
 // changes the environment and returns the new operation, stored together.
@@ -112,6 +110,8 @@ std::string service_key(const std::string& env_id, const std::string& name) {
 }
 
 }  // namespace
+
+std::string environment_key(const std::string& id) { return "environment/" + id; }
 
 void add_api_routes(Router& router, ServerContext& ctx) {
   router.add({"GET", "/healthz", "health.get", Access::kPublic, Effect::kRead},
@@ -160,6 +160,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         env.organization = org;
         env.created_at = env.updated_at = now;
         env.set_condition("agent_connected", false, "never_connected", now);
+        ctx.drivers.at(env.cloud)->onboard(env);
         auto op = new_operation("environment.create", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
         tx.environments().put(env);
         tx.operations().put(op);

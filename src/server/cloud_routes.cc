@@ -16,6 +16,10 @@ json cloud_json(const cloud::CloudTraits& traits) {
   for (const auto& [region, zones] : traits.zones_by_region) regions.push_back({{"name", region}, {"zones", zones}});
   json fields = {"name", "cloud", "cidr", "region", "zones", "daemonsets"};
   if (traits.capacity == cloud::CapacitySource::kCatalogue) fields.push_back("instance_types");
+  json account_fields = json::array();
+  for (const auto& f : traits.account_fields)
+    account_fields.push_back({{"name", f.name}, {"pattern", f.pattern}, {"description", f.description}});
+  if (!traits.account_fields.empty()) fields.push_back("account");
   return {{"name", traits.name},
           {"summary", traits.summary},
           {"regions", regions},
@@ -23,7 +27,9 @@ json cloud_json(const cloud::CloudTraits& traits) {
           {"default_zones", traits.default_zones},
           {"clickhouse_versions", traits.clickhouse_versions},
           {"capacity", cloud::capacity_source_name(traits.capacity)},
-          {"fields", fields}};
+          {"fields", fields},
+          {"account_fields", account_fields},
+          {"customer_grants_access", traits.customer_grants_access}};
 }
 
 }  // namespace

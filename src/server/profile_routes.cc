@@ -39,14 +39,22 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
   router.add({"PATCH", "/v1/environments/{env}", "environment.update", Access::kWrite, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
+    bool account_changed = false;
+    std::string id;
     transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
+      account_changed = false;
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
+      id = env.id;
       if (env.state == model::kDeleting)
         throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
       json body = parse_json_body(req);
       if (body.is_object() && body.contains("access_policy") && req.caller().role != "admin")
         throw Error::Forbidden("only admins set an environment's access policy");
       model::Environment updated = model::apply_environment_patch(body, env);
+      if (updated.account != env.account) {
+        ctx.drivers.at(updated.cloud)->onboard(updated);
+        account_changed = true;
+      }
       if (updated.access_policy != env.access_policy && ctx.audit_logs)
         ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
                                access::format_policy_event(ctx.clock.unix_millis(), env.id,
@@ -59,6 +67,8 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
       }
       out = model::to_json(updated);
     });
+    // A new account is checked at once, not at the next periodic look.
+    if (account_changed) ctx.enqueue(environment_key(id));
     return HttpResponse::json(200, out);
   }));
 }

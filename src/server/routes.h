@@ -26,6 +26,10 @@ void add_audit_routes(Router& router, ServerContext& ctx);
 // GET /v1/environments/{env}/usage: totals of the usage intervals its agent reported.
 void add_usage_routes(Router& router, ServerContext& ctx);
 
+// Onboarding: POST /v1/environments/{env}/verify (onboarding_routes.cc).
+void add_onboarding_routes(Router& router, ServerContext& ctx);
+// The key under which an environment's reconcile is queued (ctx.enqueue).
+std::string environment_key(const std::string& id);
 // The environment named `name` in `organization`, or 404.
 model::Environment find_environment(store::Transaction& tx, const std::string& organization,
                                     const std::string& name);

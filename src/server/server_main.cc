@@ -19,6 +19,7 @@
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
 #include "controllers/service_operations.h"
+#include "access/access_event.h"
 #include "server/access_log.h"
 #include "server/audit_trail.h"
 #include "server/dispatcher.h"
@@ -193,11 +194,22 @@ int run_server(const ServerOptions& options) {
     return t.text;
   };
   driver_deps.clock = &clock;
+  driver_deps.agent_image = options.agent_image;
+  // Set once the audit logs exist (below); drivers act only after the controllers start.
+  access::AuditLogs* cloud_audit = nullptr;
+  driver_deps.record_cloud_access = [&](const std::string& environment_id, const nlohmann::json& event) {
+    if (!cloud_audit) throw Error::Internal("cloud access before the audit logs exist");
+    store->transact([&](store::Transaction& tx) {
+      cloud_audit->append(tx, cloud_audit->environment_log(environment_id),
+                          access::format_cloud_access_event(clock.unix_millis(), environment_id, event));
+    });
+  };
   auto drivers = cloud::make_drivers(driver_deps);
 
   ServerContext ctx(*store, store_pool, clock, identity, cloud::driver_pointers(drivers));
   StoreAdmission admission(*store, store_pool, ctx.tokens);
   access::AuditLogs audit_logs(identity.audit_log_key_pem);
+  cloud_audit = &audit_logs;
   AuditTrail audit(*store, store_pool, audit_logs);
   ctx.audit = &audit;
   ctx.audit_logs = &audit_logs;
@@ -274,6 +286,7 @@ int run_server(const ServerOptions& options) {
   add_audit_routes(router, ctx);
   add_access_routes(router, ctx);
   add_profile_routes(router, ctx);
+  add_onboarding_routes(router, ctx);
   add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);
 

@@ -32,6 +32,9 @@ struct ServerOptions {
   std::filesystem::path local_cloud_dir;
   // The URL agents and the other servers reach this one at (default: from --listen).
   std::string advertise_url;
+  // The agent's container image, installed in the clusters of aws
+  // environments (default: BYOC_AGENT_IMAGE).
+  std::string agent_image;
 };
 
 // Runs until SIGINT/SIGTERM. On start it writes DIR/server.json

@@ -2,11 +2,17 @@
 
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 #include "base/crypto.h"
+#include "base/files.h"
 #include "base/percent.h"
+#include "base/process.h"
 #include "server/http.h"
+#include "testing/testing.h"
 
 namespace byoc::testing {
+using namespace std::chrono_literals;
 
 std::string RecordedRequest::header(const std::string& lowercase_name) const {
   auto it = headers.find(lowercase_name);
@@ -106,6 +112,22 @@ CannedResponse query_error(int status, const std::string& code, const std::strin
           {{"Content-Type", "text/xml"}, {"x-amzn-RequestId", "req-error"}},
           "<ErrorResponse><Error><Type>Sender</Type><Code>" + code + "</Code><Message>" + message +
               "</Message></Error><RequestId>req-error</RequestId></ErrorResponse>"};
+}
+
+// Runs tests/aws/signer/verify.mjs on `requests`: its output, and its exit status in `status`.
+std::string verify_with_aws_signer(const nlohmann::json& requests, std::optional<int>& status) {
+  TempDir dir;
+  files::write_atomic(dir.path() / "requests.json", nlohmann::json{{"requests", requests}}.dump(), 0600);
+  proc::SpawnOptions spawn;
+  spawn.argv = {"node", (source_dir() / "tests/aws/signer/verify.mjs").string(),
+                (dir.path() / "requests.json").string()};
+  spawn.output = dir.path() / "out.txt";
+  pid_t pid = proc::spawn(spawn);
+  if (!proc::wait_for(60s, [&] { return (status = proc::try_reap(pid)).has_value(); })) {
+    proc::terminate(pid, 1s);
+    return "node did not finish";
+  }
+  return files::read(dir.path() / "out.txt");
 }
 
 }  // namespace byoc::testing

@@ -10,6 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,5 +67,10 @@ CannedResponse query_answer(const std::string& operation, const std::string& res
                             const std::string& xmlns = "https://sts.amazonaws.com/doc/2011-06-15/");
 // A query-protocol error document with `status`.
 CannedResponse query_error(int status, const std::string& code, const std::string& message);
+
+// Re-signs `requests` with AWS's own JavaScript signer (tests/aws/signer,
+// on Node; its verify.mjs says what each request holds): its output ("verified
+// N of N" when each matches), and its exit status in `status`.
+std::string verify_with_aws_signer(const nlohmann::json& requests, std::optional<int>& status);
 
 }  // namespace byoc::testing

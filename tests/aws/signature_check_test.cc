@@ -23,22 +23,6 @@ using byoc::testing::CannedResponse;
 using byoc::testing::FakeAws;
 using byoc::testing::RecordedRequest;
 
-// Runs tests/aws/signer/verify.mjs on `requests`: its output, and its exit status in `status`.
-std::string verify_with_aws_signer(const nlohmann::json& requests, std::optional<int>& status) {
-  byoc::testing::TempDir dir;
-  files::write_atomic(dir.path() / "requests.json", nlohmann::json{{"requests", requests}}.dump(), 0600);
-  proc::SpawnOptions spawn;
-  spawn.argv = {"node", (byoc::testing::source_dir() / "tests/aws/signer/verify.mjs").string(),
-                (dir.path() / "requests.json").string()};
-  spawn.output = dir.path() / "out.txt";
-  pid_t pid = proc::spawn(spawn);
-  if (!proc::wait_for(60s, [&] { return (status = proc::try_reap(pid)).has_value(); })) {
-    proc::terminate(pid, 1s);
-    return "node did not finish";
-  }
-  return files::read(dir.path() / "out.txt");
-}
-
 CannedResponse answer(const RecordedRequest& r) {
   if (r.method == "GET") return {200, {{"Content-Type", "application/json"}}, R"({"cluster":{"name":"c"}})"};
   if (!r.header("x-amz-target").empty()) return {200, {{"Content-Type", "application/x-amz-json-1.1"}}, "{}"};
@@ -109,7 +93,7 @@ TEST(AwsSignatures, EveryRequestVerifiesWithTheAwsSdksOwnSigner) {
                           {"sessionToken", credentials.session_token}}}});
   }
   std::optional<int> status;
-  std::string out = verify_with_aws_signer(requests, status);
+  std::string out = byoc::testing::verify_with_aws_signer(requests, status);
   std::cout << out;
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("verified 6 of 6"), std::string::npos) << out;
@@ -146,7 +130,7 @@ TEST(AwsSignatures, EksTokensVerifyWithTheAwsSdksOwnPresigner) {
     }
   }
   std::optional<int> status;
-  std::string out = verify_with_aws_signer(requests, status);
+  std::string out = byoc::testing::verify_with_aws_signer(requests, status);
   std::cout << out;
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find("verified 4 of 4"), std::string::npos) << out;

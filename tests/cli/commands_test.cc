@@ -430,6 +430,44 @@ TEST_F(CommandsTest, EnvUpdatePatchesAndPrintsTheEnvironment) {
   EXPECT_EQ(sent_[2].body, (json{{"instance_types", {"c7gd.large"}}})) << "daemonsets left as they are";
 }
 
+TEST_F(CommandsTest, AnAwsEnvironmentsAccountIsSentAndShownAndVerifyExitsOneUntilGranted) {
+  answer(202, operation("environment.create", "running"));
+  ASSERT_EQ(run_cli({"env", "create", "p1", "--cloud", "aws", "--cidr", "10.0.0.0/16", "--region", "eu-west-1",
+                     "--account-id", "123456789012"})
+                .code,
+            0);
+  EXPECT_EQ(sent_[0].body["account"], (json{{"account_id", "123456789012"}}));
+  json env = {{"name", "p1"}, {"cloud", "aws"}, {"state", "AWAITING_CUSTOMER_ROLE"},
+              {"account", {{"account_id", "210987654321"}, {"role_name", "R"}, {"external_id", "byoc-e1"},
+                           {"role_arn", "arn:aws:iam::210987654321:role/R"}}}};
+  answer(200, env);
+  Result updated = run_cli({"env", "update", "p1", "--account-id", "210987654321", "--role-name", "R"});
+  ASSERT_EQ(updated.code, 0) << updated.err;
+  EXPECT_EQ(sent_[1].body, (json{{"account", {{"account_id", "210987654321"}, {"role_name", "R"}}}}));
+  EXPECT_NE(updated.out.find("external_id:"), std::string::npos) << updated.out;
+  EXPECT_NE(updated.out.find("arn:aws:iam::210987654321:role/R"), std::string::npos) << updated.out;
+
+  json missing = {{"environment", "p1"}, {"granted", false}, {"state", "AWAITING_CUSTOMER_ROLE"},
+                  {"reason", "permissions_missing"}, {"message", "the role lacks 1 permission: ec2:CreateVpc"},
+                  {"account", env["account"]},
+                  {"details", {{"findings", {{{"code", "permission_missing"}, {"subject", "ec2:CreateVpc"},
+                                              {"message", "update the onboarding stack"}}}}}}};
+  answer(200, missing);
+  Result lacking = run_cli({"env", "verify", "p1"});
+  EXPECT_EQ(lacking.code, 1);
+  EXPECT_EQ(sent_[2].method + " " + sent_[2].path, "POST /v1/environments/p1/verify");
+  EXPECT_NE(lacking.out.find("permissions_missing"), std::string::npos) << lacking.out;
+  EXPECT_NE(lacking.out.find("ec2:CreateVpc"), std::string::npos) << lacking.out;
+  json granted = missing;
+  granted["granted"] = true;
+  granted["reason"] = "";
+  granted["details"] = json::object();
+  answer(200, granted);
+  Result ok = run_cli({"env", "verify", "p1", "-o", "json"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(json::parse(ok.out), granted);
+}
+
 TEST_F(CommandsTest, EnvUpdateUsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
       {"env", "update", "p1"},

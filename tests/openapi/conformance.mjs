@@ -50,6 +50,8 @@ const UNREACHABLE = {
     'support_access_off needs an agent reporting its policy.json (proven in access_requests_test); environment_deleting is the deletion race',
   'GET /v1/access-requests/{id}/certificate 200':
     'only an environment\'s agent issues support certificates, from its own CA (proven in agent_loop_fake_runtime_test: SupportAccessLoop)',
+  'POST /v1/environments/{env}/verify 503':
+    'checks_busy needs more checks in flight at once than a server allows, each against a slow cloud account; none is here',
   'POST /v1/environments/{env}/retry 202':
     'no cloud of this build fails on one loopback machine; retries of failed clouds are proven on the slow cloud (slow_cloud_test)',
 };
@@ -229,7 +231,8 @@ class Server {
   async start() {
     const log = fs.openSync(this.logPath, 'a');
     this.child = spawn(this.binary, ['server', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir], {
-      env: { ...process.env, HOME: this.home },
+      // No AWS credentials here, and none looked for on the network.
+      env: { ...process.env, HOME: this.home, AWS_EC2_METADATA_DISABLED: 'true' },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
@@ -703,7 +706,39 @@ async function scenarios(s) {
 
   const envOp = await waitOperation(created.body.id, admin);
   if (envOp?.status !== 'succeeded') violation(`environment.create of ext1 ended ${envOp?.status}`);
-  await waitOperation(aws.body.id, admin);
+  // An aws environment waits for the customer's role: its operation runs on.
+  const awsEnv = await call('get aws env', {
+    method: 'GET', template: '/v1/environments/{env}', params: { env: 'aws1' }, token: admin, expect: 200,
+  });
+  if (awsEnv.body?.state !== 'AWAITING_CUSTOMER_ROLE') violation(`aws1 is ${awsEnv.body?.state}, not AWAITING_CUSTOMER_ROLE`);
+  if (!awsEnv.body?.account?.external_id) violation('aws1 shows no ExternalId');
+  const verify = { method: 'POST', template: '/v1/environments/{env}/verify', token: admin };
+  const unknownAccount = await call('verify aws env without account', { ...verify, params: { env: 'aws1' }, json: {}, expect: 200 });
+  if (unknownAccount.body?.granted !== false || unknownAccount.body?.reason !== 'account_id_missing')
+    violation(`verify of aws1 without an account answered ${JSON.stringify(unknownAccount.body)}`);
+  await call('verify external env', { ...verify, params: { env: 'ext1' }, json: {}, expect: 409 });
+  await call('verify unknown env', { ...verify, params: { env: 'nope' }, json: {}, expect: 404 });
+  await call('verify as operator', { ...verify, params: { env: 'aws1' }, token: oper, json: {}, expect: 403 });
+  await call('verify no token', { ...verify, params: { env: 'aws1' }, token: undefined, json: {}, expect: 401 });
+  await call('verify with a body', { ...verify, params: { env: 'aws1' }, json: { now: true }, expect: 422, bodyValid: false });
+  await call('verify with a broken body', {
+    ...verify, params: { env: 'aws1' }, raw: '{', contentType: 'application/json', expect: 400, bodyValid: null,
+  });
+  await checkMethodNotAllowed('/v1/environments/{env}/verify', { env: 'aws1' });
+  const withAccount = await call('patch aws env account', {
+    method: 'PATCH', template: '/v1/environments/{env}', params: { env: 'aws1' }, token: admin,
+    json: { account: { account_id: '123456789012', role_name: 'ByocRole' } }, expect: 200,
+  });
+  if (withAccount.body?.account?.role_arn !== 'arn:aws:iam::123456789012:role/ByocRole')
+    violation(`the role ARN expected is ${withAccount.body?.account?.role_arn}`);
+  await call('patch aws env bad account', {
+    method: 'PATCH', template: '/v1/environments/{env}', params: { env: 'aws1' }, token: admin,
+    json: { account: { account_id: '12345' } }, expect: 422, bodyValid: false,
+  });
+  await call('patch external env account', {
+    method: 'PATCH', template: '/v1/environments/{env}', params: { env: 'ext1' }, token: admin,
+    json: { account: { account_id: '123456789012' } }, expect: 422, bodyValid: true,
+  });
 
   const list = { method: 'GET', template: '/v1/environments' };
   const all = await call('list envs', { ...list, token: admin, expect: 200 });

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "base/crypto.h"
+#include "cloud/aws/aws_driver.h"
 
 
 namespace byoc::server::test {
@@ -33,8 +34,17 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   identity_.ca_sha256_hex = crypto::certificate_sha256_hex(ca.cert_pem);
   identity_.agent_ca = crypto::make_ca(spec);
   identity_.audit_log_key_pem = crypto::generate_ed25519_key_pem();
+  aws::AwsDriverOptions aws;
+  aws.env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "AWS_EC2_METADATA_DISABLED") return "true";
+    if (name == "BYOC_AWS_MANAGEMENT_ACCOUNT") return "111122223333";
+    return std::nullopt;
+  };
+  aws.clock = &clock;
+  aws::read_driver_settings(aws.env, aws);
+  aws_driver_ = std::make_unique<aws::AwsDriver>(std::move(aws));
   ctx_.reset(new ServerContext(*store, *pool_, clock, identity_,
-                               {{"local", &driver_}, {"external", &driver_}, {"aws", &driver_}}));
+                               {{"local", &driver_}, {"external", &driver_}, {"aws", aws_driver_.get()}}));
   audit_logs_ = std::make_unique<access::AuditLogs>(identity_.audit_log_key_pem);
   trail_ = std::make_unique<AuditTrail>(*store, *pool_, *audit_logs_);
   audit_.trail = trail_.get();
@@ -46,6 +56,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_agent_routes(router_, *ctx_);
   add_admin_routes(router_, *ctx_);
   add_profile_routes(router_, *ctx_);
+  add_onboarding_routes(router_, *ctx_);
   add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);
   add_audit_routes(router_, *ctx_);

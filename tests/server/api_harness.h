@@ -72,6 +72,9 @@ class ApiHarness {
   std::unique_ptr<WorkPool> pool_;
   ServerIdentity identity_;
   cloud::ExternalDriver driver_;
+  // aws: its onboarding and access check, in an environment with no AWS
+  // configuration (a check ends before any call).
+  std::unique_ptr<cloud::CloudDriver> aws_driver_;
   std::unique_ptr<ServerContext> ctx_;
   Router router_;
   std::unique_ptr<access::AuditLogs> audit_logs_;

@@ -2,7 +2,6 @@
 // an injected clock (environments against a slow cloud: slow_cloud_test.cc).
 #include <gtest/gtest.h>
 
-#include "cloud/aws/aws_driver.h"
 #include "controllers/backoff.h"
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
@@ -49,19 +48,80 @@ struct Fixture {
   model::Operation op;
 };
 
-TEST(EnvironmentController, AwsEnvironmentIsStoredAndStaysPending) {
+// A cloud the customer lets the plane into: its check answers what the test
+// says; its stack is made at once.
+class GatedCloud final : public cloud::CloudDriver {
+ public:
+  bool can_provision() const override { return true; }
+  std::vector<std::string> provision_steps() const override { return {cloud::kCustomerAccessStep, "stack"}; }
+  cloud::AccessCheck check_access(const model::Environment&) override {
+    ++checks;
+    cloud::AccessCheck c;
+    c.granted = granted;
+    c.reason = granted ? "" : "permissions_missing";
+    c.message = granted ? "" : "the role lacks ec2:CreateVpc";
+    c.look_again = 60s;
+    return c;
+  }
+  cloud::Observation observe(const model::Environment&) override {
+    cloud::Observation o;
+    o.exists = o.up_to_date = o.ready = created;
+    o.last_token = token;
+    return o;
+  }
+  std::string create(const model::Environment&, const std::string& t) override {
+    created = true;
+    token = t;
+    return "stack-1";
+  }
+  void update(const model::Environment&, const std::string&) override {}
+  void remove(const model::Environment&, const std::string&) override {}
+  bool granted = false, created = false;
+  int checks = 0;
+  std::string token;
+};
+
+TEST(EnvironmentController, AnEnvironmentAwaitingItsRoleIsCheckedUntilGrantedThenProvisioned) {
   Fixture f;
   auto env = f.load_env();
-  env.cloud = "aws";
-  f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
-  cloud::AwsDriver aws;
-  EnvironmentController c(*f.store, f.clock, {{"aws", &aws}});
+  env.state = model::kAwaitingCustomerRole;
+  f.store->transact([&](store::Transaction& tx) {
+    tx.environments().put(env);
+    model::Operation op = f.op;
+    op.steps = {{"store", "done"}, {"customer_access", "running"}, {"stack", "pending"}};
+    tx.operations().put(op);
+  });
+  GatedCloud cloud;
+  EnvironmentController c(*f.store, f.clock, {{"local", &cloud}});
+  ReconcileResult first = c.reconcile("env-1");
+  ReconcileResult second = c.reconcile("env-1");
+  EXPECT_EQ(cloud.checks, 2);
+  EXPECT_FALSE(cloud.created) << "nothing is made before the grant";
+  ASSERT_TRUE(first.requeue_after && second.requeue_after);
+  EXPECT_GE(*first.requeue_after, 60s) << "checked again on the driver's hint";
+  EXPECT_GT(*second.requeue_after, *first.requeue_after) << "and less often while nothing changes";
+  auto waiting = f.load_env();
+  EXPECT_EQ(waiting.state, model::kAwaitingCustomerRole);
+  EXPECT_EQ(waiting.message, "the role lacks ec2:CreateVpc");
+  ASSERT_TRUE(waiting.condition("customer_access"));
+  EXPECT_FALSE(waiting.condition("customer_access")->status);
+  EXPECT_EQ(waiting.condition("customer_access")->reason, "permissions_missing");
+  EXPECT_EQ(f.load_op().status, "running");
+
+  cloud.granted = true;
   c.reconcile("env-1");
-  auto after = f.load_env();
-  EXPECT_EQ(after.state, model::kPending);
-  ASSERT_TRUE(after.condition("provisioned"));
-  EXPECT_EQ(after.condition("provisioned")->reason, "driver_not_available");
+  EXPECT_TRUE(cloud.created);
+  auto provisioning = f.load_env();
+  EXPECT_EQ(provisioning.state, model::kProvisioning);
+  EXPECT_EQ(provisioning.message, "");
+  EXPECT_TRUE(provisioning.condition("customer_access")->status);
+  EXPECT_EQ(provisioning.cloud_handle, "stack-1");
+  EXPECT_EQ(f.load_op().steps[1].state, "done");
+  EXPECT_EQ(f.load_op().steps[2].state, "running");
+  c.reconcile("env-1");
+  EXPECT_EQ(f.load_env().state, model::kReady);
   EXPECT_EQ(f.load_op().status, "succeeded");
+  EXPECT_EQ(cloud.checks, 3) << "a granted environment is not checked on every pass";
 }
 
 TEST(ServiceOperations, CreateFollowsServiceStateAndDeleteFollowsRemoval) {

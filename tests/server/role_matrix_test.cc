@@ -89,6 +89,8 @@ std::vector<Route> routes() {
       {"env_delete", "DELETE", "/v1/environments/empty", "", {202, 403, 403, 202, 404, 401, 401}},
       // `e` is READY: writers learn it isn't FAILED.
       {"env_retry", "POST", "/v1/environments/e/retry", "", {409, 403, 403, 409, 404, 401, 401}},
+      // `cloudy` (aws) awaits its customer's role: writers check it.
+      {"env_verify", "POST", "/v1/environments/cloudy/verify", "", {200, 403, 403, 200, 404, 401, 401}},
       {"join_token", "POST", "/v1/environments/e/join-tokens", "{}", {201, 403, 403, 201, 404, 401, 401}},
       {"svc_create", "POST", "/v1/environments/e/services", R"({"name":"t"})", {202, 403, 403, 202, 404, 401, 401}},
       {"svc_list", "GET", "/v1/environments/e/services", "", {200, 200, 200, 200, 404, 401, 401}},
@@ -194,7 +196,8 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
       if (auto p = path.find(param); p != std::string::npos) path.replace(p, std::string(param).size(), value);
     }
     if (method == "DELETE" && path == "/v1/environments/e") path = "/v1/environments/empty";
-    if (path == "/v1/environments/e/profiles" || (method == "PATCH" && path == "/v1/environments/e"))
+    if (path == "/v1/environments/e/profiles" || path == "/v1/environments/e/verify" ||
+        (method == "PATCH" && path == "/v1/environments/e"))
       path.replace(0, std::string("/v1/environments/e").size(), "/v1/environments/cloudy");
     if (path == "/v1/tokens/{op}") path = "/v1/tokens/{token}";
     if (path.rfind("/v1/access-requests/{op}", 0) == 0) path.replace(20, 4, "{acc}");

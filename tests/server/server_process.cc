@@ -28,9 +28,11 @@ void ServerProcess::start() {
                                 data_dir_.string()};
   if (!store_arg_.empty()) args.insert(args.end(), {"--store", store_arg_});
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::map<std::string, std::string> env = extra_env_;
+  env["HOME"] = (scratch_ / "home").string();
+  env.emplace("AWS_EC2_METADATA_DISABLED", "true");  // no credentials are looked for off this machine
   child_ = std::make_unique<e2e::Child>(
-      args,
-      std::map<std::string, std::string>{{"HOME", (scratch_ / "home").string()}},
+      args, env,
       scratch_ / ("server-" + std::to_string(starts_)));
   ASSERT_TRUE(testing::eventually([&] { return fs::exists(data_dir_ / "server.json") || !child_->running(); }, 30s));
   ASSERT_TRUE(child_->running()) << child_->err();

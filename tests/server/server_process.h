@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class ServerProcess {
   void set_port(int port) { port_ = port; }
   // More `byoc server` flags for the next start().
   void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  // More environment variables for the next start() (HOME is the scratch's).
+  void set_extra_env(std::map<std::string, std::string> env) { extra_env_ = std::move(env); }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
@@ -58,6 +61,7 @@ class ServerProcess {
   std::string token_;
   int starts_ = 0;
   std::vector<std::string> extra_args_;
+  std::map<std::string, std::string> extra_env_;
 };
 
 }  // namespace byoc::test

@@ -1,24 +1,79 @@
-// The `aws` cloud: environments are accepted and stored; provisioning them
-// (CloudFormation + EKS) is not part of this build, so they stay PENDING with
-// the reason `driver_not_available`, and deleting one has nothing to remove.
+// The `aws` cloud: an environment is a CloudFormation stack (network, EKS,
+// node groups, backup bucket, endpoint service) in the customer's account,
+// made through the onboarding role the customer deployed.
+//
+//   onboard / check_access  the ExternalId and role ARN shown; AssumeRole and
+//                           the pre-flight (preflight.h) until they pass
+//   observe                 DescribeStacks + DescribeStackEvents, read by
+//                           observe_stack (the stack's spec digest tells an
+//                           up-to-date stack), then whether the agent joined
+//   create / update         CreateStack / UpdateStack with the recorded action's
+//                           token as ClientRequestToken: a repeat after a crash
+//                           is the same request, never a second stack
+//   (then the agent)        once the stack is complete: DescribeCluster, an EKS
+//                           token, and the agent's objects applied server-side
+//                           (kube/agent_objects.h) — audited; the Deployment
+//                           names the action's token, so observe tells an
+//                           installed agent (and its image) apart
+//   remove                  DeleteStack (level-triggered until it is gone)
+//
+// Every call runs as the onboarding role, assumed with the environment's
+// ExternalId under a session named after the action (the customer's
+// CloudTrail shows which byoc action did what). Thread-safe.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cloud/aws/driver/driver_options.h"
 #include "cloud/driver.h"
 
-namespace byoc::cloud {
+namespace byoc::kube {
+class Client;
+}
 
-class AwsDriver final : public CloudDriver {
+namespace byoc::aws {
+
+class Session;
+class Client;
+class CredentialsProvider;
+enum class Service;
+
+class AwsDriver final : public cloud::CloudDriver {
  public:
-  bool can_provision() const override { return false; }
-  std::vector<std::string> provision_steps() const override { return {}; }
-  Observation observe(const model::Environment&) override {
-    Observation o;
-    o.reason = "driver_not_available";
-    return o;
-  }
-  std::string create(const model::Environment&, const std::string&) override { return ""; }
-  void update(const model::Environment&, const std::string&) override {}
-  void remove(const model::Environment&, const std::string&) override {}
+  explicit AwsDriver(AwsDriverOptions options);
+  ~AwsDriver() override;
+
+  bool can_provision() const override { return true; }
+  std::vector<std::string> provision_steps() const override;
+  void onboard(model::Environment& environment) const override;
+  cloud::AccessCheck check_access(const model::Environment& environment) override;
+  cloud::Observation observe(const model::Environment& environment) override;
+  std::string create(const model::Environment& environment, const std::string& token) override;
+  void update(const model::Environment& environment, const std::string& token) override;
+  void remove(const model::Environment& environment, const std::string& token) override;
+
+ private:
+  struct RoleSession;
+  Session& session(const std::string& region);
+  // The environment's onboarding role, assumed under a session named after its action.
+  std::shared_ptr<CredentialsProvider> role(const model::Environment& environment);
+  // A client of `service` acting as the environment's onboarding role.
+  Client client(const model::Environment& environment, Service service);
+  // A Kubernetes client of the environment's cluster, as the role.
+  std::unique_ptr<kube::Client> cluster(const model::Environment& environment, const std::string& cluster_name);
+  // With the stack complete: whether the agent is installed (and current).
+  void observe_agent(const model::Environment& environment, cloud::Observation& observed);
+  void install_agent(const model::Environment& environment, const std::string& token,
+                     const std::string& cluster_name);
+  std::string stack_ref(const model::Environment& environment) const;
+
+  AwsDriverOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;  // by region
+  std::map<std::string, std::shared_ptr<RoleSession>> roles_;  // by environment, role and session name
 };
 
-}  // namespace byoc::cloud
+}  // namespace byoc::aws

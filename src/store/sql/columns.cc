@@ -30,7 +30,8 @@ std::string cloud_state_column(const model::Environment& e) {
               {"action", e.cloud_action},
               {"token", e.cloud_token},
               {"reason", e.reason},
-              {"message", e.message}}
+              {"message", e.message},
+              {"account", e.account}}
       .dump();
 }
 
@@ -41,6 +42,7 @@ void parse_cloud_state_column(std::string_view text, model::Environment& e) {
   e.cloud_token = j.value("token", "");
   e.reason = j.value("reason", "");
   e.message = j.value("message", "");
+  e.account = j.value("account", std::map<std::string, std::string>{});
 }
 
 std::string access_column(const model::Environment& e) {

@@ -1,0 +1,349 @@
+#include "cloud/aws/aws_driver.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+#include "cloud/aws/client.h"
+#include "cloud/aws/driver/cluster_access.h"
+#include "cloud/aws/driver/onboarding.h"
+#include "cloud/aws/driver/stack_observation.h"
+#include "cloud/aws/driver/stack_spec.h"
+#include "cloud/aws/session.h"
+#include "cloud/aws/sts.h"
+#include "cloud/aws/templates/infra_template.h"
+#include "kube/agent_objects.h"
+#include "kube/client.h"
+
+namespace byoc::aws {
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t kMostRoleSessions = 256;  // cached assumed roles (one per environment and action)
+constexpr const char* kStepStack = "stack";
+constexpr const char* kStepAgent = "agent";
+constexpr const char* kAgentNamespace = "byoc-system";
+// On the agent's Deployment: the token of the action that installed it.
+constexpr const char* kActionAnnotation = "byoc.io/action-token";
+
+bool stack_missing(const AwsCallError& e) {
+  return e.aws().code == "ValidationError" && e.aws().message.find("does not exist") != std::string::npos;
+}
+
+bool failed_creation(const std::string& status) {
+  return status == "ROLLBACK_COMPLETE" || status == "ROLLBACK_FAILED" || status == "CREATE_FAILED";
+}
+
+std::string account_id(const model::Environment& e) {
+  auto it = e.account.find("account_id");
+  return it == e.account.end() ? "" : it->second;
+}
+
+// The agent counts as joined once it has reported (its CA) or is connected.
+bool agent_joined(const model::Environment& e) {
+  const model::Condition* connected = e.condition("agent_connected");
+  return !e.ca_pem.empty() || (connected && connected->status);
+}
+
+}  // namespace
+
+struct AwsDriver::RoleSession {
+  std::unique_ptr<Sts> sts;
+  std::shared_ptr<CredentialsProvider> credentials;
+};
+
+AwsDriver::AwsDriver(AwsDriverOptions options) : options_(std::move(options)) {
+  if (!options_.clock) throw Error::Internal("the aws driver needs a clock");
+}
+
+AwsDriver::~AwsDriver() = default;
+
+std::vector<std::string> AwsDriver::provision_steps() const {
+  return {cloud::kCustomerAccessStep, kStepStack, kStepAgent};
+}
+
+void AwsDriver::onboard(model::Environment& environment) const {
+  fill_onboarding(environment.account, environment.region, environment.name, options_);
+}
+
+Session& AwsDriver::session(const std::string& region) {
+  std::lock_guard lock(mutex_);
+  auto& s = sessions_[region];
+  if (!s) s = std::make_unique<Session>(options_.env, *options_.clock, region);
+  return *s;
+}
+
+std::shared_ptr<CredentialsProvider> AwsDriver::role(const model::Environment& environment) {
+  const std::string role_arn = role_arn_of(environment);
+  if (role_arn.empty())
+    throw Error::Invalid("account_id_missing", "environment " + environment.name + " has no AWS account id yet",
+                         "account.account_id");
+  Session& plane = session(environment.region);
+  // Named after the action, so the customer's CloudTrail tells byoc's actions apart.
+  std::string session_name = "byoc-" + (environment.cloud_token.empty() ? environment.id : environment.cloud_token);
+  if (session_name.size() > 64) session_name.resize(64);
+  const std::string key = environment.id + " " + role_arn + " " + session_name;
+  std::lock_guard lock(mutex_);
+  auto& cached = roles_[key];
+  if (!cached) {
+    cached = std::make_shared<RoleSession>();
+    cached->sts = std::make_unique<Sts>(plane.options(Service::kSts));
+    auto external = environment.account.find("external_id");
+    AssumeRoleParams params{role_arn, session_name, external == environment.account.end() ? "" : external->second,
+                            3600s};
+    auto assume = std::make_unique<AssumeRoleProvider>(plane.options(Service::kSts).credentials, *cached->sts, params);
+    cached->credentials = std::make_shared<RefreshingProvider>(std::move(assume), *options_.clock);
+  }
+  std::shared_ptr<RoleSession> role = cached;
+  if (roles_.size() > kMostRoleSessions) {
+    // Bounded: drop the others (each is assumed again when next needed).
+    for (auto it = roles_.begin(); it != roles_.end();) it = it->first == key ? std::next(it) : roles_.erase(it);
+  }
+  // Shares ownership of the whole role session (its STS client too), so an
+  // entry dropped from the cache lives on while a client still uses it.
+  return std::shared_ptr<CredentialsProvider>(role, role->credentials.get());
+}
+
+Client AwsDriver::client(const model::Environment& environment, Service service) {
+  std::shared_ptr<CredentialsProvider> credentials = role(environment);
+  ClientOptions o = session(environment.region).options(service);
+  o.credentials = std::move(credentials);
+  if (options_.sleep) o.sleep = options_.sleep;
+  return Client(std::move(o));
+}
+
+std::unique_ptr<kube::Client> AwsDriver::cluster(const model::Environment& environment,
+                                                 const std::string& cluster_name) {
+  Client eks = client(environment, Service::kEks);
+  return cluster_client(describe_cluster(eks, cluster_name), role(environment), environment.region, options_.env,
+                        *options_.clock, options_.sleep);
+}
+
+void AwsDriver::observe_agent(const model::Environment& environment, cloud::Observation& o) {
+  o.ready = false;
+  o.step = kStepAgent;
+  if (options_.agent_image.empty()) {
+    o.failure = cloud::Failure::kInvalidRequest;
+    o.message = "no agent image is configured: start the server with --agent-image (or BYOC_AGENT_IMAGE)";
+    o.last_token = environment.cloud_token;  // refused here, before anything is asked of the cluster
+    return;
+  }
+  auto it = o.outputs.find("ClusterName");
+  auto kube = cluster(environment, it == o.outputs.end() ? infra_cluster_name(environment.name) : it->second);
+  std::optional<json> deployment = kube->get({"apps/v1", "Deployment", kAgentNamespace, kube::kAgentName});
+  if (!deployment) {
+    o.up_to_date = false;
+    o.reason = "agent_not_installed";
+    return;
+  }
+  // The install is the last action the cloud took (after the stack's).
+  const json annotations = deployment->value("metadata", json::object()).value("annotations", json::object());
+  if (std::string token = annotations.value(kActionAnnotation, ""); !token.empty()) o.last_token = token;
+  const json containers =
+      deployment->value("spec", json::object()).value("template", json::object()).value("spec", json::object())
+          .value("containers", json::array());
+  if (containers.empty() || containers[0].value("image", "") != options_.agent_image) {
+    o.up_to_date = false;
+    o.reason = "agent_outdated";
+    return;
+  }
+  o.reason = "agent_joining";
+}
+
+void AwsDriver::install_agent(const model::Environment& environment, const std::string& token,
+                              const std::string& cluster_name) {
+  if (options_.agent_image.empty())
+    throw Error::Invalid("aws_not_configured", "no agent image is configured (--agent-image)", "agent_image");
+  if (!options_.issue_join_token) throw Error::Internal("the aws driver can't mint join tokens");
+  auto kube = cluster(environment, cluster_name);
+  kube::AgentInstall install;
+  install.namespace_name = kAgentNamespace;
+  install.environment_id = environment.id;
+  install.image = options_.agent_image;
+  if (options_.plane_urls) install.server_urls = options_.plane_urls();
+  install.join_token = options_.issue_join_token(environment.id);
+  std::vector<json> objects = kube::render_agent_objects(install);
+  json names = json::array();
+  for (auto& object : objects) {
+    names.push_back(object.value("kind", "") + "/" + object["metadata"].value("name", ""));
+    if (object.value("kind", "") == "Deployment") object["metadata"]["annotations"][kActionAnnotation] = token;
+  }
+  if (options_.record_cluster_access)
+    options_.record_cluster_access(environment.id, {{"action", "install_agent"},
+                                                    {"cluster", cluster_name},
+                                                    {"role_arn", role_arn_of(environment)},
+                                                    {"token", token},
+                                                    {"objects", names},
+                                                    {"image", options_.agent_image}});
+  spdlog::info("environment {}: installing the agent into EKS cluster {} ({} objects)", environment.id, cluster_name,
+               objects.size());
+  for (const auto& object : objects) kube->apply(object);
+}
+
+std::string AwsDriver::stack_ref(const model::Environment& environment) const {
+  return environment.cloud_handle.empty() ? infra_stack_name(environment.name) : environment.cloud_handle;
+}
+
+cloud::AccessCheck AwsDriver::check_access(const model::Environment& environment) {
+  cloud::AccessCheck check;
+  check.look_again = options_.check_again;
+  if (account_id(environment).empty()) {
+    check.reason = "account_id_missing";
+    check.message = "give the customer's 12-digit AWS account id (account.account_id), then deploy the onboarding "
+                    "template in it";
+    return check;
+  }
+  try {
+    stack_spec(environment, options_);  // what provisioning will need of the plane's own settings
+    if (options_.agent_image.empty())
+      throw Error::Invalid("aws_not_configured",
+                           "no agent image is configured: start the server with --agent-image (or BYOC_AGENT_IMAGE)",
+                           "agent_image");
+    ClientOptions plane = session(environment.region).options(Service::kSts);
+    if (options_.sleep) plane.sleep = options_.sleep;
+    std::string session_name = "byoc-check-" + environment.id;
+    if (session_name.size() > 64) session_name.resize(64);
+    check = access_check_of(run_preflight(preflight_request(environment, session_name), plane));
+  } catch (const Error& e) {
+    check = {};
+    const std::string& code = e.code();
+    check.reason = code.rfind("aws_", 0) == 0 ? "aws_not_configured" : "check_failed";
+    check.message = e.what();
+    check.details = {{"code", code}, {"field", e.field()}};
+  }
+  check.look_again = options_.check_again;
+  return check;
+}
+
+cloud::Observation AwsDriver::observe(const model::Environment& environment) {
+  std::string digest;
+  std::string spec_error;
+  try {
+    digest = stack_spec(environment, options_).digest;
+  } catch (const Error& e) {
+    spec_error = e.what();
+  }
+  Client cfn = client(environment, Service::kCloudFormation);
+  json stack = nullptr;
+  try {
+    json found = cfn.call("DescribeStacks", {{"StackName", stack_ref(environment)}});
+    if (!found.value("Stacks", json::array()).empty()) stack = found["Stacks"][0];
+  } catch (const AwsCallError& e) {
+    if (!stack_missing(e)) throw;
+  }
+  json events = json::array();
+  if (!stack.is_null())
+    events = cfn.call("DescribeStackEvents", {{"StackName", stack.value("StackId", stack_ref(environment))}})
+                 .value("StackEvents", json::array());
+  cloud::Observation o = observe_stack(stack, events, digest);
+  o.look_again = options_.stack_poll;
+  if (!spec_error.empty() && environment.state != model::kDeleting && !o.exists) {
+    // Nothing can be asked of CloudFormation for it: the request is refused here.
+    o.failure = cloud::Failure::kInvalidRequest;
+    o.message = spec_error;
+    o.last_token = environment.cloud_token;
+    return o;
+  }
+  if (o.exists && !o.ready) o.step = kStepStack;
+  if (o.ready && agent_joined(environment)) {
+    // The stack is as asked and the agent in: whatever was asked last (the
+    // stack's action, or the agent's install) was taken.
+    o.last_token = environment.cloud_token;
+  } else if (o.ready) {
+    observe_agent(environment, o);
+  }
+  return o;
+}
+
+std::string AwsDriver::create(const model::Environment& environment, const std::string& token) {
+  StackSpec spec = stack_spec(environment, options_);
+  Client cfn = client(environment, Service::kCloudFormation);
+  try {
+    json created = cfn.call("CreateStack", {{"StackName", spec.stack_name},
+                                            {"TemplateBody", spec.template_body},
+                                            {"Tags", spec.tags},
+                                            {"OnFailure", "ROLLBACK"},
+                                            {"ClientRequestToken", token}});
+    return created.value("StackId", "");
+  } catch (const AwsCallError& e) {
+    if (e.aws().code != "AlreadyExistsException") throw;
+  }
+  // A stack of that name is there. A failed creation is replaced: deleted
+  // now under this token, created anew once it is gone.
+  json found = cfn.call("DescribeStacks", {{"StackName", spec.stack_name}});
+  if (found.value("Stacks", json::array()).empty()) return "";
+  const json& stack = found["Stacks"][0];
+  if (failed_creation(stack.value("StackStatus", ""))) {
+    spdlog::info("environment {}: replacing the failed stack {}", environment.id, stack.value("StackId", ""));
+    cfn.call("DeleteStack", {{"StackName", stack.value("StackId", "")}, {"ClientRequestToken", token}});
+  }
+  return stack.value("StackId", "");
+}
+
+void AwsDriver::update(const model::Environment& environment, const std::string& token) {
+  StackSpec spec = stack_spec(environment, options_);
+  Client cfn = client(environment, Service::kCloudFormation);
+  // The stack as asked: what is out of date is the agent (not installed, or
+  // of another image).
+  json found = cfn.call("DescribeStacks", {{"StackName", stack_ref(environment)}});
+  json stack = found.value("Stacks", json::array()).empty() ? json(nullptr) : found["Stacks"][0];
+  cloud::Observation now = observe_stack(stack, json::array(), spec.digest);
+  if (now.ready) {
+    auto it = now.outputs.find("ClusterName");
+    install_agent(environment, token, it == now.outputs.end() ? infra_cluster_name(environment.name) : it->second);
+    return;
+  }
+  try {
+    cfn.call("UpdateStack", {{"StackName", stack_ref(environment)},
+                             {"TemplateBody", spec.template_body},
+                             {"Tags", spec.tags},
+                             {"ClientRequestToken", token}});
+  } catch (const AwsCallError& e) {
+    // Already what was asked (a repeat after a crash): nothing to do.
+    if (!(e.aws().code == "ValidationError" && e.aws().message.find("No updates") != std::string::npos)) throw;
+  }
+}
+
+void AwsDriver::remove(const model::Environment& environment, const std::string& token) {
+  if (role_arn_of(environment).empty()) return;  // the customer never let us in: nothing was made
+  Client cfn = client(environment, Service::kCloudFormation);
+  cfn.call("DeleteStack", {{"StackName", stack_ref(environment)}, {"ClientRequestToken", token}});
+}
+
+void read_driver_settings(const EnvLookup& env, AwsDriverOptions& options) {
+  auto value = [&](std::string_view name) { return env_value(env, name).value_or(""); };
+  if (auto v = value("BYOC_AWS_MANAGEMENT_ACCOUNT"); !v.empty()) {
+    if (v.size() != 12 || v.find_first_not_of("0123456789") != std::string::npos)
+      throw Error::Invalid("invalid_value", "must be a 12-digit AWS account id", "BYOC_AWS_MANAGEMENT_ACCOUNT");
+    options.management_account = v;
+  }
+  if (auto v = value("BYOC_AWS_MANAGEMENT_PRINCIPAL"); !v.empty()) options.management_principal = v;
+  if (auto v = value("BYOC_AWS_ONBOARDING_TEMPLATE_URL"); !v.empty()) {
+    if (v.rfind("https://", 0) != 0)
+      throw Error::Invalid("invalid_value", "must be an https URL", "BYOC_AWS_ONBOARDING_TEMPLATE_URL");
+    options.onboarding_template_url = v;
+  }
+  if (auto v = value("BYOC_AWS_API_ALLOWED_CIDRS"); !v.empty()) {
+    options.api_allowed_cidrs.clear();
+    for (size_t at = 0; at <= v.size();) {
+      size_t comma = std::min(v.find(',', at), v.size());
+      if (comma > at) options.api_allowed_cidrs.push_back(v.substr(at, comma - at));
+      at = comma + 1;
+    }
+  }
+  if (auto v = value("BYOC_AGENT_IMAGE"); !v.empty()) options.agent_image = v;
+  auto seconds = [&](std::string_view name, std::chrono::milliseconds& out) {
+    std::string v = value(name);
+    if (v.empty()) return;
+    char* end = nullptr;
+    double s = std::strtod(v.c_str(), &end);
+    if (end != v.c_str() + v.size() || !(s >= 0.05 && s <= 3600))
+      throw Error::Invalid("invalid_value", "must be a number of seconds from 0.05 to 3600", std::string(name));
+    out = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+  };
+  seconds("BYOC_AWS_STACK_POLL_SECONDS", options.stack_poll);
+  seconds("BYOC_AWS_CHECK_SECONDS", options.check_again);
+}
+
+}  // namespace byoc::aws

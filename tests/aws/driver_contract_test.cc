@@ -1,0 +1,392 @@
+// The aws driver's contract, end to end: a real `byoc server` process drives
+// an aws environment through a stand-in AWS (FakeAws: a local HTTPS
+// endpoint named by AWS_ENDPOINT_URL and trusted through AWS_CA_BUNDLE,
+// answering in the services' official shapes) — the customer's access
+// check, CreateStack, the stack's progress, the agent's install through
+// the cluster's Kubernetes API (a stand-in EKS API server), a real
+// `byoc agent` joining with the token that install carried, DeleteStack —
+// and the test holds it to:
+//   - the exact sequence of calls, each carrying every member its
+//     operation's model marks required;
+//   - every signature verifying with AWS's own JavaScript signer (the EKS
+//     bearer tokens, presigned, too);
+//   - every call made as the customer's role allowed by the onboarding
+//     policy byoc gives the customer (and nothing else needed);
+//   - kill -9 right after CreateStack is taken, before the server records
+//     anything of it: after restart there is still one stack;
+//   - a stack that rolls back: the environment ends FAILED with the
+//     failing resource and CloudFormation's reason.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "base/crypto.h"
+#include "base/files.h"
+#include "base/process.h"
+#include "cloud/aws/models.h"
+#include "cloud/aws/model.h"
+#include "fake_aws.h"
+#include "stand_in_account.h"
+#include "stand_in_cloudformation.h"
+#include "stand_in_cluster.h"
+#include "../server/server_process.h"
+#include "testing/testing.h"
+
+namespace byoc::aws {
+namespace {
+using namespace std::chrono_literals;
+using byoc::testing::CannedResponse;
+using byoc::testing::FakeAws;
+using byoc::testing::RecordedRequest;
+using nlohmann::json;
+
+constexpr const char* kPlaneKey = "AKIAPLANE";
+constexpr const char* kRoleKey = "ASIAROLE";  // what the stand-in's AssumeRole hands out
+
+// A request's credential scope: date, region, service.
+std::vector<std::string> scope(const RecordedRequest& r) {
+  std::string authz = r.header("authorization");
+  std::vector<std::string> parts;
+  for (size_t start = authz.find('/') + 1, slash; (slash = authz.find('/', start)) != std::string::npos; start = slash + 1)
+    parts.push_back(authz.substr(start, slash - start));
+  parts.resize(3);
+  return parts;
+}
+// "cloudformation", "sts"…: the signing service.
+std::string signing_service(const RecordedRequest& r) { return scope(r)[2]; }
+
+// The operation of a request: its Action or X-Amz-Target, or for EKS's
+// REST API, its path.
+std::string operation(const RecordedRequest& r) {
+  if (!r.action().empty()) return r.action();
+  if (r.method == "GET" && r.target.rfind("/clusters/", 0) == 0) return "DescribeCluster";
+  if (r.method == "GET" && r.target.rfind("/clusters", 0) == 0) return "ListClusters";
+  return "";
+}
+
+std::string call_name(const RecordedRequest& r) {
+  if (byoc::testing::is_kubernetes_request(r)) return "kubernetes:" + r.method;
+  return signing_service(r) + ":" + operation(r);
+}
+
+std::string access_key(const RecordedRequest& r) {
+  std::string authz = r.header("authorization");
+  auto at = authz.find("Credential=");
+  return at == std::string::npos ? "" : authz.substr(at + 11, authz.find('/', at) - at - 11);
+}
+
+Service service_of(const std::string& signing) {
+  static const std::map<std::string, Service> by_name = {
+      {"sts", Service::kSts}, {"iam", Service::kIam}, {"cloudformation", Service::kCloudFormation},
+      {"ec2", Service::kEc2}, {"eks", Service::kEks}, {"servicequotas", Service::kServiceQuotas}};
+  return by_name.at(signing);
+}
+
+class AwsDriverContract : public ::testing::Test {
+ protected:
+  AwsDriverContract() {
+    account.denied_action = "";
+    account.vpcs_in_use = 0;
+    account.offered_type = "m7gd.xlarge";
+    cluster = std::make_unique<byoc::testing::StandInCluster>("byoc-prod", fake.url(), fake.ca_pem());
+    files::write_atomic(scratch.path() / "aws-ca.pem", fake.ca_pem(), 0600);
+    server.set_extra_env({{"AWS_ENDPOINT_URL", fake.url()},
+                          {"AWS_CA_BUNDLE", (scratch.path() / "aws-ca.pem").string()},
+                          {"AWS_ACCESS_KEY_ID", kPlaneKey},
+                          {"AWS_SECRET_ACCESS_KEY", "plane-secret"},
+                          {"AWS_EC2_METADATA_DISABLED", "true"},
+                          {"AWS_CONFIG_FILE", (scratch.path() / "none").string()},
+                          {"AWS_SHARED_CREDENTIALS_FILE", (scratch.path() / "none").string()},
+                          {"BYOC_AWS_MANAGEMENT_ACCOUNT", "111122223333"},
+                          {"BYOC_AWS_API_ALLOWED_CIDRS", "203.0.113.0/24"},
+                          {"BYOC_AWS_STACK_POLL_SECONDS", "0.1"},
+                          {"BYOC_AWS_CHECK_SECONDS", "0.2"},
+                          {"BYOC_AGENT_IMAGE", "registry.example.com/byoc/agent:1.0"}});
+    server.start();
+  }
+
+  json create_environment() {
+    auto [status, op] = server.call("POST", "/v1/environments",
+                                    {{"name", "prod"},
+                                     {"cloud", "aws"},
+                                     {"region", "eu-west-1"},
+                                     {"cidr", "10.0.0.0/16"},
+                                     {"zones", {"a", "b"}},
+                                     {"instance_types", {"m7gd.xlarge"}},
+                                     {"account", {{"account_id", "123456789012"}}}});
+    EXPECT_EQ(status, 202) << op;
+    return op;
+  }
+  json environment() { return server.call("GET", "/v1/environments/prod").second; }
+  bool environment_is(const std::string& state) { return environment().value("state", "") == state; }
+  std::vector<RecordedRequest> calls() { return fake.requests(); }
+
+  byoc::testing::StandInAccount account;
+  byoc::testing::StandInCloudFormation cloudformation;
+  std::unique_ptr<byoc::testing::StandInCluster> cluster;  // made once the stand-in's URL is known
+  FakeAws fake{[this](const RecordedRequest& r) -> CannedResponse {
+    if (auto answer = cloudformation(r)) return *answer;
+    if (cluster)
+      if (auto answer = (*cluster)(r)) return *answer;
+    return account(r);
+  }};
+  byoc::testing::TempDir scratch;
+  test::ServerProcess server{scratch.path() / "server", proc::pick_free_port()};
+};
+
+TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSignedWellFormedAllowedCalls) {
+  json op = create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.created() == 1; }, 60s)) << environment();
+  // The stack completes; the plane installs the agent through the
+  // cluster's API; a real agent joins with the token the install carried.
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] { return cluster->objects().count("/apis/apps/v1/namespaces/byoc-system/deployments/byoc-agent") > 0; },
+      60s))
+      << environment();
+  auto objects = cluster->objects();
+  ASSERT_EQ(objects.size(), 6u);
+  json deployment = objects["/apis/apps/v1/namespaces/byoc-system/deployments/byoc-agent"];
+  json secret = objects["/api/v1/namespaces/byoc-system/secrets/byoc-agent-join"];
+  EXPECT_EQ(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/byoc/agent:1.0");
+  EXPECT_EQ(deployment.dump().find(secret["stringData"]["join-token"].get<std::string>()), std::string::npos)
+      << "the token is in the Secret only";
+  json args = deployment["spec"]["template"]["spec"]["containers"][0]["args"];
+  std::string servers;
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--server") servers = args[i + 1];
+  EXPECT_EQ(servers, server.url());
+  files::write_atomic(scratch.path() / "join.token", secret["stringData"]["join-token"].get<std::string>(), 0600);
+  auto agent = std::make_unique<e2e::Child>(
+      std::vector<std::string>{"agent", "--state-dir", (scratch.path() / "agent").string(), "--server", servers,
+                               "--join-token-file", (scratch.path() / "join.token").string()},
+      std::map<std::string, std::string>{{"HOME", scratch.path().string()}}, scratch.path() / "agent-out");
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment() << agent->err();
+  json done = server.wait_operation(op["id"]);
+  EXPECT_EQ(done["status"], "succeeded") << done;
+  json env = environment();
+  EXPECT_EQ(env["account"]["role_arn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
+  EXPECT_EQ(env["account"]["external_id"].get<std::string>().rfind("byoc-", 0), 0u);
+  // The install was audited in the environment's own log, before it happened.
+  json audit = server.call("GET", "/v1/environments/prod/audit").second;
+  bool recorded = false;
+  for (const auto& e : audit["items"])
+    if (e["entry"].is_object() && e["entry"].value("type", "") == "cloud_access")
+      recorded = e["entry"]["detail"]["action"] == "install_agent" && e["entry"]["detail"]["cluster"] == "byoc-prod";
+  EXPECT_TRUE(recorded) << audit;
+  agent->stop(30s);
+  agent.reset();
+
+  auto [deleted, delete_op] = server.call("DELETE", "/v1/environments/prod");
+  ASSERT_EQ(deleted, 202) << delete_op;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 60s));
+  ASSERT_EQ(cloudformation.stacks().size(), 1u);
+  EXPECT_EQ(cloudformation.stacks()[0].status, "DELETE_COMPLETE");
+
+  // The sequence: the access check (AssumeRole with the ExternalId, then
+  // read-only pre-flight calls as the role), then, as the role under a
+  // session named after the create action: find no stack, create it, look
+  // until complete; then, under the delete action's session: delete, look
+  // until gone.
+  std::vector<RecordedRequest> log = calls();
+  // The check's calls end where the first session not named byoc-check-… begins.
+  size_t provision_from = log.size();
+  for (size_t i = 0; i < log.size() && provision_from == log.size(); ++i)
+    if (log[i].action() == "AssumeRole" && log[i].form()["RoleSessionName"].rfind("byoc-check-", 0) != 0)
+      provision_from = i;
+  ASSERT_LT(provision_from, log.size());
+  ASSERT_GT(provision_from, 0u);
+  EXPECT_EQ(call_name(log[0]), "sts:AssumeRole");
+  for (size_t i = 0; i < provision_from; ++i) {
+    std::string name = call_name(log[i]);
+    EXPECT_TRUE(name == "sts:AssumeRole" || name == "sts:GetCallerIdentity" || name.rfind("iam:Simulate", 0) == 0 ||
+                name.rfind("ec2:Describe", 0) == 0 || name.rfind("servicequotas:Get", 0) == 0 ||
+                name == "eks:ListClusters")
+        << "the check changes nothing: " << name;
+  }
+  // Looks (at the stack, the cluster, the agent's Deployment) repeat as
+  // long as the work takes: a run of them is one step of the contract.
+  std::vector<std::string> provision;
+  for (size_t i = provision_from; i < log.size(); ++i) {
+    std::string name = call_name(log[i]);
+    if (name == "cloudformation:DescribeStacks" || name == "cloudformation:DescribeStackEvents" ||
+        name == "eks:DescribeCluster" || name == "kubernetes:GET")
+      name = "look";
+    if ((name == "look" || name == "kubernetes:PATCH") && !provision.empty() && provision.back() == name) continue;
+    provision.push_back(name);
+  }
+  const std::vector<std::string> expected = {
+      "sts:AssumeRole", "look",  // under the environment's session: no stack yet
+      "sts:AssumeRole", "cloudformation:CreateStack", "look",  // under the create action's session
+      "sts:AssumeRole", "look", "kubernetes:PATCH", "look",   // the agent's install, under its own action's
+      "sts:AssumeRole", "cloudformation:DeleteStack", "look"};  // under the delete action's
+  EXPECT_EQ(provision, expected) << ::testing::PrintToString(provision);
+
+  std::set<std::string> create_tokens, delete_tokens, role_sessions;
+  json signer_input = json::array();
+  int kube_calls = 0;
+  for (const auto& r : log) {
+    if (byoc::testing::is_kubernetes_request(r)) {
+      // An EKS bearer token: the role's presigned GetCallerIdentity, naming the cluster.
+      ++kube_calls;
+      std::string bearer = r.header("authorization");
+      ASSERT_EQ(bearer.rfind("Bearer k8s-aws-v1.", 0), 0u) << bearer;
+      std::string b64 = bearer.substr(std::string("Bearer k8s-aws-v1.").size());
+      for (char& ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+      while (b64.size() % 4) b64 += '=';
+      std::optional<std::string> url = crypto::base64_decode(b64);
+      ASSERT_TRUE(url.has_value());
+      const std::string origin = fake.url();
+      ASSERT_EQ(url->rfind(origin + "/?", 0), 0u) << *url;
+      EXPECT_NE(url->find("X-Amz-Credential=" + std::string(kRoleKey)), std::string::npos) << *url;
+      signer_input.push_back({{"method", "GET"},
+                              {"target", url->substr(origin.size())},
+                              {"headers", {{"host", origin.substr(8)}, {"x-k8s-aws-id", "byoc-prod"}}},
+                              {"body", ""},
+                              {"region", "eu-west-1"},
+                              {"service", "sts"},
+                              {"presigned", true},
+                              {"credentials", {{"accessKeyId", kRoleKey}, {"secretAccessKey", "rs"}, {"sessionToken", "rt"}}}});
+      continue;
+    }
+    auto form = r.form();
+    const std::string service = signing_service(r), action = operation(r);
+    // Required members, as the operation's model marks them.
+    const json& op_model = model_of(service_of(service)).operation(action);
+    if (op_model.contains("input")) {
+      const json& input = model_of(service_of(service)).shape(op_model["input"]["shape"].get<std::string>());
+      for (const auto& member : input.value("required", json::array())) {
+        std::string m = member.get<std::string>();
+        if (service == "eks") continue;  // REST: its members are in the path and query
+        bool present = r.header("x-amz-target").empty()
+                           ? std::any_of(form.begin(), form.end(), [&](const auto& kv) {
+                               return kv.first == m || kv.first.rfind(m + ".", 0) == 0;
+                             })
+                           : json::parse(r.body).contains(m);
+        EXPECT_TRUE(present) << service << ":" << action << " lacks " << m;
+      }
+    }
+    if (action == "CreateStack") create_tokens.insert(form["ClientRequestToken"]);
+    if (action == "DeleteStack") delete_tokens.insert(form["ClientRequestToken"]);
+    if (action == "AssumeRole") {
+      EXPECT_EQ(access_key(r), kPlaneKey) << "the plane assumes the role with its own credentials";
+      EXPECT_EQ(form["RoleArn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
+      EXPECT_EQ(form["ExternalId"], env["account"]["external_id"]);
+      role_sessions.insert(form["RoleSessionName"]);
+    } else {
+      EXPECT_EQ(access_key(r), kRoleKey) << service << ":" << action << " is the customer's role's";
+      // The onboarding policy the customer deployed allows it.
+      std::string iam_action = service + ":" + action;
+      std::string resource = service == "cloudformation"
+                                 ? "arn:aws:cloudformation:eu-west-1:123456789012:stack/byoc-prod/1e2b"
+                             : service == "eks" && action == "DescribeCluster"
+                                 ? "arn:aws:eks:eu-west-1:123456789012:cluster/byoc-prod"
+                                 : "*";
+      std::map<std::string, std::vector<std::string>> context = {{"aws:ResourceTag/byoc", {"true"}}};
+      if (action == "CreateStack") context = {{"aws:RequestTag/byoc", {"true"}}, {"aws:TagKeys", {"byoc"}}};
+      if (action != "SimulatePrincipalPolicy" && action != "GetCallerIdentity")
+        EXPECT_TRUE(byoc::testing::policy_allows(iam_action, resource, context)) << iam_action;
+    }
+    json headers = json::object();
+    for (const auto& [name, value] : r.headers) headers[name] = value;
+    bool role = access_key(r) == kRoleKey;
+    signer_input.push_back({{"method", r.method},
+                            {"target", r.target},
+                            {"headers", headers},
+                            {"body", r.body},
+                            {"region", scope(r)[1]},  // IAM, being global, signs for us-east-1
+                            {"service", service},
+                            {"credentials",
+                             {{"accessKeyId", role ? kRoleKey : kPlaneKey},
+                              {"secretAccessKey", role ? "rs" : "plane-secret"},
+                              {"sessionToken", role ? "rt" : ""}}}});
+  }
+  EXPECT_EQ(create_tokens.size(), 1u);
+  EXPECT_EQ(delete_tokens.size(), 1u);
+  EXPECT_EQ(create_tokens.begin()->rfind("act-", 0), 0u);
+  EXPECT_TRUE(role_sessions.count("byoc-" + *create_tokens.begin())) << "the session names the action";
+  EXPECT_TRUE(role_sessions.count("byoc-" + *delete_tokens.begin()));
+
+  std::optional<int> status;
+  std::string out = byoc::testing::verify_with_aws_signer(signer_input, status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_GT(kube_calls, 6);
+  EXPECT_NE(out.find("verified " + std::to_string(log.size()) + " of " + std::to_string(log.size())),
+            std::string::npos)
+      << out;
+  std::cout << "contract: " << log.size() << " calls, signatures: " << out;
+}
+
+TEST_F(AwsDriverContract, AKill9RightAfterCreateStackNeverMakesASecondStack) {
+  // The server dies the moment CloudFormation has taken the create, before
+  // it hears the answer (so before it records the stack's id).
+  cloudformation.on_create([this] {
+    if (cloudformation.created() == 1) ::kill(server.pid(), SIGKILL);
+  });
+  create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.created() == 1; }, 60s));
+  server.kill9();
+  cloudformation.on_create(nullptr);
+  server.start();
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] { return cloudformation.stacks()[0].status == "CREATE_COMPLETE"; }, 60s));
+  // Looked at a few more times: still one stack, and every CreateStack sent
+  // carried the one token recorded before the first.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(cloudformation.created(), 1);
+  std::set<std::string> tokens;
+  for (const auto& r : calls())
+    if (r.action() == "CreateStack") tokens.insert(r.form()["ClientRequestToken"]);
+  EXPECT_EQ(tokens.size(), 1u);
+  json env = environment();
+  EXPECT_EQ(env["state"], "PROVISIONING") << env;
+}
+
+TEST_F(AwsDriverContract, AStackThatRollsBackEndsFailedWithTheResourceAndItsReason) {
+  cloudformation.fail_creation_at(
+      "EksCluster", "Resource handler returned message: \"Cannot create cluster 'byoc-prod' because eu-west-1b, "
+                    "the targeted availability zone, does not currently have sufficient capacity\"");
+  json op = create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("FAILED"); }, 60s)) << environment();
+  json env = environment();
+  EXPECT_EQ(env["reason"], "rolled_back");
+  EXPECT_NE(env["message"].get<std::string>().find("EksCluster"), std::string::npos) << env;
+  EXPECT_NE(env["message"].get<std::string>().find("sufficient capacity"), std::string::npos) << env;
+  json failed = server.wait_operation(op["id"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["error"]["code"], "rolled_back");
+}
+
+TEST_F(AwsDriverContract, WithoutTheRoleTheEnvironmentWaitsAndVerifyNamesWhatIsMissing) {
+  account.trust_refused = true;
+  create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] {
+    json c = environment()["conditions"];
+    return std::any_of(c.begin(), c.end(), [](const json& x) { return x["type"] == "customer_access"; });
+  }, 60s));
+  json env = environment();
+  EXPECT_EQ(env["state"], "AWAITING_CUSTOMER_ROLE");
+  EXPECT_NE(env["message"].get<std::string>().find("could not assume"), std::string::npos) << env;
+  auto [status, check] = server.call("POST", "/v1/environments/prod/verify", json::object());
+  ASSERT_EQ(status, 200) << check;
+  EXPECT_FALSE(check["granted"].get<bool>());
+  EXPECT_EQ(check["reason"], "assume_role_denied");
+
+  // The customer deploys the role, but without one permission byoc needs.
+  account.trust_refused = false;
+  account.denied_action = "cloudformation:CreateStack";
+  std::tie(status, check) = server.call("POST", "/v1/environments/prod/verify", json::object());
+  ASSERT_EQ(status, 200) << check;
+  EXPECT_EQ(check["reason"], "permissions_missing");
+  EXPECT_NE(check["message"].get<std::string>().find("cloudformation:CreateStack"), std::string::npos) << check;
+  EXPECT_EQ(cloudformation.created(), 0) << "nothing is created before the check passes";
+
+  account.denied_action = "";
+  std::tie(status, check) = server.call("POST", "/v1/environments/prod/verify", json::object());
+  ASSERT_EQ(status, 200) << check;
+  EXPECT_TRUE(check["granted"].get<bool>()) << check;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.created() == 1; }, 60s));
+}
+
+}  // namespace
+}  // namespace byoc::aws

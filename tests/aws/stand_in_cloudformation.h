@@ -1,0 +1,58 @@
+// CloudFormation as tests see it, behind FakeAws: CreateStack, UpdateStack,
+// DeleteStack, DescribeStacks and DescribeStackEvents in the query
+// protocol's official shapes, with CloudFormation's rules that matter to a
+// driver — a name is taken while a stack of it lives (AlreadyExistsException),
+// a repeat with the same ClientRequestToken is the same request (the same
+// StackId, nothing more), a deleted stack is found by id only, and every
+// event of an operation carries its token. Each DescribeStacks moves a stack
+// in progress one step on, so a test drives time by looking.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fake_aws.h"
+
+namespace byoc::testing {
+
+class StandInCloudFormation {
+ public:
+  struct Event {
+    std::string logical_id, type, status, reason, token;
+  };
+  struct Stack {
+    std::string id, name, status, template_body;
+    std::vector<std::pair<std::string, std::string>> tags;
+    std::vector<Event> events;  // oldest first
+  };
+
+  // Answers a CloudFormation request; nullopt for any other.
+  std::optional<CannedResponse> operator()(const RecordedRequest& request);
+
+  // With a resource set, creations fail at it (and roll back) with `reason`.
+  void fail_creation_at(std::string logical_id, std::string reason);
+  // Called when a CreateStack was taken, before its answer is sent.
+  void on_create(std::function<void()> hook);
+  std::vector<Stack> stacks() const;
+  // Stacks ever created (a repeat with the same token creates none).
+  int created() const;
+
+ private:
+  CannedResponse create(std::map<std::string, std::string>& form);
+  CannedResponse update(std::map<std::string, std::string>& form);
+  CannedResponse remove(std::map<std::string, std::string>& form);
+  CannedResponse describe(std::map<std::string, std::string>& form);
+  CannedResponse events(std::map<std::string, std::string>& form);
+  Stack* find(const std::string& name_or_id);
+  void step(Stack& stack);
+
+  mutable std::mutex mutex_;
+  std::vector<Stack> stacks_;
+  std::string fail_at_, fail_reason_;
+  std::function<void()> on_create_;
+};
+
+}  // namespace byoc::testing
