@@ -102,7 +102,7 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
     return look_again(id, observed.look_again);
   }
   if (!observed.ready) {
-    if (!steps.empty()) advance_operation(id, observed.step.empty() ? steps.back() : observed.step);
+    if (!steps.empty()) advance_operation(id, observed.step.empty() ? steps.back() : observed.step, observed.message);
     return look_again(id, observed.look_again);
   }
   mark_ready(id);
@@ -229,9 +229,16 @@ void EnvironmentController::record_handle(const std::string& id, const std::stri
   });
 }
 
-void EnvironmentController::advance_operation(const std::string& id, const std::string& step) {
+void EnvironmentController::advance_operation(const std::string& id, const std::string& step,
+                                              const std::string& progress) {
   store_.transact([&](store::Transaction& tx) {
     int64_t now = clock_.unix_seconds();
+    // How far the cloud is, shown while it works (the cloud's events, say).
+    if (auto e = tx.environments().by_id(id); e && e->state == model::kProvisioning && e->message != progress) {
+      e->message = progress;
+      e->updated_at = now;
+      tx.environments().put(*e);
+    }
     for (auto& op : provisioning_operations(tx, id)) {
       op.advance_to(step);
       op.updated_at = now;

@@ -37,7 +37,9 @@ class EnvironmentController final : public Reconciler {
   // Asks the driver for the recorded action; records the handle it names.
   void send(const model::Environment& env, cloud::CloudDriver& driver);
   void record_handle(const std::string& id, const std::string& handle);
-  void advance_operation(const std::string& id, const std::string& step);
+  // Moves the provisioning operations to `step`; a PROVISIONING
+  // environment's message becomes `progress`.
+  void advance_operation(const std::string& id, const std::string& step, const std::string& progress = "");
   void mark_failed(const std::string& id, const cloud::Observation& observed);
   void mark_ready(const std::string& id);
   void finish_deletion(const model::Environment& environment);

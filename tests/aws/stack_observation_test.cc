@@ -64,6 +64,19 @@ TEST(StackObservation, InProgressExistsAndIsLookedAtAgainSoon) {
   EXPECT_EQ(o.handle, kStackId);
   EXPECT_EQ(o.last_token, "act-2");
   EXPECT_GT(o.look_again.count(), 0);
+  EXPECT_EQ(o.message, "") << "no resource has moved yet";
+}
+
+TEST(StackObservation, InProgressSaysHowFarTheLastOperationIs) {
+  // Newest first, as AWS lists them; an older operation's events don't count.
+  json events = json::array({event("Subnet1", "AWS::EC2::Subnet", "CREATE_IN_PROGRESS"),
+                             event("Vpc", "AWS::EC2::VPC", "CREATE_COMPLETE"),
+                             event("Igw", "AWS::EC2::InternetGateway", "CREATE_COMPLETE"),
+                             event("Vpc", "AWS::EC2::VPC", "CREATE_IN_PROGRESS"),
+                             event("byoc-prod", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated"),
+                             event("Old", "AWS::EC2::EIP", "DELETE_COMPLETE", "", "act-1")});
+  cloud::Observation o = observe_stack(stack("CREATE_IN_PROGRESS"), events, "spec-1");
+  EXPECT_EQ(o.message, "2 of 3 resources done; latest: Subnet1 (AWS::EC2::Subnet) CREATE_IN_PROGRESS");
 }
 
 TEST(StackObservation, CompleteIsReadyWithItsOutputsOnlyWhenUpToDate) {

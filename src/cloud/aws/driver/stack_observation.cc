@@ -1,6 +1,7 @@
 #include "cloud/aws/driver/stack_observation.h"
 
 #include <algorithm>
+#include <map>
 #include <cctype>
 
 namespace byoc::aws {
@@ -55,6 +56,25 @@ std::string first_failure(const json& events) {
   return "";
 }
 
+// How far the stack's last operation is: "N of M resources done; latest:
+// LogicalId (Type) STATUS", "" before any resource event.
+std::string progress(const json& events) {
+  std::map<std::string, std::string> status_by_resource;
+  const json* latest = nullptr;
+  std::vector<json> operation = last_operation(events);
+  for (const auto& e : operation) {
+    if (is_stack_event(e)) continue;
+    status_by_resource[text(e, "LogicalResourceId")] = text(e, "ResourceStatus");
+    latest = &e;
+  }
+  if (!latest) return "";
+  size_t done = 0;
+  for (const auto& [id, status] : status_by_resource) done += ends_with(status, "_COMPLETE") ? 1 : 0;
+  return std::to_string(done) + " of " + std::to_string(status_by_resource.size()) + " resources done; latest: " +
+         text(*latest, "LogicalResourceId") + " (" + text(*latest, "ResourceType") + ") " +
+         text(*latest, "ResourceStatus");
+}
+
 cloud::Failure classify(cloud::Failure failure, const std::string& message) {
   std::string m = lower(message);
   if (m.find("not authorized") != std::string::npos || m.find("accessdenied") != std::string::npos ||
@@ -103,6 +123,7 @@ cloud::Observation observe_stack(const json& stack, const json& events, const st
     failed(cloud::Failure::kDeleteFailed);
   } else if (ends_with(status, "_IN_PROGRESS")) {
     o.reason = lower(status);
+    o.message = progress(events);
     o.look_again = kWhileInProgress;
   } else if (ends_with(status, "_COMPLETE")) {
     o.ready = o.up_to_date;
