@@ -26,6 +26,7 @@
 #include "base/process.h"
 #include "cloud/aws/models.h"
 #include "cloud/aws/model.h"
+#include "cloud/aws/templates/vendor_actions.h"
 #include "fake_aws.h"
 #include "stand_in_account.h"
 #include "stand_in_cloudformation.h"
@@ -301,6 +302,27 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
                               {"secretAccessKey", role ? "rs" : "plane-secret"},
                               {"sessionToken", role ? "rt" : ""}}}});
   }
+  // Nothing granted it doesn't need: each action the onboarding policy
+  // grants for byoc's own calls (the management plane's group and the
+  // stack's) is one this run made, or one of these, each for its reason.
+  const std::map<std::string, std::string> not_in_this_run = {
+      {"cloudformation:UpdateStack", "a changed environment's stack (the driver's update)"},
+      {"servicequotas:GetAWSDefaultServiceQuota", "a quota never adjusted in the account (preflight_test)"},
+      {"ec2:DescribeSubnets", "read by CloudFormation's EKS cluster and node group handlers"},
+      {"iam:GetRole", "read by CloudFormation's EKS cluster handler (the cluster role)"},
+      {"elasticloadbalancing:DescribeLoadBalancers", "read by CloudFormation's endpoint-service handler (the NLB)"}};
+  std::set<std::string> called;
+  for (const auto& r : log)
+    if (!byoc::testing::is_kubernetes_request(r)) called.insert(signing_service(r) + ":" + operation(r));
+  std::set<std::string> unexplained;
+  for (const auto& group : vendor_action_groups()) {
+    if (group.resource_type != "byoc management plane" && group.resource_type != "AWS::CloudFormation::Stack") continue;
+    for (const auto& grant : group.grants)
+      for (const auto& action : grant.actions)
+        if (!called.count(action) && !not_in_this_run.count(action)) unexplained.insert(action);
+  }
+  EXPECT_TRUE(unexplained.empty()) << "granted but never needed: " << ::testing::PrintToString(unexplained);
+
   EXPECT_EQ(create_tokens.size(), 1u);
   EXPECT_EQ(delete_tokens.size(), 1u);
   EXPECT_EQ(create_tokens.begin()->rfind("act-", 0), 0u);
