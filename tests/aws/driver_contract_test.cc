@@ -1,6 +1,6 @@
 // The aws driver's contract, end to end: a real `byoc server` process drives
 // an aws environment through a stand-in AWS (FakeAws: a local HTTPS
-// endpoint named by AWS_ENDPOINT_URL and trusted through AWS_CA_BUNDLE,
+// endpoint named by AWS_ENDPOINT_URL_<SERVICE> and trusted through AWS_CA_BUNDLE,
 // answering in the services' official shapes) — the customer's access
 // check, CreateStack, the stack's progress, the agent's install through
 // the cluster's Kubernetes API (a stand-in EKS API server), a real
@@ -92,7 +92,14 @@ class AwsDriverContract : public ::testing::Test {
     account.offered_type = "m7gd.xlarge";
     cluster = std::make_unique<byoc::testing::StandInCluster>("byoc-prod", fake.url(), fake.ca_pem());
     files::write_atomic(scratch.path() / "aws-ca.pem", fake.ca_pem(), 0600);
-    server.set_extra_env({{"AWS_ENDPOINT_URL", fake.url()},
+    // Each service named on its own, as an operator points the AWS CLI at
+    // private endpoints (the stand-in answers them all).
+    server.set_extra_env({{"AWS_ENDPOINT_URL_STS", fake.url()},
+                          {"AWS_ENDPOINT_URL_IAM", fake.url()},
+                          {"AWS_ENDPOINT_URL_CLOUDFORMATION", fake.url()},
+                          {"AWS_ENDPOINT_URL_EC2", fake.url()},
+                          {"AWS_ENDPOINT_URL_EKS", fake.url()},
+                          {"AWS_ENDPOINT_URL_SERVICE_QUOTAS", fake.url()},
                           {"AWS_CA_BUNDLE", (scratch.path() / "aws-ca.pem").string()},
                           {"AWS_ACCESS_KEY_ID", kPlaneKey},
                           {"AWS_SECRET_ACCESS_KEY", "plane-secret"},
