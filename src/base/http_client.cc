@@ -21,6 +21,23 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// The body of an answer with a bound on its size.
+struct BoundedBody {
+  std::string* body;
+  size_t limit;  // 0: none
+  bool exceeded = false;
+};
+
+size_t on_bounded_body(char* data, size_t size, size_t n, void* user) {
+  auto* b = static_cast<BoundedBody*>(user);
+  if (b->limit && b->body->size() + size * n > b->limit) {
+    b->exceeded = true;
+    return 0;  // curl ends the transfer with a write error
+  }
+  b->body->append(data, size * n);
+  return size * n;
+}
+
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
   std::string line(data, size * n);
@@ -156,8 +173,9 @@ Response Client::send(const Request& request) {
   for (const auto& [name, value] : request.headers)
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  BoundedBody bounded{&response.body, request.max_response_bytes};
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bounded_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bounded);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   if (request.cancel) {
@@ -175,6 +193,10 @@ Response Client::send(const Request& request) {
     rc = curl_easy_perform(curl);
   }
   curl_slist_free_all(headers);
+  if (bounded.exceeded)
+    throw Error(ErrorKind::kUnavailable, "http_answer_too_large",
+                "the answer of " + request.url + " is larger than " + std::to_string(request.max_response_bytes) +
+                    " bytes");
   if (rc != CURLE_OK) {
     std::string detail = error[0] ? error : curl_easy_strerror(rc);
     throw Error::Unavailable("cannot reach " + request.url + ": " + detail);

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <utility>
@@ -33,6 +34,9 @@ struct Request {
   std::string source_address;  // optional local address to bind (allowlist tests)
   // When set and it becomes true, the transfer aborts (kUnavailable) within ~100 ms.
   const std::atomic<bool>* cancel = nullptr;
+  // An answer body larger than this ends the transfer as it arrives, before
+  // it fills memory (kUnavailable, code "http_answer_too_large"); 0: no bound.
+  size_t max_response_bytes = 0;
 };
 
 struct Response {

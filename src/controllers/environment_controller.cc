@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "cloud/traits.h"
 #include "model/topics.h"
 
 namespace byoc::controllers {
@@ -63,9 +64,17 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   cloud::CloudDriver& driver = *driver_it->second;
 
   if (env->state == model::kDeleting) return reconcile_deletion(*env, driver);
+  const cloud::CloudTraits* traits = cloud::find_cloud(env->cloud);
+  if (traits && traits->customer_grants_access && env->state == model::kPending &&
+      !(env->condition("customer_access") && env->condition("customer_access")->status)) {
+    // Stored before its cloud asked for the customer's grant: it waits for one now.
+    if (!await_customer(*env, driver)) return {};
+    store_.read([&](store::Transaction& tx) { env = tx.environments().by_id(id); });
+    if (!env) return {};
+  }
   if (env->state == model::kAwaitingCustomerRole) {
     cloud::AccessCheck check = driver.check_access(*env);
-    if (!record_access_check(id, check)) return look_again(id, check.look_again);
+    if (!record_access_check(*env, check)) return look_again(id, check.look_again);
     store_.read([&](store::Transaction& tx) { env = tx.environments().by_id(id); });
     if (!env || env->state != model::kPending) return {};  // deleted or changed meanwhile: a later pass
     settled(id);
@@ -88,7 +97,7 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   // (An update of something that is gone is no longer the step: it is created anew below.)
   bool update_of_nothing = env->cloud_action == "update" && !observed.exists;
   if (!env->cloud_action.empty() && observed.last_token != env->cloud_token && !update_of_nothing) {
-    send(*env, driver);
+    if (!send_or_fail(*env, driver)) return {};
     return look_again(id, observed.look_again);
   }
   if (observed.failure != cloud::Failure::kNone) {
@@ -98,7 +107,7 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
   if (!observed.exists || !observed.up_to_date) {
     const char* action = observed.exists ? "update" : "create";
     if (!begin(*env, action, steps.empty() ? "" : steps.front())) return {};
-    send(*env, driver);
+    if (!send_or_fail(*env, driver)) return {};
     return look_again(id, observed.look_again);
   }
   if (!observed.ready) {
@@ -110,6 +119,13 @@ ReconcileResult EnvironmentController::reconcile(const std::string& id) {
 }
 
 ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env, cloud::CloudDriver& driver) {
+  if (env.cloud_token.empty() && env.cloud_handle.empty()) {
+    // No action was ever recorded, so none was ever asked of the cloud (say,
+    // the customer never let the plane in): there is nothing to remove.
+    finish_deletion(env);
+    settled(env.id);
+    return {};
+  }
   cloud::Observation observed = driver.observe(env);
   if (!observed.exists) {
     finish_deletion(env);
@@ -153,14 +169,62 @@ bool apply_access_check(model::Environment& env, const cloud::AccessCheck& check
   return true;
 }
 
-bool EnvironmentController::record_access_check(const std::string& id, const cloud::AccessCheck& check) {
+bool EnvironmentController::record_access_check(const model::Environment& checked, const cloud::AccessCheck& check) {
+  bool applied = false;
   store_.transact([&](store::Transaction& tx) {
-    auto e = tx.environments().by_id(id);
-    if (e && apply_access_check(*e, check, clock_.unix_seconds())) tx.environments().put(*e);
+    applied = false;
+    auto e = tx.environments().by_id(checked.id);
+    // Only what was checked: not an account changed meanwhile, nor an
+    // environment granted (or deleted) by another path since.
+    if (!e || e->state != model::kAwaitingCustomerRole || e->account != checked.account) return;
+    applied = true;
+    if (apply_access_check(*e, check, clock_.unix_seconds())) tx.environments().put(*e);
   });
-  if (check.granted) spdlog::info("environment {}: the customer's access is granted", id);
-  else spdlog::info("environment {}: waiting on the customer's access ({})", id, check.reason);
+  if (!applied) return false;
+  if (check.granted) spdlog::info("environment {}: the customer's access is granted", checked.id);
+  else spdlog::info("environment {}: waiting on the customer's access ({})", checked.id, check.reason);
   return check.granted;
+}
+
+bool EnvironmentController::await_customer(const model::Environment& env, cloud::CloudDriver& driver) {
+  bool moved = false;
+  store_.transact([&](store::Transaction& tx) {
+    moved = false;
+    auto e = tx.environments().by_id(env.id);
+    if (!e || e->state != model::kPending || !e->cloud_token.empty()) return;
+    e->state = model::kAwaitingCustomerRole;
+    driver.onboard(*e);
+    e->updated_at = clock_.unix_seconds();
+    tx.environments().put(*e);
+    moved = true;
+  });
+  if (moved) spdlog::info("environment {}: now awaits the customer's role", env.id);
+  return moved;
+}
+
+bool EnvironmentController::send_or_fail(const model::Environment& env, cloud::CloudDriver& driver) {
+  try {
+    send(env, driver);
+    return true;
+  } catch (const Error& e) {
+    // A refusal asking again won't change (the role may not, the request
+    // can't be made): the environment fails with it, until retried. What
+    // may pass later (unavailable, internal) is the runner's to retry.
+    cloud::Failure failure;
+    switch (e.kind()) {
+      case ErrorKind::kForbidden: failure = cloud::Failure::kAccessDenied; break;
+      case ErrorKind::kInvalid:
+      case ErrorKind::kBadRequest:
+      case ErrorKind::kConflict:
+      case ErrorKind::kNotFound: failure = cloud::Failure::kInvalidRequest; break;
+      default: throw;
+    }
+    cloud::Observation refused;
+    refused.failure = failure;
+    refused.message = e.what();
+    mark_failed(env.id, refused);
+    return false;
+  }
 }
 
 void EnvironmentController::hold_unavailable(const std::string& id) {

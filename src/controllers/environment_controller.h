@@ -43,9 +43,16 @@ class EnvironmentController final : public Reconciler {
   void mark_failed(const std::string& id, const cloud::Observation& observed);
   void mark_ready(const std::string& id);
   void finish_deletion(const model::Environment& environment);
-  // Records an access check of an AWAITING_CUSTOMER_ROLE environment;
-  // returns whether access is granted.
-  bool record_access_check(const std::string& id, const cloud::AccessCheck& check);
+  // Records an access check of `checked` (an AWAITING_CUSTOMER_ROLE
+  // environment) unless its account changed or it moved on meanwhile;
+  // returns whether access was granted and recorded.
+  bool record_access_check(const model::Environment& checked, const cloud::AccessCheck& check);
+  // A PENDING environment of a cloud the customer must let in, never
+  // granted nor acted on, is moved to AWAITING_CUSTOMER_ROLE (and onboarded).
+  bool await_customer(const model::Environment& env, cloud::CloudDriver& driver);
+  // send(), but a refusal that asking again won't change (kForbidden,
+  // kInvalid…) fails the environment with its message; false then.
+  bool send_or_fail(const model::Environment& env, cloud::CloudDriver& driver);
   // The delay before the next look: the driver's hint, growing while we wait.
   ReconcileResult look_again(const std::string& id, std::chrono::milliseconds hint);
   void settled(const std::string& id);

@@ -209,6 +209,7 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
     request.url = config_.server + path_and_query;
     request.body = body;
     request.timeout = config_.timeout;
+    request.max_response_bytes = kMaxResponseBytes;
     request.headers = {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}, {"User-Agent", "byoc"}};
     if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
     http::Response response;
@@ -216,13 +217,13 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
       response = http_->send(request);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::kUnavailable) throw;
+      if (e.code() == "http_answer_too_large")  // the same again would be too: not retried
+        throw Error::Unavailable("kubernetes " + what + ": the answer is larger than " +
+                                 std::to_string(kMaxResponseBytes) + " bytes");
       std::string why = redact(e.what(), tokens);
       if (wait_for_retry(attempt, backoff(limits, attempt, config_.jitter()), why)) continue;
       throw Error::Unavailable("kubernetes " + what + ": " + why + " (after " + attempts(attempt) + ")");
     }
-    if (response.body.size() > kMaxResponseBytes)
-      throw Error::Unavailable("kubernetes " + what + ": the answer is larger than " +
-                               std::to_string(kMaxResponseBytes) + " bytes");
     if (response.status >= 200 && response.status < 300) return {response.status, std::move(response.body)};
     std::optional<Status> status = parse_status(response.body);
     // A token that expired in flight: one fresh token, one more try, no wait.
@@ -237,10 +238,12 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
       milliseconds delay = seconds ? milliseconds(int64_t{*seconds} * 1000) : backoff(limits, attempt, config_.jitter());
       if (wait_for_retry(attempt, delay, "HTTP " + std::to_string(response.status))) continue;
     }
+    // Redacted whole, then cut: a token crossing the cut leaves no part behind.
     std::string reason = status ? redact(status->reason, tokens) : "";
-    std::string detail = status && !status->message.empty() ? status->message : response.body.substr(0, 200);
+    std::string detail = redact(status && !status->message.empty() ? status->message : response.body, tokens);
+    detail = detail.substr(0, status && !status->message.empty() ? 1000 : 200);
     std::string message = "kubernetes " + what + ": HTTP " + std::to_string(response.status) +
-                          (reason.empty() ? "" : " " + reason) + (detail.empty() ? "" : ": " + detail.substr(0, 1000));
+                          (reason.empty() ? "" : " " + reason) + (detail.empty() ? "" : ": " + detail);
     if (is_retryable(response.status)) message += " (after " + attempts(attempt) + ")";
     throw ApiError(response.status, reason, redact(message, tokens));
   }

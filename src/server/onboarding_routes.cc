@@ -66,6 +66,8 @@ void add_onboarding_routes(Router& router, ServerContext& ctx) {
     transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
       auto e = tx.environments().by_id(env->id);
       if (!e) throw Error::NotFound("environment '" + env->name + "' not found", "environment");
+      if (e->account != env->account)
+        throw Error::Conflict("account_changed", "the account changed while it was checked: verify again", "account");
       const bool was_awaiting = e->state == model::kAwaitingCustomerRole;
       if (controllers::apply_access_check(*e, check, ctx.clock.unix_seconds())) tx.environments().put(*e);
       granted_now = was_awaiting && e->state != model::kAwaitingCustomerRole;

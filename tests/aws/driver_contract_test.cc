@@ -175,13 +175,18 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   json env = environment();
   EXPECT_EQ(env["account"]["role_arn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
   EXPECT_EQ(env["account"]["external_id"].get<std::string>().rfind("byoc-", 0), 0u);
-  // The install was audited in the environment's own log, before it happened.
+  // The install was audited in the environment's own log.
   json audit = server.call("GET", "/v1/environments/prod/audit").second;
-  bool recorded = false;
+  int installs = 0;
   for (const auto& e : audit["items"])
-    if (e["entry"].is_object() && e["entry"].value("type", "") == "cloud_access")
-      recorded = e["entry"]["detail"]["action"] == "install_agent" && e["entry"]["detail"]["cluster"] == "byoc-prod";
-  EXPECT_TRUE(recorded) << audit;
+    if (e["entry"].is_object() && e["entry"].value("type", "") == "cloud_access") {
+      ++installs;
+      EXPECT_EQ(e["entry"]["detail"]["action"], "install_agent");
+      EXPECT_EQ(e["entry"]["detail"]["cluster"], "byoc-prod");
+      EXPECT_EQ(e["entry"]["detail"]["role_arn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
+      EXPECT_EQ(e["entry"].dump().find(secret["stringData"]["join-token"].get<std::string>()), std::string::npos);
+    }
+  EXPECT_EQ(installs, 1) << audit;
   agent->stop(30s);
   agent.reset();
 
@@ -387,7 +392,10 @@ TEST_F(AwsDriverContract, AStackThatRollsBackEndsFailedWithTheResourceAndItsReas
 }
 
 TEST_F(AwsDriverContract, WithoutTheRoleTheEnvironmentWaitsAndVerifyNamesWhatIsMissing) {
-  account.trust_refused = true;
+  {
+    std::lock_guard lock(account.mutex);
+    account.trust_refused = true;
+  }
   create_environment();
   ASSERT_TRUE(byoc::testing::eventually([&] {
     json c = environment()["conditions"];
@@ -402,19 +410,61 @@ TEST_F(AwsDriverContract, WithoutTheRoleTheEnvironmentWaitsAndVerifyNamesWhatIsM
   EXPECT_EQ(check["reason"], "assume_role_denied");
 
   // The customer deploys the role, but without one permission byoc needs.
-  account.trust_refused = false;
-  account.denied_action = "cloudformation:CreateStack";
+  {
+    std::lock_guard lock(account.mutex);  // both at once: the periodic check runs meanwhile
+    account.trust_refused = false;
+    account.denied_action = "cloudformation:CreateStack";
+  }
   std::tie(status, check) = server.call("POST", "/v1/environments/prod/verify", json::object());
   ASSERT_EQ(status, 200) << check;
   EXPECT_EQ(check["reason"], "permissions_missing");
   EXPECT_NE(check["message"].get<std::string>().find("cloudformation:CreateStack"), std::string::npos) << check;
   EXPECT_EQ(cloudformation.created(), 0) << "nothing is created before the check passes";
 
-  account.denied_action = "";
+  {
+    std::lock_guard lock(account.mutex);
+    account.denied_action = "";
+  }
   std::tie(status, check) = server.call("POST", "/v1/environments/prod/verify", json::object());
   ASSERT_EQ(status, 200) << check;
   EXPECT_TRUE(check["granted"].get<bool>()) << check;
   ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.created() == 1; }, 60s));
+}
+
+TEST_F(AwsDriverContract, AnEnvironmentNeverLetInIsDeletedWithoutAskingAws) {
+  {
+    std::lock_guard lock(account.mutex);
+    account.trust_refused = true;
+  }
+  create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return !environment()["message"].get<std::string>().empty(); }, 60s));
+  size_t asked = calls().size();
+  auto [status, op] = server.call("DELETE", "/v1/environments/prod");
+  ASSERT_EQ(status, 202) << op;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 30s));
+  EXPECT_EQ(server.wait_operation(op["id"])["status"], "succeeded");
+  for (size_t i = asked; i < calls().size(); ++i)
+    EXPECT_NE(calls()[i].action(), "DeleteStack") << "nothing was made, nothing is deleted";
+  EXPECT_EQ(cloudformation.created(), 0);
+}
+
+TEST_F(AwsDriverContract, AnotherEnvironmentsStackOfTheSameNameIsNeitherAdoptedNorDeleted) {
+  // Same name, same account, another organisation's environment.
+  cloudformation.put_stack("byoc-prod", "CREATE_COMPLETE", {{"byoc", "true"}, {"byoc-environment", "env-00000000000000aa"}});
+  json op = create_environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("FAILED"); }, 60s)) << environment();
+  json env = environment();
+  EXPECT_EQ(env["reason"], "invalid_request");
+  EXPECT_NE(env["message"].get<std::string>().find("env-00000000000000aa"), std::string::npos) << env;
+  for (const auto& r : calls()) {
+    EXPECT_NE(r.action(), "CreateStack");
+    EXPECT_NE(r.action(), "UpdateStack");
+  }
+  // Deleting this environment leaves the other's stack alone.
+  ASSERT_EQ(server.call("DELETE", "/v1/environments/prod").first, 202);
+  ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 30s));
+  for (const auto& r : calls()) EXPECT_NE(r.action(), "DeleteStack");
+  EXPECT_EQ(cloudformation.stacks()[0].status, "CREATE_COMPLETE");
 }
 
 }  // namespace

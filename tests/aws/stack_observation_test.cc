@@ -102,6 +102,13 @@ TEST(StackObservation, ARolledBackCreateIsFailedWithTheFirstResourcesReason) {
   EXPECT_EQ(o.reason, "rollback_complete");
 }
 
+TEST(StackObservation, AnUpdateRolledBackToWhatIsWantedAgainIsReady) {
+  // The update failed; the environment was changed back: the old stack is it.
+  cloud::Observation o = observe_stack(stack("UPDATE_ROLLBACK_COMPLETE", "spec-1"), json::array(), "spec-1");
+  EXPECT_TRUE(o.ready);
+  EXPECT_EQ(o.failure, cloud::Failure::kNone);
+}
+
 TEST(StackObservation, FailuresAreNamedByWhatFailed) {
   json denied = json::array({
       event("byoc-prod", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE"),
@@ -115,7 +122,8 @@ TEST(StackObservation, FailuresAreNamedByWhatFailed) {
       event("Bucket", "AWS::S3::Bucket", "UPDATE_FAILED", "Invalid request provided"),
       event("byoc-prod", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS"),
   });
-  cloud::Observation update = observe_stack(stack("UPDATE_ROLLBACK_COMPLETE"), plain, "spec-1");
+  // Rolled back to the old spec, while the environment wants the new one.
+  cloud::Observation update = observe_stack(stack("UPDATE_ROLLBACK_COMPLETE", "spec-1"), plain, "spec-2");
   EXPECT_EQ(update.failure, cloud::Failure::kUpdateFailed);
   EXPECT_EQ(update.message, "Bucket (AWS::S3::Bucket): Invalid request provided");
   json delete_failed = json::array({

@@ -100,6 +100,7 @@ bool policy_allows(const std::string& action, const std::string& resource,
 // The customer's account: one permission missing from the role, zone c
 // not there, five VPCs of five already in use.
 CannedResponse StandInAccount::operator()(const RecordedRequest& r) {
+  std::lock_guard lock(mutex);
     std::string action = r.action();
     if (r.method == "GET" && r.target.rfind("/clusters", 0) == 0)
       return {200, {{"Content-Type", "application/json"}}, R"({"clusters": ["other"]})"};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ bool policy_allows(const std::string& action, const std::string& resource,
 
 class StandInAccount {
  public:
+  // Held while answering; a test changing the fields below while a server
+  // calls takes it too.
+  std::mutex mutex;
   std::string denied_action = "cloudformation:CreateStack";
   bool trust_refused = false;
   int vpcs_in_use = 5;  // of a quota of 5

@@ -49,6 +49,18 @@ void StandInCloudFormation::fail_creation_at(std::string logical_id, std::string
   fail_reason_ = std::move(reason);
 }
 
+void StandInCloudFormation::put_stack(const std::string& name, const std::string& status,
+                                      const std::vector<std::pair<std::string, std::string>>& tags) {
+  std::lock_guard lock(mutex_);
+  Stack s;
+  s.name = name;
+  s.id = "arn:aws:cloudformation:eu-west-1:123456789012:stack/" + name + "/0e2b0c0a-0000-11ef-a000-0a1b2c3d4e5f";
+  s.status = status;
+  s.tags = tags;
+  s.events.push_back({name, kStackType, status, "", "someone-elses-token"});
+  stacks_.push_back(s);
+}
+
 void StandInCloudFormation::on_create(std::function<void()> hook) {
   std::lock_guard lock(mutex_);
   on_create_ = std::move(hook);

@@ -34,6 +34,9 @@ class StandInCloudFormation {
 
   // With a resource set, creations fail at it (and roll back) with `reason`.
   void fail_creation_at(std::string logical_id, std::string reason);
+  // A stack made by someone else, as it stands.
+  void put_stack(const std::string& name, const std::string& status,
+                 const std::vector<std::pair<std::string, std::string>>& tags);
   // Called when a CreateStack was taken, before its answer is sent.
   void on_create(std::function<void()> hook);
   std::vector<Stack> stacks() const;

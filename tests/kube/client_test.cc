@@ -186,6 +186,16 @@ TEST_F(KubeClientTest, AnAnswerThatIsNoStatusStillNamesItsCode) {
   EXPECT_EQ(testing::error_code([&] { client.get(kSecret); }), "kube_http_418");
 }
 
+TEST_F(KubeClientTest, AnAnswerOverTheBoundIsCutOffAndNotAskedForAgain) {
+  api.set_handler([](const RecordedRequest&) {
+    return CannedResponse{200, {{"Content-Type", "application/json"}}, std::string(kMaxResponseBytes + 1, ' ')};
+  });
+  Client client(config());
+  std::string message = testing::error_message([&] { client.get(kSecret); });
+  EXPECT_NE(message.find("larger than"), std::string::npos) << message;
+  EXPECT_EQ(api.requests().size(), 1u);
+}
+
 TEST_F(KubeClientTest, ThrottlingWaitsAsRetryAfterSays) {
   api.set_handler(in_turn({answer(429, {{"kind", "Status"}, {"reason", "TooManyRequests"}, {"code", 429}},
                                   {{"Retry-After", "3"}}),

@@ -232,7 +232,11 @@ class Server {
     const log = fs.openSync(this.logPath, 'a');
     this.child = spawn(this.binary, ['server', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir], {
       // No AWS credentials here, and none looked for on the network.
-      env: { ...process.env, HOME: this.home, AWS_EC2_METADATA_DISABLED: 'true' },
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_'))),
+        HOME: this.home,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);

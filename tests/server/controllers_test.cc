@@ -2,6 +2,7 @@
 // an injected clock (environments against a slow cloud: slow_cloud_test.cc).
 #include <gtest/gtest.h>
 
+#include "base/error.h"
 #include "controllers/backoff.h"
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
@@ -54,8 +55,9 @@ class GatedCloud final : public cloud::CloudDriver {
  public:
   bool can_provision() const override { return true; }
   std::vector<std::string> provision_steps() const override { return {cloud::kCustomerAccessStep, "stack"}; }
-  cloud::AccessCheck check_access(const model::Environment&) override {
+  cloud::AccessCheck check_access(const model::Environment& env) override {
     ++checks;
+    if (during_check) during_check(env);
     cloud::AccessCheck c;
     c.granted = granted;
     c.reason = granted ? "" : "permissions_missing";
@@ -70,15 +72,18 @@ class GatedCloud final : public cloud::CloudDriver {
     return o;
   }
   std::string create(const model::Environment&, const std::string& t) override {
+    if (refuse_create) throw Error::Forbidden("User is not authorized to perform: cloudformation:CreateStack");
     created = true;
     token = t;
     return "stack-1";
   }
   void update(const model::Environment&, const std::string&) override {}
   void remove(const model::Environment&, const std::string&) override {}
-  bool granted = false, created = false;
+  void onboard(model::Environment& env) const override { env.account["external_id"] = "ext-1"; }
+  bool granted = false, created = false, refuse_create = false;
   int checks = 0;
   std::string token;
+  std::function<void(const model::Environment&)> during_check;
 };
 
 TEST(EnvironmentController, AnEnvironmentAwaitingItsRoleIsCheckedUntilGrantedThenProvisioned) {
@@ -122,6 +127,80 @@ TEST(EnvironmentController, AnEnvironmentAwaitingItsRoleIsCheckedUntilGrantedThe
   EXPECT_EQ(f.load_env().state, model::kReady);
   EXPECT_EQ(f.load_op().status, "succeeded");
   EXPECT_EQ(cloud.checks, 3) << "a granted environment is not checked on every pass";
+}
+
+TEST(EnvironmentController, AnAwsEnvironmentStoredPendingBeforeOnboardingExistedAwaitsItsRole) {
+  Fixture f;
+  auto env = f.load_env();
+  env.cloud = "aws";  // a cloud whose traits say the customer grants access
+  f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
+  GatedCloud cloud;
+  EnvironmentController c(*f.store, f.clock, {{"aws", &cloud}});
+  c.reconcile("env-1");
+  auto after = f.load_env();
+  EXPECT_EQ(after.state, model::kAwaitingCustomerRole);
+  EXPECT_EQ(after.account["external_id"], "ext-1") << "onboarded";
+  EXPECT_EQ(cloud.checks, 1);
+  EXPECT_FALSE(cloud.created);
+}
+
+TEST(EnvironmentController, ACheckOfAnAccountChangedMeanwhileIsNotApplied) {
+  Fixture f;
+  auto env = f.load_env();
+  env.state = model::kAwaitingCustomerRole;
+  env.account = {{"account_id", "111111111111"}};
+  f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
+  GatedCloud cloud;
+  cloud.granted = true;
+  cloud.during_check = [&](const model::Environment&) {
+    f.store->transact([&](store::Transaction& tx) {
+      auto e = tx.environments().by_id("env-1");
+      e->account["account_id"] = "222222222222";  // a PATCH while the check runs
+      tx.environments().put(*e);
+    });
+    cloud.during_check = nullptr;
+  };
+  EnvironmentController c(*f.store, f.clock, {{"local", &cloud}});
+  c.reconcile("env-1");
+  EXPECT_EQ(f.load_env().state, model::kAwaitingCustomerRole) << "granted for 1111…, not for 2222…";
+  EXPECT_FALSE(cloud.created);
+  c.reconcile("env-1");  // the new account, checked
+  EXPECT_EQ(cloud.checks, 2);
+  EXPECT_TRUE(cloud.created);
+}
+
+TEST(EnvironmentController, ARefusalOfTheCloudFailsTheEnvironmentWithItsWords) {
+  Fixture f;
+  GatedCloud cloud;
+  cloud.granted = true;
+  cloud.refuse_create = true;
+  EnvironmentController c(*f.store, f.clock, {{"local", &cloud}});
+  c.reconcile("env-1");
+  auto failed = f.load_env();
+  EXPECT_EQ(failed.state, model::kFailed);
+  EXPECT_EQ(failed.reason, "access_denied");
+  EXPECT_NE(failed.message.find("cloudformation:CreateStack"), std::string::npos);
+  EXPECT_EQ(f.load_op().status, "failed");
+}
+
+TEST(EnvironmentController, DeletingAnEnvironmentNothingWasAskedForEndsAtOnce) {
+  Fixture f;
+  auto env = f.load_env();
+  env.state = model::kDeleting;
+  f.store->transact([&](store::Transaction& tx) { tx.environments().put(env); });
+  struct NeverAsked : cloud::CloudDriver {
+    bool can_provision() const override { return true; }
+    std::vector<std::string> provision_steps() const override { return {}; }
+    cloud::Observation observe(const model::Environment&) override { throw Error::Internal("asked"); }
+    std::string create(const model::Environment&, const std::string&) override { return ""; }
+    void update(const model::Environment&, const std::string&) override {}
+    void remove(const model::Environment&, const std::string&) override { throw Error::Internal("asked"); }
+  } never;
+  EnvironmentController c(*f.store, f.clock, {{"local", &never}});
+  c.reconcile("env-1");
+  std::optional<model::Environment> gone;
+  f.store->read([&](store::Transaction& tx) { gone = tx.environments().by_id("env-1"); });
+  EXPECT_FALSE(gone.has_value());
 }
 
 TEST(ServiceOperations, CreateFollowsServiceStateAndDeleteFollowsRemoval) {

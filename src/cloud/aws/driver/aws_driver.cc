@@ -31,8 +31,18 @@ bool stack_missing(const AwsCallError& e) {
   return e.aws().code == "ValidationError" && e.aws().message.find("does not exist") != std::string::npos;
 }
 
-bool failed_creation(const std::string& status) {
-  return status == "ROLLBACK_COMPLETE" || status == "ROLLBACK_FAILED" || status == "CREATE_FAILED";
+// A stack that is no use and may be replaced: its creation failed, or a
+// delete of it (replacing it before) did.
+bool replaceable(const std::string& status) {
+  return status == "ROLLBACK_COMPLETE" || status == "ROLLBACK_FAILED" || status == "CREATE_FAILED" ||
+         status == "DELETE_FAILED";
+}
+
+std::string tag_value(const json& stack, const std::string& key) {
+  if (!stack.is_object()) return "";
+  for (const auto& tag : stack.value("Tags", json::array()))
+    if (tag.value("Key", "") == key) return tag.value("Value", "");
+  return "";
 }
 
 std::string account_id(const model::Environment& e) {
@@ -96,10 +106,12 @@ std::shared_ptr<CredentialsProvider> AwsDriver::role(const model::Environment& e
     cached->credentials = std::make_shared<RefreshingProvider>(std::move(assume), *options_.clock);
   }
   std::shared_ptr<RoleSession> role = cached;
-  if (roles_.size() > kMostRoleSessions) {
-    // Bounded: drop the others (each is assumed again when next needed).
+  // One session per environment: an earlier action's goes (clients still
+  // using it keep it alive); and a bound on environments.
+  for (auto it = roles_.begin(); it != roles_.end();)
+    it = it->first != key && it->first.rfind(environment.id + " ", 0) == 0 ? roles_.erase(it) : std::next(it);
+  if (roles_.size() > kMostRoleSessions)
     for (auto it = roles_.begin(); it != roles_.end();) it = it->first == key ? std::next(it) : roles_.erase(it);
-  }
   // Shares ownership of the whole role session (its STS client too), so an
   // entry dropped from the cache lives on while a client still uses it.
   return std::shared_ptr<CredentialsProvider>(role, role->credentials.get());
@@ -162,13 +174,10 @@ void AwsDriver::install_agent(const model::Environment& environment, const std::
   install.environment_id = environment.id;
   install.image = options_.agent_image;
   if (options_.plane_urls) install.server_urls = options_.plane_urls();
-  install.join_token = options_.issue_join_token(environment.id);
+  install.join_token = "not-yet";  // the objects before the Secret don't hold it
   std::vector<json> objects = kube::render_agent_objects(install);
   json names = json::array();
-  for (auto& object : objects) {
-    names.push_back(object.value("kind", "") + "/" + object["metadata"].value("name", ""));
-    if (object.value("kind", "") == "Deployment") object["metadata"]["annotations"][kActionAnnotation] = token;
-  }
+  for (const auto& object : objects) names.push_back(object.value("kind", "") + "/" + object["metadata"].value("name", ""));
   if (options_.record_cluster_access)
     options_.record_cluster_access(environment.id, {{"action", "install_agent"},
                                                     {"cluster", cluster_name},
@@ -178,7 +187,18 @@ void AwsDriver::install_agent(const model::Environment& environment, const std::
                                                     {"image", options_.agent_image}});
   spdlog::info("environment {}: installing the agent into EKS cluster {} ({} objects)", environment.id, cluster_name,
                objects.size());
-  for (const auto& object : objects) kube->apply(object);
+  // The namespace and the agent's rights first: a join token (a credential
+  // for an hour) is minted only once the cluster has taken those.
+  size_t applied = 0;
+  for (; applied < objects.size() && objects[applied].value("kind", "") != "Secret"; ++applied)
+    kube->apply(objects[applied]);
+  install.join_token = options_.issue_join_token(environment.id);
+  objects = kube::render_agent_objects(install);
+  for (; applied < objects.size(); ++applied) {
+    json& object = objects[applied];
+    if (object.value("kind", "") == "Deployment") object["metadata"]["annotations"][kActionAnnotation] = token;
+    kube->apply(object);
+  }
 }
 
 std::string AwsDriver::stack_ref(const model::Environment& environment) const {
@@ -217,6 +237,19 @@ cloud::AccessCheck AwsDriver::check_access(const model::Environment& environment
 }
 
 cloud::Observation AwsDriver::observe(const model::Environment& environment) {
+  const bool deleting = environment.state == model::kDeleting;
+  // Something refused here, before anything is asked of the cloud: the
+  // recorded action counts as answered, so it isn't sent again and again.
+  auto refused = [&](cloud::Failure failure, const std::string& message) {
+    cloud::Observation o;
+    o.exists = true;  // unknown: nothing is taken for gone
+    o.failure = failure;
+    o.reason = cloud::failure_code(failure);
+    o.message = message;
+    o.last_token = environment.cloud_token;
+    o.look_again = options_.stack_poll;
+    return o;
+  };
   std::string digest;
   std::string spec_error;
   try {
@@ -224,31 +257,43 @@ cloud::Observation AwsDriver::observe(const model::Environment& environment) {
   } catch (const Error& e) {
     spec_error = e.what();
   }
-  Client cfn = client(environment, Service::kCloudFormation);
+  if (!spec_error.empty() && !deleting) return refused(cloud::Failure::kInvalidRequest, spec_error);
   json stack = nullptr;
-  try {
-    json found = cfn.call("DescribeStacks", {{"StackName", stack_ref(environment)}});
-    if (!found.value("Stacks", json::array()).empty()) stack = found["Stacks"][0];
-  } catch (const AwsCallError& e) {
-    if (!stack_missing(e)) throw;
-  }
   json events = json::array();
-  if (!stack.is_null())
-    events = cfn.call("DescribeStackEvents", {{"StackName", stack.value("StackId", stack_ref(environment))}})
-                 .value("StackEvents", json::array());
+  try {
+    Client cfn = client(environment, Service::kCloudFormation);
+    try {
+      json found = cfn.call("DescribeStacks", {{"StackName", stack_ref(environment)}});
+      if (!found.value("Stacks", json::array()).empty()) stack = found["Stacks"][0];
+    } catch (const AwsCallError& e) {
+      if (!stack_missing(e)) throw;
+    }
+    if (!stack.is_null())
+      events = cfn.call("DescribeStackEvents", {{"StackName", stack.value("StackId", stack_ref(environment))}})
+                   .value("StackEvents", json::array());
+  } catch (const AwsCallError& e) {
+    if (e.operation() != "AssumeRole") throw;
+    // The customer took the plane's access away (deleted the onboarding stack, say).
+    return refused(cloud::Failure::kAccessDenied, "byoc can no longer assume " + role_arn_of(environment) + " (" +
+                                                      e.aws().code + ": " + e.aws().message + ")");
+  }
+  // A stack found by its name alone must be this environment's: another
+  // environment's of the same name (another organisation, same account) is
+  // neither adopted nor deleted.
+  const std::string owner = tag_value(stack, "byoc-environment");
+  if (!stack.is_null() && !owner.empty() && owner != environment.id) {
+    if (deleting) return {};  // nothing of this environment's exists
+    return refused(cloud::Failure::kInvalidRequest, "the stack " + stack.value("StackName", "") +
+                                                        " belongs to another environment (" + owner +
+                                                        "): give this one another name");
+  }
   cloud::Observation o = observe_stack(stack, events, digest);
   o.look_again = options_.stack_poll;
-  if (!spec_error.empty() && environment.state != model::kDeleting && !o.exists) {
-    // Nothing can be asked of CloudFormation for it: the request is refused here.
-    o.failure = cloud::Failure::kInvalidRequest;
-    o.message = spec_error;
-    o.last_token = environment.cloud_token;
-    return o;
-  }
   if (o.exists && !o.ready) o.step = kStepStack;
   if (o.ready && agent_joined(environment)) {
     // The stack is as asked and the agent in: whatever was asked last (the
-    // stack's action, or the agent's install) was taken.
+    // stack's action, an update that had nothing to do, or the agent's
+    // install) was taken.
     o.last_token = environment.cloud_token;
   } else if (o.ready) {
     observe_agent(environment, o);
@@ -274,7 +319,10 @@ std::string AwsDriver::create(const model::Environment& environment, const std::
   json found = cfn.call("DescribeStacks", {{"StackName", spec.stack_name}});
   if (found.value("Stacks", json::array()).empty()) return "";
   const json& stack = found["Stacks"][0];
-  if (failed_creation(stack.value("StackStatus", ""))) {
+  if (std::string owner = tag_value(stack, "byoc-environment"); !owner.empty() && owner != environment.id)
+    throw Error::Conflict("stack_taken", "the stack " + spec.stack_name + " belongs to another environment (" + owner +
+                                             ")", "name");
+  if (replaceable(stack.value("StackStatus", ""))) {
     spdlog::info("environment {}: replacing the failed stack {}", environment.id, stack.value("StackId", ""));
     cfn.call("DeleteStack", {{"StackName", stack.value("StackId", "")}, {"ClientRequestToken", token}});
   }

@@ -1,6 +1,7 @@
 #include "cloud/aws/driver/onboarding.h"
 
 #include "base/crypto.h"
+#include "cloud/aws/sigv4.h"
 #include "cloud/aws/templates/onboarding_template.h"
 
 namespace byoc::aws {
@@ -40,7 +41,7 @@ void fill_onboarding(std::map<std::string, std::string>& account, const std::str
   if (!options.onboarding_template_url.empty()) {
     std::string url = onboarding_quick_create_url(region, options.onboarding_template_url,
                                                   "byoc-onboarding-" + environment_name, external_id);
-    if (role_name != kDefaultRoleName) url += "&param_RoleName=" + role_name;  // [\w+=,.@-]: nothing to encode
+    if (role_name != kDefaultRoleName) url += "&param_RoleName=" + uri_encode(role_name, false);  // '+' is not a blank
     account["quick_create_url"] = url;
   }
 }

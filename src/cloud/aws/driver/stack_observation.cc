@@ -117,6 +117,8 @@ cloud::Observation observe_stack(const json& stack, const json& events, const st
     failed(cloud::Failure::kRolledBack);
   } else if (status == "CREATE_FAILED") {
     failed(cloud::Failure::kCreateFailed);
+  } else if (status == "UPDATE_ROLLBACK_COMPLETE" && o.up_to_date) {
+    o.ready = true;  // rolled back to what the environment (changed back since) wants
   } else if (status == "UPDATE_ROLLBACK_COMPLETE" || status == "UPDATE_ROLLBACK_FAILED") {
     failed(cloud::Failure::kUpdateFailed);
   } else if (status == "DELETE_FAILED") {

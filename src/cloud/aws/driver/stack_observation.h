@@ -10,7 +10,8 @@
 //   CREATE_COMPLETE, UPDATE_COMPLETE         → ready when up to date (the stack's byoc-spec tag)
 //   ROLLBACK_COMPLETE, ROLLBACK_FAILED,
 //   CREATE_FAILED                            → failed: rolled_back / create_failed
-//   UPDATE_ROLLBACK_COMPLETE(_FAILED)        → failed: update_failed (the old stack still runs)
+//   UPDATE_ROLLBACK_COMPLETE(_FAILED)        → failed: update_failed (the old stack still runs),
+//                                              unless the old stack is what is wanted again (ready)
 //   DELETE_FAILED                            → failed: delete_failed
 //
 // A failure's message names the resource that failed first in the stack's
