@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/crypto.h"
 #include "base/error.h"
 #include "cloud/traits.h"
 #include "model/topics.h"
@@ -39,10 +40,15 @@ std::optional<model::Operation> running_operation(store::Transaction& tx, const 
   return std::nullopt;
 }
 
-void prepare_retry(model::Environment& env, int64_t now) {
+std::string action_token(const std::string& operation_id) {
+  if (operation_id.empty()) return model::new_id("act-");
+  return operation_id + "-" + crypto::hex(crypto::random_bytes(4));
+}
+
+void prepare_retry(model::Environment& env, int64_t now, const std::string& operation_id) {
   env.state = model::kProvisioning;
   if (env.cloud_action.empty()) env.cloud_action = "create";
-  env.cloud_token = model::new_id("act-");
+  env.cloud_token = action_token(operation_id);
   env.reason.clear();
   env.message.clear();
   env.updated_at = now;
@@ -141,7 +147,8 @@ ReconcileResult EnvironmentController::reconcile_deletion(model::Environment env
       auto e = tx.environments().by_id(env.id);
       if (!e) return;
       e->cloud_action = "delete";
-      e->cloud_token = model::new_id("act-");
+      auto op = running_operation(tx, "environment.delete", env.id);
+      e->cloud_token = action_token(op ? op->id : "");
       e->reason = failed_again ? cloud::failure_code(observed.failure) : "";
       e->message = failed_again ? observed.message : "";
       e->updated_at = clock_.unix_seconds();
@@ -252,7 +259,8 @@ bool EnvironmentController::begin(model::Environment& env, const std::string& ac
     int64_t now = clock_.unix_seconds();
     if (e->state == model::kPending) e->state = model::kProvisioning;
     e->cloud_action = action;
-    e->cloud_token = model::new_id("act-");
+    auto ops = provisioning_operations(tx, env.id);
+    e->cloud_token = action_token(ops.empty() ? "" : ops.front().id);
     e->updated_at = now;
     tx.environments().put(*e);
     for (auto& op : provisioning_operations(tx, env.id)) {

@@ -64,9 +64,15 @@ class EnvironmentController final : public Reconciler {
   std::map<std::string, int> waits_;  // environment id → looks since the last change
 };
 
+// The idempotency token of a new cloud action: named after the operation it
+// serves ("op-…-<random>"; "act-<random>" with none), so the customer's
+// CloudTrail, where the aws driver names its role session after it, shows
+// which operation did what; unique per action.
+std::string action_token(const std::string& operation_id);
+
 // Readies a FAILED environment for another attempt (POST …/retry): the
-// failed action is asked for again under a new token.
-void prepare_retry(model::Environment& env, int64_t now);
+// failed action is asked for again under a new token (of `operation_id`).
+void prepare_retry(model::Environment& env, int64_t now, const std::string& operation_id = "");
 
 // Records an access check on `env` (the customer_access condition; while
 // AWAITING_CUSTOMER_ROLE, the check's message, and PENDING once granted).

@@ -201,8 +201,10 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       if (env.state != model::kFailed)
         throw Error::Conflict("not_failed", "environment '" + env.name + "' is " + env.state + ", not FAILED",
                               "environment");
-      controllers::prepare_retry(env, now);
-      return new_operation("environment.retry", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
+      model::Operation op =
+          new_operation("environment.retry", env, "", ctx.drivers.at(env.cloud)->provision_steps(), now);
+      controllers::prepare_retry(env, now, op.id);
+      return op;
     });
   }));
 

@@ -337,7 +337,9 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
 
   EXPECT_EQ(create_tokens.size(), 1u);
   EXPECT_EQ(delete_tokens.size(), 1u);
-  EXPECT_EQ(create_tokens.begin()->rfind("act-", 0), 0u);
+  // Named after the operation they serve (its id begins them).
+  EXPECT_EQ(create_tokens.begin()->rfind(op["id"].get<std::string>() + "-", 0), 0u) << *create_tokens.begin();
+  EXPECT_EQ(delete_tokens.begin()->rfind(delete_op["id"].get<std::string>() + "-", 0), 0u) << *delete_tokens.begin();
   EXPECT_TRUE(role_sessions.count("byoc-" + *create_tokens.begin())) << "the session names the action";
   EXPECT_TRUE(role_sessions.count("byoc-" + *delete_tokens.begin()));
 
