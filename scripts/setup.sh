@@ -41,11 +41,12 @@ if ((${#missing[@]})); then
 fi
 
 # Node modules of the tests that run on Node, each pinned by its lock file:
-# the OpenAPI conformance test and the CloudFormation schema check (ajv), and
-# the independent SigV4 check (AWS's own JavaScript signer). Reinstalled only
-# when missing or older than the lock.
+# the OpenAPI conformance test and the CloudFormation schema check (ajv), the
+# independent SigV4 check (AWS's own JavaScript signer), and the Kubernetes
+# schema check (kubernetes-models). Reinstalled only when missing or older
+# than the lock.
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-for node_dir in tests/openapi tests/aws/signer; do
+for node_dir in tests/openapi tests/aws/signer tests/kube-models; do
   stamp="$root/$node_dir/node_modules/.package-lock.json"
   if [[ ! -f "$stamp" || "$root/$node_dir/package-lock.json" -nt "$stamp" ]]; then
     if command -v npm >/dev/null; then

@@ -4,6 +4,7 @@
 
 #include "agent/agent_main.h"
 #include "cli/config.h"
+#include "cli/render_kubernetes_command.h"
 #include "server/server_main.h"
 
 namespace byoc::cli {
@@ -118,6 +119,7 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
                   "File holding the join token (first start only; or set BYOC_JOIN_TOKEN)");
   sub->add_option("--runtime", f->runtime, "How services run: local (processes on this machine)")
       ->capture_default_str();
+  add_render_kubernetes_command(*sub, commands);
   on_run(sub, commands, [f] {
     agent::AgentOptions options;
     options.state_dir = absolute_or_empty(f->state_dir);

@@ -1,0 +1,152 @@
+// What the agent's Kubernetes runtime applies for a desired state, as
+// Kubernetes objects (JSON), all in one namespace and in a stable order:
+//
+//   environment  NetworkPolicy byoc-default-deny (every pod of the namespace
+//                takes ingress only from what a policy below allows);
+//                ConfigMap byoc-support-ca (support gateway's CA and CRL, when given);
+//                once a service is replicated, one ZooKeeper ensemble of 3
+//                (NetworkPolicy, ConfigMap, headless Service, PDB, StatefulSet
+//                byoc-zookeeper), each service in a chroot of its own
+//                (/byoc/<service>, as the local runtime does);
+//   per service  NetworkPolicies <s>-clickhouse (replicas from each other and
+//                from the endpoint only) and <s>-endpoint (the allowlist and the
+//                load balancer's health checks); a ConfigMap of config.xml per
+//                shard (<s>-s<N>-config, one file per replica, rendered by the
+//                local runtime's ClickHouse renderer); Secret <s>-users
+//                (users.xml: the `default` user's password hash, nothing in
+//                plain text); Services <s>-replicas (headless), <s>-clickhouse
+//                (in-cluster, for the endpoint) and <s>-endpoint (an internal
+//                NLB, loadBalancerSourceRanges = the allowlist); a PDB per
+//                shard and one for the endpoint; a StatefulSet per shard
+//                (<s>-s<N>); the endpoint as a Deployment of nginx rendered by
+//                the local runtime's nginx renderer — TLS, the allowlist and,
+//                when the environment enables it, the support gateway.
+//
+// Pure: no I/O, no clock, no randomness. A bad input throws byoc::Error
+// kInvalid naming its field ("desired.services[0].name", "namespace").
+// Thread-safe.
+//
+// What a pure function must not hold is never rendered, only referred to:
+// each service's internal passwords (Secret <s>-credentials: the cluster
+// user Distributed tables connect as, the `support` user only the gateway
+// signs in as), the endpoint's certificate and key (Secret <s>-tls, issued
+// by the environment's CA inside the environment) and the gateway check's
+// key (Secret byoc-support-gateway). The runtime makes them. Pods read them
+// as environment variables that ClickHouse (`from_env`) and nginx (envsubst
+// at start) fill into their configs: no rendered object carries a password.
+//
+// The rendered ClickHouse runs as uid 101 on a read-only root filesystem:
+// it writes only to its volume (/var/lib/clickhouse: data, and the
+// preprocessed configs that hold the filled-in passwords), its logs and /tmp
+// (emptyDirs).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace byoc::model {
+struct DesiredState;
+struct DesiredService;
+}  // namespace byoc::model
+
+namespace byoc::render::kubernetes {
+
+// The support gateway (access issue; agent/runtime.h SupportGateway): as in
+// the local runtime, every service's endpoint runs one when the customer's
+// policy allows support access.
+struct SupportGatewayOptions {
+  bool enabled = false;
+  // The support CA and its CRL (public, PEM): rendered as ConfigMap
+  // byoc-support-ca when both are given. A changed CRL rolls the endpoints
+  // (nginx reads it at start): the runtime passes the keeper's current one.
+  std::string ca_pem;
+  std::string crl_pem;
+  // HOST:PORT of the agent's gateway check; "" is
+  // byoc-agent.<agent namespace>.svc.<cluster domain>:8081.
+  std::string check_address;
+};
+
+struct KubernetesOptions {
+  // Where every object goes (`--namespace`). Not the agent's: the namespace
+  // denies all ingress by default, and the agent takes the gateway's checks.
+  std::string namespace_name = "byoc-services";
+  std::string agent_namespace = "byoc-system";  // kube/agent_objects.h
+  std::string cluster_domain = "cluster.local";
+  // ClickHouse's image repository, without tag; the tag is the service's
+  // clickhouse_version (`--registry`). "" picks by version: see clickhouse_image().
+  std::string registry;
+  // PersistentVolumeClaims of ClickHouse and ZooKeeper (`--storage-class`).
+  // "gp3": an EBS CSI class with volumeBindingMode WaitForFirstConsumer, so a
+  // volume is made in the zone the scheduler picked for its replica. EKS makes
+  // no such class itself: whoever installs the agent must.
+  std::string storage_class = "gp3";
+  // The protocol carries no disk size yet.
+  int clickhouse_volume_gib = 100;
+  int zookeeper_volume_gib = 10;
+  // Service name → the instance type of its profile (`--profile S=TYPE`): its
+  // pods select that EKS node group (byoc.io/instance-type). The protocol
+  // doesn't carry a service's profile yet; a service missing here may land
+  // on any ClickHouse node group (byoc.io/role=clickhouse).
+  std::map<std::string, std::string> profiles;
+  std::string zookeeper_image = "docker.io/library/zookeeper:3.8.4";
+  // An image of the official nginx build (envsubst templates at start, the
+  // stream module built in), running unprivileged.
+  std::string nginx_image = "docker.io/nginxinc/nginx-unprivileged:1.27";
+  SupportGatewayOptions support_gateway;
+};
+
+// Every object, in apply order: the environment's (default deny, support
+// CA, ZooKeeper), then each service's, services by name.
+std::vector<nlohmann::json> render_kubernetes(const model::DesiredState& state, const KubernetesOptions& options);
+
+// {"apiVersion":"v1","kind":"List","items":[…]}: what `byoc agent
+// render-kubernetes` prints.
+nlohmann::json kubernetes_list(const std::vector<nlohmann::json>& items);
+
+// Per kind, in the same order and with the same checks as render_kubernetes.
+// `service` is one of `state.services`.
+std::vector<nlohmann::json> environment_objects(const model::DesiredState& state, const KubernetesOptions& options);
+std::vector<nlohmann::json> zookeeper_objects(const model::DesiredState& state, const KubernetesOptions& options);
+std::vector<nlohmann::json> service_objects(const model::DesiredState& state, const model::DesiredService& service,
+                                            const KubernetesOptions& options);
+std::vector<nlohmann::json> network_policies(const model::DesiredState& state, const model::DesiredService& service,
+                                             const KubernetesOptions& options);
+// Config maps, users Secret, Services, PDBs and StatefulSets of the replicas.
+std::vector<nlohmann::json> clickhouse_objects(const model::DesiredState& state, const model::DesiredService& service,
+                                               const KubernetesOptions& options);
+// The endpoint's ConfigMap, Service, PDB and Deployment.
+std::vector<nlohmann::json> endpoint_objects(const model::DesiredState& state, const model::DesiredService& service,
+                                             const KubernetesOptions& options);
+
+// Throws what render_kubernetes would for a bad desired state or options.
+void check_desired_state(const model::DesiredState& state, const KubernetesOptions& options);
+
+// "<registry>:<version>". Without a registry, the repository ClickHouse
+// publishes that version in: docker.io/yandex/clickhouse-server before 21
+// (18.16.1 included), docker.io/clickhouse/clickhouse-server from 21 on.
+std::string clickhouse_image(const std::string& version, const std::string& registry);
+
+// A service with more than one replica in all needs ZooKeeper (replicated
+// tables, ON CLUSTER DDL), as in the local runtime; the environment runs an
+// ensemble once one of its services does.
+bool needs_zookeeper(const model::DesiredService& service);
+bool needs_zookeeper(const model::DesiredState& state);
+
+// What the runtime makes and the rendered pods read.
+std::string credentials_secret_name(const std::string& service);  // Opaque
+inline constexpr const char* kClusterPasswordKey = "cluster-password";
+inline constexpr const char* kSupportPasswordKey = "support-password";
+std::string tls_secret_name(const std::string& service);  // kubernetes.io/tls: tls.crt, tls.key
+inline constexpr const char* kGatewayCheckSecret = "byoc-support-gateway";
+inline constexpr const char* kGatewayCheckKey = "check-key";  // 64 lowercase hex
+inline constexpr int kGatewayCheckPort = 8081;
+
+// Names the runtime looks objects up by.
+std::string shard_stateful_set_name(const std::string& service, int shard);  // "<s>-s<N>"
+std::string endpoint_service_name(const std::string& service);             // "<s>-endpoint"
+inline constexpr int kMaxServiceNameLength = 40;  // so every derived name fits Kubernetes' limits
+
+}  // namespace byoc::render::kubernetes

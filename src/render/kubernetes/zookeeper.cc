@@ -1,0 +1,93 @@
+// The environment's ZooKeeper: an ensemble of three on the system nodes,
+// one per node and spread across zones (losing one keeps the quorum). Its
+// zoo.cfg is the local runtime's (render/zookeeper_config.h: no AdminServer,
+// `ruok` the only four-letter word) made an ensemble: not standalone, and a
+// server line per member. Logs go to stdout (the image's logback default).
+#include "render/kubernetes/objects.h"
+#include "render/zookeeper_config.h"
+
+namespace byoc::render::kubernetes::detail {
+namespace {
+
+constexpr int kZooKeeperUid = 1000;  // the official image's zookeeper user
+
+std::string member_pod(int ordinal) { return std::string(kZooKeeperName) + "-" + std::to_string(ordinal); }
+
+std::string zoo_cfg(const Env& env) {
+  render::ZooKeeperConfig z;
+  z.data_dir = "/data/";
+  z.client_address = "0.0.0.0";
+  z.client_port = kZooKeeperClientPort;
+  std::string text = render::render_zoo_cfg(z);
+  replace_exactly(text, "a standalone ZooKeeper", "the ZooKeeper ensemble", 1);
+  replace_exactly(text, "standaloneEnabled=true", "standaloneEnabled=false", 1);
+  text += "initLimit=10\nsyncLimit=5\n";
+  // A member binds its quorum ports on every address of its pod, not only
+  // the one its name resolves to.
+  text += "quorumListenOnAllIPs=true\n";
+  for (int i = 0; i < kZooKeeperReplicas; ++i)
+    text += "server." + std::to_string(i + 1) + "=" + env.pod_host(member_pod(i), kZooKeeperName) + ":" +
+            std::to_string(kZooKeeperPeerPort) + ":" + std::to_string(kZooKeeperElectionPort) + "\n";
+  return text;
+}
+
+json headless_service(const Env& env) {
+  json o = object(env, "v1", "Service", kZooKeeperName, labels(env, kZooKeeperApp));
+  o["spec"] = {{"clusterIP", "None"},
+               // Members must find each other before any is ready (no quorum yet).
+               {"publishNotReadyAddresses", true},
+               {"selector", selector_labels(kZooKeeperApp)},
+               {"ports", json::array({service_port("client", kZooKeeperClientPort), service_port("peer", kZooKeeperPeerPort),
+                                      service_port("election", kZooKeeperElectionPort)})}};
+  return o;
+}
+
+json container(const Env& env) {
+  // myid is the ordinal + 1, from the pod's name ($$ keeps Kubernetes from
+  // reading $( as one of its variable references).
+  const std::string start =
+      "echo $$(( ${HOSTNAME##*-} + 1 )) > /data/myid && exec zkServer.sh start-foreground /conf/zoo.cfg";
+  return {{"name", "zookeeper"},
+          {"image", env.options.zookeeper_image},
+          {"command", json::array({"/bin/bash", "-c", start})},
+          {"env", json::array({{{"name", "ZOO_LOG_DIR"}, {"value", "/logs"}}, {{"name", "JVMFLAGS"}, {"value", "-Xmx512m"}}})},
+          {"ports", json::array({container_port("client", kZooKeeperClientPort), container_port("peer", kZooKeeperPeerPort),
+                                 container_port("election", kZooKeeperElectionPort)})},
+          {"resources", guaranteed_resources("500m", "1Gi")},
+          {"readinessProbe", probe_tcp(kZooKeeperClientPort, 5, 5, 3)},
+          {"livenessProbe", probe_tcp(kZooKeeperClientPort, 30, 10, 6)},
+          {"securityContext", container_security()},
+          {"volumeMounts", json::array({{{"name", "data"}, {"mountPath", "/data"}},
+                                        {{"name", "conf"}, {"mountPath", "/conf"}, {"readOnly", true}},
+                                        {{"name", "logs"}, {"mountPath", "/logs"}},
+                                        {{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+}
+
+json ensemble(const Env& env) {
+  const json selector = selector_labels(kZooKeeperApp);
+  const json pod_labels = labels(env, kZooKeeperApp);
+  json pod = pod_spec(kZooKeeperUid, container(env),
+                      json::array({{{"name", "conf"}, {"configMap", {{"name", kZooKeeperName}}}},
+                                   empty_dir("logs", "1Gi"), empty_dir("tmp", "256Mi")}));
+  pod["nodeSelector"] = {{"byoc.io/role", "system"}};
+  pod.update(spread_across_nodes_and_zones(selector));
+  return stateful_set(env, kZooKeeperName, pod_labels, selector, kZooKeeperReplicas, kZooKeeperName, pod,
+                      env.options.zookeeper_volume_gib);
+}
+
+}  // namespace
+
+std::vector<std::string> zookeeper_hosts(const Env& env) {
+  std::vector<std::string> out;
+  for (int i = 0; i < kZooKeeperReplicas; ++i) out.push_back(env.pod_host(member_pod(i), kZooKeeperName));
+  return out;
+}
+
+std::vector<json> zookeeper_objects(const Env& env) {
+  return {zookeeper_policy(env), config_map(env, kZooKeeperName, labels(env, kZooKeeperApp), {{"zoo.cfg", zoo_cfg(env)}}),
+          headless_service(env),
+          disruption_budget(env, kZooKeeperName, labels(env, kZooKeeperApp), selector_labels(kZooKeeperApp)),
+          ensemble(env)};
+}
+
+}  // namespace byoc::render::kubernetes::detail
