@@ -39,10 +39,10 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
   router.add({"PATCH", "/v1/environments/{env}", "environment.update", Access::kWrite, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
-    bool account_changed = false;
+    bool changed = false;
     std::string id;
     transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
-      account_changed = false;
+      changed = false;
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       id = env.id;
       if (env.state == model::kDeleting)
@@ -51,10 +51,7 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
       if (body.is_object() && body.contains("access_policy") && req.caller().role != "admin")
         throw Error::Forbidden("only admins set an environment's access policy");
       model::Environment updated = model::apply_environment_patch(body, env);
-      if (updated.account != env.account) {
-        ctx.drivers.at(updated.cloud)->onboard(updated);
-        account_changed = true;
-      }
+      if (updated.account != env.account) ctx.drivers.at(updated.cloud)->onboard(updated);
       if (updated.access_policy != env.access_policy && ctx.audit_logs)
         ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
                                access::format_policy_event(ctx.clock.unix_millis(), env.id,
@@ -64,11 +61,14 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
       if (updated != env) {
         updated.updated_at = ctx.clock.unix_seconds();
         tx.environments().put(updated);
+        changed = true;
       }
       out = model::to_json(updated);
     });
-    // A new account is checked at once, not at the next periodic look.
-    if (account_changed) ctx.enqueue(environment_key(id));
+    // Reconciled at once: a new account is checked, not at the next periodic
+    // look, and a cloud whose infrastructure follows the settings (the aws
+    // stack's node groups) is brought in line.
+    if (changed) ctx.enqueue(environment_key(id));
     return HttpResponse::json(200, out);
   }));
 }

@@ -190,6 +190,14 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   agent->stop(30s);
   agent.reset();
 
+  // New node types: the stack is updated under a new token, and it is READY again.
+  auto [patched, patched_env] =
+      server.call("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge", "r7gd.xlarge"}}});
+  ASSERT_EQ(patched, 200) << patched_env;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.stacks()[0].status == "UPDATE_COMPLETE"; }, 60s));
+  EXPECT_NE(cloudformation.stacks()[0].template_body.find("r7gd.xlarge"), std::string::npos);
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment();
+
   auto [deleted, delete_op] = server.call("DELETE", "/v1/environments/prod");
   ASSERT_EQ(deleted, 202) << delete_op;
   ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 60s));
@@ -232,10 +240,11 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       "sts:AssumeRole", "look",  // under the environment's session: no stack yet
       "sts:AssumeRole", "cloudformation:CreateStack", "look",  // under the create action's session
       "sts:AssumeRole", "look", "kubernetes:PATCH", "look",   // the agent's install, under its own action's
+      "sts:AssumeRole", "look", "cloudformation:UpdateStack", "look",  // new node types, under the update's
       "sts:AssumeRole", "cloudformation:DeleteStack", "look"};  // under the delete action's
   EXPECT_EQ(provision, expected) << ::testing::PrintToString(provision);
 
-  std::set<std::string> create_tokens, delete_tokens, role_sessions;
+  std::set<std::string> create_tokens, update_tokens, delete_tokens, role_sessions;
   json signer_input = json::array();
   int kube_calls = 0;
   for (const auto& r : log) {
@@ -281,6 +290,7 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
     }
     if (action == "CreateStack") create_tokens.insert(form["ClientRequestToken"]);
     if (action == "DeleteStack") delete_tokens.insert(form["ClientRequestToken"]);
+    if (action == "UpdateStack") update_tokens.insert(form["ClientRequestToken"]);
     if (action == "AssumeRole") {
       EXPECT_EQ(access_key(r), kPlaneKey) << "the plane assumes the role with its own credentials";
       EXPECT_EQ(form["RoleArn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
@@ -318,7 +328,6 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   // grants for byoc's own calls (the management plane's group and the
   // stack's) is one this run made, or one of these, each for its reason.
   const std::map<std::string, std::string> not_in_this_run = {
-      {"cloudformation:UpdateStack", "a changed environment's stack (the driver's update)"},
       {"servicequotas:GetAWSDefaultServiceQuota", "a quota never adjusted in the account (preflight_test)"},
       {"ec2:DescribeSubnets", "read by CloudFormation's EKS cluster and node group handlers"},
       {"iam:GetRole", "read by CloudFormation's EKS cluster handler (the cluster role)"},
@@ -336,6 +345,7 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   EXPECT_TRUE(unexplained.empty()) << "granted but never needed: " << ::testing::PrintToString(unexplained);
 
   EXPECT_EQ(create_tokens.size(), 1u);
+  EXPECT_EQ(update_tokens.size(), 1u);
   EXPECT_EQ(delete_tokens.size(), 1u);
   // Named after the operation they serve (its id begins them).
   EXPECT_EQ(create_tokens.begin()->rfind(op["id"].get<std::string>() + "-", 0), 0u) << *create_tokens.begin();

@@ -62,6 +62,12 @@ TEST(OnboardingApi, TheAccountIsGivenLaterAndKeepsItsExternalId) {
   EXPECT_NE(patched.body["account"]["onboarding_template"].get<std::string>().find("--role-name Partner.Role"),
             std::string::npos);
   EXPECT_EQ(api.enqueued.size(), 1u) << "a new account is checked at once";
+  api.enqueued.clear();
+  ASSERT_EQ(api.call_json("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge"}}}).status, 200);
+  EXPECT_EQ(api.enqueued.size(), 1u) << "new node types: the stack follows";
+  api.enqueued.clear();
+  ASSERT_EQ(api.call_json("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge"}}}).status, 200);
+  EXPECT_TRUE(api.enqueued.empty()) << "nothing changed";
 }
 
 TEST(OnboardingApi, BadAccountFieldsAreRefusedAndChangeNothing) {
