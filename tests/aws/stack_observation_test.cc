@@ -77,6 +77,10 @@ TEST(StackObservation, InProgressSaysHowFarTheLastOperationIs) {
                              event("Old", "AWS::EC2::EIP", "DELETE_COMPLETE", "", "act-1")});
   cloud::Observation o = observe_stack(stack("CREATE_IN_PROGRESS"), events, "spec-1");
   EXPECT_EQ(o.message, "2 of 3 resources done; latest: Subnet1 (AWS::EC2::Subnet) CREATE_IN_PROGRESS");
+  // A newer spec waits for the operation's end: CloudFormation would refuse an update now.
+  cloud::Observation newer = observe_stack(stack("CREATE_IN_PROGRESS", "spec-1"), events, "spec-2");
+  EXPECT_TRUE(newer.up_to_date);
+  EXPECT_FALSE(newer.ready);
 }
 
 TEST(StackObservation, CompleteIsReadyWithItsOutputsOnlyWhenUpToDate) {

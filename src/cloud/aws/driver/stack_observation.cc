@@ -127,6 +127,9 @@ cloud::Observation observe_stack(const json& stack, const json& events, const st
     o.reason = lower(status);
     o.message = progress(events);
     o.look_again = kWhileInProgress;
+    // Nothing else can be asked of a stack while an operation runs on it
+    // (CloudFormation refuses an update): a newer spec waits for its end.
+    o.up_to_date = true;
   } else if (ends_with(status, "_COMPLETE")) {
     o.ready = o.up_to_date;
     if (!o.ready) o.reason = "out_of_date";

@@ -6,7 +6,8 @@
 // is pinned down by tests.
 //
 //   no stack, DELETE_COMPLETE                → nothing exists
-//   *_IN_PROGRESS                            → exists, not ready (reason: the status, lower-cased)
+//   *_IN_PROGRESS                            → exists, not ready (reason: the status, lower-cased),
+//                                              and counted up to date: nothing else can be asked meanwhile
 //   CREATE_COMPLETE, UPDATE_COMPLETE         → ready when up to date (the stack's byoc-spec tag)
 //   ROLLBACK_COMPLETE, ROLLBACK_FAILED,
 //   CREATE_FAILED                            → failed: rolled_back / create_failed
