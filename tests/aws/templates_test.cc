@@ -5,6 +5,9 @@
 // has the resources it promises. (Schema validity: cfn_validate.mjs.)
 #include <gtest/gtest.h>
 
+#include "plan/catalogue.h"
+#include "plan/profiles.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -567,6 +570,25 @@ TEST(InfraTemplate, ExistingVpcHasNoNetworkResources) {
   }
 }
 
+TEST(InfraTemplate, AProfilesNodeSelectorIsWhatItsNodeGroupsNodesCarry) {
+  InfraOptions o = infra_variants().front().second;
+  o.instance_types = {"m7gd.large", "r7gd.xlarge"};
+  json t = render_infra_template(o);
+  for (const auto& profile : plan::profiles_for(plan::Catalogue::builtin(), o.instance_types, {})) {
+    bool found = false;
+    for (const auto& g : of_type(t, "AWS::EKS::Nodegroup")) {
+      if (g["Properties"]["InstanceTypes"][0] != profile.instance_type || g["Properties"]["Labels"]["byoc.io/role"] == "system")
+        continue;
+      found = true;
+      for (const auto& [key, value] : profile.node_selector) {
+        if (key == "node.kubernetes.io/instance-type") continue;  // the kubelet's own label
+        EXPECT_EQ(g["Properties"]["Labels"][key], value) << profile.instance_type << " " << key;
+      }
+    }
+    EXPECT_TRUE(found) << profile.instance_type;
+  }
+}
+
 TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
   for (auto& [name, o] : infra_variants()) {
     json t = render_infra_template(o);
@@ -594,6 +616,8 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       EXPECT_EQ(p["AmiType"], graviton ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD") << type;
       if (p["Labels"]["byoc.io/role"] == "system") continue;
       ++clickhouse;
+      // The nodes carry the node group a replica profile of the type selects.
+      EXPECT_EQ(p["Labels"][std::string(plan::kNodeGroupLabel)], plan::node_group_name(type)) << type;
       EXPECT_EQ(p["ScalingConfig"]["MinSize"], 0);
       EXPECT_EQ(p["Taints"][0]["Key"], "byoc.io/clickhouse");
       EXPECT_EQ(p["Taints"][0]["Effect"], "NO_SCHEDULE");

@@ -7,6 +7,7 @@
 #include "cloud/aws/templates/infra_parts.h"
 #include "cloud/aws/templates/onboarding_template.h"
 #include "cloud/aws/templates/vendor_actions.h"
+#include "plan/profiles.h"
 
 namespace byoc::aws::infra {
 namespace {
@@ -128,7 +129,12 @@ void add_cluster(Document& doc) {
     json taints = json::array({{{"Key", "byoc.io/clickhouse"}, {"Value", "true"}, {"Effect", "NO_SCHEDULE"}}});
     r["Nodegroup" + logical_stem(type)] =
         nodegroup(doc, group_name(type), type, 0, 0,
-                  {{"byoc.io/role", "clickhouse"}, {"byoc.io/instance-type", type}}, taints);
+                  {{"byoc.io/role", "clickhouse"},
+                   {"byoc.io/instance-type", type},
+                   // What the profile of this type selects (plan/profiles.h), with the
+                   // kubelet's own node.kubernetes.io/instance-type.
+                   {std::string(plan::kNodeGroupLabel), plan::node_group_name(type)}},
+                  taints);
   }
 
   doc.outputs["ClusterName"] = {{"Value", cfn::ref("Cluster")}};
