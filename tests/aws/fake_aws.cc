@@ -130,4 +130,13 @@ std::string verify_with_aws_signer(const nlohmann::json& requests, std::optional
   return files::read(dir.path() / "out.txt");
 }
 
+std::optional<std::string> eks_token_url(const std::string& token) {
+  const std::string prefix = "k8s-aws-v1.";
+  if (token.rfind(prefix, 0) != 0) return std::nullopt;
+  std::string b64 = token.substr(prefix.size());
+  for (char& ch : b64) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+  while (b64.size() % 4) b64 += '=';
+  return crypto::base64_decode(b64);
+}
+
 }  // namespace byoc::testing

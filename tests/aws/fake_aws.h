@@ -68,6 +68,10 @@ CannedResponse query_answer(const std::string& operation, const std::string& res
 // A query-protocol error document with `status`.
 CannedResponse query_error(int status, const std::string& code, const std::string& message);
 
+// The presigned STS URL an EKS bearer token ("k8s-aws-v1." + base64url)
+// carries; nullopt when `token` is not one.
+std::optional<std::string> eks_token_url(const std::string& token);
+
 // Re-signs `requests` with AWS's own JavaScript signer (tests/aws/signer,
 // on Node; its verify.mjs says what each request holds): its output ("verified
 // N of N" when each matches), and its exit status in `status`.

@@ -23,6 +23,8 @@ std::vector<std::string> members(std::map<std::string, std::string>& form, const
   return out;
 }
 
+namespace {
+
 // IAM's wildcards: '*' any run of characters, '?' one.
 bool glob(const std::string& pattern, const std::string& text, size_t p = 0, size_t t = 0) {
   if (p == pattern.size()) return t == text.size();
@@ -75,6 +77,8 @@ bool condition_holds(std::string op, const std::string& key, const std::vector<s
   if (for_all) return std::all_of(values.begin(), values.end(), ok);
   return std::any_of(values.begin(), values.end(), ok);
 }
+
+}  // namespace
 
 bool policy_allows(const std::string& action, const std::string& resource,
                    const std::map<std::string, std::vector<std::string>>& context) {

@@ -19,6 +19,15 @@ std::string element(const std::string& name, const std::string& value) {
   return "<" + name + ">" + escaped + "</" + name + ">";
 }
 
+// A query request's Tags.member.N.Key / .Value, in order.
+std::vector<std::pair<std::string, std::string>> tags_of(std::map<std::string, std::string>& form) {
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (int i = 1; form.count("Tags.member." + std::to_string(i) + ".Key"); ++i)
+    tags.emplace_back(form["Tags.member." + std::to_string(i) + ".Key"],
+                      form["Tags.member." + std::to_string(i) + ".Value"]);
+  return tags;
+}
+
 CannedResponse answer(const std::string& operation, const std::string& result) {
   return query_answer(operation, result, kXmlns);
 }
@@ -95,9 +104,7 @@ CannedResponse StandInCloudFormation::create(std::map<std::string, std::string>&
          "e2b0c0a0-0000-11ef-a000-0a1b2c3d4e5f";
   s.status = "CREATE_IN_PROGRESS";
   s.template_body = form["TemplateBody"];
-  for (int i = 1; form.count("Tags.member." + std::to_string(i) + ".Key"); ++i)
-    s.tags.emplace_back(form["Tags.member." + std::to_string(i) + ".Key"],
-                        form["Tags.member." + std::to_string(i) + ".Value"]);
+  s.tags = tags_of(form);
   s.events.push_back({name, kStackType, "CREATE_IN_PROGRESS", "User Initiated", token});
   stacks_.push_back(s);
   return answer("CreateStack", element("StackId", s.id));
@@ -109,10 +116,7 @@ CannedResponse StandInCloudFormation::update(std::map<std::string, std::string>&
   if (s->template_body == form["TemplateBody"])
     return query_error(400, "ValidationError", "No updates are to be performed.");
   s->template_body = form["TemplateBody"];
-  s->tags.clear();
-  for (int i = 1; form.count("Tags.member." + std::to_string(i) + ".Key"); ++i)
-    s->tags.emplace_back(form["Tags.member." + std::to_string(i) + ".Key"],
-                         form["Tags.member." + std::to_string(i) + ".Value"]);
+  s->tags = tags_of(form);
   s->status = "UPDATE_IN_PROGRESS";
   s->events.push_back({s->name, kStackType, "UPDATE_IN_PROGRESS", "User Initiated", form["ClientRequestToken"]});
   return answer("UpdateStack", element("StackId", s->id));
