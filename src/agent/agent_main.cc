@@ -51,7 +51,7 @@ int run_agent(const AgentOptions& options) {
   for (const auto& url : options.server_urls)
     if (url.rfind("https://", 0) != 0)
       throw Error::Invalid("invalid_server", "--server must be an https:// URL", "server");
-  check_runtime_name(options.runtime);  // before anything is joined or started
+  check_runtime_settings(options.runtime, options.runtime_settings);  // before anything is joined or started
   AgentOptions opts = options;
   opts.state_dir = fs::absolute(options.state_dir);
   for (auto& url : opts.server_urls)
@@ -78,8 +78,10 @@ int run_agent(const AgentOptions& options) {
   config.state_dir = opts.state_dir;
   config.server_urls = opts.server_urls;
   config.environment_ca_pem = environment_ca.cert_pem;
-  RuntimeChoice runtime =
-      make_runtime(opts.runtime, {opts.state_dir / layout::kServices, environment_ca, &clock});
+  RuntimeContext context{opts.state_dir / layout::kServices, environment_ca, &clock};
+  context.environment_id = identity.environment_id;
+  context.settings = opts.runtime_settings;
+  RuntimeChoice runtime = make_runtime(opts.runtime, context);
   config.scope = runtime.scope;
   Agent agent(config, std::move(identity), std::move(runtime.runtime), clock, g_stop);
   agent.run();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct AgentOptions {
   // needed for the first start; afterwards the agent's certificate is used.
   std::filesystem::path join_token_file;
   std::string runtime = "local";  // how services run: a name of runtimes/registry.h
+  std::map<std::string, std::string> runtime_settings;  // `--runtime-option KEY=VALUE`
 };
 
 // Runs until SIGINT/SIGTERM (then stops its services in order). If another

@@ -38,6 +38,20 @@ size_t on_bounded_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+struct StreamedBody {
+  const std::function<bool(std::string_view)>* on_body;
+  bool stopped = false;
+};
+
+size_t on_streamed_body(char* data, size_t size, size_t n, void* user) {
+  auto* s = static_cast<StreamedBody*>(user);
+  if (!(*s->on_body)(std::string_view(data, size * n))) {
+    s->stopped = true;
+    return 0;  // curl ends the transfer with a write error
+  }
+  return size * n;
+}
+
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
   std::string line(data, size * n);
@@ -174,8 +188,14 @@ Response Client::send(const Request& request) {
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   BoundedBody bounded{&response.body, request.max_response_bytes};
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bounded_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bounded);
+  StreamedBody streamed{&request.on_body};
+  if (request.on_body) {
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_streamed_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &streamed);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bounded_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bounded);
+  }
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   if (request.cancel) {
@@ -197,6 +217,8 @@ Response Client::send(const Request& request) {
     throw Error(ErrorKind::kUnavailable, "http_answer_too_large",
                 "the answer of " + request.url + " is larger than " + std::to_string(request.max_response_bytes) +
                     " bytes");
+  if (streamed.stopped)
+    throw Error(ErrorKind::kUnavailable, "http_answer_refused", "the answer of " + request.url + " was cut off by its reader");
   if (rc != CURLE_OK) {
     std::string detail = error[0] ? error : curl_easy_strerror(rc);
     throw Error::Unavailable("cannot reach " + request.url + ": " + detail);

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +39,11 @@ struct Request {
   // An answer body larger than this ends the transfer as it arrives, before
   // it fills memory (kUnavailable, code "http_answer_too_large"); 0: no bound.
   size_t max_response_bytes = 0;
+  // When set, the answer's body is handed over piece by piece as it arrives
+  // (a Kubernetes watch streams for minutes) instead of collected in
+  // Response::body; returning false ends the transfer (kUnavailable). The
+  // callback bounds what it keeps; max_response_bytes does not apply.
+  std::function<bool(std::string_view piece)> on_body;
 };
 
 struct Response {

@@ -107,6 +107,7 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
   struct Flags {
     std::string state_dir, server, join_token_file;
     std::string runtime = "local";
+    std::vector<std::string> runtime_options;
   };
   auto f = std::make_shared<Flags>();
   auto* sub = app.add_subcommand("agent", "Run the data-plane agent of an external environment");
@@ -117,8 +118,13 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
       ->required();
   sub->add_option("--join-token-file", f->join_token_file,
                   "File holding the join token (first start only; or set BYOC_JOIN_TOKEN)");
-  sub->add_option("--runtime", f->runtime, "How services run: local (processes on this machine)")
+  sub->add_option("--runtime", f->runtime,
+                  "How services run: local (processes on this machine) or kubernetes (objects in the cluster the "
+                  "agent runs in, or a kubeconfig's)")
       ->capture_default_str();
+  sub->add_option("--runtime-option", f->runtime_options,
+                  "KEY=VALUE for the runtime, repeatable (kubernetes: kubeconfig, context, namespace, registry, "
+                  "storage-class, ...; see docs/kubernetes.md)");
   add_render_kubernetes_command(*sub, commands);
   on_run(sub, commands, [f] {
     agent::AgentOptions options;
@@ -128,6 +134,15 @@ void add_agent_command(CLI::App& app, CommandSet& commands) {
       if (!url.empty()) options.server_urls.push_back(normalize_server_url(url, "server"));
     options.join_token_file = absolute_or_empty(f->join_token_file);
     options.runtime = f->runtime;
+    for (const auto& entry : f->runtime_options) {
+      size_t equals = entry.find('=');
+      if (equals == std::string::npos || equals == 0)
+        throw Error::Invalid("invalid_runtime_option", "--runtime-option takes KEY=VALUE, not '" + entry + "'",
+                             "runtime-option");
+      if (!options.runtime_settings.emplace(entry.substr(0, equals), entry.substr(equals + 1)).second)
+        throw Error::Invalid("invalid_runtime_option",
+                             "--runtime-option " + entry.substr(0, equals) + " is given more than once", "runtime-option");
+    }
     return agent::run_agent(options);
   });
 }

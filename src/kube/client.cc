@@ -174,20 +174,43 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
   config_.server = checked_server(config_.server);
   if (config_.ca_pem.empty())
     throw Error::Invalid("kube_config_invalid", "the Kubernetes API server's CA is required", "ca");
-  if (!config_.token) throw Error::Invalid("kube_config_invalid", "a bearer token provider is required", "token");
+  const bool certificate = !config_.client_cert_pem.empty() && !config_.client_key_pem.empty();
+  if (!config_.token && !certificate)
+    throw Error::Invalid("kube_config_invalid", "a bearer token provider or a client certificate and key is required",
+                         "token");
+  if (config_.client_cert_pem.empty() != config_.client_key_pem.empty())
+    throw Error::Invalid("kube_config_invalid", "a client certificate needs its key, and a key its certificate",
+                         "client_key");
   if (config_.field_manager.empty() || config_.field_manager.size() > 128)
     throw Error::Invalid("kube_config_invalid", "the field manager must be 1 to 128 characters", "field_manager");
   if (!config_.sleep) config_.sleep = [](milliseconds d) { std::this_thread::sleep_for(d); };
   if (!config_.jitter) config_.jitter = random_jitter();
   http::TlsOptions tls;
   tls.ca_pem = config_.ca_pem;
+  tls.client_cert_pem = config_.client_cert_pem;
+  tls.client_key_pem = config_.client_key_pem;
   http_ = std::make_unique<http::Client>(tls);
 }
 
 Client::~Client() = default;
 
+http::Request Client::request(const std::string& method, const std::string& path_and_query,
+                              const std::string& content_type, const std::string& body, const std::string& token) const {
+  http::Request request;
+  request.method = method;
+  request.url = config_.server + path_and_query;
+  request.body = body;
+  request.timeout = config_.timeout;
+  request.max_response_bytes = kMaxResponseBytes;
+  request.headers = {{"Accept", "application/json"}, {"User-Agent", "byoc"}};
+  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+  if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
+  return request;
+}
+
 Client::Answer Client::send(const std::string& method, const std::string& path_and_query,
-                            const std::string& content_type, const std::string& body, const std::string& what) {
+                            const std::string& content_type, const std::string& body, const std::string& what,
+                            OnConflict on_conflict) {
   const RetryLimits& limits = config_.retry;
   std::vector<std::string> tokens;  // every token sent, to keep them out of messages
   bool token_refreshed = false;
@@ -201,20 +224,15 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
     return true;
   };
   for (int attempt = 1;; ++attempt) {
-    std::string token = config_.token();
-    check_token(token);
-    tokens.push_back(token);
-    http::Request request;
-    request.method = method;
-    request.url = config_.server + path_and_query;
-    request.body = body;
-    request.timeout = config_.timeout;
-    request.max_response_bytes = kMaxResponseBytes;
-    request.headers = {{"Authorization", "Bearer " + token}, {"Accept", "application/json"}, {"User-Agent", "byoc"}};
-    if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
+    std::string token;
+    if (config_.token) {
+      token = config_.token();
+      check_token(token);
+      tokens.push_back(token);
+    }
     http::Response response;
     try {
-      response = http_->send(request);
+      response = http_->send(request(method, path_and_query, content_type, body, token));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::kUnavailable) throw;
       if (e.code() == "http_answer_too_large")  // the same again would be too: not retried
@@ -227,12 +245,13 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
     if (response.status >= 200 && response.status < 300) return {response.status, std::move(response.body)};
     std::optional<Status> status = parse_status(response.body);
     // A token that expired in flight: one fresh token, one more try, no wait.
-    if (response.status == 401 && !token_refreshed) {
+    if (response.status == 401 && config_.token && !token_refreshed) {
       token_refreshed = true;
       --attempt;
       continue;
     }
-    if (is_retryable(response.status)) {
+    const bool retryable = is_retryable(response.status) || (response.status == 409 && on_conflict == OnConflict::kRetry);
+    if (retryable) {
       std::optional<int> seconds = retry_after_header(response.header("retry-after"));
       if (!seconds && status) seconds = status->retry_after_seconds;
       milliseconds delay = seconds ? milliseconds(int64_t{*seconds} * 1000) : backoff(limits, attempt, config_.jitter());
@@ -244,7 +263,7 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
     detail = detail.substr(0, status && !status->message.empty() ? 1000 : 200);
     std::string message = "kubernetes " + what + ": HTTP " + std::to_string(response.status) +
                           (reason.empty() ? "" : " " + reason) + (detail.empty() ? "" : ": " + detail);
-    if (is_retryable(response.status)) message += " (after " + attempts(attempt) + ")";
+    if (retryable) message += " (after " + attempts(attempt) + ")";
     throw ApiError(response.status, reason, redact(message, tokens));
   }
 }
@@ -253,7 +272,10 @@ json Client::apply(const json& object) {
   ObjectRef ref = ref_of(object);
   std::string path = object_path(ref) + "?fieldManager=" + query_escape(config_.field_manager) + "&force=true";
   // JSON is YAML: the apply content type takes the object as it is.
-  Answer answer = send("PATCH", path, "application/apply-patch+yaml", object.dump(), "apply " + describe(ref));
+  // A conflict here is a concurrent write (forced apply takes every field it
+  // sets): the same apply again settles it.
+  Answer answer = send("PATCH", path, "application/apply-patch+yaml", object.dump(), "apply " + describe(ref),
+                       OnConflict::kRetry);
   json result = json::parse(answer.body, nullptr, false);
   if (!result.is_object())
     throw Error::Unavailable("kubernetes apply " + describe(ref) + ": the answer is not a JSON object");
@@ -286,13 +308,19 @@ void Client::remove(const ObjectRef& ref, Propagation propagation) {
 
 std::vector<json> Client::list(const std::string& api_version, const std::string& kind,
                                const std::string& namespace_name, const std::string& label_selector) {
+  return list_with_version(api_version, kind, namespace_name, label_selector).items;
+}
+
+ListResult Client::list_with_version(const std::string& api_version, const std::string& kind,
+                                     const std::string& namespace_name, const std::string& label_selector) {
   // Pages keep each answer small; the continue token walks them.
   constexpr int kPageSize = 500;
   constexpr int kMaxPages = 200;
   std::string base = collection_path(api_version, kind, namespace_name) + "?limit=" + std::to_string(kPageSize);
   if (!label_selector.empty()) base += "&labelSelector=" + query_escape(label_selector);
   std::string what = "list " + kind + (namespace_name.empty() ? "" : " in " + namespace_name);
-  std::vector<json> items;
+  ListResult result;
+  std::vector<json>& items = result.items;
   std::string next;
   for (int page = 0; page < kMaxPages; ++page) {
     Answer answer = send("GET", next.empty() ? base : base + "&continue=" + query_escape(next), "", "", what);
@@ -301,6 +329,10 @@ std::vector<json> Client::list(const std::string& api_version, const std::string
     if (!doc.is_object() || !doc.contains("items") || !(doc["items"].is_array() || doc["items"].is_null()))
       throw Error::Unavailable("kubernetes " + what + ": the answer is not a list");
     if (doc["items"].is_null()) doc["items"] = json::array();
+    // Every page is of one snapshot: the first says which.
+    const json& meta = doc.contains("metadata") && doc["metadata"].is_object() ? doc["metadata"] : json::object();
+    if (page == 0 && meta.contains("resourceVersion") && meta["resourceVersion"].is_string())
+      result.resource_version = meta["resourceVersion"];
     for (auto& item : doc["items"]) {
       if (!item.is_object()) continue;
       // A list's items leave out what the list says once.
@@ -311,10 +343,141 @@ std::vector<json> Client::list(const std::string& api_version, const std::string
     const json* token = doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("continue")
                             ? &doc["metadata"]["continue"]
                             : nullptr;
-    if (!token || !token->is_string() || token->get_ref<const std::string&>().empty()) return items;
+    if (!token || !token->is_string() || token->get_ref<const std::string&>().empty()) return result;
     next = token->get<std::string>();
   }
   throw Error::Unavailable("kubernetes " + what + ": more than " + std::to_string(kMaxPages) + " pages");
+}
+
+namespace {
+
+// What a watch's answer holds, line by line, as it arrives. A line that is
+// no event (the Status of an answer other than 200) is kept, bounded, for
+// the error; an ERROR event ends the watch with its Status.
+class WatchStream {
+ public:
+  WatchStream(std::string api_version, std::string kind, const std::function<bool(const WatchEvent&)>& on_event)
+      : api_version_(std::move(api_version)), kind_(std::move(kind)), on_event_(on_event) {}
+
+  // False ends the transfer.
+  bool take(std::string_view piece) {
+    for (size_t at = 0; at < piece.size();) {
+      size_t newline = piece.find('\n', at);
+      std::string_view part = piece.substr(at, newline == std::string_view::npos ? std::string_view::npos : newline - at);
+      if (pending_.size() + part.size() > kMaxResponseBytes) {
+        too_large_ = true;
+        return false;
+      }
+      pending_.append(part);
+      if (newline == std::string_view::npos) return true;
+      at = newline + 1;
+      if (!line_done()) return false;
+    }
+    return true;
+  }
+  // The rest after the answer ended (a last line without a newline).
+  void finish() {
+    if (!pending_.empty() && !stopped()) line_done();
+  }
+
+  bool stopped() const { return reader_done_ || error_ || too_large_; }
+  bool reader_done() const { return reader_done_; }
+  bool too_large() const { return too_large_; }
+  const std::optional<json>& error() const { return error_; }
+  const std::string& other_text() const { return other_; }
+  const std::string& resource_version() const { return resource_version_; }
+
+ private:
+  bool line_done() {
+    std::string line;
+    line.swap(pending_);
+    json doc = json::parse(line, nullptr, false);
+    const bool event = doc.is_object() && doc.contains("type") && doc["type"].is_string() && doc.contains("object") &&
+                       doc["object"].is_object();
+    if (!event) {
+      if (other_.size() < 4096) other_ += line.substr(0, 4096 - other_.size());
+      return true;
+    }
+    const std::string type = doc["type"];
+    json& object = doc["object"];
+    if (type == "ERROR") {
+      error_ = std::move(object);
+      return false;
+    }
+    const json* version = object.contains("metadata") && object["metadata"].is_object() &&
+                                  object["metadata"].contains("resourceVersion")
+                              ? &object["metadata"]["resourceVersion"]
+                              : nullptr;
+    if (version && version->is_string()) resource_version_ = version->get<std::string>();
+    if (type != "BOOKMARK") {
+      object["apiVersion"] = api_version_;
+      object["kind"] = kind_;
+    }
+    if (!on_event_(WatchEvent{type, object})) {
+      reader_done_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  std::string api_version_, kind_;
+  const std::function<bool(const WatchEvent&)>& on_event_;
+  std::string pending_, other_, resource_version_;
+  std::optional<json> error_;
+  bool reader_done_ = false;
+  bool too_large_ = false;
+};
+
+}  // namespace
+
+std::string Client::watch(const std::string& api_version, const std::string& kind, const std::string& namespace_name,
+                          const WatchOptions& options, const std::function<bool(const WatchEvent&)>& on_event) {
+  if (options.resource_version.empty())
+    throw Error::Invalid("kube_watch_invalid", "a watch starts from a resourceVersion (list first)", "resource_version");
+  const std::string what = "watch " + kind + (namespace_name.empty() ? "" : " in " + namespace_name);
+  std::string path = collection_path(api_version, kind, namespace_name) +
+                     "?watch=1&allowWatchBookmarks=true&resourceVersion=" + query_escape(options.resource_version) +
+                     "&timeoutSeconds=" + std::to_string(options.timeout.count());
+  if (!options.label_selector.empty()) path += "&labelSelector=" + query_escape(options.label_selector);
+  std::string token;
+  if (config_.token) {
+    token = config_.token();
+    check_token(token);
+  }
+  const std::vector<std::string> tokens = {token};
+  WatchStream stream(api_version, kind, on_event);
+  http::Request req = request("GET", path, "", "", token);
+  req.timeout = std::chrono::duration_cast<milliseconds>(options.timeout) + milliseconds(15'000);
+  req.cancel = options.cancel;
+  req.on_body = [&stream](std::string_view piece) { return stream.take(piece); };
+  http::Response response;
+  try {
+    response = http_->send(req);
+    stream.finish();
+  } catch (const Error& e) {
+    if (stream.too_large())
+      throw Error::Unavailable("kubernetes " + what + ": an event is larger than " + std::to_string(kMaxResponseBytes) +
+                               " bytes");
+    const bool cancelled = options.cancel && options.cancel->load();
+    if (!stream.stopped() && !cancelled) throw Error::Unavailable("kubernetes " + what + ": " + redact(e.what(), tokens));
+  }
+  auto api_error = [&](int status, const std::string& reason, const std::string& detail) {
+    std::string message = "kubernetes " + what + ": HTTP " + std::to_string(status) +
+                          (reason.empty() ? "" : " " + reason) + (detail.empty() ? "" : ": " + detail.substr(0, 1000));
+    return ApiError(status, redact(reason, tokens), redact(message, tokens));
+  };
+  if (const auto& error = stream.error()) {
+    // An ERROR event's object is a Status; its code says what (410: too old).
+    int code = error->contains("code") && (*error)["code"].is_number_integer() ? (*error)["code"].get<int>() : 500;
+    std::string reason = error->value("reason", "");
+    throw api_error(code, reason, error->value("message", ""));
+  }
+  if (response.status != 0 && (response.status < 200 || response.status >= 300)) {
+    std::optional<Status> status = parse_status(stream.other_text());
+    throw api_error(response.status, status ? status->reason : "",
+                    status && !status->message.empty() ? status->message : stream.other_text().substr(0, 200));
+  }
+  return stream.resource_version().empty() ? options.resource_version : stream.resource_version();
 }
 
 }  // namespace byoc::kube

@@ -6,15 +6,20 @@
 // 401 asks the provider once more and tries once more, for a token that
 // expired in flight.
 //
-// Throttling (429), server faults (500, 502, 503, 504) and connections that
-// got no answer are retried with exponential backoff and jitter, honouring
+// Throttling (429), server faults (500, 502, 503, 504), an apply's conflict
+// (409: an object changed under a concurrent write) and connections that got
+// no answer are retried with exponential backoff and jitter, honouring
 // Retry-After, bounded in attempts and in total wait; every operation here
 // is idempotent, so a retry does no harm. Other answers are not retried:
 // the API's Status becomes an ApiError. No message ever holds the token.
 //
+// A watch is one long request, never retried here: its caller (an informer)
+// resumes it from the last resourceVersion it saw, or lists again.
+//
 // Not thread-safe (one connection, reused): one client per thread or task.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -29,6 +34,7 @@
 
 namespace byoc::http {
 class Client;
+struct Request;
 }
 
 namespace byoc::kube {
@@ -45,7 +51,11 @@ struct RetryLimits {
 struct ClientConfig {
   std::string server;  // https://HOST[:PORT], no path
   std::string ca_pem;  // the cluster's CA: the only one trusted
-  std::function<std::string()> token;  // the bearer token; asked for every attempt
+  // The bearer token, asked for every attempt; or none when a client
+  // certificate authenticates instead (a kubeconfig may give either).
+  std::function<std::string()> token;
+  std::string client_cert_pem;  // with client_key_pem: mutual TLS
+  std::string client_key_pem;
   std::string field_manager = "byoc";
   std::chrono::milliseconds timeout{30'000};  // per attempt
   RetryLimits retry;
@@ -73,14 +83,38 @@ class ApiError : public Error {
 
 enum class Propagation { kBackground, kForeground };
 
+// A collection as of one moment: its items and the resourceVersion a watch
+// resumes from.
+struct ListResult {
+  std::vector<nlohmann::json> items;
+  std::string resource_version;
+};
+
+// One change a watch reports: ADDED, MODIFIED, DELETED (the object as it
+// was), or BOOKMARK (only metadata.resourceVersion: nothing changed up to it).
+struct WatchEvent {
+  std::string type;
+  const nlohmann::json& object;  // valid during the call
+};
+
+struct WatchOptions {
+  std::string label_selector;  // "" for all
+  std::string resource_version;  // from a list or the last event; required
+  // The server ends the watch after this (timeoutSeconds); the connection
+  // waits a little longer before it gives up on a silent server.
+  std::chrono::seconds timeout{290};
+  // Ends the watch within ~100 ms once true (a normal return).
+  const std::atomic<bool>* cancel = nullptr;
+};
+
 // Answers larger than this end the call with kUnavailable.
 inline constexpr size_t kMaxResponseBytes = 16 << 20;
 
 class Client {
  public:
   // Throws byoc::Error kInvalid "kube_server_invalid" for a server URL that
-  // is not https://HOST[:PORT], "kube_config_invalid" for a missing CA or
-  // token provider.
+  // is not https://HOST[:PORT], "kube_config_invalid" for a missing CA, or
+  // neither a token provider nor a client certificate and key.
   explicit Client(ClientConfig config);
   ~Client();
   Client(const Client&) = delete;
@@ -100,11 +134,28 @@ class Client {
   // each with its apiVersion and kind filled in.
   std::vector<nlohmann::json> list(const std::string& api_version, const std::string& kind,
                                    const std::string& namespace_name, const std::string& label_selector = "");
+  // The same, with the collection's resourceVersion.
+  ListResult list_with_version(const std::string& api_version, const std::string& kind,
+                               const std::string& namespace_name, const std::string& label_selector = "");
+  // Watches a collection from options.resource_version, handing each event
+  // (apiVersion and kind filled in) to `on_event` as it arrives, until the
+  // server ends the watch, `cancel` is set, or on_event returns false.
+  // Returns the resourceVersion to resume from: the last event's or
+  // bookmark's, else the one given. A version the server no longer has is
+  // an ApiError of status 410 (kGone), whether it came as the answer's
+  // status or as an ERROR event: the caller lists again. One attempt, no
+  // retry; one event is at most kMaxResponseBytes.
+  std::string watch(const std::string& api_version, const std::string& kind, const std::string& namespace_name,
+                    const WatchOptions& options, const std::function<bool(const WatchEvent&)>& on_event);
 
  private:
   struct Answer;
+  enum class OnConflict { kFail, kRetry };
   Answer send(const std::string& method, const std::string& path_and_query, const std::string& content_type,
-              const std::string& body, const std::string& what);
+              const std::string& body, const std::string& what, OnConflict on_conflict = OnConflict::kFail);
+  // The request of one attempt, with the token `token` ("" for none).
+  http::Request request(const std::string& method, const std::string& path_and_query, const std::string& content_type,
+                        const std::string& body, const std::string& token) const;
 
   ClientConfig config_;
   std::unique_ptr<http::Client> http_;

@@ -1,11 +1,14 @@
 #include "agent/runtimes/registry.h"
 
+#include <algorithm>
+
+#include "agent/runtimes/kubernetes/kubernetes_runtime.h"
 #include "agent/runtimes/local/local_runtime.h"
 #include "base/error.h"
 
 namespace byoc::agent {
 
-std::vector<std::string> runtime_names() { return {"local"}; }
+std::vector<std::string> runtime_names() { return {"local", "kubernetes"}; }
 
 void check_runtime_name(const std::string& name) {
   for (const auto& known : runtime_names())
@@ -15,8 +18,28 @@ void check_runtime_name(const std::string& name) {
   throw Error::Invalid("unknown_runtime", "unknown runtime '" + name + "' (known: " + known + ")", "runtime");
 }
 
-RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& context) {
+void check_runtime_settings(const std::string& name, const std::map<std::string, std::string>& settings) {
   check_runtime_name(name);
+  const std::vector<std::string> none;
+  const auto& keys = name == "kubernetes" ? kubernetes_runtime_option_keys() : none;
+  for (const auto& [key, value] : settings)
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      throw Error::Invalid("invalid_runtime_option",
+                           "--runtime-option " + key + ": the " + name + " runtime takes no such option",
+                           "runtime-option");
+}
+
+RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& context) {
+  check_runtime_settings(name, context.settings);
+  if (name == "kubernetes") {
+    KubernetesRuntimeOptions options = kubernetes_runtime_options(context.settings, context.clock);
+    options.root = context.services_dir;
+    options.environment_ca = context.environment_ca;
+    options.environment_id = context.environment_id;
+    EnvironmentScope scope;
+    scope.loopback_only = false;  // replicas are pods: hosts inside the environment's network
+    return {make_kubernetes_runtime(options), scope};
+  }
   if (name == "local") {
     LocalRuntimeOptions options;
     options.root = context.services_dir;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct RuntimeContext {
   std::filesystem::path services_dir;       // where it keeps its state (created 0700)
   crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
   const Clock* clock = nullptr;
+  std::string environment_id;  // labels what a runtime makes outside this machine
+  // `--runtime-option KEY=VALUE`: what the runtime's own header lists.
+  std::map<std::string, std::string> settings;
 };
 
 struct RuntimeChoice {
@@ -31,8 +35,10 @@ struct RuntimeChoice {
 // The runtime called `name`; throws byoc::Error (invalid, field `runtime`)
 // naming the known ones for any other.
 RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& context);
-// The same check alone, before anything is made.
+// The same check alone, before anything is made, with the settings' keys
+// (kInvalid, field `runtime-option`, for a key the runtime doesn't take).
 void check_runtime_name(const std::string& name);
+void check_runtime_settings(const std::string& name, const std::map<std::string, std::string>& settings);
 std::vector<std::string> runtime_names();
 
 }  // namespace byoc::agent

@@ -12,6 +12,7 @@
 #include "model/validate.h"
 #include "render/clickhouse_config.h"
 #include "render/kubernetes/kubernetes.h"
+#include "render/kubernetes/objects.h"
 #include "render/validate.h"
 
 namespace byoc::render::kubernetes {
@@ -34,13 +35,21 @@ void require_image(const std::string& value, const std::string& field, bool repo
     throw invalid(field, "a repository without tag or digest (the tag is the service's version)");
 }
 
+}  // namespace
+
+void detail::check_service_name(const std::string& name, const std::string& field) {
+  if (!kube::is_dns1123_label(name) || !(name.front() >= 'a' && name.front() <= 'z') ||
+      name.size() > static_cast<size_t>(kMaxServiceNameLength))
+    throw invalid(field, "a service name must be a DNS-1123 label starting with a letter, at most " +
+                             std::to_string(kMaxServiceNameLength) + " characters");
+}
+
+namespace {
+
 void check_service(const model::DesiredService& s, const std::string& path, const KubernetesOptions& o) {
   // ClickHouse names its cluster and XML elements after the service, so
   // it starts with a letter; the derived object names must fit 63.
-  if (!kube::is_dns1123_label(s.name) || !(s.name.front() >= 'a' && s.name.front() <= 'z') ||
-      s.name.size() > static_cast<size_t>(kMaxServiceNameLength))
-    throw invalid(path + ".name", "a service name must be a DNS-1123 label starting with a letter, at most " +
-                                      std::to_string(kMaxServiceNameLength) + " characters");
+  detail::check_service_name(s.name, path + ".name");
   if (!matches(s.clickhouse_version, R"(\d{1,4}(\.\d{1,4}){0,3})"))
     throw invalid(path + ".clickhouse_version", "must be a version like 18.16.1");
   if (s.shards < 1 || s.shards > 64) throw invalid(path + ".shards", "must be within 1..64");

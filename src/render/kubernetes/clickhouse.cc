@@ -196,6 +196,7 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
                    // Five rotated files of each log, 100 MB each.
                    empty_dir("logs", "2Gi"), empty_dir("tmp", "1Gi")}));
   pod["terminationGracePeriodSeconds"] = 120;
+  if (needs_zookeeper(s)) pod["initContainers"] = json::array({zookeeper_chroot_container(env, s)});
   pod.update(node_placement(env, s));
   pod.update(spread_across_nodes_and_zones(selector));
   return stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, s.replicas,

@@ -164,8 +164,12 @@ json endpoint_deployment(const Env& env, const model::DesiredService& s, const s
                                       {"podAffinityTerm",
                                        {{"labelSelector", {{"matchLabels", selector}}},
                                         {"topologyKey", "topology.kubernetes.io/zone"}}}}})}}}};
-  // nginx reads its config, CA and CRL at start: a change rolls the pods.
-  const std::string revision = crypto::sha256_hex(config + g.ca_pem + g.crl_pem).substr(0, 16);
+  // nginx reads its config, CA, CRL and certificate at start: a change rolls the pods.
+  auto certificate = env.options.certificate_revisions.find(s.name);
+  const std::string revision =
+      crypto::sha256_hex(config + g.ca_pem + g.crl_pem +
+                         (certificate == env.options.certificate_revisions.end() ? "" : certificate->second))
+          .substr(0, 16);
   json o = object(env, "apps/v1", "Deployment", endpoint_service_name(s.name), pod_labels);
   o["spec"] = {{"replicas", kEndpointReplicas},
                {"strategy", {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/crypto.h"
 #include "base/error.h"
 #include "render/clickhouse_config.h"
 #include "render/kubernetes/objects.h"
@@ -98,6 +99,27 @@ std::vector<json> endpoint_objects(const model::DesiredState& state, const model
                                    const KubernetesOptions& options) {
   return detail::endpoint_objects(checked(state, options, &service), service);
 }
+
+json zookeeper_cleanup_job(const model::DesiredState& state, const std::string& service,
+                           const KubernetesOptions& options) {
+  const Env env = checked(state, options, nullptr);
+  detail::check_service_name(service, "service");
+  return detail::zookeeper_cleanup_job(env, service);
+}
+
+json runtime_secret(const model::DesiredState& state, const KubernetesOptions& options, const std::string& service,
+                    const std::string& name, const std::string& type, const std::map<std::string, std::string>& data) {
+  const Env env = checked(state, options, nullptr);
+  if (!service.empty()) detail::check_service_name(service, "service");
+  json o = detail::object(env, "v1", "Secret", name,
+                          service.empty() ? detail::common_labels(env) : detail::labels(env, "runtime", service));
+  o["type"] = type;
+  o["data"] = json::object();
+  for (const auto& [key, value] : data) o["data"][key] = crypto::base64(value);
+  return o;
+}
+
+std::string zookeeper_cleanup_job_name(const std::string& service) { return service + "-zookeeper-cleanup"; }
 
 std::string clickhouse_image(const std::string& version, const std::string& registry) {
   if (!registry.empty()) return registry + ":" + version;

@@ -96,6 +96,10 @@ struct KubernetesOptions {
   // stream module built in), running unprivileged.
   std::string nginx_image = "docker.io/nginxinc/nginx-unprivileged:1.27";
   SupportGatewayOptions support_gateway;
+  // Service name → a revision of its endpoint certificate (the runtime's
+  // Secret <s>-tls): nginx reads the certificate at start, so a renewed one
+  // rolls the endpoint's pods as a changed config does.
+  std::map<std::string, std::string> certificate_revisions;
 };
 
 // Every object, in apply order: the environment's (default deny, support
@@ -121,6 +125,15 @@ std::vector<nlohmann::json> clickhouse_objects(const model::DesiredState& state,
 std::vector<nlohmann::json> endpoint_objects(const model::DesiredState& state, const model::DesiredService& service,
                                              const KubernetesOptions& options);
 
+// The Job that deletes a removed service's ZooKeeper chroot (/byoc/<service>)
+// while the ensemble stays for the other replicated services of `state`
+// (which no longer holds the removed one). Named by
+// zookeeper_cleanup_job_name(); the runtime deletes a leftover one before
+// the service is made again.
+nlohmann::json zookeeper_cleanup_job(const model::DesiredState& state, const std::string& service,
+                                     const KubernetesOptions& options);
+std::string zookeeper_cleanup_job_name(const std::string& service);  // "<s>-zookeeper-cleanup"
+
 // Throws what render_kubernetes would for a bad desired state or options.
 void check_desired_state(const model::DesiredState& state, const KubernetesOptions& options);
 
@@ -143,6 +156,14 @@ std::string tls_secret_name(const std::string& service);  // kubernetes.io/tls: 
 inline constexpr const char* kGatewayCheckSecret = "byoc-support-gateway";
 inline constexpr const char* kGatewayCheckKey = "check-key";  // 64 lowercase hex
 inline constexpr int kGatewayCheckPort = 8081;
+
+// A Secret the runtime makes (credentials_secret_name, tls_secret_name,
+// kGatewayCheckSecret), labelled as the rendered objects of `service` are
+// ("" for the environment's), so it is found and pruned with them. `data`
+// maps keys to values, base64-encoded here.
+nlohmann::json runtime_secret(const model::DesiredState& state, const KubernetesOptions& options,
+                              const std::string& service, const std::string& name, const std::string& type,
+                              const std::map<std::string, std::string>& data);
 
 // Names the runtime looks objects up by.
 std::string shard_stateful_set_name(const std::string& service, int shard);  // "<s>-s<N>"

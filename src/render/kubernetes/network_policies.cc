@@ -2,9 +2,8 @@
 // service's replicas take their siblings and their own endpoint; the
 // endpoint takes the allowlist (the NLB keeps clients' addresses) and the
 // load balancer's health checks from inside the environment's network;
-// ZooKeeper takes the replicas, its own members and the agent (which makes
-// each service's chroot).
-#include "kube/agent_objects.h"
+// ZooKeeper takes the replicas (whose pods make their service's chroot),
+// its own members and the Jobs that delete a removed service's chroot.
 #include "render/kubernetes/objects.h"
 
 namespace byoc::render::kubernetes::detail {
@@ -59,10 +58,9 @@ json default_deny(const Env& env) {
 }
 
 json zookeeper_policy(const Env& env) {
-  json agent = {{"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", env.options.agent_namespace}}}}},
-                {"podSelector", {{"matchLabels", {{"app.kubernetes.io/name", kube::kAgentName}}}}}};
   json ingress = json::array(
-      {rule(json::array({from_pods(selector_labels(kClickHouseApp)), agent}), ports({kZooKeeperClientPort})),
+      {rule(json::array({from_pods(selector_labels(kClickHouseApp)), from_pods(selector_labels(kZooKeeperCleanupApp))}),
+            ports({kZooKeeperClientPort})),
        rule(json::array({from_pods(selector_labels(kZooKeeperApp))}),
             ports({kZooKeeperClientPort, kZooKeeperPeerPort, kZooKeeperElectionPort}))});
   return policy(env, kZooKeeperName, labels(env, kZooKeeperApp), selector_labels(kZooKeeperApp), ingress);

@@ -33,6 +33,7 @@ inline constexpr int kZooKeeperReplicas = 3;
 inline constexpr const char* kClickHouseApp = "clickhouse";
 inline constexpr const char* kZooKeeperApp = "zookeeper";
 inline constexpr const char* kEndpointApp = "endpoint";
+inline constexpr const char* kZooKeeperCleanupApp = "zookeeper-cleanup";
 
 inline constexpr const char* kZooKeeperName = "byoc-zookeeper";
 inline constexpr const char* kSupportCaConfigMap = "byoc-support-ca";
@@ -102,6 +103,9 @@ json probe_tcp(int port, int initial_delay_seconds, int period_seconds, int fail
 // a config.
 void replace_exactly(std::string& text, std::string_view from, std::string_view to, int count);
 
+// Throws kInvalid naming `field` unless `name` can name a service's objects.
+void check_service_name(const std::string& name, const std::string& field);
+
 // The builders behind the public per-kind functions, on a checked Env.
 std::vector<json> environment_objects(const Env& env);
 std::vector<json> zookeeper_objects(const Env& env);
@@ -114,6 +118,10 @@ json support_ca_config_map(const Env& env);
 
 // The ZooKeeper nodes ClickHouse connects to, one per member of the ensemble.
 std::vector<std::string> zookeeper_hosts(const Env& env);
+// The init container that makes a replicated service's chroot before
+// ClickHouse starts (its pod gives it a `tmp` volume).
+json zookeeper_chroot_container(const Env& env, const model::DesiredService& service);
+json zookeeper_cleanup_job(const Env& env, const std::string& service);
 // Who may sign in to ClickHouse at all (the NetworkPolicies decide who
 // reaches it): the pod network — the environment's, when given — and loopback.
 std::vector<std::string> pod_networks(const Env& env);

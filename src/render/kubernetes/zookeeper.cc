@@ -3,6 +3,12 @@
 // zoo.cfg is the local runtime's (render/zookeeper_config.h: no AdminServer,
 // `ruok` the only four-letter word) made an ensemble: not standalone, and a
 // server line per member. Logs go to stdout (the image's logback default).
+//
+// Each replicated service keeps its nodes under a chroot of its own
+// (/byoc/<service>), as in the local runtime. ClickHouse 18.16 won't start
+// without it, so its pods make it first (an init container running the
+// image's zkCli.sh, waiting for the ensemble as long as it takes), and a
+// Job deletes it once the service is removed.
 #include "render/kubernetes/objects.h"
 #include "render/zookeeper_config.h"
 
@@ -75,7 +81,60 @@ json ensemble(const Env& env) {
                       env.options.zookeeper_volume_gib);
 }
 
+std::string connect_string(const Env& env) {
+  std::string out;
+  for (const auto& host : zookeeper_hosts(env))
+    out += (out.empty() ? "" : ",") + host + ":" + std::to_string(kZooKeeperClientPort);
+  return out;
+}
+
+// zkCli.sh in a container of `pod_uid`'s pod, writing only to /tmp. The
+// script comes with its arguments as "$1"…: nothing of a name is parsed by
+// the shell.
+json zk_cli_container(const Env& env, const char* name, const std::string& script, json args) {
+  json command = json::array({"/bin/bash", "-c", script, name});
+  for (auto& a : args) command.push_back(std::move(a));
+  return {{"name", name},
+          {"image", env.options.zookeeper_image},
+          {"command", command},
+          {"env", json::array({{{"name", "ZK"}, {"value", connect_string(env)}},
+                               {{"name", "ZOO_LOG_DIR"}, {"value", "/tmp"}},
+                               {{"name", "CLIENT_JVMFLAGS"}, {"value", "-Xmx128m"}}})},
+          {"resources", guaranteed_resources("250m", "256Mi")},
+          {"securityContext", container_security()},
+          {"volumeMounts", json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
+}
+
+std::string chroot_of(const std::string& service) { return "/byoc/" + service; }
+
 }  // namespace
+
+json zookeeper_chroot_container(const Env& env, const model::DesiredService& s) {
+  // `stat` fails until the node exists; `create` of an existing node fails
+  // harmlessly. Each call is bounded: an unreachable ensemble is waited for.
+  const std::string script =
+      "until timeout 60 zkCli.sh -server \"$ZK\" stat \"$1\" >/dev/null 2>&1; do "
+      "timeout 60 zkCli.sh -server \"$ZK\" create /byoc >/dev/null 2>&1; "
+      "timeout 60 zkCli.sh -server \"$ZK\" create \"$1\" >/dev/null 2>&1; "
+      "sleep 2; done";
+  return zk_cli_container(env, "zookeeper-chroot", script, json::array({chroot_of(s.name)}));
+}
+
+json zookeeper_cleanup_job(const Env& env, const std::string& service) {
+  const json pod_labels = labels(env, kZooKeeperCleanupApp, service);
+  const std::string script = "timeout 120 zkCli.sh -server \"$ZK\" deleteall \"$1\"";
+  json container = zk_cli_container(env, "zookeeper-cleanup", script, json::array({chroot_of(service)}));
+  json pod = pod_spec(kZooKeeperUid, container, json::array({empty_dir("tmp", "256Mi")}));
+  pod["restartPolicy"] = "OnFailure";
+  pod["nodeSelector"] = {{"byoc.io/role", "system"}};
+  json o = object(env, "batch/v1", "Job", zookeeper_cleanup_job_name(service), pod_labels);
+  o["spec"] = {{"backoffLimit", 6},
+               {"activeDeadlineSeconds", 900},
+               // Gone an hour after it ends: long enough to read what it did.
+               {"ttlSecondsAfterFinished", 3600},
+               {"template", {{"metadata", {{"labels", pod_labels}}}, {"spec", std::move(pod)}}}};
+  return o;
+}
 
 std::vector<std::string> zookeeper_hosts(const Env& env) {
   std::vector<std::string> out;

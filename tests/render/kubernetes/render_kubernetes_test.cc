@@ -295,7 +295,9 @@ TEST(RenderKubernetes, NetworkPoliciesDenyAllButReplicasEndpointAndAllowlist) {
 
   const json& zk = find(items, "NetworkPolicy", "byoc-zookeeper")["spec"];
   EXPECT_EQ(zk["ingress"][0]["from"][0]["podSelector"]["matchLabels"], json({{"app.kubernetes.io/name", "clickhouse"}}));
-  EXPECT_EQ(zk["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], "byoc-system");
+  // The Jobs that delete a removed service's chroot; nothing else (the agent never talks to ZooKeeper).
+  EXPECT_EQ(zk["ingress"][0]["from"][1], json::parse(R"({"podSelector":{"matchLabels":{"app.kubernetes.io/name":"zookeeper-cleanup"}}})"));
+  EXPECT_EQ(zk["ingress"][0]["from"].size(), 2u);
   EXPECT_EQ(zk["ingress"][1]["ports"].size(), 3u);
 
   // Nobody from outside: no allowlist, no environment network.
@@ -332,6 +334,53 @@ TEST(RenderKubernetes, EndpointIsAnInternalNlbLimitedToTheAllowlist) {
   EXPECT_FALSE(in_cluster["metadata"].contains("annotations"));
 }
 
+TEST(RenderKubernetes, ACleanupJobDeletesARemovedServicesChrootAndNothingElse) {
+  const auto state = t::two_services(2);
+  const auto options = t::two_profiles(2);
+  json job = zookeeper_cleanup_job(state, "gone", options);
+  EXPECT_EQ(job["kind"], "Job");
+  EXPECT_EQ(job["metadata"]["name"], "gone-zookeeper-cleanup");
+  EXPECT_EQ(job["metadata"]["name"], zookeeper_cleanup_job_name("gone"));
+  EXPECT_EQ(job["metadata"]["labels"]["byoc.io/service"], "gone");
+  EXPECT_EQ(job["metadata"]["labels"]["app.kubernetes.io/managed-by"], "byoc");
+  const json& pod = job["spec"]["template"]["spec"];
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"], "zookeeper-cleanup");
+  EXPECT_EQ(pod["restartPolicy"], "OnFailure");
+  EXPECT_EQ(pod["automountServiceAccountToken"], false);
+  const json& command = pod["containers"][0]["command"];
+  EXPECT_EQ(command.back(), "/byoc/gone");
+  EXPECT_THAT(command[2].get<std::string>(), HasSubstr("deleteall \"$1\""));
+  EXPECT_GT(job["spec"]["ttlSecondsAfterFinished"], 0);
+  EXPECT_GT(job["spec"]["activeDeadlineSeconds"], 0);
+  // A name that could not be a service's is refused, never put in a command.
+  EXPECT_EQ(byoc::testing::error_code([&] { zookeeper_cleanup_job(state, "x; rm -rf /", options); }), "invalid_value");
+}
+
+TEST(RenderKubernetes, RuntimeSecretsAreLabelledAsTheirServicesObjects) {
+  const auto state = t::two_services(1);
+  json secret = runtime_secret(state, t::two_profiles(1), "orders", "orders-credentials", "Opaque", {{"k", "v"}});
+  EXPECT_EQ(secret["metadata"]["namespace"], "byoc-services");
+  EXPECT_EQ(secret["metadata"]["labels"]["byoc.io/service"], "orders");
+  EXPECT_EQ(secret["metadata"]["labels"]["byoc.io/environment"], state.environment_id);
+  EXPECT_EQ(secret["data"]["k"], "dg==");
+  json shared = runtime_secret(state, t::two_profiles(1), "", kGatewayCheckSecret, "Opaque", {});
+  EXPECT_FALSE(shared["metadata"]["labels"].contains("byoc.io/service"));
+}
+
+TEST(RenderKubernetes, ARenewedCertificateRollsTheEndpoint) {
+  const auto state = t::two_services(1);
+  auto options = t::two_profiles(1);
+  auto revision = [&] {
+    return find(render_kubernetes(state, options), "Deployment", "orders-endpoint")["spec"]["template"]["metadata"]
+                                                                                  ["annotations"]["byoc.io/config-revision"];
+  };
+  const json before = revision();
+  options.certificate_revisions["events"] = "other";  // another service's: no change here
+  EXPECT_EQ(revision(), before);
+  options.certificate_revisions["orders"] = "0123456789abcdef";
+  EXPECT_NE(revision(), before);
+}
+
 TEST(RenderKubernetes, ZooKeeperIffAServiceIsReplicated) {
   auto single = render(1);
   for (const auto& o : single) EXPECT_THAT(o["metadata"]["name"].get<std::string>(), Not(HasSubstr("zookeeper")));
@@ -342,6 +391,24 @@ TEST(RenderKubernetes, ZooKeeperIffAServiceIsReplicated) {
   mixed.services[1].replicas = 2;  // events 1 × 2
   auto items = render_kubernetes(mixed, t::two_profiles(1));
   EXPECT_EQ(find(items, "StatefulSet", "byoc-zookeeper")["spec"]["replicas"], 3);
+  // A replicated service's pods make its chroot before ClickHouse starts,
+  // waiting for the ensemble; the chroot is passed as an argument, never
+  // parsed by the shell.
+  const json& events_pod = find(items, "StatefulSet", "events-s1")["spec"]["template"]["spec"];
+  ASSERT_EQ(events_pod["initContainers"].size(), 1u);
+  const json& chroot = events_pod["initContainers"][0];
+  EXPECT_EQ(chroot["name"], "zookeeper-chroot");
+  EXPECT_EQ(chroot["command"].back(), "/byoc/events");
+  EXPECT_THAT(chroot["command"][2].get<std::string>(), HasSubstr("until timeout 60 zkCli.sh -server \"$ZK\" stat \"$1\""));
+  EXPECT_EQ(chroot["env"][0]["value"],
+            "byoc-zookeeper-0.byoc-zookeeper.byoc-services.svc.cluster.local:2181,"
+            "byoc-zookeeper-1.byoc-zookeeper.byoc-services.svc.cluster.local:2181,"
+            "byoc-zookeeper-2.byoc-zookeeper.byoc-services.svc.cluster.local:2181");
+  EXPECT_EQ(chroot["securityContext"]["readOnlyRootFilesystem"], true);
+  EXPECT_EQ(chroot["resources"]["limits"], chroot["resources"]["requests"]);  // the pod stays Guaranteed
+  // An unreplicated service has none.
+  for (const auto& o : single)
+    if (o["kind"] == "StatefulSet") EXPECT_FALSE(o["spec"]["template"]["spec"].contains("initContainers"));
   EXPECT_EQ(find(items, "PodDisruptionBudget", "byoc-zookeeper")["spec"]["maxUnavailable"], 1);
   EXPECT_EQ(find(items, "Service", "byoc-zookeeper")["spec"]["publishNotReadyAddresses"], true);
   EXPECT_THAT(find(items, "ConfigMap", "orders-s1-config")["data"]["orders-s1-0.xml"].get<std::string>(),

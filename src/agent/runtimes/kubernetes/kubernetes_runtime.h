@@ -1,0 +1,85 @@
+// The `kubernetes` runtime: each service as Kubernetes objects in one
+// namespace of the cluster the agent runs in (on AWS, the environment's EKS
+// cluster), rendered by render/kubernetes (its header lists them) and
+// written with server-side apply under one field manager ("byoc").
+//
+// apply(spec) records the spec on disk (<root>/<service>/spec.json, 0600),
+// makes the Secrets the renderer only refers to (<s>-credentials: internal
+// passwords, random, kept; <s>-tls: the endpoint's certificate from the
+// environment's CA, renewed 30 days before it ends or when the endpoint's
+// address changes; byoc-support-gateway: the gateway check's key), applies
+// the environment's objects and the service's in the renderer's order, then
+// prunes what the service (and the environment) no longer has: every object
+// of the pruned kinds labelled app.kubernetes.io/managed-by=byoc and
+// byoc.io/service=<s> (or without a service, for the environment's) that
+// was not just rendered is deleted. A ZooKeeper ensemble runs while a
+// replicated service does; the pods of each make their chroot
+// (/byoc/<service>), and a Job deletes it when the service goes while the
+// ensemble stays.
+//
+// What runs is seen through informers (list + watch with resourceVersion,
+// 410 → list again) of the namespace's StatefulSets, Deployments, Pods and
+// Services, each on a thread of its own with its own client; observe()
+// reads their copies and calls no API. A service is READY once every
+// workload has rolled out the generation the runtime last applied, every
+// replica is ready and the endpoint has an address (service_status.h).
+//
+// Topology: the replicas of a shard may change (a StatefulSet's replicas;
+// new replicas start empty, as a new local replica does); the number of
+// shards may not ("unsupported_topology", nothing touched). Every apply is
+// all at once: a StatefulSet rolls its pods one by one itself (its PDB lets
+// one replica of a shard out at a time), which is what a rollout request
+// asks for.
+//
+// stop_all() stops the informers only: services keep running while the
+// agent restarts (they are the cluster's, not the agent's children).
+// remove() deletes every object of the service, its volumes included.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/runtime.h"
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "kube/client.h"
+#include "render/kubernetes/kubernetes.h"
+
+namespace byoc::agent {
+
+struct KubernetesRuntimeOptions {
+  std::filesystem::path root;               // specs on disk; created 0700
+  crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
+  const Clock* clock = nullptr;             // required
+  std::string environment_id;               // labels every object
+  kube::ClientConfig client;                // the API server (kube/cluster_config.h)
+  // Namespace, images, storage class… (render/kubernetes/kubernetes.h);
+  // the runtime fills in the support gateway and certificate revisions.
+  render::kubernetes::KubernetesOptions render;
+  // Least time between two watches of one kind (a server that ends watches
+  // at once must not be asked in a loop), and between retries after a failure.
+  std::chrono::milliseconds watch_pause{1'000};
+  std::chrono::milliseconds failure_pause{5'000};
+  std::chrono::seconds watch_timeout{290};
+};
+
+std::unique_ptr<Runtime> make_kubernetes_runtime(const KubernetesRuntimeOptions& options);
+
+// `byoc agent --runtime kubernetes --runtime-option KEY=VALUE…`: where the
+// API server is and how objects are rendered. Keys: kubeconfig (a file;
+// without it, the in-cluster service account), context, namespace,
+// agent-namespace, cluster-domain, registry, storage-class,
+// clickhouse-volume-gib, zookeeper-volume-gib, zookeeper-image,
+// nginx-image. Throws byoc::Error kInvalid (field `runtime-option`) for an
+// unknown key or a bad value, and what kube/cluster_config.h throws for a
+// kubeconfig or service account it can't use. `clock` must outlive the
+// options (it paces the service-account token's re-reads).
+KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, std::string>& settings,
+                                                    const Clock* clock);
+const std::vector<std::string>& kubernetes_runtime_option_keys();
+
+}  // namespace byoc::agent

@@ -1,0 +1,78 @@
+// `--runtime-option KEY=VALUE` of the kubernetes runtime, read into its options.
+#include <algorithm>
+#include <charconv>
+
+#include "agent/runtimes/kubernetes/kubernetes_runtime.h"
+#include "base/error.h"
+#include "kube/cluster_config.h"
+
+namespace byoc::agent {
+namespace {
+
+Error bad(const std::string& key, const std::string& message) {
+  return Error::Invalid("invalid_runtime_option", "--runtime-option " + key + ": " + message, "runtime-option");
+}
+
+int gibibytes(const std::string& key, const std::string& value) {
+  int out = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || end != value.data() + value.size() || out < 1 || out > 65536)
+    throw bad(key, "must be a whole number of GiB within 1..65536");
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& kubernetes_runtime_option_keys() {
+  static const std::vector<std::string> keys = {
+      "kubeconfig",    "context",          "namespace",         "agent-namespace",     "cluster-domain", "registry",
+      "storage-class", "clickhouse-volume-gib", "zookeeper-volume-gib", "zookeeper-image", "nginx-image"};
+  return keys;
+}
+
+KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, std::string>& settings,
+                                                    const Clock* clock) {
+  const auto& keys = kubernetes_runtime_option_keys();
+  for (const auto& [key, value] : settings) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      std::string known;
+      for (const auto& k : keys) known += (known.empty() ? "" : ", ") + k;
+      throw bad(key, "unknown (known: " + known + ")");
+    }
+    if (value.empty()) throw bad(key, "needs a value");
+  }
+  auto setting = [&](const char* key) {
+    auto it = settings.find(key);
+    return it == settings.end() ? std::string() : it->second;
+  };
+  // The values first: a bad one is said before any file is read.
+  KubernetesRuntimeOptions o;
+  o.clock = clock;
+  if (std::string v = setting("namespace"); !v.empty()) o.render.namespace_name = v;
+  if (std::string v = setting("cluster-domain"); !v.empty()) o.render.cluster_domain = v;
+  if (std::string v = setting("registry"); !v.empty()) o.render.registry = v;
+  if (std::string v = setting("storage-class"); !v.empty()) o.render.storage_class = v;
+  if (std::string v = setting("zookeeper-image"); !v.empty()) o.render.zookeeper_image = v;
+  if (std::string v = setting("nginx-image"); !v.empty()) o.render.nginx_image = v;
+  if (std::string v = setting("clickhouse-volume-gib"); !v.empty())
+    o.render.clickhouse_volume_gib = gibibytes("clickhouse-volume-gib", v);
+  if (std::string v = setting("zookeeper-volume-gib"); !v.empty())
+    o.render.zookeeper_volume_gib = gibibytes("zookeeper-volume-gib", v);
+  const bool kubeconfig = !setting("kubeconfig").empty();
+  if (!kubeconfig && !setting("context").empty())
+    throw bad("context", "names a context of a kubeconfig: give kubeconfig too");
+  if (kubeconfig) {
+    o.client = kube::kubeconfig_config(setting("kubeconfig"), setting("context")).client;
+  } else {
+    kube::InClusterSources sources;
+    sources.clock = clock;
+    o.client = kube::in_cluster_config(sources);
+    // In the cluster, the agent's own namespace is its service account's.
+    o.render.agent_namespace = kube::in_cluster_namespace(sources);
+  }
+  if (std::string v = setting("agent-namespace"); !v.empty()) o.render.agent_namespace = v;
+  o.client.field_manager = "byoc";
+  return o;
+}
+
+}  // namespace byoc::agent

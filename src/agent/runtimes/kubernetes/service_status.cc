@@ -1,0 +1,159 @@
+#include "agent/runtimes/kubernetes/service_status.h"
+
+#include <nlohmann/json.hpp>
+
+#include "render/kubernetes/kubernetes.h"
+
+namespace byoc::agent::kube_runtime {
+namespace {
+
+using nlohmann::json;
+
+const json& at_or_null(const json& object, const char* key) {
+  static const json kNull;
+  return object.is_object() && object.contains(key) ? object[key] : kNull;
+}
+
+int64_t integer(const json& object, const char* key) {
+  const json& v = at_or_null(object, key);
+  return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+std::string text(const json& object, const char* key) {
+  const json& v = at_or_null(object, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+bool pod_ready(const json& status) {
+  const json& conditions = at_or_null(status, "conditions");
+  if (!conditions.is_array()) return false;
+  for (const auto& c : conditions)
+    if (text(c, "type") == "Ready") return text(c, "status") == "True";
+  return false;
+}
+
+// A container waiting to be started again after it ended (CrashLoopBackOff),
+// or a pod whose image can't be had: restarting, as the local runtime says
+// of a process in backoff.
+bool restarting(const json& status) {
+  for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
+    const json& containers = at_or_null(status, key);
+    if (!containers.is_array()) continue;
+    for (const auto& c : containers) {
+      std::string reason = text(at_or_null(at_or_null(c, "state"), "waiting"), "reason");
+      if (reason == "CrashLoopBackOff" || reason == "ImagePullBackOff" || reason == "ErrImagePull" ||
+          reason == "CreateContainerConfigError")
+        return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ReplicaState replica_state(const json* pod) {
+  if (!pod) return ReplicaState::kStarting;
+  if (!at_or_null(at_or_null(*pod, "metadata"), "deletionTimestamp").is_null()) return ReplicaState::kStopped;
+  const json& status = at_or_null(*pod, "status");
+  const std::string phase = text(status, "phase");
+  if (phase == "Failed") return ReplicaState::kFailed;
+  if (phase == "Succeeded") return ReplicaState::kStopped;  // ClickHouse never ends of its own accord
+  if (restarting(status)) return ReplicaState::kRestarting;
+  if (phase == "Running" && pod_ready(status)) return ReplicaState::kRunning;
+  return ReplicaState::kStarting;
+}
+
+bool rolled_out(const json& workload, int64_t generation, int replicas) {
+  const json& meta = at_or_null(workload, "metadata");
+  const json& spec = at_or_null(workload, "spec");
+  const json& status = at_or_null(workload, "status");
+  const int64_t current = integer(meta, "generation");
+  if (current < generation) return false;  // the informer hasn't seen the apply yet
+  if (integer(spec, "replicas") != replicas) return false;
+  if (integer(status, "observedGeneration") < current) return false;
+  if (integer(status, "updatedReplicas") != replicas || integer(status, "readyReplicas") != replicas) return false;
+  if (integer(status, "replicas") != replicas) return false;  // none of an older revision left
+  // A StatefulSet says which revision its pods are of.
+  const std::string update_revision = text(status, "updateRevision");
+  if (!update_revision.empty() && text(status, "currentRevision") != update_revision) return false;
+  return true;
+}
+
+EndpointAddress endpoint_address(const json& service) {
+  const json& spec = at_or_null(service, "spec");
+  std::string host;
+  const json& ingress = at_or_null(at_or_null(at_or_null(service, "status"), "loadBalancer"), "ingress");
+  if (text(spec, "type") == "LoadBalancer") {
+    if (ingress.is_array() && !ingress.empty()) {
+      host = text(ingress[0], "hostname");
+      if (host.empty()) host = text(ingress[0], "ip");
+    }
+  } else {
+    host = text(spec, "clusterIP");
+    if (host == "None") host.clear();
+  }
+  if (host.empty()) return {};
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  EndpointAddress out;
+  const json& ports = at_or_null(spec, "ports");
+  if (!ports.is_array()) return out;
+  for (const auto& p : ports) {
+    const int64_t port = integer(p, "port");
+    if (port <= 0) continue;
+    if (text(p, "name") == "https") out.https = "https://" + host + ":" + std::to_string(port);
+    if (text(p, "name") == "native") out.native = host + ":" + std::to_string(port);
+  }
+  return out;
+}
+
+ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& seen) {
+  namespace rk = render::kubernetes;
+  ServiceStatus out;
+  out.name = spec.name;
+  auto generation_of = [&](const std::string& name) {
+    auto it = seen.applied_generations.find(name);
+    return it == seen.applied_generations.end() ? int64_t{0} : it->second;
+  };
+  bool workloads_ready = true;
+  bool any_failed = false;
+  for (int shard = 1; shard <= spec.shards; ++shard) {
+    const std::string set_name = rk::shard_stateful_set_name(spec.name, shard);
+    auto set = seen.stateful_sets.find(set_name);
+    const json* set_object = set == seen.stateful_sets.end() ? nullptr : set->second;
+    if (!set_object || !rolled_out(*set_object, generation_of(set_name), spec.replicas)) workloads_ready = false;
+    for (int r = 1; r <= spec.replicas; ++r) {
+      auto pod = seen.pods.find(set_name + "-" + std::to_string(r - 1));
+      ReplicaStatus replica;
+      replica.shard = shard;
+      replica.replica = r;
+      replica.state = replica_state(pod == seen.pods.end() ? nullptr : pod->second);
+      any_failed = any_failed || replica.state == ReplicaState::kFailed;
+      out.replicas.push_back(replica);
+    }
+  }
+  const std::string endpoint_name = rk::endpoint_service_name(spec.name);
+  const json* deployment = seen.endpoint_deployment;
+  const int64_t endpoint_replicas = deployment ? integer(at_or_null(*deployment, "spec"), "replicas") : 0;
+  if (!deployment || endpoint_replicas < 1 ||
+      !rolled_out(*deployment, generation_of(endpoint_name), static_cast<int>(endpoint_replicas)))
+    workloads_ready = false;
+  if (seen.endpoint_service) {
+    EndpointAddress address = endpoint_address(*seen.endpoint_service);
+    out.endpoint = address.https;
+    out.native_endpoint = address.native;
+  }
+  bool replicas_running = true;
+  for (const auto& r : out.replicas) replicas_running = replicas_running && r.state == ReplicaState::kRunning;
+  if (any_failed) {
+    out.state = ServiceState::kFailed;
+    out.reason = "replica_failed";
+  } else if (workloads_ready && replicas_running && !out.endpoint.empty()) {
+    out.state = ServiceState::kReady;
+  } else {
+    out.state = ServiceState::kProvisioning;
+    out.reason = "starting";
+  }
+  return out;
+}
+
+}  // namespace byoc::agent::kube_runtime

@@ -1,0 +1,51 @@
+// What the Kubernetes runtime reports for a service, from what its informers
+// hold: the service's StatefulSets (one per shard), its pods, its endpoint
+// Deployment and Service. Pure: no I/O.
+//
+// READY means `spec` serves: every shard's StatefulSet and the endpoint's
+// Deployment have rolled out the generation the runtime last applied (the
+// controller observed it, every pod is of the new revision and ready), and
+// the endpoint has an address. A workload the informer saw before the
+// runtime's last apply is never taken for the new one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "agent/runtime.h"
+
+namespace byoc::agent::kube_runtime {
+
+struct ObservedService {
+  std::map<std::string, const nlohmann::json*> stateful_sets;  // by name; null or missing: not there
+  std::map<std::string, const nlohmann::json*> pods;
+  const nlohmann::json* endpoint_deployment = nullptr;
+  const nlohmann::json* endpoint_service = nullptr;
+  // metadata.generation of each workload as the runtime's last apply
+  // returned it (by name); 0 or missing: anything the informer has will do.
+  std::map<std::string, int64_t> applied_generations;
+};
+
+ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& seen);
+
+// One replica's state from its pod (null: no pod yet).
+ReplicaState replica_state(const nlohmann::json* pod);
+
+// "https://HOST" or "https://HOST:PORT" of the endpoint Service (its load
+// balancer's name or address; an in-cluster Service's cluster IP), and the
+// native port's "HOST:PORT"; empty while it has none.
+struct EndpointAddress {
+  std::string https;
+  std::string native;
+};
+EndpointAddress endpoint_address(const nlohmann::json& service);
+
+// Whether a StatefulSet or Deployment has rolled out `generation` (0: its
+// own) to `replicas` ready pods.
+bool rolled_out(const nlohmann::json& workload, int64_t generation, int replicas);
+
+}  // namespace byoc::agent::kube_runtime

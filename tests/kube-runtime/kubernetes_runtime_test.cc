@@ -1,0 +1,548 @@
+// The kubernetes runtime against the stand-in API server (fake_kube_api.h):
+// the exact requests of a create, a service going from 1 to 3 replicas, an
+// allowlist change and a delete — server-side apply bodies checked against
+// the Kubernetes 1.33 schemas (kubernetes-models), paths, content type,
+// field manager, no dryRun — a conflict retried, a watch ending in 410 that
+// recovers, and the READY promise: never the previous spec's health for
+// the new one's. The tests play the controllers and the kubelet.
+#include "agent/runtimes/kubernetes/kubernetes_runtime.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/crypto.h"
+#include "base/files.h"
+#include "fake_kube_api.h"
+#include "model/protocol.h"
+#include "testing/testing.h"
+
+namespace byoc::testing {
+namespace {
+
+using agent::ServiceSpec;
+using agent::ServiceState;
+using agent::ReplicaState;
+using nlohmann::json;
+namespace rk = render::kubernetes;
+
+constexpr const char* kNamespace = "byoc-services";
+constexpr const char* kEnvironment = "env-0123456789abcdef";
+
+ServiceSpec spec(const std::string& name, int shards, int replicas) {
+  ServiceSpec s;
+  s.name = name;
+  s.clickhouse_version = "18.16.1";
+  s.shards = shards;
+  s.replicas = replicas;
+  s.cpu_millis = 1500;
+  s.memory_mib = 6144;
+  s.allowed_ips = {"10.20.0.0/16"};
+  s.default_password_sha256_hex = crypto::sha256_hex("correct horse battery staple");
+  return s;
+}
+
+crypto::KeyedCertificate environment_ca() {
+  crypto::CertificateSpec c;
+  c.common_name = "byoc test environment CA";
+  c.is_ca = true;
+  auto now = std::chrono::system_clock::now();
+  c.not_before = now - std::chrono::hours(1);
+  c.not_after = now + std::chrono::hours(24 * 365 * 2);
+  return crypto::make_ca(c);
+}
+
+std::string key_of(const json& o) { return o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>(); }
+
+// "METHOD /path" without the query: what a request addressed.
+std::string addressed(const RecordedRequest& r) { return r.method + " " + r.target.substr(0, r.target.find('?')); }
+
+bool is_change(const RecordedRequest& r) { return r.method != "GET"; }
+
+class KubernetesRuntimeTest : public ::testing::Test {
+ protected:
+  // `quiet`: after their first list and watch the informers wait an hour,
+  // so every later request is the runtime's own and can be checked exactly.
+  std::unique_ptr<agent::Runtime> make_runtime(bool quiet = false) {
+    agent::KubernetesRuntimeOptions o;
+    o.root = root.path() / "services";
+    o.environment_ca = ca;
+    o.clock = &clock;
+    o.environment_id = kEnvironment;
+    o.client = api.client_config();
+    o.watch_pause = quiet ? std::chrono::milliseconds(3'600'000) : std::chrono::milliseconds(20);
+    o.failure_pause = std::chrono::milliseconds(50);
+    auto runtime = agent::make_kubernetes_runtime(o);
+    if (quiet) {
+      // Four informers, each a list then a watch.
+      EXPECT_TRUE(eventually([&] { return api.requests().size() >= 8; }, std::chrono::seconds(10)));
+      api.clear_requests();
+    }
+    return runtime;
+  }
+
+  // What the renderer makes of `specs` as the runtime renders it: with the
+  // certificate revision of each service's TLS Secret as the API holds it.
+  std::vector<json> rendered(const std::vector<ServiceSpec>& specs) {
+    model::DesiredState state;
+    state.environment_id = kEnvironment;
+    state.services = specs;
+    rk::KubernetesOptions options;
+    for (const auto& s : specs) {
+      auto tls = api.object({"v1", "Secret", kNamespace, rk::tls_secret_name(s.name)});
+      EXPECT_TRUE(tls.has_value());
+      if (tls) options.certificate_revisions[s.name] = crypto::sha256_hex(*crypto::base64_decode(
+                                                           (*tls)["data"]["tls.crt"].get<std::string>()))
+                                                           .substr(0, 16);
+    }
+    return rk::render_kubernetes(state, options);
+  }
+
+  // Plays the controllers and the kubelet: every workload of `service` has
+  // rolled out what was last applied, its pods are ready, and its endpoint's
+  // load balancer has a name.
+  void roll_out(const std::string& service, int shards, int replicas, const std::string& host = "lb.example") {
+    for (int shard = 1; shard <= shards; ++shard) {
+      const std::string name = rk::shard_stateful_set_name(service, shard);
+      kube::ObjectRef ref{"apps/v1", "StatefulSet", kNamespace, name};
+      json set = *api.object(ref);
+      const int64_t generation = set["metadata"]["generation"];
+      const std::string revision = name + "-" + std::to_string(generation);
+      api.set_status(ref, {{"observedGeneration", generation},
+                           {"replicas", replicas},
+                           {"readyReplicas", replicas},
+                           {"updatedReplicas", replicas},
+                           {"currentRevision", revision},
+                           {"updateRevision", revision}});
+      for (int r = 0; r < replicas; ++r) {
+        json pod = {{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata",
+                     {{"name", name + "-" + std::to_string(r)},
+                      {"namespace", kNamespace},
+                      {"labels", set["spec"]["template"]["metadata"]["labels"]}}},
+                    {"spec", set["spec"]["template"]["spec"]},
+                    {"status",
+                     {{"phase", "Running"},
+                      {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+        api.put(pod);
+      }
+    }
+    kube::ObjectRef deployment{"apps/v1", "Deployment", kNamespace, rk::endpoint_service_name(service)};
+    json d = *api.object(deployment);
+    const int64_t endpoints = d["spec"]["replicas"];
+    api.set_status(deployment, {{"observedGeneration", d["metadata"]["generation"]},
+                                {"replicas", endpoints},
+                                {"readyReplicas", endpoints},
+                                {"updatedReplicas", endpoints},
+                                {"availableReplicas", endpoints}});
+    api.set_status({"v1", "Service", kNamespace, rk::endpoint_service_name(service)},
+                   {{"loadBalancer", {{"ingress", json::array({{{"hostname", host}}})}}}});
+  }
+
+  std::optional<agent::ServiceStatus> status_of(agent::Runtime& runtime, const std::string& service) {
+    for (auto& s : runtime.observe())
+      if (s.name == service) return s;
+    return std::nullopt;
+  }
+
+  bool ready(agent::Runtime& runtime, const std::string& service) {
+    auto s = status_of(runtime, service);
+    return s && s->state == ServiceState::kReady;
+  }
+
+  // Every apply request since `from`: server-side apply, by byoc, forced,
+  // never a dry run; each body valid for Kubernetes 1.33.
+  void expect_applies_well_formed(size_t from = 0) {
+    auto requests = api.requests();
+    std::vector<RecordedRequest> applies;
+    for (size_t i = from; i < requests.size(); ++i) {
+      const auto& r = requests[i];
+      EXPECT_EQ(r.target.find("dryRun"), std::string::npos) << r.target;
+      if (r.method != "PATCH") continue;
+      EXPECT_EQ(r.header("content-type"), "application/apply-patch+yaml") << r.target;
+      EXPECT_EQ(r.target.substr(r.target.find('?')), "?fieldManager=byoc&force=true") << r.target;
+      applies.push_back(r);
+    }
+    auto bodies = applied_bodies(applies);
+    ASSERT_FALSE(bodies.empty());
+    EXPECT_EQ(kubernetes_models_failures(bodies), "");
+  }
+
+  TempDir root;
+  SystemClock clock;
+  crypto::KeyedCertificate ca = environment_ca();
+  FakeKubeApi api;
+};
+
+TEST_F(KubernetesRuntimeTest, CreateIsTheRenderedObjectsAppliedInOrderAfterTheSecretsTheyReferTo) {
+  auto runtime = make_runtime(/*quiet=*/true);
+  agent::ServiceStatus status = runtime->apply(spec("orders", 1, 1));
+  EXPECT_EQ(status.state, ServiceState::kProvisioning);
+  EXPECT_EQ(status.reason, "starting");
+
+  const auto requests = api.requests();
+  const auto expected_objects = rendered({spec("orders", 1, 1)});
+  std::vector<std::string> expected = {
+      "GET /api/v1/namespaces/byoc-services/secrets/orders-credentials",
+      "PATCH /api/v1/namespaces/byoc-services/secrets/orders-credentials",
+      "GET /api/v1/namespaces/byoc-services/secrets/orders-tls",
+      "PATCH /api/v1/namespaces/byoc-services/secrets/orders-tls",
+  };
+  for (const auto& o : expected_objects) expected.push_back("PATCH " + kube::object_path(kube::ref_of(o)));
+  // Then what to prune: the service's objects, then the environment's.
+  const std::vector<std::string> collections = {
+      "/apis/apps/v1/namespaces/byoc-services/deployments",
+      "/api/v1/namespaces/byoc-services/services",
+      "/apis/apps/v1/namespaces/byoc-services/statefulsets",
+      "/apis/policy/v1/namespaces/byoc-services/poddisruptionbudgets",
+      "/apis/networking.k8s.io/v1/namespaces/byoc-services/networkpolicies",
+      "/api/v1/namespaces/byoc-services/configmaps",
+      "/api/v1/namespaces/byoc-services/secrets"};
+  for (int pass = 0; pass < 2; ++pass)
+    for (const auto& c : collections) expected.push_back("GET " + c);
+  std::vector<std::string> got;
+  for (const auto& r : requests) got.push_back(addressed(r));
+  EXPECT_EQ(got, expected);
+  // The service's lists select it; the environment's, everything of the environment.
+  const std::string ours = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dbyoc%2Cbyoc.io%2Fenvironment%3D" +
+                           std::string(kEnvironment);
+  ASSERT_EQ(requests.size(), expected.size());
+  EXPECT_NE(requests[4 + expected_objects.size()].target.find(ours + "%2Cbyoc.io%2Fservice%3Dorders"), std::string::npos);
+  EXPECT_EQ(requests.back().target.substr(requests.back().target.find("labelSelector")), ours);
+
+  // The bodies are the renderer's, exactly; the Secrets hold what the pods read.
+  auto bodies = applied_bodies(requests);
+  ASSERT_EQ(bodies.size(), 2 + expected_objects.size());
+  for (size_t i = 0; i < expected_objects.size(); ++i) EXPECT_EQ(bodies[2 + i], expected_objects[i]) << i;
+  const json& credentials = bodies[0];
+  EXPECT_EQ(credentials["type"], "Opaque");
+  EXPECT_EQ(credentials["metadata"]["labels"]["byoc.io/service"], "orders");
+  std::string cluster_password = *crypto::base64_decode(credentials["data"][rk::kClusterPasswordKey].get<std::string>());
+  EXPECT_EQ(cluster_password.size(), 48u);
+  const json& tls = bodies[1];
+  EXPECT_EQ(tls["type"], "kubernetes.io/tls");
+  std::string cert = *crypto::base64_decode(tls["data"]["tls.crt"].get<std::string>());
+  EXPECT_TRUE(crypto::verify_issued_by(cert, ca.cert_pem, clock.system_time()));
+  EXPECT_EQ(tls["metadata"]["annotations"]["byoc.io/certificate-names"],
+            "orders-endpoint.byoc-services.svc,orders-endpoint.byoc-services.svc.cluster.local");
+  expect_applies_well_formed();
+
+  // The spec is on disk, for the agent's restart; only its owner reads it.
+  struct stat st {};
+  ASSERT_EQ(::stat((root.path() / "services/orders/spec.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // The same apply again changes nothing: the Secrets are kept, nothing pruned.
+  api.clear_requests();
+  runtime->apply(spec("orders", 1, 1));
+  for (const auto& r : api.requests()) {
+    EXPECT_NE(r.method, "DELETE") << r.target;
+    EXPECT_EQ(r.target.find("/secrets/orders-credentials?"), std::string::npos) << "credentials rewritten";
+    EXPECT_EQ(r.target.find("/secrets/orders-tls?"), std::string::npos) << "certificate reissued";
+  }
+}
+
+TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCertificateNamesTheLoadBalancer) {
+  auto runtime = make_runtime();
+  runtime->apply(spec("orders", 1, 1));
+  EXPECT_EQ(runtime->services(), std::vector<std::string>{"orders"});
+  roll_out("orders", 1, 1);
+  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  auto status = *status_of(*runtime, "orders");
+  EXPECT_EQ(status.endpoint, "https://lb.example:443");
+  EXPECT_EQ(status.native_endpoint, "lb.example:9440");
+  ASSERT_EQ(status.replicas.size(), 1u);
+  EXPECT_EQ(status.replicas[0].state, ReplicaState::kRunning);
+
+  // The load balancer's name is not in the certificate yet: supervise()
+  // issues one that has it, which rolls the endpoint (nginx reads it at start).
+  const int64_t before = (*api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"}))["metadata"]["generation"];
+  ASSERT_TRUE(eventually([&] {
+    runtime->supervise();
+    auto tls = api.object({"v1", "Secret", kNamespace, "orders-tls"});
+    return tls && (*tls)["metadata"]["annotations"]["byoc.io/certificate-names"].get<std::string>().find("lb.example") !=
+                      std::string::npos;
+  }, std::chrono::seconds(20)));
+  auto deployment = *api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"});
+  EXPECT_EQ(deployment["metadata"]["generation"], before + 1);
+  // Until the controller has rolled it out, the old pods' health is not the new spec's.
+  EXPECT_TRUE(eventually([&] { return !ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  roll_out("orders", 1, 1);
+  EXPECT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+
+  // A crashing replica is reported as such.
+  json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-0"});
+  pod["status"] = {{"phase", "Running"},
+                   {"conditions", json::array({{{"type", "Ready"}, {"status", "False"}}})},
+                   {"containerStatuses",
+                    json::array({{{"name", "clickhouse"}, {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}}}})}};
+  api.put(pod);
+  EXPECT_TRUE(eventually([&] {
+    auto s = status_of(*runtime, "orders");
+    return s && s->state == ServiceState::kProvisioning && s->replicas[0].state == ReplicaState::kRestarting;
+  }, std::chrono::seconds(10)));
+}
+
+TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZooKeeper) {
+  auto runtime = make_runtime();
+  runtime->apply(spec("orders", 1, 1));
+  roll_out("orders", 1, 1);
+  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  const size_t from = api.requests().size();
+
+  agent::ServiceStatus status = runtime->apply(spec("orders", 1, 3));
+  // The informer still holds the 1-replica StatefulSet, rolled out and
+  // ready: that is not the new spec's health.
+  EXPECT_EQ(status.state, ServiceState::kProvisioning);
+  EXPECT_FALSE(ready(*runtime, "orders"));
+
+  std::map<std::string, json> applied;
+  auto requests = api.requests();
+  std::vector<RecordedRequest> since(requests.begin() + static_cast<long>(from), requests.end());
+  for (const auto& body : applied_bodies(since)) applied[key_of(body)] = body;
+  const json& set = applied.at("StatefulSet/orders-s1");
+  EXPECT_EQ(set["spec"]["replicas"], 3);
+  EXPECT_EQ(set["spec"]["template"]["spec"]["initContainers"][0]["command"].back(), "/byoc/orders");
+  EXPECT_EQ(applied.at("ConfigMap/orders-s1-config")["data"].size(), 3u);  // a config.xml per replica
+  EXPECT_EQ(applied.at("StatefulSet/byoc-zookeeper")["spec"]["replicas"], 3);
+  EXPECT_TRUE(applied.count("NetworkPolicy/byoc-zookeeper"));
+  for (const auto& r : since) EXPECT_NE(r.method, "DELETE") << r.target;  // scaling up removes nothing
+  expect_applies_well_formed(from);
+
+  roll_out("orders", 1, 3);
+  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  auto replicas = status_of(*runtime, "orders")->replicas;
+  ASSERT_EQ(replicas.size(), 3u);
+  EXPECT_EQ(replicas[2].replica, 3);
+  EXPECT_EQ(replicas[2].state, ReplicaState::kRunning);
+
+  // The number of shards is not the runtime's to change: refused, nothing sent.
+  const size_t before_refusal = api.requests().size();
+  auto refused = runtime->apply(spec("orders", 2, 3));
+  EXPECT_EQ(refused.state, ServiceState::kFailed);
+  EXPECT_EQ(refused.reason, "unsupported_topology");
+  requests = api.requests();
+  for (size_t i = before_refusal; i < requests.size(); ++i) EXPECT_FALSE(is_change(requests[i])) << requests[i].target;
+}
+
+TEST_F(KubernetesRuntimeTest, AnAllowlistChangeTouchesTheEndpointAndItsPolicyOnly) {
+  auto runtime = make_runtime(/*quiet=*/true);
+  runtime->apply(spec("orders", 1, 1));
+  std::map<std::string, json> first;
+  for (const auto& body : applied_bodies(api.requests())) first[key_of(body)] = body;
+  api.clear_requests();
+
+  ServiceSpec changed = spec("orders", 1, 1);
+  changed.allowed_ips = {"10.20.0.0/16", "198.51.100.0/24"};
+  runtime->apply(changed);
+  std::set<std::string> differ;
+  for (const auto& body : applied_bodies(api.requests()))
+    if (first.at(key_of(body)) != body) differ.insert(key_of(body));
+  EXPECT_EQ(differ, (std::set<std::string>{"ConfigMap/orders-endpoint", "Deployment/orders-endpoint",
+                                           "NetworkPolicy/orders-endpoint", "Service/orders-endpoint"}));
+  auto service = *api.object({"v1", "Service", kNamespace, "orders-endpoint"});
+  EXPECT_EQ(service["spec"]["loadBalancerSourceRanges"], json::array({"10.20.0.0/16", "198.51.100.0/24"}));
+  auto policy = *api.object({"networking.k8s.io/v1", "NetworkPolicy", kNamespace, "orders-endpoint"});
+  EXPECT_NE(policy["spec"]["ingress"].dump().find("198.51.100.0/24"), std::string::npos);
+  for (const auto& r : api.requests()) EXPECT_NE(r.method, "DELETE") << r.target;
+  expect_applies_well_formed();
+}
+
+TEST_F(KubernetesRuntimeTest, DeleteRemovesEveryObjectOfTheServiceEndpointFirstAndTheEnsembleWithTheLast) {
+  auto runtime = make_runtime(/*quiet=*/true);
+  runtime->apply(spec("orders", 1, 2));
+  runtime->apply(spec("events", 1, 2));
+  // The volumes the StatefulSets made (the fake runs no controller).
+  for (const std::string pvc : {"data-orders-s1-0", "data-orders-s1-1", "data-byoc-zookeeper-0"}) {
+    json set = *api.object({"apps/v1", "StatefulSet", kNamespace,
+                            pvc.find("zookeeper") != std::string::npos ? "byoc-zookeeper" : "orders-s1"});
+    api.put({{"apiVersion", "v1"},
+             {"kind", "PersistentVolumeClaim"},
+             {"metadata", {{"name", pvc}, {"namespace", kNamespace}, {"labels", set["spec"]["template"]["metadata"]["labels"]}}},
+             {"spec", {{"accessModes", json::array({"ReadWriteOnce"})},
+                       {"resources", {{"requests", {{"storage", "100Gi"}}}}}}}});
+  }
+  const auto before = rendered({spec("orders", 1, 2), spec("events", 1, 2)});
+  api.clear_requests();
+
+  runtime->remove("orders");
+  std::vector<std::string> deleted;
+  for (const auto& r : api.requests())
+    if (r.method == "DELETE") deleted.push_back(addressed(r).substr(7));
+  const std::string ns = "/namespaces/byoc-services/";
+  ASSERT_FALSE(deleted.empty());
+  EXPECT_EQ(deleted.front(), "/apis/apps/v1" + ns + "deployments/orders-endpoint");  // clients go first
+  std::set<std::string> gone(deleted.begin(), deleted.end());
+  for (const auto& o : before)
+    if (o["metadata"]["labels"].value("byoc.io/service", "") == "orders")
+      EXPECT_TRUE(gone.count(kube::object_path(kube::ref_of(o)))) << key_of(o);
+  EXPECT_TRUE(gone.count("/api/v1" + ns + "secrets/orders-credentials"));
+  EXPECT_TRUE(gone.count("/api/v1" + ns + "secrets/orders-tls"));
+  EXPECT_TRUE(gone.count("/api/v1" + ns + "persistentvolumeclaims/data-orders-s1-0"));
+  for (const auto& path : deleted) EXPECT_EQ(path.find("events"), std::string::npos) << path;
+  EXPECT_FALSE(gone.count("/api/v1" + ns + "persistentvolumeclaims/data-byoc-zookeeper-0"));  // events uses it
+  // The ensemble stays for events; a Job deletes orders' chroot.
+  auto job = api.object({"batch/v1", "Job", kNamespace, "orders-zookeeper-cleanup"});
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ((*job)["spec"]["template"]["spec"]["containers"][0]["command"].back(), "/byoc/orders");
+  EXPECT_TRUE(api.object({"apps/v1", "StatefulSet", kNamespace, "byoc-zookeeper"}).has_value());
+  EXPECT_FALSE(std::filesystem::exists(root.path() / "services/orders"));
+  for (const auto& r : api.requests())
+    if (r.method == "DELETE") EXPECT_EQ(r.target.substr(r.target.find('?')), "?propagationPolicy=Background") << r.target;
+  expect_applies_well_formed();
+
+  // The last replicated service takes the ensemble and its volumes along.
+  api.clear_requests();
+  runtime->remove("events");
+  EXPECT_FALSE(api.object({"apps/v1", "StatefulSet", kNamespace, "byoc-zookeeper"}).has_value());
+  EXPECT_FALSE(api.object({"v1", "PersistentVolumeClaim", kNamespace, "data-byoc-zookeeper-0"}).has_value());
+  EXPECT_FALSE(api.object({"batch/v1", "Job", kNamespace, "events-zookeeper-cleanup"}).has_value());
+  EXPECT_TRUE(api.object({"networking.k8s.io/v1", "NetworkPolicy", kNamespace, "byoc-default-deny"}).has_value());
+  EXPECT_TRUE(api.objects("StatefulSet", kNamespace).empty());
+  EXPECT_TRUE(api.objects("Secret", kNamespace).empty());
+
+  // Removing what is gone, or was never there, is a no-op.
+  api.clear_requests();
+  runtime->remove("events");
+  runtime->remove("Not A Name");
+  for (const auto& r : api.requests()) EXPECT_NE(r.method, "DELETE") << r.target;
+}
+
+TEST_F(KubernetesRuntimeTest, AConflictOnApplyIsRetriedAndTheApplyCompletes) {
+  auto runtime = make_runtime(/*quiet=*/true);
+  api.fail_next([](const RecordedRequest& r) { return r.method == "PATCH" && r.target.find("/statefulsets/") != std::string::npos; },
+                status_answer(409, "Conflict", "Operation cannot be fulfilled on statefulsets.apps \"orders-s1\": "
+                                               "the object has been modified; please apply your changes to the latest version"));
+  auto status = runtime->apply(spec("orders", 1, 1));
+  EXPECT_EQ(status.state, ServiceState::kProvisioning);
+  int patches = 0;
+  for (const auto& r : api.requests())
+    if (r.method == "PATCH" && r.target.find("/statefulsets/orders-s1?") != std::string::npos) ++patches;
+  EXPECT_EQ(patches, 2);
+  EXPECT_EQ(api.sleeps().size(), 1u);  // one backoff, recorded, not slept
+  EXPECT_TRUE(api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"}).has_value());
+}
+
+TEST_F(KubernetesRuntimeTest, AWatchEndingInGoneIsFollowedByAListAndNothingIsMissed) {
+  auto runtime = make_runtime();
+  runtime->apply(spec("orders", 1, 1));
+  ASSERT_TRUE(eventually([&] { return status_of(*runtime, "orders").has_value(); }, std::chrono::seconds(10)));
+  // The next watch of each kind ends with 410, as an ERROR event in one
+  // round and as the answer's status in the other.
+  const json gone = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()}, {"status", "Failure"},
+                     {"message", "too old resource version"}, {"reason", "Expired"}, {"code", 410}};
+  for (bool as_event : {true, false}) {
+    const CannedResponse answer =
+        as_event ? CannedResponse{200, {{"Content-Type", "application/json"}},
+                                  json({{"type", "ERROR"}, {"object", gone}}).dump() + "\n"}
+                 : status_answer(410, "Expired", "too old resource version");
+    for (const char* plural : {"/statefulsets?", "/deployments?", "/pods?", "/services?"})
+      api.fail_next([plural](const RecordedRequest& r) {
+        return r.target.find(plural) != std::string::npos && r.target.find("watch=1") != std::string::npos;
+      }, answer);
+    const size_t from = api.requests().size();
+    const std::string host = as_event ? "lb-one.example" : "lb-two.example";
+    roll_out("orders", 1, 1, host);
+    // Seen after each informer's watch met the 410 and it listed again.
+    ASSERT_TRUE(eventually([&] {
+      auto s = status_of(*runtime, "orders");
+      return s && s->endpoint == "https://" + host + ":443" && s->replicas[0].state == ReplicaState::kRunning;
+    }, std::chrono::seconds(10)));
+    auto requests = api.requests();
+    std::set<std::string> relisted;
+    for (size_t i = from; i < requests.size(); ++i)
+      if (requests[i].target.find("?limit=500") != std::string::npos) relisted.insert(addressed(requests[i]));
+    EXPECT_TRUE(relisted.count("GET /api/v1/namespaces/byoc-services/pods"));
+    EXPECT_TRUE(relisted.count("GET /api/v1/namespaces/byoc-services/services"));
+  }
+}
+
+TEST_F(KubernetesRuntimeTest, ARestartedRuntimeKnowsItsServicesFromDiskAndTheClusterAndKeepsThemRunning) {
+  {
+    auto runtime = make_runtime();
+    runtime->apply(spec("orders", 1, 1));
+    roll_out("orders", 1, 1);
+    ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+    runtime->stop_all();
+  }
+  // Stopping touched nothing in the cluster.
+  EXPECT_TRUE(api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"}).has_value());
+  // An object of a service this agent has no spec of (its disk was lost).
+  json stray = *api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"});
+  stray["metadata"]["name"] = "lost-s1";
+  stray["metadata"]["labels"]["byoc.io/service"] = "lost";
+  stray["metadata"].erase("resourceVersion");
+  stray["metadata"].erase("uid");
+  api.put(stray);
+
+  auto runtime = make_runtime();
+  EXPECT_TRUE(eventually([&] { return runtime->services() == std::vector<std::string>{"lost", "orders"}; },
+                         std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  EXPECT_EQ(status_of(*runtime, "lost")->reason, "incomplete");
+  runtime->remove("lost");
+  EXPECT_FALSE(api.object({"apps/v1", "StatefulSet", kNamespace, "lost-s1"}).has_value());
+}
+
+TEST_F(KubernetesRuntimeTest, TheSupportGatewayAddsItsSecretAndCaAndGoesWithIt) {
+  auto runtime = make_runtime(/*quiet=*/true);
+  runtime->apply(spec("orders", 1, 1));
+  agent::SupportGateway gateway;
+  gateway.enabled = true;
+  gateway.ca_pem = ca.cert_pem;
+  gateway.crl_pem = "-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n";
+  gateway.check_key = std::string(64, 'a');
+  runtime->set_support_gateway(gateway);
+  auto secret = api.object({"v1", "Secret", kNamespace, rk::kGatewayCheckSecret});
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_EQ(*crypto::base64_decode((*secret)["data"][rk::kGatewayCheckKey].get<std::string>()), gateway.check_key);
+  EXPECT_TRUE(api.object({"v1", "ConfigMap", kNamespace, "byoc-support-ca"}).has_value());
+  const size_t requests = api.requests().size();
+  runtime->set_support_gateway(gateway);  // unchanged: nothing to do
+  EXPECT_EQ(api.requests().size(), requests);
+  expect_applies_well_formed();
+
+  runtime->set_support_gateway(agent::SupportGateway{});
+  EXPECT_FALSE(api.object({"v1", "Secret", kNamespace, rk::kGatewayCheckSecret}).has_value());
+  EXPECT_FALSE(api.object({"v1", "ConfigMap", kNamespace, "byoc-support-ca"}).has_value());
+}
+
+TEST(KubernetesRuntimeOptions, SettingsAreCheckedAndAKubeconfigIsRead) {
+  SystemClock clock;
+  EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"bogus", "1"}}, &clock); }), "invalid_runtime_option");
+  EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"namespace", ""}}, &clock); }), "invalid_runtime_option");
+  EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"context", "x"}}, &clock); }), "invalid_runtime_option");
+  // Outside a cluster, without a kubeconfig.
+  if (!std::getenv("KUBERNETES_SERVICE_HOST"))
+    EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({}, &clock); }), "kube_not_in_cluster");
+
+  FakeKubeApi api;
+  TempDir dir;
+  const auto file = dir.path() / "kubeconfig";
+  json config = {{"apiVersion", "v1"},
+                 {"kind", "Config"},
+                 {"current-context", "byoc"},
+                 {"clusters", json::array({{{"name", "c"},
+                                            {"cluster",
+                                             {{"server", api.url()},
+                                              {"certificate-authority-data", crypto::base64(api.ca_pem())}}}}})},
+                 {"users", json::array({{{"name", "u"}, {"user", {{"token", FakeKubeApi::kToken}}}}})},
+                 {"contexts", json::array({{{"name", "byoc"}, {"context", {{"cluster", "c"}, {"user", "u"}}}}})}};
+  files::write_atomic(file, config.dump(), 0600);  // JSON is YAML
+  auto options = agent::kubernetes_runtime_options(
+      {{"kubeconfig", file.string()}, {"namespace", "analytics"}, {"clickhouse-volume-gib", "500"}}, &clock);
+  EXPECT_EQ(options.client.server, api.url());
+  EXPECT_EQ(options.client.field_manager, "byoc");
+  EXPECT_EQ(options.render.namespace_name, "analytics");
+  EXPECT_EQ(options.render.clickhouse_volume_gib, 500);
+  EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"clickhouse-volume-gib", "lots"}}, &clock); }),
+            "invalid_runtime_option");
+  kube::Client client(options.client);
+  EXPECT_FALSE(client.get({"v1", "Secret", "analytics", "none"}).has_value());  // reached, authenticated
+}
+
+}  // namespace
+}  // namespace byoc::testing
