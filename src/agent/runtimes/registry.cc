@@ -38,7 +38,10 @@ RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& contex
     options.environment_id = context.environment_id;
     EnvironmentScope scope;
     scope.loopback_only = false;  // replicas are pods: hosts inside the environment's network
-    return {make_kubernetes_runtime(options), scope};
+    RuntimeChoice choice{make_kubernetes_runtime(options), scope};
+    choice.gateway_listen_host = "0.0.0.0";
+    choice.kubernetes_api = options.client;
+    return choice;
   }
   if (name == "local") {
     LocalRuntimeOptions options;

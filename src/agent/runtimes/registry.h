@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "agent/runtime.h"
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "kube/client.h"
 
 namespace byoc::agent {
 
@@ -30,6 +32,15 @@ struct RuntimeChoice {
   std::unique_ptr<Runtime> runtime;
   // Where the runtime's replicas live, which bounds the hosts a cluster may name.
   EnvironmentScope scope;
+  // Where the support gateways reach the agent: its gateway check and, with
+  // a Kubernetes API, the kubernetes-readonly proxy (kube_support_proxy.h).
+  // The local runtime's nginx runs on this machine: loopback; a cluster's
+  // runs in other pods: every address of the agent's pod.
+  std::string gateway_listen_host = "127.0.0.1";
+  // The API server the runtime's services run on, with the agent's own
+  // credentials: what the kubernetes-readonly scope fronts. None: that
+  // scope has nothing to reach here.
+  std::optional<kube::ClientConfig> kubernetes_api;
 };
 
 // The runtime called `name`; throws byoc::Error (invalid, field `runtime`)
