@@ -37,6 +37,7 @@
 #include <string>
 
 #include "kube/client.h"
+#include "render/kubernetes/kubernetes.h"
 
 namespace byoc::agent {
 
@@ -99,7 +100,7 @@ class KubeSupportProxy {
 };
 
 // The port the agent serves the proxy on in a cluster (its Service
-// byoc-agent), next to the gateway check's.
-inline constexpr uint16_t kKubeSupportProxyPort = 8082;
+// byoc-agent), where the rendered gateways send /k8s/.
+inline constexpr uint16_t kKubeSupportProxyPort = render::kubernetes::kKubeProxyPort;
 
 }  // namespace byoc::agent

@@ -39,13 +39,25 @@ size_t on_bounded_body(char* data, size_t size, size_t n, void* user) {
 }
 
 struct StreamedBody {
-  const std::function<bool(std::string_view)>* on_body;
+  const Request* request;
+  CURL* curl;
+  const std::vector<std::pair<std::string, std::string>>* headers;
+  bool head_told = false;
   bool stopped = false;
+
+  // The head, once: the status as curl read it, the headers as collected.
+  bool tell_head() {
+    if (head_told || !request->on_head) return true;
+    head_told = true;
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    return request->on_head(static_cast<int>(status), *headers);
+  }
 };
 
 size_t on_streamed_body(char* data, size_t size, size_t n, void* user) {
   auto* s = static_cast<StreamedBody*>(user);
-  if (!(*s->on_body)(std::string_view(data, size * n))) {
+  if (!s->tell_head() || !s->request->on_body(std::string_view(data, size * n))) {
     s->stopped = true;
     return 0;  // curl ends the transfer with a write error
   }
@@ -188,7 +200,7 @@ Response Client::send(const Request& request) {
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   BoundedBody bounded{&response.body, request.max_response_bytes};
-  StreamedBody streamed{&request.on_body};
+  StreamedBody streamed{&request, curl, &response.headers};
   if (request.on_body) {
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_streamed_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &streamed);
@@ -217,6 +229,7 @@ Response Client::send(const Request& request) {
     throw Error(ErrorKind::kUnavailable, "http_answer_too_large",
                 "the answer of " + request.url + " is larger than " + std::to_string(request.max_response_bytes) +
                     " bytes");
+  if (request.on_body && rc == CURLE_OK && !streamed.stopped && !streamed.tell_head()) streamed.stopped = true;
   if (streamed.stopped)
     throw Error(ErrorKind::kUnavailable, "http_answer_refused", "the answer of " + request.url + " was cut off by its reader");
   if (rc != CURLE_OK) {

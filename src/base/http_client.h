@@ -44,6 +44,10 @@ struct Request {
   // Response::body; returning false ends the transfer (kUnavailable). The
   // callback bounds what it keeps; max_response_bytes does not apply.
   std::function<bool(std::string_view piece)> on_body;
+  // With on_body: called once with the status and headers (names
+  // lowercased) before the first piece, or after the transfer when the
+  // answer has no body; returning false ends the transfer (kUnavailable).
+  std::function<bool(int status, const std::vector<std::pair<std::string, std::string>>& headers)> on_head;
 };
 
 struct Response {

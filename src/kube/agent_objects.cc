@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "kube/resources.h"
+#include "kube/support_rbac.h"
 
 namespace byoc::kube {
 namespace {
@@ -60,6 +61,9 @@ void check(const AgentInstall& in) {
   // Not echoed: it is a secret.
   if (in.join_token.empty() || has_blank_or_control(in.join_token))
     throw invalid("join_token", "the join token is empty or holds blanks");
+  if (!is_dns1123_label(in.services_namespace) || in.services_namespace == in.namespace_name)
+    throw invalid("services_namespace", "the services' namespace '" + in.services_namespace +
+                                            "' must be a DNS-1123 label other than the agent's");
   if (!in.runtime.empty() && !is_dns1123_label(in.runtime))
     throw invalid("runtime", "the agent runtime '" + in.runtime + "' is not a plain name");
   if (!in.state_volume_claim.empty() && !is_dns1123_subdomain(in.state_volume_claim))
@@ -85,23 +89,30 @@ json object(const char* api_version, const char* kind, const std::string& name, 
   return o;
 }
 
-// What the agent does in its namespace: run ClickHouse services (stateful
-// sets, their pods, services, configuration and secrets, disruption
-// budgets) and nothing else — no exec, no nodes, nothing cluster-wide.
+// What the agent does in the services' namespace: what the kubernetes
+// runtime applies, prunes and watches there (workloads, their Services,
+// configuration and Secrets, disruption budgets, network policies, the
+// chroot cleanup Jobs), the pods and volume claims it reads and deletes
+// with a service — and nothing else: no exec, no nodes, nothing cluster-wide.
 json role(const AgentInstall& in) {
   const json manage = {"get", "list", "watch", "create", "update", "patch", "delete"};
   json o = object("rbac.authorization.k8s.io/v1", "Role", kAgentName, in);
+  o["metadata"]["namespace"] = in.services_namespace;
   o["rules"] = json::array({
-      {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get", "list", "watch", "delete"}}},
+      {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get", "list", "watch"}}},
+      {{"apiGroups", {""}}, {"resources", {"persistentvolumeclaims"}}, {"verbs", {"get", "list", "watch", "delete"}}},
       {{"apiGroups", {""}}, {"resources", {"services", "configmaps", "secrets"}}, {"verbs", manage}},
       {{"apiGroups", {"apps"}}, {"resources", {"statefulsets", "deployments"}}, {"verbs", manage}},
       {{"apiGroups", {"policy"}}, {"resources", {"poddisruptionbudgets"}}, {"verbs", manage}},
+      {{"apiGroups", {"networking.k8s.io"}}, {"resources", {"networkpolicies"}}, {"verbs", manage}},
+      {{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", manage}},
   });
   return o;
 }
 
 json role_binding(const AgentInstall& in) {
   json o = object("rbac.authorization.k8s.io/v1", "RoleBinding", kAgentName, in);
+  o["metadata"]["namespace"] = in.services_namespace;
   o["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", kAgentName}};
   o["subjects"] = json::array({{{"kind", "ServiceAccount"}, {"name", kAgentName}, {"namespace", in.namespace_name}}});
   return o;
@@ -138,6 +149,8 @@ json pod_spec(const AgentInstall& in) {
       {"command", {"byoc", "agent"}},
       {"args", agent_args(in)},
       {"resources", resources(in.resources)},
+      {"ports", json::array({{{"name", "gateway-check"}, {"containerPort", kAgentGatewayCheckPort}},
+                             {{"name", "kube-proxy"}, {"containerPort", kAgentKubeProxyPort}}})},
       {"volumeMounts", json::array({{{"name", "state"}, {"mountPath", kStateMount}},
                                     {{"name", "join-token"}, {"mountPath", kJoinMount}, {"readOnly", true}},
                                     {{"name", "tmp"}, {"mountPath", "/tmp"}}})},
@@ -182,18 +195,39 @@ json deployment(const AgentInstall& in) {
   return o;
 }
 
+// Where the services' gateways reach the agent (render/kubernetes:
+// kGatewayCheckPort, kKubeProxyPort).
+json agent_service(const AgentInstall& in) {
+  json o = object("v1", "Service", kAgentName, in);
+  o["spec"] = {{"type", "ClusterIP"},
+               {"selector", {{"app.kubernetes.io/name", kAgentName}, {"byoc.io/environment", in.environment_id}}},
+               {"ports", json::array({{{"name", "gateway-check"}, {"port", kAgentGatewayCheckPort},
+                                       {"targetPort", kAgentGatewayCheckPort}, {"protocol", "TCP"}},
+                                      {{"name", "kube-proxy"}, {"port", kAgentKubeProxyPort},
+                                       {"targetPort", kAgentKubeProxyPort}, {"protocol", "TCP"}}})}};
+  return o;
+}
+
 }  // namespace
 
 std::vector<json> render_agent_objects(const AgentInstall& install) {
   check(install);
-  return {
-      object("v1", "Namespace", install.namespace_name, install, false),
-      object("v1", "ServiceAccount", kAgentName, install),
-      role(install),
-      role_binding(install),
-      join_secret(install),
-      deployment(install),
-  };
+  std::vector<json> out = {object("v1", "Namespace", install.namespace_name, install, false),
+                           object("v1", "Namespace", install.services_namespace, install, false),
+                           object("v1", "ServiceAccount", kAgentName, install),
+                           role(install),
+                           role_binding(install)};
+  if (install.runtime == "kubernetes") {
+    SupportRbacOptions rbac;
+    rbac.environment_id = install.environment_id;
+    rbac.agent_namespace = install.namespace_name;
+    rbac.agent_service_account = kAgentName;
+    for (auto& o : render_support_rbac(rbac)) out.push_back(std::move(o));
+  }
+  out.push_back(agent_service(install));
+  out.push_back(join_secret(install));
+  out.push_back(deployment(install));
+  return out;
 }
 
 }  // namespace byoc::kube

@@ -1,12 +1,18 @@
 // The Kubernetes objects that install byoc's agent in a cluster, in the
-// order they must be applied: Namespace, ServiceAccount, Role, RoleBinding,
-// Secret (the join token), Deployment (one `byoc agent`). Pure: no I/O.
+// order they must be applied: the agent's Namespace and the services'
+// Namespace, ServiceAccount, the Role and RoleBinding of what the agent runs
+// (in the services' namespace), with the kubernetes runtime the RBAC of the
+// kubernetes-readonly scope (support_rbac.h), the agent's Service (its
+// gateway check and Kubernetes support proxy, which the services' gateways
+// call), Secret (the join token), Deployment (one `byoc agent`). Pure: no I/O.
 //
-// The agent gets only what it needs in its own namespace (no cluster role,
-// no wildcard). The join token is read from the Secret, mounted as a file —
-// never on a command line, in an environment variable (children inherit
-// those) or in the Deployment. The pod runs as a non-root user on a
-// read-only root filesystem with every capability dropped.
+// The agent gets only what it needs, in the services' namespace: no
+// wildcard, no exec, no nodes; the one cluster-wide right is to impersonate
+// the read-only support user, group and grant extra. The join token is read
+// from the Secret, mounted as a file — never on a command line, in an
+// environment variable (children inherit those) or in the Deployment. The
+// pod runs as a non-root user on a read-only root filesystem with every
+// capability dropped.
 #pragma once
 
 #include <string>
@@ -33,6 +39,9 @@ struct AgentInstall {
   // agent checks before it sends the token (so no separate CA pin is needed).
   std::string join_token;
   std::string runtime;  // `byoc agent --runtime`; "" leaves the agent's default
+  // Where the kubernetes runtime makes the services (render/kubernetes'
+  // namespace): its Namespace, and the agent's rights in it.
+  std::string services_namespace = "byoc-services";
   // A PersistentVolumeClaim for the agent's state (keys, desired state);
   // "" keeps it on an emptyDir, which outlives container restarts but not
   // the pod: a rescheduled agent would need a new join token.
@@ -44,6 +53,10 @@ struct AgentInstall {
 inline constexpr const char* kAgentName = "byoc-agent";             // SA, Role, binding, Deployment
 inline constexpr const char* kAgentJoinSecret = "byoc-agent-join";
 inline constexpr const char* kAgentJoinTokenKey = "join-token";
+// Where the services' support gateways reach the agent (its Service):
+// the gateway check, and the kubernetes-readonly proxy.
+inline constexpr int kAgentGatewayCheckPort = 8081;
+inline constexpr int kAgentKubeProxyPort = 8082;
 
 // Throws byoc::Error kInvalid "kube_agent_invalid" (field named) for an
 // empty or blank image, a URL that is not https:// (or holds a comma, which

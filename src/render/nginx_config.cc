@@ -62,6 +62,8 @@ void check_gateway(const NginxSupportGateway& g, const NginxEndpointConfig& c) {
   require_absolute_path(g.ca_file, "support_gateway.ca_file");
   require_absolute_path(g.crl_file, "support_gateway.crl_file");
   require_host_port(g.check_address, "support_gateway.check_address");
+  if (!g.kube_proxy_address.empty()) require_host_port(g.kube_proxy_address, "support_gateway.kube_proxy_address");
+  if (g.kube_read_timeout_seconds < 1) throw invalid("support_gateway.kube_read_timeout_seconds", "must be >= 1");
   require_sha256_hex(g.check_key, "support_gateway.check_key");
   require_identifier(g.service, "support_gateway.service");
   require_identifier(g.clickhouse_user, "support_gateway.clickhouse_user");
@@ -190,6 +192,31 @@ void emit_gateway_http(std::string& out, const NginxEndpointConfig& c) {
   emit(out, "  }}");
 }
 
+// The Kubernetes API, read-only, for kubernetes-readonly grants: the agent's
+// proxy decides every request itself (grant, scope, what the read-only role
+// allows) and audits it, so no auth_request here. It hears only what it
+// needs: its key, the certificate's verification and serial, and what the
+// client accepts; never the client's Authorization or Impersonate-* headers.
+void emit_kube_location(std::string& out, const NginxSupportGateway& g) {
+  emit(out, "    location /k8s/ {{");
+  emit(out, "      proxy_pass http://{}/;", g.kube_proxy_address);
+  emit(out, "      proxy_pass_request_headers off;");
+  emit(out, "      proxy_set_header Host $proxy_host;");
+  emit(out, "      proxy_set_header X-Byoc-Check-Key {};", g.check_key);
+  emit(out, "      proxy_set_header X-Byoc-Verify $ssl_client_verify;");
+  emit(out, "      proxy_set_header X-Byoc-Serial $ssl_client_serial;");
+  emit(out, "      proxy_set_header Accept $http_accept;");
+  emit(out, "      proxy_set_header Accept-Encoding $http_accept_encoding;");
+  // A body would be a write: the proxy refuses it, and it never needs one.
+  emit(out, "      proxy_pass_request_body off;");
+  emit(out, "      proxy_set_header Content-Length \"\";");
+  emit(out, "      proxy_http_version 1.1;");
+  emit(out, "      proxy_buffering off;");
+  emit(out, "      proxy_connect_timeout 5s;");
+  emit(out, "      proxy_read_timeout {}s;", g.kube_read_timeout_seconds);
+  emit(out, "    }}");
+}
+
 void emit_gateway_server(std::string& out, const NginxEndpointConfig& c) {
   const NginxSupportGateway& g = *c.support_gateway;
   emit(out, "  server {{");
@@ -242,6 +269,7 @@ void emit_gateway_server(std::string& out, const NginxEndpointConfig& c) {
        "      return 503 '{{\"error\":{{\"code\":\"check_unavailable\",\"message\":\"the agent of the "
        "environment did not answer the gateway check: nothing is admitted\",\"field\":\"\"}}}}';");
   emit(out, "    }}");
+  if (!g.kube_proxy_address.empty()) emit_kube_location(out, g);
   // Everything, /ping included, goes through the check.
   emit(out, "    location / {{");
   emit(out, "      auth_request /.byoc/support-check;");

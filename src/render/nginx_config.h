@@ -58,6 +58,13 @@ struct NginxSupportGateway {
   int keepalive_timeout_seconds = 30;
   // Requests of one certificate in flight at once (limit_conn; more get 429).
   int max_requests_in_flight = 4;  // 0: no keep-alive
+  // "HOST:PORT" of the agent's kubernetes-readonly proxy (HTTP), where
+  // requests under /k8s/ go, prefix removed (agent/kube_support_proxy.h);
+  // "" when the environment has no Kubernetes API to reach (the local
+  // runtime): /k8s/ is then ClickHouse's like any other path.
+  std::string kube_proxy_address;
+  // The longest a Kubernetes answer streams (a watch, logs -f).
+  int kube_read_timeout_seconds = 1800;
 };
 
 struct NginxEndpointConfig {

@@ -152,7 +152,7 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       60s))
       << environment();
   auto objects = cluster->objects();
-  ASSERT_EQ(objects.size(), 6u);
+  ASSERT_EQ(objects.size(), 12u);  // with the kubernetes runtime's RBAC and the agent's Service
   json deployment = objects["/apis/apps/v1/namespaces/byoc-system/deployments/byoc-agent"];
   json secret = objects["/api/v1/namespaces/byoc-system/secrets/byoc-agent-join"];
   EXPECT_EQ(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/byoc/agent:1.0");

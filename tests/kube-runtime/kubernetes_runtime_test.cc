@@ -439,24 +439,30 @@ TEST_F(KubernetesRuntimeTest, AWatchEndingInGoneIsFollowedByAListAndNothingIsMis
         as_event ? CannedResponse{200, {{"Content-Type", "application/json"}},
                                   json({{"type", "ERROR"}, {"object", gone}}).dump() + "\n"}
                  : status_answer(410, "Expired", "too old resource version");
+    const size_t from = api.requests().size();
     for (const char* plural : {"/statefulsets?", "/deployments?", "/pods?", "/services?"})
       api.fail_next([plural](const RecordedRequest& r) {
         return r.target.find(plural) != std::string::npos && r.target.find("watch=1") != std::string::npos;
       }, answer);
-    const size_t from = api.requests().size();
     const std::string host = as_event ? "lb-one.example" : "lb-two.example";
     roll_out("orders", 1, 1, host);
     // Seen after each informer's watch met the 410 and it listed again.
+    auto relisted = [&] {
+      std::set<std::string> lists;
+      auto requests = api.requests();
+      for (size_t i = from; i < requests.size(); ++i)
+        if (requests[i].target.find("?limit=500") != std::string::npos) lists.insert(addressed(requests[i]));
+      return lists;
+    };
     ASSERT_TRUE(eventually([&] {
       auto s = status_of(*runtime, "orders");
-      return s && s->endpoint == "https://" + host + ":443" && s->replicas[0].state == ReplicaState::kRunning;
+      return s && s->endpoint == "https://" + host + ":443" && s->replicas[0].state == ReplicaState::kRunning &&
+             relisted().size() == 4;
     }, std::chrono::seconds(10)));
-    auto requests = api.requests();
-    std::set<std::string> relisted;
-    for (size_t i = from; i < requests.size(); ++i)
-      if (requests[i].target.find("?limit=500") != std::string::npos) relisted.insert(addressed(requests[i]));
-    EXPECT_TRUE(relisted.count("GET /api/v1/namespaces/byoc-services/pods"));
-    EXPECT_TRUE(relisted.count("GET /api/v1/namespaces/byoc-services/services"));
+    EXPECT_EQ(relisted(), (std::set<std::string>{"GET /api/v1/namespaces/byoc-services/pods",
+                                                 "GET /api/v1/namespaces/byoc-services/services",
+                                                 "GET /apis/apps/v1/namespaces/byoc-services/deployments",
+                                                 "GET /apis/apps/v1/namespaces/byoc-services/statefulsets"}));
   }
 }
 

@@ -41,13 +41,45 @@ TEST(AgentObjects, KindsInApplyOrderAndAllAddressable) {
   for (const auto& o : objects) {
     kinds.push_back(o["kind"]);
     EXPECT_NO_THROW(object_path(ref_of(o))) << o["kind"];
-    if (o["kind"] != "Namespace") {
+    if (o["kind"] == "Role" || o["kind"] == "RoleBinding") {
+      EXPECT_EQ(o["metadata"]["namespace"], "byoc-services");  // where the runtime works
+    } else if (o["kind"] != "Namespace") {
       EXPECT_EQ(o["metadata"]["namespace"], "byoc-system");
     }
   }
-  EXPECT_EQ(kinds, (std::vector<std::string>{"Namespace", "ServiceAccount", "Role", "RoleBinding", "Secret",
-                                             "Deployment"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"Namespace", "Namespace", "ServiceAccount", "Role", "RoleBinding",
+                                             "Service", "Secret", "Deployment"}));
   EXPECT_EQ(objects[0]["metadata"]["name"], "byoc-system");
+  EXPECT_EQ(objects[1]["metadata"]["name"], "byoc-services");
+}
+
+TEST(AgentObjects, TheKubernetesRuntimeAddsTheReadOnlySupportRbacAndNothingBroader) {
+  auto in = install();
+  in.runtime = "kubernetes";
+  auto objects = render_agent_objects(in);
+  std::vector<std::string> names;
+  for (const auto& o : objects)
+    if (o["kind"] == "ClusterRole" || o["kind"] == "ClusterRoleBinding")
+      names.push_back(o["kind"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
+  EXPECT_EQ(names, (std::vector<std::string>{"ClusterRole/byoc-support-readonly", "ClusterRoleBinding/byoc-support-readonly",
+                                             "ClusterRole/byoc-agent-impersonate",
+                                             "ClusterRoleBinding/byoc-agent-impersonate"}));
+  // Impersonation is the agent's, by its service account.
+  for (const auto& o : objects)
+    if (o["kind"] == "ClusterRoleBinding" && o["metadata"]["name"] == "byoc-agent-impersonate") {
+      EXPECT_EQ(o["subjects"],
+                json::array({{{"kind", "ServiceAccount"}, {"name", "byoc-agent"}, {"namespace", "byoc-system"}}}));
+    }
+  // The gateways reach the agent's check and proxy through its Service.
+  const json& service = find(objects, "Service");
+  EXPECT_EQ(service["spec"]["ports"][0]["port"], kAgentGatewayCheckPort);
+  EXPECT_EQ(service["spec"]["ports"][1]["port"], kAgentKubeProxyPort);
+  EXPECT_EQ(service["spec"]["selector"], find(objects, "Deployment")["spec"]["selector"]["matchLabels"]);
+  std::vector<std::string> args = agent_container(objects)["args"];
+  EXPECT_EQ(args.back(), "kubernetes");
+
+  in.services_namespace = in.namespace_name;
+  EXPECT_EQ(testing::error_code([&] { render_agent_objects(in); }), "kube_agent_invalid");
 }
 
 TEST(AgentObjects, EveryObjectAndThePodAreLabelled) {
@@ -111,7 +143,7 @@ TEST(AgentObjects, CommandLineIsTheAgents) {
   EXPECT_TRUE(below_mount);
 }
 
-TEST(AgentObjects, RbacIsLeastPrivilegeInItsOwnNamespace) {
+TEST(AgentObjects, RbacIsLeastPrivilegeInTheServicesNamespace) {
   auto objects = render_agent_objects(install());
   for (const auto& o : objects) {
     EXPECT_NE(o["kind"], "ClusterRole");
@@ -129,8 +161,11 @@ TEST(AgentObjects, RbacIsLeastPrivilegeInItsOwnNamespace) {
       EXPECT_TRUE(verb != "escalate" && verb != "bind" && verb != "impersonate") << rule.dump();
     for (const auto& r : rule["resources"]) resources.insert(r);
   }
-  EXPECT_EQ(resources, (std::set<std::string>{"pods", "services", "configmaps", "secrets", "statefulsets",
-                                              "deployments", "poddisruptionbudgets"}));
+  EXPECT_EQ(resources, (std::set<std::string>{"pods", "persistentvolumeclaims", "services", "configmaps", "secrets",
+                                              "statefulsets", "deployments", "poddisruptionbudgets", "networkpolicies",
+                                              "jobs"}));
+  for (const auto& rule : role["rules"])
+    if (rule["resources"][0] == "pods") EXPECT_EQ(rule["verbs"], json({"get", "list", "watch"}));  // reads them only
   const json& binding = find(objects, "RoleBinding");
   EXPECT_EQ(binding["roleRef"], json({{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "byoc-agent"}}));
   EXPECT_EQ(binding["subjects"],

@@ -464,6 +464,28 @@ TEST(NginxSupportGateway, IPv6CheckAddressAndNoKeepAlive) {
   EXPECT_THAT(server, HasSubstr("keepalive_timeout 0s;"));
 }
 
+TEST(NginxSupportGateway, KubernetesRequestsGoToTheAgentsProxyWithoutTheClientsIdentity) {
+  NginxEndpointConfig c = endpoint_with_gateway();
+  EXPECT_THAT(gateway_server(render_nginx_config(c)), Not(HasSubstr("/k8s/")));  // no Kubernetes API here
+  c.support_gateway->kube_proxy_address = "127.0.0.1:17002";
+  c.support_gateway->kube_read_timeout_seconds = 900;
+  std::string server = gateway_server(render_nginx_config(c));
+  std::string k8s = block(server, "    location /k8s/ {");
+  EXPECT_THAT(k8s, HasSubstr("proxy_pass http://127.0.0.1:17002/;"));  // the prefix goes
+  EXPECT_THAT(k8s, HasSubstr("proxy_pass_request_headers off;"));        // Authorization, Impersonate-* stay behind
+  EXPECT_THAT(k8s, HasSubstr("proxy_set_header X-Byoc-Check-Key " + std::string(64, 'c') + ";"));
+  EXPECT_THAT(k8s, HasSubstr("proxy_set_header X-Byoc-Verify $ssl_client_verify;"));
+  EXPECT_THAT(k8s, HasSubstr("proxy_set_header X-Byoc-Serial $ssl_client_serial;"));
+  EXPECT_THAT(k8s, HasSubstr("proxy_pass_request_body off;"));
+  EXPECT_THAT(k8s, HasSubstr("proxy_buffering off;"));  // watches stream
+  EXPECT_THAT(k8s, HasSubstr("proxy_read_timeout 900s;"));
+  EXPECT_THAT(k8s, Not(HasSubstr("X-ClickHouse")));
+  EXPECT_THAT(k8s, Not(HasSubstr("auth_request")));  // the proxy decides and audits
+  // The same server: client certificates, the CRL, the TLS refusals.
+  EXPECT_THAT(server, HasSubstr("ssl_verify_client on;"));
+  EXPECT_THAT(server, HasSubstr("error_page 495 496 = @support_refused;"));
+}
+
 TEST(NginxSupportGateway, RefusesBadGatewayInputs) {
   using Mutate = std::function<void(NginxEndpointConfig&)>;
   std::vector<std::pair<std::string, Mutate>> cases = {
@@ -484,6 +506,10 @@ TEST(NginxSupportGateway, RefusesBadGatewayInputs) {
       {"support_gateway.check_address", [](auto& c) { c.support_gateway->check_address = "::1:80"; }},
       {"support_gateway.check_address",
        [](auto& c) { c.support_gateway->check_address = "127.0.0.1:80/check;"; }},
+      {"support_gateway.kube_proxy_address", [](auto& c) { c.support_gateway->kube_proxy_address = "10.0.0.9"; }},
+      {"support_gateway.kube_proxy_address",
+       [](auto& c) { c.support_gateway->kube_proxy_address = "10.0.0.9:8082/; evil"; }},
+      {"support_gateway.kube_read_timeout_seconds", [](auto& c) { c.support_gateway->kube_read_timeout_seconds = 0; }},
       {"support_gateway.check_key", [](auto& c) { c.support_gateway->check_key = "abc"; }},
       {"support_gateway.check_key", [](auto& c) { c.support_gateway->check_key = std::string(64, 'C'); }},
       {"support_gateway.service", [](auto& c) { c.support_gateway->service = "a b"; }},

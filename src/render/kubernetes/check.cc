@@ -89,6 +89,9 @@ void check_options(const KubernetesOptions& o) {
   const SupportGatewayOptions& g = o.support_gateway;
   if (!g.check_address.empty() && !matches(g.check_address, R"([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?:\d{1,5})"))
     throw invalid("support_gateway.check_address", "must be HOST:PORT");
+  if (!g.kube_proxy_address.empty() &&
+      !matches(g.kube_proxy_address, R"([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?:\d{1,5})"))
+    throw invalid("support_gateway.kube_proxy_address", "must be HOST:PORT");
   if (g.ca_pem.empty() != g.crl_pem.empty())
     throw invalid("support_gateway.crl_pem", "the support CA and its CRL come together");
   for (const auto& [field, pem] : {std::pair{"support_gateway.ca_pem", &g.ca_pem}, {"support_gateway.crl_pem", &g.crl_pem}})

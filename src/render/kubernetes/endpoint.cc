@@ -34,6 +34,7 @@ constexpr const char* kSupportPasswordEnv = "BYOC_SUPPORT_PASSWORD";
 // then swapped (addresses of TEST-NET-1, RFC 5737; hex of no known secret).
 constexpr std::string_view kUpstreamMark = "192.0.2.80:";
 constexpr std::string_view kCheckMark = "192.0.2.1:9";
+constexpr std::string_view kKubeProxyMark = "192.0.2.2:9";
 constexpr const char* kSupportSourceMark = "127.0.0.3";
 const std::string kCheckKeyMark(64, 'c');
 const std::string kSupportKeyMark(64, 'd');
@@ -43,6 +44,12 @@ std::string check_address(const Env& env) {
   const SupportGatewayOptions& g = env.options.support_gateway;
   if (!g.check_address.empty()) return g.check_address;
   return env.service_host_in(kube::kAgentName, env.options.agent_namespace) + ":" + std::to_string(kGatewayCheckPort);
+}
+
+std::string kube_proxy_address(const Env& env) {
+  const SupportGatewayOptions& g = env.options.support_gateway;
+  if (!g.kube_proxy_address.empty()) return g.kube_proxy_address;
+  return env.service_host_in(kube::kAgentName, env.options.agent_namespace) + ":" + std::to_string(kKubeProxyPort);
 }
 
 std::string nginx_template(const Env& env, const model::DesiredService& s) {
@@ -70,6 +77,7 @@ std::string nginx_template(const Env& env, const model::DesiredService& s) {
     g.ca_file = std::string(kSupportDir) + "ca.pem";
     g.crl_file = std::string(kSupportDir) + "crl.pem";
     g.check_address = std::string(kCheckMark);
+    g.kube_proxy_address = std::string(kKubeProxyMark);
     g.check_key = kCheckKeyMark;
     g.service = s.name;
     g.clickhouse_key = kSupportKeyMark;
@@ -82,7 +90,8 @@ std::string nginx_template(const Env& env, const model::DesiredService& s) {
   replace_exactly(text, kUpstreamMark, env.service_host(clickhouse_service_name(s.name)) + ":", gateway ? 3 : 2);
   if (gateway) {
     replace_exactly(text, "http://" + std::string(kCheckMark), "http://" + check_address(env), 2);
-    replace_exactly(text, " " + kCheckKeyMark + ";", std::string(" ${") + kCheckKeyEnv + "};", 2);
+    replace_exactly(text, "http://" + std::string(kKubeProxyMark) + "/", "http://" + kube_proxy_address(env) + "/", 1);
+    replace_exactly(text, " " + kCheckKeyMark + ";", std::string(" ${") + kCheckKeyEnv + "};", 3);
     replace_exactly(text, " " + kSupportKeyMark + ";", std::string(" ${") + kSupportPasswordEnv + "};", 1);
     replace_exactly(text, std::string("      proxy_bind ") + kSupportSourceMark + ";\n", "", 1);
   }

@@ -47,6 +47,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "kube/agent_objects.h"
+
 namespace byoc::model {
 struct DesiredState;
 struct DesiredService;
@@ -67,6 +69,10 @@ struct SupportGatewayOptions {
   // HOST:PORT of the agent's gateway check; "" is
   // byoc-agent.<agent namespace>.svc.<cluster domain>:8081.
   std::string check_address;
+  // HOST:PORT of the agent's kubernetes-readonly proxy, which the gateway
+  // fronts under /k8s/; "" is byoc-agent.<agent namespace>.svc.<cluster
+  // domain>:8082.
+  std::string kube_proxy_address;
 };
 
 struct KubernetesOptions {
@@ -155,7 +161,9 @@ inline constexpr const char* kSupportPasswordKey = "support-password";
 std::string tls_secret_name(const std::string& service);  // kubernetes.io/tls: tls.crt, tls.key
 inline constexpr const char* kGatewayCheckSecret = "byoc-support-gateway";
 inline constexpr const char* kGatewayCheckKey = "check-key";  // 64 lowercase hex
-inline constexpr int kGatewayCheckPort = 8081;
+inline constexpr int kGatewayCheckPort = kube::kAgentGatewayCheckPort;
+// The agent's kubernetes-readonly proxy, where the gateways send /k8s/.
+inline constexpr int kKubeProxyPort = kube::kAgentKubeProxyPort;
 
 // A Secret the runtime makes (credentials_secret_name, tls_secret_name,
 // kGatewayCheckSecret), labelled as the rendered objects of `service` are

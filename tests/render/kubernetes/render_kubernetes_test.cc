@@ -259,7 +259,9 @@ TEST(RenderKubernetes, InternalPasswordsComeFromTheEnvironment) {
   EXPECT_EQ(env[1]["valueFrom"]["secretKeyRef"], json({{"name", "orders-credentials"}, {"key", "cluster-password"}}));
   EXPECT_EQ(env[2]["valueFrom"]["secretKeyRef"], json({{"name", "orders-credentials"}, {"key", "support-password"}}));
   const std::string nginx = find(items, "ConfigMap", "orders-endpoint")["data"]["nginx.conf.template"];
-  EXPECT_EQ(count(nginx, "X-Byoc-Check-Key ${BYOC_CHECK_KEY};"), 2);
+  EXPECT_EQ(count(nginx, "X-Byoc-Check-Key ${BYOC_CHECK_KEY};"), 3);  // the check twice, the Kubernetes proxy
+  // kubernetes-readonly: /k8s/ goes to the agent's proxy, which decides.
+  EXPECT_THAT(nginx, HasSubstr("location /k8s/ {\n      proxy_pass http://byoc-agent.byoc-system.svc.cluster.local:8082/;"));
   EXPECT_EQ(count(nginx, "X-ClickHouse-Key ${BYOC_SUPPORT_PASSWORD};"), 1);
   EXPECT_EQ(count(nginx, "orders-clickhouse.byoc-services.svc.cluster.local:"), 3);
   EXPECT_THAT(nginx, HasSubstr("proxy_pass http://byoc-agent.byoc-system.svc.cluster.local:8081/check;"));

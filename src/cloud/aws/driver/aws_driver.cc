@@ -173,6 +173,7 @@ void AwsDriver::install_agent(const model::Environment& environment, const std::
   install.namespace_name = kAgentNamespace;
   install.environment_id = environment.id;
   install.image = options_.agent_image;
+  install.runtime = "kubernetes";  // the services run in the environment's cluster
   if (options_.plane_urls) install.server_urls = options_.plane_urls();
   install.join_token = "not-yet";  // the objects before the Secret don't hold it
   std::vector<json> objects = kube::render_agent_objects(install);
