@@ -521,6 +521,15 @@ TEST(KubernetesRuntimeOptions, SettingsAreCheckedAndAKubeconfigIsRead) {
   EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"bogus", "1"}}, &clock); }), "invalid_runtime_option");
   EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"namespace", ""}}, &clock); }), "invalid_runtime_option");
   EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({{"context", "x"}}, &clock); }), "invalid_runtime_option");
+  // Values the renderer would refuse at every apply are refused at once, before any file is read.
+  EXPECT_NE(error_message([&] { agent::check_kubernetes_runtime_settings({{"namespace", "Not_A_Label"}}); })
+                .find("--runtime-option namespace:"),
+            std::string::npos);
+  EXPECT_EQ(error_code([&] { agent::check_kubernetes_runtime_settings({{"storage-class", "a b"}}); }),
+            "invalid_runtime_option");
+  EXPECT_EQ(error_code([&] { agent::check_kubernetes_runtime_settings({{"namespace", "byoc-system"}}); }),
+            "invalid_runtime_option");  // the agent's own: it would deny the agent's ingress
+  EXPECT_NO_THROW(agent::check_kubernetes_runtime_settings({{"kubeconfig", "/nonexistent"}, {"registry", "r.example/ch"}}));
   // Outside a cluster, without a kubeconfig.
   if (!std::getenv("KUBERNETES_SERVICE_HOST"))
     EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({}, &clock); }), "kube_not_in_cluster");

@@ -1,7 +1,5 @@
 #include "agent/runtimes/registry.h"
 
-#include <algorithm>
-
 #include "agent/runtimes/kubernetes/kubernetes_runtime.h"
 #include "agent/runtimes/local/local_runtime.h"
 #include "base/error.h"
@@ -20,13 +18,10 @@ void check_runtime_name(const std::string& name) {
 
 void check_runtime_settings(const std::string& name, const std::map<std::string, std::string>& settings) {
   check_runtime_name(name);
-  const std::vector<std::string> none;
-  const auto& keys = name == "kubernetes" ? kubernetes_runtime_option_keys() : none;
+  if (name == "kubernetes") return check_kubernetes_runtime_settings(settings);
   for (const auto& [key, value] : settings)
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw Error::Invalid("invalid_runtime_option",
-                           "--runtime-option " + key + ": the " + name + " runtime takes no such option",
-                           "runtime-option");
+    throw Error::Invalid("invalid_runtime_option",
+                         "--runtime-option " + key + ": the " + name + " runtime takes no options", "runtime-option");
 }
 
 RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& context) {

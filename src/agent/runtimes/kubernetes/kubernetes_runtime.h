@@ -81,5 +81,8 @@ std::unique_ptr<Runtime> make_kubernetes_runtime(const KubernetesRuntimeOptions&
 KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, std::string>& settings,
                                                     const Clock* clock);
 const std::vector<std::string>& kubernetes_runtime_option_keys();
+// The same checks without reading a kubeconfig or the service account:
+// what the agent says before it joins.
+void check_kubernetes_runtime_settings(const std::map<std::string, std::string>& settings);
 
 }  // namespace byoc::agent

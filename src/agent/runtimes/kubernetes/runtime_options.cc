@@ -5,6 +5,7 @@
 #include "agent/runtimes/kubernetes/kubernetes_runtime.h"
 #include "base/error.h"
 #include "kube/cluster_config.h"
+#include "model/protocol.h"
 
 namespace byoc::agent {
 namespace {
@@ -30,8 +31,15 @@ const std::vector<std::string>& kubernetes_runtime_option_keys() {
   return keys;
 }
 
-KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, std::string>& settings,
-                                                    const Clock* clock) {
+namespace {
+
+std::string setting_of(const std::map<std::string, std::string>& settings, const char* key) {
+  auto it = settings.find(key);
+  return it == settings.end() ? std::string() : it->second;
+}
+
+// Everything but where the API server is: checked, without reading a file.
+KubernetesRuntimeOptions checked_settings(const std::map<std::string, std::string>& settings) {
   const auto& keys = kubernetes_runtime_option_keys();
   for (const auto& [key, value] : settings) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
@@ -41,14 +49,10 @@ KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, 
     }
     if (value.empty()) throw bad(key, "needs a value");
   }
-  auto setting = [&](const char* key) {
-    auto it = settings.find(key);
-    return it == settings.end() ? std::string() : it->second;
-  };
-  // The values first: a bad one is said before any file is read.
+  auto setting = [&](const char* key) { return setting_of(settings, key); };
   KubernetesRuntimeOptions o;
-  o.clock = clock;
   if (std::string v = setting("namespace"); !v.empty()) o.render.namespace_name = v;
+  if (std::string v = setting("agent-namespace"); !v.empty()) o.render.agent_namespace = v;
   if (std::string v = setting("cluster-domain"); !v.empty()) o.render.cluster_domain = v;
   if (std::string v = setting("registry"); !v.empty()) o.render.registry = v;
   if (std::string v = setting("storage-class"); !v.empty()) o.render.storage_class = v;
@@ -58,19 +62,41 @@ KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, 
     o.render.clickhouse_volume_gib = gibibytes("clickhouse-volume-gib", v);
   if (std::string v = setting("zookeeper-volume-gib"); !v.empty())
     o.render.zookeeper_volume_gib = gibibytes("zookeeper-volume-gib", v);
-  const bool kubeconfig = !setting("kubeconfig").empty();
-  if (!kubeconfig && !setting("context").empty())
+  if (setting("kubeconfig").empty() && !setting("context").empty())
     throw bad("context", "names a context of a kubeconfig: give kubeconfig too");
-  if (kubeconfig) {
+  // What the renderer would refuse at every apply, refused now.
+  model::DesiredState nothing;
+  nothing.environment_id = "check";
+  try {
+    render::kubernetes::check_desired_state(nothing, o.render);
+  } catch (const Error& e) {
+    std::string key = e.field();
+    std::replace(key.begin(), key.end(), '_', '-');
+    throw bad(key, e.what());
+  }
+  return o;
+}
+
+}  // namespace
+
+void check_kubernetes_runtime_settings(const std::map<std::string, std::string>& settings) {
+  checked_settings(settings);
+}
+
+KubernetesRuntimeOptions kubernetes_runtime_options(const std::map<std::string, std::string>& settings,
+                                                    const Clock* clock) {
+  KubernetesRuntimeOptions o = checked_settings(settings);
+  o.clock = clock;
+  auto setting = [&](const char* key) { return setting_of(settings, key); };
+  if (!setting("kubeconfig").empty()) {
     o.client = kube::kubeconfig_config(setting("kubeconfig"), setting("context")).client;
   } else {
     kube::InClusterSources sources;
     sources.clock = clock;
     o.client = kube::in_cluster_config(sources);
     // In the cluster, the agent's own namespace is its service account's.
-    o.render.agent_namespace = kube::in_cluster_namespace(sources);
+    if (setting("agent-namespace").empty()) o.render.agent_namespace = kube::in_cluster_namespace(sources);
   }
-  if (std::string v = setting("agent-namespace"); !v.empty()) o.render.agent_namespace = v;
   o.client.field_manager = "byoc";
   return o;
 }
