@@ -109,10 +109,10 @@ TEST_F(AwsTemplatesCliTest, InfraBadInputIsOneLine) {
   expect_one_error_line(run_cli(bad_nat));
   expect_one_error_line(run_cli({"aws", "infra-template", "--name", "prod"}));
   auto one_node = infra_args();
-  one_node.insert(one_node.end(), {"--max-nodes", "1"});
+  one_node.insert(one_node.end(), {"--max-nodes", "2"});
   r = run_cli(one_node);
   expect_one_error_line(r);
-  EXPECT_NE(r.err.find("2 to 100"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 to 100"), std::string::npos) << r.err;
   auto no_id = infra_args();
   no_id.erase(no_id.end() - 4, no_id.end());  // --environment-id and --account
   expect_one_error_line(run_cli(no_id));

@@ -614,7 +614,12 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       }
       const bool graviton = type.substr(0, type.find('.')).find('g', 1) != std::string::npos;
       EXPECT_EQ(p["AmiType"], graviton ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD") << type;
-      if (p["Labels"]["byoc.io/role"] == "system") continue;
+      if (p["Labels"]["byoc.io/role"] == "system") {
+        // Room for the ZooKeeper ensemble, a member per node.
+        EXPECT_EQ(p["ScalingConfig"]["MinSize"], 3);
+        EXPECT_EQ(p["ScalingConfig"]["DesiredSize"], 3);
+        continue;
+      }
       ++clickhouse;
       // The nodes carry the node group a replica profile of the type selects.
       EXPECT_EQ(p["Labels"][std::string(plan::kNodeGroupLabel)], plan::node_group_name(type)) << type;
@@ -686,7 +691,7 @@ TEST(InfraTemplate, RefusesBadOptions) {
   EXPECT_EQ(with([](auto& o) { o.endpoint_principals = {"*"}; }), "endpoint_principals");
   EXPECT_EQ(with([](auto& o) { o.eks_version = "latest"; }), "eks_version");
   // The system group starts with 2 nodes: a maximum of 1 can't hold them.
-  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 1; }), "max_nodes");
+  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 2; }), "max_nodes");  // the system group needs 3
   EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 101; }), "max_nodes");
   EXPECT_EQ(with([](auto& o) { o.environment_id = ""; }), "environment_id");
   EXPECT_EQ(with([](auto& o) { o.environment_id = "Env_1"; }), "environment_id");

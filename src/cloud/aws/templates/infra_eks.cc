@@ -120,10 +120,12 @@ void add_cluster(Document& doc) {
         {"AccessConfig", {{"AuthenticationMode", "API"}, {"BootstrapClusterCreatorAdminPermissions", true}}},
         {"Tags", cfn::tags(infra_cluster_name(o.name))}}}};
 
-  // The agent, gateway and monitoring run on the system group; ClickHouse
-  // runs on the tainted groups, one per instance type, scaled from zero.
+  // The agent, the endpoints and the ZooKeeper ensemble run on the system
+  // group: three nodes, one per ensemble member (each on a node of its own,
+  // so losing one keeps the quorum). ClickHouse runs on the tainted groups,
+  // one per instance type, scaled from zero.
   const std::string& system_type = o.instance_types.front();
-  r["SystemNodegroup"] = nodegroup(doc, "system", system_type, 1, 2,
+  r["SystemNodegroup"] = nodegroup(doc, "system", system_type, 3, 3,
                                    {{"byoc.io/role", "system"}, {"byoc.io/instance-type", system_type}}, json::array());
   for (const auto& type : o.instance_types) {
     json taints = json::array({{{"Key", "byoc.io/clickhouse"}, {"Value", "true"}, {"Effect", "NO_SCHEDULE"}}});

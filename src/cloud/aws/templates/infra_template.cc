@@ -70,11 +70,11 @@ void check_options(const InfraOptions& o) {
     if (!seen.insert(t).second)
       throw Error::Invalid("invalid_instance_types", t + " is listed twice", "instance_types");
   }
-  // The system group starts with 2 nodes, which its maximum must admit.
-  if (o.max_nodes_per_group < 2 || o.max_nodes_per_group > 100)
+  // The system group starts with 3 nodes, which its maximum must admit.
+  if (o.max_nodes_per_group < 3 || o.max_nodes_per_group > 100)
     throw Error::Invalid("invalid_max_nodes",
                          "--max-nodes is " + std::to_string(o.max_nodes_per_group) +
-                             ": a node group's maximum is 2 to 100 (the system group starts with 2 nodes)",
+                             ": a node group's maximum is 3 to 100 (the system group starts with 3 nodes)",
                          "max_nodes");
   static const std::regex principal(R"(arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))");
   for (const auto& p : o.endpoint_principals)

@@ -64,7 +64,7 @@ struct InfraOptions {
   bool private_api = false;
   ExistingVpc existing;
   std::vector<std::string> instance_types = {"m6i.xlarge"};
-  int max_nodes_per_group = 6;  // 2 to 100 (the system group starts with 2)
+  int max_nodes_per_group = 6;  // 3 to 100 (the system group starts with 3)
   // IAM principals (ARNs) allowed to connect to the endpoint service.
   std::vector<std::string> endpoint_principals;
   // Routes to a peer VPC (parameters PeerVpcCidr, PeeringConnectionId);
