@@ -23,6 +23,20 @@ std::string format_policy_event(int64_t unix_millis, const std::string& environm
   return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string format_kube_request_event(int64_t unix_millis, const std::string& environment_id,
+                                      const model::KubeRequest& k) {
+  nlohmann::ordered_json entry = {{"type", "kube_request"},   {"time_ms", unix_millis},
+                                  {"environment", environment_id}, {"request", k.request_id},
+                                  {"serial", k.serial},           {"verb", k.verb},
+                                  {"api_group", k.api_group},     {"resource", k.resource},
+                                  {"subresource", k.subresource}, {"namespace", k.namespace_name},
+                                  {"name", k.name},               {"path", k.path},
+                                  {"decision", k.decision},       {"status", k.status},
+                                  {"count", k.count},             {"first", k.first},
+                                  {"last", k.last},               {"seq", k.seq}};
+  return entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string format_cloud_access_event(int64_t unix_millis, const std::string& environment_id,
                                       const nlohmann::json& event) {
   nlohmann::ordered_json entry = {{"type", "cloud_access"}, {"time_ms", unix_millis}, {"environment", environment_id},

@@ -35,6 +35,13 @@ std::string format_policy_event(int64_t unix_millis, const std::string& environm
 std::string format_gateway_denial_event(int64_t unix_millis, const std::string& environment_id,
                                         const model::GatewayDenial& denial);
 
+// The entry for Kubernetes API requests of a kubernetes-readonly grant (as
+// the environment's agent reported them: what was asked as the API server's
+// authorizer names it, the decision and status, how many, when) — never a
+// body, a header or a query value.
+std::string format_kube_request_event(int64_t unix_millis, const std::string& environment_id,
+                                      const model::KubeRequest& request);
+
 // The entry for the plane reaching into the customer's environment through
 // its cloud (installing the agent through the EKS API, say): `event` holds
 // what was done there and as whom.

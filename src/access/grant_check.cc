@@ -1,5 +1,6 @@
 #include "access/grant_check.h"
 
+#include <algorithm>
 #include <set>
 
 #include "access/access_request.h"
@@ -25,8 +26,12 @@ std::string approval_text_of(const model::DesiredGrant& g, const std::string& en
 
 std::string grant_refusal(const model::DesiredGrant& g, const GrantRules& rules, const std::string& environment_id,
                           int64_t now) {
-  if (g.scope != model::kScopeClickhouseSystem) return "scope_unsupported";
+  auto listed = [&](const std::vector<std::string>& scopes) {
+    return std::find(scopes.begin(), scopes.end(), g.scope) != scopes.end();
+  };
+  if (!listed(rules.served_scopes)) return "scope_unsupported";
   if (!rules.support_access) return "support_access_off";
+  if (!listed(rules.allowed_scopes)) return "scope_not_allowed";
   if (g.not_after <= now) return "grant_expired";
   // Approved before its review deadline, and not for a window that opens later.
   if (g.not_before > g.approve_before || g.not_before > now + kClockSkew) return "grant_expired";

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "access/signed_note.h"
+#include "model/access.h"
 #include "model/protocol.h"
 
 namespace byoc::access {
@@ -26,6 +27,12 @@ struct GrantRules {
   bool require_customer_approval = false;
   std::vector<note::Verifier> customer_keys;
   int64_t max_grant_seconds = 8 * 3600;
+  // What the environment can serve (kubernetes-readonly needs a Kubernetes
+  // API): a grant of another scope is scope_unsupported.
+  std::vector<std::string> served_scopes = {model::kScopeClickhouseSystem};
+  // What the customer allows (policy.json support_access_scopes): a grant of
+  // another scope is scope_not_allowed.
+  std::vector<std::string> allowed_scopes = {model::kScopeClickhouseSystem};
 };
 
 std::string grant_refusal(const model::DesiredGrant& grant, const GrantRules& rules,

@@ -22,10 +22,18 @@ using namespace std::chrono_literals;
 namespace {
 // Intervals per report: well inside the protocol's limit, oldest first.
 constexpr size_t kUsagePerReport = 1000;
-// Between two syncs ended early to report gateway refusals.
+// Between two syncs ended early to report gateway refusals or Kubernetes requests.
 constexpr std::chrono::seconds kDenialReportPause{1};
 // After a failed certificate renewal (the certificate has days left).
 constexpr std::chrono::seconds kRenewalRetry{300};
+// What the environment can reach for an engineer: ClickHouse's system
+// tables always, the Kubernetes API where the services run on one.
+std::vector<std::string> served_scopes(const AgentConfig& config) {
+  std::vector<std::string> scopes = {model::kScopeClickhouseSystem};
+  if (config.gateway.kubernetes_api) scopes.push_back(model::kScopeKubernetesReadonly);
+  return scopes;
+}
+
 }  // namespace
 
 Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime> runtime, const Clock& clock,
@@ -37,8 +45,8 @@ Agent::Agent(AgentConfig config, AgentIdentity identity, std::unique_ptr<Runtime
       clock_(clock),
       servers_(config_.server_urls, config_.state_dir / layout::kServers, std::random_device{}()),
       applier_(*runtime_, config_.state_dir, config_.scope),
-      support_(config_.state_dir, identity_.environment_id, clock),
-      gateway_(config_.state_dir, support_, clock),
+      support_(config_.state_dir, identity_.environment_id, clock, served_scopes(config_)),
+      gateway_(config_.state_dir, support_, clock, config_.gateway),
       audit_(config_.state_dir, identity_.environment_id),
       meter_(clock),
       ledger_(config_.state_dir / layout::kUsage, clock) {
@@ -114,10 +122,11 @@ void Agent::supervise_loop() {
     } catch (const std::exception& e) {
       spdlog::error("supervision failed: {}", e.what());
     }
-    // Refusals of an engineer's certificate go on the record promptly: they
-    // end a held sync, at most once a second whatever their rate. The others
-    // (no certificate, a stranger's) wait for the next regular sync.
-    if (gateway_.denials().has_unreported_named() &&
+    // Refusals of an engineer's certificate and an engineer's Kubernetes
+    // requests go on the record promptly: they end a held sync, at most once
+    // a second whatever their rate. The others (no certificate, a
+    // stranger's) wait for the next regular sync.
+    if ((gateway_.denials().has_unreported_named() || gateway_.kube_requests().has_unreported()) &&
         clock_.monotonic_time() - denials_woke_ >= kDenialReportPause) {
       denials_woke_ = clock_.monotonic_time();
       std::lock_guard lock(reported_mutex_);
@@ -182,6 +191,11 @@ model::SyncRequest Agent::build_report(int64_t seq) {
   } catch (const std::exception& e) {
     spdlog::error("cannot record gateway refusals: {}", e.what());  // they stay pending in memory
   }
+  try {
+    report.kube_requests = gateway_.kube_requests().pending(model::kMaxKubeRequests);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot record Kubernetes requests: {}", e.what());  // they stay pending in memory
+  }
   report.known_audit_size = static_cast<int64_t>(audit_.kept_size());
   if (!audit_.consistent() || audit_.kept_size() > 0) report.status.audit = audit_.consistent() ? "consistent" : "inconsistent";
   if (desired_) report.status.services = reported_services(*desired_, observed, applier_.outcomes());
@@ -218,6 +232,7 @@ void Agent::sync_loop() {
       if (servers_.update(answer.servers)) client.emplace(servers_.current(), identity_, &cancel_sync_);
       ledger_.acknowledge(answer.usage_acked_seq);
       gateway_.denials().acknowledge(answer.denials_acked_seq);
+      gateway_.kube_requests().acknowledge(answer.kube_requests_acked_seq);
       if (answer.audit) {
         audit_.offer_key(answer.audit->key);
         audit_.accept(answer.audit->checkpoint, answer.audit->consistency);

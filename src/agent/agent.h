@@ -51,6 +51,9 @@ struct AgentConfig {
   std::vector<std::string> server_urls;
   EnvironmentScope scope;           // where cluster hosts may live
   std::string environment_ca_pem;   // public certificate, reported in every status
+  // Where the support gateways reach the agent, and the Kubernetes API they
+  // front (the runtime's: runtimes/registry.h RuntimeChoice).
+  GatewayListening gateway;
   std::chrono::milliseconds usage_sample_period{2000};
   std::chrono::milliseconds supervise_period{200};
   // While a service converges (PROVISIONING), supervision — which drives a

@@ -83,6 +83,13 @@ int run_agent(const AgentOptions& options) {
   context.settings = opts.runtime_settings;
   RuntimeChoice runtime = make_runtime(opts.runtime, context);
   config.scope = runtime.scope;
+  // Where the runtime's gateways reach the agent (a cluster's through the
+  // agent's Service, on fixed ports; the local runtime's nginx is told
+  // whichever port was free) and what the kubernetes-readonly scope fronts.
+  config.gateway.host = runtime.gateway_listen_host;
+  config.gateway.check_port = runtime.gateway_check_port;
+  config.gateway.kube_proxy_port = runtime.kube_proxy_port;
+  config.gateway.kubernetes_api = runtime.kubernetes_api;
   Agent agent(config, std::move(identity), std::move(runtime.runtime), clock, g_stop);
   agent.run();
   std::error_code ec;

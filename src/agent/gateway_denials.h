@@ -4,14 +4,11 @@
 // record() adds one refusal to an in-memory aggregate keyed by (service,
 // reason, serial) with a count and the first and last time (Unix seconds
 // from the Clock). pending() numbers what was aggregated since the last
-// call, one model::GatewayDenial per key, with a persistent seq, like
-// UsageLedger: one file written atomically (0600) holds the next seq and
-// every entry the plane hasn't acknowledged, saved before pending() returns,
-// so a seq is never reused across restarts and a retried report carries the
-// same seqs (the plane appends each (environment, seq) once). A fresh ledger
-// starts its seqs at the clock's Unix milliseconds, so an agent whose state
-// was lost doesn't reuse its predecessor's seqs. Refusals recorded but not
-// yet numbered when the agent dies are lost (at most one sync interval).
+// call, one model::GatewayDenial per key, with a persistent seq
+// (numbered_ledger.h: saved before pending() returns, a fresh ledger's seqs
+// start at the clock's milliseconds, a corrupt file is set aside). Refusals
+// recorded but not yet numbered when the agent dies are lost (at most one
+// sync interval).
 //
 // Bounds, so that a flood of refusals (each TLS failure may show a new
 // serial, which the client chooses) costs bounded memory and disk:
@@ -20,17 +17,12 @@
 //    (service, reason, "") — counted, its serial not kept; a new key without
 //    a serial once kMaxKeys are held is dropped, counted in dropped() and
 //    logged as a warning at the next pending(). Services are the gateway's
-//    own (only our nginx knows the check key) and there are 8 reasons, so
-//    nothing is dropped unless more than kFoldRoom / 8 services see refusals
+//    own (only our nginx knows the check key) and there are 9 reasons, so
+//    nothing is dropped unless more than kFoldRoom / 9 services see refusals
 //    of every kind within one sync interval;
 //  - the unacknowledged list holds at most kMaxPending entries: beyond it
 //    the oldest are dropped (never merged: a seq, once reported, must keep
 //    its content), with a warning and dropped() counting their refusals.
-//
-// A file that cannot be read or parsed is logged as an error, moved aside
-// to <file>.corrupt and a fresh ledger started (unlike UsageLedger, which
-// refuses to start: an unreadable refusal count must not keep the agent,
-// and so every service's management, down).
 //
 // Threading: record() and has_unreported() may be called from any thread
 // (the gateway check's); pending(), acknowledge() and the readers from one
@@ -40,12 +32,11 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <map>
-#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "agent/numbered_ledger.h"
 #include "base/clock.h"
 #include "model/protocol.h"
 
@@ -69,7 +60,7 @@ class GatewayDenials {
 
   // Whether refusals were recorded since the last pending() (cheap: the
   // sync loop may report early when this turns true).
-  bool has_unreported() const { return unreported_.load(std::memory_order_relaxed); }
+  bool has_unreported() const { return ledger_.has_unreported(); }
   // The same for refusals that name a certificate (its serial kept): an
   // engineer's, worth an early report. Refusals of nobody in particular —
   // which anyone who can reach a gateway can cause at will — wait for the
@@ -89,33 +80,13 @@ class GatewayDenials {
   size_t pending_count() const;
   int64_t next_seq() const;
   // Refusals counted but lost to the bounds above, since this object was made.
-  int64_t dropped() const { return dropped_.load(); }
+  int64_t dropped() const { return ledger_.dropped(); }
 
  private:
   using Key = std::tuple<std::string, std::string, std::string>;  // service, reason, serial
-  struct Tally {
-    int64_t count = 0;
-    int64_t first = 0;
-    int64_t last = 0;
-  };
-  bool load();
-  void save_locked();
 
-  std::filesystem::path file_;
-  const Clock& clock_;
-  const size_t max_pending_;
-
-  mutable std::mutex aggregate_mutex_;  // guards aggregate_ and unlogged_drops_
-  std::map<Key, Tally> aggregate_;
-  int64_t unlogged_drops_ = 0;  // refusals dropped since the last warning
-  std::atomic<bool> unreported_{false};
   std::atomic<bool> unreported_named_{false};
-  std::atomic<int64_t> dropped_{0};
-
-  mutable std::mutex ledger_mutex_;  // guards next_seq_ and pending_; held while saving
-  int64_t next_seq_ = 1;
-  std::vector<model::GatewayDenial> pending_;  // seq order
-  bool unsaved_ = false;  // pending_ differs from the file (a failed write)
+  CountedLedger<Key, model::GatewayDenial> ledger_;
 };
 
 }  // namespace byoc::agent

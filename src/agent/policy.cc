@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -51,7 +52,8 @@ CustomerPolicy parse_customer_policy(std::string_view text, const std::string& s
   static const char* kFields[] = {"vendor_support_access",          "public_endpoint_allowed",
                                   "widest_allowlist_prefix_v4",     "widest_allowlist_prefix_v6",
                                   "vendor_may_reset_default_password", "require_customer_approval",
-                                  "customer_approver_keys",         "max_support_grant_seconds"};
+                                  "customer_approver_keys",         "max_support_grant_seconds",
+                                  "support_access_scopes"};
   for (const auto& [key, unused] : j.items()) {
     bool known = false;
     for (const char* f : kFields) known = known || key == f;
@@ -60,6 +62,19 @@ CustomerPolicy parse_customer_policy(std::string_view text, const std::string& s
   CustomerPolicy defaults;
   CustomerPolicy p;
   p.vendor_support_access = get_bool(source, j, "vendor_support_access", defaults.vendor_support_access);
+  if (auto it = j.find("support_access_scopes"); it != j.end()) {
+    const std::string want = "must be a list of clickhouse-system and/or kubernetes-readonly, each once";
+    if (!it->is_array() || it->empty() || it->size() > model::access_scopes().size())
+      invalid(source, "support_access_scopes", want);
+    p.support_access_scopes.clear();
+    for (const auto& scope : *it) {
+      if (!scope.is_string() || !model::is_access_scope(scope.get<std::string>()) ||
+          std::find(p.support_access_scopes.begin(), p.support_access_scopes.end(), scope.get<std::string>()) !=
+              p.support_access_scopes.end())
+        invalid(source, "support_access_scopes", want);
+      p.support_access_scopes.push_back(scope.get<std::string>());
+    }
+  }
   p.public_endpoint_allowed =
       get_bool(source, j, "public_endpoint_allowed", defaults.public_endpoint_allowed);
   p.widest_allowlist_prefix_v4 =
@@ -115,6 +130,7 @@ CustomerPolicy load_customer_policy(const fs::path& state_dir) {
 
 json to_json(const CustomerPolicy& p) {
   return {{"vendor_support_access", p.vendor_support_access},
+          {"support_access_scopes", p.support_access_scopes},
           {"public_endpoint_allowed", p.public_endpoint_allowed},
           {"widest_allowlist_prefix_v4", p.widest_allowlist_prefix_v4},
           {"widest_allowlist_prefix_v6", p.widest_allowlist_prefix_v6},

@@ -11,7 +11,9 @@
 //
 // Defaults, chosen so that an agent with no policy file is safe and useful:
 // vendor support access allowed (it is still readonly, logged, certificate-
-// only: invariants, not policy) for grants of up to 8 h, the vendor's
+// only: invariants, not policy) to ClickHouse's system tables only — the
+// Kubernetes API (kubernetes-readonly) only when the customer lists it, so
+// that no upgrade widens what an existing file allows — for grants of up to 8 h, the vendor's
 // record of reviews trusted (no customer approval required); public endpoints not allowed; the widest
 // allowlist entry is /8 for IPv4 (every RFC 1918 block and 127/8 fit) and /32
 // for IPv6 (a whole ISP allocation, wider than any one site's /48); the vendor
@@ -28,6 +30,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/state_layout.h"
+#include "model/access.h"
 
 namespace byoc::agent {
 
@@ -45,6 +48,9 @@ struct CustomerPolicy {
   bool require_customer_approval = false;
   std::vector<std::string> customer_approver_keys;  // C2SP verifier keys, NAME+HASH+BASE64 (at most 16)
   int64_t max_support_grant_seconds = 8 * 3600;     // 60 s to 7 days
+  // What support access may reach: model::access_scopes() entries, each
+  // once, at least one (to allow none, turn vendor_support_access off).
+  std::vector<std::string> support_access_scopes = {model::kScopeClickhouseSystem};
   bool operator==(const CustomerPolicy&) const = default;
 };
 

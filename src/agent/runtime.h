@@ -78,7 +78,10 @@ struct SupportGateway {
   bool enabled = false;
   std::string ca_pem;         // the support CA (public)
   std::string crl_pem;        // its current CRL (the agent refreshes it well before its next update)
-  std::string check_address;  // "127.0.0.1:PORT" of the agent's gateway check
+  // HOST:PORT of the agent's gateway check ("127.0.0.1:PORT"); "" when the
+  // agent listens on every address of its pod, where the runtime routes to
+  // it itself (the kubernetes runtime: its Service byoc-agent).
+  std::string check_address;
   // Sent with every check (nginx holds it in its 0600 config): other local
   // processes can reach the port but not pass for nginx.
   std::string check_key;

@@ -42,10 +42,12 @@ std::string common_name(const std::string& subject) {
 
 }  // namespace
 
-SupportAccess::SupportAccess(fs::path state_dir, std::string environment_id, const Clock& clock)
+SupportAccess::SupportAccess(fs::path state_dir, std::string environment_id, const Clock& clock,
+                             std::vector<std::string> served_scopes)
     : state_dir_(std::move(state_dir)),
       environment_id_(std::move(environment_id)),
       clock_(clock),
+      served_scopes_(std::move(served_scopes)),
       ca_(load_or_make_support_ca(state_dir_, environment_id_, clock)),
       ca_not_after_(crypto::inspect(ca_.cert_pem).not_after_unix) {
   auto saved = files::read_if_exists(state_dir_ / layout::kSupportGrants);
@@ -55,9 +57,11 @@ SupportAccess::SupportAccess(fs::path state_dir, std::string environment_id, con
     spdlog::error("ignoring an unreadable {}", layout::kSupportGrants);
     return;
   }
+  // A decision kept before scopes were (an older agent's) is clickhouse-system's: the only one then.
   for (const auto& [id, d] : j.items())
     decisions_[id] = {d.value("state", ""),       d.value("serial", ""),   d.value("certificate_pem", ""),
-                      d.value("reason", ""),      d.value("not_after", int64_t{0}), d.value("desired", true)};
+                      d.value("reason", ""),      d.value("not_after", int64_t{0}), d.value("desired", true),
+                      d.value("scope", std::string(model::kScopeClickhouseSystem))};
 }
 
 SupportAccess::Decision SupportAccess::issue(const model::DesiredGrant& grant) const {
@@ -71,7 +75,7 @@ SupportAccess::Decision SupportAccess::issue(const model::DesiredGrant& grant) c
   int64_t end = std::min(grant.not_after, ca_not_after_);
   spec.not_after = std::chrono::system_clock::from_time_t(end);
   std::string cert = crypto::sign_csr(ca_, grant.csr_pem, spec);
-  return {"issued", crypto::inspect(cert).serial_hex, cert, "", end, true};
+  return {"issued", crypto::inspect(cert).serial_hex, cert, "", end, true, grant.scope};
 }
 
 void SupportAccess::decide(const std::vector<model::DesiredGrant>& grants, const std::string& refusal) {
@@ -103,10 +107,12 @@ void SupportAccess::decide(const std::vector<model::DesiredGrant>& grants, const
       rules.require_customer_approval = policy->require_customer_approval;
       for (const auto& key : policy->customer_approver_keys) rules.customer_keys.push_back(access::note::parse_verifier(key));
       rules.max_grant_seconds = policy->max_support_grant_seconds;
+      rules.served_scopes = served_scopes_;
+      rules.allowed_scopes = policy->support_access_scopes;
       for (const auto& g : grants) {
         if (decisions_.count(g.request_id)) continue;
         std::string reason = refusal.empty() ? access::grant_refusal(g, rules, environment_id_, now) : refusal;
-        Decision d{"refused", "", "", reason, g.not_after, true};
+        Decision d{"refused", "", "", reason, g.not_after, true, g.scope};
         if (reason.empty()) {
           try {
             d = issue(g);
@@ -116,8 +122,8 @@ void SupportAccess::decide(const std::vector<model::DesiredGrant>& grants, const
           }
         }
         if (d.state == "issued")
-          spdlog::info("grant {}: issued certificate {} to {} until {}", g.request_id, d.serial, g.requester,
-                       format_rfc3339(d.not_after));
+          spdlog::info("grant {}: issued certificate {} ({}) to {} until {}", g.request_id, d.serial, g.scope,
+                       g.requester, format_rfc3339(d.not_after));
         else
           spdlog::warn("grant {}: refused ({})", g.request_id, d.reason);
         decisions_[g.request_id] = d;
@@ -131,8 +137,9 @@ void SupportAccess::decide(const std::vector<model::DesiredGrant>& grants, const
 void SupportAccess::save_locked() const {
   json j = json::object();
   for (const auto& [id, d] : decisions_)
-    j[id] = {{"state", d.state},         {"serial", d.serial},       {"certificate_pem", d.certificate_pem},
-             {"reason", d.reason},       {"not_after", d.not_after}, {"desired", d.desired}};
+    j[id] = {{"state", d.state},   {"serial", d.serial},       {"certificate_pem", d.certificate_pem},
+             {"reason", d.reason}, {"not_after", d.not_after}, {"desired", d.desired},
+             {"scope", d.scope}};
   files::write_atomic(state_dir_ / layout::kSupportGrants, j.dump(), 0600);
 }
 
@@ -154,12 +161,13 @@ std::vector<std::string> SupportAccess::revoked_serials() const {
   return out;
 }
 
-bool SupportAccess::granted(const std::string& serial) const {
+std::optional<ActiveGrant> SupportAccess::active_grant(const std::string& serial) const {
   std::lock_guard lock(mutex_);
   int64_t now = clock_.unix_seconds();
   for (const auto& [id, d] : decisions_)
-    if (d.state == "issued" && d.desired && normalized_serial(d.serial) == serial && now < d.not_after) return true;
-  return false;
+    if (d.state == "issued" && d.desired && normalized_serial(d.serial) == serial && now < d.not_after)
+      return ActiveGrant{id, d.scope, d.not_after};
+  return std::nullopt;
 }
 
 std::string SupportAccess::make_crl(TimePoint this_update, TimePoint next_update) const {
@@ -169,9 +177,14 @@ std::string SupportAccess::make_crl(TimePoint this_update, TimePoint next_update
 model::ReportedAccessPolicy SupportAccess::reported_policy() const {
   try {
     CustomerPolicy p = load_customer_policy(state_dir_);
-    return {p.vendor_support_access, p.require_customer_approval, p.max_support_grant_seconds};
+    std::vector<std::string> scopes;
+    for (const auto& scope : model::access_scopes())
+      if (std::count(served_scopes_.begin(), served_scopes_.end(), scope) &&
+          std::count(p.support_access_scopes.begin(), p.support_access_scopes.end(), scope))
+        scopes.push_back(scope);
+    return {p.vendor_support_access, p.require_customer_approval, p.max_support_grant_seconds, scopes};
   } catch (const std::exception&) {
-    return {false, true, 0};
+    return {false, true, 0, std::vector<std::string>{}};
   }
 }
 

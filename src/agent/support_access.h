@@ -11,7 +11,9 @@
 //
 // Certificates: subject CN = the engineer, O = the environment, OU = the
 // grant; EKU clientAuth only; NotBefore backdated 60 s; NotAfter the grant's
-// end, never beyond the CA's.
+// end, never beyond the CA's. Every scope's from the same CA: what a
+// certificate may reach is its grant's scope, which the gateways ask for
+// (active_grant()), never something the certificate says.
 //
 // Threading: decide() and the readers may be called from any thread.
 #pragma once
@@ -19,18 +21,32 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "model/access.h"
 #include "model/protocol.h"
 
 namespace byoc::agent {
 
+// The grant a certificate belongs to, while it is active.
+struct ActiveGrant {
+  std::string request_id;
+  std::string scope;      // model::access_scopes()
+  int64_t not_after = 0;  // Unix seconds: the certificate's end
+  bool operator==(const ActiveGrant&) const = default;
+};
+
 class SupportAccess {
  public:
-  SupportAccess(std::filesystem::path state_dir, std::string environment_id, const Clock& clock);
+  // `served_scopes`: what this environment can reach (kubernetes-readonly
+  // only with a Kubernetes API); a grant of another scope is refused
+  // (scope_unsupported) whatever policy.json allows.
+  SupportAccess(std::filesystem::path state_dir, std::string environment_id, const Clock& clock,
+                std::vector<std::string> served_scopes = {model::kScopeClickhouseSystem});
 
   const std::string& ca_pem() const { return ca_.cert_pem; }
 
@@ -45,15 +61,16 @@ class SupportAccess {
   // Serials (lowercase hex) of certificates issued for grants no longer in
   // the desired state that have not expired yet.
   std::vector<std::string> revoked_serials() const;
-  // Whether `serial` (normalized_serial(): lowercase, no leading zeros)
-  // belongs to an unexpired certificate of a grant in the desired state (the
-  // gateway's per-request check).
-  bool granted(const std::string& serial) const;
+  // The grant of `serial` (normalized_serial(): lowercase, no leading zeros)
+  // when it belongs to an unexpired certificate of a grant in the desired
+  // state (the gateways' per-request check); nullopt otherwise.
+  std::optional<ActiveGrant> active_grant(const std::string& serial) const;
   // A CRL of revoked_serials() signed by the support CA (whose key stays in
   // here), valid from `this_update` to `next_update`.
   std::string make_crl(TimePoint this_update, TimePoint next_update) const;
   // The access part of policy.json, for the report (support off while the
-  // file is invalid: nothing would be issued).
+  // file is invalid: nothing would be issued), with the scopes it allows
+  // that this environment serves.
   model::ReportedAccessPolicy reported_policy() const;
 
  private:
@@ -64,6 +81,7 @@ class SupportAccess {
     std::string reason;
     int64_t not_after = 0;
     bool desired = true;  // still in the desired state
+    std::string scope;
   };
   Decision issue(const model::DesiredGrant& grant) const;
   void save_locked() const;
@@ -71,6 +89,7 @@ class SupportAccess {
   std::filesystem::path state_dir_;
   std::string environment_id_;
   const Clock& clock_;
+  const std::vector<std::string> served_scopes_;
   crypto::KeyedCertificate ca_;
   int64_t ca_not_after_ = 0;
   mutable std::mutex mutex_;

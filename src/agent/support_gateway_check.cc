@@ -16,6 +16,7 @@
 #include "base/crypto.h"
 #include "base/error.h"
 #include "base/percent.h"
+#include "model/access.h"
 #include "model/validate.h"
 
 namespace byoc::agent {
@@ -88,7 +89,7 @@ bool uri_supplies_credentials(std::string_view uri) {
   }
 }
 
-GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const GatewayGranted& granted) {
+GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const GatewayGrantScope& grant_scope) {
   GatewayVerdict verdict;
   verdict.serial = normalized_serial(request.serial);
   std::string reason = verify_denial_reason(request.verify);
@@ -102,8 +103,11 @@ GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const G
   }
   if (reason.empty() && (request.credentials || uri_supplies_credentials(request.uri)))
     reason = "credentials_supplied";
-  if (reason.empty() && (verdict.serial.empty() || !granted || !granted(verdict.serial)))
-    reason = "grant_inactive";
+  if (reason.empty()) {
+    std::string scope = verdict.serial.empty() || !grant_scope ? "" : grant_scope(verdict.serial);
+    if (scope.empty()) reason = "grant_inactive";
+    else if (scope != model::kScopeClickhouseSystem) reason = "scope_mismatch";
+  }
   verdict.admit = reason.empty();
   verdict.reason = std::move(reason);
   return verdict;
@@ -116,6 +120,7 @@ std::string gateway_denial_message(const std::string& reason) {
   if (reason == "certificate_revoked") return "the client certificate is revoked";
   if (reason == "crl_stale") return "the gateway's revocation list is out of date: access waits for a new one";
   if (reason == "grant_inactive") return "no active support grant holds this certificate";
+  if (reason == "scope_mismatch") return "this certificate's grant does not reach ClickHouse (its scope is another)";
   if (reason == "credentials_supplied")
     return "support access authenticates by certificate alone: send no user, password or quota key";
   return "the client certificate is not one this environment's support CA issued";
@@ -146,7 +151,7 @@ class Session;
 // touches `sessions`, and stop() once that thread is joined.
 struct Shared {
   std::string key;
-  GatewayGranted granted;
+  GatewayGrantScope grant_scope;
   GatewayCheckServer::OnDenial on_denial;
   GatewayIssuedHere issued_here;
   GatewayCheckLimits limits;
@@ -248,7 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
       check.issued_here = pem && shared_->issued_here(*pem);
     }
 
-    GatewayVerdict verdict = judge_gateway_request(check, shared_->granted);
+    GatewayVerdict verdict = judge_gateway_request(check, shared_->grant_scope);
     keep_alive = req.keep_alive() && ++served_ < shared_->limits.max_requests_per_connection;
     if (verdict.admit) {
       Response res{bhttp::status::no_content, v};
@@ -351,20 +356,24 @@ struct GatewayCheckServer::Impl {
   }
 };
 
-GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGranted granted, OnDenial on_denial,
-                                       GatewayCheckLimits limits, uint16_t port, GatewayIssuedHere issued_here)
+GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGrantScope grant_scope, OnDenial on_denial,
+                                       GatewayCheckLimits limits, uint16_t port, GatewayIssuedHere issued_here,
+                                       const std::string& listen_host)
     : impl_(std::make_unique<Impl>()) {
   if (check_key.size() != 64 || check_key.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
     throw Error::Invalid("invalid_check_key", "the gateway check key must be 64 hex digits");
+  beast::error_code ec;
+  asio::ip::address address = asio::ip::make_address(listen_host, ec);
+  if (ec)
+    throw Error::Invalid("invalid_listen_host", "the gateway check listens on an IP address, not `" + listen_host + "`");
   auto& shared = *impl_->shared;
   shared.key = std::move(check_key);
-  shared.granted = std::move(granted);
+  shared.grant_scope = std::move(grant_scope);
   shared.on_denial = std::move(on_denial);
   shared.issued_here = std::move(issued_here);
   shared.limits = limits;
 
-  beast::error_code ec;
-  tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
+  tcp::endpoint endpoint(address, port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
@@ -372,8 +381,8 @@ GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGranted gra
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw Error::Unavailable("support gateway check: cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
-                             ec.message());
+    throw Error::Unavailable("support gateway check: cannot listen on " + listen_host + ":" + std::to_string(port) +
+                             ": " + ec.message());
   impl_->port = acceptor.local_endpoint().port();
   impl_->accept();
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });

@@ -1,8 +1,10 @@
 // The support gateway's check: nginx (HTTPS, `ssl_verify_client on` against
 // the environment's support CA and CRL) asks it, per request, whether to let
-// a support engineer's request through to ClickHouse.
+// a support engineer's request through to ClickHouse: only the certificate of
+// an active clickhouse-system grant is (a kubernetes-readonly one goes to
+// the Kubernetes API alone, kube_support_proxy.h).
 //
-// nginx sends, over loopback HTTP, `GET /check` (auth_request: admit or
+// nginx sends, over HTTP (loopback, or a cluster's network), `GET /check` (auth_request: admit or
 // refuse) or `GET /refused` (error_page for 495/496: the client certificate
 // failed TLS verification; always refused, only counted; HEAD is answered
 // like GET) with headers (nginx leaves out one whose value is empty: a
@@ -24,7 +26,7 @@
 // Nothing here logs a header value: the URI can hold SQL and passwords.
 //
 // Threading: the pure functions are thread-safe. GatewayCheckServer runs its
-// own I/O thread; `granted` and `on_denial` are called on it (keep them
+// own I/O thread; `grant_scope` and `on_denial` are called on it (keep them
 // short: they hold up every gateway request meanwhile).
 #pragma once
 
@@ -59,8 +61,9 @@ struct GatewayVerdict {
   std::string serial;  // normalized_serial() of the request's serial
 };
 
-// Is `serial` (normalized) a certificate of a grant active now?
-using GatewayGranted = std::function<bool(const std::string& serial)>;
+// The scope of the grant active now that `serial` (normalized) is a
+// certificate of; "" when none is.
+using GatewayGrantScope = std::function<std::string(const std::string& serial)>;
 // Did the support CA sign this certificate (PEM), whatever its validity?
 using GatewayIssuedHere = std::function<bool(const std::string& certificate_pem)>;
 
@@ -88,8 +91,9 @@ bool uri_supplies_credentials(std::string_view uri);
 // certificate_untrusted if verify claims SUCCESS; /check refuses any verify
 // but SUCCESS; a refused certificate the support CA did not sign is
 // certificate_untrusted without a serial), then credentials, then the grant (a certificate without a
-// usable serial is grant_inactive; `granted` gets the normalized serial).
-GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const GatewayGranted& granted);
+// usable serial is grant_inactive; `grant_scope` gets the normalized serial),
+// then its scope (clickhouse-system, else scope_mismatch).
+GatewayVerdict judge_gateway_request(const GatewayCheckRequest& request, const GatewayGrantScope& grant_scope);
 
 // A sentence for the 403 body.
 std::string gateway_denial_message(const std::string& reason);
@@ -110,13 +114,17 @@ class GatewayCheckServer {
   using OnDenial =
       std::function<void(const std::string& service, const std::string& reason, const std::string& serial)>;
 
-  // Listens on 127.0.0.1:`port` (0: any free port) and starts serving on its
-  // own thread. `check_key` must be 64 hex digits (else byoc::Error kInvalid);
-  // a port that can't be bound throws byoc::Error (kUnavailable).
-  // `issued_here` decides GatewayCheckRequest::issued_here from the
-  // X-Byoc-Certificate header (none: every refused certificate is a stranger's).
-  GatewayCheckServer(std::string check_key, GatewayGranted granted, OnDenial on_denial,
-                     GatewayCheckLimits limits = {}, uint16_t port = 0, GatewayIssuedHere issued_here = nullptr);
+  // Listens on `listen_host`:`port` (an IP address: loopback where the
+  // gateways run on this machine, every address where they run in other
+  // pods; port 0: any free port) and starts serving on its own thread.
+  // `check_key` must be 64 hex digits and `listen_host` an IP address (else
+  // byoc::Error kInvalid); a port that can't be bound throws byoc::Error
+  // (kUnavailable). `issued_here` decides GatewayCheckRequest::issued_here
+  // from the X-Byoc-Certificate header (none: every refused certificate is a
+  // stranger's).
+  GatewayCheckServer(std::string check_key, GatewayGrantScope grant_scope, OnDenial on_denial,
+                     GatewayCheckLimits limits = {}, uint16_t port = 0, GatewayIssuedHere issued_here = nullptr,
+                     const std::string& listen_host = "127.0.0.1");
   // stop().
   ~GatewayCheckServer();
   GatewayCheckServer(const GatewayCheckServer&) = delete;

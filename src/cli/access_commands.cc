@@ -1,10 +1,11 @@
-// `byoc access request|list|get|approve|deny|revoke|done|login|keygen`:
+// `byoc access request|list|get|approve|deny|revoke|done|login|query|kubeconfig|keygen`:
 // troubleshooting access to an environment. An operator asks (the CLI makes
 // a fresh key and sends only its CSR: the private key stays in
 // ~/.config/byoc/access/<id>.key, 0600), approvers and the environment's
 // customer review (a customer signs the grant with its own key,
 // --customer-key), and the requester collects the certificate the
-// environment's agent issues (`login`) into the same directory.
+// environment's agent issues (`login`) into the same directory — or, for a
+// kubernetes-readonly grant, a kubeconfig holding it (`kubeconfig`).
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "cli/endpoint_query.h"
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
+#include "cli/support_kubeconfig.h"
 
 namespace byoc::cli {
 using nlohmann::json;
@@ -72,6 +74,32 @@ std::string read_text_file(const std::string& path, const char* what) {
   auto text = files::read_if_exists(path);
   if (!text) throw Error::Invalid("not_found", std::string("cannot read ") + what + " " + path);
   return *text;
+}
+
+// The key `byoc access request` left for request `id`, and where.
+struct RequestKey {
+  fs::path dir;
+  fs::path file;
+  std::string pem;
+};
+RequestKey request_key(const EnvLookup& env, const std::string& id) {
+  RequestKey key{access_dir(env), access_dir(env) / (id + ".key"), ""};
+  auto pem = files::read_if_exists(key.file);
+  if (!pem)
+    throw Error::Invalid("no_key", "no key for access request " + id + " in " + key.file.string() +
+                                       ": the certificate is useless without it (request again)");
+  key.pem = *pem;
+  return key;
+}
+
+// The certificate of a certificate answer, which must be for `key` (from `key_file`).
+std::string issued_certificate(const json& issued, const std::string& key, const fs::path& key_file) {
+  std::string certificate = cell(issued, "certificate");
+  if (certificate.empty()) throw Error::Internal("the server's answer carries no certificate");
+  if (!crypto::certificate_matches_key(certificate, key))
+    throw Error::Invalid("wrong_certificate",
+                         "the certificate the server gave is not for the key in " + key_file.string());
+  return certificate;
 }
 
 std::string trim_right(std::string text) {
@@ -140,6 +168,11 @@ std::string render_access_request_list(const json& list) {
   return render_table({"ID", "STATE", "REQUESTER", "SCOPE", "DURATION", "CREATED", "REASON"}, rows);
 }
 
+// An id that names files on this machine (<id>.key, <id>.pem): checked before anything is read.
+void check_file_id(const std::string& id) {
+  if (!valid_access_request_id(id)) throw CLI::ValidationError("ID", "`" + id + "` is not an access request id");
+}
+
 void add_id_argument(CLI::App* sub, std::string& id) {
   sub->add_option("ID", id, "Access request id, as `byoc access list` shows it")->required();
 }
@@ -157,7 +190,10 @@ void add_request(CLI::App* access, CommandSet& commands) {
   auto* sub = access->add_subcommand(
       "request", "Ask for troubleshooting access to an environment (operators; the private key stays here)");
   sub->add_option("--env", f->environment, "The environment")->required();
-  sub->add_option("--scope", f->args.scope, "What to reach: clickhouse-system")->capture_default_str();
+  sub->add_option("--scope", f->args.scope,
+                  "What to reach: clickhouse-system (system tables) or kubernetes-readonly (the Kubernetes API, "
+                  "read-only)")
+      ->capture_default_str();
   sub->add_option("--reason", f->args.reason, "Why (shown to the reviewers, kept in the audit log)")->required();
   sub->add_option("--duration", f->duration, "How long the grant lasts: 90s, 45m, 2h, 1h30m or seconds")
       ->required();
@@ -320,12 +356,8 @@ void add_login(CLI::App* access, CommandSet& commands) {
   on_run(
       sub, commands,
       [f, &io = commands.io] {
-        fs::path dir = access_dir(io.env);
-        fs::path key_file = dir / (f->id + ".key");
-        auto key = files::read_if_exists(key_file);
-        if (!key)
-          throw Error::Invalid("no_key", "no key for access request " + f->id + " in " + key_file.string() +
-                                             ": the certificate is useless without it (request again)");
+        RequestKey key = request_key(io.env, f->id);
+        const fs::path& dir = key.dir;
         auto api = connect(io);
         MonotonicTime deadline = io.clock.monotonic_time() + std::chrono::seconds(f->timeout_seconds);
         std::string waiting;  // the server's last word on why not yet
@@ -346,11 +378,7 @@ void add_login(CLI::App* access, CommandSet& commands) {
                         "timed out after " + std::to_string(f->timeout_seconds) + "s: " + waiting);
           io.clock.sleep_until(std::min(deadline, now + kLoginPoll));
         }
-        std::string certificate = cell(issued, "certificate");
-        if (certificate.empty()) throw Error::Internal("the server's answer carries no certificate");
-        if (!crypto::certificate_matches_key(certificate, *key))
-          throw Error::Invalid("wrong_certificate",
-                               "the certificate the server gave is not for the key in " + key_file.string());
+        std::string certificate = issued_certificate(issued, key.pem, key.file);
         fs::path certificate_file = dir / (f->id + ".pem");
         fs::path ca_file = dir / (f->id + ".ca.pem");
         files::ensure_dir(dir, 0700);
@@ -358,7 +386,7 @@ void add_login(CLI::App* access, CommandSet& commands) {
         std::string ca = cell(issued, "ca");
         if (!ca.empty()) files::write_atomic(ca_file, ca, 0600);
         json result = {{"id", f->id},
-                       {"key", key_file.string()},
+                       {"key", key.file.string()},
                        {"certificate", certificate_file.string()},
                        {"ca", ca.empty() ? json(nullptr) : json(ca_file.string())},
                        {"gateway", cell(issued, "gateway")},
@@ -372,10 +400,7 @@ void add_login(CLI::App* access, CommandSet& commands) {
         });
         return 0;
       },
-      [f] {
-        if (!valid_access_request_id(f->id))
-          throw CLI::ValidationError("ID", "`" + f->id + "` is not an access request id");
-      });
+      [f] { check_file_id(f->id); });
 }
 
 // The gateway of `service` (empty: the first) in a certificate answer.
@@ -430,10 +455,56 @@ void add_query(CLI::App* access, CommandSet& commands) {
         io.out << r.body << std::flush;
         return 0;
       },
-      [f] {
-        if (!valid_access_request_id(f->id))
-          throw CLI::ValidationError("ID", "`" + f->id + "` is not an access request id");
-      });
+      [f] { check_file_id(f->id); });
+}
+
+void add_kubeconfig(CLI::App* access, CommandSet& commands) {
+  struct Flags : IdFlags {
+    std::string output;
+    bool force = false;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* sub = access->add_subcommand(
+      "kubeconfig", "Write a kubeconfig for an issued kubernetes-readonly grant: kubectl reads the environment's "
+                    "Kubernetes API through a support gateway (the requester)");
+  add_id_argument(sub, f->id);
+  sub->add_option("--output", f->output, "Write it to this file (0600; default: <ID>.kubeconfig beside the key)");
+  sub->add_flag("--force", f->force, "Replace the file if it exists");
+  on_run(
+      sub, commands,
+      [f, &io = commands.io] {
+        RequestKey key = request_key(io.env, f->id);
+        const fs::path& dir = key.dir;
+        auto api = connect(io);
+        json request = api->get(access_request_path(f->id));
+        if (cell(request, "scope") != model::kScopeKubernetesReadonly)
+          throw Error::Invalid("wrong_scope", "access request " + f->id + " is for " + cell(request, "scope") +
+                                                  ": a kubeconfig is for a kubernetes-readonly grant");
+        json issued;
+        try {
+          issued = api->get(access_request_path(f->id, "certificate"));
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::kGone && e.kind() != ErrorKind::kConflict) throw;
+          throw Error(e.kind(), e.code(), "cannot write a kubeconfig: " + std::string(e.what()), e.field());
+        }
+        std::string certificate = issued_certificate(issued, key.pem, key.file);
+        std::string ca = cell(issued, "ca");
+        if (ca.empty())
+          throw Error::Conflict("no_ca", "the environment's agent has not reported its CA: the gateway can't be verified");
+        std::string text = support_kubeconfig({f->id, cell(request, "environment"), pick_support_gateway(issued), ca,
+                                               certificate, key.pem})
+                               .dump(2) +
+                           "\n";
+        fs::path out = f->output.empty() ? dir / (f->id + ".kubeconfig") : fs::path(f->output);
+        if (f->output.empty()) files::ensure_dir(dir, 0700);
+        if (f->force) files::write_atomic(out, text, 0600);
+        else write_new_file(out, text, 0600);
+        io.out << out.string() << "\n" << std::flush;
+        io.err << "kubectl --kubeconfig " << out.string() << " get pods -A   # read-only, until "
+               << cell(issued, "not_after") << "\n";
+        return 0;
+      },
+      [f] { check_file_id(f->id); });
 }
 
 void add_keygen(CLI::App* access, CommandSet& commands) {
@@ -476,6 +547,7 @@ void add_access_commands(CLI::App& app, CommandSet& commands) {
   add_end(access, commands, "done", "End your own access request: the work is finished (the requester)");
   add_login(access, commands);
   add_query(access, commands);
+  add_kubeconfig(access, commands);
   add_keygen(access, commands);
 }
 

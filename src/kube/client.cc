@@ -202,6 +202,7 @@ http::Request Client::request(const std::string& method, const std::string& path
   request.body = body;
   request.timeout = config_.timeout;
   request.max_response_bytes = kMaxResponseBytes;
+  request.cancel = config_.cancel;
   request.headers = {{"Accept", "application/json"}, {"User-Agent", "byoc"}};
   if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
@@ -218,6 +219,7 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
   // True when one more attempt may come after `delay`; then it has waited.
   auto wait_for_retry = [&](int attempt, milliseconds delay, const std::string& why) {
     if (attempt >= limits.max_attempts || waited + delay > limits.max_total_wait) return false;
+    if (config_.cancel && config_.cancel->load()) return false;
     spdlog::warn("kubernetes {}: attempt {}: {}; retrying in {} ms", what, attempt, why, delay.count());
     config_.sleep(delay);
     waited += delay;
@@ -448,7 +450,7 @@ std::string Client::watch(const std::string& api_version, const std::string& kin
   WatchStream stream(api_version, kind, on_event);
   http::Request req = request("GET", path, "", "", token);
   req.timeout = std::chrono::duration_cast<milliseconds>(options.timeout) + milliseconds(15'000);
-  req.cancel = options.cancel;
+  req.cancel = options.cancel ? options.cancel : config_.cancel;
   req.on_body = [&stream](std::string_view piece) { return stream.take(piece); };
   http::Response response;
   try {
@@ -458,7 +460,7 @@ std::string Client::watch(const std::string& api_version, const std::string& kin
     if (stream.too_large())
       throw Error::Unavailable("kubernetes " + what + ": an event is larger than " + std::to_string(kMaxResponseBytes) +
                                " bytes");
-    const bool cancelled = options.cancel && options.cancel->load();
+    const bool cancelled = (options.cancel && options.cancel->load()) || (config_.cancel && config_.cancel->load());
     if (!stream.stopped() && !cancelled) throw Error::Unavailable("kubernetes " + what + ": " + redact(e.what(), tokens));
   }
   auto api_error = [&](int status, const std::string& reason, const std::string& detail) {

@@ -63,6 +63,9 @@ struct ClientConfig {
   std::function<void(std::chrono::milliseconds)> sleep;
   // Uniform in [0, 1): the backoff's jitter; random by default.
   std::function<double()> jitter;
+  // When set and it becomes true, a call in flight ends within ~100 ms
+  // (kUnavailable) and no retry is waited for: a stopping owner's way out.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // An answer of the API server other than success, after the retries it

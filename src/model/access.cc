@@ -1,5 +1,7 @@
 #include "model/access.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 
 namespace byoc::model {
@@ -21,6 +23,15 @@ json reviews_json(const std::vector<AccessReview>& reviews, bool api) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& access_scopes() {
+  static const std::vector<std::string> all = {kScopeClickhouseSystem, kScopeKubernetesReadonly};
+  return all;
+}
+
+bool is_access_scope(const std::string& scope) {
+  return std::find(access_scopes().begin(), access_scopes().end(), scope) != access_scopes().end();
+}
 
 bool access_state_final(const std::string& s) {
   return s == kAccessDenied || s == kAccessExpired || s == kAccessRefused || s == kAccessRevoked || s == kAccessDone;
@@ -61,7 +72,8 @@ json to_json(const AgentAccessPolicy& p) {
   return {{"reported", p.reported},
           {"support_access", p.support_access},
           {"customer_approval_required", p.customer_approval_required},
-          {"max_grant_seconds", p.max_grant_seconds}};
+          {"max_grant_seconds", p.max_grant_seconds},
+          {"scopes", p.scopes}};
 }
 
 json access_request_document(const AccessRequest& r) {

@@ -26,8 +26,15 @@ inline constexpr const char* kAccessRefused = "REFUSED";
 inline constexpr const char* kAccessRevoked = "REVOKED";
 inline constexpr const char* kAccessDone = "DONE";
 
-// The scopes a request may ask for.
+// The scopes a request may ask for: the `system` tables of the
+// environment's ClickHouse services through their support gateways, or the
+// environment's Kubernetes API, read-only, through the same gateways under
+// /k8s/ (docs/access.md).
 inline constexpr const char* kScopeClickhouseSystem = "clickhouse-system";
+inline constexpr const char* kScopeKubernetesReadonly = "kubernetes-readonly";
+// Both, in that order.
+const std::vector<std::string>& access_scopes();
+bool is_access_scope(const std::string& scope);
 
 bool access_state_final(const std::string& state);
 
@@ -46,10 +53,16 @@ struct AgentAccessPolicy {
   bool support_access = true;
   bool customer_approval_required = false;
   int64_t max_grant_seconds = 8 * 3600;
+  // The scopes the agent grants: those policy.json allows that the
+  // environment can serve (kubernetes-readonly needs a Kubernetes runtime).
+  // An agent of protocol 4 or older grants clickhouse-system alone.
+  std::vector<std::string> scopes = {kScopeClickhouseSystem};
   std::string support_ca_pem;   // the environment's support CA (public; its key never leaves the environment)
   // Every gateway refusal the agent numbered up to this seq is in the
   // environment's audit log (each seq goes in once).
   int64_t denials_seq = 0;
+  // The same for the Kubernetes API requests of kubernetes-readonly grants.
+  int64_t kube_requests_seq = 0;
   bool operator==(const AgentAccessPolicy&) const = default;
 };
 

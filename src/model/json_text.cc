@@ -125,6 +125,7 @@ void append_json(std::string& out, const Environment& e) {
     agent.field("customer_approval_required", e.agent_access.customer_approval_required);
     agent.field("max_grant_seconds", e.agent_access.max_grant_seconds);
     agent.field("reported", e.agent_access.reported);
+    agent.strings("scopes", e.agent_access.scopes);
     agent.field("support_access", e.agent_access.support_access);
   }
   o.field("applied_revision", e.applied_revision);

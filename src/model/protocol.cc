@@ -8,6 +8,7 @@
 
 #include "base/crypto.h"
 #include "base/error.h"
+#include "model/access.h"
 #include "model/validate.h"
 
 namespace byoc::model {
@@ -43,15 +44,23 @@ const std::vector<std::string>& grant_refusal_codes() {
   static const std::vector<std::string> all = {
       "support_access_off", "customer_approval_missing", "customer_approval_invalid", "duration_too_long",
       "approvals_missing",  "bad_csr",                   "grant_expired",             "scope_unsupported",
-      "audit_inconsistent"};
+      "audit_inconsistent", "scope_not_allowed"};
   return all;
 }
 
 const std::vector<std::string>& gateway_denial_codes() {
   static const std::vector<std::string> all = {
       "no_certificate",        "certificate_expired", "certificate_not_yet_valid", "certificate_revoked",
-      "certificate_untrusted", "crl_stale",           "grant_inactive",            "credentials_supplied"};
+      "certificate_untrusted", "crl_stale",           "grant_inactive",            "credentials_supplied",
+      "scope_mismatch"};
   return all;
+}
+
+bool is_kube_request_text(const std::string& text, size_t max) {
+  if (text.size() > max) return false;
+  for (unsigned char c : text)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
 }
 
 namespace {
@@ -198,6 +207,51 @@ SupportUser parse_support(const json& j, const std::string& path) {
   return s;
 }
 
+// A certificate serial as the gateways normalize it, or "".
+std::string checked_serial(const StrictObject& o, const std::string& key) {
+  std::string serial = o.string(key, 64);
+  static const std::regex normalized("[1-9a-f][0-9a-f]{0,63}");
+  if (!serial.empty() && !std::regex_match(serial, normalized))
+    throw Error::Invalid("invalid_value", "must be lowercase hex without leading zeros", o.field(key));
+  return serial;
+}
+
+KubeRequest parse_kube_request(const json& item, const std::string& path) {
+  StrictObject k(item, path,
+                 {"seq", "request_id", "serial", "verb", "api_group", "resource", "subresource", "namespace", "name",
+                  "path", "decision", "status", "count", "first", "last"});
+  auto text = [&](const char* key, size_t max) {
+    std::string value = k.string(key, max);
+    if (!is_kube_request_text(value, max))
+      throw Error::Invalid("invalid_value", "must be printable ASCII without spaces", k.field(key));
+    return value;
+  };
+  KubeRequest kr;
+  kr.seq = k.integer("seq", 0, 1, kMaxInt);
+  kr.request_id = k.string("request_id", 32);
+  static const std::regex id("acc-[0-9a-f]{16}");
+  if (!kr.request_id.empty() && !std::regex_match(kr.request_id, id))
+    throw Error::Invalid("invalid_value", "must be acc-<16 hex>", k.field("request_id"));
+  kr.serial = checked_serial(k, "serial");
+  kr.verb = text("verb", 32);
+  kr.api_group = text("api_group", kMaxKubeRequestText);
+  kr.resource = text("resource", kMaxKubeRequestText);
+  kr.subresource = text("subresource", kMaxKubeRequestText);
+  kr.namespace_name = text("namespace", kMaxKubeRequestText);
+  kr.name = text("name", kMaxKubeRequestText);
+  kr.path = text("path", kMaxKubeRequestPath);
+  kr.decision = k.string("decision", 64);
+  static const std::regex decision("[a-z_]{1,64}");
+  if (!std::regex_match(kr.decision, decision))
+    throw Error::Invalid("invalid_value", "must be a decision code", k.field("decision"));
+  kr.status = static_cast<int>(k.integer("status", 0, 0, 599));
+  kr.count = k.integer("count", 0, 1, kMaxInt);
+  kr.first = k.integer("first", 0, 0, kMaxInt);
+  kr.last = k.integer("last", 0, 0, kMaxInt);
+  if (kr.last < kr.first) throw Error::Invalid("invalid_value", "last before first", k.field("last"));
+  return kr;
+}
+
 RolloutRequest parse_rollout(const json& j, const std::string& path) {
   StrictObject o(j, path, {"id", "max_unavailable"});
   static const std::regex id("[A-Za-z0-9._-]{1,64}");
@@ -308,10 +362,13 @@ json to_json(const SyncRequest& r) {
                  {"environment_ca_pem", r.status.environment_ca_pem}};
   if (r.status.host)
     status["host"] = {{"cores", r.status.host->cores}, {"memory_mib", r.status.host->memory_mib}};
-  if (r.status.access)
+  if (r.status.access) {
     status["access"] = {{"support_access", r.status.access->support_access},
                         {"customer_approval_required", r.status.access->customer_approval_required},
                         {"max_grant_seconds", r.status.access->max_grant_seconds}};
+    if (r.status.access->scopes && r.protocol_version >= kKubernetesAccessProtocolVersion)
+      status["access"]["scopes"] = *r.status.access->scopes;
+  }
   if (!r.status.support_ca_pem.empty()) status["support_ca_pem"] = r.status.support_ca_pem;
   if (!r.status.audit.empty()) status["audit"] = r.status.audit;
   if (!r.status.grants.empty()) {
@@ -342,12 +399,33 @@ json to_json(const SyncRequest& r) {
                          {"last", d.last}});
     out["gateway_denials"] = denials;
   }
+  if (!r.kube_requests.empty() && r.protocol_version >= kKubernetesAccessProtocolVersion) {
+    json requests = json::array();
+    for (const auto& k : r.kube_requests)
+      requests.push_back({{"seq", k.seq},
+                          {"request_id", k.request_id},
+                          {"serial", k.serial},
+                          {"verb", k.verb},
+                          {"api_group", k.api_group},
+                          {"resource", k.resource},
+                          {"subresource", k.subresource},
+                          {"namespace", k.namespace_name},
+                          {"name", k.name},
+                          {"path", k.path},
+                          {"decision", k.decision},
+                          {"status", k.status},
+                          {"count", k.count},
+                          {"first", k.first},
+                          {"last", k.last}});
+    out["kube_requests"] = requests;
+  }
   return out;
 }
 
 json to_json(const SyncResponse& r) {
   json out = {{"revision", r.revision}, {"usage_acked_seq", r.usage_acked_seq}};
   if (r.denials_acked_seq > 0) out["denials_acked_seq"] = r.denials_acked_seq;
+  if (r.kube_requests_acked_seq > 0) out["kube_requests_acked_seq"] = r.kube_requests_acked_seq;
   if (r.desired) out["desired"] = to_json(*r.desired);
   if (!r.servers.empty()) out["servers"] = r.servers;
   if (r.audit) {
@@ -395,7 +473,7 @@ DesiredGrant parse_desired_grant(const json& item, const std::string& path) {
   static const std::regex id("acc-[0-9a-f]{16}");
   if (!std::regex_match(g.request_id, id)) throw Error::Invalid("invalid_value", "must be acc-<16 hex>", o.field("request_id"));
   g.requester = printable(o, "requester", 256);
-  g.scope = o.enumerated("scope", {"clickhouse-system"});
+  g.scope = o.enumerated("scope", access_scopes());
   g.csr_pem = o.string("csr_pem", 16384);
   if (g.csr_pem.find("-----BEGIN CERTIFICATE REQUEST-----") != 0)
     throw Error::Invalid("invalid_value", "must be one PEM certificate request", o.field("csr_pem"));
@@ -445,7 +523,8 @@ DesiredService parse_desired_service(const json& item, const std::string& path) 
 
 SyncRequest parse_sync_request(const json& j) {
   StrictObject o(j, "",
-                 {"protocol_version", "known_revision", "seq", "status", "usage", "known_audit_size", "gateway_denials"});
+                 {"protocol_version", "known_revision", "seq", "status", "usage", "known_audit_size", "gateway_denials",
+                  "kube_requests"});
   SyncRequest r;
   r.protocol_version = static_cast<int>(o.integer("protocol_version", 0, 0, 1000));
   if (r.protocol_version < kOldestProtocolVersion || r.protocol_version > kProtocolVersion)
@@ -465,10 +544,23 @@ SyncRequest parse_sync_request(const json& j) {
     r.status.environment_ca_pem = certificate(st, "environment_ca_pem");
     r.status.support_ca_pem = certificate(st, "support_ca_pem");
     if (const json* access = st.find("access")) {
-      StrictObject a(*access, st.field("access"), {"support_access", "customer_approval_required", "max_grant_seconds"});
+      StrictObject a(*access, st.field("access"),
+                     {"support_access", "customer_approval_required", "max_grant_seconds", "scopes"});
       r.status.access = ReportedAccessPolicy{a.boolean("support_access", true),
                                              a.boolean("customer_approval_required", true),
-                                             a.integer("max_grant_seconds", 0, 0, 365 * 24 * 3600)};
+                                             a.integer("max_grant_seconds", 0, 0, 365 * 24 * 3600),
+                                             std::nullopt};
+      if (a.find("scopes")) {
+        std::vector<std::string> scopes;
+        a.each("scopes", access_scopes().size(), [&](const json& scope, const std::string& path) {
+          if (!scope.is_string() || !is_access_scope(scope.get<std::string>()))
+            throw Error::Invalid("invalid_value", "not an access scope", path);
+          if (std::find(scopes.begin(), scopes.end(), scope.get<std::string>()) != scopes.end())
+            throw Error::Invalid("invalid_value", "listed twice", path);
+          scopes.push_back(scope.get<std::string>());
+        });
+        r.status.access->scopes = std::move(scopes);
+      }
     }
     st.each("grants", kMaxGrants, [&](const json& item, const std::string& path) {
       StrictObject g(item, path, {"request_id", "state", "serial", "certificate_pem", "reason"});
@@ -533,21 +625,23 @@ SyncRequest parse_sync_request(const json& j) {
     gd.seq = d.integer("seq", 0, 1, kMaxInt);
     gd.service = checked_name(d, "service");
     gd.reason = d.enumerated("reason", gateway_denial_codes());
-    gd.serial = d.string("serial", 64);
-    static const std::regex serial("[1-9a-f][0-9a-f]{0,63}");
-    if (!gd.serial.empty() && !std::regex_match(gd.serial, serial))
-      throw Error::Invalid("invalid_value", "must be lowercase hex without leading zeros", d.field("serial"));
+    gd.serial = checked_serial(d, "serial");
     gd.count = d.integer("count", 0, 1, kMaxInt);
     gd.first = d.integer("first", 0, 0, kMaxInt);
     gd.last = d.integer("last", 0, 0, kMaxInt);
     if (gd.last < gd.first) throw Error::Invalid("invalid_value", "last before first", d.field("last"));
     r.gateway_denials.push_back(std::move(gd));
   });
+  o.each("kube_requests", kMaxKubeRequests, [&](const json& item, const std::string& path) {
+    r.kube_requests.push_back(parse_kube_request(item, path));
+  });
   return r;
 }
 
 SyncResponse parse_sync_response(const json& j) {
-  StrictObject o(j, "", {"revision", "desired", "usage_acked_seq", "denials_acked_seq", "servers", "audit"});
+  StrictObject o(j, "",
+                 {"revision", "desired", "usage_acked_seq", "denials_acked_seq", "kube_requests_acked_seq", "servers",
+                  "audit"});
   SyncResponse r;
   if (const json* audit = o.find("audit")) {
     StrictObject a(*audit, "audit", {"key", "checkpoint", "consistency"});
@@ -562,6 +656,7 @@ SyncResponse parse_sync_response(const json& j) {
   r.revision = o.integer("revision", 0, 0, kMaxInt);
   r.usage_acked_seq = o.integer("usage_acked_seq", 0, 0, kMaxInt);
   r.denials_acked_seq = o.integer("denials_acked_seq", 0, 0, kMaxInt);
+  r.kube_requests_acked_seq = o.integer("kube_requests_acked_seq", 0, 0, kMaxInt);
   if (const json* d = o.find("desired")) r.desired = parse_desired_state(*d);
   r.servers = parse_plane_servers(o, "servers");
   return r;

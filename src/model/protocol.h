@@ -5,6 +5,7 @@
 // ever leaves the data plane, and no raw config ever enters it).
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,12 +23,18 @@ namespace byoc::model {
 // 3 added troubleshooting access: `grants` in the desired state, and the
 // agent's access policy, support CA and grant outcomes in its status. 4
 // added the support gateways: each service's `support_gateway` and the
-// `gateway_denials` up, `denials_acked_seq` down. A plane of protocol 3
-// refuses an agent of 4 outright (unsupported_protocol), never half-way:
-// planes are upgraded before their agents.
-inline constexpr int kProtocolVersion = 4;
+// `gateway_denials` up, `denials_acked_seq` down. 5 added the
+// kubernetes-readonly scope: grants of it down (an older agent's parser
+// refuses the scope, so it never hears of them), the scopes an agent grants
+// in its access policy, `kube_requests` up and `kube_requests_acked_seq`
+// down, and the refusal codes scope_not_allowed (grants) and scope_mismatch
+// (gateways). A plane of protocol N refuses an agent of N + 1 outright
+// (unsupported_protocol), never half-way: planes are upgraded before their
+// agents.
+inline constexpr int kProtocolVersion = 5;
 inline constexpr int kGrantsProtocolVersion = 3;
 inline constexpr int kGatewayProtocolVersion = 4;
+inline constexpr int kKubernetesAccessProtocolVersion = 5;
 inline constexpr int kOldestProtocolVersion = 1;
 
 // What the vendor's `support` ClickHouse user of a service would be. The
@@ -92,7 +99,7 @@ struct GrantReview {
 struct DesiredGrant {
   std::string request_id;  // acc-<16 hex>
   std::string requester;   // the engineer's subject
-  std::string scope;       // clickhouse-system
+  std::string scope;       // access_scopes() (model/access.h)
   std::string csr_pem;
   int64_t duration_seconds = 0;
   int64_t not_before = 0;  // Unix seconds
@@ -147,11 +154,16 @@ struct ReportedService {
 };
 
 // What the agent reports of the customer's policy.json that decides access
-// (booleans and a number only): a request shows what it will need.
+// (booleans, a number and scope names only): a request shows what it will
+// need, and one the agent would refuse is refused at once.
 struct ReportedAccessPolicy {
   bool support_access = true;
   bool customer_approval_required = false;
   int64_t max_grant_seconds = 0;
+  // The scopes it grants (access_scopes() entries, each once); none: an
+  // agent of protocol 4 or older, which grants clickhouse-system alone.
+  // Protocol 5 on.
+  std::optional<std::vector<std::string>> scopes;
   bool operator==(const ReportedAccessPolicy&) const = default;
 };
 
@@ -167,7 +179,7 @@ struct ReportedGrant {
 };
 // support_access_off customer_approval_missing customer_approval_invalid
 // duration_too_long approvals_missing bad_csr grant_expired scope_unsupported
-// audit_inconsistent
+// audit_inconsistent scope_not_allowed
 const std::vector<std::string>& grant_refusal_codes();
 
 struct AgentStatus {
@@ -216,9 +228,41 @@ struct GatewayDenial {
 };
 // no_certificate certificate_expired certificate_not_yet_valid
 // certificate_revoked certificate_untrusted crl_stale grant_inactive
-// credentials_supplied
+// credentials_supplied scope_mismatch (a kubernetes-readonly certificate
+// shown to ClickHouse)
 const std::vector<std::string>& gateway_denial_codes();
 inline constexpr size_t kMaxGatewayDenials = 1000;  // per report
+
+// Kubernetes API requests of kubernetes-readonly grants (allowed or refused
+// by the agent's support proxy), as the API server's authorizer names them —
+// never a body, a header or a query value — counted per distinct request and
+// numbered like gateway denials: the plane appends each seq to the
+// environment's audit log once. Text fields hold printable ASCII without
+// spaces (kube_request_text()), at most the bounds below.
+struct KubeRequest {
+  int64_t seq = 0;
+  std::string request_id;  // the grant's (acc-<16 hex>); "" when the certificate had none active
+  std::string serial;      // as GatewayDenial's; "" when no certificate was shown
+  std::string verb;        // RBAC verb, or the method in lower case ≤ 32
+  std::string api_group;   // ≤ 253
+  std::string resource;    // ≤ 253
+  std::string subresource;  // ≤ 253
+  std::string namespace_name;  // ≤ 253
+  std::string name;        // ≤ 253
+  std::string path;        // non-resource requests ("/version"), ≤ 1024
+  std::string decision;    // "allowed" or the refusal's code: [a-z_]{1,64}
+  int status = 0;          // the HTTP status answered (0-599; 0: none)
+  int64_t count = 0;
+  int64_t first = 0;       // Unix seconds of the first and last request counted
+  int64_t last = 0;
+  // Ordered, so that the agent can count them per distinct request.
+  auto operator<=>(const KubeRequest&) const = default;
+};
+inline constexpr size_t kMaxKubeRequests = 1000;  // per report
+inline constexpr size_t kMaxKubeRequestText = 253;
+inline constexpr size_t kMaxKubeRequestPath = 1024;
+// Whether `text` fits a KubeRequest text field of at most `max` bytes.
+bool is_kube_request_text(const std::string& text, size_t max);
 
 struct SyncRequest {
   int protocol_version = kProtocolVersion;
@@ -228,6 +272,7 @@ struct SyncRequest {
   AgentStatus status;
   std::vector<UsageInterval> usage;
   std::vector<GatewayDenial> gateway_denials;  // protocol 3 on
+  std::vector<KubeRequest> kube_requests;      // protocol 5 on
 };
 
 // The environment's audit log as the plane commits to it (protocol 3, with
@@ -246,6 +291,7 @@ struct SyncResponse {
   std::optional<AuditAnswer> audit;
   int64_t usage_acked_seq = 0;          // every interval with seq ≤ this is stored
   int64_t denials_acked_seq = 0;        // every gateway denial with seq ≤ this is in the audit log
+  int64_t kube_requests_acked_seq = 0;  // the same for kube requests (protocol 5)
   // The management plane's servers (https://HOST:PORT, at most
   // kMaxPlaneServers) an agent may fail over to; empty: unchanged.
   std::vector<std::string> servers;

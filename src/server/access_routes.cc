@@ -4,6 +4,7 @@
 // agent issues. Every change stores the request, writes its event to the
 // environment's audit log and, when a grant enters or leaves the desired
 // state, raises the environment's revision — all in one transaction.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "access/access_request.h"
@@ -103,8 +104,8 @@ HttpResponse create_request(ServerContext& ctx, HttpRequest& req) {
       json body = parse_json_body(req);
       model::check_object_fields(body, {"scope", "reason", "duration_seconds", "csr"}, {});
       std::string scope = model::get_string(body, "scope", "", true);
-      if (scope != model::kScopeClickhouseSystem)
-        throw Error::Invalid("unknown_scope", "scope must be clickhouse-system", "scope");
+      if (!model::is_access_scope(scope))
+        throw Error::Invalid("unknown_scope", "scope must be clickhouse-system or kubernetes-readonly", "scope");
       std::string reason = get_reason(body);
       if (!body.contains("duration_seconds"))
         throw Error::Invalid("required", "field is required", "duration_seconds");
@@ -136,6 +137,14 @@ HttpResponse create_request(ServerContext& ctx, HttpRequest& req) {
       if (env.agent_access.reported && !env.agent_access.support_access)
         throw Error::Conflict("support_access_off", "the customer has turned support access off for this environment",
                               "environment");
+      // The agent would refuse it: its runtime has no such thing to reach, or
+      // the customer's policy.json does not list the scope.
+      const auto& offered = env.agent_access.scopes;
+      if (env.agent_access.reported && std::find(offered.begin(), offered.end(), scope) == offered.end())
+        throw Error::Conflict("scope_not_allowed",
+                              "this environment's agent does not grant " + scope +
+                                  " (the customer's policy does not allow it, or nothing here serves it)",
+                              "scope");
       model::AccessRequest r;
       r.id = model::new_id("acc-");
       r.environment_id = env.id;
@@ -247,13 +256,15 @@ HttpResponse certificate(ServerContext& ctx, HttpRequest& req) {
                                                    : ": the environment's agent said " + r.refusal),
                             "state");
     auto env = tx.environments().by_id(r.environment_id);
-    // Every service's gateway (by name); `gateway` is the first, for the
+    // Every service's gateway (by name, with the service's state: a READY
+    // one is the likeliest to answer); `gateway` is the first, for the
     // common one-service environment. `ca` is what the gateways' server
     // certificates chain to (the environment CA); `support_ca` issued the
     // client certificate.
     json gateways = json::array();
     for (const auto& svc : tx.services().list(r.environment_id))
-      if (!svc.support_gateway.empty()) gateways.push_back({{"service", svc.name}, {"gateway", svc.support_gateway}});
+      if (!svc.support_gateway.empty())
+        gateways.push_back({{"service", svc.name}, {"gateway", svc.support_gateway}, {"state", svc.state}});
     out = {{"certificate", r.certificate_pem},
            {"ca", env ? env->ca_pem : ""},
            {"support_ca", env ? env->agent_access.support_ca_pem : ""},

@@ -57,8 +57,10 @@ std::string agent_certificate(ServerContext& ctx, const std::string& environment
 }
 
 // The grants an agent of `protocol` hears of: the approved and the active
-// ones (an active one it keeps valid; any it issued that is not here, it revokes).
-std::vector<model::DesiredGrant> desired_grants(store::Transaction& tx, const model::Environment& env) {
+// ones (an active one it keeps valid; any it issued that is not here, it
+// revokes) of the scopes its protocol knows — an older agent's parser refuses
+// a desired state naming another; such a grant waits for an upgraded agent.
+std::vector<model::DesiredGrant> desired_grants(store::Transaction& tx, const model::Environment& env, int protocol) {
   std::vector<model::DesiredGrant> out;
   // Active ones first: were the list ever cut, it must not drop a grant in use.
   for (const char* state : {model::kAccessActive, model::kAccessApproved}) {
@@ -67,6 +69,7 @@ std::vector<model::DesiredGrant> desired_grants(store::Transaction& tx, const mo
     filter.limit = static_cast<int64_t>(model::kMaxGrants);
     for (const auto& r : tx.access_requests().list(env.id, filter)) {
       if (out.size() == model::kMaxGrants) break;
+      if (r.scope != model::kScopeClickhouseSystem && protocol < model::kKubernetesAccessProtocolVersion) continue;
       model::DesiredGrant g{r.id,        r.requester,    r.scope,              r.csr_pem, r.duration_seconds,
                             r.not_before, r.not_after,    r.expires_at,         r.required_approvals, {},
                             r.customer_approval};
@@ -88,7 +91,7 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
                           s.allowed_ips, s.password_sha256_hex});
   }
-  if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env);
+  if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env, protocol);
   return d;
 }
 
@@ -104,6 +107,7 @@ bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Env
     reported.support_access = status.access->support_access;
     reported.customer_approval_required = status.access->customer_approval_required;
     reported.max_grant_seconds = status.access->max_grant_seconds;
+    reported.scopes = status.access->scopes.value_or(model::AgentAccessPolicy{}.scopes);
     if (reported != env.agent_access) {
       env.agent_access = reported;
       env_changed = true;
@@ -153,21 +157,23 @@ bool record_access_report(store::Transaction& tx, ServerContext& ctx, model::Env
   return env_changed;
 }
 
-// The refusals the environment's gateways counted, each numbered batch once
-// and in order, into its audit log. True when the environment changed.
-bool record_gateway_denials(store::Transaction& tx, ServerContext& ctx, model::Environment& env,
-                            std::vector<model::GatewayDenial> denials) {
-  if (!ctx.audit_logs || denials.empty()) return false;
-  std::sort(denials.begin(), denials.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
-  int64_t seen = env.agent_access.denials_seq;
-  for (const auto& d : denials) {
-    if (d.seq <= seen) continue;  // a retried report: already on the record
-    ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(env.id),
-                           access::format_gateway_denial_event(ctx.clock.unix_millis(), env.id, d));
-    seen = d.seq;
+// Numbered entries the agent reported (gateway refusals, Kubernetes API
+// requests), each seq once and in order, into the environment's audit log;
+// `appended` is the highest seq on the record. True when it moved.
+template <typename Entry, typename Format>
+bool append_numbered(store::Transaction& tx, ServerContext& ctx, const std::string& environment_id,
+                     std::vector<Entry> entries, int64_t& appended, Format format) {
+  if (!ctx.audit_logs || entries.empty()) return false;
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  int64_t seen = appended;
+  for (const auto& e : entries) {
+    if (e.seq <= seen) continue;  // a retried report: already on the record
+    ctx.audit_logs->append(tx, ctx.audit_logs->environment_log(environment_id),
+                           format(ctx.clock.unix_millis(), environment_id, e));
+    seen = e.seq;
   }
-  if (seen == env.agent_access.denials_seq) return false;
-  env.agent_access.denials_seq = seen;
+  if (seen == appended) return false;
+  appended = seen;
   return true;
 }
 
@@ -211,7 +217,12 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     env_changed = true;
   }
   env_changed = record_access_report(tx, ctx, *env, report.status, now) || env_changed;
-  env_changed = record_gateway_denials(tx, ctx, *env, report.gateway_denials) || env_changed;
+  env_changed = append_numbered(tx, ctx, env->id, report.gateway_denials, env->agent_access.denials_seq,
+                                access::format_gateway_denial_event) ||
+                env_changed;
+  env_changed = append_numbered(tx, ctx, env->id, report.kube_requests, env->agent_access.kube_requests_seq,
+                                access::format_kube_request_event) ||
+                env_changed;
   if (!report.status.audit.empty())
     env_changed = env->set_condition("audit_consistent", report.status.audit == "consistent",
                                      report.status.audit == "consistent" ? "" : "audit_inconsistent", now) ||
@@ -353,15 +364,17 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
         int64_t denials_acked = outcome.env.agent_access.denials_seq;
+        int64_t kube_requests_acked = outcome.env.agent_access.kube_requests_seq;
         MonotonicTime started = ctx.clock.monotonic_time();
         bool immediate = report.known_revision < revision;
         int protocol = report.protocol_version;
         int64_t known_audit_size = report.known_audit_size;
-        auto answer = [&ctx, env_id, acked, denials_acked, responder, started, immediate, protocol,
-                       known_audit_size](bool with_desired) {
+        auto answer = [&ctx, env_id, acked, denials_acked, kube_requests_acked, responder, started, immediate,
+                       protocol, known_audit_size](bool with_desired) {
           model::SyncResponse res;
           res.usage_acked_seq = acked;
           if (protocol >= model::kGatewayProtocolVersion) res.denials_acked_seq = denials_acked;
+          if (protocol >= model::kKubernetesAccessProtocolVersion) res.kube_requests_acked_seq = kube_requests_acked;
           if (protocol >= 2) res.servers = ctx.plane_urls();
           ctx.store.read([&](store::Transaction& tx) {
             auto env = tx.environments().by_id(env_id);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "access/access_request.h"
 #include "base/crypto.h"
 
@@ -68,6 +70,35 @@ TEST_F(GrantCheck, EachBreachOfThePolicyHasItsReason) {
   EXPECT_EQ(with([](auto& g) { g.reviews = {{"ops@customer.example", "customer", "approve", 0}}; }),
             "approvals_missing")
       << "a vendor approver is always needed";
+}
+
+// kubernetes-readonly needs both an environment that serves it (a
+// Kubernetes API) and a customer who listed it; the signed note names the
+// scope, so an approval of one scope is no approval of the other.
+TEST_F(GrantCheck, TheKubernetesScopeNeedsTheEnvironmentToServeItAndTheCustomerToAllowIt) {
+  model::DesiredGrant k8s = grant;
+  k8s.scope = "kubernetes-readonly";
+  EXPECT_EQ(check(k8s), "scope_unsupported") << "by default the environment serves clickhouse-system alone";
+  rules.served_scopes = {"clickhouse-system", "kubernetes-readonly"};
+  EXPECT_EQ(check(k8s), "scope_not_allowed") << "the customer allows clickhouse-system alone by default";
+  rules.support_access = false;
+  EXPECT_EQ(check(k8s), "support_access_off");
+  rules.support_access = true;
+  rules.allowed_scopes = {"kubernetes-readonly"};
+  EXPECT_EQ(check(k8s), "");
+  EXPECT_EQ(check(grant), "scope_not_allowed") << "a customer may allow the Kubernetes scope alone";
+  for (const auto& code : {"scope_unsupported", "scope_not_allowed"})
+    EXPECT_NE(std::find(model::grant_refusal_codes().begin(), model::grant_refusal_codes().end(), code),
+              model::grant_refusal_codes().end())
+        << code;
+
+  rules.require_customer_approval = true;
+  rules.customer_keys = {note::verifier_of(customer)};
+  model::DesiredGrant signed_other = k8s;
+  signed_other.customer_approval = approval(grant, customer);  // the same grant as clickhouse-system
+  EXPECT_EQ(check(signed_other), "customer_approval_invalid");
+  k8s.customer_approval = approval(k8s, customer);
+  EXPECT_EQ(check(k8s), "");
 }
 
 TEST_F(GrantCheck, UnderCustomerApprovalOnlyTheCustomersKeySigningExactlyThisGrantLetsItIn) {

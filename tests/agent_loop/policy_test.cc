@@ -31,6 +31,22 @@ TEST(CustomerPolicy, AbsentFileGivesSafeDefaults) {
   EXPECT_EQ(p.widest_allowlist_prefix_v4, 8);
   EXPECT_EQ(p.widest_allowlist_prefix_v6, 32);
   EXPECT_FALSE(p.vendor_may_reset_default_password);
+  // The Kubernetes API only when the customer lists it: a file written
+  // before the scope existed allows no more than it did.
+  EXPECT_EQ(p.support_access_scopes, std::vector<std::string>{"clickhouse-system"});
+}
+
+TEST(CustomerPolicy, SupportScopesAreKnownScopesEachOnceAndAtLeastOne) {
+  EXPECT_EQ(parse_customer_policy(R"({"support_access_scopes": ["kubernetes-readonly"]})").support_access_scopes,
+            std::vector<std::string>{"kubernetes-readonly"});
+  for (const char* text : {R"({"support_access_scopes": []})", R"({"support_access_scopes": "clickhouse-system"})",
+                           R"({"support_access_scopes": ["kubernetes"]})",
+                           R"({"support_access_scopes": ["clickhouse-system", "clickhouse-system"]})",
+                           R"({"support_access_scopes": [1]})"}) {
+    Error e = parse_error(text);
+    EXPECT_EQ(e.field(), "support_access_scopes") << text;
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
 }
 
 TEST(CustomerPolicy, EveryFieldIsRead) {
@@ -39,8 +55,10 @@ TEST(CustomerPolicy, EveryFieldIsRead) {
       parse_customer_policy(R"({"vendor_support_access": false, "public_endpoint_allowed": true,
       "widest_allowlist_prefix_v4": 0, "widest_allowlist_prefix_v6": 128,
       "vendor_may_reset_default_password": true, "require_customer_approval": true,
-      "customer_approver_keys": [")" + key + R"("], "max_support_grant_seconds": 3600})");
-  EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true, true, {key}, 3600}));
+      "customer_approver_keys": [")" + key + R"("], "max_support_grant_seconds": 3600,
+      "support_access_scopes": ["kubernetes-readonly", "clickhouse-system"]})");
+  EXPECT_EQ(p, (CustomerPolicy{false, true, 0, 128, true, true, {key}, 3600,
+                               {"kubernetes-readonly", "clickhouse-system"}}));
   EXPECT_EQ(parse_customer_policy(to_json(p).dump()), p);
 }
 

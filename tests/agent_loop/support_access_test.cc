@@ -71,9 +71,10 @@ TEST_F(SupportAccessTest, ACertificateNamesEngineerEnvironmentAndGrantForTheGran
   EXPECT_EQ(info.not_after_unix, g.not_after);
   EXPECT_TRUE(crypto::certificate_matches_key(cert, key));
   EXPECT_TRUE(crypto::verify_issued_by(cert, support.ca_pem(), clock.system_time()));
-  // granted() takes the serial as the gateway check normalizes it (a
+  // active_grant() takes the serial as the gateway check normalizes it (a
   // certificate's serial may well start with a zero byte).
-  EXPECT_TRUE(support.granted(normalized_serial(info.serial_hex)));
+  EXPECT_EQ(support.active_grant(normalized_serial(info.serial_hex)),
+            (ActiveGrant{"acc-0000000000000001", "clickhouse-system", g.not_after}));
 }
 
 TEST_F(SupportAccessTest, EachGrantIsDecidedOnceEvenAcrossRestarts) {
@@ -101,7 +102,8 @@ TEST_F(SupportAccessTest, GrantsBeyondThePolicyAreRefusedWithTheirReason) {
   EXPECT_EQ(outcomes[0].state, "refused");
   EXPECT_EQ(outcomes[0].reason, "duration_too_long");
   EXPECT_EQ(outcomes[1].state, "issued");
-  EXPECT_EQ(support.reported_policy(), (model::ReportedAccessPolicy{true, false, 1800}));
+  EXPECT_EQ(support.reported_policy(),
+            (model::ReportedAccessPolicy{true, false, 1800, std::vector<std::string>{"clickhouse-system"}}));
   write_policy(R"({"vendor_support_access": false})");
   support.decide({grant("acc-0000000000000003")});
   EXPECT_EQ(support.outcomes().at(0).reason, "support_access_off");
@@ -148,7 +150,7 @@ TEST_F(SupportAccessTest, ACertificateWhoseGrantLeftIsListedUntilItExpires) {
   EXPECT_TRUE(support.revoked_serials().empty());
   support.decide({});  // revoked, done or expired on the plane
   EXPECT_EQ(support.revoked_serials(), std::vector<std::string>{serial});
-  EXPECT_FALSE(support.granted(normalized_serial(serial)));
+  EXPECT_FALSE(support.active_grant(normalized_serial(serial)));
   EXPECT_TRUE(support.outcomes().empty());
   clock.set_unix_seconds(g.not_after);
   EXPECT_TRUE(support.revoked_serials().empty()) << "an expired certificate needs no CRL entry";
@@ -156,6 +158,60 @@ TEST_F(SupportAccessTest, ACertificateWhoseGrantLeftIsListedUntilItExpires) {
   support.decide({});
   auto saved = nlohmann::json::parse(files::read(dir.path() / layout::kSupportGrants));
   EXPECT_TRUE(saved.empty()) << "forgotten a day after it expired";
+}
+
+// kubernetes-readonly: issued from the same CA when the environment serves
+// it and the customer lists it; the gateways learn each certificate's scope
+// from its grant, also after a restart.
+TEST_F(SupportAccessTest, AKubernetesGrantNeedsAServingEnvironmentAndTheCustomersConsent) {
+  auto k8s = [&](const std::string& id) {
+    auto g = grant(id);
+    g.scope = "kubernetes-readonly";
+    return g;
+  };
+  const std::vector<std::string> both = {"clickhouse-system", "kubernetes-readonly"};
+  {
+    SupportAccess local(dir.path(), kEnv, clock);  // the local runtime: no Kubernetes API
+    local.decide({k8s("acc-0000000000000001")});
+    EXPECT_EQ(local.outcomes().at(0).reason, "scope_unsupported");
+    EXPECT_EQ(local.reported_policy().scopes, std::vector<std::string>{"clickhouse-system"});
+  }
+  SupportAccess cluster(dir.path(), kEnv, clock, both);
+  cluster.decide({k8s("acc-0000000000000002")});
+  EXPECT_EQ(cluster.outcomes().at(0).reason, "scope_not_allowed") << "not listed in policy.json";
+  EXPECT_EQ(cluster.reported_policy().scopes, std::vector<std::string>{"clickhouse-system"});
+
+  write_policy(R"({"support_access_scopes": ["kubernetes-readonly", "clickhouse-system"]})");
+  EXPECT_EQ(cluster.reported_policy().scopes, both) << "in the protocol's order";
+  auto g = k8s("acc-0000000000000003");
+  cluster.decide({g, grant("acc-0000000000000004")});
+  auto outcomes = cluster.outcomes();
+  ASSERT_EQ(outcomes.size(), 2u);
+  ASSERT_EQ(outcomes[0].state, "issued") << outcomes[0].reason;
+  EXPECT_TRUE(crypto::verify_issued_by(outcomes[0].certificate_pem, cluster.ca_pem(), clock.system_time()));
+  const std::string k8s_serial = normalized_serial(outcomes[0].serial);
+  const std::string ch_serial = normalized_serial(outcomes[1].serial);
+  EXPECT_EQ(cluster.active_grant(k8s_serial), (ActiveGrant{"acc-0000000000000003", "kubernetes-readonly", g.not_after}));
+  EXPECT_EQ(cluster.active_grant(ch_serial)->scope, "clickhouse-system");
+
+  SupportAccess restarted(dir.path(), kEnv, clock, both);
+  EXPECT_EQ(restarted.active_grant(k8s_serial)->scope, "kubernetes-readonly");
+  clock.set_unix_seconds(g.not_after);
+  EXPECT_FALSE(restarted.active_grant(k8s_serial)) << "not past the grant's end";
+}
+
+// Decisions an agent kept before grants had scopes were all clickhouse-system's.
+TEST_F(SupportAccessTest, ADecisionKeptWithoutAScopeIsClickhouseSystems) {
+  std::string serial;
+  {
+    SupportAccess support(dir.path(), kEnv, clock);
+    support.decide({grant("acc-0000000000000001")});
+    serial = normalized_serial(support.outcomes().at(0).serial);
+  }
+  auto saved = nlohmann::json::parse(files::read(dir.path() / layout::kSupportGrants));
+  saved["acc-0000000000000001"].erase("scope");
+  files::write_atomic(dir.path() / layout::kSupportGrants, saved.dump(), 0600);
+  EXPECT_EQ(SupportAccess(dir.path(), kEnv, clock).active_grant(serial)->scope, "clickhouse-system");
 }
 
 }  // namespace

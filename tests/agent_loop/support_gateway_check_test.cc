@@ -38,7 +38,7 @@ GatewayVerdict judge(const std::string& verify, const std::string& uri = "/?quer
                      bool credentials = false, bool refused = false, const std::string& serial = "0A1B",
                      bool issued_here = true) {
   return judge_gateway_request({refused, verify, serial, uri, credentials, issued_here},
-                               [](const std::string& s) { return s == "a1b"; });
+                               [](const std::string& s) { return s == "a1b" ? "clickhouse-system" : ""; });
 }
 
 TEST(GatewayJudge, AGrantedVerifiedCertificateWithoutCredentialsIsAdmitted) {
@@ -157,13 +157,31 @@ TEST(GatewayJudge, TheGrantIsAskedWithTheNormalizedSerialOnly) {
   std::vector<std::string> asked;
   auto granted = [&](const std::string& s) {
     asked.push_back(s);
-    return true;
+    return std::string("clickhouse-system");
   };
   EXPECT_TRUE(judge_gateway_request({false, "SUCCESS", "00ABC", "/", false}, granted).admit);
   EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "", "/", false}, granted).reason, "grant_inactive");
   EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "zz", "/", false}, granted).reason, "grant_inactive");
   EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "ab", "/", false}, nullptr).reason, "grant_inactive");
   EXPECT_EQ(asked, std::vector<std::string>{"abc"});
+}
+
+// A kubernetes-readonly certificate reaches the Kubernetes API alone: shown
+// to ClickHouse it is refused, by its own code, after every other check.
+TEST(GatewayJudge, OnlyAClickhouseSystemGrantIsAdmitted) {
+  auto scope_of = [](const std::string& s) { return s == "a1b" ? std::string("kubernetes-readonly") : std::string(); };
+  GatewayVerdict v = judge_gateway_request({false, "SUCCESS", "0A1B", "/?query=SELECT%201", false}, scope_of);
+  EXPECT_FALSE(v.admit);
+  EXPECT_EQ(v.reason, "scope_mismatch");
+  EXPECT_EQ(v.serial, "a1b") << "the engineer's certificate is named";
+  EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "0A1B", "/?user=x", false}, scope_of).reason,
+            "credentials_supplied");
+  EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "0A1C", "/", false}, scope_of).reason, "grant_inactive");
+  auto other = [](const std::string&) { return std::string("another-scope"); };
+  EXPECT_EQ(judge_gateway_request({false, "SUCCESS", "0A1B", "/", false}, other).reason, "scope_mismatch");
+  EXPECT_NE(gateway_denial_message("scope_mismatch"), gateway_denial_message("certificate_untrusted"));
+  const auto& codes = model::gateway_denial_codes();
+  EXPECT_NE(std::find(codes.begin(), codes.end(), "scope_mismatch"), codes.end());
 }
 
 TEST(GatewayJudge, CryptoSerialsCompareEqualOnceNormalized) {
@@ -294,7 +312,11 @@ class GatewayCheckServerTest : public ::testing::Test {
 
   void start(GatewayCheckLimits limits = {}) {
     server_ = std::make_unique<GatewayCheckServer>(
-        kKey, [](const std::string& serial) { return serial == "a1b"; },
+        kKey,
+        [](const std::string& serial) {
+          if (serial == "a1b") return std::string("clickhouse-system");
+          return serial == "c2d" ? std::string("kubernetes-readonly") : std::string();
+        },
         [this](const std::string& service, const std::string& reason, const std::string& serial) {
           std::lock_guard lock(mutex_);
           denials_.emplace_back(service, reason, serial);
@@ -327,6 +349,16 @@ TEST_F(GatewayCheckServerTest, AGrantedCertificateIsAdmittedWithItsNormalizedSer
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(r->headers["x-byoc-serial"], "a1b");
   EXPECT_TRUE(denials().empty());
+}
+
+TEST_F(GatewayCheckServerTest, AKubernetesReadonlyCertificateIsRefusedAsScopeMismatchAndCounted) {
+  auto r = ask(request("/check", check_fields("SUCCESS", "0C2D")));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->code(), "scope_mismatch");
+  EXPECT_EQ(r->headers["x-byoc-refusal"], "scope_mismatch");
+  EXPECT_EQ(r->headers.count("x-byoc-serial"), 0u);
+  EXPECT_EQ(denials(), (std::vector<Denial>{{"db", "scope_mismatch", "c2d"}}));
 }
 
 TEST_F(GatewayCheckServerTest, EachRefusalIsA403NamingItsReasonAndIsCounted) {
@@ -487,6 +519,17 @@ TEST(GatewayCheckServerKey, MustBe64HexDigits) {
   EXPECT_EQ(testing::error_code([] { GatewayCheckServer("short", nullptr, nullptr); }), "invalid_check_key");
   EXPECT_EQ(testing::error_code([] { GatewayCheckServer(std::string(64, 'g'), nullptr, nullptr); }),
             "invalid_check_key");
+}
+
+// Where a cluster's gateways run in other pods, the check listens on every
+// address of the agent's; the host must be an IP address.
+TEST(GatewayCheckServerHost, ListensOnTheHostGiven) {
+  GatewayCheckServer every(kKey, nullptr, nullptr, {}, 0, nullptr, "0.0.0.0");
+  Connection c(every.port());  // loopback is one of every address
+  EXPECT_TRUE(c.connected());
+  every.stop();
+  EXPECT_EQ(testing::error_code([] { GatewayCheckServer(kKey, nullptr, nullptr, {}, 0, nullptr, "byoc-agent"); }),
+            "invalid_listen_host");
 }
 
 }  // namespace

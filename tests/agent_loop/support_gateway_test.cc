@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <map>
 #include <set>
 
 #include "agent/state_layout.h"
@@ -126,8 +127,8 @@ TEST_F(SupportGatewayKeeperTest, TheCrlListsRevokedGrantsAndIsResignedOnChangeAn
   support.decide({b});
   SupportGateway revoked = keeper.current();
   EXPECT_EQ(read_crl(revoked.crl_pem, support.ca_pem()).serials, std::set<std::string>{serial_a});
-  EXPECT_FALSE(support.granted(serial_a));
-  EXPECT_TRUE(support.granted(serial_b));
+  EXPECT_FALSE(support.active_grant(serial_a));
+  EXPECT_TRUE(support.active_grant(serial_b));
 
   clock.advance(1h);
   EXPECT_EQ(keeper.current().crl_pem, revoked.crl_pem) << "nothing changed, not due: no reload";
@@ -183,6 +184,66 @@ TEST_F(SupportGatewayKeeperTest, TheCheckAnswersOnTheAddressGivenAndRefusalsAreC
   EXPECT_EQ(pending[0].serial, serial);
   EXPECT_EQ(pending[0].service, "s1");
   keeper.stop();
+}
+
+// Where the services run on a Kubernetes API, the keeper runs the
+// kubernetes-readonly proxy while support is on: it learns each
+// certificate's grant from SupportAccess and every decision it makes goes
+// into the ledger of Kubernetes requests. (Refused requests only: nothing
+// here answers as an API server.)
+TEST_F(SupportGatewayKeeperTest, WithAKubernetesApiTheProxyRunsWhileSupportIsOnAndCountsEveryDecision) {
+  files::write_atomic(dir.path() / layout::kPolicy,
+                      R"({"support_access_scopes": ["clickhouse-system", "kubernetes-readonly"]})", 0600);
+  SupportAccess cluster_access{dir.path(), kEnv, clock, {"clickhouse-system", "kubernetes-readonly"}};
+  GatewayListening listening;
+  listening.kubernetes_api = kube::ClientConfig{.server = "https://127.0.0.1:9", .ca_pem = support.ca_pem()};
+  listening.kube_proxy_port = 0;
+  SupportGatewayKeeper cluster{dir.path(), cluster_access, clock, listening};
+  EXPECT_EQ(cluster.kube_proxy_port(), 0) << "nothing before the check runs";
+  cluster.start();
+  auto k8s = grant("acc-000000000000000d");
+  k8s.scope = "kubernetes-readonly";
+  auto ch = grant("acc-000000000000000e");
+  cluster_access.decide({k8s, ch});
+  SupportGateway gw = cluster.current();
+  ASSERT_NE(cluster.kube_proxy_port(), 0);
+  std::string k8s_serial, ch_serial;
+  for (const auto& o : cluster_access.outcomes())
+    (o.request_id == k8s.request_id ? k8s_serial : ch_serial) = normalized_serial(o.serial);
+  ASSERT_FALSE(k8s_serial.empty());
+
+  http::Client client(http::TlsOptions{.insecure_skip_verify = true});
+  auto ask = [&](const std::string& serial, const std::string& target) {
+    http::Request r;
+    r.url = "http://127.0.0.1:" + std::to_string(cluster.kube_proxy_port()) + target;
+    r.headers = {{"X-Byoc-Check-Key", gw.check_key}, {"X-Byoc-Verify", "SUCCESS"}, {"X-Byoc-Serial", serial}};
+    r.timeout = 5s;
+    return client.send(r).status;
+  };
+  EXPECT_EQ(ask(k8s_serial, "/api/v1/namespaces/byoc-services/secrets"), 403);
+  EXPECT_EQ(ask(ch_serial, "/api/v1/pods"), 403) << "a clickhouse-system certificate";
+  ASSERT_TRUE(cluster.kube_requests().has_unreported());
+  std::map<std::string, model::KubeRequest> by_decision;
+  for (const auto& r : cluster.kube_requests().pending(10)) by_decision[r.decision] = r;
+  ASSERT_EQ(by_decision.count("secrets_refused"), 1u);
+  const model::KubeRequest& secrets = by_decision["secrets_refused"];
+  EXPECT_EQ(secrets.request_id, k8s.request_id);
+  EXPECT_EQ(secrets.serial, k8s_serial);
+  EXPECT_EQ(secrets.resource, "secrets");
+  EXPECT_EQ(secrets.namespace_name, "byoc-services");
+  EXPECT_EQ(secrets.status, 403);
+  ASSERT_EQ(by_decision.count("scope_mismatch"), 1u);
+  EXPECT_EQ(by_decision["scope_mismatch"].request_id, ch.request_id);
+
+  // Support off: the proxy stops (every answer it streams ends with it).
+  files::write_atomic(dir.path() / layout::kPolicy, R"({"vendor_support_access": false})", 0600);
+  cluster.current();
+  EXPECT_EQ(cluster.kube_proxy_port(), 0);
+  files::write_atomic(dir.path() / layout::kPolicy,
+                      R"({"support_access_scopes": ["clickhouse-system", "kubernetes-readonly"]})", 0600);
+  cluster.current();
+  EXPECT_NE(cluster.kube_proxy_port(), 0) << "and starts again when it is back on";
+  cluster.stop();
 }
 
 }  // namespace

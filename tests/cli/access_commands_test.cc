@@ -376,6 +376,134 @@ TEST_F(AccessCommandsTest, LoginFailsInOneLineWhenItEndedOrThereIsNoKey) {
   EXPECT_EQ(sent_.size(), 1u);
 }
 
+class AccessKubeconfigTest : public AccessCommandsTest {
+ protected:
+  void SetUp() override {
+    AccessCommandsTest::SetUp();
+    files::ensure_dir(access_dir(), 0700);
+    files::write_atomic(access_dir() / "acc-7.key", key, 0600);
+    ca = crypto::make_ca({.common_name = "environment CA",
+                          .not_before = clock_.system_time() - std::chrono::hours(1),
+                          .not_after = clock_.system_time() + std::chrono::hours(24)});
+    crypto::CertificateSpec spec{.common_name = "alice@vendor.example",
+                                 .client_auth = true,
+                                 .not_before = clock_.system_time() - std::chrono::minutes(1),
+                                 .not_after = clock_.system_time() + std::chrono::hours(1)};
+    certificate = crypto::sign_csr(ca, crypto::make_csr(key, "byoc-support"), spec);
+  }
+
+  json k8s_request(const std::string& state = "ACTIVE") {
+    json r = access_request("acc-7", state);
+    r["scope"] = "kubernetes-readonly";
+    return r;
+  }
+  json issued() {
+    return {{"certificate", certificate},
+            {"ca", ca.cert_pem},
+            {"support_ca", "support CA"},
+            {"gateway", "https://10.0.0.9:9440"},
+            {"gateways",
+             {{{"service", "a"}, {"gateway", "https://10.0.0.9:9440"}, {"state", "PROVISIONING"}},
+              {{"service", "b"}, {"gateway", "https://10.3.0.5:9440"}, {"state", "READY"}}}},
+            {"not_after", "2026-12-06T12:00:00Z"}};
+  }
+  static std::string decoded(const json& value) { return crypto::base64_decode(value.get<std::string>()).value_or(""); }
+
+  std::string key = crypto::generate_key_pem();
+  crypto::KeyedCertificate ca;
+  std::string certificate;
+};
+
+TEST_F(AccessKubeconfigTest, WritesAKubeconfigForAReadyGatewayWithTheGrantsCertificateAndKey) {
+  answer(200, k8s_request());
+  answer(200, issued());
+  Result r = run_cli({"access", "kubeconfig", "acc-7"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[0].path, "/v1/access-requests/acc-7");
+  EXPECT_EQ(sent_[1].path, "/v1/access-requests/acc-7/certificate");
+  fs::path written = access_dir() / "acc-7.kubeconfig";
+  EXPECT_EQ(r.out, written.string() + "\n");
+  EXPECT_EQ(mode_of(written), 0600u);
+  json config = json::parse(files::read(written));
+  EXPECT_EQ(config["kind"], "Config");
+  EXPECT_EQ(config["current-context"], "acc-7");
+  const json& cluster = config["clusters"][0];
+  EXPECT_EQ(cluster["name"], "byoc-e1");
+  EXPECT_EQ(cluster["cluster"]["server"], "https://10.3.0.5:9440/k8s") << "a READY service's gateway";
+  EXPECT_EQ(decoded(cluster["cluster"]["certificate-authority-data"]), ca.cert_pem);
+  const json& user = config["users"][0];
+  EXPECT_EQ(user["name"], "acc-7");
+  EXPECT_EQ(decoded(user["user"]["client-certificate-data"]), certificate);
+  EXPECT_EQ(decoded(user["user"]["client-key-data"]), key);
+  EXPECT_EQ(config["contexts"][0]["context"], json({{"cluster", "byoc-e1"}, {"user", "acc-7"}}));
+  for (const auto& s : sent_) EXPECT_EQ(s.body.find("PRIVATE"), std::string::npos) << "the key is never sent";
+
+  // There already: refused in one line unless --force; --output elsewhere.
+  answer(200, k8s_request());
+  answer(200, issued());
+  Result again = run_cli({"access", "kubeconfig", "acc-7"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_EQ(again.err_lines(), 1) << again.err;
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  files::write_atomic(written, "old", 0644);
+  answer(200, k8s_request());
+  answer(200, issued());
+  ASSERT_EQ(run_cli({"access", "kubeconfig", "acc-7", "--force"}).code, 0);
+  EXPECT_EQ(json::parse(files::read(written))["current-context"], "acc-7");
+  EXPECT_EQ(mode_of(written), 0600u);
+  // No READY service (each is PROVISIONING a while after any change): any service's gateway.
+  fs::path elsewhere = home_.path() / "k8s.json";
+  json none_ready = issued();
+  none_ready["gateways"][1]["state"] = "PROVISIONING";
+  answer(200, k8s_request());
+  answer(200, none_ready);
+  ASSERT_EQ(run_cli({"access", "kubeconfig", "acc-7", "--output", elsewhere.string()}).code, 0);
+  EXPECT_EQ(mode_of(elsewhere), 0600u);
+  EXPECT_EQ(json::parse(files::read(elsewhere))["clusters"][0]["cluster"]["server"], "https://10.0.0.9:9440/k8s");
+}
+
+TEST_F(AccessKubeconfigTest, RefusesInOneLineAnotherScopeAGrantNotIssuedAndNoReadyGateway) {
+  auto refused = [&](const std::string& expected) {
+    Result r = run_cli({"access", "kubeconfig", "acc-7"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(access_dir() / "acc-7.kubeconfig"));
+  };
+  answer(200, access_request("acc-7", "ACTIVE"));
+  refused("is for clickhouse-system: a kubeconfig is for a kubernetes-readonly grant");
+  EXPECT_EQ(sent_.size(), 1u) << "no certificate asked for";
+
+  answer(200, k8s_request("APPROVED"));
+  answer(409, error_body("not_issued", "access request acc-7 is APPROVED: the environment's agent has not issued it yet"));
+  refused("cannot write a kubeconfig: access request acc-7 is APPROVED");
+  answer(200, k8s_request("REVOKED"));
+  answer(410, error_body("ended", "access request acc-7 is REVOKED"));
+  refused("cannot write a kubeconfig: access request acc-7 is REVOKED");
+
+  json none = issued();
+  none["gateways"] = json::array();
+  none["gateway"] = "";
+  answer(200, k8s_request());
+  answer(200, none);
+  refused("no service of the environment exposes a support gateway");
+
+  json other_key = issued();
+  other_key["certificate"] = crypto::sign_csr(ca, crypto::make_csr(crypto::generate_key_pem(), "x"),
+                                              {.common_name = "x", .client_auth = true,
+                                               .not_before = clock_.system_time() - std::chrono::minutes(1),
+                                               .not_after = clock_.system_time() + std::chrono::hours(1)});
+  answer(200, k8s_request());
+  answer(200, other_key);
+  refused("is not for the key in");
+
+  fs::remove(access_dir() / "acc-7.key");
+  size_t asked = sent_.size();
+  refused("no key for access request acc-7");
+  EXPECT_EQ(sent_.size(), asked) << "nothing asked without a key";
+}
+
 TEST(AccessApprovalSubject, TakesTheFieldsTheApprovalTextNames) {
   json request = access_request("acc-3");
   model::AccessRequest subject = approval_subject(request);

@@ -153,6 +153,19 @@ class KubernetesRuntimeTest : public ::testing::Test {
     return s && s->state == ServiceState::kReady;
   }
 
+  // What the agent does between two looks, and the cluster meanwhile: the
+  // runtime's periodic chances to make progress (supervise() finds a
+  // certificate to renew, the next set_support_gateway() renews it) and the
+  // controllers rolling out what it applied. True once READY.
+  bool settle(agent::Runtime& runtime, const std::string& service, int shards, int replicas,
+              const std::string& host = "lb.example") {
+    roll_out(service, shards, replicas, host);
+    runtime.supervise();
+    runtime.set_support_gateway(gateway);
+    roll_out(service, shards, replicas, host);
+    return ready(runtime, service);
+  }
+
   // Every apply request since `from`: server-side apply, by byoc, forced,
   // never a dry run; each body valid for Kubernetes 1.33.
   void expect_applies_well_formed(size_t from = 0) {
@@ -171,6 +184,7 @@ class KubernetesRuntimeTest : public ::testing::Test {
     EXPECT_EQ(kubernetes_models_failures(bodies), "");
   }
 
+  agent::SupportGateway gateway;  // off
   TempDir root;
   SystemClock clock;
   crypto::KeyedCertificate ca = environment_ca();
@@ -188,6 +202,7 @@ TEST_F(KubernetesRuntimeTest, CreateIsTheRenderedObjectsAppliedInOrderAfterTheSe
   std::vector<std::string> expected = {
       "GET /api/v1/namespaces/byoc-services/secrets/orders-credentials",
       "PATCH /api/v1/namespaces/byoc-services/secrets/orders-credentials",
+      "GET /api/v1/namespaces/byoc-services/services/orders-endpoint",  // what the certificate must name
       "GET /api/v1/namespaces/byoc-services/secrets/orders-tls",
       "PATCH /api/v1/namespaces/byoc-services/secrets/orders-tls",
   };
@@ -203,6 +218,8 @@ TEST_F(KubernetesRuntimeTest, CreateIsTheRenderedObjectsAppliedInOrderAfterTheSe
       "/api/v1/namespaces/byoc-services/secrets"};
   for (int pass = 0; pass < 2; ++pass)
     for (const auto& c : collections) expected.push_back("GET " + c);
+  // No replicated service: no ensemble, nor its volume claims (looked for every time: a crash may have left some).
+  expected.push_back("GET /api/v1/namespaces/byoc-services/persistentvolumeclaims");
   std::vector<std::string> got;
   for (const auto& r : requests) got.push_back(addressed(r));
   EXPECT_EQ(got, expected);
@@ -210,8 +227,8 @@ TEST_F(KubernetesRuntimeTest, CreateIsTheRenderedObjectsAppliedInOrderAfterTheSe
   const std::string ours = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dbyoc%2Cbyoc.io%2Fenvironment%3D" +
                            std::string(kEnvironment);
   ASSERT_EQ(requests.size(), expected.size());
-  EXPECT_NE(requests[4 + expected_objects.size()].target.find(ours + "%2Cbyoc.io%2Fservice%3Dorders"), std::string::npos);
-  EXPECT_EQ(requests.back().target.substr(requests.back().target.find("labelSelector")), ours);
+  EXPECT_NE(requests[5 + expected_objects.size()].target.find(ours + "%2Cbyoc.io%2Fservice%3Dorders"), std::string::npos);
+  EXPECT_EQ(requests[requests.size() - 2].target.substr(requests[requests.size() - 2].target.find("labelSelector")), ours);
 
   // The bodies are the renderer's, exactly; the Secrets hold what the pods read.
   auto bodies = applied_bodies(requests);
@@ -250,28 +267,33 @@ TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCerti
   runtime->apply(spec("orders", 1, 1));
   EXPECT_EQ(runtime->services(), std::vector<std::string>{"orders"});
   roll_out("orders", 1, 1);
-  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  // Everything rolled out, but the certificate doesn't name the load
+  // balancer a client would reach: not READY.
+  ASSERT_TRUE(eventually([&] { return status_of(*runtime, "orders")->endpoint == "https://lb.example:443"; },
+                         std::chrono::seconds(10)));
+  EXPECT_FALSE(ready(*runtime, "orders"));
+  const int64_t before = (*api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"}))["metadata"]["generation"];
+  // supervise() finds it; the next set_support_gateway() issues one that
+  // names it, which rolls the endpoint (nginx reads it at start).
+  runtime->supervise();
+  runtime->set_support_gateway(gateway);
+  auto tls = *api.object({"v1", "Secret", kNamespace, "orders-tls"});
+  EXPECT_EQ(tls["metadata"]["annotations"]["byoc.io/certificate-names"],
+            "lb.example,orders-endpoint.byoc-services.svc,orders-endpoint.byoc-services.svc.cluster.local");
+  EXPECT_EQ((*api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"}))["metadata"]["generation"], before + 1);
+  // Until the controller has rolled it out, the old pods' health is not the new spec's.
+  EXPECT_FALSE(ready(*runtime, "orders"));
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
   auto status = *status_of(*runtime, "orders");
   EXPECT_EQ(status.endpoint, "https://lb.example:443");
   EXPECT_EQ(status.native_endpoint, "lb.example:9440");
   ASSERT_EQ(status.replicas.size(), 1u);
   EXPECT_EQ(status.replicas[0].state, ReplicaState::kRunning);
-
-  // The load balancer's name is not in the certificate yet: supervise()
-  // issues one that has it, which rolls the endpoint (nginx reads it at start).
-  const int64_t before = (*api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"}))["metadata"]["generation"];
-  ASSERT_TRUE(eventually([&] {
-    runtime->supervise();
-    auto tls = api.object({"v1", "Secret", kNamespace, "orders-tls"});
-    return tls && (*tls)["metadata"]["annotations"]["byoc.io/certificate-names"].get<std::string>().find("lb.example") !=
-                      std::string::npos;
-  }, std::chrono::seconds(20)));
-  auto deployment = *api.object({"apps/v1", "Deployment", kNamespace, "orders-endpoint"});
-  EXPECT_EQ(deployment["metadata"]["generation"], before + 1);
-  // Until the controller has rolled it out, the old pods' health is not the new spec's.
-  EXPECT_TRUE(eventually([&] { return !ready(*runtime, "orders"); }, std::chrono::seconds(10)));
-  roll_out("orders", 1, 1);
-  EXPECT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  // Nothing more to do: no more applies.
+  const size_t requests = api.requests().size();
+  runtime->supervise();
+  runtime->set_support_gateway(gateway);
+  for (size_t i = requests; i < api.requests().size(); ++i) EXPECT_FALSE(is_change(api.requests()[i]));
 
   // A crashing replica is reported as such.
   json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-0"});
@@ -289,8 +311,7 @@ TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCerti
 TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZooKeeper) {
   auto runtime = make_runtime();
   runtime->apply(spec("orders", 1, 1));
-  roll_out("orders", 1, 1);
-  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
   const size_t from = api.requests().size();
 
   agent::ServiceStatus status = runtime->apply(spec("orders", 1, 3));
@@ -305,15 +326,16 @@ TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZoo
   for (const auto& body : applied_bodies(since)) applied[key_of(body)] = body;
   const json& set = applied.at("StatefulSet/orders-s1");
   EXPECT_EQ(set["spec"]["replicas"], 3);
-  EXPECT_EQ(set["spec"]["template"]["spec"]["initContainers"][0]["command"].back(), "/byoc/orders");
+  // The chroot of this incarnation of orders.
+  EXPECT_EQ(set["spec"]["template"]["spec"]["initContainers"][0]["command"].back().get<std::string>().rfind("/byoc/orders-", 0),
+            0u);
   EXPECT_EQ(applied.at("ConfigMap/orders-s1-config")["data"].size(), 3u);  // a config.xml per replica
   EXPECT_EQ(applied.at("StatefulSet/byoc-zookeeper")["spec"]["replicas"], 3);
   EXPECT_TRUE(applied.count("NetworkPolicy/byoc-zookeeper"));
   for (const auto& r : since) EXPECT_NE(r.method, "DELETE") << r.target;  // scaling up removes nothing
   expect_applies_well_formed(from);
 
-  roll_out("orders", 1, 3);
-  ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 3); }, std::chrono::seconds(10)));
   auto replicas = status_of(*runtime, "orders")->replicas;
   ASSERT_EQ(replicas.size(), 3u);
   EXPECT_EQ(replicas[2].replica, 3);
@@ -326,6 +348,35 @@ TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZoo
   EXPECT_EQ(refused.reason, "unsupported_topology");
   requests = api.requests();
   for (size_t i = before_refusal; i < requests.size(); ++i) EXPECT_FALSE(is_change(requests[i])) << requests[i].target;
+}
+
+TEST_F(KubernetesRuntimeTest, AnApplyCutShortIsNotReadyAndAPasswordChangeRollsTheReplicas) {
+  auto runtime = make_runtime();
+  runtime->apply(spec("orders", 1, 1));
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
+  const int64_t before = (*api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"}))["metadata"]["generation"];
+
+  // The API fails for good halfway: the spec is recorded, but not as applied.
+  ServiceSpec changed = spec("orders", 1, 1);
+  changed.default_password_sha256_hex = crypto::sha256_hex("a new password");
+  api.fail_next([](const RecordedRequest& r) { return r.method == "PATCH" && r.target.find("/statefulsets/") != std::string::npos; },
+                status_answer(503, "ServiceUnavailable", "etcd is unhappy"), 5);  // every attempt of one apply
+  EXPECT_THROW(runtime->apply(changed), Error);
+  EXPECT_FALSE(ready(*runtime, "orders"));  // what serves is the old spec
+  // Not after a restart either.
+  runtime.reset();
+  runtime = make_runtime();
+  EXPECT_TRUE(eventually([&] { return status_of(*runtime, "orders").has_value(); }, std::chrono::seconds(10)));
+  roll_out("orders", 1, 1);
+  EXPECT_FALSE(ready(*runtime, "orders"));
+
+  // Applied whole: the replicas roll (users.xml reaches a running pod only a
+  // minute later), and READY waits for that.
+  api.clear_requests();
+  runtime->apply(changed);
+  EXPECT_EQ((*api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"}))["metadata"]["generation"], before + 1);
+  EXPECT_FALSE(ready(*runtime, "orders"));
+  EXPECT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
 }
 
 TEST_F(KubernetesRuntimeTest, AnAllowlistChangeTouchesTheEndpointAndItsPolicyOnly) {
@@ -385,9 +436,17 @@ TEST_F(KubernetesRuntimeTest, DeleteRemovesEveryObjectOfTheServiceEndpointFirstA
   for (const auto& path : deleted) EXPECT_EQ(path.find("events"), std::string::npos) << path;
   EXPECT_FALSE(gone.count("/api/v1" + ns + "persistentvolumeclaims/data-byoc-zookeeper-0"));  // events uses it
   // The ensemble stays for events; a Job deletes orders' chroot.
-  auto job = api.object({"batch/v1", "Job", kNamespace, "orders-zookeeper-cleanup"});
-  ASSERT_TRUE(job.has_value());
-  EXPECT_EQ((*job)["spec"]["template"]["spec"]["containers"][0]["command"].back(), "/byoc/orders");
+  // The chroot of this incarnation of orders: a new orders gets another.
+  const std::string incarnation = files::read(root.path() / "services/events/incarnation").substr(0, 8);
+  auto jobs = api.objects("Job", kNamespace);
+  ASSERT_EQ(jobs.size(), 1u);
+  const json& job = jobs[0];
+  const std::string chroot = job["spec"]["template"]["spec"]["containers"][0]["command"].back();
+  EXPECT_EQ(chroot.rfind("/byoc/orders-", 0), 0u) << chroot;
+  EXPECT_EQ(chroot.size(), std::string("/byoc/orders-").size() + 8) << chroot;
+  EXPECT_EQ(job["metadata"]["name"], "orders-" + chroot.substr(13) + "-zk-cleanup");
+  EXPECT_EQ(incarnation.size(), 8u);
+  EXPECT_NE(chroot, "/byoc/orders-" + incarnation);  // each service its own
   EXPECT_TRUE(api.object({"apps/v1", "StatefulSet", kNamespace, "byoc-zookeeper"}).has_value());
   EXPECT_FALSE(std::filesystem::exists(root.path() / "services/orders"));
   for (const auto& r : api.requests())
@@ -399,7 +458,7 @@ TEST_F(KubernetesRuntimeTest, DeleteRemovesEveryObjectOfTheServiceEndpointFirstA
   runtime->remove("events");
   EXPECT_FALSE(api.object({"apps/v1", "StatefulSet", kNamespace, "byoc-zookeeper"}).has_value());
   EXPECT_FALSE(api.object({"v1", "PersistentVolumeClaim", kNamespace, "data-byoc-zookeeper-0"}).has_value());
-  EXPECT_FALSE(api.object({"batch/v1", "Job", kNamespace, "events-zookeeper-cleanup"}).has_value());
+  EXPECT_EQ(api.objects("Job", kNamespace).size(), 1u);  // orders' only: no ensemble left for events' chroot
   EXPECT_TRUE(api.object({"networking.k8s.io/v1", "NetworkPolicy", kNamespace, "byoc-default-deny"}).has_value());
   EXPECT_TRUE(api.objects("StatefulSet", kNamespace).empty());
   EXPECT_TRUE(api.objects("Secret", kNamespace).empty());
@@ -470,8 +529,7 @@ TEST_F(KubernetesRuntimeTest, ARestartedRuntimeKnowsItsServicesFromDiskAndTheClu
   {
     auto runtime = make_runtime();
     runtime->apply(spec("orders", 1, 1));
-    roll_out("orders", 1, 1);
-    ASSERT_TRUE(eventually([&] { return ready(*runtime, "orders"); }, std::chrono::seconds(10)));
+    ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
     runtime->stop_all();
   }
   // Stopping touched nothing in the cluster.

@@ -980,7 +980,7 @@ async function scenarios(s) {
     ...sync, json: { ...report, query_log: [] }, expect: 422, bodyValid: false,
   });
   await call('agent sync other protocol', {
-    ...sync, json: { ...report, protocol_version: 5 }, expect: 422, bodyValid: false,
+    ...sync, json: { ...report, protocol_version: 6 }, expect: 422, bodyValid: false,
   });
   await call('agent sync bad state', {
     ...sync, json: { ...report, status: { services: [{ name: 'svc1', state: 'HAPPY' }] } }, expect: 422, bodyValid: false,

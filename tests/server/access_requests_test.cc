@@ -7,11 +7,14 @@
 // revision whenever a grant enters or leaves the desired state.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "access/access_request.h"
 #include "access/signed_note.h"
 #include "api_harness.h"
 #include "base/crypto.h"
 #include "controllers/access_controller.h"
+#include "model/protocol.h"
 
 namespace byoc::server::test {
 namespace {
@@ -79,6 +82,27 @@ class AccessRequestsTest : public ::testing::Test {
       env->agent_access.reported = true;
       tx.environments().put(*env);
     });
+  }
+  // A sync report of the environment's agent, answered at once (known revision 0).
+  Answer sync(model::SyncRequest report) {
+    api.store->transact([&](store::Transaction& tx) {
+      if (!tx.agents().by_environment(env_id)) tx.agents().put({env_id, "0a1b", 0});
+    });
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/v1/agent/sync";
+    req.headers["content-type"] = "application/json";
+    req.peer = PeerCertificate{"agent:" + env_id, "0a1b"};
+    req.body = model::to_json(report).dump();
+    return api.send(std::move(req));
+  }
+  // The audit log's entries of one type.
+  std::vector<json> entries(const std::string& type) {
+    std::vector<json> out;
+    Answer page = api.call("GET", "/v1/environments/e/audit?limit=1000");
+    for (const auto& item : page.body["items"])
+      if (item["entry"].value("type", "") == type) out.push_back(item["entry"]);
+    return out;
   }
   controllers::ReconcileResult expire(const std::string& id) {
     controllers::AccessController controller(*api.store, api.clock, api.audit_logs());
@@ -236,6 +260,112 @@ TEST_F(AccessRequestsTest, TheCustomersOwnLimitsComeFirst) {
   EXPECT_EQ(ask(request_body(1800)).status, 201);
   set_agent_access([](model::AgentAccessPolicy& p) { p.support_access = false; });
   EXPECT_EQ(ask(request_body(1800)).body["error"]["code"], "support_access_off");
+}
+
+TEST_F(AccessRequestsTest, AKubernetesReadonlyRequestIsTakenWhereTheAgentGrantsIt) {
+  json body = request_body();
+  body["scope"] = "kubernetes-readonly";
+  Answer created = ask(body);
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  EXPECT_EQ(created.body["scope"], "kubernetes-readonly");
+  body["scope"] = "kubernetes-admin";
+  Answer unknown = ask(body);
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(unknown.body["error"]["code"], "unknown_scope");
+  EXPECT_EQ(unknown.body["error"]["message"], "scope must be clickhouse-system or kubernetes-readonly");
+  // An agent that grants clickhouse-system alone (the local runtime, or a
+  // customer who did not list the scope): refused at once, not approved in vain.
+  set_agent_access([](model::AgentAccessPolicy& p) { p.scopes = {"clickhouse-system"}; });
+  body["scope"] = "kubernetes-readonly";
+  Answer refused = ask(body);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.body["error"]["code"], "scope_not_allowed");
+  EXPECT_EQ(refused.body["error"]["field"], "scope");
+  EXPECT_EQ(ask(request_body()).status, 201);
+  // What the agent reports decides.
+  model::SyncRequest report;
+  report.status.access = model::ReportedAccessPolicy{true, false, 8 * 3600,
+                                                     std::vector<std::string>{"kubernetes-readonly"}};
+  ASSERT_EQ(sync(report).status, 200);
+  EXPECT_EQ(ask(body).status, 201);
+  EXPECT_EQ(ask(request_body()).body["error"]["code"], "scope_not_allowed");
+  EXPECT_EQ(api.call("GET", "/v1/environments/e").body["agent_access"]["scopes"], json({"kubernetes-readonly"}));
+  // An agent of protocol 4 reports no scopes: it grants clickhouse-system alone.
+  report.protocol_version = model::kGatewayProtocolVersion;
+  ASSERT_EQ(sync(report).status, 200);
+  EXPECT_EQ(ask(body).body["error"]["code"], "scope_not_allowed");
+}
+
+// An agent that predates the scope would refuse a whole desired state naming
+// it: it never hears of such a grant, which waits for an upgraded agent.
+TEST_F(AccessRequestsTest, OnlyAnAgentOfProtocol5HearsOfKubernetesGrants) {
+  json body = request_body();
+  body["scope"] = "kubernetes-readonly";
+  std::string k8s = ask(body).body["id"];
+  std::string ch = ask().body["id"];
+  ASSERT_EQ(review(k8s, appr).body["state"], "APPROVED");
+  ASSERT_EQ(review(ch, appr).body["state"], "APPROVED");
+  auto grants = [&](int protocol) {
+    model::SyncRequest report;
+    report.protocol_version = protocol;
+    Answer a = sync(report);
+    EXPECT_EQ(a.status, 200) << a.body.dump();
+    std::map<std::string, std::string> out;  // id → scope
+    for (const auto& g : a.body["desired"].value("grants", json::array())) out[g["request_id"]] = g["scope"];
+    return out;
+  };
+  EXPECT_EQ(grants(model::kGatewayProtocolVersion), (std::map<std::string, std::string>{{ch, "clickhouse-system"}}));
+  EXPECT_EQ(grants(model::kKubernetesAccessProtocolVersion),
+            (std::map<std::string, std::string>{{ch, "clickhouse-system"}, {k8s, "kubernetes-readonly"}}));
+}
+
+// Every Kubernetes request the agent reports goes into the environment's
+// audit log once, however often the report is retried, and is acknowledged.
+TEST_F(AccessRequestsTest, ReportedKubernetesRequestsAreAuditedOnceAndAcknowledged) {
+  model::KubeRequest allowed;
+  allowed.seq = 1800000000000;
+  allowed.request_id = "acc-0123456789abcdef";
+  allowed.serial = "a1b2";
+  allowed.verb = "list";
+  allowed.resource = "pods";
+  allowed.namespace_name = "byoc-services";
+  allowed.decision = "allowed";
+  allowed.status = 200;
+  allowed.count = 4;
+  allowed.first = 1800000000;
+  allowed.last = 1800000030;
+  model::KubeRequest refused = allowed;
+  refused.seq = allowed.seq + 1;
+  refused.verb = "create";
+  refused.subresource = "exec";
+  refused.name = "ch-db-0-0";
+  refused.decision = "exec_refused";
+  refused.status = 403;
+  refused.count = 1;
+  model::SyncRequest report;
+  report.kube_requests = {refused, allowed};  // out of order: appended by seq
+  Answer answer = sync(report);
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  EXPECT_EQ(answer.body["kube_requests_acked_seq"], refused.seq);
+  ASSERT_EQ(sync(report).status, 200);  // the same report again
+  auto logged = entries("kube_request");
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0]["verb"], "list");
+  EXPECT_EQ(logged[0]["count"], 4);
+  EXPECT_EQ(logged[0]["seq"], allowed.seq);
+  EXPECT_EQ(logged[1]["request"], "acc-0123456789abcdef");
+  EXPECT_EQ(logged[1]["serial"], "a1b2");
+  EXPECT_EQ(logged[1]["resource"], "pods");
+  EXPECT_EQ(logged[1]["subresource"], "exec");
+  EXPECT_EQ(logged[1]["namespace"], "byoc-services");
+  EXPECT_EQ(logged[1]["name"], "ch-db-0-0");
+  EXPECT_EQ(logged[1]["decision"], "exec_refused");
+  EXPECT_EQ(logged[1]["status"], 403);
+  EXPECT_EQ(logged[1]["environment"], env_id);
+  // An agent of protocol 4 hears no acknowledgement it would refuse.
+  report.protocol_version = model::kGatewayProtocolVersion;
+  report.kube_requests.clear();
+  EXPECT_FALSE(sync(report).body.contains("kube_requests_acked_seq"));
 }
 
 TEST_F(AccessRequestsTest, UndecidedRequestsAndEndedGrantsExpireOnTheInjectedClock) {

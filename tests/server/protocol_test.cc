@@ -208,6 +208,110 @@ TEST(Protocol, GatewayRefusalsGoUpAsCountsByReasonAndSerialOnly) {
   EXPECT_FALSE(to_json(SyncResponse{}).contains("denials_acked_seq")) << "older agents never meet it";
 }
 
+// Protocol 5: grants of the kubernetes-readonly scope down, the scopes an
+// agent grants and the Kubernetes requests it decided up — what was asked as
+// the authorizer names it, never a body or a query value.
+TEST(Protocol, KubernetesReadonlyGrantsScopesAndRequestsRoundTrip) {
+  DesiredState d;
+  d.revision = 5;
+  d.environment_id = "env-1";
+  DesiredGrant g;
+  g.request_id = "acc-0123456789abcdef";
+  g.requester = "eng@vendor.example";
+  g.scope = "kubernetes-readonly";
+  g.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n";
+  g.duration_seconds = 3600;
+  g.not_before = 100;
+  g.not_after = 3700;
+  d.grants = {g};
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+
+  json r = good_report();
+  r["protocol_version"] = kKubernetesAccessProtocolVersion;
+  r["known_audit_size"] = 0;
+  r["status"]["access"] = {{"support_access", true},
+                           {"customer_approval_required", false},
+                           {"max_grant_seconds", 3600},
+                           {"scopes", {"clickhouse-system", "kubernetes-readonly"}}};
+  r["kube_requests"] = {{{"seq", 1800000000000},
+                         {"request_id", "acc-0123456789abcdef"},
+                         {"serial", "a1b2"},
+                         {"verb", "get"},
+                         {"api_group", ""},
+                         {"resource", "pods"},
+                         {"subresource", "log"},
+                         {"namespace", "byoc-services"},
+                         {"name", "ch-db-0-0"},
+                         {"path", ""},
+                         {"decision", "allowed"},
+                         {"status", 200},
+                         {"count", 3},
+                         {"first", 1800000000},
+                         {"last", 1800000005}},
+                        {{"seq", 1800000000001},
+                         {"request_id", ""},
+                         {"serial", "a1b2"},
+                         {"verb", "get"},
+                         {"api_group", ""},
+                         {"resource", "secrets"},
+                         {"subresource", ""},
+                         {"namespace", "byoc-services"},
+                         {"name", ""},
+                         {"path", ""},
+                         {"decision", "secrets_refused"},
+                         {"status", 403},
+                         {"count", 1},
+                         {"first", 1800000006},
+                         {"last", 1800000006}}};
+  ASSERT_EQ(rejected_field(r), "<accepted>");
+  SyncRequest parsed = parse_sync_request(r);
+  ASSERT_EQ(parsed.kube_requests.size(), 2u);
+  EXPECT_EQ(parsed.kube_requests[0].subresource, "log");
+  EXPECT_EQ(parsed.kube_requests[1].decision, "secrets_refused");
+  EXPECT_EQ(parsed.status.access->scopes, (std::vector<std::string>{"clickhouse-system", "kubernetes-readonly"}));
+  EXPECT_EQ(to_json(parsed), r);
+
+  auto with = [&](const char* key, json value) {
+    json bad = r;
+    bad["kube_requests"][0][key] = std::move(value);
+    return rejected_field(bad);
+  };
+  EXPECT_EQ(with("body", "{}"), "kube_requests[0].body");
+  EXPECT_EQ(with("query", "labelSelector=app"), "kube_requests[0].query");
+  EXPECT_EQ(with("name", "a name"), "kube_requests[0].name") << "no free text";
+  EXPECT_EQ(with("name", std::string(254, 'a')), "kube_requests[0].name");
+  EXPECT_EQ(with("path", "/" + std::string(1024, 'a')), "kube_requests[0].path");
+  EXPECT_EQ(with("decision", "Refused because"), "kube_requests[0].decision");
+  EXPECT_EQ(with("request_id", "acc-x"), "kube_requests[0].request_id");
+  EXPECT_EQ(with("serial", "0a1b"), "kube_requests[0].serial");
+  EXPECT_EQ(with("status", 600), "kube_requests[0].status");
+  EXPECT_EQ(with("count", 0), "kube_requests[0].count");
+  EXPECT_EQ(with("last", 1), "kube_requests[0].last");
+  json scopes = r;
+  scopes["status"]["access"]["scopes"] = {"kubernetes-readonly", "kubernetes-readonly"};
+  EXPECT_EQ(rejected_field(scopes), "status.access.scopes[1]");
+  scopes["status"]["access"]["scopes"] = {"cluster-admin"};
+  EXPECT_EQ(rejected_field(scopes), "status.access.scopes[0]");
+  json many = r;
+  many["kube_requests"] = json::array();
+  for (size_t i = 0; i <= kMaxKubeRequests; ++i) many["kube_requests"].push_back(r["kube_requests"][0]);
+  EXPECT_EQ(rejected_field(many), "kube_requests");
+
+  // Never said to a plane of protocol 4, which would refuse them.
+  parsed.protocol_version = kGatewayProtocolVersion;
+  EXPECT_FALSE(to_json(parsed).contains("kube_requests"));
+  EXPECT_FALSE(to_json(parsed)["status"]["access"].contains("scopes"));
+  // An agent of protocol 4 reports no scopes: nothing is assumed here.
+  json older = good_report();
+  older["status"]["access"] = {{"support_access", true}, {"customer_approval_required", false}, {"max_grant_seconds", 3600}};
+  EXPECT_FALSE(parse_sync_request(older).status.access->scopes.has_value());
+
+  SyncResponse answer;
+  answer.kube_requests_acked_seq = 1800000000001;
+  EXPECT_EQ(parse_sync_response(to_json(answer)).kube_requests_acked_seq, 1800000000001);
+  EXPECT_FALSE(to_json(SyncResponse{}).contains("kube_requests_acked_seq")) << "older agents never meet it";
+}
+
 TEST(Protocol, SyncAnswersListThePlanesServersAsHttpsEndpointsOnce) {
   SyncResponse r;
   r.revision = 3;

@@ -34,7 +34,9 @@ RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& contex
     EnvironmentScope scope;
     scope.loopback_only = false;  // replicas are pods: hosts inside the environment's network
     RuntimeChoice choice{make_kubernetes_runtime(options), scope};
-    choice.gateway_listen_host = "0.0.0.0";
+    choice.gateway_listen_host = options.gateway_host;
+    choice.gateway_check_port = options.gateway_check_port;
+    choice.kube_proxy_port = options.kube_proxy_port;
     choice.kubernetes_api = options.client;
     return choice;
   }

@@ -37,6 +37,10 @@ struct RuntimeChoice {
   // The local runtime's nginx runs on this machine: loopback; a cluster's
   // runs in other pods: every address of the agent's pod.
   std::string gateway_listen_host = "127.0.0.1";
+  // Their ports; 0: any free one (the local runtime's nginx is told which).
+  // A cluster's gateways call the agent's Service, whose ports are fixed.
+  uint16_t gateway_check_port = 0;
+  uint16_t kube_proxy_port = 0;
   // The API server the runtime's services run on, with the agent's own
   // credentials: what the kubernetes-readonly scope fronts. None: that
   // scope has nothing to reach here.

@@ -3,6 +3,7 @@
 // policy already; these are what the objects themselves need: names that
 // fit Kubernetes' limits and ClickHouse's, values that go into images,
 // selectors and configs unquoted.
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -92,6 +93,11 @@ void check_options(const KubernetesOptions& o) {
   if (!g.kube_proxy_address.empty() &&
       !matches(g.kube_proxy_address, R"([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?:\d{1,5})"))
     throw invalid("support_gateway.kube_proxy_address", "must be HOST:PORT");
+  for (const auto& [service, incarnation] : o.incarnations)
+    if (incarnation.empty() || incarnation.size() > kMaxIncarnationLength ||
+        !std::all_of(incarnation.begin(), incarnation.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }))
+      throw invalid("incarnations", "a service's incarnation is 1 to 8 of [a-z0-9]");
   if (g.ca_pem.empty() != g.crl_pem.empty())
     throw invalid("support_gateway.crl_pem", "the support CA and its CRL come together");
   for (const auto& [field, pem] : {std::pair{"support_gateway.ca_pem", &g.ca_pem}, {"support_gateway.crl_pem", &g.crl_pem}})

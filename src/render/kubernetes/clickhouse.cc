@@ -69,7 +69,7 @@ std::string replica_config(const Env& env, const model::DesiredService& s, int s
   c.cluster_password = kClusterPasswordMark;
   if (needs_zookeeper(s)) {
     for (const auto& host : zookeeper_hosts(env)) c.zookeeper.push_back({host, kZooKeeperClientPort});
-    c.zookeeper_root = "/byoc/" + s.name;  // made by the runtime, as locally
+    c.zookeeper_root = chroot_of(env, s.name);  // made by the pods' init container
   }
   c.sizing = render::clickhouse_sizing(s.cpu_millis, s.memory_mib);
   std::string text = render::render_clickhouse_config(c);
@@ -199,8 +199,17 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
   if (needs_zookeeper(s)) pod["initContainers"] = json::array({zookeeper_chroot_container(env, s)});
   pod.update(node_placement(env, s));
   pod.update(spread_across_nodes_and_zones(selector));
+  // ClickHouse reloads its files as they change, but the kubelet projects a
+  // changed ConfigMap or Secret into a running pod only a minute or more
+  // later, and nothing says when: a change rolls the pods instead (one
+  // replica of a shard at a time), so a rolled-out StatefulSet serves it.
+  std::string files;
+  const json config = shard_config_map(env, s, shard);  // kept whole: the loop reads its member
+  for (const auto& [name, text] : config["data"].items()) files += name + "\n" + text.get<std::string>();
+  const std::string revision = crypto::sha256_hex(files + users_xml(env, s)).substr(0, 16);
   return stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, s.replicas,
-                      replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib);
+                      replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib,
+                      {{"byoc.io/config-revision", revision}});
 }
 
 }  // namespace

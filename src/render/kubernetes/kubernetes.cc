@@ -119,7 +119,13 @@ json runtime_secret(const model::DesiredState& state, const KubernetesOptions& o
   return o;
 }
 
-std::string zookeeper_cleanup_job_name(const std::string& service) { return service + "-zookeeper-cleanup"; }
+std::string zookeeper_cleanup_job_name(const std::string& service, const std::string& incarnation) {
+  return service + (incarnation.empty() ? "" : "-" + incarnation) + "-zk-cleanup";
+}
+
+std::string zookeeper_chroot(const std::string& service, const std::string& incarnation) {
+  return "/byoc/" + service + (incarnation.empty() ? "" : "-" + incarnation);
+}
 
 std::string clickhouse_image(const std::string& version, const std::string& registry) {
   if (!registry.empty()) return registry + ":" + version;

@@ -106,6 +106,12 @@ struct KubernetesOptions {
   // Secret <s>-tls): nginx reads the certificate at start, so a renewed one
   // rolls the endpoint's pods as a changed config does.
   std::map<std::string, std::string> certificate_revisions;
+  // Service name → its incarnation (a short id the runtime makes when it
+  // first makes the service): its ZooKeeper chroot is
+  // /byoc/<service>-<incarnation> (/byoc/<service> without one), so a
+  // service removed and made again under the same name never meets the
+  // nodes of the old one, nor the Job deleting them.
+  std::map<std::string, std::string> incarnations;
 };
 
 // Every object, in apply order: the environment's (default deny, support
@@ -131,14 +137,16 @@ std::vector<nlohmann::json> clickhouse_objects(const model::DesiredState& state,
 std::vector<nlohmann::json> endpoint_objects(const model::DesiredState& state, const model::DesiredService& service,
                                              const KubernetesOptions& options);
 
-// The Job that deletes a removed service's ZooKeeper chroot (/byoc/<service>)
-// while the ensemble stays for the other replicated services of `state`
-// (which no longer holds the removed one). Named by
-// zookeeper_cleanup_job_name(); the runtime deletes a leftover one before
-// the service is made again.
+// The Job that deletes a removed service's ZooKeeper chroot (that of its
+// incarnation in `options`) while the ensemble stays for the other
+// replicated services of `state` (which no longer holds the removed one).
 nlohmann::json zookeeper_cleanup_job(const model::DesiredState& state, const std::string& service,
                                      const KubernetesOptions& options);
-std::string zookeeper_cleanup_job_name(const std::string& service);  // "<s>-zookeeper-cleanup"
+// "<s>-zk-cleanup" or "<s>-<incarnation>-zk-cleanup".
+std::string zookeeper_cleanup_job_name(const std::string& service, const std::string& incarnation);
+// "/byoc/<s>" or "/byoc/<s>-<incarnation>".
+std::string zookeeper_chroot(const std::string& service, const std::string& incarnation);
+inline constexpr size_t kMaxIncarnationLength = 8;  // [a-z0-9]
 
 // Throws what render_kubernetes would for a bad desired state or options.
 void check_desired_state(const model::DesiredState& state, const KubernetesOptions& options);

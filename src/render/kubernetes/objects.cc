@@ -61,7 +61,7 @@ json disruption_budget(const Env& env, const std::string& name, json labels, jso
 }
 
 json stateful_set(const Env& env, const std::string& name, const json& labels, const json& selector, int replicas,
-                  const std::string& governing, json pod, int volume_gib) {
+                  const std::string& governing, json pod, int volume_gib, json pod_annotations) {
   json claim = {{"metadata", {{"name", "data"}, {"labels", labels}}},
                 {"spec",
                  {{"accessModes", json::array({"ReadWriteOnce"})},
@@ -78,6 +78,7 @@ json stateful_set(const Env& env, const std::string& name, const json& labels, c
                {"selector", {{"matchLabels", selector}}},
                {"template", {{"metadata", {{"labels", labels}}}, {"spec", std::move(pod)}}},
                {"volumeClaimTemplates", json::array({claim})}};
+  if (pod_annotations.is_object()) o["spec"]["template"]["metadata"]["annotations"] = std::move(pod_annotations);
   return o;
 }
 

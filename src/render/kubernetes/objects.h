@@ -89,8 +89,10 @@ json empty_dir(const char* name, const char* size_limit);
 // class. The pods start all at once: members of a ZooKeeper ensemble or of
 // a ClickHouse cluster wait for each other, so an ordered start (each pod
 // ready before the next is made) would never get past the first.
+// `pod_annotations` (an object, or null for none) go on the pod template: a
+// change rolls the pods.
 json stateful_set(const Env& env, const std::string& name, const json& labels, const json& selector, int replicas,
-                  const std::string& governing, json pod, int volume_gib);
+                  const std::string& governing, json pod, int volume_gib, json pod_annotations = nullptr);
 // Required anti-affinity across nodes and a spread across zones of the pods
 // `selector` picks: losing a node takes at most one of them, a zone as few as
 // the zones allow.
@@ -116,6 +118,8 @@ json default_deny(const Env& env);
 json zookeeper_policy(const Env& env);
 json support_ca_config_map(const Env& env);
 
+// The service's chroot, of its incarnation in the options.
+std::string chroot_of(const Env& env, const std::string& service);
 // The ZooKeeper nodes ClickHouse connects to, one per member of the ensemble.
 std::vector<std::string> zookeeper_hosts(const Env& env);
 // The init container that makes a replicated service's chroot before

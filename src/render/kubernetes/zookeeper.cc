@@ -8,7 +8,8 @@
 // (/byoc/<service>), as in the local runtime. ClickHouse 18.16 won't start
 // without it, so its pods make it first (an init container running the
 // image's zkCli.sh, waiting for the ensemble as long as it takes), and a
-// Job deletes it once the service is removed.
+// Job deletes it once the service is removed. Each incarnation of a service
+// name has a chroot of its own (KubernetesOptions::incarnations).
 #include "render/kubernetes/objects.h"
 #include "render/zookeeper_config.h"
 
@@ -105,9 +106,12 @@ json zk_cli_container(const Env& env, const char* name, const std::string& scrip
           {"volumeMounts", json::array({{{"name", "tmp"}, {"mountPath", "/tmp"}}})}};
 }
 
-std::string chroot_of(const std::string& service) { return "/byoc/" + service; }
-
 }  // namespace
+
+std::string chroot_of(const Env& env, const std::string& service) {
+  auto it = env.options.incarnations.find(service);
+  return zookeeper_chroot(service, it == env.options.incarnations.end() ? "" : it->second);
+}
 
 json zookeeper_chroot_container(const Env& env, const model::DesiredService& s) {
   // `stat` fails until the node exists; `create` of an existing node fails
@@ -117,17 +121,25 @@ json zookeeper_chroot_container(const Env& env, const model::DesiredService& s) 
       "timeout 60 zkCli.sh -server \"$ZK\" create /byoc >/dev/null 2>&1; "
       "timeout 60 zkCli.sh -server \"$ZK\" create \"$1\" >/dev/null 2>&1; "
       "sleep 2; done";
-  return zk_cli_container(env, "zookeeper-chroot", script, json::array({chroot_of(s.name)}));
+  return zk_cli_container(env, "zookeeper-chroot", script, json::array({chroot_of(env, s.name)}));
 }
 
 json zookeeper_cleanup_job(const Env& env, const std::string& service) {
   const json pod_labels = labels(env, kZooKeeperCleanupApp, service);
-  const std::string script = "timeout 120 zkCli.sh -server \"$ZK\" deleteall \"$1\"";
-  json container = zk_cli_container(env, "zookeeper-cleanup", script, json::array({chroot_of(service)}));
+  // Done once ZooKeeper says the node is not there (deleted now, or before:
+  // a repeated removal succeeds too); an unreachable ensemble is a failure,
+  // retried.
+  const std::string script =
+      "timeout 120 zkCli.sh -server \"$ZK\" deleteall \"$1\" >/dev/null 2>&1; "
+      "timeout 60 zkCli.sh -server \"$ZK\" stat \"$1\" 2>&1 | grep -q 'Node does not exist'";
+  json container = zk_cli_container(env, "zookeeper-cleanup", script, json::array({chroot_of(env, service)}));
   json pod = pod_spec(kZooKeeperUid, container, json::array({empty_dir("tmp", "256Mi")}));
   pod["restartPolicy"] = "OnFailure";
   pod["nodeSelector"] = {{"byoc.io/role", "system"}};
-  json o = object(env, "batch/v1", "Job", zookeeper_cleanup_job_name(service), pod_labels);
+  auto incarnation = env.options.incarnations.find(service);
+  json o = object(env, "batch/v1", "Job",
+                  zookeeper_cleanup_job_name(service, incarnation == env.options.incarnations.end() ? "" : incarnation->second),
+                  pod_labels);
   o["spec"] = {{"backoffLimit", 6},
                {"activeDeadlineSeconds", 900},
                // Gone an hour after it ends: long enough to read what it did.

@@ -49,6 +49,7 @@ std::string access_column(const model::Environment& e) {
   json agent = model::to_json(e.agent_access);
   agent["support_ca_pem"] = e.agent_access.support_ca_pem;
   agent["denials_seq"] = e.agent_access.denials_seq;
+  agent["kube_requests_seq"] = e.agent_access.kube_requests_seq;
   return json{{"policy", model::to_json(e.access_policy)}, {"agent", agent}}.dump();
 }
 
@@ -69,7 +70,9 @@ void parse_access_column(std::string_view text, model::Environment& e) {
     agent.customer_approval_required = a.value("customer_approval_required", agent.customer_approval_required);
     agent.max_grant_seconds = a.value("max_grant_seconds", agent.max_grant_seconds);
     agent.support_ca_pem = a.value("support_ca_pem", "");
+    agent.scopes = a.value("scopes", agent.scopes);
     agent.denials_seq = a.value("denials_seq", int64_t{0});
+    agent.kube_requests_seq = a.value("kube_requests_seq", int64_t{0});
   }
   e.access_policy = policy;
   e.agent_access = agent;

@@ -341,8 +341,8 @@ TEST(RenderKubernetes, ACleanupJobDeletesARemovedServicesChrootAndNothingElse) {
   const auto options = t::two_profiles(2);
   json job = zookeeper_cleanup_job(state, "gone", options);
   EXPECT_EQ(job["kind"], "Job");
-  EXPECT_EQ(job["metadata"]["name"], "gone-zookeeper-cleanup");
-  EXPECT_EQ(job["metadata"]["name"], zookeeper_cleanup_job_name("gone"));
+  EXPECT_EQ(job["metadata"]["name"], "gone-zk-cleanup");
+  EXPECT_EQ(job["metadata"]["name"], zookeeper_cleanup_job_name("gone", ""));
   EXPECT_EQ(job["metadata"]["labels"]["byoc.io/service"], "gone");
   EXPECT_EQ(job["metadata"]["labels"]["app.kubernetes.io/managed-by"], "byoc");
   const json& pod = job["spec"]["template"]["spec"];
@@ -352,6 +352,16 @@ TEST(RenderKubernetes, ACleanupJobDeletesARemovedServicesChrootAndNothingElse) {
   const json& command = pod["containers"][0]["command"];
   EXPECT_EQ(command.back(), "/byoc/gone");
   EXPECT_THAT(command[2].get<std::string>(), HasSubstr("deleteall \"$1\""));
+  // Done only once ZooKeeper says the node is not there: a repeated removal succeeds, an unreachable ensemble not.
+  EXPECT_THAT(command[2].get<std::string>(), HasSubstr("grep -q 'Node does not exist'"));
+  // Another incarnation of the name: its own chroot and Job.
+  auto with_incarnation = options;
+  with_incarnation.incarnations["gone"] = "0a1b2c3d";
+  json other = zookeeper_cleanup_job(state, "gone", with_incarnation);
+  EXPECT_EQ(other["metadata"]["name"], "gone-0a1b2c3d-zk-cleanup");
+  EXPECT_EQ(other["spec"]["template"]["spec"]["containers"][0]["command"].back(), "/byoc/gone-0a1b2c3d");
+  with_incarnation.incarnations["gone"] = "BAD!";
+  EXPECT_EQ(byoc::testing::error_code([&] { zookeeper_cleanup_job(state, "gone", with_incarnation); }), "invalid_value");
   EXPECT_GT(job["spec"]["ttlSecondsAfterFinished"], 0);
   EXPECT_GT(job["spec"]["activeDeadlineSeconds"], 0);
   // A name that could not be a service's is refused, never put in a command.
@@ -367,6 +377,31 @@ TEST(RenderKubernetes, RuntimeSecretsAreLabelledAsTheirServicesObjects) {
   EXPECT_EQ(secret["data"]["k"], "dg==");
   json shared = runtime_secret(state, t::two_profiles(1), "", kGatewayCheckSecret, "Opaque", {});
   EXPECT_FALSE(shared["metadata"]["labels"].contains("byoc.io/service"));
+}
+
+TEST(RenderKubernetes, AChangedConfigOrPasswordRollsTheShardsPodsAndAnIncarnationMovesTheChroot) {
+  auto state = t::two_services(2);
+  const auto options = t::two_profiles(2);
+  auto revision = [&](const model::DesiredState& st, const KubernetesOptions& o) {
+    return find(render_kubernetes(st, o), "StatefulSet", "orders-s1")["spec"]["template"]["metadata"]["annotations"]
+        ["byoc.io/config-revision"];
+  };
+  const json before = revision(state, options);
+  ASSERT_TRUE(before.is_string());
+  auto password = state;
+  password.services[0].default_password_sha256_hex = std::string(64, '1');
+  EXPECT_NE(revision(password, options), before);  // users.xml: ClickHouse would only see it a minute later
+  auto sizing = state;
+  sizing.services[0].memory_mib = 8192;
+  EXPECT_NE(revision(sizing, options), before);
+  auto other = state;
+  other.services[1].memory_mib = 8192;  // another service's: nothing here
+  EXPECT_EQ(revision(other, options), before);
+  auto moved = options;
+  moved.incarnations["orders"] = "x1y2";
+  EXPECT_NE(revision(state, moved), before);
+  const std::string config = find(render_kubernetes(state, moved), "ConfigMap", "orders-s1-config")["data"]["orders-s1-0.xml"];
+  EXPECT_THAT(config, HasSubstr("<root>/byoc/orders-x1y2</root>"));
 }
 
 TEST(RenderKubernetes, ARenewedCertificateRollsTheEndpoint) {

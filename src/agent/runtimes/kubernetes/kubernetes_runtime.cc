@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/runtimes/kubernetes/endpoint_certificate.h"
+#include "agent/runtimes/kubernetes/service_records.h"
 #include "agent/runtimes/kubernetes/service_status.h"
 #include "base/error.h"
 #include "base/files.h"
@@ -19,12 +20,11 @@
 namespace byoc::agent {
 namespace {
 
-namespace fs = std::filesystem;
 namespace rk = render::kubernetes;
+using kube_runtime::ServiceRecord;
 using nlohmann::json;
 
 constexpr const char* kServiceLabel = "byoc.io/service";
-constexpr const char* kSpecFile = "spec.json";
 
 struct Kind {
   const char* api_version;
@@ -61,17 +61,23 @@ std::string service_label(const json& object) {
   return meta["labels"].value(kServiceLabel, "");
 }
 
-std::string key_of(const json& object) {
-  return object.value("kind", "") + "/" + name_of(object);
+std::string key_of(const json& object) { return object.value("kind", "") + "/" + name_of(object); }
+
+ServiceStatus refused(const std::string& name, const char* reason) {
+  ServiceStatus status;
+  status.name = name;
+  status.state = ServiceState::kFailed;
+  status.reason = reason;
+  return status;
 }
 
 class KubernetesRuntime final : public Runtime {
  public:
   explicit KubernetesRuntime(const KubernetesRuntimeOptions& options)
-      : o_(options), client_(options.client), supervise_client_(options.client) {
+      : o_(with_cancel(options, &stop_)), client_(options.client) {
     if (!o_.clock) throw Error::Internal("kubernetes runtime: no clock");
     files::ensure_dir(o_.root, 0700);
-    load_specs();
+    records_ = kube_runtime::load_service_records(o_.root);
     selector_ = "app.kubernetes.io/managed-by=byoc,byoc.io/environment=" + o_.environment_id;
     for (Kind k : {kStatefulSet, kDeployment, Kind{"v1", "Pod"}, kService}) {
       kube::InformerOptions io;
@@ -89,9 +95,11 @@ class KubernetesRuntime final : public Runtime {
 
   ServiceStatus apply(const ServiceSpec& spec) override {
     std::lock_guard work(work_mu_);
-    return apply_locked(spec, client_);
+    return apply_locked(spec);
   }
 
+  // Also where the renewals supervise() found due are made: this runs on the
+  // applying thread with every report, and an apply takes many calls.
   void set_support_gateway(const SupportGateway& gateway) override {
     std::lock_guard work(work_mu_);
     std::vector<ServiceSpec> pending;
@@ -99,19 +107,19 @@ class KubernetesRuntime final : public Runtime {
       std::lock_guard lock(mu_);
       if (!(gateway == gateway_)) {
         gateway_ = gateway;
-        for (const auto& [name, spec] : specs_) gateway_pending_.insert(name);
+        for (const auto& [name, record] : records_) pending_.insert(name);
       }
-      for (const auto& name : gateway_pending_)
-        if (auto it = specs_.find(name); it != specs_.end()) pending.push_back(it->second);
-      gateway_pending_.clear();
+      for (const auto& name : pending_)
+        if (auto it = records_.find(name); it != records_.end()) pending.push_back(it->second.spec);
+      pending_.clear();
     }
     for (const auto& spec : pending) {
       try {
-        apply_locked(spec, client_);
+        apply_locked(spec);
       } catch (const Error& e) {
-        spdlog::warn("kubernetes runtime: cannot bring {} to the support gateway: {}", spec.name, e.what());
+        spdlog::warn("kubernetes runtime: cannot apply {} again: {}", spec.name, e.what());
         std::lock_guard lock(mu_);
-        gateway_pending_.insert(spec.name);
+        pending_.insert(spec.name);
       }
     }
   }
@@ -120,12 +128,12 @@ class KubernetesRuntime final : public Runtime {
     std::lock_guard work(work_mu_);
     // Nothing of ours can have a name that is no label value.
     if (!kube::is_dns1123_label(service)) return;
-    std::optional<ServiceSpec> removed;
+    std::optional<ServiceRecord> removed;
     {
       std::lock_guard lock(mu_);
-      if (auto it = specs_.find(service); it != specs_.end()) removed = it->second;
+      if (auto it = records_.find(service); it != records_.end()) removed = it->second;
     }
-    // Every object of the service, the endpoint first; the spec stays on
+    // Every object of the service, the endpoint first; the record stays on
     // disk until they are all asked to go, so a crash repeats this.
     const std::string selector = selector_ + "," + kServiceLabel + "=" + service;
     std::vector<Kind> kinds(std::begin(kPrunedKinds), std::end(kPrunedKinds));
@@ -136,8 +144,8 @@ class KubernetesRuntime final : public Runtime {
         client_.remove(kube::ref_of(object));
     {
       std::lock_guard lock(mu_);
-      specs_.erase(service);
-      gateway_pending_.erase(service);
+      records_.erase(service);
+      pending_.erase(service);
       for (auto it = workload_services_.begin(); it != workload_services_.end();) {
         if (it->second != service) {
           ++it;
@@ -146,85 +154,65 @@ class KubernetesRuntime final : public Runtime {
         generations_.erase(it->first);
         it = workload_services_.erase(it);
       }
-      certificate_revisions_.erase(service);
-      certificate_names_.erase(service);
     }
     // The environment without it: ZooKeeper goes with the last replicated
     // service, or deletes this one's chroot if it stays.
     model::DesiredState state = desired_state();
-    auto rendered = rk::environment_objects(state, render_options(state));
-    for (const auto& object : rendered) apply_object(object, client_);
-    prune(client_, "", rendered, state);
-    if (removed && rk::needs_zookeeper(*removed) && rk::needs_zookeeper(state))
-      client_.apply(rk::zookeeper_cleanup_job(state, service, render_options(state)));
-    std::error_code ec;
-    fs::remove_all(o_.root / service, ec);
-    if (ec) throw Error::Internal("kubernetes runtime: cannot delete " + (o_.root / service).string() + ": " + ec.message());
+    rk::KubernetesOptions options = render_options(state);
+    auto rendered = rk::environment_objects(state, options);
+    for (const auto& object : rendered) apply_object(object);
+    prune("", rendered, state);
+    if (removed && rk::needs_zookeeper(removed->spec) && rk::needs_zookeeper(state)) {
+      options.incarnations[service] = removed->incarnation;
+      if (removed->incarnation.empty()) options.incarnations.erase(service);
+      client_.apply(rk::zookeeper_cleanup_job(state, service, options));
+    }
+    kube_runtime::remove_service_record(o_.root, service);
     spdlog::info("kubernetes runtime: removed {}", service);
   }
 
   std::vector<ServiceStatus> observe() override {
     Snapshot seen = snapshot();
-    std::map<std::string, ServiceSpec> specs;
+    std::map<std::string, ServiceRecord> records;
     std::map<std::string, int64_t> generations;
     {
       std::lock_guard lock(mu_);
-      specs = specs_;
+      records = records_;
       generations = generations_;
     }
     std::vector<ServiceStatus> out;
-    for (const auto& name : names(seen, specs)) {
-      auto spec = specs.find(name);
-      if (spec == specs.end()) {  // in the cluster, not on disk: the agent removes it
+    for (const auto& name : names(seen, records)) {
+      auto record = records.find(name);
+      if (record == records.end()) {  // in the cluster, not on disk: the agent removes it
         ServiceStatus status;
         status.name = name;
         status.reason = "incomplete";
         out.push_back(status);
         continue;
       }
-      out.push_back(kube_runtime::service_status(spec->second, seen.of(name, generations)));
+      out.push_back(status_of(record->second, seen, generations));
     }
     return out;
   }
 
   std::vector<std::string> services() override {
-    std::map<std::string, ServiceSpec> specs;
+    std::map<std::string, ServiceRecord> records;
     {
       std::lock_guard lock(mu_);
-      specs = specs_;
+      records = records_;
     }
-    auto all = names(snapshot(), specs);
+    auto all = names(snapshot(), records);
     return {all.begin(), all.end()};
   }
 
   // The kubelet restarts what dies and the controllers roll out what was
   // applied; what is left is an endpoint certificate that must name a new
-  // load-balancer address or is near its end. Rare (once per load balancer,
-  // once a year): the re-apply it takes then is the only slow call.
+  // load-balancer address or is near its end. Found here from the
+  // informers' copies (cheap), made by the next set_support_gateway().
   void supervise() override {
-    if (o_.clock->monotonic_time() < next_certificate_check_) return;
-    next_certificate_check_ = o_.clock->monotonic_time() + std::chrono::seconds(10);
-    std::vector<ServiceSpec> specs;
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [name, spec] : specs_) {
-        auto endpoint = informers_[3]->object(rk::endpoint_service_name(name));
-        auto known = certificate_names_.find(name);
-        if (known == certificate_names_.end()) continue;  // not applied by this process yet
-        auto wanted = endpoint_names_of(name, endpoint ? &*endpoint : nullptr);
-        if (!(wanted == known->second.names) || o_.clock->unix_seconds() >= known->second.renew_at) specs.push_back(spec);
-      }
-    }
-    if (specs.empty()) return;
-    std::unique_lock work(work_mu_, std::try_to_lock);
-    if (!work.owns_lock()) return;  // apply() is at work: next time
-    for (const auto& spec : specs) {
-      try {
-        apply_locked(spec, supervise_client_);
-      } catch (const Error& e) {
-        spdlog::warn("kubernetes runtime: cannot renew the endpoint certificate of {}: {}", spec.name, e.what());
-      }
-    }
+    std::lock_guard lock(mu_);
+    for (const auto& [name, record] : records_)
+      if (!certificate_current(record)) pending_.insert(name);
   }
 
   void stop_all() override { stop_informers(); }
@@ -232,39 +220,63 @@ class KubernetesRuntime final : public Runtime {
  private:
   struct Snapshot {
     std::vector<json> stateful_sets, deployments, pods, services;
-
-    kube_runtime::ObservedService of(const std::string& service, const std::map<std::string, int64_t>& generations) const {
-      kube_runtime::ObservedService seen;
-      for (const auto& o : stateful_sets)
-        if (service_label(o) == service) seen.stateful_sets[name_of(o)] = &o;
-      for (const auto& o : pods)
-        if (service_label(o) == service) seen.pods[name_of(o)] = &o;
-      const std::string endpoint = rk::endpoint_service_name(service);
-      for (const auto& o : deployments)
-        if (name_of(o) == endpoint) seen.endpoint_deployment = &o;
-      for (const auto& o : services)
-        if (name_of(o) == endpoint) seen.endpoint_service = &o;
-      for (const auto& [name, generation] : generations) seen.applied_generations[name] = generation;
-      return seen;
-    }
   };
 
-  struct CertificateState {
-    kube_runtime::EndpointNames names;
-    int64_t renew_at = 0;  // unix seconds
-  };
+  static KubernetesRuntimeOptions with_cancel(KubernetesRuntimeOptions options, const std::atomic<bool>* cancel) {
+    options.client.cancel = cancel;
+    return options;
+  }
 
   Snapshot snapshot() const {
     return {informers_[0]->objects(), informers_[1]->objects(), informers_[2]->objects(), informers_[3]->objects()};
   }
 
-  static std::set<std::string> names(const Snapshot& seen, const std::map<std::string, ServiceSpec>& specs) {
+  static std::set<std::string> names(const Snapshot& seen, const std::map<std::string, ServiceRecord>& records) {
     std::set<std::string> out;
-    for (const auto& [name, spec] : specs) out.insert(name);
+    for (const auto& [name, record] : records) out.insert(name);
     for (const auto* list : {&seen.stateful_sets, &seen.deployments})
       for (const auto& o : *list)
         if (std::string s = service_label(o); !s.empty()) out.insert(s);
     return out;
+  }
+
+  kube_runtime::EndpointNames endpoint_names_of(const std::string& service, const json* endpoint) const {
+    return kube_runtime::endpoint_names(rk::endpoint_service_name(service), o_.render.namespace_name,
+                                        o_.render.cluster_domain, endpoint);
+  }
+
+  // Whether the endpoint's certificate names what the informer says the
+  // endpoint is reached by now, and is not due for renewal.
+  bool certificate_current(const ServiceRecord& record) const {
+    auto endpoint = informers_[3]->object(rk::endpoint_service_name(record.spec.name));
+    return record.certificate_names == endpoint_names_of(record.spec.name, endpoint ? &*endpoint : nullptr).joined() &&
+           o_.clock->unix_seconds() < record.renew_at;
+  }
+
+  // READY only for the spec last given, applied to its end, with a
+  // certificate that names its endpoint.
+  ServiceStatus status_of(const ServiceRecord& record, const Snapshot& seen,
+                          const std::map<std::string, int64_t>& generations) const {
+    const std::string& service = record.spec.name;
+    kube_runtime::ObservedService o;
+    for (const auto& s : seen.stateful_sets)
+      if (service_label(s) == service) o.stateful_sets[name_of(s)] = &s;
+    for (const auto& p : seen.pods)
+      if (service_label(p) == service) o.pods[name_of(p)] = &p;
+    const std::string endpoint = rk::endpoint_service_name(service);
+    for (const auto& d : seen.deployments)
+      if (name_of(d) == endpoint) o.endpoint_deployment = &d;
+    for (const auto& s : seen.services)
+      if (name_of(s) == endpoint) o.endpoint_service = &s;
+    o.in_cluster_host = endpoint + "." + o_.render.namespace_name + ".svc";
+    o.applied_generations = generations;
+    ServiceStatus status = kube_runtime::service_status(record.spec, o);
+    const bool whole = record.applied_digest == kube_runtime::spec_digest(record.spec) && certificate_current(record);
+    if (status.state == ServiceState::kReady && !whole) {
+      status.state = ServiceState::kProvisioning;
+      status.reason = "starting";
+    }
+    return status;
   }
 
   void run_informer(kube::Informer& informer) {
@@ -277,7 +289,7 @@ class KubernetesRuntime final : public Runtime {
       try {
         if (!client) client = std::make_unique<kube::Client>(o_.client);
         informer.sync(*client, &stop_);
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {
         if (stop_) break;
         spdlog::warn("kubernetes runtime: watching {}: {}", informer.options().kind, e.what());
         client.reset();  // a fresh connection next time
@@ -297,25 +309,12 @@ class KubernetesRuntime final : public Runtime {
     threads_.clear();
   }
 
-  void load_specs() {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(o_.root, ec)) {
-      auto text = files::read_if_exists(entry.path() / kSpecFile);
-      if (!text) continue;
-      try {
-        ServiceSpec spec = model::parse_desired_service(json::parse(*text), (entry.path() / kSpecFile).string());
-        specs_[spec.name] = spec;
-      } catch (const std::exception& e) {
-        spdlog::warn("kubernetes runtime: ignoring {}: {}", (entry.path() / kSpecFile).string(), e.what());
-      }
-    }
-  }
-
   model::DesiredState desired_state() const {
     model::DesiredState state;
     state.environment_id = o_.environment_id;
+    state.environment_cidr = o_.environment_cidr;
     std::lock_guard lock(mu_);
-    for (const auto& [name, spec] : specs_) state.services.push_back(spec);
+    for (const auto& [name, record] : records_) state.services.push_back(record.spec);
     return state;
   }
 
@@ -325,35 +324,29 @@ class KubernetesRuntime final : public Runtime {
     options.support_gateway.enabled = gateway_.enabled;
     options.support_gateway.ca_pem = gateway_.ca_pem;
     options.support_gateway.crl_pem = gateway_.crl_pem;
-    for (const auto& s : state.services)
+    for (const auto& s : state.services) {
       if (auto it = certificate_revisions_.find(s.name); it != certificate_revisions_.end())
         options.certificate_revisions[s.name] = it->second;
+      if (auto it = records_.find(s.name); it != records_.end() && !it->second.incarnation.empty())
+        options.incarnations[s.name] = it->second.incarnation;
+    }
     return options;
   }
 
-  kube_runtime::EndpointNames endpoint_names_of(const std::string& service, const json* endpoint) const {
-    return kube_runtime::endpoint_names(rk::endpoint_service_name(service), o_.render.namespace_name,
-                                        o_.render.cluster_domain, endpoint);
-  }
-
-  static ServiceStatus refused(const std::string& name, const char* reason) {
-    ServiceStatus status;
-    status.name = name;
-    status.state = ServiceState::kFailed;
-    status.reason = reason;
-    return status;
-  }
-
-  ServiceStatus apply_locked(const ServiceSpec& spec, kube::Client& client) {
-    std::optional<ServiceSpec> before;
-    model::DesiredState state = desired_state();
-    for (auto& s : state.services)
-      if (s.name == spec.name) {
-        before = s;
-        s = spec;
+  ServiceStatus apply_locked(const ServiceSpec& spec) {
+    ServiceRecord record;
+    bool known = false;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = records_.find(spec.name); it != records_.end()) {
+        record = it->second;
+        known = true;
       }
-    if (before && before->shards != spec.shards) return refused(spec.name, "unsupported_topology");
-    if (!before) state.services.push_back(spec);
+    }
+    if (known && record.spec.shards != spec.shards) return refused(spec.name, "unsupported_topology");
+    model::DesiredState state = desired_state();
+    std::erase_if(state.services, [&](const ServiceSpec& s) { return s.name == spec.name; });
+    state.services.push_back(spec);
     try {
       rk::check_desired_state(state, render_options(state));
     } catch (const Error& e) {
@@ -361,40 +354,42 @@ class KubernetesRuntime final : public Runtime {
       return refused(spec.name, e.field().find("clickhouse_version") != std::string::npos ? "unsupported_version"
                                                                                           : "unsupported_topology");
     }
-    // The spec first: a crash from here on is repaired by the same apply.
-    files::ensure_dir(o_.root / spec.name, 0700);
-    files::write_atomic(o_.root / spec.name / kSpecFile, model::to_json(spec).dump(), 0600);
+    // The spec first: a crash from here on is repaired by the same apply,
+    // and `applied` (below, at the end) tells the spec was applied whole.
+    record.spec = spec;
+    record = kube_runtime::save_spec(o_.root, record);
     {
       std::lock_guard lock(mu_);
-      specs_[spec.name] = spec;
+      records_[spec.name] = record;
     }
-    // A chroot being deleted for an earlier service of this name must not
-    // take the new one's with it.
-    if (!before && rk::needs_zookeeper(spec))
-      client.remove({kJob.api_version, kJob.kind, o_.render.namespace_name, rk::zookeeper_cleanup_job_name(spec.name)},
-                    kube::Propagation::kForeground);
-    make_secrets(spec, state, client);
+    make_secrets(spec, state);
     const rk::KubernetesOptions options = render_options(state);
     std::vector<json> ours;
     for (auto& object : rk::render_kubernetes(state, options)) {
       std::string owner = service_label(object);
       if (owner.empty() || owner == spec.name) ours.push_back(std::move(object));
     }
-    for (const auto& object : ours) apply_object(object, client);
-    prune(client, spec.name, ours, state);
-    prune(client, "", ours, state);
-    Snapshot seen = snapshot();
+    for (const auto& object : ours) apply_object(object);
+    prune(spec.name, ours, state);
+    prune("", ours, state);
+    {
+      std::lock_guard lock(mu_);
+      ServiceRecord& stored = records_[spec.name];
+      stored.applied_digest = kube_runtime::spec_digest(spec);
+      kube_runtime::save_applied(o_.root, stored);
+      record = stored;
+    }
     std::map<std::string, int64_t> generations;
     {
       std::lock_guard lock(mu_);
       generations = generations_;
     }
-    return kube_runtime::service_status(spec, seen.of(spec.name, generations));
+    return status_of(record, snapshot(), generations);
   }
 
   // Applies one object; a workload's generation is what observe() waits for.
-  void apply_object(const json& object, kube::Client& client) {
-    json live = client.apply(object);
+  void apply_object(const json& object) {
+    json live = client_.apply(object);
     const std::string kind = object.value("kind", "");
     if (kind != "StatefulSet" && kind != "Deployment") return;
     const json& meta = metadata(live);
@@ -406,51 +401,58 @@ class KubernetesRuntime final : public Runtime {
     workload_services_[name_of(object)] = service_label(object);
   }
 
-  // The Secrets the renderer refers to: internal passwords (made once,
+  // The Secrets the renderer refers to: internal passwords (each made once,
   // kept), the endpoint's certificate, the gateway check's key.
-  void make_secrets(const ServiceSpec& spec, const model::DesiredState& state, kube::Client& client) {
+  void make_secrets(const ServiceSpec& spec, const model::DesiredState& state) {
     const rk::KubernetesOptions options = render_options(state);
     const std::string& ns = o_.render.namespace_name;
-    auto credentials = client.get({"v1", "Secret", ns, rk::credentials_secret_name(spec.name)});
-    auto has = [](const std::optional<json>& secret, const char* key) {
-      return secret && secret->contains("data") && (*secret)["data"].is_object() && (*secret)["data"].contains(key);
-    };
-    if (!has(credentials, rk::kClusterPasswordKey) || !has(credentials, rk::kSupportPasswordKey)) {
-      client.apply(rk::runtime_secret(state, options, spec.name, rk::credentials_secret_name(spec.name), "Opaque",
-                                      {{rk::kClusterPasswordKey, crypto::hex(crypto::random_bytes(24))},
-                                       {rk::kSupportPasswordKey, crypto::hex(crypto::random_bytes(24))}}));
+    auto credentials = client_.get({"v1", "Secret", ns, rk::credentials_secret_name(spec.name)});
+    std::map<std::string, std::string> passwords;
+    bool made = false;
+    for (const char* key : {rk::kClusterPasswordKey, rk::kSupportPasswordKey}) {
+      std::optional<std::string> kept;
+      if (credentials && credentials->contains("data") && (*credentials)["data"].is_object() &&
+          (*credentials)["data"].contains(key) && (*credentials)["data"][key].is_string())
+        kept = crypto::base64_decode((*credentials)["data"][key].get<std::string>());
+      made = made || !kept || kept->empty();
+      passwords[key] = kept && !kept->empty() ? *kept : crypto::hex(crypto::random_bytes(24));
     }
-    auto tls = client.get({"v1", "Secret", ns, rk::tls_secret_name(spec.name)});
-    auto endpoint = informers_[3]->object(rk::endpoint_service_name(spec.name));
+    if (made)
+      client_.apply(rk::runtime_secret(state, options, spec.name, rk::credentials_secret_name(spec.name), "Opaque",
+                                       passwords));
+    // The names the endpoint is reached by, as the API says now (the
+    // informer may not have listed yet).
+    auto endpoint = client_.get({"v1", "Service", ns, rk::endpoint_service_name(spec.name)});
     const kube_runtime::EndpointNames names = endpoint_names_of(spec.name, endpoint ? &*endpoint : nullptr);
+    auto tls = client_.get({"v1", "Secret", ns, rk::tls_secret_name(spec.name)});
     if (!kube_runtime::certificate_usable(tls ? &*tls : nullptr, names, o_.environment_ca.cert_pem, *o_.clock)) {
       crypto::KeyedCertificate issued = kube_runtime::issue_endpoint_certificate(o_.environment_ca, names, *o_.clock);
       json secret = rk::runtime_secret(state, options, spec.name, rk::tls_secret_name(spec.name), "kubernetes.io/tls",
                                        {{"tls.crt", issued.cert_pem}, {"tls.key", issued.key_pem}});
       secret["metadata"]["annotations"] = {{kube_runtime::kCertificateNamesAnnotation, names.joined()}};
-      tls = client.apply(secret);
+      tls = client_.apply(secret);
       spdlog::info("kubernetes runtime: issued the endpoint certificate of {} for {}", spec.name, names.joined());
     }
-    const std::string revision = kube_runtime::certificate_revision(tls ? &*tls : nullptr);
-    const int64_t renew_at = kube_runtime::certificate_renew_at(tls ? &*tls : nullptr);
     bool gateway;
     std::string check_key;
     {
       std::lock_guard lock(mu_);
-      certificate_revisions_[spec.name] = revision;
-      certificate_names_[spec.name] = {names, renew_at};
+      certificate_revisions_[spec.name] = kube_runtime::certificate_revision(tls ? &*tls : nullptr);
+      ServiceRecord& stored = records_[spec.name];
+      stored.certificate_names = names.joined();
+      stored.renew_at = kube_runtime::certificate_renew_at(tls ? &*tls : nullptr);
+      kube_runtime::save_certificate(o_.root, stored);
       gateway = gateway_.enabled;
       check_key = gateway_.check_key;
     }
     if (gateway)
-      client.apply(rk::runtime_secret(state, options, "", rk::kGatewayCheckSecret, "Opaque",
-                                      {{rk::kGatewayCheckKey, check_key}}));
+      client_.apply(rk::runtime_secret(state, options, "", rk::kGatewayCheckSecret, "Opaque",
+                                       {{rk::kGatewayCheckKey, check_key}}));
   }
 
   // Deletes what `owner`'s objects ("" : the environment's) no longer hold:
   // labelled as ours, of this environment and owner, and not in `rendered`.
-  void prune(kube::Client& client, const std::string& owner, const std::vector<json>& rendered,
-             const model::DesiredState& state) {
+  void prune(const std::string& owner, const std::vector<json>& rendered, const model::DesiredState& state) {
     std::set<std::string> keep;
     for (const auto& o : rendered) keep.insert(key_of(o));
     if (owner.empty()) {
@@ -465,38 +467,34 @@ class KubernetesRuntime final : public Runtime {
       keep.insert("Secret/" + rk::tls_secret_name(owner));
     }
     const std::string selector = owner.empty() ? selector_ : selector_ + "," + kServiceLabel + "=" + owner;
-    bool zookeeper_pruned = false;
     for (Kind k : kPrunedKinds) {
-      for (const auto& object : client.list(k.api_version, k.kind, o_.render.namespace_name, selector)) {
+      for (const auto& object : client_.list(k.api_version, k.kind, o_.render.namespace_name, selector)) {
         if (service_label(object) != owner || keep.count(key_of(object))) continue;
         spdlog::info("kubernetes runtime: pruning {} {}", k.kind, name_of(object));
-        client.remove(kube::ref_of(object));
-        zookeeper_pruned = zookeeper_pruned || (std::string(k.kind) == "StatefulSet" && owner.empty());
+        client_.remove(kube::ref_of(object));
       }
     }
-    // An ensemble no service uses any more goes with its data.
-    if (zookeeper_pruned && !rk::needs_zookeeper(state))
-      for (const auto& claim : client.list(kClaim.api_version, kClaim.kind, o_.render.namespace_name, selector))
-        if (service_label(claim).empty()) client.remove(kube::ref_of(claim));
+    // An ensemble no service uses goes with its data: whenever none is
+    // needed, so a crash between its StatefulSet and its claims repeats this.
+    if (owner.empty() && !rk::needs_zookeeper(state))
+      for (const auto& claim : client_.list(kClaim.api_version, kClaim.kind, o_.render.namespace_name, selector))
+        if (service_label(claim).empty()) client_.remove(kube::ref_of(claim));
   }
 
+  std::atomic<bool> stop_{false};  // first: o_'s client configuration points at it
   const KubernetesRuntimeOptions o_;
-  kube::Client client_;            // apply(), remove(), set_support_gateway(), stop_all()
-  kube::Client supervise_client_;  // supervise()
+  kube::Client client_;  // the applying thread's: apply(), remove(), set_support_gateway()
   std::string selector_;
-  std::mutex work_mu_;             // one change at a time, whichever thread
-  mutable std::mutex mu_;          // everything below
-  std::map<std::string, ServiceSpec> specs_;
+  std::mutex work_mu_;   // one change at a time
+  mutable std::mutex mu_;  // everything below
+  std::map<std::string, ServiceRecord> records_;
   SupportGateway gateway_;
-  std::set<std::string> gateway_pending_;
+  std::set<std::string> pending_;  // services to apply again (a gateway change, a certificate due)
   std::map<std::string, int64_t> generations_;  // workload → generation of the last apply
   std::map<std::string, std::string> workload_services_;
   std::map<std::string, std::string> certificate_revisions_;
-  std::map<std::string, CertificateState> certificate_names_;
-  MonotonicTime next_certificate_check_{};
   std::vector<std::unique_ptr<kube::Informer>> informers_;  // StatefulSets, Deployments, Pods, Services
   std::vector<std::thread> threads_;
-  std::atomic<bool> stop_{false};
 };
 
 }  // namespace

@@ -56,6 +56,10 @@ struct KubernetesRuntimeOptions {
   crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
   const Clock* clock = nullptr;             // required
   std::string environment_id;               // labels every object
+  // The environment's network (its VPC): where the load balancer's health
+  // checks come from and ClickHouse's users may sign in from; "" when not
+  // known (the NetworkPolicies alone then keep others out).
+  std::string environment_cidr;
   kube::ClientConfig client;                // the API server (kube/cluster_config.h)
   // Namespace, images, storage class… (render/kubernetes/kubernetes.h);
   // the runtime fills in the support gateway and certificate revisions.
@@ -65,6 +69,12 @@ struct KubernetesRuntimeOptions {
   std::chrono::milliseconds watch_pause{1'000};
   std::chrono::milliseconds failure_pause{5'000};
   std::chrono::seconds watch_timeout{290};
+  // Where the agent serves the services' support gateways (its gateway
+  // check and kubernetes-readonly proxy): every address of its pod, on the
+  // ports its Service names (kube/agent_objects.h).
+  std::string gateway_host = "0.0.0.0";
+  uint16_t gateway_check_port = render::kubernetes::kGatewayCheckPort;
+  uint16_t kube_proxy_port = render::kubernetes::kKubeProxyPort;
 };
 
 std::unique_ptr<Runtime> make_kubernetes_runtime(const KubernetesRuntimeOptions& options);
@@ -74,7 +84,9 @@ std::unique_ptr<Runtime> make_kubernetes_runtime(const KubernetesRuntimeOptions&
 // without it, the in-cluster service account), context, namespace,
 // agent-namespace, cluster-domain, registry, storage-class,
 // clickhouse-volume-gib, zookeeper-volume-gib, zookeeper-image,
-// nginx-image. Throws byoc::Error kInvalid (field `runtime-option`) for an
+// nginx-image, environment-cidr (IPv4, canonical); and where the agent listens for the gateways: gateway-host,
+// gateway-check-port, kube-proxy-port (0: any free port; tests outside a
+// cluster). Throws byoc::Error kInvalid (field `runtime-option`) for an
 // unknown key or a bad value, and what kube/cluster_config.h throws for a
 // kubeconfig or service account it can't use. `clock` must outlive the
 // options (it paces the service-account token's re-reads).

@@ -1,4 +1,6 @@
 // `--runtime-option KEY=VALUE` of the kubernetes runtime, read into its options.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -6,6 +8,7 @@
 #include "base/error.h"
 #include "kube/cluster_config.h"
 #include "model/protocol.h"
+#include "model/validate.h"
 
 namespace byoc::agent {
 namespace {
@@ -22,12 +25,28 @@ int gibibytes(const std::string& key, const std::string& value) {
   return out;
 }
 
+uint16_t port_of(const std::string& key, const std::string& value) {
+  int out = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || end != value.data() + value.size() || out < 0 || out > 65535)
+    throw bad(key, "must be a port, 0 to 65535 (0: any free one)");
+  return static_cast<uint16_t>(out);
+}
+
+// An IP literal: the address the agent binds, never a name to resolve.
+void check_listen_address(const std::string& value) {
+  unsigned char buffer[16];
+  if (inet_pton(AF_INET, value.c_str(), buffer) != 1 && inet_pton(AF_INET6, value.c_str(), buffer) != 1)
+    throw bad("gateway-host", "must be an IP address (0.0.0.0: every address of the pod)");
+}
+
 }  // namespace
 
 const std::vector<std::string>& kubernetes_runtime_option_keys() {
   static const std::vector<std::string> keys = {
       "kubeconfig",    "context",          "namespace",         "agent-namespace",     "cluster-domain", "registry",
-      "storage-class", "clickhouse-volume-gib", "zookeeper-volume-gib", "zookeeper-image", "nginx-image"};
+      "storage-class", "clickhouse-volume-gib", "zookeeper-volume-gib", "zookeeper-image", "nginx-image",
+      "gateway-host",  "gateway-check-port",    "kube-proxy-port",      "environment-cidr"};
   return keys;
 }
 
@@ -62,6 +81,18 @@ KubernetesRuntimeOptions checked_settings(const std::map<std::string, std::strin
     o.render.clickhouse_volume_gib = gibibytes("clickhouse-volume-gib", v);
   if (std::string v = setting("zookeeper-volume-gib"); !v.empty())
     o.render.zookeeper_volume_gib = gibibytes("zookeeper-volume-gib", v);
+  if (std::string v = setting("environment-cidr"); !v.empty()) {
+    model::Cidr cidr;
+    if (!model::parse_canonical_cidr(v, &cidr) || cidr.ipv6)
+      throw bad("environment-cidr", "must be an IPv4 network in canonical form, like 10.20.0.0/16");
+    o.environment_cidr = v;
+  }
+  if (std::string v = setting("gateway-host"); !v.empty()) {
+    check_listen_address(v);
+    o.gateway_host = v;
+  }
+  if (std::string v = setting("gateway-check-port"); !v.empty()) o.gateway_check_port = port_of("gateway-check-port", v);
+  if (std::string v = setting("kube-proxy-port"); !v.empty()) o.kube_proxy_port = port_of("kube-proxy-port", v);
   if (setting("kubeconfig").empty() && !setting("context").empty())
     throw bad("context", "names a context of a kubeconfig: give kubeconfig too");
   // What the renderer would refuse at every apply, refused now.

@@ -79,7 +79,7 @@ bool rolled_out(const json& workload, int64_t generation, int replicas) {
   return true;
 }
 
-EndpointAddress endpoint_address(const json& service) {
+EndpointAddress endpoint_address(const json& service, const std::string& in_cluster_host) {
   const json& spec = at_or_null(service, "spec");
   std::string host;
   const json& ingress = at_or_null(at_or_null(at_or_null(service, "status"), "loadBalancer"), "ingress");
@@ -89,8 +89,7 @@ EndpointAddress endpoint_address(const json& service) {
       if (host.empty()) host = text(ingress[0], "ip");
     }
   } else {
-    host = text(spec, "clusterIP");
-    if (host == "None") host.clear();
+    host = in_cluster_host;  // its name: stable, and what the certificate names
   }
   if (host.empty()) return {};
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -138,7 +137,7 @@ ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& see
       !rolled_out(*deployment, generation_of(endpoint_name), static_cast<int>(endpoint_replicas)))
     workloads_ready = false;
   if (seen.endpoint_service) {
-    EndpointAddress address = endpoint_address(*seen.endpoint_service);
+    EndpointAddress address = endpoint_address(*seen.endpoint_service, seen.in_cluster_host);
     out.endpoint = address.https;
     out.native_endpoint = address.native;
   }

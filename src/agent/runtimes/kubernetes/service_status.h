@@ -25,6 +25,9 @@ struct ObservedService {
   std::map<std::string, const nlohmann::json*> pods;
   const nlohmann::json* endpoint_deployment = nullptr;
   const nlohmann::json* endpoint_service = nullptr;
+  // "<s>-endpoint.<namespace>.svc": how an in-cluster endpoint (a Service
+  // without a load balancer) is reached, and what its certificate names.
+  std::string in_cluster_host;
   // metadata.generation of each workload as the runtime's last apply
   // returned it (by name); 0 or missing: anything the informer has will do.
   std::map<std::string, int64_t> applied_generations;
@@ -35,14 +38,14 @@ ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& see
 // One replica's state from its pod (null: no pod yet).
 ReplicaState replica_state(const nlohmann::json* pod);
 
-// "https://HOST" or "https://HOST:PORT" of the endpoint Service (its load
-// balancer's name or address; an in-cluster Service's cluster IP), and the
-// native port's "HOST:PORT"; empty while it has none.
+// "https://HOST:PORT" of the endpoint Service (its load balancer's name or
+// address, once it has one; for an in-cluster Service, `in_cluster_host`),
+// and the native port's "HOST:PORT"; empty while it has none.
 struct EndpointAddress {
   std::string https;
   std::string native;
 };
-EndpointAddress endpoint_address(const nlohmann::json& service);
+EndpointAddress endpoint_address(const nlohmann::json& service, const std::string& in_cluster_host);
 
 // Whether a StatefulSet or Deployment has rolled out `generation` (0: its
 // own) to `replicas` ready pods.

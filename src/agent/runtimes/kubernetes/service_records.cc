@@ -1,0 +1,85 @@
+#include "agent/runtimes/kubernetes/service_records.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "base/error.h"
+#include "base/files.h"
+#include "model/protocol.h"
+
+namespace byoc::agent::kube_runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kSpecFile = "spec.json";
+constexpr const char* kIncarnationFile = "incarnation";
+constexpr const char* kAppliedFile = "applied";
+constexpr const char* kCertificateFile = "certificate-names";
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string spec_digest(const ServiceSpec& spec) { return crypto::sha256_hex(model::to_json(spec).dump()); }
+
+std::map<std::string, ServiceRecord> load_service_records(const fs::path& root) {
+  std::map<std::string, ServiceRecord> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const fs::path dir = entry.path();
+    auto text = files::read_if_exists(dir / kSpecFile);
+    if (!text) continue;
+    try {
+      ServiceRecord r;
+      r.spec = model::parse_desired_service(json::parse(*text), (dir / kSpecFile).string());
+      r.incarnation = trimmed(files::read_if_exists(dir / kIncarnationFile).value_or(""));
+      r.applied_digest = trimmed(files::read_if_exists(dir / kAppliedFile).value_or(""));
+      json certificate = json::parse(files::read_if_exists(dir / kCertificateFile).value_or("{}"), nullptr, false);
+      if (certificate.is_object()) {
+        r.certificate_names = certificate.value("names", "");
+        r.renew_at = certificate.value("renew_at", int64_t{0});
+      }
+      out[r.spec.name] = std::move(r);
+    } catch (const std::exception& e) {
+      spdlog::warn("kubernetes runtime: ignoring {}: {}", dir.string(), e.what());
+    }
+  }
+  return out;
+}
+
+ServiceRecord save_spec(const fs::path& root, ServiceRecord record) {
+  const fs::path dir = root / record.spec.name;
+  files::ensure_dir(dir, 0700);
+  // Only a service made now gets one: one made before incarnations keeps
+  // the chroot it has (/byoc/<service>).
+  if (record.incarnation.empty() && !fs::exists(dir / kSpecFile)) {
+    record.incarnation = crypto::hex(crypto::random_bytes(4));
+    files::write_atomic(dir / kIncarnationFile, record.incarnation + "\n", 0600);
+  }
+  files::write_atomic(dir / kSpecFile, model::to_json(record.spec).dump(), 0600);
+  return record;
+}
+
+void save_applied(const fs::path& root, const ServiceRecord& record) {
+  files::write_atomic(root / record.spec.name / kAppliedFile, record.applied_digest + "\n", 0600);
+}
+
+void save_certificate(const fs::path& root, const ServiceRecord& record) {
+  json certificate = {{"names", record.certificate_names}, {"renew_at", record.renew_at}};
+  files::write_atomic(root / record.spec.name / kCertificateFile, certificate.dump(), 0600);
+}
+
+void remove_service_record(const fs::path& root, const std::string& service) {
+  std::error_code ec;
+  fs::remove_all(root / service, ec);
+  if (ec) throw Error::Internal("kubernetes runtime: cannot delete " + (root / service).string() + ": " + ec.message());
+}
+
+}  // namespace byoc::agent::kube_runtime
