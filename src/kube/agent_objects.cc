@@ -46,6 +46,23 @@ bool is_quantity(const std::string& text) {
   return std::any_of(std::begin(kSuffixes), std::end(kSuffixes), [&](const char* s) { return suffix == s; });
 }
 
+// Each option becomes one `KEY=VALUE` argument: a key the agent could
+// mistake for a flag, or a value that would split or smuggle another, is
+// refused rather than quoted.
+void check_runtime_options(const AgentInstall& in) {
+  if (!in.runtime_options.empty() && in.runtime.empty())
+    throw invalid("runtime_options", "runtime options need a runtime to be given to");
+  for (const auto& [key, value] : in.runtime_options) {
+    if (!is_dns1123_label(key))
+      throw invalid("runtime_options",
+                    "the runtime option key '" + key + "' is not a DNS label (like environment-cidr)");
+    if (value.empty() || value.size() > 1024 || has_blank_or_control(value) || value.find(',') != std::string::npos)
+      throw invalid("runtime_options", "the runtime option " + key +
+                                           " needs a value of at most 1024 characters without blanks, commas or "
+                                           "control characters");
+  }
+}
+
 void check(const AgentInstall& in) {
   if (!is_dns1123_label(in.namespace_name))
     throw invalid("namespace", "the agent's namespace '" + in.namespace_name + "' is not a DNS-1123 label");
@@ -66,6 +83,7 @@ void check(const AgentInstall& in) {
                                             "' must be a DNS-1123 label other than the agent's");
   if (!in.runtime.empty() && !is_dns1123_label(in.runtime))
     throw invalid("runtime", "the agent runtime '" + in.runtime + "' is not a plain name");
+  check_runtime_options(in);
   if (!in.state_volume_claim.empty() && !is_dns1123_subdomain(in.state_volume_claim))
     throw invalid("state_volume_claim", "the state volume claim '" + in.state_volume_claim + "' is not a DNS-1123 name");
   const AgentResources& r = in.resources;
@@ -82,6 +100,11 @@ json labels(const AgentInstall& in) {
           {"byoc.io/environment", in.environment_id}};
 }
 
+// What selects the agent's pod (a subset of its labels).
+json agent_selector(const AgentInstall& in) {
+  return {{"app.kubernetes.io/name", kAgentName}, {"byoc.io/environment", in.environment_id}};
+}
+
 json object(const char* api_version, const char* kind, const std::string& name, const AgentInstall& in,
             bool namespaced = true) {
   json o = {{"apiVersion", api_version}, {"kind", kind}, {"metadata", {{"name", name}, {"labels", labels(in)}}}};
@@ -89,23 +112,48 @@ json object(const char* api_version, const char* kind, const std::string& name, 
   return o;
 }
 
-// What the agent does in the services' namespace: what the kubernetes
-// runtime applies, prunes and watches there (workloads, their Services,
-// configuration and Secrets, disruption budgets, network policies, the
-// chroot cleanup Jobs), the pods and volume claims it reads and deletes
-// with a service — and nothing else: no exec, no nodes, nothing cluster-wide.
+// Pod Security Admission refuses any pod of the namespace that doesn't meet
+// `restricted` (non-root, no privilege escalation, every capability
+// dropped, seccomp RuntimeDefault, no host namespaces or paths): neither the
+// agent nor anything it applies (or anyone with its rights) can run a
+// privileged pod there. See kPodSecurityVersion for the pinned version.
+json namespace_object(const std::string& name, const AgentInstall& in) {
+  json o = object("v1", "Namespace", name, in, false);
+  json& l = o["metadata"]["labels"];
+  l["pod-security.kubernetes.io/enforce"] = kPodSecurityLevel;
+  l["pod-security.kubernetes.io/enforce-version"] = kPodSecurityVersion;
+  l["pod-security.kubernetes.io/warn"] = kPodSecurityLevel;
+  l["pod-security.kubernetes.io/warn-version"] = "latest";
+  l["pod-security.kubernetes.io/audit"] = kPodSecurityLevel;
+  l["pod-security.kubernetes.io/audit-version"] = "latest";
+  return o;
+}
+
+json rule(const std::string& api_group, const std::vector<std::string>& resources, const json& verbs) {
+  return {{"apiGroups", json::array({api_group})}, {"resources", resources}, {"verbs", verbs}};
+}
+
+// What the agent does in the services' namespace, verb by verb what the
+// kubernetes runtime sends there: server-side apply (a PATCH, which needs
+// `create` as well when the object is missing: the API server authorizes
+// that create separately), get and list, delete (pruning, remove()), and
+// watch only on what its informers watch (StatefulSets, Deployments, Pods,
+// Services). Pods are only read; volume claims are read and deleted with
+// their service. No `update`, no exec, no nodes, nothing cluster-wide.
 json role(const AgentInstall& in) {
-  const json manage = {"get", "list", "watch", "create", "update", "patch", "delete"};
+  const json applied = {"get", "list", "create", "patch", "delete"};
+  const json applied_and_watched = {"get", "list", "watch", "create", "patch", "delete"};
   json o = object("rbac.authorization.k8s.io/v1", "Role", kAgentName, in);
   o["metadata"]["namespace"] = in.services_namespace;
   o["rules"] = json::array({
-      {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get", "list", "watch"}}},
-      {{"apiGroups", {""}}, {"resources", {"persistentvolumeclaims"}}, {"verbs", {"get", "list", "watch", "delete"}}},
-      {{"apiGroups", {""}}, {"resources", {"services", "configmaps", "secrets"}}, {"verbs", manage}},
-      {{"apiGroups", {"apps"}}, {"resources", {"statefulsets", "deployments"}}, {"verbs", manage}},
-      {{"apiGroups", {"policy"}}, {"resources", {"poddisruptionbudgets"}}, {"verbs", manage}},
-      {{"apiGroups", {"networking.k8s.io"}}, {"resources", {"networkpolicies"}}, {"verbs", manage}},
-      {{"apiGroups", {"batch"}}, {"resources", {"jobs"}}, {"verbs", manage}},
+      rule("", {"pods"}, {"get", "list", "watch"}),
+      rule("", {"persistentvolumeclaims"}, {"get", "list", "delete"}),
+      rule("", {"services"}, applied_and_watched),
+      rule("", {"configmaps", "secrets"}, applied),
+      rule("apps", {"statefulsets", "deployments"}, applied_and_watched),
+      rule("policy", {"poddisruptionbudgets"}, applied),
+      rule("networking.k8s.io", {"networkpolicies"}, applied),
+      rule("batch", {"jobs"}, applied),
   });
   return o;
 }
@@ -131,6 +179,7 @@ std::vector<std::string> agent_args(const AgentInstall& in) {
   std::vector<std::string> args = {"--state-dir", kStateDir, "--server", servers, "--join-token-file",
                                    std::string(kJoinMount) + "/" + kAgentJoinTokenKey};
   if (!in.runtime.empty()) args.insert(args.end(), {"--runtime", in.runtime});
+  for (const auto& [key, value] : in.runtime_options) args.insert(args.end(), {"--runtime-option", key + "=" + value});
   return args;
 }
 
@@ -183,13 +232,12 @@ json pod_spec(const AgentInstall& in) {
 
 json deployment(const AgentInstall& in) {
   json o = object("apps/v1", "Deployment", kAgentName, in);
-  json selector = {{"app.kubernetes.io/name", kAgentName}, {"byoc.io/environment", in.environment_id}};
   o["spec"] = {
       {"replicas", 1},
       // One agent per environment at a time: it holds a lock in its state
       // dir, and a second pod would contend for the same volume.
       {"strategy", {{"type", "Recreate"}}},
-      {"selector", {{"matchLabels", selector}}},
+      {"selector", {{"matchLabels", agent_selector(in)}}},
       {"template", {{"metadata", {{"labels", labels(in)}}}, {"spec", pod_spec(in)}}},
   };
   return o;
@@ -200,7 +248,7 @@ json deployment(const AgentInstall& in) {
 json agent_service(const AgentInstall& in) {
   json o = object("v1", "Service", kAgentName, in);
   o["spec"] = {{"type", "ClusterIP"},
-               {"selector", {{"app.kubernetes.io/name", kAgentName}, {"byoc.io/environment", in.environment_id}}},
+               {"selector", agent_selector(in)},
                {"ports", json::array({{{"name", "gateway-check"}, {"port", kAgentGatewayCheckPort},
                                        {"targetPort", kAgentGatewayCheckPort}, {"protocol", "TCP"}},
                                       {{"name", "kube-proxy"}, {"port", kAgentKubeProxyPort},
@@ -208,12 +256,32 @@ json agent_service(const AgentInstall& in) {
   return o;
 }
 
+// Who may reach the agent: the services' endpoint pods (their support
+// gateway calls the gateway check and the Kubernetes support proxy), on
+// those two ports; nothing else in the cluster, or outside it.
+json agent_network_policy(const AgentInstall& in) {
+  json o = object("networking.k8s.io/v1", "NetworkPolicy", kAgentName, in);
+  // kubernetes.io/metadata.name: the label the API server sets on every
+  // namespace to its name, which no one can change.
+  json endpoints = {
+      {"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", in.services_namespace}}}}},
+      {"podSelector",
+       {{"matchLabels",
+         {{"app.kubernetes.io/name", kServicesEndpointApp}, {"byoc.io/environment", in.environment_id}}}}}};
+  json ports = json::array({{{"protocol", "TCP"}, {"port", kAgentGatewayCheckPort}},
+                            {{"protocol", "TCP"}, {"port", kAgentKubeProxyPort}}});
+  o["spec"] = {{"podSelector", {{"matchLabels", agent_selector(in)}}},
+               {"policyTypes", json::array({"Ingress"})},
+               {"ingress", json::array({{{"from", json::array({endpoints})}, {"ports", ports}}})}};
+  return o;
+}
+
 }  // namespace
 
 std::vector<json> render_agent_objects(const AgentInstall& install) {
   check(install);
-  std::vector<json> out = {object("v1", "Namespace", install.namespace_name, install, false),
-                           object("v1", "Namespace", install.services_namespace, install, false),
+  std::vector<json> out = {namespace_object(install.namespace_name, install),
+                           namespace_object(install.services_namespace, install),
                            object("v1", "ServiceAccount", kAgentName, install),
                            role(install),
                            role_binding(install)};
@@ -225,6 +293,7 @@ std::vector<json> render_agent_objects(const AgentInstall& install) {
     for (auto& o : render_support_rbac(rbac)) out.push_back(std::move(o));
   }
   out.push_back(agent_service(install));
+  out.push_back(agent_network_policy(install));
   out.push_back(join_secret(install));
   out.push_back(deployment(install));
   return out;

@@ -1,20 +1,24 @@
 // The Kubernetes objects that install byoc's agent in a cluster, in the
 // order they must be applied: the agent's Namespace and the services'
-// Namespace, ServiceAccount, the Role and RoleBinding of what the agent runs
-// (in the services' namespace), with the kubernetes runtime the RBAC of the
+// Namespace (both enforcing the `restricted` Pod Security Standard),
+// ServiceAccount, the Role and RoleBinding of what the agent runs (in the
+// services' namespace), with the kubernetes runtime the RBAC of the
 // kubernetes-readonly scope (support_rbac.h), the agent's Service (its
 // gateway check and Kubernetes support proxy, which the services' gateways
-// call), Secret (the join token), Deployment (one `byoc agent`). Pure: no I/O.
+// call), the NetworkPolicy that admits only those gateways, Secret (the join
+// token), Deployment (one `byoc agent`). Pure: no I/O.
 //
 // The agent gets only what it needs, in the services' namespace: no
-// wildcard, no exec, no nodes; the one cluster-wide right is to impersonate
-// the read-only support user, group and grant extra. The join token is read
+// wildcard, no exec, no nodes, no `update`, `watch` only on what the
+// runtime watches; the one cluster-wide right is to impersonate the
+// read-only support user, group and grant extra. The join token is read
 // from the Secret, mounted as a file — never on a command line, in an
 // environment variable (children inherit those) or in the Deployment. The
 // pod runs as a non-root user on a read-only root filesystem with every
 // capability dropped.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +43,11 @@ struct AgentInstall {
   // agent checks before it sends the token (so no separate CA pin is needed).
   std::string join_token;
   std::string runtime;  // `byoc agent --runtime`; "" leaves the agent's default
+  // The runtime's settings, each `--runtime-option KEY=VALUE` after
+  // `--runtime` (on AWS: environment-cidr). Keys are DNS labels; values have
+  // no blank, comma or control character. They are on the command line, so
+  // never a secret.
+  std::map<std::string, std::string> runtime_options;
   // Where the kubernetes runtime makes the services (render/kubernetes'
   // namespace): its Namespace, and the agent's rights in it.
   std::string services_namespace = "byoc-services";
@@ -57,12 +66,23 @@ inline constexpr const char* kAgentJoinTokenKey = "join-token";
 // the gateway check, and the kubernetes-readonly proxy.
 inline constexpr int kAgentGatewayCheckPort = 8081;
 inline constexpr int kAgentKubeProxyPort = 8082;
+// app.kubernetes.io/name of the services' endpoint pods (render/kubernetes'
+// kEndpointApp): the only pods the agent's NetworkPolicy admits.
+inline constexpr const char* kServicesEndpointApp = "endpoint";
+// The Pod Security Standard both namespaces enforce, as of this Kubernetes
+// version (the schemas byoc's objects are checked against): a cluster
+// upgrade that tightens `restricted` can't start refusing running
+// workloads' new pods. `warn` and `audit` follow `latest`, so a tightening
+// shows as API warnings and audit annotations before anything is refused.
+inline constexpr const char* kPodSecurityLevel = "restricted";
+inline constexpr const char* kPodSecurityVersion = "v1.33";
 
 // Throws byoc::Error kInvalid "kube_agent_invalid" (field named) for an
 // empty or blank image, a URL that is not https:// (or holds a comma, which
 // separates them on the agent's command line), a namespace that is not
-// DNS-1123, an environment id that can't be a label value, an empty token
-// or a malformed quantity.
+// DNS-1123, an environment id that can't be a label value, an empty token,
+// a runtime option that is not KEY=VALUE as above (or given without a
+// runtime) or a malformed quantity.
 std::vector<nlohmann::json> render_agent_objects(const AgentInstall& install);
 
 }  // namespace byoc::kube

@@ -152,7 +152,13 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       60s))
       << environment();
   auto objects = cluster->objects();
-  ASSERT_EQ(objects.size(), 12u);  // with the kubernetes runtime's RBAC and the agent's Service
+  // With the kubernetes runtime's RBAC, the agent's Service and its NetworkPolicy.
+  ASSERT_EQ(objects.size(), 13u);
+  EXPECT_EQ(objects.count("/apis/networking.k8s.io/v1/namespaces/byoc-system/networkpolicies/byoc-agent"), 1u);
+  for (std::string ns : {"byoc-system", "byoc-services"})
+    EXPECT_EQ(objects["/api/v1/namespaces/" + ns]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+              "restricted")
+        << ns;
   json deployment = objects["/apis/apps/v1/namespaces/byoc-system/deployments/byoc-agent"];
   json secret = objects["/api/v1/namespaces/byoc-system/secrets/byoc-agent-join"];
   EXPECT_EQ(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/byoc/agent:1.0");
@@ -163,6 +169,12 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   for (size_t i = 0; i + 1 < args.size(); ++i)
     if (args[i] == "--server") servers = args[i + 1];
   EXPECT_EQ(servers, server.url());
+  // The kubernetes runtime is told the environment's network. (The agent
+  // started below runs the default runtime: only its --server and token
+  // come from the Deployment.)
+  const json tail = json::array({"--runtime", "kubernetes", "--runtime-option", "environment-cidr=10.0.0.0/16"});
+  ASSERT_GE(args.size(), tail.size());
+  EXPECT_EQ(json(std::vector<json>(args.end() - tail.size(), args.end())), tail) << args;
   files::write_atomic(scratch.path() / "join.token", secret["stringData"]["join-token"].get<std::string>(), 0600);
   auto agent = std::make_unique<e2e::Child>(
       std::vector<std::string>{"agent", "--state-dir", (scratch.path() / "agent").string(), "--server", servers,

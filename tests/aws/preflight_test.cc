@@ -172,6 +172,33 @@ TEST(PreflightPlan, EachStatementsContextMeetsItsConditions) {
   }
 }
 
+// The role, as deployed, lets CloudFormation run the VPC CNI add-on of a
+// byoc cluster (what enforces the services' NetworkPolicies), and nobody
+// else's: the create tags it byoc=true, the rest needs that tag.
+TEST(PreflightPlan, TheOnboardingRoleRunsTheVpcCniAddOnOfAByocClusterOnly) {
+  using Context = std::map<std::string, std::vector<std::string>>;
+  const std::string cluster = "arn:aws:eks:eu-west-1:123456789012:cluster/byoc-prod";
+  const std::string addon = "arn:aws:eks:eu-west-1:123456789012:addon/byoc-prod/vpc-cni/0ac1b2c3-d4e5";
+  const std::string others = "arn:aws:eks:eu-west-1:123456789012:addon/prod/vpc-cni/0ac1b2c3-d4e5";
+  const Context tagging = {{"aws:RequestTag/byoc", {"true"}}, {"aws:TagKeys", {"byoc", "Name"}}};
+  const Context tagged = {{"aws:ResourceTag/byoc", {"true"}}};
+  EXPECT_TRUE(byoc::testing::policy_allows("eks:CreateAddon", cluster, tagging));
+  EXPECT_TRUE(byoc::testing::policy_allows("eks:CreateAddon", addon, tagging));
+  EXPECT_FALSE(byoc::testing::policy_allows("eks:CreateAddon", cluster, {}));  // untagged
+  for (std::string action : {"eks:UpdateAddon", "eks:DeleteAddon", "eks:TagResource", "eks:UntagResource"}) {
+    Context context = tagged;
+    if (action == "eks:TagResource") context["aws:RequestTag/byoc"] = {"true"};
+    if (action == "eks:UntagResource") context["aws:TagKeys"] = {"Name"};
+    EXPECT_TRUE(byoc::testing::policy_allows(action, addon, context)) << action;
+    EXPECT_FALSE(byoc::testing::policy_allows(action, addon, {})) << action << " on an untagged add-on";
+    EXPECT_FALSE(byoc::testing::policy_allows(action, others, context)) << action << " outside byoc- clusters";
+  }
+  for (std::string read : {"eks:DescribeAddon", "eks:ListTagsForResource", "eks:DescribeUpdate"}) {
+    EXPECT_TRUE(byoc::testing::policy_allows(read, addon, {})) << read;
+    EXPECT_FALSE(byoc::testing::policy_allows(read, others, {})) << read;
+  }
+}
+
 }  // namespace
 }  // namespace byoc::aws
 

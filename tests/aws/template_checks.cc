@@ -20,7 +20,7 @@ const std::set<std::string>& taggable_types() {
       "AWS::EC2::VPC",          "AWS::EC2::Subnet",         "AWS::EC2::InternetGateway",
       "AWS::EC2::EIP",          "AWS::EC2::NatGateway",     "AWS::EC2::RouteTable",
       "AWS::EC2::VPCEndpoint",  "AWS::EC2::SecurityGroup",  "AWS::EC2::VPCEndpointService",
-      "AWS::IAM::Role",         "AWS::EKS::Cluster",        "AWS::EKS::Nodegroup",
+      "AWS::IAM::Role",         "AWS::EKS::Cluster",        "AWS::EKS::Nodegroup",      "AWS::EKS::Addon",
       "AWS::S3::Bucket",        "AWS::Logs::LogGroup",      "AWS::ElasticLoadBalancingV2::LoadBalancer"};
   return types;
 }

@@ -169,6 +169,8 @@ const std::set<std::string>& expected_vendor_actions() {
       "eks:DescribeUpdate", "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:UpdateNodegroupConfig",
       "eks:UpdateNodegroupVersion", "eks:DescribeNodegroup", "eks:ListNodegroups", "eks:TagResource",
       "eks:UntagResource",
+      // the VPC CNI add-on (NetworkPolicy enforcement)
+      "eks:CreateAddon", "eks:UpdateAddon", "eks:DeleteAddon", "eks:DescribeAddon", "eks:ListTagsForResource",
       // backups and endpoints
       "s3:CreateBucket", "s3:PutBucketTagging", "s3:GetBucketTagging", "s3:PutEncryptionConfiguration",
       "s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock",
@@ -599,10 +601,12 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       const json& p = g["Properties"];
       const std::string type = p["InstanceTypes"][0];
       EXPECT_EQ(p["Labels"]["byoc.io/instance-type"], type);
+      auto waits_for = [&](const std::string& logical) {
+        return std::find(g["DependsOn"].begin(), g["DependsOn"].end(), logical) != g["DependsOn"].end();
+      };
+      // Nodes join with the CNI that enforces NetworkPolicies already there.
+      EXPECT_TRUE(waits_for("VpcCniAddon")) << name;
       if (o.existing.vpc_id.empty()) {
-        auto waits_for = [&](const std::string& logical) {
-          return std::find(g["DependsOn"].begin(), g["DependsOn"].end(), logical) != g["DependsOn"].end();
-        };
         for (size_t i = 1; i <= o.zones.size(); ++i) {
           const std::string n = std::to_string(i);
           EXPECT_TRUE(waits_for("PrivateDefaultRoute" + n)) << name << ": nodes must wait for their NAT route";
@@ -628,6 +632,70 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       EXPECT_EQ(p["Taints"][0]["Effect"], "NO_SCHEDULE");
     }
     EXPECT_EQ(clickhouse, static_cast<int>(o.instance_types.size()));
+  }
+}
+
+// The services rely on NetworkPolicies, which EKS enforces only with the
+// VPC CNI's network policy agent: the managed add-on, configured so.
+TEST(InfraTemplate, TheVpcCniAddOnEnforcesNetworkPolicies) {
+  for (auto& [name, t] : rendered_infra()) {
+    auto addons = of_type(t, "AWS::EKS::Addon");
+    ASSERT_EQ(addons.size(), 1u) << name;
+    const json& addon = t["Resources"]["VpcCniAddon"];
+    ASSERT_EQ(addon["Type"], "AWS::EKS::Addon") << name;
+    const json& p = addon["Properties"];
+    EXPECT_EQ(p["AddonName"], "vpc-cni");
+    EXPECT_EQ(p["ClusterName"], json({{"Ref", "Cluster"}}));
+    EXPECT_EQ(json::parse(p["ConfigurationValues"].get<std::string>()), json({{"enableNetworkPolicy", "true"}}));
+    // It takes over the CNI EKS installs with the cluster, and never takes
+    // pod networking away from running nodes.
+    EXPECT_EQ(p["ResolveConflicts"], "OVERWRITE");
+    EXPECT_EQ(p["PreserveOnDelete"], true);
+    EXPECT_FALSE(p.contains("ServiceAccountRoleArn"));  // the node role's CNI policy serves it
+    EXPECT_FALSE(p.contains("PodIdentityAssociations"));
+    for (const auto& g : of_type(t, "AWS::EKS::Nodegroup"))
+      EXPECT_NE(std::find(g["DependsOn"].begin(), g["DependsOn"].end(), "VpcCniAddon"), g["DependsOn"].end()) << name;
+  }
+  // The node role carries the CNI's managed policy.
+  const auto& managed = eks_managed_policy_arns();
+  EXPECT_NE(std::find(managed.begin(), managed.end(), "arn:${AWS::Partition}:iam::aws:policy/AmazonEKS_CNI_Policy"),
+            managed.end());
+}
+
+// What CloudFormation's AWS::EKS::Addon handlers call for this add-on, the
+// onboarding role may, fenced like the cluster: a create tags byoc=true on a
+// byoc- cluster, changes and deletes need the add-on tagged byoc=true.
+TEST(OnboardingTemplate, GrantsTheVpcCniAddOnItsActionsFenced) {
+  const std::string addons = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:addon/byoc-*/*/*";
+  const std::string clusters = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/byoc-*";
+  for (auto& [name, t] : rendered_onboarding()) {
+    std::map<std::string, std::vector<json>> by_action;  // the statements granting each add-on action
+    for (json st : statements(t))
+      for (const auto& a : st["Action"]) by_action[a].push_back(st);
+    auto only = [&](const std::string& action) -> json {
+      EXPECT_EQ(by_action[action].size(), 1u) << name << " " << action;
+      return by_action[action].empty() ? json::object() : by_action[action][0];
+    };
+    json create = only("eks:CreateAddon");
+    EXPECT_EQ(resources_of(create), (std::vector<std::string>{clusters, addons})) << name;
+    EXPECT_EQ(create["Condition"]["StringEquals"]["aws:RequestTag/byoc"], "true") << name;
+    for (std::string change : {"eks:UpdateAddon", "eks:DeleteAddon"}) {
+      json st = only(change);
+      EXPECT_EQ(resources_of(st), std::vector<std::string>{addons}) << name << " " << change;
+      EXPECT_EQ(st["Condition"]["StringEquals"]["aws:ResourceTag/byoc"], "true") << name << " " << change;
+    }
+    for (std::string read : {"eks:DescribeAddon", "eks:ListTagsForResource", "eks:DescribeUpdate"}) {
+      json st = only(read);
+      auto arns = resources_of(st);
+      EXPECT_NE(std::find(arns.begin(), arns.end(), addons), arns.end()) << name << " " << read;
+      EXPECT_EQ(std::find(arns.begin(), arns.end(), "*"), arns.end()) << name << " " << read;
+    }
+    for (std::string tagging : {"eks:TagResource", "eks:UntagResource"}) {
+      json st = only(tagging);
+      auto arns = resources_of(st);
+      EXPECT_NE(std::find(arns.begin(), arns.end(), addons), arns.end()) << name << " " << tagging;
+      EXPECT_EQ(st["Condition"]["StringEquals"]["aws:ResourceTag/byoc"], "true") << name << " " << tagging;
+    }
   }
 }
 
@@ -690,6 +758,8 @@ TEST(InfraTemplate, RefusesBadOptions) {
   EXPECT_EQ(with([](auto& o) { o.instance_types = {"huge"}; }), "instance_types");
   EXPECT_EQ(with([](auto& o) { o.endpoint_principals = {"*"}; }), "endpoint_principals");
   EXPECT_EQ(with([](auto& o) { o.eks_version = "latest"; }), "eks_version");
+  EXPECT_EQ(with([](auto& o) { o.eks_version = "1.24"; }), "eks_version");  // no NetworkPolicy enforcement
+  EXPECT_EQ(with([](auto& o) { o.eks_version = "1.25"; }), "(accepted)");
   // The system group starts with 2 nodes: a maximum of 1 can't hold them.
   EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 2; }), "max_nodes");  // the system group needs 3
   EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 101; }), "max_nodes");

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "kube/resources.h"
@@ -48,7 +50,7 @@ TEST(AgentObjects, KindsInApplyOrderAndAllAddressable) {
     }
   }
   EXPECT_EQ(kinds, (std::vector<std::string>{"Namespace", "Namespace", "ServiceAccount", "Role", "RoleBinding",
-                                             "Service", "Secret", "Deployment"}));
+                                             "Service", "NetworkPolicy", "Secret", "Deployment"}));
   EXPECT_EQ(objects[0]["metadata"]["name"], "byoc-system");
   EXPECT_EQ(objects[1]["metadata"]["name"], "byoc-services");
 }
@@ -87,7 +89,14 @@ TEST(AgentObjects, EveryObjectAndThePodAreLabelled) {
   const json expected = {{"app.kubernetes.io/name", "byoc-agent"},
                          {"app.kubernetes.io/managed-by", "byoc"},
                          {"byoc.io/environment", "env0a1b2c3d"}};
-  for (const auto& o : objects) EXPECT_EQ(o["metadata"]["labels"], expected) << o["kind"];
+  for (const auto& o : objects) {
+    json labels = o["metadata"]["labels"];
+    // Namespaces also carry their Pod Security labels (below).
+    if (o["kind"] == "Namespace")
+      for (const auto& [key, _] : o["metadata"]["labels"].items())
+        if (key.rfind("pod-security.kubernetes.io/", 0) == 0) labels.erase(key);
+    EXPECT_EQ(labels, expected) << o["kind"];
+  }
   const json& spec = find(objects, "Deployment")["spec"];
   EXPECT_EQ(spec["template"]["metadata"]["labels"], expected);
   for (const auto& [key, value] : spec["selector"]["matchLabels"].items()) EXPECT_EQ(expected[key], value) << key;
@@ -164,8 +173,29 @@ TEST(AgentObjects, RbacIsLeastPrivilegeInTheServicesNamespace) {
   EXPECT_EQ(resources, (std::set<std::string>{"pods", "persistentvolumeclaims", "services", "configmaps", "secrets",
                                               "statefulsets", "deployments", "poddisruptionbudgets", "networkpolicies",
                                               "jobs"}));
+  // Exactly the verbs the kubernetes runtime sends: server-side apply is a
+  // PATCH that also needs `create` for a missing object; watch only where an
+  // informer watches; never `update` (nor deletecollection).
+  std::map<std::string, std::set<std::string>> verbs;
   for (const auto& rule : role["rules"])
-    if (rule["resources"][0] == "pods") EXPECT_EQ(rule["verbs"], json({"get", "list", "watch"}));  // reads them only
+    for (const auto& group : rule["apiGroups"])
+      for (const auto& r : rule["resources"])
+        for (const auto& verb : rule["verbs"])
+          verbs[(group == "" ? "" : group.get<std::string>() + "/") + r.get<std::string>()].insert(verb);
+  using V = std::set<std::string>;
+  const V applied = {"get", "list", "create", "patch", "delete"};
+  V applied_and_watched = applied;
+  applied_and_watched.insert("watch");
+  EXPECT_EQ(verbs, (std::map<std::string, V>{{"pods", {"get", "list", "watch"}},
+                                             {"persistentvolumeclaims", {"get", "list", "delete"}},
+                                             {"services", applied_and_watched},
+                                             {"apps/statefulsets", applied_and_watched},
+                                             {"apps/deployments", applied_and_watched},
+                                             {"configmaps", applied},
+                                             {"secrets", applied},
+                                             {"policy/poddisruptionbudgets", applied},
+                                             {"networking.k8s.io/networkpolicies", applied},
+                                             {"batch/jobs", applied}}));
   const json& binding = find(objects, "RoleBinding");
   EXPECT_EQ(binding["roleRef"], json({{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "byoc-agent"}}));
   EXPECT_EQ(binding["subjects"],
@@ -190,6 +220,191 @@ TEST(AgentObjects, PodIsLockedDown) {
   EXPECT_FALSE(sc["capabilities"].contains("add"));
   for (const auto& v : pod["volumes"]) EXPECT_FALSE(v.contains("hostPath")) << v.dump();
   EXPECT_FALSE(pod.contains("hostNetwork"));
+}
+
+// Pod Security Admission's `restricted` level (Kubernetes 1.33; it includes
+// `baseline`), as the checks below, each finding one line:
+// https://kubernetes.io/docs/concepts/security/pod-security-standards/
+using Findings = std::vector<std::string>;
+
+std::string seccomp_type(const json& security) {
+  return security.value("seccompProfile", json::object()).value("type", "");
+}
+
+bool confining_seccomp(const std::string& type) { return type == "RuntimeDefault" || type == "Localhost"; }
+
+// AppArmor, SELinux and Windows host processes: the same at both levels.
+void check_confinement(const json& security, const std::string& who, Findings& found) {
+  if (security.value("appArmorProfile", json::object()).value("type", "") == "Unconfined")
+    found.push_back(who + ": AppArmor Unconfined");
+  const json selinux = security.value("seLinuxOptions", json::object());
+  static const std::set<std::string> selinux_types = {"", "container_t", "container_init_t", "container_kvm_t",
+                                                      "container_engine_t"};
+  if (!selinux_types.count(selinux.value("type", ""))) found.push_back(who + ": SELinux type");
+  if (selinux.contains("user") || selinux.contains("role")) found.push_back(who + ": SELinux user or role");
+  if (security.value("windowsOptions", json::object()).value("hostProcess", false))
+    found.push_back(who + ": hostProcess");
+  if (seccomp_type(security) == "Unconfined") found.push_back(who + ": seccomp Unconfined");
+}
+
+// The pod's own fields: host namespaces, volume types, sysctls, its user.
+void check_pod(const json& pod, Findings& found) {
+  for (const char* host : {"hostNetwork", "hostPID", "hostIPC"})
+    if (pod.value(host, false)) found.push_back(std::string(host) + " is set");
+  static const std::set<std::string> volume_types = {"configMap", "csi",       "downwardAPI", "emptyDir", "ephemeral",
+                                                     "persistentVolumeClaim", "projected", "secret"};
+  for (const auto& volume : pod.value("volumes", json::array()))
+    for (const auto& [type, _] : volume.items())
+      if (type != "name" && !volume_types.count(type)) found.push_back("a volume is " + type);
+  const json security = pod.value("securityContext", json::object());
+  // (Stricter than baseline, which admits a few namespaced sysctls: none is set here.)
+  if (!security.value("sysctls", json::array()).empty()) found.push_back("sysctls are set");
+  if (security.value("runAsUser", -1) == 0) found.push_back("the pod runs as uid 0");
+  check_confinement(security, "pod", found);
+}
+
+// One container, the pod's securityContext standing in for what it leaves out.
+void check_container(const json& c, const json& pod_security, const std::string& who, Findings& found) {
+  const json security = c.value("securityContext", json::object());
+  check_confinement(security, who, found);
+  if (security.value("privileged", false)) found.push_back(who + ": privileged");
+  if (security.value("procMount", "Default") != "Default") found.push_back(who + ": procMount");
+  if (security.value("allowPrivilegeEscalation", true)) found.push_back(who + ": may escalate privileges");
+  if (!security.value("runAsNonRoot", pod_security.value("runAsNonRoot", false)))
+    found.push_back(who + ": may run as root");
+  if (security.value("runAsUser", -1) == 0) found.push_back(who + ": runs as uid 0");
+  const std::string seccomp = security.contains("seccompProfile") ? seccomp_type(security) : seccomp_type(pod_security);
+  if (!confining_seccomp(seccomp)) found.push_back(who + ": no RuntimeDefault or Localhost seccomp profile");
+  const json capabilities = security.value("capabilities", json::object());
+  const json drop = capabilities.value("drop", json::array());
+  if (std::find(drop.begin(), drop.end(), "ALL") == drop.end()) found.push_back(who + ": keeps capabilities");
+  for (const auto& add : capabilities.value("add", json::array()))
+    if (add != "NET_BIND_SERVICE") found.push_back(who + ": adds " + add.get<std::string>());
+  for (const auto& port : c.value("ports", json::array()))
+    if (port.value("hostPort", 0) != 0) found.push_back(who + ": hostPort");
+}
+
+Findings restricted_violations(const json& pod) {
+  Findings found;
+  check_pod(pod, found);
+  const json pod_security = pod.value("securityContext", json::object());
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"})
+    for (const auto& c : pod.value(list, json::array()))
+      check_container(c, pod_security, std::string(list) + " " + c.value("name", "?"), found);
+  return found;
+}
+
+TEST(AgentObjects, BothNamespacesEnforceTheRestrictedPodSecurityStandard) {
+  auto objects = render_agent_objects(install());
+  int namespaces = 0;
+  for (const auto& o : objects) {
+    if (o["kind"] != "Namespace") continue;
+    ++namespaces;
+    const json& l = o["metadata"]["labels"];
+    EXPECT_EQ(l["pod-security.kubernetes.io/enforce"], "restricted") << o["metadata"]["name"];
+    // Pinned: a cluster upgrade can't start refusing the workloads' pods.
+    EXPECT_EQ(l["pod-security.kubernetes.io/enforce-version"], kPodSecurityVersion);
+    EXPECT_EQ(std::string(kPodSecurityVersion).rfind("v1.", 0), 0u);
+    // What a newer standard would refuse shows up first as warnings and in the audit log.
+    for (const char* mode : {"warn", "audit"}) {
+      EXPECT_EQ(l[std::string("pod-security.kubernetes.io/") + mode], "restricted");
+      EXPECT_EQ(l[std::string("pod-security.kubernetes.io/") + mode + "-version"], "latest");
+    }
+  }
+  EXPECT_EQ(namespaces, 2);
+}
+
+TEST(AgentObjects, TheAgentsPodMeetsTheRestrictedPodSecurityStandard) {
+  for (const std::string claim : {"", "byoc-agent-state"}) {
+    auto in = install();
+    in.runtime = "kubernetes";
+    in.state_volume_claim = claim;
+    const json pod = find(render_agent_objects(in), "Deployment")["spec"]["template"]["spec"];
+    EXPECT_EQ(restricted_violations(pod), std::vector<std::string>{}) << pod.dump(1);
+  }
+  // The check itself catches each kind of mistake, made on purpose.
+  const json good = find(render_agent_objects(install()), "Deployment")["spec"]["template"]["spec"];
+  auto container = [](json& p) -> json& { return p["containers"][0]["securityContext"]; };
+  std::vector<std::pair<std::string, std::function<void(json&)>>> mistakes = {
+      {"hostNetwork", [&](json& p) { p["hostNetwork"] = true; }},
+      {"hostPath", [&](json& p) { p["volumes"].push_back({{"name", "host"}, {"hostPath", {{"path", "/"}}}}); }},
+      {"root", [&](json& p) { p["securityContext"]["runAsUser"] = 0; }},
+      {"not non-root", [&](json& p) {
+         p["securityContext"].erase("runAsNonRoot");
+         container(p).erase("runAsNonRoot");
+       }},
+      {"escalation", [&](json& p) { container(p)["allowPrivilegeEscalation"] = true; }},
+      {"escalation by default", [&](json& p) { container(p).erase("allowPrivilegeEscalation"); }},
+      {"privileged", [&](json& p) { container(p)["privileged"] = true; }},
+      {"capabilities kept", [&](json& p) { container(p)["capabilities"]["drop"] = json::array(); }},
+      {"capability added", [&](json& p) { container(p)["capabilities"]["add"] = {"NET_ADMIN"}; }},
+      {"no seccomp", [&](json& p) { p["securityContext"].erase("seccompProfile"); }},
+      {"seccomp unconfined", [&](json& p) { container(p)["seccompProfile"] = {{"type", "Unconfined"}}; }},
+      {"hostPort", [&](json& p) { p["containers"][0]["ports"][0]["hostPort"] = 8081; }},
+      {"AppArmor unconfined", [&](json& p) { p["securityContext"]["appArmorProfile"] = {{"type", "Unconfined"}}; }},
+      {"SELinux type", [&](json& p) { container(p)["seLinuxOptions"] = {{"type", "spc_t"}}; }},
+      {"init container", [&](json& p) { p["initContainers"] = json::array({{{"name", "init"}}}); }},
+  };
+  for (auto& [what, mistake] : mistakes) {
+    json pod = good;
+    mistake(pod);
+    EXPECT_FALSE(restricted_violations(pod).empty()) << what << " passed";
+  }
+}
+
+TEST(AgentObjects, OnlyTheServicesEndpointsReachTheAgentOnItsTwoPorts) {
+  auto in = install();
+  in.runtime = "kubernetes";
+  auto objects = render_agent_objects(in);
+  const json& policy = find(objects, "NetworkPolicy");
+  EXPECT_EQ(policy["apiVersion"], "networking.k8s.io/v1");
+  EXPECT_EQ(policy["metadata"]["name"], "byoc-agent");
+  EXPECT_EQ(policy["metadata"]["namespace"], "byoc-system");  // the agent's
+  const json& spec = policy["spec"];
+  // It selects exactly the agent's pod…
+  EXPECT_EQ(spec["podSelector"]["matchLabels"], find(objects, "Deployment")["spec"]["selector"]["matchLabels"]);
+  EXPECT_EQ(spec["policyTypes"], json::array({"Ingress"}));
+  // …and admits one peer: the endpoint pods of this environment, in the
+  // services' namespace (both selectors in one peer: they must both match).
+  ASSERT_EQ(spec["ingress"].size(), 1u);
+  const json& rule = spec["ingress"][0];
+  EXPECT_EQ(rule["from"], json::parse(R"([{
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "byoc-services"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "endpoint", "byoc.io/environment": "env0a1b2c3d"}}
+  }])"));
+  EXPECT_EQ(rule["ports"], json::parse(R"([{"protocol": "TCP", "port": 8081}, {"protocol": "TCP", "port": 8082}])"));
+  EXPECT_EQ(rule["ports"][0]["port"], kAgentGatewayCheckPort);
+  EXPECT_EQ(rule["ports"][1]["port"], kAgentKubeProxyPort);
+  // The ports are the ones the Service sends to.
+  const json& service = find(objects, "Service");
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(service["spec"]["ports"][i]["targetPort"], rule["ports"][i]["port"]);
+  // Right after the Service, before the Secret and the Deployment: the pod
+  // never runs unprotected.
+  std::vector<std::string> kinds;
+  for (const auto& o : objects) kinds.push_back(o["kind"]);
+  auto at = [&](const std::string& kind) { return std::find(kinds.begin(), kinds.end(), kind) - kinds.begin(); };
+  EXPECT_EQ(at("NetworkPolicy"), at("Service") + 1);
+  EXPECT_LT(at("NetworkPolicy"), at("Deployment"));
+  // Another services' namespace is the one admitted.
+  in.services_namespace = "clickhouse";
+  EXPECT_EQ(find(render_agent_objects(in), "NetworkPolicy")["spec"]["ingress"][0]["from"][0]["namespaceSelector"],
+            json::parse(R"({"matchLabels": {"kubernetes.io/metadata.name": "clickhouse"}})"));
+}
+
+TEST(AgentObjects, RuntimeOptionsFollowTheRuntimeOnTheCommandLine) {
+  auto in = install();
+  in.runtime = "kubernetes";
+  in.runtime_options = {{"environment-cidr", "10.0.0.0/16"}, {"storage-class", "gp3"}};
+  std::vector<std::string> args = agent_container(render_agent_objects(in))["args"];
+  const std::vector<std::string> tail = {"--runtime",        "kubernetes",
+                                         "--runtime-option", "environment-cidr=10.0.0.0/16",
+                                         "--runtime-option", "storage-class=gp3"};
+  ASSERT_GE(args.size(), tail.size());
+  EXPECT_EQ(std::vector<std::string>(args.end() - tail.size(), args.end()), tail);
+  // None: no flag at all.
+  in.runtime_options.clear();
+  args = agent_container(render_agent_objects(in))["args"].get<std::vector<std::string>>();
+  EXPECT_EQ(std::find(args.begin(), args.end(), "--runtime-option"), args.end());
 }
 
 TEST(AgentObjects, ResourcesAndStateVolume) {
@@ -235,6 +450,23 @@ TEST(AgentObjects, BadInputIsRefusedByField) {
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.join_token = "s3cr3t\n--runtime=x"; })), "join_token");
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.runtime = "--evil"; })), "runtime");
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.state_volume_claim = "a/b"; })), "state_volume_claim");
+  auto with_option = [&](std::string key, std::string value, std::string runtime = "kubernetes") {
+    return with([&](AgentInstall& in) {
+      in.runtime = runtime;
+      in.runtime_options = {{key, value}};
+    });
+  };
+  EXPECT_EQ(field_of(with_option("environment-cidr", "10.0.0.0/16")), "(no error)");
+  EXPECT_EQ(field_of(with_option("environment-cidr", "10.0.0.0/16", "")), "runtime_options");  // no runtime to take it
+  EXPECT_EQ(field_of(with_option("--evil", "x")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("Environment_CIDR", "x")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("a=b", "x")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("", "x")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("environment-cidr", "")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("environment-cidr", "10.0.0.0/16 --runtime local")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("environment-cidr", "10.0.0.0/16,10.1.0.0/16")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("environment-cidr", "10.0.0.0/16\n")), "runtime_options");
+  EXPECT_EQ(field_of(with_option("environment-cidr", std::string(1025, 'a'))), "runtime_options");
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.resources.cpu_request = "lots"; })), "cpu_request");
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.resources.memory_limit = "1.5.5Gi"; })), "memory_limit");
   EXPECT_EQ(field_of(with([](AgentInstall& in) { in.resources.memory_request = ""; })), "memory_request");

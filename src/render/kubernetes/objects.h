@@ -32,7 +32,7 @@ inline constexpr int kZooKeeperReplicas = 3;
 // app.kubernetes.io/name of each workload.
 inline constexpr const char* kClickHouseApp = "clickhouse";
 inline constexpr const char* kZooKeeperApp = "zookeeper";
-inline constexpr const char* kEndpointApp = "endpoint";
+inline constexpr const char* kEndpointApp = kube::kServicesEndpointApp;  // the agent's NetworkPolicy admits these
 inline constexpr const char* kZooKeeperCleanupApp = "zookeeper-cleanup";
 
 inline constexpr const char* kZooKeeperName = "byoc-zookeeper";

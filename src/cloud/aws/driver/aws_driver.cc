@@ -24,6 +24,8 @@ constexpr size_t kMostRoleSessions = 256;  // cached assumed roles (one per envi
 constexpr const char* kStepStack = "stack";
 constexpr const char* kStepAgent = "agent";
 constexpr const char* kAgentNamespace = "byoc-system";
+// The kubernetes runtime's option naming the environment's network.
+constexpr const char* kEnvironmentCidrOption = "environment-cidr";
 // On the agent's Deployment: the token of the action that installed it.
 constexpr const char* kActionAnnotation = "byoc.io/action-token";
 
@@ -174,6 +176,9 @@ void AwsDriver::install_agent(const model::Environment& environment, const std::
   install.environment_id = environment.id;
   install.image = options_.agent_image;
   install.runtime = "kubernetes";  // the services run in the environment's cluster
+  // The VPC's: the services' NetworkPolicies admit the load balancer's
+  // health checks from it.
+  install.runtime_options[kEnvironmentCidrOption] = environment.cidr;
   if (options_.plane_urls) install.server_urls = options_.plane_urls();
   install.join_token = "not-yet";  // the objects before the Secret don't hold it
   std::vector<json> objects = kube::render_agent_objects(install);

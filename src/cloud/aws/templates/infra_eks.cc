@@ -1,5 +1,6 @@
 // The cluster half of the infra template: the EKS cluster (run as the
-// onboarding stack's roles, given as parameters) and its node groups.
+// onboarding stack's roles, given as parameters), its VPC CNI add-on (which
+// enforces NetworkPolicies) and its node groups.
 #include <algorithm>
 #include <cctype>
 
@@ -51,6 +52,29 @@ bool is_arm(const std::string& instance_type) {
   return digit != std::string::npos && family.find('g', digit) != std::string::npos;
 }
 
+// Node groups wait for it: the nodes come up with the CNI that enforces
+// NetworkPolicies, so no pod ever runs where its policies don't hold.
+constexpr const char* kVpcCniAddon = "VpcCniAddon";
+
+// The VPC CNI as an EKS add-on with its network policy agent on: without it
+// EKS accepts NetworkPolicies and enforces none, and the services rely on
+// theirs (the services' namespace denies all ingress, ClickHouse and
+// ZooKeeper admit only their peers, the agent only the endpoints). Needs
+// EKS 1.25 and the add-on 1.14, older than EKS's default version of it for
+// any cluster version it still makes, so no version is pinned.
+json vpc_cni_addon(const Document& doc) {
+  return {{"Type", "AWS::EKS::Addon"},
+          {"Properties",
+           {{"ClusterName", cfn::ref("Cluster")},
+            {"AddonName", "vpc-cni"},
+            {"ConfigurationValues", R"({"enableNetworkPolicy":"true"})"},
+            // EKS installs the CNI itself with the cluster: the add-on takes it over.
+            {"ResolveConflicts", "OVERWRITE"},
+            // Whatever becomes of the add-on, running nodes keep their pod network.
+            {"PreserveOnDelete", true},
+            {"Tags", cfn::tags(doc.prefix() + "-vpc-cni")}}}};
+}
+
 json nodegroup(const Document& doc, const std::string& name, const std::string& instance_type, int min, int desired,
                const json& labels, const json& taints) {
   json props = {{"ClusterName", cfn::ref("Cluster")},
@@ -66,11 +90,11 @@ json nodegroup(const Document& doc, const std::string& name, const std::string& 
                 {"Labels", labels},
                 {"Tags", {{"byoc", "true"}, {"Name", doc.prefix() + "-" + name}}}};
   if (!taints.empty()) props["Taints"] = taints;
-  json group = {{"Type", "AWS::EKS::Nodegroup"}, {"Properties", props}};
   // Subnets alone don't order the nodes after their way out (NAT routes,
-  // and the public route the NAT gateways leave by).
-  if (!doc.egress.empty()) group["DependsOn"] = doc.egress;
-  return group;
+  // and the public route the NAT gateways leave by), nor after the CNI.
+  json waits_for = doc.egress;
+  waits_for.push_back(kVpcCniAddon);
+  return {{"Type", "AWS::EKS::Nodegroup"}, {"Properties", props}, {"DependsOn", waits_for}};
 }
 
 }  // namespace
@@ -119,6 +143,8 @@ void add_cluster(Document& doc) {
         // onboarding role, through CloudFormation) bootstraps the agent.
         {"AccessConfig", {{"AuthenticationMode", "API"}, {"BootstrapClusterCreatorAdminPermissions", true}}},
         {"Tags", cfn::tags(infra_cluster_name(o.name))}}}};
+
+  r[kVpcCniAddon] = vpc_cni_addon(doc);
 
   // The agent, the endpoints and the ZooKeeper ensemble run on the system
   // group: three nodes, one per ensemble member (each on a node of its own,

@@ -18,6 +18,8 @@ using nlohmann::json;
 // (byoc-<name>-<account>-<environment id> ≤ 5+24+1+12+1+16 = 59 ≤ 63), the
 // NLB (byoc-<name> ≤ 32).
 constexpr size_t kMaxNameLength = 24;
+// The oldest EKS whose VPC CNI add-on has a network policy agent.
+constexpr int kMinimumEksMinor = 25;
 
 void check_options(const InfraOptions& o) {
   static const std::regex name(R"([a-z]([a-z0-9-]*[a-z0-9])?)");
@@ -42,6 +44,12 @@ void check_options(const InfraOptions& o) {
   static const std::regex version(R"(1\.\d{2})");
   if (!std::regex_match(o.eks_version, version))
     throw Error::Invalid("invalid_eks_version", "`" + o.eks_version + "` is not an EKS version such as 1.31",
+                         "eks_version");
+  // The VPC CNI enforces NetworkPolicies from EKS 1.25 on (infra_eks.cc).
+  if (std::stoi(o.eks_version.substr(2)) < kMinimumEksMinor)
+    throw Error::Invalid("invalid_eks_version",
+                         "EKS " + o.eks_version + " can't enforce NetworkPolicies: give 1." +
+                             std::to_string(kMinimumEksMinor) + " or later",
                          "eks_version");
   if (o.private_api && !o.api_allowed_cidrs.empty())
     throw Error::Invalid("invalid_api_access", "a private API has no public endpoint to allow CIDRs on",

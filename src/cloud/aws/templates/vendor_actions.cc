@@ -9,6 +9,8 @@ namespace {
 const std::string kStacks = "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/byoc-*/*";
 const std::string kClusters = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/byoc-*";
 const std::string kNodegroups = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:nodegroup/byoc-*/*/*";
+// addon/<cluster>/<add-on name>/<uuid>
+const std::string kAddons = "arn:${AWS::Partition}:eks:*:${AWS::AccountId}:addon/byoc-*/*/*";
 // The onboarding role itself (RoleName is the onboarding template's parameter).
 const std::string kOwnRole = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}";
 // The data-plane roles the onboarding stack creates next to it.
@@ -136,17 +138,26 @@ std::vector<ResourceActions> build() {
        {{G::kRequestTag, {"eks:CreateCluster"}, {kClusters}},
         // UpdateClusterConfig also governs logging: see the header.
         {G::kResourceTag, {"eks:DeleteCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion"}, {kClusters}},
-        {G::kNone, {"eks:DescribeUpdate"}, {kClusters, kNodegroups}}}},
+        {G::kNone, {"eks:DescribeUpdate"}, {kClusters, kNodegroups, kAddons}}}},
       {"AWS::EKS::Nodegroup",
        "cluster",
        {{G::kRequestTag, {"eks:CreateNodegroup"}, {kClusters, kNodegroups}},
         {G::kResourceTag, {"eks:DeleteNodegroup", "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion"},
          {kNodegroups}},
         {G::kNone, {"eks:DescribeNodegroup", "eks:ListNodegroups"}, {kClusters, kNodegroups}}}},
+      // The VPC CNI as an EKS add-on, with its network policy agent: what
+      // enforces the services' NetworkPolicies. What CloudFormation's
+      // AWS::EKS::Addon handlers call, but for what byoc's add-on doesn't
+      // use (service-account roles, pod identity associations).
+      {"AWS::EKS::Addon",
+       "cluster",
+       {{G::kRequestTag, {"eks:CreateAddon"}, {kClusters, kAddons}},
+        {G::kResourceTag, {"eks:UpdateAddon", "eks:DeleteAddon"}, {kAddons}},
+        {G::kNone, {"eks:DescribeAddon", "eks:ListTagsForResource"}, {kAddons}}}},
       {"EKS tags",
        "cluster",
-       {{G::kTag, {"eks:TagResource"}, {kClusters, kNodegroups}},
-        {G::kUntag, {"eks:UntagResource"}, {kClusters, kNodegroups}}}},
+       {{G::kTag, {"eks:TagResource"}, {kClusters, kNodegroups, kAddons}},
+        {G::kUntag, {"eks:UntagResource"}, {kClusters, kNodegroups, kAddons}}}},
       {"AWS::S3::Bucket",
        "stack",
        {{G::kNamed,
