@@ -1,16 +1,21 @@
 #include "agent/kube_support_proxy.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <ctime>
 #include <list>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "agent/support_gateway_check.h"
@@ -30,9 +35,9 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
 
-constexpr auto kWriteTimeout = std::chrono::seconds(30);
-// TODO(scope plumbing): model::kScopeKubernetesReadonly once model/access.h has it.
-constexpr const char* kKubernetesReadonlyScope = "kubernetes-readonly";
+// How often a streaming answer's grant and client are looked at again: a
+// revoke or a hang-up ends the stream within about this long.
+constexpr auto kStreamRecheckInterval = std::chrono::seconds(1);
 
 // What a client may say about the answer it wants; nothing about who it is.
 bool passes_through(std::string_view value) {
@@ -42,93 +47,223 @@ bool passes_through(std::string_view value) {
   return true;
 }
 
-void set_socket_timeout(int fd, int option, std::chrono::milliseconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
-}
-
 std::string error_body(const std::string& code, const std::string& message) {
   return json{{"error", {{"code", code}, {"message", message}, {"field", ""}}}}.dump();
 }
+
+// The client at the other end of `fd` closed its side or the connection
+// broke. (A request is all a client sends here: nothing it sends while an
+// answer streams counts, only the end of what it sends.)
+bool client_gone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+// Why a connection's upstream transfer was cancelled.
+enum class CancelReason : int { kNone = 0, kStopping, kGrantEnded, kClientGone };
 
 }  // namespace
 
 struct KubeSupportProxy::Impl {
   KubeSupportProxyOptions options;
-  asio::io_context ioc{1};
-  tcp::acceptor acceptor{ioc};
+  asio::io_context accept_ioc{1};
+  tcp::acceptor acceptor{accept_ioc};
   uint16_t port = 0;
   std::thread accept_thread;
+  std::thread janitor_thread;
   std::atomic<bool> stopping{false};
 
-  std::mutex mu;  // connections
+  // One accepted connection, served by a thread of its own. Its I/O runs on
+  // its own io_context, driven by that thread one operation at a time, each
+  // under a deadline (beast::tcp_stream): a synchronous read or write would
+  // wait for ever on a client that sends or reads nothing.
   struct Connection {
-    int fd = -1;
+    asio::io_context ioc{1};
+    tcp::socket socket{ioc};  // accepted here, then moved into the thread's stream
+    // A duplicate of the socket's descriptor, for stop() (shutdown: every
+    // operation pending on the socket ends) and the janitor (poll: did the
+    // client hang up?). The stream closes its own descriptor when it likes
+    // (beast does on a timeout), after which the number may name another
+    // file; this one is closed only by the connection's thread, after being
+    // set to -1 under `mu`. While it is open, so is the connection.
+    int watch_fd = -1;
+    // The upstream transfer's cancel flag (http::Request::cancel), set by
+    // stop() and the janitor.
+    std::atomic<bool> cancel{false};
+    std::atomic<CancelReason> cancel_reason{CancelReason::kNone};
     std::thread thread;
-    std::atomic<bool> done{false};
+    // Under mu. finished: no longer counted against max_connections; its
+    // thread only closes the socket and returns. streaming: an upstream
+    // transfer is under way for the grant below, which the janitor checks;
+    // answering: its head went to the client, pieces may follow.
+    bool finished = false;
+    bool streaming = false;
+    bool answering = false;
+    std::string serial;
+    KubeSupportGrant grant;
+
+    void cancel_for(CancelReason reason) {
+      CancelReason none = CancelReason::kNone;
+      cancel_reason.compare_exchange_strong(none, reason);
+      cancel = true;
+    }
   };
-  std::list<Connection> connections;
+
+  std::mutex mu;  // connections and their fields marked "under mu"
+  std::condition_variable janitor_wake;
+  std::list<std::shared_ptr<Connection>> connections;
 
   void accept_loop() {
     while (!stopping) {
-      beast::error_code ec;
-      tcp::socket socket(ioc);
-      acceptor.accept(socket, ec);
-      if (stopping) return;
-      if (ec) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // out of descriptors: try again soon
-        continue;
+      try {
+        accept_one();
+      } catch (const std::exception& e) {
+        // Out of descriptors or memory for a connection's io_context: the
+        // proxy goes on, and tries again soon.
+        spdlog::error("kubernetes support proxy: cannot take a connection: {}", e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
-      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-      std::lock_guard lock(mu);
-      reap_locked();
-      if (connections.size() >= options.max_connections) {
-        answer_and_close(socket, bhttp::status::service_unavailable,
-                         error_body("too_many_connections", "the Kubernetes support proxy is at its connection limit"));
-        continue;
-      }
-      auto& c = connections.emplace_back();
-      c.fd = socket.native_handle();
-      c.thread = std::thread([this, &c, s = std::move(socket)]() mutable {
-        try {
-          serve(s);
-        } catch (const std::exception& e) {
-          spdlog::warn("kubernetes support proxy: {}", e.what());
-        }
-        beast::error_code ignored;
-        std::lock_guard lock(mu);
-        s.shutdown(tcp::socket::shutdown_both, ignored);
-        s.close(ignored);
-        c.fd = -1;
-        c.done = true;
-      });
     }
   }
 
-  // Joins the threads of connections that ended.
+  void accept_one() {
+    auto c = std::make_shared<Connection>();
+    beast::error_code ec;
+    acceptor.accept(c->socket, ec);
+    if (stopping) return;
+    if (ec) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // out of descriptors: try again soon
+      return;
+    }
+    ::fcntl(c->socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    std::unique_lock lock(mu);
+    reap_locked();
+    if (live_locked() >= options.max_connections) {
+      lock.unlock();
+      refuse_at_once(c->socket, bhttp::status::service_unavailable,
+                     error_body("too_many_connections", "the Kubernetes support proxy is at its connection limit"));
+      return;
+    }
+    c->watch_fd = ::fcntl(c->socket.native_handle(), F_DUPFD_CLOEXEC, 0);
+    if (c->watch_fd < 0) {
+      lock.unlock();
+      refuse_at_once(c->socket, bhttp::status::service_unavailable,
+                     error_body("unavailable", "the Kubernetes support proxy is out of resources"));
+      return;
+    }
+    connections.push_back(c);
+    try {
+      // The list holds the connection until its thread is joined.
+      c->thread = std::thread([this, connection = c.get()] { run_connection(*connection); });
+    } catch (const std::exception& e) {
+      // No thread to be had (a process at its limit): this client is
+      // refused, the proxy goes on.
+      connections.pop_back();
+      ::close(c->watch_fd);
+      c->watch_fd = -1;
+      lock.unlock();
+      spdlog::error("kubernetes support proxy: cannot start a connection's thread: {}", e.what());
+      refuse_at_once(c->socket, bhttp::status::service_unavailable,
+                     error_body("unavailable", "the Kubernetes support proxy is out of resources"));
+    }
+  }
+
+  size_t live_locked() const {
+    size_t n = 0;
+    for (const auto& c : connections)
+      if (!c->finished) ++n;
+    return n;
+  }
+
+  // Joins the threads of connections that ended (they take no lock after
+  // `finished`: joining under mu is safe, and brief).
   void reap_locked() {
     for (auto it = connections.begin(); it != connections.end();) {
-      if (!it->done) {
+      if (!(*it)->finished) {
         ++it;
         continue;
       }
-      if (it->thread.joinable()) it->thread.join();
+      if ((*it)->thread.joinable()) (*it)->thread.join();
       it = connections.erase(it);
     }
   }
 
-  static void answer_and_close(tcp::socket& socket, bhttp::status status, const std::string& body) {
-    bhttp::response<bhttp::string_body> res{status, 11};
-    res.set(bhttp::field::content_type, "application/json");
-    res.set(bhttp::field::connection, "close");
-    res.body() = body;
-    res.prepare_payload();
+  // An answer from the accepting thread, which must never wait on a client:
+  // one non-blocking write (a fresh connection's send buffer takes it
+  // whole; if not, the client gets less), then closed.
+  static void refuse_at_once(tcp::socket& socket, bhttp::status status, const std::string& body) {
+    std::string answer =
+        "HTTP/1.1 " + std::to_string(static_cast<unsigned>(status)) + " " +
+        std::string(bhttp::obsolete_reason(status)) +
+        "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
     beast::error_code ignored;
-    set_socket_timeout(socket.native_handle(), SO_SNDTIMEO, kWriteTimeout);
-    bhttp::write(socket, res, ignored);
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(answer), ignored);
     socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  // Cancels the upstream transfers of streaming connections whose grant
+  // ended (revoked, expired, another scope) or whose client hung up. Every
+  // kStreamRecheckInterval, until stop().
+  void janitor_loop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      janitor_wake.wait_for(lock, kStreamRecheckInterval, [this] { return stopping.load(); });
+      if (stopping) return;
+      struct Check {
+        std::shared_ptr<Connection> connection;
+        std::string serial;
+        KubeSupportGrant grant;
+      };
+      std::vector<Check> checks;
+      for (const auto& c : connections) {
+        if (!c->streaming || c->finished || c->cancel) continue;
+        if (c->watch_fd >= 0 && client_gone(c->watch_fd)) {
+          end_stream_locked(*c, CancelReason::kClientGone);
+          continue;
+        }
+        checks.push_back({c, c->serial, c->grant});
+      }
+      // The lookup may be slow (a store): not under the lock.
+      lock.unlock();
+      std::vector<std::shared_ptr<Connection>> ended;
+      for (const auto& check : checks)
+        if (!grant_still_holds(check.serial, check.grant)) {
+          spdlog::info("kubernetes support proxy: grant {} ended: its stream is cut", check.grant.request_id);
+          ended.push_back(check.connection);
+        }
+      lock.lock();
+      for (const auto& c : ended) end_stream_locked(*c, CancelReason::kGrantEnded);
+      // The connections' last references may go with these: not under mu.
+      lock.unlock();
+      checks.clear();
+      ended.clear();
+      lock.lock();
+    }
+  }
+
+  // Cancels a connection's upstream transfer and, once its answer has begun,
+  // ends the answer too: a write to a client that reads nothing would
+  // otherwise go on for up to write_timeout, the grant gone or not.
+  void end_stream_locked(Connection& c, CancelReason reason) {
+    c.cancel_for(reason);
+    if (c.answering && !c.finished && c.watch_fd >= 0) ::shutdown(c.watch_fd, SHUT_RDWR);
+  }
+
+  bool grant_still_holds(const std::string& serial, const KubeSupportGrant& granted) {
+    std::optional<KubeSupportGrant> now;
+    try {
+      now = options.grant(serial);
+    } catch (const std::exception& e) {
+      // As when the request came: no grant that can't be read.
+      spdlog::error("kubernetes support proxy: grant lookup failed: {}", e.what());
+      return false;
+    }
+    return now && now->request_id == granted.request_id && now->scope == granted.scope &&
+           now->not_after > static_cast<int64_t>(std::time(nullptr));
   }
 
   void audit(KubeAuditEntry entry) {
@@ -139,23 +274,82 @@ struct KubeSupportProxy::Impl {
     }
   }
 
-  void serve(tcp::socket& socket) {
-    set_socket_timeout(socket.native_handle(), SO_RCVTIMEO, options.read_timeout);
+  // Runs one asynchronous operation on the connection's stream to its end,
+  // on this thread: the io_context runs nothing else, and the operation's
+  // deadline (the stream's expiry) or stop() (a shutdown of the socket)
+  // ends it.
+  template <class Start>
+  beast::error_code run_to_end(Connection& c, Start&& start) {
+    if (stopping) return asio::error::operation_aborted;
+    beast::error_code result = asio::error::operation_aborted;
+    start([&result](beast::error_code ec, std::size_t) { result = ec; });
+    c.ioc.restart();
+    c.ioc.run();
+    return result;
+  }
+
+  // A whole answer (the connection ends after it). `head_only`: the answer
+  // to a HEAD, without its body.
+  void answer(Connection& c, beast::tcp_stream& stream, bhttp::status status, const std::string& body,
+              bool head_only = false) {
+    bhttp::response<bhttp::string_body> res{status, 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set(bhttp::field::connection, "close");
+    res.body() = body;
+    res.prepare_payload();
+    stream.expires_after(options.write_timeout);
+    if (head_only) {
+      bhttp::response_serializer<bhttp::string_body> serializer{res};
+      run_to_end(c, [&](auto done) { bhttp::async_write_header(stream, serializer, std::move(done)); });
+    } else {
+      run_to_end(c, [&](auto done) { bhttp::async_write(stream, res, std::move(done)); });
+    }
+  }
+
+  void run_connection(Connection& c) {
+    beast::tcp_stream stream(std::move(c.socket));
+    try {
+      serve(c, stream);
+    } catch (const std::exception& e) {
+      spdlog::warn("kubernetes support proxy: {}", e.what());
+    }
+    int fd = -1;
+    {
+      std::lock_guard lock(mu);
+      c.finished = true;
+      c.streaming = false;
+      std::swap(fd, c.watch_fd);
+    }
+    // Out of everyone's sight now: the client sees the end only after the
+    // connection stopped counting, so it may connect again at once.
+    if (fd >= 0) {
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+    beast::error_code ignored;
+    stream.socket().close(ignored);
+  }
+
+  void serve(Connection& c, beast::tcp_stream& stream) {
     beast::flat_buffer buffer;
     bhttp::request_parser<bhttp::empty_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-    beast::error_code ec;
-    bhttp::read_header(socket, buffer, parser, ec);
+    // The whole head within read_timeout, however it trickles in.
+    stream.expires_after(options.read_timeout);
+    beast::error_code ec =
+        run_to_end(c, [&](auto done) { bhttp::async_read_header(stream, buffer, parser, std::move(done)); });
     if (ec) {
-      if (ec != bhttp::error::end_of_stream)
-        answer_and_close(socket, bhttp::status::bad_request, error_body("bad_request", "unreadable request"));
+      // Gone, silent too long (the stream is closed then) or stopped: nobody to answer.
+      if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && !stopping)
+        answer(c, stream, bhttp::status::bad_request, error_body("bad_request", "unreadable request"));
       return;
     }
     const auto& req = parser.get();
+    const bool head_only = req.method() == bhttp::verb::head;
     auto header = [&](const char* name) { return std::string(req[name]); };
     if (!crypto::constant_time_equal(header("X-Byoc-Check-Key"), options.check_key)) {
-      answer_and_close(socket, bhttp::status::unauthorized,
-                       error_body("unauthenticated", "not a support gateway of this environment"));
+      answer(c, stream, bhttp::status::unauthorized,
+             error_body("unauthenticated", "not a support gateway of this environment"), head_only);
       return;
     }
     KubeAuditEntry entry;
@@ -164,7 +358,7 @@ struct KubeSupportProxy::Impl {
       entry.decision = code;
       entry.status = static_cast<int>(status);
       audit(entry);
-      answer_and_close(socket, status, error_body(code, message));
+      answer(c, stream, status, error_body(code, message), head_only);
     };
     const std::string method(req.method_string());
     const std::string target(req.target());
@@ -179,7 +373,7 @@ struct KubeSupportProxy::Impl {
       if (!request->resource_request) entry.path = request->path;
     } else {
       entry.verb = method.size() <= 16 ? method : method.substr(0, 16);
-      for (auto& c : entry.verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto& ch : entry.verb) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     }
     // nginx let only verified certificates through; a stray one is refused.
     if (header("X-Byoc-Verify") != "SUCCESS" || entry.serial.empty())
@@ -192,7 +386,7 @@ struct KubeSupportProxy::Impl {
     }
     if (!grant) return refuse(bhttp::status::forbidden, "grant_inactive", "the certificate's grant is not active");
     entry.request_id = grant->request_id;
-    if (grant->scope != kKubernetesReadonlyScope)
+    if (grant->scope != model::kScopeKubernetesReadonly)
       return refuse(bhttp::status::forbidden, "scope_mismatch",
                     "the certificate's grant is for " + grant->scope + ", not kubernetes-readonly");
     if (!request) return refuse(bhttp::status::bad_request, "unknown_request", "not a Kubernetes API request");
@@ -202,21 +396,37 @@ struct KubeSupportProxy::Impl {
     // Reads carry no body; anything that does is not a read.
     if (parser.content_length().value_or(0) > 0 || parser.chunked())
       return refuse(bhttp::status::forbidden, "write_refused", "a request with a body is not a read");
-    forward(socket, req, *grant, entry);
+    forward(c, stream, req, entry.serial, *grant, entry, head_only);
   }
 
-  void forward(tcp::socket& socket, const bhttp::request<bhttp::empty_body>& req, const KubeSupportGrant& grant,
-               KubeAuditEntry& entry) {
+  void forward(Connection& c, beast::tcp_stream& stream, const bhttp::request<bhttp::empty_body>& req,
+               const std::string& serial, const KubeSupportGrant& grant, KubeAuditEntry& entry, bool head_only) {
+    auto unavailable = [&](const std::string& message) {
+      entry.decision = "upstream_unavailable";
+      entry.status = 502;
+      audit(entry);
+      answer(c, stream, bhttp::status::bad_gateway, error_body("upstream_unavailable", message), head_only);
+    };
     const kube::ClientConfig& api = options.api;
+    std::string token;
+    if (api.token) {
+      try {
+        token = api.token();
+      } catch (const std::exception& e) {
+        spdlog::warn("kubernetes support proxy: no token for the Kubernetes API: {}", e.what());
+        return unavailable("the agent has no credentials for the Kubernetes API now");
+      }
+    }
     http::TlsOptions tls;
     tls.ca_pem = api.ca_pem;
     tls.client_cert_pem = api.client_cert_pem;
     tls.client_key_pem = api.client_key_pem;
     http::Client upstream(tls);
     http::Request out;
-    out.method = "GET";
+    // A HEAD is a get to RBAC, and answered as the API server answers it: without a body.
+    out.method = head_only ? "HEAD" : "GET";
     out.url = api.server + std::string(req.target());
-    if (api.token) out.headers.emplace_back("Authorization", "Bearer " + api.token());
+    if (api.token) out.headers.emplace_back("Authorization", "Bearer " + token);
     out.headers.emplace_back(kube::kImpersonateUserHeader, kube::kSupportUser);
     out.headers.emplace_back(kube::kImpersonateGroupHeader, kube::kSupportGroup);
     out.headers.emplace_back(kube::kImpersonateGrantHeader, grant.request_id);
@@ -225,18 +435,25 @@ struct KubeSupportProxy::Impl {
       if (!value.empty() && passes_through(value)) out.headers.emplace_back(name, value);
     }
     out.headers.emplace_back("User-Agent", "byoc-support grant=" + grant.request_id);
-    // No answer outlives the grant, nor the bound.
+    // No answer outlives the grant, nor the bound; the janitor ends it
+    // sooner should the grant end sooner (a revoke) or the client go.
     const int64_t left = grant.not_after - static_cast<int64_t>(std::time(nullptr));
-    auto limit = std::min<std::chrono::seconds>(options.max_answer_time, std::chrono::seconds(std::max<int64_t>(left, 1)));
+    auto limit =
+        std::min<std::chrono::seconds>(options.max_answer_time, std::chrono::seconds(std::max<int64_t>(left, 1)));
     out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(limit);
-    out.cancel = &stopping;
-    set_socket_timeout(socket.native_handle(), SO_SNDTIMEO, kWriteTimeout);
+    out.cancel = &c.cancel;
+
     bhttp::response<bhttp::empty_body> head;
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    bool head_seen = false;  // the API server's head arrived (and was audited)
     bool head_sent = false;
     beast::error_code write_error;
     out.on_head = [&](int status, const std::vector<std::pair<std::string, std::string>>& headers) {
+      // Audited as it is decided: a watch may stream for many minutes yet.
+      head_seen = true;
+      entry.decision = "allowed";
       entry.status = status;
+      audit(entry);
       head.result(static_cast<unsigned>(status));
       head.version(11);
       for (const auto& [name, value] : headers)
@@ -244,33 +461,68 @@ struct KubeSupportProxy::Impl {
             passes_through(value))
           head.set(name, value);
       head.set(bhttp::field::connection, "close");
-      head.chunked(true);
-      bhttp::write_header(socket, serializer, write_error);
+      if (!head_only) head.chunked(true);
+      stream.expires_after(options.write_timeout);
+      write_error = run_to_end(c, [&](auto done) { bhttp::async_write_header(stream, serializer, std::move(done)); });
       head_sent = !write_error;
+      if (head_sent) {
+        std::lock_guard lock(mu);
+        c.answering = true;
+      }
       return head_sent;
     };
     out.on_body = [&](std::string_view piece) {
-      asio::write(socket, bhttp::make_chunk(asio::const_buffer(piece.data(), piece.size())), write_error);
+      // An empty chunk would end the answer; a HEAD's has none.
+      if (piece.empty() || head_only) return true;
+      auto chunk = bhttp::make_chunk(asio::const_buffer(piece.data(), piece.size()));
+      stream.expires_after(options.write_timeout);
+      write_error = run_to_end(c, [&](auto done) { asio::async_write(stream, chunk, std::move(done)); });
       return !write_error;
     };
+
+    {
+      std::lock_guard lock(mu);
+      c.streaming = true;
+      c.serial = serial;
+      c.grant = grant;
+    }
+    std::string failure;
     try {
       upstream.send(out);
-    } catch (const Error& e) {
-      if (!head_sent) {
-        entry.decision = "upstream_unavailable";
-        entry.status = 502;
-        audit(entry);
-        answer_and_close(socket, bhttp::status::bad_gateway,
-                         error_body("upstream_unavailable", "the Kubernetes API did not answer"));
-        spdlog::warn("kubernetes support proxy: {}", e.what());
-        return;
-      }
-      // Ended mid-answer (the bound, the grant's end, a client gone): the
-      // chunked answer stops without its last chunk, which the client sees.
+    } catch (const std::exception& e) {
+      failure = e.what();
     }
-    entry.decision = "allowed";
+    {
+      std::lock_guard lock(mu);
+      c.streaming = false;
+    }
+    const CancelReason cancelled = c.cancel_reason.load();
+    if (!head_seen) {
+      if (cancelled == CancelReason::kGrantEnded) return refuse_after_grant_ended(c, stream, entry, head_only);
+      spdlog::warn("kubernetes support proxy: {}", failure);
+      return unavailable("the Kubernetes API did not answer");
+    }
+    if (!failure.empty()) {
+      // Ended mid-answer (the bound, the grant's end, a client gone, stop):
+      // the chunked answer stops without its last chunk, which the client sees.
+      if (cancelled == CancelReason::kNone)
+        spdlog::info("kubernetes support proxy: an answer ended early: {}", failure);
+      return;
+    }
+    if (head_sent && !head_only && !write_error) {
+      stream.expires_after(options.write_timeout);
+      run_to_end(c, [&](auto done) { asio::async_write(stream, bhttp::make_chunk_last(), std::move(done)); });
+    }
+  }
+
+  // The grant ended while the API server was still to answer: refused as a
+  // request of that moment would be.
+  void refuse_after_grant_ended(Connection& c, beast::tcp_stream& stream, KubeAuditEntry& entry, bool head_only) {
+    entry.decision = "grant_inactive";
+    entry.status = 403;
     audit(entry);
-    if (head_sent && !write_error) asio::write(socket, bhttp::make_chunk_last(), write_error);
+    answer(c, stream, bhttp::status::forbidden, error_body("grant_inactive", "the certificate's grant is not active"),
+           head_only);
   }
 };
 
@@ -296,7 +548,13 @@ KubeSupportProxy::KubeSupportProxy(KubeSupportProxyOptions options) : impl_(std:
     throw Error::Unavailable("kubernetes support proxy: cannot listen on " + impl_->options.listen_host + ":" +
                              std::to_string(impl_->options.port) + ": " + ec.message());
   impl_->port = acceptor.local_endpoint().port();
-  impl_->accept_thread = std::thread([impl = impl_.get()] { impl->accept_loop(); });
+  try {
+    impl_->janitor_thread = std::thread([impl = impl_.get()] { impl->janitor_loop(); });
+    impl_->accept_thread = std::thread([impl = impl_.get()] { impl->accept_loop(); });
+  } catch (const std::system_error& e) {
+    stop();
+    throw Error::Unavailable(std::string("kubernetes support proxy: cannot start its threads: ") + e.what());
+  }
 }
 
 KubeSupportProxy::~KubeSupportProxy() { stop(); }
@@ -305,19 +563,26 @@ uint16_t KubeSupportProxy::port() const { return impl_->port; }
 
 void KubeSupportProxy::stop() {
   if (impl_->stopping.exchange(true)) return;
-  // Wakes the blocked accept; then every connection's socket, which ends
-  // its reads and writes (its upstream request sees `stopping`).
+  // Wakes the blocked accept, and the janitor (the lock orders its look at
+  // `stopping` before this wake-up).
   ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-  std::list<Impl::Connection> connections;
+  { std::lock_guard lock(impl_->mu); }
+  impl_->janitor_wake.notify_all();
+  if (impl_->janitor_thread.joinable()) impl_->janitor_thread.join();
+  // Every connection: its upstream transfer sees its cancel flag (within
+  // ~20 ms), a read or write pending on its socket ends with the shutdown.
+  std::list<std::shared_ptr<Impl::Connection>> connections;
   {
     std::lock_guard lock(impl_->mu);
-    for (auto& c : impl_->connections)
-      if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
+    for (auto& c : impl_->connections) {
+      c->cancel_for(CancelReason::kStopping);
+      if (c->watch_fd >= 0) ::shutdown(c->watch_fd, SHUT_RDWR);
+    }
     connections.swap(impl_->connections);
   }
   for (auto& c : connections)
-    if (c.thread.joinable()) c.thread.join();
+    if (c->thread.joinable()) c->thread.join();
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
 }

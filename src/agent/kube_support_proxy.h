@@ -19,14 +19,34 @@
 //      API server's RBAC applies the read-only ClusterRole again and its own
 //      audit log names the grant; nothing the client sent about identity
 //      (Authorization, Impersonate-*) is passed on;
-//   5. streams the answer back as it arrives (a watch, logs -f), for no
-//      longer than the grant lasts;
+//   5. streams the answer back as it arrives (a watch, logs -f): the head
+//      as soon as the API server sent it, each piece as it comes — for no
+//      longer than the grant lasts, and no longer than the grant stays: about
+//      once a second the proxy looks the grant up again (present, same id,
+//      same scope, not expired) and cuts the stream of one revoked, as it
+//      does of a client that hung up (the chunked answer then ends without
+//      its last chunk, which the client sees). A HEAD is forwarded as a HEAD
+//      and answered without a body;
 // and hands every decision to `audit` (verb, resource, namespace, name,
-// decision, status — never a body or a query value).
+// decision, status — never a body or a query value): a refusal when made, a
+// forwarded request when the API server's head arrives ("allowed" with its
+// status, while a watch may stream on for minutes), "upstream_unavailable"
+// (502) when no head came (nor a token for the API: api.token threw), and
+// "grant_inactive" (403) when the grant ended before the API server answered.
+//
+// Timeouts: a connection must send its whole request head within
+// read_timeout of being accepted, else it is closed unanswered; each write
+// to the client (a head, one piece of a stream, a refusal) must be taken
+// within write_timeout, else the connection ends. So clients that send or read
+// nothing hold a connection slot for no longer than that.
 //
 // Threading: one thread accepts; each connection gets a thread of its own
 // (a watch lasts minutes), at most max_connections at once (more are
-// answered 503 and closed). `grant` and `audit` are called on those threads.
+// answered 503 and closed, as are connections for which no thread can be
+// started); one janitor thread rechecks streaming connections. `grant` is
+// called on the connections' threads and the janitor's, `audit` on the
+// connections'. stop() ends every connection promptly, whatever it waits on
+// (the client, or the API server).
 #pragma once
 
 #include <chrono>
@@ -75,7 +95,9 @@ struct KubeSupportProxyOptions {
   KubeAuditSink audit;
   size_t max_connections = 32;
   size_t header_limit = 64 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};  // for the request head
+  std::chrono::milliseconds read_timeout{10'000};  // for the whole request head, from the accept
+  // For each write to the client: an answer's head, one piece of a stream, a refusal.
+  std::chrono::milliseconds write_timeout{30'000};
   // The longest any one answer streams (a watch, logs -f), grant or not.
   std::chrono::seconds max_answer_time{1800};
 };
@@ -83,7 +105,8 @@ struct KubeSupportProxyOptions {
 class KubeSupportProxy {
  public:
   // Listens and starts serving. Throws byoc::Error kInvalid for a bad check
-  // key or missing callbacks, kUnavailable when the port can't be bound.
+  // key or missing callbacks, kUnavailable when the port can't be bound or
+  // its threads can't be started.
   explicit KubeSupportProxy(KubeSupportProxyOptions options);
   ~KubeSupportProxy();  // stop()
   KubeSupportProxy(const KubeSupportProxy&) = delete;
@@ -91,7 +114,8 @@ class KubeSupportProxy {
 
   uint16_t port() const;
   // Stops accepting, ends every connection (and the upstream requests they
-  // stream) and joins their threads. Idempotent.
+  // stream) and joins their threads, promptly whatever a connection waits
+  // on. Idempotent.
   void stop();
 
  private:

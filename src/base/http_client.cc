@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <mutex>
 
 #include "base/error.h"
@@ -21,29 +22,21 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// The body of an answer with a bound on its size.
-struct BoundedBody {
-  std::string* body;
-  size_t limit;  // 0: none
-  bool exceeded = false;
-};
-
-size_t on_bounded_body(char* data, size_t size, size_t n, void* user) {
-  auto* b = static_cast<BoundedBody*>(user);
-  if (b->limit && b->body->size() + size * n > b->limit) {
-    b->exceeded = true;
-    return 0;  // curl ends the transfer with a write error
-  }
-  b->body->append(data, size * n);
-  return size * n;
-}
-
-struct StreamedBody {
+// One transfer's answer as curl hands it over: the head (header lines, and
+// its end), then the body, collected (bounded) or streamed to the request's
+// callbacks. A callback's exception is kept here and rethrown after curl
+// returns: it must not unwind through curl's C frames.
+struct Transfer {
   const Request* request;
   CURL* curl;
-  const std::vector<std::pair<std::string, std::string>>* headers;
+  Response* response;
+  size_t limit = 0;  // of a collected body; 0: none
+  bool exceeded = false;
   bool head_told = false;
-  bool stopped = false;
+  bool stopped = false;  // a callback ended the transfer (false, or an exception)
+  std::exception_ptr failure;
+
+  bool streaming() const { return static_cast<bool>(request->on_body); }
 
   // The head, once: the status as curl read it, the headers as collected.
   bool tell_head() {
@@ -51,35 +44,73 @@ struct StreamedBody {
     head_told = true;
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    return request->on_head(static_cast<int>(status), *headers);
+    return request->on_head(static_cast<int>(status), response->headers);
+  }
+
+  void stop_with(std::exception_ptr e) {
+    stopped = true;
+    if (!failure) failure = std::move(e);
   }
 };
 
-size_t on_streamed_body(char* data, size_t size, size_t n, void* user) {
-  auto* s = static_cast<StreamedBody*>(user);
-  if (!s->tell_head() || !s->request->on_body(std::string_view(data, size * n))) {
-    s->stopped = true;
-    return 0;  // curl ends the transfer with a write error
+size_t on_transfer_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t bytes = size * n;
+  try {
+    if (!t->streaming()) {
+      if (t->limit && t->response->body.size() + bytes > t->limit) {
+        t->exceeded = true;
+        return 0;  // curl ends the transfer with a write error
+      }
+      t->response->body.append(data, bytes);
+      return bytes;
+    }
+    // An empty piece says nothing; a reader writing it as an HTTP chunk would end its answer.
+    if (bytes == 0) return 0;
+    if (!t->tell_head() || !t->request->on_body(std::string_view(data, bytes))) {
+      t->stopped = true;
+      return 0;  // curl ends the transfer with a write error
+    }
+    return bytes;
+  } catch (...) {
+    t->stop_with(std::current_exception());
+    return 0;
   }
-  return size * n;
 }
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    std::string value = line.substr(colon + 1);
-    auto first = value.find_first_not_of(" \t");
-    auto last = value.find_last_not_of(" \t\r\n");
-    value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
-    headers->emplace_back(std::move(name), std::move(value));
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();  // a new response (e.g. after 100-continue) starts over
+  auto* t = static_cast<Transfer*>(user);
+  auto& headers = t->response->headers;
+  const size_t bytes = size * n;
+  try {
+    std::string line(data, bytes);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string value = line.substr(colon + 1);
+      auto first = value.find_first_not_of(" \t");
+      auto last = value.find_last_not_of(" \t\r\n");
+      value = first == std::string::npos ? "" : value.substr(first, last - first + 1);
+      headers.emplace_back(std::move(name), std::move(value));
+    } else if (line.rfind("HTTP/", 0) == 0) {
+      headers.clear();  // a new response (e.g. after 100-continue) starts over
+    } else if (t->streaming() && (line == "\r\n" || line == "\n")) {
+      // The end of a head. A reader of a stream (a quiet watch, logs -f) is
+      // told now, not with the first byte of a body that may be long in
+      // coming or never come; an interim (1xx) head is not the answer's.
+      long status = 0;
+      curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+      if (status >= 200 && !t->tell_head()) {
+        t->stopped = true;
+        return 0;  // curl ends the transfer with a write error
+      }
+    }
+    return bytes;
+  } catch (...) {
+    t->stop_with(std::current_exception());
+    return 0;
   }
-  return size * n;
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -110,30 +141,23 @@ namespace {
 CURLcode perform_cancellable(CURLM* multi, CURL* curl, const std::atomic<bool>& cancel) {
   constexpr int kCancelPollMillis = 20;
   if (curl_multi_add_handle(multi, curl) != CURLM_OK) return CURLE_FAILED_INIT;
-  CURLcode rc = CURLE_OK;
+  // Out of the multi again whatever happens here: a handle left in it
+  // can't be added again, and every later send would fail.
+  struct Membership {
+    CURLM* multi;
+    CURL* curl;
+    ~Membership() { curl_multi_remove_handle(multi, curl); }
+  } membership{multi, curl};
   while (true) {
     int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
-      rc = CURLE_RECV_ERROR;
-      break;
-    }
-    bool done = false;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) return CURLE_RECV_ERROR;
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued))
-      if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) {
-        rc = msg->data.result;
-        done = true;
-      }
-    if (done) break;
-    if (cancel.load()) {
-      rc = CURLE_ABORTED_BY_CALLBACK;
-      break;
-    }
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) return msg->data.result;
+    if (cancel.load()) return CURLE_ABORTED_BY_CALLBACK;
     // Bounded by the handle's own CURLOPT_TIMEOUT_MS as well: curl ends it with a timeout result.
     curl_multi_poll(multi, nullptr, 0, kCancelPollMillis, nullptr);
   }
-  curl_multi_remove_handle(multi, curl);
-  return rc;
 }
 
 }  // namespace
@@ -194,22 +218,19 @@ Response Client::send(const Request& request) {
   }
   if (!request.source_address.empty())
     curl_easy_setopt(curl, CURLOPT_INTERFACE, ("host!" + request.source_address).c_str());
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Expect:");
+  curl_slist* header_list = nullptr;
+  header_list = curl_slist_append(header_list, "Expect:");
   for (const auto& [name, value] : request.headers)
-    headers = curl_slist_append(headers, (name + ": " + value).c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  BoundedBody bounded{&response.body, request.max_response_bytes};
-  StreamedBody streamed{&request, curl, &response.headers};
-  if (request.on_body) {
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_streamed_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &streamed);
-  } else {
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_bounded_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bounded);
-  }
+    header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(header_list, curl_slist_free_all);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  Transfer transfer{&request, curl, &response, request.on_body ? 0 : request.max_response_bytes};
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_transfer_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  // A proxy's CONNECT answer (curl reads https_proxy) is no head of ours.
+  curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   if (request.cancel) {
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -224,13 +245,15 @@ Response Client::send(const Request& request) {
   } else {
     rc = curl_easy_perform(curl);
   }
-  curl_slist_free_all(headers);
-  if (bounded.exceeded)
+  headers.reset();
+  if (transfer.failure) std::rethrow_exception(transfer.failure);
+  if (transfer.exceeded)
     throw Error(ErrorKind::kUnavailable, "http_answer_too_large",
                 "the answer of " + request.url + " is larger than " + std::to_string(request.max_response_bytes) +
                     " bytes");
-  if (request.on_body && rc == CURLE_OK && !streamed.stopped && !streamed.tell_head()) streamed.stopped = true;
-  if (streamed.stopped)
+  // An answer without a body (nor a head end seen, as for HTTP/0.9) is told now.
+  if (request.on_body && rc == CURLE_OK && !transfer.stopped && !transfer.tell_head()) transfer.stopped = true;
+  if (transfer.stopped)
     throw Error(ErrorKind::kUnavailable, "http_answer_refused", "the answer of " + request.url + " was cut off by its reader");
   if (rc != CURLE_OK) {
     std::string detail = error[0] ? error : curl_easy_strerror(rc);

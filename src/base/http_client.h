@@ -41,12 +41,19 @@ struct Request {
   size_t max_response_bytes = 0;
   // When set, the answer's body is handed over piece by piece as it arrives
   // (a Kubernetes watch streams for minutes) instead of collected in
-  // Response::body; returning false ends the transfer (kUnavailable). The
-  // callback bounds what it keeps; max_response_bytes does not apply.
+  // Response::body; returning false ends the transfer (kUnavailable). Never
+  // called with an empty piece. The callback bounds what it keeps;
+  // max_response_bytes does not apply.
   std::function<bool(std::string_view piece)> on_body;
   // With on_body: called once with the status and headers (names
-  // lowercased) before the first piece, or after the transfer when the
-  // answer has no body; returning false ends the transfer (kUnavailable).
+  // lowercased) of the final answer as soon as its head has arrived (the
+  // end of its header block; an interim 1xx head is not told) — before any
+  // body, which a quiet watch may not send for minutes — or, should curl
+  // show no head end, before the first piece or after the transfer;
+  // returning false ends the transfer (kUnavailable).
+  //
+  // An exception thrown by on_body or on_head ends the transfer and is
+  // rethrown by send() as it was thrown, once curl has let go of it.
   std::function<bool(int status, const std::vector<std::pair<std::string, std::string>>& headers)> on_head;
 };
 
