@@ -21,6 +21,7 @@
 #include "agent/support_gateway_check.h"
 #include "base/crypto.h"
 #include "base/error.h"
+#include "base/tcp_listen.h"
 #include "base/http_client.h"
 #include "kube/api_request.h"
 #include "kube/support_rbac.h"
@@ -539,14 +540,7 @@ KubeSupportProxy::KubeSupportProxy(KubeSupportProxyOptions options) : impl_(std:
   if (ec) throw Error::Invalid("invalid_options", "listen host must be an IP address", "listen_host");
   tcp::endpoint endpoint(address, impl_->options.port);
   auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw Error::Unavailable("kubernetes support proxy: cannot listen on " + impl_->options.listen_host + ":" +
-                             std::to_string(impl_->options.port) + ": " + ec.message());
+  listen_on(acceptor, endpoint, "kubernetes support proxy: ");
   impl_->port = acceptor.local_endpoint().port();
   try {
     impl_->janitor_thread = std::thread([impl = impl_.get()] { impl->janitor_loop(); });

@@ -15,6 +15,7 @@
 
 #include "base/crypto.h"
 #include "base/error.h"
+#include "base/tcp_listen.h"
 #include "base/percent.h"
 #include "model/access.h"
 #include "model/validate.h"
@@ -375,14 +376,7 @@ GatewayCheckServer::GatewayCheckServer(std::string check_key, GatewayGrantScope 
 
   tcp::endpoint endpoint(address, port);
   auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw Error::Unavailable("support gateway check: cannot listen on " + listen_host + ":" + std::to_string(port) +
-                             ": " + ec.message());
+  listen_on(acceptor, endpoint, "support gateway check: ");
   impl_->port = acceptor.local_endpoint().port();
   impl_->accept();
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });

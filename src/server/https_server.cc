@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/tcp_listen.h"
 #include "base/log.h"
 #include "server/request_head.h"
 #include "server/request_target.h"
@@ -557,14 +558,7 @@ HttpsServer::HttpsServer(const HttpsServerOptions& options, const Clock& clock, 
   if (ec) throw Error::Invalid("invalid_listen", "not an IP address: " + options.host, "listen");
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
   auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw Error::Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
-                             ec.message());
+  listen_on(acceptor, endpoint);
   impl_->port = acceptor.local_endpoint().port();
   impl_->accept();
 }
