@@ -283,6 +283,7 @@ json to_json(const DesiredService& s) {
                       {"log_queries", s.support->log_queries},
                       {"password_sha256_hex", s.support->password_sha256_hex}};
   if (s.rollout) out["rollout"] = {{"id", s.rollout->id}, {"max_unavailable", s.rollout->max_unavailable}};
+  if (!s.profile.empty()) out["profile"] = s.profile;
   return out;
 }
 
@@ -495,7 +496,7 @@ DesiredGrant parse_desired_grant(const json& item, const std::string& path) {
 DesiredService parse_desired_service(const json& item, const std::string& path) {
   StrictObject s(item, path,
                  {"name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "allowed_ips",
-                  "default_password_sha256_hex", "support", "cluster_hosts", "rollout"});
+                  "default_password_sha256_hex", "support", "cluster_hosts", "rollout", "profile"});
   DesiredService ds;
   ds.name = checked_name(s, "name");
   ds.clickhouse_version = s.string("clickhouse_version", 32);
@@ -518,6 +519,10 @@ DesiredService parse_desired_service(const json& item, const std::string& path) 
     ds.cluster_hosts.push_back(host.get<std::string>());
   });
   if (const json* rollout = s.find("rollout")) ds.rollout = parse_rollout(*rollout, s.field("rollout"));
+  ds.profile = s.string("profile", 64);
+  static const std::regex profile(R"(host|[a-z0-9]+(\.[a-z0-9]+)+)");
+  if (!ds.profile.empty() && !std::regex_match(ds.profile, profile))
+    throw Error::Invalid("invalid_value", "must be an instance type (like m7gd.large) or host", s.field("profile"));
   return ds;
 }
 

@@ -78,6 +78,10 @@ struct DesiredService {
   // Sent only when a rollout is requested: an agent that predates the field
   // never meets it unless one is.
   std::optional<RolloutRequest> rollout;
+  // The instance type of the service's replica profile ("m7gd.large"): its
+  // replicas run on that node group. "" (or "host") when it has none. Sent
+  // from protocol 5 on, and only when set.
+  std::string profile;
   bool operator==(const DesiredService&) const = default;
 };
 

@@ -90,6 +90,9 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     if (s.state == model::kDeleting) continue;
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
                           s.allowed_ips, s.password_sha256_hex});
+    // Which node group its replicas run on (a Kubernetes runtime's node
+    // selector); an agent before protocol 5 would refuse the field.
+    if (protocol >= model::kKubernetesAccessProtocolVersion) d.services.back().profile = s.profile;
   }
   if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env, protocol);
   return d;

@@ -319,6 +319,31 @@ TEST_F(AccessRequestsTest, OnlyAnAgentOfProtocol5HearsOfKubernetesGrants) {
             (std::map<std::string, std::string>{{ch, "clickhouse-system"}, {k8s, "kubernetes-readonly"}}));
 }
 
+// A service's profile rides the desired state to an agent of protocol 5 (a
+// Kubernetes runtime selects its node group with it), never to an older one.
+TEST_F(AccessRequestsTest, AServicesProfileReachesOnlyAnAgentOfProtocol5) {
+  api.store->transact([&](store::Transaction& tx) {
+    model::Service svc;
+    svc.id = "svc-0123456789abcdef";
+    svc.environment_id = env_id;
+    svc.name = "orders";
+    svc.profile = "m7gd.large";
+    svc.password_sha256_hex = std::string(64, 'a');
+    tx.services().put(svc);
+  });
+  auto profile = [&](int protocol) {
+    model::SyncRequest report;
+    report.protocol_version = protocol;
+    Answer a = sync(report);
+    EXPECT_EQ(a.status, 200) << a.body.dump();
+    const json services = a.body["desired"]["services"];
+    EXPECT_EQ(services.size(), 1u) << a.body.dump();
+    return services.empty() ? json() : services[0].value("profile", json());
+  };
+  EXPECT_EQ(profile(model::kGatewayProtocolVersion), json());
+  EXPECT_EQ(profile(model::kKubernetesAccessProtocolVersion), "m7gd.large");
+}
+
 // Every Kubernetes request the agent reports goes into the environment's
 // audit log once, however often the report is retried, and is acknowledged.
 TEST_F(AccessRequestsTest, ReportedKubernetesRequestsAreAuditedOnceAndAcknowledged) {

@@ -118,6 +118,25 @@ TEST(Protocol, DesiredStateIsClosedSchema) {
   EXPECT_THROW(parse_desired_state(raw), Error);
 }
 
+TEST(Protocol, AServicesProfileTravelsOnlyWhenSetAndOnlyAsAnInstanceType) {
+  DesiredState d;
+  d.revision = 4;
+  d.environment_id = "env-1";
+  d.services.push_back({"db", "18.16.1", 1, 1, 1000, 2048, {"127.0.0.1/32"}, std::string(64, 'a')});
+  EXPECT_FALSE(to_json(d)["services"][0].contains("profile"));  // an older agent never meets it
+  for (const std::string profile : {"m7gd.large", "r7gd.xlarge", "host"}) {
+    d.services[0].profile = profile;
+    EXPECT_EQ(to_json(d)["services"][0]["profile"], profile);
+    EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  }
+  for (const std::string bad : {std::string("M7GD.large"), std::string("m7gd"), std::string("m7gd.large;rm"),
+                                std::string("m7gd..large"), std::string(65, 'a')}) {
+    json raw = to_json(d);
+    raw["services"][0]["profile"] = bad;
+    EXPECT_THROW(parse_desired_state(raw), Error) << bad;
+  }
+}
+
 TEST(Protocol, GrantsAndTheirOutcomesAreClosedSchemas) {
   DesiredState d;
   d.revision = 5;

@@ -67,6 +67,8 @@ void check_service(const model::DesiredService& s, const std::string& path, cons
     model::check_allowed_ip(s.allowed_ips[i], path + ".allowed_ips[" + std::to_string(i) + "]");
   if (auto it = o.profiles.find(s.name); it != o.profiles.end() && !matches(it->second, R"([a-z0-9]+(\.[a-z0-9]+)+)"))
     throw invalid("profile", "'" + it->second + "' is not an instance type (like m7gd.large)");
+  if (!s.profile.empty() && s.profile != "host" && !matches(s.profile, R"([a-z0-9]+(\.[a-z0-9]+)+)"))
+    throw invalid(path + ".profile", "'" + s.profile + "' is not an instance type (like m7gd.large)");
 }
 
 void check_options(const KubernetesOptions& o) {

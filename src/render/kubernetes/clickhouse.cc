@@ -139,8 +139,12 @@ json clickhouse_service(const Env& env, const model::DesiredService& s) {
 
 json node_placement(const Env& env, const model::DesiredService& s) {
   json node_selector = {{"byoc.io/role", "clickhouse"}};
-  if (auto it = env.options.profiles.find(s.name); it != env.options.profiles.end())
-    node_selector["byoc.io/instance-type"] = it->second;
+  // The options' choice, else the service's own profile (the host profile
+  // names no node group).
+  auto chosen = env.options.profiles.find(s.name);
+  const std::string instance_type =
+      chosen != env.options.profiles.end() ? chosen->second : (s.profile == "host" ? "" : s.profile);
+  if (!instance_type.empty()) node_selector["byoc.io/instance-type"] = instance_type;
   // The node groups of src/cloud/aws/templates/infra_eks.cc: labelled by
   // role and instance type, tainted so that only ClickHouse lands there.
   return {{"nodeSelector", node_selector},

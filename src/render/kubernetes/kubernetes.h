@@ -92,10 +92,11 @@ struct KubernetesOptions {
   // The protocol carries no disk size yet.
   int clickhouse_volume_gib = 100;
   int zookeeper_volume_gib = 10;
-  // Service name → the instance type of its profile (`--profile S=TYPE`): its
-  // pods select that EKS node group (byoc.io/instance-type). The protocol
-  // doesn't carry a service's profile yet; a service missing here may land
-  // on any ClickHouse node group (byoc.io/role=clickhouse).
+  // Service name → the instance type its pods run on (`--profile S=TYPE`),
+  // over the service's own `profile` from the desired state: they select
+  // that EKS node group (byoc.io/instance-type). A service with neither (or
+  // the host profile) lands on any ClickHouse node group
+  // (byoc.io/role=clickhouse).
   std::map<std::string, std::string> profiles;
   std::string zookeeper_image = "docker.io/library/zookeeper:3.8.4";
   // An image of the official nginx build (envsubst templates at start, the

@@ -404,6 +404,24 @@ TEST(RenderKubernetes, AChangedConfigOrPasswordRollsTheShardsPodsAndAnIncarnatio
   EXPECT_THAT(config, HasSubstr("<root>/byoc/orders-x1y2</root>"));
 }
 
+TEST(RenderKubernetes, AServicesOwnProfileSelectsItsNodeGroupUnlessTheOptionsSayOtherwise) {
+  auto state = t::two_services(1);
+  KubernetesOptions plain;  // no --profile
+  auto selector = [&](const model::DesiredState& st, const KubernetesOptions& o) {
+    return find(render_kubernetes(st, o), "StatefulSet", "events-s1")["spec"]["template"]["spec"]["nodeSelector"];
+  };
+  EXPECT_EQ(selector(state, plain), json({{"byoc.io/role", "clickhouse"}}));
+  state.services[1].profile = "r7gd.xlarge";
+  EXPECT_EQ(selector(state, plain), json({{"byoc.io/role", "clickhouse"}, {"byoc.io/instance-type", "r7gd.xlarge"}}));
+  KubernetesOptions chosen;
+  chosen.profiles["events"] = "m7gd.large";
+  EXPECT_EQ(selector(state, chosen)["byoc.io/instance-type"], "m7gd.large");
+  state.services[1].profile = "host";  // the host profile names no node group
+  EXPECT_EQ(selector(state, plain), json({{"byoc.io/role", "clickhouse"}}));
+  state.services[1].profile = "bad profile";
+  EXPECT_EQ(byoc::testing::error_code([&] { render_kubernetes(state, plain); }), "invalid_value");
+}
+
 TEST(RenderKubernetes, ARenewedCertificateRollsTheEndpoint) {
   const auto state = t::two_services(1);
   auto options = t::two_profiles(1);
