@@ -303,6 +303,19 @@ std::optional<uint64_t> parse_version(const std::string& text) {
   return std::stoull(text);
 }
 
+// The request's labelSelector and fieldSelector into `out`; the API's 400
+// when one can't be read.
+std::optional<CannedResponse> read_selector(const std::string& label_param, const std::string& field_param,
+                                            Selector& out) {
+  auto labels = parse_label_selector(label_param);
+  if (!labels) return bad_request("unable to parse requirement: labelSelector '" + label_param + "'");
+  out.labels = std::move(*labels);
+  std::string field_error;
+  out.fields = parse_field_selector(field_param, field_error);
+  if (!field_error.empty()) return bad_request(field_error);
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<FakeKind>& fake_kube_kinds() {
@@ -656,12 +669,7 @@ CannedResponse FakeKubeApi::get_object(const Route& route) {
 
 CannedResponse FakeKubeApi::list(const Route& route) {
   Selector selector;
-  auto labels = parse_label_selector(route.param("labelSelector"));
-  if (!labels) return bad_request("unable to parse requirement: labelSelector '" + route.param("labelSelector") + "'");
-  selector.labels = std::move(*labels);
-  std::string field_error;
-  selector.fields = parse_field_selector(route.param("fieldSelector"), field_error);
-  if (!field_error.empty()) return bad_request(field_error);
+  if (auto refused = read_selector(route.param("labelSelector"), route.param("fieldSelector"), selector)) return *refused;
 
   size_t limit = 0;
   if (route.has("limit")) {
@@ -718,12 +726,7 @@ CannedResponse FakeKubeApi::list(const Route& route) {
 
 CannedResponse FakeKubeApi::watch(const Route& route) {
   Selector selector;
-  auto labels = parse_label_selector(route.param("labelSelector"));
-  if (!labels) return bad_request("unable to parse requirement: labelSelector '" + route.param("labelSelector") + "'");
-  selector.labels = std::move(*labels);
-  std::string field_error;
-  selector.fields = parse_field_selector(route.param("fieldSelector"), field_error);
-  if (!field_error.empty()) return bad_request(field_error);
+  if (auto refused = read_selector(route.param("labelSelector"), route.param("fieldSelector"), selector)) return *refused;
 
   const FakeKind& kind = *route.kind;
   std::string body;
@@ -796,12 +799,7 @@ CannedResponse FakeKubeApi::delete_object(const Route& route) {
 
 CannedResponse FakeKubeApi::delete_collection(const Route& route) {
   Selector selector;
-  auto labels = parse_label_selector(route.param("labelSelector"));
-  if (!labels) return bad_request("unable to parse requirement: labelSelector '" + route.param("labelSelector") + "'");
-  selector.labels = std::move(*labels);
-  std::string field_error;
-  selector.fields = parse_field_selector(route.param("fieldSelector"), field_error);
-  if (!field_error.empty()) return bad_request(field_error);
+  if (auto refused = read_selector(route.param("labelSelector"), route.param("fieldSelector"), selector)) return *refused;
   const FakeKind& kind = *route.kind;
   std::vector<Key> doomed;
   for (const auto& [key, object] : objects_)
