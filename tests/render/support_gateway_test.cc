@@ -300,7 +300,26 @@ class SupportStack : public ::testing::Test {
     return send(r);
   }
 
-  void flush_logs() { ASSERT_EQ(as_default("SYSTEM FLUSH LOGS").status, 200); }
+  // 18.16's SYSTEM FLUSH LOGS writes what the log thread has already taken
+  // from its queue: an entry still queued lands with a later flush. So flush
+  // and read again until `ready` holds, for at most 20 s; the last read is
+  // returned either way, for the test's assertions to judge.
+  http::Response read_flushed_log(const std::function<http::Response()>& read,
+                                  const std::function<bool(const http::Response&)>& ready) {
+    http::Response last;
+    proc::wait_for(20s, [&] {
+      EXPECT_EQ(as_default("SYSTEM FLUSH LOGS").status, 200);
+      last = read();
+      return ready(last);
+    });
+    return last;
+  }
+
+  static int count_of(const http::Response& r) {
+    return r.status == 200 && !r.body.empty() && std::isdigit(static_cast<unsigned char>(r.body[0]))
+               ? std::stoi(r.body)
+               : 0;
+  }
 
   // --- nginx with the gateway ---
 
@@ -471,10 +490,10 @@ TEST_F(SupportUserOnClickHouse, ReadsTheSystemDatabaseOnly) {
   ASSERT_EQ(as_default("INSERT INTO default.t VALUES (1)").status, 200);
   // system.query_log appears with the first flush that has something to write.
   ASSERT_EQ(as_support("SELECT 1").status, 200);
-  flush_logs();
-  auto count = as_support("SELECT count() FROM system.query_log");
+  auto count = read_flushed_log([&] { return as_support("SELECT count() FROM system.query_log"); },
+                                [](const http::Response& r) { return count_of(r) >= 1; });
   EXPECT_EQ(count.status, 200) << count.body;
-  EXPECT_GE(std::stoi(count.body.empty() ? "0" : count.body), 1);
+  EXPECT_GE(count_of(count), 1) << count.body;
   EXPECT_EQ(as_support("SELECT count() FROM system.tables").status, 200);
 
   auto denied = as_support("SELECT * FROM default.t");
@@ -540,7 +559,14 @@ TEST_F(SupportUserOnClickHouse, QueriesAreLoggedWithTheQuotaKeyAndUserAgent) {
   ASSERT_EQ(as_support("SELECT 'support_marker_7'", "", "4f00aa").status, 200);
   auto refused = as_support("SELECT 'support_marker_8' FROM default.t", "", "4f00aa");
   EXPECT_NE(refused.status, 200);
-  flush_logs();
+  // Both markers' entries (start, finish, refusal) are in before reading.
+  read_flushed_log(
+      [&] {
+        return as_default(
+            "SELECT count() FROM system.query_log WHERE (query LIKE '%support_marker_7%' OR query LIKE "
+            "'%support_marker_8%') AND query NOT LIKE '%query_log%'");
+      },
+      [](const http::Response& r) { return count_of(r) >= 3; });
   auto rows = as_default(
       "SELECT type, user, quota_key, http_user_agent, IPv6NumToString(address) FROM system.query_log "
       "WHERE query LIKE '%support_marker_7%' AND query NOT LIKE '%query_log%' ORDER BY type FORMAT TSV");
@@ -648,7 +674,13 @@ TEST_F(SupportGatewayOnNginx, AdmittedRequestsReachClickHouseAsTheSupportUser) {
   EXPECT_THAT(via_gateway("/", "SELECT * FROM default.t", alice).body, HasSubstr("Code: 291"));
   EXPECT_THAT(via_gateway("/?readonly=0", "SELECT 1", alice).body, HasSubstr("Code: 164"));
 
-  flush_logs();
+  // Two queries carried a marker: both starts and finishes are in before reading.
+  read_flushed_log(
+      [&] {
+        return as_default("SELECT count() FROM system.query_log WHERE query LIKE '%gw_marker_%' AND "
+                          "query NOT LIKE '%query_log%'");
+      },
+      [](const http::Response& r) { return count_of(r) >= 4; });
   auto rows = as_default(
       "SELECT DISTINCT user, quota_key, http_user_agent, IPv6NumToString(address) FROM system.query_log "
       "WHERE query LIKE '%gw_marker_%' AND query NOT LIKE '%query_log%' FORMAT TSV");
