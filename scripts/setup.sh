@@ -8,10 +8,12 @@ packages=(
   cmake ninja-build g++ ccache pkg-config lld
   libboost1.81-dev nlohmann-json3-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libglpk-dev libpugixml-dev
-  prometheus-cpp-dev libzookeeper-mt-dev libpq-dev libyaml-cpp-dev
+  prometheus-cpp-dev libzookeeper-mt-dev libpq-dev libyaml-cpp-dev libhowardhinnant-date-dev
   # real components the data plane and the tests run
   clickhouse-server clickhouse-client nginx-full zookeeper openssl curl procps iproute2
   postgresql util-linux
+  # the IANA time zone database maintenance windows are read in
+  tzdata
   # benchmarks
   wrk
 )

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "plan/catalogue.h"
+#include "plan/maintenance_window_json.h"
 #include "plan/placement.h"
 #include "plan/placement_json.h"
 
@@ -50,6 +52,25 @@ void run_placement(const PlacementArgs& args, bool max_given, std::ostream& out)
   out << plan::to_json(result).dump(2) << "\n";
 }
 
+struct WindowArgs {
+  std::string window;
+  std::string at;
+  int64_t drain_minutes = 0;
+};
+
+void run_window(const WindowArgs& args, std::ostream& out) {
+  plan::MaintenanceWindow window = plan::maintenance_window_from_json(read_json_file(args.window, "--window"));
+  auto at = parse_iso8601(args.at);
+  if (!at) {
+    throw Error::Invalid("invalid_time", "--at must be an RFC 3339 time such as 2026-12-08T09:30:00Z, not '" +
+                                             args.at + "'", "at");
+  }
+  plan::Instant t{std::chrono::seconds{at->seconds}};
+  plan::WindowState state = plan::window_at(window, t);
+  bool fits = plan::drain_fits(state, t, std::chrono::minutes{args.drain_minutes});
+  out << plan::window_answer_json(state, fits).dump(2) << "\n";
+}
+
 }  // namespace
 
 void add_plan_commands(CLI::App& app, std::ostream& out) {
@@ -66,6 +87,16 @@ void add_plan_commands(CLI::App& app, std::ostream& out) {
                          ->check(CLI::NonNegativeNumber);
   std::ostream* sink = &out;
   placement->callback([args, max, sink] { run_placement(*args, max->count() > 0, *sink); });
+
+  CLI::App* window = plan->add_subcommand(
+      "window", "Where an instant stands in a maintenance window (docs/maintenance.md has the format)");
+  auto window_args = std::make_shared<WindowArgs>();
+  window->add_option("--window", window_args->window, "JSON file: time_zone, weekly rules, blackouts")->required();
+  window->add_option("--at", window_args->at, "the instant, RFC 3339 (e.g. 2026-12-08T09:30:00Z)")->required();
+  window->add_option("--drain-minutes", window_args->drain_minutes,
+                     "a drain's length: fits says whether one started at --at ends before the window closes")
+      ->check(CLI::Range(int64_t{0}, int64_t{plan::kWindowHorizon.count()} * 24 * 60));
+  window->callback([window_args, sink] { run_window(*window_args, *sink); });
 }
 
 void add_plan_commands(CLI::App& app) { add_plan_commands(app, std::cout); }

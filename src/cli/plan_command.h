@@ -1,5 +1,6 @@
 // `byoc plan placement`: the placement planner from the command line, with no server. Reads the input (and
-// optionally a previous plan) as JSON files, prints the plan as pretty JSON. Bad input throws byoc::Error
+// optionally a previous plan) as JSON files, prints the plan as pretty JSON. `byoc plan window`: where an
+// instant stands in a maintenance window file. Bad input throws byoc::Error
 // (invalid or bad_request) with the field at fault; the caller prints it as one line and exits non-zero.
 //
 // Registration is not thread-safe (CLI11); the command runs on the calling thread.
@@ -11,7 +12,8 @@
 
 namespace byoc::cli {
 
-// Registers `plan placement --input F.json [--current G.json --max-migrations K]` on `app`, printing to stdout.
+// Registers `plan placement --input F.json [--current G.json --max-migrations K]` and
+// `plan window --window F.json --at T [--drain-minutes D]` on `app`, printing to stdout.
 void add_plan_commands(CLI::App& app);
 // Same, printing to `out` (which must outlive the parse).
 void add_plan_commands(CLI::App& app, std::ostream& out);

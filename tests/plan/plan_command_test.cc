@@ -95,5 +95,47 @@ TEST(PlanCommand, BadInputThrowsWithTheField) {
   EXPECT_THROW(run({"plan", "placement", "--input", "x", "--max-migrations", "-1"}), CLI::ParseError);
 }
 
+TEST(PlanWindowCommand, SaysWhereAnInstantStands) {
+  byoc::testing::TempDir dir("byoc-plan-window");
+  std::string window = write(dir, "window.json", R"({"time_zone":"America/Los_Angeles",
+    "weekly":[{"days":["tue","thu"],"start":"01:00","duration_minutes":240}],
+    "blackouts":[{"from":"2026-12-20","to":"2027-01-03"}]})");
+  EXPECT_EQ(run({"plan", "window", "--window", window, "--at", "2026-12-08T11:00:00Z", "--drain-minutes", "120"}),
+            json::parse(R"({"inside":true,"opens_at":"2026-12-08T09:00:00Z","closes_at":"2026-12-08T13:00:00Z",
+                            "fits":true})"));
+  EXPECT_EQ(run({"plan", "window", "--window", window, "--at", "2026-12-08T11:00:00Z", "--drain-minutes", "121"}),
+            json::parse(R"({"inside":true,"opens_at":"2026-12-08T09:00:00Z","closes_at":"2026-12-08T13:00:00Z",
+                            "fits":false})"));
+  // An offset is accepted; outside, the next window (after the blackout) and no fit.
+  EXPECT_EQ(run({"plan", "window", "--window", window, "--at", "2026-12-19T04:00:00-08:00"}),
+            json::parse(R"({"inside":false,"opens_at":"2027-01-05T09:00:00Z","closes_at":"2027-01-05T13:00:00Z",
+                            "fits":false})"));
+}
+
+TEST(PlanWindowCommand, BadInputThrowsWithTheField) {
+  byoc::testing::TempDir dir("byoc-plan-window");
+  std::string good = write(dir, "good.json", R"({"time_zone":"UTC","weekly":[{"days":["mon"],"start":"01:00",
+    "duration_minutes":60}]})");
+  auto error_of = [](const std::vector<std::string>& args) -> std::pair<std::string, std::string> {
+    try {
+      run(args);
+    } catch (const Error& e) {
+      return {e.code(), e.field()};
+    }
+    return {"accepted", ""};
+  };
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(error_of({"plan", "window", "--window", good, "--at", "tomorrow"}), P("invalid_time", "at"));
+  EXPECT_EQ(error_of({"plan", "window", "--window", good, "--at", "2026-12-32T00:00:00Z"}), P("invalid_time", "at"));
+  EXPECT_EQ(error_of({"plan", "window", "--window", write(dir, "zone.json", R"({"time_zone":"Nowhere/City",
+    "weekly":[{"days":["mon"],"start":"01:00","duration_minutes":60}]})"), "--at", "2026-12-08T00:00:00Z"}),
+            P("unknown_time_zone", "time_zone"));
+  EXPECT_EQ(error_of({"plan", "window", "--window", write(dir, "broken.json", "{"), "--at", "2026-12-08T00:00:00Z"}),
+            P("invalid_json", "--window"));
+  EXPECT_THROW(run({"plan", "window", "--window", good}), CLI::ParseError);
+  EXPECT_THROW(run({"plan", "window", "--window", good, "--at", "2026-12-08T00:00:00Z", "--drain-minutes", "-5"}),
+               CLI::ParseError);
+}
+
 }  // namespace
 }  // namespace byoc::cli
