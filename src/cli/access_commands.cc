@@ -70,12 +70,6 @@ void write_new_file(const fs::path& path, std::string_view content, unsigned mod
   if (rc != 0) throw Error::Internal("cannot write " + path.string() + ": " + std::strerror(error));
 }
 
-std::string read_text_file(const std::string& path, const char* what) {
-  auto text = files::read_if_exists(path);
-  if (!text) throw Error::Invalid("not_found", std::string("cannot read ") + what + " " + path);
-  return *text;
-}
-
 // The key `byoc access request` left for request `id`, and where.
 struct RequestKey {
   fs::path dir;

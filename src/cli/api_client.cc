@@ -51,6 +51,7 @@ ApiClient::ApiClient(ClientConfig connection, Transport transport)
 json ApiClient::get(const std::string& path) { return call("GET", path, ""); }
 json ApiClient::post(const std::string& path, const json& body) { return call("POST", path, body.dump()); }
 json ApiClient::patch(const std::string& path, const json& body) { return call("PATCH", path, body.dump()); }
+json ApiClient::put(const std::string& path, const json& body) { return call("PUT", path, body.dump()); }
 json ApiClient::del(const std::string& path) { return call("DELETE", path, ""); }
 
 json ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
@@ -70,7 +71,7 @@ std::string ApiClient::exchange(const std::string& method, const std::string& pa
   request.method = method;
   request.url = connection_.server + path;
   request.headers = {{"Authorization", "Bearer " + connection_.token}, {"Accept", accept}};
-  if (method == "POST" || method == "PATCH") {
+  if (method == "POST" || method == "PATCH" || method == "PUT") {
     request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
   }

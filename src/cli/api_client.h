@@ -32,6 +32,7 @@ class ApiClient {
   nlohmann::json get(const std::string& path);
   nlohmann::json post(const std::string& path, const nlohmann::json& body);
   nlohmann::json patch(const std::string& path, const nlohmann::json& body);
+  nlohmann::json put(const std::string& path, const nlohmann::json& body);
   nlohmann::json del(const std::string& path);
   // GET of a text answer (e.g. an audit checkpoint): its body as it came.
   std::string get_text(const std::string& path);

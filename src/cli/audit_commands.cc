@@ -78,12 +78,6 @@ std::string expected_origin(ApiClient& api, const LogFlags& f, const access::not
   return access::environment_log_origin(key, env.value("id", ""));
 }
 
-std::string read_text_file(const std::string& path, const char* what) {
-  auto text = files::read_if_exists(path);
-  if (!text) throw Error::Invalid("not_found", std::string("cannot read ") + what + " " + path);
-  return *text;
-}
-
 std::string entry_summary(const json& entry) {
   if (!entry.is_object()) return "";
   std::string who;

@@ -1,4 +1,5 @@
-// `byoc env create|list|get|update|verify|delete|retry|join-token`.
+// `byoc env create|list|get|update|verify|delete|retry|join-token|maintenance`.
+#include "cli/maintenance_commands.h"
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -273,6 +274,7 @@ void add_env_commands(CLI::App& app, CommandSet& commands) {
   add_delete(env, commands);
   add_retry(env, commands);
   add_join_token(env, commands);
+  add_maintenance_commands(env, commands, false);
 }
 
 }  // namespace byoc::cli

@@ -1,4 +1,5 @@
-// `byoc service create|list|get|update|delete --env E`.
+// `byoc service create|list|get|update|delete|maintenance --env E`.
+#include "cli/maintenance_commands.h"
 #include "cli/requests.h"
 #include "cli/resource_commands.h"
 
@@ -215,6 +216,7 @@ void add_service_commands(CLI::App& app, CommandSet& commands) {
   add_get(service, commands);
   add_update(service, commands);
   add_delete(service, commands);
+  add_maintenance_commands(service, commands, true);
 }
 
 }  // namespace byoc::cli

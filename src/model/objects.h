@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/access.h"
+#include "model/maintenance.h"
 
 namespace byoc::model {
 
@@ -66,6 +67,7 @@ struct Environment {
   std::map<std::string, std::string> account;
   AccessPolicy access_policy;        // the vendor's (admins set it)
   AgentAccessPolicy agent_access;    // the customer's, as the agent reports it
+  MaintenancePolicy maintenance;     // its services' default (GET|PUT …/maintenance)
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
@@ -92,6 +94,7 @@ struct Service {
   std::string endpoint;
   std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   std::string support_gateway;  // https://HOST:PORT of its support gateway (troubleshooting access)
+  std::optional<MaintenancePolicy> maintenance;  // none: the environment's
   int64_t created_at = 0;
   int64_t updated_at = 0;
   bool operator==(const Service&) const = default;

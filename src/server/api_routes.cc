@@ -57,13 +57,13 @@ model::Environment find_environment(store::Transaction& tx, const std::string& o
   return *env;
 }
 
-namespace {
-
 model::Service find_service(store::Transaction& tx, const model::Environment& env, const std::string& name) {
   auto svc = tx.services().by_name(env.id, name);
   if (!svc) throw Error::NotFound("service '" + name + "' not found", "service");
   return *svc;
 }
+
+namespace {
 
 model::Operation new_operation(const std::string& kind, const model::Environment& env,
                                const std::string& service_name, std::vector<std::string> steps, int64_t now) {

@@ -33,6 +33,11 @@ std::string environment_key(const std::string& id);
 // The environment named `name` in `organization`, or 404.
 model::Environment find_environment(store::Transaction& tx, const std::string& organization,
                                     const std::string& name);
+// The service named `name` in `environment`, or 404.
+model::Service find_service(store::Transaction& tx, const model::Environment& environment, const std::string& name);
+// Maintenance policies: GET|PUT /v1/environments/{env}/maintenance and
+// GET|PUT|DELETE …/services/{svc}/maintenance (maintenance_routes.cc).
+void add_maintenance_routes(Router& router, ServerContext& ctx);
 // The replica profiles `environment` offers (see model::environment_profiles);
 // for `local` environments the host is this machine.
 std::vector<plan::Profile> environment_profiles(const model::Environment& environment);

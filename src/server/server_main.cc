@@ -286,6 +286,7 @@ int run_server(const ServerOptions& options) {
   add_audit_routes(router, ctx);
   add_access_routes(router, ctx);
   add_profile_routes(router, ctx);
+  add_maintenance_routes(router, ctx);
   add_onboarding_routes(router, ctx);
   add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);

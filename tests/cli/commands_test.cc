@@ -430,6 +430,79 @@ TEST_F(CommandsTest, EnvUpdatePatchesAndPrintsTheEnvironment) {
   EXPECT_EQ(sent_[2].body, (json{{"instance_types", {"c7gd.large"}}})) << "daemonsets left as they are";
 }
 
+TEST_F(CommandsTest, MaintenanceSetStartsFromWhatAppliesAndChangesOnlyWhatIsGiven) {
+  json window = {{"time_zone", "America/Los_Angeles"},
+                 {"weekly", {{{"days", {"tue", "thu"}}, {"start", "01:00"}, {"duration_minutes", 240}}}},
+                 {"blackouts", {{{"from", "2026-12-20"}, {"to", "2027-01-03"}}}}};
+  files::write_atomic(home_.path() / "window.json", window.dump(), 0644);
+  answer(200, {{"window", nullptr}, {"channel", "regular"}});
+  answer(200, {{"window", window}, {"channel", "regular"}});
+  Result r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "window.json").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "GET /v1/environments/prod/maintenance");
+  EXPECT_EQ(sent_[1].method + " " + sent_[1].path, "PUT /v1/environments/prod/maintenance");
+  EXPECT_EQ(sent_[1].content_type, "application/json");
+  EXPECT_EQ(sent_[1].body, (json{{"window", window}, {"channel", "regular"}}));
+  EXPECT_NE(r.out.find("time zone: America/Los_Angeles\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weekly:    tue,thu 01:00 for 240 min\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("blackout:  2026-12-20 to 2027-01-03\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nnow:       "), std::string::npos) << r.out;
+
+  // A service inheriting its environment's policy gets its own copy, with the channel given.
+  answer(200, {{"window", window}, {"channel", "regular"}, {"source", "environment"}});
+  answer(200, {{"window", window}, {"channel", "fast"}, {"source", "service"}});
+  r = run_cli({"service", "maintenance", "set", "web", "--env", "prod", "--channel", "fast", "--organization", "acme",
+               "-o", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[3].method + " " + sent_[3].path, "PUT /v1/environments/prod/services/web/maintenance?organization=acme");
+  EXPECT_EQ(sent_[3].body, (json{{"window", window}, {"channel", "fast"}}));
+  EXPECT_EQ(json::parse(r.out)["source"], "service");
+
+  answer(200, {{"window", window}, {"channel", "fast"}, {"source", "service"}});
+  answer(200, {{"window", nullptr}, {"channel", "fast"}, {"source", "service"}});
+  r = run_cli({"service", "maintenance", "set", "web", "--env", "prod", "--no-window"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[5].body, (json{{"window", nullptr}, {"channel", "fast"}}));
+  EXPECT_NE(r.out.find("window:  none"), std::string::npos) << r.out;
+
+  answer(200, {{"window", window}, {"channel", "regular"}, {"source", "environment"}});
+  r = run_cli({"service", "maintenance", "clear", "web", "--env", "prod"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[6].method + " " + sent_[6].path, "DELETE /v1/environments/prod/services/web/maintenance");
+  EXPECT_NE(r.out.find("source:    environment\n"), std::string::npos) << r.out;
+}
+
+TEST_F(CommandsTest, MaintenanceSetRefusesBeforeSendingAnything) {
+  Result r = run_cli({"env", "maintenance", "set", "prod"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  r = run_cli({"env", "maintenance", "set", "prod", "--window", "w.json", "--no-window"});
+  EXPECT_EQ(r.code, 2);
+  r = run_cli({"env", "maintenance", "set", "prod", "--channel", "beta"});
+  EXPECT_EQ(r.code, 2);
+  r = run_cli({"service", "maintenance", "set", "web", "--channel", "fast"});  // no --env
+  EXPECT_EQ(r.code, 2);
+  files::write_atomic(home_.path() / "broken.json", "{\"time_zone\":", 0644);
+  r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "broken.json").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  EXPECT_NE(r.err.find("is not JSON"), std::string::npos) << r.err;
+  r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "missing.json").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot read window file"), std::string::npos) << r.err;
+  EXPECT_TRUE(sent_.empty());
+  // The server's refusal is one line, and nothing more is sent.
+  answer(200, {{"window", nullptr}, {"channel", "regular"}});
+  answer(422, {{"error", {{"code", "unknown_time_zone"}, {"message", "window: time_zone 'Mars/Base' is not in the IANA time zone database"}, {"field", "window.time_zone"}}}});
+  files::write_atomic(home_.path() / "mars.json", R"({"time_zone":"Mars/Base","weekly":[]})", 0644);
+  r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "mars.json").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err_lines(), 1) << r.err;
+  EXPECT_NE(r.err.find("Mars/Base"), std::string::npos) << r.err;
+  EXPECT_EQ(sent_.size(), 2u);
+}
+
 TEST_F(CommandsTest, AnAwsEnvironmentsAccountIsSentAndShownAndVerifyExitsOneUntilGranted) {
   answer(202, operation("environment.create", "running"));
   ASSERT_EQ(run_cli({"env", "create", "p1", "--cloud", "aws", "--cidr", "10.0.0.0/16", "--region", "eu-west-1",

@@ -46,6 +46,7 @@ const UNREACHABLE = {
   'PATCH /v1/environments/{env} 409':
     'environment_deleting lasts only until the delete is reconciled: tried, but a race',
   'POST /v1/environments/{env}/join-tokens 409': 'environment_deleting: the same race',
+  'PUT /v1/environments/{env}/maintenance 409': 'environment_deleting: the same race',
   'POST /v1/environments/{env}/access-requests 409':
     'support_access_off needs an agent reporting its policy.json (proven in access_requests_test); environment_deleting is the deletion race',
   'GET /v1/access-requests/{id}/certificate 200':
@@ -915,6 +916,66 @@ async function scenarios(s) {
   await call('delete service no token', { ...delSvc, token: undefined, expect: 401 });
   await checkMethodNotAllowed('/v1/environments/{env}/services/{svc}', { env: 'ext1', svc: 'svc1' });
 
+  console.log('maintenance policies');
+  const laWindow = {
+    time_zone: 'America/Los_Angeles',
+    weekly: [{ days: ['tue', 'thu'], start: '01:00', duration_minutes: 240 }],
+    blackouts: [{ from: '2026-12-20', to: '2027-01-03' }],
+  };
+  const envMaint = { method: 'GET', template: '/v1/environments/{env}/maintenance', params: { env: 'ext1' } };
+  const defaults = await call('env maintenance default', { ...envMaint, token: oper, expect: 200 });
+  if (defaults.body?.window !== null || defaults.body?.channel !== 'regular')
+    violation(`an environment's default maintenance policy: ${JSON.stringify(defaults.body)}`);
+  await call('env maintenance other org as customer', { ...envMaint, token: cust, expect: 404 });
+  await call('env maintenance no token', { ...envMaint, expect: 401 });
+  const putEnvMaint = { ...envMaint, method: 'PUT', token: admin };
+  const set = await call('put env maintenance', { ...putEnvMaint, json: { window: laWindow, channel: 'slow' }, expect: 200 });
+  if (!isDeepStrictEqual(set.body, { window: laWindow, channel: 'slow' })) violation(`PUT maintenance: ${JSON.stringify(set.body)}`);
+  await call('put env maintenance as customer', {
+    ...putEnvMaint, params: { env: 'cust1' }, token: cust, json: { channel: 'fast' }, expect: 200,
+  });
+  await call('put env maintenance as operator', { ...putEnvMaint, token: oper, json: {}, expect: 403 });
+  await call('put env maintenance unknown env', { ...putEnvMaint, params: { env: 'nope' }, json: {}, expect: 404 });
+  await call('put env maintenance unknown zone', {
+    ...putEnvMaint, json: { window: { ...laWindow, time_zone: 'Mars/Olympus' } }, expect: 422, bodyValid: true,
+  });
+  await call('put env maintenance short window', {
+    ...putEnvMaint, json: { window: { ...laWindow, weekly: [{ days: ['mon'], start: '01:00', duration_minutes: 10 }] } },
+    expect: 422, bodyValid: false,
+  });
+  await call('put env maintenance bad channel', { ...putEnvMaint, json: { channel: 'beta' }, expect: 422, bodyValid: false });
+  await call('put env maintenance window type', { ...putEnvMaint, json: { window: 'tue' }, expect: 400, bodyValid: false });
+  await badBodies('put env maintenance', putEnvMaint, { channel: 'fast' });
+  const after = await call('env maintenance after bad puts', { ...envMaint, token: admin, expect: 200 });
+  if (!isDeepStrictEqual(after.body, { window: laWindow, channel: 'slow' })) violation('a refused PUT changed the policy');
+  await checkMethodNotAllowed('/v1/environments/{env}/maintenance', { env: 'ext1' });
+
+  const svcMaint = { method: 'GET', template: '/v1/environments/{env}/services/{svc}/maintenance', params: { env: 'ext1', svc: 'svc1' } };
+  const inherited = await call('service maintenance inherited', { ...svcMaint, token: oper, expect: 200 });
+  if (inherited.body?.source !== 'environment' || inherited.body?.channel !== 'slow')
+    violation(`a service inherits its environment's policy: ${JSON.stringify(inherited.body)}`);
+  await call('service maintenance unknown service', { ...svcMaint, params: { env: 'ext1', svc: 'nope' }, token: admin, expect: 404 });
+  await call('service maintenance no token', { ...svcMaint, expect: 401 });
+  const putSvcMaint = { ...svcMaint, method: 'PUT', token: admin };
+  const own = await call('put service maintenance', { ...putSvcMaint, json: { window: null, channel: 'fast' }, expect: 200 });
+  if (own.body?.source !== 'service' || own.body?.window !== null) violation(`PUT service maintenance: ${JSON.stringify(own.body)}`);
+  await call('put service maintenance as operator', { ...putSvcMaint, token: oper, json: {}, expect: 403 });
+  await call('put service maintenance unknown', { ...putSvcMaint, params: { env: 'ext1', svc: 'nope' }, json: {}, expect: 404 });
+  await call('put service maintenance deleting', { ...putSvcMaint, params: { env: 'ext1', svc: 'svc2' }, json: {}, expect: 409 });
+  await call('put service maintenance bad day', {
+    ...putSvcMaint, json: { window: { ...laWindow, weekly: [{ days: ['Tue'], start: '01:00', duration_minutes: 60 }] } },
+    expect: 422, bodyValid: false,
+  });
+  await badBodies('put service maintenance', putSvcMaint, {});
+  const delSvcMaint = { ...svcMaint, method: 'DELETE', token: admin };
+  const back = await call('delete service maintenance', { ...delSvcMaint, expect: 200 });
+  if (back.body?.source !== 'environment') violation(`DELETE service maintenance: ${JSON.stringify(back.body)}`);
+  await call('delete service maintenance as operator', { ...delSvcMaint, token: oper, expect: 403 });
+  await call('delete service maintenance unknown', { ...delSvcMaint, params: { env: 'nope', svc: 'svc1' }, expect: 404 });
+  await call('delete service maintenance deleting', { ...delSvcMaint, params: { env: 'ext1', svc: 'svc2' }, expect: 409 });
+  await call('delete service maintenance no token', { ...delSvcMaint, token: undefined, expect: 401 });
+  await checkMethodNotAllowed('/v1/environments/{env}/services/{svc}/maintenance', { env: 'ext1', svc: 'svc1' });
+
   const allSvcs = { method: 'GET', template: '/v1/services' };
   await call('list services', { ...allSvcs, token: admin, expect: 200 });
   await call('list services of env', { ...allSvcs, token: admin, query: { environment: 'aws1' }, expect: 200 });
@@ -1222,6 +1283,10 @@ async function scenarios(s) {
   });
   await call('create service while deleting', {
     ...svcs, params: { env: 'gone' }, json: { name: 'late' }, expect: [409, 404],
+  });
+  await call('put maintenance while deleting', {
+    method: 'PUT', template: '/v1/environments/{env}/maintenance', params: { env: 'gone' }, token: admin,
+    json: { channel: 'fast' }, expect: [409, 404],
   });
   const goneOp = await waitOperation(gone.body?.id, admin);
   if (goneOp?.status !== 'succeeded' || goneOp?.result !== null) violation('environment.delete should succeed with a null result');

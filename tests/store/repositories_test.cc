@@ -47,6 +47,11 @@ model::Environment full_environment(const std::string& id, const std::string& or
   e.cloud_token = "tok-create-1";
   e.reason = "rolled_back";
   e.message = "The following resource(s) failed to create: [NatGateway1].";
+  e.maintenance.channel = model::kChannelSlow;
+  e.maintenance.window = plan::MaintenanceWindow{
+      "Europe/Berlin",
+      {{{std::chrono::Tuesday, std::chrono::Saturday}, std::chrono::hours{2}, std::chrono::minutes{90}}},
+      {{std::chrono::year{2026} / 12 / 20, std::chrono::year{2027} / 1 / 3}}};
   e.created_at = 7;
   e.updated_at = 11;
   return e;
@@ -69,6 +74,10 @@ model::Service full_service(const std::string& id, const std::string& environmen
   s.reason = "replica_failed";
   s.endpoint = "https://127.0.0.1:9443";
   s.native_endpoint = "127.0.0.1:9440";
+  s.support_gateway = "https://127.0.0.1:9444";
+  s.maintenance = model::MaintenancePolicy{
+      plan::MaintenanceWindow{"America/St_Johns", {{{std::chrono::Sunday}, std::chrono::minutes{45}, std::chrono::hours{4}}}, {}},
+      model::kChannelFast};
   s.created_at = 12;
   s.updated_at = 13;
   return s;
@@ -156,6 +165,7 @@ TEST_F(Repositories, ServicesRoundTripReplaceListAndRemove) {
   resized.allowed_ips = {};
   resized.state = model::kDeleting;
   resized.profile = "";
+  resized.maintenance.reset();  // back to the environment's
   write([&](Transaction& tx) {
     tx.services().put(resized);
     tx.services().remove("svc-2");

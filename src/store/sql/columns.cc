@@ -78,4 +78,13 @@ void parse_access_column(std::string_view text, model::Environment& e) {
   e.agent_access = agent;
 }
 
+std::string maintenance_column(const std::optional<model::MaintenancePolicy>& policy) {
+  return policy ? model::to_json(*policy).dump() : "";
+}
+
+std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  return model::parse_maintenance_policy(json::parse(text));
+}
+
 }  // namespace byoc::store::sql

@@ -3,6 +3,7 @@
 // place so both directions agree.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +24,10 @@ void parse_cloud_state_column(std::string_view text, model::Environment& e);
 // The environment's access policies (the vendor's and the agent-reported one) as one JSON column.
 std::string access_column(const model::Environment& e);
 void parse_access_column(std::string_view text, model::Environment& e);
+
+// A maintenance policy as its API JSON; an environment's "{}" (the column's
+// default) reads as the default policy, a service's "" as none (it inherits).
+std::string maintenance_column(const std::optional<model::MaintenancePolicy>& policy);
+std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_view text);
 
 }  // namespace byoc::store::sql

@@ -184,6 +184,12 @@ const std::vector<Migration>& migrations() {
       {R"sql(
       ALTER TABLE services ADD COLUMN support_gateway TEXT NOT NULL DEFAULT '';
       )sql"},
+      // 9: maintenance policies (an environment's default, a service's own
+      // or '' to inherit it).
+      {R"sql(
+      ALTER TABLE environments ADD COLUMN maintenance TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE services ADD COLUMN maintenance TEXT NOT NULL DEFAULT '';
+      )sql"},
   };
   return all;
 }
