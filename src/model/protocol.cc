@@ -36,7 +36,20 @@ const std::vector<std::string>& reason_codes() {
                                              "restarting",
                                              "stopped",
                                              "incomplete",
+                                             "rolling",
+                                             "rollout_waiting",
+                                             "rollout_failed",
                                              "unknown"};
+  return v;
+}
+
+const std::vector<std::string>& rollout_states() {
+  static const std::vector<std::string> v = {"rolling", "waiting", "done", "failed"};
+  return v;
+}
+
+const std::vector<std::string>& rollout_checks() {
+  static const std::vector<std::string> v = {"", "start", "ping", "replication_queue", "cluster", "version_unknown"};
   return v;
 }
 
@@ -252,8 +265,25 @@ KubeRequest parse_kube_request(const json& item, const std::string& path) {
   return kr;
 }
 
+ReportedRollout parse_reported_rollout(const json& j, const std::string& path) {
+  StrictObject o(j, path,
+                 {"id", "state", "replicas_done", "replicas_total", "failed_shard", "failed_replica", "failed_check"});
+  static const std::regex id("[A-Za-z0-9._-]{1,64}");
+  ReportedRollout r;
+  r.id = o.string("id", 64);
+  if (!std::regex_match(r.id, id))
+    throw Error::Invalid("invalid_value", "must be 1-64 of A-Z a-z 0-9 . _ -", o.field("id"));
+  r.state = o.enumerated("state", rollout_states());
+  r.replicas_total = static_cast<int>(o.integer("replicas_total", 0, 0, 64 * 16));
+  r.replicas_done = static_cast<int>(o.integer("replicas_done", 0, 0, r.replicas_total));
+  r.failed_shard = static_cast<int>(o.integer("failed_shard", 0, 0, 64));
+  r.failed_replica = static_cast<int>(o.integer("failed_replica", 0, 0, 16));
+  r.failed_check = o.enumerated("failed_check", rollout_checks());
+  return r;
+}
+
 RolloutRequest parse_rollout(const json& j, const std::string& path) {
-  StrictObject o(j, path, {"id", "max_unavailable"});
+  StrictObject o(j, path, {"id", "max_unavailable", "not_after"});
   static const std::regex id("[A-Za-z0-9._-]{1,64}");
   for (const char* key : {"id", "max_unavailable"})
     if (!o.find(key)) throw Error::Invalid("invalid_value", "is required", o.field(key));
@@ -262,6 +292,7 @@ RolloutRequest parse_rollout(const json& j, const std::string& path) {
   if (!std::regex_match(r.id, id))
     throw Error::Invalid("invalid_value", "must be 1-64 of A-Z a-z 0-9 . _ -", o.field("id"));
   r.max_unavailable = static_cast<int>(o.integer("max_unavailable", 1, 1, 16));
+  r.not_after = o.integer("not_after", 0, 0, kMaxInt);
   return r;
 }
 
@@ -282,7 +313,10 @@ json to_json(const DesiredService& s) {
                       {"readonly", s.support->readonly},
                       {"log_queries", s.support->log_queries},
                       {"password_sha256_hex", s.support->password_sha256_hex}};
-  if (s.rollout) out["rollout"] = {{"id", s.rollout->id}, {"max_unavailable", s.rollout->max_unavailable}};
+  if (s.rollout) {
+    out["rollout"] = {{"id", s.rollout->id}, {"max_unavailable", s.rollout->max_unavailable}};
+    if (s.rollout->not_after) out["rollout"]["not_after"] = s.rollout->not_after;
+  }
   if (!s.profile.empty()) out["profile"] = s.profile;
   return out;
 }
@@ -347,6 +381,14 @@ json to_json(const SyncRequest& r) {
                         {"replicas", replicas}});
     if (!s.support_gateway.empty() && r.protocol_version >= kGatewayProtocolVersion)
       services.back()["support_gateway"] = s.support_gateway;
+    if (s.rollout && r.protocol_version >= kRolloutProtocolVersion)
+      services.back()["rollout"] = {{"id", s.rollout->id},
+                                    {"state", s.rollout->state},
+                                    {"replicas_done", s.rollout->replicas_done},
+                                    {"replicas_total", s.rollout->replicas_total},
+                                    {"failed_shard", s.rollout->failed_shard},
+                                    {"failed_replica", s.rollout->failed_replica},
+                                    {"failed_check", s.rollout->failed_check}};
   }
   json usage = json::array();
   for (const auto& u : r.usage)
@@ -590,7 +632,8 @@ SyncRequest parse_sync_request(const json& j) {
     }
     st.each("services", 1000, [&](const json& item, const std::string& path) {
       StrictObject s(item, path,
-                     {"name", "state", "reason", "endpoint", "native_endpoint", "support_gateway", "replicas"});
+                     {"name", "state", "reason", "endpoint", "native_endpoint", "support_gateway", "replicas",
+                      "rollout"});
       ReportedService rs;
       rs.name = checked_name(s, "name");
       rs.state = s.enumerated("state", service_states());
@@ -605,6 +648,7 @@ SyncRequest parse_sync_request(const json& j) {
                                rr.enumerated("state", replica_states()),
                                static_cast<int>(rr.integer("last_error_code", 0, 0, 100000))});
       });
+      if (const json* rollout = s.find("rollout")) rs.rollout = parse_reported_rollout(*rollout, s.field("rollout"));
       r.status.services.push_back(std::move(rs));
     });
   }

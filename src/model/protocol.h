@@ -28,13 +28,16 @@ namespace byoc::model {
 // refuses the scope, so it never hears of them), the scopes an agent grants
 // in its access policy, `kube_requests` up and `kube_requests_acked_seq`
 // down, and the refusal codes scope_not_allowed (grants) and scope_mismatch
-// (gateways). A plane of protocol N refuses an agent of N + 1 outright
-// (unsupported_protocol), never half-way: planes are upgraded before their
-// agents.
-inline constexpr int kProtocolVersion = 5;
+// (gateways). 6 added rolling changes the plane paces: a rollout's
+// `not_after` down and each service's `rollout` progress up (an older agent
+// is never sent a rollout: the plane waits for it to be upgraded). A plane
+// of protocol N refuses an agent of N + 1 outright (unsupported_protocol),
+// never half-way: planes are upgraded before their agents.
+inline constexpr int kProtocolVersion = 6;
 inline constexpr int kGrantsProtocolVersion = 3;
 inline constexpr int kGatewayProtocolVersion = 4;
 inline constexpr int kKubernetesAccessProtocolVersion = 5;
+inline constexpr int kRolloutProtocolVersion = 6;
 inline constexpr int kOldestProtocolVersion = 1;
 
 // What the vendor's `support` ClickHouse user of a service would be. The
@@ -59,6 +62,11 @@ struct SupportUser {
 struct RolloutRequest {
   std::string id;            // 1-64 of [A-Za-z0-9._-]
   int max_unavailable = 1;   // replicas of the service out of service at once (1-16)
+  // Unix seconds after which the runtime takes no further replica out of
+  // service for this rollout (the customer's maintenance window closes); a
+  // step begun before it runs to its end. 0: no limit. Protocol 6 on, sent
+  // only when set; a later desired state may move it (the next window).
+  int64_t not_after = 0;
   bool operator==(const RolloutRequest&) const = default;
 };
 
@@ -131,7 +139,9 @@ struct DesiredState {
 // Enumerations the agent may report.
 const std::vector<std::string>& replica_states();  // STARTING RUNNING RESTARTING FAILED STOPPED
 const std::vector<std::string>& service_states();  // PROVISIONING READY FAILED DELETING
-// "" starting replica_failed unsupported_topology invariant_violation policy_violation ... unknown.
+// "" starting replica_failed unsupported_topology invariant_violation policy_violation ... rolling
+// rollout_waiting rollout_failed unknown (the last three: a rollout in progress, waiting for its
+// next window, stopped by a failed step — the service serving throughout).
 // A READY service may carry one too: the agent refused a newer spec and the
 // last good one keeps serving.
 const std::vector<std::string>& reason_codes();
@@ -144,6 +154,32 @@ struct ReportedReplica {
   bool operator==(const ReportedReplica&) const = default;
 };
 
+// How a requested rollout stands (protocol 6 on): enumerations and counts
+// only. `rolling`: replicas are being replaced one step at a time;
+// `waiting`: its not_after passed with steps left (the service serves, some
+// replicas on the old spec, some on the new); `done`: every replica runs the
+// spec; `failed`: a replica did not come back healthy on the new spec — it
+// was put back on the old one, the rollout stopped and the service serves
+// on the old spec, with the failed step named here.
+struct ReportedRollout {
+  std::string id;        // the RolloutRequest's
+  std::string state;     // rollout_states()
+  int replicas_done = 0;   // replicas running the new spec
+  int replicas_total = 0;
+  int failed_shard = 0;    // the failed step's replica (1-based); 0 unless failed
+  int failed_replica = 0;
+  std::string failed_check;  // rollout_checks(); "" unless failed
+  bool operator==(const ReportedRollout&) const = default;
+};
+// rolling waiting done failed
+const std::vector<std::string>& rollout_states();
+// The health gates of a step, in order — "" (none), start (the process did
+// not start or stay up), ping (it does not answer), replication_queue (its
+// replicated tables did not catch up), cluster (it did not rejoin its
+// cluster: ZooKeeper session, the cluster's other replicas) — and
+// version_unknown (the agent's versions.json has no such version).
+const std::vector<std::string>& rollout_checks();
+
 struct ReportedService {
   std::string name;
   std::string state;
@@ -154,6 +190,8 @@ struct ReportedService {
   // https://HOST:PORT of the service's support gateway (troubleshooting
   // access by certificate); "" when the service has none. Protocol 3 on.
   std::string support_gateway;
+  // The service's last requested rollout, while the runtime remembers it. Protocol 6 on.
+  std::optional<ReportedRollout> rollout;
   bool operator==(const ReportedService&) const = default;
 };
 

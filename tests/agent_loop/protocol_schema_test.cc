@@ -119,6 +119,55 @@ TEST(DesiredSchema, ARolloutRequestIsOptionalClosedAndTyped) {
   }
 }
 
+TEST(DesiredSchema, ARolloutsDeadlineIsSentOnlyWhenSet) {
+  DesiredState d = full();
+  d.services[0].rollout = RolloutRequest{"upg-1", 1, 1796000000};
+  EXPECT_EQ(to_json(d)["services"][0]["rollout"],
+            json({{"id", "upg-1"}, {"max_unavailable", 1}, {"not_after", 1796000000}}));
+  EXPECT_EQ(parse_desired_state(to_json(d)), d);
+  d.services[0].rollout->not_after = 0;
+  EXPECT_FALSE(to_json(d)["services"][0]["rollout"].contains("not_after"));
+  const std::string at = "desired.services[0].rollout.not_after";
+  for (const json& bad : {json(-1), json("soon"), json(1.5)}) {
+    json j = to_json(full());
+    j["services"][0]["rollout"] = {{"id", "r1"}, {"max_unavailable", 1}, {"not_after", bad}};
+    EXPECT_EQ(rejected_field(j), at) << bad.dump();
+  }
+}
+
+TEST(ReportSchema, ARolloutsProgressIsClosedEnumeratedAndSentFromProtocolSix) {
+  SyncRequest r;
+  r.protocol_version = kProtocolVersion;
+  ReportedService s;
+  s.name = "db";
+  s.state = "READY";
+  s.reason = "rollout_failed";
+  s.rollout = ReportedRollout{"upg-1", "failed", 1, 2, 1, 2, "replication_queue"};
+  r.status.services.push_back(s);
+  json sent = to_json(r);
+  EXPECT_EQ(parse_sync_request(sent).status.services, r.status.services);
+  // An agent speaking an older protocol never sends it.
+  r.protocol_version = kRolloutProtocolVersion - 1;
+  EXPECT_FALSE(to_json(r)["status"]["services"][0].contains("rollout"));
+
+  struct Case {
+    std::string key;
+    json value;
+  };
+  for (const Case& c : {Case{"state", "paused"}, Case{"failed_check", "disk"}, Case{"id", "a b"},
+                        Case{"replicas_done", 3}, Case{"replicas_total", -1}, Case{"failed_shard", 65},
+                        Case{"failed_replica", 17}, Case{"note", "free text"}}) {
+    json j = sent;
+    j["status"]["services"][0]["rollout"][c.key] = c.value;
+    try {
+      parse_sync_request(j);
+      ADD_FAILURE() << c.key << " " << c.value.dump();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.field(), "status.services[0].rollout." + c.key) << c.value.dump();
+    }
+  }
+}
+
 TEST(ReportSchema, ReadyMayCarryAReason) {
   json service = {{"name", "db"}, {"state", "READY"}, {"reason", "policy_violation"}, {"endpoint", ""}};
   json r = {{"protocol_version", 1}, {"status", {{"services", json::array({service})}}}};
