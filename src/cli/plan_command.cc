@@ -13,6 +13,9 @@
 #include "plan/maintenance_window_json.h"
 #include "plan/placement.h"
 #include "plan/placement_json.h"
+#include "plan/upgrade/fleet.h"
+#include "plan/upgrade/lower_bound.h"
+#include "plan/upgrade/simulated_run.h"
 
 namespace byoc::cli {
 
@@ -71,6 +74,20 @@ void run_window(const WindowArgs& args, std::ostream& out) {
   out << plan::window_answer_json(state, fits).dump(2) << "\n";
 }
 
+struct UpgradeArgs {
+  std::string fleet;
+  uint64_t seed = 1;
+  int64_t crash_at = 0;
+};
+
+void run_upgrade(const UpgradeArgs& args, std::ostream& out) {
+  plan::upgrade::Fleet fleet = plan::upgrade::fleet_from_json(read_json_file(args.fleet, "--fleet"));
+  plan::upgrade::SimDurations durations;
+  auto run = plan::upgrade::run_simulated_upgrade(fleet, args.seed, args.crash_at, durations);
+  auto bound = plan::upgrade::upgrade_lower_bound(fleet, durations);
+  out << plan::upgrade::upgrade_report_json(fleet, run, bound).dump(2) << "\n";
+}
+
 }  // namespace
 
 void add_plan_commands(CLI::App& app, std::ostream& out) {
@@ -97,6 +114,17 @@ void add_plan_commands(CLI::App& app, std::ostream& out) {
                      "a drain's length: fits says whether one started at --at ends before the window closes")
       ->check(CLI::Range(int64_t{0}, int64_t{plan::kWindowHorizon.count()} * 24 * 60));
   window->callback([window_args, sink] { run_window(*window_args, *sink); });
+
+  CLI::App* upgrade = plan->add_subcommand(
+      "upgrade", "Run the Kubernetes upgrader against the simulator (docs/upgrades.md has the fleet format)");
+  auto upgrade_args = std::make_shared<UpgradeArgs>();
+  upgrade->add_option("--fleet", upgrade_args->fleet, "JSON file: cluster, node groups, pods, PDBs, windows, start")
+      ->required();
+  upgrade->add_option("--seed", upgrade_args->seed, "the simulator's seed (which calls it throttles)");
+  upgrade->add_option("--crash-at", upgrade_args->crash_at,
+                      "abort at this crash point (1, 2, …: each journal write and each call just sent), then resume")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  upgrade->callback([upgrade_args, sink] { run_upgrade(*upgrade_args, *sink); });
 }
 
 void add_plan_commands(CLI::App& app) { add_plan_commands(app, std::cout); }
