@@ -36,6 +36,7 @@ void build(CLI::App& app, CommandSet& commands) {
   add_plane_commands(app, commands);
   add_audit_commands(app, commands);
   add_access_commands(app, commands);
+  add_upgrade_commands(app, commands);
   add_aws_commands(app, commands);
   add_plan_commands(app, commands.io.out);
 }

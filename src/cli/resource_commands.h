@@ -21,6 +21,8 @@ void add_plane_commands(CLI::App& app, CommandSet& commands);
 void add_login_command(CLI::App& app, CommandSet& commands);
 void add_audit_commands(CLI::App& app, CommandSet& commands);
 void add_access_commands(CLI::App& app, CommandSet& commands);
+// `byoc version publish|list` and `byoc upgrade plan|status|start|pause|resume|defer`.
+void add_upgrade_commands(CLI::App& app, CommandSet& commands);
 // `byoc aws …`: AWS tools that need no byoc server (request signing, the
 // CloudFormation templates, the pre-flight of a customer's account).
 void add_aws_commands(CLI::App& app, CommandSet& commands);

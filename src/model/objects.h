@@ -13,6 +13,7 @@
 
 #include "model/access.h"
 #include "model/maintenance.h"
+#include "model/protocol.h"
 
 namespace byoc::model {
 
@@ -68,6 +69,7 @@ struct Environment {
   AccessPolicy access_policy;        // the vendor's (admins set it)
   AgentAccessPolicy agent_access;    // the customer's, as the agent reports it
   MaintenancePolicy maintenance;     // its services' default (GET|PUT …/maintenance)
+  int agent_protocol = 0;            // the protocol version its agent last reported in (0: none yet)
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
@@ -95,6 +97,11 @@ struct Service {
   std::string native_endpoint;  // HOST:PORT, native protocol over TLS
   std::string support_gateway;  // https://HOST:PORT of its support gateway (troubleshooting access)
   std::optional<MaintenancePolicy> maintenance;  // none: the environment's
+  // The rolling change the agent is asked for (an upgrade's: its id and the
+  // window's close), sent to agents of protocol 6 on; and how it stands, as
+  // the agent last reported.
+  std::optional<RolloutRequest> rollout;
+  std::optional<ReportedRollout> rollout_status;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   bool operator==(const Service&) const = default;

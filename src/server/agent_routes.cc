@@ -93,6 +93,9 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     // Which node group its replicas run on (a Kubernetes runtime's node
     // selector); an agent before protocol 5 would refuse the field.
     if (protocol >= model::kKubernetesAccessProtocolVersion) d.services.back().profile = s.profile;
+    // The rolling change an upgrade asks for (the upgrade controller starts
+    // none for an older agent, whose parser would refuse not_after).
+    if (protocol >= model::kRolloutProtocolVersion) d.services.back().rollout = s.rollout;
   }
   if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env, protocol);
   return d;
@@ -209,6 +212,10 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
   auto session = tx.agent_sessions().by_environment(env_id);
   if (!session || session->server_id != ctx.server_id()) tx.agent_sessions().put({env_id, ctx.server_id(), now});
   bool env_changed = env->set_condition("agent_connected", true, "", now);
+  if (report.protocol_version != env->agent_protocol) {
+    env->agent_protocol = report.protocol_version;
+    env_changed = true;
+  }
   if (!report.status.environment_ca_pem.empty() && report.status.environment_ca_pem != env->ca_pem) {
     env->ca_pem = report.status.environment_ca_pem;
     env_changed = true;
@@ -258,7 +265,8 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     // A READY report of an older revision doesn't prove the newest spec runs.
     if (state == model::kReady && !applied_current) state = model::kProvisioning;
     if (state == svc.state && seen->reason == svc.reason && seen->endpoint == svc.endpoint &&
-        seen->native_endpoint == svc.native_endpoint && seen->support_gateway == svc.support_gateway) {
+        seen->native_endpoint == svc.native_endpoint && seen->support_gateway == svc.support_gateway &&
+        seen->rollout == svc.rollout_status) {
       // Unchanged, but an update may have just been applied (or refused).
       if (env_changed) controllers::settle_service_operations(tx, *env, svc.name, svc, now);
       continue;
@@ -268,6 +276,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
     svc.endpoint = seen->endpoint;
     svc.native_endpoint = seen->native_endpoint;
     svc.support_gateway = seen->support_gateway;
+    svc.rollout_status = seen->rollout;
     svc.updated_at = now;
     tx.services().put(svc);
     controllers::settle_service_operations(tx, *env, svc.name, svc, now);
@@ -364,6 +373,8 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
           throw;
         }
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
+        // A service's state or rollout progress moved: its upgrade may move on.
+        if (!outcome.changed_services.empty()) ctx.enqueue(upgrades_key(env_id));
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
         int64_t denials_acked = outcome.env.agent_access.denials_seq;

@@ -264,6 +264,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         return HttpResponse::json(202, out);
       }, &replayed);
     });
+    if (!replayed) ctx.enqueue(upgrades_key(env.id));
     return res;
   }));
 

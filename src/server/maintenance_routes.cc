@@ -22,6 +22,7 @@ void refuse_if_deleting(const model::Environment& env) {
 HttpResponse put_service_policy(ServerContext& ctx, HttpRequest& req,
                                 const std::function<std::optional<model::MaintenancePolicy>()>& policy) {
   json out;
+  std::string env_id;
   transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
     model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
     model::Service svc = find_service(tx, env, req.params["svc"]);
@@ -35,7 +36,9 @@ HttpResponse put_service_policy(ServerContext& ctx, HttpRequest& req,
       tx.services().put(svc);
     }
     out = model::to_json(model::effective_maintenance(svc.maintenance, env.maintenance));
+    env_id = env.id;
   });
+  ctx.enqueue(upgrades_key(env_id));
   return HttpResponse::json(200, out);
 }
 
@@ -53,6 +56,7 @@ void add_maintenance_routes(Router& router, ServerContext& ctx) {
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
+    std::string env_id;
     transact_as_caller(ctx, req, 200, [&](store::Transaction& tx) {
       model::Environment env = find_environment(tx, req.organization(), req.params["env"]);
       refuse_if_deleting(env);
@@ -63,7 +67,9 @@ void add_maintenance_routes(Router& router, ServerContext& ctx) {
         tx.environments().put(env);
       }
       out = model::to_json(env.maintenance);
+      env_id = env.id;
     });
+    ctx.enqueue(upgrades_key(env_id));
     return HttpResponse::json(200, out);
   }));
 

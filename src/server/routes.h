@@ -38,6 +38,11 @@ model::Service find_service(store::Transaction& tx, const model::Environment& en
 // Maintenance policies: GET|PUT /v1/environments/{env}/maintenance and
 // GET|PUT|DELETE …/services/{svc}/maintenance (maintenance_routes.cc).
 void add_maintenance_routes(Router& router, ServerContext& ctx);
+// Versions and upgrades: POST|GET /v1/versions, GET /v1/environments/{env}/upgrades,
+// POST …/upgrades/{id}/start|pause|resume|defer (upgrade_routes.cc).
+void add_upgrade_routes(Router& router, ServerContext& ctx);
+// The key under which an environment's upgrades are looked at (ctx.enqueue).
+std::string upgrades_key(const std::string& environment_id);
 // The replica profiles `environment` offers (see model::environment_profiles);
 // for `local` environments the host is this machine.
 std::vector<plan::Profile> environment_profiles(const model::Environment& environment);

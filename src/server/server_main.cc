@@ -18,6 +18,7 @@
 #include "controllers/access_controller.h"
 #include "controllers/environment_controller.h"
 #include "controllers/runner.h"
+#include "controllers/upgrade_controller.h"
 #include "controllers/service_operations.h"
 #include "access/access_event.h"
 #include "server/access_log.h"
@@ -240,7 +241,9 @@ int run_server(const ServerOptions& options) {
   controllers::EnvironmentController environments(*store, clock, ctx.drivers);
   controllers::ServiceController services(*store, clock);
   controllers::AccessController access_requests(*store, clock, audit_logs);
+  controllers::UpgradeController upgrades(*store, clock);
   runner.add("environment", &environments);
+  runner.add("upgrades", &upgrades);
   runner.add("service", &services);
   runner.add("access", &access_requests);
   // Only environments whose reconcile could change something: not READY, an
@@ -262,6 +265,13 @@ int run_server(const ServerOptions& options) {
           !driver->second->can_provision() || !driver->second->observe(e).ready)
         ids.push_back(e.id);
     }
+    return ids;
+  });
+  // Upgrades are opened when a version is published or a service created
+  // (those queue the environment); from then on, the open ones.
+  runner.add_resync("upgrades", [&] {
+    std::vector<std::string> ids;
+    store->read([&](store::Transaction& tx) { ids = tx.upgrades().environments_with_open(); });
     return ids;
   });
   runner.add_resync("access", [&] {
@@ -287,6 +297,7 @@ int run_server(const ServerOptions& options) {
   add_access_routes(router, ctx);
   add_profile_routes(router, ctx);
   add_maintenance_routes(router, ctx);
+  add_upgrade_routes(router, ctx);
   add_onboarding_routes(router, ctx);
   add_cloud_routes(router, ctx);
   seed_agent_presence(ctx);

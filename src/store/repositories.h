@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/objects.h"
+#include "model/upgrades.h"
 #include "model/protocol.h"
 
 namespace byoc::store {
@@ -246,6 +247,28 @@ class AgentSessions {
   virtual bool remove(const std::string& environment_id, const std::string& server_id) = 0;
   // Sessions held by servers other than `server_id`; by environment.
   virtual std::vector<AgentSession> held_elsewhere(const std::string& server_id) = 0;
+};
+
+// Versions published to the management plane (model/upgrades.h), one per (kind, name).
+class Versions {
+ public:
+  virtual ~Versions() = default;
+  virtual std::optional<model::PublishedVersion> by_name(const std::string& kind, const std::string& name) = 0;
+  // Of one kind, or of all when empty; oldest publication first (then by name).
+  virtual std::vector<model::PublishedVersion> list(const std::string& kind) = 0;
+  virtual void put(const model::PublishedVersion& v) = 0;  // insert or replace by (kind, name)
+};
+
+// Upgrades of services (model/upgrades.h), kept after they end.
+class Upgrades {
+ public:
+  virtual ~Upgrades() = default;
+  virtual std::optional<model::Upgrade> by_id(const std::string& id) = 0;
+  // An environment's, oldest first; the open ones only if asked.
+  virtual std::vector<model::Upgrade> list(const std::string& environment_id, bool open_only) = 0;
+  // Environments with an open upgrade (the controller's work list).
+  virtual std::vector<std::string> environments_with_open() = 0;
+  virtual void put(const model::Upgrade& u) = 0;  // insert or replace by id
 };
 
 }  // namespace byoc::store

@@ -47,6 +47,8 @@ class Transaction {
   virtual Servers& servers() = 0;
   virtual AgentSessions& agent_sessions() = 0;
   virtual AccessRequests& access_requests() = 0;
+  virtual Versions& versions() = 0;
+  virtual Upgrades& upgrades() = 0;
   // Hands `message` on `topic` to the subscribers of every server on this
   // store once (and only if) the transaction commits. Not in read().
   virtual void publish(const std::string& topic, const std::string& message) = 0;

@@ -503,6 +503,50 @@ TEST_F(CommandsTest, MaintenanceSetRefusesBeforeSendingAnything) {
   EXPECT_EQ(sent_.size(), 2u);
 }
 
+TEST_F(CommandsTest, UpgradePlanListsTheOpenOnesAndActionsPostToTheUpgrade) {
+  json pending = {{"id", "upg-1"}, {"service", "web"}, {"from_version", "18.16.1"}, {"to_version", "18.16.1-r2"},
+                  {"state", "pending"}, {"waiting_for", "window"}, {"starts_at", "2026-12-08T09:00:00Z"},
+                  {"replicas_done", 0}, {"replicas_total", 0}};
+  json failed = {{"id", "upg-0"}, {"service", "api"}, {"from_version", "18.16.0"}, {"to_version", "18.16.1"},
+                 {"state", "failed"}, {"waiting_for", ""}, {"starts_at", nullptr}, {"replicas_done", 1},
+                 {"replicas_total", 2}, {"failed_step", {{"shard", 1}, {"replica", 2}, {"check", "ping"}}}};
+  answer(200, {{"items", {failed, pending}}});
+  Result r = run_cli({"upgrade", "plan", "--env", "prod"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "GET /v1/environments/prod/upgrades");
+  EXPECT_NE(r.out.find("upg-1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2026-12-08T09:00:00Z"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("upg-0"), std::string::npos) << "an ended upgrade is no plan: " << r.out;
+
+  answer(200, {{"items", {failed, pending}}});
+  r = run_cli({"upgrade", "status", "--env", "prod", "--service", "api"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("failed at shard 1 replica 2: ping"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("upg-1"), std::string::npos) << r.out;
+
+  answer(200, pending);
+  r = run_cli({"upgrade", "defer", "upg-1", "--env", "prod", "--days", "7", "--organization", "acme"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[2].method + " " + sent_[2].path, "POST /v1/environments/prod/upgrades/upg-1/defer?organization=acme");
+  EXPECT_EQ(sent_[2].body, (json{{"days", 7}}));
+  answer(200, pending);
+  ASSERT_EQ(run_cli({"upgrade", "pause", "upg-1", "--env", "prod"}).code, 0);
+  EXPECT_EQ(sent_[3].method + " " + sent_[3].path, "POST /v1/environments/prod/upgrades/upg-1/pause");
+  EXPECT_EQ(sent_[3].body, json::object());
+  // Usage errors send nothing.
+  EXPECT_EQ(run_cli({"upgrade", "defer", "upg-1", "--env", "prod", "--days", "15"}).code, 2);
+  EXPECT_EQ(run_cli({"upgrade", "start", "upg-1"}).code, 2);
+  EXPECT_EQ(sent_.size(), 4u);
+
+  answer(201, {{"kind", "clickhouse"}, {"name", "18.16.1-r2"}, {"published_at", "2026-12-01T00:00:00Z"},
+               {"published_by", "admin@vendor.example"}});
+  r = run_cli({"version", "publish", "18.16.1-r2", "--published-at", "2026-12-01T00:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sent_[4].method + " " + sent_[4].path, "POST /v1/versions");
+  EXPECT_EQ(sent_[4].body, (json{{"kind", "clickhouse"}, {"name", "18.16.1-r2"}, {"published_at", "2026-12-01T00:00:00Z"}}));
+  EXPECT_NE(r.out.find("published by: admin@vendor.example"), std::string::npos) << r.out;
+}
+
 TEST_F(CommandsTest, AnAwsEnvironmentsAccountIsSentAndShownAndVerifyExitsOneUntilGranted) {
   answer(202, operation("environment.create", "running"));
   ASSERT_EQ(run_cli({"env", "create", "p1", "--cloud", "aws", "--cidr", "10.0.0.0/16", "--region", "eu-west-1",

@@ -1041,7 +1041,7 @@ async function scenarios(s) {
     ...sync, json: { ...report, query_log: [] }, expect: 422, bodyValid: false,
   });
   await call('agent sync other protocol', {
-    ...sync, json: { ...report, protocol_version: 6 }, expect: 422, bodyValid: false,
+    ...sync, json: { ...report, protocol_version: 7 }, expect: 422, bodyValid: false,
   });
   await call('agent sync bad state', {
     ...sync, json: { ...report, status: { services: [{ name: 'svc1', state: 'HAPPY' }] } }, expect: 422, bodyValid: false,
@@ -1114,6 +1114,87 @@ async function scenarios(s) {
   await call('usage unknown env', { ...usage, params: { env: 'nope' }, token: admin, expect: 404 });
   await call('usage no token', { ...usage, expect: 401 });
   await checkMethodNotAllowed('/v1/environments/{env}/usage', { env: 'ext1' });
+
+  console.log('versions and upgrades');
+  const versions = { method: 'POST', template: '/v1/versions', token: admin };
+  const published = await call('publish version', {
+    ...versions, json: { kind: 'clickhouse', name: '18.16.1-r2', published_at: '2026-01-02T00:00:00Z' }, expect: 201,
+  });
+  if (!published.body?.published_by) violation(`publish version names no publisher: ${JSON.stringify(published.body)}`);
+  await call('publish version again', { ...versions, json: { kind: 'clickhouse', name: '18.16.1-r2' }, expect: 409 });
+  await call('publish version as operator', { ...versions, token: oper, json: { kind: 'eks', name: '1.33' }, expect: 403 });
+  await call('publish version as customer', { ...versions, token: cust, json: { kind: 'eks', name: '1.33' }, expect: 403 });
+  await call('publish version ahead', {
+    ...versions, json: { kind: 'eks', name: '1.34', published_at: '2999-01-01T00:00:00Z' }, expect: 422, bodyValid: true,
+  });
+  await call('publish version bad kind', { ...versions, json: { kind: 'mysql', name: '8' }, expect: 422, bodyValid: false });
+  await call('publish version bad name', { ...versions, json: { kind: 'eks', name: 'a b' }, expect: 422, bodyValid: false });
+  await badBodies('publish version', versions, { kind: 'eks', name: '1.33' });
+  const versionList = { method: 'GET', template: '/v1/versions' };
+  const versionsListed = await call('list versions', { ...versionList, token: cust, expect: 200 });
+  if (!versionsListed.body?.items?.some((v) => v.name === '18.16.1-r2')) violation('the published version is not listed');
+  await call('list versions no token', { ...versionList, expect: 401 });
+  await checkMethodNotAllowed('/v1/versions', {});
+
+  // The upgrade controller opens an upgrade of ext1's service to it.
+  const upgrades = { method: 'GET', template: '/v1/environments/{env}/upgrades', params: { env: 'ext1' } };
+  let upgrade;
+  for (const deadline = Date.now() + 30_000; !upgrade && Date.now() < deadline;) {
+    const list = await call('list upgrades', { ...upgrades, token: oper, expect: 200 });
+    upgrade = list.body?.items?.find((u) => u.service === 'svc1' && u.state === 'pending');
+    if (!upgrade) await new Promise((res) => setTimeout(res, 100));
+  }
+  if (!upgrade) throw new Error('no upgrade of svc1 was opened within 30 s of publishing a version');
+  if (upgrade.to_version !== '18.16.1-r2' || upgrade.from_version !== '18.16.1')
+    violation(`the upgrade opened: ${JSON.stringify(upgrade)}`);
+  await call('list upgrades other org as customer', { ...upgrades, token: cust, expect: 404 });
+  await call('list upgrades unknown env', { ...upgrades, params: { env: 'nope' }, token: admin, expect: 404 });
+  await call('list upgrades no token', { ...upgrades, expect: 401 });
+  await checkMethodNotAllowed('/v1/environments/{env}/upgrades', { env: 'ext1' });
+  const act = (action) => ({
+    method: 'POST', template: `/v1/environments/{env}/upgrades/{id}/${action}`, params: { env: 'ext1', id: upgrade.id }, token: admin,
+  });
+  const deferred = await call('defer upgrade', { ...act('defer'), json: { days: 3 }, expect: 200 });
+  if (!deferred.body?.deferred_until) violation(`defer: ${JSON.stringify(deferred.body)}`);
+  await call('defer upgrade twice', { ...act('defer'), json: { days: 3 }, expect: 409, bodyValid: true });
+  await call('defer upgrade too long', { ...act('defer'), json: { days: 15 }, expect: 422, bodyValid: false });
+  await call('defer upgrade without days', { ...act('defer'), json: {}, expect: 422, bodyValid: false });
+  await call('defer upgrade as operator', { ...act('defer'), token: oper, json: { days: 1 }, expect: 403 });
+  await badBodies('defer upgrade', act('defer'), { days: 2 });
+  await call('resume a pending upgrade', { ...act('resume'), expect: 409 });
+  const paused = await call('pause upgrade', { ...act('pause'), expect: 200 });
+  if (paused.body?.state !== 'paused') violation(`pause: ${JSON.stringify(paused.body)}`);
+  await call('pause upgrade twice', { ...act('pause'), json: {}, expect: 409 });
+  const resumed = await call('resume upgrade', { ...act('resume'), json: {}, expect: 200 });
+  if (resumed.body?.state !== 'pending') violation(`resume: ${JSON.stringify(resumed.body)}`);
+  const started = await call('start upgrade', { ...act('start'), expect: 200 });
+  if (started.body?.started !== true) violation(`start: ${JSON.stringify(started.body)}`);
+  await call('start upgrade with a field', { ...act('start'), json: { now: true }, expect: 422, bodyValid: false });
+  await call('start upgrade unknown', { ...act('start'), params: { env: 'ext1', id: 'upg-0000000000000000' }, expect: 404 });
+  for (const action of ['start', 'pause', 'resume']) {
+    await call(`${action} upgrade as operator`, { ...act(action), token: oper, expect: 403 });
+    await call(`${action} upgrade with a field`, { ...act(action), json: { x: 1 }, expect: 422, bodyValid: false });
+  }
+  // A newer version supersedes the pending upgrade: it can't be started any more.
+  await call('publish a newer version', { ...versions, json: { kind: 'clickhouse', name: '18.16.1-r3' }, expect: 201 });
+  let superseded = false;
+  for (const deadline = Date.now() + 30_000; !superseded && Date.now() < deadline;) {
+    const list = await call('list upgrades after a newer version', { ...upgrades, token: admin, expect: 200 });
+    superseded = list.body?.items?.some((u) => u.id === upgrade.id && u.state === 'superseded');
+    if (!superseded) await new Promise((res) => setTimeout(res, 100));
+  }
+  if (!superseded) violation('a pending upgrade was not superseded by a newer version within 30 s');
+  await call('start a superseded upgrade', { ...act('start'), expect: 409 });
+  for (const action of ['start', 'pause', 'resume', 'defer']) {
+    await call(`${action} upgrade no token`, { ...act(action), token: undefined, expect: 401 });
+    await call(`${action} upgrade unknown env`, { ...act(action), params: { env: 'nope', id: upgrade.id }, expect: 404 });
+    await checkMethodNotAllowed(`/v1/environments/{env}/upgrades/{id}/${action}`, { env: 'ext1', id: upgrade.id });
+  }
+  for (const action of ['start', 'pause', 'resume']) {
+    await call(`${action} upgrade bad body`, { ...act(action), raw: '{"x": ', contentType: 'application/json', expect: 400 });
+    await call(`${action} upgrade wrong media type`, { ...act(action), raw: '{}', contentType: 'text/plain', expect: 415 });
+    await call(`${action} upgrade too large`, { ...act(action), oversize: TOO_LARGE, expect: 413 });
+  }
 
   console.log('audit logs');
   const auditKey = { method: 'GET', template: '/v1/audit/key' };

@@ -57,6 +57,7 @@ ApiHarness::ApiHarness() : clock(1'800'000'000) {
   add_admin_routes(router_, *ctx_);
   add_profile_routes(router_, *ctx_);
   add_maintenance_routes(router_, *ctx_);
+  add_upgrade_routes(router_, *ctx_);
   add_onboarding_routes(router_, *ctx_);
   add_cloud_routes(router_, *ctx_);
   add_usage_routes(router_, *ctx_);

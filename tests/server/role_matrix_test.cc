@@ -52,6 +52,17 @@ struct World {
                           tokens[kOperator]);
     EXPECT_EQ(acc.status, 201) << acc.body.dump();
     access_request = acc.body["id"];
+    // A pending upgrade of `s`, as the upgrade controller opens one.
+    api.store->transact([&](store::Transaction& tx) {
+      model::Upgrade u;
+      u.id = "upg-0123456789abcdef";
+      u.environment_id = tx.environments().by_name("default", "e")->id;
+      u.organization = "default";
+      u.service_name = "s";
+      u.from_version = "18.16.1";
+      u.to_version = "18.16.1-r2";
+      tx.upgrades().put(u);
+    });
   }
   static std::string access_request_body() {
     static const std::string body =
@@ -106,6 +117,19 @@ std::vector<Route> routes() {
       {"svc_maintenance_put", "PUT", "/v1/environments/e/services/s/maintenance", R"({"channel":"slow"})",
        {200, 403, 403, 200, 404, 401, 401}},
       {"svc_maintenance_delete", "DELETE", "/v1/environments/e/services/s/maintenance", "",
+       {200, 403, 403, 200, 404, 401, 401}},
+      {"version_publish", "POST", "/v1/versions", R"({"kind":"clickhouse","name":"18.16.1-r2"})",
+       {201, 403, 403, 403, 403, 401, 401}},
+      {"version_list", "GET", "/v1/versions", "", {200, 200, 200, 200, 200, 401, 401}},
+      {"upgrade_list", "GET", "/v1/environments/e/upgrades", "", {200, 200, 200, 200, 404, 401, 401}},
+      {"upgrade_start", "POST", "/v1/environments/e/upgrades/upg-0123456789abcdef/start", "",
+       {200, 403, 403, 200, 404, 401, 401}},
+      {"upgrade_pause", "POST", "/v1/environments/e/upgrades/upg-0123456789abcdef/pause", "",
+       {200, 403, 403, 200, 404, 401, 401}},
+      // Pending, not paused: writers learn it can't be resumed.
+      {"upgrade_resume", "POST", "/v1/environments/e/upgrades/upg-0123456789abcdef/resume", "",
+       {409, 403, 403, 409, 404, 401, 401}},
+      {"upgrade_defer", "POST", "/v1/environments/e/upgrades/upg-0123456789abcdef/defer", R"({"days":3})",
        {200, 403, 403, 200, 404, 401, 401}},
       {"services_all", "GET", "/v1/services", "", {200, 200, 200, 200, 200, 401, 401}},
       {"services_filtered", "GET", "/v1/services?environment=e", "", {200, 200, 200, 200, 404, 401, 401}},
@@ -210,6 +234,7 @@ TEST(RoleMatrix, CoversEveryRegisteredRoute) {
       path.replace(0, std::string("/v1/environments/e").size(), "/v1/environments/cloudy");
     if (path == "/v1/tokens/{op}") path = "/v1/tokens/{token}";
     if (path.rfind("/v1/access-requests/{op}", 0) == 0) path.replace(20, 4, "{acc}");
+    if (path.rfind("/v1/environments/e/upgrades/{op}", 0) == 0) path.replace(28, 4, "upg-0123456789abcdef");
     EXPECT_TRUE(covered.count(method + " " + path)) << method << " " << pattern << " has no row in the matrix";
   }
 }

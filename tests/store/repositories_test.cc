@@ -47,6 +47,7 @@ model::Environment full_environment(const std::string& id, const std::string& or
   e.cloud_token = "tok-create-1";
   e.reason = "rolled_back";
   e.message = "The following resource(s) failed to create: [NatGateway1].";
+  e.agent_protocol = 6;
   e.maintenance.channel = model::kChannelSlow;
   e.maintenance.window = plan::MaintenanceWindow{
       "Europe/Berlin",
@@ -78,6 +79,8 @@ model::Service full_service(const std::string& id, const std::string& environmen
   s.maintenance = model::MaintenancePolicy{
       plan::MaintenanceWindow{"America/St_Johns", {{{std::chrono::Sunday}, std::chrono::minutes{45}, std::chrono::hours{4}}}, {}},
       model::kChannelFast};
+  s.rollout = model::RolloutRequest{"upg-0123456789abcdef", 1, 1796000000};
+  s.rollout_status = model::ReportedRollout{"upg-0123456789abcdef", "failed", 1, 2, 1, 2, "replication_queue"};
   s.created_at = 12;
   s.updated_at = 13;
   return s;
@@ -166,6 +169,7 @@ TEST_F(Repositories, ServicesRoundTripReplaceListAndRemove) {
   resized.state = model::kDeleting;
   resized.profile = "";
   resized.maintenance.reset();  // back to the environment's
+  resized.rollout.reset();
   write([&](Transaction& tx) {
     tx.services().put(resized);
     tx.services().remove("svc-2");
@@ -328,6 +332,73 @@ TEST_F(Repositories, AgentSessionsMoveBetweenServersAndGoWithTheirEnvironment) {
   });
   write([&](Transaction& tx) { tx.environments().remove("env-a"); });
   read([&](Transaction& tx) { EXPECT_EQ(tx.agent_sessions().by_environment("env-a"), std::nullopt); });
+}
+
+TEST_F(Repositories, VersionsAreOnePerKindAndNameInPublicationOrder) {
+  model::PublishedVersion later{"clickhouse", "18.16.1-r2", 200, "admin@vendor.example", 300};
+  model::PublishedVersion earlier{"clickhouse", "18.16.1", 100, "admin@vendor.example", 301};
+  model::PublishedVersion eks{"eks", "1.33", 150, "token:t1", 302};
+  write([&](Transaction& tx) {
+    tx.versions().put(later);
+    tx.versions().put(earlier);
+    tx.versions().put(eks);
+  });
+  read([&](Transaction& tx) {
+    EXPECT_EQ(tx.versions().by_name("clickhouse", "18.16.1-r2"), later);
+    EXPECT_EQ(tx.versions().by_name("eks", "18.16.1-r2"), std::nullopt);
+    EXPECT_EQ(tx.versions().list("clickhouse"), (std::vector<model::PublishedVersion>{earlier, later}));
+    EXPECT_EQ(tx.versions().list(""), (std::vector<model::PublishedVersion>{earlier, eks, later}));
+  });
+}
+
+TEST_F(Repositories, UpgradesRoundTripAndListTheOpenOnes) {
+  model::Upgrade a;
+  a.id = "upg-a";
+  a.environment_id = "env-a";
+  a.organization = "acme";
+  a.service_name = "web";
+  a.from_version = "18.16.1";
+  a.to_version = "18.16.1-r2";
+  a.state = model::kUpgradeRunning;
+  a.available_at = 10;
+  a.deferred_until = 20;
+  a.started = true;
+  a.running_until = 30;
+  a.replicas_done = 1;
+  a.replicas_total = 2;
+  a.failed_shard = 1;
+  a.failed_replica = 2;
+  a.failed_check = "ping";
+  a.waiting_for = "window";
+  a.created_at = 5;
+  a.updated_at = 6;
+  a.finished_at = 7;
+  model::Upgrade b = a;
+  b.id = "upg-b";
+  b.state = model::kUpgradeSucceeded;
+  b.created_at = 8;
+  model::Upgrade c = a;
+  c.id = "upg-c";
+  c.environment_id = "env-b";
+  c.state = model::kUpgradePaused;
+  write([&](Transaction& tx) {
+    tx.upgrades().put(b);
+    tx.upgrades().put(a);
+    tx.upgrades().put(c);
+  });
+  read([&](Transaction& tx) {
+    EXPECT_EQ(tx.upgrades().by_id("upg-a"), a);
+    EXPECT_EQ(tx.upgrades().by_id("upg-x"), std::nullopt);
+    EXPECT_EQ(tx.upgrades().list("env-a", false), (std::vector<model::Upgrade>{a, b}));
+    EXPECT_EQ(tx.upgrades().list("env-a", true), (std::vector<model::Upgrade>{a}));
+    EXPECT_EQ(tx.upgrades().environments_with_open(), (std::vector<std::string>{"env-a", "env-b"}));
+  });
+  a.state = model::kUpgradeFailed;
+  write([&](Transaction& tx) { tx.upgrades().put(a); });
+  read([&](Transaction& tx) {
+    EXPECT_EQ(tx.upgrades().list("env-a", true), std::vector<model::Upgrade>{});
+    EXPECT_EQ(tx.upgrades().environments_with_open(), (std::vector<std::string>{"env-b"}));
+  });
 }
 
 TEST_F(Repositories, AReadOnlySnapshotRefusesEveryWrite) {

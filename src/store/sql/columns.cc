@@ -87,4 +87,36 @@ std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_vie
   return model::parse_maintenance_policy(json::parse(text));
 }
 
+std::string rollout_column(const model::Service& s) {
+  json out = json::object();
+  if (s.rollout)
+    out["request"] = {{"id", s.rollout->id}, {"max_unavailable", s.rollout->max_unavailable},
+                      {"not_after", s.rollout->not_after}};
+  if (s.rollout_status) {
+    const model::ReportedRollout& r = *s.rollout_status;
+    out["status"] = {{"id", r.id},
+                     {"state", r.state},
+                     {"replicas_done", r.replicas_done},
+                     {"replicas_total", r.replicas_total},
+                     {"failed_shard", r.failed_shard},
+                     {"failed_replica", r.failed_replica},
+                     {"failed_check", r.failed_check}};
+  }
+  return out.dump();
+}
+
+void parse_rollout_column(std::string_view text, model::Service& s) {
+  json j = json::parse(text);
+  if (j.contains("request")) {
+    const json& r = j["request"];
+    s.rollout = model::RolloutRequest{r.at("id"), r.at("max_unavailable"), r.at("not_after")};
+  }
+  if (j.contains("status")) {
+    const json& r = j["status"];
+    s.rollout_status = model::ReportedRollout{r.at("id"),          r.at("state"),         r.at("replicas_done"),
+                                              r.at("replicas_total"), r.at("failed_shard"), r.at("failed_replica"),
+                                              r.at("failed_check")};
+  }
+}
+
 }  // namespace byoc::store::sql

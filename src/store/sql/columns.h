@@ -30,4 +30,8 @@ void parse_access_column(std::string_view text, model::Environment& e);
 std::string maintenance_column(const std::optional<model::MaintenancePolicy>& policy);
 std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_view text);
 
+// A service's requested rollout and its reported progress: {"request"?, "status"?}.
+std::string rollout_column(const model::Service& s);
+void parse_rollout_column(std::string_view text, model::Service& s);
+
 }  // namespace byoc::store::sql

@@ -8,7 +8,7 @@ namespace {
 constexpr const char* kEnvironmentColumns =
     "id, organization, name, cloud, region, cidr, zones, state, conditions, revision, ca_pem, created_at, "
     "updated_at, applied_revision, instance_types, daemonset_cpu_millis, daemonset_memory_mib, host_cores, "
-    "host_memory_mib, cloud_state, access, maintenance";
+    "host_memory_mib, cloud_state, access, maintenance, agent_protocol";
 
 model::Environment read_environment(const Statement& st) {
   model::Environment e;
@@ -34,6 +34,7 @@ model::Environment read_environment(const Statement& st) {
   parse_cloud_state_column(st.text(19), e);
   parse_access_column(st.text(20), e);
   e.maintenance = parse_maintenance_column(st.text(21)).value_or(model::MaintenancePolicy{});
+  e.agent_protocol = static_cast<int>(st.integer(22));
   return e;
 }
 
@@ -69,8 +70,8 @@ void SqlEnvironments::put(const model::Environment& e) {
   Statement st(
       session_,
       std::string("INSERT INTO environments (") + kEnvironmentColumns +
-          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-          "maintenance=excluded.maintenance, access=excluded.access, cloud_state=excluded.cloud_state, host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
+          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+          "agent_protocol=excluded.agent_protocol, maintenance=excluded.maintenance, access=excluded.access, cloud_state=excluded.cloud_state, host_cores=excluded.host_cores, host_memory_mib=excluded.host_memory_mib, "
           "applied_revision=excluded.applied_revision, instance_types=excluded.instance_types, "
           "daemonset_cpu_millis=excluded.daemonset_cpu_millis, "
           "daemonset_memory_mib=excluded.daemonset_memory_mib, organization=excluded.organization, name=excluded.name, "
@@ -83,7 +84,8 @@ void SqlEnvironments::put(const model::Environment& e) {
   st.bind(10, e.revision).bind(11, e.ca_pem).bind(12, e.created_at).bind(13, e.updated_at);
   st.bind(14, e.applied_revision).bind(15, string_array_column(e.instance_types)).bind(16, e.daemonset_cpu_millis);
   st.bind(17, e.daemonset_memory_mib).bind(18, e.host_cores).bind(19, e.host_memory_mib);
-  st.bind(20, cloud_state_column(e)).bind(21, access_column(e)).bind(22, maintenance_column(e.maintenance)).run();
+  st.bind(20, cloud_state_column(e)).bind(21, access_column(e)).bind(22, maintenance_column(e.maintenance));
+  st.bind(23, e.agent_protocol).run();
 }
 
 void SqlEnvironments::remove(const std::string& id) {

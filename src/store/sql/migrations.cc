@@ -190,6 +190,29 @@ const std::vector<Migration>& migrations() {
       ALTER TABLE environments ADD COLUMN maintenance TEXT NOT NULL DEFAULT '{}';
       ALTER TABLE services ADD COLUMN maintenance TEXT NOT NULL DEFAULT '';
       )sql"},
+      // 10: upgrades: the versions the vendor publishes, the upgrades they
+      // make pending, each service's requested rollout and its progress, and
+      // the protocol each environment's agent speaks.
+      {R"sql(
+      ALTER TABLE services ADD COLUMN rollout TEXT NOT NULL DEFAULT '{}';
+      ALTER TABLE environments ADD COLUMN agent_protocol INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE versions (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+      CREATE TABLE upgrades (
+        id TEXT PRIMARY KEY,
+        environment_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX upgrades_by_environment ON upgrades(environment_id, created_at);
+      CREATE INDEX upgrades_open ON upgrades(state) WHERE state IN ('pending', 'running', 'paused');
+      )sql"},
   };
   return all;
 }

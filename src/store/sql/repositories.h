@@ -4,7 +4,7 @@
 // read-only session every write throws byoc::Error). One file each:
 // environments.cc, services.cc, operations.cc, api_tokens.cc,
 // organizations.cc, idempotent_responses.cc, join_tokens.cc, agents.cc,
-// usage_intervals.cc, logs.cc, servers.cc, agent_sessions.cc, access_requests.cc. Leases differ
+// usage_intervals.cc, logs.cc, servers.cc, agent_sessions.cc, access_requests.cc, upgrades.cc. Leases differ
 // by backend (sqlite/leases.cc, postgres/leases.cc).
 #pragma once
 
@@ -127,6 +127,23 @@ class SqlAccessRequests final : public AccessRequests, Repository {
   std::vector<model::AccessRequest> list(const std::string& environment_id,
                                          const AccessRequestFilter& filter) override;
   std::vector<std::string> open() override;
+};
+
+class SqlVersions final : public Versions, Repository {
+ public:
+  explicit SqlVersions(Session& session) : Repository(session) {}
+  std::optional<model::PublishedVersion> by_name(const std::string& kind, const std::string& name) override;
+  std::vector<model::PublishedVersion> list(const std::string& kind) override;
+  void put(const model::PublishedVersion& v) override;
+};
+
+class SqlUpgrades final : public Upgrades, Repository {
+ public:
+  explicit SqlUpgrades(Session& session) : Repository(session) {}
+  std::optional<model::Upgrade> by_id(const std::string& id) override;
+  std::vector<model::Upgrade> list(const std::string& environment_id, bool open_only) override;
+  std::vector<std::string> environments_with_open() override;
+  void put(const model::Upgrade& u) override;
 };
 
 }  // namespace byoc::store::sql

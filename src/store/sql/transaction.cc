@@ -23,6 +23,8 @@ class SqlTransaction final : public Transaction {
         servers_(session),
         agent_sessions_(session),
         access_requests_(session),
+        versions_(session),
+        upgrades_(session),
         leases_(leases) {}
 
   Environments& environments() override { return environments_; }
@@ -39,6 +41,8 @@ class SqlTransaction final : public Transaction {
   Servers& servers() override { return servers_; }
   AgentSessions& agent_sessions() override { return agent_sessions_; }
   AccessRequests& access_requests() override { return access_requests_; }
+  Versions& versions() override { return versions_; }
+  Upgrades& upgrades() override { return upgrades_; }
   void publish(const std::string& topic, const std::string& message) override { session_.publish(topic, message); }
 
  private:
@@ -56,6 +60,8 @@ class SqlTransaction final : public Transaction {
   SqlServers servers_;
   SqlAgentSessions agent_sessions_;
   SqlAccessRequests access_requests_;
+  SqlVersions versions_;
+  SqlUpgrades upgrades_;
   Leases& leases_;
 };
 

@@ -1,0 +1,73 @@
+// The upgrade controller's decisions, pure: given one environment as the
+// store has it and the time, which upgrades to open, start, move on, finish
+// or supersede, and what each service's desired version and rollout become.
+// No clock, no store: upgrade_controller.h applies a plan in one transaction.
+//
+// Rules (docs/maintenance.md):
+// - A service gets an upgrade to the newest published ClickHouse version when
+//   that one was published after the version it runs, unless an upgrade to
+//   it failed already (a newer version is the retry). A pending (or paused)
+//   upgrade to an older target is superseded; a running one finishes first.
+// - A pending upgrade starts when its agent speaks protocol 6, its channel's
+//   day has come (or someone started it), its deferral is over, the service
+//   is READY, and — with a window — the window is open with room for at
+//   least one replica step (kReplicaStepEstimate) before it closes; without
+//   a window only once someone started it. Starting sets the service's
+//   version and asks its agent for a rollout that takes no replica out after
+//   the window closes.
+// - A running upgrade whose window closed waits (its agent stops between
+//   steps) and gets the next window's close when that opens. It succeeds
+//   when the agent reports the rollout done and the service READY; it fails
+//   when the agent reports a failed step — the service's version goes back
+//   to the one its replicas run again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/objects.h"
+#include "model/upgrades.h"
+
+namespace byoc::controllers {
+
+// Room a window must have left for one replica to be replaced (stop, start,
+// the health gates), so that no step runs past the close.
+inline constexpr std::chrono::minutes kReplicaStepEstimate{5};
+
+struct UpgradeWorld {
+  model::Environment environment;
+  std::vector<model::Service> services;
+  std::vector<model::PublishedVersion> versions;  // ClickHouse, oldest publication first
+  std::vector<model::Upgrade> upgrades;           // the environment's, ended ones too
+  int64_t now = 0;
+};
+
+struct UpgradePlan {
+  std::vector<model::Upgrade> upgrades;  // new or changed: to put
+  std::vector<model::Service> services;  // changed desired version or rollout: to put
+  bool raise_revision = false;           // the agent must hear of a changed service
+  int64_t next_look = 0;                 // Unix seconds of the next deadline (0: none)
+};
+
+UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::string()>& new_upgrade_id);
+
+// What a pending upgrade waits for now ("" if nothing: it may start), and
+// from when it may start at the earliest (0: not known: a start, an agent).
+struct UpgradeWait {
+  std::string waiting_for;  // agent | channel | deferral | service | start | window | ""
+  int64_t not_before = 0;
+};
+UpgradeWait upgrade_wait(const model::Upgrade& upgrade, const model::Environment& environment,
+                         const model::Service& service, int64_t now);
+
+// When a pending upgrade would start at the earliest if nothing else
+// changed: past its channel's day (unless started) and its deferral, at the
+// first moment after that a window has room for a step; 0 when that hangs on
+// a person or an agent (no window and not started, an older agent).
+int64_t earliest_start(const model::Upgrade& upgrade, const model::Environment& environment,
+                       const model::Service& service, int64_t now);
+
+}  // namespace byoc::controllers
