@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "base/error.h"
 #include "model/maintenance.h"
 #include "model/protocol.h"
 #include "plan/maintenance_window.h"
@@ -32,7 +33,12 @@ struct WindowNow {
 };
 
 WindowNow window_now(const plan::MaintenanceWindow& w, int64_t now) {
-  plan::WindowState s = plan::window_at(w, instant(now));
+  plan::WindowState s;
+  try {
+    s = plan::window_at(w, instant(now));
+  } catch (const Error&) {
+    return {};  // a zone this server's tz database lacks: closed, until it has it
+  }
   WindowNow out;
   if (plan::drain_fits(s, instant(now), std::chrono::seconds{kStep})) {
     out.open = true;
@@ -51,6 +57,30 @@ void look_at(UpgradePlan& plan, int64_t t) {
   if (t > 0 && (plan.next_look == 0 || t < plan.next_look)) plan.next_look = t;
 }
 
+// Pulls a deadline in to `now` (never out): what a rollout gets once its
+// window has closed or gone. Never 0, which would mean no limit.
+int64_t pulled_in(int64_t current, int64_t now) { return current == 0 || current > now ? now : current; }
+
+struct RolloutDeadline {
+  int64_t not_after = 0;
+  int64_t next_look = 0;
+  std::string waiting_for;  // "" | window | start
+};
+
+// The deadline a rollout should carry now under `policy`: inside a window
+// with room for a step, the close less that room (so the last step ends by
+// the close; 0 when the close lies beyond the horizon); otherwise pulled in.
+// Without a window only a rollout someone started runs, without a limit.
+RolloutDeadline rollout_deadline(const model::MaintenancePolicy& policy, bool started, int64_t current, int64_t now) {
+  if (!policy.window) {
+    if (started) return {0, 0, ""};
+    return {pulled_in(current, now), 0, "start"};
+  }
+  WindowNow w = window_now(*policy.window, now);
+  if (w.open) return {w.until ? w.until - kStep : 0, w.next_look, ""};
+  return {pulled_in(current, now), w.next_look, "window"};
+}
+
 int64_t published_at(const std::vector<model::PublishedVersion>& versions, const std::string& name) {
   for (const auto& v : versions)
     if (v.name == name) return v.published_at;
@@ -58,6 +88,8 @@ int64_t published_at(const std::vector<model::PublishedVersion>& versions, const
 }
 
 }  // namespace
+
+std::string revert_rollout_id(const std::string& upgrade_id) { return upgrade_id + "-revert"; }
 
 UpgradeWait upgrade_wait(const model::Upgrade& u, const model::Environment& env, const model::Service& svc,
                          int64_t now) {
@@ -101,27 +133,35 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
   }
   const model::PublishedVersion* newest = world.versions.empty() ? nullptr : &world.versions.back();
 
+  // Upgrades of services that are gone (or going) end with them.
+  for (auto& [name, u] : open) {
+    auto svc = std::find_if(world.services.begin(), world.services.end(),
+                            [&](const model::Service& s) { return s.name == name; });
+    if (svc == world.services.end() || svc->state == model::kDeleting) {
+      u.state = model::kUpgradeCancelled;
+      u.waiting_for = "";
+      u.finished_at = u.updated_at = now;
+      plan.upgrades.push_back(u);
+    }
+  }
+
   for (model::Service svc : world.services) {
     if (svc.state == model::kDeleting) continue;
-    bool service_changed = false;
+    const model::Service as_stored = svc;
     auto it = open.find(svc.name);
     std::optional<model::Upgrade> u;
     if (it != open.end()) u = it->second;
     const model::MaintenancePolicy& policy = policy_of(svc, env);
 
-    // A newer target: open an upgrade, superseding one that has not begun.
+    // A newer target: open an upgrade, superseding one that has not begun
+    // (its pause and deferral carry over: they were the customer's word).
     bool newer = newest && newest->name != svc.clickhouse_version && !failed.count({svc.name, newest->name}) &&
                  newest->published_at > published_at(world.versions, svc.clickhouse_version) &&
                  (!u || (u->to_version != newest->name &&
                          newest->published_at > published_at(world.versions, u->to_version)));
     bool begun = u && (u->state == model::kUpgradeRunning || (svc.rollout && svc.rollout->id == u->id));
+    std::optional<model::Upgrade> before = u;
     if (newer && !begun) {
-      if (u) {
-        u->state = model::kUpgradeSuperseded;
-        u->waiting_for = "";
-        u->finished_at = u->updated_at = now;
-        plan.upgrades.push_back(*u);
-      }
       model::Upgrade fresh;
       fresh.id = new_upgrade_id();
       fresh.environment_id = env.id;
@@ -129,29 +169,35 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
       fresh.service_name = svc.name;
       fresh.from_version = svc.clickhouse_version;
       fresh.to_version = newest->name;
-      fresh.available_at = newest->published_at + model::channel_delay_days(policy.channel) * kDay;
       fresh.created_at = fresh.updated_at = now;
+      if (u) {
+        fresh.state = u->state;  // pending or paused
+        fresh.deferred_until = u->deferred_until;
+        u->state = model::kUpgradeSuperseded;
+        u->waiting_for = "";
+        u->finished_at = u->updated_at = now;
+        plan.upgrades.push_back(*u);
+      }
       u = fresh;
+      before.reset();  // a new one is always put
     }
-    if (!u) continue;
-    model::Upgrade before = *u;
-    if (newer && !begun) before = model::Upgrade{};  // a new one is always put
 
-    if (u->state == model::kUpgradePending) {
+    if (u && (u->state == model::kUpgradePending || u->state == model::kUpgradePaused)) {
+      // The channel counts from the target's publication, as the policy says now.
+      u->available_at = published_at(world.versions, u->to_version) + model::channel_delay_days(policy.channel) * kDay;
+    }
+    if (u && u->state == model::kUpgradePending) {
       UpgradeWait wait = upgrade_wait(*u, env, svc, now);
       u->waiting_for = wait.waiting_for;
       look_at(plan, wait.not_before > now ? wait.not_before : 0);
       if (wait.waiting_for.empty()) {
-        WindowNow w = policy.window ? window_now(*policy.window, now) : WindowNow{true, 0, 0};
         u->state = model::kUpgradeRunning;
-        u->running_until = w.until;
-        look_at(plan, w.next_look);
         svc.clickhouse_version = u->to_version;
-        svc.rollout = model::RolloutRequest{u->id, 1, w.until};
+        svc.rollout = model::RolloutRequest{u->id, 1, 0};
         svc.rollout_status.reset();
-        service_changed = true;
       }
-    } else if (u->state == model::kUpgradeRunning) {
+    }
+    if (u && u->state == model::kUpgradeRunning) {
       const model::ReportedRollout* report =
           svc.rollout_status && svc.rollout_status->id == u->id ? &*svc.rollout_status : nullptr;
       if (report) {
@@ -164,40 +210,52 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
         u->failed_replica = report->failed_replica;
         u->failed_check = report->failed_check;
         u->finished_at = now;
-        // The agent put the failed replica back: every replica runs the old version.
+        u->waiting_for = "";
+        // Replicas already on the new version go back, paced like the
+        // upgrade was: in the window, one at a time.
         svc.clickhouse_version = u->from_version;
-        svc.rollout.reset();
-        service_changed = true;
+        svc.rollout = model::RolloutRequest{revert_rollout_id(u->id), 1, svc.rollout ? svc.rollout->not_after : now};
+        svc.rollout_status.reset();
       } else if (report && report->state == "done" && svc.state == model::kReady &&
                  svc.clickhouse_version == u->to_version) {
         u->state = model::kUpgradeSucceeded;
         u->finished_at = now;
+        u->waiting_for = "";
         svc.rollout.reset();
-        service_changed = true;
-      } else if (policy.window) {
-        // Past the close the agent waits; the next window gets the next close.
-        WindowNow w = window_now(*policy.window, now);
-        u->waiting_for = w.open ? "" : "window";
-        if (w.open && svc.rollout && svc.rollout->id == u->id && svc.rollout->not_after != w.until &&
-            svc.rollout->not_after != 0 && svc.rollout->not_after <= now) {
-          svc.rollout->not_after = w.until;
-          u->running_until = w.until;
-          service_changed = true;
-        }
-        look_at(plan, w.next_look);
       }
     }
-    if (u->state != before.state || u->waiting_for != before.waiting_for || u->replicas_done != before.replicas_done ||
-        u->replicas_total != before.replicas_total || u->running_until != before.running_until ||
-        u->id != before.id) {
+    // Whatever rollout the service carries (an upgrade's, or the revert of a
+    // failed one) gets the deadline its policy allows now: the window's close
+    // less a step's room while it is open, pulled in to now once it is not.
+    if (svc.rollout && !(u && u->state == model::kUpgradePaused)) {
+      bool started = !u || u->started;  // a revert goes back as the upgrade came
+      RolloutDeadline d = rollout_deadline(policy, started, svc.rollout->not_after, now);
+      svc.rollout->not_after = d.not_after;
+      look_at(plan, d.next_look);
+      if (u && u->state == model::kUpgradeRunning) {
+        u->running_until = d.not_after;
+        u->waiting_for = d.waiting_for;
+      }
+      // A revert that ended (done, or failed too) leaves nothing to ask for.
+      if (!u && svc.rollout_status && svc.rollout_status->id == svc.rollout->id &&
+          (svc.rollout_status->state == "done" || svc.rollout_status->state == "failed"))
+        svc.rollout.reset();
+    }
+
+    if (u && (!before || *u != *before)) {
       u->updated_at = now;
       plan.upgrades.push_back(*u);
     }
-    if (service_changed) {
+    if (svc != as_stored) {
       svc.updated_at = now;
       plan.services.push_back(svc);
       plan.raise_revision = true;
     }
+  }
+  for (const auto& u : plan.upgrades) plan.any_open = plan.any_open || u.open();
+  for (const auto& [name, u] : open) {
+    bool changed = std::any_of(plan.upgrades.begin(), plan.upgrades.end(), [&](const auto& x) { return x.id == u.id; });
+    plan.any_open = plan.any_open || (!changed && u.open());
   }
   return plan;
 }

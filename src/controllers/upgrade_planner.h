@@ -15,11 +15,19 @@
 //   a window only once someone started it. Starting sets the service's
 //   version and asks its agent for a rollout that takes no replica out after
 //   the window closes.
-// - A running upgrade whose window closed waits (its agent stops between
-//   steps) and gets the next window's close when that opens. It succeeds
-//   when the agent reports the rollout done and the service READY; it fails
-//   when the agent reports a failed step — the service's version goes back
-//   to the one its replicas run again.
+// - A rollout's deadline (not_after) is what the service's policy allows at
+//   each look, in both directions: while a window is open with room, its
+//   close less kReplicaStepEstimate (so the last step ends by the close);
+//   once it closes (or a blackout, a changed window, no window and no start
+//   says so), pulled in to now. The agent takes no step at or after it.
+// - A running upgrade succeeds when the agent reports the rollout done and
+//   the service READY; it fails when the agent reports a failed step — the
+//   service's version goes back and the replicas already moved are rolled
+//   back the same way (rollout "<id>-revert", paced by the same window).
+// - Upgrades of services that are gone or being deleted are cancelled; a
+//   newer version supersedes a pending or paused upgrade, keeping its pause
+//   and deferral; a pending upgrade's channel day follows the policy as it
+//   is now.
 #pragma once
 
 #include <chrono>
@@ -50,6 +58,7 @@ struct UpgradePlan {
   std::vector<model::Service> services;  // changed desired version or rollout: to put
   bool raise_revision = false;           // the agent must hear of a changed service
   int64_t next_look = 0;                 // Unix seconds of the next deadline (0: none)
+  bool any_open = false;                 // an upgrade remains open: look again
 };
 
 UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::string()>& new_upgrade_id);
@@ -67,6 +76,9 @@ UpgradeWait upgrade_wait(const model::Upgrade& upgrade, const model::Environment
 // changed: past its channel's day (unless started) and its deferral, at the
 // first moment after that a window has room for a step; 0 when that hangs on
 // a person or an agent (no window and not started, an older agent).
+// The rollout id that takes a failed upgrade's replicas back.
+std::string revert_rollout_id(const std::string& upgrade_id);
+
 int64_t earliest_start(const model::Upgrade& upgrade, const model::Environment& environment,
                        const model::Service& service, int64_t now);
 

@@ -17,12 +17,12 @@ int channel_delay_days(const std::string& channel) {
   return -1;
 }
 
-MaintenancePolicy parse_maintenance_policy(const json& body) {
+MaintenancePolicy parse_maintenance_policy(const json& body, bool stored) {
   check_object_fields(body, {"window", "channel"}, {"source"});
   MaintenancePolicy policy;
   if (body.contains("window") && !body["window"].is_null()) {
     if (!body["window"].is_object()) throw Error::BadRequest("invalid_type", "window must be an object or null", "window");
-    policy.window = plan::maintenance_window_from_json(body["window"], "window");
+    policy.window = plan::maintenance_window_from_json(body["window"], "window", /*known_zone=*/!stored);
   }
   policy.channel = get_string(body, "channel", kChannelRegular);
   if (channel_delay_days(policy.channel) < 0) {

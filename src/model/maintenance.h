@@ -32,7 +32,9 @@ struct MaintenancePolicy {
 // The body of a PUT: {"window": {…} | null, "channel": "fast|regular|slow"};
 // a field left out takes its default (no window, regular). Throws Error
 // (400 for a wrong JSON type, 422 naming the field) on anything else.
-MaintenancePolicy parse_maintenance_policy(const nlohmann::json& body);
+// `stored`: a policy read back from the store, whose time zone this server's
+// tz database may lack (validate() in plan/maintenance_window.h).
+MaintenancePolicy parse_maintenance_policy(const nlohmann::json& body, bool stored = false);
 // {"window": … | null, "channel"}.
 nlohmann::json to_json(const MaintenancePolicy& policy);
 

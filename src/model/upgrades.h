@@ -34,13 +34,15 @@ nlohmann::json to_json(const PublishedVersion& v);
 // by replica, inside the window; paused: someone paused it (a running one
 // stops after the replica step in progress); succeeded; failed: a replica
 // did not come back healthy (the service serves on the old version, the
-// failed step is named); superseded: a newer version replaced it before it ran.
+// failed step is named); superseded: a newer version replaced it before it
+// ran; cancelled: its service went.
 inline constexpr const char* kUpgradePending = "pending";
 inline constexpr const char* kUpgradeRunning = "running";
 inline constexpr const char* kUpgradePaused = "paused";
 inline constexpr const char* kUpgradeSucceeded = "succeeded";
 inline constexpr const char* kUpgradeFailed = "failed";
 inline constexpr const char* kUpgradeSuperseded = "superseded";
+inline constexpr const char* kUpgradeCancelled = "cancelled";  // its service (or environment) was deleted
 // The days one deferral may push an upgrade by, and how many it gets.
 inline constexpr int kMaxDeferralDays = 14;
 

@@ -43,8 +43,9 @@ Instant resolve(const date::time_zone& zone, date::local_seconds local) {
 
 }  // namespace
 
-void validate(const MaintenanceWindow& w) {
-  locate(w.time_zone);
+void validate(const MaintenanceWindow& w, bool known_zone) {
+  if (known_zone) locate(w.time_zone);
+  else if (w.time_zone.empty()) throw Error::Invalid("missing_field", "time_zone is required", "time_zone");
   if (w.weekly.empty()) {
     throw Error::Invalid("invalid_value", "weekly needs at least one rule (every day all day is {\"days\":[all seven],"
                          "\"start\":\"00:00\",\"duration_minutes\":1440})", "weekly");

@@ -67,8 +67,11 @@ struct WindowState {
 };
 
 // Throws Error::Invalid (field "time_zone", "weekly[i].days", …) unless the
-// window is within the limits above and its time zone is known.
-void validate(const MaintenanceWindow& window);
+// window is within the limits above and — if `known_zone` — its time zone is
+// in this machine's tz database. (A window stored by another server is read
+// without that check: a zone this one lacks must not make the record
+// unreadable; asking the calendar about it throws instead.)
+void validate(const MaintenanceWindow& window, bool known_zone = true);
 
 // The windows of `window` that meet [from, to), merged, in order; built once
 // and asked many times (the upgrader asks at every step). Throws as

@@ -54,7 +54,7 @@ const json& array_of_at_most(const json& obj, const char* key, size_t limit) {
   return list;
 }
 
-MaintenanceWindow parse(const json& j) {
+MaintenanceWindow parse(const json& j, bool known_zone) {
   require_object(j, "");
   only_fields(j, "", {"time_zone", "weekly", "blackouts"});
   MaintenanceWindow w;
@@ -89,7 +89,7 @@ MaintenanceWindow parse(const json& j) {
       w.blackouts.push_back({parse_date(b, "from", where + ".from"), parse_date(b, "to", where + ".to")});
     }
   }
-  validate(w);
+  validate(w, known_zone);
   return w;
 }
 
@@ -107,10 +107,10 @@ json instant_json(const std::optional<Instant>& t) {
 
 }  // namespace
 
-MaintenanceWindow maintenance_window_from_json(const json& j, const std::string& where) {
-  if (where.empty()) return parse(j);
+MaintenanceWindow maintenance_window_from_json(const json& j, const std::string& where, bool known_zone) {
+  if (where.empty()) return parse(j, known_zone);
   try {
-    return parse(j);
+    return parse(j, known_zone);
   } catch (const Error& e) {
     std::string field = e.field().empty() ? where : where + "." + e.field();
     throw Error(e.kind(), e.code(), where + ": " + e.what(), field);

@@ -15,7 +15,9 @@
 
 namespace byoc::plan {
 
-MaintenanceWindow maintenance_window_from_json(const nlohmann::json& j, const std::string& where = "");
+// `known_zone`: as validate()'s (false only for windows read back from storage).
+MaintenanceWindow maintenance_window_from_json(const nlohmann::json& j, const std::string& where = "",
+                                               bool known_zone = true);
 nlohmann::json to_json(const MaintenanceWindow& w);
 
 // `byoc plan window`'s answer: {"inside","opens_at","closes_at","fits"},

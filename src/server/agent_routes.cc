@@ -95,7 +95,14 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     if (protocol >= model::kKubernetesAccessProtocolVersion) d.services.back().profile = s.profile;
     // The rolling change an upgrade asks for (the upgrade controller starts
     // none for an older agent, whose parser would refuse not_after).
-    if (protocol >= model::kRolloutProtocolVersion) d.services.back().rollout = s.rollout;
+    if (protocol >= model::kRolloutProtocolVersion) {
+      d.services.back().rollout = s.rollout;
+    } else if (s.rollout) {
+      // An older agent can't be paced: it keeps the version it had until it
+      // speaks protocol 6 (the controller starts nothing for it meanwhile).
+      if (auto u = tx.upgrades().by_id(s.rollout->id); u && u->to_version == s.clickhouse_version)
+        d.services.back().clickhouse_version = u->from_version;
+    }
   }
   if (protocol >= model::kGrantsProtocolVersion) d.grants = desired_grants(tx, env, protocol);
   return d;
@@ -198,6 +205,7 @@ model::AuditAnswer audit_answer(store::Transaction& tx, access::AuditLogs& logs,
 struct SyncOutcome {
   model::Environment env;
   std::vector<std::string> changed_services;
+  bool protocol_changed = false;  // the agent now speaks another protocol version
   int64_t acked_seq = 0;
 };
 
@@ -215,6 +223,7 @@ SyncOutcome record_report(store::Transaction& tx, ServerContext& ctx, const std:
   if (report.protocol_version != env->agent_protocol) {
     env->agent_protocol = report.protocol_version;
     env_changed = true;
+    out.protocol_changed = true;
   }
   if (!report.status.environment_ca_pem.empty() && report.status.environment_ca_pem != env->ca_pem) {
     env->ca_pem = report.status.environment_ca_pem;
@@ -374,7 +383,7 @@ void add_agent_routes(Router& router, ServerContext& ctx) {
         }
         for (const auto& name : outcome.changed_services) ctx.enqueue("service/" + env_id + ":" + name);
         // A service's state or rollout progress moved: its upgrade may move on.
-        if (!outcome.changed_services.empty()) ctx.enqueue(upgrades_key(env_id));
+        if (!outcome.changed_services.empty() || outcome.protocol_changed) ctx.enqueue(upgrades_key(env_id));
         int64_t revision = outcome.env.revision;
         int64_t acked = outcome.acked_seq;
         int64_t denials_acked = outcome.env.agent_access.denials_seq;

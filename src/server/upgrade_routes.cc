@@ -114,15 +114,15 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(200, {{"items", items}});
   }));
 
-  // Start: don't wait for the channel's day (a window still applies; without
-  // one, it runs at once).
+  // Start a pending upgrade: don't wait for the channel's day (a window still
+  // applies; without one, it runs at once).
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/start", "upgrade.start", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service&, model::Environment&, int64_t,
                                        const json& body) {
       model::check_object_fields(body, {}, {});
-      if (u.state != model::kUpgradePending && u.state != model::kUpgradePaused) wrong_state(u, "started");
+      if (u.state != model::kUpgradePending) wrong_state(u, "started (a paused one is resumed first)");
       u.started = true;
     });
   }));
@@ -137,7 +137,8 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
       if (u.state != model::kUpgradePending && u.state != model::kUpgradeRunning) wrong_state(u, "paused");
       u.state = model::kUpgradePaused;
       u.waiting_for = "";
-      if (begun(u, svc)) svc.rollout->not_after = now;
+      // Pulled in, never out: a deadline already past stays where it is.
+      if (begun(u, svc) && (svc.rollout->not_after == 0 || svc.rollout->not_after > now)) svc.rollout->not_after = now;
     });
   }));
 

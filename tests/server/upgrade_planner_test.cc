@@ -96,11 +96,12 @@ TEST_F(Planner, APublishedVersionOpensAnUpgradeThatWaitsForItsChannelThenItsWind
 
   p = step(at("2026-12-08T09:00:00Z"));
   EXPECT_EQ(upgrade().state, model::kUpgradeRunning);
-  EXPECT_EQ(upgrade().running_until, at("2026-12-08T13:00:00Z"));
+  // The agent's deadline leaves a step's room before the close.
+  EXPECT_EQ(upgrade().running_until, at("2026-12-08T12:55:00Z"));
   EXPECT_TRUE(p.raise_revision);
   EXPECT_EQ(service().clickhouse_version, "18.16.1-r2");
   ASSERT_TRUE(service().rollout);
-  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id, 1, at("2026-12-08T13:00:00Z")}));
+  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id, 1, at("2026-12-08T12:55:00Z")}));
 
   // Once is enough: the same look again changes nothing.
   p = step(at("2026-12-08T09:00:30Z"));
@@ -184,6 +185,12 @@ TEST_F(Planner, AFailedStepPutsTheVersionBackAndTheSameTargetIsNotTriedAgain) {
   EXPECT_EQ(upgrade().failed_replica, 2);
   EXPECT_EQ(upgrade().failed_check, "replication_queue");
   EXPECT_EQ(service().clickhouse_version, "18.16.1");
+  // The replica already moved goes back the same way, in the window.
+  ASSERT_TRUE(service().rollout);
+  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id + "-revert", 1, at("2026-12-08T12:55:00Z")}));
+  EXPECT_TRUE(p.raise_revision);
+  service().rollout_status = model::ReportedRollout{upgrade().id + "-revert", "done", 2, 2, 0, 0, ""};
+  p = step(at("2026-12-08T09:50:00Z"));
   EXPECT_FALSE(service().rollout);
   EXPECT_TRUE(p.raise_revision);
   step(at("2026-12-10T09:30:00Z"));
@@ -224,15 +231,15 @@ TEST_F(Planner, ANewerVersionSupersedesAPendingUpgradeButNotARunningOne) {
 TEST_F(Planner, ARolloutCutByTheCloseGetsTheNextWindowsClose) {
   world.environment.maintenance.channel = model::kChannelFast;
   step(at("2026-12-08T12:30:00Z"));
-  ASSERT_EQ(service().rollout->not_after, at("2026-12-08T13:00:00Z"));
+  ASSERT_EQ(service().rollout->not_after, at("2026-12-08T12:55:00Z"));
   agent_reports("waiting", 1);
   UpgradePlan p = step(at("2026-12-08T13:00:05Z"));
   EXPECT_EQ(upgrade().waiting_for, "window");
   EXPECT_TRUE(p.services.empty()) << "nothing moves outside the window";
   EXPECT_EQ(p.next_look, at("2026-12-10T09:00:00Z"));
   p = step(at("2026-12-10T09:00:01Z"));
-  EXPECT_EQ(service().rollout->not_after, at("2026-12-10T13:00:00Z"));
-  EXPECT_EQ(upgrade().running_until, at("2026-12-10T13:00:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-10T12:55:00Z"));
+  EXPECT_EQ(upgrade().running_until, at("2026-12-10T12:55:00Z"));
   EXPECT_TRUE(p.raise_revision);
 }
 
@@ -247,7 +254,67 @@ TEST_F(Planner, AServicesOwnPolicyWins) {
   EXPECT_EQ(upgrade().waiting_for, "window");
   step(at("2026-12-12T21:30:00Z"));  // Sunday 03:00 IST
   EXPECT_EQ(upgrade().state, model::kUpgradeRunning);
-  EXPECT_EQ(service().rollout->not_after, at("2026-12-12T22:30:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-12T22:25:00Z"));
+}
+
+TEST_F(Planner, ADeadlineFollowsThePolicyAsItIsNowInBothDirections) {
+  // Started with no window: no limit.
+  world.environment.maintenance.window.reset();
+  world.environment.maintenance.channel = model::kChannelFast;
+  step(at("2026-12-07T10:00:00Z"));
+  upgrade().started = true;
+  step(at("2026-12-07T10:00:10Z"));
+  ASSERT_EQ(service().rollout->not_after, 0);
+  // The customer adds a window that is closed now: the agent is stopped now.
+  world.environment.maintenance.window = la_window();
+  UpgradePlan p = step(at("2026-12-07T10:05:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-07T10:05:00Z"));
+  EXPECT_EQ(upgrade().waiting_for, "window");
+  EXPECT_TRUE(p.raise_revision);
+  // And it stays there (no new revision at every look) until the window opens.
+  p = step(at("2026-12-07T11:00:00Z"));
+  EXPECT_FALSE(p.raise_revision);
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-07T10:05:00Z"));
+  step(at("2026-12-08T09:10:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-08T12:55:00Z"));
+  // A blackout for today closes it again.
+  world.environment.maintenance.window->blackouts = {
+      {std::chrono::year{2026} / 12 / 8, std::chrono::year{2026} / 12 / 8}};
+  step(at("2026-12-08T09:20:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-08T09:20:00Z"));
+  // The window removed: a started upgrade runs on without a limit.
+  world.environment.maintenance.window.reset();
+  step(at("2026-12-08T09:30:00Z"));
+  EXPECT_EQ(service().rollout->not_after, 0);
+  EXPECT_EQ(upgrade().waiting_for, "");
+}
+
+TEST_F(Planner, AnUpgradeOfADeletedServiceIsCancelled) {
+  world.environment.maintenance.channel = model::kChannelFast;
+  step(at("2026-12-08T09:30:00Z"));
+  ASSERT_EQ(upgrade().state, model::kUpgradeRunning);
+  service().state = model::kDeleting;
+  UpgradePlan p = step(at("2026-12-08T09:31:00Z"));
+  EXPECT_EQ(upgrade().state, model::kUpgradeCancelled);
+  EXPECT_FALSE(p.any_open);
+  world.services.clear();
+  p = step(at("2026-12-08T09:32:00Z"));
+  EXPECT_TRUE(p.upgrades.empty());
+}
+
+TEST_F(Planner, SupersedingKeepsThePauseAndTheDeferralAndTheChannelIsReadAtEachLook) {
+  step(at("2026-11-21T00:00:00Z"));
+  upgrade().deferred_until = at("2026-12-18T00:00:00Z");
+  upgrade().state = model::kUpgradePaused;
+  world.versions.push_back({"clickhouse", "18.16.1-r3", at("2026-11-22T00:00:00Z"), "admin", 0});
+  step(at("2026-11-22T00:00:01Z"));
+  ASSERT_EQ(world.upgrades.size(), 2u);
+  EXPECT_EQ(upgrade().state, model::kUpgradePaused);
+  EXPECT_EQ(upgrade().deferred_until, at("2026-12-18T00:00:00Z"));
+  EXPECT_EQ(upgrade().available_at, at("2026-12-06T00:00:00Z"));
+  world.environment.maintenance.channel = model::kChannelSlow;
+  step(at("2026-11-22T00:00:02Z"));
+  EXPECT_EQ(upgrade().available_at, at("2026-12-20T00:00:00Z"));
 }
 
 // Over random looks across two months and windows in zones east and west of
@@ -287,12 +354,17 @@ TEST_F(Planner, NothingStartsOrMovesOutsideTheWindow) {
       auto before = world.services.front().rollout;
       UpgradePlan p = step(t);
       auto after = world.services.front().rollout;
-      if (after && after != before) {
+      // A deadline that moves later (or a first one) is given only inside
+      // the window, with room for a step, and leaves that room before the
+      // close; one pulled in never lies ahead of now.
+      if (after && (!before || after->not_after > before->not_after)) {
         plan::WindowState s = plan::window_at(window, plan::Instant{std::chrono::seconds{t}});
         ASSERT_TRUE(s.inside) << w.dump() << " at " << format_rfc3339(t);
         ASSERT_TRUE(plan::drain_fits(s, plan::Instant{std::chrono::seconds{t}}, kReplicaStepEstimate));
-        ASSERT_EQ(after->not_after, s.closes_at->time_since_epoch().count());
+        ASSERT_EQ(after->not_after, s.closes_at->time_since_epoch().count() - 300);
         (before ? moved : started)++;
+      } else if (after && before && after->not_after < before->not_after) {
+        ASSERT_LE(after->not_after, t);
       }
       // The agent takes a step now and then, and stops at the deadline.
       if (after && (rng() % 4 == 0)) {

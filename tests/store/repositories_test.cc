@@ -334,6 +334,15 @@ TEST_F(Repositories, AgentSessionsMoveBetweenServersAndGoWithTheirEnvironment) {
   read([&](Transaction& tx) { EXPECT_EQ(tx.agent_sessions().by_environment("env-a"), std::nullopt); });
 }
 
+TEST_F(Repositories, AStoredWindowInAZoneThisMachineLacksStillReadsBack) {
+  // Written by a server whose tz database had the zone: the record must
+  // stay readable here (asking the calendar about it is what fails).
+  model::Environment e = full_environment("env-a", "acme", "prod");
+  e.maintenance.window->time_zone = "Mars/Olympus_Mons";
+  write([&](Transaction& tx) { tx.environments().put(e); });
+  read([&](Transaction& tx) { EXPECT_EQ(tx.environments().by_id("env-a"), e); });
+}
+
 TEST_F(Repositories, VersionsAreOnePerKindAndNameInPublicationOrder) {
   model::PublishedVersion later{"clickhouse", "18.16.1-r2", 200, "admin@vendor.example", 300};
   model::PublishedVersion earlier{"clickhouse", "18.16.1", 100, "admin@vendor.example", 301};

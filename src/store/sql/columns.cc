@@ -84,7 +84,7 @@ std::string maintenance_column(const std::optional<model::MaintenancePolicy>& po
 
 std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  return model::parse_maintenance_policy(json::parse(text));
+  return model::parse_maintenance_policy(json::parse(text), /*stored=*/true);
 }
 
 std::string rollout_column(const model::Service& s) {
