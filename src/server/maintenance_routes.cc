@@ -45,14 +45,14 @@ HttpResponse put_service_policy(ServerContext& ctx, HttpRequest& req,
 }  // namespace
 
 void add_maintenance_routes(Router& router, ServerContext& ctx) {
-  router.add({"GET", "/v1/environments/{env}/maintenance", "environment.maintenance.get", Access::kRead,
+  router.add({"GET", "/v1/environments/{env}/maintenance", "environment.maintenance_get", Access::kRead,
               Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
                return model::to_json(find_environment(tx, org, req.params.at("env")).maintenance).dump();
              }));
 
-  router.add({"PUT", "/v1/environments/{env}/maintenance", "environment.maintenance.put", Access::kWrite,
+  router.add({"PUT", "/v1/environments/{env}/maintenance", "environment.maintenance_put", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     json out;
@@ -73,7 +73,7 @@ void add_maintenance_routes(Router& router, ServerContext& ctx) {
     return HttpResponse::json(200, out);
   }));
 
-  router.add({"GET", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance.get", Access::kRead,
+  router.add({"GET", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance_get", Access::kRead,
               Effect::kRead},
              cached_read(ctx, [](store::Transaction& tx, const Principal&, const std::string& org,
                                  const HttpRequest& req) {
@@ -82,7 +82,7 @@ void add_maintenance_routes(Router& router, ServerContext& ctx) {
                return model::to_json(model::effective_maintenance(svc.maintenance, env.maintenance)).dump();
              }));
 
-  router.add({"PUT", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance.put", Access::kWrite,
+  router.add({"PUT", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance_put", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     return put_service_policy(ctx, req, [&req]() -> std::optional<model::MaintenancePolicy> {
@@ -91,7 +91,7 @@ void add_maintenance_routes(Router& router, ServerContext& ctx) {
   }));
 
   // The service takes its environment's policy again.
-  router.add({"DELETE", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance.delete",
+  router.add({"DELETE", "/v1/environments/{env}/services/{svc}/maintenance", "service.maintenance_delete",
               Access::kWrite, Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
     return put_service_policy(ctx, req, [] { return std::nullopt; });
