@@ -12,6 +12,7 @@
 #include "agent/policy.h"
 #include "agent/runtimes/registry.h"
 #include "agent/state_layout.h"
+#include "agent/versions.h"
 #include "base/error.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -65,6 +66,8 @@ int run_agent(const AgentOptions& options) {
   // The customer's limits first: a broken policy file stops the agent before
   // it joins or runs anything (one readable line, from the caller).
   CustomerPolicy policy = load_customer_policy(opts.state_dir);
+  // And the versions it may run: a broken list stops it the same way.
+  VersionList versions = load_versions(opts.state_dir / kVersionsFile);
   proc::write_pid_file(opts.state_dir / layout::kPid, ::getpid());
   std::signal(SIGTERM, on_agent_stop_signal);
   std::signal(SIGINT, on_agent_stop_signal);
@@ -81,6 +84,7 @@ int run_agent(const AgentOptions& options) {
   RuntimeContext context{opts.state_dir / layout::kServices, environment_ca, &clock};
   context.environment_id = identity.environment_id;
   context.settings = opts.runtime_settings;
+  context.versions = versions;
   RuntimeChoice runtime = make_runtime(opts.runtime, context);
   config.scope = runtime.scope;
   // Where the runtime's gateways reach the agent (a cluster's through the

@@ -36,6 +36,7 @@ std::vector<model::ReportedService> reported_services(const model::DesiredState&
       r.endpoint = model::is_https_endpoint(seen->endpoint) ? seen->endpoint : "";
       r.native_endpoint = model::is_native_endpoint(seen->native_endpoint) ? seen->native_endpoint : "";
       r.support_gateway = model::is_https_endpoint(seen->support_gateway) ? seen->support_gateway : "";
+      r.rollout = seen->rollout;
       for (const auto& rep : seen->replicas) {
         if (rep.shard < 1 || rep.shard > 64 || rep.replica < 1 || rep.replica > 16) continue;
         int code = rep.last_error_code >= 0 && rep.last_error_code <= kMaxErrorCode ? rep.last_error_code : 0;

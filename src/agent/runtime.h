@@ -19,6 +19,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ struct ServiceStatus {
   // "https://127.0.0.1:PORT": the service's support gateway (see
   // SupportGateway); empty when the runtime runs none for it.
   std::string support_gateway;
+  // The progress of the rollout the spec requested (spec.rollout), while the
+  // runtime remembers it; nullopt when none was requested (or the runtime
+  // applies changes all at once and says so).
+  std::optional<model::ReportedRollout> rollout;
   bool operator==(const ServiceStatus&) const = default;
 };
 

@@ -45,6 +45,7 @@ RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& contex
     options.root = context.services_dir;
     options.environment_ca = context.environment_ca;
     options.clock = context.clock;
+    options.versions = context.versions;
     EnvironmentScope scope;
     scope.loopback_only = true;  // its replicas live on 127.0.0.1
     return {make_local_runtime(options), scope};

@@ -12,6 +12,7 @@
 
 #include "agent/desired_check.h"
 #include "agent/runtime.h"
+#include "agent/versions.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "kube/client.h"
@@ -26,6 +27,8 @@ struct RuntimeContext {
   std::string environment_id;  // labels what a runtime makes outside this machine
   // `--runtime-option KEY=VALUE`: what the runtime's own header lists.
   std::map<std::string, std::string> settings;
+  // The agent's versions.json: what each ClickHouse version name runs.
+  VersionList versions = default_versions();
 };
 
 struct RuntimeChoice {

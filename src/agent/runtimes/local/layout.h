@@ -31,7 +31,16 @@ class ServiceLayout {
   // earlier service of the same name and is deleted first.
   std::filesystem::path chroot_marker() const { return dir_ / "zookeeper.chroot"; }
 
+  // The service's rollout: what it moves to and the step under way (rollout_record.h).
+  std::filesystem::path rollout_file() const { return dir_ / "rollout.json"; }
+
   std::filesystem::path replica_dir(const std::string& replica) const { return dir_ / replica; }
+  // The version the replica runs (or, mid-step, is being started on).
+  std::filesystem::path replica_version_file(const std::string& r) const { return replica_dir(r) / "version.json"; }
+  // Merged into config.xml by ClickHouse: the version's macros.
+  std::filesystem::path replica_version_config(const std::string& r) const {
+    return replica_dir(r) / "config.d" / "byoc-version.xml";
+  }
   std::filesystem::path replica_config(const std::string& r) const { return replica_dir(r) / "config.xml"; }
   std::filesystem::path replica_users(const std::string& r) const { return replica_dir(r) / "users.xml"; }
   std::filesystem::path replica_data(const std::string& r) const { return replica_dir(r) / "data"; }

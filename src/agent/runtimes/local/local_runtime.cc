@@ -6,8 +6,17 @@ namespace byoc::agent::local_impl {
 
 ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
   local::check_service_spec(spec);
-  if (!spec.clickhouse_version.empty() && spec.clickhouse_version != kLocalClickHouseVersion)
-    return refused(spec.name, "unsupported_version");
+  std::optional<local::RunningVersion> target = resolve_version(spec);
+  if (!target) {
+    ServiceStatus status = refused(spec.name, "unsupported_version");
+    if (spec.rollout) {
+      status.rollout = model::ReportedRollout{spec.rollout->id, "failed", 0, spec.shards * spec.replicas, 0, 0,
+                                              "version_unknown"};
+      std::lock_guard lock(mu_);
+      refused_rollouts_[spec.name] = *status.rollout;
+    }
+    return status;
+  }
   if (topology_changes(spec)) return refused(spec.name, "unsupported_topology");
   const bool replicated = local::needs_zookeeper(spec);
   // Replicas adopted from an earlier runtime that answer now keep receiving
@@ -20,7 +29,8 @@ ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
       if (replicated) ensure_zookeeper_locked();
       // Files (spec, ports, configs) first: a crash from here on is repaired
       // by the same apply() repeated, which adopts what this one started.
-      prepare_locked(spec, answering);
+      refused_rollouts_.erase(spec.name);
+      prepare_locked(spec, answering, *target);
       request_start_locked(spec.name);
     } catch (const Error& e) {
       if (e.code() != "no_free_port") throw;
@@ -101,6 +111,7 @@ void LocalRuntime::supervise() {
   repair_chroots();
   advance_starts();
   confirm_reloads();
+  advance_rollouts();
 }
 
 void LocalRuntime::stop_all() {
@@ -123,6 +134,14 @@ ServiceStatus LocalRuntime::refused(const std::string& name, const std::string& 
   status.state = ServiceState::kFailed;
   status.reason = reason;
   return status;
+}
+
+std::optional<local::RunningVersion> LocalRuntime::resolve_version(const ServiceSpec& spec) const {
+  const std::string name = spec.clickhouse_version.empty() ? kDefaultClickHouseVersion : spec.clickhouse_version;
+  const ClickHouseVersion* version = options_.versions.find(name);
+  // An image alone runs on Kubernetes, not here.
+  if (!version || version->binary.empty()) return std::nullopt;
+  return local::running_version(name, *version);
 }
 
 std::optional<ServiceSpec> LocalRuntime::spec_locked(const std::string& name) const {
@@ -237,14 +256,22 @@ void LocalRuntime::wire_gateway_locked(const std::string& name, Service& service
   service.wiring.support_password = gateway_.enabled ? local::ensure_support_password(layout(name)) : "";
 }
 
-void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering) {
+void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering,
+                                  const local::RunningVersion& target) {
   ServiceLayout l = layout(spec.name);
+  std::optional<ServiceSpec> previous = spec_locked(spec.name);
   std::set<int> taken = ports_in_use_locked();
   local::ServicePorts ports = local::ensure_ports(l, spec, taken);
   auto [it, created] = services_.try_emplace(spec.name);
   Service& service = it->second;
-  if (created) service.wiring.healthy = answering;
   service.spec = spec;
+  load_versions_locked(spec.name, service, previous, target);
+  plan_rollout_locked(spec.name, service, target);
+  if (created) {
+    // A replica a step held out before a restart stays out until the step returns it.
+    service.wiring.healthy = answering;
+    for (const auto& r : service.drained) service.wiring.healthy.erase(r);
+  }
   service.wiring.ports = ports;
   service.wiring.cluster_password = local::ensure_cluster_password(l);
   service.wiring.zookeeper_port = local::needs_zookeeper(spec) ? zookeeper_port_.value_or(0) : 0;
@@ -266,19 +293,29 @@ void LocalRuntime::start_locked(const std::string& name) {
   local::reconcile_pid_files(unsupervised);
 
   for (const auto& r : local::replicas_of(service.spec)) {
-    local::ProcessSpec p;
-    p.argv = {options_.clickhouse_binary.string(), clickhouse_marker(l, r.name)};
-    p.cwd = l.replica_dir(r.name);
-    p.output = l.replica_output(r.name);
-    p.pid_file = l.replica_pid_file(r.name);
-    p.cmdline_marker = clickhouse_marker(l, r.name);
-    p.comm = kClickHouseComm;
-    p.before_start = [this, name, replica = r.name] { before_replica_start(name, replica); };
-    ensure_running(replica_key(name, r.name), std::move(p));
+    // The replica of a step under way is the rollout's to stop and start.
+    if (service.rollout && service.rollout->phase != local::StepPhase::kNone &&
+        service.rollout->step_replica == r.name)
+      continue;
+    run_replica_locked(name, r.name);
   }
   if (supervisor_.info(endpoint_key(name)) ||
       local::Supervisor::find_running(l.nginx_pid_file(), nginx_marker(l)))
     start_endpoint_locked(name);
+}
+
+void LocalRuntime::run_replica_locked(const std::string& name, const std::string& replica) {
+  const Service& service = services_.at(name);
+  ServiceLayout l = layout(name);
+  local::ProcessSpec p;
+  p.argv = {service.versions.at(replica).binary, clickhouse_marker(l, replica)};
+  p.cwd = l.replica_dir(replica);
+  p.output = l.replica_output(replica);
+  p.pid_file = l.replica_pid_file(replica);
+  p.cmdline_marker = clickhouse_marker(l, replica);
+  p.comm = kClickHouseComm;
+  p.before_start = [this, name, replica] { before_replica_start(name, replica); };
+  ensure_running(replica_key(name, replica), std::move(p));
 }
 
 void LocalRuntime::ensure_running(const std::string& key, local::ProcessSpec spec) {

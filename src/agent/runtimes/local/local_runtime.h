@@ -10,7 +10,9 @@
 //   <root>/<service>/ports.json          ports picked once, reused on restart
 //   <root>/<service>/cluster.secret      the internal cluster user's password (0600)
 //   <root>/<service>/support.secret      the `support` user's password (0600), with the gateway
-//   <root>/<service>/s<shard>r<replica>/ config, users, data, logs of a replica
+//   <root>/<service>/rollout.json        the version rollout and its step under way (0600)
+//   <root>/<service>/s<shard>r<replica>/ config, users, data, logs of a replica; version.json
+//                                        (the version it runs) and config.d/byoc-version.xml
 //   <root>/<service>/endpoint/           nginx config, certificate (key 0600), logs
 //   <root>/_zookeeper/                   zoo.cfg, data, logs; while a replicated service exists
 // Every directory is 0700; config files holding hashes, passwords or keys are 0600.
@@ -43,12 +45,25 @@
 // (it would need tables copied to new replicas); so is a topology the machine
 // has no free ports for.
 //
-// A rollout request (spec.rollout) is kept with the service (spec.json) but
-// not acted on yet: apply() restarts no replica — users, clusters and the
-// endpoint are hot-reloaded, so no change takes a replica out of service and
-// there is nothing to roll; settings ClickHouse reads only at start (sizing)
-// take effect at a replica's next start. Changes that restart replicas
-// (version upgrades) are where it will be honoured.
+// Versions: a replica runs the binary its version names in `versions`,
+// with the version's config_revision as the macro {config_revision} (and
+// the version's name as {byoc_version}) in config.d/byoc-version.xml. A
+// spec whose version needs another binary or config_revision than a replica
+// runs is rolled out replica by replica, shard-major (s1r1, s1r2, s2r1...),
+// one at a time whatever max_unavailable asks (a larger one is honoured as
+// 1): apply() records the target (spec.json, rollout.json) and returns;
+// supervise() advances one phase at a time — take the replica out of the
+// endpoint and confirm the reload, stop it gracefully, record its new
+// version and start it, pass the gates (rollout_gates.h, each bounded), put
+// it back in the endpoint and confirm. No step begins at or after the
+// request's not_after (the rollout waits, reason rollout_waiting); one begun
+// before runs to its end. A failed gate puts the replica back on its old
+// version and stops the rollout (failed, reason rollout_failed, READY once
+// the old version serves again); the same request id sent again leaves it
+// failed, a new id starts over. While rolling the service is PROVISIONING
+// "rolling", READY only once every replica runs the spec's version. A change
+// that restarts nothing (users, clusters, allowlist: hot-reloaded) completes
+// at once; sizing takes effect at a replica's next start.
 #pragma once
 
 #include <chrono>
@@ -56,6 +71,7 @@
 #include <memory>
 
 #include "agent/runtime.h"
+#include "agent/versions.h"
 #include "agent/runtimes/local/supervisor.h"
 #include "agent/runtimes/local/zookeeper.h"
 #include "base/clock.h"
@@ -68,7 +84,10 @@ struct LocalRuntimeOptions {
   crypto::KeyedCertificate environment_ca;  // issues endpoint certificates
   const Clock* clock = nullptr;             // required: time, backoff and health checks
 
-  std::filesystem::path clickhouse_binary = "/usr/sbin/clickhouse-server";
+  // What each version name runs (the agent's versions.json): a spec whose
+  // clickhouse_version ("" = 18.16.1) has no binary here is refused with
+  // "unsupported_version".
+  VersionList versions = default_versions();
   std::filesystem::path nginx_binary = "/usr/sbin/nginx";
   // Native protocol over TLS through nginx's stream module; when this file is
   // missing (nginx-light) or the path is empty, only HTTPS is served.

@@ -25,6 +25,8 @@
 #include "agent/runtimes/local/probes.h"
 #include "agent/runtimes/local/proc_table.h"
 #include "agent/runtimes/local/replica_health.h"
+#include "agent/runtimes/local/rollout_gates.h"
+#include "agent/runtimes/local/rollout_record.h"
 #include "agent/runtimes/local/service_status.h"
 #include "agent/runtimes/local/stop_plan.h"
 #include "agent/runtimes/local/service_files.h"
@@ -44,8 +46,6 @@ using local::ProcessInfo;
 using local::ProcessState;
 using local::ServiceLayout;
 
-// The only ClickHouse this machine has (Debian 12's package).
-constexpr const char* kLocalClickHouseVersion = "18.16.1";
 // A SIGHUP whose config has not shown up after this long is sent again.
 constexpr std::chrono::seconds kReloadRetry{3};
 // Creating or deleting a chroot: a session must be up within this long. A
@@ -163,6 +163,16 @@ class LocalRuntime final : public Runtime {
     // When apply() last found work to do, until the service is seen READY:
     // for the log line that says how long the work took (benchmarks read it).
     std::optional<MonotonicTime> applied_at;
+    // What each replica runs (its version.json), and the rollout moving
+    // them to the spec's version (rollout.json); see local_runtime_rollout.cc.
+    std::map<std::string, local::RunningVersion> versions;
+    std::optional<local::RolloutRecord> rollout;
+    // Replicas a rollout step holds out of the endpoint.
+    std::set<std::string> drained;
+    // The gate the step's replica is at and when it runs out (memory only:
+    // after a restart the gates start over, each with its full bound).
+    local::Gate gate = local::Gate::kStart;
+    std::optional<MonotonicTime> gate_deadline;
   };
 
   ServiceLayout layout(const std::string& service) const { return ServiceLayout(options_.root, service); }
@@ -174,6 +184,10 @@ class LocalRuntime final : public Runtime {
   }
 
   ServiceStatus refused(const std::string& name, const std::string& reason);
+
+  // The spec's version as the agent's versions.json resolves it for this
+  // runtime (a binary); nullopt for a name it doesn't list.
+  std::optional<local::RunningVersion> resolve_version(const ServiceSpec& spec) const;
 
   // The spec the runtime runs for `name`: in memory, else from disk.
   std::optional<ServiceSpec> spec_locked(const std::string& name) const;
@@ -225,7 +239,44 @@ class LocalRuntime final : public Runtime {
   // The gateway's part of a service's wiring, as gateway_ says.
   void wire_gateway_locked(const std::string& name, Service& service);
 
-  void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering);
+  void prepare_locked(const ServiceSpec& spec, const std::set<std::string>& answering,
+                      const local::RunningVersion& target);
+
+  // ---- version rollouts (local_runtime_rollout.cc) ----
+
+  // Each replica's running version: its version.json, else (a replica of an
+  // earlier runtime, or a new one) `previous`'s version, recorded now.
+  void load_versions_locked(const std::string& name, Service& service, const std::optional<ServiceSpec>& previous,
+                            const local::RunningVersion& target);
+
+  // Records (rollout.json, before anything acts on it) whether and how the
+  // replicas move to `target`: a new request id or target starts a new
+  // rollout (a step under way is finished first); the same one sent again
+  // takes its new not_after.
+  void plan_rollout_locked(const std::string& name, Service& service, const local::RunningVersion& target);
+
+  // One phase of each service's rollout step; supervise() calls it.
+  void advance_rollouts();
+  void advance_rollout(const std::string& name);
+  void begin_step_locked(const std::string& name, Service& service);
+  void check_gate(const std::string& name);
+  void fail_step_locked(const std::string& name, Service& service, local::Gate gate);
+  // Stops the step's replica gracefully (bounded), outside mu_ (held on entry and return).
+  void stop_step_replica(std::unique_lock<std::mutex>& lock, const std::string& name);
+  // Records `version` as the replica's, rewrites its config and starts it.
+  void restart_on_locked(const std::string& name, Service& service, const std::string& replica,
+                         const local::RunningVersion& version);
+  // Puts the step's replica back in the endpoint; true once the endpoint serves it (confirmed).
+  bool return_to_endpoint_locked(const std::string& name, Service& service, const std::string& replica);
+  // The endpoint runs and serves the config on disk, no worker of an older one left.
+  bool endpoint_confirmed_locked(const std::string& name, const Service& service) const;
+  void save_rollout_locked(const std::string& name, const Service& service);
+
+  // The rollout's progress as reported, and the status it implies.
+  void report_rollout(const std::string& name, ServiceStatus& status);
+
+  // Starts (or adopts) one replica on its recorded version.
+  void run_replica_locked(const std::string& name, const std::string& replica);
 
   // Records that apply() wants the service running; advance_starts() acts on it.
   void request_start_locked(const std::string& name);
@@ -311,6 +362,8 @@ class LocalRuntime final : public Runtime {
   std::optional<int> zookeeper_port_;        // guarded by mu_; loaded or picked once needed
   SupportGateway gateway_;                   // guarded by mu_
   std::set<std::string> gateway_behind_;     // guarded by mu_: services not yet rewritten for gateway_
+  // Rollouts refused for an unknown version, reported until that service's next accepted apply.
+  std::map<std::string, model::ReportedRollout> refused_rollouts_;  // guarded by mu_
 };
 
 }  // namespace byoc::agent::local_impl

@@ -96,7 +96,8 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
         probe.ping_ok && (!revision || (probe.revision == *revision && old_config_gone(old_workers)));
   }
   status = local::derive_status(seen);
-  if (status.state == ServiceState::kReady) log_ready(name);
+  report_rollout(name, status);
+  if (status.state == ServiceState::kReady && status.reason.empty()) log_ready(name);
   return status;
 }
 

@@ -109,6 +109,15 @@ std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
   return render::render_clickhouse_users(u);
 }
 
+// Version names and config revisions are tokens of [A-Za-z0-9._-]
+// (versions.h): nothing to escape.
+std::string render_version_macros(const RunningVersion& version) {
+  std::string out = "<yandex>\n  <macros>\n    <byoc_version>" + version.name + "</byoc_version>\n";
+  if (!version.config_revision.empty())
+    out += "    <config_revision>" + version.config_revision + "</config_revision>\n";
+  return out + "  </macros>\n</yandex>\n";
+}
+
 bool is_password(const std::string& text) {
   if (text.size() != 64) return false;
   for (char c : text)
@@ -296,6 +305,10 @@ bool write_replica_files(const ServiceLayout& layout, const ServiceSpec& spec, c
     // users.xml first: a config.xml that ClickHouse reloads must find its users.
     changed |= write_if_changed(layout.replica_users(r.name), users, 0600);
     changed |= write_if_changed(layout.replica_config(r.name), render_config(layout, spec, wiring, r), 0600);
+    if (auto v = wiring.versions.find(r.name); v != wiring.versions.end()) {
+      files::ensure_dir(layout.replica_version_config(r.name).parent_path(), 0700);
+      changed |= write_if_changed(layout.replica_version_config(r.name), render_version_macros(v->second), 0600);
+    }
   }
   return changed;
 }

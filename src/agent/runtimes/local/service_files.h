@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include "agent/runtime.h"
 #include "agent/runtimes/local/layout.h"
 #include "agent/runtimes/local/ports.h"
+#include "agent/runtimes/local/rollout_record.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 
@@ -77,6 +79,9 @@ struct ServiceWiring {
   // service gets the gateway on ports.support and the `support` user.
   SupportGateway gateway;
   std::string support_password;  // 64 hex, when the gateway is enabled
+  // The version each replica runs: its config.d/byoc-version.xml (macros
+  // byoc_version and config_revision). A replica missing here gets none.
+  std::map<std::string, RunningVersion> versions;
 };
 
 struct WriteResult {
