@@ -308,6 +308,25 @@ TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCerti
   }, std::chrono::seconds(10)));
 }
 
+TEST_F(KubernetesRuntimeTest, ARequestedRolloutIsReportedRollingUntilTheSpecIsInForceThenDone) {
+  auto runtime = make_runtime();
+  ServiceSpec s = spec("orders", 1, 1);
+  s.rollout = model::RolloutRequest{"upg-0123456789abcdef", 1, 0};
+  runtime->apply(s);
+  auto status = status_of(*runtime, "orders");
+  ASSERT_TRUE(status && status->rollout);
+  EXPECT_EQ(*status->rollout, (model::ReportedRollout{"upg-0123456789abcdef", "rolling", 0, 1, 0, 0, ""}));
+  roll_out("orders", 1, 1);
+  runtime->supervise();
+  runtime->set_support_gateway(gateway);
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
+  EXPECT_EQ(*status_of(*runtime, "orders")->rollout,
+            (model::ReportedRollout{"upg-0123456789abcdef", "done", 1, 1, 0, 0, ""}));
+  // Without a request, nothing is reported.
+  runtime->apply(spec("orders", 1, 1));
+  EXPECT_FALSE(status_of(*runtime, "orders")->rollout);
+}
+
 TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZooKeeper) {
   auto runtime = make_runtime();
   runtime->apply(spec("orders", 1, 1));

@@ -276,6 +276,15 @@ class KubernetesRuntime final : public Runtime {
       status.state = ServiceState::kProvisioning;
       status.reason = "starting";
     }
+    // A requested rollout is the StatefulSets' own rolling update: done once
+    // the spec is in force, rolling until then (per-replica progress and the
+    // not_after deadline are not this runtime's yet; see its header).
+    if (record.spec.rollout) {
+      int total = record.spec.shards * record.spec.replicas;
+      bool done = status.state == ServiceState::kReady;
+      status.rollout = model::ReportedRollout{record.spec.rollout->id, done ? "done" : "rolling", done ? total : 0,
+                                              total, 0, 0, ""};
+    }
     return status;
   }
 

@@ -29,7 +29,10 @@
 // shards may not ("unsupported_topology", nothing touched). Every apply is
 // all at once: a StatefulSet rolls its pods one by one itself (its PDB lets
 // one replica of a shard out at a time), which is what a rollout request
-// asks for.
+// asks for. Its progress is reported coarsely (rolling, then done once the
+// spec is in force); a rollout's not_after is not honoured yet — a rolling
+// update started inside a window runs to its end (the plane starts one only
+// with room for a step left).
 //
 // stop_all() stops the informers only: services keep running while the
 // agent restarts (they are the cluster's, not the agent's children).
