@@ -234,6 +234,7 @@ int run_server(const ServerOptions& options) {
   ctx.metrics.set_waiting_syncs_source([&ctx] { return static_cast<double>(ctx.waiters.waiting()); });
 
   controllers::Runner runner(*store, clock, holder, 2, options.lease);
+  constexpr std::chrono::seconds kResyncPeriod{10};  // the runner's look at what each lister returns
   runner.on_result([&ctx](const std::string& kind, bool ok) {
     ctx.metrics.observe_reconcile(kind, ok ? "success" : "error");
   });
@@ -268,9 +269,16 @@ int run_server(const ServerOptions& options) {
     return ids;
   });
   // Upgrades are opened when a version is published or a service created
-  // (those queue the environment); from then on, the open ones.
+  // (those queue the environment), and each reconcile queues its own next
+  // look (a window's opening, a channel's day). So the environments with
+  // open upgrades are listed at start and then only every kUpgradeRecheck,
+  // not every period: ten thousand upgrades waiting for a window cost no
+  // write every ten seconds.
+  int upgrade_resyncs = 0;
   runner.add_resync("upgrades", [&] {
     std::vector<std::string> ids;
+    constexpr int kEvery = std::chrono::seconds(controllers::kUpgradeRecheck) / kResyncPeriod;
+    if (upgrade_resyncs++ % kEvery != 0) return ids;
     store->read([&](store::Transaction& tx) { ids = tx.upgrades().environments_with_open(); });
     return ids;
   });
@@ -327,7 +335,7 @@ int run_server(const ServerOptions& options) {
     }
   });
 
-  runner.start();
+  runner.start(kResyncPeriod);
   files::write_atomic(data_dir / "server.json",
                       nlohmann::json{{"url", url}, {"pid", ::getpid()}, {"id", holder}}.dump() + "\n", 0600);
   spdlog::info("listening on {} (data dir {})", url, data_dir.string());
