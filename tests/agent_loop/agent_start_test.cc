@@ -1,5 +1,5 @@
-// A customer policy file the agent can't read exactly stops it before it
-// joins or runs anything, with one readable line.
+// A customer policy file (or list of versions) the agent can't read exactly
+// stops it before it joins or runs anything, with one readable line.
 #include <gtest/gtest.h>
 
 #include "agent_loop_support.h"
@@ -36,6 +36,36 @@ TEST(AgentStart, ABrokenPolicyFileStopsTheAgentWithOneLine) {
     EXPECT_NE(r.code, 0) << c.policy;
     EXPECT_EQ(r.err_lines(), 1u) << r.err;
     EXPECT_NE(r.err.find("policy.json"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(state / "agent.key")) << "it must not have started joining";
+    EXPECT_FALSE(fs::exists(state / "agent.pid"));
+    EXPECT_TRUE(e2e::processes_mentioning(scratch.path()).empty());
+  }
+}
+
+TEST(AgentStart, ABrokenVersionListStopsTheAgentWithOneLine) {
+  struct Case {
+    const char* versions;
+    const char* named;
+  };
+  for (const Case& c :
+       {Case{R"({"clickhouse":{"18.16.1":{"binary":"clickhouse-server"}}})", "clickhouse.18.16.1.binary"},
+        Case{R"({"clickhouse":{"x":{"image":"clickhouse/clickhouse-server:latest"}}})", "clickhouse.x.image"},
+        Case{R"({"clickhouse":{},"run":"/bin/sh"})", "run"},
+        Case{"[", "versions.json"}}) {
+    testing::TempDir scratch;
+    fs::path state = scratch.path() / "state";
+    files::ensure_dir(state, 0700);
+    files::write_atomic(state / "versions.json", c.versions, 0600);
+    files::write_atomic(scratch.path() / "join.token", "byocjoin_x." + std::string(64, 'a'), 0600);
+    int port = proc::pick_free_port();
+    e2e::RunResult r = e2e::run_byoc(
+        {"agent", "--state-dir", state.string(), "--server", "https://127.0.0.1:" + std::to_string(port),
+         "--join-token-file", (scratch.path() / "join.token").string()},
+        {{"HOME", scratch.path().string()}}, scratch.path(), 30s);
+    EXPECT_NE(r.code, 0) << c.versions;
+    EXPECT_EQ(r.err_lines(), 1u) << r.err;
+    EXPECT_NE(r.err.find("versions.json"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(state / "agent.key")) << "it must not have started joining";
     EXPECT_FALSE(fs::exists(state / "agent.pid"));
