@@ -41,9 +41,12 @@
 
 namespace byoc::controllers {
 
-// Room a window must have left for one replica to be replaced (stop, start,
-// the health gates), so that no step runs past the close.
-inline constexpr std::chrono::minutes kReplicaStepEstimate{5};
+// Room a window must have left for one replica to be replaced, so that no
+// step runs past the close. Once the local runtime has the replica out of its
+// endpoint (nothing is disturbed before), its bounds add up to 5 min 30 s: a
+// 30 s stop, then the start, ping, replication queue and cluster gates
+// (30 + 60 + 120 + 60 s). A step usually takes seconds.
+inline constexpr std::chrono::minutes kReplicaStepEstimate{6};
 
 struct UpgradeWorld {
   model::Environment environment;

@@ -76,12 +76,12 @@ TEST_F(UpgradeControllerTest, APublishedVersionRunsInTheWindowAndEndsWithTheAgen
   controller.reconcile(env_id);
   list = upgrades();
   EXPECT_EQ(list[0]["state"], "running");
-  EXPECT_EQ(list[0]["running_until"], "2026-12-08T10:55:00Z");  // a step's room before the close
+  EXPECT_EQ(list[0]["running_until"], "2026-12-08T10:54:00Z");  // a step's room before the close
   model::Service svc = service();
   EXPECT_EQ(svc.clickhouse_version, "18.16.1-r2");
   ASSERT_TRUE(svc.rollout);
   EXPECT_EQ(svc.rollout->id, list[0]["id"]);
-  EXPECT_EQ(svc.rollout->not_after, parse_iso8601("2026-12-08T10:55:00Z")->seconds);
+  EXPECT_EQ(svc.rollout->not_after, parse_iso8601("2026-12-08T10:54:00Z")->seconds);
   EXPECT_EQ(revision(), before + 1);
 
   // The agent reports the rollout done.
@@ -118,7 +118,7 @@ TEST_F(UpgradeControllerTest, PausingARunningUpgradeStopsItsAgentAfterTheStepInP
   EXPECT_EQ(resumed.body["state"], "running");
   api.clock.set_unix_seconds(api.clock.unix_seconds() + 60);
   controller.reconcile(env_id);
-  EXPECT_EQ(service().rollout->not_after, parse_iso8601("2026-12-08T10:55:00Z")->seconds);
+  EXPECT_EQ(service().rollout->not_after, parse_iso8601("2026-12-08T10:54:00Z")->seconds);
 }
 
 }  // namespace

@@ -97,11 +97,11 @@ TEST_F(Planner, APublishedVersionOpensAnUpgradeThatWaitsForItsChannelThenItsWind
   p = step(at("2026-12-08T09:00:00Z"));
   EXPECT_EQ(upgrade().state, model::kUpgradeRunning);
   // The agent's deadline leaves a step's room before the close.
-  EXPECT_EQ(upgrade().running_until, at("2026-12-08T12:55:00Z"));
+  EXPECT_EQ(upgrade().running_until, at("2026-12-08T12:54:00Z"));
   EXPECT_TRUE(p.raise_revision);
   EXPECT_EQ(service().clickhouse_version, "18.16.1-r2");
   ASSERT_TRUE(service().rollout);
-  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id, 1, at("2026-12-08T12:55:00Z")}));
+  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id, 1, at("2026-12-08T12:54:00Z")}));
 
   // Once is enough: the same look again changes nothing.
   p = step(at("2026-12-08T09:00:30Z"));
@@ -131,7 +131,7 @@ TEST_F(Planner, AWindowWithTooLittleLeftIsNotStartedIn) {
   EXPECT_EQ(p.next_look, at("2026-12-08T13:00:00Z"));
   p = step(at("2026-12-08T13:00:01Z"));
   EXPECT_EQ(p.next_look, at("2026-12-10T09:00:00Z"));  // Thursday's
-  step(at("2026-12-08T12:54:59Z"));  // (time moving back is no trick: 5 min 1 s left is room)
+  step(at("2026-12-08T12:53:59Z"));  // (time moving back is no trick: 6 min 1 s left is room)
   EXPECT_EQ(upgrade().state, model::kUpgradeRunning);
 }
 
@@ -187,7 +187,7 @@ TEST_F(Planner, AFailedStepPutsTheVersionBackAndTheSameTargetIsNotTriedAgain) {
   EXPECT_EQ(service().clickhouse_version, "18.16.1");
   // The replica already moved goes back the same way, in the window.
   ASSERT_TRUE(service().rollout);
-  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id + "-revert", 1, at("2026-12-08T12:55:00Z")}));
+  EXPECT_EQ(*service().rollout, (model::RolloutRequest{upgrade().id + "-revert", 1, at("2026-12-08T12:54:00Z")}));
   EXPECT_TRUE(p.raise_revision);
   service().rollout_status = model::ReportedRollout{upgrade().id + "-revert", "done", 2, 2, 0, 0, ""};
   p = step(at("2026-12-08T09:50:00Z"));
@@ -231,15 +231,15 @@ TEST_F(Planner, ANewerVersionSupersedesAPendingUpgradeButNotARunningOne) {
 TEST_F(Planner, ARolloutCutByTheCloseGetsTheNextWindowsClose) {
   world.environment.maintenance.channel = model::kChannelFast;
   step(at("2026-12-08T12:30:00Z"));
-  ASSERT_EQ(service().rollout->not_after, at("2026-12-08T12:55:00Z"));
+  ASSERT_EQ(service().rollout->not_after, at("2026-12-08T12:54:00Z"));
   agent_reports("waiting", 1);
   UpgradePlan p = step(at("2026-12-08T13:00:05Z"));
   EXPECT_EQ(upgrade().waiting_for, "window");
   EXPECT_TRUE(p.services.empty()) << "nothing moves outside the window";
   EXPECT_EQ(p.next_look, at("2026-12-10T09:00:00Z"));
   p = step(at("2026-12-10T09:00:01Z"));
-  EXPECT_EQ(service().rollout->not_after, at("2026-12-10T12:55:00Z"));
-  EXPECT_EQ(upgrade().running_until, at("2026-12-10T12:55:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-10T12:54:00Z"));
+  EXPECT_EQ(upgrade().running_until, at("2026-12-10T12:54:00Z"));
   EXPECT_TRUE(p.raise_revision);
 }
 
@@ -254,7 +254,7 @@ TEST_F(Planner, AServicesOwnPolicyWins) {
   EXPECT_EQ(upgrade().waiting_for, "window");
   step(at("2026-12-12T21:30:00Z"));  // Sunday 03:00 IST
   EXPECT_EQ(upgrade().state, model::kUpgradeRunning);
-  EXPECT_EQ(service().rollout->not_after, at("2026-12-12T22:25:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-12T22:24:00Z"));
 }
 
 TEST_F(Planner, ADeadlineFollowsThePolicyAsItIsNowInBothDirections) {
@@ -276,7 +276,7 @@ TEST_F(Planner, ADeadlineFollowsThePolicyAsItIsNowInBothDirections) {
   EXPECT_FALSE(p.raise_revision);
   EXPECT_EQ(service().rollout->not_after, at("2026-12-07T10:05:00Z"));
   step(at("2026-12-08T09:10:00Z"));
-  EXPECT_EQ(service().rollout->not_after, at("2026-12-08T12:55:00Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-08T12:54:00Z"));
   // A blackout for today closes it again.
   world.environment.maintenance.window->blackouts = {
       {std::chrono::year{2026} / 12 / 8, std::chrono::year{2026} / 12 / 8}};
@@ -361,7 +361,7 @@ TEST_F(Planner, NothingStartsOrMovesOutsideTheWindow) {
         plan::WindowState s = plan::window_at(window, plan::Instant{std::chrono::seconds{t}});
         ASSERT_TRUE(s.inside) << w.dump() << " at " << format_rfc3339(t);
         ASSERT_TRUE(plan::drain_fits(s, plan::Instant{std::chrono::seconds{t}}, kReplicaStepEstimate));
-        ASSERT_EQ(after->not_after, s.closes_at->time_since_epoch().count() - 300);
+        ASSERT_EQ(after->not_after, s.closes_at->time_since_epoch().count() - 360);
         (before ? moved : started)++;
       } else if (after && before && after->not_after < before->not_after) {
         ASSERT_LE(after->not_after, t);
