@@ -1,5 +1,7 @@
 #include "base/files.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +41,22 @@ std::optional<std::string> read_if_exists(const fs::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string read_user_file(const fs::path& path, const std::string& what, const std::string& field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error::Invalid("unreadable_file", "can't read " + what + " '" + path.string() + "'", field);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json read_user_json(const fs::path& path, const std::string& what, const std::string& field) {
+  try {
+    return nlohmann::json::parse(read_user_file(path, what, field));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error::BadRequest("invalid_json", what + " '" + path.string() + "' is not valid JSON: " + e.what(), field);
+  }
 }
 
 void write_atomic(const fs::path& path, std::string_view content, unsigned mode) {

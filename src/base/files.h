@@ -9,11 +9,20 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace byoc::files {
 
 // Throws byoc::Error (internal) when the file can't be read.
 std::string read(const std::filesystem::path& path);
 std::optional<std::string> read_if_exists(const std::filesystem::path& path);
+
+// A file a user named for `what` ("window file", "--input file"): its text,
+// or byoc::Error invalid `unreadable_file` naming `field`.
+std::string read_user_file(const std::filesystem::path& path, const std::string& what, const std::string& field = "");
+// The same file as JSON; byoc::Error bad_request `invalid_json` when it isn't.
+nlohmann::json read_user_json(const std::filesystem::path& path, const std::string& what,
+                              const std::string& field = "");
 
 // mode applies to the final file (e.g. 0600 for keys and tokens).
 void write_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0644);

@@ -284,7 +284,7 @@ void add_get(CLI::App* access, CommandSet& commands) {
 std::string customer_approval(ApiClient& api, Io& io, const std::string& id, const std::string& key_file) {
   access::note::Signer signer;
   try {
-    signer = access::note::parse_signer(trim_right(read_text_file(key_file, "customer key")));
+    signer = access::note::parse_signer(trim_right(files::read_user_file(key_file, "customer key file")));
   } catch (const Error& e) {
     throw Error::Invalid(e.code(), key_file + ": " + e.what());
   }

@@ -182,7 +182,7 @@ void add_verify(CLI::App* audit, CommandSet& commands) {
         std::unique_ptr<ApiClient> api;
         std::optional<access::note::Verifier> key;
         if (!f->file.empty()) {
-          json exported = json::parse(read_text_file(f->file, "export"), nullptr, false);
+          json exported = json::parse(files::read_user_file(f->file, "export file"), nullptr, false);
           if (!exported.is_object() || !exported.contains("checkpoint") || !exported["checkpoint"].is_string() ||
               !exported.contains("entries") || !exported["entries"].is_array() || !exported.contains("origin") ||
               !exported["origin"].is_string())
@@ -218,7 +218,7 @@ void add_verify(CLI::App* audit, CommandSet& commands) {
                        {"verifier_key", key_text}};
         if (!f->checkpoint.empty()) {
           access::Checkpoint kept =
-              access::open_checkpoint(read_text_file(f->checkpoint, "checkpoint"), *key, origin);
+              access::open_checkpoint(files::read_user_file(f->checkpoint, "checkpoint file"), *key, origin);
           access::verify_prefix(kept, entries);
           // The server's own proof too, when asked online: it must agree.
           if (api && kept.size > 0 && kept.size < current.size) {

@@ -1,7 +1,5 @@
 #include "cli/command.h"
 
-#include "base/error.h"
-#include "base/files.h"
 #include "cli/config.h"
 
 namespace byoc::cli {
@@ -64,18 +62,6 @@ void finish_operation(Io& io, ApiClient& api, const json& operation, const WaitF
     return;
   }
   print_done(wait_for(io, api, operation, wait));
-}
-
-std::string read_text_file(const std::string& path, const char* what) {
-  auto text = files::read_if_exists(path);
-  if (!text) throw Error::Invalid("not_found", std::string("cannot read ") + what + " " + path);
-  return *text;
-}
-
-json read_json_file(const std::string& path, const char* what) {
-  json value = json::parse(read_text_file(path, what), nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) throw Error::BadRequest("invalid_json", std::string(what) + " " + path + " is not JSON");
-  return value;
 }
 
 }  // namespace byoc::cli

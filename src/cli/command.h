@@ -68,11 +68,4 @@ nlohmann::json operation_result(ApiClient& api, const nlohmann::json& done, cons
 void finish_operation(Io& io, ApiClient& api, const nlohmann::json& operation, const WaitFlags& wait,
                       const std::string& format, const std::function<void(const nlohmann::json& done)>& print_done);
 
-// The text of a file the user named for `what` ("customer key"); byoc::Error
-// (invalid, code not_found) when it can't be read.
-std::string read_text_file(const std::string& path, const char* what);
-// A JSON file the user named for `what`; byoc::Error (bad_request, code
-// invalid_json) when it isn't JSON.
-nlohmann::json read_json_file(const std::string& path, const char* what);
-
 }  // namespace byoc::cli

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/files.h"
 #include "cli/requests.h"
 #include "plan/maintenance_window_json.h"
 
@@ -110,7 +111,7 @@ void add_set(CLI::App* parent, CommandSet& commands, bool service) {
       sub, commands,
       [f, service, &io = commands.io] {
         json wanted_window;
-        if (!f->window_file.empty()) wanted_window = read_json_file(f->window_file, "window file");
+        if (!f->window_file.empty()) wanted_window = files::read_user_json(f->window_file, "window file", "window");
         auto api = connect(io);
         // A PUT replaces the whole policy: start from what applies now.
         json policy = api->get(policy_path(*f, service));

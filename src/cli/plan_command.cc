@@ -1,14 +1,13 @@
 #include "cli/plan_command.h"
 
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/files.h"
 #include "plan/catalogue.h"
 #include "plan/maintenance_window_json.h"
 #include "plan/placement.h"
@@ -28,15 +27,7 @@ struct PlacementArgs {
 };
 
 nlohmann::json read_json_file(const std::string& path, const std::string& option) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error::Invalid("unreadable_file", "can't read " + option + " file '" + path + "'", option);
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error::BadRequest("invalid_json", option + " file '" + path + "' is not valid JSON: " + e.what(), option);
-  }
+  return files::read_user_json(path, option + " file", option);
 }
 
 void run_placement(const PlacementArgs& args, bool max_given, std::ostream& out) {

@@ -487,10 +487,10 @@ TEST_F(CommandsTest, MaintenanceSetRefusesBeforeSendingAnything) {
   r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "broken.json").string()});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err_lines(), 1) << r.err;
-  EXPECT_NE(r.err.find("is not JSON"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is not valid JSON"), std::string::npos) << r.err;
   r = run_cli({"env", "maintenance", "set", "prod", "--window", (home_.path() / "missing.json").string()});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("cannot read window file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("can't read window file"), std::string::npos) << r.err;
   EXPECT_TRUE(sent_.empty());
   // The server's refusal is one line, and nothing more is sent.
   answer(200, {{"window", nullptr}, {"channel", "regular"}});
