@@ -71,21 +71,6 @@ std::vector<Accrual> UsageMeter::cut() {
   return out;
 }
 
-namespace {
-
-json interval_json(const model::UsageInterval& u) {
-  return {{"seq", u.seq},
-          {"service", u.service},
-          {"shard", u.shard},
-          {"replica", u.replica},
-          {"start", u.start},
-          {"end", u.end},
-          {"cpu_millis_seconds", u.cpu_millis_seconds},
-          {"memory_mib_seconds", u.memory_mib_seconds}};
-}
-
-}  // namespace
-
 UsageLedger::UsageLedger(fs::path file, const Clock& clock) : file_(std::move(file)) {
   auto text = files::read_if_exists(file_);
   if (!text) {
@@ -116,7 +101,7 @@ UsageLedger::UsageLedger(fs::path file, const Clock& clock) : file_(std::move(fi
 
 void UsageLedger::save() const {
   json pending = json::array();
-  for (const auto& u : pending_) pending.push_back(interval_json(u));
+  for (const auto& u : pending_) pending.push_back(model::to_json(u));
   json j = {{"next_seq", next_seq_},
             {"totals",
              {{"intervals", totals_.intervals},

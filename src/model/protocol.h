@@ -348,6 +348,8 @@ nlohmann::json to_json(const DesiredState& d);
 nlohmann::json to_json(const DesiredService& s);
 nlohmann::json to_json(const DesiredGrant& g);
 nlohmann::json to_json(const SyncRequest& r);
+// One usage interval as a report carries it (the agent's ledger keeps the same form).
+nlohmann::json to_json(const UsageInterval& u);
 nlohmann::json to_json(const SyncResponse& r);
 
 // Strict parsers: throw byoc::Error (kInvalid, code "field_not_allowed" for a

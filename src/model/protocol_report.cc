@@ -72,6 +72,17 @@ ReportedRollout parse_reported_rollout(const json& j, const std::string& path) {
 
 }  // namespace
 
+json to_json(const UsageInterval& u) {
+  return {{"seq", u.seq},
+          {"service", u.service},
+          {"shard", u.shard},
+          {"replica", u.replica},
+          {"start", u.start},
+          {"end", u.end},
+          {"cpu_millis_seconds", u.cpu_millis_seconds},
+          {"memory_mib_seconds", u.memory_mib_seconds}};
+}
+
 json to_json(const SyncRequest& r) {
   json services = json::array();
   for (const auto& s : r.status.services) {
@@ -99,15 +110,7 @@ json to_json(const SyncRequest& r) {
                                     {"failed_check", s.rollout->failed_check}};
   }
   json usage = json::array();
-  for (const auto& u : r.usage)
-    usage.push_back({{"seq", u.seq},
-                     {"service", u.service},
-                     {"shard", u.shard},
-                     {"replica", u.replica},
-                     {"start", u.start},
-                     {"end", u.end},
-                     {"cpu_millis_seconds", u.cpu_millis_seconds},
-                     {"memory_mib_seconds", u.memory_mib_seconds}});
+  for (const auto& u : r.usage) usage.push_back(to_json(u));
   json status = {{"applied_revision", r.status.applied_revision},
                  {"services", services},
                  {"environment_ca_pem", r.status.environment_ca_pem}};
