@@ -31,6 +31,8 @@ const std::vector<std::string>& reason_codes() {
                                              "rolling",
                                              "rollout_waiting",
                                              "rollout_failed",
+                                             "scaling",
+                                             "scale_failed",
                                              "unknown"};
   return v;
 }

@@ -308,5 +308,111 @@ TEST_F(RolloutRuntimeTest, ARuntimeKilledMidStepConvergesOnRestart) {
   EXPECT_EQ(client.errors(), 0) << client.last_error();
 }
 
+
+TEST_F(RolloutRuntimeTest, AResizeRestartsOneReplicaAtATimeWhileTheEndpointServes) {
+  ServiceStatus before = start_service();
+  auto old_pids = replica_pids();
+  auto setting_on = [&](const std::string& replica, const std::string& name) {
+    return first_line(
+        replica_query("orders", replica, "SELECT value FROM system.settings WHERE name = '" + name + "'").body);
+  };
+  EXPECT_EQ(setting_on("s1r1", "max_threads"), "1");
+  PollingClient client(before.endpoint, ca_.cert_pem);
+
+  ServiceSpec bigger = service_spec("orders", 1, 2);
+  bigger.cpu_millis = 2000;
+  bigger.memory_mib = 2048;
+  ServiceStatus applied = runtime_->apply(bigger);
+  EXPECT_EQ(applied.state, ServiceState::kProvisioning);
+  EXPECT_EQ(applied.reason, "rolling");
+  // The first replica is out and restarted while the second serves untouched.
+  ASSERT_TRUE(supervise_until([&] { return !proc::is_alive(old_pids["s1r1"]); }, 60s));
+  EXPECT_TRUE(endpoint_excludes("s1r1"));
+  EXPECT_EQ(replica_pid("orders", "s1r2"), old_pids["s1r2"]);
+  ASSERT_TRUE(supervise_until(
+      [&] {
+        ServiceStatus s = observe("orders");
+        return s.state == ServiceState::kReady && s.reason.empty() &&
+               replica_pid("orders", "s1r2").value_or(0) != old_pids["s1r2"];
+      },
+      60s));
+  track("orders");
+  client.stop();
+  EXPECT_EQ(client.errors(), 0) << client.last_error();
+  EXPECT_GT(client.queries(), 10);
+  for (const auto& r : {"s1r1", "s1r2"}) {
+    EXPECT_EQ(setting_on(r, "max_threads"), "2") << r;
+    // 90% of 2 GiB less the mark cache (an eighth): read at start only.
+    EXPECT_EQ(setting_on(r, "max_memory_usage"), std::to_string(2048LL * 1048576 * 9 / 10 - 2048LL * 1048576 / 8))
+        << r;
+    EXPECT_NE(files::read(service_dir("orders") / r / "config.xml").find("<mark_cache_size>268435456<"),
+              std::string::npos)
+        << r;
+    EXPECT_EQ(rows_on(r), "3") << r;
+    auto running = local::load_running_version(service_dir("orders") / r / "version.json");
+    ASSERT_TRUE(running) << r;
+    EXPECT_EQ(running->cpu_millis, 2000) << r;
+    EXPECT_EQ(running->memory_mib, 2048) << r;
+  }
+  // The same size again moves nothing.
+  auto pids = replica_pids();
+  ASSERT_EQ(apply_and_converge(*runtime_, bigger).state, ServiceState::kReady);
+  EXPECT_EQ(replica_pids(), pids);
+}
+
+
+TEST_F(RolloutRuntimeTest, AnAddedReplicaServesOnlyWithItsTablesAndARemovedOneLeavesZooKeeper) {
+  ServiceStatus before = start_service();
+  auto old_pids = replica_pids();
+  PollingClient client(before.endpoint, ca_.cert_pem);
+
+  // 1x2 → 1x3: the third starts, gets the table from the others, catches up
+  // and only then takes traffic (a query reaching it earlier would fail).
+  runtime_->apply(service_spec("orders", 1, 3));
+  const fs::path joining = service_dir("orders") / "s1r3" / "joining";
+  EXPECT_TRUE(fs::exists(joining));
+  ASSERT_TRUE(supervise_until(
+      [&] {
+        ServiceStatus s = observe("orders");
+        reasons_seen_.insert(s.reason);
+        return s.state == ServiceState::kReady && s.reason.empty() && !fs::exists(joining);
+      },
+      60s));
+  track("orders");
+  EXPECT_TRUE(reasons_seen_.count("scaling"));
+  EXPECT_EQ(rows_on("s1r3"), "3");
+  EXPECT_FALSE(endpoint_excludes("s1r3"));
+  EXPECT_EQ(replica_pids(), old_pids) << "the others were not restarted";
+  // A replica of the table, registered in ZooKeeper beside the others.
+  EXPECT_EQ(first_line(replica_query("orders", "s1r1",
+                                     "SELECT count() FROM system.zookeeper "
+                                     "WHERE path = '/clickhouse/tables/1/events/replicas'")
+                           .body),
+            "3");
+
+  // 1x3 → 1x2: the third leaves the endpoint, stops, and its node leaves
+  // every replicated table in ZooKeeper; its directory and ports go.
+  const auto third = replica_pid("orders", "s1r3").value_or(0);
+  ASSERT_GT(third, 0);
+  runtime_->apply(service_spec("orders", 1, 2));
+  ASSERT_TRUE(supervise_until(
+      [&] {
+        ServiceStatus s = observe("orders");
+        return s.state == ServiceState::kReady && s.reason.empty() && !fs::exists(service_dir("orders") / "s1r3");
+      },
+      60s));
+  client.stop();
+  EXPECT_FALSE(proc::is_alive(third));
+  EXPECT_EQ(first_line(replica_query("orders", "s1r1",
+                                     "SELECT count() FROM system.zookeeper "
+                                     "WHERE path = '/clickhouse/tables/1/events/replicas' AND name = 's1r3'")
+                           .body),
+            "0");
+  EXPECT_FALSE(local::load_ports(service_dir("orders") / "ports.json")->replicas.count("s1r3"));
+  EXPECT_EQ(rows_on("s1r1"), "3");
+  EXPECT_EQ(client.errors(), 0) << client.last_error();
+  EXPECT_GT(client.queries(), 10);
+}
+
 }  // namespace
 }  // namespace byoc::agent::test

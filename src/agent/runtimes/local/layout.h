@@ -41,6 +41,9 @@ class ServiceLayout {
   std::filesystem::path replica_version_config(const std::string& r) const {
     return replica_dir(r) / "config.d" / "byoc-version.xml";
   }
+  // Present while a replica added to a running service has not got its
+  // tables and caught up: it stays out of the endpoint (local_runtime_scale.cc).
+  std::filesystem::path replica_joining_file(const std::string& r) const { return replica_dir(r) / "joining"; }
   std::filesystem::path replica_config(const std::string& r) const { return replica_dir(r) / "config.xml"; }
   std::filesystem::path replica_users(const std::string& r) const { return replica_dir(r) / "users.xml"; }
   std::filesystem::path replica_data(const std::string& r) const { return replica_dir(r) / "data"; }

@@ -112,6 +112,7 @@ void LocalRuntime::supervise() {
   advance_starts();
   confirm_reloads();
   advance_rollouts();
+  advance_scaling();
 }
 
 void LocalRuntime::stop_all() {
@@ -141,7 +142,7 @@ std::optional<local::RunningVersion> LocalRuntime::resolve_version(const Service
   const ClickHouseVersion* version = options_.versions.find(name);
   // An image alone runs on Kubernetes, not here.
   if (!version || version->binary.empty()) return std::nullopt;
-  return local::running_version(name, *version);
+  return local::running_version(name, *version, spec.cpu_millis, spec.memory_mib);
 }
 
 std::optional<ServiceSpec> LocalRuntime::spec_locked(const std::string& name) const {
@@ -175,7 +176,8 @@ bool LocalRuntime::topology_changes(const ServiceSpec& spec) {
     std::lock_guard lock(mu_);
     current = spec_locked(spec.name);
   }
-  if (!current || (current->shards == spec.shards && current->replicas == spec.replicas)) return false;
+  if (!current || (current->shards == spec.shards && local::needs_zookeeper(*current) == local::needs_zookeeper(spec)))
+    return false;
   spdlog::warn("local runtime: {} runs {}x{}; changing it to {}x{} is not supported", spec.name,
                current->shards, current->replicas, spec.shards, spec.replicas);
   return true;
@@ -265,12 +267,14 @@ void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::s
   auto [it, created] = services_.try_emplace(spec.name);
   Service& service = it->second;
   service.spec = spec;
+  plan_scaling_locked(spec.name, service, previous);
   load_versions_locked(spec.name, service, previous, target);
   plan_rollout_locked(spec.name, service, target);
   if (created) {
     // A replica a step held out before a restart stays out until the step returns it.
     service.wiring.healthy = answering;
     for (const auto& r : service.drained) service.wiring.healthy.erase(r);
+    for (const auto& r : service.joining) service.wiring.healthy.erase(r);
   }
   service.wiring.ports = ports;
   service.wiring.cluster_password = local::ensure_cluster_password(l);

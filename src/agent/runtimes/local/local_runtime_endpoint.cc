@@ -94,7 +94,9 @@ void LocalRuntime::sync_endpoint_locked(const std::string& name, Service& servic
   std::set<std::string> healthy;
   for (const auto& r : local::replicas_of(service.spec)) {
     auto info = supervisor_.info(replica_key(name, r.name));
-    if (!info || info->state != ProcessState::kRunning || service.drained.count(r.name)) continue;
+    if (!info || info->state != ProcessState::kRunning || service.drained.count(r.name) ||
+        service.joining.count(r.name))
+      continue;
     bool answers = service.health.known(r.name)
                        ? service.health.answers(r.name)
                        // Adopted and not probed yet: as before the restart.

@@ -173,6 +173,12 @@ class LocalRuntime final : public Runtime {
     // after a restart the gates start over, each with its full bound).
     local::Gate gate = local::Gate::kStart;
     std::optional<MonotonicTime> gate_deadline;
+    // Replicas added to the running service that have not got their tables
+    // and caught up yet (their joining file): out of the endpoint. And when
+    // this runtime first saw each (memory only: after a restart the bound
+    // starts over).
+    std::set<std::string> joining;
+    std::map<std::string, MonotonicTime> joining_since;
   };
 
   ServiceLayout layout(const std::string& service) const { return ServiceLayout(options_.root, service); }
@@ -194,9 +200,9 @@ class LocalRuntime final : public Runtime {
 
   std::vector<std::string> services_on_disk_locked() const;
 
-  // Replicas and shards are fixed at creation: growing would need the
-  // tables created on the new replicas, shrinking would leave their
-  // replication queues behind in ZooKeeper.
+  // Shards are fixed at creation, and so is whether the service is
+  // replicated (ZooKeeper, a cluster): replicas may change within that
+  // (local_runtime_scale.cc).
   bool topology_changes(const ServiceSpec& spec);
 
   // For a service this runtime doesn't know yet (after a restart): the
@@ -254,6 +260,24 @@ class LocalRuntime final : public Runtime {
   // rollout (a step under way is finished first); the same one sent again
   // takes its new not_after.
   void plan_rollout_locked(const std::string& name, Service& service, const local::RunningVersion& target);
+
+  // ---- replicas added and removed (local_runtime_scale.cc) ----
+
+  // Marks the replicas `service.spec` adds to a running service as joining
+  // (before anything starts them), loads the marks an earlier runtime left,
+  // and forgets the versions of replicas the spec dropped.
+  void plan_scaling_locked(const std::string& name, Service& service, const std::optional<ServiceSpec>& previous);
+  // Gives each joining replica its tables and lets it into the endpoint once
+  // caught up; stops and deletes replicas the spec dropped (once the
+  // endpoint serves without them), their ZooKeeper nodes included.
+  // supervise() calls it.
+  void advance_scaling();
+  void advance_joins(const std::string& name);
+  void remove_dropped_replicas(const std::string& name);
+  // Replica directories of the service that its spec no longer has.
+  std::vector<std::string> dropped_replicas_locked(const std::string& name, const Service& service) const;
+  // A service with joining replicas is not READY until they are in.
+  void report_scaling(const std::string& name, ServiceStatus& status);
 
   // One phase of each service's rollout step; supervise() calls it.
   void advance_rollouts();

@@ -97,6 +97,7 @@ ServiceStatus LocalRuntime::observe_service(const std::string& name) {
   }
   status = local::derive_status(seen);
   report_rollout(name, status);
+  report_scaling(name, status);
   if (status.state == ServiceState::kReady && status.reason.empty()) log_ready(name);
   return status;
 }

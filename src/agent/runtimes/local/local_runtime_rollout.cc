@@ -54,9 +54,18 @@ void LocalRuntime::load_versions_locked(const std::string& name, Service& servic
       before = *v;
     } else {
       before = local::running_version(previous->clickhouse_version,
-                                      *default_versions().find(kDefaultClickHouseVersion));
+                                      *default_versions().find(kDefaultClickHouseVersion), previous->cpu_millis,
+                                      previous->memory_mib);
     }
   }
+  // Records written before sizes rolled ran at the previous spec's size.
+  auto sized = [&before](local::RunningVersion v) {
+    if (v.cpu_millis == 0 || v.memory_mib == 0) {
+      v.cpu_millis = before.cpu_millis;
+      v.memory_mib = before.memory_mib;
+    }
+    return v;
+  };
   for (const auto& r : local::replicas_of(service.spec)) {
     if (service.versions.count(r.name)) continue;
     std::optional<local::RunningVersion> v = local::load_running_version(l.replica_version_file(r.name));
@@ -66,12 +75,16 @@ void LocalRuntime::load_versions_locked(const std::string& name, Service& servic
       files::ensure_dir(l.replica_dir(r.name), 0700);
       local::save_running_version(l.replica_version_file(r.name), *v);
     }
-    service.versions[r.name] = *v;
+    service.versions[r.name] = sized(*v);
   }
   if (!service.rollout) {
     service.rollout = local::load_rollout(l.rollout_file());
-    if (service.rollout && service.rollout->phase != StepPhase::kNone)
-      service.drained.insert(service.rollout->step_replica);
+    if (service.rollout) {
+      service.rollout->target = sized(service.rollout->target);
+      service.rollout->step_from = sized(service.rollout->step_from);
+      service.rollout->step_to = sized(service.rollout->step_to);
+      if (service.rollout->phase != StepPhase::kNone) service.drained.insert(service.rollout->step_replica);
+    }
   }
 }
 
@@ -117,7 +130,8 @@ void LocalRuntime::plan_rollout_locked(const std::string& name, Service& service
       next.step_from = current->step_from;
       next.step_to = current->step_to;
     }
-    spdlog::info("local runtime: {} rolls to version {} (rollout '{}')", name, target.name, id);
+    spdlog::info("local runtime: {} rolls to version {} at {}m CPU, {} MiB (rollout '{}')", name, target.name,
+                 target.cpu_millis, target.memory_mib, id);
     current = next;
   }
   save_rollout_locked(name, service);

@@ -4,31 +4,15 @@
 #include <optional>
 
 #include "agent/runtimes/local/probes.h"
-#include "base/error.h"
-#include "base/http_client.h"
 
 namespace byoc::agent::local {
 namespace {
 
-constexpr std::chrono::milliseconds kQueryTimeout{2'000};
-
 // The answer's first line, or nullopt if the query failed.
 std::optional<std::string> ask(const ReplicaAccess& replica, const std::string& sql) {
-  try {
-    http::Client client;
-    http::Request request;
-    request.method = "POST";
-    request.url = "http://127.0.0.1:" + std::to_string(replica.http_port) + "/";
-    request.headers = {{"X-ClickHouse-User", replica.user}, {"X-ClickHouse-Key", replica.password}};
-    request.body = sql;
-    request.timeout = kQueryTimeout;
-    http::Response response = client.send(request);
-    if (response.status != 200) return std::nullopt;
-    std::string line = response.body.substr(0, response.body.find('\n'));
-    return line;
-  } catch (const Error&) {
-    return std::nullopt;
-  }
+  auto body = query_replica(replica, sql);
+  if (!body) return std::nullopt;
+  return body->substr(0, body->find('\n'));
 }
 
 }  // namespace

@@ -10,20 +10,13 @@
 // Any thread.
 #pragma once
 
-#include <string>
+#include "agent/runtimes/local/replica_sql.h"
 
 namespace byoc::agent::local {
 
 enum class Gate { kStart, kPing, kReplicationQueue, kCluster };
 // model::rollout_checks(): "start", "ping", "replication_queue", "cluster".
 const char* to_string(Gate gate);
-
-struct ReplicaAccess {
-  int http_port = 0;
-  std::string user;
-  std::string password;
-  bool replicated = false;
-};
 
 // True if the replica passes `gate` now (kStart: always; the caller checks the process).
 bool gate_passes(Gate gate, const ReplicaAccess& replica);

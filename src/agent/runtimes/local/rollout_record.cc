@@ -16,12 +16,21 @@ constexpr std::array<StepPhase, 8> kPhases = {StepPhase::kNone,   StepPhase::kDr
                                               StepPhase::kRestore, StepPhase::kRestoreReturn};
 
 json version_json(const RunningVersion& v) {
-  return {{"name", v.name}, {"binary", v.binary}, {"config_revision", v.config_revision}};
+  return {{"name", v.name},
+          {"binary", v.binary},
+          {"config_revision", v.config_revision},
+          {"cpu_millis", v.cpu_millis},
+          {"memory_mib", v.memory_mib}};
 }
 
 RunningVersion version_from(const json& j) {
-  return {j.at("name").get<std::string>(), j.at("binary").get<std::string>(),
-          j.at("config_revision").get<std::string>()};
+  RunningVersion v{j.at("name").get<std::string>(), j.at("binary").get<std::string>(),
+                   j.at("config_revision").get<std::string>()};
+  // Absent from records written before sizes rolled.
+  v.cpu_millis = j.value("cpu_millis", 0);
+  v.memory_mib = j.value("memory_mib", 0);
+  if (v.cpu_millis < 0 || v.memory_mib < 0) throw Error::Internal("a negative replica size");
+  return v;
 }
 
 std::optional<json> read_json(const std::filesystem::path& file) {
@@ -34,8 +43,9 @@ std::optional<json> read_json(const std::filesystem::path& file) {
 
 }  // namespace
 
-RunningVersion running_version(const std::string& name, const ClickHouseVersion& version) {
-  return {name, version.binary, version.config_revision};
+RunningVersion running_version(const std::string& name, const ClickHouseVersion& version, int cpu_millis,
+                               int memory_mib) {
+  return {name, version.binary, version.config_revision, cpu_millis, memory_mib};
 }
 
 const char* to_string(StepPhase phase) {

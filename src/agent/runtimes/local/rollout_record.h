@@ -16,19 +16,26 @@
 
 namespace byoc::agent::local {
 
-// A version as a replica runs it: the name and what the name resolved to.
+// What a replica runs: a version (its name and what the name resolved to)
+// at a size. The size is the service's cpu_millis/memory_mib its config was
+// rendered for: ClickHouse reads its caches' sizes at start only, so a
+// resize rolls replica by replica as a version change does.
 struct RunningVersion {
   std::string name;
   std::string binary;
   std::string config_revision;
-  // Does moving between the two need a restart (another binary or config)?
+  int cpu_millis = 0;  // 0 in a record written before sizes rolled: read as the spec's
+  int memory_mib = 0;
+  // Does moving between the two need a restart (another binary, config or size)?
   bool same_process(const RunningVersion& other) const {
-    return binary == other.binary && config_revision == other.config_revision;
+    return binary == other.binary && config_revision == other.config_revision && cpu_millis == other.cpu_millis &&
+           memory_mib == other.memory_mib;
   }
   bool operator==(const RunningVersion&) const = default;
 };
 
-RunningVersion running_version(const std::string& name, const ClickHouseVersion& version);
+RunningVersion running_version(const std::string& name, const ClickHouseVersion& version, int cpu_millis,
+                               int memory_mib);
 
 void save_running_version(const std::filesystem::path& file, const RunningVersion& version);
 std::optional<RunningVersion> load_running_version(const std::filesystem::path& file);

@@ -57,6 +57,16 @@ bool write_if_changed(const fs::path& path, const std::string& content, unsigned
   return true;
 }
 
+// The size a replica's files are rendered for: the one it runs (a resize
+// reaches it with its step), else the spec's.
+render::ClickHouseSizing replica_sizing(const ServiceSpec& spec, const ServiceWiring& wiring,
+                                        const std::string& replica) {
+  auto v = wiring.versions.find(replica);
+  if (v != wiring.versions.end() && v->second.cpu_millis > 0 && v->second.memory_mib > 0)
+    return render::clickhouse_sizing(v->second.cpu_millis, v->second.memory_mib);
+  return render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+}
+
 std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, const ServiceWiring& wiring,
                           const ReplicaRef& replica) {
   const ServicePorts& ports = wiring.ports;
@@ -86,11 +96,11 @@ std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, 
     c.zookeeper = {{"127.0.0.1", wiring.zookeeper_port}};
     c.zookeeper_root = zookeeper_chroot(spec.name);
   }
-  c.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  c.sizing = replica_sizing(spec, wiring, replica.name);
   return render::render_clickhouse_config(c);
 }
 
-std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
+std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring, const ReplicaRef& replica) {
   render::ClickHouseUsersConfig u;
   std::vector<std::string> default_networks = render::loopback_networks();
   default_networks.push_back(kEndpointUpstreamSource);
@@ -98,7 +108,7 @@ std::string render_users(const ServiceSpec& spec, const ServiceWiring& wiring) {
       render::ClickHouseUser{"default", spec.default_password_sha256_hex, default_networks},
       // Only the replicas themselves (127.0.0.1): not the endpoint's source.
       render::ClickHouseUser{kClusterUser, crypto::sha256_hex(wiring.cluster_password), {"127.0.0.1"}}};
-  u.sizing = render::clickhouse_sizing(spec.cpu_millis, spec.memory_mib);
+  u.sizing = replica_sizing(spec, wiring, replica.name);
   if (wiring.gateway.enabled) {
     render::ClickHouseSupportUser support;
     support.name = kSupportUser;
@@ -296,14 +306,13 @@ bool write_replica_files(const ServiceLayout& layout, const ServiceSpec& spec, c
   bool changed = false;
   files::ensure_dir(layout.dir(), 0700);
   save_spec(layout.spec_file(), spec);
-  const std::string users = render_users(spec, wiring);
   for (const auto& r : replicas_of(spec)) {
     files::ensure_dir(layout.replica_dir(r.name), 0700);
     // Preprocessed configs (with the password hash) land in the data dir.
     files::ensure_dir(layout.replica_data(r.name), 0700);
     files::ensure_dir(layout.replica_logs(r.name), 0700);
     // users.xml first: a config.xml that ClickHouse reloads must find its users.
-    changed |= write_if_changed(layout.replica_users(r.name), users, 0600);
+    changed |= write_if_changed(layout.replica_users(r.name), render_users(spec, wiring, r), 0600);
     changed |= write_if_changed(layout.replica_config(r.name), render_config(layout, spec, wiring, r), 0600);
     if (auto v = wiring.versions.find(r.name); v != wiring.versions.end()) {
       files::ensure_dir(layout.replica_version_config(r.name).parent_path(), 0700);

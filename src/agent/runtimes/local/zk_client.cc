@@ -117,27 +117,51 @@ void ZooKeeperClient::remove_recursive(const std::string& path) {
 
 namespace {
 
-void remove_marks_below(ZooKeeperClient& zk, const std::string& path, const std::string& replica,
-                        const std::set<std::string>& skip, int depth, int& removed) {
+void check_root(const std::string& root) {
+  if (root.empty() || root.front() != '/' || root.back() == '/')
+    throw Error::Invalid("invalid_path", "not an absolute node path: " + root);
+}
+
+void tables_below(ZooKeeperClient& zk, const std::string& path, const std::set<std::string>& skip, int depth,
+                  std::vector<std::string>& out) {
   // Tables sit a few levels down; nothing of ours is deeper than this.
   if (depth > 16 || skip.count(path)) return;
   std::vector<std::string> kids = zk.children(path);
   std::set<std::string> names(kids.begin(), kids.end());
   if (names.count("replicas") && names.count("log")) {
-    if (zk.remove(path + "/replicas/" + replica + "/is_active")) ++removed;
+    out.push_back(path);
     return;  // a table's own nodes (parts, queue, blocks) hold no table
   }
-  for (const auto& kid : kids) remove_marks_below(zk, path + "/" + kid, replica, skip, depth + 1, removed);
+  for (const auto& kid : kids) tables_below(zk, path + "/" + kid, skip, depth + 1, out);
 }
 
 }  // namespace
 
+std::vector<std::string> replicated_tables(ZooKeeperClient& zk, const std::string& root,
+                                           const std::vector<std::string>& skip) {
+  check_root(root);
+  std::vector<std::string> out;
+  tables_below(zk, root, std::set<std::string>(skip.begin(), skip.end()), 0, out);
+  return out;
+}
+
 int remove_replica_active_marks(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
                                 const std::vector<std::string>& skip) {
-  if (root.empty() || root.front() != '/' || root.back() == '/')
-    throw Error::Invalid("invalid_path", "not an absolute node path: " + root);
   int removed = 0;
-  remove_marks_below(zk, root, replica, std::set<std::string>(skip.begin(), skip.end()), 0, removed);
+  for (const auto& table : replicated_tables(zk, root, skip))
+    if (zk.remove(table + "/replicas/" + replica + "/is_active")) ++removed;
+  return removed;
+}
+
+int remove_replica(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
+                   const std::vector<std::string>& skip) {
+  int removed = 0;
+  for (const auto& table : replicated_tables(zk, root, skip)) {
+    const std::string node = table + "/replicas/" + replica;
+    if (!zk.exists(node)) continue;
+    zk.remove_recursive(node);
+    ++removed;
+  }
   return removed;
 }
 

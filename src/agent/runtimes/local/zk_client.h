@@ -49,4 +49,16 @@ class ZooKeeperClient {
 int remove_replica_active_marks(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
                                 const std::vector<std::string>& skip = {});
 
+// The ReplicatedMergeTree tables below `root`: nodes with both `replicas`
+// and `log` children (subtrees named in `skip` are not walked).
+std::vector<std::string> replicated_tables(ZooKeeperClient& zk, const std::string& root,
+                                           const std::vector<std::string>& skip = {});
+
+// A replica removed from its service for good: deletes its node (queue, log
+// pointer, parts) from every table below `root`, as later ClickHouse's
+// SYSTEM DROP REPLICA does, so the others stop keeping their log for it.
+// Call once its process is stopped. Returns how many tables had it.
+int remove_replica(ZooKeeperClient& zk, const std::string& root, const std::string& replica,
+                   const std::vector<std::string>& skip = {});
+
 }  // namespace byoc::agent::local

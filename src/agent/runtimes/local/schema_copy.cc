@@ -1,0 +1,103 @@
+#include "agent/runtimes/local/schema_copy.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace byoc::agent::local {
+namespace {
+
+// Lines of a TabSeparated answer, each split on tabs. Database and table
+// names are unescaped (\t, \n, \\ and the rest as TabSeparated writes them).
+std::vector<std::vector<std::string>> rows(const std::string& body) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields(1);
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (c == '\t') {
+        fields.emplace_back();
+      } else if (c == '\\' && i + 1 < line.size()) {
+        char e = line[++i];
+        fields.back() += e == 't' ? '\t' : e == 'n' ? '\n' : e == '0' ? '\0' : e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'r' ? '\r' : e;
+      } else {
+        fields.back() += c;
+      }
+    }
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+int rank(const std::string& engine) {
+  if (engine == "MaterializedView") return 3;
+  if (engine == "View") return 2;
+  if (engine == "Distributed" || engine == "Merge") return 1;
+  return 0;
+}
+
+std::optional<std::set<std::string>> databases(const ReplicaAccess& replica) {
+  auto body = query_replica(replica, "SELECT name FROM system.databases WHERE name != 'system' FORMAT TabSeparated");
+  if (!body) return std::nullopt;
+  std::set<std::string> out;
+  for (auto& r : rows(*body)) out.insert(r.at(0));
+  return out;
+}
+
+// Inner tables of materialized views come with their view.
+std::optional<std::vector<TableRef>> tables(const ReplicaAccess& replica) {
+  auto body = query_replica(replica,
+                            "SELECT database, name, engine FROM system.tables WHERE database != 'system' "
+                            "AND name NOT LIKE '.inner.%' FORMAT TabSeparated");
+  if (!body) return std::nullopt;
+  std::vector<TableRef> out;
+  for (auto& r : rows(*body))
+    if (r.size() == 3) out.push_back({r[0], r[1], r[2]});
+  return out;
+}
+
+}  // namespace
+
+std::vector<TableRef> creation_order(std::vector<TableRef> tables) {
+  std::stable_sort(tables.begin(), tables.end(), [](const TableRef& a, const TableRef& b) {
+    if (rank(a.engine) != rank(b.engine)) return rank(a.engine) < rank(b.engine);
+    return std::tie(a.database, a.name) < std::tie(b.database, b.name);
+  });
+  return tables;
+}
+
+std::string quote_identifier(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "`";
+}
+
+bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target) {
+  auto wanted_databases = databases(source);
+  auto had_databases = databases(target);
+  if (!wanted_databases || !had_databases) return false;
+  for (const auto& db : *wanted_databases)
+    if (!had_databases->count(db) && !query_replica(target, "CREATE DATABASE IF NOT EXISTS " + quote_identifier(db)))
+      return false;
+  auto wanted = tables(source);
+  auto had = tables(target);
+  if (!wanted || !had) return false;
+  std::set<std::pair<std::string, std::string>> present;
+  for (const auto& t : *had) present.insert({t.database, t.name});
+  for (const auto& t : creation_order(*wanted)) {
+    if (present.count({t.database, t.name})) continue;
+    auto create = query_replica(source, "SHOW CREATE TABLE " + quote_identifier(t.database) + "." +
+                                            quote_identifier(t.name) + " FORMAT TabSeparatedRaw");
+    if (!create || !query_replica(target, *create)) return false;
+  }
+  return true;
+}
+
+}  // namespace byoc::agent::local
