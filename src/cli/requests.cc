@@ -74,6 +74,11 @@ json service_create_body(const ServiceCreateArgs& args) {
 json service_update_body(const ServiceUpdateArgs& args) {
   json body = json::object();
   if (args.allowed_ips) body["allowed_ips"] = *args.allowed_ips;
+  if (args.profile) body["profile"] = *args.profile;
+  if (args.cpu_millis) body["cpu_millis"] = *args.cpu_millis;
+  if (args.memory_mib) body["memory_mib"] = *args.memory_mib;
+  if (args.replicas) body["replicas"] = *args.replicas;
+  if (args.when) body["when"] = *args.when;
   return body;
 }
 

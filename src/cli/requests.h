@@ -56,6 +56,9 @@ struct ServiceCreateArgs {
 // PATCH /v1/environments/{env}/services/{svc}.
 struct ServiceUpdateArgs {
   std::optional<std::vector<std::string>> allowed_ips;  // empty list: loopback only
+  std::optional<std::string> profile;
+  std::optional<int> cpu_millis, memory_mib, replicas;
+  std::optional<std::string> when;  // now | window
 };
 
 struct TokenCreateArgs {

@@ -53,14 +53,29 @@ struct UpdateFlags {
   std::string name;
   std::vector<std::string> allowed_ips;
   bool loopback_only = false;
+  std::string profile;
+  int cpu_millis = 0, memory_mib = 0, replicas = 0;
+  bool at_window = false;
   CLI::Option* allowed_option = nullptr;
+  CLI::Option* profile_option = nullptr;
+  CLI::Option* cpu_option = nullptr;
+  CLI::Option* memory_option = nullptr;
+  CLI::Option* replicas_option = nullptr;
   WaitFlags wait;
   std::string format;
 
+  bool resizes() const {
+    return profile_option->count() || cpu_option->count() || memory_option->count() || replicas_option->count();
+  }
   ServiceUpdateArgs to_args() const {
     ServiceUpdateArgs result;
     if (allowed_option->count()) result.allowed_ips = allowed_ips;
     if (loopback_only) result.allowed_ips = std::vector<std::string>{};
+    if (profile_option->count()) result.profile = profile;
+    if (cpu_option->count()) result.cpu_millis = cpu_millis;
+    if (memory_option->count()) result.memory_mib = memory_mib;
+    if (replicas_option->count()) result.replicas = replicas;
+    if (at_window) result.when = "window";
     return result;
   }
 };
@@ -155,7 +170,8 @@ void add_get(CLI::App* service, CommandSet& commands) {
 
 void add_update(CLI::App* service, CommandSet& commands) {
   auto f = std::make_shared<UpdateFlags>();
-  auto* sub = service->add_subcommand("update", "Change a service's client allowlist");
+  auto* sub = service->add_subcommand(
+      "update", "Change a service's client allowlist, or resize or scale it (one replica at a time)");
   sub->add_option("NAME", f->name, "Service name")->required();
   sub->add_option("--env", f->environment, "Its environment")->required();
   f->allowed_option =
@@ -166,12 +182,23 @@ void add_update(CLI::App* service, CommandSet& commands) {
   sub->add_flag("--allowed-ips-loopback-only", f->loopback_only,
                 "Empty the allowlist: only clients on the environment's loopback may connect")
       ->excludes(f->allowed_option);
+  f->profile_option = sub->add_option("--profile", f->profile, "Size each replica by one of the environment's profiles");
+  f->cpu_option = sub->add_option("--cpu-millis", f->cpu_millis, "CPU per replica in millicores (a custom size)")
+                      ->excludes(f->profile_option);
+  f->memory_option = sub->add_option("--memory-mib", f->memory_mib, "Memory per replica in MiB (a custom size)")
+                         ->excludes(f->profile_option);
+  f->replicas_option = sub->add_option("--replicas", f->replicas, "Replicas per shard, 1-16 (shards stay)");
+  sub->add_flag("--in-window", f->at_window,
+                "Apply the resize or scale in the service's next maintenance window, not now");
   add_organization_option(sub, f->organization);
-  add_wait_options(sub, f->wait, "the endpoint applies the change");
+  add_wait_options(sub, f->wait, "the change is applied");
   add_output_option(sub, f->format);
   auto check = [f] {
-    if (!f->allowed_option->count() && !f->loopback_only)
-      throw CLI::RequiredError("--allowed-ips or --allowed-ips-loopback-only");
+    if (!f->allowed_option->count() && !f->loopback_only && !f->resizes())
+      throw CLI::RequiredError(
+          "--allowed-ips, --allowed-ips-loopback-only, --profile, --cpu-millis, --memory-mib or --replicas");
+    if (f->at_window && !f->resizes())
+      throw CLI::ValidationError("--in-window", "only a resize or a scale can wait for the window");
   };
   on_run(
       sub, commands,

@@ -33,8 +33,10 @@ ReconcileResult UpgradeController::reconcile(const std::string& environment_id) 
     if (plan.raise_revision) store::raise_revision(tx, *env, world.now);
     next_look = plan.next_look;
     // A revert in flight belongs to no open upgrade but still wants its deadline kept.
-    any_open = plan.any_open || std::any_of(world.services.begin(), world.services.end(),
-                                            [](const model::Service& s) { return s.rollout.has_value(); });
+    // So does a resize waiting for its window.
+    any_open = plan.any_open || std::any_of(world.services.begin(), world.services.end(), [](const model::Service& s) {
+                 return s.rollout.has_value() || s.pending_resize.has_value();
+               });
   });
   // Nothing open: the next publication, service or policy change queues it again.
   if (!any_open) return {};

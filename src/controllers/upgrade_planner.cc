@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "model/maintenance.h"
 #include "model/protocol.h"
+#include "model/service_resize.h"
 #include "plan/maintenance_window.h"
 
 namespace byoc::controllers {
@@ -90,6 +91,8 @@ int64_t published_at(const std::vector<model::PublishedVersion>& versions, const
 }  // namespace
 
 std::string revert_rollout_id(const std::string& upgrade_id) { return upgrade_id + "-revert"; }
+
+std::string resize_rollout_id(int64_t requested_at) { return "resize-" + std::to_string(requested_at); }
 
 UpgradeWait upgrade_wait(const model::Upgrade& u, const model::Environment& env, const model::Service& svc,
                          int64_t now) {
@@ -224,9 +227,30 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
         svc.rollout.reset();
       }
     }
-    // Whatever rollout the service carries (an upgrade's, or the revert of a
-    // failed one) gets the deadline its policy allows now: the window's close
-    // less a step's room while it is open, pulled in to now once it is not.
+    // A resize kept for the window is applied once the window has room for
+    // a step (at once if the policy has lost its window since); the agent
+    // rolls it under a rollout of its own unless an upgrade's carries it.
+    if (svc.pending_resize) {
+      bool due = !policy.window;
+      if (policy.window) {
+        WindowNow w = window_now(*policy.window, now);
+        due = w.open;
+        if (!due) look_at(plan, w.next_look);
+      }
+      if (due) {
+        const int64_t requested_at = svc.pending_resize->requested_at;
+        model::apply_resize(svc, *svc.pending_resize, env);
+        svc.pending_resize.reset();
+        if (!svc.rollout) {
+          svc.rollout = model::RolloutRequest{resize_rollout_id(requested_at), 1, 0};
+          svc.rollout_status.reset();
+        }
+      }
+    }
+    // Whatever rollout the service carries (an upgrade's, the revert of a
+    // failed one, a resize's) gets the deadline its policy allows now: the
+    // window's close less a step's room while it is open, pulled in to now
+    // once it is not.
     if (svc.rollout && !(u && u->state == model::kUpgradePaused)) {
       bool started = !u || u->started;  // a revert goes back as the upgrade came
       RolloutDeadline d = rollout_deadline(policy, started, svc.rollout->not_after, now);
@@ -236,8 +260,8 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
         u->running_until = d.not_after;
         u->waiting_for = d.waiting_for;
       }
-      // A revert that ended (done, or failed too) leaves nothing to ask for.
-      if (!u && svc.rollout_status && svc.rollout_status->id == svc.rollout->id &&
+      // A revert or a resize that ended (done, or failed) leaves nothing to ask for.
+      if ((!u || u->id != svc.rollout->id) && svc.rollout_status && svc.rollout_status->id == svc.rollout->id &&
           (svc.rollout_status->state == "done" || svc.rollout_status->state == "failed"))
         svc.rollout.reset();
     }

@@ -24,6 +24,10 @@
 //   the service READY; it fails when the agent reports a failed step — the
 //   service's version goes back and the replicas already moved are rolled
 //   back the same way (rollout "<id>-revert", paced by the same window).
+// - A resize kept for the window (PATCH "when":"window") is applied when the
+//   window opens with room for a step (at once if the policy has no window
+//   any more); the agent rolls it under the rollout "resize-<requested_at>"
+//   (or the running upgrade's), paced by the same deadline.
 // - Upgrades of services that are gone or being deleted are cancelled; a
 //   newer version supersedes a pending or paused upgrade, keeping its pause
 //   and deferral; a pending upgrade's channel day follows the policy as it
@@ -81,6 +85,8 @@ UpgradeWait upgrade_wait(const model::Upgrade& upgrade, const model::Environment
 // a person or an agent (no window and not started, an older agent).
 // The rollout id that takes a failed upgrade's replicas back.
 std::string revert_rollout_id(const std::string& upgrade_id);
+// The rollout id of a resize applied from the window.
+std::string resize_rollout_id(int64_t requested_at);
 
 int64_t earliest_start(const model::Upgrade& upgrade, const model::Environment& environment,
                        const model::Service& service, int64_t now);

@@ -165,6 +165,10 @@ void append_json(std::string& out, const Service& s, const std::string& environm
   o.field("memory_mib", static_cast<int64_t>(s.memory_mib));
   o.field("name", s.name);
   o.field("native_endpoint", s.native_endpoint);
+  if (s.node_type.empty()) o.key("node_type") += "null";
+  else o.field("node_type", s.node_type);
+  // Rare, and nested: the one rendering there is.
+  o.key("pending_resize") += s.pending_resize ? to_json(*s.pending_resize).dump() : "null";
   if (s.profile.empty()) o.key("profile") += "null";
   else o.field("profile", s.profile);
   o.field("reason", s.reason);

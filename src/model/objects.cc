@@ -103,6 +103,14 @@ json to_json(const Environment& e) {
           {"updated_at", format_rfc3339(e.updated_at)}};
 }
 
+json to_json(const ServiceResize& r) {
+  return {{"profile", r.profile.empty() ? json(nullptr) : json(r.profile)},
+          {"cpu_millis", r.cpu_millis},
+          {"memory_mib", r.memory_mib},
+          {"replicas", r.replicas},
+          {"requested_at", format_rfc3339(r.requested_at)}};
+}
+
 json to_json(const Service& s, const std::string& environment_name) {
   return {{"id", s.id},
           {"environment", environment_name},
@@ -113,6 +121,8 @@ json to_json(const Service& s, const std::string& environment_name) {
           {"cpu_millis", s.cpu_millis},
           {"memory_mib", s.memory_mib},
           {"profile", s.profile.empty() ? json(nullptr) : json(s.profile)},
+          {"node_type", s.node_type.empty() ? json(nullptr) : json(s.node_type)},
+          {"pending_resize", s.pending_resize ? to_json(*s.pending_resize) : json(nullptr)},
           {"allowed_ips", s.allowed_ips},
           {"state", s.state},
           {"reason", s.reason},

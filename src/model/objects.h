@@ -79,6 +79,18 @@ struct Environment {
   bool operator==(const Environment&) const = default;
 };
 
+// A resize or scale the customer asked to wait for the service's
+// maintenance window (PATCH "when":"window"): the upgrade controller
+// applies it once the window opens with room for a replica step.
+struct ServiceResize {
+  std::string profile;  // "" for a custom size
+  int cpu_millis = 0;
+  int memory_mib = 0;
+  int replicas = 0;
+  int64_t requested_at = 0;
+  bool operator==(const ServiceResize&) const = default;
+};
+
 struct Service {
   std::string id;
   std::string environment_id;
@@ -89,6 +101,10 @@ struct Service {
   int cpu_millis = 1000;
   int memory_mib = 2048;
   std::string profile;  // the profile that set cpu_millis/memory_mib, if any
+  // A custom size on a catalogue cloud (`aws`): the instance type whose node
+  // group the placement planner chose for its replicas ("" otherwise: a
+  // profile names its own, a host-based cloud has none).
+  std::string node_type;
   std::vector<std::string> allowed_ips;
   std::string password_sha256_hex;  // of the `default` user's password; never shown
   std::string state = kPending;
@@ -102,6 +118,7 @@ struct Service {
   // the agent last reported.
   std::optional<RolloutRequest> rollout;
   std::optional<ReportedRollout> rollout_status;
+  std::optional<ServiceResize> pending_resize;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   bool operator==(const Service&) const = default;
@@ -140,6 +157,7 @@ nlohmann::json to_json(const Environment& e);
 // Where the environment's replica profiles come from, as its cloud says:
 // "catalogue" (instance types, changeable) or "host".
 std::string profiles_from(const Environment& e);
+nlohmann::json to_json(const ServiceResize& r);
 nlohmann::json to_json(const Service& s, const std::string& environment_name);
 nlohmann::json to_json(const Operation& o);
 

@@ -181,14 +181,29 @@ std::vector<std::string> parse_allowed_ips(const json& body) {
 }  // namespace
 
 ServicePatch parse_service_patch(const json& body) {
-  check_object_fields(body, {"allowed_ips"},
-                      {"id", "name", "clickhouse_version", "shards", "replicas", "cpu_millis", "memory_mib", "state",
-                       "reason", "endpoint", "environment", "created_at", "updated_at", "password"});
+  check_object_fields(body, {"allowed_ips", "profile", "cpu_millis", "memory_mib", "replicas", "when"},
+                      {"id", "name", "clickhouse_version", "shards", "state", "reason", "endpoint", "environment",
+                       "created_at", "updated_at", "password", "node_type", "pending_resize"});
   ServicePatch patch;
   if (body.contains("allowed_ips")) {
     if (body["allowed_ips"].is_null()) throw Error::BadRequest("invalid_type", "must be an array of strings", "allowed_ips");
     patch.allowed_ips = parse_allowed_ips(body);
   }
+  if (body.contains("profile")) {
+    patch.profile = get_string(body, "profile", "", true);
+    if (patch.profile->empty()) throw Error::Invalid("invalid_profile", "must name a profile", "profile");
+  }
+  if (body.contains("cpu_millis")) patch.cpu_millis = static_cast<int>(get_int(body, "cpu_millis", 0, 250, 64000));
+  if (body.contains("memory_mib")) patch.memory_mib = static_cast<int>(get_int(body, "memory_mib", 0, 512, 524288));
+  if (body.contains("replicas")) patch.replicas = static_cast<int>(get_int(body, "replicas", 0, 1, 16));
+  if (patch.profile && (patch.cpu_millis || patch.memory_mib))
+    throw Error::Invalid("profile_conflict", "give either a profile or cpu_millis/memory_mib", "profile");
+  const std::string when = get_string(body, "when", "now");
+  if (when != "now" && when != "window")
+    throw Error::Invalid("invalid_when", "must be \"now\" or \"window\"", "when");
+  if (body.contains("when") && !patch.resizes())
+    throw Error::Invalid("invalid_when", "only a resize or a scale can wait for the window", "when");
+  patch.at_window = when == "window";
   return patch;
 }
 

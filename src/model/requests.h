@@ -31,8 +31,17 @@ Service parse_service_create(const nlohmann::json& body, const Environment& envi
                              const std::vector<plan::Profile>& profiles);
 
 // The fields a PATCH of a service may change; absent ones stay as they are.
+// allowed_ips apply at once; a resize (profile, cpu_millis, memory_mib) or a
+// scale (replicas) applies at once too unless `when` is "window"
+// (service_resize.h). Shards are fixed.
 struct ServicePatch {
   std::optional<std::vector<std::string>> allowed_ips;
+  std::optional<std::string> profile;
+  std::optional<int> cpu_millis;
+  std::optional<int> memory_mib;
+  std::optional<int> replicas;
+  bool at_window = false;  // "when": "window" (default "now")
+  bool resizes() const { return profile || cpu_millis || memory_mib || replicas; }
 };
 ServicePatch parse_service_patch(const nlohmann::json& body);
 

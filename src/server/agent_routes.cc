@@ -91,8 +91,10 @@ model::DesiredState desired_state(store::Transaction& tx, const model::Environme
     d.services.push_back({s.name, s.clickhouse_version, s.shards, s.replicas, s.cpu_millis, s.memory_mib,
                           s.allowed_ips, s.password_sha256_hex});
     // Which node group its replicas run on (a Kubernetes runtime's node
-    // selector); an agent before protocol 5 would refuse the field.
-    if (protocol >= model::kKubernetesAccessProtocolVersion) d.services.back().profile = s.profile;
+    // selector): its profile's, or the one placement chose for a custom
+    // size. An agent before protocol 5 would refuse the field.
+    if (protocol >= model::kKubernetesAccessProtocolVersion)
+      d.services.back().profile = s.profile.empty() ? s.node_type : s.profile;
     // The rolling change an upgrade asks for (the upgrade controller starts
     // none for an older agent, whose parser would refuse not_after).
     if (protocol >= model::kRolloutProtocolVersion) {

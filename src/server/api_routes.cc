@@ -7,6 +7,7 @@
 #include "controllers/environment_controller.h"
 #include "model/json_text.h"
 #include "model/requests.h"
+#include "model/service_resize.h"
 #include "model/topics.h"
 #include "model/validate.h"
 #include "server/auth.h"
@@ -107,6 +108,37 @@ HttpResponse environment_operation(ServerContext& ctx, HttpRequest& req, const s
 }
 std::string service_key(const std::string& env_id, const std::string& name) {
   return "service/" + env_id + ":" + name;
+}
+
+// A PATCH's resize or scale: applied now (the agent rolls it replica by
+// replica), or kept for the service's window, where the upgrade controller
+// applies it. Either replaces one kept before. True when the service changed.
+bool resize_service(model::Service& svc, const model::Environment& env, const model::ServicePatch& patch,
+                    int64_t now) {
+  // Profiles only for a profile by name (a host-based environment may not know its capacity yet).
+  std::vector<plan::Profile> profiles;
+  if (patch.profile) profiles = environment_profiles(env);
+  model::ServiceResize resize = model::resize_of(patch, svc, profiles);
+  resize.requested_at = now;
+  const std::optional<model::ServiceResize> kept = svc.pending_resize;
+  if (patch.at_window) {
+    const model::MaintenancePolicy& policy = svc.maintenance ? *svc.maintenance : env.maintenance;
+    if (!policy.window)
+      throw Error::Conflict("no_window", "the service has no maintenance window to wait for", "when");
+    model::Service trial = svc;
+    model::apply_resize(trial, resize, env);  // refused now, not when the window opens
+    svc.pending_resize.reset();
+    if (model::resize_changes(resize, svc)) {
+      // The same request again keeps its first time.
+      if (kept && model::same_size(resize, *kept)) resize.requested_at = kept->requested_at;
+      svc.pending_resize = resize;
+    }
+    return svc.pending_resize != kept;
+  }
+  svc.pending_resize.reset();
+  if (!model::resize_changes(resize, svc)) return kept.has_value();
+  model::apply_resize(svc, resize, env);
+  return true;
 }
 
 }  // namespace
@@ -326,6 +358,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         svc.allowed_ips = *patch.allowed_ips;
         changed = true;
       }
+      if (patch.resizes()) changed |= resize_service(svc, env, patch, now);
       if (!changed) {
         op.succeed(model::to_json(svc, env.name), now);  // nothing to do: done at once
       } else {
@@ -339,6 +372,8 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       }
       tx.operations().put(op);
     });
+    // A resize kept for the window is the upgrade controller's to apply.
+    if (changed) ctx.enqueue(upgrades_key(env.id));
     return HttpResponse::json(202, model::to_json(op));
   }));
 

@@ -279,7 +279,12 @@ int run_server(const ServerOptions& options) {
     std::vector<std::string> ids;
     constexpr int kEvery = std::chrono::seconds(controllers::kUpgradeRecheck) / kResyncPeriod;
     if (upgrade_resyncs++ % kEvery != 0) return ids;
-    store->read([&](store::Transaction& tx) { ids = tx.upgrades().environments_with_open(); });
+    store->read([&](store::Transaction& tx) {
+      ids = tx.upgrades().environments_with_open();
+      // A resize waiting for its window runs as a service.update operation.
+      for (const auto& op : tx.operations().running(""))
+        if (op.kind == "service.update") ids.push_back(op.environment_id);
+    });
     return ids;
   });
   runner.add_resync("access", [&] {

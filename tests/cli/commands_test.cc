@@ -281,6 +281,20 @@ TEST_F(CommandsTest, ServiceUpdateSendsTheAllowlist) {
   EXPECT_EQ(sent_[1].body, (json{{"allowed_ips", json::array()}}));
 }
 
+TEST_F(CommandsTest, ServiceUpdateSendsAResizeAndAScale) {
+  answer(202, operation("service.update", "running"));
+  Result r = run_cli({"service", "update", "s1", "--env", "e1", "--cpu-millis", "2000", "--memory-mib", "4096",
+                      "--replicas", "3", "--in-window"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].method + " " + sent_[0].path, "PATCH /v1/environments/e1/services/s1");
+  EXPECT_EQ(sent_[0].body, (json{{"cpu_millis", 2000}, {"memory_mib", 4096}, {"replicas", 3}, {"when", "window"}}));
+
+  answer(202, operation("service.update", "running"));
+  ASSERT_EQ(run_cli({"service", "update", "s1", "--env", "e1", "--profile", "m7g.large"}).code, 0);
+  EXPECT_EQ(sent_[1].body, (json{{"profile", "m7g.large"}}));
+}
+
 TEST_F(CommandsTest, ServiceUpdateWaitFollowsTheOperationAndPrintsTheService) {
   json updated = service({"10.0.0.0/8"});
   answer(202, operation("service.update", "running"));
@@ -321,7 +335,16 @@ TEST_F(CommandsTest, ServiceUpdateUsageErrors) {
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   }
   EXPECT_EQ(run_cli({"service", "update", "s1", "--env", "e1"}).err,
-            "error: --allowed-ips or --allowed-ips-loopback-only is required\n");
+            "error: --allowed-ips, --allowed-ips-loopback-only, --profile, --cpu-millis, --memory-mib or --replicas "
+            "is required\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"service", "update", "s1", "--env", "e1", "--profile", "m7g.large", "--cpu-millis", "2000"},
+           {"service", "update", "s1", "--env", "e1", "--allowed-ips", "10.0.0.0/8", "--in-window"},
+           {"service", "update", "s1", "--env", "e1", "--replicas", "two"}}) {
+    Result r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args[5];
+    EXPECT_EQ(r.err_lines(), 1) << r.err;
+  }
   EXPECT_NE(run_cli({"service", "update", "s1", "--env", "e1", "--allowed-ips", ""})
                 .err.find("use --allowed-ips-loopback-only"),
             std::string::npos);

@@ -151,7 +151,29 @@ std::vector<BadCase> cases() {
        "profile"},
       // Service updates.
       {"patch_name", "PATCH", kSvcs + "/taken", R"({"name":"x"})", 422, "read_only_field", "name"},
-      {"patch_replicas", "PATCH", kSvcs + "/taken", R"({"replicas":2})", 422, "read_only_field", "replicas"},
+      {"patch_shards", "PATCH", kSvcs + "/taken", R"({"shards":2})", 422, "read_only_field", "shards"},
+      // "taken" is 1x1: it runs without ZooKeeper, so it has no replication to grow.
+      {"patch_replicas_single", "PATCH", kSvcs + "/taken", R"({"replicas":2})", 422, "replication_change",
+       "replicas"},
+      {"patch_replicas_17", "PATCH", kSvcs + "/taken", R"({"replicas":17})", 422, "out_of_range", "replicas"},
+      {"patch_replicas_string", "PATCH", kSvcs + "/taken", R"({"replicas":"2"})", 400, "invalid_type", "replicas"},
+      {"patch_cpu_small", "PATCH", kSvcs + "/taken", R"({"cpu_millis":100})", 422, "out_of_range", "cpu_millis"},
+      {"patch_memory_huge", "PATCH", kSvcs + "/taken", R"({"memory_mib":1048576})", 422, "out_of_range",
+       "memory_mib"},
+      {"patch_profile_and_size", "PATCH", kSvcs + "/taken", R"({"profile":"host","memory_mib":4096})", 422,
+       "profile_conflict", "profile"},
+      {"patch_profile_unknown", "PATCH", kSvcs + "/taken", R"({"profile":"m7gd.large"})", 422, "unknown_profile",
+       "profile"},
+      {"patch_profile_empty", "PATCH", kSvcs + "/taken", R"({"profile":""})", 422, "invalid_profile", "profile"},
+      {"patch_profile_null", "PATCH", kSvcs + "/taken", R"({"profile":null})", 400, "invalid_type", "profile"},
+      {"patch_when_unknown", "PATCH", kSvcs + "/taken", R"({"cpu_millis":2000,"when":"later"})", 422,
+       "invalid_when", "when"},
+      {"patch_when_alone", "PATCH", kSvcs + "/taken", R"({"allowed_ips":[],"when":"window"})", 422, "invalid_when",
+       "when"},
+      {"patch_window_without_one", "PATCH", kSvcs + "/taken", R"({"cpu_millis":2000,"when":"window"})", 409,
+       "no_window", "when"},
+      {"patch_read_only_node_type", "PATCH", kSvcs + "/taken", R"({"node_type":"m7gd.large"})", 422,
+       "read_only_field", "node_type"},
       {"patch_unknown", "PATCH", kSvcs + "/taken", R"({"colour":"red"})", 422, "unknown_field", "colour"},
       {"patch_bad_cidr", "PATCH", kSvcs + "/taken", R"({"allowed_ips":["0.0.0.0/0", "1.2.3.4/8"]})", 422,
        "invalid_cidr", "allowed_ips[1]"},
@@ -286,6 +308,104 @@ TEST(Api, PatchAllowedIpsRaisesRevisionOnlyWhenChanged) {
   EXPECT_EQ(same.body["status"], "succeeded");
   EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], 3);
   EXPECT_EQ(api.call("GET", "/v1/environments/demo/services/db").body["allowed_ips"], json({"127.0.0.1/32"}));
+}
+
+TEST(Api, PatchResizesAndScalesAReplicatedService) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  ASSERT_EQ(api.call_json("POST", "/v1/environments/demo/services", {{"name", "db"}, {"replicas", 2}}).status, 202);
+  const std::string svc = "/v1/environments/demo/services/db";
+  Answer a = api.call_json("PATCH", svc, {{"cpu_millis", 2000}, {"memory_mib", 4096}});
+  ASSERT_EQ(a.status, 202) << a.body.dump();
+  EXPECT_EQ(a.body["status"], "running");
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], 3);
+  Answer got = api.call("GET", svc);
+  EXPECT_EQ(got.body["cpu_millis"], 2000);
+  EXPECT_EQ(got.body["memory_mib"], 4096);
+  EXPECT_EQ(got.body["profile"], nullptr);
+  EXPECT_EQ(got.body["node_type"], nullptr);  // the host is the only node type
+  EXPECT_EQ(got.body["pending_resize"], nullptr);
+
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"replicas", 3}}).status, 202);
+  got = api.call("GET", svc);
+  EXPECT_EQ(got.body["replicas"], 3);
+  EXPECT_EQ(got.body["cpu_millis"], 2000);
+
+  // A profile by name sizes it as the profile says.
+  Answer profiles = api.call("GET", "/v1/environments/demo/profiles");
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"profile", "host"}}).status, 202);
+  got = api.call("GET", svc);
+  EXPECT_EQ(got.body["profile"], "host");
+  EXPECT_EQ(got.body["cpu_millis"], profiles.body["items"][0]["requests"]["cpu_millis"]);
+
+  // The same again: nothing to do, done at once, no new revision.
+  const auto revision = api.call("GET", "/v1/environments/demo").body["revision"];
+  Answer same = api.call_json("PATCH", svc, {{"profile", "host"}, {"replicas", 3}});
+  EXPECT_EQ(same.body["status"], "succeeded");
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], revision);
+  // Down to two; never to one.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"replicas", 2}}).status, 202);
+  EXPECT_EQ(api.call_json("PATCH", svc, {{"replicas", 1}}).body["error"]["code"], "replication_change");
+  EXPECT_EQ(api.call("GET", svc).body["replicas"], 2);
+}
+
+TEST(Api, PatchInWindowKeepsTheResizeForTheWindow) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs, kEnv).status, 202);
+  ASSERT_EQ(api.call_json("POST", "/v1/environments/demo/services", {{"name", "db"}, {"replicas", 2}}).status, 202);
+  Answer policy = api.call(
+      "PUT", "/v1/environments/demo/maintenance",
+      R"({"window":{"time_zone":"Europe/Berlin","weekly":[{"days":["sun"],"start":"02:00","duration_minutes":120}]}})");
+  ASSERT_EQ(policy.status, 200) << policy.body.dump();
+  const std::string svc = "/v1/environments/demo/services/db";
+  const auto revision = api.call("GET", "/v1/environments/demo").body["revision"];
+  api.enqueued.clear();
+  Answer a = api.call_json("PATCH", svc, {{"replicas", 4}, {"cpu_millis", 1500}, {"when", "window"}});
+  ASSERT_EQ(a.status, 202) << a.body.dump();
+  EXPECT_EQ(a.body["status"], "running");
+  Answer got = api.call("GET", svc);
+  EXPECT_EQ(got.body["replicas"], 2);  // not yet
+  EXPECT_EQ(got.body["cpu_millis"], 1000);
+  EXPECT_EQ(got.body["pending_resize"]["replicas"], 4);
+  EXPECT_EQ(got.body["pending_resize"]["cpu_millis"], 1500);
+  EXPECT_EQ(got.body["pending_resize"]["memory_mib"], 2048);
+  EXPECT_EQ(got.body["pending_resize"]["requested_at"], format_rfc3339(api.clock.unix_seconds()));
+  // The upgrade controller applies it when the window opens.
+  const std::string env_id = api.call("GET", "/v1/environments/demo").body["id"];
+  EXPECT_NE(std::find(api.enqueued.begin(), api.enqueued.end(), "upgrades/" + env_id), api.enqueued.end());
+  EXPECT_GT(api.call("GET", "/v1/environments/demo").body["revision"], revision);
+  // A change now replaces the one kept.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"cpu_millis", 1250}}).status, 202);
+  got = api.call("GET", svc);
+  EXPECT_EQ(got.body["cpu_millis"], 1250);
+  EXPECT_EQ(got.body["pending_resize"], nullptr);
+}
+
+TEST(Api, AwsResizePlacesACustomSizeOnTheNodeGroupThatFitsIt) {
+  ApiHarness api;
+  ASSERT_EQ(api.call_json("POST", kEnvs,
+                          {{"name", "prod"}, {"cloud", "aws"}, {"region", "us-east-1"}, {"cidr", "10.1.0.0/16"},
+                           {"instance_types", {"m7gd.large", "m7gd.2xlarge"}}})
+                .status,
+            202);
+  ASSERT_EQ(api.call_json("POST", "/v1/environments/prod/services",
+                          {{"name", "db"}, {"replicas", 2}, {"profile", "m7gd.2xlarge"}})
+                .status,
+            202);
+  const std::string svc = "/v1/environments/prod/services/db";
+  // Smaller: onto the smaller node group.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"cpu_millis", 1000}, {"memory_mib", 4096}}).status, 202);
+  Answer got = api.call("GET", svc);
+  EXPECT_EQ(got.body["profile"], nullptr);
+  EXPECT_EQ(got.body["node_type"], "m7gd.large");
+  // Past what a large holds: the 2xlarge again.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"cpu_millis", 4000}}).status, 202);
+  EXPECT_EQ(api.call("GET", svc).body["node_type"], "m7gd.2xlarge");
+  // Past anything allowed: refused, nothing changed.
+  Answer too_big = api.call_json("PATCH", svc, {{"memory_mib", 200000}});
+  EXPECT_EQ(too_big.status, 422);
+  EXPECT_EQ(too_big.body["error"]["code"], "replica_too_large");
+  EXPECT_EQ(api.call("GET", svc).body["memory_mib"], 4096);
 }
 
 TEST(Api, AwsProfilesFollowInstanceTypesAndDaemonsets) {

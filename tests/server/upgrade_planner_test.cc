@@ -379,5 +379,59 @@ TEST_F(Planner, NothingStartsOrMovesOutsideTheWindow) {
   EXPECT_GT(moved, 5);
 }
 
+
+TEST_F(Planner, AResizeKeptForTheWindowIsAppliedWhenItOpensAndRolledUnderItsDeadline) {
+  world.versions.resize(1);  // no upgrade in the way
+  world.environment.cloud = "local";
+  const int64_t asked = at("2026-12-07T10:00:00Z");  // a Monday
+  service().pending_resize = model::ServiceResize{"", 1500, 3072, 3, asked};
+  UpgradePlan p = step(asked);
+  EXPECT_TRUE(p.services.empty());
+  EXPECT_EQ(p.next_look, at("2026-12-08T09:00:00Z"));  // Tuesday 01:00 in Los Angeles
+  EXPECT_TRUE(p.any_open || service().pending_resize) << "looked at again";
+  EXPECT_EQ(service().replicas, 2);
+
+  p = step(at("2026-12-08T09:00:00Z"));
+  EXPECT_TRUE(p.raise_revision);
+  EXPECT_FALSE(service().pending_resize);
+  EXPECT_EQ(service().replicas, 3);
+  EXPECT_EQ(service().cpu_millis, 1500);
+  EXPECT_EQ(service().memory_mib, 3072);
+  ASSERT_TRUE(service().rollout);
+  EXPECT_EQ(*service().rollout, (model::RolloutRequest{resize_rollout_id(asked), 1, at("2026-12-08T12:54:00Z")}));
+  // Past the close the deadline stays behind: the agent takes no further step.
+  step(at("2026-12-08T13:00:01Z"));
+  EXPECT_EQ(service().rollout->not_after, at("2026-12-08T12:54:00Z"));
+  // Done in Thursday's window: nothing left to ask for.
+  step(at("2026-12-10T09:00:00Z"));
+  service().rollout_status = model::ReportedRollout{resize_rollout_id(asked), "done", 3, 3, 0, 0, ""};
+  p = step(at("2026-12-10T09:10:00Z"));
+  EXPECT_FALSE(service().rollout);
+  EXPECT_TRUE(p.raise_revision);
+}
+
+TEST_F(Planner, AResizeWhosePolicyLostItsWindowIsAppliedAtOnce) {
+  world.versions.resize(1);
+  world.environment.cloud = "local";
+  world.environment.maintenance.window.reset();
+  service().pending_resize = model::ServiceResize{"", 1000, 2048, 4, at("2026-12-07T10:00:00Z")};
+  UpgradePlan p = step(at("2026-12-07T10:05:00Z"));
+  EXPECT_TRUE(p.raise_revision);
+  EXPECT_EQ(service().replicas, 4);
+  ASSERT_TRUE(service().rollout);
+  EXPECT_EQ(service().rollout->not_after, 0);  // no window: no deadline
+}
+
+TEST_F(Planner, AResizeDuringARunningUpgradeRidesItsRollout) {
+  world.environment.cloud = "local";
+  world.environment.maintenance.channel = model::kChannelFast;
+  step(at("2026-12-08T09:00:00Z"));
+  ASSERT_EQ(upgrade().state, model::kUpgradeRunning);
+  service().pending_resize = model::ServiceResize{"", 2000, 2048, 2, at("2026-12-08T09:01:00Z")};
+  step(at("2026-12-08T09:01:00Z"));
+  EXPECT_EQ(service().cpu_millis, 2000);
+  EXPECT_EQ(service().rollout->id, upgrade().id);
+}
+
 }  // namespace
 }  // namespace byoc::controllers

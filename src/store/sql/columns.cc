@@ -119,4 +119,21 @@ void parse_rollout_column(std::string_view text, model::Service& s) {
   }
 }
 
+std::string resize_column(const std::optional<model::ServiceResize>& r) {
+  if (!r) return "";
+  return json{{"profile", r->profile},
+              {"cpu_millis", r->cpu_millis},
+              {"memory_mib", r->memory_mib},
+              {"replicas", r->replicas},
+              {"requested_at", r->requested_at}}
+      .dump();
+}
+
+std::optional<model::ServiceResize> parse_resize_column(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  json j = json::parse(text);
+  return model::ServiceResize{j.at("profile"), j.at("cpu_millis"), j.at("memory_mib"), j.at("replicas"),
+                              j.at("requested_at")};
+}
+
 }  // namespace byoc::store::sql

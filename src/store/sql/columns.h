@@ -33,5 +33,8 @@ std::optional<model::MaintenancePolicy> parse_maintenance_column(std::string_vie
 // A service's requested rollout and its reported progress: {"request"?, "status"?}.
 std::string rollout_column(const model::Service& s);
 void parse_rollout_column(std::string_view text, model::Service& s);
+// A resize waiting for its window, as JSON ("" for none).
+std::string resize_column(const std::optional<model::ServiceResize>& r);
+std::optional<model::ServiceResize> parse_resize_column(std::string_view text);
 
 }  // namespace byoc::store::sql

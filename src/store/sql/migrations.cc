@@ -213,6 +213,12 @@ const std::vector<Migration>& migrations() {
       CREATE INDEX upgrades_by_environment ON upgrades(environment_id, created_at);
       CREATE INDEX upgrades_open ON upgrades(state) WHERE state IN ('pending', 'running', 'paused');
       )sql"},
+      // 11: resizing: the node type the placement planner chose for a custom
+      // size, and a resize waiting for the service's window ('' for none).
+      {R"sql(
+      ALTER TABLE services ADD COLUMN node_type TEXT NOT NULL DEFAULT '';
+      ALTER TABLE services ADD COLUMN pending_resize TEXT NOT NULL DEFAULT '';
+      )sql"},
   };
   return all;
 }

@@ -7,7 +7,7 @@ namespace {
 constexpr const char* kServiceColumns =
     "id, environment_id, name, clickhouse_version, shards, replicas, cpu_millis, memory_mib, allowed_ips, "
     "password_sha256_hex, state, reason, endpoint, created_at, updated_at, profile, native_endpoint, support_gateway, "
-    "maintenance, rollout";
+    "maintenance, rollout, node_type, pending_resize";
 
 model::Service read_service(const Statement& st) {
   model::Service s;
@@ -31,6 +31,8 @@ model::Service read_service(const Statement& st) {
   s.support_gateway = st.text(17);
   s.maintenance = parse_maintenance_column(st.text(18));
   parse_rollout_column(st.text(19), s);
+  s.node_type = st.text(20);
+  s.pending_resize = parse_resize_column(st.text(21));
   return s;
 }
 
@@ -63,7 +65,8 @@ std::vector<model::Service> SqlServices::list(const std::string& environment_id)
 
 void SqlServices::put(const model::Service& s) {
   Statement st(session_, std::string("INSERT INTO services (") + kServiceColumns +
-                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                           "node_type=excluded.node_type, pending_resize=excluded.pending_resize, "
                            "rollout=excluded.rollout, maintenance=excluded.maintenance, profile=excluded.profile, native_endpoint=excluded.native_endpoint, "
                            "support_gateway=excluded.support_gateway, "
                            "environment_id=excluded.environment_id, name=excluded.name, "
@@ -78,6 +81,7 @@ void SqlServices::put(const model::Service& s) {
   st.bind(10, s.password_sha256_hex).bind(11, s.state).bind(12, s.reason).bind(13, s.endpoint);
   st.bind(14, s.created_at).bind(15, s.updated_at).bind(16, s.profile).bind(17, s.native_endpoint);
   st.bind(18, s.support_gateway).bind(19, maintenance_column(s.maintenance)).bind(20, rollout_column(s));
+  st.bind(21, s.node_type).bind(22, resize_column(s.pending_resize));
   st.run();
 }
 
