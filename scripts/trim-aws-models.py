@@ -22,7 +22,8 @@ OPERATIONS = {
                                   "DescribeStackEvents"],
     "ec2-2016-11-15": ["DescribeAddresses", "DescribeAvailabilityZones", "DescribeInstanceTypeOfferings",
                        "DescribeVpcs", "DescribeSubnets"],
-    "eks-2017-11-01": ["DescribeCluster", "ListClusters"],
+    "eks-2017-11-01": ["DescribeCluster", "ListClusters", "UpdateClusterVersion", "ListNodegroups", "CreateNodegroup",
+                       "DescribeNodegroup", "DeleteNodegroup", "UpdateAddon", "DescribeAddon"],
     "service-quotas-2019-06-24": ["GetAWSDefaultServiceQuota", "GetServiceQuota"],
     "elasticloadbalancingv2-2015-12-01": ["DescribeLoadBalancers"],
 }

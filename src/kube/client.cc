@@ -62,7 +62,16 @@ struct Status {
   std::string reason;
   std::string message;
   std::optional<int> retry_after_seconds;  // details.retryAfterSeconds
+  std::vector<std::string> causes;         // details.causes[].reason
 };
+
+// The cause the Eviction API gives a PodDisruptionBudget's refusal
+// (policy/v1 DisruptionBudgetCause).
+constexpr const char* kDisruptionBudgetCause = "DisruptionBudget";
+
+bool has_cause(const std::vector<std::string>& causes, const std::string& cause) {
+  return std::find(causes.begin(), causes.end(), cause) != causes.end();
+}
 
 // The API's Status object, when the body is one.
 std::optional<Status> parse_status(const std::string& body) {
@@ -75,6 +84,15 @@ std::optional<Status> parse_status(const std::string& body) {
                             ? &doc["details"]["retryAfterSeconds"]
                             : nullptr;
   if (seconds && seconds->is_number_integer() && *seconds >= 0) status.retry_after_seconds = seconds->get<int>();
+  const json* causes = doc.contains("details") && doc["details"].is_object() && doc["details"].contains("causes")
+                           ? &doc["details"]["causes"]
+                           : nullptr;
+  if (causes && causes->is_array()) {
+    for (const json& cause : *causes) {
+      if (cause.is_object() && cause.contains("reason") && cause["reason"].is_string())
+        status.causes.push_back(cause["reason"]);
+    }
+  }
   return status;
 }
 
@@ -162,8 +180,11 @@ milliseconds backoff(const RetryLimits& limits, int attempt, double jitter) {
 
 }  // namespace
 
-ApiError::ApiError(int status, std::string reason, const std::string& message)
-    : Error(kind_of_status(status), error_code(status, reason), message), status_(status), reason_(std::move(reason)) {}
+ApiError::ApiError(int status, std::string reason, const std::string& message, std::vector<std::string> causes)
+    : Error(kind_of_status(status), error_code(status, reason), message),
+      status_(status),
+      reason_(std::move(reason)),
+      causes_(std::move(causes)) {}
 
 struct Client::Answer {
   int status = 0;
@@ -252,7 +273,10 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
       --attempt;
       continue;
     }
-    const bool retryable = is_retryable(response.status) || (response.status == 409 && on_conflict == OnConflict::kRetry);
+    // A budget's refusal is the answer, not a throttle: it holds until a pod it guards is Ready again.
+    const bool budget_refusal = status && has_cause(status->causes, kDisruptionBudgetCause);
+    const bool retryable = (is_retryable(response.status) && !budget_refusal) ||
+                           (response.status == 409 && on_conflict == OnConflict::kRetry);
     if (retryable) {
       std::optional<int> seconds = retry_after_header(response.header("retry-after"));
       if (!seconds && status) seconds = status->retry_after_seconds;
@@ -266,7 +290,8 @@ Client::Answer Client::send(const std::string& method, const std::string& path_a
     std::string message = "kubernetes " + what + ": HTTP " + std::to_string(response.status) +
                           (reason.empty() ? "" : " " + reason) + (detail.empty() ? "" : ": " + detail);
     if (retryable) message += " (after " + attempts(attempt) + ")";
-    throw ApiError(response.status, reason, redact(message, tokens));
+    throw ApiError(response.status, reason, redact(message, tokens),
+                   status ? status->causes : std::vector<std::string>{});
   }
 }
 
@@ -282,6 +307,31 @@ json Client::apply(const json& object) {
   if (!result.is_object())
     throw Error::Unavailable("kubernetes apply " + describe(ref) + ": the answer is not a JSON object");
   return result;
+}
+
+json Client::strategic_merge_patch(const ObjectRef& ref, const json& patch) {
+  std::string path = object_path(ref) + "?fieldManager=" + query_escape(config_.field_manager);
+  Answer answer = send("PATCH", path, "application/strategic-merge-patch+json", patch.dump(), "patch " + describe(ref));
+  json result = json::parse(answer.body, nullptr, false);
+  if (!result.is_object())
+    throw Error::Unavailable("kubernetes patch " + describe(ref) + ": the answer is not a JSON object");
+  return result;
+}
+
+EvictionOutcome Client::evict(const std::string& namespace_name, const std::string& pod_name) {
+  const ObjectRef pod{"v1", "Pod", namespace_name, pod_name};
+  const json eviction = {{"apiVersion", "policy/v1"},
+                         {"kind", "Eviction"},
+                         {"metadata", {{"name", pod_name}, {"namespace", namespace_name}}}};
+  try {
+    send("POST", object_path(pod) + "/eviction", "application/json", eviction.dump(), "evict " + describe(pod));
+    return EvictionOutcome::kEvicted;
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return EvictionOutcome::kNotFound;
+    if ((e.status() == 429 || e.status() == 403) && has_cause(e.causes(), kDisruptionBudgetCause))
+      return EvictionOutcome::kDisruptionBudget;
+    throw;
+  }
 }
 
 std::optional<json> Client::get(const ObjectRef& ref) {
@@ -309,17 +359,20 @@ void Client::remove(const ObjectRef& ref, Propagation propagation) {
 }
 
 std::vector<json> Client::list(const std::string& api_version, const std::string& kind,
-                               const std::string& namespace_name, const std::string& label_selector) {
-  return list_with_version(api_version, kind, namespace_name, label_selector).items;
+                               const std::string& namespace_name, const std::string& label_selector,
+                               const std::string& field_selector) {
+  return list_with_version(api_version, kind, namespace_name, label_selector, field_selector).items;
 }
 
 ListResult Client::list_with_version(const std::string& api_version, const std::string& kind,
-                                     const std::string& namespace_name, const std::string& label_selector) {
+                                     const std::string& namespace_name, const std::string& label_selector,
+                                     const std::string& field_selector) {
   // Pages keep each answer small; the continue token walks them.
   constexpr int kPageSize = 500;
   constexpr int kMaxPages = 200;
   std::string base = collection_path(api_version, kind, namespace_name) + "?limit=" + std::to_string(kPageSize);
   if (!label_selector.empty()) base += "&labelSelector=" + query_escape(label_selector);
+  if (!field_selector.empty()) base += "&fieldSelector=" + query_escape(field_selector);
   std::string what = "list " + kind + (namespace_name.empty() ? "" : " in " + namespace_name);
   ListResult result;
   std::vector<json>& items = result.items;

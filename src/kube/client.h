@@ -1,5 +1,6 @@
 // kube::Client: a small client of the Kubernetes API over HTTPS — server-side
-// apply, get, delete and list of the kinds resources.h knows. It trusts
+// apply, strategic merge patch, get, delete and list of the kinds resources.h
+// knows, and pod eviction. It trusts
 // exactly the cluster's CA (an EKS cluster's comes from DescribeCluster) and
 // authenticates with a bearer token asked of a provider for every attempt
 // (an EKS token lasts 15 minutes: the provider caches and refreshes it); a
@@ -75,16 +76,27 @@ struct ClientConfig {
 // or "kube_http_<status>" when the body was no Status.
 class ApiError : public Error {
  public:
-  ApiError(int status, std::string reason, const std::string& message);
+  ApiError(int status, std::string reason, const std::string& message, std::vector<std::string> causes = {});
   int status() const { return status_; }
   const std::string& reason() const { return reason_; }  // "Forbidden", "Conflict", "Invalid"…
+  // The Status's details.causes[].reason ("DisruptionBudget", "FieldValueInvalid"…):
+  // what tells two answers of one status apart.
+  const std::vector<std::string>& causes() const { return causes_; }
 
  private:
   int status_;
   std::string reason_;
+  std::vector<std::string> causes_;
 };
 
 enum class Propagation { kBackground, kForeground };
+
+// What the Eviction API answered (POST …/pods/NAME/eviction).
+enum class EvictionOutcome {
+  kEvicted,           // 201 (or 200): the pod is being deleted, gracefully
+  kDisruptionBudget,  // refused by a PodDisruptionBudget (a Status with a DisruptionBudget cause)
+  kNotFound,          // 404: no such pod
+};
 
 // A collection as of one moment: its items and the resourceVersion a watch
 // resumes from.
@@ -132,14 +144,30 @@ class Client {
   // Deletes; an object already gone is success. Foreground waits (server
   // side) for its dependents before it goes; Background lets them follow.
   void remove(const ObjectRef& ref, Propagation propagation = Propagation::kBackground);
+  // A strategic merge patch (PATCH, application/strategic-merge-patch+json)
+  // of the fields `patch` sets. Returns the object as the server has it now.
+  // A patch carrying metadata.resourceVersion applies only to that version:
+  // otherwise it is an ApiError 409 (kConflict), not retried here — the
+  // caller reads the object again and builds a new patch (a list without a
+  // patch merge key, such as a node's spec.taints, is replaced whole).
+  nlohmann::json strategic_merge_patch(const ObjectRef& ref, const nlohmann::json& patch);
+  // Evicts a pod through the Eviction API (policy/v1), which honours its
+  // PodDisruptionBudgets. A budget's refusal (429, or 403 while the budget's
+  // status is being fixed, both with a DisruptionBudget cause) is an answer,
+  // not retried; an API server's own throttling (429 without that cause) is
+  // retried as any 429 is, then an ApiError.
+  EvictionOutcome evict(const std::string& namespace_name, const std::string& pod_name);
   // The objects of a kind in a namespace ("" for every namespace of a
-  // namespaced kind) matching `label_selector` ("" for all), every page;
-  // each with its apiVersion and kind filled in.
+  // namespaced kind) matching `label_selector` and `field_selector` ("" for
+  // all; "spec.nodeName=NODE"), every page; each with its apiVersion and
+  // kind filled in.
   std::vector<nlohmann::json> list(const std::string& api_version, const std::string& kind,
-                                   const std::string& namespace_name, const std::string& label_selector = "");
+                                   const std::string& namespace_name, const std::string& label_selector = "",
+                                   const std::string& field_selector = "");
   // The same, with the collection's resourceVersion.
   ListResult list_with_version(const std::string& api_version, const std::string& kind,
-                               const std::string& namespace_name, const std::string& label_selector = "");
+                               const std::string& namespace_name, const std::string& label_selector = "",
+                               const std::string& field_selector = "");
   // Watches a collection from options.resource_version, handing each event
   // (apiVersion and kind filled in) to `on_event` as it arrives, until the
   // server ends the watch, `cancel` is set, or on_event returns false.

@@ -1,6 +1,7 @@
 // kube::Client over real HTTPS to a stand-in API server on loopback that
 // records every request and answers as the Kubernetes API does (its Status
-// objects written out here). Retries wait on a recording sleep, never for real.
+// objects written out in api_answers.h). Retries wait on a recording sleep,
+// never for real.
 #include "kube/client.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "api_answers.h"
 #include "aws/fake_aws.h"
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -19,32 +21,11 @@ namespace {
 using byoc::testing::CannedResponse;
 using byoc::testing::FakeAws;
 using byoc::testing::RecordedRequest;
+using byoc::testing::answer;
+using byoc::testing::in_turn;
+using byoc::testing::status_answer;
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-CannedResponse answer(int status, const json& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  headers.emplace_back("Content-Type", "application/json");
-  return {status, std::move(headers), body.dump()};
-}
-
-CannedResponse status_answer(int code, const std::string& reason, const std::string& message) {
-  return answer(code, {{"kind", "Status"},
-                       {"apiVersion", "v1"},
-                       {"metadata", json::object()},
-                       {"status", "Failure"},
-                       {"message", message},
-                       {"reason", reason},
-                       {"code", code}});
-}
-
-// Answers from `script` in turn, the last one again and again.
-FakeAws::Handler in_turn(std::vector<CannedResponse> script) {
-  auto next = std::make_shared<std::atomic<size_t>>(0);
-  return [script = std::move(script), next](const RecordedRequest&) {
-    size_t i = (*next)++;
-    return script[std::min(i, script.size() - 1)];
-  };
-}
 
 const json kDeployment = {
     {"apiVersion", "apps/v1"},
@@ -57,13 +38,8 @@ const ObjectRef kSecret{"v1", "Secret", "byoc-system", "byoc-agent-join"};
 class KubeClientTest : public ::testing::Test {
  protected:
   ClientConfig config() {
-    ClientConfig c;
-    c.server = api.url();
-    c.ca_pem = api.ca_pem();
-    c.token = [this] { return "k8s-aws-v1.secret-" + std::to_string(++token_calls); };
-    c.sleep = [this](milliseconds d) { sleeps.push_back(d); };
-    c.jitter = [] { return 0.5; };
-    return c;
+    return byoc::testing::stand_in_config(
+        api, [this] { return "k8s-aws-v1.secret-" + std::to_string(++token_calls); }, sleeps);
   }
   std::string token_text(int n) { return "k8s-aws-v1.secret-" + std::to_string(n); }
 
