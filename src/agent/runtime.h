@@ -72,6 +72,17 @@ struct ServiceStatus {
   bool operator==(const ServiceStatus&) const = default;
 };
 
+// What every runtime reports of a rollout, the same way:
+// - for a spec whose version its versions.json lacks (refused, nothing
+//   touched): failed at its first step, check "version_unknown";
+model::ReportedRollout unknown_version_rollout(const ServiceSpec& spec);
+// - over the service's own state, the rollout's `state` (model::rollout_states())
+//   with or without a step under way: rolling → PROVISIONING "rolling";
+//   waiting with no step → PROVISIONING "rollout_waiting"; failed →
+//   "rollout_failed", PROVISIONING until the failed step is undone and the
+//   service is READY again. A FAILED service stays so (that is the news).
+void report_rollout_state(const std::string& state, bool step_under_way, ServiceStatus& status);
+
 // Troubleshooting access (docs/access.md): how every service's support
 // gateway admits a vendor engineer. The gateway is HTTPS with client
 // certificates from the environment's support CA (checked against its CRL),

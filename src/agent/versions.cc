@@ -84,7 +84,8 @@ ClickHouseVersion parse_entry(const json& entry, const std::string& field) {
       throw invalid(f, "is not a known field (binary, image, config_revision)");
     }
   }
-  if (v.binary.empty() == v.image.empty()) throw invalid(field, "must have exactly one of binary or image");
+  // One entry may serve both runtimes: the local one runs `binary`, Kubernetes `image`.
+  if (v.binary.empty() && v.image.empty()) throw invalid(field, "must have a binary, an image or both");
   return v;
 }
 

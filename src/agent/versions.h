@@ -17,6 +17,7 @@
 namespace byoc::agent {
 
 struct ClickHouseVersion {
+  // At least one of the two; each runtime reads its own and ignores the other.
   std::string binary;           // absolute path of clickhouse-server (local runtime); "" if none
   std::string image;            // "repo@sha256:<64 hex>" (Kubernetes); "" if none
   std::string config_revision;  // "" or 1-32 of [A-Za-z0-9._-]; rendered into the replica's config
@@ -39,7 +40,7 @@ inline constexpr const char* kDefaultClickHouseVersion = "18.16.1";
 VersionList default_versions();
 
 // Strict: unknown fields, bad version names, relative or odd paths, images
-// not pinned by digest, an entry with neither or both of binary/image are
+// not pinned by digest, an entry with neither binary nor image are
 // refused with byoc::Error kInvalid whose message is one line naming the
 // field (e.g. "clickhouse.18.16.1.binary").
 VersionList parse_versions(const std::string& text);

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "agent/runtimes/kubernetes/version_rollout.h"
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/files.h"
 #include "fake_kube_api.h"
@@ -61,6 +63,14 @@ std::string addressed(const RecordedRequest& r) { return r.method + " " + r.targ
 
 bool is_change(const RecordedRequest& r) { return r.method != "GET"; }
 
+// The status of a pod whose ClickHouse keeps crashing.
+json crash_looping() {
+  return {{"phase", "Running"},
+          {"conditions", json::array({{{"type", "Ready"}, {"status", "False"}}})},
+          {"containerStatuses",
+           json::array({{{"name", "clickhouse"}, {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}}}})}};
+}
+
 class KubernetesRuntimeTest : public ::testing::Test {
  protected:
   // `quiet`: after their first list and watch the informers wait an hour,
@@ -69,7 +79,8 @@ class KubernetesRuntimeTest : public ::testing::Test {
     agent::KubernetesRuntimeOptions o;
     o.root = root.path() / "services";
     o.environment_ca = ca;
-    o.clock = &clock;
+    o.clock = runtime_clock ? runtime_clock : &clock;
+    o.versions = versions;
     o.environment_id = kEnvironment;
     o.client = api.client_config();
     o.watch_pause = quiet ? std::chrono::milliseconds(3'600'000) : std::chrono::milliseconds(20);
@@ -102,7 +113,8 @@ class KubernetesRuntimeTest : public ::testing::Test {
 
   // Plays the controllers and the kubelet: every workload of `service` has
   // rolled out what was last applied, its pods are ready, and its endpoint's
-  // load balancer has a name.
+  // load balancer has a name. Pods below a StatefulSet's partition keep
+  // what they run.
   void roll_out(const std::string& service, int shards, int replicas, const std::string& host = "lb.example") {
     for (int shard = 1; shard <= shards; ++shard) {
       const std::string name = rk::shard_stateful_set_name(service, shard);
@@ -110,13 +122,16 @@ class KubernetesRuntimeTest : public ::testing::Test {
       json set = *api.object(ref);
       const int64_t generation = set["metadata"]["generation"];
       const std::string revision = name + "-" + std::to_string(generation);
+      const int partition = set["spec"]["updateStrategy"].value("rollingUpdate", json::object()).value("partition", 0);
       api.set_status(ref, {{"observedGeneration", generation},
                            {"replicas", replicas},
                            {"readyReplicas", replicas},
-                           {"updatedReplicas", replicas},
-                           {"currentRevision", revision},
+                           {"updatedReplicas", replicas - std::min(partition, replicas)},
+                           {"currentRevision", partition > 0 ? name + "-current" : revision},
                            {"updateRevision", revision}});
       for (int r = 0; r < replicas; ++r) {
+        auto held = api.object({"v1", "Pod", kNamespace, name + "-" + std::to_string(r)});
+        if (r < partition && held) continue;
         json pod = {{"apiVersion", "v1"},
                     {"kind", "Pod"},
                     {"metadata",
@@ -185,6 +200,8 @@ class KubernetesRuntimeTest : public ::testing::Test {
   }
 
   agent::SupportGateway gateway;  // off
+  agent::VersionList versions = agent::default_versions();
+  const Clock* runtime_clock = nullptr;  // nullptr: `clock`
   TempDir root;
   SystemClock clock;
   crypto::KeyedCertificate ca = environment_ca();
@@ -297,10 +314,7 @@ TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCerti
 
   // A crashing replica is reported as such.
   json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-0"});
-  pod["status"] = {{"phase", "Running"},
-                   {"conditions", json::array({{{"type", "Ready"}, {"status", "False"}}})},
-                   {"containerStatuses",
-                    json::array({{{"name", "clickhouse"}, {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}}}})}};
+  pod["status"] = crash_looping();
   api.put(pod);
   EXPECT_TRUE(eventually([&] {
     auto s = status_of(*runtime, "orders");
@@ -308,23 +322,165 @@ TEST_F(KubernetesRuntimeTest, ReadyOnlyOnceWhatWasAppliedHasRolledOutAndTheCerti
   }, std::chrono::seconds(10)));
 }
 
-TEST_F(KubernetesRuntimeTest, ARequestedRolloutIsReportedRollingUntilTheSpecIsInForceThenDone) {
+TEST_F(KubernetesRuntimeTest, ARolloutRequestWithoutAVersionChangeIsDoneAtOnce) {
   auto runtime = make_runtime();
   ServiceSpec s = spec("orders", 1, 1);
   s.rollout = model::RolloutRequest{"upg-0123456789abcdef", 1, 0};
   runtime->apply(s);
   auto status = status_of(*runtime, "orders");
   ASSERT_TRUE(status && status->rollout);
-  EXPECT_EQ(*status->rollout, (model::ReportedRollout{"upg-0123456789abcdef", "rolling", 0, 1, 0, 0, ""}));
-  roll_out("orders", 1, 1);
-  runtime->supervise();
-  runtime->set_support_gateway(gateway);
+  EXPECT_EQ(*status->rollout, (model::ReportedRollout{"upg-0123456789abcdef", "done", 1, 1, 0, 0, ""}));
+  EXPECT_EQ(status->reason, "starting");  // what the plane waits for as well
   ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
-  EXPECT_EQ(*status_of(*runtime, "orders")->rollout,
-            (model::ReportedRollout{"upg-0123456789abcdef", "done", 1, 1, 0, 0, ""}));
   // Without a request, nothing is reported.
   runtime->apply(spec("orders", 1, 1));
   EXPECT_FALSE(status_of(*runtime, "orders")->rollout);
+}
+
+// A rollout's moves are the runtime's own, on a clock the test moves.
+class KubernetesRolloutTest : public KubernetesRuntimeTest {
+ protected:
+  static constexpr const char* kOld = "registry.example/clickhouse-server@sha256:"
+                                      "1111111111111111111111111111111111111111111111111111111111111111";
+  static constexpr const char* kNew = "registry.example/clickhouse-server@sha256:"
+                                      "2222222222222222222222222222222222222222222222222222222222222222";
+
+  void SetUp() override {
+    versions = agent::parse_versions(std::string(R"({"clickhouse":{"18.16.1":{"image":")") + kOld +
+                                     R"("},"24.8-lts":{"image":")" + kNew + R"("}}})");
+    runtime_clock = &manual;
+  }
+
+  // What the agent does between two looks while the test plays the cluster:
+  // time passes (the informers watch again) and a report goes out.
+  bool after_a_round(agent::Runtime& runtime, const std::function<bool()>& done) {
+    return eventually([&] {
+      manual.advance(std::chrono::milliseconds(20));
+      runtime.set_support_gateway(gateway);
+      return done();
+    }, std::chrono::seconds(10));
+  }
+
+  json stateful_set() { return *api.object({"apps/v1", "StatefulSet", kNamespace, "orders-s1"}); }
+  std::string template_image() { return stateful_set()["spec"]["template"]["spec"]["containers"][0]["image"]; }
+  int partition() {
+    return stateful_set()["spec"]["updateStrategy"].value("rollingUpdate", json::object()).value("partition", -1);
+  }
+  std::string pod_image(int ordinal) {
+    return (*api.object({"v1", "Pod", kNamespace, "orders-s1-" + std::to_string(ordinal)}))["spec"]["containers"][0]["image"];
+  }
+  model::ReportedRollout reported() { return status_of(*runtime, "orders")->rollout.value_or(model::ReportedRollout{}); }
+
+  ServiceSpec upgrade(const std::string& version, int64_t not_after, const std::string& id = "upg-1") {
+    ServiceSpec s = spec("orders", 1, 2);
+    s.clickhouse_version = version;
+    s.rollout = model::RolloutRequest{id, 1, not_after};
+    return s;
+  }
+
+  void SetUpRunning() {
+    runtime = make_runtime();
+    runtime->apply(spec("orders", 1, 2));
+    ASSERT_EQ(template_image(), kOld);
+    ASSERT_TRUE(after_a_round(*runtime, [&] { return settle(*runtime, "orders", 1, 2); }));
+  }
+
+  ManualClock manual{std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count()};
+  std::unique_ptr<agent::Runtime> runtime;
+};
+
+TEST_F(KubernetesRolloutTest, AVersionTheListLacksIsRefusedAndNothingIsSent) {
+  ASSERT_NO_FATAL_FAILURE(SetUpRunning());
+  const size_t from = api.requests().size();
+  agent::ServiceStatus refused = runtime->apply(upgrade("25.1", 0));
+  EXPECT_EQ(refused.state, ServiceState::kFailed);
+  EXPECT_EQ(refused.reason, "unsupported_version");
+  const model::ReportedRollout unknown{"upg-1", "failed", 0, 2, 0, 0, "version_unknown"};
+  EXPECT_EQ(refused.rollout, unknown);
+  for (size_t i = from; i < api.requests().size(); ++i) EXPECT_FALSE(is_change(api.requests()[i])) << api.requests()[i].target;
+  // What ran before keeps serving, and the refusal is reported with it.
+  auto status = *status_of(*runtime, "orders");
+  EXPECT_EQ(status.state, ServiceState::kReady);
+  EXPECT_EQ(status.rollout, unknown);
+  EXPECT_EQ(template_image(), kOld);
+}
+
+TEST_F(KubernetesRolloutTest, OneReplicaAtATimeOnTheListedImageAndNoStepAtOrAfterNotAfter) {
+  ASSERT_NO_FATAL_FAILURE(SetUpRunning());
+  const int64_t not_after = manual.unix_seconds() + 3600;
+  runtime->apply(upgrade("24.8-lts", not_after));
+  // The new image, every pod held on the old one.
+  EXPECT_EQ(template_image(), kNew);
+  EXPECT_EQ(partition(), 2);
+  EXPECT_EQ(reported(), (model::ReportedRollout{"upg-1", "rolling", 0, 2, 0, 0, ""}));
+  EXPECT_EQ(status_of(*runtime, "orders")->reason, "rolling");
+  expect_applies_well_formed();
+  // Once the controller has seen it, the highest ordinal moves; the other stays.
+  roll_out("orders", 1, 2);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
+  roll_out("orders", 1, 2);
+  EXPECT_EQ(pod_image(1), kNew);
+  EXPECT_EQ(pod_image(0), kOld);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().replicas_done == 1; }));
+  // The window closes: the other replica is not touched, the service serves on the mix.
+  manual.set_unix_seconds(not_after);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "waiting"; }));
+  EXPECT_EQ(partition(), 1);
+  auto status = *status_of(*runtime, "orders");
+  EXPECT_EQ(status.reason, "rollout_waiting");
+  EXPECT_EQ(*status.rollout, (model::ReportedRollout{"upg-1", "waiting", 1, 2, 0, 0, ""}));
+  for (int i = 0; i < 5; ++i) after_a_round(*runtime, [] { return true; });
+  EXPECT_EQ(partition(), 1);
+  EXPECT_EQ(pod_image(0), kOld);
+  // The next window: the same request, moved. The last step, then done: no partition left.
+  manual.set_unix_seconds(not_after + 86'400);
+  runtime->apply(upgrade("24.8-lts", not_after + 86'400 + 3600));
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 0; }));
+  roll_out("orders", 1, 2);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == -1; }));
+  EXPECT_EQ(pod_image(0), kNew);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return settle(*runtime, "orders", 1, 2); }));
+  EXPECT_EQ(reported(), (model::ReportedRollout{"upg-1", "done", 2, 2, 0, 0, ""}));
+  expect_applies_well_formed();
+}
+
+TEST_F(KubernetesRolloutTest, AReplicaNotReadyInTimeGoesBackAndTheRolloutStops) {
+  ASSERT_NO_FATAL_FAILURE(SetUpRunning());
+  runtime->apply(upgrade("24.8-lts", 0));
+  roll_out("orders", 1, 2);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
+  // The new pod crashes.
+  roll_out("orders", 1, 2);
+  json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-1"});
+  pod["status"] = crash_looping();
+  api.put(pod);
+  manual.set_unix_seconds(manual.unix_seconds() + agent::kube_runtime::kStepBound.count());
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "failed"; }));
+  EXPECT_EQ(reported(), (model::ReportedRollout{"upg-1", "failed", 0, 2, 1, 2, "start"}));
+  EXPECT_EQ(partition(), 2);  // above it again: deleted, it comes back on the old revision
+  ASSERT_TRUE(after_a_round(*runtime, [&] {
+    for (const auto& d : api.deletions())
+      if (d.ref.kind == "Pod" && d.ref.name == "orders-s1-1") return true;
+    return false;
+  }));
+  // The controller recreates it below the partition: the old image. The service serves, the rollout stays stopped.
+  pod["spec"]["containers"][0]["image"] = kOld;
+  pod["status"] = {{"phase", "Running"}, {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+  pod["metadata"].erase("deletionTimestamp");
+  api.put(pod);
+  roll_out("orders", 1, 2);  // the partition raised again, rolled out
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return status_of(*runtime, "orders")->state == ServiceState::kReady; }))
+      << status_of(*runtime, "orders")->reason;
+  EXPECT_EQ(status_of(*runtime, "orders")->reason, "rollout_failed");
+  runtime->apply(upgrade("24.8-lts", 0));
+  for (int i = 0; i < 3; ++i) after_a_round(*runtime, [] { return true; });
+  EXPECT_EQ(partition(), 2);
+  EXPECT_EQ(reported().state, "failed");
+  // A new request starts over.
+  runtime->apply(upgrade("24.8-lts", 0, "upg-2"));
+  roll_out("orders", 1, 2);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
 }
 
 TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZooKeeper) {

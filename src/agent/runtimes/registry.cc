@@ -31,6 +31,7 @@ RuntimeChoice make_runtime(const std::string& name, const RuntimeContext& contex
     options.root = context.services_dir;
     options.environment_ca = context.environment_ca;
     options.environment_id = context.environment_id;
+    options.versions = context.versions;
     EnvironmentScope scope;
     scope.loopback_only = false;  // replicas are pods: hosts inside the environment's network
     RuntimeChoice choice{make_kubernetes_runtime(options), scope};

@@ -51,8 +51,21 @@ void check_service(const model::DesiredService& s, const std::string& path, cons
   // ClickHouse names its cluster and XML elements after the service, so
   // it starts with a letter; the derived object names must fit 63.
   detail::check_service_name(s.name, path + ".name");
-  if (!matches(s.clickhouse_version, R"(\d{1,4}(\.\d{1,4}){0,3})"))
+  // A version the runtime resolved to an image is a name only (versions.json's);
+  // otherwise it becomes the image's tag.
+  if (auto image = o.clickhouse_images.find(s.name); image != o.clickhouse_images.end()) {
+    if (!matches(s.clickhouse_version, R"([A-Za-z0-9][A-Za-z0-9._-]{0,63})"))
+      throw invalid(path + ".clickhouse_version", "must be a version name (1-64 of [A-Za-z0-9._-])");
+    require_image(image->second, "clickhouse_images", false);
+  } else if (!matches(s.clickhouse_version, R"(\d{1,4}(\.\d{1,4}){0,3})")) {
     throw invalid(path + ".clickhouse_version", "must be a version like 18.16.1");
+  }
+  if (auto p = o.partitions.find(s.name); p != o.partitions.end()) {
+    if (p->second.size() != static_cast<size_t>(s.shards))
+      throw invalid("partitions", "a service's partitions are one per shard");
+    for (int partition : p->second)
+      if (partition < 0 || partition > 16) throw invalid("partitions", "a partition is within 0..16");
+  }
   if (s.shards < 1 || s.shards > 64) throw invalid(path + ".shards", "must be within 1..64");
   if (s.replicas < 1 || s.replicas > 16) throw invalid(path + ".replicas", "must be within 1..16");
   if (s.cpu_millis < 1) throw invalid(path + ".cpu_millis", "must be >= 1");
@@ -121,6 +134,10 @@ void check_desired_state(const model::DesiredState& state, const KubernetesOptio
   }
   for (const auto& [service, type] : options.profiles)
     if (!names.count(service)) throw invalid("profile", "no service named '" + service + "'");
+  for (const auto& [service, image] : options.clickhouse_images)
+    if (!names.count(service)) throw invalid("clickhouse_images", "no service named '" + service + "'");
+  for (const auto& [service, partitions] : options.partitions)
+    if (!names.count(service)) throw invalid("partitions", "no service named '" + service + "'");
 }
 
 }  // namespace byoc::render::kubernetes

@@ -168,7 +168,7 @@ json clickhouse_container(const Env& env, const model::DesiredService& s) {
     environment.push_back(env_from_secret(kSupportPasswordEnv, credentials_secret_name(s.name), kSupportPasswordKey));
   return {
       {"name", "clickhouse"},
-      {"image", clickhouse_image(s.clickhouse_version, env.options.registry)},
+      {"image", service_clickhouse_image(s, env.options)},
       // The binary itself, not the image's entrypoint (which wants root to
       // chown and writes its own config).
       {"command", json::array({"/usr/bin/clickhouse-server"})},
@@ -211,9 +211,13 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
   const json config = shard_config_map(env, s, shard);  // kept whole: the loop reads its member
   for (const auto& [name, text] : config["data"].items()) files += name + "\n" + text.get<std::string>();
   const std::string revision = crypto::sha256_hex(files + users_xml(env, s)).substr(0, 16);
-  return stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, s.replicas,
-                      replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib,
-                      {{"byoc.io/config-revision", revision}});
+  json set = stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, s.replicas,
+                          replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib,
+                          {{"byoc.io/config-revision", revision}});
+  // A version rollout holds the pods below the partition on what they run.
+  if (auto it = env.options.partitions.find(s.name); it != env.options.partitions.end())
+    set["spec"]["updateStrategy"]["rollingUpdate"] = {{"partition", it->second.at(static_cast<size_t>(shard - 1))}};
+  return set;
 }
 
 }  // namespace

@@ -135,6 +135,11 @@ std::string clickhouse_image(const std::string& version, const std::string& regi
          version;
 }
 
+std::string service_clickhouse_image(const model::DesiredService& service, const KubernetesOptions& options) {
+  auto it = options.clickhouse_images.find(service.name);
+  return it != options.clickhouse_images.end() ? it->second : clickhouse_image(service.clickhouse_version, options.registry);
+}
+
 bool needs_zookeeper(const model::DesiredService& service) { return service.shards * service.replicas > 1; }
 
 bool needs_zookeeper(const model::DesiredState& state) {

@@ -81,9 +81,21 @@ struct KubernetesOptions {
   std::string namespace_name = "byoc-services";
   std::string agent_namespace = "byoc-system";  // kube/agent_objects.h
   std::string cluster_domain = "cluster.local";
+  // Service name → the image its replicas run ("repo@sha256:<64 hex>": the
+  // agent's versions.json entry of its clickhouse_version, resolved by the
+  // runtime). A service without one runs clickhouse_image() of its version
+  // and `registry` (`byoc agent render-kubernetes`, the runtime without a
+  // versions.json).
+  std::map<std::string, std::string> clickhouse_images;
   // ClickHouse's image repository, without tag; the tag is the service's
   // clickhouse_version (`--registry`). "" picks by version: see clickhouse_image().
   std::string registry;
+  // Service name → per shard (index shard - 1) the RollingUpdate partition of
+  // its StatefulSet: the pods whose ordinal is at or above it run the
+  // rendered template, those below stay on the revision they run (a version
+  // rollout paced by the runtime, kubernetes_runtime.h). A service without
+  // one renders none: the controller rolls every pod, one at a time.
+  std::map<std::string, std::vector<int>> partitions;
   // PersistentVolumeClaims of ClickHouse and ZooKeeper (`--storage-class`).
   // "gp3": an EBS CSI class with volumeBindingMode WaitForFirstConsumer, so a
   // volume is made in the zone the scheduler picked for its replica. EKS makes
@@ -151,6 +163,10 @@ inline constexpr size_t kMaxIncarnationLength = 8;  // [a-z0-9]
 
 // Throws what render_kubernetes would for a bad desired state or options.
 void check_desired_state(const model::DesiredState& state, const KubernetesOptions& options);
+
+// The image `service`'s replicas run: options.clickhouse_images', else
+// clickhouse_image(version, registry).
+std::string service_clickhouse_image(const model::DesiredService& service, const KubernetesOptions& options);
 
 // "<registry>:<version>". Without a registry, the repository ClickHouse
 // publishes that version in: docker.io/yandex/clickhouse-server before 21

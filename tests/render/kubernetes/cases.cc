@@ -40,6 +40,11 @@ KubernetesOptions two_profiles(int n) {
     o.support_gateway.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB (support CA)\n-----END CERTIFICATE-----\n";
     o.support_gateway.crl_pem = "-----BEGIN X509 CRL-----\nMIIB (its CRL)\n-----END X509 CRL-----\n";
   }
+  if (n >= 3) {
+    // events moves to a version the agent's versions.json pins, its shards held at various points.
+    o.clickhouse_images["events"] = kPinnedImage;
+    o.partitions["events"] = {3, 1, 0};
+  }
   return o;
 }
 

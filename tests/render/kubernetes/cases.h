@@ -17,7 +17,12 @@ inline constexpr const char* kPassword = "correct horse battery staple";
 std::string password_hash();
 
 model::DesiredService service(const std::string& name, int shards, int replicas);
-// "events" and "orders", both n × n, on profiles r7gd.xlarge and m7gd.large.
+// An image as versions.json names one: pinned by digest.
+inline constexpr const char* kPinnedImage =
+    "registry.example/clickhouse-server@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+// "events" and "orders", both n × n, on profiles r7gd.xlarge and m7gd.large;
+// at 3 × 3, events runs kPinnedImage, its StatefulSets' partitions 3, 1, 0.
 model::DesiredState two_services(int n);
 KubernetesOptions two_profiles(int n);
 

@@ -534,6 +534,16 @@ TEST(RenderKubernetes, BadInputNamesTheField) {
       {"profile", [](auto&, auto& o) { o.profiles["orders"] = "m7gd large"; }},
       {"support_gateway.check_address", [](auto&, auto& o) { o.support_gateway.check_address = "agent;8081"; }},
       {"support_gateway.crl_pem", [](auto&, auto& o) { o.support_gateway.crl_pem.clear(); }},
+      {"clickhouse_images", [](auto&, auto& o) { o.clickhouse_images["billing"] = t::kPinnedImage; }},
+      {"clickhouse_images", [](auto&, auto& o) { o.clickhouse_images["orders"] = "registry.example/ch; rm"; }},
+      {"desired.services[0].clickhouse_version",
+       [](auto& d, auto& o) {
+         o.clickhouse_images[d.services[0].name] = t::kPinnedImage;
+         d.services[0].clickhouse_version = "24.3 lts";
+       }},
+      {"partitions", [](auto&, auto& o) { o.partitions["billing"] = {0, 0}; }},
+      {"partitions", [](auto&, auto& o) { o.partitions["orders"] = {1}; }},  // 2 shards
+      {"partitions", [](auto&, auto& o) { o.partitions["orders"] = {1, -1}; }},
   };
   for (const auto& c : cases) {
     model::DesiredState state = t::two_services(2);
@@ -559,6 +569,30 @@ TEST(RenderKubernetes, ImageFromTheVersion) {
   auto items = render_kubernetes(t::two_services(1), options);
   EXPECT_EQ(find(items, "StatefulSet", "orders-s1")["spec"]["template"]["spec"]["containers"][0]["image"],
             "registry.example/ch:18.16.1");
+}
+
+TEST(RenderKubernetes, ImageFromTheRuntimesVersionsOverTheTagAndPartitionsHoldPods) {
+  auto items = render(3);
+  auto container = [&](const std::string& set) {
+    return find(items, "StatefulSet", set)["spec"]["template"]["spec"]["containers"][0];
+  };
+  // events' image is the one resolved from versions.json, whatever its version's name.
+  for (const char* set : {"events-s1", "events-s2", "events-s3"}) EXPECT_EQ(container(set)["image"], t::kPinnedImage);
+  EXPECT_EQ(container("orders-s1")["image"], "docker.io/yandex/clickhouse-server:18.16.1");
+  model::DesiredState named = t::two_services(3);
+  for (auto& s : named.services)
+    if (s.name == "events") s.clickhouse_version = "24.8-lts";
+  EXPECT_EQ(find(render_kubernetes(named, t::two_profiles(3)), "StatefulSet", "events-s1")["spec"]["template"]["spec"]
+                ["containers"][0]["image"],
+            t::kPinnedImage);
+  // One partition per shard; none for a service without.
+  EXPECT_EQ(find(items, "StatefulSet", "events-s1")["spec"]["updateStrategy"],
+            json({{"type", "RollingUpdate"}, {"rollingUpdate", {{"partition", 3}}}}));
+  EXPECT_EQ(find(items, "StatefulSet", "events-s2")["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 1);
+  EXPECT_EQ(find(items, "StatefulSet", "events-s3")["spec"]["updateStrategy"]["rollingUpdate"]["partition"], 0);
+  EXPECT_EQ(find(items, "StatefulSet", "orders-s1")["spec"]["updateStrategy"], json({{"type", "RollingUpdate"}}));
+  EXPECT_EQ(service_clickhouse_image(t::service("orders", 1, 1), t::two_profiles(3)),
+            "docker.io/yandex/clickhouse-server:18.16.1");
 }
 
 TEST(RenderKubernetes, GoldenOneService) {

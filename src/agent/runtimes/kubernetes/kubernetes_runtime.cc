@@ -12,6 +12,7 @@
 #include "agent/runtimes/kubernetes/endpoint_certificate.h"
 #include "agent/runtimes/kubernetes/service_records.h"
 #include "agent/runtimes/kubernetes/service_status.h"
+#include "agent/runtimes/kubernetes/version_rollout.h"
 #include "base/error.h"
 #include "base/files.h"
 #include "kube/informer.h"
@@ -22,6 +23,7 @@ namespace {
 
 namespace rk = render::kubernetes;
 using kube_runtime::ServiceRecord;
+using kube_runtime::VersionRollout;
 using nlohmann::json;
 
 constexpr const char* kServiceLabel = "byoc.io/service";
@@ -122,6 +124,7 @@ class KubernetesRuntime final : public Runtime {
         pending_.insert(spec.name);
       }
     }
+    advance_rollouts();
   }
 
   void remove(const std::string& service) override {
@@ -146,6 +149,7 @@ class KubernetesRuntime final : public Runtime {
       std::lock_guard lock(mu_);
       records_.erase(service);
       pending_.erase(service);
+      refused_rollouts_.erase(service);
       for (auto it = workload_services_.begin(); it != workload_services_.end();) {
         if (it->second != service) {
           ++it;
@@ -175,10 +179,12 @@ class KubernetesRuntime final : public Runtime {
     Snapshot seen = snapshot();
     std::map<std::string, ServiceRecord> records;
     std::map<std::string, int64_t> generations;
+    std::map<std::string, model::ReportedRollout> refused;
     {
       std::lock_guard lock(mu_);
       records = records_;
       generations = generations_;
+      refused = refused_rollouts_;
     }
     std::vector<ServiceStatus> out;
     for (const auto& name : names(seen, records)) {
@@ -191,6 +197,7 @@ class KubernetesRuntime final : public Runtime {
         continue;
       }
       out.push_back(status_of(record->second, seen, generations));
+      if (auto r = refused.find(name); r != refused.end()) out.back().rollout = r->second;
     }
     return out;
   }
@@ -253,10 +260,9 @@ class KubernetesRuntime final : public Runtime {
            o_.clock->unix_seconds() < record.renew_at;
   }
 
-  // READY only for the spec last given, applied to its end, with a
-  // certificate that names its endpoint.
-  ServiceStatus status_of(const ServiceRecord& record, const Snapshot& seen,
-                          const std::map<std::string, int64_t>& generations) const {
+  // What the informers hold of `record`'s service.
+  kube_runtime::ObservedService observed(const ServiceRecord& record, const Snapshot& seen,
+                                         const std::map<std::string, int64_t>& generations) const {
     const std::string& service = record.spec.name;
     kube_runtime::ObservedService o;
     for (const auto& s : seen.stateful_sets)
@@ -270,22 +276,157 @@ class KubernetesRuntime final : public Runtime {
       if (name_of(s) == endpoint) o.endpoint_service = &s;
     o.in_cluster_host = endpoint + "." + o_.render.namespace_name + ".svc";
     o.applied_generations = generations;
-    ServiceStatus status = kube_runtime::service_status(record.spec, o);
+    for (const auto& [service_name, partitions] : partitions_of(record))
+      for (size_t i = 0; i < partitions.size(); ++i)
+        o.partitions[rk::shard_stateful_set_name(service_name, static_cast<int>(i) + 1)] = partitions[i];
+    return o;
+  }
+
+  // READY only for the spec last given, applied to its end, with a
+  // certificate that names its endpoint; a version rollout under way is not
+  // READY either (reason rolling, rollout_waiting or rollout_failed).
+  ServiceStatus status_of(const ServiceRecord& record, const Snapshot& seen,
+                          const std::map<std::string, int64_t>& generations) const {
+    ServiceStatus status = kube_runtime::service_status(record.spec, observed(record, seen, generations));
     const bool whole = record.applied_digest == kube_runtime::spec_digest(record.spec) && certificate_current(record);
     if (status.state == ServiceState::kReady && !whole) {
       status.state = ServiceState::kProvisioning;
       status.reason = "starting";
     }
-    // A requested rollout is the StatefulSets' own rolling update: done once
-    // the spec is in force, rolling until then (per-replica progress and the
-    // not_after deadline are not this runtime's yet; see its header).
-    if (record.spec.rollout) {
-      int total = record.spec.shards * record.spec.replicas;
-      bool done = status.state == ServiceState::kReady;
-      status.rollout = model::ReportedRollout{record.spec.rollout->id, done ? "done" : "rolling", done ? total : 0,
-                                              total, 0, 0, ""};
+    if (record.rollout) report_rollout(record, status);
+    return status;
+  }
+
+  // As the local runtime reports one (model::ReportedRollout).
+  static void report_rollout(const ServiceRecord& record, ServiceStatus& status) {
+    const VersionRollout& r = *record.rollout;
+    const int total = record.spec.shards * record.spec.replicas;
+    status.rollout = model::ReportedRollout{r.id,
+                                            r.state,
+                                            kube_runtime::replicas_done(r, record.spec.shards, record.spec.replicas),
+                                            total,
+                                            r.failed_shard,
+                                            r.failed_replica,
+                                            r.failed_check};
+    report_rollout_state(r.state, r.step_shard > 0, status);
+  }
+
+  // Service name → its StatefulSets' partitions as rendered: a rollout's,
+  // none once it is done (or without one).
+  std::map<std::string, std::vector<int>> partitions_of(const ServiceRecord& record) const {
+    if (!record.rollout || record.rollout->partitions.empty()) return {};
+    std::vector<int> partitions = record.rollout->partitions;
+    for (int& p : partitions) p = std::min(p, record.spec.replicas);  // a service scaled down meanwhile
+    return {{record.spec.name, partitions}};
+  }
+
+  // The image the replicas of `record` run now.
+  std::string image_of(const ServiceRecord& record) const {
+    return record.image.empty() ? rk::clickhouse_image(record.spec.clickhouse_version, o_.render.registry) : record.image;
+  }
+
+  // The rollout `spec` asks of a service that is `current` (null: new) to
+  // run `image`. Without a request, none: the controller rolls the pods
+  // itself, all at once.
+  std::optional<VersionRollout> planned_rollout(const ServiceRecord* current, const ServiceSpec& spec,
+                                                const std::string& image) const {
+    if (!spec.rollout) return std::nullopt;
+    const model::RolloutRequest& request = *spec.rollout;
+    const std::optional<VersionRollout>& was = current ? current->rollout : std::nullopt;
+    if (was && was->id == request.id && was->image == image) {
+      VersionRollout same = *was;
+      same.not_after = request.not_after;  // a moved window; the next round decides
+      return same;
+    }
+    // A new service starts on its image; one whose pods all run it has nothing to roll.
+    if (!current || (image_of(*current) == image && (!was || was->partitions.empty()))) {
+      VersionRollout done;
+      done.id = request.id;
+      done.not_after = request.not_after;
+      done.image = image;
+      done.state = "done";
+      return done;
+    }
+    spdlog::info("kubernetes runtime: {} rolls to version {} ({}), rollout '{}'", spec.name, spec.clickhouse_version,
+                 image, request.id);
+    return kube_runtime::hold_all(request.id, request.not_after, image, spec.shards, spec.replicas);
+  }
+
+  // A version this agent's versions.json doesn't list: nothing is touched,
+  // and a requested rollout is reported failed (as the local runtime does).
+  ServiceStatus refuse_version(const ServiceSpec& spec) {
+    spdlog::warn("kubernetes runtime: refusing {}: version '{}' is not in {}", spec.name, spec.clickhouse_version,
+                 kVersionsFile);
+    ServiceStatus status = refused(spec.name, "unsupported_version");
+    if (spec.rollout) {
+      status.rollout = unknown_version_rollout(spec);
+      std::lock_guard lock(mu_);
+      refused_rollouts_[spec.name] = *status.rollout;
     }
     return status;
+  }
+
+  void advance_rollouts() {
+    std::vector<std::string> names;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, record] : records_)
+        if (record.rollout && record.rollout->state != "done") names.push_back(name);
+    }
+    for (const auto& name : names) {
+      try {
+        advance_rollout(name);
+      } catch (const Error& e) {
+        spdlog::warn("kubernetes runtime: the rollout of {} cannot advance now: {}", name, e.what());
+      }
+    }
+  }
+
+  // One move of the service's rollout (version_rollout.h), recorded before it acts.
+  void advance_rollout(const std::string& name) {
+    ServiceRecord record;
+    std::map<std::string, int64_t> generations;
+    {
+      std::lock_guard lock(mu_);
+      auto it = records_.find(name);
+      if (it == records_.end() || !it->second.rollout) return;
+      record = it->second;
+      generations = generations_;
+    }
+    VersionRollout next = *record.rollout;
+    const auto views = kube_runtime::shard_views(record.spec, observed(record, snapshot(), generations));
+    const kube_runtime::RolloutMove move =
+        kube_runtime::advance(next, views, record.spec.replicas, o_.clock->unix_seconds());
+    if (move.delete_shard > 0) {
+      const std::string pod =
+          rk::shard_stateful_set_name(name, move.delete_shard) + "-" + std::to_string(move.delete_ordinal);
+      spdlog::info("kubernetes runtime: {} goes back to the version it ran", pod);
+      client_.remove({"v1", "Pod", o_.render.namespace_name, pod});
+    }
+    if (move.changed) {
+      log_move(name, *record.rollout, next);
+      std::lock_guard lock(mu_);
+      ServiceRecord& stored = records_[name];
+      stored.rollout = next;
+      kube_runtime::save_record_rollout(o_.root, stored);
+      record = stored;
+    }
+    if (move.apply) {
+      const model::DesiredState state = desired_state();
+      for (const auto& s : state.services) {
+        if (s.name != name) continue;
+        for (const auto& object : rk::clickhouse_objects(state, s, render_options(state)))
+          if (object.value("kind", "") == "StatefulSet") apply_object(object);
+      }
+    }
+  }
+
+  static void log_move(const std::string& name, const VersionRollout& was, const VersionRollout& now) {
+    if (now.step_shard > 0 && was.step_shard == 0)
+      spdlog::info("kubernetes runtime: {}-s{}-{} moves to {}", name, now.step_shard, now.step_ordinal, now.image);
+    if (now.state != was.state)
+      spdlog::info("kubernetes runtime: the rollout '{}' of {} is {}{}", now.id, name, now.state,
+                   now.state == "failed" ? " (its " + now.failed_check + " check)" : "");
   }
 
   void run_informer(kube::Informer& informer) {
@@ -327,9 +468,17 @@ class KubernetesRuntime final : public Runtime {
     return state;
   }
 
-  rk::KubernetesOptions render_options(const model::DesiredState& state) const {
+  // `pending`: a record not stored yet, over the stored one of its service.
+  rk::KubernetesOptions render_options(const model::DesiredState& state, const ServiceRecord* pending = nullptr) const {
     rk::KubernetesOptions options = o_.render;
     std::lock_guard lock(mu_);
+    for (const auto& s : state.services) {
+      const ServiceRecord* record = pending && pending->spec.name == s.name ? pending : nullptr;
+      if (auto it = records_.find(s.name); !record && it != records_.end()) record = &it->second;
+      if (!record) continue;
+      if (!record->image.empty()) options.clickhouse_images[s.name] = record->image;
+      options.partitions.merge(partitions_of(*record));
+    }
     options.support_gateway.enabled = gateway_.enabled;
     options.support_gateway.ca_pem = gateway_.ca_pem;
     options.support_gateway.crl_pem = gateway_.crl_pem;
@@ -353,23 +502,31 @@ class KubernetesRuntime final : public Runtime {
       }
     }
     if (known && record.spec.shards != spec.shards) return refused(spec.name, "unsupported_topology");
+    std::optional<std::string> image =
+        kube_runtime::resolve_image(o_.versions, spec.clickhouse_version, o_.render.registry);
+    if (!image) return refuse_version(spec);
     model::DesiredState state = desired_state();
     std::erase_if(state.services, [&](const ServiceSpec& s) { return s.name == spec.name; });
     state.services.push_back(spec);
+    ServiceRecord next = record;
+    next.spec = spec;
+    next.image = *image;
+    next.rollout = planned_rollout(known ? &record : nullptr, spec, *image);
     try {
-      rk::check_desired_state(state, render_options(state));
+      rk::check_desired_state(state, render_options(state, &next));
     } catch (const Error& e) {
       spdlog::warn("kubernetes runtime: refusing {}: {}", spec.name, e.what());
       return refused(spec.name, e.field().find("clickhouse_version") != std::string::npos ? "unsupported_version"
                                                                                           : "unsupported_topology");
     }
-    // The spec first: a crash from here on is repaired by the same apply,
-    // and `applied` (below, at the end) tells the spec was applied whole.
-    record.spec = spec;
-    record = kube_runtime::save_spec(o_.root, record);
+    // The spec (its image, its rollout) first: a crash from here on is
+    // repaired by the same apply, and `applied` (below, at the end) tells
+    // the spec was applied whole.
+    record = kube_runtime::save_spec(o_.root, next);
     {
       std::lock_guard lock(mu_);
       records_[spec.name] = record;
+      refused_rollouts_.erase(spec.name);
     }
     make_secrets(spec, state);
     const rk::KubernetesOptions options = render_options(state);
@@ -386,11 +543,12 @@ class KubernetesRuntime final : public Runtime {
       ServiceRecord& stored = records_[spec.name];
       stored.applied_digest = kube_runtime::spec_digest(spec);
       kube_runtime::save_applied(o_.root, stored);
-      record = stored;
     }
+    if (record.rollout && record.rollout->state != "done") advance_rollout(spec.name);
     std::map<std::string, int64_t> generations;
     {
       std::lock_guard lock(mu_);
+      record = records_[spec.name];
       generations = generations_;
     }
     return status_of(record, snapshot(), generations);
@@ -502,6 +660,9 @@ class KubernetesRuntime final : public Runtime {
   std::map<std::string, int64_t> generations_;  // workload → generation of the last apply
   std::map<std::string, std::string> workload_services_;
   std::map<std::string, std::string> certificate_revisions_;
+  // A requested rollout of a version this agent can't run, by service:
+  // reported until the service is applied or removed.
+  std::map<std::string, model::ReportedRollout> refused_rollouts_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;  // StatefulSets, Deployments, Pods, Services
   std::vector<std::thread> threads_;
 };

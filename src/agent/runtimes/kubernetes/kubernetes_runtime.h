@@ -26,13 +26,32 @@
 //
 // Topology: the replicas of a shard may change (a StatefulSet's replicas;
 // new replicas start empty, as a new local replica does); the number of
-// shards may not ("unsupported_topology", nothing touched). Every apply is
-// all at once: a StatefulSet rolls its pods one by one itself (its PDB lets
-// one replica of a shard out at a time), which is what a rollout request
-// asks for. Its progress is reported coarsely (rolling, then done once the
-// spec is in force); a rollout's not_after is not honoured yet — a rolling
-// update started inside a window runs to its end (the plane starts one only
-// with room for a step left).
+// shards may not ("unsupported_topology", nothing touched).
+//
+// Versions: a service's clickhouse_version is a name the agent's
+// versions.json maps to an image pinned by digest (its `image`; the local
+// runtime's `binary` is ignored here). Without a versions.json, the default
+// version runs the image this runtime always ran for it
+// (render::kubernetes::clickhouse_image(), with the `registry` option). A
+// version the list doesn't have is refused ("unsupported_version", nothing
+// touched; a requested rollout is reported failed, "version_unknown"). The
+// image a service was applied with is kept (its `image` file), so a later
+// versions.json never changes what runs without an apply.
+//
+// Rollouts: a changed image with a rollout request moves one replica at a
+// time, health-gated, never starting a step at or after the request's
+// not_after (version_rollout.h: StatefulSet partitions lowered one ordinal
+// at a time, the next once the replaced pod is ready on the new image; a pod
+// not ready within kStepBound goes back to the old revision and the rollout
+// stops, reported failed with the step and check `start` or `ping`). The
+// steps are taken on the applying thread (apply() and every
+// set_support_gateway(), i.e. every report), from what the informers hold,
+// each recorded before it acts. Every other change — and a version change
+// without a rollout request — is applied all at once: a StatefulSet rolls
+// its pods one by one itself (its PDB lets one replica of a shard out at a
+// time); a rollout request without a version change is done at once. The
+// gates are Kubernetes' readiness (/ping): the local runtime's
+// replication_queue and cluster checks are not made here.
 //
 // stop_all() stops the informers only: services keep running while the
 // agent restarts (they are the cluster's, not the agent's children).
@@ -47,6 +66,7 @@
 #include <vector>
 
 #include "agent/runtime.h"
+#include "agent/versions.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "kube/client.h"
@@ -65,8 +85,11 @@ struct KubernetesRuntimeOptions {
   std::string environment_cidr;
   kube::ClientConfig client;                // the API server (kube/cluster_config.h)
   // Namespace, images, storage class… (render/kubernetes/kubernetes.h);
-  // the runtime fills in the support gateway and certificate revisions.
+  // the runtime fills in the support gateway, certificate revisions,
+  // ClickHouse images and partitions.
   render::kubernetes::KubernetesOptions render;
+  // The agent's versions.json (agent/versions.h): what each version name runs.
+  VersionList versions = default_versions();
   // Least time between two watches of one kind (a server that ends watches
   // at once must not be asked in a loop), and between retries after a failure.
   std::chrono::milliseconds watch_pause{1'000};

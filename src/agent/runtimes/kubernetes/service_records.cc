@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kSpecFile = "spec.json";
+constexpr const char* kImageFile = "image";
 constexpr const char* kIncarnationFile = "incarnation";
 constexpr const char* kAppliedFile = "applied";
 constexpr const char* kCertificateFile = "certificate-names";
@@ -39,6 +40,8 @@ std::map<std::string, ServiceRecord> load_service_records(const fs::path& root) 
     try {
       ServiceRecord r;
       r.spec = model::parse_desired_service(json::parse(*text), (dir / kSpecFile).string());
+      r.image = trimmed(files::read_if_exists(dir / kImageFile).value_or(""));
+      r.rollout = load_rollout(dir);
       r.incarnation = trimmed(files::read_if_exists(dir / kIncarnationFile).value_or(""));
       r.applied_digest = trimmed(files::read_if_exists(dir / kAppliedFile).value_or(""));
       json certificate = json::parse(files::read_if_exists(dir / kCertificateFile).value_or("{}"), nullptr, false);
@@ -64,7 +67,17 @@ ServiceRecord save_spec(const fs::path& root, ServiceRecord record) {
     files::write_atomic(dir / kIncarnationFile, record.incarnation + "\n", 0600);
   }
   files::write_atomic(dir / kSpecFile, model::to_json(record.spec).dump(), 0600);
+  files::write_atomic(dir / kImageFile, record.image + "\n", 0600);
+  save_record_rollout(root, record);
   return record;
+}
+
+void save_record_rollout(const fs::path& root, const ServiceRecord& record) {
+  if (record.rollout) {
+    kube_runtime::save_rollout(root / record.spec.name, *record.rollout);
+  } else {
+    remove_rollout(root / record.spec.name);
+  }
 }
 
 void save_applied(const fs::path& root, const ServiceRecord& record) {

@@ -1,5 +1,6 @@
 #include "agent/runtimes/kubernetes/service_status.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "render/kubernetes/kubernetes.h"
@@ -63,7 +64,7 @@ ReplicaState replica_state(const json* pod) {
   return ReplicaState::kStarting;
 }
 
-bool rolled_out(const json& workload, int64_t generation, int replicas) {
+bool rolled_out(const json& workload, int64_t generation, int replicas, int partition) {
   const json& meta = at_or_null(workload, "metadata");
   const json& spec = at_or_null(workload, "spec");
   const json& status = at_or_null(workload, "status");
@@ -71,12 +72,48 @@ bool rolled_out(const json& workload, int64_t generation, int replicas) {
   if (current < generation) return false;  // the informer hasn't seen the apply yet
   if (integer(spec, "replicas") != replicas) return false;
   if (integer(status, "observedGeneration") < current) return false;
-  if (integer(status, "updatedReplicas") != replicas || integer(status, "readyReplicas") != replicas) return false;
-  if (integer(status, "replicas") != replicas) return false;  // none of an older revision left
-  // A StatefulSet says which revision its pods are of.
+  if (integer(status, "readyReplicas") != replicas || integer(status, "replicas") != replicas) return false;
+  // Below a partition, pods keep the revision they run (an older one, or
+  // the new one a rollout stopped before reached already).
+  if (partition > 0) return integer(status, "updatedReplicas") >= std::max(replicas - partition, 0);
+  if (integer(status, "updatedReplicas") != replicas) return false;
+  // A StatefulSet says which revision its pods are of: none of an older one left.
   const std::string update_revision = text(status, "updateRevision");
   if (!update_revision.empty() && text(status, "currentRevision") != update_revision) return false;
   return true;
+}
+
+std::vector<ShardView> shard_views(const ServiceSpec& spec, const ObservedService& seen) {
+  namespace rk = render::kubernetes;
+  std::vector<ShardView> out;
+  for (int shard = 1; shard <= spec.shards; ++shard) {
+    const std::string set_name = rk::shard_stateful_set_name(spec.name, shard);
+    ShardView view;
+    if (auto set = seen.stateful_sets.find(set_name); set != seen.stateful_sets.end() && set->second) {
+      const int64_t generation = integer(at_or_null(*set->second, "metadata"), "generation");
+      auto applied = seen.applied_generations.find(set_name);
+      view.settled = generation >= (applied == seen.applied_generations.end() ? 0 : applied->second) &&
+                     integer(at_or_null(*set->second, "status"), "observedGeneration") >= generation;
+    }
+    for (int r = 0; r < spec.replicas; ++r) {
+      PodView pod;
+      auto it = seen.pods.find(set_name + "-" + std::to_string(r));
+      if (it != seen.pods.end() && it->second) {
+        const json& object = *it->second;
+        pod.exists = true;
+        pod.state = replica_state(&object);
+        pod.terminating = !at_or_null(at_or_null(object, "metadata"), "deletionTimestamp").is_null();
+        pod.up = text(at_or_null(object, "status"), "phase") == "Running" && !restarting(at_or_null(object, "status"));
+        const json& containers = at_or_null(at_or_null(object, "spec"), "containers");
+        if (containers.is_array())
+          for (const auto& c : containers)
+            if (text(c, "name") == "clickhouse") pod.image = text(c, "image");
+      }
+      view.pods.push_back(pod);
+    }
+    out.push_back(std::move(view));
+  }
+  return out;
 }
 
 EndpointAddress endpoint_address(const json& service, const std::string& in_cluster_host) {
@@ -119,7 +156,10 @@ ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& see
     const std::string set_name = rk::shard_stateful_set_name(spec.name, shard);
     auto set = seen.stateful_sets.find(set_name);
     const json* set_object = set == seen.stateful_sets.end() ? nullptr : set->second;
-    if (!set_object || !rolled_out(*set_object, generation_of(set_name), spec.replicas)) workloads_ready = false;
+    auto partition = seen.partitions.find(set_name);
+    if (!set_object || !rolled_out(*set_object, generation_of(set_name), spec.replicas,
+                                   partition == seen.partitions.end() ? 0 : partition->second))
+      workloads_ready = false;
     for (int r = 1; r <= spec.replicas; ++r) {
       auto pod = seen.pods.find(set_name + "-" + std::to_string(r - 1));
       ReplicaStatus replica;

@@ -17,6 +17,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/runtime.h"
+#include "agent/runtimes/kubernetes/version_rollout.h"
 
 namespace byoc::agent::kube_runtime {
 
@@ -31,6 +32,10 @@ struct ObservedService {
   // metadata.generation of each workload as the runtime's last apply
   // returned it (by name); 0 or missing: anything the informer has will do.
   std::map<std::string, int64_t> applied_generations;
+  // StatefulSet name → the RollingUpdate partition last applied (a version
+  // rollout, version_rollout.h): rolled out means the pods at or above it
+  // are of the new revision and every pod is ready. Missing: 0.
+  std::map<std::string, int> partitions;
 };
 
 ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& seen);
@@ -48,7 +53,12 @@ struct EndpointAddress {
 EndpointAddress endpoint_address(const nlohmann::json& service, const std::string& in_cluster_host);
 
 // Whether a StatefulSet or Deployment has rolled out `generation` (0: its
-// own) to `replicas` ready pods.
-bool rolled_out(const nlohmann::json& workload, int64_t generation, int replicas);
+// own) to `replicas` ready pods, those below `partition` excepted (they
+// keep the revision they run).
+bool rolled_out(const nlohmann::json& workload, int64_t generation, int replicas, int partition = 0);
+
+// What a version rollout decides on: each shard's StatefulSet caught up
+// with the last apply, and its pods (ordinal 0 to spec.replicas - 1).
+std::vector<ShardView> shard_views(const ServiceSpec& spec, const ObservedService& seen);
 
 }  // namespace byoc::agent::kube_runtime
