@@ -29,8 +29,6 @@ void settle_service_operations(store::Transaction& tx, const model::Environment&
     if (!service) {
       op->fail("service_deleted", "the service was deleted", now);
       tx.operations().put(*op);
-    } else if (service->pending_resize) {
-      // A resize waiting for its window: not applied yet.
     } else if (service->state == model::kReady && service->reason.empty() && applied_current) {
       op->succeed(model::to_json(*service, environment.name), now);
       tx.operations().put(*op);

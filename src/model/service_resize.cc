@@ -94,16 +94,23 @@ bool resize_changes(const ServiceResize& r, const Service& s) {
          r.replicas != s.replicas;
 }
 
+void place_custom_size(Service& service, const Environment& environment, const std::string& current_type) {
+  service.node_type.clear();
+  const cloud::CloudTraits* traits = cloud::find_cloud(environment.cloud);
+  if (service.profile.empty() && traits && traits->capacity == cloud::CapacitySource::kCatalogue)
+    service.node_type = planned_node_type(service, current_type, environment);
+}
+
 void apply_resize(Service& service, const ServiceResize& r, const Environment& environment) {
   const std::string current_type = service.profile.empty() ? service.node_type : service.profile;
+  const bool size_changes =
+      r.profile != service.profile || r.cpu_millis != service.cpu_millis || r.memory_mib != service.memory_mib;
   service.profile = r.profile;
   service.cpu_millis = r.cpu_millis;
   service.memory_mib = r.memory_mib;
   service.replicas = r.replicas;
-  service.node_type.clear();
-  const cloud::CloudTraits* traits = cloud::find_cloud(environment.cloud);
-  if (r.profile.empty() && traits && traits->capacity == cloud::CapacitySource::kCatalogue)
-    service.node_type = planned_node_type(service, current_type, environment);
+  // Replicas alone keep their node type: one replica per node either way.
+  if (size_changes) place_custom_size(service, environment, current_type);
 }
 
 }  // namespace byoc::model

@@ -30,8 +30,13 @@ bool same_size(const ServiceResize& a, const ServiceResize& b);
 // Does `r` ask for anything `service` does not have?
 bool resize_changes(const ServiceResize& r, const Service& service);
 
+// A custom size (no profile) on a catalogue cloud: the node type the planner
+// places it on (from `current_type`'s nodes, "" for none); otherwise none.
+// Throws as apply_resize.
+void place_custom_size(Service& service, const Environment& environment, const std::string& current_type = "");
+
 // Sets the service's size, replicas and profile from `r`, and its node type
-// on a catalogue cloud. Throws byoc::Error (invalid) "replica_too_large"
+// on a catalogue cloud when the size changes. Throws byoc::Error (invalid) "replica_too_large"
 // (field "cpu_millis") when no allowed instance type holds a replica.
 void apply_resize(Service& service, const ServiceResize& r, const Environment& environment);
 

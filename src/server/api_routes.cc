@@ -110,11 +110,18 @@ std::string service_key(const std::string& env_id, const std::string& name) {
   return "service/" + env_id + ":" + name;
 }
 
+// What a PATCH changed: the desired state (the agent must hear of it), or
+// only the resize kept for the window.
+struct ServiceChange {
+  bool desired = false;
+  bool kept = false;
+};
+
 // A PATCH's resize or scale: applied now (the agent rolls it replica by
 // replica), or kept for the service's window, where the upgrade controller
-// applies it. Either replaces one kept before. True when the service changed.
-bool resize_service(model::Service& svc, const model::Environment& env, const model::ServicePatch& patch,
-                    int64_t now) {
+// applies it. Either replaces one kept before.
+ServiceChange resize_service(model::Service& svc, const model::Environment& env, const model::ServicePatch& patch,
+                             int64_t now) {
   // Profiles only for a profile by name (a host-based environment may not know its capacity yet).
   std::vector<plan::Profile> profiles;
   if (patch.profile) profiles = environment_profiles(env);
@@ -133,12 +140,12 @@ bool resize_service(model::Service& svc, const model::Environment& env, const mo
       if (kept && model::same_size(resize, *kept)) resize.requested_at = kept->requested_at;
       svc.pending_resize = resize;
     }
-    return svc.pending_resize != kept;
+    return {false, svc.pending_resize != kept};
   }
   svc.pending_resize.reset();
-  if (!model::resize_changes(resize, svc)) return kept.has_value();
+  if (!model::resize_changes(resize, svc)) return {false, kept.has_value()};
   model::apply_resize(svc, resize, env);
-  return true;
+  return {true, kept.has_value()};
 }
 
 }  // namespace
@@ -278,6 +285,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         if (body.is_object() && body.contains("profile") && body["profile"].is_string())
           profiles = environment_profiles(env);
         model::Service svc = model::parse_service_create(body, env, profiles);
+        model::place_custom_size(svc, env);
         if (env.state == model::kDeleting)
           throw Error::Conflict("environment_deleting", "the environment is being deleted", "environment");
         if (tx.services().by_name(env.id, svc.name))
@@ -345,8 +353,9 @@ void add_api_routes(Router& router, ServerContext& ctx) {
     model::Environment env;
     model::Operation op;
     bool changed = false;
+    bool kept = false;
     transact_as_caller(ctx, req, 202, [&](store::Transaction& tx) {
-      changed = false;  // this attempt's (a transaction may run again)
+      changed = kept = false;  // this attempt's (a transaction may run again)
       env = find_environment(tx, req.organization(), req.params["env"]);
       model::Service svc = find_service(tx, env, req.params["svc"]);
       model::ServicePatch patch = model::parse_service_patch(parse_json_body(req));
@@ -358,9 +367,18 @@ void add_api_routes(Router& router, ServerContext& ctx) {
         svc.allowed_ips = *patch.allowed_ips;
         changed = true;
       }
-      if (patch.resizes()) changed |= resize_service(svc, env, patch, now);
+      ServiceChange resized;
+      if (patch.resizes()) resized = resize_service(svc, env, patch, now);
+      changed |= resized.desired;
+      kept = resized.kept;
       if (!changed) {
-        op.succeed(model::to_json(svc, env.name), now);  // nothing to do: done at once
+        // Nothing for the agent: done at once (a resize kept for the window
+        // is recorded; GET shows it as pending_resize until it is applied).
+        if (kept) {
+          svc.updated_at = now;
+          tx.services().put(svc);
+        }
+        op.succeed(model::to_json(svc, env.name), now);
       } else {
         if (auto running = controllers::running_operation(tx, "service.update", env.id, svc.name)) {
           running->fail("superseded", "a later update replaced this one", now);
@@ -373,7 +391,7 @@ void add_api_routes(Router& router, ServerContext& ctx) {
       tx.operations().put(op);
     });
     // A resize kept for the window is the upgrade controller's to apply.
-    if (changed) ctx.enqueue(upgrades_key(env.id));
+    if (changed || kept) ctx.enqueue(upgrades_key(env.id));
     return HttpResponse::json(202, model::to_json(op));
   }));
 

@@ -362,7 +362,8 @@ TEST(Api, PatchInWindowKeepsTheResizeForTheWindow) {
   api.enqueued.clear();
   Answer a = api.call_json("PATCH", svc, {{"replicas", 4}, {"cpu_millis", 1500}, {"when", "window"}});
   ASSERT_EQ(a.status, 202) << a.body.dump();
-  EXPECT_EQ(a.body["status"], "running");
+  EXPECT_EQ(a.body["status"], "succeeded");  // recorded; nothing for the agent yet
+  EXPECT_EQ(a.body["result"]["pending_resize"]["replicas"], 4);
   Answer got = api.call("GET", svc);
   EXPECT_EQ(got.body["replicas"], 2);  // not yet
   EXPECT_EQ(got.body["cpu_millis"], 1000);
@@ -373,7 +374,10 @@ TEST(Api, PatchInWindowKeepsTheResizeForTheWindow) {
   // The upgrade controller applies it when the window opens.
   const std::string env_id = api.call("GET", "/v1/environments/demo").body["id"];
   EXPECT_NE(std::find(api.enqueued.begin(), api.enqueued.end(), "upgrades/" + env_id), api.enqueued.end());
-  EXPECT_GT(api.call("GET", "/v1/environments/demo").body["revision"], revision);
+  EXPECT_EQ(api.call("GET", "/v1/environments/demo").body["revision"], revision);
+  // The same again keeps the first request's time.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"replicas", 4}, {"cpu_millis", 1500}, {"when", "window"}}).status, 202);
+  EXPECT_EQ(api.call("GET", svc).body["pending_resize"], got.body["pending_resize"]);
   // A change now replaces the one kept.
   ASSERT_EQ(api.call_json("PATCH", svc, {{"cpu_millis", 1250}}).status, 202);
   got = api.call("GET", svc);

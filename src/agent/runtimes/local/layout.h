@@ -44,6 +44,9 @@ class ServiceLayout {
   // Present while a replica added to a running service has not got its
   // tables and caught up: it stays out of the endpoint (local_runtime_scale.cc).
   std::filesystem::path replica_joining_file(const std::string& r) const { return replica_dir(r) / "joining"; }
+  // Present once a replica the spec dropped is on its way out (its removal
+  // may have deleted its ZooKeeper nodes already).
+  std::filesystem::path replica_leaving_file(const std::string& r) const { return replica_dir(r) / "leaving"; }
   std::filesystem::path replica_config(const std::string& r) const { return replica_dir(r) / "config.xml"; }
   std::filesystem::path replica_users(const std::string& r) const { return replica_dir(r) / "users.xml"; }
   std::filesystem::path replica_data(const std::string& r) const { return replica_dir(r) / "data"; }

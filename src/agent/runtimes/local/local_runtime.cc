@@ -10,8 +10,7 @@ ServiceStatus LocalRuntime::apply(const ServiceSpec& spec) {
   if (!target) {
     ServiceStatus status = refused(spec.name, "unsupported_version");
     if (spec.rollout) {
-      status.rollout = model::ReportedRollout{spec.rollout->id, "failed", 0, spec.shards * spec.replicas, 0, 0,
-                                              "version_unknown"};
+      status.rollout = unknown_version_rollout(spec);
       std::lock_guard lock(mu_);
       refused_rollouts_[spec.name] = *status.rollout;
     }

@@ -92,15 +92,21 @@ void LocalRuntime::plan_rollout_locked(const std::string& name, Service& service
                                        const local::RunningVersion& target) {
   ServiceLayout l = layout(name);
   bool restart_needed = false;
+  // A replica alone in its shard would take the shard down to restart: a
+  // new size reaches it without one — its limits at once (users.xml, which
+  // ClickHouse reloads), its cache sizes when it next starts.
+  const bool alone = service.spec.replicas == 1;
   for (auto& [replica, version] : service.versions) {
-    if (!version.same_process(target)) {
-      restart_needed = true;
-    } else if (version.name != target.name &&
-               !(service.rollout && service.rollout->phase != StepPhase::kNone &&
-                 service.rollout->step_replica == replica)) {
-      // Another name for what it runs already: nothing to restart.
+    const bool in_step = service.rollout && service.rollout->phase != StepPhase::kNone &&
+                         service.rollout->step_replica == replica;
+    if (in_step) {
+      if (!version.same_process(target)) restart_needed = true;
+    } else if (version.same_process(target) ? version.name != target.name : alone && version.same_program(target)) {
+      // Another name, or (alone) another size, for what it runs: nothing to restart.
       version = target;
       local::save_running_version(l.replica_version_file(replica), version);
+    } else if (!version.same_process(target)) {
+      restart_needed = true;
     }
   }
   const ServiceSpec& spec = service.spec;
@@ -154,7 +160,7 @@ void LocalRuntime::advance_rollouts() {
   for (const auto& name : names) {
     try {
       advance_rollout(name);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       spdlog::error("local runtime: the rollout of {} cannot advance now: {}", name, e.what());
     }
   }
@@ -237,8 +243,9 @@ void LocalRuntime::begin_step_locked(const std::string& name, Service& service) 
   }
   if (state == "waiting") return;
   // Never a second replica out: every other one answers and the endpoint
-  // serves what is on disk.
-  if (service.start_wanted || !replicas_answer_locked(name, service) || !endpoint_confirmed_locked(name, service))
+  // serves what is on disk; and none is still joining (it serves nothing yet).
+  if (service.start_wanted || !service.joining.empty() || !replicas_answer_locked(name, service) ||
+      !endpoint_confirmed_locked(name, service))
     return;
   rollout.phase = StepPhase::kDrain;
   rollout.step_replica = next->name;
@@ -385,19 +392,7 @@ void LocalRuntime::report_rollout(const std::string& name, ServiceStatus& status
   if (!rollout.id.empty())
     status.rollout = model::ReportedRollout{rollout.id,           rollout.state,          done, total,
                                             rollout.failed_shard, rollout.failed_replica, rollout.failed_check};
-  if (status.state == ServiceState::kFailed) return;  // a replica or the endpoint gave up: that is the news
-  const bool step_under_way = rollout.phase != StepPhase::kNone;
-  if (rollout.state == "failed") {
-    // The old version serves again once the failed step is undone.
-    if (step_under_way || status.state != ServiceState::kReady) status.state = ServiceState::kProvisioning;
-    status.reason = "rollout_failed";
-  } else if (rollout.state == "waiting" && !step_under_way) {
-    status.state = ServiceState::kProvisioning;
-    status.reason = "rollout_waiting";
-  } else if (rollout.state != "done" || step_under_way) {
-    status.state = ServiceState::kProvisioning;
-    status.reason = "rolling";
-  }
+  report_rollout_state(rollout.state, rollout.phase != StepPhase::kNone, status);
 }
 
 }  // namespace byoc::agent::local_impl

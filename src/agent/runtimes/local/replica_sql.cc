@@ -10,7 +10,7 @@ namespace {
 constexpr std::chrono::milliseconds kQueryTimeout{2'000};
 }  // namespace
 
-std::optional<std::string> query_replica(const ReplicaAccess& replica, const std::string& sql) {
+std::optional<std::string> query_replica(const ReplicaAccess& replica, const std::string& sql, std::string* error) {
   try {
     http::Client client;
     http::Request request;
@@ -20,9 +20,13 @@ std::optional<std::string> query_replica(const ReplicaAccess& replica, const std
     request.body = sql;
     request.timeout = kQueryTimeout;
     http::Response response = client.send(request);
-    if (response.status != 200) return std::nullopt;
+    if (response.status != 200) {
+      if (error) *error = std::to_string(response.status) + ": " + response.body.substr(0, 512);
+      return std::nullopt;
+    }
     return response.body;
-  } catch (const Error&) {
+  } catch (const Error& e) {
+    if (error) *error = e.what();
     return std::nullopt;
   }
 }

@@ -16,7 +16,9 @@ struct ReplicaAccess {
   bool replicated = false;
 };
 
-// The answer's body, or nullopt if the replica did not answer 200.
-std::optional<std::string> query_replica(const ReplicaAccess& replica, const std::string& sql);
+// The answer's body, or nullopt if the replica did not answer 200 (then
+// `error`, if given, says why: the server's message or the transport's).
+std::optional<std::string> query_replica(const ReplicaAccess& replica, const std::string& sql,
+                                         std::string* error = nullptr);
 
 }  // namespace byoc::agent::local

@@ -26,10 +26,13 @@ struct RunningVersion {
   std::string config_revision;
   int cpu_millis = 0;  // 0 in a record written before sizes rolled: read as the spec's
   int memory_mib = 0;
+  // The same program and configuration (the size aside)?
+  bool same_program(const RunningVersion& other) const {
+    return binary == other.binary && config_revision == other.config_revision;
+  }
   // Does moving between the two need a restart (another binary, config or size)?
   bool same_process(const RunningVersion& other) const {
-    return binary == other.binary && config_revision == other.config_revision && cpu_millis == other.cpu_millis &&
-           memory_mib == other.memory_mib;
+    return same_program(other) && cpu_millis == other.cpu_millis && memory_mib == other.memory_mib;
   }
   bool operator==(const RunningVersion&) const = default;
 };

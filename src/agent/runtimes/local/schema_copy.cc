@@ -1,6 +1,7 @@
 #include "agent/runtimes/local/schema_copy.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -40,11 +41,27 @@ int rank(const std::string& engine) {
   return 0;
 }
 
-std::optional<std::set<std::string>> databases(const ReplicaAccess& replica) {
-  auto body = query_replica(replica, "SELECT name FROM system.databases WHERE name != 'system' FORMAT TabSeparated");
+// Databases by name → engine (Ordinary, Memory, Dictionary…).
+std::optional<std::map<std::string, std::string>> databases(const ReplicaAccess& replica) {
+  auto body = query_replica(replica,
+                            "SELECT name, engine FROM system.databases WHERE name != 'system' FORMAT TabSeparated");
   if (!body) return std::nullopt;
-  std::set<std::string> out;
-  for (auto& r : rows(*body)) out.insert(r.at(0));
+  std::map<std::string, std::string> out;
+  for (auto& r : rows(*body))
+    if (r.size() == 2) out[r[0]] = r[1];
+  return out;
+}
+
+// Rows of each replicated table, by "database.table".
+std::optional<std::map<std::string, int64_t>> replicated_rows(const ReplicaAccess& replica) {
+  auto body = query_replica(replica,
+                            "SELECT database, table, sum(rows) FROM system.parts WHERE active AND (database, table) IN "
+                            "(SELECT database, name FROM system.tables WHERE engine LIKE 'Replicated%') "
+                            "GROUP BY database, table FORMAT TabSeparated");
+  if (!body) return std::nullopt;
+  std::map<std::string, int64_t> out;
+  for (auto& r : rows(*body))
+    if (r.size() == 3) out[quote_identifier(r[0]) + "." + quote_identifier(r[1])] = std::stoll(r[2]);
   return out;
 }
 
@@ -79,23 +96,53 @@ std::string quote_identifier(const std::string& name) {
   return out + "`";
 }
 
-bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target) {
+bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target, std::string* error) {
   auto wanted_databases = databases(source);
   auto had_databases = databases(target);
   if (!wanted_databases || !had_databases) return false;
-  for (const auto& db : *wanted_databases)
-    if (!had_databases->count(db) && !query_replica(target, "CREATE DATABASE IF NOT EXISTS " + quote_identifier(db)))
-      return false;
+  for (const auto& [db, engine] : *wanted_databases) {
+    if (had_databases->count(db)) continue;
+    // Engines without arguments only (18.16 has no SHOW CREATE DATABASE).
+    std::string create = "CREATE DATABASE IF NOT EXISTS " + quote_identifier(db);
+    if (engine != "Ordinary") create += " ENGINE = " + engine;
+    if (!query_replica(target, create, error)) return false;
+  }
   auto wanted = tables(source);
   auto had = tables(target);
   if (!wanted || !had) return false;
   std::set<std::pair<std::string, std::string>> present;
   for (const auto& t : *had) present.insert({t.database, t.name});
-  for (const auto& t : creation_order(*wanted)) {
-    if (present.count({t.database, t.name})) continue;
-    auto create = query_replica(source, "SHOW CREATE TABLE " + quote_identifier(t.database) + "." +
-                                            quote_identifier(t.name) + " FORMAT TabSeparatedRaw");
-    if (!create || !query_replica(target, *create)) return false;
+  std::vector<TableRef> missing;
+  for (const auto& t : creation_order(*wanted))
+    if (!present.count({t.database, t.name})) missing.push_back(t);
+  // Pass after pass while something is made: what reads a table not made yet fails until it is.
+  while (!missing.empty()) {
+    std::vector<TableRef> failed;
+    for (const auto& t : missing) {
+      auto create = query_replica(source,
+                                  "SHOW CREATE TABLE " + quote_identifier(t.database) + "." + quote_identifier(t.name) +
+                                      " FORMAT TabSeparatedRaw",
+                                  error);
+      if (!create || !query_replica(target, *create, error)) failed.push_back(t);
+    }
+    if (failed.size() == missing.size()) return false;
+    missing = std::move(failed);
+  }
+  return true;
+}
+
+bool has_caught_up(const ReplicaAccess& source, const ReplicaAccess& target) {
+  auto wanted = replicated_rows(source);
+  if (!wanted) return false;
+  auto behind = query_replica(target,
+                              "SELECT count() FROM system.replicas WHERE queue_size > 0 OR inserts_in_queue > 0 "
+                              "OR log_pointer < log_max_index OR is_readonly OR is_session_expired");
+  if (!behind || behind->substr(0, behind->find('\n')) != "0") return false;
+  auto had = replicated_rows(target);
+  if (!had) return false;
+  for (const auto& [table, rows] : *wanted) {
+    auto it = had->find(table);
+    if (rows > 0 && (it == had->end() || it->second < rows)) return false;
   }
   return true;
 }

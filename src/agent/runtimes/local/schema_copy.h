@@ -32,7 +32,16 @@ std::string quote_identifier(const std::string& name);
 
 // True once `target` has every database and table `source` has (system's
 // left out); false if either did not answer or a statement failed (the
-// caller tries again later).
-bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target);
+// caller tries again later). A statement that fails (a view over one not
+// made yet) is tried again after the others, pass by pass, while any
+// succeeds; the last failure goes to `error`.
+bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target, std::string* error = nullptr);
+
+// Has `target` caught up with `source` (replicas of one shard)? Its
+// replication queue is empty, it has read the replication log to its end,
+// no table of it is read-only, and each replicated table has at least as
+// many rows on it as on `source` (read first). False if either did not
+// answer.
+bool has_caught_up(const ReplicaAccess& source, const ReplicaAccess& target);
 
 }  // namespace byoc::agent::local

@@ -88,8 +88,9 @@ std::string render_config(const ServiceLayout& layout, const ServiceSpec& spec, 
   c.users_config_file = layout.replica_users(replica.name).string();
   c.cluster.resize(static_cast<size_t>(spec.shards));
   for (const auto& r : replicas_of(spec))
-    c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back(
-        {"127.0.0.1", ports.replicas.at(r.name).tcp});
+    if (!wiring.joining.count(r.name) || r.name == replica.name)
+      c.cluster[static_cast<size_t>(r.shard - 1)].replicas.push_back(
+          {"127.0.0.1", ports.replicas.at(r.name).tcp});
   c.cluster_user = kClusterUser;
   c.cluster_password = wiring.cluster_password;
   if (wiring.zookeeper_port > 0) {

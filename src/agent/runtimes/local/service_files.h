@@ -82,6 +82,10 @@ struct ServiceWiring {
   // The version each replica runs: its config.d/byoc-version.xml (macros
   // byoc_version and config_revision). A replica missing here gets none.
   std::map<std::string, RunningVersion> versions;
+  // Replicas added to the running service that have not got their tables
+  // yet: left out of the cluster the others read (a Distributed query must
+  // not pick one) until they have.
+  std::set<std::string> joining;
 };
 
 struct WriteResult {
