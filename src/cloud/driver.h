@@ -20,10 +20,16 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/objects.h"
+
+namespace byoc::plan::upgrade {
+class EksControl;
+class KubeControl;
+}  // namespace byoc::plan::upgrade
 
 namespace byoc::cloud {
 
@@ -61,6 +67,16 @@ struct Observation {
 // The step of environment operations that waits on the customer's grant
 // (clouds whose traits say customer_grants_access list it first).
 inline constexpr const char* kCustomerAccessStep = "customer_access";
+
+// The clients the Kubernetes upgrader (plan/upgrade/upgrader.h) drives one
+// environment's cluster through: its managed-Kubernetes API and the
+// cluster's own. Both live as long as this object; used by one thread.
+class ClusterUpgradeClients {
+ public:
+  virtual ~ClusterUpgradeClients() = default;
+  virtual plan::upgrade::EksControl& eks() = 0;
+  virtual plan::upgrade::KubeControl& kube() = 0;
+};
 
 // Whether the management plane may act in the customer's account yet.
 struct AccessCheck {
@@ -105,6 +121,13 @@ class CloudDriver {
     AccessCheck granted;
     granted.granted = true;
     return granted;
+  }
+  // Clouds whose traits name a kubernetes_version: the clients a Kubernetes
+  // upgrade of the environment's cluster goes through (made afresh for each
+  // run; may call the cloud to find the cluster, and throw if it can't).
+  // nullptr for clouds without a cluster the plane upgrades.
+  virtual std::unique_ptr<ClusterUpgradeClients> cluster_upgrade_clients(const model::Environment&) {
+    return nullptr;
   }
   // Called once when the server stops.
   virtual void shutdown() {}

@@ -48,6 +48,11 @@ struct CloudTraits {
   // start AWAITING_CUSTOMER_ROLE until the driver's access check passes.
   bool customer_grants_access = false;
   std::vector<AccountField> account_fields;
+  // The Kubernetes version (a minor, "1.31") an environment's cluster is made
+  // at, for clouds whose environments run a managed Kubernetes cluster that
+  // the plane upgrades when an `eks` version is published
+  // (controllers/cluster_upgrade_planner.h); "" for clouds without one.
+  std::string kubernetes_version;
 };
 
 // Every built-in cloud, by name.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "controllers/cluster_upgrade_planner.h"
 #include "model/maintenance.h"
 #include "model/protocol.h"
 #include "model/service_resize.h"
@@ -54,10 +55,6 @@ WindowNow window_now(const plan::MaintenanceWindow& w, int64_t now) {
   return out;
 }
 
-void look_at(UpgradePlan& plan, int64_t t) {
-  if (t > 0 && (plan.next_look == 0 || t < plan.next_look)) plan.next_look = t;
-}
-
 // Pulls a deadline in to `now` (never out): what a rollout gets once its
 // window has closed or gone. Never 0, which would mean no limit.
 int64_t pulled_in(int64_t current, int64_t now) { return current == 0 || current > now ? now : current; }
@@ -82,13 +79,22 @@ RolloutDeadline rollout_deadline(const model::MaintenancePolicy& policy, bool st
   return {pulled_in(current, now), w.next_look, "window"};
 }
 
-int64_t published_at(const std::vector<model::PublishedVersion>& versions, const std::string& name) {
+}  // namespace
+
+void supersede(model::Upgrade& old, model::Upgrade& fresh, int64_t now, UpgradePlan& plan) {
+  fresh.state = old.state;
+  fresh.deferred_until = old.deferred_until;
+  old.state = model::kUpgradeSuperseded;
+  old.waiting_for = "";
+  old.finished_at = old.updated_at = now;
+  plan.upgrades.push_back(old);
+}
+
+int64_t version_published_at(const std::vector<model::PublishedVersion>& versions, const std::string& name) {
   for (const auto& v : versions)
     if (v.name == name) return v.published_at;
   return std::numeric_limits<int64_t>::min();  // never published: older than any that was
 }
-
-}  // namespace
 
 std::string revert_rollout_id(const std::string& upgrade_id) { return upgrade_id + "-revert"; }
 
@@ -131,6 +137,7 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
   std::map<std::string, model::Upgrade> open;  // by service: at most one each
   std::set<std::pair<std::string, std::string>> failed;  // (service, target)
   for (const auto& u : world.upgrades) {
+    if (u.kind != model::kVersionClickHouse) continue;  // the cluster's: plan_cluster_upgrade
     if (u.open()) open[u.service_name] = u;
     if (u.state == model::kUpgradeFailed) failed.insert({u.service_name, u.to_version});
   }
@@ -159,9 +166,9 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
     // A newer target: open an upgrade, superseding one that has not begun
     // (its pause and deferral carry over: they were the customer's word).
     bool newer = newest && newest->name != svc.clickhouse_version && !failed.count({svc.name, newest->name}) &&
-                 newest->published_at > published_at(world.versions, svc.clickhouse_version) &&
+                 newest->published_at > version_published_at(world.versions, svc.clickhouse_version) &&
                  (!u || (u->to_version != newest->name &&
-                         newest->published_at > published_at(world.versions, u->to_version)));
+                         newest->published_at > version_published_at(world.versions, u->to_version)));
     bool begun = u && (u->state == model::kUpgradeRunning || (svc.rollout && svc.rollout->id == u->id));
     std::optional<model::Upgrade> before = u;
     if (newer && !begun) {
@@ -173,26 +180,19 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
       fresh.from_version = svc.clickhouse_version;
       fresh.to_version = newest->name;
       fresh.created_at = fresh.updated_at = now;
-      if (u) {
-        fresh.state = u->state;  // pending or paused
-        fresh.deferred_until = u->deferred_until;
-        u->state = model::kUpgradeSuperseded;
-        u->waiting_for = "";
-        u->finished_at = u->updated_at = now;
-        plan.upgrades.push_back(*u);
-      }
+      if (u) supersede(*u, fresh, now, plan);
       u = fresh;
       before.reset();  // a new one is always put
     }
 
     if (u && (u->state == model::kUpgradePending || u->state == model::kUpgradePaused)) {
       // The channel counts from the target's publication, as the policy says now.
-      u->available_at = published_at(world.versions, u->to_version) + model::channel_delay_days(policy.channel) * kDay;
+      u->available_at = version_published_at(world.versions, u->to_version) + model::channel_delay_days(policy.channel) * kDay;
     }
     if (u && u->state == model::kUpgradePending) {
       UpgradeWait wait = upgrade_wait(*u, env, svc, now);
       u->waiting_for = wait.waiting_for;
-      look_at(plan, wait.not_before > now ? wait.not_before : 0);
+      plan.look_at(wait.not_before > now ? wait.not_before : 0);
       if (wait.waiting_for.empty()) {
         u->state = model::kUpgradeRunning;
         svc.clickhouse_version = u->to_version;
@@ -235,15 +235,30 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
       if (policy.window) {
         WindowNow w = window_now(*policy.window, now);
         due = w.open;
-        if (!due) look_at(plan, w.next_look);
+        if (!due) plan.look_at(w.next_look);
       }
       if (due) {
-        const int64_t requested_at = svc.pending_resize->requested_at;
-        model::apply_resize(svc, *svc.pending_resize, env);
+        const model::ServiceResize resize = *svc.pending_resize;
         svc.pending_resize.reset();
-        if (!svc.rollout) {
-          svc.rollout = model::RolloutRequest{resize_rollout_id(requested_at), 1, 0};
-          svc.rollout_status.reset();
+        model::Service resized = svc;
+        try {
+          model::apply_resize(resized, resize, env);
+        } catch (const Error&) {
+          // No longer possible (the environment's instance types changed
+          // since it was asked for): dropped, the service left as it is.
+          resized = svc;
+        }
+        const bool moves = resized.cpu_millis != svc.cpu_millis || resized.memory_mib != svc.memory_mib ||
+                           resized.replicas != svc.replicas;
+        svc = resized;
+        // A rollout that ended (or none) can't carry it: it gets its own.
+        const bool rollout_ended = svc.rollout && svc.rollout_status && svc.rollout_status->id == svc.rollout->id &&
+                                   (svc.rollout_status->state == "done" || svc.rollout_status->state == "failed");
+        if (moves) {
+          if (!svc.rollout || rollout_ended) {
+            svc.rollout = model::RolloutRequest{resize_rollout_id(resize.requested_at), 1, 0};
+            svc.rollout_status.reset();
+          }
         }
       }
     }
@@ -251,11 +266,15 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
     // failed one, a resize's) gets the deadline its policy allows now: the
     // window's close less a step's room while it is open, pulled in to now
     // once it is not.
-    if (svc.rollout && !(u && u->state == model::kUpgradePaused)) {
-      bool started = !u || u->started;  // a revert goes back as the upgrade came
+    const bool upgrades_rollout = u && svc.rollout && svc.rollout->id == u->id;
+    if (svc.rollout && !(upgrades_rollout && u->state == model::kUpgradePaused)) {
+      // An upgrade's rollout without a window runs once started; a revert
+      // (its upgrade ended) goes back as the upgrade came, and a resize was
+      // asked for: neither waits for a start.
+      bool started = !upgrades_rollout || u->started;
       RolloutDeadline d = rollout_deadline(policy, started, svc.rollout->not_after, now);
       svc.rollout->not_after = d.not_after;
-      look_at(plan, d.next_look);
+      plan.look_at(d.next_look);
       if (u && u->state == model::kUpgradeRunning) {
         u->running_until = d.not_after;
         u->waiting_for = d.waiting_for;
@@ -276,6 +295,7 @@ UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::st
       plan.raise_revision = true;
     }
   }
+  plan_cluster_upgrade(world, new_upgrade_id, plan);
   for (const auto& u : plan.upgrades) plan.any_open = plan.any_open || u.open();
   for (const auto& [name, u] : open) {
     bool changed = std::any_of(plan.upgrades.begin(), plan.upgrades.end(), [&](const auto& x) { return x.id == u.id; });

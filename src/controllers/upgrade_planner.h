@@ -56,6 +56,7 @@ struct UpgradeWorld {
   model::Environment environment;
   std::vector<model::Service> services;
   std::vector<model::PublishedVersion> versions;  // ClickHouse, oldest publication first
+  std::vector<model::PublishedVersion> cluster_versions;  // eks, oldest publication first
   std::vector<model::Upgrade> upgrades;           // the environment's, ended ones too
   int64_t now = 0;
 };
@@ -66,9 +67,21 @@ struct UpgradePlan {
   bool raise_revision = false;           // the agent must hear of a changed service
   int64_t next_look = 0;                 // Unix seconds of the next deadline (0: none)
   bool any_open = false;                 // an upgrade remains open: look again
+  // Looks again at `t` (Unix seconds; 0: no deadline) if that is sooner.
+  void look_at(int64_t t) {
+    if (t > 0 && (next_look == 0 || t < next_look)) next_look = t;
+  }
 };
 
 UpgradePlan plan_upgrades(const UpgradeWorld& world, const std::function<std::string()>& new_upgrade_id);
+
+// `fresh` replaces `old` (pending, or paused before it began), keeping its
+// state and deferral (the customer's word); `old` ends superseded, put in `plan`.
+void supersede(model::Upgrade& old, model::Upgrade& fresh, int64_t now, UpgradePlan& plan);
+
+// When `name` was published among `versions` (the oldest time there is if
+// never: older than any that was).
+int64_t version_published_at(const std::vector<model::PublishedVersion>& versions, const std::string& name);
 
 // What a pending upgrade waits for now ("" if nothing: it may start), and
 // from when it may start at the earliest (0: not known: a start, an agent).

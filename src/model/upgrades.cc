@@ -22,6 +22,9 @@ PublishedVersion parse_version_publish(const json& body, int64_t now) {
   static const std::regex name("[A-Za-z0-9._+-]{1,64}");
   if (!std::regex_match(v.name, name))
     throw Error::Invalid("invalid_name", "a version name is 1-64 of A-Z a-z 0-9 . _ + -", "name");
+  static const std::regex minor("1\\.(0|[1-9][0-9]{0,2})");
+  if (v.kind == kVersionEks && !std::regex_match(v.name, minor))
+    throw Error::Invalid("invalid_name", "an eks version is a Kubernetes minor such as 1.32", "name");
   v.published_at = now;
   if (body.contains("published_at")) {
     std::string text = get_string(body, "published_at", "");
@@ -62,8 +65,22 @@ json to_json(const Upgrade& u, const std::string& environment_name) {
               {"created_at", format_rfc3339(u.created_at)},
               {"updated_at", format_rfc3339(u.updated_at)},
               {"finished_at", time_or_null(u.finished_at)}};
-  if (u.state == kUpgradeFailed)
+  if (u.state == kUpgradeFailed && u.kind == kVersionClickHouse)
     out["failed_step"] = {{"shard", u.failed_shard}, {"replica", u.failed_replica}, {"check", u.failed_check}};
+  out["cluster"] = nullptr;
+  if (u.kind == kVersionEks) {
+    const ClusterUpgradeProgress& c = u.cluster;
+    json quarantined = json::array();
+    for (const auto& [node, reason] : c.quarantined) quarantined.push_back({{"node", node}, {"reason", reason}});
+    out["cluster"] = {{"phase", c.phase},
+                      {"events", c.events},
+                      {"last_event", c.last_event},
+                      {"last_event_at", time_or_null(c.last_event_at)},
+                      {"resume_at", time_or_null(c.resume_at)},
+                      {"deadline", time_or_null(c.deadline)},
+                      {"failed_node_groups", c.failed_node_groups},
+                      {"quarantined", quarantined}};
+  }
   return out;
 }
 

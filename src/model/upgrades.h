@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -24,7 +26,8 @@ struct PublishedVersion {
 };
 
 // POST /v1/versions {"kind","name","published_at"?}: published_at (RFC 3339)
-// defaults to `now` and may not lie ahead of it. Throws Error naming the field.
+// defaults to `now` and may not lie ahead of it; an eks version is a
+// Kubernetes minor, "1.N". Throws Error naming the field.
 PublishedVersion parse_version_publish(const nlohmann::json& body, int64_t now);
 nlohmann::json to_json(const PublishedVersion& v);
 
@@ -46,11 +49,29 @@ inline constexpr const char* kUpgradeCancelled = "cancelled";  // its service (o
 // The days one deferral may push an upgrade by, and how many it gets.
 inline constexpr int kMaxDeferralDays = 14;
 
+// A Kubernetes upgrade's run (kind eks): the upgrader's journal and what the
+// controller learned from it (controllers/cluster_upgrade_run.h). Empty for
+// ClickHouse upgrades.
+struct ClusterUpgradeProgress {
+  // The upgrader's record (plan/upgrade/upgrade_record.h) as JSON text, saved
+  // in its own transaction before each step acts; "" before the first.
+  std::string journal;
+  int64_t deadline = 0;   // Unix seconds: fixed when it starts (after it, windows are no longer waited for)
+  int64_t resume_at = 0;  // the upgrader waits until then (a poll, a window, the deadline); 0: at once
+  std::string phase;      // control_plane | node_groups | addons | done ("" before it starts)
+  int events = 0;         // what the upgrader did or saw so far (docs/upgrades.md's actions), resumes apart
+  std::string last_event;
+  int64_t last_event_at = 0;
+  std::vector<std::string> failed_node_groups;     // old groups left: their replacement kept failing
+  std::map<std::string, std::string> quarantined;  // node → reason (timeout, deadline)
+  bool operator==(const ClusterUpgradeProgress&) const = default;
+};
+
 struct Upgrade {
   std::string id;  // upg-<16 hex>; also the rollout id the agent reports against
   std::string environment_id;
   std::string organization;
-  std::string service_name;
+  std::string service_name;  // "" for a Kubernetes upgrade (kind eks): it is the environment's cluster
   std::string kind = kVersionClickHouse;
   std::string from_version;
   std::string to_version;
@@ -65,7 +86,8 @@ struct Upgrade {
   int failed_shard = 0;
   int failed_replica = 0;
   std::string failed_check;
-  std::string waiting_for;  // pending: channel | deferral | start | window | agent ("" otherwise)
+  std::string waiting_for;  // pending: channel | deferral | start | window | agent | environment ("" otherwise)
+  ClusterUpgradeProgress cluster;  // kind eks only
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t finished_at = 0;

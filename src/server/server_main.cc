@@ -242,7 +242,7 @@ int run_server(const ServerOptions& options) {
   controllers::EnvironmentController environments(*store, clock, ctx.drivers);
   controllers::ServiceController services(*store, clock);
   controllers::AccessController access_requests(*store, clock, audit_logs);
-  controllers::UpgradeController upgrades(*store, clock);
+  controllers::UpgradeController upgrades(*store, clock, ctx.drivers);
   runner.add("environment", &environments);
   runner.add("upgrades", &upgrades);
   runner.add("service", &services);

@@ -5,6 +5,8 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "cloud/traits.h"
+#include "controllers/cluster_upgrade_planner.h"
 #include "controllers/upgrade_planner.h"
 #include "model/upgrades.h"
 #include "model/validate.h"
@@ -21,7 +23,11 @@ namespace {
 
 json upgrade_json(const model::Upgrade& u, const model::Environment& env, const model::Service* svc, int64_t now) {
   json out = model::to_json(u, env.name);
-  int64_t start = u.state == model::kUpgradePending && svc ? controllers::earliest_start(u, env, *svc, now) : 0;
+  int64_t start = 0;
+  if (u.state == model::kUpgradePending && u.kind == model::kVersionEks)
+    start = controllers::cluster_earliest_start(u, env, now);
+  else if (u.state == model::kUpgradePending && svc)
+    start = controllers::earliest_start(u, env, *svc, now);
   out["starts_at"] = start ? json(format_rfc3339(start)) : json(nullptr);
   return out;
 }
@@ -33,8 +39,9 @@ const model::Service* service_named(const std::vector<model::Service>& services,
 }
 
 // One action on one upgrade of the environment: `act` checks the upgrade's
-// state (409 otherwise) and changes it and, if it must, its service.
-using UpgradeAction = std::function<void(model::Upgrade&, model::Service&, model::Environment&, int64_t now,
+// state (409 otherwise) and changes it and, if it must, its service (nullptr
+// for the cluster's upgrade, kind eks).
+using UpgradeAction = std::function<void(model::Upgrade&, model::Service*, model::Environment&, int64_t now,
                                          const json& body)>;
 
 HttpResponse act_on_upgrade(ServerContext& ctx, HttpRequest& req, const UpgradeAction& act) {
@@ -45,19 +52,20 @@ HttpResponse act_on_upgrade(ServerContext& ctx, HttpRequest& req, const UpgradeA
     env_id = env.id;
     auto u = tx.upgrades().by_id(req.params["id"]);
     if (!u || u->environment_id != env.id) throw Error::NotFound("upgrade '" + req.params["id"] + "' not found", "id");
-    model::Service svc = find_service(tx, env, u->service_name);
+    std::optional<model::Service> svc;
+    if (u->kind != model::kVersionEks) svc = find_service(tx, env, u->service_name);
     json body = req.body.empty() ? json::object() : parse_json_body(req);
     int64_t now = ctx.clock.unix_seconds();
-    model::Service before = svc;
-    act(*u, svc, env, now, body);
+    const std::optional<model::Service> before = svc;
+    act(*u, svc ? &*svc : nullptr, env, now, body);
     u->updated_at = now;
     tx.upgrades().put(*u);
     if (svc != before) {
-      svc.updated_at = now;
-      tx.services().put(svc);
+      svc->updated_at = now;
+      tx.services().put(*svc);
       store::raise_revision(tx, env, now);
     }
-    out = upgrade_json(*u, env, &svc, now);
+    out = upgrade_json(*u, env, svc ? &*svc : nullptr, now);
   });
   ctx.enqueue(upgrades_key(env_id));
   return HttpResponse::json(200, out);
@@ -67,7 +75,12 @@ HttpResponse act_on_upgrade(ServerContext& ctx, HttpRequest& req, const UpgradeA
   throw Error::Conflict("invalid_state", "upgrade " + u.id + " is " + u.state + ": it can't be " + action, "id");
 }
 
-bool begun(const model::Upgrade& u, const model::Service& svc) { return svc.rollout && svc.rollout->id == u.id; }
+// Whether the upgrade has begun changing things: its rollout is the
+// service's, or (the cluster's) its upgrader has recorded a step.
+bool begun(const model::Upgrade& u, const model::Service* svc) {
+  if (!svc) return controllers::cluster_upgrade_begun(u);
+  return svc->rollout && svc->rollout->id == u.id;
+}
 
 }  // namespace
 
@@ -83,10 +96,17 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
         throw Error::Conflict("already_exists", "version " + v.kind + " " + v.name + " is published", "name");
       v.published_by = req.caller().subject.empty() ? "token:" + req.caller().token_id : req.caller().subject;
       tx.versions().put(v);
-      // Every environment with services looks for upgrades now.
-      std::string last;
-      for (const auto& s : tx.services().list(""))
-        if (s.environment_id != last) environments.push_back(last = s.environment_id);
+      // Every environment with services looks for upgrades now; for a
+      // Kubernetes version, every environment with a cluster the plane upgrades.
+      if (v.kind == model::kVersionEks) {
+        for (const auto& e : tx.environments().list(""))
+          if (const cloud::CloudTraits* traits = cloud::find_cloud(e.cloud); traits && !traits->kubernetes_version.empty())
+            environments.push_back(e.id);
+      } else {
+        std::string last;
+        for (const auto& s : tx.services().list(""))
+          if (s.environment_id != last) environments.push_back(last = s.environment_id);
+      }
       out = model::to_json(v);
     });
     for (const auto& id : environments) ctx.enqueue(upgrades_key(id));
@@ -119,7 +139,7 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/start", "upgrade.start", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service&, model::Environment&, int64_t,
+    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service*, model::Environment&, int64_t,
                                        const json& body) {
       model::check_object_fields(body, {}, {});
       if (u.state != model::kUpgradePending) wrong_state(u, "started (a paused one is resumed first)");
@@ -131,29 +151,36 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/pause", "upgrade.pause", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service& svc, model::Environment&, int64_t now,
+    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service* svc, model::Environment&, int64_t now,
                                        const json& body) {
       model::check_object_fields(body, {}, {});
       if (u.state != model::kUpgradePending && u.state != model::kUpgradeRunning) wrong_state(u, "paused");
       u.state = model::kUpgradePaused;
       u.waiting_for = "";
-      // Pulled in, never out: a deadline already past stays where it is.
-      if (begun(u, svc) && (svc.rollout->not_after == 0 || svc.rollout->not_after > now)) svc.rollout->not_after = now;
+      // The cluster's upgrader stops at its next step: its journal refuses a
+      // paused upgrade's save. A service's rollout has its deadline pulled
+      // in, never out: a deadline already past stays where it is.
+      if (svc && begun(u, svc) && (svc->rollout->not_after == 0 || svc->rollout->not_after > now))
+        svc->rollout->not_after = now;
     });
   }));
 
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/resume", "upgrade.resume", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service& svc, model::Environment& env, int64_t,
+    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service* svc, model::Environment& env, int64_t,
                                        const json& body) {
       model::check_object_fields(body, {}, {});
       if (u.state != model::kUpgradePaused) wrong_state(u, "resumed");
       u.state = begun(u, svc) ? model::kUpgradeRunning : model::kUpgradePending;
+      if (!svc) {
+        u.cluster.resume_at = 0;  // the upgrader looks at once
+        return;
+      }
       // With a window the controller hands the agent the window's close when
       // one is open; without one nothing holds it back.
-      bool windowed = svc.maintenance ? svc.maintenance->window.has_value() : env.maintenance.window.has_value();
-      if (begun(u, svc) && !windowed) svc.rollout->not_after = 0;
+      bool windowed = svc->maintenance ? svc->maintenance->window.has_value() : env.maintenance.window.has_value();
+      if (begun(u, svc) && !windowed) svc->rollout->not_after = 0;
     });
   }));
 
@@ -161,7 +188,7 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/defer", "upgrade.defer", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service&, model::Environment&, int64_t now,
+    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service*, model::Environment&, int64_t now,
                                        const json& body) {
       model::check_object_fields(body, {"days"}, {});
       int64_t days = model::get_int(body, "days", 0, 1, model::kMaxDeferralDays);

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "plan/maintenance_window_json.h"
+#include "planner_steps.h"
 
 namespace byoc::controllers {
 namespace {
@@ -47,19 +48,7 @@ class Planner : public ::testing::Test {
   }
 
   // Plans at `now` and folds the plan back into the world, as the controller's transaction does.
-  UpgradePlan step(int64_t now) {
-    world.now = now;
-    UpgradePlan p = plan_upgrades(world, [this] { return "upg-" + std::to_string(++ids); });
-    for (const auto& u : p.upgrades) {
-      auto it = std::find_if(world.upgrades.begin(), world.upgrades.end(), [&](auto& x) { return x.id == u.id; });
-      if (it == world.upgrades.end()) world.upgrades.push_back(u);
-      else *it = u;
-    }
-    for (const auto& s : p.services)
-      for (auto& mine : world.services)
-        if (mine.name == s.name) mine = s;
-    return p;
-  }
+  UpgradePlan step(int64_t now) { return test::plan_and_fold(world, now, ids); }
 
   model::Upgrade& upgrade() { return world.upgrades.back(); }
   model::Service& service() { return world.services.front(); }
@@ -431,6 +420,42 @@ TEST_F(Planner, AResizeDuringARunningUpgradeRidesItsRollout) {
   step(at("2026-12-08T09:01:00Z"));
   EXPECT_EQ(service().cpu_millis, 2000);
   EXPECT_EQ(service().rollout->id, upgrade().id);
+}
+
+
+TEST_F(Planner, AResizeNoLongerPossibleIsDroppedAndAnEndedRolloutGetsReplaced) {
+  world.versions.resize(1);
+  world.environment.cloud = "aws";
+  world.environment.instance_types = {"m7gd.large"};
+  world.environment.zones = {"us-east-1a", "us-east-1b"};
+  // More than an m7gd.large holds: the environment narrowed since it was asked for.
+  service().pending_resize = model::ServiceResize{"", 1000, 60000, 2, at("2026-12-07T10:00:00Z")};
+  UpgradePlan p = step(at("2026-12-08T09:00:00Z"));
+  EXPECT_FALSE(service().pending_resize);
+  EXPECT_EQ(service().memory_mib, 2048);
+  EXPECT_FALSE(service().rollout);
+
+  // A rollout whose report says it ended can't carry a new resize.
+  world.environment.cloud = "local";
+  service().rollout = model::RolloutRequest{"resize-1", 1, 0};
+  service().rollout_status = model::ReportedRollout{"resize-1", "done", 2, 2, 0, 0, ""};
+  service().pending_resize = model::ServiceResize{"", 1500, 2048, 2, at("2026-12-08T09:05:00Z")};
+  step(at("2026-12-08T09:05:00Z"));
+  ASSERT_TRUE(service().rollout);
+  EXPECT_EQ(service().rollout->id, resize_rollout_id(at("2026-12-08T09:05:00Z")));
+  EXPECT_EQ(service().cpu_millis, 1500);
+}
+
+TEST_F(Planner, AResizeWithoutAWindowDoesNotWaitForAnUpgradesStart) {
+  world.environment.cloud = "local";
+  world.environment.maintenance.window.reset();
+  step(at("2026-12-10T09:00:00Z"));  // an upgrade, pending until someone starts it
+  ASSERT_EQ(upgrade().state, model::kUpgradePending);
+  service().pending_resize = model::ServiceResize{"", 2000, 2048, 2, at("2026-12-10T09:01:00Z")};
+  step(at("2026-12-10T09:01:00Z"));
+  ASSERT_TRUE(service().rollout);
+  EXPECT_EQ(service().rollout->id, resize_rollout_id(at("2026-12-10T09:01:00Z")));
+  EXPECT_EQ(service().rollout->not_after, 0);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 //                           names the action's token, so observe tells an
 //                           installed agent (and its image) apart
 //   remove                  DeleteStack (level-triggered until it is gone)
+//   cluster_upgrade_clients the Kubernetes upgrader's EKS and cluster clients
+//                           (aws/upgrade/cluster_upgrade_clients.h), as the role
 //
 // Every call runs as the onboarding role, assumed with the environment's
 // ExternalId under a session named after the action (the customer's
@@ -54,6 +56,8 @@ class AwsDriver final : public cloud::CloudDriver {
   std::string create(const model::Environment& environment, const std::string& token) override;
   void update(const model::Environment& environment, const std::string& token) override;
   void remove(const model::Environment& environment, const std::string& token) override;
+  std::unique_ptr<cloud::ClusterUpgradeClients> cluster_upgrade_clients(
+      const model::Environment& environment) override;
 
  private:
   struct RoleSession;

@@ -17,6 +17,15 @@ UpgradeTarget upgrade_target(const Fleet& fleet) {
   return t;
 }
 
+void record_world(Simulator& world, SimulatedRun& run) {
+  run.surge_node_hours = world.surge_node_hours();
+  run.world = world.summary();
+  run.evictions = world.evictions();
+  run.killed_pods = world.killed_pods();
+  run.pdb_violations = world.pdb_violations();
+  run.nodegroups_created = world.nodegroups_created();
+}
+
 SimulatedRun run_simulated_upgrade(const Fleet& fleet, uint64_t seed, int64_t crash_at, const SimDurations& durations,
                                    UpgradeOptions options) {
   ManualClock clock(fleet.start.time_since_epoch().count());
@@ -42,12 +51,7 @@ SimulatedRun run_simulated_upgrade(const Fleet& fleet, uint64_t seed, int64_t cr
     run.outcome = resumed.run();
   }
   run.finished = timeline.now();
-  run.surge_node_hours = world.surge_node_hours();
-  run.world = world.summary();
-  run.evictions = world.evictions();
-  run.killed_pods = world.killed_pods();
-  run.pdb_violations = world.pdb_violations();
-  run.nodegroups_created = world.nodegroups_created();
+  record_world(world, run);
   int before = world.mutating_calls();
   std::vector<UpgradeEvent> rerun_events;
   options.crash_at = 0;

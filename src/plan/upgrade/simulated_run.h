@@ -34,6 +34,10 @@ struct SimulatedRun {
 // What the upgrader is asked for a fleet: its target version, addons, windows, timeout, deadline.
 UpgradeTarget upgrade_target(const Fleet& fleet);
 
+// Fills `run`'s record of the world (surge, summary, evictions, kills, budget
+// violations, groups created) from the simulator as it stands.
+void record_world(Simulator& world, SimulatedRun& run);
+
 // crash_at 0: no crash.
 SimulatedRun run_simulated_upgrade(const Fleet& fleet, uint64_t seed, int64_t crash_at = 0,
                                    const SimDurations& durations = {}, UpgradeOptions options = {});

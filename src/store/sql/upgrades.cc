@@ -21,8 +21,36 @@ model::PublishedVersion version_from_document(const json& j) {
   return {j.at("kind"), j.at("name"), j.at("published_at"), j.at("published_by"), j.at("created_at")};
 }
 
+// A Kubernetes upgrade's run; absent for a ClickHouse upgrade (and in rows
+// written before it existed, which read back as empty).
+json cluster_document(const model::ClusterUpgradeProgress& c) {
+  return {{"journal", c.journal},
+          {"deadline", c.deadline},
+          {"resume_at", c.resume_at},
+          {"phase", c.phase},
+          {"events", c.events},
+          {"last_event", c.last_event},
+          {"last_event_at", c.last_event_at},
+          {"failed_node_groups", c.failed_node_groups},
+          {"quarantined", c.quarantined}};
+}
+
+model::ClusterUpgradeProgress cluster_from_document(const json& j) {
+  model::ClusterUpgradeProgress c;
+  c.journal = j.value("journal", "");
+  c.deadline = j.value("deadline", int64_t{0});
+  c.resume_at = j.value("resume_at", int64_t{0});
+  c.phase = j.value("phase", "");
+  c.events = j.value("events", 0);
+  c.last_event = j.value("last_event", "");
+  c.last_event_at = j.value("last_event_at", int64_t{0});
+  c.failed_node_groups = j.value("failed_node_groups", std::vector<std::string>{});
+  c.quarantined = j.value("quarantined", std::map<std::string, std::string>{});
+  return c;
+}
+
 json upgrade_document(const model::Upgrade& u) {
-  return {{"id", u.id},
+  json out = {{"id", u.id},
           {"environment_id", u.environment_id},
           {"organization", u.organization},
           {"service_name", u.service_name},
@@ -43,6 +71,8 @@ json upgrade_document(const model::Upgrade& u) {
           {"created_at", u.created_at},
           {"updated_at", u.updated_at},
           {"finished_at", u.finished_at}};
+  if (u.kind == model::kVersionEks) out["cluster"] = cluster_document(u.cluster);
+  return out;
 }
 
 model::Upgrade upgrade_from_document(const json& j) {
@@ -68,6 +98,7 @@ model::Upgrade upgrade_from_document(const json& j) {
   u.created_at = j.at("created_at");
   u.updated_at = j.at("updated_at");
   u.finished_at = j.at("finished_at");
+  if (j.contains("cluster")) u.cluster = cluster_from_document(j.at("cluster"));
   return u;
 }
 

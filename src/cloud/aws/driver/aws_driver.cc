@@ -11,6 +11,7 @@
 #include "cloud/aws/session.h"
 #include "cloud/aws/sts.h"
 #include "cloud/aws/templates/infra_template.h"
+#include "cloud/aws/upgrade/cluster_upgrade_clients.h"
 #include "kube/agent_objects.h"
 #include "kube/client.h"
 
@@ -363,6 +364,16 @@ void AwsDriver::remove(const model::Environment& environment, const std::string&
   if (role_arn_of(environment).empty()) return;  // the customer never let us in: nothing was made
   Client cfn = client(environment, Service::kCloudFormation);
   cfn.call("DeleteStack", {{"StackName", stack_ref(environment)}, {"ClientRequestToken", token}});
+}
+
+}  // namespace byoc::aws
+
+namespace byoc::aws {
+
+std::unique_ptr<cloud::ClusterUpgradeClients> AwsDriver::cluster_upgrade_clients(const model::Environment& environment) {
+  const std::string cluster_name = infra_cluster_name(environment.name);
+  return std::make_unique<AwsClusterUpgradeClients>(std::make_unique<Client>(client(environment, Service::kEks)),
+                                                    cluster_name, cluster(environment, cluster_name));
 }
 
 }  // namespace byoc::aws

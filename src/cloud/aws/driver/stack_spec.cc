@@ -5,6 +5,7 @@
 #include "cloud/aws/driver/stack_observation.h"
 #include "cloud/aws/templates/infra_template.h"
 #include "cloud/aws/templates/onboarding_template.h"
+#include "cloud/traits.h"
 
 namespace byoc::aws {
 namespace {
@@ -43,6 +44,8 @@ InfraOptions infra_options(const model::Environment& e, const AwsDriverOptions& 
                          "BYOC_AWS_API_ALLOWED_CIDRS");
   o.api_allowed_cidrs = options.api_allowed_cidrs;
   o.instance_types = e.instance_types.empty() ? kDefaultNodeTypes : e.instance_types;
+  // The version the Kubernetes upgrades start from (cloud/traits.h).
+  if (const cloud::CloudTraits* traits = cloud::find_cloud("aws")) o.eks_version = traits->kubernetes_version;
   return o;
 }
 
