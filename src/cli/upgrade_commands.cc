@@ -36,17 +36,44 @@ std::string waiting(const json& u) {
   return cell(u, "waiting_for");
 }
 
+// A Kubernetes upgrade (kind eks) is the environment's cluster's, not a service's.
+std::string subject(const json& u) {
+  const std::string service = cell(u, "service");
+  return service.empty() && u.value("kind", "") == "eks" ? "(cluster)" : service;
+}
+
+// A Kubernetes upgrade's run, one line each: where it is, what it did last,
+// when it looks again, and what it left behind.
+std::vector<std::pair<std::string, std::string>> cluster_details(const json& u) {
+  if (!u.contains("cluster") || !u["cluster"].is_object()) return {};
+  const json& c = u["cluster"];
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"phase", cell(c, "phase")},
+      {"events", std::to_string(c.value("events", 0)) +
+                     (cell(c, "last_event").empty() ? "" : ", last " + cell(c, "last_event") + " at " +
+                                                               cell(c, "last_event_at"))},
+      {"resumes at", cell(c, "resume_at")},
+      {"deadline", cell(c, "deadline")}};
+  std::string groups;
+  for (const auto& g : c.value("failed_node_groups", json::array()))
+    groups += (groups.empty() ? "" : ", ") + g.get<std::string>();
+  if (!groups.empty()) out.push_back({"failed node groups", groups});
+  for (const auto& q : c.value("quarantined", json::array()))
+    out.push_back({"quarantined", cell(q, "node") + ": " + cell(q, "reason")});
+  return out;
+}
+
 std::string render_upgrades(const json& items) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& u : items)
-    rows.push_back({cell(u, "id"), cell(u, "service"), cell(u, "from_version") + " -> " + cell(u, "to_version"),
+    rows.push_back({cell(u, "id"), subject(u), cell(u, "from_version") + " -> " + cell(u, "to_version"),
                     cell(u, "state"), waiting(u), cell(u, "starts_at"), progress(u)});
   return render_table({"ID", "SERVICE", "VERSION", "STATE", "WAITING FOR", "STARTS AT", "REPLICAS"}, rows);
 }
 
 std::string render_upgrade(const json& u) {
-  return render_details({{"id", cell(u, "id")},
-                         {"service", cell(u, "service")},
+  std::vector<std::pair<std::string, std::string>> fields = {{"id", cell(u, "id")},
+                         {"service", subject(u)},
                          {"version", cell(u, "from_version") + " -> " + cell(u, "to_version")},
                          {"state", cell(u, "state")},
                          {"waiting for", waiting(u)},
@@ -54,7 +81,9 @@ std::string render_upgrade(const json& u) {
                          {"deferred until", cell(u, "deferred_until")},
                          {"starts at", cell(u, "starts_at")},
                          {"running until", cell(u, "running_until")},
-                         {"replicas", progress(u)}});
+                         {"replicas", progress(u)}};
+  for (auto& field : cluster_details(u)) fields.push_back(std::move(field));
+  return render_details(fields);
 }
 
 // plan: the open upgrades, when each would start; status: all of them.

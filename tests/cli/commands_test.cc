@@ -561,6 +561,23 @@ TEST_F(CommandsTest, UpgradePlanListsTheOpenOnesAndActionsPostToTheUpgrade) {
   EXPECT_EQ(run_cli({"upgrade", "start", "upg-1"}).code, 2);
   EXPECT_EQ(sent_.size(), 4u);
 
+  // A Kubernetes upgrade is the cluster's, and shows its run.
+  json cluster = {{"id", "upg-9"}, {"kind", "eks"}, {"service", ""}, {"from_version", "1.31"},
+                  {"to_version", "1.32"}, {"state", "failed"}, {"waiting_for", ""},
+                  {"cluster",
+                   {{"phase", "node_groups"}, {"events", 41}, {"last_event", "quarantine"},
+                    {"last_event_at", "2026-12-09T10:00:00Z"}, {"resume_at", nullptr},
+                    {"deadline", "2027-01-05T09:00:00Z"}, {"failed_node_groups", {"system"}},
+                    {"quarantined", {{{"node", "system-0"}, {"reason", "eviction_timeout"}}}}}}};
+  answer(200, cluster);
+  r = run_cli({"upgrade", "resume", "upg-9", "--env", "prod"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("(cluster)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("node_groups"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("system-0: eviction_timeout"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("41, last quarantine at 2026-12-09T10:00:00Z"), std::string::npos) << r.out;
+  sent_.pop_back();
+
   answer(201, {{"kind", "clickhouse"}, {"name", "18.16.1-r2"}, {"published_at", "2026-12-01T00:00:00Z"},
                {"published_by", "admin@vendor.example"}});
   r = run_cli({"version", "publish", "18.16.1-r2", "--published-at", "2026-12-01T00:00:00Z"});

@@ -24,7 +24,15 @@ std::vector<std::vector<std::string>> rows(const std::string& body) {
         fields.emplace_back();
       } else if (c == '\\' && i + 1 < line.size()) {
         char e = line[++i];
-        fields.back() += e == 't' ? '\t' : e == 'n' ? '\n' : e == '0' ? '\0' : e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'r' ? '\r' : e;
+        switch (e) {
+          case 't': fields.back() += '\t'; break;
+          case 'n': fields.back() += '\n'; break;
+          case 'r': fields.back() += '\r'; break;
+          case 'b': fields.back() += '\b'; break;
+          case 'f': fields.back() += '\f'; break;
+          case '0': fields.back() += '\0'; break;
+          default: fields.back() += e;  // \\, \', and the rest stand for themselves
+        }
       } else {
         fields.back() += c;
       }
