@@ -268,6 +268,7 @@ void LocalRuntime::prepare_locked(const ServiceSpec& spec, const std::set<std::s
   service.spec = spec;
   plan_scaling_locked(spec.name, service, previous);
   load_versions_locked(spec.name, service, previous, target);
+  forget_dropped_locked(spec.name, service);
   plan_rollout_locked(spec.name, service, target);
   if (created) {
     // A replica a step held out before a restart stays out until the step returns it.

@@ -264,9 +264,12 @@ class LocalRuntime final : public Runtime {
   // ---- replicas added and removed (local_runtime_scale.cc) ----
 
   // Marks the replicas `service.spec` adds to a running service as joining
-  // (before anything starts them), loads the marks an earlier runtime left,
-  // and forgets the versions of replicas the spec dropped.
+  // (before anything starts them; one added back mid-removal starts over),
+  // and loads the marks an earlier runtime left. Before the versions load.
   void plan_scaling_locked(const std::string& name, Service& service, const std::optional<ServiceSpec>& previous);
+  // After the versions and the rollout load: forgets what the spec dropped
+  // (versions, joins) and ends a rollout step on a dropped replica.
+  void forget_dropped_locked(const std::string& name, Service& service);
   // Gives each joining replica its tables and lets it into the endpoint once
   // caught up; stops and deletes replicas the spec dropped (once the
   // endpoint serves without them), their ZooKeeper nodes included.

@@ -65,6 +65,11 @@ void LocalRuntime::plan_scaling_locked(const std::string& name, Service& service
     }
     if (fs::exists(l.replica_joining_file(r.name))) service.joining.insert(r.name);
   }
+}
+
+void LocalRuntime::forget_dropped_locked(const std::string& name, Service& service) {
+  std::set<std::string> now;
+  for (const auto& r : local::replicas_of(service.spec)) now.insert(r.name);
   for (auto it = service.versions.begin(); it != service.versions.end();)
     it = now.count(it->first) ? std::next(it) : service.versions.erase(it);
   for (auto it = service.joining.begin(); it != service.joining.end();)
