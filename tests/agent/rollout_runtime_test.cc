@@ -421,5 +421,37 @@ TEST_F(RolloutRuntimeTest, AnAddedReplicaServesOnlyWithItsTablesAndARemovedOneLe
   EXPECT_EQ(rows_on("s1r2"), "4");
 }
 
+
+TEST_F(RolloutRuntimeTest, AReplicaDroppedInMidStepLeavesAndTheRolloutEndsWithTheOthers) {
+  ServiceStatus status = apply(service_spec("orders", 1, 3));
+  ASSERT_EQ(status.state, ServiceState::kReady) << status.reason;
+  ASSERT_EQ(query(status, kCreateEvents).status, 200);
+  ServiceSpec upgrade = service_spec("orders", 1, 3);
+  upgrade.clickhouse_version = "18.16.1-r2";
+  upgrade.rollout = model::RolloutRequest{"up-7", 1, clock_.unix_seconds() + 3600};
+  runtime_->apply(upgrade);
+  // The third replica's step is under way: the spec drops it.
+  ASSERT_TRUE(supervise_until(
+      [&] {
+        auto record = local::load_rollout(service_dir("orders") / "rollout.json");
+        return record && record->step_replica == "s1r3";
+      },
+      60s));
+  upgrade.replicas = 2;
+  runtime_->apply(upgrade);
+  ServiceStatus done;
+  ASSERT_TRUE(supervise_until(
+      [&] {
+        done = observe("orders");
+        return done.state == ServiceState::kReady && done.reason.empty() && done.rollout &&
+               done.rollout->state == "done" && !fs::exists(service_dir("orders") / "s1r3");
+      },
+      60s))
+      << done.reason;
+  track("orders");
+  EXPECT_EQ(*done.rollout, (model::ReportedRollout{"up-7", "done", 2, 2, 0, 0, ""}));
+  for (const auto& r : {"s1r1", "s1r2"}) EXPECT_EQ(macro_on(r, "config_revision"), "r2") << r;
+}
+
 }  // namespace
 }  // namespace byoc::agent::test
