@@ -27,11 +27,15 @@ namespace {
 // scale_failed (it keeps trying: the others serve meanwhile).
 constexpr std::chrono::minutes kJoinBound{10};
 
-bool is_replica_dir_name(const std::string& name) {
+// The shard of a replica directory's name ("s2r3" → 2); nullopt for any
+// other name.
+std::optional<int> shard_of_replica_dir(const std::string& name) {
   int shard = 0, replica = 0;
   char tail = 0;
-  return std::sscanf(name.c_str(), "s%dr%d%c", &shard, &replica, &tail) == 2 && shard > 0 && replica > 0 &&
-         local::replica_name(shard, replica) == name;
+  if (std::sscanf(name.c_str(), "s%dr%d%c", &shard, &replica, &tail) != 2 || shard < 1 || replica < 1 ||
+      local::replica_name(shard, replica) != name)
+    return std::nullopt;
+  return shard;
 }
 
 }  // namespace
@@ -114,7 +118,7 @@ std::vector<std::string> LocalRuntime::dropped_replicas_locked(const std::string
   std::error_code ec;
   for (fs::directory_iterator it(layout(name).dir(), ec), end; !ec && it != end; it.increment(ec)) {
     const std::string dir = it->path().filename().string();
-    if (it->is_directory() && is_replica_dir_name(dir) && !kept.count(dir)) out.push_back(dir);
+    if (it->is_directory() && shard_of_replica_dir(dir) && !kept.count(dir)) out.push_back(dir);
   }
   return out;
 }
@@ -184,8 +188,8 @@ void LocalRuntime::advance_joins(const std::string& name) {
 void LocalRuntime::remove_dropped_replicas(const std::string& name) {
   struct Leave {
     std::string replica;
-    std::optional<local::ReplicaAccess> running;  // while it answers
-    std::vector<local::ReplicaAccess> others;     // the shard's replicas that stay
+    std::optional<local::ReplicaAccess> access;  // while its ports are known
+    std::vector<local::ReplicaAccess> others;    // the shard's replicas that stay
   };
   std::vector<Leave> leaving;
   {
@@ -199,12 +203,8 @@ void LocalRuntime::remove_dropped_replicas(const std::string& name) {
     for (const auto& replica : dropped_replicas_locked(name, service)) {
       if (!fs::exists(l.replica_leaving_file(replica))) files::write_atomic(l.replica_leaving_file(replica), "", 0600);
       Leave leave{replica, std::nullopt, {}};
-      auto ports = service.wiring.ports.replicas.find(replica);
-      if (ports != service.wiring.ports.replicas.end() && local::clickhouse_answers(ports->second.http))
-        leave.running = local::ReplicaAccess{ports->second.http, local::kClusterUser, service.wiring.cluster_password,
-                                             service.wiring.zookeeper_port > 0};
-      int shard = 0, number = 0;
-      std::sscanf(replica.c_str(), "s%dr%d", &shard, &number);
+      if (service.wiring.ports.replicas.count(replica)) leave.access = replica_access_locked(service, replica);
+      const std::optional<int> shard = shard_of_replica_dir(replica);
       for (const auto& r : local::replicas_of(service.spec))
         if (r.shard == shard && !service.joining.count(r.name))
           leave.others.push_back(replica_access_locked(service, r.name));
@@ -212,10 +212,11 @@ void LocalRuntime::remove_dropped_replicas(const std::string& name) {
     }
   }
   for (const auto& leave : leaving) {
-    // What was written to it alone reaches the others before it goes.
-    if (leave.running &&
+    // What was written to it alone reaches the others before it goes (one
+    // that no longer answers has nothing more to give). Probed outside the lock.
+    if (leave.access && local::clickhouse_answers(leave.access->http_port) &&
         !std::all_of(leave.others.begin(), leave.others.end(),
-                     [&](const local::ReplicaAccess& other) { return local::has_caught_up(*leave.running, other); }))
+                     [&](const local::ReplicaAccess& other) { return local::has_caught_up(*leave.access, other); }))
       continue;
     local::StopPlan stops;
     int zookeeper_port = 0;
