@@ -71,6 +71,11 @@ json crash_looping() {
            json::array({{{"name", "clickhouse"}, {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}}}})}};
 }
 
+json labelled(json labels, const std::string& revision) {
+  labels["controller-revision-hash"] = revision;
+  return labels;
+}
+
 class KubernetesRuntimeTest : public ::testing::Test {
  protected:
   // `quiet`: after their first list and watch the informers wait an hour,
@@ -121,7 +126,8 @@ class KubernetesRuntimeTest : public ::testing::Test {
       kube::ObjectRef ref{"apps/v1", "StatefulSet", kNamespace, name};
       json set = *api.object(ref);
       const int64_t generation = set["metadata"]["generation"];
-      const std::string revision = name + "-" + std::to_string(generation);
+      // As the controller names revisions: from the pod template alone.
+      const std::string revision = name + "-" + crypto::sha256_hex(set["spec"]["template"].dump()).substr(0, 10);
       const int partition = set["spec"]["updateStrategy"].value("rollingUpdate", json::object()).value("partition", 0);
       api.set_status(ref, {{"observedGeneration", generation},
                            {"replicas", replicas},
@@ -137,7 +143,7 @@ class KubernetesRuntimeTest : public ::testing::Test {
                     {"metadata",
                      {{"name", name + "-" + std::to_string(r)},
                       {"namespace", kNamespace},
-                      {"labels", set["spec"]["template"]["metadata"]["labels"]}}},
+                      {"labels", labelled(set["spec"]["template"]["metadata"]["labels"], revision)}}},
                     {"spec", set["spec"]["template"]["spec"]},
                     {"status",
                      {{"phase", "Running"},
@@ -445,6 +451,57 @@ TEST_F(KubernetesRolloutTest, OneReplicaAtATimeOnTheListedImageAndNoStepAtOrAfte
   expect_applies_well_formed();
 }
 
+// A resize asked for in a window keeps the image: it moves one replica at
+// a time as a version does, and no step begins at or after not_after.
+TEST_F(KubernetesRolloutTest, AResizeInAWindowMovesOneReplicaAtATimeAndNoneAtOrAfterNotAfter) {
+  ASSERT_NO_FATAL_FAILURE(SetUpRunning());
+  auto pod_cpu = [&](int ordinal) {
+    return (*api.object({"v1", "Pod", kNamespace, "orders-s1-" + std::to_string(ordinal)}))["spec"]["containers"][0]
+        ["resources"]["limits"]["cpu"].get<std::string>();
+  };
+  ASSERT_EQ(pod_cpu(0), "1500m");
+  const int64_t not_after = manual.unix_seconds() + 3600;
+  ServiceSpec bigger = upgrade("18.16.1", not_after, "resize-1");
+  bigger.cpu_millis = 3000;
+  bigger.memory_mib = 12288;
+  runtime->apply(bigger);
+  // The new size in the template, every pod held on the old one.
+  EXPECT_EQ(template_image(), kOld);
+  EXPECT_EQ(stateful_set()["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"], "3000m");
+  EXPECT_EQ(partition(), 2);
+  EXPECT_EQ(reported(), (model::ReportedRollout{"resize-1", "rolling", 0, 2, 0, 0, ""}));
+  roll_out("orders", 1, 2);
+  EXPECT_EQ(pod_cpu(0), "1500m");
+  EXPECT_EQ(pod_cpu(1), "1500m");
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
+  // The step's pod is replaced: same image, new revision; it ends the step.
+  roll_out("orders", 1, 2);
+  EXPECT_EQ(pod_cpu(1), "3000m");
+  EXPECT_EQ(pod_cpu(0), "1500m");
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().replicas_done == 1; }));
+  manual.set_unix_seconds(not_after);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "waiting"; }));
+  for (int i = 0; i < 5; ++i) after_a_round(*runtime, [] { return true; });
+  EXPECT_EQ(partition(), 1);
+  EXPECT_EQ(pod_cpu(0), "1500m");
+  // The next window: the last step, then done.
+  bigger.rollout->not_after = not_after + 86'400 + 3600;
+  manual.set_unix_seconds(not_after + 86'400);
+  runtime->apply(bigger);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 0; }));
+  roll_out("orders", 1, 2);
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == -1; }));
+  EXPECT_EQ(pod_cpu(0), "3000m");
+  ASSERT_TRUE(after_a_round(*runtime, [&] { return settle(*runtime, "orders", 1, 2); }));
+  EXPECT_EQ(reported(), (model::ReportedRollout{"resize-1", "done", 2, 2, 0, 0, ""}));
+  // The same size again with another request: nothing to roll.
+  bigger.rollout->id = "resize-2";
+  runtime->apply(bigger);
+  EXPECT_EQ(reported(), (model::ReportedRollout{"resize-2", "done", 2, 2, 0, 0, ""}));
+  EXPECT_EQ(partition(), -1);
+  expect_applies_well_formed();
+}
+
 TEST_F(KubernetesRolloutTest, AReplicaNotReadyInTimeGoesBackAndTheRolloutStops) {
   ASSERT_NO_FATAL_FAILURE(SetUpRunning());
   runtime->apply(upgrade("24.8-lts", 0));
@@ -466,6 +523,7 @@ TEST_F(KubernetesRolloutTest, AReplicaNotReadyInTimeGoesBackAndTheRolloutStops) 
   }));
   // The controller recreates it below the partition: the old image. The service serves, the rollout stays stopped.
   pod["spec"]["containers"][0]["image"] = kOld;
+  pod["metadata"]["labels"] = (*api.object({"v1", "Pod", kNamespace, "orders-s1-0"}))["metadata"]["labels"];
   pod["status"] = {{"phase", "Running"}, {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}};
   pod["metadata"].erase("deletionTimestamp");
   api.put(pod);

@@ -42,6 +42,16 @@ std::vector<ShardView> cluster(int shards, int replicas, const std::set<std::str
   return out;
 }
 
+ServiceSpec sized(int shards, int replicas, int cpu_millis = 1000, int memory_mib = 4096) {
+  ServiceSpec s;
+  s.name = "orders";
+  s.shards = shards;
+  s.replicas = replicas;
+  s.cpu_millis = cpu_millis;
+  s.memory_mib = memory_mib;
+  return s;
+}
+
 TEST(VersionImages, AVersionRunsItsListedImageAndTheDefaultItsTagWithoutAList) {
   VersionList listed = parse_versions(R"({"clickhouse":{"18.16.1":{"binary":"/usr/sbin/clickhouse-server"},)"
                                       R"("24.8":{"image":")" + kNew + R"("}}})");
@@ -57,7 +67,7 @@ TEST(VersionImages, AVersionRunsItsListedImageAndTheDefaultItsTagWithoutAList) {
 }
 
 TEST(VersionRollout, ANewRolloutHoldsEveryPodThenStepsOneReplicaAtATime) {
-  VersionRollout r = hold_all("upg-1", 0, kNew, 2, 2);
+  VersionRollout r = hold_all("upg-1", 0, kNew, sized(2, 2));
   EXPECT_EQ(r.partitions, (std::vector<int>{2, 2}));
   EXPECT_EQ(replicas_done(r, 2, 2), 0);
   // A StatefulSet whose controller hasn't seen the apply yet: no step.
@@ -107,7 +117,7 @@ TEST(VersionRollout, ANewRolloutHoldsEveryPodThenStepsOneReplicaAtATime) {
 }
 
 TEST(VersionRollout, NoStepBeginsAtOrAfterNotAfterAndAStepBegunBeforeRunsToItsEnd) {
-  VersionRollout r = hold_all("upg-1", kNow + 100, kNew, 1, 3);
+  VersionRollout r = hold_all("upg-1", kNow + 100, kNew, sized(1, 3));
   advance(r, cluster(1, 3), 3, kNow + 99);  // a second before the close: a step begins
   EXPECT_EQ(r.partitions, (std::vector<int>{2}));
   // The window closes during the step: it runs to its end...
@@ -131,7 +141,7 @@ TEST(VersionRollout, NoStepBeginsAtOrAfterNotAfterAndAStepBegunBeforeRunsToItsEn
 
 TEST(VersionRollout, AStepNotReadyWithinItsBoundGoesBackAndStopsTheRollout) {
   for (bool started : {false, true}) {
-    VersionRollout r = hold_all("upg-1", 0, kNew, 2, 2);
+    VersionRollout r = hold_all("upg-1", 0, kNew, sized(2, 2));
     advance(r, cluster(2, 2), 2, kNow);
     auto failing = cluster(2, 2);
     // Never started (the image can't be pulled, it crashes) or started and never ready (its /ping).
@@ -163,10 +173,47 @@ TEST(VersionRollout, AStepNotReadyWithinItsBoundGoesBackAndStopsTheRollout) {
   }
 }
 
+// A resize keeps the image: a pod is on the target once it was made from
+// the StatefulSet's last template (its revision), and only once the
+// controller has seen the last apply.
+TEST(VersionRollout, AResizeStepEndsOnTheRevisionNotTheImage) {
+  VersionRollout r = hold_all("resize-1", 0, kOld, sized(1, 2, 2000, 8192));
+  EXPECT_TRUE(same_target(r, kOld, sized(1, 2, 2000, 8192)));
+  EXPECT_FALSE(same_target(r, kOld, sized(1, 2, 1000, 8192)));
+  EXPECT_FALSE(same_target(r, kNew, sized(1, 2, 2000, 8192)));
+  auto revisions = [](const std::string& update, const std::string& pod0, const std::string& pod1, bool settled = true) {
+    auto views = cluster(1, 2);
+    views[0].settled = settled;
+    views[0].update_revision = update;
+    views[0].pods[0].revision = pod0;
+    views[0].pods[1].revision = pod1;
+    return views;
+  };
+  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r1"), 2, kNow).apply);
+  EXPECT_EQ(std::make_pair(r.step_shard, r.step_ordinal), std::make_pair(1, 1));
+  // Same image, old revision: the step goes on; an unsettled set tells nothing yet.
+  EXPECT_FALSE(advance(r, revisions("r2", "r1", "r1"), 2, kNow + 10).changed);
+  EXPECT_FALSE(advance(r, revisions("r2", "r1", "r2", false), 2, kNow + 11).changed);
+  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 12).changed);
+  EXPECT_EQ(r.step_shard, 0);
+  EXPECT_EQ(replicas_done(r, 1, 2), 1);
+  // A step that fails goes back: done once the pod is back on the old revision.
+  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 13).apply);
+  EXPECT_EQ(r.step_ordinal, 0);
+  auto failing = revisions("r2", "r2", "r2");
+  failing[0].pods[0].state = ReplicaState::kStarting;
+  EXPECT_TRUE(advance(r, failing, 2, kNow + 13 + kStepBound.count()).apply);
+  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(advance(r, failing, 2, kNow + 14 + kStepBound.count()).delete_ordinal, 0);
+  EXPECT_FALSE(advance(r, revisions("r2", "r2", "r2"), 2, kNow + 15 + kStepBound.count()).changed);
+  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 16 + kStepBound.count()).changed);
+  EXPECT_EQ(r.step_shard, 0);
+}
+
 TEST(VersionRollout, TheRecordSurvivesARestartWhole) {
   testing::TempDir dir;
   EXPECT_EQ(load_rollout(dir.path()), std::nullopt);
-  VersionRollout r = hold_all("upg-1", kNow + 100, kNew, 3, 2);
+  VersionRollout r = hold_all("upg-1", kNow + 100, kNew, sized(3, 2));
   advance(r, cluster(3, 2), 2, kNow);
   r.failed_check = "ping";
   r.pod_deleted = true;

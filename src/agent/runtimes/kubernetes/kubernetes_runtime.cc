@@ -326,30 +326,31 @@ class KubernetesRuntime final : public Runtime {
   }
 
   // The rollout `spec` asks of a service that is `current` (null: new) to
-  // run `image`. Without a request, none: the controller rolls the pods
-  // itself, all at once.
+  // run `image` at its size. Without a request, none: the controller rolls
+  // the pods itself, one at a time as each gets ready.
   std::optional<VersionRollout> planned_rollout(const ServiceRecord* current, const ServiceSpec& spec,
                                                 const std::string& image) const {
     if (!spec.rollout) return std::nullopt;
     const model::RolloutRequest& request = *spec.rollout;
     const std::optional<VersionRollout>& was = current ? current->rollout : std::nullopt;
-    if (was && was->id == request.id && was->image == image) {
+    if (was && was->id == request.id && kube_runtime::same_target(*was, image, spec)) {
       VersionRollout same = *was;
       same.not_after = request.not_after;  // a moved window; the next round decides
       return same;
     }
-    // A new service starts on its image; one whose pods all run it has nothing to roll.
-    if (!current || (image_of(*current) == image && (!was || was->partitions.empty()))) {
-      VersionRollout done;
-      done.id = request.id;
-      done.not_after = request.not_after;
-      done.image = image;
+    // A new service starts on its image at its size; one whose pods all run
+    // both has nothing to roll.
+    const bool runs_it = current && image_of(*current) == image && current->spec.cpu_millis == spec.cpu_millis &&
+                         current->spec.memory_mib == spec.memory_mib && (!was || was->partitions.empty());
+    if (!current || runs_it) {
+      VersionRollout done = kube_runtime::hold_all(request.id, request.not_after, image, spec);
       done.state = "done";
+      done.partitions.clear();
       return done;
     }
-    spdlog::info("kubernetes runtime: {} rolls to version {} ({}), rollout '{}'", spec.name, spec.clickhouse_version,
-                 image, request.id);
-    return kube_runtime::hold_all(request.id, request.not_after, image, spec.shards, spec.replicas);
+    spdlog::info("kubernetes runtime: {} rolls to version {} ({}) at {}m/{}Mi, rollout '{}'", spec.name,
+                 spec.clickhouse_version, image, spec.cpu_millis, spec.memory_mib, request.id);
+    return kube_runtime::hold_all(request.id, request.not_after, image, spec);
   }
 
   // A version this agent's versions.json doesn't list: nothing is touched,

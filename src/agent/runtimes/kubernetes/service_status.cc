@@ -94,6 +94,7 @@ std::vector<ShardView> shard_views(const ServiceSpec& spec, const ObservedServic
       auto applied = seen.applied_generations.find(set_name);
       view.settled = generation >= (applied == seen.applied_generations.end() ? 0 : applied->second) &&
                      integer(at_or_null(*set->second, "status"), "observedGeneration") >= generation;
+      view.update_revision = text(at_or_null(*set->second, "status"), "updateRevision");
     }
     for (int r = 0; r < spec.replicas; ++r) {
       PodView pod;
@@ -104,6 +105,7 @@ std::vector<ShardView> shard_views(const ServiceSpec& spec, const ObservedServic
         pod.state = replica_state(&object);
         pod.terminating = !at_or_null(at_or_null(object, "metadata"), "deletionTimestamp").is_null();
         pod.up = text(at_or_null(object, "status"), "phase") == "Running" && !restarting(at_or_null(object, "status"));
+        pod.revision = text(at_or_null(at_or_null(object, "metadata"), "labels"), "controller-revision-hash");
         const json& containers = at_or_null(at_or_null(object, "spec"), "containers");
         if (containers.is_array())
           for (const auto& c : containers)

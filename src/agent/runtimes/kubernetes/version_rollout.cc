@@ -45,20 +45,27 @@ void end_step(VersionRollout& r) {
 RolloutMove advance_step(VersionRollout& r, const std::vector<ShardView>& shards, int64_t now) {
   RolloutMove move;
   const PodView pod = pod_at(shards, r.step_shard, r.step_ordinal);
-  const bool on_target = pod.exists && !pod.terminating && pod.image == r.image;
+  // What a pod was made from is known once the controller has seen the
+  // last apply; a resize keeps the image, so the revision tells.
+  const ShardView* view = r.step_shard >= 1 && r.step_shard <= static_cast<int>(shards.size())
+                              ? &shards[static_cast<size_t>(r.step_shard - 1)]
+                              : nullptr;
+  const bool known = view && view->settled;
+  const bool current = !known || view->update_revision.empty() || pod.revision == view->update_revision;
+  const bool on_target = pod.exists && !pod.terminating && pod.image == r.image && current;
   if (r.restoring) {
     // Below the partition again: deleted, it comes back on the old revision.
     if (on_target && !r.pod_deleted) {
       move.delete_shard = r.step_shard;
       move.delete_ordinal = r.step_ordinal;
       r.pod_deleted = move.changed = true;
-    } else if (!on_target && serving(pod)) {
+    } else if (!on_target && known && serving(pod)) {
       end_step(r);
       move.changed = true;
     }
     return move;
   }
-  if (on_target && serving(pod)) {
+  if (on_target && known && serving(pod)) {
     end_step(r);
     move.changed = true;
     return move;
@@ -87,13 +94,19 @@ std::optional<std::string> resolve_image(const VersionList& versions, const std:
   return std::nullopt;
 }
 
-VersionRollout hold_all(const std::string& id, int64_t not_after, const std::string& image, int shards, int replicas) {
+VersionRollout hold_all(const std::string& id, int64_t not_after, const std::string& image, const ServiceSpec& spec) {
   VersionRollout r;
   r.id = id;
   r.not_after = not_after;
   r.image = image;
-  r.partitions.assign(static_cast<size_t>(shards), replicas);
+  r.cpu_millis = spec.cpu_millis;
+  r.memory_mib = spec.memory_mib;
+  r.partitions.assign(static_cast<size_t>(spec.shards), spec.replicas);
   return r;
+}
+
+bool same_target(const VersionRollout& r, const std::string& image, const ServiceSpec& spec) {
+  return r.image == image && r.cpu_millis == spec.cpu_millis && r.memory_mib == spec.memory_mib;
 }
 
 RolloutMove advance(VersionRollout& r, const std::vector<ShardView>& shards, int replicas, int64_t now) {
@@ -137,6 +150,8 @@ void save_rollout(const std::filesystem::path& dir, const VersionRollout& r) {
   json j = {{"id", r.id},
             {"not_after", r.not_after},
             {"image", r.image},
+            {"cpu_millis", r.cpu_millis},
+            {"memory_mib", r.memory_mib},
             {"state", r.state},
             {"partitions", r.partitions},
             {"step", {{"shard", r.step_shard}, {"ordinal", r.step_ordinal}, {"started", r.step_started},
@@ -154,6 +169,8 @@ std::optional<VersionRollout> load_rollout(const std::filesystem::path& dir) {
     r.id = j.at("id").get<std::string>();
     r.not_after = j.at("not_after").get<int64_t>();
     r.image = j.at("image").get<std::string>();
+    r.cpu_millis = j.value("cpu_millis", 0);
+    r.memory_mib = j.value("memory_mib", 0);
     r.state = j.at("state").get<std::string>();
     r.partitions = j.at("partitions").get<std::vector<int>>();
     const json& step = j.at("step");

@@ -1,15 +1,18 @@
-// How the kubernetes runtime moves a service to another version replica by
-// replica (kubernetes_runtime.h, "Versions"): the version's image from the
-// agent's versions.json, the rollout it keeps on disk, and the pure decision
-// of its next move from what the informers hold. No I/O but the record's file.
+// How the kubernetes runtime moves a service to another version or size
+// replica by replica (kubernetes_runtime.h, "Versions"): the version's image
+// from the agent's versions.json, the rollout it keeps on disk, and the pure
+// decision of its next move from what the informers hold. No I/O but the
+// record's file.
 //
 // A StatefulSet rolls every pod once its template changes; a RollingUpdate
 // partition holds the pods below it on the revision they run. A rollout
-// renders the new image with every shard's partition at its replica count
-// (nothing moves), then lowers one partition by one at a time — a step: the
+// renders the new template (image, resources) with every shard's partition
+// at its replica count (nothing moves), then lowers one partition by one at a time — a step: the
 // controller replaces that one pod — only while now < not_after and every
 // replica of the service is ready, and the next only once the replaced pod
-// runs the new image and is ready. A pod not ready within kStepBound fails
+// runs the new template and is ready: its image and, as its
+// controller-revision-hash label says, the StatefulSet's updateRevision
+// (a resize keeps the image). A pod not ready within kStepBound fails
 // the step: the partition goes back above it and the pod is deleted, which
 // the controller recreates on the revision below the partition (the old
 // one); the rollout stops, the failed step named. Not thread-safe: values.
@@ -44,7 +47,9 @@ inline constexpr std::chrono::seconds kStepBound{300};
 struct VersionRollout {
   std::string id;  // the request's
   int64_t not_after = 0;
-  std::string image;               // the target
+  std::string image;               // the target: this image at this size
+  int cpu_millis = 0;              // 0: a record from before sizes rolled
+  int memory_mib = 0;
   std::string state = "rolling";   // model::rollout_states()
   std::vector<int> partitions;     // per shard; empty once done
   // The step under way (shard 0: none): the pod <s>-s<shard>-<ordinal>.
@@ -62,7 +67,8 @@ struct VersionRollout {
 // What the informers hold of one replica's pod.
 struct PodView {
   bool exists = false;
-  std::string image;  // the clickhouse container's
+  std::string image;     // the clickhouse container's
+  std::string revision;  // its controller-revision-hash label: the template it was made from
   ReplicaState state = ReplicaState::kStarting;  // kRunning: ready
   bool up = false;  // phase Running and no container waiting to restart: it started
   bool terminating = false;
@@ -72,6 +78,7 @@ struct PodView {
 // and its pods by ordinal.
 struct ShardView {
   bool settled = false;
+  std::string update_revision;  // the StatefulSet's status.updateRevision; "" unknown
   std::vector<PodView> pods;
 };
 
@@ -85,8 +92,11 @@ struct RolloutMove {
   int delete_ordinal = 0;
 };
 
-// A new rollout to `image`: every shard held.
-VersionRollout hold_all(const std::string& id, int64_t not_after, const std::string& image, int shards, int replicas);
+// A new rollout to `image` at `spec`'s size: every shard held.
+VersionRollout hold_all(const std::string& id, int64_t not_after, const std::string& image, const ServiceSpec& spec);
+
+// Whether `rollout` moves pods to `image` at `spec`'s size.
+bool same_target(const VersionRollout& rollout, const std::string& image, const ServiceSpec& spec);
 
 // The next move of `rollout` (updated in place) at `now` (Unix seconds),
 // one per call; repeated calls with nothing new observed make none.
