@@ -60,6 +60,10 @@ std::string signing_service(const RecordedRequest& r) { return scope(r)[2]; }
 // REST API, its path.
 std::string operation(const RecordedRequest& r) {
   if (!r.action().empty()) return r.action();
+  if (r.target.find("/node-groups") != std::string::npos) {
+    if (r.method == "DELETE") return "DeleteNodegroup";
+    return r.target.find("/node-groups/") != std::string::npos ? "DescribeNodegroup" : "ListNodegroups";
+  }
   if (r.method == "GET" && r.target.rfind("/clusters/", 0) == 0) return "DescribeCluster";
   if (r.method == "GET" && r.target.rfind("/clusters", 0) == 0) return "ListClusters";
   return "";
@@ -207,8 +211,12 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   ASSERT_EQ(patched, 200) << patched_env;
   ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.stacks()[0].status == "UPDATE_COMPLETE"; }, 60s));
   EXPECT_NE(cloudformation.stacks()[0].template_body.find("r7gd.xlarge"), std::string::npos);
+  EXPECT_EQ(cloudformation.stacks()[0].parameters.at("KubernetesVersion"), "1.31");
   ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment();
 
+  // An upgrade replaced two of the stack's node groups: those go before the
+  // stack (EKS deletes no cluster with a group on it); the stack's own is its.
+  cluster->set_nodegroups({"m7gd-xlarge-1-32", "r7gd-xlarge", "system-1-32"});
   auto [deleted, delete_op] = server.call("DELETE", "/v1/environments/prod");
   ASSERT_EQ(deleted, 202) << delete_op;
   ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 60s));
@@ -242,7 +250,8 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   for (size_t i = provision_from; i < log.size(); ++i) {
     std::string name = call_name(log[i]);
     if (name == "cloudformation:DescribeStacks" || name == "cloudformation:DescribeStackEvents" ||
-        name == "eks:DescribeCluster" || name == "kubernetes:GET")
+        name == "eks:DescribeCluster" || name == "kubernetes:GET" || name == "eks:ListNodegroups" ||
+        name == "eks:DescribeNodegroup")
       name = "look";
     if ((name == "look" || name == "kubernetes:PATCH") && !provision.empty() && provision.back() == name) continue;
     provision.push_back(name);
@@ -252,8 +261,16 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       "sts:AssumeRole", "cloudformation:CreateStack", "look",  // under the create action's session
       "sts:AssumeRole", "look", "kubernetes:PATCH", "look",   // the agent's install, under its own action's
       "sts:AssumeRole", "look", "cloudformation:UpdateStack", "look",  // new node types, under the update's
-      "sts:AssumeRole", "cloudformation:DeleteStack", "look"};  // under the delete action's
+      "sts:AssumeRole", "look", "eks:DeleteNodegroup", "look", "eks:DeleteNodegroup",  // under the delete action's:
+      "look", "cloudformation:DeleteStack", "look"};  // the upgrader's groups, gone, then the stack
   EXPECT_EQ(provision, expected) << ::testing::PrintToString(provision);
+  std::set<std::string> deleted_groups;
+  for (const auto& r : log)
+    if (operation(r) == "DeleteNodegroup") deleted_groups.insert(r.target.substr(r.target.rfind('/') + 1));
+  EXPECT_EQ(deleted_groups, (std::set<std::string>{"m7gd-xlarge-1-32", "system-1-32"}));
+  // The stack was deleted once the cluster held only its own group.
+  ASSERT_FALSE(cluster->listed().empty());
+  EXPECT_EQ(cluster->listed().back(), std::vector<std::string>{"r7gd-xlarge"});
 
   std::set<std::string> create_tokens, update_tokens, delete_tokens, role_sessions;
   json signer_input = json::array();
@@ -298,7 +315,12 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
     }
     if (action == "CreateStack") create_tokens.insert(form["ClientRequestToken"]);
     if (action == "DeleteStack") delete_tokens.insert(form["ClientRequestToken"]);
-    if (action == "UpdateStack") update_tokens.insert(form["ClientRequestToken"]);
+    if (action == "UpdateStack") {
+      update_tokens.insert(form["ClientRequestToken"]);
+      // The cluster keeps the version it was made with: the upgrader moves it, never the stack.
+      EXPECT_EQ(form["Parameters.member.1.ParameterKey"], "KubernetesVersion");
+      EXPECT_EQ(form["Parameters.member.1.UsePreviousValue"], "true");
+    }
     if (action == "AssumeRole") {
       EXPECT_EQ(access_key(r), kPlaneKey) << "the plane assumes the role with its own credentials";
       EXPECT_EQ(form["RoleArn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
@@ -310,8 +332,11 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       std::string iam_action = service + ":" + action;
       std::string resource = service == "cloudformation"
                                  ? "arn:aws:cloudformation:eu-west-1:123456789012:stack/byoc-prod/1e2b"
-                             : service == "eks" && action == "DescribeCluster"
+                             : service == "eks" && (action == "DescribeCluster" || action == "ListNodegroups")
                                  ? "arn:aws:eks:eu-west-1:123456789012:cluster/byoc-prod"
+                             : service == "eks" && action.find("Nodegroup") != std::string::npos
+                                 ? "arn:aws:eks:eu-west-1:123456789012:nodegroup/byoc-prod/" +
+                                       r.target.substr(r.target.rfind('/') + 1) + "/0ac1b2c3"
                                  : "*";
       std::map<std::string, std::vector<std::string>> context = {{"aws:ResourceTag/byoc", {"true"}}};
       if (action == "CreateStack") context = {{"aws:RequestTag/byoc", {"true"}}, {"aws:TagKeys", {"byoc"}}};

@@ -1,5 +1,8 @@
 #include "stand_in_cloudformation.h"
 
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include "stand_in_account.h"
 
 namespace byoc::testing {
@@ -26,6 +29,37 @@ std::vector<std::pair<std::string, std::string>> tags_of(std::map<std::string, s
     tags.emplace_back(form["Tags.member." + std::to_string(i) + ".Key"],
                       form["Tags.member." + std::to_string(i) + ".Value"]);
   return tags;
+}
+
+// The stack's parameter values after a create or update with `form`:
+// each the template declares, given (ParameterValue), kept from `previous`
+// (UsePreviousValue, refused for one the stack didn't have), or its Default.
+// nullopt with `error` set when refused.
+std::optional<std::map<std::string, std::string>> parameters_of(std::map<std::string, std::string>& form,
+                                                                const std::map<std::string, std::string>& previous,
+                                                                std::string& error) {
+  std::map<std::string, std::string> out;
+  nlohmann::json declared = nlohmann::json::parse(form["TemplateBody"], nullptr, false);
+  if (declared.is_discarded() || !declared.is_object()) return out;
+  const nlohmann::json parameters = declared.value("Parameters", nlohmann::json::object());
+  for (const auto& [key, parameter] : parameters.items())
+    if (parameter.contains("Default")) out[key] = parameter["Default"].get<std::string>();
+  for (int i = 1; form.count("Parameters.member." + std::to_string(i) + ".ParameterKey"); ++i) {
+    const std::string member = "Parameters.member." + std::to_string(i) + ".";
+    const std::string key = form[member + "ParameterKey"];
+    if (form[member + "UsePreviousValue"] == "true") {
+      auto kept = previous.find(key);
+      if (kept == previous.end()) {
+        error = "Invalid input for parameter key " + key +
+                ". Cannot specify usePreviousValue as true for a parameter key not in the previous template";
+        return std::nullopt;
+      }
+      out[key] = kept->second;
+    } else {
+      out[key] = form[member + "ParameterValue"];
+    }
+  }
+  return out;
 }
 
 CannedResponse answer(const std::string& operation, const std::string& result) {
@@ -104,6 +138,10 @@ CannedResponse StandInCloudFormation::create(std::map<std::string, std::string>&
          "e2b0c0a0-0000-11ef-a000-0a1b2c3d4e5f";
   s.status = "CREATE_IN_PROGRESS";
   s.template_body = form["TemplateBody"];
+  std::string error;
+  auto parameters = parameters_of(form, {}, error);
+  if (!parameters) return query_error(400, "ValidationError", error);
+  s.parameters = *parameters;
   s.tags = tags_of(form);
   s.events.push_back({name, kStackType, "CREATE_IN_PROGRESS", "User Initiated", token});
   stacks_.push_back(s);
@@ -113,9 +151,13 @@ CannedResponse StandInCloudFormation::create(std::map<std::string, std::string>&
 CannedResponse StandInCloudFormation::update(std::map<std::string, std::string>& form) {
   Stack* s = find(form["StackName"]);
   if (!s) return query_error(400, "ValidationError", "Stack [" + form["StackName"] + "] does not exist");
-  if (s->template_body == form["TemplateBody"])
+  std::string error;
+  auto parameters = parameters_of(form, s->parameters, error);
+  if (!parameters) return query_error(400, "ValidationError", error);
+  if (s->template_body == form["TemplateBody"] && s->parameters == *parameters)
     return query_error(400, "ValidationError", "No updates are to be performed.");
   s->template_body = form["TemplateBody"];
+  s->parameters = *parameters;
   s->tags = tags_of(form);
   s->status = "UPDATE_IN_PROGRESS";
   s->events.push_back({s->name, kStackType, "UPDATE_IN_PROGRESS", "User Initiated", form["ClientRequestToken"]});
@@ -168,15 +210,18 @@ CannedResponse StandInCloudFormation::describe(std::map<std::string, std::string
   Stack* s = find(form["StackName"]);
   if (!s) return query_error(400, "ValidationError", "Stack with id " + form["StackName"] + " does not exist");
   step(*s);
-  std::string tags, outputs;
+  std::string tags, outputs, parameters;
   for (const auto& [k, v] : s->tags) tags += "<member>" + element("Key", k) + element("Value", v) + "</member>";
+  for (const auto& [k, v] : s->parameters)
+    parameters += "<member>" + element("ParameterKey", k) + element("ParameterValue", v) + "</member>";
   if (s->status == "CREATE_COMPLETE" || s->status == "UPDATE_COMPLETE")
     outputs = "<member><OutputKey>ClusterName</OutputKey><OutputValue>" + s->name +
               "</OutputValue></member><member><OutputKey>VpcId</OutputKey><OutputValue>vpc-0a1b2c3d</OutputValue>"
               "</member>";
   return answer("DescribeStacks",
                 "<Stacks><member>" + element("StackName", s->name) + element("StackId", s->id) +
-                    element("StackStatus", s->status) + "<CreationTime>2026-12-07T04:00:00Z</CreationTime><Tags>" +
+                    element("StackStatus", s->status) + "<CreationTime>2026-12-07T04:00:00Z</CreationTime>" +
+                    "<Parameters>" + parameters + "</Parameters><Tags>" +
                     tags + "</Tags><Outputs>" + outputs + "</Outputs></member></Stacks>");
 }
 

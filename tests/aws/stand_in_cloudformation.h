@@ -4,11 +4,13 @@
 // driver — a name is taken while a stack of it lives (AlreadyExistsException),
 // a repeat with the same ClientRequestToken is the same request (the same
 // StackId, nothing more), a deleted stack is found by id only, and every
-// event of an operation carries its token. Each DescribeStacks moves a stack
+// event of an operation carries its token, and parameters take their
+// defaults, given values or (UsePreviousValue) the ones the stack had. Each DescribeStacks moves a stack
 // in progress one step on, so a test drives time by looking.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,6 +28,7 @@ class StandInCloudFormation {
   struct Stack {
     std::string id, name, status, template_body;
     std::vector<std::pair<std::string, std::string>> tags;
+    std::map<std::string, std::string> parameters;  // each declared: given, kept or its default
     std::vector<Event> events;  // oldest first
   };
 

@@ -33,6 +33,7 @@ std::optional<CannedResponse> StandInCluster::operator()(const RecordedRequest& 
                                {"status", "ACTIVE"},
                                {"endpoint", endpoint_},
                                {"certificateAuthority", {{"data", crypto::base64(ca_pem_)}}}}}});
+  if (std::optional<CannedResponse> groups = nodegroups(r)) return groups;
   if (!is_kubernetes_request(r)) return std::nullopt;
   const std::string path = r.target.substr(0, r.target.find('?'));
   std::lock_guard lock(mutex_);
@@ -50,6 +51,54 @@ std::optional<CannedResponse> StandInCluster::operator()(const RecordedRequest& 
     return json_answer(200, it->second);
   }
   return status_answer(405, "MethodNotAllowed", r.method + " is not served here");
+}
+
+std::optional<CannedResponse> StandInCluster::nodegroups(const RecordedRequest& r) {
+  const std::string prefix = "/clusters/" + name_ + "/node-groups";
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (path.rfind(prefix, 0) != 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  if (path == prefix && r.method == "GET") {
+    std::vector<std::string> names;
+    for (auto it = nodegroups_.begin(); it != nodegroups_.end();) {
+      if (it->second.status == "DELETING" && it->second.lists_left-- == 0) {
+        it = nodegroups_.erase(it);
+        continue;
+      }
+      names.push_back(it->first);
+      ++it;
+    }
+    listed_.push_back(names);
+    return json_answer(200, {{"nodegroups", names}});
+  }
+  if (path.size() <= prefix.size() + 1 || path[prefix.size()] != '/') return std::nullopt;
+  const std::string group = path.substr(prefix.size() + 1);
+  auto it = nodegroups_.find(group);
+  if (it == nodegroups_.end())
+    return CannedResponse{404,
+                          {{"Content-Type", "application/json"}, {"x-amzn-ErrorType", "ResourceNotFoundException"}},
+                          json{{"message", "No node group found for name: " + group + "."}}.dump()};
+  if (r.method == "DELETE") {
+    if (it->second.status == "DELETING")
+      return CannedResponse{409,
+                            {{"Content-Type", "application/json"}, {"x-amzn-ErrorType", "ResourceInUseException"}},
+                            json{{"message", "Nodegroup " + group + " is being deleted"}}.dump()};
+    it->second = {"DELETING", 2};
+  } else if (r.method != "GET") {
+    return std::nullopt;
+  }
+  return json_answer(200, {{"nodegroup", {{"nodegroupName", group}, {"clusterName", name_}, {"status", it->second.status}}}});
+}
+
+void StandInCluster::set_nodegroups(const std::vector<std::string>& names) {
+  std::lock_guard lock(mutex_);
+  nodegroups_.clear();
+  for (const auto& name : names) nodegroups_[name] = {};
+}
+
+std::vector<std::vector<std::string>> StandInCluster::listed() const {
+  std::lock_guard lock(mutex_);
+  return listed_;
 }
 
 std::map<std::string, json> StandInCluster::objects() const {

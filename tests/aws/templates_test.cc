@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <regex>
 
 #include "base/error.h"
 #include "cloud/aws/network_plan.h"
@@ -632,6 +633,27 @@ TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
       EXPECT_EQ(p["Taints"][0]["Effect"], "NO_SCHEDULE");
     }
     EXPECT_EQ(clickhouse, static_cast<int>(o.instance_types.size()));
+    // What the driver takes for the stack's own groups (the rest are the upgrader's).
+    std::vector<std::string> names;
+    for (const auto& g : groups) names.push_back(g["Properties"]["NodegroupName"]);
+    std::vector<std::string> expected = infra_node_group_names(o.instance_types);
+    std::sort(names.begin(), names.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(names, expected) << name;
+  }
+}
+
+// The version is a parameter the driver keeps on update: a newer default in
+// a later byoc doesn't move a running cluster, nor ask EKS for the version
+// the upgrader moved it to.
+TEST(InfraTemplate, TheClusterVersionIsAParameterDefaultingToTheOptions) {
+  for (auto& [name, o] : infra_variants()) {
+    json t = render_infra_template(o);
+    EXPECT_EQ(t["Resources"]["Cluster"]["Properties"]["Version"], json({{"Ref", "KubernetesVersion"}})) << name;
+    const json& parameter = t["Parameters"]["KubernetesVersion"];
+    EXPECT_EQ(parameter["Default"], o.eks_version) << name;
+    EXPECT_TRUE(std::regex_match(o.eks_version, std::regex(parameter["AllowedPattern"].get<std::string>())));
+    EXPECT_FALSE(std::regex_match(std::string("latest"), std::regex(parameter["AllowedPattern"].get<std::string>())));
   }
 }
 

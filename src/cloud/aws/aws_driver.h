@@ -9,13 +9,17 @@
 //                           up-to-date stack), then whether the agent joined
 //   create / update         CreateStack / UpdateStack with the recorded action's
 //                           token as ClientRequestToken: a repeat after a crash
-//                           is the same request, never a second stack
+//                           is the same request, never a second stack; an
+//                           update keeps the KubernetesVersion parameter's
+//                           value (the upgrader owns the cluster's version)
 //   (then the agent)        once the stack is complete: DescribeCluster, an EKS
 //                           token, and the agent's objects applied server-side
 //                           (kube/agent_objects.h) — audited; the Deployment
 //                           names the action's token, so observe tells an
 //                           installed agent (and its image) apart
-//   remove                  DeleteStack (level-triggered until it is gone)
+//   remove                  the node groups the upgrader made (no resources of
+//                           the stack) deleted and gone first, then DeleteStack
+//                           (level-triggered until it is gone)
 //   cluster_upgrade_clients the Kubernetes upgrader's EKS and cluster clients
 //                           (aws/upgrade/cluster_upgrade_clients.h), as the role
 //
@@ -73,6 +77,7 @@ class AwsDriver final : public cloud::CloudDriver {
   void install_agent(const model::Environment& environment, const std::string& token,
                      const std::string& cluster_name);
   std::string stack_ref(const model::Environment& environment) const;
+  bool remove_upgraded_node_groups(const model::Environment& environment);
 
   AwsDriverOptions options_;
   std::mutex mutex_;

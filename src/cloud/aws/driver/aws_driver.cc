@@ -349,11 +349,17 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
     install_agent(environment, token, it == now.outputs.end() ? infra_cluster_name(environment.name) : it->second);
     return;
   }
+  json update = {{"StackName", stack_ref(environment)},
+                 {"TemplateBody", spec.template_body},
+                 {"Tags", spec.tags},
+                 {"ClientRequestToken", token}};
+  // The cluster keeps the version it was made with (infra_eks.cc): a stack
+  // from before the parameter takes its default, the version it was made with then.
+  for (const auto& parameter : stack.is_object() ? stack.value("Parameters", json::array()) : json::array())
+    if (parameter.value("ParameterKey", "") == kKubernetesVersionParameter)
+      update["Parameters"] = json::array({{{"ParameterKey", kKubernetesVersionParameter}, {"UsePreviousValue", true}}});
   try {
-    cfn.call("UpdateStack", {{"StackName", stack_ref(environment)},
-                             {"TemplateBody", spec.template_body},
-                             {"Tags", spec.tags},
-                             {"ClientRequestToken", token}});
+    cfn.call("UpdateStack", update);
   } catch (const AwsCallError& e) {
     // Already what was asked (a repeat after a crash): nothing to do.
     if (!(e.aws().code == "ValidationError" && e.aws().message.find("No updates") != std::string::npos)) throw;
@@ -362,8 +368,36 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
 
 void AwsDriver::remove(const model::Environment& environment, const std::string& token) {
   if (role_arn_of(environment).empty()) return;  // the customer never let us in: nothing was made
+  if (!remove_upgraded_node_groups(environment)) return;  // asked to go; the next pass looks again
   Client cfn = client(environment, Service::kCloudFormation);
   cfn.call("DeleteStack", {{"StackName", stack_ref(environment)}, {"ClientRequestToken", token}});
+}
+
+// The node groups the upgrader made in place of the stack's are no resource
+// of the stack, and EKS deletes no cluster with a node group on it: they go
+// first. Deletes each one not going already; true once none is left (or
+// there is no cluster).
+bool AwsDriver::remove_upgraded_node_groups(const model::Environment& environment) {
+  Client eks = client(environment, Service::kEks);
+  EksUpgradeControl groups(eks, infra_cluster_name(environment.name));
+  std::vector<std::string> names;
+  try {
+    names = groups.list_nodegroups();
+  } catch (const Error& e) {
+    if (e.code() == "not_found") return true;  // no cluster: nothing on it
+    throw;
+  }
+  const std::vector<std::string> stacked = stack_node_groups(environment);
+  bool left = false;
+  for (const auto& name : names) {
+    if (std::find(stacked.begin(), stacked.end(), name) != stacked.end()) continue;
+    left = true;
+    std::optional<plan::upgrade::Nodegroup> group = groups.describe_nodegroup(name);
+    if (!group || group->status == "DELETING") continue;
+    spdlog::info("environment {}: deleting node group {} (the upgrader's) before the stack", environment.id, name);
+    groups.delete_nodegroup(name);
+  }
+  return !left;
 }
 
 }  // namespace byoc::aws

@@ -69,6 +69,10 @@ StackSpec stack_spec(const model::Environment& environment, const AwsDriverOptio
   return spec;
 }
 
+std::vector<std::string> stack_node_groups(const model::Environment& environment) {
+  return infra_node_group_names(environment.instance_types.empty() ? kDefaultNodeTypes : environment.instance_types);
+}
+
 PreflightRequest preflight_request(const model::Environment& e, const std::string& session_name) {
   PreflightRequest r;
   r.role_arn = role_arn_of(e);

@@ -31,6 +31,9 @@ struct StackSpec {
 // BYOC_AWS_API_ALLOWED_CIDRS, a template over kMaxTemplateBody).
 StackSpec stack_spec(const model::Environment& environment, const AwsDriverOptions& options);
 
+// The EKS node groups that stack makes (infra_node_group_names).
+std::vector<std::string> stack_node_groups(const model::Environment& environment);
+
 // The pre-flight of the environment's account for that stack.
 PreflightRequest preflight_request(const model::Environment& environment, const std::string& session_name);
 

@@ -23,6 +23,8 @@ json role_parameter(const Document& doc, const std::string& suffix, const std::s
           {"Description", what + " (the onboarding stack's output; under " + kDataPlaneRolePath + ")"}};
 }
 
+constexpr const char* kSystemGroup = "system";
+
 // "m6i.xlarge" → "m6i-xlarge": a node group name and a logical-id stem.
 std::string group_name(const std::string& instance_type) {
   std::string s = instance_type;
@@ -104,6 +106,16 @@ void add_cluster(Document& doc) {
   json& r = doc.resources;
   doc.parameters["ClusterRoleArn"] = role_parameter(doc, kClusterRoleSuffix, "The EKS cluster role");
   doc.parameters["NodeRoleArn"] = role_parameter(doc, kNodeRoleSuffix, "The EKS node role");
+  // The version the cluster is made with. Later ones come from byoc's
+  // upgrader (EKS's own calls, node group by node group), never from a stack
+  // update: the driver updates the stack with this parameter's previous
+  // value, so a byoc release with a newer default doesn't move a running
+  // cluster, nor does the stack ask EKS for a version the cluster has.
+  doc.parameters[kKubernetesVersionParameter] = {
+      {"Type", "String"},
+      {"Default", o.eks_version},
+      {"AllowedPattern", R"(1\.\d+)"},
+      {"Description", "The Kubernetes version the EKS cluster is created with"}};
 
   r["ClusterSecurityGroup"] = {
       {"Type", "AWS::EC2::SecurityGroup"},
@@ -133,7 +145,7 @@ void add_cluster(Document& doc) {
       {"Type", "AWS::EKS::Cluster"},
       {"Properties",
        {{"Name", infra_cluster_name(o.name)},
-        {"Version", o.eks_version},
+        {"Version", cfn::ref(kKubernetesVersionParameter)},
         {"RoleArn", cfn::ref("ClusterRoleArn")},
         {"ResourcesVpcConfig", vpc_config},
         {"Logging",
@@ -151,7 +163,7 @@ void add_cluster(Document& doc) {
   // so losing one keeps the quorum). ClickHouse runs on the tainted groups,
   // one per instance type, scaled from zero.
   const std::string& system_type = o.instance_types.front();
-  r["SystemNodegroup"] = nodegroup(doc, "system", system_type, 3, 3,
+  r["SystemNodegroup"] = nodegroup(doc, kSystemGroup, system_type, 3, 3,
                                    {{"byoc.io/role", "system"}, {"byoc.io/instance-type", system_type}}, json::array());
   for (const auto& type : o.instance_types) {
     json taints = json::array({{{"Key", "byoc.io/clickhouse"}, {"Value", "true"}, {"Effect", "NO_SCHEDULE"}}});
@@ -174,3 +186,13 @@ void add_cluster(Document& doc) {
 }
 
 }  // namespace byoc::aws::infra
+
+namespace byoc::aws {
+
+std::vector<std::string> infra_node_group_names(const std::vector<std::string>& instance_types) {
+  std::vector<std::string> out = {infra::kSystemGroup};
+  for (const auto& type : instance_types) out.push_back(infra::group_name(type));
+  return out;
+}
+
+}  // namespace byoc::aws

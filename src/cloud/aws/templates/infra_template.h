@@ -77,5 +77,10 @@ nlohmann::json render_infra_template(const InfraOptions& options);
 // The names the stack gives its resources, for the driver to find them.
 std::string infra_stack_name(const std::string& environment);    // byoc-<name>
 std::string infra_cluster_name(const std::string& environment);  // byoc-<name>
+// The EKS node groups the stack makes for `instance_types`: the system
+// group and one per type (the upgrader's replacements are not the stack's).
+std::vector<std::string> infra_node_group_names(const std::vector<std::string>& instance_types);
+// The stack parameter holding the cluster's creation version.
+inline constexpr const char* kKubernetesVersionParameter = "KubernetesVersion";
 
 }  // namespace byoc::aws
