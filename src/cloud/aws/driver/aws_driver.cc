@@ -406,8 +406,18 @@ namespace byoc::aws {
 
 std::unique_ptr<cloud::ClusterUpgradeClients> AwsDriver::cluster_upgrade_clients(const model::Environment& environment) {
   const std::string cluster_name = infra_cluster_name(environment.name);
+  // Each call into the customer's cluster is in the environment's audit log
+  // before it is sent, as the agent's install is.
+  UpgradeCallRecorder record = [record = options_.record_cluster_access, id = environment.id, cluster_name,
+                                role_arn = role_arn_of(environment)](const json& call) {
+    if (!record) return;
+    json event = call;
+    event["cluster"] = cluster_name;
+    event["role_arn"] = role_arn;
+    record(id, event);
+  };
   return std::make_unique<AwsClusterUpgradeClients>(std::make_unique<Client>(client(environment, Service::kEks)),
-                                                    cluster_name, cluster(environment, cluster_name));
+                                                    cluster_name, cluster(environment, cluster_name), record);
 }
 
 }  // namespace byoc::aws

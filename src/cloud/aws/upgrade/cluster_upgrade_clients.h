@@ -9,7 +9,8 @@
 // lists are seen through ClickHousePodMarks: a pod of byoc's ClickHouse
 // (app.kubernetes.io/name=clickhouse with a byoc.io/service) lacking the
 // component label is given it, and a drain estimate of kDefaultDrain when it
-// has none — so its eviction waits for its service's window. Not thread-safe.
+// has none — so its eviction waits for its service's window. Every mutating
+// call is recorded before it is sent (audited_controls.h). Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "cloud/aws/client.h"
+#include "cloud/aws/upgrade/audited_controls.h"
 #include "cloud/aws/upgrade/eks_upgrade_control.h"
 #include "cloud/driver.h"
 #include "kube/client.h"
@@ -51,14 +53,17 @@ class ClickHousePodMarks final : public plan::upgrade::KubeControl {
 
 class AwsClusterUpgradeClients final : public cloud::ClusterUpgradeClients {
  public:
-  AwsClusterUpgradeClients(std::unique_ptr<Client> eks, const std::string& cluster, std::unique_ptr<kube::Client> kube)
+  AwsClusterUpgradeClients(std::unique_ptr<Client> eks, const std::string& cluster, std::unique_ptr<kube::Client> kube,
+                           const UpgradeCallRecorder& record)
       : eks_client_(std::move(eks)),
         kube_client_(std::move(kube)),
         eks_(*eks_client_, cluster),
         kube_(*kube_client_),
-        marked_(kube_) {}
-  plan::upgrade::EksControl& eks() override { return eks_; }
-  plan::upgrade::KubeControl& kube() override { return marked_; }
+        marked_(kube_),
+        audited_eks_(eks_, record),
+        audited_kube_(marked_, record) {}
+  plan::upgrade::EksControl& eks() override { return audited_eks_; }
+  plan::upgrade::KubeControl& kube() override { return audited_kube_; }
 
  private:
   std::unique_ptr<Client> eks_client_;
@@ -66,6 +71,8 @@ class AwsClusterUpgradeClients final : public cloud::ClusterUpgradeClients {
   EksUpgradeControl eks_;
   kube::KubeUpgradeControl kube_;
   ClickHousePodMarks marked_;
+  AuditedEksControl audited_eks_;
+  AuditedKubeControl audited_kube_;
 };
 
 }  // namespace byoc::aws
