@@ -377,6 +377,19 @@ class KubernetesRolloutTest : public KubernetesRuntimeTest {
   }
   model::ReportedRollout reported() { return status_of(*runtime, "orders")->rollout.value_or(model::ReportedRollout{}); }
 
+  // The rollout's first step (orders-s1-1) begins, its new pod crashes, and
+  // its bound passes: the rollout fails.
+  void fail_the_first_step() {
+    roll_out("orders", 1, 2);
+    ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
+    roll_out("orders", 1, 2);
+    json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-1"});
+    pod["status"] = crash_looping();
+    api.put(pod);
+    manual.set_unix_seconds(manual.unix_seconds() + agent::kube_runtime::kStepBound.count());
+    ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "failed"; }));
+  }
+
   ServiceSpec upgrade(const std::string& version, int64_t not_after, const std::string& id = "upg-1") {
     ServiceSpec s = spec("orders", 1, 2);
     s.clickhouse_version = version;
@@ -502,18 +515,33 @@ TEST_F(KubernetesRolloutTest, AResizeInAWindowMovesOneReplicaAtATimeAndNoneAtOrA
   expect_applies_well_formed();
 }
 
+// A resize whose step failed stays held where it stopped when the next
+// desired state carries no request (the plane drops an ended resize's):
+// the controller must not move the others to the size that just failed.
+TEST_F(KubernetesRolloutTest, AFailedResizeKeepsItsPodsHeldWithoutARequestUntilTheSizeChanges) {
+  ASSERT_NO_FATAL_FAILURE(SetUpRunning());
+  ServiceSpec bigger = upgrade("18.16.1", 0, "resize-1");
+  bigger.cpu_millis = 3000;
+  runtime->apply(bigger);
+  ASSERT_NO_FATAL_FAILURE(fail_the_first_step());
+  EXPECT_EQ(partition(), 2);
+  ServiceSpec unrequested = bigger;
+  unrequested.rollout.reset();
+  runtime->apply(unrequested);
+  for (int i = 0; i < 3; ++i) after_a_round(*runtime, [] { return true; });
+  EXPECT_EQ(partition(), 2);
+  EXPECT_EQ(reported().state, "failed");
+  // The customer's next size, now: the controller's to roll.
+  ServiceSpec back = spec("orders", 1, 2);
+  runtime->apply(back);
+  EXPECT_EQ(partition(), -1);
+}
+
 TEST_F(KubernetesRolloutTest, AReplicaNotReadyInTimeGoesBackAndTheRolloutStops) {
   ASSERT_NO_FATAL_FAILURE(SetUpRunning());
   runtime->apply(upgrade("24.8-lts", 0));
-  roll_out("orders", 1, 2);
-  ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
-  // The new pod crashes.
-  roll_out("orders", 1, 2);
+  ASSERT_NO_FATAL_FAILURE(fail_the_first_step());
   json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-1"});
-  pod["status"] = crash_looping();
-  api.put(pod);
-  manual.set_unix_seconds(manual.unix_seconds() + agent::kube_runtime::kStepBound.count());
-  ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "failed"; }));
   EXPECT_EQ(reported(), (model::ReportedRollout{"upg-1", "failed", 0, 2, 1, 2, "start"}));
   EXPECT_EQ(partition(), 2);  // above it again: deleted, it comes back on the old revision
   ASSERT_TRUE(after_a_round(*runtime, [&] {

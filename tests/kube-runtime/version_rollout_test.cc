@@ -191,11 +191,24 @@ TEST(VersionRollout, AResizeStepEndsOnTheRevisionNotTheImage) {
   };
   EXPECT_TRUE(advance(r, revisions("r2", "r1", "r1"), 2, kNow).apply);
   EXPECT_EQ(std::make_pair(r.step_shard, r.step_ordinal), std::make_pair(1, 1));
-  // Same image, old revision: the step goes on; an unsettled set tells nothing yet.
+  EXPECT_EQ(r.step_revision, "r1");
+  // Same image, the revision it began on: the step goes on. Made anew (the
+  // pod itself says so), it ends, the set's controller settled or not.
   EXPECT_FALSE(advance(r, revisions("r2", "r1", "r1"), 2, kNow + 10).changed);
-  EXPECT_FALSE(advance(r, revisions("r2", "r1", "r2", false), 2, kNow + 11).changed);
-  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 12).changed);
+  auto starting = revisions("r2", "r1", "r2", false);
+  starting[0].pods[1].state = ReplicaState::kStarting;
+  EXPECT_FALSE(advance(r, starting, 2, kNow + 11).changed);
+  EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2", false), 2, kNow + 12).changed);
   EXPECT_EQ(r.step_shard, 0);
+  // Without the revision it began on (a record from before), the set's
+  // updateRevision decides, once its controller has seen the last apply.
+  VersionRollout old = r;
+  old.step_shard = 1;
+  old.step_ordinal = 1;
+  old.step_started = kNow + 12;
+  EXPECT_FALSE(advance(old, revisions("r2", "r1", "r2", false), 2, kNow + 12).changed);
+  EXPECT_FALSE(advance(old, revisions("r2", "r1", "r1"), 2, kNow + 12).changed);
+  EXPECT_TRUE(advance(old, revisions("r2", "r1", "r2"), 2, kNow + 12).changed);
   EXPECT_EQ(replicas_done(r, 1, 2), 1);
   // A step that fails goes back: done once the pod is back on the old revision.
   EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 13).apply);
@@ -208,6 +221,31 @@ TEST(VersionRollout, AResizeStepEndsOnTheRevisionNotTheImage) {
   EXPECT_FALSE(advance(r, revisions("r2", "r2", "r2"), 2, kNow + 15 + kStepBound.count()).changed);
   EXPECT_TRUE(advance(r, revisions("r2", "r1", "r2"), 2, kNow + 16 + kStepBound.count()).changed);
   EXPECT_EQ(r.step_shard, 0);
+}
+
+// A template applied again during a step (a password, say) makes another
+// revision: the step's pod, made anew from either, has moved.
+TEST(VersionRollout, AStepEndsOnAnyRevisionNewerThanTheOneItBeganOn) {
+  VersionRollout r = hold_all("resize-1", 0, kOld, sized(1, 2, 2000, 8192));
+  auto views = cluster(1, 2);
+  views[0].update_revision = "r2";
+  views[0].pods[0].revision = views[0].pods[1].revision = "r1";
+  advance(r, views, 2, kNow);
+  EXPECT_EQ(r.step_revision, "r1");
+  views[0].update_revision = "r3";
+  views[0].pods[1].revision = "r2";
+  EXPECT_TRUE(advance(r, views, 2, kNow + 10).changed);
+  EXPECT_EQ(r.step_shard, 0);
+  // A pod that runs the updateRevision already when its step begins: done at once.
+  views[0].pods[0].revision = "r3";
+  advance(r, views, 2, kNow + 11);
+  EXPECT_EQ(r.step_revision, "");
+  EXPECT_TRUE(advance(r, views, 2, kNow + 12).changed);
+  EXPECT_EQ(r.step_shard, 0);
+  testing::TempDir dir;
+  r.step_revision = "r9";
+  save_rollout(dir.path(), r);
+  EXPECT_EQ(load_rollout(dir.path())->step_revision, "r9");
 }
 
 TEST(VersionRollout, TheRecordSurvivesARestartWhole) {

@@ -326,13 +326,19 @@ class KubernetesRuntime final : public Runtime {
   }
 
   // The rollout `spec` asks of a service that is `current` (null: new) to
-  // run `image` at its size. Without a request, none: the controller rolls
-  // the pods itself, one at a time as each gets ready.
+  // run `image` at its size. Without a request, none — the controller rolls
+  // the pods itself, one at a time as each gets ready — but for one that
+  // stopped on that same target (failed, or waiting): its pods stay held as
+  // they are, or the controller would move them all at once to what just
+  // failed, or outside the window.
   std::optional<VersionRollout> planned_rollout(const ServiceRecord* current, const ServiceSpec& spec,
                                                 const std::string& image) const {
-    if (!spec.rollout) return std::nullopt;
-    const model::RolloutRequest& request = *spec.rollout;
     const std::optional<VersionRollout>& was = current ? current->rollout : std::nullopt;
+    if (!spec.rollout) {
+      if (was && !was->partitions.empty() && kube_runtime::same_target(*was, image, spec)) return was;
+      return std::nullopt;
+    }
+    const model::RolloutRequest& request = *spec.rollout;
     if (was && was->id == request.id && kube_runtime::same_target(*was, image, spec)) {
       VersionRollout same = *was;
       same.not_after = request.not_after;  // a moved window; the next round decides

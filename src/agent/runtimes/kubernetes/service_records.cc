@@ -42,6 +42,12 @@ std::map<std::string, ServiceRecord> load_service_records(const fs::path& root) 
       r.spec = model::parse_desired_service(json::parse(*text), (dir / kSpecFile).string());
       r.image = trimmed(files::read_if_exists(dir / kImageFile).value_or(""));
       r.rollout = load_rollout(dir);
+      // A rollout.json from before sizes rolled holds none: its target is
+      // the size of the spec it was made for, spec.json (saved with it).
+      if (r.rollout && r.rollout->cpu_millis == 0 && r.rollout->memory_mib == 0) {
+        r.rollout->cpu_millis = r.spec.cpu_millis;
+        r.rollout->memory_mib = r.spec.memory_mib;
+      }
       r.incarnation = trimmed(files::read_if_exists(dir / kIncarnationFile).value_or(""));
       r.applied_digest = trimmed(files::read_if_exists(dir / kAppliedFile).value_or(""));
       json certificate = json::parse(files::read_if_exists(dir / kCertificateFile).value_or("{}"), nullptr, false);

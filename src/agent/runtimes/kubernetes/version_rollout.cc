@@ -1,6 +1,7 @@
 #include "agent/runtimes/kubernetes/version_rollout.h"
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -37,35 +38,47 @@ void end_step(VersionRollout& r) {
   r.step_shard = 0;
   r.step_ordinal = 0;
   r.step_started = 0;
+  r.step_revision.clear();
   r.restoring = false;
   r.pod_deleted = false;
+}
+
+// Whether the step's pod was made anew from the template: another
+// revision than the one it had as the step began or, when that is unknown,
+// the set's updateRevision once its controller has seen the last apply
+// (nullopt until then). Without any revision the image decides alone.
+std::optional<bool> moved(const VersionRollout& r, const ShardView* view, const PodView& pod) {
+  if (!r.step_revision.empty()) return !pod.revision.empty() && pod.revision != r.step_revision;
+  if (!view || !view->settled) return std::nullopt;
+  if (!view->update_revision.empty()) return pod.revision == view->update_revision;
+  return true;
 }
 
 // The step under way: done, failed (its bound passed) or still going.
 RolloutMove advance_step(VersionRollout& r, const std::vector<ShardView>& shards, int64_t now) {
   RolloutMove move;
   const PodView pod = pod_at(shards, r.step_shard, r.step_ordinal);
-  // What a pod was made from is known once the controller has seen the
-  // last apply; a resize keeps the image, so the revision tells.
   const ShardView* view = r.step_shard >= 1 && r.step_shard <= static_cast<int>(shards.size())
                               ? &shards[static_cast<size_t>(r.step_shard - 1)]
                               : nullptr;
-  const bool known = view && view->settled;
-  const bool current = !known || view->update_revision.empty() || pod.revision == view->update_revision;
-  const bool on_target = pod.exists && !pod.terminating && pod.image == r.image && current;
+  const std::optional<bool> made_anew = moved(r, view, pod);
+  const bool there = pod.exists && !pod.terminating;
+  const bool on_target = there && pod.image == r.image && made_anew == true;
+  // Surely not on the target: another image, or the revision it had.
+  const bool off_target = there && (pod.image != r.image || made_anew == false);
   if (r.restoring) {
     // Below the partition again: deleted, it comes back on the old revision.
     if (on_target && !r.pod_deleted) {
       move.delete_shard = r.step_shard;
       move.delete_ordinal = r.step_ordinal;
       r.pod_deleted = move.changed = true;
-    } else if (!on_target && known && serving(pod)) {
+    } else if (off_target && serving(pod)) {
       end_step(r);
       move.changed = true;
     }
     return move;
   }
-  if (on_target && known && serving(pod)) {
+  if (on_target && serving(pod)) {
     end_step(r);
     move.changed = true;
     return move;
@@ -134,6 +147,10 @@ RolloutMove advance(VersionRollout& r, const std::vector<ShardView>& shards, int
   r.step_shard = next;
   r.step_ordinal = partition;
   r.step_started = now;
+  // all_serving: the set is settled and the pod there.
+  const ShardView& view = shards[static_cast<size_t>(next - 1)];
+  const PodView& pod = view.pods[static_cast<size_t>(partition)];
+  r.step_revision = pod.revision == view.update_revision ? "" : pod.revision;
   move.changed = move.apply = true;
   return move;
 }
@@ -155,7 +172,7 @@ void save_rollout(const std::filesystem::path& dir, const VersionRollout& r) {
             {"state", r.state},
             {"partitions", r.partitions},
             {"step", {{"shard", r.step_shard}, {"ordinal", r.step_ordinal}, {"started", r.step_started},
-                      {"restoring", r.restoring}, {"pod_deleted", r.pod_deleted}}},
+                      {"revision", r.step_revision}, {"restoring", r.restoring}, {"pod_deleted", r.pod_deleted}}},
             {"failed", {{"shard", r.failed_shard}, {"replica", r.failed_replica}, {"check", r.failed_check}}}};
   files::write_atomic(dir / kRolloutFile, j.dump(), 0600);
 }
@@ -177,6 +194,7 @@ std::optional<VersionRollout> load_rollout(const std::filesystem::path& dir) {
     r.step_shard = step.at("shard").get<int>();
     r.step_ordinal = step.at("ordinal").get<int>();
     r.step_started = step.at("started").get<int64_t>();
+    r.step_revision = step.value("revision", "");
     r.restoring = step.at("restoring").get<bool>();
     r.pod_deleted = step.value("pod_deleted", false);
     const json& failed = j.at("failed");

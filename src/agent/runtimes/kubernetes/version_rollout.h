@@ -10,9 +10,10 @@
 // at its replica count (nothing moves), then lowers one partition by one at a time — a step: the
 // controller replaces that one pod — only while now < not_after and every
 // replica of the service is ready, and the next only once the replaced pod
-// runs the new template and is ready: its image and, as its
-// controller-revision-hash label says, the StatefulSet's updateRevision
-// (a resize keeps the image). A pod not ready within kStepBound fails
+// runs the new template and is ready: its image and a revision
+// (controller-revision-hash label) other than the one it had when the step
+// began — a resize keeps the image, and a template applied again mid-step
+// (a password, say) makes yet another revision, which counts as well. A pod not ready within kStepBound fails
 // the step: the partition goes back above it and the pod is deleted, which
 // the controller recreates on the revision below the partition (the old
 // one); the rollout stops, the failed step named. Not thread-safe: values.
@@ -48,7 +49,7 @@ struct VersionRollout {
   std::string id;  // the request's
   int64_t not_after = 0;
   std::string image;               // the target: this image at this size
-  int cpu_millis = 0;              // 0: a record from before sizes rolled
+  int cpu_millis = 0;              // 0 in a record from before sizes rolled (service_records.cc fills it in)
   int memory_mib = 0;
   std::string state = "rolling";   // model::rollout_states()
   std::vector<int> partitions;     // per shard; empty once done
@@ -56,6 +57,9 @@ struct VersionRollout {
   int step_shard = 0;
   int step_ordinal = 0;
   int64_t step_started = 0;  // Unix seconds
+  // The step's pod's revision as the step began; "" when it ran the
+  // updateRevision already or nothing told (then the set's updateRevision decides).
+  std::string step_revision;
   bool restoring = false;    // the failed step's pod goes back to the old revision
   bool pod_deleted = false;  // ...deleted for that, once: the informers' copy may lag
   int failed_shard = 0;
