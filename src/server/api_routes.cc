@@ -4,7 +4,6 @@
 
 #include "base/crypto.h"
 #include "base/error.h"
-#include "cloud/traits.h"
 #include "controllers/environment_controller.h"
 #include "model/json_text.h"
 #include "model/requests.h"
@@ -126,12 +125,6 @@ ServiceChange resize_service(model::Service& svc, const model::Environment& env,
   // Profiles only for a profile by name (a host-based environment may not know its capacity yet).
   std::vector<plan::Profile> profiles;
   if (patch.profile) profiles = environment_profiles(env);
-  const cloud::CloudTraits* traits = cloud::find_cloud(env.cloud);
-  if (patch.replicas && *patch.replicas != svc.replicas && traits && !traits->replica_changes)
-    throw Error::Invalid("replica_change_unsupported",
-                         "services of " + env.cloud + " environments can't add or remove replicas yet: "
-                         "a new replica would serve before it has the tables",
-                         "replicas");
   model::ServiceResize resize = model::resize_of(patch, svc, profiles);
   resize.requested_at = now;
   const std::optional<model::ServiceResize> kept = svc.pending_resize;

@@ -412,6 +412,10 @@ TEST(Api, AwsResizePlacesACustomSizeOnTheNodeGroupThatFitsIt) {
   EXPECT_EQ(api.call("GET", svc).body["memory_mib"], 4096);
   // Replicas stay: the Kubernetes runtime doesn't yet give a new replica its
   // tables before it serves. Refused now or for the window; nothing changed.
+  Answer policy = api.call(
+      "PUT", "/v1/environments/prod/maintenance",
+      R"({"window":{"time_zone":"UTC","weekly":[{"days":["sun"],"start":"01:00","duration_minutes":240}]}})");
+  ASSERT_EQ(policy.status, 200) << policy.body.dump();
   for (const json& scale : {json{{"replicas", 3}}, json{{"replicas", 3}, {"cpu_millis", 2000}, {"when", "window"}}}) {
     Answer refused = api.call_json("PATCH", svc, scale);
     EXPECT_EQ(refused.status, 422) << scale;

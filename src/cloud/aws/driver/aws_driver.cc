@@ -11,6 +11,7 @@
 #include "cloud/aws/session.h"
 #include "cloud/aws/sts.h"
 #include "cloud/aws/templates/infra_template.h"
+#include "cloud/aws/upgrade/audited_controls.h"
 #include "cloud/aws/upgrade/cluster_upgrade_clients.h"
 #include "kube/agent_objects.h"
 #include "kube/client.h"
@@ -27,6 +28,9 @@ constexpr const char* kStepAgent = "agent";
 constexpr const char* kAgentNamespace = "byoc-system";
 // The kubernetes runtime's option naming the environment's network.
 constexpr const char* kEnvironmentCidrOption = "environment-cidr";
+// The EKS version of every stack made before its template took the version
+// as the KubernetesVersion parameter.
+constexpr const char* kVersionBeforeParameter = "1.31";
 // On the agent's Deployment: the token of the action that installed it.
 constexpr const char* kActionAnnotation = "byoc.io/action-token";
 
@@ -353,11 +357,14 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
                  {"TemplateBody", spec.template_body},
                  {"Tags", spec.tags},
                  {"ClientRequestToken", token}};
-  // The cluster keeps the version it was made with (infra_eks.cc): a stack
-  // from before the parameter takes its default, the version it was made with then.
+  // The cluster keeps the version it was made with (infra_eks.cc). A stack
+  // from before the parameter named it in its template: the one every such
+  // stack was made with, whatever the default is now.
+  json version = {{"ParameterKey", kKubernetesVersionParameter}, {"ParameterValue", kVersionBeforeParameter}};
   for (const auto& parameter : stack.is_object() ? stack.value("Parameters", json::array()) : json::array())
     if (parameter.value("ParameterKey", "") == kKubernetesVersionParameter)
-      update["Parameters"] = json::array({{{"ParameterKey", kKubernetesVersionParameter}, {"UsePreviousValue", true}}});
+      version = {{"ParameterKey", kKubernetesVersionParameter}, {"UsePreviousValue", true}};
+  update["Parameters"] = json::array({version});
   try {
     cfn.call("UpdateStack", update);
   } catch (const AwsCallError& e) {
@@ -379,7 +386,17 @@ void AwsDriver::remove(const model::Environment& environment, const std::string&
 // there is no cluster).
 bool AwsDriver::remove_upgraded_node_groups(const model::Environment& environment) {
   Client eks = client(environment, Service::kEks);
-  EksUpgradeControl groups(eks, infra_cluster_name(environment.name));
+  const std::string cluster_name = infra_cluster_name(environment.name);
+  EksUpgradeControl unrecorded(eks, cluster_name);
+  // Deletes are calls into the customer's cluster like the upgrader's: recorded first.
+  AuditedEksControl groups(unrecorded, [&](const json& call) {
+    if (!options_.record_cluster_access) return;
+    json event = call;
+    event["action"] = "delete_environment";
+    event["cluster"] = cluster_name;
+    event["role_arn"] = role_arn_of(environment);
+    options_.record_cluster_access(environment.id, event);
+  });
   std::vector<std::string> names;
   try {
     names = groups.list_nodegroups();
