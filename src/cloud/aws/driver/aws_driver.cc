@@ -63,6 +63,22 @@ bool agent_joined(const model::Environment& e) {
   return !e.ca_pem.empty() || (connected && connected->status);
 }
 
+// Records a call into the environment's cluster in its audit log
+// (`cloud_access`) before it is sent: the call's fields with the cluster, the
+// role acting and, unless "", `action` over the call's own.
+UpgradeCallRecorder cluster_call_recorder(const AwsDriverOptions& options, const model::Environment& environment,
+                                          const std::string& cluster_name, const std::string& action) {
+  return [record = options.record_cluster_access, id = environment.id, cluster_name, action,
+          role_arn = role_arn_of(environment)](const json& call) {
+    if (!record) return;
+    json event = call;
+    if (!action.empty()) event["action"] = action;
+    event["cluster"] = cluster_name;
+    event["role_arn"] = role_arn;
+    record(id, event);
+  };
+}
+
 }  // namespace
 
 struct AwsDriver::RoleSession {
@@ -189,13 +205,8 @@ void AwsDriver::install_agent(const model::Environment& environment, const std::
   std::vector<json> objects = kube::render_agent_objects(install);
   json names = json::array();
   for (const auto& object : objects) names.push_back(object.value("kind", "") + "/" + object["metadata"].value("name", ""));
-  if (options_.record_cluster_access)
-    options_.record_cluster_access(environment.id, {{"action", "install_agent"},
-                                                    {"cluster", cluster_name},
-                                                    {"role_arn", role_arn_of(environment)},
-                                                    {"token", token},
-                                                    {"objects", names},
-                                                    {"image", options_.agent_image}});
+  cluster_call_recorder(options_, environment, cluster_name, "install_agent")(
+      {{"token", token}, {"objects", names}, {"image", options_.agent_image}});
   spdlog::info("environment {}: installing the agent into EKS cluster {} ({} objects)", environment.id, cluster_name,
                objects.size());
   // The namespace and the agent's rights first: a join token (a credential
@@ -389,14 +400,7 @@ bool AwsDriver::remove_upgraded_node_groups(const model::Environment& environmen
   const std::string cluster_name = infra_cluster_name(environment.name);
   EksUpgradeControl unrecorded(eks, cluster_name);
   // Deletes are calls into the customer's cluster like the upgrader's: recorded first.
-  AuditedEksControl groups(unrecorded, [&](const json& call) {
-    if (!options_.record_cluster_access) return;
-    json event = call;
-    event["action"] = "delete_environment";
-    event["cluster"] = cluster_name;
-    event["role_arn"] = role_arn_of(environment);
-    options_.record_cluster_access(environment.id, event);
-  });
+  AuditedEksControl groups(unrecorded, cluster_call_recorder(options_, environment, cluster_name, "delete_environment"));
   std::vector<std::string> names;
   try {
     names = groups.list_nodegroups();
@@ -417,24 +421,13 @@ bool AwsDriver::remove_upgraded_node_groups(const model::Environment& environmen
   return !left;
 }
 
-}  // namespace byoc::aws
-
-namespace byoc::aws {
-
 std::unique_ptr<cloud::ClusterUpgradeClients> AwsDriver::cluster_upgrade_clients(const model::Environment& environment) {
   const std::string cluster_name = infra_cluster_name(environment.name);
   // Each call into the customer's cluster is in the environment's audit log
   // before it is sent, as the agent's install is.
-  UpgradeCallRecorder record = [record = options_.record_cluster_access, id = environment.id, cluster_name,
-                                role_arn = role_arn_of(environment)](const json& call) {
-    if (!record) return;
-    json event = call;
-    event["cluster"] = cluster_name;
-    event["role_arn"] = role_arn;
-    record(id, event);
-  };
   return std::make_unique<AwsClusterUpgradeClients>(std::make_unique<Client>(client(environment, Service::kEks)),
-                                                    cluster_name, cluster(environment, cluster_name), record);
+                                                    cluster_name, cluster(environment, cluster_name),
+                                                    cluster_call_recorder(options_, environment, cluster_name, ""));
 }
 
 }  // namespace byoc::aws
