@@ -33,8 +33,6 @@ const std::map<std::string, CloudTraits>& clouds() {
     aws.capacity = CapacitySource::kCatalogue;
     aws.customer_grants_access = true;
     aws.kubernetes_version = "1.31";  // the stack's EKS cluster (aws/driver/stack_spec.cc)
-    // A StatefulSet's new pod would serve before it has its tables (docs/kubernetes.md).
-    aws.replica_changes = false;
     // IAM's limits: a 12-digit account; a role name of [\w+=,.@-], here at
     // most 48 long (the onboarding stack names the data-plane roles after
     // it) and never byoc-… (the vendor's own prefix).

@@ -53,10 +53,6 @@ struct CloudTraits {
   // the plane upgrades when an `eks` version is published
   // (controllers/cluster_upgrade_planner.h); "" for clouds without one.
   std::string kubernetes_version;
-  // Whether a running service's replicas may be added or removed (PATCH
-  // replicas): its runtime copies the tables to an added replica before it
-  // serves and drains a leaving one. The Kubernetes runtime does neither yet.
-  bool replica_changes = true;
 };
 
 // Every built-in cloud, by name.

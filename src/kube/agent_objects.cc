@@ -138,8 +138,9 @@ json rule(const std::string& api_group, const std::vector<std::string>& resource
 // `create` as well when the object is missing: the API server authorizes
 // that create separately), get and list, delete (pruning, remove()), and
 // watch only on what its informers watch (StatefulSets, Deployments, Pods,
-// Services). Pods are only read; volume claims are read and deleted with
-// their service. No `update`, no exec, no nodes, nothing cluster-wide.
+// Services). Of pods, only their status is written: the condition that lets
+// a replica serve (render/kubernetes kServingCondition). Volume claims are
+// read and deleted with their service or the replica that left. No `update`, no exec, no nodes, nothing cluster-wide.
 json role(const AgentInstall& in) {
   const json applied = {"get", "list", "create", "patch", "delete"};
   const json applied_and_watched = {"get", "list", "watch", "create", "patch", "delete"};
@@ -147,6 +148,7 @@ json role(const AgentInstall& in) {
   o["metadata"]["namespace"] = in.services_namespace;
   o["rules"] = json::array({
       rule("", {"pods"}, {"get", "list", "watch"}),
+      rule("", {"pods/status"}, {"patch"}),
       rule("", {"persistentvolumeclaims"}, {"get", "list", "delete"}),
       rule("", {"services"}, applied_and_watched),
       rule("", {"configmaps", "secrets"}, applied),

@@ -309,8 +309,11 @@ json Client::apply(const json& object) {
   return result;
 }
 
-json Client::strategic_merge_patch(const ObjectRef& ref, const json& patch) {
-  std::string path = object_path(ref) + "?fieldManager=" + query_escape(config_.field_manager);
+json Client::strategic_merge_patch(const ObjectRef& ref, const json& patch, const std::string& subresource) {
+  if (!subresource.empty() && subresource != "status")
+    throw Error::Internal("kubernetes patch: no subresource '" + subresource + "'");
+  std::string path = object_path(ref) + (subresource.empty() ? "" : "/" + subresource) +
+                     "?fieldManager=" + query_escape(config_.field_manager);
   Answer answer = send("PATCH", path, "application/strategic-merge-patch+json", patch.dump(), "patch " + describe(ref));
   json result = json::parse(answer.body, nullptr, false);
   if (!result.is_object())

@@ -150,7 +150,9 @@ class Client {
   // otherwise it is an ApiError 409 (kConflict), not retried here — the
   // caller reads the object again and builds a new patch (a list without a
   // patch merge key, such as a node's spec.taints, is replaced whole).
-  nlohmann::json strategic_merge_patch(const ObjectRef& ref, const nlohmann::json& patch);
+  // `subresource` "status" patches the object's status (a pod's conditions).
+  nlohmann::json strategic_merge_patch(const ObjectRef& ref, const nlohmann::json& patch,
+                                       const std::string& subresource = "");
   // Evicts a pod through the Eviction API (policy/v1), which honours its
   // PodDisruptionBudgets. A budget's refusal (429, or 403 while the budget's
   // status is being fixed, both with a DisruptionBudget cause) is an answer,

@@ -102,12 +102,6 @@ void place_custom_size(Service& service, const Environment& environment, const s
 }
 
 void apply_resize(Service& service, const ServiceResize& r, const Environment& environment) {
-  const cloud::CloudTraits* traits = cloud::find_cloud(environment.cloud);
-  if (r.replicas != service.replicas && traits && !traits->replica_changes)
-    throw Error::Invalid("replica_change_unsupported",
-                         "services of " + environment.cloud + " environments can't add or remove replicas yet: "
-                         "a new replica would serve before it has the tables",
-                         "replicas");
   const std::string current_type = service.profile.empty() ? service.node_type : service.profile;
   const bool size_changes =
       r.profile != service.profile || r.cpu_millis != service.cpu_millis || r.memory_mib != service.memory_mib;

@@ -37,9 +37,7 @@ void place_custom_size(Service& service, const Environment& environment, const s
 
 // Sets the service's size, replicas and profile from `r`, and its node type
 // on a catalogue cloud when the size changes. Throws byoc::Error (invalid) "replica_too_large"
-// (field "cpu_millis") when no allowed instance type holds a replica, and
-// "replica_change_unsupported" (field "replicas") for a replica change on a
-// cloud whose traits have no replica_changes.
+// (field "cpu_millis") when no allowed instance type holds a replica.
 void apply_resize(Service& service, const ServiceResize& r, const Environment& environment);
 
 }  // namespace byoc::model

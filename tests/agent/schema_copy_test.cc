@@ -3,9 +3,9 @@
 // against real replicas in rollout_runtime_test.cc.
 #include <gtest/gtest.h>
 
-#include "agent/runtimes/local/schema_copy.h"
+#include "agent/replicas/schema_copy.h"
 
-namespace byoc::agent::local {
+namespace byoc::agent::replicas {
 namespace {
 
 TEST(SchemaCopy, StoredTablesComeBeforeWhatReadsThem) {
@@ -24,4 +24,4 @@ TEST(SchemaCopy, QuotesIdentifiersWithBackquotes) {
 }
 
 }  // namespace
-}  // namespace byoc::agent::local
+}  // namespace byoc::agent::replicas

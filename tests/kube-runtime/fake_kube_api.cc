@@ -458,6 +458,15 @@ CannedResponse FakeKubeApi::handle(const RecordedRequest& request) {
     return no_such_resource();
   }
   std::vector<std::string> tail(segments.begin() + static_cast<long>(rest), segments.end());
+  // One subresource: a pod's status, by strategic merge patch.
+  if (api_version == "v1" && tail.size() == 5 && tail[0] == "namespaces" && tail[2] == "pods" && tail[4] == "status") {
+    route.namespace_name = tail[1];
+    route.name = tail[3];
+    route.kind = find_kind_by_plural("v1", "pods");
+    if (request.method != "PATCH")
+      return status_answer(405, "MethodNotAllowed", "the fake Kubernetes API only patches a pod's status");
+    return patch_pod_status(route, request);
+  }
   std::string plural;
   if (tail.size() == 1 || tail.size() == 2) {
     plural = tail[0];
@@ -552,6 +561,36 @@ std::string FakeKubeApi::next_uid() {
   char text[40];
   std::snprintf(text, sizeof text, "fa4e0000-0000-4000-8000-%012" PRIx64, ++uids_);
   return text;
+}
+
+CannedResponse FakeKubeApi::patch_pod_status(const Route& route, const RecordedRequest& request) {
+  std::string content_type = trim(request.header("content-type").substr(0, request.header("content-type").find(';')));
+  if (content_type != "application/strategic-merge-patch+json")
+    return status_answer(415, "UnsupportedMediaType", "a pod's status takes only a strategic merge patch here");
+  json patch = json::parse(request.body, nullptr, false);
+  if (!patch.is_object() || patch.size() != 1 || !patch.contains("status") || !patch["status"].is_object())
+    return bad_request("the fake patches only status (its conditions)");
+  auto it = objects_.find(route.key());
+  if (it == objects_.end()) return status_answer(404, "NotFound", "pods \"" + route.name + "\" not found");
+  json next = it->second;
+  json& conditions = next["status"]["conditions"];
+  if (!conditions.is_array()) conditions = json::array();
+  for (const auto& [field, value] : patch["status"].items()) {
+    if (field != "conditions" || !value.is_array()) return bad_request("the fake patches only status.conditions");
+    // Merged by type, as the pod's strategic merge key says.
+    for (const auto& condition : value) {
+      if (!condition.is_object() || !condition.contains("type") || !condition["type"].is_string())
+        return bad_request("a condition without a type");
+      auto same = std::find_if(conditions.begin(), conditions.end(),
+                               [&](const json& c) { return c.value("type", "") == condition["type"]; });
+      if (same == conditions.end()) {
+        conditions.push_back(condition);
+      } else {
+        same->update(condition);
+      }
+    }
+  }
+  return json_answer(200, write(route.key(), std::move(next)));
 }
 
 CannedResponse FakeKubeApi::apply(const Route& route, const RecordedRequest& request) {

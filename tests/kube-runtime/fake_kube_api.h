@@ -51,8 +51,9 @@
 //    k notin (a,b). Field selectors: metadata.name and metadata.namespace
 //    with =, ==, !=. Anything else is a 400.
 //  - Only the kinds of src/kube/resources.cc are served (fake_kube_kinds()),
-//    no subresources (…/status, …/scale) and no POST, PUT or plain PATCH
-//    (merge, JSON, strategic: 415). A namespace need not exist unless
+//    no subresources (…/scale) but a pod's status, whose conditions a
+//    strategic merge patch merges by type (nothing else of it), and no POST,
+//    PUT or plain PATCH (merge, JSON, strategic: 415). A namespace need not exist unless
 //    set_namespaces_must_exist(true).
 //  - Authentication: exactly "Authorization: Bearer " + kToken, else 401.
 //    Request bodies over 1 MiB are refused (413) by the listener (the real
@@ -200,6 +201,7 @@ class FakeKubeApi {
 
   CannedResponse handle(const RecordedRequest& request);
   CannedResponse apply(const Route& route, const RecordedRequest& request);
+  CannedResponse patch_pod_status(const Route& route, const RecordedRequest& request);
   CannedResponse get_object(const Route& route);
   CannedResponse list(const Route& route);
   CannedResponse watch(const Route& route);

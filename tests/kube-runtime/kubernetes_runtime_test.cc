@@ -1,5 +1,5 @@
 // The kubernetes runtime against the stand-in API server (fake_kube_api.h):
-// the exact requests of a create, a service going from 1 to 3 replicas, an
+// the exact requests of a create, a service going from 2 to 3 replicas, an
 // allowlist change and a delete — server-side apply bodies checked against
 // the Kubernetes 1.33 schemas (kubernetes-models), paths, content type,
 // field manager, no dryRun — a conflict retried, a watch ending in 410 that
@@ -145,9 +145,13 @@ class KubernetesRuntimeTest : public ::testing::Test {
                       {"namespace", kNamespace},
                       {"labels", labelled(set["spec"]["template"]["metadata"]["labels"], revision)}}},
                     {"spec", set["spec"]["template"]["spec"]},
+                    // Ready, the runtime's serving gate open as it is
+                    // once a replica has its tables (kubernetes_scaling_test.cc
+                    // plays that gate with real replicas behind).
                     {"status",
                      {{"phase", "Running"},
-                      {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}}})}}}};
+                      {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}},
+                                                  {{"type", rk::kServingCondition}, {"status", "True"}}})}}}};
         api.put(pod);
       }
     }
@@ -569,10 +573,10 @@ TEST_F(KubernetesRolloutTest, AReplicaNotReadyInTimeGoesBackAndTheRolloutStops) 
   ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
 }
 
-TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZooKeeper) {
+TEST_F(KubernetesRuntimeTest, TwoToThreeReplicasScalesTheStatefulSetAndOneReplicaInAllIsRefused) {
   auto runtime = make_runtime();
-  runtime->apply(spec("orders", 1, 1));
-  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 1); }, std::chrono::seconds(10)));
+  runtime->apply(spec("orders", 1, 2));
+  ASSERT_TRUE(eventually([&] { return settle(*runtime, "orders", 1, 2); }, std::chrono::seconds(10)));
   const size_t from = api.requests().size();
 
   agent::ServiceStatus status = runtime->apply(spec("orders", 1, 3));
@@ -602,13 +606,16 @@ TEST_F(KubernetesRuntimeTest, OneToThreeReplicasScalesTheStatefulSetAndStartsZoo
   EXPECT_EQ(replicas[2].replica, 3);
   EXPECT_EQ(replicas[2].state, ReplicaState::kRunning);
 
-  // The number of shards is not the runtime's to change: refused, nothing sent.
-  const size_t before_refusal = api.requests().size();
-  auto refused = runtime->apply(spec("orders", 2, 3));
-  EXPECT_EQ(refused.state, ServiceState::kFailed);
-  EXPECT_EQ(refused.reason, "unsupported_topology");
-  requests = api.requests();
-  for (size_t i = before_refusal; i < requests.size(); ++i) EXPECT_FALSE(is_change(requests[i])) << requests[i].target;
+  // The number of shards is not the runtime's to change, nor ZooKeeper's
+  // presence (one replica in all has none): refused, nothing sent.
+  for (const ServiceSpec& other : {spec("orders", 2, 3), spec("orders", 1, 1)}) {
+    const size_t before_refusal = api.requests().size();
+    auto refused = runtime->apply(other);
+    EXPECT_EQ(refused.state, ServiceState::kFailed);
+    EXPECT_EQ(refused.reason, "unsupported_topology");
+    requests = api.requests();
+    for (size_t i = before_refusal; i < requests.size(); ++i) EXPECT_FALSE(is_change(requests[i])) << requests[i].target;
+  }
 }
 
 TEST_F(KubernetesRuntimeTest, AnApplyCutShortIsNotReadyAndAPasswordChangeRollsTheReplicas) {

@@ -410,24 +410,17 @@ TEST(Api, AwsResizePlacesACustomSizeOnTheNodeGroupThatFitsIt) {
   EXPECT_EQ(too_big.status, 422);
   EXPECT_EQ(too_big.body["error"]["code"], "replica_too_large");
   EXPECT_EQ(api.call("GET", svc).body["memory_mib"], 4096);
-  // Replicas stay: the Kubernetes runtime doesn't yet give a new replica its
-  // tables before it serves. Refused now or for the window; nothing changed.
-  Answer policy = api.call(
-      "PUT", "/v1/environments/prod/maintenance",
-      R"({"window":{"time_zone":"UTC","weekly":[{"days":["sun"],"start":"01:00","duration_minutes":240}]}})");
-  ASSERT_EQ(policy.status, 200) << policy.body.dump();
-  for (const json& scale : {json{{"replicas", 3}}, json{{"replicas", 3}, {"cpu_millis", 2000}, {"when", "window"}}}) {
-    Answer refused = api.call_json("PATCH", svc, scale);
-    EXPECT_EQ(refused.status, 422) << scale;
-    EXPECT_EQ(refused.body["error"]["code"], "replica_change_unsupported");
-    EXPECT_EQ(refused.body["error"]["field"], "replicas");
-    got = api.call("GET", svc);
-    EXPECT_EQ(got.body["replicas"], 2);
-    EXPECT_EQ(got.body["cpu_millis"], 4000);
-    EXPECT_EQ(got.body["pending_resize"], nullptr);
-  }
-  // The same count is no change.
-  EXPECT_EQ(api.call_json("PATCH", svc, {{"replicas", 2}, {"cpu_millis", 3000}}).status, 202);
+  // Replicas change too (the Kubernetes runtime copies a new replica's
+  // tables before it serves and drains one that leaves), placed afresh.
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"replicas", 3}}).status, 202);
+  got = api.call("GET", svc);
+  EXPECT_EQ(got.body["replicas"], 3);
+  EXPECT_EQ(got.body["cpu_millis"], 4000);
+  EXPECT_EQ(got.body["node_type"], "m7gd.2xlarge");
+  ASSERT_EQ(api.call_json("PATCH", svc, {{"replicas", 2}, {"cpu_millis", 1000}}).status, 202);
+  got = api.call("GET", svc);
+  EXPECT_EQ(got.body["replicas"], 2);
+  EXPECT_EQ(got.body["node_type"], "m7gd.large");
 }
 
 TEST(Api, AwsProfilesFollowInstanceTypesAndDaemonsets) {

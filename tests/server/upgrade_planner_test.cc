@@ -434,14 +434,6 @@ TEST_F(Planner, AResizeNoLongerPossibleIsDroppedAndAnEndedRolloutGetsReplaced) {
   EXPECT_FALSE(service().pending_resize);
   EXPECT_EQ(service().memory_mib, 2048);
   EXPECT_FALSE(service().rollout);
-  // So is one that changes replicas, kept before aws refused replica changes.
-  world.environment.instance_types = {"m7gd.xlarge"};
-  service().pending_resize = model::ServiceResize{"", 1000, 4096, 3, at("2026-12-08T09:01:00Z")};
-  step(at("2026-12-08T09:01:00Z"));
-  EXPECT_FALSE(service().pending_resize);
-  EXPECT_EQ(service().replicas, 2);
-  EXPECT_EQ(service().memory_mib, 2048);
-  EXPECT_FALSE(service().rollout);
 
   // A rollout whose report says it ended can't carry a new resize.
   world.environment.cloud = "local";

@@ -11,8 +11,6 @@
 namespace byoc::render::kubernetes::detail {
 namespace {
 
-// The user Distributed tables connect to the shards as (as in the local runtime).
-constexpr const char* kClusterUser = "byoc_cluster";
 constexpr const char* kSupportUser = "support";
 
 // Rendered where a password goes, then swapped for a `from_env` reference.
@@ -38,7 +36,48 @@ std::string users_secret_name(const std::string& service) { return service + "-u
 
 std::string from_env(const char* variable) { return std::string("<password from_env=\"") + variable + "\"/>"; }
 
-std::string replica_config(const Env& env, const model::DesiredService& s, int shard, int ordinal) {
+// The replicas a shard's StatefulSet keeps: the service's, or more while
+// some leave (KubernetesOptions::held_replicas).
+int held_replicas(const Env& env, const model::DesiredService& s, int shard) {
+  auto it = env.options.held_replicas.find(s.name);
+  if (it == env.options.held_replicas.end() || it->second.size() < static_cast<size_t>(shard)) return s.replicas;
+  return std::max(s.replicas, it->second[static_cast<size_t>(shard - 1)]);
+}
+
+// The cluster replica `self` (of `self_shard`) reads (remote_servers): each
+// shard's replicas but those the runtime keeps out
+// (KubernetesOptions::outside_cluster) — all of them if that leaves none
+// (ClickHouse refuses an empty shard) — and itself always (ClickHouse wants
+// a replica in its own shard; the local runtime does the same). With
+// `first_only`, each shard's first replica and itself: what stays the same
+// whoever joins or leaves.
+std::vector<render::ClickHouseClusterShard> cluster_members(const Env& env, const model::DesiredService& s,
+                                                            int self_shard, const std::string& self,
+                                                            bool first_only) {
+  const std::string governing = replicas_service_name(s.name);
+  auto outside = env.options.outside_cluster.find(s.name);
+  std::vector<render::ClickHouseClusterShard> out;
+  for (int sh = 1; sh <= s.shards; ++sh) {
+    render::ClickHouseClusterShard members, all;
+    bool has_self = false;
+    for (int r = 0; r < (first_only ? 1 : s.replicas); ++r) {
+      const std::string pod = replica_pod_name(s.name, sh, r);
+      all.replicas.push_back({env.pod_host(pod, governing), kClickHouseTcpPort});
+      if (pod != self && outside != env.options.outside_cluster.end() && outside->second.count(pod)) continue;
+      has_self = has_self || pod == self;
+      members.replicas.push_back(all.replicas.back());
+    }
+    if (members.replicas.empty()) members = all;
+    if (sh == self_shard && !has_self) members.replicas.push_back({env.pod_host(self, governing), kClickHouseTcpPort});
+    out.push_back(members);
+  }
+  return out;
+}
+
+// `members_fixed`: with a cluster of each shard's first replica, whoever
+// joins or leaves (what the pods' config revision is made from).
+std::string replica_config(const Env& env, const model::DesiredService& s, int shard, int ordinal,
+                           bool members_fixed = false) {
   const std::string governing = replicas_service_name(s.name);
   render::ClickHouseServerConfig c;
   c.cluster_name = s.name;
@@ -59,12 +98,7 @@ std::string replica_config(const Env& env, const model::DesiredService& s, int s
   c.users_config_file = std::string(kUsersDir) + "users.xml";
   // Pod names, stable across restarts; a replica finds itself among them by
   // resolving its own (the headless Service publishes not-ready pods too).
-  for (int sh = 1; sh <= s.shards; ++sh) {
-    render::ClickHouseClusterShard members;
-    for (int r = 0; r < s.replicas; ++r)
-      members.replicas.push_back({env.pod_host(replica_pod_name(s.name, sh, r), governing), kClickHouseTcpPort});
-    c.cluster.push_back(members);
-  }
+  c.cluster = cluster_members(env, s, shard, c.replica_name, members_fixed);
   c.cluster_user = kClusterUser;
   c.cluster_password = kClusterPasswordMark;
   if (needs_zookeeper(s)) {
@@ -73,8 +107,10 @@ std::string replica_config(const Env& env, const model::DesiredService& s, int s
   }
   c.sizing = render::clickhouse_sizing(s.cpu_millis, s.memory_mib);
   std::string text = render::render_clickhouse_config(c);
+  size_t members = 0;
+  for (const auto& shard_members : c.cluster) members += shard_members.replicas.size();
   replace_exactly(text, "<password>" + std::string(kClusterPasswordMark) + "</password>", from_env(kClusterPasswordEnv),
-                  s.shards * s.replicas);
+                  members);
   return text;
 }
 
@@ -101,7 +137,7 @@ std::string users_xml(const Env& env, const model::DesiredService& s) {
 
 json shard_config_map(const Env& env, const model::DesiredService& s, int shard) {
   json files = json::object();
-  for (int r = 0; r < s.replicas; ++r)
+  for (int r = 0; r < held_replicas(env, s, shard); ++r)
     files[replica_pod_name(s.name, shard, r) + ".xml"] = replica_config(env, s, shard, r);
   return config_map(env, config_map_name(s.name, shard), labels(env, kClickHouseApp, s.name, shard), files);
 }
@@ -200,6 +236,7 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
                    // Five rotated files of each log, 100 MB each.
                    empty_dir("logs", "2Gi"), empty_dir("tmp", "1Gi")}));
   pod["terminationGracePeriodSeconds"] = 120;
+  pod["readinessGates"] = json::array({{{"conditionType", kServingCondition}}});
   if (needs_zookeeper(s)) pod["initContainers"] = json::array({zookeeper_chroot_container(env, s)});
   pod.update(node_placement(env, s));
   pod.update(spread_across_nodes_and_zones(selector));
@@ -207,11 +244,13 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
   // changed ConfigMap or Secret into a running pod only a minute or more
   // later, and nothing says when: a change rolls the pods instead (one
   // replica of a shard at a time), so a rolled-out StatefulSet serves it.
-  std::string files;
-  const json config = shard_config_map(env, s, shard);  // kept whole: the loop reads its member
-  for (const auto& [name, text] : config["data"].items()) files += name + "\n" + text.get<std::string>();
-  const std::string revision = crypto::sha256_hex(files + users_xml(env, s)).substr(0, 16);
-  json set = stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, s.replicas,
+  // All but the cluster's members: a replica joining or leaving must not
+  // restart the others, and a late reload of them only delays who
+  // Distributed queries reach (the endpoint follows readiness at once). Every
+  // replica's file is the first one's but for its own name.
+  const std::string revision =
+      crypto::sha256_hex(replica_config(env, s, shard, 0, true) + users_xml(env, s)).substr(0, 16);
+  json set = stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, held_replicas(env, s, shard),
                           replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib,
                           {{"byoc.io/config-revision", revision}});
   // A version rollout holds the pods below the partition on what they run.

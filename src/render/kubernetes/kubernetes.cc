@@ -153,5 +153,13 @@ std::string shard_stateful_set_name(const std::string& service, int shard) {
   return service + "-s" + std::to_string(shard);
 }
 std::string endpoint_service_name(const std::string& service) { return service + "-endpoint"; }
+std::string replica_host(const std::string& service, const std::string& pod, const KubernetesOptions& options) {
+  const model::DesiredState none;
+  return detail::Env{none, options}.pod_host(pod, detail::replicas_service_name(service));
+}
+
+std::string replica_pod_name(const std::string& service, int shard, int ordinal) {
+  return shard_stateful_set_name(service, shard) + "-" + std::to_string(ordinal);
+}
 
 }  // namespace byoc::render::kubernetes

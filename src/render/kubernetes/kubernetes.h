@@ -8,8 +8,8 @@
 //                (NetworkPolicy, ConfigMap, headless Service, PDB, StatefulSet
 //                byoc-zookeeper), each service in a chroot of its own
 //                (/byoc/<service>, as the local runtime does);
-//   per service  NetworkPolicies <s>-clickhouse (replicas from each other and
-//                from the endpoint only) and <s>-endpoint (the allowlist and the
+//   per service  NetworkPolicies <s>-clickhouse (replicas from each other,
+//                from the endpoint and, over HTTP, from the agent) and <s>-endpoint (the allowlist and the
 //                load balancer's health checks); a ConfigMap of config.xml per
 //                shard (<s>-s<N>-config, one file per replica, rendered by the
 //                local runtime's ClickHouse renderer); Secret <s>-users
@@ -42,6 +42,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,19 @@ struct KubernetesOptions {
   // rollout paced by the runtime, kubernetes_runtime.h). A service without
   // one renders none: the controller rolls every pod, one at a time.
   std::map<std::string, std::vector<int>> partitions;
+  // Service name → the pods (by name) left out of every replica's cluster
+  // (remote_servers), as the runtime says: a replica that joins, until it has
+  // its tables and has caught up, and one that leaves. They keep running;
+  // Distributed queries pass them by, and the endpoint does too while their
+  // kServingCondition is not True. The cluster's members are no part of the
+  // pods' config revision: ClickHouse reloads them, and a member joining or
+  // leaving rolls no pod.
+  std::map<std::string, std::set<std::string>> outside_cluster;
+  // Service name → per shard (index shard - 1) the replicas its StatefulSet
+  // keeps while some leave, when more than the service's: the pods above the
+  // service's replicas run (and keep their config file) until the runtime
+  // has drained them.
+  std::map<std::string, std::vector<int>> held_replicas;
   // PersistentVolumeClaims of ClickHouse and ZooKeeper (`--storage-class`).
   // "gp3": an EBS CSI class with volumeBindingMode WaitForFirstConsumer, so a
   // volume is made in the zone the scheduler picked for its replica. EKS makes
@@ -178,6 +192,24 @@ std::string clickhouse_image(const std::string& version, const std::string& regi
 // ensemble once one of its services does.
 bool needs_zookeeper(const model::DesiredService& service);
 bool needs_zookeeper(const model::DesiredState& state);
+
+// A replica's pod serves (the ClickHouse Service, hence the endpoint, sends
+// to it) only once the runtime has set this condition True in its status:
+// every ClickHouse pod has it as a readiness gate, so a replica that starts
+// empty or behind is not Ready until the runtime has copied its tables and
+// seen it caught up (kubernetes_runtime.h).
+inline constexpr const char* kServingCondition = "byoc.io/serving";
+// The name of replica `ordinal` (from 0) of shard `shard` (from 1): its pod.
+std::string replica_pod_name(const std::string& service, int shard, int ordinal);
+// The name a replica's pod is reached by, and listed by in every replica's
+// cluster (system.clusters host_name).
+std::string replica_host(const std::string& service, const std::string& pod, const KubernetesOptions& options);
+// The ClickHouse HTTP port of every replica's pod.
+inline constexpr int kReplicaHttpPort = 8123;
+// The user Distributed tables connect to the shards as (as in the local
+// runtime), with the password kClusterPasswordKey of the service's
+// credentials Secret: the runtime sends its SQL as it too.
+inline constexpr const char* kClusterUser = "byoc_cluster";
 
 // What the runtime makes and the rendered pods read.
 std::string credentials_secret_name(const std::string& service);  // Opaque

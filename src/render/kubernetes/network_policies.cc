@@ -1,5 +1,6 @@
 // Who may reach what, ingress only (the namespace's default is deny): a
-// service's replicas take their siblings and their own endpoint; the
+// service's replicas take their siblings, their own endpoint and the agent
+// (HTTP only); the
 // endpoint takes the allowlist (the NLB keeps clients' addresses) and the
 // load balancer's health checks from inside the environment's network;
 // ZooKeeper takes the replicas (whose pods make their service's chroot),
@@ -33,7 +34,16 @@ std::vector<json> network_policies(const Env& env, const model::DesiredService& 
   json replicas = json::array(
       {rule(json::array({from_pods(selector_labels(kClickHouseApp, s.name))}),
             ports({kClickHouseTcpPort, kClickHouseHttpPort, kClickHouseInterserverPort})),
-       rule(json::array({from_pods(selector_labels(kEndpointApp, s.name))}), ports({kClickHouseHttpPort, kClickHouseTcpPort}))});
+       rule(json::array({from_pods(selector_labels(kEndpointApp, s.name))}), ports({kClickHouseHttpPort, kClickHouseTcpPort})),
+       // The agent copies a joining replica's tables, checks it caught up and
+       // drains one that leaves, over HTTP (kubernetes_runtime.h).
+       rule(json::array({{{"namespaceSelector",
+                           {{"matchLabels", {{"kubernetes.io/metadata.name", env.options.agent_namespace}}}}},
+                          {"podSelector",
+                           {{"matchLabels",
+                             {{"app.kubernetes.io/name", kube::kAgentName},
+                              {"byoc.io/environment", env.state.environment_id}}}}}}}),
+            ports({kClickHouseHttpPort}))});
 
   json sources = json::array();
   for (const auto& cidr : s.allowed_ips) sources.push_back({{"ipBlock", {{"cidr", cidr}}}});

@@ -16,10 +16,6 @@ std::string Env::pod_host(const std::string& pod, const std::string& governing_s
   return pod + "." + service_host(governing_service);
 }
 
-std::string replica_pod_name(const std::string& service, int shard, int ordinal) {
-  return shard_stateful_set_name(service, shard) + "-" + std::to_string(ordinal);
-}
-
 std::string replicas_service_name(const std::string& service) { return service + "-replicas"; }
 std::string clickhouse_service_name(const std::string& service) { return service + "-clickhouse"; }
 

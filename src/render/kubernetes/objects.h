@@ -18,7 +18,7 @@ using nlohmann::json;
 
 // Container ports (never host ports): the same in every pod, as each pod has
 // its own address.
-inline constexpr int kClickHouseHttpPort = 8123;
+inline constexpr int kClickHouseHttpPort = kReplicaHttpPort;
 inline constexpr int kClickHouseTcpPort = 9000;
 inline constexpr int kClickHouseInterserverPort = 9009;
 inline constexpr int kEndpointHttpsPort = 8443;
@@ -50,8 +50,7 @@ struct Env {
   std::string pod_host(const std::string& pod, const std::string& governing_service) const;
 };
 
-// "<service>-s<shard>-<ordinal>": a ClickHouse pod, its {replica} macro.
-std::string replica_pod_name(const std::string& service, int shard, int ordinal);
+// replica_pod_name (kubernetes.h): a ClickHouse pod, its {replica} macro.
 std::string replicas_service_name(const std::string& service);  // headless, governs every shard
 std::string clickhouse_service_name(const std::string& service);  // in-cluster, ready replicas only
 

@@ -274,6 +274,59 @@ TEST(RenderKubernetes, InternalPasswordsComeFromTheEnvironment) {
               Not(HasSubstr("BYOC_")));
 }
 
+// Who is in the cluster (remote_servers) is the runtime's to say, and no
+// part of the pods' config revision: a replica joining or leaving restarts
+// no other. A leaving replica's StatefulSet keeps it, and its config file.
+TEST(RenderKubernetes, ClusterMembersAndHeldReplicasRollNoPod) {
+  auto config = [](const std::vector<json>& items, int ordinal) {
+    return find(items, "ConfigMap", "orders-s1-config")["data"].value("orders-s1-" + std::to_string(ordinal) + ".xml", "");
+  };
+  auto member = [](const std::string& file, int ordinal) {
+    return file.find("<host>orders-s1-" + std::to_string(ordinal) + ".") != std::string::npos;
+  };
+  auto revision = [](const std::vector<json>& items) {
+    return find(items, "StatefulSet", "orders-s1")["spec"]["template"]["metadata"]["annotations"]["byoc.io/config-revision"];
+  };
+  model::DesiredState two = t::two_services(2);
+  KubernetesOptions options = t::two_profiles(2);
+  const auto before = render_kubernetes(two, options);
+  EXPECT_TRUE(member(config(before, 0), 1));
+  EXPECT_EQ(find(before, "StatefulSet", "orders-s1")["spec"]["template"]["spec"]["readinessGates"],
+            json::parse(R"([{"conditionType":"byoc.io/serving"}])"));
+
+  // 2 → 3 replicas, the third joining: out of the others' cluster, in its own.
+  model::DesiredState three = two;
+  for (auto& s : three.services) s.replicas = 3;
+  options.outside_cluster["orders"] = {"orders-s1-2"};
+  const auto joining = render_kubernetes(three, options);
+  EXPECT_EQ(revision(joining), revision(before));
+  EXPECT_FALSE(member(config(joining, 0), 2));
+  EXPECT_TRUE(member(config(joining, 2), 2));
+  EXPECT_TRUE(member(config(joining, 2), 0));
+  EXPECT_EQ(find(joining, "StatefulSet", "orders-s1")["spec"]["replicas"], 3);
+  options.outside_cluster.clear();
+  const auto joined = render_kubernetes(three, options);
+  EXPECT_EQ(revision(joined), revision(before));
+  EXPECT_TRUE(member(config(joined, 0), 2));
+
+  // 3 → 2, the third leaving: held with its file, out of every cluster but its own.
+  options.outside_cluster["orders"] = {"orders-s1-2"};
+  options.held_replicas["orders"] = {3, 2};
+  const auto leaving = render_kubernetes(two, options);
+  EXPECT_EQ(find(leaving, "StatefulSet", "orders-s1")["spec"]["replicas"], 3);
+  EXPECT_EQ(find(leaving, "StatefulSet", "orders-s2")["spec"]["replicas"], 2);
+  EXPECT_FALSE(member(config(leaving, 0), 2));
+  EXPECT_TRUE(member(config(leaving, 2), 2));
+  EXPECT_EQ(revision(leaving), revision(before));
+  // A shard whose every member is out keeps them all in the other shards'
+  // clusters (ClickHouse refuses an empty shard).
+  options.outside_cluster["orders"] = {"orders-s1-0", "orders-s1-1"};
+  const std::string other_shard =
+      find(render_kubernetes(two, options), "ConfigMap", "orders-s2-config")["data"]["orders-s2-0.xml"];
+  EXPECT_NE(other_shard.find("<host>orders-s1-0."), std::string::npos);
+  EXPECT_NE(other_shard.find("<host>orders-s1-1."), std::string::npos);
+}
+
 TEST(RenderKubernetes, NetworkPoliciesDenyAllButReplicasEndpointAndAllowlist) {
   auto items = render(2);
   const json& deny = find(items, "NetworkPolicy", "byoc-default-deny")["spec"];
@@ -281,13 +334,18 @@ TEST(RenderKubernetes, NetworkPoliciesDenyAllButReplicasEndpointAndAllowlist) {
 
   const json& ch = find(items, "NetworkPolicy", "orders-clickhouse")["spec"];
   EXPECT_EQ(ch["podSelector"]["matchLabels"], json({{"app.kubernetes.io/name", "clickhouse"}, {"byoc.io/service", "orders"}}));
-  ASSERT_EQ(ch["ingress"].size(), 2u);
+  ASSERT_EQ(ch["ingress"].size(), 3u);
   EXPECT_EQ(ch["ingress"][0]["from"][0]["podSelector"]["matchLabels"],
             json({{"app.kubernetes.io/name", "clickhouse"}, {"byoc.io/service", "orders"}}));
   EXPECT_EQ(ch["ingress"][0]["ports"].size(), 3u);
   EXPECT_EQ(ch["ingress"][1]["from"][0]["podSelector"]["matchLabels"],
             json({{"app.kubernetes.io/name", "endpoint"}, {"byoc.io/service", "orders"}}));
   EXPECT_EQ(ch["ingress"][1]["ports"], json::parse(R"([{"port":8123,"protocol":"TCP"},{"port":9000,"protocol":"TCP"}])"));
+  // The agent (its namespace and pods), over HTTP only: it copies a joining
+  // replica's tables and drains a leaving one.
+  EXPECT_EQ(ch["ingress"][2]["from"], json::parse(R"([{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"byoc-system"}},
+      "podSelector":{"matchLabels":{"app.kubernetes.io/name":"byoc-agent","byoc.io/environment":"env-0123456789abcdef"}}}])"));
+  EXPECT_EQ(ch["ingress"][2]["ports"], json::parse(R"([{"port":8123,"protocol":"TCP"}])"));
 
   const json& ep = find(items, "NetworkPolicy", "orders-endpoint")["spec"];
   ASSERT_EQ(ep["ingress"].size(), 1u);

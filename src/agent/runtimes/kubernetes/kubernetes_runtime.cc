@@ -9,7 +9,9 @@
 #include <set>
 #include <thread>
 
+#include "agent/replicas/schema_copy.h"
 #include "agent/runtimes/kubernetes/endpoint_certificate.h"
+#include "agent/runtimes/kubernetes/replica_changes.h"
 #include "agent/runtimes/kubernetes/service_records.h"
 #include "agent/runtimes/kubernetes/service_status.h"
 #include "agent/runtimes/kubernetes/version_rollout.h"
@@ -125,6 +127,7 @@ class KubernetesRuntime final : public Runtime {
       }
     }
     advance_rollouts();
+    advance_replica_changes();
   }
 
   void remove(const std::string& service) override {
@@ -149,6 +152,8 @@ class KubernetesRuntime final : public Runtime {
       std::lock_guard lock(mu_);
       records_.erase(service);
       pending_.erase(service);
+      cluster_passwords_.erase(service);
+      membership_stale_.erase(service);
       refused_rollouts_.erase(service);
       for (auto it = workload_services_.begin(); it != workload_services_.end();) {
         if (it->second != service) {
@@ -294,7 +299,24 @@ class KubernetesRuntime final : public Runtime {
       status.reason = "starting";
     }
     if (record.rollout) report_rollout(record, status);
+    std::map<std::string, kube_runtime::PodSeen> pods;
+    for (const auto& [pod, replica] : replica_pods(record.spec.name, seen)) pods[pod] = replica.seen;
+    if (auto reason = kube_runtime::scaling_reason(record.replicas, pods, o_.clock->unix_seconds());
+        reason && status.state != ServiceState::kFailed) {
+      if (status.state == ServiceState::kReady) status.state = ServiceState::kProvisioning;
+      // A rollout's reason stays; what a replica change holds up is scaling.
+      if (status.reason.empty() || status.reason == "starting" || *reason == "scale_failed") status.reason = *reason;
+    }
     return status;
+  }
+
+  // The service's ClickHouse pods as the informer holds them, by name.
+  static std::map<std::string, kube_runtime::ReplicaPod> replica_pods(const std::string& service, const Snapshot& seen) {
+    std::map<std::string, kube_runtime::ReplicaPod> out;
+    for (const auto& p : seen.pods)
+      if (service_label(p) == service)
+        if (auto replica = kube_runtime::replica_pod(p)) out[name_of(p)] = *replica;
+    return out;
   }
 
   // As the local runtime reports one (model::ReportedRollout).
@@ -316,7 +338,14 @@ class KubernetesRuntime final : public Runtime {
   std::map<std::string, std::vector<int>> partitions_of(const ServiceRecord& record) const {
     if (!record.rollout || record.rollout->partitions.empty()) return {};
     std::vector<int> partitions = record.rollout->partitions;
-    for (int& p : partitions) p = std::min(p, record.spec.replicas);  // a service scaled down meanwhile
+    // A service scaled down meanwhile; a shard held whole holds its leaving
+    // replicas too (they are drained on what they run).
+    const std::vector<int> held =
+        kube_runtime::held_replicas(record.replicas, record.spec.shards, record.spec.replicas);
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      partitions[i] = std::min(partitions[i], record.spec.replicas);
+      if (partitions[i] == record.spec.replicas && i < held.size()) partitions[i] = held[i];
+    }
     return {{record.spec.name, partitions}};
   }
 
@@ -428,6 +457,207 @@ class KubernetesRuntime final : public Runtime {
     }
   }
 
+  void advance_replica_changes() {
+    std::vector<std::string> names;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [name, record] : records_) names.push_back(name);
+    }
+    for (const auto& name : names) {
+      try {
+        advance_replica_changes(name);
+      } catch (const Error& e) {
+        spdlog::warn("kubernetes runtime: the replicas of {} cannot change now: {}", name, e.what());
+      }
+    }
+  }
+
+  // One round of replica_changes.h for the service: which pods may serve,
+  // the joining ones' tables, the leaving ones' drain. A move that can't be
+  // made now (a replica that doesn't answer, an API that refuses) is tried
+  // again next round.
+  void advance_replica_changes(const std::string& name) {
+    ServiceRecord record;
+    {
+      std::lock_guard lock(mu_);
+      auto it = records_.find(name);
+      if (it == records_.end()) return;
+      record = it->second;
+    }
+    // Nothing is decided on a pod's absence before the informer has listed.
+    if (informers_[2]->resource_version().empty()) return;
+    const auto pods = replica_pods(name, snapshot());
+    std::map<std::string, kube_runtime::PodSeen> seen;
+    for (const auto& [pod, replica] : pods) seen[pod] = replica.seen;
+    const int64_t now = o_.clock->unix_seconds();
+    for (const auto& move : kube_runtime::plan_replica_moves(record.replicas, name, record.spec.shards,
+                                                             record.spec.replicas, seen, now)) {
+      try {
+        if (make_replica_move(record, move, pods, now)) {
+          std::lock_guard lock(mu_);
+          membership_stale_.insert(name);
+        }
+      } catch (const Error& e) {
+        spdlog::warn("kubernetes runtime: {}: {}", move.pod, e.what());
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (!membership_stale_.count(name)) return;
+    }
+    // Who is in the cluster and how many replicas each StatefulSet keeps;
+    // until applied whole, tried again every round.
+    const model::DesiredState state = desired_state();
+    for (const auto& s : state.services)
+      if (s.name == name)
+        for (const auto& object : rk::clickhouse_objects(state, s, render_options(state))) {
+          const std::string kind = object.value("kind", "");
+          if (kind == "ConfigMap" || kind == "StatefulSet") apply_object(object);
+        }
+    std::lock_guard lock(mu_);
+    membership_stale_.erase(name);
+  }
+
+  // Makes one move; true when it changed who is in the cluster or which
+  // replicas the StatefulSets keep (recorded first).
+  bool make_replica_move(ServiceRecord& record, const kube_runtime::ReplicaMove& move,
+                         const std::map<std::string, kube_runtime::ReplicaPod>& pods, int64_t now) {
+    using Kind = kube_runtime::ReplicaMove::Kind;
+    const std::string& name = record.spec.name;
+    switch (move.kind) {
+      case Kind::kServe:
+        set_serving(move.pod, true, "Started", now);
+        return false;
+      case Kind::kJoin: {
+        auto source = replica_access(name, move.source, pods);
+        auto target = replica_access(name, move.pod, pods);
+        if (!source || !target) return false;
+        if (record.replicas.joining.count(move.pod) && replicas::has_unreplicated_rows(*source).value_or(true)) {
+          // A new replica would get those tables empty and serve them so.
+          spdlog::warn("kubernetes runtime: {} can't join: {} has rows in tables that don't replicate", move.pod,
+                       move.source);
+          return false;
+        }
+        std::string error;
+        if (!replicas::copy_schema(*source, *target, &error)) {
+          if (!error.empty()) spdlog::warn("kubernetes runtime: {} cannot get its tables yet: {}", move.pod, error);
+          return false;
+        }
+        // Again after catching up: a table made meanwhile (ON CLUSTER DDL
+        // passes by a replica out of the cluster) is not missed.
+        if (!replicas::has_caught_up(*source, *target) || !replicas::copy_schema(*source, *target, &error)) return false;
+        spdlog::info("kubernetes runtime: {} has the tables of {} and caught up: it serves", move.pod, move.source);
+        set_serving(move.pod, true, "CaughtUp", now);
+        return false;
+      }
+      case Kind::kJoined:
+        record.replicas.joining.erase(move.pod);
+        save_replica_changes(record);
+        return true;
+      case Kind::kUnserve:
+        spdlog::info("kubernetes runtime: {} leaves the service: it serves no more", move.pod);
+        set_serving(move.pod, false, "Leaving", now);
+        return false;
+      case Kind::kDrain: {
+        auto leaving = replica_access(name, move.pod, pods);
+        if (!leaving) return false;
+        // Nothing reaches it any more (every other has reloaded a cluster
+        // without it), it has sent what Distributed inserts left with it,
+        // and what was written to it alone is on every other.
+        const std::string host = rk::replica_host(name, move.pod, o_.render);
+        for (const auto& other : move.others) {
+          auto access = replica_access(name, other, pods);
+          if (!access || !replicas::cluster_excludes(*access, name, host)) return false;
+        }
+        if (!replicas::distributed_sends_done(*leaving)) return false;
+        for (const auto& other : move.others) {
+          auto access = replica_access(name, other, pods);
+          if (!access || !replicas::has_caught_up(*leaving, *access)) return false;
+        }
+        kube_runtime::LeavingReplica& l = record.replicas.leaving[move.pod];
+        if (!l.dropping) {  // from here on, added back it starts over
+          l.dropping = true;
+          save_replica_changes(record);
+        }
+        std::string error;
+        if (!replicas::drop_tables(*leaving, &error)) {
+          spdlog::warn("kubernetes runtime: cannot drop the tables of {} yet: {}", move.pod, error);
+          return false;
+        }
+        spdlog::info("kubernetes runtime: {} is drained and out of ZooKeeper: it goes", move.pod);
+        l.dropped = true;
+        save_replica_changes(record);
+        return true;
+      }
+      case Kind::kRelease:
+        // Never served: nothing written to it alone. Had it made its tables
+        // before it stopped answering, its replica nodes stay in ZooKeeper.
+        spdlog::warn("kubernetes runtime: {} never served and doesn't answer: it goes as it is", move.pod);
+        record.replicas.leaving[move.pod].dropped = true;
+        save_replica_changes(record);
+        return true;
+      case Kind::kForget: {
+        // The informer may lag: only a pod the API doesn't have is gone.
+        if (client_.get({"v1", "Pod", o_.render.namespace_name, move.pod})) return false;
+        client_.remove({"v1", "PersistentVolumeClaim", o_.render.namespace_name, "data-" + move.pod});
+        spdlog::info("kubernetes runtime: {} removed, and its volume", move.pod);
+        record.replicas.leaving.erase(move.pod);
+        save_replica_changes(record);
+        return false;
+      }
+    }
+    return false;
+  }
+
+  void set_serving(const std::string& pod, bool serving, const std::string& reason, int64_t now) {
+    client_.strategic_merge_patch({"v1", "Pod", o_.render.namespace_name, pod},
+                                  kube_runtime::serving_patch(serving, reason, now), "status");
+  }
+
+  // The record's replica changes on disk and in memory, before what follows them acts.
+  void save_replica_changes(const ServiceRecord& record) {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(record.spec.name);
+    if (it == records_.end()) return;
+    it->second.replicas = record.replicas;
+    kube_runtime::save_record_replicas(o_.root, it->second);
+  }
+
+  // How the runtime reaches `pod`'s SQL; nullopt while it has no address
+  // or the service's cluster password is not known.
+  std::optional<replicas::ReplicaAccess> replica_access(const std::string& service, const std::string& pod,
+                                                        const std::map<std::string, kube_runtime::ReplicaPod>& pods) {
+    auto it = pods.find(pod);
+    if (it == pods.end() || it->second.address.empty()) return std::nullopt;
+    std::string password;
+    {
+      std::lock_guard lock(mu_);
+      if (auto p = cluster_passwords_.find(service); p != cluster_passwords_.end()) password = p->second;
+    }
+    if (password.empty()) {
+      auto secret = client_.get({"v1", "Secret", o_.render.namespace_name, rk::credentials_secret_name(service)});
+      if (!secret || !secret->contains("data") || !(*secret)["data"].is_object() ||
+          !(*secret)["data"].contains(rk::kClusterPasswordKey) || !(*secret)["data"][rk::kClusterPasswordKey].is_string())
+        return std::nullopt;
+      password = crypto::base64_decode((*secret)["data"][rk::kClusterPasswordKey].get<std::string>()).value_or("");
+      if (password.empty()) return std::nullopt;
+      std::lock_guard lock(mu_);
+      cluster_passwords_[service] = password;
+    }
+    replicas::ReplicaAccess access;
+    access.user = rk::kClusterUser;
+    access.password = password;
+    access.replicated = true;
+    if (o_.replica_address) {
+      std::tie(access.host, access.http_port) = o_.replica_address(pod, it->second.address);
+    } else {
+      const std::string& ip = it->second.address;
+      access.host = ip.find(':') == std::string::npos ? ip : "[" + ip + "]";  // an IPv6 cluster's pods
+      access.http_port = rk::kReplicaHttpPort;
+    }
+    return access;
+  }
+
   static void log_move(const std::string& name, const VersionRollout& was, const VersionRollout& now) {
     if (now.step_shard > 0 && was.step_shard == 0)
       spdlog::info("kubernetes runtime: {}-s{}-{} moves to {}", name, now.step_shard, now.step_ordinal, now.image);
@@ -485,6 +715,10 @@ class KubernetesRuntime final : public Runtime {
       if (!record) continue;
       if (!record->image.empty()) options.clickhouse_images[s.name] = record->image;
       options.partitions.merge(partitions_of(*record));
+      if (auto outside = kube_runtime::outside_cluster(record->replicas); !outside.empty())
+        options.outside_cluster[s.name] = std::move(outside);
+      if (!record->replicas.leaving.empty())
+        options.held_replicas[s.name] = kube_runtime::held_replicas(record->replicas, s.shards, s.replicas);
     }
     options.support_gateway.enabled = gateway_.enabled;
     options.support_gateway.ca_pem = gateway_.ca_pem;
@@ -508,7 +742,10 @@ class KubernetesRuntime final : public Runtime {
         known = true;
       }
     }
-    if (known && record.spec.shards != spec.shards) return refused(spec.name, "unsupported_topology");
+    // Nor may a service start or stop needing ZooKeeper (one replica in all,
+    // or more): its tables would not follow (as on the local runtime).
+    if (known && (record.spec.shards != spec.shards || rk::needs_zookeeper(record.spec) != rk::needs_zookeeper(spec)))
+      return refused(spec.name, "unsupported_topology");
     std::optional<std::string> image =
         kube_runtime::resolve_image(o_.versions, spec.clickhouse_version, o_.render.registry);
     if (!image) return refuse_version(spec);
@@ -519,6 +756,8 @@ class KubernetesRuntime final : public Runtime {
     next.spec = spec;
     next.image = *image;
     next.rollout = planned_rollout(known ? &record : nullptr, spec, *image);
+    kube_runtime::note_replicas(next.replicas, spec.name, spec.shards, known ? record.spec.replicas : 0, spec.replicas,
+                                o_.clock->unix_seconds());
     try {
       rk::check_desired_state(state, render_options(state, &next));
     } catch (const Error& e) {
@@ -552,6 +791,7 @@ class KubernetesRuntime final : public Runtime {
       kube_runtime::save_applied(o_.root, stored);
     }
     if (record.rollout && record.rollout->state != "done") advance_rollout(spec.name);
+    advance_replica_changes(spec.name);
     std::map<std::string, int64_t> generations;
     {
       std::lock_guard lock(mu_);
@@ -594,6 +834,10 @@ class KubernetesRuntime final : public Runtime {
     if (made)
       client_.apply(rk::runtime_secret(state, options, spec.name, rk::credentials_secret_name(spec.name), "Opaque",
                                        passwords));
+    {
+      std::lock_guard lock(mu_);
+      cluster_passwords_[spec.name] = passwords[rk::kClusterPasswordKey];
+    }
     // The names the endpoint is reached by, as the API says now (the
     // informer may not have listed yet).
     auto endpoint = client_.get({"v1", "Service", ns, rk::endpoint_service_name(spec.name)});
@@ -667,6 +911,8 @@ class KubernetesRuntime final : public Runtime {
   std::map<std::string, int64_t> generations_;  // workload → generation of the last apply
   std::map<std::string, std::string> workload_services_;
   std::map<std::string, std::string> certificate_revisions_;
+  std::map<std::string, std::string> cluster_passwords_;  // by service: what its replicas' SQL is sent with
+  std::set<std::string> membership_stale_;  // services whose cluster or held replicas changed since last applied
   // A requested rollout of a version this agent can't run, by service:
   // reported until the service is applied or removed.
   std::map<std::string, model::ReportedRollout> refused_rollouts_;

@@ -24,9 +24,17 @@
 // workload has rolled out the generation the runtime last applied, every
 // replica is ready and the endpoint has an address (service_status.h).
 //
-// Topology: the replicas of a shard may change (a StatefulSet's replicas;
-// new replicas start empty, as a new local replica does); the number of
-// shards may not ("unsupported_topology", nothing touched).
+// Topology: the replicas of a shard may change, and the number of shards may
+// not ("unsupported_topology", nothing touched). Every ClickHouse pod has a
+// readiness gate the runtime opens (replica_changes.h): a replica serves —
+// is in the Service the endpoint sends to — only once it has every table
+// another serving replica of its shard has and has caught up with it; a
+// replica added to a running service stays out of the others' cluster until
+// then; a dropped one stops serving at once, leaves the cluster, is drained
+// (the others catch up with it, then its tables are dropped, which takes it
+// out of ZooKeeper) and only then goes, its volume claim after it. The
+// runtime reaches the replicas' SQL over HTTP at their pods' addresses
+// (options.replica_address), as the cluster user.
 //
 // Versions: a service's clickhouse_version is a name the agent's
 // versions.json maps to an image pinned by digest (its `image`; the local
@@ -50,8 +58,8 @@
 // without a rollout request — is applied all at once: a StatefulSet rolls
 // its pods one by one itself (its PDB lets one replica of a shard out at a
 // time); a rollout request without a version change is done at once. The
-// gates are Kubernetes' readiness (/ping): the local runtime's
-// replication_queue and cluster checks are not made here.
+// gates are Kubernetes' readiness: /ping, and the serving condition above
+// (a replaced pod serves again only once caught up with the others).
 //
 // stop_all() stops the informers only: services keep running while the
 // agent restarts (they are the cluster's, not the agent's children).
@@ -60,9 +68,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/runtime.h"
@@ -95,6 +105,13 @@ struct KubernetesRuntimeOptions {
   std::chrono::milliseconds watch_pause{1'000};
   std::chrono::milliseconds failure_pause{5'000};
   std::chrono::seconds watch_timeout{290};
+  // Where the runtime sends a replica's SQL (replica_changes.h: copying a
+  // joining replica's tables, checking it caught up, draining one that
+  // leaves), from its pod's name and address (status.podIP): host and HTTP
+  // port. Unset: the pod's address and port 8123 (the agent runs in the
+  // cluster, and the replicas' NetworkPolicy admits it). Tests point pods at
+  // ClickHouse servers on loopback.
+  std::function<std::pair<std::string, int>(const std::string& pod, const std::string& address)> replica_address;
   // Where the agent serves the services' support gateways (its gateway
   // check and kubernetes-readonly proxy): every address of its pod, on the
   // ports its Service names (kube/agent_objects.h).

@@ -20,10 +20,32 @@ constexpr const char* kImageFile = "image";
 constexpr const char* kIncarnationFile = "incarnation";
 constexpr const char* kAppliedFile = "applied";
 constexpr const char* kCertificateFile = "certificate-names";
+constexpr const char* kReplicasFile = "replicas.json";
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
+}
+
+json replicas_json(const ReplicaChanges& changes) {
+  json leaving = json::object();
+  for (const auto& [pod, l] : changes.leaving)
+    leaving[pod] = {{"shard", l.shard},      {"ordinal", l.ordinal},   {"since", l.since},
+                    {"never_served", l.never_served}, {"dropping", l.dropping}, {"dropped", l.dropped}};
+  return {{"joining", changes.joining}, {"leaving", leaving}};
+}
+
+ReplicaChanges parse_replicas(const json& j) {
+  ReplicaChanges out;
+  if (!j.is_object()) throw Error::Internal("replicas.json is not an object");
+  const json joining = j.value("joining", json::object());
+  const json leaving = j.value("leaving", json::object());
+  for (const auto& [pod, since] : joining.items()) out.joining[pod] = since.get<int64_t>();
+  for (const auto& [pod, l] : leaving.items())
+    out.leaving[pod] = LeavingReplica{l.at("shard").get<int>(),         l.at("ordinal").get<int>(),
+                                      l.at("since").get<int64_t>(),      l.value("never_served", false),
+                                      l.value("dropping", false),        l.at("dropped").get<bool>()};
+  return out;
 }
 
 }  // namespace
@@ -48,6 +70,7 @@ std::map<std::string, ServiceRecord> load_service_records(const fs::path& root) 
         r.rollout->cpu_millis = r.spec.cpu_millis;
         r.rollout->memory_mib = r.spec.memory_mib;
       }
+      if (auto replicas = files::read_if_exists(dir / kReplicasFile)) r.replicas = parse_replicas(json::parse(*replicas));
       r.incarnation = trimmed(files::read_if_exists(dir / kIncarnationFile).value_or(""));
       r.applied_digest = trimmed(files::read_if_exists(dir / kAppliedFile).value_or(""));
       json certificate = json::parse(files::read_if_exists(dir / kCertificateFile).value_or("{}"), nullptr, false);
@@ -72,6 +95,7 @@ ServiceRecord save_spec(const fs::path& root, ServiceRecord record) {
     record.incarnation = crypto::hex(crypto::random_bytes(4));
     files::write_atomic(dir / kIncarnationFile, record.incarnation + "\n", 0600);
   }
+  save_record_replicas(root, record);
   files::write_atomic(dir / kSpecFile, model::to_json(record.spec).dump(), 0600);
   files::write_atomic(dir / kImageFile, record.image + "\n", 0600);
   save_record_rollout(root, record);
@@ -84,6 +108,10 @@ void save_record_rollout(const fs::path& root, const ServiceRecord& record) {
   } else {
     remove_rollout(root / record.spec.name);
   }
+}
+
+void save_record_replicas(const fs::path& root, const ServiceRecord& record) {
+  files::write_atomic(root / record.spec.name / kReplicasFile, replicas_json(record.replicas).dump(), 0600);
 }
 
 void save_applied(const fs::path& root, const ServiceRecord& record) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "render/kubernetes/kubernetes.h"
 
 namespace byoc::agent::kube_runtime {
@@ -25,13 +26,15 @@ std::string text(const json& object, const char* key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
-bool pod_ready(const json& status) {
+bool condition_true(const json& status, const char* type) {
   const json& conditions = at_or_null(status, "conditions");
   if (!conditions.is_array()) return false;
   for (const auto& c : conditions)
-    if (text(c, "type") == "Ready") return text(c, "status") == "True";
+    if (text(c, "type") == type) return text(c, "status") == "True";
   return false;
 }
+
+bool pod_ready(const json& status) { return condition_true(status, "Ready"); }
 
 // A container waiting to be started again after it ended (CrashLoopBackOff),
 // or a pod whose image can't be had: restarting, as the local runtime says
@@ -195,6 +198,41 @@ ServiceStatus service_status(const ServiceSpec& spec, const ObservedService& see
     out.reason = "starting";
   }
   return out;
+}
+
+std::optional<ReplicaPod> replica_pod(const json& pod) {
+  const json& meta = at_or_null(pod, "metadata");
+  const json& labels = at_or_null(meta, "labels");
+  if (text(labels, "app.kubernetes.io/name") != "clickhouse") return std::nullopt;
+  const std::string name = text(meta, "name");
+  const std::string shard = text(labels, "byoc.io/shard");
+  const size_t dash = name.rfind('-');
+  if (shard.empty() || dash == std::string::npos || dash + 1 == name.size()) return std::nullopt;
+  ReplicaPod out;
+  try {
+    size_t used = 0;
+    out.seen.shard = std::stoi(shard, &used);
+    if (used != shard.size()) return std::nullopt;
+    out.seen.ordinal = std::stoi(name.substr(dash + 1), &used);
+    if (used != name.size() - dash - 1) return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const json& status = at_or_null(pod, "status");
+  out.seen.answers = text(status, "phase") == "Running" && condition_true(status, "ContainersReady");
+  out.seen.serving = condition_true(status, render::kubernetes::kServingCondition);
+  out.seen.ready = pod_ready(status);
+  out.seen.deleting = !at_or_null(meta, "deletionTimestamp").is_null();
+  out.address = text(status, "podIP");
+  return out;
+}
+
+json serving_patch(bool serving, const std::string& reason, int64_t now) {
+  return {{"status",
+           {{"conditions", json::array({{{"type", render::kubernetes::kServingCondition},
+                                         {"status", serving ? "True" : "False"},
+                                         {"reason", reason},
+                                         {"lastTransitionTime", format_rfc3339(now)}}})}}}};
 }
 
 }  // namespace byoc::agent::kube_runtime

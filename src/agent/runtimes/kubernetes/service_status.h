@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "agent/runtime.h"
+#include "agent/runtimes/kubernetes/replica_changes.h"
 #include "agent/runtimes/kubernetes/version_rollout.h"
 
 namespace byoc::agent::kube_runtime {
@@ -60,5 +62,19 @@ bool rolled_out(const nlohmann::json& workload, int64_t generation, int replicas
 // What a version rollout decides on: each shard's StatefulSet caught up
 // with the last apply, and its pods (ordinal 0 to spec.replicas - 1).
 std::vector<ShardView> shard_views(const ServiceSpec& spec, const ObservedService& seen);
+
+// A ClickHouse pod as replica_changes.h decides on — its shard from its
+// byoc.io/shard label, its ordinal from its name, what its conditions say —
+// and its address (status.podIP; "" while it has none). nullopt for any
+// other pod.
+struct ReplicaPod {
+  PodSeen seen;
+  std::string address;
+};
+std::optional<ReplicaPod> replica_pod(const nlohmann::json& pod);
+
+// The strategic merge patch of a pod's status (conditions merge by type)
+// that sets render/kubernetes kServingCondition.
+nlohmann::json serving_patch(bool serving, const std::string& reason, int64_t now);
 
 }  // namespace byoc::agent::kube_runtime

@@ -277,7 +277,7 @@ class LocalRuntime final : public Runtime {
   void advance_scaling();
   void advance_joins(const std::string& name);
   void remove_dropped_replicas(const std::string& name);
-  local::ReplicaAccess replica_access_locked(const Service& service, const std::string& replica) const;
+  replicas::ReplicaAccess replica_access_locked(const Service& service, const std::string& replica) const;
   // The replica's process runs and answered its last probe.
   bool serving_locked(const std::string& name, const Service& service, const std::string& replica) const;
   // Replica directories of the service that its spec no longer has.

@@ -259,7 +259,7 @@ void LocalRuntime::begin_step_locked(const std::string& name, Service& service) 
 }
 
 void LocalRuntime::check_gate(const std::string& name) {
-  local::ReplicaAccess access;
+  replicas::ReplicaAccess access;
   Gate gate;
   {
     std::lock_guard lock(mu_);

@@ -18,7 +18,7 @@
 // starts over as a new one (its data, whose ZooKeeper nodes may be gone,
 // is deleted first).
 #include "agent/runtimes/local/local_runtime_impl.h"
-#include "agent/runtimes/local/schema_copy.h"
+#include "agent/replicas/schema_copy.h"
 
 namespace byoc::agent::local_impl {
 namespace {
@@ -123,8 +123,8 @@ std::vector<std::string> LocalRuntime::dropped_replicas_locked(const std::string
   return out;
 }
 
-local::ReplicaAccess LocalRuntime::replica_access_locked(const Service& service, const std::string& replica) const {
-  return local::ReplicaAccess{service.wiring.ports.replicas.at(replica).http, local::kClusterUser,
+replicas::ReplicaAccess LocalRuntime::replica_access_locked(const Service& service, const std::string& replica) const {
+  return replicas::ReplicaAccess{service.wiring.ports.replicas.at(replica).http, local::kClusterUser,
                               service.wiring.cluster_password, service.wiring.zookeeper_port > 0};
 }
 
@@ -137,7 +137,7 @@ bool LocalRuntime::serving_locked(const std::string& name, const Service& servic
 void LocalRuntime::advance_joins(const std::string& name) {
   struct Join {
     std::string replica;
-    local::ReplicaAccess source, target;
+    replicas::ReplicaAccess source, target;
   };
   std::vector<Join> joins;
   {
@@ -162,11 +162,11 @@ void LocalRuntime::advance_joins(const std::string& name) {
   for (const auto& join : joins) {
     // Outside the lock: each is a few loopback queries.
     std::string error;
-    if (!local::copy_schema(join.source, join.target, &error)) {
+    if (!replicas::copy_schema(join.source, join.target, &error)) {
       if (!error.empty()) spdlog::warn("local runtime: {}/{} cannot get its tables yet: {}", name, join.replica, error);
       continue;
     }
-    if (!local::has_caught_up(join.source, join.target) ||
+    if (!replicas::has_caught_up(join.source, join.target) ||
         !local::gate_passes(local::Gate::kCluster, join.target))
       continue;
     std::lock_guard lock(mu_);
@@ -188,8 +188,8 @@ void LocalRuntime::advance_joins(const std::string& name) {
 void LocalRuntime::remove_dropped_replicas(const std::string& name) {
   struct Leave {
     std::string replica;
-    std::optional<local::ReplicaAccess> access;  // while its ports are known
-    std::vector<local::ReplicaAccess> others;    // the shard's replicas that stay
+    std::optional<replicas::ReplicaAccess> access;  // while its ports are known
+    std::vector<replicas::ReplicaAccess> others;    // the shard's replicas that stay
   };
   std::vector<Leave> leaving;
   {
@@ -216,7 +216,7 @@ void LocalRuntime::remove_dropped_replicas(const std::string& name) {
     // that no longer answers has nothing more to give). Probed outside the lock.
     if (leave.access && local::clickhouse_answers(leave.access->http_port) &&
         !std::all_of(leave.others.begin(), leave.others.end(),
-                     [&](const local::ReplicaAccess& other) { return local::has_caught_up(*leave.access, other); }))
+                     [&](const replicas::ReplicaAccess& other) { return replicas::has_caught_up(*leave.access, other); }))
       continue;
     local::StopPlan stops;
     int zookeeper_port = 0;

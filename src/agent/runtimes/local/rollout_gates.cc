@@ -9,8 +9,8 @@ namespace byoc::agent::local {
 namespace {
 
 // The answer's first line, or nullopt if the query failed.
-std::optional<std::string> ask(const ReplicaAccess& replica, const std::string& sql) {
-  auto body = query_replica(replica, sql);
+std::optional<std::string> ask(const replicas::ReplicaAccess& replica, const std::string& sql) {
+  auto body = replicas::query_replica(replica, sql);
   if (!body) return std::nullopt;
   return body->substr(0, body->find('\n'));
 }
@@ -27,7 +27,7 @@ const char* to_string(Gate gate) {
   return "start";
 }
 
-bool gate_passes(Gate gate, const ReplicaAccess& replica) {
+bool gate_passes(Gate gate, const replicas::ReplicaAccess& replica) {
   switch (gate) {
     case Gate::kStart:
       return true;

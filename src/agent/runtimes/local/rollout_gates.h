@@ -10,7 +10,7 @@
 // Any thread.
 #pragma once
 
-#include "agent/runtimes/local/replica_sql.h"
+#include "agent/replicas/replica_sql.h"
 
 namespace byoc::agent::local {
 
@@ -19,6 +19,6 @@ enum class Gate { kStart, kPing, kReplicationQueue, kCluster };
 const char* to_string(Gate gate);
 
 // True if the replica passes `gate` now (kStart: always; the caller checks the process).
-bool gate_passes(Gate gate, const ReplicaAccess& replica);
+bool gate_passes(Gate gate, const replicas::ReplicaAccess& replica);
 
 }  // namespace byoc::agent::local

@@ -10,12 +10,13 @@
 // by a crash completes on the next call. Any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "agent/runtimes/local/replica_sql.h"
+#include "agent/replicas/replica_sql.h"
 
-namespace byoc::agent::local {
+namespace byoc::agent::replicas {
 
 struct TableRef {
   std::string database;
@@ -37,11 +38,32 @@ std::string quote_identifier(const std::string& name);
 // succeeds; the last failure goes to `error`.
 bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target, std::string* error = nullptr);
 
-// Has `target` caught up with `source` (replicas of one shard)? Its
-// replication queue is empty, it has read the replication log to its end,
-// no table of it is read-only, and each replicated table has at least as
-// many rows on it as on `source` (read first). False if either did not
-// answer.
+// Has `target` caught up with `source` (replicas of one shard)? It has no
+// part left to fetch (merges may be queued: they lose nothing), it has read
+// the replication log to its end, no table of it is read-only, and each
+// replicated table has at least as many rows on it as on `source` (read
+// first). False if either did not answer.
 bool has_caught_up(const ReplicaAccess& source, const ReplicaAccess& target);
 
-}  // namespace byoc::agent::local
+// Does `replica` hold rows in MergeTree tables that don't replicate (a new
+// replica would get them empty)? nullopt if it did not answer.
+std::optional<bool> has_unreplicated_rows(const ReplicaAccess& replica);
+
+// Is `host` out of `replica`'s cluster `cluster` (system.clusters: it has
+// reloaded a config without it)? False if it did not answer.
+bool cluster_excludes(const ReplicaAccess& replica, const std::string& cluster, const std::string& host);
+
+// Has `replica` no insert into a Distributed table left to send to the
+// shards? False if it did not answer.
+bool distributed_sends_done(const ReplicaAccess& replica);
+
+// For a replica that leaves its shard for good, once the others have caught
+// up with it: drops every table it has (what reads others first, as
+// creation_order reversed). A ReplicatedMergeTree table dropped on a replica
+// deletes that replica's nodes in ZooKeeper, so the others stop keeping
+// their replication log for it; the table stays on the others. True once it
+// has no table left outside `system`; false if it did not answer or a drop
+// failed (`error` says why; the caller tries again).
+bool drop_tables(const ReplicaAccess& replica, std::string* error = nullptr);
+
+}  // namespace byoc::agent::replicas

@@ -1,4 +1,4 @@
-#include "agent/runtimes/local/schema_copy.h"
+#include "agent/replicas/schema_copy.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <tuple>
 
-namespace byoc::agent::local {
+namespace byoc::agent::replicas {
 namespace {
 
 // Lines of a TabSeparated answer, each split on tabs. Database and table
@@ -85,6 +85,20 @@ std::optional<std::vector<TableRef>> tables(const ReplicaAccess& replica) {
   return out;
 }
 
+// The first line of an answer is "0" (a count of what must be none).
+bool is_zero(const std::optional<std::string>& body) { return body && body->substr(0, body->find('\n')) == "0"; }
+
+// `text` between `mark`s, with backslash escapes: an identifier (`) or a
+// string literal (').
+std::string quoted(const std::string& text, char mark) {
+  std::string out(1, mark);
+  for (char c : text) {
+    if (c == mark || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + mark;
+}
+
 }  // namespace
 
 std::vector<TableRef> creation_order(std::vector<TableRef> tables) {
@@ -95,14 +109,7 @@ std::vector<TableRef> creation_order(std::vector<TableRef> tables) {
   return tables;
 }
 
-std::string quote_identifier(const std::string& name) {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "`";
-}
+std::string quote_identifier(const std::string& name) { return quoted(name, '`'); }
 
 bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target, std::string* error) {
   auto wanted_databases = databases(source);
@@ -143,9 +150,9 @@ bool has_caught_up(const ReplicaAccess& source, const ReplicaAccess& target) {
   auto wanted = replicated_rows(source);
   if (!wanted) return false;
   auto behind = query_replica(target,
-                              "SELECT count() FROM system.replicas WHERE queue_size > 0 OR inserts_in_queue > 0 "
+                              "SELECT count() FROM system.replicas WHERE inserts_in_queue > 0 "
                               "OR log_pointer < log_max_index OR is_readonly OR is_session_expired");
-  if (!behind || behind->substr(0, behind->find('\n')) != "0") return false;
+  if (!is_zero(behind)) return false;
   auto had = replicated_rows(target);
   if (!had) return false;
   for (const auto& [table, rows] : *wanted) {
@@ -155,4 +162,36 @@ bool has_caught_up(const ReplicaAccess& source, const ReplicaAccess& target) {
   return true;
 }
 
-}  // namespace byoc::agent::local
+std::optional<bool> has_unreplicated_rows(const ReplicaAccess& replica) {
+  auto body = query_replica(replica,
+                            "SELECT count() FROM system.parts WHERE active AND rows > 0 AND (database, table) IN "
+                            "(SELECT database, name FROM system.tables WHERE engine LIKE '%MergeTree' "
+                            "AND engine NOT LIKE 'Replicated%')");
+  if (!body) return std::nullopt;
+  return !is_zero(body);
+}
+
+bool cluster_excludes(const ReplicaAccess& replica, const std::string& cluster, const std::string& host) {
+  return is_zero(query_replica(replica, "SELECT count() FROM system.clusters WHERE cluster = " + quoted(cluster, '\'') +
+                                            " AND host_name = " + quoted(host, '\'')));
+}
+
+bool distributed_sends_done(const ReplicaAccess& replica) {
+  // 18.16 counts the files its Distributed tables have yet to send.
+  auto body = query_replica(replica, "SELECT sum(value) FROM system.metrics WHERE metric = 'DistributedFilesToInsert'");
+  return is_zero(body);
+}
+
+bool drop_tables(const ReplicaAccess& replica, std::string* error) {
+  auto had = tables(replica);
+  if (!had) return false;
+  std::vector<TableRef> order = creation_order(*had);
+  for (auto it = order.rbegin(); it != order.rend(); ++it)
+    if (!query_replica(replica, "DROP TABLE IF EXISTS " + quote_identifier(it->database) + "." + quote_identifier(it->name),
+                       error))
+      return false;
+  auto left = tables(replica);
+  return left && left->empty();
+}
+
+}  // namespace byoc::agent::replicas
