@@ -119,8 +119,9 @@ class KubernetesRuntimeTest : public ::testing::Test {
   // Plays the controllers and the kubelet: every workload of `service` has
   // rolled out what was last applied, its pods are ready, and its endpoint's
   // load balancer has a name. Pods below a StatefulSet's partition keep
-  // what they run.
-  void roll_out(const std::string& service, int shards, int replicas, const std::string& host = "lb.example") {
+  // what they run; those named in `crashing` are made anew crash-looping.
+  void roll_out(const std::string& service, int shards, int replicas, const std::string& host = "lb.example",
+                const std::set<std::string>& crashing = {}) {
     for (int shard = 1; shard <= shards; ++shard) {
       const std::string name = rk::shard_stateful_set_name(service, shard);
       kube::ObjectRef ref{"apps/v1", "StatefulSet", kNamespace, name};
@@ -152,6 +153,7 @@ class KubernetesRuntimeTest : public ::testing::Test {
                      {{"phase", "Running"},
                       {"conditions", json::array({{{"type", "Ready"}, {"status", "True"}},
                                                   {{"type", rk::kServingCondition}, {"status", "True"}}})}}}};
+        if (crashing.count(pod["metadata"]["name"])) pod["status"] = crash_looping();
         api.put(pod);
       }
     }
@@ -386,10 +388,8 @@ class KubernetesRolloutTest : public KubernetesRuntimeTest {
   void fail_the_first_step() {
     roll_out("orders", 1, 2);
     ASSERT_TRUE(after_a_round(*runtime, [&] { return partition() == 1; }));
-    roll_out("orders", 1, 2);
-    json pod = *api.object({"v1", "Pod", kNamespace, "orders-s1-1"});
-    pod["status"] = crash_looping();
-    api.put(pod);
+    // Made anew, never ready (never seen ready by an informer either).
+    roll_out("orders", 1, 2, "lb.example", {"orders-s1-1"});
     manual.set_unix_seconds(manual.unix_seconds() + agent::kube_runtime::kStepBound.count());
     ASSERT_TRUE(after_a_round(*runtime, [&] { return reported().state == "failed"; }));
   }
