@@ -250,9 +250,12 @@ json shard_stateful_set(const Env& env, const model::DesiredService& s, int shar
   // replica's file is the first one's but for its own name.
   const std::string revision =
       crypto::sha256_hex(replica_config(env, s, shard, 0, true) + users_xml(env, s)).substr(0, 16);
-  json set = stateful_set(env, shard_stateful_set_name(s.name, shard), pod_labels, selector, held_replicas(env, s, shard),
+  json marked = pod_labels;
+  marked[kComponentLabel] = kClickHouseApp;
+  json set = stateful_set(env, shard_stateful_set_name(s.name, shard), marked, selector, held_replicas(env, s, shard),
                           replicas_service_name(s.name), pod, env.options.clickhouse_volume_gib,
-                          {{"byoc.io/config-revision", revision}});
+                          {{"byoc.io/config-revision", revision},
+                           {kDrainSecondsAnnotation, std::to_string(kReplicaDrainSeconds)}});
   // A version rollout holds the pods below the partition on what they run.
   if (auto it = env.options.partitions.find(s.name); it != env.options.partitions.end())
     set["spec"]["updateStrategy"]["rollingUpdate"] = {{"partition", it->second.at(static_cast<size_t>(shard - 1))}};

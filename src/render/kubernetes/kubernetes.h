@@ -201,6 +201,15 @@ bool needs_zookeeper(const model::DesiredState& state);
 inline constexpr const char* kServingCondition = "byoc.io/serving";
 // The name of replica `ordinal` (from 0) of shard `shard` (from 1): its pod.
 std::string replica_pod_name(const std::string& service, int shard, int ordinal);
+// What the Kubernetes upgrader reads off a pod (plan/upgrade/kube_control.h):
+// every ClickHouse pod is marked as such, so that its eviction waits for its
+// service's window, with how long a replica takes to leave and come back —
+// its 120 s grace, the image's pull, ClickHouse's start, catching up — so
+// that no eviction begins unless the window fits it.
+inline constexpr const char* kComponentLabel = "byoc.io/component";
+inline constexpr const char* kDrainSecondsAnnotation = "byoc.io/drain-seconds";
+inline constexpr int kReplicaDrainSeconds = 360;
+
 // The name a replica's pod is reached by, and listed by in every replica's
 // cluster (system.clusters host_name).
 std::string replica_host(const std::string& service, const std::string& pod, const KubernetesOptions& options);

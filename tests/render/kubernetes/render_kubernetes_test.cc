@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "base/files.h"
 #include "cases.h"
+#include "plan/upgrade/kube_control.h"
 #include "render/kubernetes/kubernetes.h"
 #include "testing/testing.h"
 
@@ -272,6 +273,22 @@ TEST(RenderKubernetes, InternalPasswordsComeFromTheEnvironment) {
   EXPECT_THAT(users_xml(plain, "orders"), Not(HasSubstr("support")));
   EXPECT_THAT(find(plain, "ConfigMap", "orders-endpoint")["data"]["nginx.conf.template"].get<std::string>(),
               Not(HasSubstr("BYOC_")));
+}
+
+// The Kubernetes upgrader waits for a ClickHouse pod's window by these
+// marks, and for a window that fits its drain (plan/upgrade/kube_control.h).
+TEST(RenderKubernetes, ClickHousePodsAreMarkedForTheUpgrader) {
+  for (const auto& set : of_kind(render(2), "StatefulSet")) {
+    const json& meta = set["spec"]["template"]["metadata"];
+    const bool clickhouse = meta["labels"]["app.kubernetes.io/name"] == "clickhouse";
+    EXPECT_EQ(meta["labels"].value(plan::upgrade::kComponentLabel, ""), clickhouse ? "clickhouse" : "")
+        << set["metadata"]["name"];
+    if (clickhouse) {
+      EXPECT_EQ(meta["annotations"][plan::upgrade::kDrainSecondsAnnotation], "360");
+      // The selector can't change: no mark is in it.
+      EXPECT_FALSE(set["spec"]["selector"]["matchLabels"].contains(plan::upgrade::kComponentLabel));
+    }
+  }
 }
 
 // Who is in the cluster (remote_servers) is the runtime's to say, and no

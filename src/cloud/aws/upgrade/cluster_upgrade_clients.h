@@ -4,12 +4,14 @@
 // and the cluster's API (kube::KubeUpgradeControl over a kube::Client of
 // cluster_access.h) — owning the clients under them.
 //
-// Until the renderer marks ClickHouse pods for the upgrader itself
-// (byoc.io/component=clickhouse and byoc.io/drain-seconds), the pods it
-// lists are seen through ClickHousePodMarks: a pod of byoc's ClickHouse
+// The renderer marks ClickHouse pods for the upgrader
+// (byoc.io/component=clickhouse and byoc.io/drain-seconds,
+// render/kubernetes/kubernetes.h); a pod made from a template of an older
+// agent has no marks, so the pods the upgrader lists are seen through
+// ClickHousePodMarks: a pod of byoc's ClickHouse
 // (app.kubernetes.io/name=clickhouse with a byoc.io/service) lacking the
-// component label is given it, and a drain estimate of kDefaultDrain when it
-// has none — so its eviction waits for its service's window. Every mutating
+// component label is given it, and the renderer's drain estimate when it
+// has none — so its eviction waits for its service's window all the same. Every mutating
 // call is recorded before it is sent (audited_controls.h). Not thread-safe.
 #pragma once
 
@@ -23,12 +25,12 @@
 #include "cloud/driver.h"
 #include "kube/client.h"
 #include "kube/upgrade_control.h"
+#include "render/kubernetes/kubernetes.h"
 
 namespace byoc::aws {
 
-// A ClickHouse replica's drain, when its pod does not say: the room a window
-// needs for one replica step (controllers/upgrade_planner.h's estimate).
-inline constexpr std::chrono::minutes kDefaultDrain{6};
+// A ClickHouse replica's drain, when its pod does not say: what the renderer marks pods with.
+inline constexpr std::chrono::seconds kDefaultDrain{render::kubernetes::kReplicaDrainSeconds};
 
 // KubeControl over another, its pods' marks completed as above.
 class ClickHousePodMarks final : public plan::upgrade::KubeControl {
