@@ -58,6 +58,9 @@ struct ClusterUpgradeProgress {
   std::string journal;
   int64_t deadline = 0;   // Unix seconds: fixed when it starts (after it, windows are no longer waited for)
   int64_t resume_at = 0;  // the upgrader waits until then (a poll, a window, the deadline); 0: at once
+  // Unix seconds a begun run was paused (0: it isn't): resumed, its deadline
+  // moves on by the pause, which the customer's windows did not get to use.
+  int64_t paused_at = 0;
   std::string phase;      // control_plane | node_groups | addons | done ("" before it starts)
   int events = 0;         // what the upgrader did or saw so far (docs/upgrades.md's actions), resumes apart
   std::string last_event;

@@ -155,6 +155,7 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
                                        const json& body) {
       model::check_object_fields(body, {}, {});
       if (u.state != model::kUpgradePending && u.state != model::kUpgradeRunning) wrong_state(u, "paused");
+      if (!svc && begun(u, svc)) u.cluster.paused_at = now;  // its deadline stands still meanwhile
       u.state = model::kUpgradePaused;
       u.waiting_for = "";
       // The cluster's upgrader stops at its next step: its journal refuses a
@@ -168,13 +169,16 @@ void add_upgrade_routes(Router& router, ServerContext& ctx) {
   router.add({"POST", "/v1/environments/{env}/upgrades/{id}/resume", "upgrade.resume", Access::kWrite,
               Effect::kChange},
              blocking(ctx, [&ctx](HttpRequest& req) {
-    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service* svc, model::Environment& env, int64_t,
+    return act_on_upgrade(ctx, req, [](model::Upgrade& u, model::Service* svc, model::Environment& env, int64_t now,
                                        const json& body) {
       model::check_object_fields(body, {}, {});
       if (u.state != model::kUpgradePaused) wrong_state(u, "resumed");
       u.state = begun(u, svc) ? model::kUpgradeRunning : model::kUpgradePending;
       if (!svc) {
         u.cluster.resume_at = 0;  // the upgrader looks at once
+        if (u.cluster.paused_at > 0 && u.cluster.deadline > 0)
+          u.cluster.deadline += std::max<int64_t>(0, now - u.cluster.paused_at);
+        u.cluster.paused_at = 0;
         return;
       }
       // With a window the controller hands the agent the window's close when

@@ -155,6 +155,7 @@ TEST_F(ClusterUpgradeControllerTest, APublishedEksVersionUpgradesTheClusterAcros
   EXPECT_NE(std::find(api.enqueued.begin(), api.enqueued.end(), "upgrades/env-00000000000000aa"), api.enqueued.end());
 
   int paused_calls = -1;
+  int64_t paused_at = 0, deadline = 0;
   std::string id;
   int reconciles = drive(world, 20000, 37, [&](int i) {
     if (i == 1) {
@@ -168,14 +169,21 @@ TEST_F(ClusterUpgradeControllerTest, APublishedEksVersionUpgradesTheClusterAcros
       EXPECT_EQ(u["cluster"]["phase"], "control_plane");
     }
     if (i == 60) {  // paused: the controller sends nothing until it is resumed
-      ASSERT_EQ(api.call("POST", "/v1/environments/prod/upgrades/" + id + "/pause").status, 200);
+      Answer paused = api.call("POST", "/v1/environments/prod/upgrades/" + id + "/pause");
+      ASSERT_EQ(paused.status, 200);
       paused_calls = world.mutating_calls();
+      paused_at = api.clock.unix_seconds();
+      deadline = *parse_rfc3339(paused.body["cluster"]["deadline"].get<std::string>());
     }
     if (i == 70) {
       EXPECT_EQ(world.mutating_calls(), paused_calls);
       Answer resumed = api.call("POST", "/v1/environments/prod/upgrades/" + id + "/resume");
       ASSERT_EQ(resumed.status, 200) << resumed.body.dump();
       EXPECT_EQ(resumed.body["state"], "running");
+      // The pause doesn't count against the run's deadline.
+      ASSERT_GT(api.clock.unix_seconds(), paused_at);
+      EXPECT_EQ(*parse_rfc3339(resumed.body["cluster"]["deadline"].get<std::string>()),
+                deadline + (api.clock.unix_seconds() - paused_at));
     }
   });
   EXPECT_LT(reconciles, 20000);

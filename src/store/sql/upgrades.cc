@@ -27,6 +27,7 @@ json cluster_document(const model::ClusterUpgradeProgress& c) {
   return {{"journal", c.journal},
           {"deadline", c.deadline},
           {"resume_at", c.resume_at},
+          {"paused_at", c.paused_at},
           {"phase", c.phase},
           {"events", c.events},
           {"last_event", c.last_event},
@@ -40,6 +41,7 @@ model::ClusterUpgradeProgress cluster_from_document(const json& j) {
   c.journal = j.value("journal", "");
   c.deadline = j.value("deadline", int64_t{0});
   c.resume_at = j.value("resume_at", int64_t{0});
+  c.paused_at = j.value("paused_at", int64_t{0});
   c.phase = j.value("phase", "");
   c.events = j.value("events", 0);
   c.last_event = j.value("last_event", "");
