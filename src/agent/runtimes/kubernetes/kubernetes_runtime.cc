@@ -532,11 +532,15 @@ class KubernetesRuntime final : public Runtime {
         auto source = replica_access(name, move.source, pods);
         auto target = replica_access(name, move.pod, pods);
         if (!source || !target) return false;
-        if (record.replicas.joining.count(move.pod) && replicas::has_unreplicated_rows(*source).value_or(true)) {
-          // A new replica would get those tables empty and serve them so.
-          spdlog::warn("kubernetes runtime: {} can't join: {} has rows in tables that don't replicate", move.pod,
-                       move.source);
-          return false;
+        if (record.replicas.joining.count(move.pod)) {
+          const std::optional<bool> unreplicated = replicas::has_unreplicated_rows(*source);
+          if (!unreplicated) return false;  // it did not answer: next round
+          if (*unreplicated) {
+            // A new replica would get those tables empty and serve them so.
+            spdlog::warn("kubernetes runtime: {} can't join: {} has rows in tables that don't replicate", move.pod,
+                         move.source);
+            return false;
+          }
         }
         std::string error;
         if (!replicas::copy_schema(*source, *target, &error)) {
