@@ -50,13 +50,27 @@ TEST(ReplicaChanges, OneThatNeverServedGoesWithoutTheWaitAndAsItIsWhenItDoesNotA
   note_replicas(changes, "orders", 1, 3, 2, kNow + 1);  // never scheduled: scaled back
   std::map<std::string, PodSeen> pods = {{pod(1, 0), answering(1, 0, true)}, {pod(1, 1), answering(1, 1, true)}};
   EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + 1),
-            (std::vector<ReplicaMove>{{Kind::kRelease, pod(1, 2), "", {}}}));
+            (std::vector<ReplicaMove>{{Kind::kRelease, pod(1, 2), "", {}, {}}}));
+  PodSeen pending;
+  pending.shard = 1;
+  pending.ordinal = 2;
+  pending.pending = true;
+  pods[pod(1, 2)] = pending;
+  EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + 1),
+            (std::vector<ReplicaMove>{{Kind::kRelease, pod(1, 2), "", {}, {}}}));
+  // One that ran and is briefly not ready may have joined ZooKeeper: waited for.
+  pods[pod(1, 2)].pending = false;
+  EXPECT_TRUE(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + 1).empty());
   // Answering, its tables go at once (it may have joined ZooKeeper): nobody
   // has anything of it to catch up with.
   pods[pod(1, 2)] = answering(1, 2);
   EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + 1),
-            (std::vector<ReplicaMove>{{Kind::kDrain, pod(1, 2), "", {}}}));
+            (std::vector<ReplicaMove>{{Kind::kDrain, pod(1, 2), "", {}, {}}}));
   EXPECT_EQ(scaling_reason(changes, {}, kNow + kLeaveLingerSeconds + kScaleBoundSeconds + 5), "scaling");
+
+  // Added back before it went: it has nothing of its own, so it joins.
+  note_replicas(changes, "orders", 1, 2, 3, kNow + 2);
+  EXPECT_EQ(changes.joining, (std::map<std::string, int64_t>{{pod(1, 2), kNow + 2}}));
 }
 
 TEST(ReplicaChanges, OneAddedBackWhileLeavingStaysUnlessItsTablesWereBeingDropped) {
@@ -122,30 +136,35 @@ TEST(ReplicaChanges, AJoiningReplicaNeverServesWithoutASourceAndJoinsTheClusterO
 
 TEST(ReplicaChanges, ALeavingReplicaStopsServingThenIsDrainedAfterTheLingerThenForgotten) {
   ReplicaChanges changes;
-  note_replicas(changes, "orders", 1, 3, 2, kNow);
-  std::map<std::string, PodSeen> pods = {
-      {pod(1, 0), answering(1, 0, true)}, {pod(1, 1), answering(1, 1, true)}, {pod(1, 2), answering(1, 2, true)}};
-  EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow),
+  note_replicas(changes, "orders", 2, 3, 2, kNow);
+  changes.leaving.erase(pod(2, 2));  // only shard 1's here
+  std::map<std::string, PodSeen> pods = {{pod(1, 0), answering(1, 0, true)}, {pod(1, 1), answering(1, 1, true)},
+                                         {pod(1, 2), answering(1, 2, true)}, {pod(2, 0), answering(2, 0, true)},
+                                         {pod(2, 1), answering(2, 1, true)}};
+  auto plan = [&](int64_t at) { return plan_replica_moves(changes, "orders", 2, 2, pods, at); };
+  EXPECT_EQ(plan(kNow),
             (std::vector<ReplicaMove>{{Kind::kUnserve, pod(1, 2), "", {}}}));
   pods[pod(1, 2)].serving = pods[pod(1, 2)].ready = false;
-  EXPECT_TRUE(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + kLeaveLingerSeconds - 1).empty());
-  const std::vector<ReplicaMove> drain = {{Kind::kDrain, pod(1, 2), "", {pod(1, 0), pod(1, 1)}}};
-  EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + kLeaveLingerSeconds), drain);
+  EXPECT_TRUE(plan(kNow + kLeaveLingerSeconds - 1).empty());
+  // Caught up with by its shard; out of the cluster of every replica of every shard.
+  const std::vector<ReplicaMove> drain = {
+      {Kind::kDrain, pod(1, 2), "", {pod(1, 0), pod(1, 1)}, {pod(1, 0), pod(1, 1), pod(2, 0), pod(2, 1)}}};
+  EXPECT_EQ(plan(kNow + kLeaveLingerSeconds), drain);
 
   // One that doesn't answer is waited for: what was written to it alone is
   // only there. Past the bound the service says so.
   pods[pod(1, 2)].answers = false;
-  EXPECT_TRUE(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + kLeaveLingerSeconds).empty());
+  EXPECT_TRUE(plan(kNow + kLeaveLingerSeconds).empty());
   EXPECT_EQ(scaling_reason(changes, pods, kNow + kLeaveLingerSeconds), "scaling");
   EXPECT_EQ(scaling_reason(changes, pods, kNow + kLeaveLingerSeconds + kScaleBoundSeconds + 1), "scale_failed");
 
   changes.leaving.at(pod(1, 2)).dropped = true;
-  EXPECT_EQ(held_replicas(changes, 1, 2), (std::vector<int>{2}));
-  EXPECT_TRUE(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + kLeaveLingerSeconds).empty())
+  EXPECT_EQ(held_replicas(changes, 2, 2), (std::vector<int>{2, 2}));
+  EXPECT_TRUE(plan(kNow + kLeaveLingerSeconds).empty())
       << "its pod is still there";
   pods.erase(pod(1, 2));
-  EXPECT_EQ(plan_replica_moves(changes, "orders", 1, 2, pods, kNow + kLeaveLingerSeconds),
-            (std::vector<ReplicaMove>{{Kind::kForget, pod(1, 2), "", {}}}));
+  EXPECT_EQ(plan(kNow + kLeaveLingerSeconds),
+            (std::vector<ReplicaMove>{{Kind::kForget, pod(1, 2), "", {}, {}}}));
   changes.leaving.clear();
   EXPECT_EQ(scaling_reason(changes, pods, kNow), std::nullopt);
 }
@@ -168,7 +187,8 @@ TEST(ReplicaChanges, TheRecordSurvivesARestart) {
   record.spec.memory_mib = 4096;
   record.spec.default_password_sha256_hex = std::string(64, 'a');
   note_replicas(record.replicas, "orders", 1, 3, 2, kNow);
-  note_replicas(record.replicas, "orders", 1, 2, 2, kNow);
+  record.replicas.leaving.at(pod(1, 2)).dropping = true;
+  record.replicas.leaving[pod(1, 3)] = LeavingReplica{1, 3, kNow + 2, true, false, true};
   record.replicas.joining[pod(1, 1)] = kNow + 1;
   save_spec(root.path(), record);
   auto loaded = load_service_records(root.path());

@@ -38,8 +38,8 @@ std::string quote_identifier(const std::string& name);
 // succeeds; the last failure goes to `error`.
 bool copy_schema(const ReplicaAccess& source, const ReplicaAccess& target, std::string* error = nullptr);
 
-// Has `target` caught up with `source` (replicas of one shard)? It has no
-// part left to fetch (merges may be queued: they lose nothing), it has read
+// Has `target` caught up with `source` (replicas of one shard)? Nothing but
+// merges is queued (no part left to fetch, replace or mutate), it has read
 // the replication log to its end, no table of it is read-only, and each
 // replicated table has at least as many rows on it as on `source` (read
 // first). False if either did not answer.
@@ -54,7 +54,9 @@ std::optional<bool> has_unreplicated_rows(const ReplicaAccess& replica);
 bool cluster_excludes(const ReplicaAccess& replica, const std::string& cluster, const std::string& host);
 
 // Has `replica` no insert into a Distributed table left to send to the
-// shards? False if it did not answer.
+// shards? False if it did not answer, and when it can't tell: 18.16 has no
+// count of them (DistributedFilesToInsert), so there only a replica without
+// Distributed tables is done.
 bool distributed_sends_done(const ReplicaAccess& replica);
 
 // For a replica that leaves its shard for good, once the others have caught

@@ -551,8 +551,12 @@ class KubernetesRuntime final : public Runtime {
         // passes by a replica out of the cluster) is not missed.
         if (!replicas::has_caught_up(*source, *target) || !replicas::copy_schema(*source, *target, &error)) return false;
         spdlog::info("kubernetes runtime: {} has the tables of {} and caught up: it serves", move.pod, move.source);
+        // No longer joining before it serves: once it may have been written
+        // to, a scale-down drains it as any other.
+        const bool joined = record.replicas.joining.erase(move.pod) > 0;
+        if (joined) save_replica_changes(record);
         set_serving(move.pod, true, "CaughtUp", now);
-        return false;
+        return joined;
       }
       case Kind::kJoined:
         record.replicas.joining.erase(move.pod);
@@ -569,7 +573,7 @@ class KubernetesRuntime final : public Runtime {
         // without it), it has sent what Distributed inserts left with it,
         // and what was written to it alone is on every other.
         const std::string host = rk::replica_host(name, move.pod, o_.render);
-        for (const auto& other : move.others) {
+        for (const auto& other : move.everyone) {
           auto access = replica_access(name, other, pods);
           if (!access || !replicas::cluster_excludes(*access, name, host)) return false;
         }

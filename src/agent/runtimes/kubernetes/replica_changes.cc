@@ -23,7 +23,9 @@ void note_replicas(ReplicaChanges& changes, const std::string& service, int shar
         if (leaving != changes.leaving.end()) {
           // Added back: with its tables dropped it has nothing; else it
           // serves again once caught up (plan_replica_moves).
-          if (leaving->second.dropping || leaving->second.dropped) changes.joining.emplace(pod, at);
+          // Never served, it has nothing of its own either.
+          if (leaving->second.dropping || leaving->second.dropped || leaving->second.never_served)
+            changes.joining.emplace(pod, at);
           changes.leaving.erase(leaving);
         } else if (was > 0 && ordinal >= was) {
           changes.joining.emplace(pod, at);
@@ -57,6 +59,11 @@ std::vector<ReplicaMove> plan_replica_moves(const ReplicaChanges& changes, const
                                             int replicas, const std::map<std::string, PodSeen>& pods, int64_t now) {
   namespace rk = render::kubernetes;
   std::vector<ReplicaMove> out;
+  // Every replica that serves: each may send a leaving one Distributed queries.
+  std::vector<std::string> everyone;
+  for (const auto& [pod, seen] : pods)
+    if (seen.serving && seen.ready && !seen.deleting && !changes.joining.count(pod) && !changes.leaving.count(pod))
+      everyone.push_back(pod);
   for (int shard = 1; shard <= shards; ++shard) {
     // Who a replica of this shard may catch up with: one that serves, is
     // Ready, and neither joins nor leaves.
@@ -103,13 +110,19 @@ std::vector<ReplicaMove> plan_replica_moves(const ReplicaChanges& changes, const
       if (l.never_served) {
         // Never in the endpoint nor in a cluster: nothing to wait for.
         // Answering, its tables go (it may have joined ZooKeeper already).
-        out.push_back({answers ? ReplicaMove::Kind::kDrain : ReplicaMove::Kind::kRelease, pod, "", {}});
+        // Released only if it never started: one that ran may have joined
+        // ZooKeeper, and is waited for to drop its tables.
+        if (answers) {
+          out.push_back({ReplicaMove::Kind::kDrain, pod, "", {}, {}});
+        } else if (!seen || seen->pending) {
+          out.push_back({ReplicaMove::Kind::kRelease, pod, "", {}, {}});
+        }
         continue;
       }
       // A replica that doesn't answer is waited for (its StatefulSet keeps
       // it, the kubelet restarts it): what was written to it alone is only there.
       if (now < l.since + kLeaveLingerSeconds || !answers || sources.empty()) continue;
-      out.push_back({ReplicaMove::Kind::kDrain, pod, "", sources});
+      out.push_back({ReplicaMove::Kind::kDrain, pod, "", sources, everyone});
     }
   }
   return out;

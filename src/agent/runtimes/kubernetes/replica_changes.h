@@ -90,6 +90,7 @@ struct PodSeen {
   bool serving = false;  // kServingCondition is True
   bool ready = false;    // Ready: serving, and answers
   bool deleting = false; // it has a deletionTimestamp
+  bool pending = false;  // not started yet (phase Pending: never scheduled, say)
 };
 
 struct ReplicaMove {
@@ -98,14 +99,16 @@ struct ReplicaMove {
     kJoin,     // copy from `source` what it lacks; once caught up, kServe
     kJoined,   // a joining replica serves: it joins every cluster
     kUnserve,  // set the condition False
-    kDrain,    // once none of `others` has it in its cluster and each caught up with it, drop its tables
-    kRelease,  // it never served and doesn't answer: let it go as it is
+    kDrain,    // once no replica of `everyone` has it in its cluster and each of `others` caught up with it,
+               // drop its tables
+    kRelease,  // it never served and never started: let it go as it is
     kForget,   // its pod is gone: delete its volume claim, forget it
   };
   Kind kind;
   std::string pod;
   std::string source;
-  std::vector<std::string> others;
+  std::vector<std::string> others;    // kDrain: its shard's serving replicas
+  std::vector<std::string> everyone;  // kDrain: every shard's serving replicas
   bool operator==(const ReplicaMove&) const = default;
 };
 

@@ -42,9 +42,9 @@ ReplicaChanges parse_replicas(const json& j) {
   const json leaving = j.value("leaving", json::object());
   for (const auto& [pod, since] : joining.items()) out.joining[pod] = since.get<int64_t>();
   for (const auto& [pod, l] : leaving.items())
-    out.leaving[pod] = LeavingReplica{l.at("shard").get<int>(),         l.at("ordinal").get<int>(),
-                                      l.at("since").get<int64_t>(),      l.value("never_served", false),
-                                      l.value("dropping", false),        l.at("dropped").get<bool>()};
+    out.leaving[pod] = LeavingReplica{l.value("shard", 0),        l.value("ordinal", 0),
+                                      l.value("since", int64_t{0}),  l.value("never_served", false),
+                                      l.value("dropping", false),    l.value("dropped", false)};
   return out;
 }
 
@@ -70,7 +70,14 @@ std::map<std::string, ServiceRecord> load_service_records(const fs::path& root) 
         r.rollout->cpu_millis = r.spec.cpu_millis;
         r.rollout->memory_mib = r.spec.memory_mib;
       }
-      if (auto replicas = files::read_if_exists(dir / kReplicasFile)) r.replicas = parse_replicas(json::parse(*replicas));
+      if (auto replicas = files::read_if_exists(dir / kReplicasFile)) {
+        // Unreadable, it costs the replica changes under way, not the service.
+        try {
+          r.replicas = parse_replicas(json::parse(*replicas));
+        } catch (const std::exception& e) {
+          spdlog::warn("kubernetes runtime: ignoring {}: {}", (dir / kReplicasFile).string(), e.what());
+        }
+      }
       r.incarnation = trimmed(files::read_if_exists(dir / kIncarnationFile).value_or(""));
       r.applied_digest = trimmed(files::read_if_exists(dir / kAppliedFile).value_or(""));
       json certificate = json::parse(files::read_if_exists(dir / kCertificateFile).value_or("{}"), nullptr, false);

@@ -223,6 +223,7 @@ std::optional<ReplicaPod> replica_pod(const json& pod) {
   out.seen.serving = condition_true(status, render::kubernetes::kServingCondition);
   out.seen.ready = pod_ready(status);
   out.seen.deleting = !at_or_null(meta, "deletionTimestamp").is_null();
+  out.seen.pending = text(status, "phase") == "Pending" || text(status, "phase").empty();
   out.address = text(status, "podIP");
   return out;
 }
