@@ -9,9 +9,9 @@
 #include <set>
 #include <thread>
 
-#include "agent/replicas/schema_copy.h"
 #include "agent/runtimes/kubernetes/endpoint_certificate.h"
 #include "agent/runtimes/kubernetes/replica_changes.h"
+#include "agent/runtimes/kubernetes/replica_moves.h"
 #include "agent/runtimes/kubernetes/service_records.h"
 #include "agent/runtimes/kubernetes/service_status.h"
 #include "agent/runtimes/kubernetes/version_rollout.h"
@@ -152,7 +152,7 @@ class KubernetesRuntime final : public Runtime {
       std::lock_guard lock(mu_);
       records_.erase(service);
       pending_.erase(service);
-      cluster_passwords_.erase(service);
+      moves_.forget(service);
       membership_stale_.erase(service);
       refused_rollouts_.erase(service);
       for (auto it = workload_services_.begin(); it != workload_services_.end();) {
@@ -493,7 +493,7 @@ class KubernetesRuntime final : public Runtime {
     for (const auto& move : kube_runtime::plan_replica_moves(record.replicas, name, record.spec.shards,
                                                              record.spec.replicas, seen, now)) {
       try {
-        if (make_replica_move(record, move, pods, now)) {
+        if (moves_.make(name, record.replicas, move, pods, now)) {
           std::lock_guard lock(mu_);
           membership_stale_.insert(name);
         }
@@ -518,152 +518,13 @@ class KubernetesRuntime final : public Runtime {
     membership_stale_.erase(name);
   }
 
-  // Makes one move; true when it changed who is in the cluster or which
-  // replicas the StatefulSets keep (recorded first).
-  bool make_replica_move(ServiceRecord& record, const kube_runtime::ReplicaMove& move,
-                         const std::map<std::string, kube_runtime::ReplicaPod>& pods, int64_t now) {
-    using Kind = kube_runtime::ReplicaMove::Kind;
-    const std::string& name = record.spec.name;
-    switch (move.kind) {
-      case Kind::kServe:
-        set_serving(move.pod, true, "Started", now);
-        return false;
-      case Kind::kJoin: {
-        auto source = replica_access(name, move.source, pods);
-        auto target = replica_access(name, move.pod, pods);
-        if (!source || !target) return false;
-        if (record.replicas.joining.count(move.pod)) {
-          const std::optional<bool> unreplicated = replicas::has_unreplicated_rows(*source);
-          if (!unreplicated) return false;  // it did not answer: next round
-          if (*unreplicated) {
-            // A new replica would get those tables empty and serve them so.
-            spdlog::warn("kubernetes runtime: {} can't join: {} has rows in tables that don't replicate", move.pod,
-                         move.source);
-            return false;
-          }
-        }
-        std::string error;
-        if (!replicas::copy_schema(*source, *target, &error)) {
-          if (!error.empty()) spdlog::warn("kubernetes runtime: {} cannot get its tables yet: {}", move.pod, error);
-          return false;
-        }
-        // Again after catching up: a table made meanwhile (ON CLUSTER DDL
-        // passes by a replica out of the cluster) is not missed.
-        if (!replicas::has_caught_up(*source, *target) || !replicas::copy_schema(*source, *target, &error)) return false;
-        spdlog::info("kubernetes runtime: {} has the tables of {} and caught up: it serves", move.pod, move.source);
-        // No longer joining before it serves: once it may have been written
-        // to, a scale-down drains it as any other.
-        const bool joined = record.replicas.joining.erase(move.pod) > 0;
-        if (joined) save_replica_changes(record);
-        set_serving(move.pod, true, "CaughtUp", now);
-        return joined;
-      }
-      case Kind::kJoined:
-        record.replicas.joining.erase(move.pod);
-        save_replica_changes(record);
-        return true;
-      case Kind::kUnserve:
-        spdlog::info("kubernetes runtime: {} leaves the service: it serves no more", move.pod);
-        set_serving(move.pod, false, "Leaving", now);
-        return false;
-      case Kind::kDrain: {
-        auto leaving = replica_access(name, move.pod, pods);
-        if (!leaving) return false;
-        // Nothing reaches it any more (every other has reloaded a cluster
-        // without it), it has sent what Distributed inserts left with it,
-        // and what was written to it alone is on every other.
-        const std::string host = rk::replica_host(name, move.pod, o_.render);
-        for (const auto& other : move.everyone) {
-          auto access = replica_access(name, other, pods);
-          if (!access || !replicas::cluster_excludes(*access, name, host)) return false;
-        }
-        if (!replicas::distributed_sends_done(*leaving)) return false;
-        for (const auto& other : move.others) {
-          auto access = replica_access(name, other, pods);
-          if (!access || !replicas::has_caught_up(*leaving, *access)) return false;
-        }
-        kube_runtime::LeavingReplica& l = record.replicas.leaving[move.pod];
-        if (!l.dropping) {  // from here on, added back it starts over
-          l.dropping = true;
-          save_replica_changes(record);
-        }
-        std::string error;
-        if (!replicas::drop_tables(*leaving, &error)) {
-          spdlog::warn("kubernetes runtime: cannot drop the tables of {} yet: {}", move.pod, error);
-          return false;
-        }
-        spdlog::info("kubernetes runtime: {} is drained and out of ZooKeeper: it goes", move.pod);
-        l.dropped = true;
-        save_replica_changes(record);
-        return true;
-      }
-      case Kind::kRelease:
-        // Never served: nothing written to it alone. Had it made its tables
-        // before it stopped answering, its replica nodes stay in ZooKeeper.
-        spdlog::warn("kubernetes runtime: {} never served and doesn't answer: it goes as it is", move.pod);
-        record.replicas.leaving[move.pod].dropped = true;
-        save_replica_changes(record);
-        return true;
-      case Kind::kForget: {
-        // The informer may lag: only a pod the API doesn't have is gone.
-        if (client_.get({"v1", "Pod", o_.render.namespace_name, move.pod})) return false;
-        client_.remove({"v1", "PersistentVolumeClaim", o_.render.namespace_name, "data-" + move.pod});
-        spdlog::info("kubernetes runtime: {} removed, and its volume", move.pod);
-        record.replicas.leaving.erase(move.pod);
-        save_replica_changes(record);
-        return false;
-      }
-    }
-    return false;
-  }
-
-  void set_serving(const std::string& pod, bool serving, const std::string& reason, int64_t now) {
-    client_.strategic_merge_patch({"v1", "Pod", o_.render.namespace_name, pod},
-                                  kube_runtime::serving_patch(serving, reason, now), "status");
-  }
-
-  // The record's replica changes on disk and in memory, before what follows them acts.
-  void save_replica_changes(const ServiceRecord& record) {
+  // The service's replica changes on disk and in memory, before what follows them acts.
+  void save_replica_changes(const std::string& service, const kube_runtime::ReplicaChanges& changes) {
     std::lock_guard lock(mu_);
-    auto it = records_.find(record.spec.name);
+    auto it = records_.find(service);
     if (it == records_.end()) return;
-    it->second.replicas = record.replicas;
+    it->second.replicas = changes;
     kube_runtime::save_record_replicas(o_.root, it->second);
-  }
-
-  // How the runtime reaches `pod`'s SQL; nullopt while it has no address
-  // or the service's cluster password is not known.
-  std::optional<replicas::ReplicaAccess> replica_access(const std::string& service, const std::string& pod,
-                                                        const std::map<std::string, kube_runtime::ReplicaPod>& pods) {
-    auto it = pods.find(pod);
-    if (it == pods.end() || it->second.address.empty()) return std::nullopt;
-    std::string password;
-    {
-      std::lock_guard lock(mu_);
-      if (auto p = cluster_passwords_.find(service); p != cluster_passwords_.end()) password = p->second;
-    }
-    if (password.empty()) {
-      auto secret = client_.get({"v1", "Secret", o_.render.namespace_name, rk::credentials_secret_name(service)});
-      if (!secret || !secret->contains("data") || !(*secret)["data"].is_object() ||
-          !(*secret)["data"].contains(rk::kClusterPasswordKey) || !(*secret)["data"][rk::kClusterPasswordKey].is_string())
-        return std::nullopt;
-      password = crypto::base64_decode((*secret)["data"][rk::kClusterPasswordKey].get<std::string>()).value_or("");
-      if (password.empty()) return std::nullopt;
-      std::lock_guard lock(mu_);
-      cluster_passwords_[service] = password;
-    }
-    replicas::ReplicaAccess access;
-    access.user = rk::kClusterUser;
-    access.password = password;
-    access.replicated = true;
-    if (o_.replica_address) {
-      std::tie(access.host, access.http_port) = o_.replica_address(pod, it->second.address);
-    } else {
-      const std::string& ip = it->second.address;
-      access.host = ip.find(':') == std::string::npos ? ip : "[" + ip + "]";  // an IPv6 cluster's pods
-      access.http_port = rk::kReplicaHttpPort;
-    }
-    return access;
   }
 
   static void log_move(const std::string& name, const VersionRollout& was, const VersionRollout& now) {
@@ -832,20 +693,14 @@ class KubernetesRuntime final : public Runtime {
     std::map<std::string, std::string> passwords;
     bool made = false;
     for (const char* key : {rk::kClusterPasswordKey, rk::kSupportPasswordKey}) {
-      std::optional<std::string> kept;
-      if (credentials && credentials->contains("data") && (*credentials)["data"].is_object() &&
-          (*credentials)["data"].contains(key) && (*credentials)["data"][key].is_string())
-        kept = crypto::base64_decode((*credentials)["data"][key].get<std::string>());
+      const std::optional<std::string> kept = kube_runtime::secret_value(credentials ? &*credentials : nullptr, key);
       made = made || !kept || kept->empty();
       passwords[key] = kept && !kept->empty() ? *kept : crypto::hex(crypto::random_bytes(24));
     }
     if (made)
       client_.apply(rk::runtime_secret(state, options, spec.name, rk::credentials_secret_name(spec.name), "Opaque",
                                        passwords));
-    {
-      std::lock_guard lock(mu_);
-      cluster_passwords_[spec.name] = passwords[rk::kClusterPasswordKey];
-    }
+    moves_.set_cluster_password(spec.name, passwords[rk::kClusterPasswordKey]);
     // The names the endpoint is reached by, as the API says now (the
     // informer may not have listed yet).
     auto endpoint = client_.get({"v1", "Service", ns, rk::endpoint_service_name(spec.name)});
@@ -910,6 +765,11 @@ class KubernetesRuntime final : public Runtime {
   std::atomic<bool> stop_{false};  // first: o_'s client configuration points at it
   const KubernetesRuntimeOptions o_;
   kube::Client client_;  // the applying thread's: apply(), remove(), set_support_gateway()
+  // The applying thread's too: what replica_changes.h decides, made.
+  kube_runtime::ReplicaMoves moves_{client_, o_, [this](const std::string& service,
+                                                        const kube_runtime::ReplicaChanges& changes) {
+    save_replica_changes(service, changes);
+  }};
   std::string selector_;
   std::mutex work_mu_;   // one change at a time
   mutable std::mutex mu_;  // everything below
@@ -919,7 +779,6 @@ class KubernetesRuntime final : public Runtime {
   std::map<std::string, int64_t> generations_;  // workload → generation of the last apply
   std::map<std::string, std::string> workload_services_;
   std::map<std::string, std::string> certificate_revisions_;
-  std::map<std::string, std::string> cluster_passwords_;  // by service: what its replicas' SQL is sent with
   std::set<std::string> membership_stale_;  // services whose cluster or held replicas changed since last applied
   // A requested rollout of a version this agent can't run, by service:
   // reported until the service is applied or removed.
