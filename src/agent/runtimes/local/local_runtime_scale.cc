@@ -280,7 +280,9 @@ void LocalRuntime::report_scaling(const std::string& name, ServiceStatus& status
       status.reason = "scale_failed";  // the others serve; it keeps trying
       return;
     }
-  if (status.reason.empty()) {
+  // A joining replica that is still starting is the change itself: the
+  // service reports scaling then too, as the Kubernetes runtime does.
+  if (status.reason.empty() || status.reason == "starting") {
     status.state = ServiceState::kProvisioning;
     status.reason = "scaling";
   }
