@@ -172,7 +172,9 @@ TEST_F(RolloutRuntimeTest, UpgradesOneReplicaAtATimeWhileTheEndpointServes) {
     ASSERT_TRUE(supervise_until([&] { return !proc::is_alive(old_pids[replica]); }, 60s)) << replica;
     EXPECT_TRUE(endpoint_excludes(replica)) << replica;
     EXPECT_FALSE(endpoint_excludes(other)) << other;
-    if (std::string(replica) == "s1r1") EXPECT_EQ(replica_pid("orders", "s1r2"), old_pids["s1r2"]);
+    if (std::string(replica) == "s1r1") {
+      EXPECT_EQ(replica_pid("orders", "s1r2"), old_pids["s1r2"]);
+    }
   }
   ServiceStatus status = supervise_to("done", ServiceState::kReady);
   client.stop();
