@@ -149,8 +149,6 @@ void add_infra_template(CLI::App* aws, CommandSet& commands) {
       ->delimiter(',');
   sub->add_option("--public-subnets", o.existing.public_subnets, "With --existing-vpc: one public subnet per zone")
       ->delimiter(',');
-  sub->add_option("--instance-types", o.instance_types, "Node group instance types, comma-separated")->delimiter(',');
-  sub->add_option("--max-nodes", o.max_nodes_per_group, "Most nodes in one node group, 3 to 100 (default 6)");
   sub->add_option("--endpoint-principals", o.endpoint_principals,
                   "IAM principal ARNs allowed to connect to the endpoint service")
       ->delimiter(',');

@@ -158,7 +158,7 @@ function selfTest(tmpl) {
   const mistakes = {
     'unknown property': (t) => { t.Resources.Vpc.Properties.CidrBlocks = '10.0.0.0/16'; },
     'wrong type': (t) => { t.Resources.Vpc.Properties.EnableDnsSupport = 'yes'; },
-    'bad enum': (t) => { t.Resources.SystemNodegroup.Properties.AmiType = 'UBUNTU'; },
+    'bad enum': (t) => { t.Resources.VpcCniAddon.Properties.ResolveConflicts = 'SOMETIMES'; },
     'pattern': (t) => { t.Resources.Cluster.Properties.Name = ' has space'; },
     'missing required': (t) => { delete t.Resources.Cluster.Properties.RoleArn; },
     'nested $ref': (t) => { t.Resources.Cluster.Properties.Logging.ClusterLogging.EnabledTypes[0].Type = 'everything'; },

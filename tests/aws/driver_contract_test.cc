@@ -6,6 +6,11 @@
 // the cluster's Kubernetes API (a stand-in EKS API server), a real
 // `byoc agent` joining with the token that install carried, DeleteStack —
 // and the test holds it to:
+//   - the node groups made through the EKS API once the stack is complete
+//     (not by the stack), the agent installed once they are there, a new
+//     instance type's group made, the upgrader's replacements given their
+//     range back, a dropped type's empty group deleted, every group deleted
+//     before the stack;
 //   - the exact sequence of calls, each carrying every member its
 //     operation's model marks required;
 //   - every signature verifying with AWS's own JavaScript signer (the EKS
@@ -62,6 +67,7 @@ std::string operation(const RecordedRequest& r) {
   if (!r.action().empty()) return r.action();
   if (r.target.find("/node-groups") != std::string::npos) {
     if (r.method == "DELETE") return "DeleteNodegroup";
+    if (r.method == "POST") return r.target.find("/update-config") != std::string::npos ? "UpdateNodegroupConfig" : "CreateNodegroup";
     return r.target.find("/node-groups/") != std::string::npos ? "DescribeNodegroup" : "ListNodegroups";
   }
   if (r.method == "GET" && r.target.rfind("/clusters/", 0) == 0) return "DescribeCluster";
@@ -192,31 +198,79 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   EXPECT_EQ(env["account"]["external_id"].get<std::string>().rfind("byoc-", 0), 0u);
   // The install was audited in the environment's own log.
   json audit = server.call("GET", "/v1/environments/prod/audit").second;
-  int installs = 0;
+  int installs = 0, group_calls = 0;
   for (const auto& e : audit["items"])
     if (e["entry"].is_object() && e["entry"].value("type", "") == "cloud_access") {
-      ++installs;
-      EXPECT_EQ(e["entry"]["detail"]["action"], "install_agent");
+      const std::string action = e["entry"]["detail"].value("action", "");
+      installs += action == "install_agent";
+      group_calls += action == "node_groups";
+      EXPECT_TRUE(action == "install_agent" || action == "node_groups") << e;
       EXPECT_EQ(e["entry"]["detail"]["cluster"], "byoc-prod");
       EXPECT_EQ(e["entry"]["detail"]["role_arn"], "arn:aws:iam::123456789012:role/ByocManagementRole");
       EXPECT_EQ(e["entry"].dump().find(secret["stringData"]["join-token"].get<std::string>()), std::string::npos);
     }
   EXPECT_EQ(installs, 1) << audit;
+  EXPECT_EQ(group_calls, 2) << "each creation recorded: " << audit;
+  // The groups: made after the stack, through EKS, as the driver's.
+  std::vector<json> made = cluster->creations();
+  ASSERT_EQ(made.size(), 2u);
+  EXPECT_EQ(made[0]["nodegroupName"], "system");
+  EXPECT_EQ(made[0]["labels"]["byoc.io/role"], "system");
+  EXPECT_EQ(made[0]["scalingConfig"], json::parse(R"({"minSize":3,"maxSize":6,"desiredSize":3})"));
+  EXPECT_EQ(made[1]["nodegroupName"], "m7gd-xlarge");
+  EXPECT_EQ(made[1]["labels"]["byoc.io/instance-type"], "m7gd.xlarge");
+  EXPECT_EQ(made[1]["taints"][0]["key"], "byoc.io/clickhouse");
+  for (const auto& body : made) {
+    // In the stack's private subnets, with the onboarding stack's node role.
+    EXPECT_EQ(body["subnets"], json::parse(R"(["subnet-0a000001","subnet-0a000002"])"));
+    EXPECT_EQ(body["nodeRole"], "arn:aws:iam::123456789012:role/byoc/ByocManagementRole-EksNode");
+    EXPECT_EQ(body["tags"]["byoc"], "true");
+    EXPECT_EQ(body["tags"]["byoc-environment"], env["id"]);
+    EXPECT_FALSE(body.contains("version")) << "the cluster's";
+  }
+  EXPECT_EQ(cloudformation.stacks()[0].template_body.find("AWS::EKS::Nodegroup"), std::string::npos);
   agent->stop(30s);
   agent.reset();
 
-  // New node types: the stack is updated under a new token, and it is READY again.
+  // A new node type: its group is made under a new token (the stack is as
+  // it was), and the environment is READY again.
   auto [patched, patched_env] =
       server.call("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge", "r7gd.xlarge"}}});
   ASSERT_EQ(patched, 200) << patched_env;
-  ASSERT_TRUE(byoc::testing::eventually([&] { return cloudformation.stacks()[0].status == "UPDATE_COMPLETE"; }, 60s));
-  EXPECT_NE(cloudformation.stacks()[0].template_body.find("r7gd.xlarge"), std::string::npos);
-  EXPECT_EQ(cloudformation.stacks()[0].parameters.at("KubernetesVersion"), "1.31");
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cluster->nodegroups().count("r7gd-xlarge") > 0; }, 60s))
+      << environment();
   ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment();
+  EXPECT_EQ(cloudformation.stacks()[0].status, "CREATE_COMPLETE") << "no stack update";
 
-  // An upgrade replaced two of the stack's node groups: those go before the
-  // stack (EKS deletes no cluster with a group on it); the stack's own is its.
-  cluster->set_nodegroups({"m7gd-xlarge-1-32", "r7gd-xlarge", "system-1-32"});
+  // An upgrade replaced two groups (named otherwise, made min = max): the
+  // next look gives them their range back, and makes nothing.
+  for (const auto& [old_name, replacement] :
+       std::vector<std::pair<std::string, std::string>>{{"system", "system-1-32"}, {"m7gd-xlarge", "m7gd-xlarge-1-32"}}) {
+    json g = cluster->nodegroups().at(old_name);
+    const int nodes = g["scalingConfig"]["desiredSize"];
+    g["nodegroupName"] = replacement;
+    g["version"] = "1.32";
+    g["scalingConfig"] = {{"minSize", nodes}, {"maxSize", nodes}, {"desiredSize", nodes}};
+    g["status"] = "ACTIVE";
+    cluster->drop_nodegroup(old_name);
+    cluster->put_nodegroup(g);
+  }
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cluster->config_updates().size() == 2; }, 60s)) << environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment();
+  // r7gd.xlarge dropped: its group, which has no node, goes.
+  auto [narrowed, narrowed_env] = server.call("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge"}}});
+  ASSERT_EQ(narrowed, 200) << narrowed_env;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cluster->nodegroups().count("r7gd-xlarge") == 0; }, 60s))
+      << environment();
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("READY"); }, 60s)) << environment();
+  EXPECT_EQ(cluster->creations().size(), 3u) << "the replacements are the same groups";
+  std::map<std::string, json> rescaled;
+  for (const auto& u : cluster->config_updates()) rescaled[u["nodegroupName"]] = u["scalingConfig"];
+  EXPECT_EQ(rescaled["system-1-32"], json::parse(R"({"minSize":3,"maxSize":6,"desiredSize":3})"));
+  EXPECT_EQ(rescaled["m7gd-xlarge-1-32"], json::parse(R"({"minSize":0,"maxSize":6,"desiredSize":0})"));
+  EXPECT_EQ(rescaled.size(), 2u);
+
+  // Every group goes before the stack (EKS deletes no cluster with one).
   auto [deleted, delete_op] = server.call("DELETE", "/v1/environments/prod");
   ASSERT_EQ(deleted, 202) << delete_op;
   ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 60s));
@@ -259,18 +313,19 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   const std::vector<std::string> expected = {
       "sts:AssumeRole", "look",  // under the environment's session: no stack yet
       "sts:AssumeRole", "cloudformation:CreateStack", "look",  // under the create action's session
+      "sts:AssumeRole", "look", "eks:CreateNodegroup", "eks:CreateNodegroup", "look",  // the groups, under theirs
       "sts:AssumeRole", "look", "kubernetes:PATCH", "look",   // the agent's install, under its own action's
-      "sts:AssumeRole", "look", "cloudformation:UpdateStack", "look",  // new node types, under the update's
-      "sts:AssumeRole", "look", "eks:DeleteNodegroup", "look", "eks:DeleteNodegroup",  // under the delete action's:
-      "look", "cloudformation:DeleteStack", "look"};  // the upgrader's groups, gone, then the stack
+      "sts:AssumeRole", "look", "eks:CreateNodegroup", "look",  // a new node type, under the update's
+      "sts:AssumeRole", "look", "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupConfig", "look",  // an upgrade's
+      "sts:AssumeRole", "look", "eks:DeleteNodegroup", "look",                                     // a type dropped
+      "sts:AssumeRole", "look", "eks:DeleteNodegroup", "eks:DeleteNodegroup",  // under the delete action's:
+      "look", "cloudformation:DeleteStack", "look"};  // the groups, gone, then the stack
   EXPECT_EQ(provision, expected) << ::testing::PrintToString(provision);
-  std::set<std::string> deleted_groups;
-  for (const auto& r : log)
-    if (operation(r) == "DeleteNodegroup") deleted_groups.insert(r.target.substr(r.target.rfind('/') + 1));
-  EXPECT_EQ(deleted_groups, (std::set<std::string>{"m7gd-xlarge-1-32", "system-1-32"}));
-  // The stack was deleted once the cluster held only its own group.
+  std::vector<std::string> deleted_groups = cluster->deletions();
+  EXPECT_EQ(deleted_groups, (std::vector<std::string>{"r7gd-xlarge", "m7gd-xlarge-1-32", "system-1-32"}));
+  // The stack was deleted once the cluster held no group.
   ASSERT_FALSE(cluster->listed().empty());
-  EXPECT_EQ(cluster->listed().back(), std::vector<std::string>{"r7gd-xlarge"});
+  EXPECT_EQ(cluster->listed().back(), std::vector<std::string>{});
 
   std::set<std::string> create_tokens, update_tokens, delete_tokens, role_sessions;
   json signer_input = json::array();
@@ -315,6 +370,10 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
     }
     if (action == "CreateStack") create_tokens.insert(form["ClientRequestToken"]);
     if (action == "DeleteStack") delete_tokens.insert(form["ClientRequestToken"]);
+    if (action == "CreateNodegroup") {
+      const json body = json::parse(r.body);
+      EXPECT_FALSE(body.value("clientRequestToken", "").empty()) << "a repeat is the same creation";
+    }
     if (action == "UpdateStack") {
       update_tokens.insert(form["ClientRequestToken"]);
       // The cluster keeps the version it was made with: the upgrader moves it, never the stack.
@@ -330,18 +389,27 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       EXPECT_EQ(access_key(r), kRoleKey) << service << ":" << action << " is the customer's role's";
       // The onboarding policy the customer deployed allows it.
       std::string iam_action = service + ":" + action;
+      std::string group = r.target.substr(0, r.target.find("/update-config"));
+      group = group.substr(group.rfind('/') + 1);
       std::string resource = service == "cloudformation"
                                  ? "arn:aws:cloudformation:eu-west-1:123456789012:stack/byoc-prod/1e2b"
-                             : service == "eks" && (action == "DescribeCluster" || action == "ListNodegroups")
+                             : service == "eks" && (action == "DescribeCluster" || action == "ListNodegroups" ||
+                                                    action == "CreateNodegroup")
                                  ? "arn:aws:eks:eu-west-1:123456789012:cluster/byoc-prod"
                              : service == "eks" && action.find("Nodegroup") != std::string::npos
-                                 ? "arn:aws:eks:eu-west-1:123456789012:nodegroup/byoc-prod/" +
-                                       r.target.substr(r.target.rfind('/') + 1) + "/0ac1b2c3"
+                                 ? "arn:aws:eks:eu-west-1:123456789012:nodegroup/byoc-prod/" + group + "/0ac1b2c3"
                                  : "*";
       std::map<std::string, std::vector<std::string>> context = {{"aws:ResourceTag/byoc", {"true"}}};
       if (action == "CreateStack") context = {{"aws:RequestTag/byoc", {"true"}}, {"aws:TagKeys", {"byoc"}}};
-      if (action != "SimulatePrincipalPolicy" && action != "GetCallerIdentity")
+      if (action == "CreateNodegroup") {
+        const json tags = json::parse(r.body)["tags"];
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : tags.items()) keys.push_back(key);
+        context = {{"aws:RequestTag/byoc", {tags.value("byoc", "")}}, {"aws:TagKeys", keys}};
+      }
+      if (action != "SimulatePrincipalPolicy" && action != "GetCallerIdentity") {
         EXPECT_TRUE(byoc::testing::policy_allows(iam_action, resource, context)) << iam_action;
+      }
     }
     json headers = json::object();
     for (const auto& [name, value] : r.headers) headers[name] = value;
@@ -364,7 +432,9 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
       {"servicequotas:GetAWSDefaultServiceQuota", "a quota never adjusted in the account (preflight_test)"},
       {"ec2:DescribeSubnets", "read by CloudFormation's EKS cluster and node group handlers"},
       {"iam:GetRole", "read by CloudFormation's EKS cluster handler (the cluster role)"},
-      {"elasticloadbalancing:DescribeLoadBalancers", "read by CloudFormation's endpoint-service handler (the NLB)"}};
+      {"elasticloadbalancing:DescribeLoadBalancers", "read by CloudFormation's endpoint-service handler (the NLB)"},
+      {"cloudformation:UpdateStack", "a stack whose template changed (AStackThatNamedItsNodeGroupsLetsThemGoAndKeepsThem)"},
+      {"cloudformation:GetTemplate", "a stack that named its node groups (AStackThatNamedItsNodeGroupsLetsThemGoAndKeepsThem)"}};
   std::set<std::string> called;
   for (const auto& r : log)
     if (!byoc::testing::is_kubernetes_request(r)) called.insert(signing_service(r) + ":" + operation(r));
@@ -378,7 +448,7 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   EXPECT_TRUE(unexplained.empty()) << "granted but never needed: " << ::testing::PrintToString(unexplained);
 
   EXPECT_EQ(create_tokens.size(), 1u);
-  EXPECT_EQ(update_tokens.size(), 1u);
+  EXPECT_EQ(update_tokens.size(), 0u);
   EXPECT_EQ(delete_tokens.size(), 1u);
   // Named after the operation they serve (its id begins them).
   EXPECT_EQ(create_tokens.begin()->rfind(op["id"].get<std::string>() + "-", 0), 0u) << *create_tokens.begin();

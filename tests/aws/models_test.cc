@@ -25,9 +25,9 @@ TEST(EmbeddedModels, EachLoadsWithItsProtocolAndOperations) {
       {Service::kSts, "query", "STS", {"AssumeRole", "AssumeRoleWithWebIdentity", "GetCallerIdentity"}},
       {Service::kIam, "query", "IAM", {"GetRole", "SimulatePrincipalPolicy"}},
       {Service::kCloudFormation, "query", "CloudFormation",
-       {"CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks", "DescribeStackEvents"}},
+       {"CreateStack", "UpdateStack", "DeleteStack", "DescribeStacks", "DescribeStackEvents", "GetTemplate"}},
       {Service::kEc2, "ec2", "EC2", {"DescribeAvailabilityZones", "DescribeInstanceTypeOfferings"}},
-      {Service::kEks, "rest-json", "EKS", {"DescribeCluster"}},
+      {Service::kEks, "rest-json", "EKS", {"DescribeCluster", "CreateNodegroup", "UpdateNodegroupConfig"}},
       {Service::kServiceQuotas, "json", "Service Quotas", {"GetServiceQuota", "GetAWSDefaultServiceQuota"}},
       {Service::kElasticLoadBalancingV2, "query", "Elastic Load Balancing v2", {"DescribeLoadBalancers"}},
   };

@@ -83,6 +83,7 @@ std::optional<CannedResponse> StandInCloudFormation::operator()(const RecordedRe
   if (action == "DeleteStack") return remove(form);
   if (action == "DescribeStacks") return describe(form);
   if (action == "DescribeStackEvents") return events(form);
+  if (action == "GetTemplate") return get_template(form);
   return std::nullopt;
 }
 
@@ -156,6 +157,14 @@ CannedResponse StandInCloudFormation::update(std::map<std::string, std::string>&
   if (!parameters) return query_error(400, "ValidationError", error);
   if (s->template_body == form["TemplateBody"] && s->parameters == *parameters)
     return query_error(400, "ValidationError", "No updates are to be performed.");
+  // What leaves the stack is deleted unless its DeletionPolicy keeps it.
+  const auto was = nlohmann::json::parse(s->template_body, nullptr, false);
+  const auto now = nlohmann::json::parse(form["TemplateBody"], nullptr, false);
+  const nlohmann::json before = was.is_object() ? was.value("Resources", nlohmann::json::object()) : nlohmann::json::object();
+  const nlohmann::json after = now.is_object() ? now.value("Resources", nlohmann::json::object()) : nlohmann::json::object();
+  for (const auto& [logical_id, resource] : before.items())
+    if (resource.value("Type", "") == "AWS::EKS::Nodegroup" && !after.contains(logical_id))
+        dropped_.emplace_back(logical_id, resource.value("DeletionPolicy", "") == "Retain");
   s->template_body = form["TemplateBody"];
   s->parameters = *parameters;
   s->tags = tags_of(form);
@@ -214,15 +223,52 @@ CannedResponse StandInCloudFormation::describe(std::map<std::string, std::string
   for (const auto& [k, v] : s->tags) tags += "<member>" + element("Key", k) + element("Value", v) + "</member>";
   for (const auto& [k, v] : s->parameters)
     parameters += "<member>" + element("ParameterKey", k) + element("ParameterValue", v) + "</member>";
-  if (s->status == "CREATE_COMPLETE" || s->status == "UPDATE_COMPLETE")
-    outputs = "<member><OutputKey>ClusterName</OutputKey><OutputValue>" + s->name +
-              "</OutputValue></member><member><OutputKey>VpcId</OutputKey><OutputValue>vpc-0a1b2c3d</OutputValue>"
-              "</member>";
+  if (s->status == "CREATE_COMPLETE" || s->status == "UPDATE_COMPLETE") {
+    // The template's outputs: a literal as it is, a parameter's value, and
+    // for what resources give, values such resources would.
+    const auto body = nlohmann::json::parse(s->template_body, nullptr, false);
+    const std::map<std::string, std::string> made = {{"ClusterName", s->name},
+                                                     {"VpcId", "vpc-0a1b2c3d"},
+                                                     {"PrivateSubnetIds", "subnet-0a000001,subnet-0a000002"}};
+    const nlohmann::json declared = body.is_object() ? body.value("Outputs", nlohmann::json::object())
+                                                     : nlohmann::json::object();
+    for (const auto& [key, output] : declared.items()) {
+      const nlohmann::json& v = output["Value"];
+      std::string value = key + "-value";
+      if (v.is_string()) value = v.get<std::string>();
+      else if (v.is_object() && v.contains("Ref") && s->parameters.count(v["Ref"].get<std::string>()))
+        value = s->parameters.at(v["Ref"].get<std::string>());
+      if (made.count(key)) value = made.at(key);
+      outputs += "<member>" + element("OutputKey", key) + element("OutputValue", value) + "</member>";
+    }
+  }
   return answer("DescribeStacks",
                 "<Stacks><member>" + element("StackName", s->name) + element("StackId", s->id) +
                     element("StackStatus", s->status) + "<CreationTime>2026-12-07T04:00:00Z</CreationTime>" +
                     "<Parameters>" + parameters + "</Parameters><Tags>" +
                     tags + "</Tags><Outputs>" + outputs + "</Outputs></member></Stacks>");
+}
+
+CannedResponse StandInCloudFormation::get_template(std::map<std::string, std::string>& form) {
+  Stack* s = find(form["StackName"]);
+  if (!s) return query_error(400, "ValidationError", "Stack with id " + form["StackName"] + " does not exist");
+  return answer("GetTemplate", element("TemplateBody", s->template_body) +
+                                   "<StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>");
+}
+
+void StandInCloudFormation::rewrite(const std::string& name, const std::string& template_body,
+                                    const std::string& spec_tag) {
+  std::lock_guard lock(mutex_);
+  Stack* s = find(name);
+  if (!s) return;
+  s->template_body = template_body;
+  for (auto& [key, value] : s->tags)
+    if (key == "byoc-spec") value = spec_tag;
+}
+
+std::vector<std::pair<std::string, bool>> StandInCloudFormation::dropped_node_groups() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
 }
 
 CannedResponse StandInCloudFormation::events(std::map<std::string, std::string>& form) {

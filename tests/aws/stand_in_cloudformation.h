@@ -1,5 +1,6 @@
 // CloudFormation as tests see it, behind FakeAws: CreateStack, UpdateStack,
-// DeleteStack, DescribeStacks and DescribeStackEvents in the query
+// DeleteStack, DescribeStacks (with the template's outputs), GetTemplate
+// and DescribeStackEvents in the query
 // protocol's official shapes, with CloudFormation's rules that matter to a
 // driver — a name is taken while a stack of it lives (AlreadyExistsException),
 // a repeat with the same ClientRequestToken is the same request (the same
@@ -40,6 +41,11 @@ class StandInCloudFormation {
   // A stack made by someone else, as it stands.
   void put_stack(const std::string& name, const std::string& status,
                  const std::vector<std::pair<std::string, std::string>>& tags);
+  // The stack `name` as an older byoc left it: this template, its spec tag this.
+  void rewrite(const std::string& name, const std::string& template_body, const std::string& spec_tag);
+  // The AWS::EKS::Nodegroup resources updates dropped from a stack, each
+  // with whether its DeletionPolicy kept the group (Retain) or deleted it.
+  std::vector<std::pair<std::string, bool>> dropped_node_groups() const;
   // Called when a CreateStack was taken, before its answer is sent.
   void on_create(std::function<void()> hook);
   std::vector<Stack> stacks() const;
@@ -52,6 +58,7 @@ class StandInCloudFormation {
   CannedResponse remove(std::map<std::string, std::string>& form);
   CannedResponse describe(std::map<std::string, std::string>& form);
   CannedResponse events(std::map<std::string, std::string>& form);
+  CannedResponse get_template(std::map<std::string, std::string>& form);
   Stack* find(const std::string& name_or_id);
   void step(Stack& stack);
 
@@ -59,6 +66,7 @@ class StandInCloudFormation {
   std::vector<Stack> stacks_;
   std::string fail_at_, fail_reason_;
   std::function<void()> on_create_;
+  std::vector<std::pair<std::string, bool>> dropped_;
 };
 
 }  // namespace byoc::testing

@@ -23,7 +23,6 @@ inline aws::InfraOptions base_infra() {
   o.cidr = "10.0.0.0/16";
   o.zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
   o.api_allowed_cidrs = {"203.0.113.0/24", "198.51.100.7/32"};
-  o.instance_types = {"m6i.xlarge", "r7g.2xlarge"};
   o.endpoint_principals = {"arn:aws:iam::111122223333:root"};
   return o;
 }
@@ -72,14 +71,12 @@ inline std::vector<std::pair<std::string, aws::InfraOptions>> infra_variants() {
     o.peering = true;
     o.endpoint_principals.clear();
     o.onboarding_role_name = "CustomByocRole";
-    o.instance_types = {"m6i.large", "m7g.xlarge", "c6i.2xlarge"};
     v.emplace_back("infra-22-peering-custom-role", o);
   }
   {
     auto o = base_infra();
     o.cidr = "10.32.0.0/16";
     o.zones = {"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"};
-    o.instance_types = {"m6i.xlarge", "m6i.2xlarge", "r6i.4xlarge", "r7g.8xlarge"};
     o.peering = true;
     v.emplace_back("infra-6zones-largest", o);
   }

@@ -144,8 +144,8 @@ const std::set<std::string>& expected_vendor_actions() {
       "sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings",
       "ec2:DescribeVpcs", "ec2:DescribeSubnets", "servicequotas:GetServiceQuota",
       "servicequotas:GetAWSDefaultServiceQuota", "eks:ListClusters", "elasticloadbalancing:DescribeLoadBalancers",
-      "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "eks:DescribeCluster",
-      "iam:SimulatePrincipalPolicy", "iam:GetRole",
+      "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate",
+      "eks:DescribeCluster", "iam:SimulatePrincipalPolicy", "iam:GetRole",
       // stack
       "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
       // network
@@ -267,8 +267,8 @@ TEST(OnboardingTemplate, PassRoleOnlyOfTheOnboardingStacksRolesToTheirServices) 
               "arn:aws:iam::444455556666:role/byoc/" + o.onboarding_role_name + "-EksNode")
         << name;
     EXPECT_EQ(resource(infra, "Cluster")["Properties"]["RoleArn"], json({{"Ref", "ClusterRoleArn"}}));
-    for (const auto& g : of_type(infra, "AWS::EKS::Nodegroup"))
-      EXPECT_EQ(g["Properties"]["NodeRole"], json({{"Ref", "NodeRoleArn"}}));
+    // The driver hands the node role to the node groups it makes.
+    EXPECT_EQ(infra["Outputs"]["NodeRoleArn"]["Value"], json({{"Ref", "NodeRoleArn"}}));
   }
 }
 
@@ -566,80 +566,25 @@ TEST(InfraTemplate, ExistingVpcHasNoNetworkResources) {
       EXPECT_TRUE(of_type(t, type).empty()) << type;
     EXPECT_EQ(t["Resources"]["Cluster"]["Properties"]["ResourcesVpcConfig"]["SubnetIds"],
               json(o.existing.private_subnets));
-    for (const auto& g : of_type(t, "AWS::EKS::Nodegroup"))
-      EXPECT_EQ(g["Properties"]["Subnets"], json(o.existing.private_subnets));
+    // The subnets the driver puts the node groups in.
+    EXPECT_EQ(t["Outputs"]["PrivateSubnetIds"]["Value"],
+              json({{"Fn::Join", {",", o.existing.private_subnets}}}));
     EXPECT_EQ(t["Outputs"]["VpcId"]["Value"], o.existing.vpc_id);
     EXPECT_EQ(t["Resources"]["EndpointSecurityGroup"]["Properties"]["VpcId"], o.existing.vpc_id);
   }
 }
 
-TEST(InfraTemplate, AProfilesNodeSelectorIsWhatItsNodeGroupsNodesCarry) {
-  InfraOptions o = infra_variants().front().second;
-  o.instance_types = {"m7gd.large", "r7gd.xlarge"};
-  json t = render_infra_template(o);
-  for (const auto& profile : plan::profiles_for(plan::Catalogue::builtin(), o.instance_types, {})) {
-    bool found = false;
-    for (const auto& g : of_type(t, "AWS::EKS::Nodegroup")) {
-      if (g["Properties"]["InstanceTypes"][0] != profile.instance_type || g["Properties"]["Labels"]["byoc.io/role"] == "system")
-        continue;
-      found = true;
-      for (const auto& [key, value] : profile.node_selector) {
-        if (key == "node.kubernetes.io/instance-type") continue;  // the kubelet's own label
-        EXPECT_EQ(g["Properties"]["Labels"][key], value) << profile.instance_type << " " << key;
-      }
-    }
-    EXPECT_TRUE(found) << profile.instance_type;
-  }
-}
-
-TEST(InfraTemplate, NodeGroupsPerInstanceTypeFromZero) {
+// The node groups are the driver's, through the EKS API (its tests:
+// node_groups_test.cc): the stack names none, and says so, which tells the
+// driver a stack made before (one that does) from one made now.
+TEST(InfraTemplate, TheStackMakesNoNodeGroupsAndSaysSo) {
   for (auto& [name, o] : infra_variants()) {
     json t = render_infra_template(o);
-    auto groups = of_type(t, "AWS::EKS::Nodegroup");
-    ASSERT_EQ(groups.size(), o.instance_types.size() + 1) << name;
-    int clickhouse = 0;
-    for (const auto& g : groups) {
-      const json& p = g["Properties"];
-      const std::string type = p["InstanceTypes"][0];
-      EXPECT_EQ(p["Labels"]["byoc.io/instance-type"], type);
-      auto waits_for = [&](const std::string& logical) {
-        return std::find(g["DependsOn"].begin(), g["DependsOn"].end(), logical) != g["DependsOn"].end();
-      };
-      // Nodes join with the CNI that enforces NetworkPolicies already there.
-      EXPECT_TRUE(waits_for("VpcCniAddon")) << name;
-      if (o.existing.vpc_id.empty()) {
-        for (size_t i = 1; i <= o.zones.size(); ++i) {
-          const std::string n = std::to_string(i);
-          EXPECT_TRUE(waits_for("PrivateDefaultRoute" + n)) << name << ": nodes must wait for their NAT route";
-          EXPECT_TRUE(waits_for("PrivateSubnet" + n + "RouteTableAssociation")) << name;
-          // The NAT gateways leave through the public route table.
-          EXPECT_TRUE(waits_for("PublicSubnet" + n + "RouteTableAssociation")) << name;
-        }
-        EXPECT_TRUE(waits_for("PublicDefaultRoute")) << name;
-      }
-      const bool graviton = type.substr(0, type.find('.')).find('g', 1) != std::string::npos;
-      EXPECT_EQ(p["AmiType"], graviton ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD") << type;
-      if (p["Labels"]["byoc.io/role"] == "system") {
-        // Room for the ZooKeeper ensemble, a member per node.
-        EXPECT_EQ(p["ScalingConfig"]["MinSize"], 3);
-        EXPECT_EQ(p["ScalingConfig"]["DesiredSize"], 3);
-        continue;
-      }
-      ++clickhouse;
-      // The nodes carry the node group a replica profile of the type selects.
-      EXPECT_EQ(p["Labels"][std::string(plan::kNodeGroupLabel)], plan::node_group_name(type)) << type;
-      EXPECT_EQ(p["ScalingConfig"]["MinSize"], 0);
-      EXPECT_EQ(p["Taints"][0]["Key"], "byoc.io/clickhouse");
-      EXPECT_EQ(p["Taints"][0]["Effect"], "NO_SCHEDULE");
-    }
-    EXPECT_EQ(clickhouse, static_cast<int>(o.instance_types.size()));
-    // What the driver takes for the stack's own groups (the rest are the upgrader's).
-    std::vector<std::string> names;
-    for (const auto& g : groups) names.push_back(g["Properties"]["NodegroupName"]);
-    std::vector<std::string> expected = infra_node_group_names(o.instance_types);
-    std::sort(names.begin(), names.end());
-    std::sort(expected.begin(), expected.end());
-    EXPECT_EQ(names, expected) << name;
+    EXPECT_TRUE(of_type(t, "AWS::EKS::Nodegroup").empty()) << name;
+    EXPECT_EQ(t["Outputs"][kNodeGroupsOutput]["Value"], "eks-api") << name;
+    // What the driver needs of the stack to make them.
+    for (const char* output : {"ClusterName", "NodeRoleArn", "PrivateSubnetIds"})
+      EXPECT_TRUE(t["Outputs"].contains(output)) << name << " " << output;
   }
 }
 
@@ -675,8 +620,6 @@ TEST(InfraTemplate, TheVpcCniAddOnEnforcesNetworkPolicies) {
     EXPECT_EQ(p["PreserveOnDelete"], true);
     EXPECT_FALSE(p.contains("ServiceAccountRoleArn"));  // the node role's CNI policy serves it
     EXPECT_FALSE(p.contains("PodIdentityAssociations"));
-    for (const auto& g : of_type(t, "AWS::EKS::Nodegroup"))
-      EXPECT_NE(std::find(g["DependsOn"].begin(), g["DependsOn"].end(), "VpcCniAddon"), g["DependsOn"].end()) << name;
   }
   // The node role carries the CNI's managed policy.
   const auto& managed = eks_managed_policy_arns();
@@ -776,15 +719,10 @@ TEST(InfraTemplate, RefusesBadOptions) {
   EXPECT_EQ(with([](auto& o) { o.api_allowed_cidrs = {"0.0.0.0/0"}; }), "api_allowed_cidrs");
   EXPECT_EQ(with([](auto& o) { o.api_allowed_cidrs = {"203.0.113.1/24"}; }), "api_allowed_cidrs");
   EXPECT_EQ(with([](auto& o) { o.private_api = true; }), "api_allowed_cidrs");
-  EXPECT_EQ(with([](auto& o) { o.instance_types = {"m6i.xlarge", "m6i.xlarge"}; }), "instance_types");
-  EXPECT_EQ(with([](auto& o) { o.instance_types = {"huge"}; }), "instance_types");
   EXPECT_EQ(with([](auto& o) { o.endpoint_principals = {"*"}; }), "endpoint_principals");
   EXPECT_EQ(with([](auto& o) { o.eks_version = "latest"; }), "eks_version");
   EXPECT_EQ(with([](auto& o) { o.eks_version = "1.24"; }), "eks_version");  // no NetworkPolicy enforcement
   EXPECT_EQ(with([](auto& o) { o.eks_version = "1.25"; }), "(accepted)");
-  // The system group starts with 2 nodes: a maximum of 1 can't hold them.
-  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 2; }), "max_nodes");  // the system group needs 3
-  EXPECT_EQ(with([](auto& o) { o.max_nodes_per_group = 101; }), "max_nodes");
   EXPECT_EQ(with([](auto& o) { o.environment_id = ""; }), "environment_id");
   EXPECT_EQ(with([](auto& o) { o.environment_id = "Env_1"; }), "environment_id");
   EXPECT_EQ(with([](auto& o) { o.account = "1234"; }), "account");

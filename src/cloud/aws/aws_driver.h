@@ -1,6 +1,6 @@
 // The `aws` cloud: an environment is a CloudFormation stack (network, EKS,
-// node groups, backup bucket, endpoint service) in the customer's account,
-// made through the onboarding role the customer deployed.
+// backup bucket, endpoint service) and EKS managed node groups in the
+// customer's account, made through the onboarding role the customer deployed.
 //
 //   onboard / check_access  the ExternalId and role ARN shown; AssumeRole and
 //                           the pre-flight (preflight.h) until they pass
@@ -12,14 +12,19 @@
 //                           is the same request, never a second stack; an
 //                           update keeps the KubernetesVersion parameter's
 //                           value (the upgrader owns the cluster's version)
-//   (then the agent)        once the stack is complete: DescribeCluster, an EKS
+//   (then the node groups)  once the stack is complete, through the EKS API
+//                           (driver/node_groups.h: by role, not name, so the
+//                           upgrader's replacements are the same groups);
+//                           a stack that still names them (made before) has
+//                           them retained first, then dropped from it
+//   (then the agent)        once the system nodes are there: DescribeCluster, an EKS
 //                           token, and the agent's objects applied server-side
 //                           (kube/agent_objects.h) — audited; the Deployment
 //                           names the action's token, so observe tells an
 //                           installed agent (and its image) apart
-//   remove                  the node groups the upgrader made (no resources of
-//                           the stack) deleted and gone first, then DeleteStack
-//                           (level-triggered until it is gone)
+//   remove                  every node group deleted and gone first (one that
+//                           can't be is said on the environment), then
+//                           DeleteStack (level-triggered until it is gone)
 //   cluster_upgrade_clients the Kubernetes upgrader's EKS and cluster clients
 //                           (aws/upgrade/cluster_upgrade_clients.h), as the role
 //
@@ -33,6 +38,8 @@
 #include <mutex>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cloud/aws/driver/driver_options.h"
 #include "cloud/driver.h"
 
@@ -44,6 +51,7 @@ namespace byoc::aws {
 
 class Session;
 class Client;
+class NodeGroupControl;
 class CredentialsProvider;
 enum class Service;
 
@@ -77,7 +85,18 @@ class AwsDriver final : public cloud::CloudDriver {
   void install_agent(const model::Environment& environment, const std::string& token,
                      const std::string& cluster_name);
   std::string stack_ref(const model::Environment& environment) const;
-  bool remove_upgraded_node_groups(const model::Environment& environment);
+  // The environment's node groups (driver/node_groups.h): observed into a
+  // complete stack's observation; brought in line (true once they are, and
+  // the agent may go in); observed while the environment goes (a group that
+  // can't be deleted is said); deleted (true once none is left).
+  NodeGroupControl node_groups(const model::Environment& environment, Client& eks, const std::string& cluster_name,
+                               const std::string& action);
+  void observe_node_groups(const model::Environment& environment, cloud::Observation& observed);
+  bool keep_node_groups(const model::Environment& environment, const cloud::Observation& stack,
+                        const std::string& token);
+  void observe_node_groups_going(const model::Environment& environment, cloud::Observation& observed);
+  bool remove_node_groups(const model::Environment& environment);
+  bool retain_stack_node_groups(Client& cfn, const nlohmann::json& stack, const std::string& token);
 
   AwsDriverOptions options_;
   std::mutex mutex_;

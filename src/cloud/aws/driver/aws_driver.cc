@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "cloud/aws/client.h"
 #include "cloud/aws/driver/cluster_access.h"
+#include "cloud/aws/driver/node_group_control.h"
 #include "cloud/aws/driver/onboarding.h"
 #include "cloud/aws/driver/stack_observation.h"
 #include "cloud/aws/driver/stack_spec.h"
@@ -24,6 +25,7 @@ namespace {
 
 constexpr size_t kMostRoleSessions = 256;  // cached assumed roles (one per environment and action)
 constexpr const char* kStepStack = "stack";
+constexpr const char* kStepNodeGroups = "node_groups";
 constexpr const char* kStepAgent = "agent";
 constexpr const char* kAgentNamespace = "byoc-system";
 // The kubernetes runtime's option naming the environment's network.
@@ -55,6 +57,21 @@ std::string tag_value(const json& stack, const std::string& key) {
 std::string account_id(const model::Environment& e) {
   auto it = e.account.find("account_id");
   return it == e.account.end() ? "" : it->second;
+}
+
+std::string output_or(const cloud::Observation& o, const std::string& name, const std::string& otherwise) {
+  auto it = o.outputs.find(name);
+  return it == o.outputs.end() ? otherwise : it->second;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 // The agent counts as joined once it has reported (its CA) or is connected.
@@ -93,7 +110,7 @@ AwsDriver::AwsDriver(AwsDriverOptions options) : options_(std::move(options)) {
 AwsDriver::~AwsDriver() = default;
 
 std::vector<std::string> AwsDriver::provision_steps() const {
-  return {cloud::kCustomerAccessStep, kStepStack, kStepAgent};
+  return {cloud::kCustomerAccessStep, kStepStack, kStepNodeGroups, kStepAgent};
 }
 
 void AwsDriver::onboard(model::Environment& environment) const {
@@ -312,6 +329,11 @@ cloud::Observation AwsDriver::observe(const model::Environment& environment) {
   cloud::Observation o = observe_stack(stack, events, digest);
   o.look_again = options_.stack_poll;
   if (o.exists && !o.ready) o.step = kStepStack;
+  if (deleting) {
+    if (o.exists && o.failure == cloud::Failure::kNone) observe_node_groups_going(environment, o);
+    return o;
+  }
+  if (o.ready) observe_node_groups(environment, o);
   if (o.ready && agent_joined(environment)) {
     // The stack is as asked and the agent in: whatever was asked last (the
     // stack's action, an update that had nothing to do, or the agent's
@@ -360,10 +382,11 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
   json stack = found.value("Stacks", json::array()).empty() ? json(nullptr) : found["Stacks"][0];
   cloud::Observation now = observe_stack(stack, json::array(), spec.digest);
   if (now.ready) {
-    auto it = now.outputs.find("ClusterName");
-    install_agent(environment, token, it == now.outputs.end() ? infra_cluster_name(environment.name) : it->second);
+    if (!keep_node_groups(environment, now, token)) return;  // the agent once its nodes are there
+    install_agent(environment, token, output_or(now, "ClusterName", infra_cluster_name(environment.name)));
     return;
   }
+  if (stack.is_object() && retain_stack_node_groups(cfn, stack, token)) return;
   json update = {{"StackName", stack_ref(environment)},
                  {"TemplateBody", spec.template_body},
                  {"Tags", spec.tags},
@@ -386,39 +409,160 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
 
 void AwsDriver::remove(const model::Environment& environment, const std::string& token) {
   if (role_arn_of(environment).empty()) return;  // the customer never let us in: nothing was made
-  if (!remove_upgraded_node_groups(environment)) return;  // asked to go; the next pass looks again
+  if (!remove_node_groups(environment)) return;  // asked to go; the next pass looks again
   Client cfn = client(environment, Service::kCloudFormation);
   cfn.call("DeleteStack", {{"StackName", stack_ref(environment)}, {"ClientRequestToken", token}});
 }
 
-// The node groups the upgrader made in place of the stack's are no resource
-// of the stack, and EKS deletes no cluster with a node group on it: they go
-// first. Deletes each one not going already; true once none is left (or
-// there is no cluster).
-bool AwsDriver::remove_upgraded_node_groups(const model::Environment& environment) {
+NodeGroupControl AwsDriver::node_groups(const model::Environment& environment, Client& eks,
+                                        const std::string& cluster_name, const std::string& action) {
+  // Calls into the customer's cluster like the upgrader's: each change recorded first.
+  return NodeGroupControl(eks, cluster_name, cluster_call_recorder(options_, environment, cluster_name, action));
+}
+
+void AwsDriver::observe_node_groups(const model::Environment& environment, cloud::Observation& o) {
+  const std::string cluster_name = output_or(o, "ClusterName", infra_cluster_name(environment.name));
   Client eks = client(environment, Service::kEks);
-  const std::string cluster_name = infra_cluster_name(environment.name);
-  EksUpgradeControl unrecorded(eks, cluster_name);
-  // Deletes are calls into the customer's cluster like the upgrader's: recorded first.
-  AuditedEksControl groups(unrecorded, cluster_call_recorder(options_, environment, cluster_name, "delete_environment"));
-  std::vector<std::string> names;
-  try {
-    names = groups.list_nodegroups();
-  } catch (const Error& e) {
-    if (e.code() == "not_found") return true;  // no cluster: nothing on it
-    throw;
+  std::optional<std::vector<SeenNodeGroup>> seen = node_groups(environment, eks, cluster_name, "").observe();
+  if (!seen) {  // a complete stack without its cluster: someone deleted it
+    o.ready = false;
+    o.up_to_date = false;
+    o.step = kStepStack;
+    o.reason = "cluster_missing";
+    return;
   }
-  const std::vector<std::string> stacked = stack_node_groups(environment);
-  bool left = false;
-  for (const auto& name : names) {
-    if (std::find(stacked.begin(), stacked.end(), name) != stacked.end()) continue;
-    left = true;
-    std::optional<plan::upgrade::Nodegroup> group = groups.describe_nodegroup(name);
-    if (!group || group->status == "DELETING") continue;
-    spdlog::info("environment {}: deleting node group {} (the upgrader's) before the stack", environment.id, name);
-    groups.delete_nodegroup(name);
+  // The stack is complete and as asked: the action recorded was taken (or
+  // there was none). Node groups out of line are a new action's to fix —
+  // their calls are idempotent and level-triggered, so one recorded but
+  // never sent before a crash loses nothing: the next action makes them.
+  o.last_token = environment.cloud_token;
+  NodeGroupPlan plan = plan_node_groups(environment_node_groups(environment), *seen, environment.cloud_token);
+  if (plan.has_work()) {
+    o.ready = false;
+    o.up_to_date = false;
+    o.step = kStepNodeGroups;
+    o.reason = "node_groups_out_of_date";
+    return;
   }
-  return !left;
+  if (plan.failed) {
+    o.ready = false;
+    o.step = kStepNodeGroups;
+    o.failure = cloud::Failure::kCreateFailed;
+    o.reason = cloud::failure_code(o.failure);
+    o.message = "EKS node group " + plan.failed->first + " failed: " + plan.failed->second;
+    return;
+  }
+  if (plan.waiting) {
+    o.ready = false;
+    o.step = kStepNodeGroups;
+    o.reason = plan.waiting_for;
+  }
+}
+
+bool AwsDriver::keep_node_groups(const model::Environment& environment, const cloud::Observation& stack,
+                                 const std::string& token) {
+  const std::string cluster_name = output_or(stack, "ClusterName", infra_cluster_name(environment.name));
+  Client eks = client(environment, Service::kEks);
+  NodeGroupControl groups = node_groups(environment, eks, cluster_name, "");
+  std::optional<std::vector<SeenNodeGroup>> seen = groups.observe();
+  if (!seen) throw Error::NotFound("EKS cluster " + cluster_name + " does not exist");
+  NodeGroupPlan plan = plan_node_groups(environment_node_groups(environment), *seen, token);
+  for (const auto& name : plan.retry)
+    for (const auto& g : *seen)
+      if (g.name == name) {
+        spdlog::info("environment {}: deleting failed node group {} ({}), to try again", environment.id, name, g.status);
+        groups.mark(g.arn, token);  // failing again, it is this action's failure
+        groups.remove(name);
+      }
+  const std::vector<std::string> subnets = split_commas(output_or(stack, "PrivateSubnetIds", ""));
+  const std::string node_role = output_or(stack, "NodeRoleArn", "");
+  if (!plan.create.empty() && (subnets.empty() || node_role.empty()))
+    throw Error::Internal("the stack of " + environment.name + " gives no PrivateSubnetIds or NodeRoleArn");
+  const std::map<std::string, std::string> tags = {
+      {"byoc", "true"}, {"byoc-environment", environment.id}, {kActionTag, token}};
+  for (const auto& spec : plan.create) {
+    spdlog::info("environment {}: creating node group {} ({})", environment.id, spec.name, spec.instance_type);
+    std::map<std::string, std::string> named = tags;
+    named["Name"] = infra_cluster_name(environment.name) + "-" + spec.name;
+    groups.create(spec, subnets, node_role, named, token);
+  }
+  for (const auto& r : plan.rescale) {
+    spdlog::info("environment {}: node group {} scales {}..{}", environment.id, r.name, r.scaling.min, r.scaling.max);
+    groups.rescale(r.name, r.scaling, token);
+  }
+  for (const auto& name : plan.remove) {
+    spdlog::info("environment {}: deleting node group {} (its instance type is no longer listed)", environment.id, name);
+    groups.remove(name);
+  }
+  return !plan.has_work() && !plan.waiting && !plan.failed;
+}
+
+void AwsDriver::observe_node_groups_going(const model::Environment& environment, cloud::Observation& o) {
+  Client eks = client(environment, Service::kEks);
+  std::optional<std::vector<SeenNodeGroup>> seen =
+      node_groups(environment, eks, output_or(o, "ClusterName", infra_cluster_name(environment.name)), "").observe();
+  for (const auto& g : seen ? *seen : std::vector<SeenNodeGroup>{})
+    if (g.status == "DELETE_FAILED") {
+      o.failure = cloud::Failure::kDeleteFailed;
+      o.reason = cloud::failure_code(o.failure);
+      o.message = "EKS node group " + g.name + " could not be deleted" + (g.health.empty() ? "" : ": " + g.health) +
+                  " (the cluster, and so the stack, goes once it has)";
+      o.last_token = environment.cloud_token;
+      return;
+    }
+}
+
+// EKS deletes no cluster with a node group on it, and the groups are not the
+// stack's (the upgrader's replacements never were): they go first. Deletes
+// each one not going already; true once none is left (or there is no cluster).
+bool AwsDriver::remove_node_groups(const model::Environment& environment) {
+  Client eks = client(environment, Service::kEks);
+  NodeGroupControl groups = node_groups(environment, eks, infra_cluster_name(environment.name), "delete_environment");
+  std::optional<std::vector<SeenNodeGroup>> seen = groups.observe();
+  if (!seen) return true;  // no cluster: nothing on it
+  for (const auto& g : *seen) {
+    if (g.status == "DELETING") continue;
+    spdlog::info("environment {}: deleting node group {} before the stack", environment.id, g.name);
+    groups.remove(g.name);
+  }
+  return seen->empty();
+}
+
+// A stack made before the node groups were the driver's names them as
+// AWS::EKS::Nodegroup resources: dropped from its template, CloudFormation
+// would delete them, nodes and pods with them. First, under the same
+// template, parameters and tags (so it is still out of date after), each is
+// marked DeletionPolicy Retain; the next update drops them from the stack
+// and leaves them running, for the driver to keep. True when that first
+// update was sent.
+bool AwsDriver::retain_stack_node_groups(Client& cfn, const json& stack, const std::string& token) {
+  for (const auto& output : stack.value("Outputs", json::array()))
+    if (output.value("OutputKey", "") == kNodeGroupsOutput) return false;
+  const std::string stack_id = stack.value("StackId", "");
+  json body = json::parse(
+      cfn.call("GetTemplate", {{"StackName", stack_id}, {"TemplateStage", "Original"}}).value("TemplateBody", "{}"));
+  bool changed = false;
+  if (body.is_object() && body.contains("Resources") && body["Resources"].is_object())
+    for (auto& [logical_id, resource] : body["Resources"].items()) {
+      if (!resource.is_object() || resource.value("Type", "") != "AWS::EKS::Nodegroup" ||
+          resource.value("DeletionPolicy", "") == "Retain")
+        continue;
+      resource["DeletionPolicy"] = "Retain";
+      resource["UpdateReplacePolicy"] = "Retain";
+      changed = true;
+    }
+  if (!changed) return false;
+  json parameters = json::array();
+  for (const auto& p : stack.value("Parameters", json::array()))
+    parameters.push_back({{"ParameterKey", p.value("ParameterKey", "")}, {"UsePreviousValue", true}});
+  json tags = json::array();
+  for (const auto& t : stack.value("Tags", json::array()))
+    tags.push_back({{"Key", t.value("Key", "")}, {"Value", t.value("Value", "")}});
+  spdlog::info("stack {}: retaining its node groups before they leave the template", stack_id);
+  json update = {{"StackName", stack_id}, {"TemplateBody", body.dump()}, {"Tags", tags}, {"ClientRequestToken", token}};
+  if (!parameters.empty()) update["Parameters"] = parameters;
+  cfn.call("UpdateStack", update);
+  return true;
 }
 
 std::unique_ptr<cloud::ClusterUpgradeClients> AwsDriver::cluster_upgrade_clients(const model::Environment& environment) {

@@ -43,7 +43,6 @@ InfraOptions infra_options(const model::Environment& e, const AwsDriverOptions& 
                          "(give the management plane's NAT addresses)",
                          "BYOC_AWS_API_ALLOWED_CIDRS");
   o.api_allowed_cidrs = options.api_allowed_cidrs;
-  o.instance_types = e.instance_types.empty() ? kDefaultNodeTypes : e.instance_types;
   // The version the Kubernetes upgrades start from (cloud/traits.h).
   if (const cloud::CloudTraits* traits = cloud::find_cloud("aws")) o.eks_version = traits->kubernetes_version;
   return o;
@@ -60,8 +59,8 @@ StackSpec stack_spec(const model::Environment& environment, const AwsDriverOptio
     throw Error::Invalid("template_too_large",
                          "the stack's template is " + std::to_string(spec.template_body.size()) +
                              " bytes, over CloudFormation's " + std::to_string(kMaxTemplateBody) +
-                             ": allow fewer instance types or zones",
-                         "instance_types");
+                             ": use fewer zones",
+                         "zones");
   spec.digest = crypto::sha256_hex(spec.template_body).substr(0, 32);
   spec.tags = nlohmann::json::array({{{"Key", "byoc"}, {"Value", "true"}},
                                      {{"Key", "byoc-environment"}, {"Value", environment.id}},
@@ -69,8 +68,9 @@ StackSpec stack_spec(const model::Environment& environment, const AwsDriverOptio
   return spec;
 }
 
-std::vector<std::string> stack_node_groups(const model::Environment& environment) {
-  return infra_node_group_names(environment.instance_types.empty() ? kDefaultNodeTypes : environment.instance_types);
+std::vector<NodeGroupSpec> environment_node_groups(const model::Environment& environment) {
+  return node_group_specs(environment.instance_types.empty() ? kDefaultNodeTypes : environment.instance_types,
+                          kMaxNodesPerGroup);
 }
 
 PreflightRequest preflight_request(const model::Environment& e, const std::string& session_name) {

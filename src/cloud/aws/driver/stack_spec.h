@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cloud/aws/driver/driver_options.h"
+#include "cloud/aws/driver/node_groups.h"
 #include "cloud/aws/preflight.h"
 #include "model/objects.h"
 
@@ -31,8 +32,9 @@ struct StackSpec {
 // BYOC_AWS_API_ALLOWED_CIDRS, a template over kMaxTemplateBody).
 StackSpec stack_spec(const model::Environment& environment, const AwsDriverOptions& options);
 
-// The EKS node groups that stack makes (infra_node_group_names).
-std::vector<std::string> stack_node_groups(const model::Environment& environment);
+// The EKS node groups the environment's cluster should have (the driver's,
+// not the stack's: node_groups.h).
+std::vector<NodeGroupSpec> environment_node_groups(const model::Environment& environment);
 
 // The pre-flight of the environment's account for that stack.
 PreflightRequest preflight_request(const model::Environment& environment, const std::string& session_name);

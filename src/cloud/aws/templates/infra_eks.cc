@@ -1,14 +1,10 @@
 // The cluster half of the infra template: the EKS cluster (run as the
-// onboarding stack's roles, given as parameters), its VPC CNI add-on (which
-// enforces NetworkPolicies) and its node groups.
-#include <algorithm>
-#include <cctype>
-
+// onboarding stack's roles, given as parameters) and its VPC CNI add-on
+// (which enforces NetworkPolicies). Its node groups are the driver's.
 #include "cloud/aws/templates/cfn_json.h"
 #include "cloud/aws/templates/infra_parts.h"
 #include "cloud/aws/templates/onboarding_template.h"
 #include "cloud/aws/templates/vendor_actions.h"
-#include "plan/profiles.h"
 
 namespace byoc::aws::infra {
 namespace {
@@ -23,39 +19,6 @@ json role_parameter(const Document& doc, const std::string& suffix, const std::s
           {"Description", what + " (the onboarding stack's output; under " + kDataPlaneRolePath + ")"}};
 }
 
-constexpr const char* kSystemGroup = "system";
-
-// "m6i.xlarge" → "m6i-xlarge": a node group name and a logical-id stem.
-std::string group_name(const std::string& instance_type) {
-  std::string s = instance_type;
-  std::replace(s.begin(), s.end(), '.', '-');
-  return s;
-}
-
-std::string logical_stem(const std::string& instance_type) {
-  std::string s;
-  bool upper = true;
-  for (char c : instance_type) {
-    if (c == '.' || c == '-') {
-      upper = true;
-      continue;
-    }
-    s += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-    upper = false;
-  }
-  return s;
-}
-
-// Graviton families carry a `g` after the generation digit (m7g, c7gn,
-// r8g); GPU families start with one (g5) and are x86.
-bool is_arm(const std::string& instance_type) {
-  std::string family = instance_type.substr(0, instance_type.find('.'));
-  size_t digit = family.find_first_of("0123456789");
-  return digit != std::string::npos && family.find('g', digit) != std::string::npos;
-}
-
-// Node groups wait for it: the nodes come up with the CNI that enforces
-// NetworkPolicies, so no pod ever runs where its policies don't hold.
 constexpr const char* kVpcCniAddon = "VpcCniAddon";
 
 // The VPC CNI as an EKS add-on with its network policy agent on: without it
@@ -75,28 +38,6 @@ json vpc_cni_addon(const Document& doc) {
             // Whatever becomes of the add-on, running nodes keep their pod network.
             {"PreserveOnDelete", true},
             {"Tags", cfn::tags(doc.prefix() + "-vpc-cni")}}}};
-}
-
-json nodegroup(const Document& doc, const std::string& name, const std::string& instance_type, int min, int desired,
-               const json& labels, const json& taints) {
-  json props = {{"ClusterName", cfn::ref("Cluster")},
-                {"NodegroupName", name},
-                {"NodeRole", cfn::ref("NodeRoleArn")},
-                {"Subnets", doc.private_subnet_ids()},
-                {"InstanceTypes", json::array({instance_type})},
-                {"AmiType", is_arm(instance_type) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD"},
-                {"CapacityType", "ON_DEMAND"},
-                {"ScalingConfig",
-                 {{"MinSize", min}, {"DesiredSize", desired}, {"MaxSize", doc.options.max_nodes_per_group}}},
-                {"UpdateConfig", {{"MaxUnavailable", 1}}},
-                {"Labels", labels},
-                {"Tags", {{"byoc", "true"}, {"Name", doc.prefix() + "-" + name}}}};
-  if (!taints.empty()) props["Taints"] = taints;
-  // Subnets alone don't order the nodes after their way out (NAT routes,
-  // and the public route the NAT gateways leave by), nor after the CNI.
-  json waits_for = doc.egress;
-  waits_for.push_back(kVpcCniAddon);
-  return {{"Type", "AWS::EKS::Nodegroup"}, {"Properties", props}, {"DependsOn", waits_for}};
 }
 
 }  // namespace
@@ -158,25 +99,12 @@ void add_cluster(Document& doc) {
 
   r[kVpcCniAddon] = vpc_cni_addon(doc);
 
-  // The agent, the endpoints and the ZooKeeper ensemble run on the system
-  // group: three nodes, one per ensemble member (each on a node of its own,
-  // so losing one keeps the quorum). ClickHouse runs on the tainted groups,
-  // one per instance type, scaled from zero.
-  const std::string& system_type = o.instance_types.front();
-  r["SystemNodegroup"] = nodegroup(doc, kSystemGroup, system_type, 3, 3,
-                                   {{"byoc.io/role", "system"}, {"byoc.io/instance-type", system_type}}, json::array());
-  for (const auto& type : o.instance_types) {
-    json taints = json::array({{{"Key", "byoc.io/clickhouse"}, {"Value", "true"}, {"Effect", "NO_SCHEDULE"}}});
-    r["Nodegroup" + logical_stem(type)] =
-        nodegroup(doc, group_name(type), type, 0, 0,
-                  {{"byoc.io/role", "clickhouse"},
-                   {"byoc.io/instance-type", type},
-                   // What the profile of this type selects (plan/profiles.h), with the
-                   // kubelet's own node.kubernetes.io/instance-type.
-                   {std::string(plan::kNodeGroupLabel), plan::node_group_name(type)}},
-                  taints);
-  }
-
+  // The node groups are not the stack's: the driver keeps them through the
+  // EKS API once the stack is complete (driver/node_groups.h), so the
+  // upgrader's replacements never leave the stack naming groups that are
+  // gone. Being made after the stack, the nodes come up with their way out
+  // (NAT routes) and the CNI that enforces NetworkPolicies already there.
+  doc.outputs[kNodeGroupsOutput] = {{"Value", "eks-api"}};
   doc.outputs["ClusterName"] = {{"Value", cfn::ref("Cluster")}};
   doc.outputs["ClusterEndpoint"] = {{"Value", cfn::get_att("Cluster", "Endpoint")}};
   doc.outputs["ClusterCertificateAuthority"] = {{"Value", cfn::get_att("Cluster", "CertificateAuthorityData")}};
@@ -186,13 +114,3 @@ void add_cluster(Document& doc) {
 }
 
 }  // namespace byoc::aws::infra
-
-namespace byoc::aws {
-
-std::vector<std::string> infra_node_group_names(const std::vector<std::string>& instance_types) {
-  std::vector<std::string> out = {infra::kSystemGroup};
-  for (const auto& type : instance_types) out.push_back(infra::group_name(type));
-  return out;
-}
-
-}  // namespace byoc::aws

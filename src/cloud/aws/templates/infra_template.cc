@@ -67,23 +67,6 @@ void check_options(const InfraOptions& o) {
       throw Error::Invalid("invalid_api_access", "0.0.0.0/0 would open the EKS API to the internet",
                            "api_allowed_cidrs");
   }
-  if (o.instance_types.empty())
-    throw Error::Invalid("invalid_instance_types", "give at least one instance type", "instance_types");
-  static const std::regex instance_type(R"([a-z][a-z0-9-]*\.[a-z0-9]+)");
-  std::set<std::string> seen;
-  for (const auto& t : o.instance_types) {
-    if (!std::regex_match(t, instance_type) || t.size() > 32)
-      throw Error::Invalid("invalid_instance_types", "`" + t + "` is not an instance type such as m6i.xlarge",
-                           "instance_types");
-    if (!seen.insert(t).second)
-      throw Error::Invalid("invalid_instance_types", t + " is listed twice", "instance_types");
-  }
-  // The system group starts with 3 nodes, which its maximum must admit.
-  if (o.max_nodes_per_group < 3 || o.max_nodes_per_group > 100)
-    throw Error::Invalid("invalid_max_nodes",
-                         "--max-nodes is " + std::to_string(o.max_nodes_per_group) +
-                             ": a node group's maximum is 3 to 100 (the system group starts with 3 nodes)",
-                         "max_nodes");
   static const std::regex principal(R"(arn:aws(-[a-z]+)*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))");
   for (const auto& p : o.endpoint_principals)
     if (!std::regex_match(p, principal))

@@ -63,8 +63,6 @@ struct InfraOptions {
   std::vector<std::string> api_allowed_cidrs;
   bool private_api = false;
   ExistingVpc existing;
-  std::vector<std::string> instance_types = {"m6i.xlarge"};
-  int max_nodes_per_group = 6;  // 3 to 100 (the system group starts with 3)
   // IAM principals (ARNs) allowed to connect to the endpoint service.
   std::vector<std::string> endpoint_principals;
   // Routes to a peer VPC (parameters PeerVpcCidr, PeeringConnectionId);
@@ -77,9 +75,10 @@ nlohmann::json render_infra_template(const InfraOptions& options);
 // The names the stack gives its resources, for the driver to find them.
 std::string infra_stack_name(const std::string& environment);    // byoc-<name>
 std::string infra_cluster_name(const std::string& environment);  // byoc-<name>
-// The EKS node groups the stack makes for `instance_types`: the system
-// group and one per type (the upgrader's replacements are not the stack's).
-std::vector<std::string> infra_node_group_names(const std::vector<std::string>& instance_types);
+// The output a stack whose node groups are the driver's carries (one made
+// before has AWS::EKS::Nodegroup resources, which the driver retains before
+// it updates the stack to this template).
+inline constexpr const char* kNodeGroupsOutput = "NodeGroups";
 // The stack parameter holding the cluster's creation version.
 inline constexpr const char* kKubernetesVersionParameter = "KubernetesVersion";
 

@@ -38,7 +38,10 @@ std::vector<ResourceActions> build() {
          {"sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeInstanceTypeOfferings",
           "ec2:DescribeVpcs", "ec2:DescribeSubnets", "servicequotas:GetServiceQuota",
           "servicequotas:GetAWSDefaultServiceQuota", "eks:ListClusters", "elasticloadbalancing:DescribeLoadBalancers"}},
-        {G::kNone, {"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"}, {kStacks}},
+        // GetTemplate: a stack from before the node groups left it has them
+        // retained under its own template first (driver/aws_driver.cc).
+        {G::kNone, {"cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate"},
+         {kStacks}},
         {G::kNone, {"eks:DescribeCluster"}, {kClusters}},
         // The pre-flight asks IAM what this very role may do.
         {G::kNone, {"iam:SimulatePrincipalPolicy", "iam:GetRole"}, {kOwnRole}}}},
