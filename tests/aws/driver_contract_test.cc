@@ -466,6 +466,106 @@ TEST_F(AwsDriverContract, CreatesAndDeletesTheStackThroughTheCustomersRoleWithSi
   std::cout << "contract: " << log.size() << " calls, signatures: " << out;
 }
 
+// A stack an older byoc made names its node groups (AWS::EKS::Nodegroup):
+// dropped from the template at once, CloudFormation would delete them with
+// their nodes. The driver first marks them DeletionPolicy Retain under the
+// stack's own template, then drops them; they run on, the driver's. Then: a
+// group that fails is said, and a retry makes it again; a group that can't
+// be deleted keeps the environment DELETING with EKS's reason on it.
+TEST_F(AwsDriverContract, AStackThatNamedItsNodeGroupsLetsThemGoAndKeepsThem) {
+  create_environment();
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] { return cluster->objects().count("/apis/apps/v1/namespaces/byoc-system/deployments/byoc-agent") > 0; },
+      60s))
+      << environment();
+  ASSERT_EQ(cluster->creations().size(), 2u);
+  // The stack as an older byoc left it: its groups in the template, no
+  // NodeGroups output, another spec.
+  json legacy = json::parse(cloudformation.stacks()[0].template_body);
+  legacy["Outputs"].erase("NodeGroups");
+  for (const auto& [logical_id, name] : std::map<std::string, std::string>{{"SystemNodegroup", "system"},
+                                                                           {"NodegroupM7gdXlarge", "m7gd-xlarge"}})
+    legacy["Resources"][logical_id] = {
+        {"Type", "AWS::EKS::Nodegroup"},
+        {"Properties", {{"ClusterName", {{"Ref", "Cluster"}}}, {"NodegroupName", name}, {"NodeRole", {{"Ref", "NodeRoleArn"}}}}}};
+  cloudformation.rewrite("byoc-prod", legacy.dump(), "0ld5pec");
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] {
+        auto stack = cloudformation.stacks()[0];
+        return stack.status == "UPDATE_COMPLETE" && stack.template_body.find("AWS::EKS::Nodegroup") == std::string::npos;
+      },
+      60s))
+      << environment();
+  // Both left the stack retained; none was deleted; nothing made again.
+  auto dropped = cloudformation.dropped_node_groups();
+  std::sort(dropped.begin(), dropped.end());
+  EXPECT_EQ(dropped, (std::vector<std::pair<std::string, bool>>{{"NodegroupM7gdXlarge", true}, {"SystemNodegroup", true}}));
+  EXPECT_TRUE(cluster->deletions().empty());
+  EXPECT_EQ(cluster->nodegroups().size(), 2u);
+  EXPECT_EQ(cluster->creations().size(), 2u);
+  // The first update was the stack's own template, only retained: GetTemplate, then UpdateStack.
+  std::vector<std::map<std::string, std::string>> updates;
+  bool got_template = false;
+  for (const auto& r : calls()) {
+    got_template |= r.action() == "GetTemplate" && updates.empty();
+    if (r.action() == "UpdateStack") updates.push_back(r.form());
+  }
+  EXPECT_TRUE(got_template);
+  ASSERT_EQ(updates.size(), 2u);
+  json retained = legacy;
+  for (const char* id : {"SystemNodegroup", "NodegroupM7gdXlarge"}) {
+    retained["Resources"][id]["DeletionPolicy"] = "Retain";
+    retained["Resources"][id]["UpdateReplacePolicy"] = "Retain";
+  }
+  EXPECT_EQ(json::parse(updates[0]["TemplateBody"]), retained);
+  bool old_spec_kept = false;
+  for (int i = 1; updates[0].count("Tags.member." + std::to_string(i) + ".Key"); ++i)
+    old_spec_kept |= updates[0]["Tags.member." + std::to_string(i) + ".Value"] == "0ld5pec";
+  EXPECT_TRUE(old_spec_kept) << "still out of date after it, so the next update follows";
+  for (const auto& u : updates) EXPECT_EQ(u.at("Parameters.member.1.UsePreviousValue"), "true");
+  EXPECT_NE(updates[1]["TemplateBody"].find("\"NodeGroups\""), std::string::npos);
+  EXPECT_EQ(cloudformation.stacks()[0].parameters.at("KubernetesVersion"), "1.31");
+
+  // A group EKS fails to make: said on the environment, once.
+  cluster->fail_next_creation("AsgInstanceLaunchFailures", "Could not launch On-Demand Instances");
+  auto [patched, body] = server.call("PATCH", "/v1/environments/prod", {{"instance_types", {"m7gd.xlarge", "r7gd.xlarge"}}});
+  ASSERT_EQ(patched, 200) << body;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return environment_is("FAILED"); }, 60s)) << environment();
+  json failed = environment();
+  EXPECT_EQ(failed["reason"], "create_failed") << failed;
+  EXPECT_NE(failed["message"].get<std::string>().find("r7gd-xlarge"), std::string::npos) << failed;
+  EXPECT_NE(failed["message"].get<std::string>().find("AsgInstanceLaunchFailures"), std::string::npos) << failed;
+  EXPECT_EQ(cluster->creations().size(), 3u) << "not tried again by itself";
+  // A retry deletes it and makes it again.
+  auto [retried, retry_op] = server.call("POST", "/v1/environments/prod/retry");
+  ASSERT_EQ(retried, 202) << retry_op;
+  ASSERT_TRUE(byoc::testing::eventually([&] { return cluster->creations().size() == 4; }, 60s)) << environment();
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] {
+        auto groups = cluster->nodegroups();
+        return groups.count("r7gd-xlarge") && groups["r7gd-xlarge"].value("status", "") == "ACTIVE";
+      },
+      60s))
+      << environment();
+  EXPECT_EQ(cluster->deletions(), std::vector<std::string>{"r7gd-xlarge"});
+
+  // A group that can't be deleted: the environment says why, and its stack stays.
+  cluster->fail_deletion_of("system");
+  auto [deleted, delete_op] = server.call("DELETE", "/v1/environments/prod");
+  ASSERT_EQ(deleted, 202) << delete_op;
+  ASSERT_TRUE(byoc::testing::eventually(
+      [&] { return environment().value("message", "").find("EKS node group system could not be deleted") != std::string::npos; },
+      60s))
+      << environment();
+  EXPECT_NE(environment()["message"].get<std::string>().find("Ec2SecurityGroupDeletionFailure"), std::string::npos);
+  EXPECT_EQ(environment()["state"], "DELETING");
+  EXPECT_NE(cloudformation.stacks()[0].status, "DELETE_COMPLETE");
+  cluster->fail_deletion_of("");
+  ASSERT_TRUE(byoc::testing::eventually([&] { return server.call("GET", "/v1/environments/prod").first == 404; }, 60s))
+      << environment();
+  EXPECT_EQ(cloudformation.stacks()[0].status, "DELETE_COMPLETE");
+}
+
 TEST_F(AwsDriverContract, AKill9RightAfterCreateStackNeverMakesASecondStack) {
   // The server dies the moment CloudFormation has taken the create, before
   // it hears the answer (so before it records the stack's id).
