@@ -67,7 +67,7 @@ void add_profile_routes(Router& router, ServerContext& ctx) {
     });
     // Reconciled at once: a new account is checked, not at the next periodic
     // look, and a cloud whose infrastructure follows the settings (the aws
-    // stack's node groups) is brought in line.
+    // environment's node groups) is brought in line.
     if (changed) ctx.enqueue(environment_key(id));
     return HttpResponse::json(200, out);
   }));

@@ -297,6 +297,16 @@ TEST(NodegroupTemplateTest, ALaunchTemplateGroupSendsItsTemplateAndNoDiskAndACus
   EXPECT_THROW(nodegroup_template_of(g), Error);
 }
 
+// A ClickHouse group scaled to zero is replaced at zero nodes, with the
+// least maximum EKS takes (1); the aws driver gives it its range back.
+TEST(NodegroupTemplateTest, AReplacementOfAGroupAtZeroNodesMayGrowToOne) {
+  NodegroupTemplate t = nodegroup_template_of(clickhouse_group("m7gd-xlarge", "ACTIVE"));
+  json params = create_nodegroup_params("prod", t, {"m7gd-xlarge-1-32", "1.32", {}, 0, {}, "tok"});
+  EXPECT_EQ(params["scalingConfig"], json({{"minSize", 0}, {"maxSize", 1}, {"desiredSize", 0}}));
+  params = create_nodegroup_params("prod", t, {"m7gd-xlarge-1-32", "1.32", {}, 2, {}, "tok"});
+  EXPECT_EQ(params["scalingConfig"], json({{"minSize", 2}, {"maxSize", 2}, {"desiredSize", 2}}));
+}
+
 TEST(NodegroupTemplateTest, AReplacementNamesTheGroupItReplaces) {
   EXPECT_EQ(replaced_nodegroup("system-1-31", "1.31"), "system");
   EXPECT_EQ(replaced_nodegroup("m7g-2xlarge-1-30-1-31", "1.31"), "m7g-2xlarge-1-30");

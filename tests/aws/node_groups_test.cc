@@ -138,7 +138,7 @@ TEST(NodeGroups, TheUpgradersReplacementsAreTheSameGroupsAndGetTheirRangeBack) {
                                        seen("m7gd-xlarge", "clickhouse/m7gd.xlarge", {0, 6, 2}),
                                        seen("m7gd-xlarge-1-32", "clickhouse/m7gd.xlarge", {2, 2, 2}),
                                        seen("r6i-2xlarge", "clickhouse/r6i.2xlarge", {0, 6, 0}),
-                                       seen("r6i-2xlarge-1-32", "clickhouse/r6i.2xlarge", {0, 0, 0}, "CREATE_FAILED")};
+                                       seen("r6i-2xlarge-1-32", "clickhouse/r6i.2xlarge", {0, 1, 0}, "CREATE_FAILED")};
   NodeGroupPlan plan = plan_node_groups(specs, during, "op-2");
   EXPECT_FALSE(plan.has_work());
   EXPECT_FALSE(plan.waiting) << "an upgrade may run for days: the environment stays READY";
@@ -146,15 +146,26 @@ TEST(NodeGroups, TheUpgradersReplacementsAreTheSameGroupsAndGetTheirRangeBack) {
 
   std::vector<SeenNodeGroup> after = {seen("system-1-32", "system", {3, 3, 3}),
                                       seen("m7gd-xlarge-1-32", "clickhouse/m7gd.xlarge", {2, 2, 2}),
-                                      seen("r6i-2xlarge-1-32", "clickhouse/r6i.2xlarge", {0, 0, 0})};
+                                      seen("r6i-2xlarge-1-32", "clickhouse/r6i.2xlarge", {0, 1, 0})};
   plan = plan_node_groups(specs, after, "op-2");
   EXPECT_TRUE(plan.create.empty());
   ASSERT_EQ(plan.rescale.size(), 3u);
   std::map<std::string, NodeGroupScaling> to;
-  for (const auto& r : plan.rescale) to[r.name] = r.scaling;
+  for (const auto& r : plan.rescale) {
+    to[r.name] = r.scaling;
+    EXPECT_FALSE(r.set_desired) << r.name << ": its size is in the range, and whatever scales it keeps it";
+  }
   EXPECT_EQ(to["system-1-32"], (NodeGroupScaling{3, 6, 3}));
   EXPECT_EQ(to["m7gd-xlarge-1-32"], (NodeGroupScaling{0, 6, 2})) << "its nodes stay";
   EXPECT_EQ(to["r6i-2xlarge-1-32"], (NodeGroupScaling{0, 6, 0}));
+  // A size the new range leaves out is set into it.
+  after[1].scaling = {8, 8, 8};
+  plan = plan_node_groups(specs, after, "op-2");
+  for (const auto& r : plan.rescale)
+    if (r.name == "m7gd-xlarge-1-32") {
+      EXPECT_TRUE(r.set_desired);
+      EXPECT_EQ(r.scaling, (NodeGroupScaling{0, 6, 6}));
+    }
 }
 
 TEST(NodeGroups, ADroppedTypesGroupGoesOnlyOnceItHasNoNode) {
@@ -168,6 +179,10 @@ TEST(NodeGroups, ADroppedTypesGroupGoesOnlyOnceItHasNoNode) {
   cluster[2].scaling.desired = 0;
   plan = plan_node_groups(specs, cluster, "op-2");
   EXPECT_EQ(plan.remove, std::vector<std::string>{"r6i-2xlarge-1-32"});
+  // Not while an upgrade of it runs (its old group and replacement both there).
+  auto upgrading = cluster;
+  upgrading.push_back(seen("r6i-2xlarge-1-32-1-33", "clickhouse/r6i.2xlarge", {0, 1, 0}, "CREATING"));
+  EXPECT_TRUE(plan_node_groups(specs, upgrading, "op-2").remove.empty());
   // Added back while it goes: made again once its name is free.
   specs = node_group_specs(kTypes, kMaxNodesPerGroup);
   cluster[2] = seen("r6i-2xlarge", "clickhouse/r6i.2xlarge", {0, 6, 0}, "DELETING");
@@ -218,6 +233,21 @@ TEST(NodeGroups, AFailedGroupIsSaidOnceThenTriedAgainByTheNextAction) {
   plan = plan_node_groups(specs, cluster, "op-3");
   EXPECT_TRUE(plan.retry.empty());
   EXPECT_FALSE(plan.failed);
+}
+
+TEST(NodeGroups, ANameTakenBySomeoneElsesGroupIsSaidNotTakenOver) {
+  auto specs = node_group_specs({"m7gd.xlarge"}, kMaxNodesPerGroup);
+  std::vector<SeenNodeGroup> cluster = {seen("system", "", {2, 2, 2}),
+                                        seen("m7gd-xlarge", "clickhouse/m7gd.xlarge", {0, 6, 0})};
+  NodeGroupPlan plan = plan_node_groups(specs, cluster, "op-2");
+  EXPECT_TRUE(plan.create.empty());
+  ASSERT_TRUE(plan.failed);
+  EXPECT_EQ(plan.failed->first, "system");
+  EXPECT_NE(plan.failed->second.find("not byoc's"), std::string::npos);
+  cluster[0].status = "DELETING";  // going: waited for, then made
+  plan = plan_node_groups(specs, cluster, "op-2");
+  EXPECT_FALSE(plan.failed);
+  EXPECT_TRUE(plan.waiting);
 }
 
 TEST(NodeGroups, TheCreateBodyIsEksCreateNodegroup) {

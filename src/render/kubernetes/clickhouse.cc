@@ -181,7 +181,7 @@ json node_placement(const Env& env, const model::DesiredService& s) {
   const std::string instance_type =
       chosen != env.options.profiles.end() ? chosen->second : (s.profile == "host" ? "" : s.profile);
   if (!instance_type.empty()) node_selector["byoc.io/instance-type"] = instance_type;
-  // The node groups of src/cloud/aws/templates/infra_eks.cc: labelled by
+  // The node groups of src/cloud/aws/driver/node_groups.cc: labelled by
   // role and instance type, tainted so that only ClickHouse lands there.
   return {{"nodeSelector", node_selector},
           {"tolerations", json::array({{{"key", "byoc.io/clickhouse"},

@@ -164,7 +164,7 @@ json endpoint_deployment(const Env& env, const model::DesiredService& s, const s
                               {{"name", "tls"}, {"secret", {{"secretName", tls_secret_name(s.name)}, {"defaultMode", 0440}}}}});
   if (g.enabled) volumes.push_back({{"name", "support-ca"}, {"configMap", {{"name", kSupportCaConfigMap}}}});
   json pod = pod_spec(kNginxUid, nginx_container(env, s), volumes);
-  // The system node group (infra_eks.cc): ClickHouse's are tainted.
+  // The system node group (cloud/aws/driver/node_groups.cc): ClickHouse's are tainted.
   pod["nodeSelector"] = {{"byoc.io/role", "system"}};
   // Two zones when there are: an endpoint outlives the loss of one.
   pod["affinity"] = {{"podAntiAffinity",

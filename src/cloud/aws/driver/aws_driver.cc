@@ -471,8 +471,8 @@ bool AwsDriver::keep_node_groups(const model::Environment& environment, const cl
     for (const auto& g : *seen)
       if (g.name == name) {
         spdlog::info("environment {}: deleting failed node group {} ({}), to try again", environment.id, name, g.status);
-        groups.mark(g.arn, token);  // failing again, it is this action's failure
         groups.remove(name);
+        groups.mark(name, g.arn, token);  // failing again, it is this action's failure
       }
   const std::vector<std::string> subnets = split_commas(output_or(stack, "PrivateSubnetIds", ""));
   const std::string node_role = output_or(stack, "NodeRoleArn", "");
@@ -488,7 +488,7 @@ bool AwsDriver::keep_node_groups(const model::Environment& environment, const cl
   }
   for (const auto& r : plan.rescale) {
     spdlog::info("environment {}: node group {} scales {}..{}", environment.id, r.name, r.scaling.min, r.scaling.max);
-    groups.rescale(r.name, r.scaling, token);
+    groups.rescale(r.name, r.scaling, r.set_desired, token);
   }
   for (const auto& name : plan.remove) {
     spdlog::info("environment {}: deleting node group {} (its instance type is no longer listed)", environment.id, name);
@@ -539,8 +539,18 @@ bool AwsDriver::retain_stack_node_groups(Client& cfn, const json& stack, const s
   for (const auto& output : stack.value("Outputs", json::array()))
     if (output.value("OutputKey", "") == kNodeGroupsOutput) return false;
   const std::string stack_id = stack.value("StackId", "");
-  json body = json::parse(
-      cfn.call("GetTemplate", {{"StackName", stack_id}, {"TemplateStage", "Original"}}).value("TemplateBody", "{}"));
+  json answer;
+  try {
+    answer = cfn.call("GetTemplate", {{"StackName", stack_id}, {"TemplateStage", "Original"}});
+  } catch (const AwsCallError& e) {
+    if (e.aws().code != "AccessDenied" && e.aws().code != "AccessDeniedException") throw;
+    // An onboarding stack deployed before its policy allowed GetTemplate.
+    throw Error::Forbidden("the stack " + stack.value("StackName", "") +
+                           " still holds its node groups, and reading its template needs "
+                           "cloudformation:GetTemplate: update the onboarding stack to byoc's current template, "
+                           "then retry");
+  }
+  json body = json::parse(answer.value("TemplateBody", "{}"));
   bool changed = false;
   if (body.is_object() && body.contains("Resources") && body["Resources"].is_object())
     for (auto& [logical_id, resource] : body["Resources"].items()) {
@@ -548,7 +558,6 @@ bool AwsDriver::retain_stack_node_groups(Client& cfn, const json& stack, const s
           resource.value("DeletionPolicy", "") == "Retain")
         continue;
       resource["DeletionPolicy"] = "Retain";
-      resource["UpdateReplacePolicy"] = "Retain";
       changed = true;
     }
   if (!changed) return false;

@@ -41,8 +41,10 @@ std::optional<std::vector<SeenNodeGroup>> NodeGroupControl::observe() {
   return out;
 }
 
-void NodeGroupControl::record(const char* call, const std::string& name) {
-  if (record_) record_({{"action", "node_groups"}, {"call", call}, {"node_group", name}});
+void NodeGroupControl::record(const char* call, const std::string& name, const std::string& token) {
+  json event = {{"action", "node_groups"}, {"call", call}, {"node_group", name}};
+  if (!token.empty()) event["token"] = token;
+  if (record_) record_(event);
 }
 
 void NodeGroupControl::create(const NodeGroupSpec& spec, const std::vector<std::string>& subnets,
@@ -50,7 +52,7 @@ void NodeGroupControl::create(const NodeGroupSpec& spec, const std::vector<std::
                               const std::string& token) {
   json body = create_nodegroup_body(spec, subnets, node_role, tags, node_group_call_token(token, spec.name));
   body["clusterName"] = cluster_;
-  record("create_nodegroup", spec.name);
+  record("create_nodegroup", spec.name, token);
   try {
     eks_.call("CreateNodegroup", body);
   } catch (const AwsCallError& e) {
@@ -58,17 +60,25 @@ void NodeGroupControl::create(const NodeGroupSpec& spec, const std::vector<std::
   }
 }
 
-void NodeGroupControl::rescale(const std::string& name, const NodeGroupScaling& scaling, const std::string& token) {
-  record("update_nodegroup_config", name);
-  eks_.call("UpdateNodegroupConfig",
-            {{"clusterName", cluster_},
-             {"nodegroupName", name},
-             {"scalingConfig", {{"minSize", scaling.min}, {"maxSize", scaling.max}, {"desiredSize", scaling.desired}}},
-             {"clientRequestToken", node_group_call_token(token, name)}});
+void NodeGroupControl::rescale(const std::string& name, const NodeGroupScaling& scaling, bool set_desired,
+                               const std::string& token) {
+  json size = {{"minSize", scaling.min}, {"maxSize", scaling.max}};
+  if (set_desired) size["desiredSize"] = scaling.desired;
+  record("update_nodegroup_config", name, token);
+  try {
+    eks_.call("UpdateNodegroupConfig", {{"clusterName", cluster_},
+                                        {"nodegroupName", name},
+                                        {"scalingConfig", size},
+                                        {"clientRequestToken", node_group_call_token(token, name)}});
+  } catch (const AwsCallError& e) {
+    // The group (or its cluster) is busy with another change: the next look
+    // sees it and asks again.
+    if (e.aws().code != "ResourceInUseException") throw;
+  }
 }
 
 void NodeGroupControl::remove(const std::string& name) {
-  record("delete_nodegroup", name);
+  record("delete_nodegroup", name, "");
   try {
     eks_.call("DeleteNodegroup", {{"clusterName", cluster_}, {"nodegroupName", name}});
   } catch (const AwsCallError& e) {
@@ -77,8 +87,13 @@ void NodeGroupControl::remove(const std::string& name) {
   }
 }
 
-void NodeGroupControl::mark(const std::string& arn, const std::string& token) {
-  eks_.call("TagResource", {{"resourceArn", arn}, {"tags", {{kActionTag, token}}}});
+void NodeGroupControl::mark(const std::string& name, const std::string& arn, const std::string& token) {
+  record("tag_resource", name, token);
+  try {
+    eks_.call("TagResource", {{"resourceArn", arn}, {"tags", {{kActionTag, token}}}});
+  } catch (const AwsCallError& e) {
+    if (!gone(e)) throw;  // deleted already: nothing to say of it
+  }
 }
 
 }  // namespace byoc::aws

@@ -24,16 +24,18 @@ class NodeGroupControl {
   // CreateNodegroup; a group of that name already there (an earlier attempt) is no error.
   void create(const NodeGroupSpec& spec, const std::vector<std::string>& subnets, const std::string& node_role,
               const std::map<std::string, std::string>& tags, const std::string& token);
-  // UpdateNodegroupConfig of its scaling.
-  void rescale(const std::string& name, const NodeGroupScaling& scaling, const std::string& token);
+  // UpdateNodegroupConfig of its range (and size, when `set_desired`); a
+  // group busy with another update is no error (asked again next time).
+  void rescale(const std::string& name, const NodeGroupScaling& scaling, bool set_desired, const std::string& token);
   // DeleteNodegroup; one gone or going already is no error.
   void remove(const std::string& name);
-  // TagResource of the group (its ARN) with kActionTag = `token`: the
-  // action that acts on it next (a failed group's retry) is on it.
-  void mark(const std::string& arn, const std::string& token);
+  // TagResource of the group (its ARN) with kActionTag = `token`, after a
+  // failed group's delete was sent: failing again, it is this action's
+  // failure. One gone already is no error.
+  void mark(const std::string& name, const std::string& arn, const std::string& token);
 
  private:
-  void record(const char* call, const std::string& name);
+  void record(const char* call, const std::string& name, const std::string& token);
 
   Client& eks_;
   std::string cluster_;

@@ -107,9 +107,7 @@ NodeGroupPlan plan_node_groups(const std::vector<NodeGroupSpec>& specs, const st
                                const std::string& token) {
   NodeGroupPlan plan;
   std::map<std::string, std::vector<const SeenNodeGroup*>> by_key;
-  std::set<std::string> names;
   for (const auto& g : seen) {
-    names.insert(g.name);
     if (g.key.empty()) continue;  // not byoc's
     by_key[g.key].push_back(&g);
   }
@@ -138,11 +136,16 @@ NodeGroupPlan plan_node_groups(const std::vector<NodeGroupSpec>& specs, const st
     const auto& groups = by_key[spec.key];
     if (retried.count(spec.key)) continue;  // made again once it is gone
     if (groups.empty()) {
-      // Its name may still be taken by a group on its way out.
-      if (names.count(spec.name))
-        wait("node_groups_changing");
-      else
+      auto holder = std::find_if(seen.begin(), seen.end(), [&](const SeenNodeGroup& g) { return g.name == spec.name; });
+      if (holder == seen.end()) {
         plan.create.push_back(spec);
+      } else if (holder->key.empty() && holder->status != "DELETING") {
+        // Someone else's group of that name: byoc won't take it over.
+        if (!plan.failed)
+          plan.failed = {spec.name, "the name is taken by a node group that is not byoc's (no byoc.io/role label)"};
+      } else {
+        wait("node_groups_changing");  // still on its way out
+      }
       continue;
     }
     if (groups.size() > 1) continue;  // the upgrader's, mid-replacement
@@ -155,11 +158,14 @@ NodeGroupPlan plan_node_groups(const std::vector<NodeGroupSpec>& specs, const st
     if (g.scaling.min != spec.scaling.min || g.scaling.max != spec.scaling.max) {
       NodeGroupScaling to = spec.scaling;
       to.desired = std::clamp(g.scaling.desired, to.min, to.max);
-      plan.rescale.push_back({g.name, to});
+      // The size is whatever scales the group's: sent only when the new
+      // range leaves it out.
+      plan.rescale.push_back({g.name, to, to.desired != g.scaling.desired});
     }
   }
   for (const auto& [key, groups] : by_key) {
-    if (wanted.count(key) || key == kSystemRole) continue;
+    // Two of a role: an upgrade of it runs, the upgrader's to finish.
+    if (wanted.count(key) || key == kSystemRole || groups.size() > 1) continue;
     for (const SeenNodeGroup* g : groups)
       if (g->status == "ACTIVE" && g->scaling.desired == 0) plan.remove.push_back(g->name);
   }

@@ -15,6 +15,8 @@
 //     they differ (the upgrader's replacements are made min = max = their
 //     old desired size; the driver gives them their range back);
 //   - with two or more (an upgrade in progress) nothing is done to any;
+//   - a failed group is said once per action, and the next action (a retry,
+//     a change) deletes it to make it again;
 //   - a ClickHouse group of a type no longer listed is deleted once it has no
 //     node (whatever scales it has moved its pods away): deleting a group
 //     with nodes would evict ClickHouse outside its maintenance window;
@@ -81,6 +83,7 @@ struct NodeGroupPlan {
   struct Rescale {
     std::string name;
     NodeGroupScaling scaling;
+    bool set_desired = false;  // the current size is outside the new range
   };
   std::vector<Rescale> rescale;
   std::vector<std::string> remove;
@@ -93,7 +96,8 @@ struct NodeGroupPlan {
   // Why, when waiting (a reason code): "node_groups_changing" or "node_group_draining".
   std::string waiting_for;
   // A byoc group that failed (CREATE_FAILED, DELETE_FAILED) under this
-  // action, the only one of its role, and what EKS says of it: the first such.
+  // action, the only one of its role, or a group's name taken by one not
+  // byoc's, and what is wrong: the first such.
   std::optional<std::pair<std::string, std::string>> failed;
 
   bool has_work() const { return !create.empty() || !rescale.empty() || !remove.empty() || !retry.empty(); }

@@ -78,8 +78,12 @@ json create_nodegroup_params(const std::string& cluster, const NodegroupTemplate
   json params = {{"clusterName", cluster},
                  {"nodegroupName", request.nodegroupName},
                  {"version", request.version},
+                 // EKS takes no maxSize under 1 (a ClickHouse group scaled to
+                 // zero); the aws driver gives the group its range back after.
                  {"scalingConfig",
-                  {{"minSize", request.desiredSize}, {"maxSize", request.desiredSize}, {"desiredSize", request.desiredSize}}},
+                  {{"minSize", request.desiredSize},
+                   {"maxSize", std::max(request.desiredSize, 1)},
+                   {"desiredSize", request.desiredSize}}},
                  {"subnets", source.subnets},
                  {"nodeRole", source.nodeRole},
                  {"labels", request.labels},
