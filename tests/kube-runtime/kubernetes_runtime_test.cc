@@ -18,6 +18,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "fake_kube_api.h"
+#include "kube_service_spec.h"
 #include "model/protocol.h"
 #include "testing/testing.h"
 
@@ -33,18 +34,7 @@ namespace rk = render::kubernetes;
 constexpr const char* kNamespace = "byoc-services";
 constexpr const char* kEnvironment = "env-0123456789abcdef";
 
-ServiceSpec spec(const std::string& name, int shards, int replicas) {
-  ServiceSpec s;
-  s.name = name;
-  s.clickhouse_version = "18.16.1";
-  s.shards = shards;
-  s.replicas = replicas;
-  s.cpu_millis = 1500;
-  s.memory_mib = 6144;
-  s.allowed_ips = {"10.20.0.0/16"};
-  s.default_password_sha256_hex = crypto::sha256_hex("correct horse battery staple");
-  return s;
-}
+ServiceSpec spec(const std::string& name, int shards, int replicas) { return kube_service_spec(name, shards, replicas); }
 
 crypto::KeyedCertificate environment_ca() {
   crypto::CertificateSpec c;
@@ -696,8 +686,9 @@ TEST_F(KubernetesRuntimeTest, DeleteRemovesEveryObjectOfTheServiceEndpointFirstA
   EXPECT_EQ(deleted.front(), "/apis/apps/v1" + ns + "deployments/orders-endpoint");  // clients go first
   std::set<std::string> gone(deleted.begin(), deleted.end());
   for (const auto& o : before)
-    if (o["metadata"]["labels"].value("byoc.io/service", "") == "orders")
+    if (o["metadata"]["labels"].value("byoc.io/service", "") == "orders") {
       EXPECT_TRUE(gone.count(kube::object_path(kube::ref_of(o)))) << key_of(o);
+    }
   EXPECT_TRUE(gone.count("/api/v1" + ns + "secrets/orders-credentials"));
   EXPECT_TRUE(gone.count("/api/v1" + ns + "secrets/orders-tls"));
   EXPECT_TRUE(gone.count("/api/v1" + ns + "persistentvolumeclaims/data-orders-s1-0"));
@@ -718,7 +709,9 @@ TEST_F(KubernetesRuntimeTest, DeleteRemovesEveryObjectOfTheServiceEndpointFirstA
   EXPECT_TRUE(api.object({"apps/v1", "StatefulSet", kNamespace, "byoc-zookeeper"}).has_value());
   EXPECT_FALSE(std::filesystem::exists(root.path() / "services/orders"));
   for (const auto& r : api.requests())
-    if (r.method == "DELETE") EXPECT_EQ(r.target.substr(r.target.find('?')), "?propagationPolicy=Background") << r.target;
+    if (r.method == "DELETE") {
+      EXPECT_EQ(r.target.substr(r.target.find('?')), "?propagationPolicy=Background") << r.target;
+    }
   expect_applies_well_formed();
 
   // The last replicated service takes the ensemble and its volumes along.
@@ -857,8 +850,9 @@ TEST(KubernetesRuntimeOptions, SettingsAreCheckedAndAKubeconfigIsRead) {
             "invalid_runtime_option");  // the agent's own: it would deny the agent's ingress
   EXPECT_NO_THROW(agent::check_kubernetes_runtime_settings({{"kubeconfig", "/nonexistent"}, {"registry", "r.example/ch"}}));
   // Outside a cluster, without a kubeconfig.
-  if (!std::getenv("KUBERNETES_SERVICE_HOST"))
+  if (!std::getenv("KUBERNETES_SERVICE_HOST")) {
     EXPECT_EQ(error_code([&] { agent::kubernetes_runtime_options({}, &clock); }), "kube_not_in_cluster");
+  }
 
   FakeKubeApi api;
   TempDir dir;

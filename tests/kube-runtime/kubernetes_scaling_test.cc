@@ -21,6 +21,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "fake_kube_api.h"
+#include "kube_service_spec.h"
 #include "render/kubernetes/kubernetes.h"
 #include "../agent/runtime_harness.h"
 
@@ -35,18 +36,7 @@ constexpr const char* kStatefulSet = "orders-s1";
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-ServiceSpec kube_spec(int replicas) {
-  ServiceSpec s;
-  s.name = "orders";
-  s.clickhouse_version = "18.16.1";
-  s.shards = 1;
-  s.replicas = replicas;
-  s.cpu_millis = 1500;
-  s.memory_mib = 6144;
-  s.allowed_ips = {"10.20.0.0/16"};
-  s.default_password_sha256_hex = crypto::sha256_hex("correct horse battery staple");
-  return s;
-}
+ServiceSpec kube_spec(int replicas) { return testing::kube_service_spec("orders", 1, replicas); }
 
 bool condition(const json& pod, const std::string& type) {
   for (const auto& c : pod["status"].value("conditions", json::array()))
