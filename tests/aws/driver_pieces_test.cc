@@ -118,6 +118,13 @@ TEST(AwsStackSpec, NamesTheStackTagsItAndDigestsItsTemplate) {
   EXPECT_NE(stack_spec(moved, configured()).digest, spec.digest) << "the data-plane roles' ARNs change";
 }
 
+TEST(AwsDriverOptions, ACommaListDropsItsEmptyItems) {
+  EXPECT_EQ(comma_list("a,b,,c,"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(comma_list("subnet-1"), std::vector<std::string>{"subnet-1"});
+  EXPECT_TRUE(comma_list("").empty());
+  EXPECT_TRUE(comma_list(",").empty());
+}
+
 TEST(AwsStackSpec, RefusesWhatCannotBeAStack) {
   model::Environment e = environment();
   try {

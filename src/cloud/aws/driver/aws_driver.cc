@@ -64,14 +64,9 @@ std::string output_or(const cloud::Observation& o, const std::string& name, cons
   return it == o.outputs.end() ? otherwise : it->second;
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  for (size_t start = 0; start <= text.size();) {
-    size_t comma = std::min(text.find(',', start), text.size());
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
+// The cluster the stack says it made (the name byoc gives it, before it says).
+std::string cluster_of(const model::Environment& environment, const cloud::Observation& stack) {
+  return output_or(stack, "ClusterName", infra_cluster_name(environment.name));
 }
 
 // The agent counts as joined once it has reported (its CA) or is connected.
@@ -181,8 +176,7 @@ void AwsDriver::observe_agent(const model::Environment& environment, cloud::Obse
     o.last_token = environment.cloud_token;  // refused here, before anything is asked of the cluster
     return;
   }
-  auto it = o.outputs.find("ClusterName");
-  auto kube = cluster(environment, it == o.outputs.end() ? infra_cluster_name(environment.name) : it->second);
+  auto kube = cluster(environment, cluster_of(environment, o));
   std::optional<json> deployment = kube->get({"apps/v1", "Deployment", kAgentNamespace, kube::kAgentName});
   if (!deployment) {
     o.up_to_date = false;
@@ -383,7 +377,7 @@ void AwsDriver::update(const model::Environment& environment, const std::string&
   cloud::Observation now = observe_stack(stack, json::array(), spec.digest);
   if (now.ready) {
     if (!keep_node_groups(environment, now, token)) return;  // the agent once its nodes are there
-    install_agent(environment, token, output_or(now, "ClusterName", infra_cluster_name(environment.name)));
+    install_agent(environment, token, cluster_of(environment, now));
     return;
   }
   if (stack.is_object() && retain_stack_node_groups(cfn, stack, token)) return;
@@ -421,7 +415,7 @@ NodeGroupControl AwsDriver::node_groups(const model::Environment& environment, C
 }
 
 void AwsDriver::observe_node_groups(const model::Environment& environment, cloud::Observation& o) {
-  const std::string cluster_name = output_or(o, "ClusterName", infra_cluster_name(environment.name));
+  const std::string cluster_name = cluster_of(environment, o);
   Client eks = client(environment, Service::kEks);
   std::optional<std::vector<SeenNodeGroup>> seen = node_groups(environment, eks, cluster_name, "").observe();
   if (!seen) {  // a complete stack without its cluster: someone deleted it
@@ -461,7 +455,7 @@ void AwsDriver::observe_node_groups(const model::Environment& environment, cloud
 
 bool AwsDriver::keep_node_groups(const model::Environment& environment, const cloud::Observation& stack,
                                  const std::string& token) {
-  const std::string cluster_name = output_or(stack, "ClusterName", infra_cluster_name(environment.name));
+  const std::string cluster_name = cluster_of(environment, stack);
   Client eks = client(environment, Service::kEks);
   NodeGroupControl groups = node_groups(environment, eks, cluster_name, "");
   std::optional<std::vector<SeenNodeGroup>> seen = groups.observe();
@@ -474,7 +468,7 @@ bool AwsDriver::keep_node_groups(const model::Environment& environment, const cl
         groups.remove(name);
         groups.mark(name, g.arn, token);  // failing again, it is this action's failure
       }
-  const std::vector<std::string> subnets = split_commas(output_or(stack, "PrivateSubnetIds", ""));
+  const std::vector<std::string> subnets = comma_list(output_or(stack, "PrivateSubnetIds", ""));
   const std::string node_role = output_or(stack, "NodeRoleArn", "");
   if (!plan.create.empty() && (subnets.empty() || node_role.empty()))
     throw Error::Internal("the stack of " + environment.name + " gives no PrivateSubnetIds or NodeRoleArn");
@@ -500,7 +494,7 @@ bool AwsDriver::keep_node_groups(const model::Environment& environment, const cl
 void AwsDriver::observe_node_groups_going(const model::Environment& environment, cloud::Observation& o) {
   Client eks = client(environment, Service::kEks);
   std::optional<std::vector<SeenNodeGroup>> seen =
-      node_groups(environment, eks, output_or(o, "ClusterName", infra_cluster_name(environment.name)), "").observe();
+      node_groups(environment, eks, cluster_of(environment, o), "").observe();
   for (const auto& g : seen ? *seen : std::vector<SeenNodeGroup>{})
     if (g.status == "DELETE_FAILED") {
       o.failure = cloud::Failure::kDeleteFailed;

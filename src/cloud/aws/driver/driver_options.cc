@@ -1,11 +1,22 @@
 #include "cloud/aws/driver/driver_options.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/error.h"
 #include "cloud/aws/templates/onboarding_template.h"
 
 namespace byoc::aws {
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at <= text.size();) {
+    size_t comma = std::min(text.find(',', at), text.size());
+    if (comma > at) out.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
 
 void read_driver_settings(const EnvLookup& env, AwsDriverOptions& options) {
   auto value = [&](std::string_view name) { return env_value(env, name).value_or(""); };
@@ -19,14 +30,7 @@ void read_driver_settings(const EnvLookup& env, AwsDriverOptions& options) {
       throw Error::Invalid("invalid_value", "must be an https URL", "BYOC_AWS_ONBOARDING_TEMPLATE_URL");
     options.onboarding_template_url = v;
   }
-  if (auto v = value("BYOC_AWS_API_ALLOWED_CIDRS"); !v.empty()) {
-    options.api_allowed_cidrs.clear();
-    for (size_t at = 0; at <= v.size();) {
-      size_t comma = std::min(v.find(',', at), v.size());
-      if (comma > at) options.api_allowed_cidrs.push_back(v.substr(at, comma - at));
-      at = comma + 1;
-    }
-  }
+  if (auto v = value("BYOC_AWS_API_ALLOWED_CIDRS"); !v.empty()) options.api_allowed_cidrs = comma_list(v);
   if (auto v = value("BYOC_AGENT_IMAGE"); !v.empty()) options.agent_image = v;
   auto seconds = [&](std::string_view name, std::chrono::milliseconds& out) {
     std::string v = value(name);

@@ -51,6 +51,10 @@ struct AwsDriverOptions {
   std::function<void(std::chrono::milliseconds)> sleep;
 };
 
+// "a,b,,c" → {"a", "b", "c"}: a comma-separated list (a setting, a stack
+// output), its empty items dropped.
+std::vector<std::string> comma_list(const std::string& text);
+
 // The BYOC_AWS_* settings of `env` (others are left as they are). Throws
 // byoc::Error kInvalid naming the variable for a malformed one.
 void read_driver_settings(const EnvLookup& env, AwsDriverOptions& options);
