@@ -449,7 +449,7 @@ void AwsDriver::observe_node_groups(const model::Environment& environment, cloud
   if (plan.waiting) {
     o.ready = false;
     o.step = kStepNodeGroups;
-    o.reason = plan.waiting_for;
+    o.reason = "node_groups_changing";
   }
 }
 

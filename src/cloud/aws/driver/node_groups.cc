@@ -126,10 +126,6 @@ NodeGroupPlan plan_node_groups(const std::vector<NodeGroupSpec>& specs, const st
       plan.failed = {g.name, g.health.empty() ? g.status : g.status + " (" + g.health + ")"};
     }
   }
-  auto wait = [&](const char* why) {
-    plan.waiting = true;
-    if (plan.waiting_for.empty()) plan.waiting_for = why;
-  };
   std::set<std::string> wanted;
   for (const auto& spec : specs) {
     wanted.insert(spec.key);
@@ -144,14 +140,14 @@ NodeGroupPlan plan_node_groups(const std::vector<NodeGroupSpec>& specs, const st
         if (!plan.failed)
           plan.failed = {spec.name, "the name is taken by a node group that is not byoc's (no byoc.io/role label)"};
       } else {
-        wait("node_groups_changing");  // still on its way out
+        plan.waiting = true;  // still on its way out
       }
       continue;
     }
     if (groups.size() > 1) continue;  // the upgrader's, mid-replacement
     const SeenNodeGroup& g = *groups.front();
     if (in_progress(g.status)) {
-      wait("node_groups_changing");
+      plan.waiting = true;
       continue;
     }
     if (g.status != "ACTIVE" && g.status != "DEGRADED") continue;  // failed: said above

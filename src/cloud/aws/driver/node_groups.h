@@ -90,11 +90,9 @@ struct NodeGroupPlan {
   // Failed groups an earlier action left: marked with this action's token
   // and deleted (to be made again, or to be gone).
   std::vector<std::string> retry;
-  // Something is on its way (a group creating, updating, deleting), or a
-  // dropped type's group still has nodes: not ready yet, nothing to send.
+  // A group the spec needs is on its way (creating, updating, deleting):
+  // not ready yet, nothing to send.
   bool waiting = false;
-  // Why, when waiting (a reason code): "node_groups_changing" or "node_group_draining".
-  std::string waiting_for;
   // A byoc group that failed (CREATE_FAILED, DELETE_FAILED) under this
   // action, the only one of its role, or a group's name taken by one not
   // byoc's, and what is wrong: the first such.
